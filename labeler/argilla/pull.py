@@ -1,0 +1,173 @@
+"""Pull human answers from Argilla to a label table on disk.
+
+Two Parquet files are written (both loadable by ``datasets``/pandas):
+
+- ``responses.parquet``: one row per (record, annotator) response, raw, drafts included;
+- ``labels.parquet``: one row per answered record, resolved: ``status`` is "submitted" (a label by majority
+  of submitted answers), "discarded" (most answers discard it), or "conflict" (a tie: listed, not trained
+  on). Columns: id, text, fields (JSON), label, labels, status, annotator, n_annotators, agreement,
+  submitted_at, round.
+
+Agreement between annotators: Fleiss' kappa (variable raters per record) over records with two or more
+submitted answers; for multi-label, the mean of per-label binary kappas.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labeler.argilla import rest
+from labeler.argilla.client import Connection, connect
+from labeler.argilla.schema import QUESTION, DatasetSpec, argilla_name
+
+
+@dataclass
+class PullReport:
+    records: int = 0
+    submitted: int = 0
+    discarded: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    drafts_only: int = 0
+    kappa: float | None = None
+    per_class: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        kappa = "n/a (fewer than 2 answers per record)" if self.kappa is None else f"{self.kappa:.3f}"
+        return (f"{self.submitted} labeled, {self.discarded} discarded, {len(self.conflicts)} conflicts, "
+                f"{self.drafts_only} drafts only; Fleiss' kappa {kappa}")
+
+
+def join_fields(fields: dict[str, str]) -> str:
+    """The model input for several text fields: one field -> its text; several -> "name: text" lines."""
+    if len(fields) == 1:
+        return next(iter(fields.values()))
+    return "\n".join(f"{name}: {text}" for name, text in fields.items())
+
+
+def fleiss_kappa(tables: list[Counter], categories: list) -> float | None:
+    """Fleiss' kappa with a variable number of raters per item; items with fewer than 2 raters are skipped."""
+    rows = [t for t in tables if sum(t.values()) >= 2]
+    if not rows:
+        return None
+    total = sum(sum(t.values()) for t in rows)
+    p_j = [sum(t[c] for t in rows) / total for c in categories]
+    p_i = []
+    for t in rows:
+        n = sum(t.values())
+        p_i.append((sum(v * v for v in t.values()) - n) / (n * (n - 1)))
+    p_bar, p_e = sum(p_i) / len(p_i), sum(p * p for p in p_j)
+    if p_e >= 1.0:
+        return 1.0 if p_bar >= 1.0 else 0.0
+    return (p_bar - p_e) / (1 - p_e)
+
+
+def resolve_record(answers: list[dict], multi_label: bool, labels: list[str]) -> tuple[str, object]:
+    """(status, value) for one record's non-draft answers: majority vote, ties are conflicts."""
+    submitted = [a["value"] for a in answers if a["status"] == "submitted"]
+    discarded = sum(1 for a in answers if a["status"] == "discarded")
+    if discarded > len(submitted):
+        return "discarded", None
+    if not submitted:
+        return "discarded" if discarded else "pending", None
+    if multi_label:
+        n = len(submitted)
+        counts = Counter(lab for value in submitted for lab in set(value))
+        ties = [lab for lab in labels if counts[lab] * 2 == n]
+        if ties:
+            return "conflict", None
+        return "submitted", [lab for lab in labels if counts[lab] * 2 > n]
+    counts = Counter(submitted).most_common()
+    if len(counts) > 1 and counts[0][1] == counts[1][1]:
+        return "conflict", None
+    return "submitted", counts[0][0]
+
+
+def pull(conn: Connection, spec: DatasetSpec, out_dir: Path) -> PullReport:
+    """Write responses.parquet and labels.parquet for the project's dataset; return the counts."""
+    import pandas as pd
+
+    client = connect(conn)
+    dataset = client.datasets(name=spec.name, workspace=spec.workspace or None)
+    report = PullReport()
+    if dataset is None:
+        from labeler.errors import LabelerError
+
+        raise LabelerError(f"dataset {spec.name!r} not found on {conn.url}; run `labeler push` first")
+    users = rest.usernames(conn)
+    field_names = spec.field_names()
+    raw_rows, label_rows, tables = [], [], []
+    per_label_tables: dict[str, list[Counter]] = {lab: [] for lab in spec.labels}
+    for rec in rest.iter_records(conn, dataset.id, include="responses"):
+        rid = rec.get("external_id") or rec["id"]
+        fields = {col: rec["fields"].get(name, "") for col, name in field_names.items()}
+        answers = []
+        for resp in rec.get("responses") or []:
+            value = (resp.get("values") or {}).get(QUESTION, {}).get("value")
+            answer = {"id": rid, "annotator": users.get(resp["user_id"], resp["user_id"]),
+                      "status": resp["status"], "value": value, "updated_at": resp.get("updated_at")}
+            raw_rows.append({**answer, "value": json.dumps(value, ensure_ascii=False)})
+            if resp["status"] != "draft":
+                answers.append(answer)
+        if not answers:
+            report.drafts_only += bool(rec.get("responses"))
+            continue
+        status, value = resolve_record(answers, spec.multi_label, spec.labels)
+        submitted = [a for a in answers if a["status"] == "submitted"]
+        if len(submitted) >= 2:
+            if spec.multi_label:
+                for lab in spec.labels:
+                    per_label_tables[lab].append(Counter(lab in (a["value"] or []) for a in submitted))
+            else:
+                tables.append(Counter(a["value"] for a in submitted))
+        agree = None
+        if status == "submitted" and submitted:
+            agree = sum(1 for a in submitted if a["value"] == value or
+                        (spec.multi_label and set(a["value"] or []) == set(value))) / len(submitted)
+        meta = rec.get("metadata") or {}
+        label_rows.append({
+            "id": rid,
+            "text": join_fields(fields),
+            "fields": json.dumps(fields, ensure_ascii=False),
+            "label": None if spec.multi_label or status != "submitted" else value,
+            "labels": list(value) if spec.multi_label and status == "submitted" else [],
+            "status": status,
+            "annotator": ",".join(sorted({a["annotator"] for a in answers})),
+            "n_annotators": len({a["annotator"] for a in answers}),
+            "agreement": agree,
+            "submitted_at": max(str(a["updated_at"] or "") for a in answers) or None,
+            "round": int(meta.get("round", 0) or 0),
+        })
+        report.records += 1
+        if status == "submitted":
+            report.submitted += 1
+            for lab in ([value] if not spec.multi_label else value):
+                report.per_class[lab] = report.per_class.get(lab, 0) + 1
+        elif status == "discarded":
+            report.discarded += 1
+        elif status == "conflict":
+            report.conflicts.append(rid)
+    if spec.multi_label:
+        kappas = [k for lab in spec.labels if (k := fleiss_kappa(per_label_tables[lab], [True, False])) is not None]
+        report.kappa = sum(kappas) / len(kappas) if kappas else None
+    else:
+        report.kappa = fleiss_kappa(tables, spec.labels)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    labels_df = pd.DataFrame(label_rows, columns=["id", "text", "fields", "label", "labels", "status", "annotator",
+                                                  "n_annotators", "agreement", "submitted_at", "round"])
+    labels_df["submitted_at"] = pd.to_datetime(labels_df["submitted_at"], errors="coerce", utc=True)
+    _write_atomic(labels_df, out_dir / "labels.parquet")
+    _write_atomic(pd.DataFrame(raw_rows, columns=["id", "annotator", "status", "value", "updated_at"]),
+                  out_dir / "responses.parquet")
+    return report
+
+
+def _write_atomic(df, path: Path) -> None:
+    tmp = path.with_suffix(".parquet.tmp")
+    df.to_parquet(tmp, index=False)
+    tmp.replace(path)
+
+
+__all__ = ["pull", "PullReport", "fleiss_kappa", "resolve_record", "join_fields", "argilla_name"]

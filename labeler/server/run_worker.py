@@ -1,0 +1,19 @@
+"""Child-process entry for argilla-server's background worker (rq): ``python -m labeler.server.run_worker``.
+
+It runs the jobs argilla-server queues in Redis (distribution-setting changes, hub import/export, webhooks).
+One worker process is enough for a few annotators and spares the two cores.
+"""
+
+from __future__ import annotations
+
+
+def main() -> None:
+    import labeler.server.search_engine  # noqa: F401  jobs may touch the search engine
+    from argilla_server.jobs.queues import DEFAULT_QUEUE, HIGH_QUEUE, REDIS_CONNECTION
+    from rq import Worker
+
+    Worker([HIGH_QUEUE.name, DEFAULT_QUEUE.name], connection=REDIS_CONNECTION).work(with_scheduler=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Fine-tuning, calibration, the run registry and model comparison for labeler."""
