@@ -138,7 +138,7 @@ def _log(dataset, records: list, batch_size: int, progress: bool) -> None:
     for start in range(0, len(records), batch_size):
         chunk = records[start:start + batch_size]
         try:
-            dataset.records.log(chunk, batch_size=batch_size)
+            dataset.records.log(chunk, batch_size=len(chunk))
         except Exception as exc:  # the SDK raises its own exception types for HTTP errors
             raise LabelerError(f"pushing records failed after {start} of {len(records)}: "
                                f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}") from None

@@ -99,7 +99,7 @@ def _process_matches(info: ProcessInfo, marker: str) -> bool:
 def _marker(paths: ServerPaths, name: str) -> str:
     """A string found in the command line of each process we start, tying it to this home."""
     if name == "redis":
-        return str(paths.redis_dir / "redis.conf")
+        return str(paths.redis_socket)  # redis-server retitles itself "redis-server unixsocket:<path>"
     return f"labeler.server.run_{name}"
 
 
