@@ -52,6 +52,10 @@ def connect(conn: Connection, timeout: int = 60):
         raise LabelerError(f"Argilla at {conn.url} rejected the API key (401); check the key in the environment or the credentials file")
     if resp.status_code != 200:
         raise LabelerError(f"Argilla at {conn.url} answered HTTP {resp.status_code} to /api/v1/me; is this an Argilla 2.x server?")
+    import warnings
+
     import argilla as rg
 
+    # The SDK warns on every lookup of a dataset that does not exist yet; labeler creates it on first push.
+    warnings.filterwarnings("ignore", message="Dataset with name .* not found", category=UserWarning)
     return rg.Argilla(api_url=conn.url, api_key=conn.api_key, timeout=timeout)

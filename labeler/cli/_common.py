@@ -1,0 +1,17 @@
+"""Options shared by the commands that work on a project config."""
+
+from __future__ import annotations
+
+import click
+
+config_option = click.option("-c", "--config", "config_path", required=True, type=click.Path(dir_okay=False),
+                             help="Project config (YAML), e.g. configs/demo.yaml.")
+set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+                          help="Dotted override, e.g. --set queue.batch_size=64 (repeatable).")
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+
+
+def load(config_path, overrides):
+    from labeler.config import load_config
+
+    return load_config(config_path, list(overrides))

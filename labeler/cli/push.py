@@ -1,0 +1,17 @@
+"""``labeler push``: the next uncertainty-ordered batch, with suggestions, into Argilla."""
+
+import click
+
+from labeler.cli._common import config_option, load, quiet_option, set_option
+
+
+@click.command("push")
+@config_option
+@set_option
+@quiet_option
+def command(config_path, overrides, quiet):
+    """Push the next batch and refresh pending records' suggestions and priorities (idempotent)."""
+    from labeler.loop import push_queue
+
+    report = push_queue(load(config_path, overrides), progress=not quiet)
+    click.echo(report.summary())
