@@ -1,0 +1,59 @@
+"""The whole weak-labeling loop through the real local server: bootstrap, push, annotate, pull, re-push."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from labeler.config import load_config
+from labeler.loop import Scores, bootstrap, project_dir, pull_labels, push_queue, simulate_annotator, status
+
+REPO = Path(__file__).resolve().parents[1]
+LABELS = ["billing", "technical_issue", "account_access", "shipping_delivery", "refund_request", "feature_request"]
+
+
+@pytest.fixture
+def small_project(tmp_path, argilla_server):
+    rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:60]
+    rows.append({"id": "blank", "text": "   ", "label": "billing"})  # rejected, counted
+    data = tmp_path / "tickets.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    demo = (REPO / "configs/demo.yaml").read_text().replace("../labeler/demo/tickets.jsonl", str(data))
+    cfg = tmp_path / "loop.yaml"
+    cfg.write_text(demo)
+    return load_config(cfg, [f"argilla.dataset=loop-{tmp_path.name[-12:].lower()}", "queue.batch_size=12",
+                             f"project.dir={tmp_path / 'state'}"])
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_bootstrap_push_annotate_pull_and_repush(small_project):
+    config = small_project
+    pool, scores = bootstrap(config, progress=False)
+    assert len(pool) == 60 and pool.rejects == {"empty text": 1}
+    assert scores.P.shape == (60, 6) and np.allclose(scores.P.sum(1), 1)
+    # a second bootstrap reads every prediction from the cache and gives the same matrix
+    _, again = bootstrap(config, progress=False)
+    np.testing.assert_array_equal(again.P, scores.P)
+
+    first = push_queue(config, progress=False)
+    assert (first.created, first.refreshed, first.skipped_answered) == (12, 0, 0)
+    assert simulate_annotator(config, 5) == 5
+    report = pull_labels(config)
+    assert report.submitted == 5
+    labels = pd.read_parquet(project_dir(config) / "labels.parquet")
+    truth = {r.id: r.label for r in pool.records}
+    assert all(truth[i] == lab for i, lab in zip(labels["id"], labels["label"]))
+
+    second = push_queue(config, progress=False)  # 7 pending refreshed, 12 new; the 5 answered never resent
+    assert (second.created, second.refreshed, second.skipped_answered) == (12, 7, 0)
+    third = push_queue(config, progress=False)
+    assert (third.created, third.refreshed, third.skipped_answered) == (12, 19, 0)
+    st = status(config)
+    assert st["pool"] == 60 and st["labeled"] == 5 and st["pushed"] == 36 and st["round"] == 3
+    assert sum(st["labeled_per_class"].values()) == 5
+    assert Scores.load(project_dir(config) / "scores.npz").ids == pool.ids
