@@ -147,7 +147,7 @@ def bootstrap(config, progress: bool = True):
         rows, y = label_matrix(load_labels(config), ids, config.label_names, config.task.multi_label)
         if y is not None:
             stacked = StackedEnsemble(multi_label=config.task.multi_label, cv_folds=config.ensemble.cv_folds,
-                                      min_labels=config.ensemble.min_labels_for_stacking)
+                                      min_labels=config.ensemble.min_labels_for_stacking, weights=weights)
             stacked.fit({n: m[rows] for n, m in probas.items()}, y)
             ens = stacked.predict(probas)
     scores = Scores(ids=ids, P=ens.P, agreement=ens.agreement, signals=probas, method=ens.method)
