@@ -29,6 +29,24 @@ def small_project(tmp_path, argilla_server):
                              f"project.dir={tmp_path / 'state'}"])
 
 
+def _pending_tab_priorities(dataset_id) -> list[int]:
+    """POST the body Argilla's UI sends for the Pending tab (status filters, no sort) as the owner."""
+    import httpx
+
+    from labeler.argilla.client import resolve
+
+    conn = resolve()
+    user = httpx.get(f"{conn.url}/api/v1/me", headers={"X-Argilla-Api-Key": conn.api_key}).json()
+    body = {"query": {}, "filters": {"and": [
+        {"type": "terms", "scope": {"entity": "response", "property": "status"}, "values": ["pending"]},
+        {"type": "terms", "scope": {"entity": "record", "property": "status"}, "values": ["pending"]}]}}
+    resp = httpx.post(f"{conn.url}/api/v1/me/datasets/{dataset_id}/records/search", json=body,
+                      params={"offset": 0, "limit": 50}, headers={"X-Argilla-Api-Key": conn.api_key})
+    assert resp.status_code == 200, resp.text
+    assert user["username"] == "argilla"
+    return [item["record"]["metadata"]["priority"] for item in resp.json()["items"]]
+
+
 @pytest.mark.slow
 @pytest.mark.server
 def test_bootstrap_push_annotate_pull_and_repush(small_project):
@@ -42,6 +60,8 @@ def test_bootstrap_push_annotate_pull_and_repush(small_project):
 
     first = push_queue(config, progress=False)
     assert (first.created, first.refreshed, first.skipped_answered) == (12, 0, 0)
+    # The UI's Pending tab (no sort chosen) shows the queue in priority order: 1, 2, 3, ...
+    assert _pending_tab_priorities(first.dataset_id) == list(range(1, 13))
     assert simulate_annotator(config, 5) == 5
     report = pull_labels(config)
     assert report.submitted == 5

@@ -58,4 +58,7 @@ def connect(conn: Connection, timeout: int = 60):
 
     # The SDK warns on every lookup of a dataset that does not exist yet; labeler creates it on first push.
     warnings.filterwarnings("ignore", message="Dataset with name .* not found", category=UserWarning)
-    return rg.Argilla(api_url=conn.url, api_key=conn.api_key, timeout=timeout)
+    # Bulk upserts echo every record (vectors included) back; compressing that costs more CPU than it
+    # saves on a local link (measured: 186 -> 329 records/s with identity, bench/bench_server.py).
+    return rg.Argilla(api_url=conn.url, api_key=conn.api_key, timeout=timeout,
+                      headers={"Accept-Encoding": "identity"})

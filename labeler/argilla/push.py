@@ -110,7 +110,7 @@ def to_argilla(rec: PushRecord, spec: DatasetSpec):
     )
 
 
-def push(conn: Connection, spec: DatasetSpec, records: list[PushRecord], batch_size: int = 256,
+def push(conn: Connection, spec: DatasetSpec, records: list[PushRecord], batch_size: int = 500,
          progress: bool = True) -> PushReport:
     """Create or update the dataset and upsert ``records`` in the given (priority) order."""
     client = connect(conn)

@@ -1,0 +1,131 @@
+"""Label efficiency: how many human labels each query strategy needs (labeler.simulate, oracle annotator).
+
+For each data set: hide the labels, run the loop (embedding zero-shot -> queue -> oracle answers the batch
+-> balanced logistic regression (C=10) on frozen MiniLM -> score the fixed eval split), and report per
+strategy: labels-to-95% (the first budget where the mean curve over seeds reaches 95% of the same model
+trained on the whole pool), the normalised area under the curve, the final value, and the gap to random
+(AUC difference and the worst per-budget difference: "never below random" means that is >= 0).
+
+    python bench/bench_label_efficiency.py --datasets ag_news,banking77 --seeds 3
+
+Writes bench/results/label_efficiency.json (merged per data set, so runs can be split) and
+bench/results/label_efficiency_<dataset>.png; the per-run CSV/JSON go to .labeler/simulate/<dataset>/bench/.
+Anchors and targets: /work/shared/design/TARGETS.md (AG News random 176 / margin 144 labels; BANKING77
+random 1,540 / margin 924 / margin + cold start 847; target: at most half of random's labels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+RESULTS = REPO / "bench" / "results"
+
+from labeler import simulate as sim  # noqa: E402
+from labeler.simulate import Settings  # noqa: E402
+
+ANCHORS = {"ag_news": {"random": 176, "margin": 144}, "banking77": {"random": 1540, "margin": 924, "margin+cold": 847}}
+
+# batch size and rounds per data set (the anchors' grids: AG News rounds of 16, BANKING77 rounds of 77)
+PLANS = {
+    "ag_news": dict(batch_size=16, rounds=25),  # up to 400 labels
+    "banking77": dict(batch_size=77, rounds=24),  # up to 1,848 labels
+    "sms_spam": dict(batch_size=16, rounds=20),  # up to 320 labels
+    "nlupp_banking": dict(batch_size=32, rounds=15),  # up to 480 labels
+}
+
+
+def variants_for(name: str, multi_label: bool, only: list[str] | None) -> list[Settings]:
+    plan = PLANS[name]
+    unc = "threshold_distance" if multi_label else "margin"
+    vs = [
+        Settings(strategy="random", cold_start=False, **plan),
+        Settings(strategy=unc, cold_start=False, **plan),
+        Settings(strategy=unc, cold_start=True, **plan),
+    ]
+    if not multi_label:
+        vs += [Settings(strategy=s, cold_start=True, **plan) for s in ("least_confidence", "entropy")]
+    vs += [
+        Settings(strategy="disagreement", cold_start=True, **plan),
+        Settings(strategy="random", cold_start=False, weak_fraction=0.2, **plan),
+        Settings(strategy=unc, cold_start=True, weak_fraction=0.2, **plan),
+        Settings(strategy=unc, cold_start=True, weak_fraction=0.05, **plan),
+        Settings(strategy=unc, cold_start=True, weak_fraction=0.1, weak_weight=0.1, **plan),
+        Settings(strategy=unc, cold_start=True, weak_fraction=0.2, diversity=0.5, **plan),
+        Settings(strategy=unc, cold_start=True, diversity=0.5, **plan),
+    ]
+    if only:
+        vs = [v for v in vs if v.name in only or v.strategy == "random" and v.weak_fraction == 0]
+    return vs
+
+
+def run(name: str, seeds: list[int], only: list[str] | None, extra: list[Settings]) -> dict:
+    start = time.perf_counter()
+    data = sim.dataset_data(name)
+    feats = sim.compute_features(data, progress=False)
+    print(f"[{name}] features ready in {time.perf_counter() - start:.0f} s", flush=True)
+    variants = variants_for(name, data.multi_label, only) + extra
+    report = sim.simulate(data, variants, seeds, Path(data.config.project.dir) / "bench", progress=False,
+                          feats=feats, log=lambda s: print(s, flush=True))
+    png = RESULTS / f"label_efficiency_{name}.png"
+    sim.plot(report, png)
+    table = sim.format_table(report)
+    print(table, flush=True)
+    for v in report["variants"]:
+        for run_ in v["runs"]:
+            run_.pop("selected", None)  # the ids asked per round: in the per-run curves.json only
+    primary = report["primary_metric"]
+    rand = next(v for v in report["variants"] if v["name"] == "random")["summary"]
+    checks = {}
+    for v in report["variants"]:
+        s = v["summary"]
+        l95, r95 = s["accuracy"].get("labels_to_95"), rand["accuracy"].get("labels_to_95")
+        checks[v["name"]] = {
+            "labels_to_95": l95, "random_labels_to_95": r95,
+            "half_of_random": (l95 is not None and r95 is not None and l95 <= r95 / 2),
+            "never_below_random": (v["vs_random"].get("accuracy") or {}).get("worst_gap_vs_random", 0.0) >= 0.0,
+        }
+    return {"dataset": name, "seconds": round(time.perf_counter() - start, 1), "table": sim.table_rows(report),
+            "text_table": table, "targets": checks, "anchors": ANCHORS.get(name), "plot": str(png.relative_to(REPO)),
+            "report": {k: v for k, v in report.items()}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--datasets", default="ag_news,banking77,sms_spam,nlupp_banking")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--only", default="", help="comma-separated variant names to run (random always runs)")
+    ap.add_argument("--weak-until", type=int, default=None, help="also run margin+cold+weak with this cutoff")
+    args = ap.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out_path = RESULTS / "label_efficiency.json"
+    results = json.loads(out_path.read_text()) if out_path.exists() else {}
+    results.setdefault("datasets", {})
+    results["command"] = "python bench/bench_label_efficiency.py " + " ".join(sys.argv[1:])
+    results["model"] = "balanced logistic regression (C=10) on frozen all-MiniLM-L6-v2 embeddings"
+    only = [s for s in args.only.split(",") if s] or None
+    for name in [d for d in args.datasets.split(",") if d]:
+        extra = []
+        if args.weak_until:
+            extra.append(Settings(strategy="margin" if name != "nlupp_banking" else "threshold_distance", cold_start=True,
+                                  weak_fraction=0.2, weak_until=args.weak_until, **PLANS[name]))
+        res = run(name, list(range(args.seeds)), only, extra)
+        res["command"] = results["command"]
+        results["datasets"][name] = res
+        tmp = out_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(results, indent=1))
+        tmp.replace(out_path)
+        print(f"[{name}] done in {res['seconds']:.0f} s -> {out_path}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

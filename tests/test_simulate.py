@@ -1,0 +1,245 @@
+"""Simulation bookkeeping on hand-made data, summaries on hand-made curves, and the real loop through Argilla."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labeler import simulate as sim
+from labeler.config import validate_config
+from labeler.errors import LabelerError
+
+from .conftest import shared_dataset
+
+REPO = Path(__file__).resolve().parents[1]
+LABELS = ["a", "b", "c"]
+
+
+# -- synthetic pool: three Gaussian blobs, a noisy "zero-shot" signal, no model needed ----------------
+def synthetic(tmp_path: Path, n_pool: int = 150, n_eval: int = 60, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(3, 8)) * 0.9
+
+    def draw(n):
+        y = rng.integers(0, 3, size=n)
+        return centers[y] + rng.normal(size=(n, 8)), y
+
+    X, y = draw(n_pool)
+    X_eval, y_eval = draw(n_eval)
+    logits = -((X[:, None, :] - centers[None]) ** 2).sum(-1) / 8.0 + rng.normal(scale=1.5, size=(n_pool, 3))
+    P0 = np.exp(logits - logits.max(1, keepdims=True))
+    P0 /= P0.sum(1, keepdims=True)
+    config = validate_config({"data": {"path": "pool.jsonl", "label_field": "label"},
+                              "task": {"labels": LABELS}, "project": {"dir": str(tmp_path / "proj")}},
+                             tmp_path / "sim.yaml")
+    data = sim.SimData(name="blobs", config=config, labels=LABELS, multi_label=False,
+                       ids=[f"p{i}" for i in range(n_pool)], texts=[f"pool text {i}" for i in range(n_pool)], y=y,
+                       eval_ids=[f"e{i}" for i in range(n_eval)], eval_texts=[f"eval text {i}" for i in range(n_eval)],
+                       eval_y=y_eval)
+    feats = sim.Features(X=X, X_eval=X_eval, signals={"zero-shot": P0}, P0=P0, P0_eval=np.full((n_eval, 3), 1 / 3))
+    return data, feats
+
+
+class SpyTransport(sim.Transport):
+    """In-process answers, recording every batch the queue chose."""
+
+    def __init__(self, oracle):
+        self.oracle, self.batches = oracle, []
+
+    def exchange(self, req, batch, round_no):
+        self.batches.append([int(i) for i in batch])
+        return batch, self.oracle.answer(batch)
+
+
+@pytest.mark.parametrize("strategy", ["random", "margin", "least_confidence", "entropy", "disagreement"])
+def test_oracle_answers_only_what_was_queued(tmp_path, strategy):
+    data, feats = synthetic(tmp_path)
+    oracle = sim.Oracle(data.y)
+    spy = SpyTransport(oracle)
+    curve = sim.run_curve(data, feats, sim.Settings(strategy=strategy, batch_size=7, rounds=4), seed=0, transport=spy)
+    asked = [i for b in spy.batches for i in b]
+    assert oracle.asked == asked  # exactly the queued rows, in order
+    assert len(asked) == len(set(asked)) == 28  # never twice
+    assert [len(b) for b in spy.batches] == [7, 7, 7, 7]
+    assert curve.selected == [[data.ids[i] for i in b] for b in spy.batches]
+    assert [p["n_labels"] for p in curve.points] == [7, 14, 21, 28]
+
+
+def test_held_out_split_is_never_queried(tmp_path):
+    data, feats = synthetic(tmp_path, n_pool=40, n_eval=30)
+    eval_ids = set(data.eval_ids)
+    for strategy in ("random", "margin", "entropy"):
+        # 5 rounds of 10 > the 40 pool records: the loop stops when the pool is used up
+        curve = sim.run_curve(data, feats, sim.Settings(strategy=strategy, batch_size=10, rounds=5), seed=1)
+        picked = [i for batch in curve.selected for i in batch]
+        assert not eval_ids & set(picked)
+        assert sorted(picked) == sorted(data.ids) and len(curve.points) == 4
+
+
+def test_same_seed_same_curve_and_different_seeds_differ(tmp_path):
+    data, feats = synthetic(tmp_path)
+    s = sim.Settings(strategy="random", batch_size=6, rounds=4)
+    a, b, c = (sim.run_curve(data, feats, s, seed) for seed in (3, 3, 4))
+    assert a.points and [p | {"seconds": 0} for p in a.points] == [p | {"seconds": 0} for p in b.points]
+    assert a.selected == b.selected
+    assert a.selected != c.selected
+    # without cold start the first batch is random too, so seeds matter for margin as well
+    m1, m2 = (sim.run_curve(data, feats, sim.Settings(strategy="margin", cold_start=False, batch_size=6, rounds=2), s_)
+              for s_ in (0, 1))
+    assert m1.selected[0] != m2.selected[0]
+
+
+def test_random_baseline_learns_and_cold_start_covers_classes(tmp_path):
+    data, feats = synthetic(tmp_path)
+    curve = sim.run_curve(data, feats, sim.Settings(strategy="random", batch_size=10, rounds=5), seed=0)
+    acc = curve.values("accuracy")
+    assert acc[-1] > 0.6 and acc[-1] >= acc[0] - 0.05
+    cold = sim.run_curve(data, feats, sim.Settings(strategy="margin", batch_size=3, rounds=1), seed=0)
+    first = [data.ids.index(i) for i in cold.selected[0]]
+    assert sorted(feats.P0[first].argmax(1).tolist()) == [0, 1, 2]  # one per zero-shot-predicted class
+
+
+def test_queue_uses_the_model_after_round_zero(tmp_path):
+    data, feats = synthetic(tmp_path)
+    model_P = np.tile([0.5, 0.3, 0.2], (len(data.ids), 1))
+    req0 = sim.queue_request(sim.Settings(), feats, None, 0, 5, False)
+    assert req0.P is feats.P0 and req0.cold_start and req0.seed == 5
+    req1 = sim.queue_request(sim.Settings(), feats, model_P, 1, 5, False)
+    assert req1.P is model_P and not req1.cold_start and req1.seed == 6 and set(req1.signals) == {"zero-shot", "model"}
+    joined = sim.queue_request(sim.Settings(queue_with="join"), feats, model_P, 1, 5, False)
+    np.testing.assert_allclose(joined.P, (feats.P0 + model_P) / 2)
+    rnd = sim.queue_request(sim.Settings(strategy="random"), feats, model_P, 1, 5, False)
+    assert rnd.exploration == 1.0 and rnd.strategy == "margin"
+
+
+def test_weak_labels_are_the_most_confident_per_class():
+    P = np.array([[0.9, 0.1], [0.6, 0.4], [0.8, 0.2], [0.3, 0.7], [0.1, 0.9], [0.45, 0.55]])
+    candidates = np.array([True, True, True, True, True, False])
+    rows, y = sim.confident_rows(P, candidates, 0.5, multi_label=False)
+    # class 0 candidates 0,1,2 -> round(1.5) = 2: rows 0 and 2; class 1 candidates 3,4 -> 1: row 4
+    assert rows.tolist() == [0, 2, 4] and y.tolist() == [0, 0, 1]
+    rows, y = sim.confident_rows(np.array([[0.9, 0.2], [0.6, 0.95], [0.1, 0.05]]), np.ones(3, bool), 0.67, True)
+    assert rows.tolist() == [2, 0] and y.tolist() == [[0, 0], [1, 0]]
+
+
+def test_weak_labels_and_self_training_run(tmp_path):
+    data, feats = synthetic(tmp_path)
+    s = sim.Settings(strategy="margin", batch_size=6, rounds=3, weak_fraction=0.3, self_training=1)
+    curve = sim.run_curve(data, feats, s, seed=0)
+    assert len(curve.points) == 3 and all(0 <= p["accuracy"] <= 1 for p in curve.points)
+    with pytest.raises(LabelerError, match="does not fit"):
+        sim.run_curve(data, feats, sim.Settings(strategy="threshold_distance"), seed=0)
+
+
+# -- summaries on hand-made curves -----------------------------------------------------------------
+def test_labels_to_95_on_a_hand_made_curve():
+    n = [16, 32, 48, 64, 80]
+    acc = [0.70, 0.80, 0.84, 0.83, 0.86]
+    ref = 0.88  # 95% = 0.836
+    assert sim.labels_to_target(n, acc, 0.95 * ref) == 48
+    assert sim.labels_to_target(n, acc, 0.9) is None
+    assert sim.labels_to_target(n, [0.836, 0.5], 0.95 * 0.88) == 16  # reaching the target exactly counts
+
+
+def test_auc_on_a_hand_made_curve():
+    # trapezoids: (0.5+0.7)/2*10 + (0.7+0.9)/2*20 = 6 + 16 = 22 over a 30-label range
+    assert sim.auc([10, 20, 40], [0.5, 0.7, 0.9]) == pytest.approx(22 / 30)
+    assert sim.auc([10, 20], [0.6, 0.6]) == pytest.approx(0.6)
+    assert sim.auc([16], [0.42]) == pytest.approx(0.42)
+
+
+def test_summary_and_outputs(tmp_path):
+    data, feats = synthetic(tmp_path)
+    variants = sim.variants_from(["random", "margin"], [True], [0.0, 0.2], batch_size=6, rounds=3)
+    assert [v.name for v in variants] == ["random", "margin+cold", "margin+cold+weak0.2x0.3"]
+    report = sim.simulate(data, variants, [0, 1], tmp_path / "out", progress=False, feats=feats)
+    out = tmp_path / "out"
+    assert {p.name for p in out.iterdir()} == {"curves.csv", "curves.json", "summary.json", "curves.png"}
+    rows = (out / "curves.csv").read_text().strip().splitlines()
+    assert len(rows) == 1 + (2 + 1 + 1) * 3  # the cold-started variants are deterministic: one seed each
+    saved = json.loads((out / "curves.json").read_text())
+    assert [v["summary"]["seeds"] for v in saved["variants"]] == [[0, 1], [0], [0]]
+    rnd = saved["variants"][0]["summary"]["accuracy"]
+    runs = [np.array([p["accuracy"] for p in r["curve"]]) for r in saved["variants"][0]["runs"]]
+    np.testing.assert_allclose(rnd["mean"], np.mean(runs, axis=0))
+    np.testing.assert_allclose(rnd["std"], np.std(runs, axis=0))
+    ref = report["reference"]["accuracy"]
+    assert rnd["target_95"] == pytest.approx(0.95 * ref)
+    assert rnd["labels_to_95"] == sim.labels_to_target(saved["variants"][0]["summary"]["n_labels"], rnd["mean"], 0.95 * ref)
+    assert saved["variants"][1]["vs_random"]["accuracy"]["auc_minus_random"] == pytest.approx(
+        saved["variants"][1]["summary"]["accuracy"]["auc"] - rnd["auc"])
+    assert "margin+cold" in sim.format_table(report)
+
+
+# -- shared data sets: the fixed eval split ----------------------------------------------------------
+def test_fixed_eval_splits_of_the_shared_data_sets():
+    root = shared_dataset("ag_news").parent
+    rows = [json.loads(line) for line in (root / "ag_news" / "test_all.jsonl").read_text().splitlines()]
+    from labeler.simulate_datasets import get_dataset
+
+    pool, held = get_dataset("ag_news").load(root)
+    assert len(pool) == 6080 and len(held) == 1520
+    assert {r.id for r in held} == {str(r["id"]) for r in rows if r["split"] == "eval"}
+    assert not {r.id for r in pool} & {r.id for r in held}
+    b_pool, b_held = get_dataset("banking77").load(root)
+    assert (len(b_pool), len(b_held)) == (10003, 3080)
+    n_pool, n_held = get_dataset("nlupp_banking").load(root)
+    assert len(n_pool) + len(n_held) == 2071 and all(isinstance(r.label, list) for r in n_held)
+
+
+# -- the real loop through Argilla -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tickets(tmp_path_factory):
+    """60 demo tickets as a labeled project (module-scoped: the tests share its embedding cache)."""
+    tmp_path = tmp_path_factory.mktemp("tickets")
+    rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:60]
+    path = tmp_path / "tickets.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    demo = (REPO / "configs/demo.yaml").read_text().replace("../labeler/demo/tickets.jsonl", str(path))
+    cfg = tmp_path / "tickets.yaml"
+    cfg.write_text(demo)
+    from labeler.config import load_config
+
+    return load_config(cfg, [f"project.dir={tmp_path / 'state'}", f"argilla.dataset=sim-{tmp_path.name[-10:].lower()}"])
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_via_argilla_gives_the_in_process_curve(tickets, argilla_server):
+    data = sim.config_data(tickets, eval_fraction=0.2)
+    assert (len(data.ids), len(data.eval_ids)) == (48, 12)
+    feats = sim.compute_features(data, progress=False)
+    variants = [sim.Settings(strategy="margin", batch_size=6, rounds=3),
+                sim.Settings(strategy="random", batch_size=6, rounds=3)]
+    local = sim.simulate(data, variants, [7], progress=False, feats=feats)
+    remote = sim.simulate(data, variants, [7], progress=False, feats=feats, via_argilla=True)
+    for a, b in zip(local["variants"], remote["variants"]):
+        ra, rb = a["runs"][0], b["runs"][0]
+        assert ra["selected"] == rb["selected"]
+        assert [p | {"seconds": 0} for p in ra["curve"]] == [p | {"seconds": 0} for p in rb["curve"]]
+        assert not set(data.eval_ids) & {i for batch in rb["selected"] for i in batch}
+    # what Argilla holds for the margin run: 18 records, all answered with the truth
+    import pandas as pd
+
+    run_dir = Path(data.config.project.dir) / "argilla" / "margin-cold-s7"
+    labels = pd.read_parquet(run_dir / "labels.parquet")
+    truth = dict(zip(data.ids, (data.labels[k] for k in data.y)))
+    assert len(labels) == 18 and all(truth[i] == lab for i, lab in zip(labels["id"], labels["label"]))
+
+
+@pytest.mark.slow
+def test_cli_on_a_labeled_config(tickets, tmp_path):
+    from click.testing import CliRunner
+
+    from labeler.cli.simulate import command
+
+    cfg = Path(tickets.data.path).parent / "tickets.yaml"
+    result = CliRunner().invoke(command, ["-c", str(cfg), "--set", f"project.dir={tickets.project.dir}",
+                                          "--strategy", "random,margin", "-b", "6", "-r", "2", "--seeds", "2",
+                                          "--weak", "0,0.2", "-o", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "margin+cold+weak0.2x0.3" in result.output
+    assert (tmp_path / "out" / "curves.png").stat().st_size > 0

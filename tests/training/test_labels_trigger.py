@@ -1,0 +1,69 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from labeler.errors import LabelerError
+from training.labels import data_fingerprint, load_labels
+from training.trigger import check_threshold, threshold_message
+
+from tests.training.data import LABELS, make_labels
+
+
+def test_load_keeps_submitted_and_counts_skips(tmp_path):
+    df = make_labels()
+    extra = df.iloc[:4].copy()
+    extra["id"] = ["d1", "d2", "n1", "e1"]
+    extra["status"] = ["discarded", "discarded", "submitted", "submitted"]
+    extra.loc[extra.index[2], "label"] = None
+    extra.loc[extra.index[3], "text"] = "   "
+    dup = df.iloc[:1].copy()
+    dup["label"] = "tech"
+    dup["submitted_at"] = pd.Timestamp("2030-01-01")
+    path = tmp_path / "l.parquet"
+    pd.concat([df, extra, dup]).to_parquet(path)
+    t = load_labels(path, LABELS)
+    assert len(t) == 30
+    assert t.skipped == {"discarded (not submitted)": 2, "submitted without a label": 1, "empty text": 1, "older duplicate of an id": 1}
+    assert t.df.set_index("id").loc["sports-0", "label"] == "tech"  # the latest answer wins
+    assert "2 discarded" in t.skipped_message()
+
+
+def test_missing_column_and_unknown_label_are_one_line_errors(labels_df):
+    with pytest.raises(LabelerError, match="lacks column.*status") as e:
+        load_labels(labels_df.drop(columns=["status"]), LABELS)
+    assert "\n" not in str(e.value)
+    bad = labels_df.copy()
+    bad.loc[0, "label"] = "weather"
+    with pytest.raises(LabelerError, match=r"\['weather'\] not in the configured labels"):
+        load_labels(bad, LABELS)
+    with pytest.raises(LabelerError, match="not found"):
+        load_labels("/nonexistent/labels.parquet", LABELS)
+
+
+def test_targets_and_fingerprint(labels_df):
+    t = load_labels(labels_df, LABELS)
+    y = t.targets()
+    assert y.shape == (30,) and np.bincount(y).tolist() == [10, 10, 10]
+    shuffled = labels_df.sample(frac=1, random_state=0)
+    assert load_labels(shuffled, LABELS).fingerprint() == t.fingerprint()
+    changed = labels_df.copy()
+    changed.loc[0, "label"] = "tech"
+    assert load_labels(changed, LABELS).fingerprint() != t.fingerprint()
+    m = load_labels(make_labels(multi=True), LABELS, multi_label=True)
+    Y = m.targets()
+    assert Y.shape == (30, 3) and Y.sum(0).tolist() == [10, 10, 14]
+    assert data_fingerprint(m.df, True) == m.fingerprint()
+
+
+def test_threshold():
+    df = make_labels(per_class=10)
+    df = df[~((df["label"] == "tech") & (df.index % 10 >= 5))]  # tech keeps 5
+    df.loc[df.index[:3], "status"] = "discarded"  # sports keeps 7
+    ok, short = check_threshold(df, LABELS, min_per_class=8)
+    assert not ok and short == {"sports": 1, "tech": 3}
+    msg = threshold_message(short, 8)
+    assert msg == "not enough labels to train (8 per class): tech needs 3 more, sports needs 1 more; label more or pass --force"
+    assert check_threshold(df, LABELS, min_per_class=5) == (True, {})
+    multi = make_labels(per_class=4, multi=True)
+    ok, short = check_threshold(multi, LABELS, min_per_class=5, multi_label=True)
+    assert short == {"sports": 1, "business": 1}  # tech gets 4 + 2 business rows that are also tech

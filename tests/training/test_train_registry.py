@@ -1,0 +1,108 @@
+"""train() end to end: threshold, stable gold never trained on, calibration, registry round trip, signal."""
+
+import json
+
+import numpy as np
+import pytest
+
+import training.train as train_mod
+from labeler.errors import LabelerError
+from training.registry import Registry, list_runs, load_run, set_current
+from training.splits import GOLD, Splits
+from training.train import load_gold, train
+
+from tests.training.data import LABELS, make_labels
+
+PROBE = ["the striker scored a goal", "the bank cut interest rates", "a new chip for phones"]
+
+
+def test_threshold_blocks_training_unless_forced(tmp_path):
+    path = tmp_path / "l.parquet"
+    make_labels(per_class=5).to_parquet(path)
+    with pytest.raises(LabelerError, match="sports needs 3 more") as e:
+        train(path, LABELS, backend="logreg", project_dir=tmp_path)
+    assert "\n" not in str(e.value)
+    with pytest.raises(LabelerError, match="unknown logreg training parameter.*'max_stepz'"):
+        train(path, LABELS, backend="logreg", params={"max_stepz": 3}, project_dir=tmp_path, force=True)
+    with pytest.raises(LabelerError, match="bad logreg training parameters: max_steps must be positive"):
+        train(path, LABELS, backend="logreg", params={"max_steps": 0}, project_dir=tmp_path, force=True)
+    with pytest.raises(LabelerError, match="unknown backend 'sklearn'"):
+        train(path, LABELS, backend="sklearn", project_dir=tmp_path)
+
+
+@pytest.mark.slow
+def test_logreg_run_round_trip_and_gold_never_trained(tmp_path, monkeypatch):
+    from labeler.signals.finetuned import FinetunedSignal
+
+    seen = []
+    real_fit = train_mod.fit_model
+    monkeypatch.setattr(train_mod, "fit_model", lambda *a, **k: seen.append(list(a[2])) or real_fit(*a, **k))
+    path = tmp_path / "labels.parquet"
+    make_labels(per_class=8).to_parquet(path)
+    run1 = train(path, LABELS, backend="logreg", project_dir=tmp_path, min_calibration=3, n_resamples=50)
+    make_labels(per_class=10).to_parquet(path)  # a later round adds labels
+    run2 = train(path, LABELS, backend="logreg", project_dir=tmp_path, min_calibration=3, n_resamples=50, seed=1)
+
+    splits = Splits.load(tmp_path / "splits.json")
+    gold_texts = set(make_labels().set_index("id").loc[[i for i, s in splits.assignment.items() if s == GOLD], "text"])
+    assert gold_texts and all(not (set(texts) & gold_texts) for texts in seen)
+    ids, texts, y = load_gold(path, LABELS, project_dir=tmp_path)
+    assert set(texts) == gold_texts and len(y) == run2.info["n_gold"] == 6
+
+    runs = list_runs(tmp_path / "runs")
+    assert [r["run_id"] for r in runs] == [run1.run_id, run2.run_id]
+    assert [r["current"] for r in runs] == [False, True]
+    cur = load_run("current", tmp_path / "runs")
+    assert cur.run_id == run2.run_id and cur.calibrator.kind == "temperature"
+    np.testing.assert_allclose(cur.predict_proba(PROBE), run2.predict_proba(PROBE), atol=1e-6)
+    set_current(run1.run_id, tmp_path / "runs")
+    assert load_run("current", tmp_path / "runs").run_id == run1.run_id
+    with pytest.raises(LabelerError, match="no run 'nope'"):
+        load_run("nope", tmp_path / "runs")
+
+    d = run2.path
+    assert {p.name for p in d.iterdir()} >= {"model", "label_map.json", "config.json", "run.json", "metrics.json", "README.md", "calibration.json"}
+    assert json.loads((d / "label_map.json").read_text())["labels"] == LABELS
+    assert json.loads((d / "config.json").read_text())["params"]["head_c"] == 10.0
+    assert run1.data_fingerprint != run2.data_fingerprint
+    card = (d / "README.md").read_text()
+    assert "## Intended use" in card and "## Limitations" in card and "accuracy" in card
+    metrics = json.loads((d / "metrics.json").read_text())
+    assert set(metrics) >= {"gold", "gold_uncalibrated", "gold_ci"} and metrics["gold"]["n"] == 6
+    history = Registry(tmp_path / "runs").history_path.read_text().splitlines()
+    assert [json.loads(h)["n_labels"] for h in history] == [24, 30]
+
+    sig = FinetunedSignal.from_run("current", tmp_path / "runs", labels=["tech", "sports", "business"])
+    assert sig.name == run1.run_id and sig.labels == ["tech", "sports", "business"]
+    P = sig.predict_proba(PROBE)
+    np.testing.assert_allclose(P, load_run(run1.run_id, tmp_path / "runs").predict_proba(PROBE)[:, [2, 0, 1]], atol=1e-6)
+    set_current(run2.run_id, tmp_path / "runs")
+    assert FinetunedSignal.from_run("current", tmp_path / "runs").fingerprint() != sig.fingerprint()
+    with pytest.raises(LabelerError, match="trained on labels"):
+        FinetunedSignal.from_run("current", tmp_path / "runs", labels=["a", "b", "c"])
+
+
+@pytest.mark.slow
+def test_setfit_run_loads_with_setfit(tmp_path, labels_path):
+    from setfit import SetFitModel
+
+    run = train(labels_path, LABELS, backend="setfit", params={"max_steps": 2, "batch_size": 8}, project_dir=tmp_path, n_resamples=50)
+    assert run.calibrator.kind == "none"  # 3 calibration labels < min_calibration: they join training
+    assert run.info["n_train"] == 24 and run.info["n_gold"] == 6
+    model = SetFitModel.from_pretrained(str(run.model_dir))
+    np.testing.assert_allclose(model.predict_proba(PROBE, as_numpy=True), load_run("current", tmp_path / "runs").predict_proba(PROBE), atol=1e-6)
+
+
+@pytest.mark.slow
+def test_transformers_run_loads_with_pipeline(tmp_path, labels_path):
+    from transformers import pipeline
+
+    run = train(labels_path, LABELS, backend="transformers", params={"max_steps": 2, "batch_size": 8, "eval_steps": 1},
+                project_dir=tmp_path, min_calibration=3, n_resamples=50)
+    assert run.info["n_calib"] == 3 and run.calibrator.kind == "temperature"
+    clf = pipeline("text-classification", model=str(run.model_dir), top_k=None)
+    out = clf(PROBE)
+    assert {d["label"] for d in out[0]} == set(LABELS)
+    raw = load_run(run.run_id, tmp_path / "runs").predict_proba_raw(PROBE)
+    by_label = np.array([[next(d["score"] for d in row if d["label"] == lab) for lab in LABELS] for row in out])
+    np.testing.assert_allclose(by_label, raw, atol=1e-5)

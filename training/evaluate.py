@@ -1,0 +1,200 @@
+"""Metrics from probability matrices, with bootstrap confidence intervals.
+
+Inputs everywhere: ``P`` (N, K) in label order, NaN rows = abstain; ``y`` class indices (N,) for single-label
+or a 0/1 matrix (N, K) for multi-label. A prediction is the arg-max (single-label) or ``P >= threshold``
+(multi-label). Abstaining rows are excluded from every metric and reported as ``coverage``.
+
+Conventions (match scikit-learn): accuracy is exact-match (subset) accuracy for multi-label; macro-F1
+averages the classes that occur in the truth or the predictions; an undefined precision/recall/F1 is 0.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from training.calibration import ece
+
+METRICS = ("accuracy", "macro_f1", "micro_f1")
+
+
+def covered(P: np.ndarray) -> np.ndarray:
+    """Rows that did not abstain."""
+    return ~np.isnan(np.asarray(P, dtype=np.float64)).any(axis=1)
+
+
+def predict(P: np.ndarray, multi_label: bool, threshold: float = 0.5) -> np.ndarray:
+    P = np.asarray(P, dtype=np.float64)
+    return (P >= threshold).astype(np.int64) if multi_label else P.argmax(axis=1)
+
+
+def confusion(y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
+    """Single-label: (K, K) counts, rows = truth, columns = prediction. Multi-label: (K, 2, 2) [[tn, fp], [fn, tp]]."""
+    if y.ndim == 1:
+        return np.bincount(y * k + pred, minlength=k * k).reshape(k, k)
+    tp = (y & pred).sum(0)
+    fp = ((1 - y) & pred).sum(0)
+    fn = (y & (1 - pred)).sum(0)
+    tn = len(y) - tp - fp - fn
+    return np.stack([np.stack([tn, fp], -1), np.stack([fn, tp], -1)], 1)
+
+
+def _counts(y: np.ndarray, pred: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-class true positives, predicted positives and actual positives."""
+    if y.ndim == 1:
+        C = np.bincount(y * k + pred, minlength=k * k).reshape(k, k)
+        return np.diag(C), C.sum(0), C.sum(1)
+    return (y & pred).sum(0), pred.sum(0), y.sum(0)
+
+
+def _div(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return np.divide(a, b, out=np.zeros_like(a), where=b > 0)
+
+
+def _prf(tp, pp, ap):
+    p, r = _div(tp, pp), _div(tp, ap)
+    return p, r, _div(2 * p * r, p + r)
+
+
+def score(name: str, y: np.ndarray, pred: np.ndarray, k: int) -> float:
+    """One metric on hard predictions (the fast path the bootstrap calls ~1000 times)."""
+    if name == "accuracy":
+        return float((y == pred).all(axis=1).mean() if y.ndim == 2 else (y == pred).mean())
+    tp, pp, ap = _counts(y, pred, k)
+    if name == "macro_f1":
+        present = (pp + ap) > 0
+        return float(_prf(tp, pp, ap)[2][present].mean()) if present.any() else 0.0
+    if name == "micro_f1":
+        return float(_prf(tp.sum(), pp.sum(), ap.sum())[2])
+    raise ValueError(f"unknown metric {name!r}; choose from {', '.join(METRICS)}")
+
+
+def _prepare(P, y, multi_label, threshold):
+    P, y = np.asarray(P, dtype=np.float64), np.asarray(y).astype(np.int64)
+    if P.ndim != 2 or len(P) != len(y):
+        raise ValueError(f"P must be (N, K) with N = len(y) = {len(y)}; got {P.shape}")
+    keep = covered(P)
+    return P, y, keep, predict(np.nan_to_num(P), multi_label, threshold)
+
+
+def evaluate(
+    P: np.ndarray,
+    y: np.ndarray,
+    labels: Sequence[str],
+    multi_label: bool = False,
+    threshold: float = 0.5,
+    n_bins: int = 15,
+) -> dict:
+    """Accuracy, macro/micro F1, per-class precision/recall/F1/support, ECE, confusion, coverage."""
+    P, y, keep, pred = _prepare(P, y, multi_label, threshold)
+    k = len(labels)
+    out = {"n": int(len(y)), "n_covered": int(keep.sum()), "coverage": float(keep.mean()) if len(y) else float("nan")}
+    yc, pc = y[keep], pred[keep]
+    if len(yc) == 0:
+        return out | {m: float("nan") for m in METRICS} | {"ece": float("nan"), "per_class": {}, "confusion": []}
+    for m in METRICS:
+        out[m] = score(m, yc, pc, k)
+    tp, pp, ap = _counts(yc, pc, k)
+    p, r, f = _prf(tp, pp, ap)
+    out["per_class"] = {
+        lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(ap[i])}
+        for i, lab in enumerate(labels)
+    }
+    out["ece"] = ece(P[keep], yc, n_bins=n_bins)
+    out["confusion"] = confusion(yc, pc, k).tolist()
+    return out
+
+
+def _resample_indices(n: int, n_resamples: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, n, size=(n_resamples, n))
+
+
+def _percentile_ci(values: np.ndarray, level: float) -> tuple[float, float]:
+    lo, hi = np.percentile(values, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def bootstrap_ci(
+    P: np.ndarray,
+    y: np.ndarray,
+    metric: str = "accuracy",
+    multi_label: bool = False,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    threshold: float = 0.5,
+) -> dict:
+    """Percentile bootstrap over the covered rows: ``{"value", "lo", "hi", "n"}``."""
+    P, y, keep, pred = _prepare(P, y, multi_label, threshold)
+    yc, pc, k = y[keep], pred[keep], P.shape[1]
+    if len(yc) == 0:
+        return {"value": float("nan"), "lo": float("nan"), "hi": float("nan"), "n": 0}
+    stats = np.array([score(metric, yc[i], pc[i], k) for i in _resample_indices(len(yc), n_resamples, seed)])
+    lo, hi = _percentile_ci(stats, level)
+    return {"value": score(metric, yc, pc, k), "lo": lo, "hi": hi, "n": int(len(yc))}
+
+
+def paired_bootstrap(
+    PA: np.ndarray,
+    PB: np.ndarray,
+    y: np.ndarray,
+    metric: str = "accuracy",
+    multi_label: bool = False,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    threshold: float = 0.5,
+) -> dict:
+    """Does A beat B? Resample the rows both cover, the same rows for both systems.
+
+    Returns ``diff`` (A - B on those rows), its percentile CI ``lo..hi``, ``p_value`` (share of resamples
+    where A - B <= 0: a one-sided bootstrap p-value), and ``n`` (rows covered by both).
+    """
+    PA, y, keep_a, pred_a = _prepare(PA, y, multi_label, threshold)
+    PB, _, keep_b, pred_b = _prepare(PB, y, multi_label, threshold)
+    keep = keep_a & keep_b
+    yc, a, b, k = y[keep], pred_a[keep], pred_b[keep], PA.shape[1]
+    if len(yc) == 0:
+        return {"diff": float("nan"), "lo": float("nan"), "hi": float("nan"), "p_value": float("nan"), "n": 0}
+    diffs = np.array([score(metric, yc[i], a[i], k) - score(metric, yc[i], b[i], k) for i in _resample_indices(len(yc), n_resamples, seed)])
+    lo, hi = _percentile_ci(diffs, level)
+    return {
+        "diff": score(metric, yc, a, k) - score(metric, yc, b, k),
+        "lo": lo,
+        "hi": hi,
+        "p_value": float((diffs <= 0).mean()),
+        "n": int(len(yc)),
+    }
+
+
+# --- learning curve: one JSON line per training run --------------------------------------------------------
+
+def append_history(path: str | Path, record: dict) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as f:
+        f.write(json.dumps(record, sort_keys=True) + "\n")
+
+
+def read_history(path: str | Path) -> list[dict]:
+    """History lines sorted by (round, created_at); unreadable lines are skipped."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            continue
+    return sorted(rows, key=lambda r: (r.get("round", 0), r.get("created_at", "")))
+
+
+def learning_curve(history: list[dict], metric: str = "accuracy") -> list[tuple[int, int, float]]:
+    """``(round, n_labels, metric)`` per history line that has the metric."""
+    key: Callable[[dict], float | None] = lambda r: r.get("metrics", {}).get(metric)
+    return [(int(r.get("round", 0)), int(r.get("n_labels", 0)), float(key(r))) for r in history if key(r) is not None]

@@ -1,0 +1,280 @@
+"""The run registry: one folder per training run, and a ``CURRENT`` marker naming the run in use.
+
+::
+
+    <root>/                        default <project dir>/runs
+      CURRENT                      the current run id (one line)
+      history.jsonl                one line per run: round, n_labels, gold metrics (the learning curve)
+      <run-id>/
+        model/                     the model in its library's format (SetFit save_pretrained, or
+                                   transformers save_pretrained + tokenizer)
+        label_map.json             labels in column order, multi_label, backend
+        config.json                the exact training configuration
+        run.json                   run id, time, data fingerprint, split sizes, label counts
+        calibration.json           the fitted calibration map (temperature / Platt / none)
+        metrics.json               gold metrics with bootstrap CIs
+        README.md                  model card
+
+``load_run(run_id | "current")`` returns a ``Run`` whose ``predict_proba`` applies the calibration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from labeler.errors import LabelerError
+from training.calibration import Calibrator
+
+CURRENT = "CURRENT"
+HISTORY = "history.jsonl"
+BACKENDS = ("setfit", "transformers", "logreg")
+_SECRET = re.compile(r"(key|token|secret|password|credential)", re.I)
+
+
+def default_root(project_dir: str | Path = ".") -> Path:
+    return Path(project_dir) / "runs"
+
+
+def _write_json(path: Path, data) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
+    os.replace(tmp, path)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise LabelerError(f"run file {path} is missing or unreadable ({exc})") from None
+
+
+def scrub(config: dict) -> dict:
+    """Drop any key that looks like a secret; a run folder may be shared."""
+    return {k: (scrub(v) if isinstance(v, dict) else v) for k, v in config.items() if not _SECRET.search(str(k))}
+
+
+@dataclass
+class Run:
+    """A registered run. The model loads on first ``predict_proba``."""
+
+    run_id: str
+    path: Path
+    labels: list[str]
+    multi_label: bool
+    backend: str
+    data_fingerprint: str
+    info: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    config: dict = field(default_factory=dict)
+    calibrator: Calibrator = field(default_factory=Calibrator)
+    _model: object = field(default=None, repr=False)
+
+    @property
+    def model_dir(self) -> Path:
+        return self.path / "model"
+
+    @property
+    def model(self):
+        if self._model is None:
+            self._model = load_model(self.model_dir, self.backend, self.labels, self.multi_label, self.config)
+        return self._model
+
+    def predict_proba_raw(self, texts: Sequence[str]) -> np.ndarray:
+        return self.model.predict_proba(list(texts))
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated (N, K) probabilities in label order."""
+        if len(texts) == 0:
+            return np.zeros((0, len(self.labels)))
+        return self.calibrator(self.predict_proba_raw(texts))
+
+
+def load_model(model_dir: Path, backend: str, labels: list[str], multi_label: bool, config: dict | None = None):
+    if backend in ("setfit", "logreg"):
+        from training.setfit_backend import SetFitClassifier
+
+        return SetFitClassifier.load(model_dir, labels, multi_label, backend)
+    if backend == "transformers":
+        from training.transformers_backend import TransformersClassifier
+
+        max_length = int((config or {}).get("params", {}).get("max_length", 128))
+        return TransformersClassifier.load(model_dir, labels, multi_label, max_length)
+    raise LabelerError(f"unknown backend {backend!r} in {model_dir.parent}; expected one of {', '.join(BACKENDS)}")
+
+
+class Registry:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    @property
+    def history_path(self) -> Path:
+        return self.root / HISTORY
+
+    def _new_id(self, backend: str) -> str:
+        base = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{backend}"
+        run_id, n = base, 1
+        while (self.root / run_id).exists():
+            n += 1
+            run_id = f"{base}-{n}"
+        return run_id
+
+    def save(
+        self,
+        model,
+        *,
+        labels: Sequence[str],
+        multi_label: bool,
+        backend: str,
+        config: dict,
+        data_fingerprint: str,
+        metrics: dict,
+        calibrator: Calibrator | None = None,
+        info: dict | None = None,
+        make_current: bool = True,
+    ) -> Run:
+        """Write a new run folder (model, label map, config, metrics, model card); optionally make it current."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        run_id = self._new_id(backend)
+        path = self.root / run_id
+        tmp = self.root / f".{run_id}.partial"
+        tmp.mkdir()
+        model.save(tmp / "model")
+        calibrator = calibrator or Calibrator()
+        info = {"run_id": run_id, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "backend": backend,
+                "data_fingerprint": data_fingerprint, **(info or {})}
+        config = scrub(config)
+        _write_json(tmp / "label_map.json", {"labels": list(labels), "multi_label": multi_label, "backend": backend,
+                                             "id2label": dict(enumerate(labels))})
+        _write_json(tmp / "config.json", config)
+        _write_json(tmp / "run.json", info)
+        _write_json(tmp / "calibration.json", calibrator.to_dict())
+        _write_json(tmp / "metrics.json", metrics)
+        (tmp / "README.md").write_text(model_card(run_id, list(labels), multi_label, backend, config, info, metrics, calibrator))
+        os.replace(tmp, path)
+        if make_current:
+            self.set_current(run_id)
+        return self.load(run_id)
+
+    def run_ids(self) -> list[str]:
+        if not self.root.exists():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and (p / "run.json").exists())
+
+    def list(self) -> list[dict]:
+        """One summary per run, oldest first: run id, time, backend, labels, gold accuracy, current or not."""
+        current = self.current_id()
+        out = []
+        for rid in self.run_ids():
+            info = _read_json(self.root / rid / "run.json")
+            metrics = _read_json(self.root / rid / "metrics.json") if (self.root / rid / "metrics.json").exists() else {}
+            gold = metrics.get("gold", {})
+            out.append({**info, "current": rid == current, "accuracy": gold.get("accuracy"), "macro_f1": gold.get("macro_f1")})
+        return sorted(out, key=lambda r: (r.get("created_at", ""), r["run_id"]))
+
+    def current_id(self) -> str | None:
+        marker = self.root / CURRENT
+        if not marker.exists():
+            return None
+        rid = marker.read_text().strip()
+        return rid or None
+
+    def set_current(self, run_id: str) -> None:
+        if not (self.root / run_id / "run.json").exists():
+            raise LabelerError(f"no run {run_id!r} under {self.root}; `labeler runs` lists them")
+        tmp = self.root / (CURRENT + ".tmp")
+        tmp.write_text(run_id + "\n")
+        os.replace(tmp, self.root / CURRENT)
+
+    def load(self, run_id: str = "current") -> Run:
+        if run_id == "current":
+            rid = self.current_id()
+            if rid is None:
+                raise LabelerError(f"no current run under {self.root}; train one with `labeler train`")
+            run_id = rid
+        path = self.root / run_id
+        if not (path / "run.json").exists():
+            raise LabelerError(f"no run {run_id!r} under {self.root}; `labeler runs` lists them")
+        lm = _read_json(path / "label_map.json")
+        info = _read_json(path / "run.json")
+        return Run(
+            run_id=run_id,
+            path=path,
+            labels=list(lm["labels"]),
+            multi_label=bool(lm["multi_label"]),
+            backend=lm["backend"],
+            data_fingerprint=info.get("data_fingerprint", ""),
+            info=info,
+            metrics=_read_json(path / "metrics.json"),
+            config=_read_json(path / "config.json"),
+            calibrator=Calibrator.from_dict(_read_json(path / "calibration.json")),
+        )
+
+
+def list_runs(root: str | Path) -> list[dict]:
+    return Registry(root).list()
+
+
+def load_run(run_id: str = "current", root: str | Path = "runs") -> Run:
+    return Registry(root).load(run_id)
+
+
+def set_current(run_id: str, root: str | Path = "runs") -> None:
+    Registry(root).set_current(run_id)
+
+
+def _fmt(v) -> str:
+    return f"{v:.3f}" if isinstance(v, (int, float)) and v == v else "n/a"
+
+
+def model_card(run_id, labels, multi_label, backend, config, info, metrics, calibrator: Calibrator) -> str:
+    gold = metrics.get("gold", {})
+    ci = metrics.get("gold_ci", {})
+    lines = [
+        f"# {run_id}",
+        "",
+        f"A {'multi' if multi_label else 'single'}-label text classifier ({backend} backend, body "
+        f"`{config.get('params', {}).get('body', 'n/a')}`) trained by labeler from human labels reviewed in Argilla.",
+        "",
+        "## Intended use",
+        "",
+        f"Classifying short texts of the same kind and source as the training data into: {', '.join(labels)}. "
+        "It is a labelling aid: its predictions are suggestions for human review and a weak-label signal for the "
+        "next round, not decisions about people.",
+        "",
+        "## Data",
+        "",
+        f"- training labels: {info.get('n_train', 'n/a')}; calibration: {info.get('n_calib', 0)}; held-out gold: {info.get('n_gold', 'n/a')}",
+        f"- label rounds: up to {info.get('round', 'n/a')}; data fingerprint (sha256 of sorted id,label pairs): `{info.get('data_fingerprint', '')}`",
+        f"- training labels per class: {json.dumps(info.get('train_counts', {}))}",
+        "",
+        "## Metrics (held-out gold labels)",
+        "",
+        f"- accuracy {_fmt(gold.get('accuracy'))} (95% CI {_fmt(ci.get('accuracy', {}).get('lo'))}–{_fmt(ci.get('accuracy', {}).get('hi'))})",
+        f"- macro-F1 {_fmt(gold.get('macro_f1'))} (95% CI {_fmt(ci.get('macro_f1', {}).get('lo'))}–{_fmt(ci.get('macro_f1', {}).get('hi'))})",
+        f"- micro-F1 {_fmt(gold.get('micro_f1'))}; ECE {_fmt(gold.get('ece'))} (before calibration {_fmt(metrics.get('gold_uncalibrated', {}).get('ece'))})",
+        f"- calibration: {calibrator.kind}" + (f", T = {calibrator.temperature:.3f}" if calibrator.kind == "temperature" else "")
+        + f" (fitted on {calibrator.n} held-out labels)",
+        "",
+        "## Limitations",
+        "",
+        "- Trained on few labels chosen by uncertainty sampling, so the training set is not a random sample; the gold "
+        "set is a stratified random hold-out, but small gold sets give wide confidence intervals (see above).",
+        "- Labels absent from training get probability 0 (single-label) or an untrained score (multi-label).",
+        "- Performance on text from another domain, language or time period is unknown.",
+        "",
+        "## Training configuration",
+        "",
+        "```json",
+        json.dumps(config, indent=2, sort_keys=True, default=str),
+        "```",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,193 @@
+"""SetFit: contrastive fine-tuning of a sentence-transformers body, then a scikit-learn head.
+
+Cost is bounded however many labels there are: ``max_steps`` caps the contrastive steps (and so the pairs
+seen, ``max_steps * batch_size``); ``num_iterations`` (pairs per example, SetFit's pre-1.0 knob) can bound the
+pair set instead. The head is a logistic regression with ``class_weight="balanced"`` so a small, skewed label
+set does not collapse onto the majority class. Multi-label uses ``multi_target_strategy`` (one-vs-rest,
+multi-output or classifier-chain, as SetFit offers). The same seed gives the same model.
+
+The ``logreg`` backend is the same model with the contrastive step skipped: a balanced logistic regression
+(C=10) on frozen embeddings, saved in the same SetFit format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from training.body import DEFAULT_BODY, drop_printer, quiet, resolve_body
+
+STRATEGIES = ("one-vs-rest", "multi-output", "classifier-chain")
+
+
+@dataclass
+class SetFitParams:
+    body: str = DEFAULT_BODY
+    max_steps: int = 48
+    num_iterations: int | None = None
+    batch_size: int = 16
+    num_epochs: int = 1
+    body_learning_rate: float = 2e-5
+    warmup_proportion: float = 0.1
+    max_length: int | None = 128
+    multi_target_strategy: str = "one-vs-rest"
+    head_c: float = 10.0
+    class_weight: str | None = "balanced"
+
+    def validate(self, multi_label: bool) -> None:
+        if multi_label and self.multi_target_strategy not in STRATEGIES:
+            raise ValueError(f"multi_target_strategy {self.multi_target_strategy!r} is not one of {', '.join(STRATEGIES)}")
+        if self.max_steps == 0 or self.max_steps < -1:
+            raise ValueError(f"max_steps must be positive (or -1 for no cap), got {self.max_steps}")
+
+
+def _head(multi_label: bool, params: SetFitParams, seed: int):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
+
+    clf = LogisticRegression(C=params.head_c, class_weight=params.class_weight, max_iter=2000, random_state=seed)
+    if not multi_label:
+        return clf
+    return {
+        "one-vs-rest": lambda: OneVsRestClassifier(clf),
+        "multi-output": lambda: MultiOutputClassifier(clf),
+        "classifier-chain": lambda: ClassifierChain(clf, random_state=seed),
+    }[params.multi_target_strategy]()
+
+
+def head_proba(head, embeddings: np.ndarray, k: int, multi_label: bool) -> np.ndarray:
+    """Head probabilities as an (N, K) matrix in label order, whatever the head type.
+
+    Single-label heads only know the classes they saw; an unseen class gets probability 0.
+    """
+    P = head.predict_proba(embeddings)
+    if isinstance(P, list):  # MultiOutputClassifier: one (N, 2) per label
+        P = np.stack([p[:, 1] if p.shape[1] == 2 else np.zeros(len(p)) for p in P], axis=1)
+    P = np.asarray(P, dtype=np.float64)
+    if multi_label:
+        return P
+    out = np.zeros((len(P), k))
+    out[:, np.asarray(head.classes_, dtype=int)] = P
+    return out
+
+
+class SetFitClassifier:
+    """A trained SetFit model with ``predict_proba(texts) -> (N, K)`` in label order."""
+
+    def __init__(self, model, label_names: Sequence[str], multi_label: bool, backend: str = "setfit"):
+        self.model = model
+        self.labels = list(label_names)
+        self.multi_label = multi_label
+        self.backend = backend
+
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        return self.model.encode(list(texts), batch_size=batch_size, show_progress_bar=False)
+
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        if len(texts) == 0:
+            return np.zeros((0, len(self.labels)))
+        return head_proba(self.model.model_head, self.embed(texts, batch_size), len(self.labels), self.multi_label)
+
+    def save(self, path: str | Path) -> Path:
+        """``SetFitModel.save_pretrained`` format: loadable by ``SetFitModel.from_pretrained(path)``."""
+        self.model.save_pretrained(str(path))
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path, label_names: Sequence[str], multi_label: bool, backend: str = "setfit") -> "SetFitClassifier":
+        quiet(setfit=True)
+        from setfit import SetFitModel
+
+        return cls(SetFitModel.from_pretrained(str(path), local_files_only=True), label_names, multi_label, backend)
+
+
+def _new_model(body: str, head, label_names, multi_label: bool, params: SetFitParams):
+    from sentence_transformers import SentenceTransformer
+    from setfit import SetFitModel
+
+    from labeler.signals.base import resolve_device
+
+    st = SentenceTransformer(resolve_body(body), device=resolve_device())
+    if params.max_length:
+        st.max_seq_length = min(st.max_seq_length, params.max_length)
+    return SetFitModel(
+        model_body=st,
+        model_head=head,
+        multi_target_strategy=params.multi_target_strategy if multi_label else None,
+        labels=list(label_names),
+    )
+
+
+def train_setfit(
+    texts: Sequence[str],
+    y: np.ndarray,
+    label_names: Sequence[str],
+    multi_label: bool = False,
+    params: SetFitParams | None = None,
+    seed: int = 0,
+    output_dir: str | Path | None = None,
+) -> SetFitClassifier:
+    """Contrastive fine-tuning (capped) then the balanced head. ``y``: indices (N,) or 0/1 (N, K)."""
+    params = params or SetFitParams()
+    params.validate(multi_label)
+    quiet(setfit=True)
+    import tempfile
+
+    import torch
+    from datasets import Dataset
+    from setfit import Trainer, TrainingArguments
+    from transformers import set_seed
+
+    set_seed(seed)
+    model = _new_model(params.body, _head(multi_label, params, seed), label_names, multi_label, params)
+    y_list = np.asarray(y).tolist()
+    with tempfile.TemporaryDirectory() as tmp:
+        args = TrainingArguments(
+            output_dir=str(output_dir or tmp),
+            batch_size=(params.batch_size, params.batch_size),
+            num_epochs=(params.num_epochs, params.num_epochs),
+            max_steps=params.max_steps,
+            num_iterations=params.num_iterations,
+            body_learning_rate=(params.body_learning_rate, params.body_learning_rate),
+            warmup_proportion=params.warmup_proportion,
+            max_length=params.max_length,
+            seed=seed,
+            report_to="none",
+            show_progress_bar=False,
+            save_strategy="no",
+            logging_strategy="no",
+            use_amp=torch.cuda.is_available(),
+        )
+        trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_dict({"text": list(texts), "label": y_list}))
+        drop_printer(trainer)
+        trainer.train()
+    return SetFitClassifier(model, label_names, multi_label, "setfit")
+
+
+def fit_logreg_head(embeddings: np.ndarray, y: np.ndarray, multi_label: bool = False, C: float = 10.0, seed: int = 0, strategy: str = "one-vs-rest"):
+    """The balanced logistic-regression head on precomputed embeddings (the bench caches embeddings)."""
+    head = _head(multi_label, SetFitParams(head_c=C, multi_target_strategy=strategy), seed)
+    head.fit(embeddings, np.asarray(y))
+    return head
+
+
+def train_logreg(
+    texts: Sequence[str],
+    y: np.ndarray,
+    label_names: Sequence[str],
+    multi_label: bool = False,
+    params: SetFitParams | None = None,
+    seed: int = 0,
+) -> SetFitClassifier:
+    """Frozen body + balanced logistic regression (C = ``params.head_c``, 10 by default)."""
+    params = params or SetFitParams()
+    params.validate(multi_label)
+    quiet(setfit=True)
+    model = _new_model(params.body, None, label_names, multi_label, params)
+    clf = SetFitClassifier(model, label_names, multi_label, "logreg")
+    model.model_head = fit_logreg_head(clf.embed(texts), y, multi_label, params.head_c, seed, params.multi_target_strategy)
+    return clf

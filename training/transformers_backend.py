@@ -1,0 +1,211 @@
+"""Fine-tune ``AutoModelForSequenceClassification`` with the transformers ``Trainer``.
+
+Using the stock ``Trainer`` keeps ``accelerate launch`` and multi-GPU working unchanged. Single-label runs use
+``problem_type="single_label_classification"`` with class-balanced cross-entropy; multi-label runs use
+``multi_label_classification`` (sigmoid + BCE). With a validation split, the trainer evaluates every
+``eval_steps``, stops early (``EarlyStoppingCallback``) and reloads the best checkpoint
+(``load_best_model_at_end``). fp16/bf16 only on a GPU. The saved folder loads with
+``pipeline("text-classification", model=path)``: ``id2label``/``label2id`` are set.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from training.body import DEFAULT_BODY, drop_printer, quiet, resolve_body
+
+
+@dataclass
+class TransformersParams:
+    body: str = DEFAULT_BODY
+    max_steps: int = 200
+    num_epochs: float = 10.0
+    batch_size: int = 16
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    max_length: int = 128
+    eval_steps: int | None = None  # default: max_steps // 5
+    patience: int = 3
+    class_weight: str | None = "balanced"  # single-label only
+
+    def validate(self, multi_label: bool) -> None:
+        if self.max_steps == 0 or self.max_steps < -1:
+            raise ValueError(f"max_steps must be positive (or -1 to train num_epochs), got {self.max_steps}")
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(f"class_weight must be 'balanced' or null, got {self.class_weight!r}")
+
+
+def _precision_flags() -> dict:
+    import torch
+
+    if not torch.cuda.is_available():
+        return {"fp16": False, "bf16": False}
+    bf16 = torch.cuda.is_bf16_supported()
+    return {"fp16": not bf16, "bf16": bf16}
+
+
+class TransformersClassifier:
+    """A fine-tuned sequence classifier with ``predict_proba(texts) -> (N, K)`` in label order."""
+
+    backend = "transformers"
+
+    def __init__(self, model, tokenizer, label_names: Sequence[str], multi_label: bool, max_length: int = 128):
+        self.model, self.tokenizer = model, tokenizer
+        self.labels, self.multi_label, self.max_length = list(label_names), multi_label, max_length
+
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        import torch
+
+        texts = list(texts)
+        out = np.zeros((len(texts), len(self.labels)))
+        order = np.argsort([len(t) for t in texts])  # similar lengths per batch: less padding
+        self.model.eval()
+        dev = next(self.model.parameters()).device
+        with torch.no_grad():
+            for s in range(0, len(texts), batch_size):
+                idx = order[s : s + batch_size]
+                enc = self.tokenizer([texts[i] for i in idx], truncation=True, max_length=self.max_length, padding=True, return_tensors="pt")
+                logits = self.model(**{k: v.to(dev) for k, v in enc.items()}).logits.float()
+                p = torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
+                out[idx] = p.cpu().numpy()
+        return out
+
+    def save(self, path: str | Path) -> Path:
+        self.model.save_pretrained(str(path))
+        self.tokenizer.save_pretrained(str(path))
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path, label_names: Sequence[str], multi_label: bool, max_length: int = 128) -> "TransformersClassifier":
+        quiet()
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        from labeler.signals.base import resolve_device
+
+        model = AutoModelForSequenceClassification.from_pretrained(str(path)).to(resolve_device())
+        return cls(model, AutoTokenizer.from_pretrained(str(path)), label_names, multi_label, max_length)
+
+
+def _dataset(tokenizer, texts, y, multi_label: bool, max_length: int):
+    from datasets import Dataset
+
+    enc = tokenizer(list(texts), truncation=True, max_length=max_length)
+    labels = np.asarray(y, dtype=np.float32 if multi_label else np.int64).tolist()
+    return Dataset.from_dict({**enc, "labels": labels})
+
+
+def _trainer_class():
+    import torch
+    from transformers import Trainer
+
+    class BalancedTrainer(Trainer):
+        """``Trainer`` with optional per-class weights in the single-label cross-entropy."""
+
+        def __init__(self, *args, class_weights=None, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.class_weights = class_weights
+
+        def compute_loss(self, model, inputs, return_outputs=False, **kwargs):
+            if self.class_weights is None:
+                return super().compute_loss(model, inputs, return_outputs=return_outputs, **kwargs)
+            labels = inputs.pop("labels")
+            outputs = model(**inputs)
+            w = self.class_weights.to(outputs.logits.device)
+            loss = torch.nn.functional.cross_entropy(outputs.logits.float(), labels, weight=w)
+            return (loss, outputs) if return_outputs else loss
+
+    return BalancedTrainer
+
+
+def train_transformers(
+    texts: Sequence[str],
+    y: np.ndarray,
+    label_names: Sequence[str],
+    multi_label: bool = False,
+    params: TransformersParams | None = None,
+    seed: int = 0,
+    val_texts: Sequence[str] | None = None,
+    val_y: np.ndarray | None = None,
+    output_dir: str | Path | None = None,
+) -> TransformersClassifier:
+    """Fine-tune the body with a fresh classification head; early stopping when a validation split is given."""
+    params = params or TransformersParams()
+    params.validate(multi_label)
+    quiet()
+    import torch
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        EarlyStoppingCallback,
+        TrainingArguments,
+        set_seed,
+    )
+
+    from labeler.signals.base import resolve_device
+
+    set_seed(seed)
+    body = resolve_body(params.body)
+    label_names = list(label_names)
+    tokenizer = AutoTokenizer.from_pretrained(body)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        body,
+        num_labels=len(label_names),
+        id2label=dict(enumerate(label_names)),
+        label2id={lab: i for i, lab in enumerate(label_names)},
+        problem_type="multi_label_classification" if multi_label else "single_label_classification",
+    )
+    train_ds = _dataset(tokenizer, texts, y, multi_label, params.max_length)
+    has_val = val_texts is not None and len(val_texts) > 0
+    eval_ds = _dataset(tokenizer, val_texts, val_y, multi_label, params.max_length) if has_val else None
+    eval_steps = params.eval_steps or max(1, params.max_steps // 5 if params.max_steps > 0 else 50)
+    weights = None
+    if params.class_weight == "balanced" and not multi_label:
+        counts = np.bincount(np.asarray(y), minlength=len(label_names)).astype(np.float64)
+        weights = torch.tensor(np.where(counts > 0, counts.sum() / (len(label_names) * np.maximum(counts, 1)), 0.0), dtype=torch.float32)
+    with tempfile.TemporaryDirectory() as tmp:
+        args = TrainingArguments(
+            output_dir=str(output_dir or tmp),
+            max_steps=params.max_steps,
+            num_train_epochs=params.num_epochs,
+            per_device_train_batch_size=params.batch_size,
+            per_device_eval_batch_size=64,
+            learning_rate=params.learning_rate,
+            weight_decay=params.weight_decay,
+            warmup_steps=params.warmup_ratio,
+            seed=seed,
+            data_seed=seed,
+            eval_strategy="steps" if has_val else "no",
+            save_strategy="steps" if has_val else "no",
+            eval_steps=eval_steps,
+            save_steps=eval_steps,
+            save_total_limit=1,
+            load_best_model_at_end=has_val,
+            metric_for_best_model="eval_loss",
+            greater_is_better=False,
+            logging_strategy="no",
+            report_to="none",
+            disable_tqdm=True,
+            use_cpu=resolve_device() == "cpu",
+            **_precision_flags(),
+        )
+        trainer = _trainer_class()(
+            model=model,
+            args=args,
+            train_dataset=train_ds,
+            eval_dataset=eval_ds,
+            processing_class=tokenizer,
+            data_collator=DataCollatorWithPadding(tokenizer),
+            callbacks=[EarlyStoppingCallback(early_stopping_patience=params.patience)] if has_val else [],
+            class_weights=weights,
+        )
+        drop_printer(trainer)
+        trainer.train()
+        model = trainer.model
+    return TransformersClassifier(model, tokenizer, label_names, multi_label, params.max_length)
