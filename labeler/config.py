@@ -195,6 +195,26 @@ class ArgillaConfig(_Model):
         return value
 
 
+class TrainingConfig(_Model):
+    """Fine-tuning on the human labels (``labeler train`` / ``labeler round``) and how the run joins the loop.
+
+    ``params`` go to the backend's parameter dataclass (``training.setfit_backend.SetFitParams`` for setfit and
+    logreg, ``training.transformers_backend.TransformersParams``); an unknown key is reported by ``train``.
+    ``mode``: ``join`` adds the current run to the signals with ensemble weights fitted on held-out (gold)
+    labels; ``replace`` makes the run the only weighted signal once it beats the zero-shot ensemble on gold
+    (paired-bootstrap CI of the difference above zero), else falls back to ``join`` and says why.
+    ``runs_dir`` defaults to ``<project.dir>/runs``.
+    """
+
+    backend: Literal["setfit", "transformers", "logreg"] = "setfit"
+    min_per_class: int = Field(8, ge=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    seed: int = 0
+    gold_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+    mode: Literal["replace", "join"] = "join"
+    runs_dir: Path | None = None
+
+
 class ProjectConfig(_Model):
     """State folder (caches, pool, rejects, labels) and a display name."""
 
@@ -210,6 +230,7 @@ class Config(_Model):
     queue: QueueConfig = Field(default_factory=QueueConfig)
     argilla: ArgillaConfig = Field(default_factory=ArgillaConfig)
     project: ProjectConfig = Field(default_factory=ProjectConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
 
     @field_validator("signals")
     @classmethod
@@ -240,6 +261,7 @@ class Config(_Model):
         self.project.name = self.project.name or stem
         self.project.dir = _resolve(self.project.dir or Path(".labeler") / stem, base)
         self.argilla.dataset = self.argilla.dataset or stem
+        self.training.runs_dir = _resolve(self.training.runs_dir or self.project.dir / "runs", base)
         return self
 
     # -- conveniences -------------------------------------------------------------------------------
@@ -409,12 +431,16 @@ def _check_signal_params(config: Config, path: Path) -> None:
 def config_fingerprint(config: Config, sections: Iterable[str] | None = None) -> str:
     """16-hex sha256 of the (chosen) sections' canonical JSON; equal configs give equal fingerprints.
 
-    ``sections=None`` covers every section except ``project`` and ``argilla``, which never change results.
+    ``sections=None`` covers every section except ``project`` and ``argilla`` (and ``training.runs_dir``),
+    which never change results.
     """
     dump = config.model_dump(mode="json")
     names = list(sections) if sections is not None else [k for k in dump if k not in ("project", "argilla")]
     unknown = [n for n in names if n not in dump]
     if unknown:
         raise ValueError(f"unknown config sections {unknown}; valid: {list(dump)}")
-    payload = json.dumps({n: dump[n] for n in names}, sort_keys=True, ensure_ascii=False)
+    chosen = {n: dump[n] for n in names}
+    if "training" in chosen:  # where runs are stored never changes results
+        chosen["training"] = {k: v for k, v in chosen["training"].items() if k != "runs_dir"}
+    payload = json.dumps(chosen, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]

@@ -7,6 +7,8 @@ State lives in the project folder (``config.project.dir``):
 - ``scores.npz``                       ids, every signal's matrix, the ensemble's ``P`` and agreement
 - ``labels.parquet``, ``responses.parquet``  human answers (``labeler.argilla.pull``)
 - ``state.json``                       the round counter
+- ``splits.json``, ``runs/``, ``reports/``  training splits, the run registry, comparison reports
+  (``labeler.finetune``); the current run joins the signals at ``bootstrap``
 
 Which records are already in Argilla, and which are answered, is always read from the server, never
 remembered locally, so a failed push can never leave a record marked as pushed.
@@ -15,7 +17,7 @@ remembered locally, so a failed push can never leave a record marked as pushed.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,12 +38,16 @@ class Scores:
     agreement: np.ndarray  # (N,)
     signals: dict[str, np.ndarray]  # name -> (N, K), NaN rows = abstain
     method: str = "weighted_mean"
+    weights: dict[str, float] = field(default_factory=dict)  # the ensemble's weights (empty: all 1)
+    run_id: str | None = None  # the fine-tuned run among ``signals``, if one joined
+    note: str | None = None  # how the run joined (labeler.finetune.join_plan)
 
     def save(self, path: Path) -> None:
         arrays = {f"signal::{name}": mat for name, mat in self.signals.items()}
+        meta = json.dumps({"weights": self.weights, "run_id": self.run_id, "note": self.note})
         tmp = path.with_suffix(".tmp.npz")
         np.savez(tmp, ids=np.array(self.ids, dtype=object), P=self.P, agreement=self.agreement,
-                 method=np.array(self.method), **arrays)
+                 method=np.array(self.method), meta=np.array(meta), **arrays)
         tmp.replace(path)
 
     @classmethod
@@ -50,8 +56,10 @@ class Scores:
             raise LabelerError(f"no scores at {path}; run `labeler bootstrap` first")
         with np.load(path, allow_pickle=True) as data:
             signals = {k.split("::", 1)[1]: data[k] for k in data.files if k.startswith("signal::")}
+            meta = json.loads(str(data["meta"])) if "meta" in data.files else {}
             return cls(ids=list(data["ids"]), P=data["P"], agreement=data["agreement"], signals=signals,
-                       method=str(data["method"]))
+                       method=str(data["method"]), weights=meta.get("weights") or {}, run_id=meta.get("run_id"),
+                       note=meta.get("note"))
 
 
 def project_dir(config) -> Path:
@@ -130,10 +138,24 @@ def label_matrix(labels_df, ids: list[str], label_names: list[str], multi_label:
     return np.array(rows, dtype=int), (np.array(targets) if rows else None)
 
 
+def run_signal(config, run_id: str):
+    """The run ``run_id`` as a signal named by its id (``labeler.signals.finetuned``)."""
+    from labeler.finetune import runs_root
+    from labeler.signals.registry import build_signal
+
+    return build_signal("finetuned", run_id, config.task.labels, config.task.multi_label,
+                        {"run": run_id, "runs_dir": str(runs_root(config))}, cache_dir=project_dir(config) / "cache")
+
+
 def bootstrap(config, progress: bool = True):
-    """Load the pool, score it with every signal (cached per record), combine; save ``scores.npz``."""
+    """Load the pool, score it with every signal (cached per record), combine; save ``scores.npz``.
+
+    When the registry has a current run it is scored too and joins the ensemble as ``training.mode`` says
+    (``labeler.finetune.join_plan``: fitted weights, or replacing the zero-shot signals).
+    """
     from labeler.data import load_pool
     from labeler.ensemble import StackedEnsemble, weighted_mean
+    from labeler.finetune import current_run, join_plan
     from labeler.signals.cache import score_cached
 
     pool = load_pool(config)
@@ -142,15 +164,27 @@ def bootstrap(config, progress: bool = True):
     ids, texts = pool.ids, pool.texts
     probas = {sig.name: score_cached(sig, ids, texts, cache, progress=progress) for sig in signals}
     weights = {s.name: s.weight for s in config.signals}
+    run, note = current_run(config), None
+    if run is not None:
+        if run.run_id in probas:
+            raise LabelerError(f"a configured signal is named like the current run {run.run_id!r}; rename it")
+        probas[run.run_id] = score_cached(run_signal(config, run.run_id), ids, texts, cache, progress=progress)
+        plan = join_plan(config, probas, run.run_id, ids)
+        weights, note = plan.weights, plan.note
     ens = weighted_mean(probas, weights, multi_label=config.task.multi_label, threshold=config.task.threshold)
     if config.ensemble.method == "stacked":
         rows, y = label_matrix(load_labels(config), ids, config.label_names, config.task.multi_label)
+        if run is not None:  # the run has seen its training labels: stack on held-out labels only
+            from labeler.finetune import held_out_rows
+
+            rows, y = held_out_rows(config, ids)
         if y is not None:
             stacked = StackedEnsemble(multi_label=config.task.multi_label, cv_folds=config.ensemble.cv_folds,
                                       min_labels=config.ensemble.min_labels_for_stacking, weights=weights)
             stacked.fit({n: m[rows] for n, m in probas.items()}, y)
             ens = stacked.predict(probas)
-    scores = Scores(ids=ids, P=ens.P, agreement=ens.agreement, signals=probas, method=ens.method)
+    scores = Scores(ids=ids, P=ens.P, agreement=ens.agreement, signals=probas, method=ens.method,
+                    weights={k: float(v) for k, v in weights.items()}, run_id=run.run_id if run else None, note=note)
     scores.save(project_dir(config) / SCORES_FILE)
     return pool, scores
 
@@ -193,10 +227,15 @@ def push_queue(config, progress: bool = True):
 
     Review order (the ``priority`` metadata, 1 first): records queued earlier and still unanswered, by
     their refreshed uncertainty, then the new batch in the order the queue chose it.
+
+    Each suggestion's agent is ``ensemble`` (``ensemble-stacked``), or the current run's id where the run
+    holds at least 90% of the weight of the signals voting on the record (``labeler.finetune.suggestion_agent``;
+    always the case under ``training.mode: replace``). Answered records are never re-sent.
     """
     from labeler.argilla.push import PushRecord, answered_ids, push
     from labeler.argilla.schema import META_AGREEMENT, META_PRIORITY, META_ROUND, META_UNCERTAINTY, signal_meta
     from labeler.data import load_pool
+    from labeler.finetune import RUN_META_NAME, suggestion_agent
     from labeler.queue import get_strategy, select_batch
 
     pool = load_pool(config)
@@ -205,7 +244,8 @@ def push_queue(config, progress: bool = True):
         raise LabelerError("scores are out of date with the pool; run `labeler bootstrap` again")
     signals = build_signals(config)
     emb = embedder(config, signals).encode(pool.texts)
-    spec = dataset_spec(config, [s.name for s in signals], int(emb.shape[1]))
+    names = [s.name for s in signals] + ([RUN_META_NAME] if scores.run_id else [])
+    spec = dataset_spec(config, names, int(emb.shape[1]))
     conn = connection(config)
 
     present, answered = _server_view(conn, spec)
@@ -224,7 +264,8 @@ def push_queue(config, progress: bool = True):
     state = read_state(config)
     round_no = state["round"] + (1 if len(sel.indices) else 0)
     new = {int(i) for i in sel.indices}
-    agent = "ensemble" if scores.method == "weighted_mean" else f"ensemble-{scores.method}"
+    ens_agent = "ensemble" if scores.method == "weighted_mean" else f"ensemble-{scores.method}"
+    weights = scores.weights or {name: 1.0 for name in scores.signals}
     records = []
     for rank, i in enumerate(order, start=1):
         rec = pool.records[i]
@@ -232,9 +273,12 @@ def push_queue(config, progress: bool = True):
         meta = {META_UNCERTAINTY: float(uncertainty[i]), META_PRIORITY: rank, META_AGREEMENT: float(scores.agreement[i])}
         if i in new:
             meta[META_ROUND] = round_no
+        voted = {name: not np.isnan(mat[i]).all() for name, mat in scores.signals.items()}
         for name, mat in scores.signals.items():
-            if not np.isnan(mat[i]).all():
-                meta[signal_meta(name)] = config.label_names[int(np.nanargmax(mat[i]))]
+            if voted[name]:
+                meta[signal_meta(RUN_META_NAME if name == scores.run_id else name)] = \
+                    config.label_names[int(np.nanargmax(mat[i]))]
+        agent = suggestion_agent(weights, voted, scores.run_id, ens_agent)
         records.append(PushRecord(id=rec.id, fields=rec.fields, value=value, score=score, agent=agent,
                                   metadata=meta, vector=emb[i].tolist()))
     report = push(conn, spec, records, progress=progress)
@@ -298,7 +342,7 @@ def status(config) -> dict:
     out["labeled_per_class"] = per_class
     out["labeled"] = sum(per_class.values()) if not config.task.multi_label else (
         int((labels["status"] == "submitted").sum()) if labels is not None else 0)
-    min_per_class = 8
+    min_per_class = config.training.min_per_class
     short = {k: min_per_class - v for k, v in per_class.items() if v < min_per_class}
     out["training_threshold"] = {"min_per_class": min_per_class, "met": not short, "short": short}
     try:
@@ -307,6 +351,70 @@ def status(config) -> dict:
     except LabelerError as exc:
         out["pushed"], out["server"] = None, str(exc)
     return out
+
+
+# --- one round -----------------------------------------------------------------------------------------
+
+
+def run_round(config, backend: str | None = None, force: bool = False, progress: bool = True, echo=print) -> dict:
+    """Pull, train when the threshold is met (and the labels changed), re-score, push; ``echo`` each step.
+
+    Returns ``{"pulled", "trained" (run id or None), "train_note", "scores", "push"}``.
+    """
+    from labeler import finetune
+
+    out: dict = {"pulled": None, "trained": None, "train_note": None}
+    echo("[1/4] pull")
+    try:
+        report = pull_labels(config)
+        out["pulled"] = report
+        echo("  " + report.summary())
+    except LabelerError as exc:
+        if "not found" not in str(exc):
+            raise
+        echo(f"  nothing to pull: {exc}")
+    echo("[2/4] train")
+    met, short, message = finetune.threshold(config)
+    if not (met or force):
+        out["train_note"] = message
+        echo(f"  not training: {message}")
+    else:
+        unchanged = _labels_unchanged(config)
+        if unchanged and not force:
+            out["train_note"] = f"labels unchanged since run {unchanged}; not retraining"
+            echo(f"  {out['train_note']}")
+        else:
+            run = finetune.train_project(config, backend=backend, force=force)
+            out["trained"] = run.run_id
+            for line in finetune.describe_run(run):
+                echo("  " + line)
+            try:
+                cmp = finetune.compare_project(config, run_ids=[run.run_id], write=False)
+                echo("  verdict: " + cmp.result.verdict)
+            except LabelerError as exc:
+                echo(f"  no comparison: {exc}")
+    echo("[3/4] bootstrap")
+    pool, scores = bootstrap(config, progress=progress)
+    out["scores"] = scores
+    echo(f"  scored {len(scores.ids)} records with {', '.join(scores.signals)} ({scores.method})")
+    if scores.note:
+        echo(f"  {scores.note}")
+    echo("[4/4] push")
+    out["push"] = push_queue(config, progress=progress)
+    echo("  " + out["push"].summary())
+    return out
+
+
+def _labels_unchanged(config) -> str | None:
+    """The current run's id when it was trained on exactly the labels on disk now."""
+    from labeler.finetune import current_run, labels_path
+    from training.labels import load_labels as load_label_table
+
+    run = current_run(config)
+    if run is None:
+        return None
+    table = load_label_table(labels_path(config), config.label_names, config.task.multi_label)
+    return run.run_id if table.fingerprint() == run.data_fingerprint else None
 
 
 # --- simulated annotator --------------------------------------------------------------------------------

@@ -1,0 +1,21 @@
+"""``labeler compare``: signals, their ensemble and fine-tuned runs on the gold split, as a report."""
+
+import click
+
+from labeler.cli._common import config_option, load, set_option
+
+
+@click.command("compare")
+@config_option
+@set_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Report folder (default <project dir>/reports/<timestamp>).")
+@click.option("--all-runs", is_flag=True, help="Every registered run, not only the current one.")
+def command(config_path, overrides, out_dir, all_runs):
+    """Write report.md, report.json and PNG plots; print the table and the verdict."""
+    from labeler.finetune import compare_project
+
+    config = load(config_path, overrides)
+    cmp = compare_project(config, all_runs=all_runs, out_dir=out_dir)
+    click.echo(cmp.result.table())
+    click.echo(f"report: {cmp.paths['markdown']}")

@@ -1,0 +1,24 @@
+"""``labeler round``: pull, train if the threshold is met, re-score, push."""
+
+import click
+
+from labeler.cli._common import config_option, load, quiet_option, set_option
+
+
+@click.command("round")
+@config_option
+@set_option
+@quiet_option
+@click.option("--backend", type=click.Choice(["setfit", "transformers", "logreg"]), default=None,
+              help="Override training.backend.")
+@click.option("--force", is_flag=True, help="Train even below the threshold or on unchanged labels.")
+@click.option("--simulate-annotator", "simulate", type=click.IntRange(min=0), default=0, metavar="N",
+              help="First answer the N top-priority pending records with the corpus' held-back labels (demo/testing).")
+def command(config_path, overrides, quiet, backend, force, simulate):
+    """One labelling round in one command, printing each step."""
+    from labeler.loop import run_round, simulate_annotator
+
+    config = load(config_path, overrides)
+    if simulate:
+        click.echo(f"[0/4] simulated annotator answered {simulate_annotator(config, simulate)} records")
+    run_round(config, backend=backend, force=force, progress=not quiet, echo=click.echo)

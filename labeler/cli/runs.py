@@ -1,0 +1,26 @@
+"""``labeler runs``: the training runs of a project, and which one is current."""
+
+import click
+
+from labeler.cli._common import config_option, load, set_option
+
+
+@click.command("runs")
+@config_option
+@set_option
+@click.option("--set-current", "set_current", metavar="RUN_ID", default=None,
+              help="Make RUN_ID the current run (the one that joins the signals and serves predict).")
+def command(config_path, overrides, set_current):
+    """List runs (id, backend, created, n_train, gold accuracy, macro-F1; * = current)."""
+    from labeler import finetune
+
+    config = load(config_path, overrides)
+    if set_current:
+        finetune.set_current_run(config, set_current)
+        click.echo(f"current run: {set_current}")
+        return
+    runs = finetune.list_project_runs(config)
+    if not runs:
+        click.echo(f"no runs under {finetune.runs_root(config)}; train one with `labeler train`")
+        return
+    click.echo(finetune.runs_table(runs))

@@ -1,0 +1,24 @@
+"""``labeler train``: fine-tune on the pulled human labels; the new run becomes current."""
+
+import click
+
+from labeler.cli._common import config_option, load, set_option
+
+
+@click.command("train")
+@config_option
+@set_option
+@click.option("--backend", type=click.Choice(["setfit", "transformers", "logreg"]), default=None,
+              help="Override training.backend.")
+@click.option("--force", is_flag=True, help="Train even when a class has fewer than training.min_per_class labels.")
+def command(config_path, overrides, backend, force):
+    """Train a run on labels.parquet, evaluate it on the held-out gold split, and register it."""
+    from labeler import finetune
+
+    config = load(config_path, overrides)
+    run = finetune.train_project(config, backend=backend, force=force)
+    for line in finetune.describe_run(run):
+        click.echo(line)
+    cmp = finetune.compare_project(config, run_ids=[run.run_id], write=False)
+    click.echo(f"verdict: {cmp.result.verdict}")
+    click.echo(f"run {run.run_id} is now current ({run.path})")

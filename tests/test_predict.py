@@ -1,0 +1,89 @@
+"""``labeler predict``: the prediction log's exact contents, and drift against the run's training data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from labeler.config import load_config
+from labeler.predict import LOG_FILE, drift, label_shift, predict_file, prediction_columns
+from tests.test_train_cli import make_project
+from tests.training.data import LABELS, make_labels
+
+
+def test_label_shift_values():
+    tvd, psi = label_shift([0.5, 0.5, 0.0], [0.25, 0.25, 0.5])
+    assert tvd == pytest.approx(0.5)
+    assert psi == pytest.approx([0.25 * np.log(2), 0.25 * np.log(2), (1e-4 - 0.5) * np.log(1e-4 / 0.5)])
+    assert label_shift([0.2, 0.8], [0.2, 0.8])[0] == 0.0
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from labeler.finetune import train_project
+
+    tmp = tmp_path_factory.mktemp("predict")
+    config = load_config(make_project(tmp, min_per_class=8))
+    run = train_project(config, n_resamples=50)
+    return tmp, config, run
+
+
+def write_csv(path, texts):
+    pd.DataFrame({"id": [f"x{i}" for i in range(len(texts))], "text": texts}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.slow
+def test_prediction_log_contents(trained, capsys):
+    from labeler.cli import main
+
+    tmp, config, run = trained
+    texts = ["the striker scored a late goal", "shares rallied on the earnings", "", "a faster chip for laptops"]
+    src = write_csv(tmp / "new.csv", texts)
+    res = predict_file(config, src, out=tmp / "out.jsonl")
+    df = pd.read_parquet(res.path)
+    assert list(df.columns) == prediction_columns(["text"], LABELS) == [
+        "id", "text", "label", "score", "p_sports", "p_business", "p_tech", "model_id", "input_fingerprint", "input_path"]
+    assert df["id"].tolist() == ["x0", "x1", "x3"] and res.rejected == 1  # the empty text is rejected
+    P = run.predict_proba([texts[0], texts[1], texts[3]])
+    np.testing.assert_allclose(df[["p_sports", "p_business", "p_tech"]].to_numpy(), P)
+    assert df["label"].tolist() == [LABELS[k] for k in P.argmax(1)]
+    np.testing.assert_allclose(df["score"], P.max(1))
+    fp = hashlib.sha256(src.read_bytes()).hexdigest()[:16]
+    assert set(df["model_id"]) == {run.run_id} and set(df["input_fingerprint"]) == {fp}
+    assert set(df["input_path"]) == {str(src.resolve())}
+    log = [json.loads(line) for line in (res.path.parent / LOG_FILE).read_text().splitlines()]
+    assert log[-1]["file"] == res.path.name and log[-1]["model_id"] == run.run_id
+    assert (log[-1]["input_fingerprint"], log[-1]["n"], log[-1]["rejected"]) == (fp, 3, 1)
+    assert sum(log[-1]["label_counts"].values()) == 3
+    assert pd.read_json(tmp / "out.jsonl", lines=True)["id"].tolist() == ["x0", "x1", "x3"]
+    # the CLI: a second call appends to the log
+    main(["predict", "-c", str(tmp / "news.yaml"), "--input", str(src), "--run", run.run_id])
+    out = capsys.readouterr().out
+    assert out.startswith(f"predicted 3 rows (1 rows rejected) with {run.run_id}: ")
+    assert len((res.path.parent / LOG_FILE).read_text().splitlines()) == len(log) + 1
+
+
+@pytest.mark.slow
+def test_drift_flags_a_shift_and_not_its_absence(trained):
+    tmp, config, run = trained
+    same = predict_file(config, write_csv(tmp / "same.csv", make_labels()["text"].tolist()))
+    rep = drift(config, same.path.name)
+    assert rep.label_drift == "none" and not rep.confidence_drift and rep.ks == 0.0
+    assert rep.words[0].startswith("Labels: no shift") and rep.words[1].startswith("Confidence: no shift")
+
+    sports = [t for t in make_labels()["text"] if t in " ".join(make_labels().query("label == 'sports'")["text"])]
+    shifted = predict_file(config, write_csv(tmp / "sports.csv", sports * 3))
+    rep = drift(config)  # the latest log
+    assert rep.log == str(shifted.path) and rep.label_drift == "major"
+    assert rep.words[0].startswith("Labels: major shift") and "sports 3" in rep.words[0]
+
+    odd = ["my grandmother knits blue socks", "the river floods every spring", "bake the bread for an hour",
+           "a poem about the moon", "paint the fence white", "the cat sleeps all day"] * 4
+    rep = drift(config, predict_file(config, write_csv(tmp / "odd.csv", odd)).path)
+    assert rep.confidence_drift and rep.conf_new_median < rep.conf_ref_median
+    assert rep.words[1].startswith("Confidence: shifted lower")

@@ -1,0 +1,89 @@
+"""``labeler round`` through the real local server: pull, train (logreg), re-score with the run, push.
+
+Afterwards the pending records carry suggestions from the rescored ensemble (agent = the run id where the
+run dominates, always under ``training.mode: replace``) and the answered records are exactly as they were.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labeler.config import load_config
+from labeler.finetune import suggestion_agent
+from labeler.loop import bootstrap, push_queue, run_round, simulate_annotator, suggestion
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def project(tmp_path, mode):
+    rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:60]
+    data = tmp_path / "tickets.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    demo = (REPO / "configs/demo.yaml").read_text().replace("../labeler/demo/tickets.jsonl", str(data))
+    cfg = tmp_path / "round.yaml"
+    cfg.write_text(demo)
+    overrides = [f"argilla.dataset=round-{mode}-{tmp_path.name[-10:].lower()}", "queue.batch_size=60",
+                 f"project.dir={tmp_path / 'state'}", "training.backend=logreg", "training.min_per_class=2",
+                 f"training.mode={mode}"]
+    if mode == "replace":  # rules only: a weak ensemble the run clearly beats on gold
+        overrides.append("signals=[{type: keywords, params: {ignore_case: true, keywords: {billing: ['invoice']}}}]")
+    return load_config(cfg, overrides)
+
+
+def snapshot(client, config):
+    ds = client.datasets(name=config.argilla.dataset)
+    out = {}
+    for r in ds.records(with_responses=True, with_suggestions=True):
+        s = r.suggestions["label"]
+        out[r.id] = {"responses": sorted((x.user_id, x.status, str(x.value)) for x in r.responses),
+                     "suggestion": (s.value, s.score, s.agent)}
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.server
+@pytest.mark.parametrize("mode", ["join", "replace"])
+def test_round_trains_rescores_and_refreshes_pending_suggestions(tmp_path, argilla_client, mode):
+    config = project(tmp_path, mode)
+    bootstrap(config, progress=False)
+    assert push_queue(config, progress=False).created == 60
+    assert simulate_annotator(config, 45) == 45
+    before = snapshot(argilla_client, config)
+    answered = {rid for rid, v in before.items() if v["responses"]}
+    assert len(answered) == 45
+
+    lines: list[str] = []
+    out = run_round(config, progress=False, echo=lines.append)
+    run_id, scores = out["trained"], out["scores"]
+    assert run_id and scores.run_id == run_id and run_id in scores.signals
+    assert lines[0] == "[1/4] pull" and "[2/4] train" in lines and lines[-2] == "[4/4] push"
+    assert lines[-1] == (f"  pushed to {config.argilla.dataset!r}: 0 new, 15 refreshed, "
+                         "0 left untouched (already answered)")  # answered ones are not even sent
+    if mode == "replace":
+        assert scores.note.startswith(f"replace: run {run_id} beats the zero-shot ensemble (")
+    else:
+        assert scores.note.startswith("join: weights fitted on ")
+
+    after = snapshot(argilla_client, config)
+    assert {rid: after[rid] for rid in answered} == {rid: before[rid] for rid in answered}
+    pos = {rid: i for i, rid in enumerate(scores.ids)}
+    pending = set(after) - answered
+    assert len(pending) == 15
+    for rid in pending:
+        i = pos[rid]
+        voted = {n: not np.isnan(m[i]).all() for n, m in scores.signals.items()}
+        expected = suggestion_agent(scores.weights, voted, run_id, "ensemble")
+        value, score = suggestion(scores.P[i], config.label_names, False, 0.5)
+        got_value, got_score, got_agent = after[rid]["suggestion"]
+        assert (got_value, got_agent) == (value, expected) and got_score == pytest.approx(score)
+        if mode == "replace":
+            assert got_agent == run_id
+            np.testing.assert_allclose(scores.P[i], scores.signals[run_id][i])
+    if mode == "join":  # fitted weights leave the zero-shot signals in: the ensemble suggests
+        assert {after[rid]["suggestion"][2] for rid in pending} == {
+            suggestion_agent(scores.weights, {n: not np.isnan(m[pos[rid]]).all() for n, m in scores.signals.items()},
+                             run_id, "ensemble") for rid in pending}

@@ -1,0 +1,155 @@
+"""``labeler train / runs / compare`` through the CLI entry point: the trigger message, runs listing, set-current."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+import yaml
+
+from labeler.cli import main
+from labeler.config import load_config
+from tests.training.data import LABELS, make_labels
+
+
+def make_project(tmp_path, per_class=10, **training):
+    df = make_labels(per_class).assign(agreement=1.0)
+    data = tmp_path / "news.jsonl"
+    data.write_text("\n".join(json.dumps({"id": i, "text": t, "label": lab})
+                              for i, t, lab in zip(df["id"], df["text"], df["label"])) + "\n")
+    raw = {
+        "data": {"path": str(data), "id_field": "id", "label_field": "label"},
+        "task": {"labels": LABELS},
+        "signals": [{"type": "keywords", "params": {"keywords": {
+            "sports": [r"\b(team|match|goal|game|coach|league|cup)\b"],
+            "business": [r"\b(shares|bank|prices|company|markets|profits)\b"],
+            "tech": [r"\b(software|app|chip|laptop|computer|browser)\b"]}}}],
+        "training": {"backend": "logreg", **training},
+        "project": {"dir": str(tmp_path / "state")},
+    }
+    cfg = tmp_path / "news.yaml"
+    cfg.write_text(yaml.safe_dump(raw))
+    (tmp_path / "state").mkdir()
+    df.to_parquet(tmp_path / "state" / "labels.parquet")
+    return cfg
+
+
+def cli(argv, capsys):
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+class FakeModel:
+    def save(self, path):
+        path.mkdir(parents=True)
+        (path / "weights.txt").write_text("fake")
+
+
+def fake_run(config, accuracy, macro_f1, n_train, make_current=True):
+    from labeler.finetune import runs_root
+    from training.registry import Registry
+
+    metrics = {"gold": {"accuracy": accuracy, "macro_f1": macro_f1}}
+    return Registry(runs_root(config)).save(
+        FakeModel(), labels=LABELS, multi_label=False, backend="logreg", config={}, data_fingerprint="f",
+        metrics=metrics, info={"n_train": n_train}, make_current=make_current)
+
+
+def test_training_section_drives_the_threshold_message(tmp_path, capsys):
+    cfg = make_project(tmp_path, min_per_class=12)
+    code, out, err = cli(["train", "-c", str(cfg)], capsys)
+    assert code == 1 and out == ""
+    assert err == ("Error: not enough labels to train (12 per class): business needs 2 more, sports needs 2 more, "
+                   "tech needs 2 more; label more or pass --force\n")
+    code, _, err = cli(["train", "-c", str(cfg), "--set", "training.min_per_class=11"], capsys)
+    assert err == ("Error: not enough labels to train (11 per class): business needs 1 more, sports needs 1 more, "
+                   "tech needs 1 more; label more or pass --force\n")
+
+
+def test_status_uses_training_min_per_class(tmp_path):
+    from labeler.loop import status
+
+    config = load_config(make_project(tmp_path, min_per_class=12), ["argilla.url=http://127.0.0.1:9"])
+    thr = status(config)["training_threshold"]
+    assert thr == {"min_per_class": 12, "met": False, "short": {"sports": 2, "business": 2, "tech": 2}}
+
+
+def test_no_labels_yet_is_one_line(tmp_path, capsys):
+    cfg = make_project(tmp_path)
+    (tmp_path / "state" / "labels.parquet").unlink()
+    code, _, err = cli(["train", "-c", str(cfg)], capsys)
+    assert code == 1 and err.startswith("Error: no human labels yet at ") and err.count("\n") == 1
+
+
+def test_runs_lists_and_sets_current(tmp_path, capsys):
+    cfg = make_project(tmp_path)
+    config = load_config(cfg)
+    code, out, _ = cli(["runs", "-c", str(cfg)], capsys)
+    assert code == 0 and out == f"no runs under {tmp_path / 'state' / 'runs'}; train one with `labeler train`\n"
+    first = fake_run(config, 0.5, 0.4, 20)
+    second = fake_run(config, 0.75, 0.7, 24)
+    code, out, _ = cli(["runs", "-c", str(cfg)], capsys)
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["run", "backend", "created", "n_train", "accuracy", "macro_f1"]
+    assert lines[1].split() == [first.run_id, "logreg", first.info["created_at"], "20", "0.500", "0.400"]
+    assert lines[2].split() == ["*", second.run_id, "logreg", second.info["created_at"], "24", "0.750", "0.700"]
+    code, out, _ = cli(["runs", "-c", str(cfg), "--set-current", first.run_id], capsys)
+    assert (code, out) == (0, f"current run: {first.run_id}\n")
+    _, out, _ = cli(["runs", "-c", str(cfg)], capsys)
+    assert out.splitlines()[1].startswith(f"* {first.run_id} ") and out.splitlines()[2].startswith(f"  {second.run_id} ")
+    code, _, err = cli(["runs", "-c", str(cfg), "--set-current", "nope"], capsys)
+    assert code == 1 and err == f"Error: no run 'nope' under {tmp_path / 'state' / 'runs'}; `labeler runs` lists them\n"
+
+
+def test_suggestion_agent_rule():
+    from labeler.finetune import suggestion_agent
+
+    w = {"emb": 0.05, "kw": 0.05, "run": 0.9}
+    assert suggestion_agent(w, {"emb": True, "kw": True, "run": True}, "run", "ensemble") == "run"
+    assert suggestion_agent({**w, "run": 0.5}, {"emb": True, "kw": True, "run": True}, "run", "ensemble") == "ensemble"
+    # the others abstain or weigh nothing: the run is the sole source
+    assert suggestion_agent({**w, "run": 0.5}, {"emb": False, "kw": False, "run": True}, "run", "ensemble") == "run"
+    assert suggestion_agent({"emb": 0.0, "run": 1.0}, {"emb": True, "run": True}, "run", "ensemble") == "run"
+    assert suggestion_agent(w, {"emb": True, "kw": True}, None, "ensemble") == "ensemble"
+
+
+@pytest.mark.slow
+def test_train_then_compare_through_the_cli(tmp_path, capsys):
+    cfg = make_project(tmp_path, min_per_class=8)
+    code, out, err = cli(["train", "-c", str(cfg)], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    run_id = re.match(r"run (\S+) \(logreg\): trained on \d+ labels", lines[0]).group(1)
+    assert re.fullmatch(r"  gold accuracy: \d\.\d{3} \(95% CI \d\.\d{3}\.\.\d\.\d{3}\)", lines[1])
+    assert re.fullmatch(r"  gold macro_f1: \d\.\d{3} \(95% CI \d\.\d{3}\.\.\d\.\d{3}\)", lines[2])
+    assert lines[3].startswith(f"verdict: fine-tuned {run_id} ")
+    assert lines[4].startswith(f"run {run_id} is now current")
+    out_dir = tmp_path / "report"
+    code, out, err = cli(["compare", "-c", str(cfg), "--out", str(out_dir)], capsys)
+    assert code == 0, err
+    assert "keywords" in out and run_id in out and f"report: {out_dir / 'report.md'}" in out
+    report = json.loads((out_dir / "report.json").read_text())
+    assert set(report["systems"]) == {"keywords", run_id}
+    assert report["systems"]["keywords"]["kind"] == "rules" and report["systems"][run_id]["kind"] == "fine-tuned"
+    assert (out_dir / "metrics.png").exists() and (out_dir / "report.md").read_text().startswith("# Comparison")
+    # the run joins the signals at bootstrap, weights fitted on the held-out gold labels (training.mode: join)
+    from labeler.loop import bootstrap
+
+    _, scores = bootstrap(load_config(cfg), progress=False)
+    n_gold = report["n"]
+    assert scores.run_id == run_id and set(scores.signals) == {"keywords", run_id}
+    assert scores.note.startswith(f"join: weights fitted on {n_gold} held-out gold labels (keywords ")
+    assert set(scores.weights) == {"keywords", run_id} and sum(scores.weights.values()) == pytest.approx(1)
+    assert np.allclose(scores.P.sum(1), 1)
+    # replace: the run is the only weighted signal, or the note says why not
+    _, scores = bootstrap(load_config(cfg, ["training.mode=replace"]), progress=False)
+    replaced = scores.note.startswith(f"replace: run {run_id} beats the zero-shot ensemble (")
+    assert replaced or scores.note.startswith(f"replace refused, run {run_id} does not clearly beat")
+    assert (scores.weights == {"keywords": 0.0, run_id: 1.0}) == replaced
