@@ -254,12 +254,16 @@ def push_queue(config, progress: bool = True):
     pending_old = [i for i, rid in enumerate(scores.ids) if rid in present and rid not in done]
     exclude = np.array([rid in present or rid in done for rid in scores.ids])
     q = config.queue
-    sel = select_batch(scores.P, q.batch_size, strategy=q.strategy, exploration=q.exploration, diversity=q.diversity,
+    # The queue is topped up to batch_size pending records: pushing again before anyone answers adds
+    # nothing (only refreshes), so repeated pushes are idempotent.
+    n_new = max(0, q.batch_size - len(pending_old))
+    sel = select_batch(scores.P, max(1, n_new), strategy=q.strategy, exploration=q.exploration, diversity=q.diversity,
                        embeddings=emb, exclude=exclude, seed=q.seed + read_state(config)["round"],
                        signal_probas=scores.signals, cold_start=labeled is None or labeled.empty,
                        multi_label=config.task.multi_label, threshold=config.task.threshold)
     strategy = get_strategy(q.strategy)
     uncertainty = _all_scores(strategy, sel, scores)
+    sel.indices = sel.indices[:n_new]
     order = sorted(pending_old, key=lambda i: (-uncertainty[i], i)) + [int(i) for i in sel.indices]
     state = read_state(config)
     round_no = state["round"] + (1 if len(sel.indices) else 0)
