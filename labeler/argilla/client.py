@@ -40,14 +40,32 @@ def resolve(url: str | None = None, api_key_env: str = "ARGILLA_API_KEY") -> Con
     return Connection(creds.url, creds.api_key, "local server")
 
 
-def connect(conn: Connection, timeout: int = 60):
-    """A connected ``argilla.Argilla`` client; checks the URL and the key with one request."""
+def connect(conn: Connection, timeout: int | None = None):
+    """A connected ``argilla.Argilla`` client; checks the URL and the key with one request.
+
+    Transient failures (refused connection while the server restarts, timeouts, 5xx) are retried with backoff
+    (``labeler.argilla.rest.with_retries``); a wrong URL or a bad key is a one-line ``LabelerError``.
+    """
     import httpx
 
+    from labeler.argilla import rest
+
+    timeout = timeout or rest.timeout()
+
+    def me() -> httpx.Response:
+        resp = httpx.get(f"{conn.url}/api/v1/me", headers={"X-Argilla-Api-Key": conn.api_key}, timeout=min(timeout, 10))
+        if resp.status_code >= 500:
+            resp.raise_for_status()
+        return resp
+
     try:
-        resp = httpx.get(f"{conn.url}/api/v1/me", headers={"X-Argilla-Api-Key": conn.api_key}, timeout=10)
+        resp = rest.with_retries(me, "GET /api/v1/me", conn.url, retries=2)
     except httpx.HTTPError as exc:
         raise LabelerError(f"cannot reach Argilla at {conn.url} ({type(exc).__name__}); is the server running?") from None
+    except rest.RetriesExhausted as exc:
+        hint = "is the server running? (`labeler server status`)" if not exc.problem.startswith("HTTP") \
+            else "the server is failing; see `labeler server logs api`"
+        raise LabelerError(f"cannot reach Argilla at {conn.url} ({exc.problem}, {exc.tries} tries); {hint}") from None
     if resp.status_code == 401:
         raise LabelerError(f"Argilla at {conn.url} rejected the API key (401); check the key in the environment or the credentials file")
     if resp.status_code != 200:
@@ -60,5 +78,8 @@ def connect(conn: Connection, timeout: int = 60):
     warnings.filterwarnings("ignore", message="Dataset with name .* not found", category=UserWarning)
     # Bulk upserts echo every record (vectors included) back; compressing that costs more CPU than it
     # saves on a local link (measured: 186 -> 329 records/s with identity, bench/bench_server.py).
-    return rg.Argilla(api_url=conn.url, api_key=conn.api_key, timeout=timeout,
+    # One retry policy: labeler's (rest.with_retries, around every SDK call it makes). The SDK's own transport
+    # retries connection errors with backoff (7.5 s for its default 5); nested in ours that made a push to a
+    # dead server hang for ~40 s, so the SDK keeps a single quick retry.
+    return rg.Argilla(api_url=conn.url, api_key=conn.api_key, timeout=int(max(1, timeout)), retries=1,
                       headers={"Accept-Encoding": "identity"})

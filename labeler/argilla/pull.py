@@ -90,7 +90,8 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path) -> PullReport:
     import pandas as pd
 
     client = connect(conn)
-    dataset = client.datasets(name=spec.name, workspace=spec.workspace or None)
+    dataset = rest.with_retries(lambda: client.datasets(name=spec.name, workspace=spec.workspace or None),
+                                "find dataset", conn.url)
     report = PullReport()
     if dataset is None:
         from labeler.errors import LabelerError

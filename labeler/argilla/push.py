@@ -42,12 +42,12 @@ class PushReport:
                 f"{self.skipped_answered} left untouched (already answered)")
 
 
-def ensure_dataset(client, spec: DatasetSpec):
+def ensure_dataset(client, spec: DatasetSpec, url: str = ""):
     """Return the project's dataset, creating it on first push; an incompatible existing one is an error."""
     import argilla as rg
 
-    workspace = spec.workspace or _default_workspace(client)
-    dataset = client.datasets(name=spec.name, workspace=workspace)
+    workspace = spec.workspace or rest.with_retries(lambda: _default_workspace(client), "list workspaces", url)
+    dataset = rest.with_retries(lambda: client.datasets(name=spec.name, workspace=workspace), "find dataset", url)
     if dataset is not None:
         check_compatible(dataset, spec)
         _add_missing_metadata(dataset, spec)
@@ -114,7 +114,7 @@ def push(conn: Connection, spec: DatasetSpec, records: list[PushRecord], batch_s
          progress: bool = True) -> PushReport:
     """Create or update the dataset and upsert ``records`` in the given (priority) order."""
     client = connect(conn)
-    dataset = ensure_dataset(client, spec)
+    dataset = ensure_dataset(client, spec, conn.url)
     present, answered = answered_ids(conn, dataset.id)
     report = PushReport(dataset=spec.name, dataset_id=str(dataset.id))
     todo = []
@@ -127,18 +127,24 @@ def push(conn: Connection, spec: DatasetSpec, records: list[PushRecord], batch_s
             report.refreshed += 1
         else:
             report.created += 1
-    _log(dataset, [to_argilla(r, spec) for r in todo], batch_size, progress)
+    _log(dataset, [to_argilla(r, spec) for r in todo], batch_size, progress, conn.url)
     return report
 
 
-def _log(dataset, records: list, batch_size: int, progress: bool) -> None:
+def _log(dataset, records: list, batch_size: int, progress: bool, url: str = "") -> None:
+    """Upsert in batches; a batch that fails transiently (5xx, timeout, dropped connection) is sent again
+    (safe: an upsert by record id), a batch that keeps failing or fails otherwise ends the push with one line.
+    Batches already sent stay on the server: a re-run of the push skips nothing and duplicates nothing."""
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(records), desc="push", unit="rec", disable=not progress or len(records) < batch_size)
     for start in range(0, len(records), batch_size):
         chunk = records[start:start + batch_size]
         try:
-            dataset.records.log(chunk, batch_size=len(chunk))
+            rest.with_retries(lambda: dataset.records.log(chunk, batch_size=len(chunk)),
+                              f"upsert records {start + 1}-{start + len(chunk)}", url)
+        except rest.RetriesExhausted as exc:
+            raise LabelerError(f"pushing records failed after {start} of {len(records)} were sent: {exc}") from None
         except Exception as exc:  # the SDK raises its own exception types for HTTP errors
             raise LabelerError(f"pushing records failed after {start} of {len(records)}: "
                                f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}") from None

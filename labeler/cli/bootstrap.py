@@ -14,7 +14,11 @@ def command(config_path, overrides, quiet):
     from labeler.loop import bootstrap
 
     config = load(config_path, overrides)
-    pool, scores = bootstrap(config, progress=not quiet)
+    from labeler.locking import project_lock
+    from labeler.loop import project_dir
+
+    with project_lock(project_dir(config), what="bootstrap"):
+        pool, scores = bootstrap(config, progress=not quiet)
     click.echo(pool.summary())
     top = scores.P.max(axis=1)
     click.echo(f"scored {len(scores.ids)} records with {', '.join(scores.signals)} ({scores.method}); "

@@ -16,7 +16,11 @@ def command(config_path, overrides, backend, force):
     from labeler import finetune
 
     config = load(config_path, overrides)
-    run = finetune.train_project(config, backend=backend, force=force)
+    from labeler.locking import project_lock
+    from labeler.loop import project_dir
+
+    with project_lock(project_dir(config), what="train"):
+        run = finetune.train_project(config, backend=backend, force=force)
     for line in finetune.describe_run(run):
         click.echo(line)
     cmp = finetune.compare_project(config, run_ids=[run.run_id], write=False)
