@@ -15,3 +15,11 @@ def load(config_path, overrides):
     from labeler.config import load_config
 
     return load_config(config_path, list(overrides))
+
+
+def locked(config, what: str):
+    """The project's lock for a command that writes project state (a second one refuses in one line)."""
+    from labeler.locking import project_lock
+    from labeler.loop import project_dir
+
+    return project_lock(project_dir(config), what=what)

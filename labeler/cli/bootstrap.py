@@ -2,7 +2,7 @@
 
 import click
 
-from labeler.cli._common import config_option, load, quiet_option, set_option
+from labeler.cli._common import config_option, load, quiet_option, set_option, locked
 
 
 @click.command("bootstrap")
@@ -14,10 +14,7 @@ def command(config_path, overrides, quiet):
     from labeler.loop import bootstrap
 
     config = load(config_path, overrides)
-    from labeler.locking import project_lock
-    from labeler.loop import project_dir
-
-    with project_lock(project_dir(config), what="bootstrap"):
+    with locked(config, "bootstrap"):
         pool, scores = bootstrap(config, progress=not quiet)
     click.echo(pool.summary())
     top = scores.P.max(axis=1)

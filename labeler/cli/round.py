@@ -2,7 +2,7 @@
 
 import click
 
-from labeler.cli._common import config_option, load, quiet_option, set_option
+from labeler.cli._common import config_option, load, quiet_option, set_option, locked
 
 
 @click.command("round")
@@ -18,11 +18,8 @@ def command(config_path, overrides, quiet, backend, force, simulate):
     """One labelling round in one command, printing each step."""
     from labeler.loop import run_round, simulate_annotator
 
-    from labeler.locking import project_lock
-    from labeler.loop import project_dir
-
     config = load(config_path, overrides)
-    with project_lock(project_dir(config), what="round"):
+    with locked(config, "round"):
         if simulate:
             click.echo(f"[0/4] simulated annotator answered {simulate_annotator(config, simulate)} records")
         run_round(config, backend=backend, force=force, progress=not quiet, echo=click.echo)

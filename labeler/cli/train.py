@@ -2,7 +2,7 @@
 
 import click
 
-from labeler.cli._common import config_option, load, set_option
+from labeler.cli._common import config_option, load, set_option, locked
 
 
 @click.command("train")
@@ -16,10 +16,7 @@ def command(config_path, overrides, backend, force):
     from labeler import finetune
 
     config = load(config_path, overrides)
-    from labeler.locking import project_lock
-    from labeler.loop import project_dir
-
-    with project_lock(project_dir(config), what="train"):
+    with locked(config, "train"):
         run = finetune.train_project(config, backend=backend, force=force)
     for line in finetune.describe_run(run):
         click.echo(line)
