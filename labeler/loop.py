@@ -147,6 +147,33 @@ def run_signal(config, run_id: str):
                         {"run": run_id, "runs_dir": str(runs_root(config))}, cache_dir=project_dir(config) / "cache")
 
 
+MIN_LABELS_FOR_TEMPERATURE = 10
+
+
+def fit_embedding_temperatures(config, signals: list, ids: list[str], texts: list[str]) -> dict[str, float]:
+    """Fit each embedding signal's softmax temperature on the human labels (NLL), once enough exist.
+
+    Skipped for a signal whose config sets ``temperature`` explicitly, and below
+    ``MIN_LABELS_FOR_TEMPERATURE`` labels. The new temperature changes the signal's fingerprint, so its
+    predictions are recomputed from the cached embeddings (cheap). Returns signal name -> fitted T.
+    """
+    from labeler.signals.embedding import fit_temperature
+
+    rows, y = label_matrix(load_labels(config), ids, config.label_names, config.task.multi_label)
+    if y is None or len(rows) < MIN_LABELS_FOR_TEMPERATURE:
+        return {}
+    explicit = {s.name for s in config.signals if "temperature" in (s.params or {})}
+    fitted = {}
+    for sig in signals:
+        if getattr(sig, "type_name", "") != "embedding" or sig.name in explicit:
+            continue
+        cos = sig.cosines([texts[i] for i in rows])
+        temperature = float(fit_temperature(cos, y, multi_label=config.task.multi_label))
+        sig.params = sig.params.model_copy(update={"temperature": temperature})
+        fitted[sig.name] = temperature
+    return fitted
+
+
 def bootstrap(config, progress: bool = True):
     """Load the pool, score it with every signal (cached per record), combine; save ``scores.npz``.
 
@@ -162,6 +189,7 @@ def bootstrap(config, progress: bool = True):
     signals = build_signals(config)
     cache = project_dir(config) / "cache"
     ids, texts = pool.ids, pool.texts
+    fit_embedding_temperatures(config, signals, ids, texts)
     probas = {sig.name: score_cached(sig, ids, texts, cache, progress=progress) for sig in signals}
     weights = {s.name: s.weight for s in config.signals}
     run, note = current_run(config), None

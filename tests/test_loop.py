@@ -80,3 +80,31 @@ def test_bootstrap_push_annotate_pull_and_repush(small_project):
     assert st["pool"] == 60 and st["labeled"] == 5 and st["pushed"] == 17 and st["round"] == 2
     assert sum(st["labeled_per_class"].values()) == 5
     assert Scores.load(project_dir(config) / "scores.npz").ids == pool.ids
+
+
+def test_embedding_temperature_is_fitted_on_human_labels(tmp_path):
+    """With 12 human labels the embedding signal's temperature is fitted (NLL) and its fingerprint moves."""
+    import pandas as pd
+
+    from labeler.data import load_pool
+    from labeler.loop import build_signals, fit_embedding_temperatures
+    from labeler.signals.embedding import fit_temperature
+
+    rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:24]
+    data = tmp_path / "t.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text((REPO / "configs/demo.yaml").read_text().replace("../labeler/demo/tickets.jsonl", str(data)))
+    config = load_config(cfg, [f"project.dir={tmp_path / 'state'}"])
+    pool = load_pool(config)
+    signals = build_signals(config)
+    assert fit_embedding_temperatures(config, signals, pool.ids, pool.texts) == {}  # no labels yet
+    labeled = pool.records[:12]
+    pd.DataFrame({"id": [r.id for r in labeled], "label": [r.label for r in labeled], "labels": [[]] * 12,
+                  "status": ["submitted"] * 12}).to_parquet(project_dir(config) / "labels.parquet")
+    before = signals[0].fingerprint()
+    fitted = fit_embedding_temperatures(config, signals, pool.ids, pool.texts)
+    y = [config.label_names.index(r.label) for r in labeled]
+    expected = fit_temperature(signals[0].cosines([r.text for r in labeled]), y)
+    assert fitted == {"embedding": pytest.approx(expected)}
+    assert signals[0].params.temperature == pytest.approx(expected) and signals[0].fingerprint() != before
