@@ -150,11 +150,14 @@ def score_cached(
         cached = store.get_many(keys)
         first_text: dict[str, str] = {}
         for key, text in zip(keys, texts):
-            if key not in cached and key not in first_text:
+            if key not in first_text:
                 first_text[key] = text
-        missing = list(first_text)
-        chunks = [missing[s : s + batch_size] for s in range(0, len(missing), batch_size)]
-        mine = [c for i, c in enumerate(chunks) if i % count == index]
+        # Shards own fixed chunks of the full id list, so the split does not depend on what another shard
+        # has already cached when this one starts; each chunk is then reduced to its missing ids.
+        unique = list(first_text)
+        chunks = [unique[s : s + batch_size] for s in range(0, len(unique), batch_size)]
+        mine = [[key for key in c if key not in cached] for i, c in enumerate(chunks) if i % count == index]
+        mine = [c for c in mine if c]
         if mine:
             from tqdm.auto import tqdm
 
