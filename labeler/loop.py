@@ -260,11 +260,11 @@ def push_queue(config, progress: bool = True):
     holds at least 90% of the weight of the signals voting on the record (``labeler.finetune.suggestion_agent``;
     always the case under ``training.mode: replace``). Answered records are never re-sent.
     """
-    from labeler.argilla.push import PushRecord, answered_ids, push
+    from labeler.argilla.push import PushRecord, push
     from labeler.argilla.schema import META_AGREEMENT, META_PRIORITY, META_ROUND, META_UNCERTAINTY, signal_meta
     from labeler.data import load_pool
     from labeler.finetune import RUN_META_NAME, suggestion_agent
-    from labeler.queue import get_strategy, select_batch
+    from labeler.queue import select_batch
 
     pool = load_pool(config)
     scores = Scores.load(project_dir(config) / SCORES_FILE)
@@ -289,8 +289,7 @@ def push_queue(config, progress: bool = True):
                        embeddings=emb, exclude=exclude, seed=q.seed + read_state(config)["round"],
                        signal_probas=scores.signals, cold_start=labeled is None or labeled.empty,
                        multi_label=config.task.multi_label, threshold=config.task.threshold)
-    strategy = get_strategy(q.strategy)
-    uncertainty = _all_scores(strategy, sel, scores)
+    uncertainty = np.asarray(sel.all_scores, dtype=float)  # the strategy's score for every record
     sel.indices = sel.indices[:n_new]
     order = sorted(pending_old, key=lambda i: (-uncertainty[i], i)) + [int(i) for i in sel.indices]
     state = read_state(config)
@@ -318,13 +317,6 @@ def push_queue(config, progress: bool = True):
         state["round"] = round_no
         write_state(config, state)
     return report
-
-
-def _all_scores(strategy, sel, scores: Scores) -> np.ndarray:
-    try:
-        return np.asarray(sel.all_scores, dtype=float)
-    except AttributeError:  # pragma: no cover - older Selection
-        return np.asarray(strategy(scores.P), dtype=float)
 
 
 def _server_view(conn, spec) -> tuple[set[str], set[str]]:
