@@ -27,6 +27,7 @@ import hashlib
 import io
 import json
 import math
+import os
 import re
 import sys
 from collections import Counter
@@ -144,7 +145,7 @@ class Pool:
         table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # per process: `torchrun` runs several
         pq.write_table(table, tmp)
         tmp.replace(path)
 
@@ -532,6 +533,8 @@ def _cache_key(config, path: Path) -> str:
 def _write_rejects(path: Path, rejected: Iterable[dict]) -> None:
     """Rewrite the rejects file (an empty file when nothing was rejected, so a stale one never misleads)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", errors="replace") as f:  # lone surrogates in previews -> "?"
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8", errors="replace") as f:  # lone surrogates in previews -> "?"
         for entry in rejected:
             f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    tmp.replace(path)

@@ -17,6 +17,7 @@ remembered locally, so a failed push can never leave a record marked as pushed.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +46,7 @@ class Scores:
     def save(self, path: Path) -> None:
         arrays = {f"signal::{name}": mat for name, mat in self.signals.items()}
         meta = json.dumps({"weights": self.weights, "run_id": self.run_id, "note": self.note})
-        tmp = path.with_suffix(".tmp.npz")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # per process: `torchrun` runs several
         np.savez(tmp, ids=np.array(self.ids, dtype=object), P=self.P, agreement=self.agreement,
                  method=np.array(self.method), meta=np.array(meta), **arrays)
         tmp.replace(path)

@@ -19,7 +19,12 @@ def load(config_path, overrides):
 
 def locked(config, what: str):
     """The project's lock for a command that writes project state (a second one refuses in one line)."""
+    import contextlib
+    import os
+
     from labeler.locking import project_lock
     from labeler.loop import project_dir
 
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and int(os.environ.get("RANK", "0")) != 0:
+        return contextlib.nullcontext()  # under torchrun / accelerate launch the main process holds the lock
     return project_lock(project_dir(config), what=what)
