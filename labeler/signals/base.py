@@ -252,3 +252,17 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 def sigmoid(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def quantize_int8(model, device: str):
+    """int8 dynamic quantization of every ``nn.Linear`` (per-channel weights); CPU only."""
+    if device != "cpu":
+        raise LabelerError("quantize: true (int8 dynamic quantization) runs on the CPU only; set device: cpu")
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():  # torch marks quantized tensors deprecated
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.ao.quantization.quantize_dynamic(
+            model, {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig})

@@ -35,6 +35,7 @@ from labeler.signals.base import (
     SignalParams,
     hub_unreachable_message,
     model_revision,
+    quantize_int8,
     resolve_device,
     sigmoid,
     softmax,
@@ -104,16 +105,7 @@ def load_sentence_transformer(model: str, device: str, quantize: bool = False, m
             st.max_seq_length = max_seq_length
         st.eval()
         if quantize:
-            if device != "cpu":
-                raise LabelerError("quantize: true (int8 dynamic quantization) runs on the CPU only; set device: cpu")
-            import torch
-
-            import warnings
-
-            with warnings.catch_warnings():  # torch marks quantized tensors deprecated
-                warnings.simplefilter("ignore", UserWarning)
-                st = torch.ao.quantization.quantize_dynamic(
-                    st, {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig})
+            st = quantize_int8(st, device)
         _MODELS[key] = st
     return _MODELS[key]
 

@@ -29,6 +29,7 @@ from labeler.signals.base import (
     SignalParams,
     hub_unreachable_message,
     model_revision,
+    quantize_int8,
     resolve_device,
     softmax,
 )
@@ -87,14 +88,7 @@ def load_nli(model: str, device: str, quantize: bool = False, dtype: str = "floa
         raise LabelerError(hub_unreachable_message("NLI", model, exc)) from None
     net.eval()
     if quantize:
-        if device != "cpu":
-            raise LabelerError("quantize: true (int8 dynamic quantization) runs on the CPU only; set device: cpu")
-        import warnings
-
-        with warnings.catch_warnings():  # torch marks quantized tensors deprecated
-            warnings.simplefilter("ignore", UserWarning)
-            net = torch.ao.quantization.quantize_dynamic(
-                net, {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig})
+        net = quantize_int8(net, device)
     elif dtype != "float32":
         net = net.to(getattr(torch, dtype))
     net.to(device)
