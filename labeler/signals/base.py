@@ -266,3 +266,8 @@ def quantize_int8(model, device: str):
         warnings.simplefilter("ignore", UserWarning)
         return torch.ao.quantization.quantize_dynamic(
             model, {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig})
+
+
+def model_device(device: str, quantize: bool) -> str:
+    """The device a model signal runs on: int8-quantized models stay on the CPU under ``device: auto``."""
+    return "cpu" if quantize and device == "auto" else resolve_device(device)

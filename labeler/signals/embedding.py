@@ -36,6 +36,7 @@ from labeler.signals.base import (
     hub_unreachable_message,
     model_revision,
     quantize_int8,
+    model_device,
     resolve_device,
     sigmoid,
     softmax,
@@ -143,7 +144,7 @@ class EmbeddingSignal(Signal):
     @property
     def device(self) -> str:
         if self._device is None:
-            self._device = "cpu" if self.params.quantize and self.params.device == "auto" else resolve_device(self.params.device)
+            self._device = model_device(self.params.device, self.params.quantize)
         return self._device
 
     def load(self):

@@ -30,6 +30,7 @@ from labeler.signals.base import (
     hub_unreachable_message,
     model_revision,
     quantize_int8,
+    model_device,
     resolve_device,
     softmax,
 )
@@ -120,7 +121,7 @@ class NLISignal(Signal):
     @property
     def device(self) -> str:
         if self._device is None:
-            self._device = "cpu" if self.params.quantize and self.params.device == "auto" else resolve_device(self.params.device)
+            self._device = model_device(self.params.device, self.params.quantize)
         return self._device
 
     def load(self):
