@@ -37,7 +37,6 @@ from labeler.signals.base import (
     model_revision,
     quantize_int8,
     model_device,
-    resolve_device,
     sigmoid,
     softmax,
     stable_hash,

@@ -31,7 +31,6 @@ from labeler.signals.base import (
     model_revision,
     quantize_int8,
     model_device,
-    resolve_device,
     softmax,
 )
 
