@@ -11,7 +11,8 @@ Data (from ../shared/datasets, never copied): AG News samples k per class from `
 Methods, all on the packaged MiniLM (sentence-transformers/all-MiniLM-L6-v2):
   logreg        balanced logistic regression (C=10) on frozen embeddings; embeddings cached within a run
   setfit        training.setfit_backend, contrastive steps capped at --setfit-steps, balanced head
-  transformers  training.transformers_backend (AutoModelForSequenceClassification + Trainer), --tf-steps
+  transformers  training.transformers_backend (AutoModelForSequenceClassification + Trainer), --tf-epochs passes
+                (100 to --tf-max-steps steps), body lr --tf-lr, head lr --tf-head-lr
 
 Prints a table (mean +- std over seeds, mean training seconds) and writes bench/results/fewshot.json after
 every measurement, so a partial run still leaves its numbers.
@@ -114,8 +115,8 @@ def run_one(method, texts, y, labels, ev_texts, ev_y, seed, args, cache):
     elif method == "transformers":
         from training.transformers_backend import TransformersParams, train_transformers
 
-        clf = train_transformers(texts, y, labels, params=TransformersParams(max_steps=args.tf_steps, learning_rate=args.tf_lr,
-                                                                             batch_size=16), seed=seed)
+        clf = train_transformers(texts, y, labels, seed=seed, params=TransformersParams(
+            num_epochs=args.tf_epochs, max_steps=args.tf_max_steps, learning_rate=args.tf_lr, head_learning_rate=args.tf_head_lr))
         train_s = time.perf_counter() - t0
         t1 = time.perf_counter()
         P = clf.predict_proba(ev_texts)
@@ -160,8 +161,10 @@ def main(argv=None) -> int:
     ap.add_argument("--setfit-steps", type=int, default=48)
     ap.add_argument("--setfit-batch", type=int, default=16)
     ap.add_argument("--setfit-c", type=float, default=10.0)
-    ap.add_argument("--tf-steps", type=int, default=100)
-    ap.add_argument("--tf-lr", type=float, default=1e-4)
+    ap.add_argument("--tf-epochs", type=float, default=10.0, help="transformers: passes over the labels (at least 100 steps)")
+    ap.add_argument("--tf-max-steps", type=int, default=1000, help="transformers: cap on optimizer steps")
+    ap.add_argument("--tf-lr", type=float, default=1e-4, help="transformers: body learning rate")
+    ap.add_argument("--tf-head-lr", type=float, default=3e-3, help="transformers: classification head learning rate")
     ap.add_argument("--logreg-c", type=float, default=10.0)
     ap.add_argument("--quick", action="store_true", help="ag_news 8/16, seed 0, 400 eval texts")
     ap.add_argument("--out", type=Path, default=OUT)

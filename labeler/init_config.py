@@ -151,6 +151,17 @@ queue:
   diversity: 0.5          # fraction picked by clustering embeddings, to avoid near-duplicates
   seed: 0
 
+training:
+  backend: setfit         # setfit | transformers | logreg (logistic regression on frozen embeddings)
+  min_per_class: 8        # `labeler train` waits for this many human labels per label (--force overrides)
+  mode: join              # join: the run joins the signals (weights fitted on gold labels) |
+                          # replace: it replaces them once it beats the zero-shot ensemble on gold
+  gold_fraction: 0.2      # human labels held out (stably) to compare models; never trained on
+  seed: 0
+  params: {{}}            # setfit: max_steps (48 contrastive steps), body_learning_rate, head_c;
+                          # transformers: num_epochs (10), min_steps (100), max_steps (1000),
+                          # learning_rate (1e-4, the body), head_learning_rate (3e-3), batch_size (16)
+
 argilla:
   url: null               # null = the local server (`labeler server start`) and its credentials
   api_key_env: ARGILLA_API_KEY   # the NAME of the environment variable holding the key; never the key

@@ -113,5 +113,7 @@ def test_parquet_and_hf_folders(tmp_path):
 def test_the_starter_is_plain_yaml_with_every_section(tmp_path):
     data = jsonl(tmp_path / "d.jsonl", [{"text": "a"}])
     raw = yaml.safe_load(write_starter_config(data, ["a", "b"], tmp_path / "c.yaml").read_text(encoding="utf-8"))
-    assert set(raw) == {"data", "task", "signals", "ensemble", "queue", "argilla", "project"}
+    assert set(raw) == {"data", "task", "signals", "ensemble", "queue", "training", "argilla", "project"}
+    assert raw["training"] == {"backend": "setfit", "min_per_class": 8, "mode": "join", "gold_fraction": 0.2, "seed": 0,
+                               "params": {}}
     assert "api_key" not in raw["argilla"] and raw["argilla"]["api_key_env"] == "ARGILLA_API_KEY"

@@ -10,6 +10,7 @@ Using the stock ``Trainer`` keeps ``accelerate launch`` and multi-GPU working un
 
 from __future__ import annotations
 
+import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,22 +24,32 @@ from training.body import DEFAULT_BODY, drop_printer, quiet, resolve_body
 @dataclass
 class TransformersParams:
     body: str = DEFAULT_BODY
-    max_steps: int = 200
-    num_epochs: float = 10.0
+    num_epochs: float = 10.0  # the step count follows the data: ceil(num_epochs * n / batch_size) ...
+    min_steps: int = 100  # ... but at least this many (tiny label sets need several passes to move the head) ...
+    max_steps: int = 1000  # ... and at most this many, so cost stays bounded as labels grow; -1 = no cap
     batch_size: int = 16
-    learning_rate: float = 5e-5
+    learning_rate: float = 1e-4  # the pretrained body
+    head_learning_rate: float | None = 3e-3  # the fresh classification head; None = learning_rate
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     max_length: int = 128
-    eval_steps: int | None = None  # default: max_steps // 5
+    eval_steps: int | None = None  # default: a fifth of the steps
     patience: int = 3
     class_weight: str | None = "balanced"  # single-label only
 
     def validate(self, multi_label: bool) -> None:
         if self.max_steps == 0 or self.max_steps < -1:
-            raise ValueError(f"max_steps must be positive (or -1 to train num_epochs), got {self.max_steps}")
+            raise ValueError(f"max_steps must be positive (or -1 for no cap), got {self.max_steps}")
+        if self.num_epochs <= 0 or self.min_steps < 1 or self.batch_size < 1:
+            raise ValueError("num_epochs, min_steps and batch_size must be positive")
         if self.class_weight not in (None, "balanced"):
             raise ValueError(f"class_weight must be 'balanced' or null, got {self.class_weight!r}")
+
+
+def train_steps(n_examples: int, params: TransformersParams) -> int:
+    """Optimizer steps for ``n_examples``: ``num_epochs`` passes, clamped to ``[min_steps, max_steps]``."""
+    steps = max(params.min_steps, math.ceil(params.num_epochs * n_examples / params.batch_size))
+    return steps if params.max_steps == -1 else min(steps, params.max_steps)
 
 
 def _precision_flags() -> dict:
@@ -123,6 +134,26 @@ def _trainer_class():
     return BalancedTrainer
 
 
+def _optimizer(model, params: TransformersParams):
+    """AdamW with the fresh head at ``head_learning_rate`` and the pretrained body at ``learning_rate``.
+
+    A randomly initialised head over many classes (77 intents) barely moves at a body-sized learning rate within
+    a few hundred steps; a body-sized rate for the body keeps the pretrained weights from being wrecked. Biases
+    and LayerNorm weights get no weight decay, as in the ``Trainer``'s own optimizer.
+    """
+    import torch
+
+    prefix = model.base_model_prefix + "."
+    groups: dict[tuple[float, float], list] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        lr = params.learning_rate if name.startswith(prefix) else (params.head_learning_rate or params.learning_rate)
+        decay = 0.0 if name.endswith("bias") or "LayerNorm" in name or "layer_norm" in name else params.weight_decay
+        groups.setdefault((lr, decay), []).append(p)
+    return torch.optim.AdamW([{"params": ps, "lr": lr, "weight_decay": wd} for (lr, wd), ps in groups.items()])
+
+
 def train_transformers(
     texts: Sequence[str],
     y: np.ndarray,
@@ -164,7 +195,8 @@ def train_transformers(
     train_ds = _dataset(tokenizer, texts, y, multi_label, params.max_length)
     has_val = val_texts is not None and len(val_texts) > 0
     eval_ds = _dataset(tokenizer, val_texts, val_y, multi_label, params.max_length) if has_val else None
-    eval_steps = params.eval_steps or max(1, params.max_steps // 5 if params.max_steps > 0 else 50)
+    steps = train_steps(len(train_ds), params)
+    eval_steps = params.eval_steps or max(1, steps // 5)
     weights = None
     if params.class_weight == "balanced" and not multi_label:
         counts = np.bincount(np.asarray(y), minlength=len(label_names)).astype(np.float64)
@@ -172,8 +204,7 @@ def train_transformers(
     with tempfile.TemporaryDirectory() as tmp:
         args = TrainingArguments(
             output_dir=str(output_dir or tmp),
-            max_steps=params.max_steps,
-            num_train_epochs=params.num_epochs,
+            max_steps=steps,
             per_device_train_batch_size=params.batch_size,
             per_device_eval_batch_size=64,
             learning_rate=params.learning_rate,
@@ -204,6 +235,7 @@ def train_transformers(
             data_collator=DataCollatorWithPadding(tokenizer),
             callbacks=[EarlyStoppingCallback(early_stopping_patience=params.patience)] if has_val else [],
             class_weights=weights,
+            optimizers=(_optimizer(model, params), None),  # the trainer adds its warm-up + linear-decay schedule
         )
         drop_printer(trainer)
         trainer.train()
