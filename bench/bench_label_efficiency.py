@@ -7,6 +7,13 @@ trained on the whole pool), the normalised area under the curve, the final value
 (AUC difference and the worst per-budget difference: "never below random" means that is >= 0).
 
     python bench/bench_label_efficiency.py --datasets ag_news,banking77 --seeds 3
+    python bench/bench_label_efficiency.py --model setfit --seeds 2     # SetFit (capped steps) as the model
+
+``--model setfit`` fine-tunes the SetFit body (48 contrastive steps) every 4 rounds (the head is refitted every
+round) and re-embeds the pool, which a 2-core CPU cannot afford on the whole pools: it runs on a fixed random
+subset (SETFIT_PLANS: pool and eval sizes, batch, rounds) with three policies (random; margin + cold start; margin + cold start + 20% weak
+labels) and writes label_efficiency_setfit.json / label_efficiency_setfit_<dataset>.png. Its reference is
+SetFit trained the same way on the whole subset pool.
 
 Writes bench/results/label_efficiency.json (merged per data set, so runs can be split) and
 bench/results/label_efficiency_<dataset>.png; the per-run CSV/JSON go to .labeler/simulate/<dataset>/bench/.
@@ -44,6 +51,24 @@ PLANS = {
 }
 
 
+# SetFit: smaller pools (re-embedded after every fine-tune), fewer and larger rounds, a fine-tune every 4 rounds
+SETFIT_PLANS = {
+    "ag_news": dict(pool=1200, eval=400, batch_size=32, rounds=8),  # up to 256 labels
+    "banking77": dict(pool=2000, eval=770, batch_size=77, rounds=8),  # up to 616 labels
+    "sms_spam": dict(pool=1500, eval=500, batch_size=16, rounds=8),  # up to 128 labels
+    "nlupp_banking": dict(pool=1500, eval=500, batch_size=32, rounds=8),  # up to 256 labels
+}
+SETFIT = dict(model="setfit", setfit_every=4, setfit_steps=48)
+
+
+def setfit_variants(name: str, multi_label: bool) -> list[Settings]:
+    p = SETFIT_PLANS[name]
+    plan = dict(batch_size=p["batch_size"], rounds=p["rounds"], **SETFIT)
+    unc = "threshold_distance" if multi_label else "margin"
+    return [Settings(strategy="random", cold_start=False, **plan), Settings(strategy=unc, cold_start=True, **plan),
+            Settings(strategy=unc, cold_start=True, weak_fraction=0.2, **plan)]
+
+
 def variants_for(name: str, multi_label: bool, only: list[str] | None) -> list[Settings]:
     plan = PLANS[name]
     unc = "threshold_distance" if multi_label else "margin"
@@ -68,15 +93,20 @@ def variants_for(name: str, multi_label: bool, only: list[str] | None) -> list[S
     return vs
 
 
-def run(name: str, seeds: list[int], only: list[str] | None, extra: list[Settings]) -> dict:
+def run(name: str, seeds: list[int], only: list[str] | None, extra: list[Settings], model: str = "logreg") -> dict:
     start = time.perf_counter()
     data = sim.dataset_data(name)
     feats = sim.compute_features(data, progress=False)
     print(f"[{name}] features ready in {time.perf_counter() - start:.0f} s", flush=True)
-    variants = variants_for(name, data.multi_label, only) + extra
-    report = sim.simulate(data, variants, seeds, Path(data.config.project.dir) / "bench", progress=False,
+    if model == "setfit":
+        data, feats = sim.subsample(data, feats, SETFIT_PLANS[name]["pool"], SETFIT_PLANS[name]["eval"], seed=0)
+        variants = setfit_variants(name, data.multi_label)
+    else:
+        variants = variants_for(name, data.multi_label, only) + extra
+    suffix = "" if model == "logreg" else f"_{model}"
+    report = sim.simulate(data, variants, seeds, Path(data.config.project.dir) / f"bench{suffix}", progress=False,
                           feats=feats, log=lambda s: print(s, flush=True))
-    png = RESULTS / f"label_efficiency_{name}.png"
+    png = RESULTS / f"label_efficiency{suffix}_{name}.png"
     sim.plot(report, png)
     table = sim.format_table(report)
     print(table, flush=True)
@@ -105,20 +135,22 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--only", default="", help="comma-separated variant names to run (random always runs)")
     ap.add_argument("--weak-until", type=int, default=None, help="also run margin+cold+weak with this cutoff")
+    ap.add_argument("--model", choices=["logreg", "setfit"], default="logreg")
     args = ap.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out_path = RESULTS / "label_efficiency.json"
+    out_path = RESULTS / ("label_efficiency.json" if args.model == "logreg" else f"label_efficiency_{args.model}.json")
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     results.setdefault("datasets", {})
     results["command"] = "python bench/bench_label_efficiency.py " + " ".join(sys.argv[1:])
-    results["model"] = "balanced logistic regression (C=10) on frozen all-MiniLM-L6-v2 embeddings"
+    results["model"] = ("balanced logistic regression (C=10) on frozen all-MiniLM-L6-v2 embeddings" if args.model == "logreg"
+                        else "SetFit on all-MiniLM-L6-v2, 48 contrastive steps every 4 rounds, balanced logreg head refitted every round (C=10)")
     only = [s for s in args.only.split(",") if s] or None
     for name in [d for d in args.datasets.split(",") if d]:
         extra = []
         if args.weak_until:
             extra.append(Settings(strategy="margin" if name != "nlupp_banking" else "threshold_distance", cold_start=True,
                                   weak_fraction=0.2, weak_until=args.weak_until, **PLANS[name]))
-        res = run(name, list(range(args.seeds)), only, extra)
+        res = run(name, list(range(args.seeds)), only, extra, args.model)
         res["command"] = results["command"]
         results["datasets"][name] = res
         tmp = out_path.with_suffix(".json.tmp")

@@ -40,6 +40,7 @@ trained on the whole labeled pool (the *reference*, computed once and cached).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -572,22 +573,47 @@ def primary_metric(data: SimData) -> str:
     return data.primary
 
 
-def reference(data: SimData, feats: Features, C: float = 10.0) -> dict:
-    """The same model trained on the whole labeled pool, scored on the eval split (cached in the project)."""
+def reference(data: SimData, feats: Features, C: float = 10.0, model: str = "logreg", setfit_steps: int = 48) -> dict:
+    """The same model trained on the whole labeled pool, scored on the eval split (cached in the project).
+
+    ``model="setfit"``: SetFit with the same capped contrastive steps on the whole pool, its head refitted
+    on the fine-tuned embeddings, exactly as a simulated round would train it."""
     from labeler.loop import project_dir
 
-    key = hashlib.sha256(json.dumps([data.ids, data.y.tolist(), data.eval_ids, data.labels, C,
+    key = hashlib.sha256(json.dumps([data.ids, data.y.tolist(), data.eval_ids, data.labels, C, model, setfit_steps,
                                      feats.X[:5].round(5).tolist()]).encode()).hexdigest()[:16]
     path = project_dir(data.config) / REFERENCE_FILE
     cached = json.loads(path.read_text()) if path.exists() else {}
     if key not in cached:
         start = time.perf_counter()
-        model = LinearModel(len(data.labels), data.multi_label, C, 0).fit(feats.X, data.y)
-        cached[key] = {"n_labels": len(data.ids), "model": f"logreg C={C:g} balanced",
-                       "seconds": round(time.perf_counter() - start, 2),
-                       **score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data)}
+        X, X_eval, name = feats.X, feats.X_eval, f"logreg C={C:g} balanced"
+        if model == "setfit":
+            everything = np.arange(len(data.ids))
+            X, X_eval = _setfit_embeddings(data, everything, data.y, Settings(model="setfit", setfit_steps=setfit_steps), 0)
+            name = f"SetFit ({setfit_steps} steps) + logreg C={C:g} balanced"
+        fitted = LinearModel(len(data.labels), data.multi_label, C, 0).fit(X, data.y)
+        cached[key] = {"n_labels": len(data.ids), "model": name, "seconds": round(time.perf_counter() - start, 2),
+                       **score_metrics(fitted.predict_proba(X_eval), data.eval_y, data)}
         path.write_text(json.dumps(cached, indent=2))
     return cached[key]
+
+
+def subsample(data: SimData, feats: Features, pool_size: int | None, eval_size: int | None,
+              seed: int = 0) -> tuple[SimData, Features]:
+    """A uniform random subset of the pool and of the eval split (original order kept), with the matching
+    rows of the precomputed features. For models too slow to re-embed the whole pool every few rounds
+    (SetFit on a CPU); the labels-to-95% reference is then the model trained on the subset pool."""
+    rng = np.random.default_rng(seed)
+
+    def pick(n_all: int, n: int | None) -> np.ndarray:
+        return np.arange(n_all) if n is None or n >= n_all else np.sort(rng.choice(n_all, size=n, replace=False))
+
+    p, e = pick(len(data.ids), pool_size), pick(len(data.eval_ids), eval_size)
+    sub = dataclasses.replace(
+        data, ids=[data.ids[i] for i in p], texts=[data.texts[i] for i in p], y=data.y[p],
+        eval_ids=[data.eval_ids[i] for i in e], eval_texts=[data.eval_texts[i] for i in e], eval_y=data.eval_y[e])
+    return sub, Features(X=feats.X[p], X_eval=feats.X_eval[e], signals={k: v[p] for k, v in feats.signals.items()},
+                         P0=feats.P0[p], P0_eval=feats.P0_eval[e])
 
 
 # -- running ------------------------------------------------------------------------------------------
@@ -720,7 +746,11 @@ def simulate(data: SimData, variants: Sequence[Settings], seeds: Sequence[int], 
         v.check(data.multi_label)
     log = log or (lambda s: None)
     feats = feats or compute_features(data, progress=progress)
-    ref = reference(data, feats, variants[0].C)
+    models = {(v.model, v.C, v.setfit_steps if v.model == "setfit" else 0) for v in variants}
+    if len(models) > 1:
+        raise LabelerError("one model per simulation (the labels-to-95% reference is that model on the whole pool); "
+                           f"got {sorted(models)}")
+    ref = reference(data, feats, variants[0].C, variants[0].model, variants[0].setfit_steps)
     zero_shot = score_metrics(feats.P0_eval, data.eval_y, data)
     primary = primary_metric(data)
     log(f"{data.name}: pool {len(data.ids)}, eval {len(data.eval_ids)}, {len(data.labels)} labels; "

@@ -134,6 +134,29 @@ def test_weak_labels_and_self_training_run(tmp_path):
         sim.run_curve(data, feats, sim.Settings(strategy="threshold_distance"), seed=0)
 
 
+def test_subsample_keeps_rows_aligned_and_order(tmp_path):
+    data, feats = synthetic(tmp_path)
+    sub, sf = sim.subsample(data, feats, pool_size=40, eval_size=25, seed=3)
+    assert len(sub.ids) == len(sub.texts) == len(sub.y) == len(sf.X) == len(sf.P0) == len(sf.signals["zero-shot"]) == 40
+    assert len(sub.eval_ids) == len(sub.eval_y) == len(sf.X_eval) == len(sf.P0_eval) == 25
+    pos = [data.ids.index(i) for i in sub.ids]
+    assert pos == sorted(pos) and len(set(pos)) == 40  # original order, no repeats
+    np.testing.assert_array_equal(sf.X, feats.X[pos])
+    np.testing.assert_array_equal(sub.y, data.y[pos])
+    epos = [data.eval_ids.index(i) for i in sub.eval_ids]
+    np.testing.assert_array_equal(sf.X_eval, feats.X_eval[epos])
+    assert sim.subsample(data, feats, 40, 25, seed=3)[0].ids == sub.ids  # seeded
+    whole, _ = sim.subsample(data, feats, None, 10_000)
+    assert whole.ids == data.ids and whole.eval_ids == data.eval_ids
+
+
+def test_one_model_per_simulation(tmp_path):
+    data, feats = synthetic(tmp_path)
+    mixed = [sim.Settings(strategy="random", rounds=1), sim.Settings(strategy="margin", rounds=1, model="setfit")]
+    with pytest.raises(LabelerError, match="one model per simulation"):
+        sim.simulate(data, mixed, [0], feats=feats, progress=False)
+
+
 # -- summaries on hand-made curves -----------------------------------------------------------------
 def test_labels_to_95_on_a_hand_made_curve():
     n = [16, 32, 48, 64, 80]
