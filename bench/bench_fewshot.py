@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench_fewshot.py --quick         # ag_news 8/16, 1 seed, 400 eval texts
     .venv/bin/python bench/bench_fewshot.py --datasets ag_news --methods logreg setfit --seeds 0 1 2
     .venv/bin/python bench/bench_fewshot.py --methods setfit --seeds 0 --append   # add rows to the JSON
+    .venv/bin/python bench/bench_fewshot.py --markdown      # the BENCHMARKS.md table from the JSON
 
 Data (from ../shared/datasets, never copied): AG News samples k per class from ``split: pool`` and evaluates on
 ``split: eval`` (1,520); BANKING77 samples from train.jsonl and evaluates on test.jsonl (3,080).
@@ -150,6 +151,24 @@ def table(summary: list[dict]) -> str:
     return "\n".join(lines)
 
 
+METHOD_NAMES = {"logreg": "logistic regression on frozen MiniLM", "setfit": "SetFit-MiniLM, 48 steps",
+                "transformers": "transformers (MiniLM body, 10 epochs, 100-1,000 steps)"}
+DATASET_NAMES = {"ag_news": "AG News", "banking77": "BANKING77"}
+
+
+def markdown(summary: list[dict]) -> str:
+    """The BENCHMARKS.md table: one row per (data set, labels per class, method)."""
+    order = {m: i for i, m in enumerate(METHOD_NAMES)}
+    lines = ["| data set | labels / class | method | accuracy (mean ± std) | macro-F1 | seeds | training s (mean) |",
+             "|---|---|---|---|---|---|---|"]
+    for s in sorted(summary, key=lambda s: (s["dataset"], s["per_class"], order.get(s["method"], 99))):
+        acc = f"{s['accuracy_mean']:.3f}" + (f" ± {s['accuracy_std']:.3f}" if len(s["seeds"]) > 1 else "")
+        lines.append(f"| {DATASET_NAMES.get(s['dataset'], s['dataset'])} | {s['per_class']} | "
+                     f"{METHOD_NAMES.get(s['method'], s['method'])} | {acc} | {s['macro_f1_mean']:.3f} | "
+                     f"{len(s['seeds'])} | {s['train_s_mean']:.0f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", nargs="+", default=["ag_news", "banking77"])
@@ -169,7 +188,11 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="ag_news 8/16, seed 0, 400 eval texts")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--append", action="store_true", help="keep the rows already in --out (same dataset/k/seed/method replaced)")
+    ap.add_argument("--markdown", action="store_true", help="print the Markdown table of the rows in --out; run nothing")
     args = ap.parse_args(argv)
+    if args.markdown:
+        print(markdown(summarize(json.loads(args.out.read_text())["rows"])))
+        return 0
     if args.quick:
         args.datasets, args.sizes, args.seeds, args.eval_limit = ["ag_news"], [8, 16], [0], args.eval_limit or 400
     if not DATASETS.exists():

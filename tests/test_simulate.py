@@ -266,3 +266,22 @@ def test_cli_on_a_labeled_config(tickets, tmp_path):
     assert result.exit_code == 0, result.output
     assert "margin+cold+weak0.2x0.3" in result.output
     assert (tmp_path / "out" / "curves.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_cli_setfit_on_a_subset(tickets, tmp_path):
+    from click.testing import CliRunner
+
+    from labeler.cli.simulate import command
+
+    cfg = Path(tickets.data.path).parent / "tickets.yaml"
+    base = ["-c", str(cfg), "--set", f"project.dir={tickets.project.dir}", "--pool-size", "30", "--eval-size", "10"]
+    result = CliRunner().invoke(command, base + ["--strategy", "random", "-b", "6", "-r", "1", "--seeds", "1",
+                                                 "--model", "setfit", "--setfit-every", "1", "--setfit-steps", "2",
+                                                 "-o", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert (summary["pool"], summary["eval"]) == (30, 10)
+    assert summary["reference"]["model"].startswith("SetFit (2 steps)") and summary["reference"]["n_labels"] == 30
+    refused = CliRunner().invoke(command, base + ["--via-argilla"])
+    assert refused.exit_code == 2 and "not with --via-argilla" in refused.output

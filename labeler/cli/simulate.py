@@ -58,6 +58,9 @@ def _seeds(ctx, param, value):
               help="logreg: balanced logistic regression (C=10) on frozen MiniLM; setfit: capped fine-tuning.")
 @click.option("--setfit-every", type=click.IntRange(1), default=3, show_default=True)
 @click.option("--setfit-steps", type=click.IntRange(1), default=48, show_default=True)
+@click.option("--pool-size", type=click.IntRange(10), default=None,
+              help="Simulate on a fixed random subset of this many pool records (SetFit re-embeds the pool).")
+@click.option("--eval-size", type=click.IntRange(10), default=None, help="A fixed random subset of the eval split.")
 @click.option("--eval-fraction", type=click.FloatRange(0.01, 0.9), default=0.2, show_default=True,
               help="With --config: the held-out share (stable by record id).")
 @click.option("--via-argilla", is_flag=True,
@@ -67,7 +70,7 @@ def _seeds(ctx, param, value):
 @quiet_option
 def command(config_path, dataset, overrides, strategies, batch_size, rounds, seeds, cold_start, weak, weak_weight,
             weak_until, self_training, diversity, exploration, queue_with, model, setfit_every, setfit_steps,
-            eval_fraction, via_argilla, out_dir, quiet):
+            pool_size, eval_size, eval_fraction, via_argilla, out_dir, quiet):
     """Hide the labels of a labeled data set and replay the loop with an oracle answering each queued batch.
 
     Writes curves.csv, curves.json, summary.json and curves.png (mean ± std over seeds) and prints the
@@ -82,6 +85,8 @@ def command(config_path, dataset, overrides, strategies, batch_size, rounds, see
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if bool(config_path) == bool(dataset):
         raise click.UsageError("give exactly one of --config and --dataset")
+    if via_argilla and (pool_size or eval_size):
+        raise click.UsageError("--pool-size/--eval-size run in process only, not with --via-argilla")
     if dataset:
         if overrides:
             raise click.UsageError("--set applies to --config only")
@@ -99,7 +104,10 @@ def command(config_path, dataset, overrides, strategies, batch_size, rounds, see
     except TypeError as exc:
         raise LabelerError(str(exc)) from None
     out = Path(out_dir) if out_dir else Path(data.config.project.dir) / "results"
+    feats = None
+    if pool_size or eval_size:
+        data, feats = sim.subsample(data, sim.compute_features(data, progress=not quiet), pool_size, eval_size)
     report = sim.simulate(data, variants, seeds, out, via_argilla=via_argilla, progress=not quiet,
-                          log=None if quiet else click.echo)
+                          feats=feats, log=None if quiet else click.echo)
     click.echo(sim.format_table(report))
     click.echo(f"wrote {out / 'curves.csv'}, curves.json, summary.json, curves.png")
