@@ -109,7 +109,7 @@ def run_one(method, texts, y, labels, ev_texts, ev_y, seed, args, cache):
         from training.setfit_backend import SetFitParams, train_setfit
 
         clf = train_setfit(texts, y, labels, params=SetFitParams(max_steps=args.setfit_steps, batch_size=args.setfit_batch,
-                                                                  head_c=args.setfit_c), seed=seed)
+                                                                  head_c=args.setfit_c, body_learning_rate=args.setfit_lr), seed=seed)
         train_s = time.perf_counter() - t0
         t1 = time.perf_counter()
         P = clf.predict_proba(ev_texts)
@@ -180,6 +180,7 @@ def main(argv=None) -> int:
     ap.add_argument("--setfit-steps", type=int, default=48)
     ap.add_argument("--setfit-batch", type=int, default=16)
     ap.add_argument("--setfit-c", type=float, default=10.0)
+    ap.add_argument("--setfit-lr", type=float, default=2e-5, help="SetFit: body learning rate")
     ap.add_argument("--tf-epochs", type=float, default=10.0, help="transformers: passes over the labels (at least 100 steps)")
     ap.add_argument("--tf-max-steps", type=int, default=1000, help="transformers: cap on optimizer steps")
     ap.add_argument("--tf-lr", type=float, default=1e-4, help="transformers: body learning rate")

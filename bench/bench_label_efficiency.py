@@ -129,6 +129,26 @@ def run(name: str, seeds: list[int], only: list[str] | None, extra: list[Setting
             "report": {k: v for k, v in report.items()}}
 
 
+def markdown(results: dict) -> str:
+    """Per data set: its reference line and one row per variant (primary metric), as in BENCHMARKS.md."""
+    out = []
+    for name, res in results["datasets"].items():
+        rep = res["report"]
+        m, ref = rep["primary_metric"], rep["reference"]
+        out.append(f"**{name}** (pool {rep['pool']:,}, eval {rep['eval']:,}; {ref['model']} on the whole pool: "
+                   f"{m} {ref[m]:.3f}, so 95% = {0.95 * ref[m]:.3f}; zero-shot accuracy {rep['zero_shot']['accuracy']:.3f}), "
+                   f"{m}:\n")
+        out += ["| variant | seeds | L95 | AUC (± std over seeds) | final | worst vs random (at labels) |", "|---|---|---|---|---|---|"]
+        for row in res["table"]:
+            l95 = row[f"{m}_labels_to_95"]
+            gap, at = row[f"{m}_worst_gap_vs_random"], row[f"{m}_worst_gap_at"]
+            out.append(f"| {row['variant']} | {row['seeds']} | {l95 if l95 is not None else '> ' + str(row['max_labels'])} | "
+                       f"{row[f'{m}_auc']:.3f} ± {row[f'{m}_auc_std']:.3f} | {row[f'{m}_final']:.3f} | "
+                       + ("—" if gap is None else f"{gap:+.3f} ({at})") + " |")
+        out.append("")
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", default="ag_news,banking77,sms_spam,nlupp_banking")
@@ -136,9 +156,13 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated variant names to run (random always runs)")
     ap.add_argument("--weak-until", type=int, default=None, help="also run margin+cold+weak with this cutoff")
     ap.add_argument("--model", choices=["logreg", "setfit"], default="logreg")
+    ap.add_argument("--markdown", action="store_true", help="print Markdown tables of the saved results; run nothing")
     args = ap.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     out_path = RESULTS / ("label_efficiency.json" if args.model == "logreg" else f"label_efficiency_{args.model}.json")
+    if args.markdown:
+        print(markdown(json.loads(out_path.read_text())))
+        return
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     results.setdefault("datasets", {})
     results["command"] = "python bench/bench_label_efficiency.py " + " ".join(sys.argv[1:])
