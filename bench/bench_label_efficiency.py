@@ -93,7 +93,19 @@ def variants_for(name: str, multi_label: bool, only: list[str] | None) -> list[S
     return vs
 
 
-def run(name: str, seeds: list[int], only: list[str] | None, extra: list[Settings], model: str = "logreg") -> dict:
+def saved_report(out_dir: Path, variants: list[Settings], seeds: list[int], pool: int) -> dict | None:
+    """The report a previous run left in ``out_dir`` if it ran exactly these variants, seeds and pool size."""
+    path = out_dir / "curves.json"
+    if not path.exists():
+        return None
+    report = json.loads(path.read_text())
+    same = ([v["name"] for v in report["variants"]] == [v.name for v in variants]
+            and report["seeds"] == seeds and report["pool"] == pool)
+    return report if same else None
+
+
+def run(name: str, seeds: list[int], only: list[str] | None, extra: list[Settings], model: str = "logreg",
+        reuse: bool = False) -> dict:
     start = time.perf_counter()
     data = sim.dataset_data(name)
     feats = sim.compute_features(data, progress=False)
@@ -104,8 +116,13 @@ def run(name: str, seeds: list[int], only: list[str] | None, extra: list[Setting
     else:
         variants = variants_for(name, data.multi_label, only) + extra
     suffix = "" if model == "logreg" else f"_{model}"
-    report = sim.simulate(data, variants, seeds, Path(data.config.project.dir) / f"bench{suffix}", progress=False,
-                          feats=feats, log=lambda s: print(s, flush=True))
+    out_dir = Path(data.config.project.dir) / f"bench{suffix}"
+    report = saved_report(out_dir, variants, seeds, len(data.ids)) if reuse else None
+    if report is not None:
+        print(f"[{name}] reusing {out_dir / 'curves.json'}", flush=True)
+    else:
+        report = sim.simulate(data, variants, seeds, out_dir, progress=False, feats=feats,
+                              log=lambda s: print(s, flush=True))
     png = RESULTS / f"label_efficiency{suffix}_{name}.png"
     sim.plot(report, png)
     table = sim.format_table(report)
@@ -114,7 +131,7 @@ def run(name: str, seeds: list[int], only: list[str] | None, extra: list[Setting
         for run_ in v["runs"]:
             run_.pop("selected", None)  # the ids asked per round: in the per-run curves.json only
     primary = report["primary_metric"]
-    rand = next(v for v in report["variants"] if v["name"] == "random")["summary"]
+    rand = next(v for v in report["variants"] if v["settings"]["strategy"] == "random" and not v["settings"]["weak_fraction"])["summary"]
     checks = {}
     for v in report["variants"]:
         s = v["summary"]
@@ -157,6 +174,8 @@ def main() -> None:
     ap.add_argument("--weak-until", type=int, default=None, help="also run margin+cold+weak with this cutoff")
     ap.add_argument("--model", choices=["logreg", "setfit"], default="logreg")
     ap.add_argument("--markdown", action="store_true", help="print Markdown tables of the saved results; run nothing")
+    ap.add_argument("--reuse", action="store_true",
+                    help="take a data set's curves from its last run's curves.json when variants, seeds and pool match")
     args = ap.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     out_path = RESULTS / ("label_efficiency.json" if args.model == "logreg" else f"label_efficiency_{args.model}.json")
@@ -174,7 +193,7 @@ def main() -> None:
         if args.weak_until:
             extra.append(Settings(strategy="margin" if name != "nlupp_banking" else "threshold_distance", cold_start=True,
                                   weak_fraction=0.2, weak_until=args.weak_until, **PLANS[name]))
-        res = run(name, list(range(args.seeds)), only, extra, args.model)
+        res = run(name, list(range(args.seeds)), only, extra, args.model, args.reuse)
         res["command"] = results["command"]
         results["datasets"][name] = res
         tmp = out_path.with_suffix(".json.tmp")
