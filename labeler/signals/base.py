@@ -13,6 +13,7 @@ parameters or the label set change. Nothing in this module imports torch.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -271,3 +272,11 @@ def quantize_int8(model, device: str):
 def model_device(device: str, quantize: bool) -> str:
     """The device a model signal runs on: int8-quantized models stay on the CPU under ``device: auto``."""
     return "cpu" if quantize and device == "auto" else resolve_device(device)
+
+
+class ModelSignal(Signal):
+    """A signal backed by a model whose params carry ``device`` (auto | cpu | cuda | ...) and ``quantize``."""
+
+    @functools.cached_property
+    def device(self) -> str:
+        return model_device(self.params.device, self.params.quantize)

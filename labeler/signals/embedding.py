@@ -31,12 +31,11 @@ from pydantic import Field
 from labeler.errors import LabelerError
 from labeler.signals.base import (
     LabelInfo,
-    Signal,
+    ModelSignal,
     SignalParams,
     hub_unreachable_message,
     model_revision,
     quantize_int8,
-    model_device,
     sigmoid,
     softmax,
     stable_hash,
@@ -110,7 +109,7 @@ def load_sentence_transformer(model: str, device: str, quantize: bool = False, m
     return _MODELS[key]
 
 
-class EmbeddingSignal(Signal):
+class EmbeddingSignal(ModelSignal):
     type_name: ClassVar[str] = "embedding"
     Params: ClassVar[type[SignalParams]] = EmbeddingParams
 
@@ -134,18 +133,11 @@ class EmbeddingSignal(Signal):
             for i in self.label_infos
         ]
         self.prompts = [ps[0] for ps in self.label_prompt_lists]
-        self._device = None
         self._mem: dict[str, np.ndarray] = {}
         self._store = None
         self._label_emb: np.ndarray | None = None
 
     # -- model ----------------------------------------------------------------------------------------
-    @property
-    def device(self) -> str:
-        if self._device is None:
-            self._device = model_device(self.params.device, self.params.quantize)
-        return self._device
-
     def load(self):
         return load_sentence_transformer(self.model_path, self.device, self.params.quantize, self.params.max_seq_length)
 

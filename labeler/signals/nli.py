@@ -25,12 +25,11 @@ from pydantic import Field
 
 from labeler.errors import LabelerError
 from labeler.signals.base import (
-    Signal,
+    ModelSignal,
     SignalParams,
     hub_unreachable_message,
     model_revision,
     quantize_int8,
-    model_device,
     softmax,
 )
 
@@ -98,7 +97,7 @@ def load_nli(model: str, device: str, quantize: bool = False, dtype: str = "floa
     return tok, net
 
 
-class NLISignal(Signal):
+class NLISignal(ModelSignal):
     type_name: ClassVar[str] = "nli"
     Params: ClassVar[type[SignalParams]] = NLIParams
 
@@ -108,7 +107,6 @@ class NLISignal(Signal):
         if template.format("\x00") == template if "{}" in template else "{name}" not in template and "{description}" not in template:
             raise LabelerError(f"hypothesis_template {template!r} needs a {{}} where the label goes")
         self.hypotheses = [self._hypothesis(i.name, i.description) for i in self.label_infos]
-        self._device: str | None = None
 
     def _hypothesis(self, name: str, description: str | None) -> str:
         template = self.params.hypothesis_template
@@ -116,12 +114,6 @@ class NLISignal(Signal):
             return template.format(name=name, description=description or name)
         fill = description if (self.params.use_descriptions and description) else name
         return template.format(fill)
-
-    @property
-    def device(self) -> str:
-        if self._device is None:
-            self._device = model_device(self.params.device, self.params.quantize)
-        return self._device
 
     def load(self):
         return load_nli(self.params.model, self.device, self.params.quantize, self.params.dtype)
