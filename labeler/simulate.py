@@ -515,7 +515,7 @@ def fit_and_score(data: SimData, feats: Features, settings: Settings, rows: np.n
         state = state if state is not None else ModelState()
         last = round_no == settings.rounds - 1
         if (round_no + 1) % settings.setfit_every == 0 or last:
-            state.X, state.X_eval = _setfit_embeddings(data, rows, targets, settings, seed)
+            state.X, state.X_eval = _setfit_embeddings(data, rows, targets, settings.setfit_steps, seed)
         if state.X is not None:
             X, X_eval = state.X, state.X_eval
     labeled = np.zeros(len(data.ids), dtype=bool)
@@ -535,13 +535,13 @@ def fit_and_score(data: SimData, feats: Features, settings: Settings, rows: np.n
     return model.predict_proba(X), model.predict_proba(X_eval)
 
 
-def _setfit_embeddings(data: SimData, rows, targets, settings: Settings, seed: int):
+def _setfit_embeddings(data: SimData, rows, targets, steps: int, seed: int):
     try:
         from training.setfit_backend import SetFitParams, train_setfit
     except ImportError as exc:
         raise LabelerError(f"--model setfit needs training.setfit_backend ({exc})") from None
     clf = train_setfit([data.texts[i] for i in rows], targets, data.labels, data.multi_label,
-                       SetFitParams(max_steps=settings.setfit_steps), seed=seed)
+                       SetFitParams(max_steps=steps), seed=seed)
     return np.asarray(clf.embed(data.texts)), np.asarray(clf.embed(data.eval_texts))
 
 
@@ -588,8 +588,7 @@ def reference(data: SimData, feats: Features, C: float = 10.0, model: str = "log
         start = time.perf_counter()
         X, X_eval, name = feats.X, feats.X_eval, f"logreg C={C:g} balanced"
         if model == "setfit":
-            everything = np.arange(len(data.ids))
-            X, X_eval = _setfit_embeddings(data, everything, data.y, Settings(model="setfit", setfit_steps=setfit_steps), 0)
+            X, X_eval = _setfit_embeddings(data, np.arange(len(data.ids)), data.y, setfit_steps, 0)
             name = f"SetFit ({setfit_steps} steps) + logreg C={C:g} balanced"
         fitted = LinearModel(len(data.labels), data.multi_label, C, 0).fit(X, data.y)
         cached[key] = {"n_labels": len(data.ids), "model": name, "seconds": round(time.perf_counter() - start, 2),
