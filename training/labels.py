@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from labeler.errors import LabelerError
+from training.errors import TrainingError
 
 REQUIRED_COLUMNS = ("id", "text", "status")
 
@@ -84,28 +84,28 @@ def load_labels(
 
     Skips (counted in ``LabelTable.skipped``): non-submitted rows (``status: discarded`` etc.), submitted
     rows with no label (``no label``), empty text, and older duplicates of an id (the latest
-    ``submitted_at`` wins). Raises ``LabelerError`` (one line) on a missing file or column or an unknown
+    ``submitted_at`` wins). Raises ``TrainingError`` (one line) on a missing file or column or an unknown
     label.
     """
     label_names = list(label_names)
     if len(set(label_names)) != len(label_names) or not label_names:
-        raise LabelerError(f"label names must be a non-empty list without duplicates, got {label_names}")
+        raise TrainingError(f"label names must be a non-empty list without duplicates, got {label_names}")
     if isinstance(source, pd.DataFrame):
         df = source.copy()
         where = "label table"
     else:
         path = Path(source)
         if not path.exists():
-            raise LabelerError(f"label file {path} not found; run `labeler pull` first")
+            raise TrainingError(f"label file {path} not found; run `labeler pull` first")
         try:
             df = pd.read_parquet(path) if path.suffix != ".jsonl" else pd.read_json(path, lines=True)
         except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
-            raise LabelerError(f"cannot read label file {path}: {exc}") from None
+            raise TrainingError(f"cannot read label file {path}: {exc}") from None
         where = str(path)
     label_col = "labels" if multi_label else "label"
     missing = [c for c in (*REQUIRED_COLUMNS, label_col) if c not in df.columns]
     if missing:
-        raise LabelerError(f"{where} lacks column(s) {', '.join(missing)} (has: {', '.join(map(str, df.columns))})")
+        raise TrainingError(f"{where} lacks column(s) {', '.join(missing)} (has: {', '.join(map(str, df.columns))})")
 
     skipped: Counter[str] = Counter()
     status = df["status"].astype(str)
@@ -128,7 +128,7 @@ def load_labels(
         values = df["label"].tolist()
     unknown = sorted(set(values) - set(label_names))
     if unknown:
-        raise LabelerError(
+        raise TrainingError(
             f"{where} has label(s) {unknown} not in the configured labels {label_names}; update the config's labels"
         )
     empty = df["text"].str.strip() == ""

@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from labeler.errors import LabelerError
+from training.errors import TrainingError
 
 GOLD, CALIB, TRAIN = "gold", "calib", "train"
 SPLIT_FILE = "splits.json"
@@ -78,7 +78,7 @@ class Splits:
                 assignment={str(k): str(v) for k, v in data["assignment"].items()},
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise LabelerError(f"split file {path} is unreadable ({exc}); restore it from version control") from None
+            raise TrainingError(f"split file {path} is unreadable ({exc}); restore it from version control") from None
 
 
 def strata(df: pd.DataFrame, multi_label: bool) -> list[str]:
@@ -113,11 +113,11 @@ def assign_splits(
     seed or fraction would move gold records into training.
     """
     if not (0 <= gold_fraction < 1 and 0 <= calib_fraction < 1 and gold_fraction + calib_fraction < 1):
-        raise LabelerError(f"gold_fraction {gold_fraction} and calib_fraction {calib_fraction} must be in [0, 1) and sum below 1")
+        raise TrainingError(f"gold_fraction {gold_fraction} and calib_fraction {calib_fraction} must be in [0, 1) and sum below 1")
     if path is not None and Path(path).exists():
         splits = Splits.load(path)
         if (splits.seed, splits.gold_fraction, splits.calib_fraction) != (seed, gold_fraction, calib_fraction):
-            raise LabelerError(
+            raise TrainingError(
                 f"split file {path} was made with seed={splits.seed} gold_fraction={splits.gold_fraction} "
                 f"calib_fraction={splits.calib_fraction}, not seed={seed} gold_fraction={gold_fraction} "
                 f"calib_fraction={calib_fraction}; keep the old values, or delete the file to re-split (gold will change)"

@@ -88,8 +88,9 @@ def main(argv=None):
         if debug:
             raise
         from labeler.errors import LabelerError
+        from training.errors import TrainingError  # the training layer's own one-line errors
 
-        kind = "" if isinstance(exc, LabelerError) else f"{type(exc).__name__}: "
+        kind = "" if isinstance(exc, (LabelerError, TrainingError)) else f"{type(exc).__name__}: "
         message = " ".join(str(exc).split()) or type(exc).__name__
         click.echo(f"Error: {kind}{message}", err=True)
         sys.exit(1)

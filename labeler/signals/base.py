@@ -27,6 +27,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from labeler.errors import LabelerError
+from training.device import resolve_device  # noqa: F401 - the one device choice; importable from here too
 
 
 class SignalConfigError(LabelerError, ValueError):
@@ -214,19 +215,6 @@ def model_revision(model: str) -> str:
     except Exception:  # noqa: BLE001 - an unusual id is just "unresolved"
         pass
     return "unresolved"
-
-
-def resolve_device(device: str = "auto") -> str:
-    """``auto`` -> ``cuda`` when a GPU is visible (``mps`` on Apple silicon), else ``cpu``."""
-    if device != "auto":
-        return device
-    import torch
-
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
 
 
 def hub_unreachable_message(kind: str, model: str, exc: BaseException) -> str:

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labeler.errors import LabelerError
+from training.errors import TrainingError
 from training.labels import data_fingerprint, load_labels
 from training.trigger import check_threshold, threshold_message
 
@@ -29,14 +29,14 @@ def test_load_keeps_submitted_and_counts_skips(tmp_path):
 
 
 def test_missing_column_and_unknown_label_are_one_line_errors(labels_df):
-    with pytest.raises(LabelerError, match="lacks column.*status") as e:
+    with pytest.raises(TrainingError, match="lacks column.*status") as e:
         load_labels(labels_df.drop(columns=["status"]), LABELS)
     assert "\n" not in str(e.value)
     bad = labels_df.copy()
     bad.loc[0, "label"] = "weather"
-    with pytest.raises(LabelerError, match=r"\['weather'\] not in the configured labels"):
+    with pytest.raises(TrainingError, match=r"\['weather'\] not in the configured labels"):
         load_labels(bad, LABELS)
-    with pytest.raises(LabelerError, match="not found"):
+    with pytest.raises(TrainingError, match="not found"):
         load_labels("/nonexistent/labels.parquet", LABELS)
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labeler.errors import LabelerError
+from training.errors import TrainingError
 from training.splits import CALIB, GOLD, TRAIN, assign_splits, hash_unit
 
 
@@ -52,7 +52,7 @@ def test_fraction_per_class_roughly_right(tmp_path):
 def test_changed_parameters_are_an_error(tmp_path):
     path = tmp_path / "s.json"
     assign_splits(_table({"a": 10}), False, path, seed=0)
-    with pytest.raises(LabelerError, match="delete the file to re-split"):
+    with pytest.raises(TrainingError, match="delete the file to re-split"):
         assign_splits(_table({"a": 10}), False, path, seed=1)
 
 
