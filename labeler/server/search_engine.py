@@ -8,12 +8,12 @@ How it works:
 * argilla-server calls the engine's write hooks *after* committing to its own database, so filters, sorts,
   counts and metrics are answered with SQL directly over argilla-server's SQLite tables (``records``,
   ``responses``, ``suggestions``, ...). Those answers are always consistent with the database: nothing to
-  reindex after a crash. The SQL is built in ``search_sql.py``.
+  reindex after a crash. The queries are in ``search_query.py``, the SQL they run is built in ``search_sql.py``.
 * What SQL cannot answer quickly lives in a side index file (env ``LABELER_SEARCH_DB``, default
   ``<ARGILLA_HOME_PATH>/search.db``), ATTACHed as ``ix``: an FTS5 table for text queries and float32 vector
   blobs for similarity search. It is maintained by ``index_records`` / ``delete_records`` / ``delete_index`` and
-  can be rebuilt from argilla's tables with :func:`reindex` (all in ``search_index.py``); a missing or stale index for a dataset is detected
-  on first use (and at start-up by ``ping``) and rebuilt.
+  can be rebuilt from argilla's tables with :func:`reindex` (all in ``search_index.py``); a missing or stale
+  index for a dataset is detected on first use (and at start-up by ``ping``) and rebuilt.
 * Similarity is exact cosine with numpy over the dataset's matrix for one vector setting, cached per process
   and keyed by a generation counter that every write to the side index bumps.
 
@@ -28,39 +28,23 @@ import sqlite3
 from typing import Any, Iterable, List, Optional, Tuple, Union
 from uuid import UUID
 
-import numpy as np
-from argilla_server.enums import MetadataPropertyType, SimilarityOrder, SortOrder
+from argilla_server.enums import MetadataPropertyType, SimilarityOrder
 from argilla_server.models import Dataset, MetadataProperty, Record, Response, Suggestion, User, VectorSettings
 from argilla_server.search_engine.base import (
     Filter,
     FloatMetadataMetrics,
     IntegerMetadataMetrics,
     MetadataMetrics,
-    MetadataFilterScope,
     Order,
     SearchEngine,
-    SearchResponseItem,
     SearchResponses,
     TermsMetrics,
     TextQuery,
 )
 
-from labeler.server import argilla_speedups, search_index
-
-# The integer metadata property that holds labeler's review order (1 = review first). When a dataset has it,
-# a search with no explicit sort from an annotator's own view (the UI's status tabs) returns records in that
-# order; Elasticsearch's engine shuffles per user instead, which would hide labeler's uncertainty queue.
-QUEUE_PROPERTY = "priority"
+from labeler.server import argilla_speedups, search_index, search_query
 from labeler.server.search_index import ENGINE_NAME, default_paths, ensure_indexed, reindex  # noqa: F401
-from labeler.server.search_sql import (
-    DatasetSchema,
-    Params,
-    QueryBuilder,
-    build_filter,
-    fts_query,
-    json_path,
-    user_shuffle_expr,
-)
+from labeler.server.search_values import json_path
 
 argilla_speedups.apply()  # the server process imports this module before serving
 
@@ -231,7 +215,7 @@ class SQLiteSearchEngine(SearchEngine):
             min=None if low is None else float(low), max=None if high is None else float(high)
         )
 
-    # -- search --------------------------------------------------------------------------------------------------
+    # -- search (the queries themselves are in search_query.py) --------------------------------------------------
 
     async def search(
         self,
@@ -245,94 +229,8 @@ class SQLiteSearchEngine(SearchEngine):
         **kwargs: Any,
     ) -> SearchResponses:
         return await asyncio.to_thread(
-            self._search_sync, dataset.id.hex, query, filter, sort, offset, limit, user_id
+            search_query.search, self.paths, dataset.id.hex, query, filter, sort, offset, limit, user_id
         )
-
-    def _schema(self, reader: sqlite3.Connection, dataset_hex: str) -> DatasetSchema:
-        questions = dict(reader.execute("SELECT name, id FROM questions WHERE dataset_id = ?", (dataset_hex,)))
-        metadata_types = dict(
-            reader.execute(
-                "SELECT name, json_extract(settings, '$.type') FROM metadata_properties WHERE dataset_id = ?",
-                (dataset_hex,),
-            )
-        )
-        return DatasetSchema(dataset_id=dataset_hex, questions=questions, metadata_types=metadata_types)
-
-    def _text_join(
-        self, reader: sqlite3.Connection, dataset_hex: str, query: Union[TextQuery, str], params: Params
-    ) -> Optional[str]:
-        """A JOIN of ``records r`` with the text query's hits (column ``t.score``), or None if it matches nothing."""
-        text = query if isinstance(query, TextQuery) else TextQuery(q=query)
-        match = fts_query(text.q)
-        if match is None:
-            return None
-        search_index.ensure_indexed(self.paths, dataset_hex)
-        if text.field:
-            field_cond = f"d.field = {params.add(text.field)}"
-        else:
-            field_cond = f"(d.field = '{search_index.ALL_FIELDS}' OR d.solo = 1)"
-        return (
-            "JOIN (SELECT d.record_id AS record_id, MAX(m.score) AS score "
-            f"FROM (SELECT rowid AS id, -rank AS score FROM ix.fts WHERE fts MATCH {params.add(match)}) m "
-            f"CROSS JOIN ix.docs d ON d.id = m.id WHERE d.dataset_id = :ds AND {field_cond} GROUP BY d.record_id) t "
-            "ON t.record_id = r.id"
-        )
-
-    def _search_sync(
-        self,
-        dataset_hex: str,
-        query: Optional[Union[TextQuery, str]],
-        flt: Optional[Filter],
-        sort: Optional[List[Order]],
-        offset: int,
-        limit: int,
-        user_id: Optional[Union[UUID, str]],
-    ) -> SearchResponses:
-        reader = search_index.reader_connection(self.paths)
-        schema = self._schema(reader, dataset_hex)
-        params = Params({"ds": dataset_hex})
-        builder = QueryBuilder(schema, params)
-        where = f"r.dataset_id = :ds AND {builder.where(flt)}"
-        text_join = ""
-        if query is not None:
-            text_join = self._text_join(reader, dataset_hex, query, params)
-            if text_join is None:
-                return SearchResponses(items=[], total=0)
-        joins = f"{text_join} {builder.joins()}"
-
-        (total,) = reader.execute(f"SELECT COUNT(*) FROM records r {joins} WHERE {where}", params.values).fetchone()
-        if total == 0 or offset >= total:
-            return SearchResponses(items=[], total=total)
-
-        if sort:
-            order_by = builder.order_by(sort)
-            joins = f"{text_join} {builder.joins()}"
-            score = "NULL"
-        elif user_id is not None and not text_join and schema.metadata_types.get(QUEUE_PROPERTY) == "integer":
-            # labeler's review queue: a dataset with an integer "priority" property is shown in queue order
-            # (1 first) by default; the per-user shuffle only breaks ties. See QUEUE_PROPERTY.
-            order_by = builder.order_by([Order(scope=MetadataFilterScope(QUEUE_PROPERTY), order=SortOrder.asc)])
-            joins = f"{text_join} {builder.joins()}"
-            score = user_shuffle_expr(user_id, params)
-            order_by.append("score DESC")
-        elif user_id is not None:  # ES: function_score(random_score seeded by the user) over the query score
-            score = user_shuffle_expr(user_id, params) + (" * t.score" if text_join else "")
-            order_by = ["score DESC"]
-        elif text_join:
-            score, order_by = "t.score", ["score DESC"]
-        else:
-            score, order_by = "1.0", []
-        order_by.append("r.rowid")  # stable tie-breaker: insertion order
-        params.values.update(limit=int(limit), offset=int(offset))
-        sql = (
-            f"SELECT r.id, {score} AS score FROM records r {joins} WHERE {where} "
-            f"ORDER BY {', '.join(order_by)} LIMIT :limit OFFSET :offset"
-        )
-        items = [
-            SearchResponseItem(record_id=UUID(hex=record_hex), score=s)
-            for record_hex, s in reader.execute(sql, params.values)
-        ]
-        return SearchResponses(items=items, total=total)
 
     async def similarity_search(
         self,
@@ -356,7 +254,8 @@ class SQLiteSearchEngine(SearchEngine):
         if not value:
             raise ValueError("Cannot find a vector value to apply with provided info")
         return await asyncio.to_thread(
-            self._similarity_sync,
+            search_query.similarity,
+            self.paths,
             dataset.id.hex,
             vector_settings.id.hex,
             int(vector_settings.dimensions),
@@ -368,68 +267,3 @@ class SQLiteSearchEngine(SearchEngine):
             order,
             threshold,
         )
-
-    def _similarity_sync(
-        self,
-        dataset_hex: str,
-        settings_hex: str,
-        dimensions: int,
-        value: List[float],
-        excluded: Optional[str],
-        query: Optional[Union[TextQuery, str]],
-        flt: Optional[Filter],
-        k: int,
-        order: SimilarityOrder,
-        threshold: Optional[float],
-    ) -> SearchResponses:
-        search_index.ensure_indexed(self.paths, dataset_hex)
-        vectors = search_index.load_matrix(self.paths, dataset_hex, settings_hex, dimensions)
-        if not vectors.ids or k <= 0:
-            return SearchResponses(items=[], total=0)
-        q = np.asarray(value, dtype=np.float32)
-        if order == SimilarityOrder.least_similar:
-            q = -q  # as the ES engine: most similar to the inverted vector
-        norm = float(np.linalg.norm(q))
-        cosine = vectors.matrix @ (q / norm if norm else q)
-        score = (1.0 + cosine) / 2.0  # ES's `cosine` similarity score
-        allowed = self._candidates(dataset_hex, vectors, query, flt)
-        if allowed is not None:
-            score = np.where(allowed, score, -np.inf)
-        if excluded is not None and excluded in vectors.index:
-            score[vectors.index[excluded]] = -np.inf
-        n_valid = int(np.isfinite(score).sum())
-        k = min(k, n_valid)
-        if k == 0:
-            return SearchResponses(items=[], total=0)
-        top = np.argpartition(-score, k - 1)[:k] if k < len(score) else np.arange(len(score))
-        top = top[np.lexsort((top, -score[top]))]
-        items = [
-            SearchResponseItem(record_id=UUID(hex=vectors.ids[i]), score=float(score[i]))
-            for i in top
-            if np.isfinite(score[i]) and (threshold is None or score[i] >= threshold)
-        ]
-        return SearchResponses(items=items, total=k)
-
-    def _candidates(
-        self, dataset_hex: str, vectors: search_index.VectorMatrix, query: Optional[Union[TextQuery, str]], flt: Optional[Filter]
-    ) -> Optional[np.ndarray]:
-        """Boolean mask over the matrix rows of records passing the filter and text query (None: no restriction)."""
-        if query is None and flt is None:
-            return None
-        reader = search_index.reader_connection(self.paths)
-        params = Params({"ds": dataset_hex})
-        filter_joins, filter_where = build_filter(flt, self._schema(reader, dataset_hex), params)
-        where = f"r.dataset_id = :ds AND {filter_where}"
-        text_join = ""
-        if query is not None:
-            text_join = self._text_join(reader, dataset_hex, query, params)
-            if text_join is None:
-                return np.zeros(len(vectors.ids), dtype=bool)
-        mask = np.zeros(len(vectors.ids), dtype=bool)
-        index = vectors.index
-        sql = f"SELECT r.id FROM records r {text_join} {filter_joins} WHERE {where}"
-        for (record_hex,) in reader.execute(sql, params.values):
-            i = index.get(record_hex)
-            if i is not None:
-                mask[i] = True
-        return mask

@@ -26,7 +26,7 @@ from uuid import UUID
 
 import numpy as np
 
-from labeler.server.search_sql import uuid_hex
+from labeler.server.search_values import uuid_hex
 
 ENGINE_NAME = "labeler-sqlite"
 

@@ -24,16 +24,8 @@ from argilla_server.search_engine.base import (
     SuggestionFilterScope,
     TermsFilter,
 )
-from labeler.server.search_sql import (
-    DatasetSchema,
-    Params,
-    QueryBuilder,
-    db_datetime,
-    fts_query,
-    json_path,
-    user_shuffle_expr,
-    uuid_hex,
-)
+from labeler.server.search_sql import DatasetSchema, QueryBuilder
+from labeler.server.search_values import Params, db_datetime, fts_query, json_path, user_shuffle_expr, uuid_hex
 
 # ---------------------------------------------------------------------------------------------------------------
 # FTS5 query
