@@ -92,13 +92,13 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
     """Predict every usable row of ``input_path``; log the predictions; optionally also write ``out``."""
     import pandas as pd
 
-    from labeler.data import _detect_format, read_pool
+    from labeler.data import detect_format, read_pool
 
     input_path = Path(input_path)
     if not input_path.exists():
         raise LabelerError(f"input file not found: {input_path}")
     d = config.data
-    pool, rejected = read_pool(input_path, _detect_format(input_path, "auto"), list(d.text_fields), d.id_field,
+    pool, rejected = read_pool(input_path, detect_format(input_path, "auto"), list(d.text_fields), d.id_field,
                                None, d.max_chars, config.task.multi_label)
     if not pool.records:
         raise LabelerError(f"no usable rows in {input_path}: {pool.summary()}")

@@ -1,0 +1,172 @@
+"""One reader per format: each returns (the columns seen, one ``RawRow`` per data row).
+
+CSV is decoded with surrogateescape so that one bad byte only rejects the row whose used cells hold it; JSON
+Lines are parsed line by line; a JSON array, Parquet and a saved Hugging Face dataset are read whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from labeler.data.rows import (
+    INVALID_JSON,
+    INVALID_UTF8,
+    MALFORMED_CSV,
+    NOT_OBJECT,
+    PREVIEW,
+    SURROGATE,
+    RawRow,
+)
+from labeler.errors import LabelerError
+
+SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+            ".parquet": "parquet", ".pq": "parquet"}
+
+
+def read_csv(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
+    """Decode with surrogateescape so one bad byte only rejects the row whose used cells hold it."""
+    text = path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    rows: list[RawRow] = []
+    try:
+        header = next(reader, None)
+        if header is None:
+            return {}, []
+        start = reader.line_num + 1
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            if not cells:  # a blank line is not a row
+                continue
+            raw = RawRow(row=len(rows) + 1, line=line)
+            if len(cells) > len(header):
+                raw.reason, raw.detail = MALFORMED_CSV, f"{len(cells)} cells, header has {len(header)}"
+                raw.preview = _unescape(",".join(cells))[:PREVIEW]
+            else:
+                raw.values = dict(zip(header, cells))
+                bad = [c for c in wanted if SURROGATE.search(raw.values.get(c, ""))]
+                if bad:
+                    raw.reason, raw.detail = INVALID_UTF8, f"column(s) {', '.join(bad)} hold bytes that are not UTF-8"
+                    raw.preview, raw.values = _unescape(",".join(cells))[:PREVIEW], None
+            rows.append(raw)
+    except csv.Error as exc:
+        raise LabelerError(f"{path}: unreadable CSV near line {reader.line_num}: {exc}") from None
+    finally:
+        csv.field_size_limit(old_limit)
+    return dict.fromkeys(header), rows
+
+
+def _unescape(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def read_jsonl(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
+    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    if path.suffix.lower() == ".json" and data.lstrip()[:1] == b"[":
+        return _read_json_array(path, data)
+    columns: dict = {}
+    rows: list[RawRow] = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        line = line.rstrip(b"\r")
+        if not line.strip():
+            continue
+        raw = RawRow(row=len(rows) + 1, line=number)
+        rows.append(raw)
+        try:
+            decoded = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raw.reason, raw.detail = INVALID_UTF8, f"{exc.reason} at byte {exc.start}"
+            raw.preview = line.decode("utf-8", "replace")[:PREVIEW]
+            continue
+        try:
+            value = json.loads(decoded)
+        except json.JSONDecodeError as exc:
+            raw.reason, raw.detail, raw.preview = INVALID_JSON, f"{exc.msg} at column {exc.colno}", decoded[:PREVIEW]
+            continue
+        _set_object(raw, value, decoded, columns)
+    return columns, rows
+
+
+def _read_json_array(path: Path, data: bytes) -> tuple[dict, list[RawRow]]:
+    try:
+        items = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LabelerError(f"{path}: not a valid JSON array ({exc}); use JSON Lines for row-by-row checks") from None
+    columns: dict = {}
+    rows = []
+    for i, item in enumerate(items, start=1):
+        raw = RawRow(row=i, line=None)
+        _set_object(raw, item, None, columns)
+        rows.append(raw)
+    return columns, rows
+
+
+def _set_object(raw: RawRow, value: Any, source: str | None, columns: dict) -> None:
+    if isinstance(value, dict):
+        raw.values = value
+        columns.update(dict.fromkeys(value))
+    else:
+        raw.reason, raw.detail = NOT_OBJECT, f"a JSON {type(value).__name__}"
+        raw.preview = (source if source is not None else json.dumps(value, ensure_ascii=False))[:PREVIEW]
+
+
+def read_parquet(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
+    import pyarrow.parquet as pq
+
+    try:
+        names = dict.fromkeys(pq.read_schema(path).names)
+        table = pq.read_table(path, columns=[c for c in wanted if c in names])
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a damaged file
+        raise LabelerError(f"{path}: not a readable Parquet file ({' '.join(str(exc).split())})") from None
+    return names, _rows_from_columns({c: table.column(c).to_pylist() for c in table.column_names}, table.num_rows)
+
+
+def read_hf(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
+    ds = load_hf(path)
+    names = dict.fromkeys(ds.column_names)
+    columns = ds.select_columns([c for c in wanted if c in names])[:] if len(ds) else {}
+    return names, _rows_from_columns(columns, len(ds))
+
+
+def load_hf(path: Path):
+    """A saved ``Dataset``, or the only split of a saved ``DatasetDict``."""
+    try:
+        import datasets
+
+        ds = datasets.load_from_disk(str(path))
+    except Exception as exc:  # noqa: BLE001 - FileNotFoundError, or datasets' own errors
+        raise LabelerError(f"{path}: not a saved Hugging Face dataset folder ({' '.join(str(exc).split())})") from None
+    if isinstance(ds, datasets.DatasetDict):
+        if len(ds) != 1:
+            raise LabelerError(f"{path} holds splits {sorted(ds)}; point data.path at one split's folder, "
+                               f"e.g. {path / sorted(ds)[0]}")
+        ds = next(iter(ds.values()))
+    return ds
+
+
+def _rows_from_columns(columns: dict[str, list], n_rows: int) -> list[RawRow]:
+    names = list(columns)
+    return [RawRow(row=i + 1, line=None, values={n: columns[n][i] for n in names}) for i in range(n_rows)]
+
+
+def detect_format(path: Path, fmt: str) -> str:
+    if fmt != "auto":
+        return fmt
+    if path.is_dir():
+        return "hf"
+    found = SUFFIXES.get(path.suffix.lower())
+    if found is None:
+        raise LabelerError(f"cannot tell the format of {path} from its suffix; set data.format "
+                           f"(csv, jsonl, parquet or hf)")
+    return found
+
+
+def reader_for(fmt: str):
+    """The reader of a format: ``reader(path, wanted_columns) -> (columns, rows)``."""
+    return {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet, "hf": read_hf}[fmt]
