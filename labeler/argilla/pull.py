@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labeler.argilla import rest
-from labeler.argilla.client import Connection, connect
+from labeler.argilla.connection import Connection
+from labeler.argilla.datasets import find_dataset
 from labeler.argilla.schema import QUESTION, DatasetSpec, argilla_name
+from labeler.errors import LabelerError
 
 
 @dataclass
@@ -89,13 +91,9 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path) -> PullReport:
     """Write responses.parquet and labels.parquet for the project's dataset; return the counts."""
     import pandas as pd
 
-    client = connect(conn)
-    dataset = rest.with_retries(lambda: client.datasets(name=spec.name, workspace=spec.workspace or None),
-                                "find dataset", conn.url)
+    dataset = find_dataset(conn, spec.name, spec.workspace or None)
     report = PullReport()
     if dataset is None:
-        from labeler.errors import LabelerError
-
         raise LabelerError(f"dataset {spec.name!r} not found on {conn.url}; run `labeler push` first")
     users = rest.usernames(conn)
     field_names = spec.field_names()

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import httpx
 
-from labeler.argilla.client import Connection
+from labeler.argilla.connection import Connection
 from labeler.errors import LabelerError
 
 PAGE = 1000  # the server's maximum page size for GET /datasets/{id}/records

@@ -1,0 +1,114 @@
+"""The simulated annotator: answers pending records through the API with held-back labels.
+
+Records are taken in review order (``priority`` metadata, 1 first; then record id) among those nobody has
+answered, until ``n`` are answered. Held-back labels are mapped to the config's label set first: for
+multi-label, labels outside it are dropped (and counted); a record left with none, or a single-label record
+whose label is outside the set, is skipped and counted (multi-label questions in Argilla cannot be answered
+with an empty selection), and so is a pending record with no held-back label. Skipped records stay pending
+and do not count towards ``n``. Answers are the API user's, status "submitted", sent with the bulk responses
+endpoint (an upsert per record and user, so a retried batch changes nothing twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from labeler.argilla import rest
+from labeler.argilla.connection import Connection
+from labeler.argilla.datasets import find_dataset
+from labeler.argilla.schema import META_PRIORITY, QUESTION
+from labeler.errors import LabelerError
+
+BULK = 100  # the server's maximum items per POST /api/v1/me/responses/bulk
+NO_TRUTH = "no held-back label"
+OUTSIDE = "held-back label outside the config's labels"
+REJECTED = "rejected by Argilla"
+
+
+@dataclass
+class AnswerReport:
+    answered: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> records passed over
+    labels_dropped: int = 0  # multi-label: held-back label values outside the config's set, dropped
+    first_rejection: str | None = None
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    def summary(self) -> str:
+        parts = [f"answered {self.answered}"]
+        parts += [f"skipped {count} ({reason})" for reason, count in sorted(self.skipped.items())]
+        if self.labels_dropped:
+            parts.append(f"dropped {self.labels_dropped} held-back label(s) outside the config's labels")
+        if self.first_rejection:
+            parts.append(f"first rejection: {self.first_rejection}")
+        return "simulated annotator: " + ", ".join(parts)
+
+
+def map_truth(value, labels: Sequence[str], multi_label: bool) -> tuple[str | list[str] | None, int]:
+    """(the answer for the question or None when there is none, how many label values were dropped)."""
+    if multi_label:
+        values = [value] if isinstance(value, str) else list(value or [])
+        given = {str(v) for v in values if v is not None and str(v) != ""}
+        kept = [lab for lab in labels if lab in given]
+        return (kept or None), len(given) - len(kept)
+    if isinstance(value, (list, tuple)):
+        value = value[0] if len(value) == 1 else None
+    if value is None or value == "":
+        return None, 0
+    return (value if value in set(labels) else None), 0
+
+
+def _has_truth(value) -> bool:
+    if isinstance(value, (list, tuple, set)):
+        return any(v is not None and v != "" for v in value)
+    return value is not None and value != ""
+
+
+def answer_pending(conn: Connection, dataset_name: str, workspace: str | None, truth: Mapping[str, object], n: int,
+                   labels: Sequence[str], multi_label: bool) -> AnswerReport:
+    """Answer the ``n`` highest-priority answerable pending records with ``truth`` (record id -> label, or
+    list of labels for multi-label); see the module docstring for what is skipped."""
+    report = AnswerReport()
+    if not any(_has_truth(v) for v in truth.values()):
+        raise LabelerError("the simulated annotator needs held-back labels: set data.label_field in the config")
+    if n <= 0:
+        return report
+    dataset = find_dataset(conn, dataset_name, workspace)
+    if dataset is None:
+        raise LabelerError(f"dataset {dataset_name!r} not found on {conn.url}; push first")
+    pending = [rec for rec in rest.iter_records(conn, dataset.id, include="responses") if not rec.get("responses")]
+    pending.sort(key=lambda rec: (_priority(rec), rec.get("external_id") or rec["id"]))
+    items = []
+    for rec in pending:
+        if len(items) >= n:
+            break
+        value = truth.get(rec.get("external_id") or rec["id"])
+        if not _has_truth(value):
+            report.skip(NO_TRUTH)
+            continue
+        answer, dropped = map_truth(value, labels, multi_label)
+        report.labels_dropped += dropped
+        if answer is None:
+            report.skip(OUTSIDE)
+            continue
+        items.append({"record_id": rec["id"], "status": "submitted", "values": {QUESTION: {"value": answer}}})
+    for start in range(0, len(items), BULK):
+        chunk = items[start:start + BULK]
+        resp = rest.request(conn, "POST", "/api/v1/me/responses/bulk", json={"items": chunk})
+        for item in resp.json().get("items", []):
+            if item.get("error"):
+                report.skip(REJECTED)
+                report.first_rejection = report.first_rejection or " ".join(str(item["error"].get("detail")).split())[:200]
+            else:
+                report.answered += 1
+    return report
+
+
+def _priority(rec: dict) -> int:
+    value = (rec.get("metadata") or {}).get(META_PRIORITY)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 10**9
