@@ -1,15 +1,7 @@
-"""Short label descriptions used by bench_signals.py (written by hand from the label names only).
+"""Label texts for bench_signals.py: the shared descriptions (one home: ``labeler.simulate.descriptions``) and
+an AG News prompt ensemble used only by the signal benchmark."""
 
-BANKING77 descriptions are phrased the way customers ask (the texts are customer questions); AG News
-and SMS spam ones list what the class is about.
-"""
-
-AG_NEWS = {
-    "World": "news about international politics, governments, wars, elections and diplomacy",
-    "Sports": "news about games, teams, players, matches, leagues and tournaments",
-    "Business": "news about companies, markets, stocks, earnings, oil prices and the economy",
-    "Sci/Tech": "news about science, technology, computers, software, the internet and space",
-}
+from labeler.simulate.descriptions import AG_NEWS, BANKING77, SMS_SPAM  # noqa: F401 - re-exported for the benches
 
 # Extra phrasings per label for a prompt ensemble (embedding param ``label_prompts``). Chosen on 1,520
 # AG News POOL rows (pool accuracy: "World: ..." alone 0.770, keyword style alone 0.783, the three averaged
@@ -27,89 +19,4 @@ AG_NEWS_EXTRA_PROMPTS = {
     "Sci/Tech": ["Sci/Tech: news about science, technology, computers, software, the internet and space",
                  "Science and technology news: software, Microsoft, internet, computer, space, scientists, Google",
                  "A news article about science, technology, computers and the internet"],
-}
-
-SMS_SPAM = {
-    "ham": "a personal text message between friends or family about everyday life, plans and feelings",
-    "spam": "an unsolicited advertising text: you have won a prize, free offer, claim now, call or text this number",
-}
-
-BANKING77 = {
-    "card_arrival": "my new card has not arrived yet, when will it come",
-    "card_linking": "how do I link my existing card to the app",
-    "exchange_rate": "what exchange rate do you use for currencies",
-    "card_payment_wrong_exchange_rate": "the exchange rate on my card payment abroad was wrong",
-    "extra_charge_on_statement": "there is an extra fee or charge on my statement I don't understand",
-    "pending_cash_withdrawal": "my cash withdrawal from the ATM is still pending",
-    "fiat_currency_support": "which fiat currencies can I hold and exchange",
-    "card_delivery_estimate": "how long does card delivery take",
-    "automatic_top_up": "how does automatic top-up (auto top up) work",
-    "card_not_working": "my card is not working",
-    "exchange_via_app": "can I exchange currency in the app",
-    "lost_or_stolen_card": "my card was lost or stolen",
-    "age_limit": "how old do I have to be to open an account, age requirement",
-    "pin_blocked": "my PIN is blocked after too many wrong attempts",
-    "contactless_not_working": "contactless payment with my card is not working",
-    "top_up_by_bank_transfer_charge": "is there a fee to top up by bank transfer",
-    "pending_top_up": "my top-up is still pending",
-    "cancel_transfer": "I want to cancel a transfer I made",
-    "top_up_limits": "what is the maximum amount I can top up, top-up limit",
-    "wrong_amount_of_cash_received": "the ATM gave me the wrong amount of cash",
-    "card_payment_fee_charged": "I was charged a fee for a card payment",
-    "transfer_not_received_by_recipient": "the recipient has not received my transfer",
-    "supported_cards_and_currencies": "which cards and currencies are supported",
-    "getting_virtual_card": "how do I get a virtual card",
-    "card_acceptance": "where is my card accepted, can I use it in shops",
-    "top_up_reverted": "my top-up was reverted or cancelled",
-    "balance_not_updated_after_cheque_or_cash_deposit": "my balance did not update after I deposited a cheque or cash",
-    "card_payment_not_recognised": "there is a card payment I don't recognise",
-    "edit_personal_details": "how do I change my personal details, name or address",
-    "why_verify_identity": "why do I need to verify my identity",
-    "unable_to_verify_identity": "I can't verify my identity, the verification fails",
-    "get_physical_card": "how do I get a physical card",
-    "visa_or_mastercard": "is the card Visa or Mastercard",
-    "topping_up_by_card": "how do I top up with my debit or credit card",
-    "disposable_card_limits": "how many times can I use a disposable virtual card, limits",
-    "compromised_card": "my card may be compromised, someone else used my card details",
-    "atm_support": "which ATMs can I use to withdraw cash",
-    "direct_debit_payment_not_recognised": "there is a direct debit payment I don't recognise",
-    "passcode_forgotten": "I forgot my passcode for the app",
-    "declined_cash_withdrawal": "the ATM declined my cash withdrawal",
-    "pending_card_payment": "my card payment is still pending",
-    "lost_or_stolen_phone": "my phone was lost or stolen",
-    "request_refund": "I want to request a refund for a purchase",
-    "declined_transfer": "my transfer was declined",
-    "Refund_not_showing_up": "my refund is not showing up in my account",
-    "declined_card_payment": "my card payment was declined",
-    "pending_transfer": "my transfer is still pending",
-    "terminate_account": "I want to close or delete my account",
-    "card_swallowed": "the ATM swallowed (kept) my card",
-    "transaction_charged_twice": "I was charged twice for the same transaction",
-    "verify_source_of_funds": "how do I prove the source of my funds",
-    "transfer_timing": "how long does a transfer take to arrive",
-    "reverted_card_payment?": "a card payment was reverted or returned",
-    "change_pin": "how do I change my PIN",
-    "beneficiary_not_allowed": "I can't add a beneficiary, it's not allowed",
-    "transfer_fee_charged": "I was charged a fee for a transfer",
-    "receiving_money": "how do I receive money into my account",
-    "failed_transfer": "my transfer failed",
-    "transfer_into_account": "how do I transfer money into my account",
-    "verify_top_up": "how do I verify my top-up, verification code for top up",
-    "getting_spare_card": "can I get a second or spare card",
-    "top_up_by_cash_or_cheque": "can I top up with cash or a cheque",
-    "order_physical_card": "I want to order a physical card",
-    "virtual_card_not_working": "my virtual card is not working",
-    "wrong_exchange_rate_for_cash_withdrawal": "the exchange rate for my cash withdrawal abroad was wrong",
-    "get_disposable_virtual_card": "how do I get a disposable virtual card",
-    "top_up_failed": "my top-up failed",
-    "balance_not_updated_after_bank_transfer": "my balance did not update after a bank transfer",
-    "cash_withdrawal_not_recognised": "there is a cash withdrawal I don't recognise",
-    "exchange_charge": "is there a fee for exchanging currency",
-    "top_up_by_card_charge": "is there a fee to top up by card",
-    "activate_my_card": "how do I activate my card",
-    "cash_withdrawal_charge": "I was charged a fee for a cash withdrawal",
-    "card_about_to_expire": "my card is about to expire, how do I get a new one",
-    "apple_pay_or_google_pay": "can I use Apple Pay or Google Pay",
-    "verify_my_identity": "how do I verify my identity",
-    "country_support": "which countries are supported",
 }

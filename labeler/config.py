@@ -138,22 +138,37 @@ class EnsembleConfig(_Model):
 
 
 class QueueConfig(_Model):
-    """``strategy`` defaults to ``margin`` (single-label) or ``threshold_distance`` (multi-label)."""
+    """The labelling policy's queue half (``labeler.policy.Policy`` reads it; ``simulate`` measures it).
+
+    ``strategy`` defaults to ``margin`` (single-label) or ``threshold_distance`` (multi-label); ``random``
+    draws uniformly. ``cold_start``: before any human label, the zero-shot ensemble's most confident record
+    per predicted class opens the queue. ``queue_with``: once human labels exist, the queue ranks by the fast
+    model (a logistic head on the cached embeddings, refitted every round: ``model``), by its mean with the
+    ensemble (``join``), or by the ensemble alone (``ensemble``). ``coverage``: while some class is short of
+    ``training.min_per_class`` labels, this share of each batch goes to records predicted to be in the short
+    classes (most uncertain first). ``gold_share``: this share of each batch is drawn uniformly at random from
+    the pool and kept out of training: the unbiased gold (and calibration) set ``compare`` reports on.
+    """
 
     strategy: str | None = None
     batch_size: int = Field(50, gt=0)
-    exploration: float = Field(0.1, ge=0.0, le=1.0)
-    diversity: float = Field(0.5, ge=0.0, le=1.0)
+    exploration: float = Field(0.0, ge=0.0, le=1.0)
+    diversity: float = Field(0.0, ge=0.0, le=1.0)
+    cold_start: bool = True
+    queue_with: Literal["model", "join", "ensemble"] = "model"
+    coverage: float = Field(0.5, ge=0.0, le=1.0)
+    gold_share: float = Field(0.2, ge=0.0, lt=1.0)
     seed: int = 0
 
     @field_validator("strategy")
     @classmethod
     def _known(cls, value: str | None) -> str | None:
-        from labeler.queue import STRATEGIES
+        from labeler.queue import check_strategy_name
 
-        if value is not None and value not in STRATEGIES:
-            raise ValueError(f"unknown strategy {value!r}; valid: {', '.join(STRATEGIES)}")
-        return value
+        try:
+            return check_strategy_name(value)
+        except LabelerError as exc:
+            raise ValueError(str(exc)) from None
 
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -195,6 +210,17 @@ class ArgillaConfig(_Model):
         return value
 
 
+class WeakLabelsConfig(_Model):
+    """Weak labels as training rows: the ensemble's most confident ``fraction`` of each predicted class among
+    unlabeled pool records, with sample weight ``weight``, until ``until`` human labels exist (null: always).
+    ``fraction: 0`` turns them off. Used by every backend (``labeler train``/``round``), the fast queue model
+    and ``labeler simulate``; never in gold or calibration."""
+
+    fraction: float = Field(0.05, ge=0.0, le=1.0)
+    weight: float = Field(0.3, gt=0.0, le=1.0)
+    until: int | None = Field(None, ge=1)
+
+
 class TrainingConfig(_Model):
     """Fine-tuning on the human labels (``labeler train`` / ``labeler round``) and how the run joins the loop.
 
@@ -206,13 +232,24 @@ class TrainingConfig(_Model):
     ``runs_dir`` defaults to ``<project.dir>/runs``.
     """
 
-    backend: Literal["setfit", "transformers", "logreg"] = "setfit"
+    backend: str = "setfit"
     min_per_class: int = Field(8, ge=1)
     params: dict[str, Any] = Field(default_factory=dict)
     seed: int = 0
-    gold_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+    weak_labels: WeakLabelsConfig = Field(default_factory=lambda: WeakLabelsConfig())
+    calib_share: float = Field(1 / 3, ge=0.0, lt=1.0)
+    min_gold: int = Field(50, ge=1)
     mode: Literal["replace", "join"] = "join"
     runs_dir: Path | None = None
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        from training.backends import BACKEND_NAMES
+
+        if value not in BACKEND_NAMES:
+            raise ValueError(f"unknown backend {value!r}; valid: {', '.join(BACKEND_NAMES)}")
+        return value
 
 
 class ProjectConfig(_Model):
@@ -244,16 +281,12 @@ class Config(_Model):
 
     @model_validator(mode="after")
     def _fill_defaults(self, info: ValidationInfo) -> "Config":
-        from labeler.queue import MULTI_LABEL_STRATEGIES, SINGLE_LABEL_STRATEGIES
+        from labeler.queue import strategy_for
 
-        allowed = MULTI_LABEL_STRATEGIES if self.task.multi_label else SINGLE_LABEL_STRATEGIES
-        if self.queue.strategy is None:
-            self.queue.strategy = "threshold_distance" if self.task.multi_label else "margin"
-        elif self.queue.strategy not in allowed:
-            kind = "multi-label" if self.task.multi_label else "single-label"
-            raise ValueError(
-                f"queue.strategy {self.queue.strategy!r} does not fit a {kind} task; use one of: {', '.join(allowed)}"
-            )
+        try:
+            self.queue.strategy = strategy_for(self.task.multi_label, self.queue.strategy)
+        except LabelerError as exc:
+            raise ValueError(f"queue.strategy: {exc}") from None
         source = (info.context or {}).get("path")
         base = Path(source).resolve().parent if source else Path.cwd()
         stem = Path(source).stem if source else "labeler"

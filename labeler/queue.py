@@ -108,6 +108,29 @@ SINGLE_LABEL_STRATEGIES = ("least_confidence", "margin", "entropy", "disagreemen
 MULTI_LABEL_STRATEGIES = ("threshold_distance", "disagreement")
 
 
+RANDOM = "random"  # a policy, not a score: every pick uniform (``select_batch`` with exploration=1)
+
+
+def check_strategy_name(name: str | None) -> str | None:
+    """``name`` if it is a known strategy (or ``random``, or None); else a ``LabelerError`` listing them."""
+    if name is not None and name != RANDOM and name not in STRATEGIES:
+        raise LabelerError(f"unknown query strategy {name!r}; valid: {RANDOM}, {', '.join(STRATEGIES)}")
+    return name
+
+
+def strategy_for(multi_label: bool, name: str | None = None) -> str:
+    """The strategy a task uses: ``name`` checked against the task kind, or the kind's default
+    (``margin`` single-label, ``threshold_distance`` multi-label). Config, queue and simulate all ask here."""
+    check_strategy_name(name)
+    if name is None:
+        return "threshold_distance" if multi_label else "margin"
+    allowed = (RANDOM, *(MULTI_LABEL_STRATEGIES if multi_label else SINGLE_LABEL_STRATEGIES))
+    if name not in allowed:
+        kind = "multi-label" if multi_label else "single-label"
+        raise LabelerError(f"strategy {name!r} does not fit a {kind} task; use one of: {', '.join(allowed)}")
+    return name
+
+
 def get_strategy(name: str) -> Callable[..., np.ndarray]:
     """The strategy function called ``name``; an unknown name is a ``LabelerError`` listing the valid ones."""
     try:
@@ -171,6 +194,8 @@ def select_batch(
     threshold: float = 0.5,
     ids: Sequence[str] | None = None,
     candidate_factor: int = 10,
+    short: Mapping[int, int] | None = None,
+    coverage: float = 0.0,
 ) -> Selection:
     """Pick up to ``batch_size`` rows of ``P`` (N, K) that are not excluded, in review order.
 
@@ -183,7 +208,11 @@ def select_batch(
        ``candidate_factor * batch_size`` most uncertain candidates are clustered (k-means++ on unit-length
        embeddings, seeded with ``seed``) into that many clusters and each cluster's most uncertain record
        is taken (an empty cluster leaves its place to the next step);
-    4. the remainder straight by uncertainty.
+    4. with ``short`` (class index -> labels it still needs) and ``coverage`` > 0: ``round(coverage * rest)``
+       rows for the short classes, round-robin from the neediest class (ties: lower index): each turn takes
+       the most uncertain available record predicted to be in that class (single-label: its argmax;
+       multi-label: ``p_k >= threshold``), so uncertainty still orders the picks within a class;
+    5. the remainder straight by uncertainty.
 
     Review order: cold-start picks first, then every other pick by uncertainty, highest first. Ties are
     broken by the lower index everywhere, so equal inputs give equal batches.
@@ -201,13 +230,15 @@ def select_batch(
         if embeddings.ndim != 2 or embeddings.shape[0] != n_rows:
             raise ValueError(f"embeddings must have shape ({n_rows}, D), got {embeddings.shape}")
     scores = uncertainty(P, strategy, signal_probas, multi_label=multi_label, threshold=threshold)
+    if not 0.0 <= coverage <= 1.0:
+        raise ValueError(f"coverage must be in [0, 1], got {coverage}")
     taken = _exclude_mask(exclude, n_rows, ids)
     return _select(P, scores, taken, batch_size, exploration, diversity, embeddings, seed, cold_start,
-                   multi_label, candidate_factor)
+                   multi_label, candidate_factor, dict(short or {}), coverage, threshold)
 
 
 def _select(P, scores, taken, batch_size, exploration, diversity, embeddings, seed, cold_start, multi_label,
-            candidate_factor) -> Selection:
+            candidate_factor, short, coverage, threshold) -> Selection:
     n = int(min(batch_size, (~taken).sum()))
     n_explore = _round(exploration * n)
     picks: list[tuple[int, str]] = []
@@ -226,6 +257,9 @@ def _select(P, scores, taken, batch_size, exploration, diversity, embeddings, se
         if n_div:
             candidates = order[~taken[order]][: max(candidate_factor * batch_size, n_div)]
             take(_diverse(candidates, embeddings, n_div, seed), "diverse")
+    rest = n - n_explore - len(picks)
+    if short and coverage > 0 and rest > 0:
+        take(_coverage(P, order, taken, short, _round(coverage * rest), multi_label, threshold), "coverage")
     rest = n - n_explore - len(picks)
     take(order[~taken[order]][:rest], "uncertain")
     if n_explore:
@@ -264,6 +298,31 @@ def _cold_start(P: np.ndarray, taken: np.ndarray, budget: int, multi_label: bool
                 best = rows[np.lexsort((rows, -confidence[rows]))[0]]
                 chosen[int(best)] = float(confidence[best])
     return sorted(chosen, key=lambda i: (-chosen[i], i))[:budget]
+
+
+def _coverage(P: np.ndarray, order: np.ndarray, taken: np.ndarray, short: Mapping[int, int], budget: int,
+              multi_label: bool, threshold: float) -> list[int]:
+    """Round-robin over the short classes (neediest first): each turn the most uncertain available record
+    predicted in that class. ``order`` is every row by uncertainty, highest first."""
+    free = order[~taken[order]]
+    top = None if multi_label else P[free].argmax(axis=1)
+    need = {int(k): int(v) for k, v in short.items() if v > 0}
+    queues = {k: (free[P[free, k] >= threshold] if multi_label else free[top == k]).tolist() for k in need}
+    heads = dict.fromkeys(need, 0)
+    out: list[int] = []
+    chosen: set[int] = set()
+    while len(out) < budget and need:
+        for k in sorted(need, key=lambda c: (-need[c], c)):
+            q = queues[k]
+            while heads[k] < len(q) and q[heads[k]] in chosen:
+                heads[k] += 1
+            if len(out) >= budget or heads[k] >= len(q):
+                continue
+            out.append(q[heads[k]])
+            chosen.add(q[heads[k]])
+            need[k] -= 1
+        need = {k: v for k, v in need.items() if v > 0 and heads[k] < len(queues[k])}
+    return out
 
 
 def _diverse(candidates: np.ndarray, embeddings: np.ndarray, n_clusters: int, seed: int) -> list[int]:

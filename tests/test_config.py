@@ -52,7 +52,9 @@ def test_minimal_config_fills_defaults_from_the_file(tmp_path):
     assert config.ensemble.method == "weighted_mean"
     assert (config.ensemble.min_labels_for_stacking, config.ensemble.cv_folds) == (30, 5)
     assert config.queue.strategy == "margin"
-    assert (config.queue.batch_size, config.queue.exploration, config.queue.diversity, config.queue.seed) == (50, 0.1, 0.5, 0)
+    assert (config.queue.batch_size, config.queue.exploration, config.queue.diversity, config.queue.seed) == (50, 0.0, 0.0, 0)
+    assert (config.queue.cold_start, config.queue.queue_with, config.queue.coverage, config.queue.gold_share) == (True, "model", 0.5, 0.2)
+    assert (config.training.weak_labels.fraction, config.training.weak_labels.weight, config.training.weak_labels.until) == (0.05, 0.3, None)
     assert config.argilla.url is None and config.argilla.api_key_env == "ARGILLA_API_KEY"
     assert config.argilla.dataset == "tickets"
     assert config.project.dir == tmp_path / ".labeler" / "tickets"
@@ -177,9 +179,10 @@ def test_argilla_url_must_be_http(tmp_path):
 
 
 def test_unknown_strategy_lists_the_valid_ones(tmp_path):
-    message = error_of(write(tmp_path, with_(queue={"strategy": "random"})))
-    assert "queue.strategy = 'random'" in message
-    assert all(name in message for name in STRATEGIES)
+    message = error_of(write(tmp_path, with_(queue={"strategy": "bogus"})))
+    assert "queue.strategy = 'bogus'" in message
+    assert all(name in message for name in (*STRATEGIES, "random"))
+    assert load_config(write(tmp_path, with_(queue={"strategy": "random"}))).queue.strategy == "random"
 
 
 def test_strategy_must_fit_the_task(tmp_path):

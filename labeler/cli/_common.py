@@ -23,8 +23,8 @@ def locked(config, what: str):
     import os
 
     from labeler.locking import project_lock
-    from labeler.loop import project_dir
+    from labeler.project import Project
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and int(os.environ.get("RANK", "0")) != 0:
         return contextlib.nullcontext()  # under torchrun / accelerate launch the main process holds the lock
-    return project_lock(project_dir(config), what=what)
+    return project_lock(Project(config).ensure().dir, what=what)

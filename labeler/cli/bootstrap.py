@@ -11,7 +11,7 @@ from labeler.cli._common import config_option, load, quiet_option, set_option, l
 @quiet_option
 def command(config_path, overrides, quiet):
     """Load the data, score every record with every signal, combine them into the ensemble."""
-    from labeler.loop import bootstrap
+    from labeler.scoring import bootstrap
 
     config = load(config_path, overrides)
     with locked(config, "bootstrap"):

@@ -13,9 +13,11 @@ from labeler.cli._common import config_option, load, set_option
 @click.option("--all-runs", is_flag=True, help="Every registered run, not only the current one.")
 def command(config_path, overrides, out_dir, all_runs):
     """Write report.md, report.json and PNG plots; print the table and the verdict."""
-    from labeler.finetune import compare_project
+    from labeler.comparison import compare_project
 
     config = load(config_path, overrides)
     cmp = compare_project(config, all_runs=all_runs, out_dir=out_dir)
     click.echo(cmp.result.table())
+    for warning in cmp.warnings:
+        click.echo(f"warning: {warning}")
     click.echo(f"report: {cmp.paths['markdown']}")

@@ -10,7 +10,8 @@ from labeler.cli._common import config_option, load, set_option
 @set_option
 def command(config_path, overrides):
     """Write the human labels (majority per record, conflicts listed) to the project folder."""
-    from labeler.loop import project_dir, pull_labels
+    from labeler.loop import pull_labels
+    from labeler.project import Project
 
     config = load(config_path, overrides)
     report = pull_labels(config)
@@ -18,4 +19,4 @@ def command(config_path, overrides):
     if report.conflicts:
         shown = ", ".join(report.conflicts[:10]) + (" ..." if len(report.conflicts) > 10 else "")
         click.echo(f"conflicts (tied answers, not used for training): {shown}")
-    click.echo(f"labels written to {project_dir(config) / 'labels.parquet'}")
+    click.echo(f"labels written to {Project(config).labels}")

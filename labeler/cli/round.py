@@ -3,13 +3,14 @@
 import click
 
 from labeler.cli._common import config_option, load, quiet_option, set_option, locked
+from training.backends import BACKEND_NAMES
 
 
 @click.command("round")
 @config_option
 @set_option
 @quiet_option
-@click.option("--backend", type=click.Choice(["setfit", "transformers", "logreg"]), default=None,
+@click.option("--backend", type=click.Choice(BACKEND_NAMES), default=None,
               help="Override training.backend.")
 @click.option("--force", is_flag=True, help="Train even below the threshold or on unchanged labels.")
 @click.option("--simulate-annotator", "simulate", type=click.IntRange(min=0), default=0, metavar="N",

@@ -122,14 +122,15 @@ def write_outputs(report: dict, out_dir: Path) -> dict[str, Path]:
     metrics = report["metrics"]
     with open(paths["csv"], "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["dataset", "variant", "strategy", "cold_start", "weak_fraction", "self_training", "seed",
-                         "round", "n_labels", *metrics, "seconds"])
+        writer.writerow(["dataset", "variant", "strategy", "cold_start", "weak_fraction", "coverage", "gold_share",
+                         "seed", "round", "n_labels", "n_train", *metrics, "seconds"])
         for v in report["variants"]:
             st = v["settings"]
             for run in v["runs"]:
                 for p in run["curve"]:
-                    writer.writerow([report["dataset"], v["name"], st["strategy"], st["cold_start"], st["weak_fraction"],
-                                     st["self_training"], run["seed"], p["round"], p["n_labels"],
+                    writer.writerow([report["dataset"], v["name"], st["strategy"], st["cold_start"],
+                                     st["weak"]["fraction"], st["coverage"], st["gold_share"], run["seed"], p["round"],
+                                     p["n_labels"], p.get("n_train", p["n_labels"]),
                                      *[f"{p[m]:.6f}" for m in metrics], p["seconds"]])
     paths["json"].write_text(json.dumps(report, indent=1))
     summary = {k: report[k] for k in ("dataset", "pool", "eval", "primary_metric", "seeds", "reference", "zero_shot")}

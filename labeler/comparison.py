@@ -1,0 +1,133 @@
+"""``compare``: every configured signal, their ensemble and the chosen runs on the random gold labels.
+
+Gold is the human labels on records drawn uniformly at random from the pool (``labeler.gold``), so the
+accuracies reported estimate accuracy on the pool itself. A verdict (beats / worse / no clear difference)
+is given only with at least ``training.min_gold`` gold labels; below that the report says how many more
+are needed. The report (Markdown + JSON) is written before any plot; a plot that fails is a warning line.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from labeler.errors import LabelerError
+from labeler.gold import GOLD, enough_gold, splits_for
+from labeler.labels import label_matrix
+from labeler.project import Project
+from labeler.runs import registry, training_errors
+
+ZERO_SHOT_TYPES = {"embedding", "nli", "summarize"}
+RULE_TYPES = {"keywords", "entities"}
+
+
+def kind_of(signal_type: str) -> str:
+    if signal_type == "finetuned":
+        return "fine-tuned"
+    if signal_type in RULE_TYPES:
+        return "rules"
+    return "zero-shot" if signal_type in ZERO_SHOT_TYPES else signal_type
+
+
+@dataclass
+class Gold:
+    ids: list[str]
+    texts: list[str]
+    y: np.ndarray | None
+
+
+def gold_set(config) -> Gold:
+    """The submitted human labels of the gold split (random records, never trained on)."""
+    labels = Project(config).load_labels()
+    if labels is None or labels.empty:
+        return Gold([], [], None)
+    ids = labels["id"].astype(str).tolist()
+    rows, y = label_matrix(labels, ids, config.label_names, config.task.multi_label)
+    if y is None:
+        return Gold([], [], None)
+    split = splits_for(config, [ids[r] for r in rows])
+    keep = np.array([split[ids[r]] == GOLD for r in rows], dtype=bool)
+    texts = labels["text"].tolist()
+    return Gold([ids[r] for r in rows[keep]], [texts[r] for r in rows[keep]], y[keep] if keep.any() else None)
+
+
+def signal_probas(config, ids: list[str], texts: list[str], progress: bool = False) -> tuple[dict, dict]:
+    """Every configured signal's matrix on ``texts`` (through the cache) and each one's kind."""
+    from labeler.scoring import build_signals
+    from labeler.signals.cache import score_cached
+
+    cache = Project(config).cache
+    probas, kinds = {}, {}
+    for sig in build_signals(config):
+        probas[sig.name] = score_cached(sig, ids, texts, cache, progress=progress)
+        kinds[sig.name] = kind_of(getattr(sig, "type_name", ""))
+    return probas, kinds
+
+
+@dataclass
+class ComparePaths:
+    result: object
+    out_dir: Path
+    paths: dict = field(default_factory=dict)
+    zero_shot_verdict: str | None = None
+    enough: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = False, out_dir: str | Path | None = None,
+                    n_resamples: int = 1000, write: bool = True, progress: bool = False) -> ComparePaths:
+    """Every configured signal, their ensemble and the chosen runs on the gold split -> report files.
+
+    Runs: ``run_ids`` if given, else every run with ``all_runs``, else the current run (if any). The headline
+    verdict is the primary run (the current one, else the first) against the strongest zero-shot system,
+    given only when gold holds ``training.min_gold`` labels.
+    """
+    from labeler.join import zero_shot_ensemble
+    from training.compare import compare
+
+    gold = gold_set(config)
+    ok, why = enough_gold(config, len(gold.ids))
+    if not gold.ids:
+        raise LabelerError(f"no random gold labels yet; {why}")
+    probas, kinds = signal_probas(config, gold.ids, gold.texts, progress)
+    systems = dict(probas)
+    if len(probas) > 1:
+        systems["ensemble"] = zero_shot_ensemble(config, probas)
+        kinds["ensemble"] = "ensemble"
+    reg = registry(config)
+    with training_errors():
+        if run_ids is None:
+            run_ids = reg.run_ids() if all_runs else ([reg.current_id()] if reg.current_id() else [])
+        for rid in run_ids:
+            run = reg.load(rid)
+            P = run.predict_proba(gold.texts)
+            systems[rid] = P[:, [run.labels.index(n) for n in config.label_names]]
+            kinds[rid] = "fine-tuned"
+    current = reg.current_id()
+    primary = current if current in run_ids else (run_ids[0] if run_ids else None)
+    result = compare(systems, gold.y, config.label_names, config.task.multi_label, kinds=kinds, primary=primary,
+                     n_resamples=n_resamples, threshold=config.task.threshold)
+    zs = [n for n in result.diffs if kinds.get(n) == "zero-shot"]
+    zero_verdict = None
+    if not ok:
+        result.verdicts = {k: f"no verdict: {why}" for k in result.verdicts}
+        result.verdict = f"no verdict: {why}"
+    elif kinds.get(result.primary) == "fine-tuned" and zs:
+        best = min(zs, key=lambda o: (np.nan_to_num(result.diffs[o]["diff"], nan=np.inf), o))
+        zero_verdict = result.verdicts[best]
+        result.verdicts = {best: zero_verdict, **{k: v for k, v in result.verdicts.items() if k != best}}
+        result.verdict = zero_verdict
+    elif kinds.get(result.primary) != "fine-tuned":
+        result.verdict = "no fine-tuned run to compare; " + result.verdict
+    out = Path(out_dir) if out_dir else Project(config).reports / time.strftime("%Y%m%d-%H%M%S")
+    cp = ComparePaths(result=result, out_dir=out, zero_shot_verdict=zero_verdict, enough=ok)
+    if write:
+        from training.evaluate import read_history
+        from training.report import write_report
+
+        cp.paths = write_report(result, out, history=read_history(reg.history_path))
+        cp.warnings = list(cp.paths.pop("warnings", []) or [])
+    return cp

@@ -1,0 +1,252 @@
+"""The loop's steps as pure functions over matrices, and the one ``Policy`` both drivers follow.
+
+One round, whoever drives it (``labeler round`` against Argilla, ``labeler simulate`` with an oracle):
+
+1. ``queue_model``: once human labels exist, a fast model (``training.head.LinearModel``: class-balanced
+   logistic regression, C=10, on the cached embeddings) is fitted on the human training labels plus the
+   ensemble's most confident weak labels (``weak_rows``); the queue ranks by its matrix (``queue_matrix``).
+2. ``plan_batch``: ``gold_share`` of the batch comes from the gold reserve (records drawn uniformly at random
+   by a hash of their id, ``gold_reserve``; never queued, never trained on: the unbiased gold set), the
+   rest from ``labeler.queue.select_batch`` with the policy's strategy, cold start, exploration, diversity
+   and class coverage.
+3. The answers come back; the human labels outside the reserve train the next fast model and, once every
+   class has ``min_per_class`` of them, the configured backend (``labeler.runs``).
+
+Every function here takes matrices and masks and returns matrices and indices: no files, no server. The
+drivers (``labeler.loop`` and ``labeler.simulate.driver``) only move data in and out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+GOLD = "gold"
+CALIB = "calib"
+TRAIN = "train"
+QUEUE_MODEL_C = 10.0
+
+
+# -- the policy ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WeakLabels:
+    """The ensemble's most confident ``fraction`` of each predicted class as training rows of ``weight``,
+    until ``until`` human labels exist (None: always). ``fraction`` 0 turns them off."""
+
+    fraction: float = 0.05
+    weight: float = 0.3
+    until: int | None = None
+
+    def active(self, n_human: int) -> bool:
+        return self.fraction > 0 and (self.until is None or n_human < self.until)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Everything that decides which records humans see and what the models learn from.
+
+    Read from the config by ``Policy.from_config``; ``labeler simulate`` builds the same object (its flags
+    override single fields), so a curve measured there is what ``labeler round`` does.
+    """
+
+    strategy: str = "margin"
+    batch_size: int = 50
+    cold_start: bool = True
+    exploration: float = 0.0
+    diversity: float = 0.0
+    queue_with: str = "model"  # model | join | ensemble
+    coverage: float = 0.5
+    min_per_class: int = 8
+    gold_share: float = 0.2
+    calib_share: float = 1 / 3
+    weak: WeakLabels = field(default_factory=WeakLabels)
+    seed: int = 0
+
+    @classmethod
+    def from_config(cls, config, **overrides) -> "Policy":
+        q, t = config.queue, config.training
+        w = t.weak_labels
+        values = dict(strategy=q.strategy, batch_size=q.batch_size, cold_start=q.cold_start,
+                      exploration=q.exploration, diversity=q.diversity, queue_with=q.queue_with,
+                      coverage=q.coverage, min_per_class=t.min_per_class, gold_share=q.gold_share,
+                      calib_share=t.calib_share, weak=WeakLabels(w.fraction, w.weight, w.until), seed=q.seed)
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def is_random(self) -> bool:
+        from labeler.queue import RANDOM
+
+        return self.strategy == RANDOM
+
+    @property
+    def name(self) -> str:
+        """A short label for tables and plots, e.g. ``margin+cold+weak0.05x0.3+cover0.5+gold0.2``."""
+        parts = [self.strategy]
+        if not self.is_random:
+            parts += ["cold"] if self.cold_start else []
+            parts += [f"explore{self.exploration:g}"] if self.exploration else []
+            parts += [f"div{self.diversity:g}"] if self.diversity else []
+            parts += [self.queue_with] if self.queue_with != "model" else []
+            parts += [f"cover{self.coverage:g}"] if self.coverage else []
+        if self.weak.fraction > 0:
+            parts.append(f"weak{self.weak.fraction:g}x{self.weak.weight:g}"
+                         + (f"<{self.weak.until}" if self.weak.until else ""))
+        if self.gold_share:
+            parts.append(f"gold{self.gold_share:g}")
+        return "+".join(parts)
+
+
+# -- gold: a uniform random sample of the pool, by design ---------------------------------------------------
+def hash_unit(seed: int, record_id: str, salt: str) -> float:
+    """A uniform number in [0, 1) fixed by (seed, salt, id): the same on every machine and every run."""
+    digest = hashlib.sha256(f"{seed}:{salt}:{record_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def gold_reserve(ids: list[str], share: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(reserve mask (N,), reserve rows in draw order): the records with ``hash_unit < share``.
+
+    The reserve is a uniform random subset of the pool fixed by the ids alone; drawing it in hash order
+    makes every prefix a simple random sample too. The queue never picks from it and no model trains on it.
+    """
+    u = np.array([hash_unit(seed, rid, GOLD) for rid in ids]) if ids else np.zeros(0)
+    mask = u < share
+    rows = np.flatnonzero(mask)
+    return mask, rows[np.argsort(u[rows], kind="stable")]
+
+
+def split_of(record_id: str, in_reserve: bool, calib_share: float, seed: int = 0) -> str:
+    """``gold`` or ``calib`` for a reserve record (by a second hash), ``train`` for a queued one."""
+    if not in_reserve:
+        return TRAIN
+    return CALIB if hash_unit(seed, record_id, CALIB) < calib_share else GOLD
+
+
+# -- the fast queue model ------------------------------------------------------------------------------
+def confident_rows(P: np.ndarray, candidates: np.ndarray, fraction: float, multi_label: bool,
+                   threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, targets): the most confident ``fraction`` of the candidate rows of each predicted class
+    (multi-label: overall, by the distance of the least decided label from the threshold), with the
+    predicted targets. Ties go to the lower row."""
+    rows_all = np.flatnonzero(candidates)
+    if fraction <= 0 or not len(rows_all):
+        empty = np.zeros((0, P.shape[1]) if multi_label else 0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), empty
+    if multi_label:
+        conf = np.abs(P[rows_all] - threshold).min(axis=1)
+        n = int(math.floor(fraction * len(rows_all) + 0.5))
+        picked = rows_all[np.lexsort((rows_all, -conf))[:n]]
+        return picked, (P[picked] >= threshold).astype(np.int64)
+    pred, conf = P.argmax(axis=1), P.max(axis=1)
+    picked = []
+    for k in range(P.shape[1]):
+        rows = rows_all[pred[rows_all] == k]
+        n = int(math.floor(fraction * len(rows) + 0.5))
+        picked.extend(rows[np.lexsort((rows, -conf[rows]))[:n]].tolist())
+    picked = np.array(sorted(picked), dtype=np.int64)
+    return picked, pred[picked]
+
+
+def weak_rows(P_weak: np.ndarray, excluded: np.ndarray, weak: WeakLabels, n_human: int, multi_label: bool,
+              threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Weak training rows from ``P_weak`` (the ensemble) among rows not ``excluded`` (labeled, asked or in
+    the gold reserve); none once ``weak.until`` human labels exist."""
+    if not weak.active(n_human):
+        return confident_rows(P_weak, np.zeros(len(P_weak), dtype=bool), 0.0, multi_label, threshold)
+    return confident_rows(P_weak, ~excluded, weak.fraction, multi_label, threshold)
+
+
+def training_set(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.ndarray, excluded: np.ndarray,
+                 weak: WeakLabels, multi_label: bool, threshold: float):
+    """(X, y, w) for a model: the human rows (sorted by pool position, weight 1) then the weak rows."""
+    order = np.argsort(rows, kind="stable")
+    rows, targets = np.asarray(rows, dtype=np.int64)[order], np.asarray(targets)[order]
+    wr, wy = weak_rows(P_weak, excluded, weak, len(rows), multi_label, threshold)
+    Xt = np.concatenate([X[rows], X[wr]])
+    yt = np.concatenate([targets, wy]) if len(wr) else targets
+    w = np.concatenate([np.ones(len(rows)), np.full(len(wr), weak.weight)])
+    return Xt, yt, w, len(wr)
+
+
+def fit_queue_model(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.ndarray, excluded: np.ndarray,
+                    policy: Policy, multi_label: bool, threshold: float):
+    """The fast model the queue ranks by: ``training.head.LinearModel`` on the human + weak rows.
+    Returns (model, number of weak rows used)."""
+    from training.head import LinearModel
+
+    Xt, yt, w, n_weak = training_set(X, rows, targets, P_weak, excluded, policy.weak, multi_label, threshold)
+    model = LinearModel(P_weak.shape[1], multi_label, QUEUE_MODEL_C, policy.seed).fit(Xt, yt, w)
+    return model, n_weak
+
+
+def queue_matrix(P: np.ndarray, model_P: np.ndarray | None, queue_with: str, multi_label: bool) -> np.ndarray:
+    """What the queue ranks by: the ensemble ``P`` until a queue model exists, then the model's matrix
+    (``model``), its equal-weight mean with ``P`` (``join``), or ``P`` regardless (``ensemble``)."""
+    if model_P is None or queue_with == "ensemble":
+        return P
+    if queue_with == "model":
+        return model_P
+    from labeler.ensemble import weighted_mean
+
+    return weighted_mean({"ensemble": P, "model": model_P}, multi_label=multi_label).P
+
+
+# -- the batch -----------------------------------------------------------------------------------------
+def class_counts(targets: np.ndarray, k: int, multi_label: bool) -> np.ndarray:
+    targets = np.asarray(targets)
+    if not len(targets):
+        return np.zeros(k, dtype=np.int64)
+    if multi_label:
+        return targets.reshape(-1, k).sum(axis=0).astype(np.int64)
+    return np.bincount(targets.astype(np.int64), minlength=k)
+
+
+def short_classes(counts: np.ndarray, min_per_class: int) -> dict[int, int]:
+    """Class index -> labels still needed to reach ``min_per_class`` (empty once every class has enough)."""
+    return {int(k): int(min_per_class - c) for k, c in enumerate(counts) if c < min_per_class}
+
+
+@dataclass
+class Batch:
+    """Rows to ask, in review order (gold picks last), each pick's reason, the strategy's score per row."""
+
+    indices: np.ndarray
+    reasons: list[str]
+    all_scores: np.ndarray
+
+    def rows(self, reason: str) -> np.ndarray:
+        return np.array([i for i, r in zip(self.indices, self.reasons) if r == reason], dtype=np.int64)
+
+
+def plan_batch(policy: Policy, n: int, P: np.ndarray, signals: dict, X: np.ndarray | None, asked: np.ndarray,
+               reserve_order: np.ndarray, reserve: np.ndarray, human_counts: np.ndarray, round_no: int,
+               multi_label: bool, threshold: float) -> Batch:
+    """Up to ``n`` new rows: ``round(gold_share * n)`` from the gold reserve in draw order, the rest from
+    the queue (``select_batch`` over rows neither ``asked`` nor in the reserve), seeded ``seed + round_no``.
+
+    ``asked``: rows already pushed or labeled. ``human_counts``: human training labels per class (coverage).
+    Cold start applies while no human label exists; ``random`` is ``select_batch`` with exploration 1.
+    """
+    from labeler.queue import select_batch, strategy_for
+
+    scoring = strategy_for(multi_label, None) if policy.is_random else policy.strategy
+    n_gold = int(math.floor(policy.gold_share * n + 0.5)) if policy.gold_share > 0 else 0
+    gold = [int(i) for i in reserve_order if not asked[i]][:n_gold]
+    n_queue = n - len(gold)
+    exclude = asked | reserve
+    sel = select_batch(
+        P, max(1, n_queue), strategy=scoring, exploration=1.0 if policy.is_random else policy.exploration,
+        diversity=0.0 if policy.is_random else policy.diversity, embeddings=X, exclude=exclude,
+        seed=policy.seed + round_no, signal_probas=signals,
+        cold_start=policy.cold_start and not policy.is_random and int(np.sum(human_counts)) == 0,
+        multi_label=multi_label, threshold=threshold,
+        short=None if policy.is_random else short_classes(human_counts, policy.min_per_class),
+        coverage=policy.coverage)
+    queued = [int(i) for i in sel.indices[:n_queue]] if n_queue > 0 else []
+    reasons = list(sel.reasons[: len(queued)]) + [GOLD] * len(gold)
+    return Batch(indices=np.array(queued + gold, dtype=np.int64), reasons=reasons,
+                 all_scores=np.asarray(sel.all_scores, dtype=float))

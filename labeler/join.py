@@ -1,0 +1,84 @@
+"""How the current run joins the signals (``training.mode``), decided at every ``bootstrap`` on random gold.
+
+- ``join``: the run is one more signal; the weights of all signals are refitted
+  (``labeler.ensemble.fit_weights``) on the random gold labels (which no model trains on) once there are
+  ``training.min_gold`` of them; before that the configured weights are kept and the run gets weight 1.
+- ``replace``: the run becomes the only weighted signal (the others stay in the scores and in Argilla's
+  metadata with weight 0) when it beats the configured zero-shot ensemble on at least ``min_gold`` gold
+  labels with the paired-bootstrap 95% CI of the accuracy difference above zero. Otherwise the plan falls
+  back to ``join`` and says why — the same rule ``compare`` uses for its verdict.
+
+Suggestion agent (``suggestion_agent``): a pushed suggestion's agent is the run id when the run holds at
+least ``DOMINANT_SHARE`` (90%) of the weight of the signals that voted on that record; otherwise it is the
+ensemble (``ensemble`` or ``ensemble-stacked``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from labeler.gold import enough_gold, gold_rows
+
+DOMINANT_SHARE = 0.9
+RUN_META_NAME = "finetuned"  # Argilla metadata property (top_finetuned) for whichever run is current
+
+
+@dataclass
+class JoinPlan:
+    """How the current run enters the ensemble: the weights per signal, the mode used, and why."""
+
+    run_id: str
+    mode: str  # "join" | "replace"
+    weights: dict[str, float]
+    note: str
+
+
+def zero_shot_ensemble(config, probas: dict):
+    """The configured signals' weighted mean (any run in ``probas`` left out): the queue's weak-label source
+    and the baseline a run must beat."""
+    from labeler.ensemble import weighted_mean
+
+    weights = {s.name: s.weight for s in config.signals if s.name in probas}
+    own = {name: probas[name] for name in weights}
+    return weighted_mean(own, weights, multi_label=config.task.multi_label, threshold=config.task.threshold).P
+
+
+def join_plan(config, probas: dict, run_id: str, ids: list[str]) -> JoinPlan:
+    """Decide the ensemble weights once the run's matrix ``probas[run_id]`` sits beside the configured signals."""
+    from labeler.ensemble import fit_weights
+    from training.evaluate import paired_bootstrap
+
+    configured = {s.name: s.weight for s in config.signals if s.name in probas}
+    rows, y = gold_rows(config, ids)
+    n = 0 if y is None else len(rows)
+    ok, why = enough_gold(config, n)
+    if not ok:
+        mode_note = "replace needs a verdict on gold; " if config.training.mode == "replace" else ""
+        return JoinPlan(run_id, "join", {**configured, run_id: 1.0},
+                        f"join with configured weights, run weight 1: {mode_note}{why}")
+    others = {k: v for k, v in probas.items() if k != run_id and k in configured}
+    prefix = ""
+    if config.training.mode == "replace":
+        if not others:
+            return JoinPlan(run_id, "replace", {run_id: 1.0}, "replace: no other signals")
+        base = zero_shot_ensemble(config, {k: v[rows] for k, v in others.items()})
+        d = paired_bootstrap(probas[run_id][rows], base, y, "accuracy", multi_label=config.task.multi_label,
+                             threshold=config.task.threshold)
+        ci = f"{d['diff']:+.3f} accuracy, 95% CI {d['lo']:+.3f}..{d['hi']:+.3f}, on {d['n']} random gold labels"
+        if d["lo"] > 0:
+            return JoinPlan(run_id, "replace", {**{k: 0.0 for k in configured}, run_id: 1.0},
+                            f"replace: run {run_id} beats the zero-shot ensemble ({ci})")
+        prefix = f"replace refused, run {run_id} does not clearly beat the zero-shot ensemble ({ci}); "
+    sub = {k: v[rows] for k, v in probas.items() if k == run_id or k in configured}
+    weights = fit_weights(sub, y, multi_label=config.task.multi_label)
+    shown = ", ".join(f"{k} {v:.2f}" for k, v in weights.items())
+    return JoinPlan(run_id, "join", weights, f"{prefix}join: weights fitted on {n} random gold labels ({shown})")
+
+
+def suggestion_agent(weights: dict[str, float], voted: dict[str, bool], run_id: str | None, default: str) -> str:
+    """The run id when the run holds >= ``DOMINANT_SHARE`` of the weight of the signals voting on a record."""
+    if not run_id or not voted.get(run_id):
+        return default
+    total = sum(w for name, w in weights.items() if voted.get(name) and w > 0)
+    share = weights.get(run_id, 0.0) / total if total > 0 else 0.0
+    return run_id if share >= DOMINANT_SHARE else default

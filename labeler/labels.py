@@ -1,0 +1,51 @@
+"""The pulled human labels as matrices: which pool rows are labeled, their targets, and counts per class."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def submitted(labels_df):
+    """The rows of the label table with a submitted (resolved) human label."""
+    if labels_df is None or labels_df.empty:
+        return None
+    return labels_df[labels_df["status"] == "submitted"]
+
+
+def label_matrix(labels_df, ids: list[str], label_names: list[str], multi_label: bool):
+    """Rows of ``ids`` that have a submitted human label, and their targets (class index or 0/1 matrix)."""
+    sub = submitted(labels_df)
+    if sub is None:
+        return np.zeros(0, dtype=int), None
+    pos = {rid: i for i, rid in enumerate(ids)}
+    col = {name: j for j, name in enumerate(label_names)}
+    rows, targets = [], []
+    for rid, label, labels in zip(sub["id"], sub["label"], sub["labels"]):
+        if rid not in pos:
+            continue
+        if multi_label:
+            vec = np.zeros(len(label_names))
+            for lab in list(labels if labels is not None else []):
+                if lab in col:
+                    vec[col[lab]] = 1
+            rows.append(pos[rid])
+            targets.append(vec)
+        elif label in col:
+            rows.append(pos[rid])
+            targets.append(col[label])
+    return np.array(rows, dtype=int), (np.array(targets) if rows else None)
+
+
+def per_class(labels_df, label_names: list[str], multi_label: bool, ids: set[str] | None = None) -> dict[str, int]:
+    """Submitted labels per class (a multi-label row counts once per label); only ``ids`` when given."""
+    counts = {name: 0 for name in label_names}
+    sub = submitted(labels_df)
+    if sub is None:
+        return counts
+    for rid, label, labs in zip(sub["id"], sub["label"], sub["labels"]):
+        if ids is not None and rid not in ids:
+            continue
+        for lab in (list(labs) if multi_label else [label]):
+            if lab in counts:
+                counts[lab] += 1
+    return counts

@@ -1,0 +1,131 @@
+"""One project's folder: every path and small state file, in one place.
+
+A project is one config's state, ``config.project.dir`` (default ``.labeler/<config stem>`` beside the config):
+
+- ``pool.parquet``, ``rejects.jsonl``   the usable records and what could not be used (``labeler.data``)
+- ``cache/``                            per-signal prediction caches and text embeddings (``signals.cache``)
+- ``scores.npz``                        ids, every signal's matrix, the ensemble, the queue model (``Scores``)
+- ``queue_model.joblib``                the fast queue model (logistic head on the cached embeddings)
+- ``labels.parquet``, ``responses.parquet``  human answers (``labeler.argilla.pull``)
+- ``state.json``                        the round counter
+- ``splits.json``                       gold / calibration / train membership (``training.splits``)
+- ``runs/``                             the run registry (``training.runs_dir`` may move it)
+- ``reports/``, ``predictions/``, ``simulate/``  compare reports, prediction logs, simulation files
+
+No other module builds these paths: they ask a ``Project``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from labeler.errors import LabelerError
+
+POOL_FILE = "pool.parquet"
+REJECTS_FILE = "rejects.jsonl"
+SCORES_FILE = "scores.npz"
+LABELS_FILE = "labels.parquet"
+RESPONSES_FILE = "responses.parquet"
+STATE_FILE = "state.json"
+SPLIT_FILE = "splits.json"
+QUEUE_MODEL_FILE = "queue_model.joblib"
+
+
+class Project:
+    """The paths and small state files of the project a config describes."""
+
+    def __init__(self, config):
+        self.config = config
+        self.dir = Path(config.project.dir)
+
+    def ensure(self) -> "Project":
+        self.dir.mkdir(parents=True, exist_ok=True)
+        return self
+
+    # -- paths --------------------------------------------------------------------------------------------
+    @property
+    def pool(self) -> Path:
+        return self.dir / POOL_FILE
+
+    @property
+    def rejects(self) -> Path:
+        return self.dir / REJECTS_FILE
+
+    @property
+    def cache(self) -> Path:
+        return self.dir / "cache"
+
+    @property
+    def scores(self) -> Path:
+        return self.dir / SCORES_FILE
+
+    @property
+    def queue_model(self) -> Path:
+        return self.dir / QUEUE_MODEL_FILE
+
+    @property
+    def labels(self) -> Path:
+        return self.dir / LABELS_FILE
+
+    @property
+    def responses(self) -> Path:
+        return self.dir / RESPONSES_FILE
+
+    @property
+    def state(self) -> Path:
+        return self.dir / STATE_FILE
+
+    @property
+    def splits(self) -> Path:
+        return self.dir / SPLIT_FILE
+
+    @property
+    def runs(self) -> Path:
+        return Path(self.config.training.runs_dir or self.dir / "runs")
+
+    @property
+    def reports(self) -> Path:
+        return self.dir / "reports"
+
+    @property
+    def predictions(self) -> Path:
+        return self.dir / "predictions"
+
+    @property
+    def simulate(self) -> Path:
+        return self.dir / "simulate"
+
+    # -- small state --------------------------------------------------------------------------------------
+    def read_state(self) -> dict:
+        return json.loads(self.state.read_text()) if self.state.exists() else {"round": 0}
+
+    def write_state(self, state: dict) -> None:
+        self.ensure()
+        tmp = self.state.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(state, indent=2))
+        tmp.replace(self.state)
+
+    @property
+    def round(self) -> int:
+        return int(self.read_state()["round"])
+
+    def load_labels(self):
+        """The pulled label table (pandas), or None before the first pull."""
+        if not self.labels.exists():
+            return None
+        import pandas as pd
+
+        return pd.read_parquet(self.labels)
+
+    def require_labels(self) -> Path:
+        if not self.labels.exists():
+            raise LabelerError(f"no human labels yet at {self.labels}; review records in Argilla, then run "
+                               "`labeler pull`")
+        return self.labels
+
+    def load_scores(self):
+        from labeler.scores import Scores
+
+        return Scores.load(self.scores)

@@ -1,0 +1,190 @@
+"""Fine-tuned runs inside the project: when training is due, training with weak labels, the registry.
+
+The training library is ``training/`` (the lower layer, which knows nothing of projects); this module wires
+it to the project: its labels, its gold split (``labeler.gold``), its pool and ensemble for weak labels.
+Training errors (``training.errors.TrainingError``) become ``LabelerError`` here, at the boundary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from labeler.engine import Policy, class_counts, short_classes, weak_rows
+from labeler.errors import LabelerError
+from labeler.gold import TRAIN, gold_share, in_reserve, splits_for
+from labeler.join import zero_shot_ensemble
+from labeler.labels import label_matrix
+from labeler.project import Project
+
+SHOWN_SHORT = 5  # short classes named in a message; the rest are counted
+
+
+@contextlib.contextmanager
+def training_errors():
+    """Re-raise the training layer's one-line errors as ``LabelerError``."""
+    from training.errors import TrainingError
+
+    try:
+        yield
+    except TrainingError as exc:
+        raise LabelerError(str(exc)) from None
+
+
+# -- threshold ---------------------------------------------------------------------------------------
+def train_counts(config) -> dict[str, int]:
+    """Human training labels per class (queue-chosen records; gold and calibration never train)."""
+    project = Project(config)
+    labels = project.load_labels()
+    counts = {name: 0 for name in config.label_names}
+    if labels is None or labels.empty:
+        return counts
+    ids = labels["id"].astype(str).tolist()
+    rows, y = label_matrix(labels, ids, config.label_names, config.task.multi_label)
+    if y is None:
+        return counts
+    split = splits_for(config, [ids[r] for r in rows])
+    keep = np.array([split[ids[r]] == TRAIN for r in rows], dtype=bool)
+    per = class_counts(y[keep], len(config.label_names), config.task.multi_label)
+    return dict(zip(config.label_names, map(int, per)))
+
+
+def short_message(short: dict[str, int], n: int, shown: int = SHOWN_SHORT) -> str:
+    """One line at any label count: the neediest few classes by name, the rest counted."""
+    if not short:
+        return f"every class has at least {n} training labels"
+    ranked = sorted(short.items(), key=lambda kv: (-kv[1], kv[0]))
+    named = ", ".join(f"{name} needs {k} more" for name, k in ranked[:shown])
+    more = f", and {len(ranked) - shown} more classes ({sum(k for _, k in ranked[shown:])} labels)" \
+        if len(ranked) > shown else ""
+    return (f"not enough labels to train ({n} per class): {len(ranked)} of the classes are short, "
+            f"{sum(short.values())} labels in all: {named}{more}; label more or pass --force")
+
+
+def threshold(config) -> tuple[bool, dict[str, int], str]:
+    """``(met, short, message)`` for ``training.min_per_class`` over the human training labels."""
+    n = config.training.min_per_class
+    counts = train_counts(config)
+    short = {config.label_names[k]: need for k, need in
+             short_classes(np.array([counts[name] for name in config.label_names]), n).items()}
+    return not short, short, short_message(short, n)
+
+
+# -- training ----------------------------------------------------------------------------------------
+def weak_training_rows(config, labels_df=None) -> tuple[list[str], np.ndarray, float] | None:
+    """(texts, targets, weight) of the weak labels for a run: the ensemble's most confident
+    ``training.weak_labels.fraction`` of each predicted class among unlabeled pool records outside the gold
+    reserve (``labeler.engine.weak_rows``, as the queue model uses them); None when off or unavailable."""
+    project = Project(config)
+    policy = Policy.from_config(config)
+    if policy.weak.fraction <= 0 or not project.scores.exists() or not project.pool.exists():
+        return None
+    from labeler.data import Pool
+
+    scores, pool = project.load_scores(), Pool.load(project.pool)
+    if scores.ids != pool.ids:
+        return None
+    labels_df = project.load_labels() if labels_df is None else labels_df
+    rows, _ = label_matrix(labels_df, pool.ids, config.label_names, config.task.multi_label)
+    share = gold_share(config)
+    reserve = np.array([in_reserve(rid, share) for rid in pool.ids], dtype=bool)
+    n_human = int((~reserve[rows]).sum())
+    excluded = reserve.copy()
+    excluded[rows] = True
+    wr, wy = weak_rows(zero_shot_ensemble(config, scores.signals), excluded, policy.weak, n_human, config.task.multi_label,
+                       config.task.threshold)
+    if not len(wr):
+        return None
+    return [pool.texts[i] for i in wr], wy, policy.weak.weight
+
+
+def train_project(config, backend: str | None = None, force: bool = False, n_resamples: int = 1000):
+    """Train a run on the project's labels (weak labels per ``training.weak_labels``); it becomes current."""
+    from training.train import train
+
+    t = config.training
+    project = Project(config)
+    path = project.require_labels()
+    if not force:
+        ok, _, message = threshold(config)
+        if not ok:
+            raise LabelerError(message)
+    labels_df = project.load_labels()
+    splits = splits_for(config, labels_df["id"].astype(str).tolist())
+    with training_errors():
+        return train(path, config.label_names, config.task.multi_label, backend=backend or t.backend,
+                     params=dict(t.params), project_dir=project.dir, seed=t.seed, force=force, runs_dir=project.runs,
+                     splits=splits, min_per_class=t.min_per_class, n_resamples=n_resamples,
+                     weak=weak_training_rows(config, labels_df))
+
+
+def describe_run(run) -> list[str]:
+    """Lines for the console: the run, its data (human and weak rows), its gold metrics with 95% CIs."""
+    info, metrics = run.info, run.metrics
+    gold, ci = metrics.get("gold", {}), metrics.get("gold_ci", {})
+    weak = f" + {info['n_weak']} weak labels (weight {info.get('weak_weight', 0):g})" if info.get("n_weak") else ""
+    lines = [f"run {run.run_id} ({run.backend}): trained on {info.get('n_train')} human labels{weak} "
+             f"({info.get('n_calib', 0)} random labels for calibration), evaluated on {info.get('n_gold')} random "
+             f"gold labels in {info.get('train_seconds', 0):.1f}s"]
+    for m in ("accuracy", "macro_f1"):
+        c = ci.get(m, {})
+        if gold.get(m) is not None and gold.get(m) == gold.get(m):
+            lines.append(f"  gold {m}: {_f(gold.get(m))} (95% CI {_f(c.get('lo'))}..{_f(c.get('hi'))}, "
+                         f"n={info.get('n_gold')})")
+    return lines
+
+
+def _f(v) -> str:
+    return f"{v:.3f}" if isinstance(v, (int, float)) and v == v else "n/a"
+
+
+# -- the registry ------------------------------------------------------------------------------------
+def registry(config):
+    from training.registry import Registry
+
+    return Registry(Project(config).runs)
+
+
+def current_run(config):
+    """The current run, or None when no run is registered or marked current."""
+    reg = registry(config)
+    with training_errors():
+        return reg.load("current") if reg.current_id() else None
+
+
+def list_project_runs(config) -> list[dict]:
+    from training.registry import list_runs
+
+    with training_errors():
+        return list_runs(Project(config).runs)
+
+
+def set_current_run(config, run_id: str) -> None:
+    from training.registry import set_current
+
+    with training_errors():
+        set_current(run_id, Project(config).runs)
+
+
+def runs_table(runs: list[dict]) -> str:
+    head = f"  {'run':<30} {'backend':<12} {'created':<20} {'n_train':>7} {'accuracy':>8} {'macro_f1':>8}"
+    lines = [head]
+    for r in runs:
+        mark = "*" if r.get("current") else " "
+        lines.append(f"{mark} {r['run_id']:<30} {r.get('backend', ''):<12} {r.get('created_at', ''):<20} "
+                     f"{r.get('n_train', ''):>7} {_f(r.get('accuracy')):>8} {_f(r.get('macro_f1')):>8}")
+    return "\n".join(lines)
+
+
+def labels_unchanged(config) -> str | None:
+    """The current run's id when it was trained on exactly the labels on disk now."""
+    from training.labels import load_labels
+
+    run = current_run(config)
+    project = Project(config)
+    if run is None or not project.labels.exists():
+        return None
+    with training_errors():
+        table = load_labels(project.labels, config.label_names, config.task.multi_label)
+    return run.run_id if table.fingerprint() == run.data_fingerprint else None

@@ -1,0 +1,170 @@
+"""Score the pool: every signal (cached per record), the current run joined, the ensemble, the queue model.
+
+``bootstrap(config)`` is the "score" step of every round; it writes ``scores.npz`` (``labeler.scores``) and the
+queue model (``labeler.engine.fit_queue_model``) fitted on the human training labels plus weak labels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labeler.errors import LabelerError
+from labeler.labels import label_matrix
+from labeler.project import Project
+
+MIN_LABELS_FOR_TEMPERATURE = 10
+
+
+def build_signals(config) -> list:
+    from labeler.signals.registry import build_signals as build
+
+    if not config.signals:
+        raise LabelerError("the config lists no signals; add at least one under `signals:` (e.g. type: embedding)")
+    return build(config.signals, config.task.labels, config.task.multi_label, cache_dir=Project(config).cache)
+
+
+def embedder(config, signals: list):
+    """The embedding signal that provides vectors (Argilla's "Find similar", diversity, the queue model)."""
+    for sig in signals:
+        if getattr(sig, "type_name", "") == "embedding":
+            return sig
+    from labeler.signals.registry import build_signal
+
+    return build_signal("embedding", "embedding", config.task.labels, config.task.multi_label, {},
+                        cache_dir=Project(config).cache)
+
+
+def run_signal(config, run_id: str):
+    """The run ``run_id`` as a signal named by its id (``labeler.signals.finetuned``)."""
+    from labeler.signals.registry import build_signal
+
+    project = Project(config)
+    return build_signal("finetuned", run_id, config.task.labels, config.task.multi_label,
+                        {"run": run_id, "runs_dir": str(project.runs)}, cache_dir=project.cache)
+
+
+def training_rows(config, ids: list[str], labels_df) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """(rows, targets) of the human training labels (queue-chosen, outside the gold reserve) and the mask of
+    every labeled row (any split)."""
+    from labeler.gold import TRAIN, split_rows
+
+    rows, y = label_matrix(labels_df, ids, config.label_names, config.task.multi_label)
+    labeled = np.zeros(len(ids), dtype=bool)
+    labeled[rows] = True
+    if y is None:
+        return rows, None, labeled
+    order = np.argsort(rows, kind="stable")  # pool order: the answers' arrival order never matters
+    rows, y = rows[order], y[order]
+    keep = split_rows(config, ids, rows) == TRAIN
+    return rows[keep], (y[keep] if keep.any() else None), labeled
+
+
+def fit_embedding_temperatures(config, signals: list, texts: list[str], y) -> dict[str, float]:
+    """Fit each embedding signal's softmax temperature (NLL) on human training labels (``texts``, ``y``),
+    once ``MIN_LABELS_FOR_TEMPERATURE`` exist; skipped for a signal whose config sets ``temperature``.
+
+    Gold labels are never passed here, so the signals are still judged on records they were not fitted to.
+    The new temperature changes the signal's fingerprint; its predictions come from the cached embeddings.
+    """
+    from labeler.signals.embedding import fit_temperature
+
+    if y is None or len(texts) < MIN_LABELS_FOR_TEMPERATURE:
+        return {}
+    explicit = {s.name for s in config.signals if "temperature" in (s.params or {})}
+    fitted = {}
+    for sig in signals:
+        if getattr(sig, "type_name", "") != "embedding" or sig.name in explicit:
+            continue
+        temperature = float(fit_temperature(sig.cosines(list(texts)), y, multi_label=config.task.multi_label))
+        sig.params = sig.params.model_copy(update={"temperature": temperature})
+        fitted[sig.name] = temperature
+    return fitted
+
+
+def score_signals(config, signals: list, ids: list[str], texts: list[str], rows, y, progress: bool = False) -> dict:
+    """The "score" step: temperatures fitted on the human training rows (``rows`` of ``texts``, targets
+    ``y``), then every signal's matrix through the prediction cache. ``labeler simulate`` calls it too."""
+    from labeler.signals.cache import score_cached
+
+    fit_embedding_temperatures(config, signals, [texts[i] for i in rows], y)
+    cache = Project(config).ensure().cache
+    return {sig.name: score_cached(sig, ids, texts, cache, progress=progress) for sig in signals}
+
+
+def combine(config, probas: dict, ids: list[str], labels_df, run_id: str | None):
+    """(ensemble, weights, note): the weighted mean (weights from ``join_plan`` when a run joined), or the
+    stacked ensemble once enough labels exist (fitted on gold when a run has seen the training labels)."""
+    from labeler.ensemble import StackedEnsemble, weighted_mean
+
+    weights, note = {s.name: s.weight for s in config.signals}, None
+    if run_id is not None:
+        from labeler.join import join_plan
+
+        plan = join_plan(config, probas, run_id, ids)
+        weights, note = plan.weights, plan.note
+    ens = weighted_mean(probas, weights, multi_label=config.task.multi_label, threshold=config.task.threshold)
+    if config.ensemble.method == "stacked":
+        if run_id is not None:
+            from labeler.gold import gold_rows
+
+            rows, y = gold_rows(config, ids, labels_df)
+        else:
+            rows, y, _ = training_rows(config, ids, labels_df)
+        if y is not None:
+            stacked = StackedEnsemble(multi_label=config.task.multi_label, cv_folds=config.ensemble.cv_folds,
+                                      min_labels=config.ensemble.min_labels_for_stacking, weights=weights)
+            stacked.fit({n: m[rows] for n, m in probas.items()}, y)
+            ens = stacked.predict(probas)
+    return ens, weights, note
+
+
+def bootstrap(config, progress: bool = True):
+    """Load the pool, score it with every signal (cached per record), combine, fit the queue model; save
+    ``scores.npz``. When the registry has a current run it is scored too and joins as ``training.mode`` says."""
+    from labeler.data import load_pool
+    from labeler.runs import current_run
+    from labeler.scores import Scores
+    from labeler.signals.cache import score_cached
+
+    project = Project(config).ensure()
+    pool = load_pool(config)
+    labels_df = project.load_labels()
+    signals = build_signals(config)
+    ids, texts = pool.ids, pool.texts
+    rows, y, _ = training_rows(config, ids, labels_df)
+    probas = score_signals(config, signals, ids, texts, rows, y, progress)
+    run = current_run(config)
+    if run is not None:
+        if run.run_id in probas:
+            raise LabelerError(f"a configured signal is named like the current run {run.run_id!r}; rename it")
+        probas[run.run_id] = score_cached(run_signal(config, run.run_id), ids, texts, project.cache, progress=progress)
+    ens, weights, note = combine(config, probas, ids, labels_df, run.run_id if run else None)
+    from labeler.join import zero_shot_ensemble
+
+    Q, queue_note = queue_model(config, signals, pool, zero_shot_ensemble(config, probas), labels_df)
+    scores = Scores(ids=ids, P=ens.P, agreement=ens.agreement, signals=probas, method=ens.method,
+                    weights={k: float(v) for k, v in weights.items()}, run_id=run.run_id if run else None, note=note,
+                    Q=Q, queue_note=queue_note)
+    scores.save(project.scores)
+    return pool, scores
+
+
+def queue_model(config, signals: list, pool, P0: np.ndarray, labels_df) -> tuple[np.ndarray | None, str | None]:
+    """The fast queue model's matrix on the pool (None before the first human training label), saved to the
+    project (``Project.queue_model``) so its accuracy can be measured on held-out texts. Its weak labels come
+    from the zero-shot ensemble ``P0`` (never from a run, which has seen the labels), as in ``simulate``."""
+    from labeler.engine import Policy, fit_queue_model
+    from labeler.gold import gold_share, in_reserve
+
+    rows, y, labeled = training_rows(config, pool.ids, labels_df)
+    if y is None or not len(rows):
+        return None, None
+    policy = Policy.from_config(config)
+    share = gold_share(config)
+    excluded = labeled | np.array([in_reserve(rid, share) for rid in pool.ids], dtype=bool)
+    X = embedder(config, signals).encode(pool.texts)
+    model, n_weak = fit_queue_model(X, rows, y, P0, excluded, policy, config.task.multi_label, config.task.threshold)
+    import joblib
+
+    joblib.dump(model, Project(config).queue_model)
+    return model.predict_proba(X), f"queue model: logistic head on {len(rows)} human + {n_weak} weak labels"

@@ -1,0 +1,187 @@
+"""The simulation's two drivers of the one loop engine (``labeler.engine``), and the per-round metrics.
+
+* ``run_curve``: in process. Each round: ``queue_matrix`` -> ``plan_batch`` (gold picks included) -> the
+  oracle answers exactly the batch -> ``fit_queue_model`` on the human training labels plus weak labels ->
+  the model is scored on the held-out split.
+* ``run_curve_via_argilla``: the product's own commands against the local Argilla server, round after
+  round: ``bootstrap`` (scores from the caches, the queue model fitted on the pulled labels), ``push_queue``,
+  the simulated annotator answering through the API, ``pull_labels``. What it records is what the server
+  received, so a test can check that both drivers ask for the same records and train on the same labels.
+
+Both use one ``Policy``; both score the same queue model on the same eval split.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from labeler.engine import Policy, class_counts, fit_queue_model, gold_reserve, plan_batch, queue_matrix
+from labeler.errors import LabelerError
+from labeler.simulate.data import Features, SimData
+
+
+@dataclass
+class Curve:
+    policy: Policy
+    seed: int
+    points: list[dict] = field(default_factory=list)  # one per round: round, n_labels, n_train, metrics, seconds
+    selected: list[list[str]] = field(default_factory=list)  # ids asked per round (queue picks, then gold)
+    trained: list[list[str]] = field(default_factory=list)  # ids of the human training labels after each round
+
+    def values(self, metric: str) -> np.ndarray:
+        return np.array([p[metric] for p in self.points])
+
+    @property
+    def n_labels(self) -> np.ndarray:
+        return np.array([p["n_labels"] for p in self.points])
+
+
+# -- metrics ------------------------------------------------------------------------------------------
+def score_metrics(P: np.ndarray, y: np.ndarray, data: SimData) -> dict[str, float]:
+    """accuracy (exact match for multi-label), macro-F1, micro-F1 (multi-label), the positive class's F1:
+    ``training.evaluate``'s metrics, as every report in labeler computes them."""
+    from training.evaluate import evaluate
+
+    m = evaluate(P, np.asarray(y, dtype=np.int64), data.labels, data.multi_label, threshold=data.threshold)
+    out = {"accuracy": float(m["accuracy"]), "macro_f1": float(m["macro_f1"])}
+    if data.multi_label:
+        out["micro_f1"] = float(m["micro_f1"])
+    if data.positive is not None:
+        name = data.labels[data.positive]
+        out[f"{name}_f1"] = float(m["per_class"][name]["f1"])
+    return out
+
+
+def primary_metric(data: SimData) -> str:
+    if data.primary == "spam_f1" and data.positive is not None:
+        return f"{data.labels[data.positive]}_f1"
+    return data.primary
+
+
+class Oracle:
+    """Knows every pool label; answers only what it is asked, and remembers what it was asked."""
+
+    def __init__(self, y: np.ndarray):
+        self._y = np.asarray(y)
+        self.asked: list[int] = []
+
+    def answer(self, indices) -> np.ndarray:
+        indices = [int(i) for i in indices]
+        self.asked.extend(indices)
+        return self._y[indices]
+
+
+# -- in process ---------------------------------------------------------------------------------------
+def run_curve(data: SimData, feats: Features, policy: Policy, rounds: int, seed: int,
+              on_round: Callable[[dict], None] | None = None) -> Curve:
+    """``rounds`` rounds of plan -> answer -> fit -> score with ``policy`` (its seed replaced by ``seed``)."""
+    policy = Policy(**{**policy.__dict__, "seed": seed})
+    ml, thr, k = data.multi_label, data.threshold, len(data.labels)
+    reserve, reserve_order = gold_reserve(data.ids, policy.gold_share)
+    oracle = Oracle(data.y)
+    curve = Curve(policy, seed)
+    labeled = np.zeros(len(data.ids), dtype=bool)
+    model_P = None
+    feats.reset()
+    for round_no in range(rounds):
+        if labeled.all():
+            break
+        start = time.perf_counter()
+        signals = dict(feats.signals) | ({"model": model_P} if model_P is not None else {})
+        train = np.flatnonzero(labeled & ~reserve)
+        batch = plan_batch(policy, policy.batch_size, queue_matrix(feats.P0, model_P, policy.queue_with, ml), signals,
+                           feats.X, labeled, reserve_order, reserve, class_counts(data.y[train], k, ml), round_no, ml,
+                           thr)
+        if not len(batch.indices):
+            break
+        oracle.answer(batch.indices)
+        labeled[batch.indices] = True
+        train = np.flatnonzero(labeled & ~reserve)
+        feats.rescore(train, data.y[train])
+        model, n_weak = fit_queue_model(feats.X, train, data.y[train], feats.P0, labeled | reserve, policy, ml, thr)
+        model_P = model.predict_proba(feats.X)
+        point = {"round": round_no + 1, "n_labels": int(labeled.sum()), "n_train": len(train), "n_weak": n_weak,
+                 **score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data),
+                 "seconds": round(time.perf_counter() - start, 3)}
+        curve.points.append(point)
+        curve.selected.append([data.ids[i] for i in batch.indices])
+        curve.trained.append([data.ids[i] for i in train])
+        if on_round:
+            on_round(point)
+    return curve
+
+
+# -- through the real server ----------------------------------------------------------------------------
+def run_curve_via_argilla(data: SimData, feats: Features, policy: Policy, rounds: int, seed: int, run_dir: Path,
+                          dataset_name: str, on_round: Callable[[dict], None] | None = None) -> Curve:
+    """The same rounds with the product's commands through the local Argilla server (small pools only).
+
+    The run gets its own project folder (sharing the pool's caches through a symlink) and its own dataset
+    (deleted first if a previous run left one). The queue model is read back from the project after each
+    pull and scored on the eval split exactly as ``run_curve`` scores its own.
+    """
+    import shutil
+
+    import joblib
+
+    from labeler.argilla.datasets import delete_dataset
+    from labeler.gold import TRAIN, splits_for
+    from labeler.loop import connection, pull_labels, push_queue, simulate_annotator
+    from labeler.project import Project
+    from labeler.scoring import bootstrap
+
+    run_dir = Path(run_dir)
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+    (run_dir / "cache").symlink_to(Project(data.config).cache, target_is_directory=True)
+    config = data.config.model_copy(deep=True)
+    config.project.dir = run_dir
+    config.training.runs_dir = run_dir / "runs"
+    config.argilla.dataset = dataset_name
+    for key, value in (("strategy", policy.strategy), ("batch_size", policy.batch_size),
+                       ("cold_start", policy.cold_start), ("exploration", policy.exploration),
+                       ("diversity", policy.diversity), ("queue_with", policy.queue_with),
+                       ("coverage", policy.coverage), ("gold_share", policy.gold_share), ("seed", seed)):
+        setattr(config.queue, key, value)
+    config.training.min_per_class = policy.min_per_class
+    config.training.calib_share = policy.calib_share
+    config.training.weak_labels.fraction = policy.weak.fraction
+    config.training.weak_labels.weight = policy.weak.weight
+    config.training.weak_labels.until = policy.weak.until
+    delete_dataset(connection(config), dataset_name, config.argilla.workspace)
+    curve = Curve(Policy.from_config(config), seed)
+    project = Project(config)
+    asked: set[str] = set()
+    bootstrap(config, progress=False)
+    for round_no in range(rounds):
+        start = time.perf_counter()
+        push_queue(config, progress=False)
+        answered = simulate_annotator(config, policy.batch_size)
+        if not answered:
+            break
+        pull_labels(config)
+        labels = project.load_labels()
+        now = [str(i) for i in labels["id"]]
+        new = [i for i in now if i not in asked]
+        asked.update(new)
+        bootstrap(config, progress=False)
+        split = splits_for(config, now)
+        train = sorted((i for i in now if split[i] == TRAIN), key=data.ids.index)
+        model = joblib.load(project.queue_model)
+        point = {"round": round_no + 1, "n_labels": len(now), "n_train": len(train),
+                 **score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data),
+                 "seconds": round(time.perf_counter() - start, 3)}
+        curve.points.append(point)
+        curve.selected.append(new)
+        curve.trained.append(train)
+        if on_round:
+            on_round(point)
+    if not curve.points:
+        raise LabelerError("the simulated annotator answered nothing; is the pool labeled?")
+    return curve

@@ -1,0 +1,81 @@
+"""``labeler status``: where a project stands, summarised so it reads at 2 labels and at 150."""
+
+from __future__ import annotations
+
+from labeler.errors import LabelerError
+from labeler.project import Project
+
+SHOWN = 5
+
+
+def status(config) -> dict:
+    """Counts: pool, scored, pushed, labeled (per class, per split), agreement, training threshold, gold."""
+    from labeler.data import Pool
+    from labeler.gold import enough_gold, splits_for
+    from labeler.labels import per_class
+    from labeler.runs import threshold, train_counts
+    from labeler.scores import Scores
+
+    project = Project(config)
+    out: dict = {"project": str(project.dir), "round": project.round}
+    out["pool"] = len(Pool.load(project.pool)) if project.pool.exists() else None
+    out["scored"] = len(Scores.load(project.scores).ids) if project.scores.exists() else 0
+    labels = project.load_labels()
+    out["labeled_per_class"] = per_class(labels, config.label_names, config.task.multi_label)
+    splits = {}
+    if labels is not None and not labels.empty:
+        sub = labels[labels["status"] == "submitted"]
+        for split in splits_for(config, sub["id"].astype(str).tolist()).values():
+            splits[split] = splits.get(split, 0) + 1
+        out["discarded"] = int((labels["status"] == "discarded").sum())
+        out["conflicts"] = int((labels["status"] == "conflict").sum())
+        agree = labels["agreement"].dropna()
+        out["mean_agreement"] = float(agree.mean()) if len(agree) else None
+        out["labeled"] = int(len(sub))
+    else:
+        out["labeled"] = 0
+    out["labeled_per_split"] = {k: splits.get(k, 0) for k in ("train", "gold", "calib")}
+    ok, why = enough_gold(config, out["labeled_per_split"]["gold"])
+    out["gold"] = {"n": out["labeled_per_split"]["gold"], "min_gold": config.training.min_gold, "enough": ok,
+                   "message": why}
+    met, short, message = threshold(config)
+    out["training_threshold"] = {"min_per_class": config.training.min_per_class, "met": met, "short": short,
+                                 "message": message, "train_per_class": train_counts(config)}
+    try:
+        from labeler.loop import connection, dataset_spec, server_view
+
+        present, answered = server_view(connection(config), dataset_spec(config, [], None))
+        out["pushed"], out["answered_in_argilla"] = len(present), len(answered)
+    except LabelerError as exc:
+        out["pushed"], out["server"] = None, str(exc)
+    return out
+
+
+def summary_lines(st: dict, show_all: bool = False) -> list[str]:
+    """The status as a few lines: per-class counts summarised (fewest first, ``SHOWN`` named, the rest
+    counted) unless ``show_all``."""
+    lines = [f"project: {st['project']} (round {st['round']})",
+             f"pool: {st['pool']}  scored: {st['scored']}  pushed: {st.get('pushed')}  labeled: {st['labeled']} "
+             f"(train {st['labeled_per_split']['train']}, gold {st['labeled_per_split']['gold']}, "
+             f"calibration {st['labeled_per_split']['calib']})"]
+    if st.get("server"):
+        lines.append(f"server: {st['server']}")
+    per = st["labeled_per_class"]
+    ranked = sorted(per.items(), key=lambda kv: (kv[1], kv[0]))
+    if show_all or len(ranked) <= 2 * SHOWN:
+        lines += [f"  {name}: {n}" for name, n in per.items()]
+    else:
+        counts = [n for _, n in ranked]
+        lines.append(f"labels per class: {len(ranked)} classes, min {counts[0]}, median {counts[len(counts) // 2]}, "
+                     f"max {counts[-1]}; {sum(1 for n in counts if n == 0)} with none")
+        lines.append("  fewest: " + ", ".join(f"{k} {v}" for k, v in ranked[:SHOWN]) + f" ... and {len(ranked) - SHOWN} "
+                     "more (--all lists every class)")
+    if st.get("mean_agreement") is not None:
+        lines.append(f"mean annotator agreement: {st['mean_agreement']:.3f}")
+    thr = st["training_threshold"]
+    lines.append(f"training threshold met ({thr['min_per_class']} per class): run `labeler train`" if thr["met"]
+                 else f"training threshold: {thr['message']}")
+    gold = st["gold"]
+    lines.append(f"gold: {gold['message']}" if not gold["enough"] else
+                 f"gold: {gold['n']} random gold labels (enough for verdicts, min {gold['min_gold']})")
+    return lines
