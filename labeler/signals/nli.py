@@ -13,6 +13,12 @@ Unlike the pipeline (one text at a time, one pair per forward pass), all pairs o
 once, sorted by length and run in batches of ``batch_size`` with dynamic padding under
 ``torch.inference_mode`` on ``device`` (``auto``: CUDA when available). ``quantize: true`` applies int8
 dynamic quantization to the Linear layers (CPU only): faster, labels nearly always identical.
+
+``candidates: {from: <signal name>, k: 10, rest: scaled | zero}`` scores only each text's top-k labels of
+another (cheaper) signal, for long label sets: see ``labeler.signals.cascade``. The cascade keeps each
+pair's logits on disk (``<cache_dir>/nli_pairs/``, keyed by text, hypothesis and model), so a change of the
+candidate signal that keeps the candidates (a refitted embedding temperature) re-scores no pair.
+``pairs_scored`` counts the (text, label) pairs this signal has run through the model.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import inspect
 from typing import ClassVar, Literal, Sequence
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_serializer
 
 from labeler.errors import LabelerError
 from labeler.signals.base import (
@@ -31,7 +37,10 @@ from labeler.signals.base import (
     model_revision,
     quantize_int8,
     softmax,
+    stable_hash,
+    text_key,
 )
+from labeler.signals.cascade import CandidateParams, CascadeMixin
 
 
 class NLIParams(SignalParams):
@@ -43,6 +52,14 @@ class NLIParams(SignalParams):
     max_length: int | None = Field(default=None, ge=8)
     quantize: bool = False
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+    candidates: CandidateParams | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_candidates(self, handler):
+        data = handler(self)
+        if data.get("candidates", 0) is None:  # keeps the fingerprints of configs without a cascade unchanged
+            del data["candidates"]
+        return data
 
 
 def entailment_ids(label2id: dict) -> tuple[int, int]:
@@ -97,7 +114,7 @@ def load_nli(model: str, device: str, quantize: bool = False, dtype: str = "floa
     return tok, net
 
 
-class NLISignal(ModelSignal):
+class NLISignal(CascadeMixin, ModelSignal):
     type_name: ClassVar[str] = "nli"
     Params: ClassVar[type[SignalParams]] = NLIParams
 
@@ -107,6 +124,9 @@ class NLISignal(ModelSignal):
         if template.format("\x00") == template if "{}" in template else "{name}" not in template and "{description}" not in template:
             raise LabelerError(f"hypothesis_template {template!r} needs a {{}} where the label goes")
         self.hypotheses = [self._hypothesis(i.name, i.description) for i in self.label_infos]
+        self.check_candidates()
+        self.pairs_scored = 0
+        self._pair_cache = None
 
     def _hypothesis(self, name: str, description: str | None) -> str:
         template = self.params.hypothesis_template
@@ -141,12 +161,21 @@ class NLISignal(ModelSignal):
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         """``(N, K, C)`` raw NLI logits for every (text, label) pair."""
+        k = len(self.hypotheses)
+        rows = np.repeat(np.arange(len(texts)), k)
+        cols = np.tile(np.arange(k), len(texts))
+        return self.pair_logits(texts, rows, cols).reshape(len(texts), k, -1)
+
+    def pair_logits(self, texts: Sequence[str], rows: Sequence[int], cols: Sequence[int]) -> np.ndarray:
+        """``(P, C)`` raw NLI logits of the pairs ``(texts[rows[p]], label cols[p])``."""
         import torch
 
         tok, net = self.load()
-        k = len(self.hypotheses)
-        firsts = [t for t in texts for _ in range(k)]
-        seconds = self.hypotheses * len(texts)
+        firsts = [texts[i] for i in rows]
+        seconds = [self.hypotheses[j] for j in cols]
+        n_classes = net.config.num_labels
+        if not firsts:
+            return np.zeros((0, n_classes), dtype=np.float32)
         try:
             enc = tok(firsts, seconds, truncation="only_first", max_length=self._max_length(tok, net))
         except Exception as exc:  # noqa: BLE001 - the pipeline's fallback when a text cannot be truncated
@@ -157,7 +186,6 @@ class NLISignal(ModelSignal):
         features = [{n: enc[n][i] for n in names} for i in range(len(firsts))]
         order = sorted(range(len(features)), key=lambda i: -len(features[i]["input_ids"]))
         use_cache = "use_cache" in inspect.signature(net.forward).parameters
-        n_classes = net.config.num_labels
         out = np.empty((len(features), n_classes), dtype=np.float32)
         bs = self.params.batch_size
         with torch.inference_mode():
@@ -168,9 +196,57 @@ class NLISignal(ModelSignal):
                 if use_cache:
                     batch["use_cache"] = False
                 out[idx] = net(**batch).logits.float().cpu().numpy()
-        return out.reshape(len(texts), k, n_classes)
+                self.pairs_scored += len(idx)
+        return out
 
-    def _predict(self, texts: list[str]) -> np.ndarray:
+    def _pair_store(self):
+        if self._pair_cache is None and self.cache_dir is not None:
+            from labeler.signals.cache import KVStore
+
+            p = self.params
+            key = stable_hash([self._model_fingerprint(), p.max_length, p.quantize, p.dtype])
+            self._pair_cache = KVStore(self.cache_dir / "nli_pairs" / f"{key}.sqlite", table="logits")
+        return self._pair_cache
+
+    def cached_pair_logits(self, texts: Sequence[str], rows: Sequence[int], cols: Sequence[int]) -> np.ndarray:
+        """``pair_logits`` through the on-disk pair cache (when the signal has a ``cache_dir``)."""
+        store = self._pair_store()
+        if store is None:
+            return self.pair_logits(texts, rows, cols)
+        tkeys = [text_key(t) for t in texts]
+        hkeys = [text_key(h)[:16] for h in self.hypotheses]
+        keys = [f"{tkeys[i]}:{hkeys[j]}" for i, j in zip(rows, cols)]
+        found = store.get_many(keys)
+        todo: dict[str, tuple[int, int]] = {}
+        for key, i, j in zip(keys, rows, cols):
+            if key not in found and key not in todo:
+                todo[key] = (int(i), int(j))
+        if todo:
+            pairs = list(todo.values())
+            new = self.pair_logits(texts, [i for i, _ in pairs], [j for _, j in pairs])
+            items = list(zip(todo, new))
+            store.put_many(items)
+            found.update(items)
+        n_classes = len(next(iter(found.values()))) if found else 0
+        return np.stack([found[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, n_classes), np.float32)
+
+    def score_pairs(self, texts: Sequence[str], sets: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Per text, the NLI probabilities over its label indices ``sets[i]`` (single-label: a softmax
+        over that set, exactly as if they were the only labels; multi-label: per label)."""
+        _, net = self.load()
+        ent, contra = entailment_ids(net.config.label2id)
+        rows = np.repeat(np.arange(len(texts)), [len(c) for c in sets])
+        cols = np.concatenate([np.asarray(c, dtype=int) for c in sets]) if len(sets) else np.zeros(0, dtype=int)
+        logits = self.cached_pair_logits(texts, rows, cols)
+        bounds = np.cumsum([0] + [len(c) for c in sets])
+        return [nli_scores(logits[None, a:b], ent, contra, self.multi_label)[0] for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def _predict_full(self, texts: list[str]) -> np.ndarray:
         _, net = self.load()
         ent, contra = entailment_ids(net.config.label2id)
         return nli_scores(self.logits(texts), ent, contra, self.multi_label)
+
+    def _predict(self, texts: list[str]) -> np.ndarray:
+        if self.candidates is not None:
+            return self.cascade_predict(texts)
+        return self._predict_full(texts)

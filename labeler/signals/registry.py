@@ -1,4 +1,5 @@
-"""Signal types by name, their parameter models, and ``build_signal``.
+"""Signal types by name, their parameter models, ``build_signal`` and ``build_signals`` (all of a config,
+candidate cascades bound to their candidate signal).
 
 >>> build_signal("keywords", "kw", ["spam", "ham"], False, {"keywords": {"spam": [r"\\bfree\\b"]}})
 KeywordSignal(name='kw', labels=['spam', 'ham'], multi_label=False)
@@ -61,3 +62,59 @@ def build_signal(
     and optional ``.description``. ``cache_dir``: where the embedding signal keeps text embeddings."""
     cls = signal_class(type)
     return cls(name, labels, multi_label=multi_label, params=params or {}, cache_dir=cache_dir)
+
+
+def _spec_fields(spec: Any) -> tuple[str, str, dict]:
+    """(type, name, params) of a config ``SignalSpec``-like object or a dict; the name defaults to the type."""
+    get = spec.get if isinstance(spec, dict) else (lambda key, default=None: getattr(spec, key, default))
+    type_name = get("type")
+    if not type_name:
+        raise SignalConfigError(f"a signal spec needs a type, got {spec!r}")
+    name = get("name") or type_name
+    return str(type_name), str(name), dict(get("params") or {})
+
+
+def _cascade_targets(signal: Signal) -> list[Signal]:
+    """The signal itself and a wrapped inner signal (summarize), where they can take candidates."""
+    out = [signal] + [getattr(signal, "inner", None)]
+    return [s for s in out if s is not None and callable(getattr(s, "bind", None))]
+
+
+def build_signals(
+    specs: Sequence[Any],
+    labels: Sequence[Any],
+    multi_label: bool = False,
+    cache_dir: str | os.PathLike | None = None,
+) -> list[Signal]:
+    """Every configured signal, built with ``build_signal``, then each candidate cascade
+    (``candidates: {from: NAME}``) bound to the signal it names.
+
+    ``specs``: the config's ``signals`` (objects with ``type``, ``name``, ``params``) or dicts with those
+    keys. A duplicate name, a cascade naming a missing signal or itself, or cascades naming each other in
+    a cycle, is one ``LabelerError`` line.
+    """
+    signals: list[Signal] = []
+    for spec in specs:
+        type_name, name, params = _spec_fields(spec)
+        signals.append(build_signal(type_name, name, labels, multi_label, params, cache_dir=cache_dir))
+    by_name: dict[str, Signal] = {}
+    for sig in signals:
+        if sig.name in by_name:
+            raise SignalConfigError(f"duplicate signal name {sig.name!r}; give each signal a distinct name")
+        by_name[sig.name] = sig
+    source_of: dict[str, str] = {}
+    for sig in signals:
+        for target in _cascade_targets(sig):
+            target.bind(by_name)
+            spec = getattr(target, "candidates", None)
+            if spec is not None:
+                source_of[sig.name] = spec.source
+    for start in source_of:  # a cascade may read a cascade, but never in a circle
+        seen, name = [start], source_of[start]
+        while name in source_of:
+            if name in seen:
+                cycle = " -> ".join(seen[seen.index(name):] + [name])
+                raise SignalConfigError(f"candidate cascades form a cycle: {cycle}")
+            seen.append(name)
+            name = source_of[name]
+    return signals
