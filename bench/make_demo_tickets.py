@@ -1,8 +1,9 @@
 """Generate the Northwind Goods demo support-ticket corpus (tickets.jsonl).
 
 Pure stdlib, seeded and deterministic: running
-    python labeler/demo/make_tickets.py
-rewrites labeler/demo/tickets.jsonl byte-for-byte identically.
+    python bench/make_demo_tickets.py [OUT]
+rewrites labeler/demo/tickets.jsonl (or writes OUT) byte-for-byte identically. A generator, not runtime code:
+the corpus it wrote ships as package data; tests/test_demo.py checks that the two still agree.
 
 Every fragment and hand-written ticket below was written for this project;
 all names, companies, emails and numbers are fictional.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from pathlib import Path
 
 SEED = 20240611
@@ -23,7 +25,7 @@ LABELS = [
     "refund_request",
     "feature_request",
 ]
-OUT = Path(__file__).resolve().parent / "tickets.jsonl"
+OUT = Path(__file__).resolve().parents[1] / "labeler" / "demo" / "tickets.jsonl"
 
 # --------------------------------------------------------------------------
 # Slot values
@@ -647,13 +649,13 @@ def build() -> list[dict]:
     return [{"id": f"T{i:04d}", "text": r["text"], "label": r["label"]} for i, r in enumerate(rows, 1)]
 
 
-def main() -> None:
+def main(out: Path = OUT) -> None:
     rows = build()
-    with OUT.open("w", encoding="utf-8", newline="\n") as f:
+    with Path(out).open("w", encoding="utf-8", newline="\n") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    print(f"wrote {len(rows)} tickets to {OUT}")
+    print(f"wrote {len(rows)} tickets to {out}")
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)
