@@ -1,13 +1,18 @@
-"""SetFit: contrastive fine-tuning of a sentence-transformers body, then a scikit-learn head.
+"""SetFit: contrastive fine-tuning of a sentence-transformers body, then a class-balanced linear head.
 
 Cost is bounded however many labels there are: ``max_steps`` caps the contrastive steps (and so the pairs
 seen, ``max_steps * batch_size``); ``num_iterations`` (pairs per example, SetFit's pre-1.0 knob) can bound the
-pair set instead. The head is a logistic regression with ``class_weight="balanced"`` so a small, skewed label
-set does not collapse onto the majority class. Multi-label uses ``multi_target_strategy`` (one-vs-rest,
-multi-output or classifier-chain, as SetFit offers). The same seed gives the same model.
+pair set instead. The head is ``training.head.LinearModel``: a logistic regression whose row weights are the
+sample weights times the "balanced" class weights of the weighted class totals, so a small, skewed label set
+does not collapse onto the majority class (with unit weights it equals sklearn's ``class_weight="balanced"``).
+Multi-label uses ``multi_target_strategy``: one-vs-rest and multi-output both fit one balanced binary model
+per label; classifier-chain chains them (``training.head.ChainModel``). The same seed gives the same model.
 
-The ``logreg`` backend is the same model with the contrastive step skipped: a balanced logistic regression
-(C=10) on frozen embeddings, saved in the same SetFit format.
+Weak labels: ``sample_weight`` weights the head's rows; SetFit's contrastive body step uses only the rows of
+weight 1.0 (the human labels), since a pair of two down-weighted guesses is not a trustworthy signal.
+
+The ``logreg`` backend is the same model with the contrastive step skipped: the balanced head (C=10) on
+frozen embeddings, saved in the same SetFit format.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from typing import Sequence
 import numpy as np
 
 from training.body import DEFAULT_BODY, drop_printer, quiet, resolve_body
+from training.errors import TrainingError
+from training.head import ChainModel, LinearModel
 
 STRATEGIES = ("one-vs-rest", "multi-output", "classifier-chain")
 
@@ -42,28 +49,38 @@ class SetFitParams:
             raise ValueError(f"multi_target_strategy {self.multi_target_strategy!r} is not one of {', '.join(STRATEGIES)}")
         if self.max_steps == 0 or self.max_steps < -1:
             raise ValueError(f"max_steps must be positive (or -1 for no cap), got {self.max_steps}")
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(f"class_weight must be 'balanced' or null, got {self.class_weight!r}")
 
 
-def _head(multi_label: bool, params: SetFitParams, seed: int):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.multiclass import OneVsRestClassifier
-    from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
+HEAD_MAX_ITER = 2000
 
-    clf = LogisticRegression(C=params.head_c, class_weight=params.class_weight, max_iter=2000, random_state=seed)
-    if not multi_label:
-        return clf
-    return {
-        "one-vs-rest": lambda: OneVsRestClassifier(clf),
-        "multi-output": lambda: MultiOutputClassifier(clf),
-        "classifier-chain": lambda: ClassifierChain(clf, random_state=seed),
-    }[params.multi_target_strategy]()
+
+def _head(multi_label: bool, params: SetFitParams, seed: int, n_labels: int) -> LinearModel | ChainModel:
+    balanced = params.class_weight == "balanced"
+    if multi_label and params.multi_target_strategy == "classifier-chain":
+        return ChainModel(n_labels, params.head_c, seed, HEAD_MAX_ITER, balanced)
+    return LinearModel(n_labels, multi_label, params.head_c, seed, HEAD_MAX_ITER, balanced)
+
+
+def _weights(sample_weight, n: int) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.shape != (n,) or not np.isfinite(w).all() or (w <= 0).any():
+        raise TrainingError(f"sample_weight must be {n} positive numbers, one per training text")
+    return w
 
 
 def head_proba(head, embeddings: np.ndarray, k: int, multi_label: bool) -> np.ndarray:
     """Head probabilities as an (N, K) matrix in label order, whatever the head type.
 
-    Single-label heads only know the classes they saw; an unseen class gets probability 0.
+    Single-label heads only know the classes they saw; an unseen class gets probability 0. Runs saved before
+    the shared head hold a scikit-learn estimator; they load and predict as before.
     """
+    if isinstance(head, (LinearModel, ChainModel)):
+        P = head.predict_proba(embeddings)
+        return P if P.shape[1] == k else np.pad(P, ((0, 0), (0, k - P.shape[1])))
     P = head.predict_proba(embeddings)
     if isinstance(P, list):  # MultiOutputClassifier: one (N, 2) per label
         P = np.stack([p[:, 1] if p.shape[1] == 2 else np.zeros(len(p)) for p in P], axis=1)
@@ -109,7 +126,7 @@ def _new_model(body: str, head, label_names, multi_label: bool, params: SetFitPa
     from sentence_transformers import SentenceTransformer
     from setfit import SetFitModel
 
-    from labeler.signals.base import resolve_device
+    from training.device import resolve_device
 
     st = SentenceTransformer(resolve_body(body), device=resolve_device())
     if params.max_length:
@@ -130,10 +147,19 @@ def train_setfit(
     params: SetFitParams | None = None,
     seed: int = 0,
     output_dir: str | Path | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> SetFitClassifier:
-    """Contrastive fine-tuning (capped) then the balanced head. ``y``: indices (N,) or 0/1 (N, K)."""
+    """Contrastive fine-tuning (capped) then the balanced head. ``y``: indices (N,) or 0/1 (N, K).
+
+    ``sample_weight`` (N,): the head's row weights. The contrastive body step sees only the rows of weight
+    1.0 (the human labels); down-weighted weak rows train the head alone.
+    """
     params = params or SetFitParams()
     params.validate(multi_label)
+    w = _weights(sample_weight, len(texts))
+    human = np.ones(len(texts), dtype=bool) if w is None else w == 1.0
+    if not human.any():
+        raise TrainingError("SetFit's contrastive step needs rows of weight 1.0 (human labels); none were given")
     quiet(setfit=True)
     import tempfile
 
@@ -143,8 +169,9 @@ def train_setfit(
     from transformers import set_seed
 
     set_seed(seed)
-    model = _new_model(params.body, _head(multi_label, params, seed), label_names, multi_label, params)
-    y_list = np.asarray(y).tolist()
+    model = _new_model(params.body, None, label_names, multi_label, params)
+    body_texts = [t for t, h in zip(texts, human) if h]
+    body_y = np.asarray(y)[human].tolist()
     with tempfile.TemporaryDirectory() as tmp:
         args = TrainingArguments(
             output_dir=str(output_dir or tmp),
@@ -162,17 +189,26 @@ def train_setfit(
             logging_strategy="no",
             use_amp=torch.cuda.is_available(),
         )
-        trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_dict({"text": list(texts), "label": y_list}))
+        trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_dict({"text": body_texts, "label": body_y}))
         drop_printer(trainer)
-        trainer.train()
+        trainer.train_embeddings(body_texts, body_y, args=args)  # the body; the head is ours, below
+    # as SetFit's own head step: the body's encode at its default batch size, normalised as the model says
+    X = model.model_body.encode(list(texts), normalize_embeddings=model.normalize_embeddings, show_progress_bar=False)
+    model.model_head = _head(multi_label, params, seed, len(label_names)).fit(X, np.asarray(y), w)
     return SetFitClassifier(model, label_names, multi_label, "setfit")
 
 
-def fit_logreg_head(embeddings: np.ndarray, y: np.ndarray, multi_label: bool = False, C: float = 10.0, seed: int = 0, strategy: str = "one-vs-rest"):
-    """The balanced logistic-regression head on precomputed embeddings (the bench caches embeddings)."""
-    head = _head(multi_label, SetFitParams(head_c=C, multi_target_strategy=strategy), seed)
-    head.fit(embeddings, np.asarray(y))
-    return head
+def fit_logreg_head(embeddings: np.ndarray, y: np.ndarray, multi_label: bool = False, C: float = 10.0, seed: int = 0,
+                    strategy: str = "one-vs-rest", sample_weight: np.ndarray | None = None,
+                    n_labels: int | None = None) -> LinearModel | ChainModel:
+    """The balanced logistic-regression head on precomputed embeddings (the bench caches embeddings).
+
+    ``n_labels`` defaults to the columns of ``y`` (multi-label) or ``max(y) + 1``; ``head_proba`` pads to K.
+    """
+    y = np.asarray(y)
+    k = n_labels or (y.shape[1] if multi_label else int(y.max()) + 1)
+    head = _head(multi_label, SetFitParams(head_c=C, multi_target_strategy=strategy), seed, k)
+    return head.fit(embeddings, y, _weights(sample_weight, len(y)))
 
 
 def train_logreg(
@@ -182,12 +218,15 @@ def train_logreg(
     multi_label: bool = False,
     params: SetFitParams | None = None,
     seed: int = 0,
+    sample_weight: np.ndarray | None = None,
 ) -> SetFitClassifier:
-    """Frozen body + balanced logistic regression (C = ``params.head_c``, 10 by default)."""
+    """Frozen body + balanced logistic regression (C = ``params.head_c``, 10 by default), rows weighted by
+    ``sample_weight`` (N,) when given."""
     params = params or SetFitParams()
     params.validate(multi_label)
+    w = _weights(sample_weight, len(texts))
     quiet(setfit=True)
     model = _new_model(params.body, None, label_names, multi_label, params)
     clf = SetFitClassifier(model, label_names, multi_label, "logreg")
-    model.model_head = fit_logreg_head(clf.embed(texts), y, multi_label, params.head_c, seed, params.multi_target_strategy)
+    model.model_head = _head(multi_label, params, seed, len(label_names)).fit(clf.embed(texts), np.asarray(y), w)
     return clf

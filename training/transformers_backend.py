@@ -2,7 +2,8 @@
 
 Using the stock ``Trainer`` keeps ``accelerate launch`` and multi-GPU working unchanged. Single-label runs use
 ``problem_type="single_label_classification"`` with class-balanced cross-entropy; multi-label runs use
-``multi_label_classification`` (sigmoid + BCE). With a validation split, the trainer evaluates every
+``multi_label_classification`` (sigmoid + BCE). ``sample_weight`` (down-weighted weak rows, for example)
+weights each example's loss through a ``weight`` column in the dataset. With a validation split, the trainer evaluates every
 ``eval_steps``, stops early (``EarlyStoppingCallback``) and reloads the best checkpoint
 (``load_best_model_at_end``). fp16/bf16 only on a GPU. The saved folder loads with
 ``pipeline("text-classification", model=path)``: ``id2label``/``label2id`` are set.
@@ -19,6 +20,8 @@ from typing import Sequence
 import numpy as np
 
 from training.body import DEFAULT_BODY, drop_printer, quiet, resolve_body
+from training.device import resolve_device
+from training.errors import TrainingError
 
 
 @dataclass
@@ -97,18 +100,24 @@ class TransformersClassifier:
         quiet()
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        from labeler.signals.base import resolve_device
-
         model = AutoModelForSequenceClassification.from_pretrained(str(path)).to(resolve_device())
         return cls(model, AutoTokenizer.from_pretrained(str(path)), label_names, multi_label, max_length)
 
 
-def _dataset(tokenizer, texts, y, multi_label: bool, max_length: int):
+def _dataset(tokenizer, texts, y, multi_label: bool, max_length: int, weight: np.ndarray | None = None):
     from datasets import Dataset
 
     enc = tokenizer(list(texts), truncation=True, max_length=max_length)
     labels = np.asarray(y, dtype=np.float32 if multi_label else np.int64).tolist()
-    return Dataset.from_dict({**enc, "labels": labels})
+    extra = {} if weight is None else {"weight": np.asarray(weight, dtype=np.float32).tolist()}
+    return Dataset.from_dict({**enc, "labels": labels, **extra})
+
+
+def class_weights(y: np.ndarray, n_labels: int, sample_weight: np.ndarray | None = None) -> np.ndarray:
+    """Single-label "balanced" class weights, ``total / (K * class total)`` over the (weighted) class totals;
+    a class without examples gets 0. With unit weights: the counts."""
+    counts = np.bincount(np.asarray(y), weights=sample_weight, minlength=n_labels).astype(np.float64)
+    return np.where(counts > 0, counts.sum() / (n_labels * np.maximum(counts, 1e-12)), 0.0)
 
 
 def _trainer_class():
@@ -116,19 +125,35 @@ def _trainer_class():
     from transformers import Trainer
 
     class BalancedTrainer(Trainer):
-        """``Trainer`` with optional per-class weights in the single-label cross-entropy."""
+        """``Trainer`` with optional per-class weights in the single-label cross-entropy and optional
+        per-example weights (a ``weight`` column) in either loss.
 
-        def __init__(self, *args, class_weights=None, **kwargs):
+        The loss is ``sum(w_i * c_i * l_i) / sum(w_i * c_i)`` (``c_i``: the example's class weight, 1 when
+        none): with unit example weights exactly the class-weighted mean of ``cross_entropy(weight=...)``.
+        """
+
+        def __init__(self, *args, class_weights=None, multi_label=False, **kwargs):
             super().__init__(*args, **kwargs)
-            self.class_weights = class_weights
+            self.class_weights, self.multi_label = class_weights, multi_label
 
         def compute_loss(self, model, inputs, return_outputs=False, **kwargs):
-            if self.class_weights is None:
+            sw = inputs.pop("weight", None)
+            if self.class_weights is None and sw is None:
                 return super().compute_loss(model, inputs, return_outputs=return_outputs, **kwargs)
             labels = inputs.pop("labels")
             outputs = model(**inputs)
-            w = self.class_weights.to(outputs.logits.device)
-            loss = torch.nn.functional.cross_entropy(outputs.logits.float(), labels, weight=w)
+            logits = outputs.logits.float()
+            if sw is None:  # class weights alone: the stock weighted mean
+                loss = torch.nn.functional.cross_entropy(logits, labels, weight=self.class_weights.to(logits.device))
+                return (loss, outputs) if return_outputs else loss
+            if self.multi_label:
+                per = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels.float(), reduction="none").mean(1)
+                c = torch.ones_like(per)
+            else:
+                per = torch.nn.functional.cross_entropy(logits, labels, reduction="none")
+                c = self.class_weights.to(logits.device)[labels] if self.class_weights is not None else torch.ones_like(per)
+            w = c * sw.to(logits.device).float()
+            loss = (w * per).sum() / w.sum()
             return (loss, outputs) if return_outputs else loss
 
     return BalancedTrainer
@@ -164,10 +189,19 @@ def train_transformers(
     val_texts: Sequence[str] | None = None,
     val_y: np.ndarray | None = None,
     output_dir: str | Path | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> TransformersClassifier:
-    """Fine-tune the body with a fresh classification head; early stopping when a validation split is given."""
+    """Fine-tune the body with a fresh classification head; early stopping when a validation split is given.
+
+    ``sample_weight`` (N,) weights each training example's loss (and, single-label, the balanced class
+    weights are computed from the weighted class totals); the validation loss is unweighted by example.
+    """
     params = params or TransformersParams()
     params.validate(multi_label)
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=np.float64)
+        if sample_weight.shape != (len(texts),) or not np.isfinite(sample_weight).all() or (sample_weight <= 0).any():
+            raise TrainingError(f"sample_weight must be {len(texts)} positive numbers, one per training text")
     quiet()
     import torch
     from transformers import (
@@ -178,8 +212,6 @@ def train_transformers(
         TrainingArguments,
         set_seed,
     )
-
-    from labeler.signals.base import resolve_device
 
     set_seed(seed)
     body = resolve_body(params.body)
@@ -192,15 +224,14 @@ def train_transformers(
         label2id={lab: i for i, lab in enumerate(label_names)},
         problem_type="multi_label_classification" if multi_label else "single_label_classification",
     )
-    train_ds = _dataset(tokenizer, texts, y, multi_label, params.max_length)
+    train_ds = _dataset(tokenizer, texts, y, multi_label, params.max_length, sample_weight)
     has_val = val_texts is not None and len(val_texts) > 0
     eval_ds = _dataset(tokenizer, val_texts, val_y, multi_label, params.max_length) if has_val else None
     steps = train_steps(len(train_ds), params)
     eval_steps = params.eval_steps or max(1, steps // 5)
     weights = None
     if params.class_weight == "balanced" and not multi_label:
-        counts = np.bincount(np.asarray(y), minlength=len(label_names)).astype(np.float64)
-        weights = torch.tensor(np.where(counts > 0, counts.sum() / (len(label_names) * np.maximum(counts, 1)), 0.0), dtype=torch.float32)
+        weights = torch.tensor(class_weights(y, len(label_names), sample_weight), dtype=torch.float32)
     with tempfile.TemporaryDirectory() as tmp:
         args = TrainingArguments(
             output_dir=str(output_dir or tmp),
@@ -224,6 +255,7 @@ def train_transformers(
             report_to="none",
             disable_tqdm=True,
             use_cpu=resolve_device() == "cpu",
+            remove_unused_columns=sample_weight is None,  # keep the ``weight`` column for compute_loss
             **_precision_flags(),
         )
         trainer = _trainer_class()(
@@ -235,6 +267,7 @@ def train_transformers(
             data_collator=DataCollatorWithPadding(tokenizer),
             callbacks=[EarlyStoppingCallback(early_stopping_patience=params.patience)] if has_val else [],
             class_weights=weights,
+            multi_label=multi_label,
             optimizers=(_optimizer(model, params), None),  # the trainer adds its warm-up + linear-decay schedule
         )
         drop_printer(trainer)

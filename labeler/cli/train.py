@@ -3,12 +3,13 @@
 import click
 
 from labeler.cli._common import config_option, load, set_option, locked
+from training.backends import BACKEND_NAMES
 
 
 @click.command("train")
 @config_option
 @set_option
-@click.option("--backend", type=click.Choice(["setfit", "transformers", "logreg"]), default=None,
+@click.option("--backend", type=click.Choice(BACKEND_NAMES), default=None,
               help="Override training.backend.")
 @click.option("--force", is_flag=True, help="Train even when a class has fewer than training.min_per_class labels.")
 def command(config_path, overrides, backend, force):

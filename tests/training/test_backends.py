@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from training.head import LinearModel
 from training.labels import load_labels
 from training.setfit_backend import SetFitParams, train_logreg, train_setfit
 
@@ -39,7 +40,7 @@ def test_setfit_single_label_seeded_and_saved(single, tmp_path):
     a.save(tmp_path / "m")
     loaded = SetFitModel.from_pretrained(str(tmp_path / "m"))
     np.testing.assert_allclose(loaded.predict_proba(PROBE, as_numpy=True), Pa, atol=1e-6)
-    assert loaded.model_head.class_weight == "balanced"
+    assert isinstance(loaded.model_head, LinearModel) and loaded.model_head.balanced  # the shared balanced head
 
 
 def test_setfit_multi_label_one_vs_rest(multi):

@@ -1,0 +1,122 @@
+"""The class-balanced, sample-weighted logistic regression every linear head uses.
+
+``LinearModel`` is the head of the ``logreg`` and ``setfit`` backends and of the simulation: a logistic
+regression (``C``) on fixed features whose per-row weights are the caller's sample weights times sklearn's
+"balanced" class weights, computed from the *weighted* class totals. With unit weights it is exactly
+``LogisticRegression(class_weight="balanced")``; with weights (down-weighted weak rows, for example) it uses
+them. Multi-label fits one such binary model per label (one-vs-rest; a constant column is a constant), and
+``ChainModel`` is the classifier-chain variant. ``predict_proba(X) -> (N, K)`` in label order.
+
+Nothing here imports torch; sklearn is imported when a model is fitted.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+
+def _balanced_weights(y: np.ndarray, w: np.ndarray, n_classes: int) -> np.ndarray:
+    """Sample weights times sklearn's 'balanced' class weights computed from the weighted class totals
+    (with unit weights this equals ``class_weight='balanced'``)."""
+    totals = np.bincount(y, weights=w, minlength=n_classes)
+    present = totals > 0
+    cw = np.zeros(n_classes)
+    cw[present] = w.sum() / (present.sum() * totals[present])
+    return w * cw[y]
+
+
+class LinearModel:
+    """Logistic regression (``C``, class-balanced) on fixed features; ``predict_proba -> (N, K)``."""
+
+    def __init__(self, n_labels: int, multi_label: bool, C: float = 10.0, seed: int = 0, max_iter: int = 1000,
+                 balanced: bool = True):
+        self.k, self.multi_label, self.C, self.seed = n_labels, multi_label, C, seed
+        self.max_iter, self.balanced = max_iter, balanced  # balanced=False: the sample weights alone
+        self._models: list = []
+        self._const: list = []
+
+    def _lr(self):
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=self.seed)
+
+    def _weights(self, y: np.ndarray, w: np.ndarray, n_classes: int) -> np.ndarray:
+        return _balanced_weights(y, w, n_classes) if self.balanced else w
+
+    def fit(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> "LinearModel":
+        from threadpoolctl import threadpool_limits
+
+        w = np.ones(len(X)) if w is None else np.asarray(w, dtype=np.float64)
+        X = np.asarray(X, dtype=np.float64)
+        with threadpool_limits(1), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The number of unique classes")  # 77 classes, 77 labels
+            if self.multi_label:
+                self._models, self._const = [], []
+                for j in range(self.k):
+                    t = np.asarray(y[:, j], dtype=np.int64)
+                    if t.min() == t.max():
+                        self._models.append(None)
+                        self._const.append(float(t[0]))
+                    else:
+                        self._models.append(self._lr().fit(X, t, sample_weight=self._weights(t, w, 2)))
+                        self._const.append(None)
+            else:
+                y = np.asarray(y, dtype=np.int64)
+                self._classes = np.unique(y)
+                if len(self._classes) == 1:
+                    self._models = [None]
+                else:
+                    self._models = [self._lr().fit(X, y, sample_weight=self._weights(y, w, self.k))]
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        out = np.zeros((len(X), self.k))
+        with np.errstate(all="ignore"):
+            if self.multi_label:
+                for j, (m, c) in enumerate(zip(self._models, self._const)):
+                    out[:, j] = c if m is None else m.predict_proba(X)[:, 1]
+            elif self._models[0] is None:
+                out[:, self._classes[0]] = 1.0
+            else:
+                out[:, self._models[0].classes_] = self._models[0].predict_proba(X)
+        return out
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Class indices (single-label) or a 0/1 (N, K) matrix at 0.5 (multi-label), as sklearn heads give
+        (``SetFitModel.predict`` on a saved run calls this)."""
+        P = self.predict_proba(X)
+        return (P >= 0.5).astype(np.int64) if self.multi_label else P.argmax(axis=1)
+
+
+class ChainModel:
+    """Multi-label classifier chain of balanced, weighted binary logistic regressions.
+
+    As sklearn's ``ClassifierChain`` (order 0..K-1): label ``j`` is fitted on the features plus the true
+    labels ``0..j-1``, and predicted on the features plus the previous labels' 0/1 predictions.
+    """
+
+    multi_label = True
+
+    def __init__(self, n_labels: int, C: float = 10.0, seed: int = 0, max_iter: int = 1000, balanced: bool = True):
+        self.k, self.C, self.seed, self.max_iter, self.balanced = n_labels, C, seed, max_iter, balanced
+        self._links: list[LinearModel] = []
+
+    def fit(self, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None = None) -> "ChainModel":
+        X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.int64)
+        self._links = [LinearModel(1, True, self.C, self.seed, self.max_iter, self.balanced).fit(np.hstack([X, Y[:, :j]]), Y[:, j:j + 1], w)
+                       for j in range(self.k)]
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        out, prev = np.zeros((len(X), self.k)), np.zeros((len(X), self.k))
+        for j, link in enumerate(self._links):
+            out[:, j] = link.predict_proba(np.hstack([X, prev[:, :j]]))[:, 0]
+            prev[:, j] = link.predict(np.hstack([X, prev[:, :j]]))[:, 0]
+        return out
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return (self.predict_proba(X) >= 0.5).astype(np.int64)
