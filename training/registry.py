@@ -30,12 +30,12 @@ from typing import Sequence
 
 import numpy as np
 
-from labeler.errors import LabelerError
+from training.backends import get_backend
 from training.calibration import Calibrator
+from training.errors import TrainingError
 
 CURRENT = "CURRENT"
 HISTORY = "history.jsonl"
-BACKENDS = ("setfit", "transformers", "logreg")
 _SECRET = re.compile(r"(key|token|secret|password|credential)", re.I)
 
 
@@ -53,7 +53,7 @@ def _read_json(path: Path) -> dict:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise LabelerError(f"run file {path} is missing or unreadable ({exc})") from None
+        raise TrainingError(f"run file {path} is missing or unreadable ({exc})") from None
 
 
 def scrub(config: dict) -> dict:
@@ -98,16 +98,7 @@ class Run:
 
 
 def load_model(model_dir: Path, backend: str, labels: list[str], multi_label: bool, config: dict | None = None):
-    if backend in ("setfit", "logreg"):
-        from training.setfit_backend import SetFitClassifier
-
-        return SetFitClassifier.load(model_dir, labels, multi_label, backend)
-    if backend == "transformers":
-        from training.transformers_backend import TransformersClassifier
-
-        max_length = int((config or {}).get("params", {}).get("max_length", 128))
-        return TransformersClassifier.load(model_dir, labels, multi_label, max_length)
-    raise LabelerError(f"unknown backend {backend!r} in {model_dir.parent}; expected one of {', '.join(BACKENDS)}")
+    return get_backend(backend, str(model_dir.parent)).load(model_dir, labels, multi_label, config or {})
 
 
 class Registry:
@@ -188,7 +179,7 @@ class Registry:
 
     def set_current(self, run_id: str) -> None:
         if not (self.root / run_id / "run.json").exists():
-            raise LabelerError(f"no run {run_id!r} under {self.root}; `labeler runs` lists them")
+            raise TrainingError(f"no run {run_id!r} under {self.root}; `labeler runs` lists them")
         tmp = self.root / (CURRENT + ".tmp")
         tmp.write_text(run_id + "\n")
         os.replace(tmp, self.root / CURRENT)
@@ -197,11 +188,11 @@ class Registry:
         if run_id == "current":
             rid = self.current_id()
             if rid is None:
-                raise LabelerError(f"no current run under {self.root}; train one with `labeler train`")
+                raise TrainingError(f"no current run under {self.root}; train one with `labeler train`")
             run_id = rid
         path = self.root / run_id
         if not (path / "run.json").exists():
-            raise LabelerError(f"no run {run_id!r} under {self.root}; `labeler runs` lists them")
+            raise TrainingError(f"no run {run_id!r} under {self.root}; `labeler runs` lists them")
         lm = _read_json(path / "label_map.json")
         info = _read_json(path / "run.json")
         return Run(
@@ -234,6 +225,14 @@ def _fmt(v) -> str:
     return f"{v:.3f}" if isinstance(v, (int, float)) and v == v else "n/a"
 
 
+def trained_on(info: dict) -> str:
+    """``trained on N human labels`` (``+ M weak labels (weight w)`` when the run saw weak rows)."""
+    text = f"trained on {info.get('n_train', 'n/a')} human labels"
+    if info.get("n_weak"):
+        text += f" + {info['n_weak']} weak labels (weight {info.get('weak_weight'):g})"
+    return text
+
+
 def model_card(run_id, labels, multi_label, backend, config, info, metrics, calibrator: Calibrator) -> str:
     gold = metrics.get("gold", {})
     ci = metrics.get("gold_ci", {})
@@ -241,7 +240,8 @@ def model_card(run_id, labels, multi_label, backend, config, info, metrics, cali
         f"# {run_id}",
         "",
         f"A {'multi' if multi_label else 'single'}-label text classifier ({backend} backend, body "
-        f"`{config.get('params', {}).get('body', 'n/a')}`) trained by labeler from human labels reviewed in Argilla.",
+        f"`{config.get('params', {}).get('body', 'n/a')}`) trained by labeler from human labels reviewed in Argilla"
+        + (" and down-weighted weak labels (machine-made guesses on unlabelled records)." if info.get("n_weak") else "."),
         "",
         "## Intended use",
         "",
@@ -251,7 +251,7 @@ def model_card(run_id, labels, multi_label, backend, config, info, metrics, cali
         "",
         "## Data",
         "",
-        f"- training labels: {info.get('n_train', 'n/a')}; calibration: {info.get('n_calib', 0)}; held-out gold: {info.get('n_gold', 'n/a')}",
+        f"- {trained_on(info)}; calibration: {info.get('n_calib', 0)}; held-out gold: {info.get('n_gold', 'n/a')}",
         f"- label rounds: up to {info.get('round', 'n/a')}; data fingerprint (sha256 of sorted id,label pairs): `{info.get('data_fingerprint', '')}`",
         f"- training labels per class: {json.dumps(info.get('train_counts', {}))}",
         "",

@@ -1,55 +1,61 @@
-"""``train``: human labels -> threshold check -> stable splits -> fit -> calibrate -> evaluate on gold -> register."""
+"""``train``: human labels (+ weak rows) -> threshold check -> stable splits -> fit -> calibrate -> evaluate on
+gold -> register."""
 
 from __future__ import annotations
 
 import dataclasses
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
-from labeler.errors import LabelerError
+from training.backends import get_backend
 from training.calibration import Calibrator
+from training.errors import TrainingError
 from training.evaluate import append_history, bootstrap_ci, evaluate
 from training.labels import LabelTable, load_labels
-from training.registry import BACKENDS, Registry, Run, default_root
+from training.registry import Registry, Run, default_root
 from training.splits import CALIB, GOLD, SPLIT_FILE, TRAIN, Splits, assign_splits
 from training.trigger import check_threshold, threshold_message
 
 
+Weak = tuple[Sequence[str], np.ndarray, float]  # (texts, targets, sample weight) of extra weak rows
+
+
 def make_params(backend: str, params: dict | None, multi_label: bool = False):
-    """The backend's parameter dataclass from a plain dict; an unknown key or bad value is a ``LabelerError``."""
-    if backend not in BACKENDS:
-        raise LabelerError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
-    if backend == "transformers":
-        from training.transformers_backend import TransformersParams as cls
-    else:
-        from training.setfit_backend import SetFitParams as cls
-    valid = {f.name for f in dataclasses.fields(cls)}
-    bad = sorted(set(params or {}) - valid)
-    if bad:
-        raise LabelerError(f"unknown {backend} training parameter(s) {bad}; valid: {', '.join(sorted(valid))}")
+    """The backend's parameter dataclass from a plain dict; an unknown key or bad value is a ``TrainingError``."""
+    return get_backend(backend).make_params(params, multi_label)
+
+
+def fit_model(backend: str, params, texts, y, labels, multi_label, seed, val_texts=None, val_y=None, sample_weight=None):
+    return get_backend(backend).fit(texts, y, labels, multi_label, params, seed, sample_weight=sample_weight,
+                                    val_texts=val_texts, val_y=val_y)
+
+
+def weak_rows(weak: Weak | None, n_labels: int, multi_label: bool, exclude: set[str]) -> tuple[list[str], np.ndarray, float]:
+    """Check the weak rows and drop any whose text is a human-labelled record's (gold above all: never
+    trained on, not even weakly). Returns ``(texts, targets, weight)``, empty when ``weak`` is None."""
+    empty = np.zeros((0, n_labels) if multi_label else 0, dtype=np.int64)
+    if weak is None:
+        return [], empty, 0.0
     try:
-        p = cls(**(params or {}))
-        p.validate(multi_label)
-    except (TypeError, ValueError) as exc:
-        raise LabelerError(f"bad {backend} training parameters: {exc}") from None
-    return p
-
-
-def fit_model(backend: str, params, texts, y, labels, multi_label, seed, val_texts=None, val_y=None):
-    if backend == "setfit":
-        from training.setfit_backend import train_setfit
-
-        return train_setfit(texts, y, labels, multi_label, params, seed)
-    if backend == "logreg":
-        from training.setfit_backend import train_logreg
-
-        return train_logreg(texts, y, labels, multi_label, params, seed)
-    from training.transformers_backend import train_transformers
-
-    return train_transformers(texts, y, labels, multi_label, params, seed, val_texts=val_texts, val_y=val_y)
+        texts, targets, weight = weak
+        texts, targets, weight = [str(t) for t in texts], np.asarray(targets), float(weight)
+    except (TypeError, ValueError):
+        raise TrainingError("weak must be (texts, targets, weight)") from None
+    if not 0 < weight <= 1:
+        raise TrainingError(f"the weak-label weight must be in (0, 1], got {weight}")
+    shape = (len(texts), n_labels) if multi_label else (len(texts),)
+    if not len(texts):
+        return [], empty, weight
+    if targets.shape != shape:
+        raise TrainingError(f"weak targets have shape {targets.shape}; expected {shape} for {len(texts)} texts")
+    targets = targets.astype(np.int64)
+    if (targets < 0).any() or (targets >= (2 if multi_label else n_labels)).any():
+        raise TrainingError("weak targets must be " + ("0/1 per label" if multi_label else f"class indices in [0, {n_labels})"))
+    keep = np.array([t not in exclude for t in texts], dtype=bool)
+    return [t for t, k in zip(texts, keep) if k], targets[keep], weight
 
 
 def split_table(
@@ -75,6 +81,16 @@ def load_gold(
     return gold["id"].tolist(), gold["text"].tolist(), table.targets(gold)
 
 
+def given_splits(splits: Mapping[str, str], ids: Sequence[str]) -> np.ndarray:
+    """Each labelled id's split from a caller's mapping; a missing id or an unknown name is a ``TrainingError``."""
+    which = np.array([splits.get(str(i), "") for i in ids], dtype=object)
+    bad = [str(i) for i, w in zip(ids, which) if w not in (GOLD, CALIB, TRAIN)]
+    if bad:
+        raise TrainingError(f"the given splits name no gold/calib/train split for {len(bad)} labelled record(s), "
+                            f"e.g. {bad[0]!r} ({splits.get(bad[0], 'missing')!r})")
+    return which
+
+
 def train(
     labels_path: str | Path,
     label_names: Sequence[str],
@@ -93,13 +109,21 @@ def train(
     min_calibration: int = 20,
     make_current: bool = True,
     n_resamples: int = 1000,
+    weak: Weak | None = None,
+    splits: Mapping[str, str] | None = None,
 ) -> Run:
     """Train on the submitted human labels and register the run (current by default).
 
     The gold split is never trained on. The calibration split is used when it holds at least
     ``min_calibration`` labels (and, single-label, two classes); otherwise it joins training and the run is
     left uncalibrated. For the transformers backend it is also the early-stopping validation split.
-    Raises ``LabelerError`` when a class has fewer than ``min_per_class`` labels, unless ``force``.
+    ``weak = (texts, targets, weight)``: extra weak rows (targets as class indices, or 0/1 rows multi-label)
+    appended to the training rows only, with sample weight ``weight`` (human rows: 1.0); a weak row whose
+    text is a labelled record's is dropped. They never enter gold or calibration, and do not count towards
+    the threshold. The run records ``n_weak`` and ``weak_weight`` (``info``, model card, history).
+    ``splits``: id -> ``gold`` | ``calib`` | ``train`` for every labelled record, decided by the caller (a
+    gold reserve drawn at random, for example); when given, no split file is read or written.
+    Raises ``TrainingError`` when a class has fewer than ``min_per_class`` labels, unless ``force``.
     """
     label_names = list(label_names)
     p = make_params(backend, params, multi_label)
@@ -107,9 +131,17 @@ def train(
     if not force:
         ok, short = check_threshold(table.df, label_names, min_per_class, multi_label)
         if not ok:
-            raise LabelerError(threshold_message(short, min_per_class))
+            raise TrainingError(threshold_message(short, min_per_class))
     project_dir = Path(project_dir)
-    splits, which = split_table(table, split_path or project_dir / SPLIT_FILE, split_seed, gold_fraction, calib_fraction)
+    if splits is None:
+        split_path = split_path or project_dir / SPLIT_FILE
+        _, which = split_table(table, split_path, split_seed, gold_fraction, calib_fraction)
+        split_config = {"path": str(split_path), "seed": split_seed, "gold_fraction": gold_fraction,
+                        "calib_fraction": calib_fraction, "min_calibration": min_calibration}
+    else:
+        which = given_splits(splits, table.ids)
+        split_config = {"given": {name: int((which == name).sum()) for name in (GOLD, CALIB, TRAIN)},
+                        "min_calibration": min_calibration}
     df = table.df
     calib = df[which == CALIB]
     y_cal = table.targets(calib)
@@ -117,14 +149,21 @@ def train(
     train_mask = (which == TRAIN) | ((which == CALIB) & (not use_calib))
     train_rows, gold = df[train_mask], df[which == GOLD]
     if len(train_rows) == 0:
-        raise LabelerError("no labels left to train on after holding out gold; label more records")
+        raise TrainingError("no labels left to train on after holding out gold; label more records")
     y_train = table.targets(train_rows)
     if not multi_label and len(np.unique(y_train)) < 2:
-        raise LabelerError("the training labels hold a single class; label records of at least two classes")
+        raise TrainingError("the training labels hold a single class; label records of at least two classes")
+
+    weak_texts, weak_y, weak_weight = weak_rows(weak, len(label_names), multi_label, set(df["text"]))
+    fit_texts, fit_y, sample_weight = train_rows["text"].tolist(), y_train, None
+    if weak_texts:
+        fit_texts, fit_y = fit_texts + weak_texts, np.concatenate([y_train, weak_y])
+        sample_weight = np.concatenate([np.ones(len(train_rows)), np.full(len(weak_texts), weak_weight)])
 
     t0 = time.perf_counter()
-    model = fit_model(backend, p, train_rows["text"].tolist(), y_train, label_names, multi_label, seed,
-                      calib["text"].tolist() if use_calib else None, y_cal if use_calib else None)
+    model = fit_model(backend, p, fit_texts, fit_y, label_names, multi_label, seed,
+                      calib["text"].tolist() if use_calib else None, y_cal if use_calib else None,
+                      sample_weight=sample_weight)
     train_seconds = time.perf_counter() - t0
 
     calibrator = Calibrator.fit(model.predict_proba(calib["text"].tolist()), y_cal, multi_label) if use_calib else Calibrator()
@@ -142,12 +181,11 @@ def train(
     info = {
         "n_labels": len(df), "n_train": len(train_rows), "n_gold": len(gold), "n_calib": len(calib) if use_calib else 0,
         "round": rnd, "seed": seed, "skipped": table.skipped, "train_counts": dict(zip(label_names, map(int, counts))),
-        "train_seconds": round(train_seconds, 2),
+        "train_seconds": round(train_seconds, 2), "n_weak": len(weak_texts), "weak_weight": weak_weight if weak_texts else None,
     }
     config = {
         "backend": backend, "params": dataclasses.asdict(p), "labels": label_names, "multi_label": multi_label,
-        "seed": seed, "split": {"path": str(split_path or project_dir / SPLIT_FILE), "seed": split_seed,
-        "gold_fraction": gold_fraction, "calib_fraction": calib_fraction, "min_calibration": min_calibration},
+        "seed": seed, "split": split_config,
         "min_per_class": min_per_class, "force": force, "labels_path": str(labels_path),
     }
     registry = Registry(runs_dir or default_root(project_dir))
@@ -157,7 +195,7 @@ def train(
     run._model = model
     append_history(registry.history_path, {
         "run_id": run.run_id, "created_at": run.info["created_at"], "round": rnd, "n_labels": len(df),
-        "n_gold": len(gold), "backend": backend,
+        "n_gold": len(gold), "n_weak": len(weak_texts), "backend": backend,
         "metrics": {k: metrics["gold"].get(k) for k in ("accuracy", "macro_f1", "micro_f1", "ece")},
     })
     return run

@@ -7,6 +7,7 @@ import pytest
 
 import training.train as train_mod
 from labeler.errors import LabelerError
+from training.errors import TrainingError
 from training.registry import Registry, list_runs, load_run, set_current
 from training.splits import GOLD, Splits
 from training.train import load_gold, train
@@ -19,14 +20,14 @@ PROBE = ["the striker scored a goal", "the bank cut interest rates", "a new chip
 def test_threshold_blocks_training_unless_forced(tmp_path):
     path = tmp_path / "l.parquet"
     make_labels(per_class=5).to_parquet(path)
-    with pytest.raises(LabelerError, match="sports needs 3 more") as e:
+    with pytest.raises(TrainingError, match="sports needs 3 more") as e:
         train(path, LABELS, backend="logreg", project_dir=tmp_path)
     assert "\n" not in str(e.value)
-    with pytest.raises(LabelerError, match="unknown logreg training parameter.*'max_stepz'"):
+    with pytest.raises(TrainingError, match="unknown logreg training parameter.*'max_stepz'"):
         train(path, LABELS, backend="logreg", params={"max_stepz": 3}, project_dir=tmp_path, force=True)
-    with pytest.raises(LabelerError, match="bad logreg training parameters: max_steps must be positive"):
+    with pytest.raises(TrainingError, match="bad logreg training parameters: max_steps must be positive"):
         train(path, LABELS, backend="logreg", params={"max_steps": 0}, project_dir=tmp_path, force=True)
-    with pytest.raises(LabelerError, match="unknown backend 'sklearn'"):
+    with pytest.raises(TrainingError, match="unknown backend 'sklearn'"):
         train(path, LABELS, backend="sklearn", project_dir=tmp_path)
 
 
@@ -57,7 +58,7 @@ def test_logreg_run_round_trip_and_gold_never_trained(tmp_path, monkeypatch):
     np.testing.assert_allclose(cur.predict_proba(PROBE), run2.predict_proba(PROBE), atol=1e-6)
     set_current(run1.run_id, tmp_path / "runs")
     assert load_run("current", tmp_path / "runs").run_id == run1.run_id
-    with pytest.raises(LabelerError, match="no run 'nope'"):
+    with pytest.raises(TrainingError, match="no run 'nope'"):
         load_run("nope", tmp_path / "runs")
 
     d = run2.path
