@@ -11,18 +11,8 @@ labels at or above ``task.threshold``, comma-joined), ``score`` (its probability
 ``p_<label>`` per label, ``model_id`` (the run id), ``input_fingerprint`` (sha256 of the input file's bytes,
 16 hex) and ``input_path``.
 
-``drift`` compares a prediction file against the run's own data:
-
-- labels: the predicted label distribution (single-label: top label; multi-label: label frequency) against
-  the label distribution of the run's training labels. Reported: total variation distance
-  ``TVD = 1/2 sum_k |p_k - q_k|`` and the population stability index per label
-  ``PSI_k = (p_k - q_k) ln(p_k / q_k)`` (proportions floored at 1e-4) and their sum.
-- confidence: the top probability of each prediction against the run's top probabilities on its gold texts
-  (held out, so not optimistic) or, with fewer than ``MIN_GOLD_REFERENCE`` gold labels, on all its labelled
-  texts. Reported: the two-sample Kolmogorov-Smirnov statistic and p-value.
-
-Rules of thumb used for the plain-words summary: labels moved when PSI >= 0.25 or TVD >= 0.2 (moderately when
-PSI >= 0.1); confidence moved when KS >= 0.2 and p < 0.05.
+``labeler.drift`` compares a logged prediction file with a reference label mix and the run's confidence on its
+own data.
 """
 
 from __future__ import annotations
@@ -30,24 +20,19 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from labeler.errors import LabelerError
+from labeler.project import Project
 
-PRED_DIR = "predictions"
 LOG_FILE = "log.jsonl"
-MIN_GOLD_REFERENCE = 20
-EPS = 1e-4
-PSI_MAJOR, PSI_MODERATE, TVD_MAJOR = 0.25, 0.1, 0.2
-KS_MOVED, KS_ALPHA = 0.2, 0.05
-SMALL_SAMPLE = 30
 
 
 def predictions_dir(config) -> Path:
-    return Path(config.project.dir) / PRED_DIR
+    return Project(config).predictions
 
 
 def file_fingerprint(path: str | Path) -> str:
@@ -63,7 +48,8 @@ def prediction_columns(text_fields: list[str], labels: list[str]) -> list[str]:
             "input_path"]
 
 
-def _load_run(config, run_id: str | None):
+def load_run(config, run_id: str | None):
+    """A run of this project by id, or the current one."""
     from labeler.finetune import runs_root
     from training.registry import load_run
 
@@ -102,7 +88,7 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
                                None, d.max_chars, config.task.multi_label)
     if not pool.records:
         raise LabelerError(f"no usable rows in {input_path}: {pool.summary()}")
-    run = run or _load_run(config, run_id)
+    run = run or load_run(config, run_id)
     labels = config.label_names
     P = run.predict_proba(pool.texts)[:, [run.labels.index(n) for n in labels]]
     fp = file_fingerprint(input_path)
@@ -167,129 +153,3 @@ def resolve_log(config, which: str | Path | None = None) -> Path:
         if cand.exists():
             return cand
     raise LabelerError(f"prediction log {which} not found (looked in . and {pdir})")
-
-
-# --- drift -------------------------------------------------------------------------------------------------
-
-
-def label_shift(p: np.ndarray, q: np.ndarray) -> tuple[float, np.ndarray]:
-    """``(TVD, PSI per label)`` between proportion vectors ``p`` (new) and ``q`` (reference)."""
-    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
-    tvd = 0.5 * float(np.abs(p - q).sum())
-    pp, qq = np.maximum(p, EPS), np.maximum(q, EPS)
-    return tvd, (pp - qq) * np.log(pp / qq)
-
-
-@dataclass
-class DriftReport:
-    model_id: str
-    log: str
-    n: int
-    labels: list[str]
-    new_dist: list[float]
-    ref_dist: list[float]
-    tvd: float
-    psi: dict[str, float]
-    psi_total: float
-    ks: float
-    ks_p: float
-    conf_new_median: float
-    conf_ref_median: float
-    conf_reference: str
-    label_drift: str  # "none" | "moderate" | "major"
-    confidence_drift: bool
-    words: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def summary(self) -> str:
-        lines = [f"drift of {self.log} ({self.n} predictions by {self.model_id}) against the run's data",
-                 f"  labels: TVD {self.tvd:.3f}, PSI {self.psi_total:.3f}",
-                 "  " + f"{'label':<24} {'reference':>9} {'now':>7} {'PSI':>7}"]
-        for lab, q, p in zip(self.labels, self.ref_dist, self.new_dist):
-            lines.append("  " + f"{lab:<24} {q:>9.1%} {p:>7.1%} {self.psi[lab]:>7.3f}")
-        lines.append(f"  confidence: KS {self.ks:.3f} (p {self.ks_p:.3g}); median {self.conf_ref_median:.3f} "
-                     f"({self.conf_reference}) -> {self.conf_new_median:.3f}")
-        return "\n".join(lines + [""] + self.words)
-
-
-def reference_confidence(config, run) -> tuple[np.ndarray, str]:
-    """The run's top probabilities on its gold texts, or on all its labelled texts when gold is small."""
-    from labeler.finetune import labels_path, split_path
-    from training.labels import load_labels
-    from training.splits import GOLD, Splits
-
-    table = load_labels(labels_path(config), config.label_names, config.task.multi_label)
-    gold_ids = set()
-    if split_path(config).exists():
-        gold_ids = {rid for rid, s in Splits.load(split_path(config)).assignment.items() if s == GOLD}
-    gold = table.df[table.df["id"].isin(gold_ids)]
-    if len(gold) >= MIN_GOLD_REFERENCE:
-        texts, where = gold["text"].tolist(), f"{len(gold)} gold texts"
-    else:
-        texts, where = table.df["text"].tolist(), f"{len(table.df)} labelled texts"
-    P = run.predict_proba(texts)
-    return P.max(axis=1), where
-
-
-def drift(config, log: str | Path | None = None, run=None) -> DriftReport:
-    """Compare a prediction file's labels and confidence with its run's training data (see module docs)."""
-    import pandas as pd
-    from scipy.stats import ks_2samp
-
-    path = resolve_log(config, log)
-    df = pd.read_parquet(path)
-    if df.empty:
-        raise LabelerError(f"{path} holds no predictions")
-    model_ids = df["model_id"].unique().tolist()
-    run = run or _load_run(config, model_ids[0])
-    labels = config.label_names
-    counts = run.info.get("train_counts") or {}
-    ref = np.array([float(counts.get(lab, 0)) for lab in labels])
-    if ref.sum() == 0:
-        raise LabelerError(f"run {run.run_id} records no training label counts")
-    ref = ref / ref.sum()
-    probs = df[[f"p_{lab}" for lab in labels]].to_numpy(dtype=float)
-    if config.task.multi_label:
-        hits = (probs >= config.task.threshold).sum(axis=0).astype(float)
-    else:
-        hits = np.bincount(probs.argmax(axis=1), minlength=len(labels)).astype(float)
-    new = hits / max(hits.sum(), 1.0)
-    tvd, psi = label_shift(new, ref)
-    conf_ref, where = reference_confidence(config, run)
-    conf_new = df["score"].to_numpy(dtype=float)
-    ks = ks_2samp(conf_new, conf_ref)
-    psi_total = float(psi.sum())
-    label_drift = "major" if psi_total >= PSI_MAJOR or tvd >= TVD_MAJOR else ("moderate" if psi_total >= PSI_MODERATE else "none")
-    conf_drift = bool(ks.statistic >= KS_MOVED and ks.pvalue < KS_ALPHA)
-    rep = DriftReport(
-        model_id=run.run_id, log=str(path), n=len(df), labels=labels, new_dist=new.tolist(), ref_dist=ref.tolist(),
-        tvd=tvd, psi={lab: float(v) for lab, v in zip(labels, psi)}, psi_total=psi_total, ks=float(ks.statistic),
-        ks_p=float(ks.pvalue), conf_new_median=float(np.median(conf_new)), conf_ref_median=float(np.median(conf_ref)),
-        conf_reference=where, label_drift=label_drift, confidence_drift=conf_drift,
-    )
-    rep.words = _words(rep)
-    return rep
-
-
-def _words(r: DriftReport) -> list[str]:
-    out = []
-    if r.label_drift == "none":
-        out.append(f"Labels: no shift (TVD {r.tvd:.2f}, PSI {r.psi_total:.2f}); the predicted mix matches training.")
-    else:
-        moved = sorted(zip(r.labels, r.ref_dist, r.new_dist), key=lambda t: -abs(t[2] - t[1]))
-        parts = [f"{lab} {q:.0%} -> {p:.0%}" for lab, q, p in moved[:3] if abs(p - q) >= 0.02]
-        out.append(f"Labels: {r.label_drift} shift (TVD {r.tvd:.2f}, PSI {r.psi_total:.2f}); most moved: {', '.join(parts)}.")
-    if not r.confidence_drift:
-        out.append(f"Confidence: no shift (KS {r.ks:.2f}, p {r.ks_p:.2g}); median {r.conf_new_median:.2f} "
-                   f"vs {r.conf_ref_median:.2f} on the run's {r.conf_reference}.")
-    else:
-        way = "lower" if r.conf_new_median < r.conf_ref_median else "higher"
-        hint = " The model is less sure than on its own data: new kinds of text, or labels it has not seen." \
-            if way == "lower" else ""
-        out.append(f"Confidence: shifted {way} (KS {r.ks:.2f}, p {r.ks_p:.2g}); median {r.conf_ref_median:.2f} "
-                   f"-> {r.conf_new_median:.2f}.{hint}")
-    if r.n < SMALL_SAMPLE:
-        out.append(f"Only {r.n} predictions: proportions this small are noisy; treat the label figures as indicative.")
-    return out

@@ -1,17 +1,21 @@
-"""``labeler predict``: the prediction log's exact contents, and drift against the run's training data."""
+"""``labeler predict``: the prediction log's exact contents, and drift against the gold labels or the run's training
+labels."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from labeler.config import load_config
-from labeler.predict import LOG_FILE, drift, label_shift, predict_file, prediction_columns
+from labeler.drift import drift, label_shift
+from labeler.predict import LOG_FILE, predict_file, prediction_columns
 from tests.test_train_cli import make_project
+from training.splits import GOLD, SPLIT_FILE, TRAIN, Splits
 from tests.training.data import LABELS, make_labels
 
 
@@ -24,7 +28,7 @@ def test_label_shift_values():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from labeler.finetune import train_project
+    from labeler.runs import train_project
 
     tmp = tmp_path_factory.mktemp("predict")
     config = load_config(make_project(tmp, min_per_class=8))
@@ -71,19 +75,38 @@ def test_prediction_log_contents(trained, capsys):
 @pytest.mark.slow
 def test_drift_flags_a_shift_and_not_its_absence(trained):
     tmp, config, run = trained
-    same = predict_file(config, write_csv(tmp / "same.csv", make_labels()["text"].tolist()))
-    rep = drift(config, same.path.name)
+    same = predict_file(config, write_csv(tmp / "same.csv", make_labels()["text"].tolist()), run=run)
+    rep = drift(config, same.path.name, run=run)
     assert rep.label_drift == "none" and not rep.confidence_drift and rep.ks == 0.0
     assert rep.words[0].startswith("Labels: no shift") and rep.words[1].startswith("Confidence: no shift")
+    assert rep.reference_biased and rep.label_reference.startswith(f"the run's {run.info['n_train']} training labels")
+    assert rep.words[2].startswith("Reference: the run's") and "biased" in rep.words[2]  # too few gold labels
 
     sports = [t for t in make_labels()["text"] if t in " ".join(make_labels().query("label == 'sports'")["text"])]
-    shifted = predict_file(config, write_csv(tmp / "sports.csv", sports * 3))
-    rep = drift(config)  # the latest log
+    shifted = predict_file(config, write_csv(tmp / "sports.csv", sports * 3), run=run)
+    rep = drift(config, run=run)  # the latest log
     assert rep.log == str(shifted.path) and rep.label_drift == "major"
-    assert rep.words[0].startswith("Labels: major shift") and "sports 3" in rep.words[0]
+    assert rep.words[0].startswith("Labels: major shift") and "most moved: sports 3" in rep.words[0]
 
     odd = ["my grandmother knits blue socks", "the river floods every spring", "bake the bread for an hour",
            "a poem about the moon", "paint the fence white", "the cat sleeps all day"] * 4
-    rep = drift(config, predict_file(config, write_csv(tmp / "odd.csv", odd)).path)
+    rep = drift(config, predict_file(config, write_csv(tmp / "odd.csv", odd), run=run).path, run=run)
     assert rep.confidence_drift and rep.conf_new_median < rep.conf_ref_median
     assert rep.words[1].startswith("Confidence: shifted lower")
+
+
+@pytest.mark.slow
+def test_drift_against_enough_gold_labels_uses_them(trained, tmp_path):
+    """20 gold labels (sports 10, business 5, tech 5): the reference is their mix, not the training labels'."""
+    tmp, config, run = trained
+    state = tmp_path / "state"
+    shutil.copytree(config.project.dir, state)
+    config = load_config(tmp / "news.yaml", [f"project.dir={state}"])
+    gold = {f"sports-{j}" for j in range(10)} | {f"business-{j}" for j in range(5)} | {f"tech-{j}" for j in range(5)}
+    ids = make_labels()["id"].tolist()
+    Splits(assignment={i: GOLD if i in gold else TRAIN for i in ids}).save(state / SPLIT_FILE)
+    batch = predict_file(config, write_csv(tmp_path / "same.csv", make_labels()["text"].tolist()), run=run)
+    rep = drift(config, batch.path, run=run)
+    assert rep.ref_dist == [0.5, 0.25, 0.25] and rep.label_reference == "20 random gold labels"
+    assert not rep.reference_biased and not any(w.startswith("Reference") for w in rep.words)
+    assert rep.conf_reference == "20 gold texts"

@@ -14,15 +14,17 @@ from labeler.cli._common import config_option, load, set_option
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the predictions here (.csv, .jsonl or .parquet).")
 @click.option("--drift", "drift_log", is_flag=False, flag_value="latest", default=None, metavar="[LOG]",
-              help="Compare a logged prediction file (default: the latest) with its run's training data.")
+              help="Compare a logged prediction file (default: the latest) with the gold labels (or, before there are "
+                   "enough, the run's training labels) and the run's confidence.")
 def command(config_path, overrides, input_path, run_id, out_path, drift_log):
     """Predict a file with the current (or named) run, logging to <project dir>/predictions/."""
     from labeler import predict
+    from labeler.drift import drift
     from labeler.errors import LabelerError
 
     config = load(config_path, overrides)
     if drift_log is not None:
-        click.echo(predict.drift(config, drift_log).summary())
+        click.echo(drift(config, drift_log).summary())
         return
     if not input_path:
         raise LabelerError("give --input FILE to predict, or --drift [LOG] to check a logged batch")

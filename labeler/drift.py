@@ -1,0 +1,213 @@
+"""Drift of a logged prediction batch (``labeler predict --drift``): its labels and confidence against a reference.
+
+- labels: the predicted label distribution (single-label: top label; multi-label: label frequency) against a
+  reference distribution. The reference is random when one exists: the gold labels (records whose split is
+  ``gold`` in ``<project dir>/splits.json``, joined with the human labels), once there are at least
+  ``MIN_GOLD_REFERENCE`` of them. Otherwise it is the run's training labels, which the queue chose because
+  they were hard: a biased reference, and the report says so. Reported: total variation distance
+  ``TVD = 1/2 sum_k |p_k - q_k|`` and the population stability index per label
+  ``PSI_k = (p_k - q_k) ln(p_k / q_k)`` (proportions floored at 1e-4) and their sum.
+- confidence: the top probability of each prediction against the run's top probabilities on its gold texts
+  (held out, so not optimistic) or, with fewer than ``MIN_GOLD_REFERENCE`` gold labels, on all its labelled
+  texts. Reported: the two-sample Kolmogorov-Smirnov statistic and p-value.
+
+Rules of thumb used for the plain-words summary: labels moved when PSI >= 0.25 or TVD >= 0.2 (moderately when
+PSI >= 0.1); confidence moved when KS >= 0.2 and p < 0.05. The summary lists the labels that moved most
+(``TABLE_ROWS`` in the table, ``TOP_MOVERS`` in words) and counts the rest, so 150 labels stay readable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from labeler.errors import LabelerError
+from labeler.predict import load_run, resolve_log
+from labeler.project import Project
+
+MIN_GOLD_REFERENCE = 20
+EPS = 1e-4
+PSI_MAJOR, PSI_MODERATE, TVD_MAJOR = 0.25, 0.1, 0.2
+KS_MOVED, KS_ALPHA = 0.2, 0.05
+SMALL_SAMPLE = 30
+TABLE_ROWS = 10  # labels shown in the table, largest moves first
+TOP_MOVERS = 3  # labels named in the plain-words line
+MOVED = 0.005  # a label whose share changed by half a point or more counts as moved in "and N more"
+
+
+def label_shift(p: np.ndarray, q: np.ndarray) -> tuple[float, np.ndarray]:
+    """``(TVD, PSI per label)`` between proportion vectors ``p`` (new) and ``q`` (reference)."""
+    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
+    tvd = 0.5 * float(np.abs(p - q).sum())
+    pp, qq = np.maximum(p, EPS), np.maximum(q, EPS)
+    return tvd, (pp - qq) * np.log(pp / qq)
+
+
+def movers(labels: list[str], ref: list[float], new: list[float]) -> list[tuple[str, float, float]]:
+    """``(label, reference share, new share)`` by decreasing absolute change (ties, to 1e-9, by name)."""
+    return sorted(zip(labels, ref, new), key=lambda t: (-round(abs(t[2] - t[1]), 9), t[0]))
+
+
+@dataclass
+class DriftReport:
+    model_id: str
+    log: str
+    n: int
+    labels: list[str]
+    new_dist: list[float]
+    ref_dist: list[float]
+    tvd: float
+    psi: dict[str, float]
+    psi_total: float
+    ks: float
+    ks_p: float
+    conf_new_median: float
+    conf_ref_median: float
+    conf_reference: str
+    label_drift: str  # "none" | "moderate" | "major"
+    confidence_drift: bool
+    label_reference: str = ""  # what the label distribution is compared with, in words
+    reference_biased: bool = False  # True: the run's queue-chosen training labels, not a random draw
+    words: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        lines = [f"drift of {self.log} ({self.n} predictions by {self.model_id}) against {self.label_reference}",
+                 f"  labels: TVD {self.tvd:.3f}, PSI {self.psi_total:.3f}",
+                 "  " + f"{'label':<24} {'reference':>9} {'now':>7} {'PSI':>7}"]
+        ranked = movers(self.labels, self.ref_dist, self.new_dist)
+        for lab, q, p in ranked[:TABLE_ROWS]:
+            lines.append("  " + f"{lab:<24} {q:>9.1%} {p:>7.1%} {self.psi[lab]:>7.3f}")
+        rest = ranked[TABLE_ROWS:]
+        if rest:
+            moved = sum(abs(p - q) >= MOVED for _, q, p in rest)
+            lines.append(f"  ... and {len(rest)} more labels ({moved} of them moved by half a point or more)")
+        lines.append(f"  confidence: KS {self.ks:.3f} (p {self.ks_p:.3g}); median {self.conf_ref_median:.3f} "
+                     f"({self.conf_reference}) -> {self.conf_new_median:.3f}")
+        return "\n".join(lines + [""] + self.words)
+
+
+def gold_ids(config) -> set[str]:
+    """Ids whose split is ``gold`` in ``<project dir>/splits.json`` (none before the first training)."""
+    from labeler.runs import training_errors
+    from training.splits import GOLD, Splits
+
+    path = Project(config).splits
+    if not path.exists():
+        return set()
+    with training_errors():
+        return {rid for rid, split in Splits.load(path).assignment.items() if split == GOLD}
+
+
+def reference_labels(config, run) -> tuple[np.ndarray, str, bool]:
+    """``(reference proportions, what they are, biased)``: the gold labels' mix when there are at least
+    ``MIN_GOLD_REFERENCE`` of them, else the run's training label counts (queue-chosen, so biased)."""
+    from labeler.labels import per_class
+
+    labels = config.label_names
+    gold = gold_ids(config)
+    labels_df = Project(config).load_labels() if gold else None
+    counts = per_class(labels_df, labels, config.task.multi_label, ids=gold)
+    n_gold = _n_rows(labels_df, gold)
+    if n_gold >= MIN_GOLD_REFERENCE and sum(counts.values()):
+        ref = np.array([float(counts[lab]) for lab in labels])
+        return ref / ref.sum(), f"{n_gold} random gold labels", False
+    train = run.info.get("train_counts") or {}
+    ref = np.array([float(train.get(lab, 0)) for lab in labels])
+    if ref.sum() == 0:
+        raise LabelerError(f"run {run.run_id} records no training label counts")
+    n_train = int(run.info.get("n_train") or ref.sum())
+    why = (f"the run's {n_train} training labels (chosen by the queue because they were hard: a biased "
+           f"reference; {n_gold} of {MIN_GOLD_REFERENCE} random gold labels needed for an unbiased one)")
+    return ref / ref.sum(), why, True
+
+
+def _n_rows(labels_df, ids: set[str]) -> int:
+    from labeler.labels import submitted
+
+    sub = submitted(labels_df)
+    return 0 if sub is None else int(sub["id"].astype(str).isin(ids).sum())
+
+
+def reference_confidence(config, run) -> tuple[np.ndarray, str]:
+    """The run's top probabilities on its gold texts, or on all its labelled texts when gold is small."""
+    from labeler.runs import training_errors
+    from training.labels import load_labels
+
+    with training_errors():
+        table = load_labels(Project(config).require_labels(), config.label_names, config.task.multi_label)
+    gold = table.df[table.df["id"].astype(str).isin(gold_ids(config))]
+    if len(gold) >= MIN_GOLD_REFERENCE:
+        texts, where = gold["text"].tolist(), f"{len(gold)} gold texts"
+    else:
+        texts, where = table.df["text"].tolist(), f"{len(table.df)} labelled texts"
+    P = run.predict_proba(texts)
+    return P.max(axis=1), where
+
+
+def drift(config, log=None, run=None) -> DriftReport:
+    """Compare a prediction file's labels and confidence with a reference (see module docs)."""
+    import pandas as pd
+    from scipy.stats import ks_2samp
+
+    path = resolve_log(config, log)
+    df = pd.read_parquet(path)
+    if df.empty:
+        raise LabelerError(f"{path} holds no predictions")
+    model_ids = df["model_id"].unique().tolist()
+    run = run or load_run(config, model_ids[0])
+    labels = config.label_names
+    ref, reference, biased = reference_labels(config, run)
+    probs = df[[f"p_{lab}" for lab in labels]].to_numpy(dtype=float)
+    if config.task.multi_label:
+        hits = (probs >= config.task.threshold).sum(axis=0).astype(float)
+    else:
+        hits = np.bincount(probs.argmax(axis=1), minlength=len(labels)).astype(float)
+    new = hits / max(hits.sum(), 1.0)
+    tvd, psi = label_shift(new, ref)
+    conf_ref, where = reference_confidence(config, run)
+    conf_new = df["score"].to_numpy(dtype=float)
+    ks = ks_2samp(conf_new, conf_ref)
+    psi_total = float(psi.sum())
+    label_drift = "major" if psi_total >= PSI_MAJOR or tvd >= TVD_MAJOR else ("moderate" if psi_total >= PSI_MODERATE else "none")
+    conf_drift = bool(ks.statistic >= KS_MOVED and ks.pvalue < KS_ALPHA)
+    rep = DriftReport(
+        model_id=run.run_id, log=str(path), n=len(df), labels=labels, new_dist=new.tolist(), ref_dist=ref.tolist(),
+        tvd=tvd, psi={lab: float(v) for lab, v in zip(labels, psi)}, psi_total=psi_total, ks=float(ks.statistic),
+        ks_p=float(ks.pvalue), conf_new_median=float(np.median(conf_new)), conf_ref_median=float(np.median(conf_ref)),
+        conf_reference=where, label_drift=label_drift, confidence_drift=conf_drift, label_reference=reference,
+        reference_biased=biased,
+    )
+    rep.words = words(rep)
+    return rep
+
+
+def words(r: DriftReport) -> list[str]:
+    """The report in plain words: labels, confidence, and what to make of the reference and the sample."""
+    out = []
+    if r.label_drift == "none":
+        out.append(f"Labels: no shift (TVD {r.tvd:.2f}, PSI {r.psi_total:.2f}); the predicted mix matches the reference.")
+    else:
+        ranked = movers(r.labels, r.ref_dist, r.new_dist)
+        named = [f"{lab} {q:.1%} -> {p:.1%}" for lab, q, p in ranked[:TOP_MOVERS] if p != q]
+        more = sum(abs(p - q) >= MOVED for _, q, p in ranked[len(named):])
+        tail = f", and {more} more by half a point or more" if more else ""
+        out.append(f"Labels: {r.label_drift} shift (TVD {r.tvd:.2f}, PSI {r.psi_total:.2f}); "
+                   f"most moved: {', '.join(named)}{tail}.")
+    if not r.confidence_drift:
+        out.append(f"Confidence: no shift (KS {r.ks:.2f}, p {r.ks_p:.2g}); median {r.conf_new_median:.2f} "
+                   f"vs {r.conf_ref_median:.2f} on the run's {r.conf_reference}.")
+    else:
+        way = "lower" if r.conf_new_median < r.conf_ref_median else "higher"
+        hint = " The model is less sure than on its own data: new kinds of text, or labels it has not seen." \
+            if way == "lower" else ""
+        out.append(f"Confidence: shifted {way} (KS {r.ks:.2f}, p {r.ks_p:.2g}); median {r.conf_ref_median:.2f} "
+                   f"-> {r.conf_new_median:.2f}.{hint}")
+    if r.reference_biased:
+        out.append(f"Reference: {r.label_reference}; read the label figures as indicative.")
+    if r.n < SMALL_SAMPLE:
+        out.append(f"Only {r.n} predictions: proportions this small are noisy; treat the label figures as indicative.")
+    return out

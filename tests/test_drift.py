@@ -1,0 +1,91 @@
+"""``labeler predict --drift`` in words: the labels that moved are always named, 150 labels stay readable, and the
+reference is random gold labels when there are enough, else the run's training labels, said to be biased."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from labeler.config import load_config
+from labeler.drift import MIN_GOLD_REFERENCE, TABLE_ROWS, DriftReport, label_shift, reference_labels, words
+from training.splits import Splits
+
+
+def report(labels, ref, new, biased=False) -> DriftReport:
+    tvd, psi = label_shift(new, ref)
+    rep = DriftReport(
+        model_id="run-1", log="batch.parquet", n=500, labels=labels, new_dist=list(new), ref_dist=list(ref), tvd=tvd,
+        psi=dict(zip(labels, map(float, psi))), psi_total=float(psi.sum()), ks=0.01, ks_p=0.9, conf_new_median=0.8,
+        conf_ref_median=0.8, conf_reference="40 gold texts", label_drift="major" if tvd >= 0.2 else "none",
+        confidence_drift=False, label_reference="the reference", reference_biased=biased)
+    rep.words = words(rep)
+    return rep
+
+
+def test_a_major_shift_spread_over_150_labels_still_names_the_movers():
+    """The bug: each of many labels moved less than 2 points, so "most moved: ." listed nothing."""
+    labels = [f"l{k:03d}" for k in range(150)]
+    ref = np.full(150, 1 / 150)
+    new = ref + np.r_[np.full(50, 0.006), np.full(50, -0.006), np.zeros(50)]
+    rep = report(labels, ref, new)
+    assert rep.tvd == pytest.approx(0.3)
+    assert rep.words[0] == (f"Labels: major shift (TVD 0.30, PSI {rep.psi_total:.2f}); most moved: "
+                            "l000 0.7% -> 1.3%, l001 0.7% -> 1.3%, l002 0.7% -> 1.3%, "
+                            "and 97 more by half a point or more.")
+    lines = rep.summary().splitlines()
+    assert lines[0] == "drift of batch.parquet (500 predictions by run-1) against the reference"
+    rows = lines[3:3 + TABLE_ROWS]
+    assert [r.split()[0] for r in rows] == [f"l{k:03d}" for k in range(TABLE_ROWS)]
+    assert lines[3 + TABLE_ROWS] == "  ... and 140 more labels (90 of them moved by half a point or more)"
+    assert len(lines) == 3 + TABLE_ROWS + 1 + 1 + 1 + len(rep.words)
+
+
+def test_few_labels_show_them_all_and_the_biggest_move_first():
+    rep = report(["a", "b", "c"], [0.5, 0.3, 0.2], [0.2, 0.3, 0.5])
+    assert rep.words[0] == f"Labels: major shift (TVD 0.30, PSI {rep.psi_total:.2f}); most moved: a 50.0% -> 20.0%, " \
+                           "c 20.0% -> 50.0%."
+    lines = rep.summary().splitlines()
+    assert [r.split()[0] for r in lines[3:6]] == ["a", "c", "b"] and "more labels" not in rep.summary()
+
+
+def test_a_biased_reference_is_said_in_words():
+    rep = report(["a", "b"], [0.5, 0.5], [0.5, 0.5], biased=True)
+    assert rep.words[0].startswith("Labels: no shift") and rep.words[1].startswith("Confidence: no shift")
+    assert rep.words[2] == "Reference: the reference; read the label figures as indicative."
+    assert not any(w.startswith("Reference") for w in report(["a", "b"], [0.5, 0.5], [0.5, 0.5]).words)
+
+
+def project(tmp_path, gold_ids: list[str]):
+    """A project with 30 submitted labels (sports 12, business 12, tech 6) and the given gold ids."""
+    rows = [(f"{lab}-{j}", lab) for lab, n in (("sports", 12), ("business", 12), ("tech", 6)) for j in range(n)]
+    state = tmp_path / "state"
+    state.mkdir()
+    pd.DataFrame({"id": [i for i, _ in rows], "text": [f"text {i}" for i, _ in rows], "label": [lab for _, lab in rows],
+                  "labels": [[lab] for _, lab in rows], "status": "submitted"}).to_parquet(state / "labels.parquet")
+    assignment = {i: ("gold" if i in gold_ids else "train") for i, _ in rows}
+    Splits(seed=0, gold_fraction=0.2, calib_fraction=0.1, assignment=assignment).save(state / "splits.json")
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump({
+        "data": {"path": "d.jsonl"}, "task": {"labels": ["sports", "business", "tech"]},
+        "project": {"dir": str(state)}}))
+    return load_config(tmp_path / "p.yaml")
+
+
+RUN = SimpleNamespace(run_id="run-1", info={"train_counts": {"sports": 6, "business": 3, "tech": 1}, "n_train": 10})
+
+
+def test_the_reference_is_the_gold_labels_once_there_are_enough(tmp_path):
+    gold = [f"sports-{j}" for j in range(10)] + [f"business-{j}" for j in range(5)] + [f"tech-{j}" for j in range(5)]
+    assert len(gold) == MIN_GOLD_REFERENCE
+    ref, what, biased = reference_labels(project(tmp_path, gold), RUN)
+    assert ref.tolist() == [0.5, 0.25, 0.25] and what == "20 random gold labels" and not biased
+
+
+def test_too_few_gold_labels_fall_back_to_the_training_labels_and_say_so(tmp_path):
+    ref, what, biased = reference_labels(project(tmp_path, ["sports-0", "tech-0"]), RUN)
+    assert ref.tolist() == [0.6, 0.3, 0.1] and biased
+    assert what == ("the run's 10 training labels (chosen by the queue because they were hard: a biased reference; "
+                    "2 of 20 random gold labels needed for an unbiased one)")
