@@ -148,14 +148,9 @@ def push_queue(config, progress: bool = True):
 
 def server_view(conn, spec) -> tuple[set[str], set[str]]:
     """(ids present in Argilla, ids answered there); empty sets before the dataset exists."""
-    from labeler.argilla.client import connect
-    from labeler.argilla.push import answered_ids
+    from labeler.argilla.datasets import server_view as view
 
-    client = connect(conn)
-    dataset = client.datasets(name=spec.name, workspace=spec.workspace or None)
-    if dataset is None:
-        return set(), set()
-    return answered_ids(conn, dataset.id)
+    return view(conn, spec.name, spec.workspace)
 
 
 def pull_labels(config):
@@ -217,28 +212,13 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
     return out
 
 
-def simulate_annotator(config, n: int) -> int:
-    """Answer the ``n`` highest-priority pending records through the Argilla API with held-back labels."""
-    import argilla as rg
-
-    from labeler.argilla.client import connect
-    from labeler.argilla.schema import META_PRIORITY, QUESTION
+def simulate_annotator(config, n: int):
+    """Answer the ``n`` highest-priority pending records through the Argilla API with the pool's held-back
+    labels (``data.label_field``), mapped to the config's labels; returns the ``AnswerReport``."""
+    from labeler.argilla.annotate import answer_pending
     from labeler.data import load_pool
 
     pool = load_pool(config)
     truth = {r.id: (r.labels if config.task.multi_label else r.label) for r in pool.records}
-    if not any(v for v in truth.values()):
-        raise LabelerError("--simulate-annotator needs held-back labels: set data.label_field in the config")
-    client = connect(connection(config))
-    dataset = client.datasets(name=config.argilla.dataset, workspace=config.argilla.workspace or None)
-    if dataset is None:
-        raise LabelerError(f"dataset {config.argilla.dataset!r} not found; push first")
-    me = client.me.id
-    pending = [r for r in dataset.records(with_responses=True) if not r.responses and truth.get(r.id)]
-    pending.sort(key=lambda r: (r.metadata.get(META_PRIORITY) or 10**9, r.id))
-    chosen = pending[:n]
-    for rec in chosen:
-        rec.responses.add(rg.Response(QUESTION, truth[rec.id], user_id=me, status="submitted"))
-    if chosen:
-        dataset.records.log(chosen, batch_size=len(chosen))
-    return len(chosen)
+    return answer_pending(connection(config), config.argilla.dataset, config.argilla.workspace, truth, n,
+                          config.label_names, config.task.multi_label)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from labeler import simulate as sim
 from labeler.config import validate_config
+from labeler.engine import Policy, WeakLabels, gold_reserve
 from labeler.errors import LabelerError
 
 from .conftest import shared_dataset
@@ -43,29 +45,31 @@ def synthetic(tmp_path: Path, n_pool: int = 150, n_eval: int = 60, seed: int = 0
     return data, feats
 
 
-class SpyTransport(sim.Transport):
-    """In-process answers, recording every batch the queue chose."""
-
-    def __init__(self, oracle):
-        self.oracle, self.batches = oracle, []
-
-    def exchange(self, req, batch, round_no):
-        self.batches.append([int(i) for i in batch])
-        return batch, self.oracle.answer(batch)
+def policy(**kw) -> Policy:
+    return Policy(**{"batch_size": 7, "gold_share": 0.0, "coverage": 0.0, "weak": WeakLabels(0.0), **kw})
 
 
 @pytest.mark.parametrize("strategy", ["random", "margin", "least_confidence", "entropy", "disagreement"])
 def test_oracle_answers_only_what_was_queued(tmp_path, strategy):
     data, feats = synthetic(tmp_path)
-    oracle = sim.Oracle(data.y)
-    spy = SpyTransport(oracle)
-    curve = sim.run_curve(data, feats, sim.Settings(strategy=strategy, batch_size=7, rounds=4), seed=0, transport=spy)
-    asked = [i for b in spy.batches for i in b]
-    assert oracle.asked == asked  # exactly the queued rows, in order
+    curve = sim.run_curve(data, feats, policy(strategy=strategy), rounds=4, seed=0)
+    asked = [i for b in curve.selected for i in b]
     assert len(asked) == len(set(asked)) == 28  # never twice
-    assert [len(b) for b in spy.batches] == [7, 7, 7, 7]
-    assert curve.selected == [[data.ids[i] for i in b] for b in spy.batches]
+    assert [len(b) for b in curve.selected] == [7, 7, 7, 7]
     assert [p["n_labels"] for p in curve.points] == [7, 14, 21, 28]
+    assert curve.trained[-1] == sorted(asked, key=data.ids.index)  # no gold: every answer is trained on
+
+
+def test_gold_picks_are_answered_but_never_trained_on(tmp_path):
+    data, feats = synthetic(tmp_path, n_pool=200)
+    curve = sim.run_curve(data, feats, policy(batch_size=10, gold_share=0.2), rounds=3, seed=0)
+    reserve, order = gold_reserve(data.ids, 0.2)
+    gold = [data.ids[i] for i in order[:6]]  # 2 per round, in draw order
+    asked = [i for b in curve.selected for i in b]
+    assert [b[-2:] for b in curve.selected] == [gold[0:2], gold[2:4], gold[4:6]]
+    assert not set(gold) & set(curve.trained[-1]) and len(curve.trained[-1]) == 24
+    assert not any(reserve[data.ids.index(i)] for i in asked if i not in gold)
+    assert [p["n_train"] for p in curve.points] == [8, 16, 24] and curve.points[-1]["n_labels"] == 30
 
 
 def test_held_out_split_is_never_queried(tmp_path):
@@ -73,7 +77,7 @@ def test_held_out_split_is_never_queried(tmp_path):
     eval_ids = set(data.eval_ids)
     for strategy in ("random", "margin", "entropy"):
         # 5 rounds of 10 > the 40 pool records: the loop stops when the pool is used up
-        curve = sim.run_curve(data, feats, sim.Settings(strategy=strategy, batch_size=10, rounds=5), seed=1)
+        curve = sim.run_curve(data, feats, policy(strategy=strategy, batch_size=10), rounds=5, seed=1)
         picked = [i for batch in curve.selected for i in batch]
         assert not eval_ids & set(picked)
         assert sorted(picked) == sorted(data.ids) and len(curve.points) == 4
@@ -81,57 +85,34 @@ def test_held_out_split_is_never_queried(tmp_path):
 
 def test_same_seed_same_curve_and_different_seeds_differ(tmp_path):
     data, feats = synthetic(tmp_path)
-    s = sim.Settings(strategy="random", batch_size=6, rounds=4)
-    a, b, c = (sim.run_curve(data, feats, s, seed) for seed in (3, 3, 4))
+    s = policy(strategy="random", batch_size=6)
+    a, b, c = (sim.run_curve(data, feats, s, 4, seed) for seed in (3, 3, 4))
     assert a.points and [p | {"seconds": 0} for p in a.points] == [p | {"seconds": 0} for p in b.points]
     assert a.selected == b.selected
     assert a.selected != c.selected
-    # without cold start the first batch is random too, so seeds matter for margin as well
-    m1, m2 = (sim.run_curve(data, feats, sim.Settings(strategy="margin", cold_start=False, batch_size=6, rounds=2), s_)
-              for s_ in (0, 1))
+    # exploration uses the seed, so a margin policy with exploration differs by seed too
+    m1, m2 = (sim.run_curve(data, feats, policy(exploration=0.5, batch_size=6), 2, s_) for s_ in (0, 1))
     assert m1.selected[0] != m2.selected[0]
+    assert sim.deterministic(policy()) and not sim.deterministic(policy(exploration=0.5))
 
 
 def test_random_baseline_learns_and_cold_start_covers_classes(tmp_path):
     data, feats = synthetic(tmp_path)
-    curve = sim.run_curve(data, feats, sim.Settings(strategy="random", batch_size=10, rounds=5), seed=0)
+    curve = sim.run_curve(data, feats, policy(strategy="random", batch_size=10), 5, seed=0)
     acc = curve.values("accuracy")
     assert acc[-1] > 0.6 and acc[-1] >= acc[0] - 0.05
-    cold = sim.run_curve(data, feats, sim.Settings(strategy="margin", batch_size=3, rounds=1), seed=0)
+    cold = sim.run_curve(data, feats, policy(batch_size=3), 1, seed=0)
     first = [data.ids.index(i) for i in cold.selected[0]]
     assert sorted(feats.P0[first].argmax(1).tolist()) == [0, 1, 2]  # one per zero-shot-predicted class
 
 
-def test_queue_uses_the_model_after_round_zero(tmp_path):
+def test_weak_labels_run_and_the_strategy_must_fit(tmp_path):
     data, feats = synthetic(tmp_path)
-    model_P = np.tile([0.5, 0.3, 0.2], (len(data.ids), 1))
-    req0 = sim.queue_request(sim.Settings(), feats, None, 0, 5, False)
-    assert req0.P is feats.P0 and req0.cold_start and req0.seed == 5
-    req1 = sim.queue_request(sim.Settings(), feats, model_P, 1, 5, False)
-    assert req1.P is model_P and not req1.cold_start and req1.seed == 6 and set(req1.signals) == {"zero-shot", "model"}
-    joined = sim.queue_request(sim.Settings(queue_with="join"), feats, model_P, 1, 5, False)
-    np.testing.assert_allclose(joined.P, (feats.P0 + model_P) / 2)
-    rnd = sim.queue_request(sim.Settings(strategy="random"), feats, model_P, 1, 5, False)
-    assert rnd.exploration == 1.0 and rnd.strategy == "margin"
-
-
-def test_weak_labels_are_the_most_confident_per_class():
-    P = np.array([[0.9, 0.1], [0.6, 0.4], [0.8, 0.2], [0.3, 0.7], [0.1, 0.9], [0.45, 0.55]])
-    candidates = np.array([True, True, True, True, True, False])
-    rows, y = sim.confident_rows(P, candidates, 0.5, multi_label=False)
-    # class 0 candidates 0,1,2 -> round(1.5) = 2: rows 0 and 2; class 1 candidates 3,4 -> 1: row 4
-    assert rows.tolist() == [0, 2, 4] and y.tolist() == [0, 0, 1]
-    rows, y = sim.confident_rows(np.array([[0.9, 0.2], [0.6, 0.95], [0.1, 0.05]]), np.ones(3, bool), 0.67, True)
-    assert rows.tolist() == [2, 0] and y.tolist() == [[0, 0], [1, 0]]
-
-
-def test_weak_labels_and_self_training_run(tmp_path):
-    data, feats = synthetic(tmp_path)
-    s = sim.Settings(strategy="margin", batch_size=6, rounds=3, weak_fraction=0.3, self_training=1)
-    curve = sim.run_curve(data, feats, s, seed=0)
+    curve = sim.run_curve(data, feats, policy(weak=WeakLabels(0.3, 0.3)), 3, seed=0)
     assert len(curve.points) == 3 and all(0 <= p["accuracy"] <= 1 for p in curve.points)
+    assert curve.points[0]["n_weak"] > 0
     with pytest.raises(LabelerError, match="does not fit"):
-        sim.run_curve(data, feats, sim.Settings(strategy="threshold_distance"), seed=0)
+        sim.run_curve(data, feats, policy(strategy="threshold_distance"), 1, seed=0)
 
 
 def test_subsample_keeps_rows_aligned_and_order(tmp_path):
@@ -148,13 +129,6 @@ def test_subsample_keeps_rows_aligned_and_order(tmp_path):
     assert sim.subsample(data, feats, 40, 25, seed=3)[0].ids == sub.ids  # seeded
     whole, _ = sim.subsample(data, feats, None, 10_000)
     assert whole.ids == data.ids and whole.eval_ids == data.eval_ids
-
-
-def test_one_model_per_simulation(tmp_path):
-    data, feats = synthetic(tmp_path)
-    mixed = [sim.Settings(strategy="random", rounds=1), sim.Settings(strategy="margin", rounds=1, model="setfit")]
-    with pytest.raises(LabelerError, match="one model per simulation"):
-        sim.simulate(data, mixed, [0], feats=feats, progress=False)
 
 
 # -- summaries on hand-made curves -----------------------------------------------------------------
@@ -176,9 +150,10 @@ def test_auc_on_a_hand_made_curve():
 
 def test_summary_and_outputs(tmp_path):
     data, feats = synthetic(tmp_path)
-    variants = sim.variants_from(["random", "margin"], [True], [0.0, 0.2], batch_size=6, rounds=3)
+    base = policy(batch_size=6, weak=WeakLabels(0.0))
+    variants = sim.variants_from(base, ["random", "margin"], [True], [0.0, 0.2])
     assert [v.name for v in variants] == ["random", "margin+cold", "margin+cold+weak0.2x0.3"]
-    report = sim.simulate(data, variants, [0, 1], tmp_path / "out", progress=False, feats=feats)
+    report = sim.simulate(data, variants, [0, 1], 3, tmp_path / "out", progress=False, feats=feats)
     out = tmp_path / "out"
     assert {p.name for p in out.iterdir()} == {"curves.csv", "curves.json", "summary.json", "curves.png"}
     rows = (out / "curves.csv").read_text().strip().splitlines()
@@ -201,7 +176,7 @@ def test_summary_and_outputs(tmp_path):
 def test_fixed_eval_splits_of_the_shared_data_sets():
     root = shared_dataset("ag_news").parent
     rows = [json.loads(line) for line in (root / "ag_news" / "test_all.jsonl").read_text().splitlines()]
-    from labeler.simulate_datasets import get_dataset
+    from labeler.simulate.datasets import get_dataset
 
     pool, held = get_dataset("ag_news").load(root)
     assert len(pool) == 6080 and len(held) == 1520
@@ -231,24 +206,27 @@ def tickets(tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.server
-def test_via_argilla_gives_the_in_process_curve(tickets, argilla_server):
+def test_labeler_round_and_simulate_choose_the_same_records(tickets, argilla_server):
+    """One loop: the product's push / annotate / pull through the real server and the in-process simulation
+    ask for the same records, train on the same labels and score the same, round after round."""
     data = sim.config_data(tickets, eval_fraction=0.2)
     assert (len(data.ids), len(data.eval_ids)) == (48, 12)
     feats = sim.compute_features(data, progress=False)
-    variants = [sim.Settings(strategy="margin", batch_size=6, rounds=3),
-                sim.Settings(strategy="random", batch_size=6, rounds=3)]
-    local = sim.simulate(data, variants, [7], progress=False, feats=feats)
-    remote = sim.simulate(data, variants, [7], progress=False, feats=feats, via_argilla=True)
+    base = dataclasses.replace(Policy.from_config(data.config), batch_size=6, gold_share=0.2)
+    variants = [base, dataclasses.replace(base, strategy="random", weak=WeakLabels(0.0))]
+    local = sim.simulate(data, variants, [7], 3, progress=False, feats=feats)
+    remote = sim.simulate(data, variants, [7], 3, progress=False, feats=feats, via_argilla=True)
     for a, b in zip(local["variants"], remote["variants"]):
         ra, rb = a["runs"][0], b["runs"][0]
-        assert ra["selected"] == rb["selected"]
-        assert [p | {"seconds": 0} for p in ra["curve"]] == [p | {"seconds": 0} for p in rb["curve"]]
+        assert [sorted(x) for x in ra["selected"]] == [sorted(x) for x in rb["selected"]]
+        assert [p | {"seconds": 0, "n_weak": 0} for p in ra["curve"]] == \
+            [p | {"seconds": 0, "n_weak": 0} for p in rb["curve"]]
         assert not set(data.eval_ids) & {i for batch in rb["selected"] for i in batch}
     # what Argilla holds for the margin run: 18 records, all answered with the truth
     import pandas as pd
 
-    run_dir = Path(data.config.project.dir) / "argilla" / "margin-cold-s7"
-    labels = pd.read_parquet(run_dir / "labels.parquet")
+    tag = "".join(ch if ch.isalnum() else "-" for ch in f"{base.name}-s7").lower()
+    labels = pd.read_parquet(Path(data.config.project.dir) / "argilla" / tag / "labels.parquet")
     truth = dict(zip(data.ids, (data.labels[k] for k in data.y)))
     assert len(labels) == 18 and all(truth[i] == lab for i, lab in zip(labels["id"], labels["label"]))
 
@@ -264,24 +242,7 @@ def test_cli_on_a_labeled_config(tickets, tmp_path):
                                           "--strategy", "random,margin", "-b", "6", "-r", "2", "--seeds", "2",
                                           "--weak", "0,0.2", "-o", str(tmp_path / "out"), "-q"])
     assert result.exit_code == 0, result.output
-    assert "margin+cold+weak0.2x0.3" in result.output
+    assert "margin+cold+cover0.5+weak0.2x0.3+gold0.2" in result.output
     assert (tmp_path / "out" / "curves.png").stat().st_size > 0
-
-
-@pytest.mark.slow
-def test_cli_setfit_on_a_subset(tickets, tmp_path):
-    from click.testing import CliRunner
-
-    from labeler.cli.simulate import command
-
-    cfg = Path(tickets.data.path).parent / "tickets.yaml"
-    base = ["-c", str(cfg), "--set", f"project.dir={tickets.project.dir}", "--pool-size", "30", "--eval-size", "10"]
-    result = CliRunner().invoke(command, base + ["--strategy", "random", "-b", "6", "-r", "1", "--seeds", "1",
-                                                 "--model", "setfit", "--setfit-every", "1", "--setfit-steps", "2",
-                                                 "-o", str(tmp_path / "out"), "-q"])
-    assert result.exit_code == 0, result.output
-    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert (summary["pool"], summary["eval"]) == (30, 10)
-    assert summary["reference"]["model"].startswith("SetFit (2 steps)") and summary["reference"]["n_labels"] == 30
-    refused = CliRunner().invoke(command, base + ["--via-argilla"])
+    refused = CliRunner().invoke(command, ["-c", str(cfg), "--pool-size", "30", "--via-argilla"])
     assert refused.exit_code == 2 and "not with --via-argilla" in refused.output

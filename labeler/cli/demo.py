@@ -40,7 +40,8 @@ def command(config_path, simulate, port, overrides):
     """Start the local Argilla server, score the demo tickets, push the first queue, print the URL."""
     from labeler.cli.server import print_login
     from labeler.config import load_config
-    from labeler.loop import bootstrap, pull_labels, push_queue, simulate_annotator
+    from labeler.loop import pull_labels, push_queue, simulate_annotator
+    from labeler.scoring import bootstrap
     from labeler.server import process
 
     path = Path(config_path) if config_path else demo_config_path()
@@ -56,7 +57,10 @@ def command(config_path, simulate, port, overrides):
         click.echo(f"4/4 simulated annotator answers {simulate} records", err=True)
         answered = simulate_annotator(config, simulate)
         report = pull_labels(config)
-        click.echo(f"    answered {answered}; pulled: {report.summary()}", err=True)
+        click.echo(f"    {answered.summary()}; pulled: {report.summary()}", err=True)
+        _, scores = bootstrap(config)
+        if scores.queue_note:
+            click.echo(f"    {scores.queue_note}", err=True)
         click.echo(f"    refreshed queue: {push_queue(config).summary()}", err=True)
     else:
         click.echo("4/4 ready for review (add --simulate-annotator N to answer N records automatically)", err=True)

@@ -22,5 +22,5 @@ def command(config_path, overrides, quiet, backend, force, simulate):
     config = load(config_path, overrides)
     with locked(config, "round"):
         if simulate:
-            click.echo(f"[0/4] simulated annotator answered {simulate_annotator(config, simulate)} records")
+            click.echo(f"[0/4] {simulate_annotator(config, simulate).summary()}")
         run_round(config, backend=backend, force=force, progress=not quiet, echo=click.echo)

@@ -162,7 +162,7 @@ def run_curve_via_argilla(data: SimData, feats: Features, policy: Policy, rounds
     for round_no in range(rounds):
         start = time.perf_counter()
         push_queue(config, progress=False)
-        answered = simulate_annotator(config, policy.batch_size)
+        answered = simulate_annotator(config, policy.batch_size).answered
         if not answered:
             break
         pull_labels(config)

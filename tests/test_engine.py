@@ -1,0 +1,154 @@
+"""The loop engine's pure steps on hand-written matrices: exact rows, exact counts."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from labeler.engine import (GOLD, Policy, WeakLabels, class_counts, confident_rows, gold_reserve, hash_unit,
+                            plan_batch, queue_matrix, short_classes, split_of, training_set)
+from labeler.queue import select_batch, strategy_for
+from labeler.errors import LabelerError
+
+
+def test_hash_unit_is_stable_and_uniform():
+    assert hash_unit(0, "a", "gold") == hash_unit(0, "a", "gold")
+    assert hash_unit(0, "a", "gold") != hash_unit(1, "a", "gold")
+    u = np.array([hash_unit(0, f"r{i}", "gold") for i in range(4000)])
+    assert 0.18 < (u < 0.2).mean() < 0.22
+
+
+def test_gold_reserve_is_the_records_below_the_share_in_draw_order():
+    ids = [f"r{i}" for i in range(500)]
+    mask, order = gold_reserve(ids, 0.2)
+    u = np.array([hash_unit(0, i, GOLD) for i in ids])
+    assert mask.tolist() == (u < 0.2).tolist()
+    assert sorted(order.tolist()) == np.flatnonzero(mask).tolist()
+    assert (np.diff(u[order]) > 0).all()
+    # membership depends on the id alone: a bigger pool keeps the old reserve
+    mask2, _ = gold_reserve(ids + [f"x{i}" for i in range(100)], 0.2)
+    assert mask2[:500].tolist() == mask.tolist()
+
+
+def test_split_of():
+    assert split_of("anything", False, 0.5) == "train"
+    calib = [split_of(f"r{i}", True, 1 / 3) for i in range(3000)]
+    assert set(calib) == {"gold", "calib"}
+    assert 0.30 < calib.count("calib") / 3000 < 0.37
+
+
+def test_confident_rows_per_predicted_class():
+    P = np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.3, 0.7], [0.45, 0.55], [0.95, 0.05]])
+    rows, y = confident_rows(P, np.array([1, 1, 1, 1, 1, 0], bool), 0.5, False)
+    # class 0 candidates: rows 0, 1 (row 5 is excluded) -> 1 most confident: row 0; class 1: rows 2, 3, 4 -> 2: rows 2, 3
+    assert rows.tolist() == [0, 2, 3] and y.tolist() == [0, 1, 1]
+
+
+def test_weak_labels_stop_after_until():
+    P = np.array([[0.9, 0.1], [0.1, 0.9], [0.8, 0.2]])
+    X = np.eye(3)
+    excluded = np.array([True, False, False])
+    Xt, yt, w, n_weak = training_set(X, np.array([0]), np.array([0]), P, excluded, WeakLabels(1.0, 0.3), False, 0.5)
+    assert n_weak == 2 and yt.tolist() == [0, 1, 0] and w.tolist() == [1.0, 0.3, 0.3]
+    _, yt, w, n_weak = training_set(X, np.array([0]), np.array([0]), P, excluded, WeakLabels(1.0, 0.3, until=1),
+                                    False, 0.5)
+    assert n_weak == 0 and yt.tolist() == [0] and w.tolist() == [1.0]
+
+
+def test_queue_matrix():
+    P, M = np.array([[0.5, 0.5]]), np.array([[0.9, 0.1]])
+    assert queue_matrix(P, None, "model", False) is P
+    assert queue_matrix(P, M, "model", False) is M
+    assert queue_matrix(P, M, "ensemble", False) is P
+    assert np.allclose(queue_matrix(P, M, "join", False), [[0.7, 0.3]])
+
+
+def test_class_counts_and_short():
+    assert class_counts(np.array([0, 2, 2]), 4, False).tolist() == [1, 0, 2, 0]
+    assert class_counts(np.array([[1, 0, 1], [1, 1, 0]]), 3, True).tolist() == [2, 1, 1]
+    assert short_classes(np.array([1, 0, 2, 5]), 2) == {0: 1, 1: 2}
+
+
+def test_coverage_round_robin_takes_the_neediest_classes_most_uncertain_first():
+    # 3 classes; class 2 needs 3, class 1 needs 1, class 0 needs none
+    P = np.array([
+        [0.40, 0.35, 0.25],  # pred 0, margin .05 (most uncertain overall)
+        [0.20, 0.42, 0.38],  # pred 1, margin .04
+        [0.10, 0.20, 0.70],  # pred 2, margin .50
+        [0.30, 0.31, 0.39],  # pred 2, margin .08
+        [0.05, 0.05, 0.90],  # pred 2, margin .85
+        [0.33, 0.33, 0.34],  # pred 2, margin .01
+    ])
+    sel = select_batch(P, 4, strategy="margin", exploration=0, diversity=0, short={2: 3, 1: 1}, coverage=0.5)
+    # coverage budget round(0.5 * 4) = 2: class 2 (needs 3) then class 1 (needs 1), each its most uncertain
+    assert sorted(i for i, r in zip(sel.indices, sel.reasons) if r == "coverage") == [1, 5]
+    # the rest straight by uncertainty: rows 0 (0.05) and 3 (0.08)
+    assert sorted(i for i, r in zip(sel.indices, sel.reasons) if r == "uncertain") == [0, 3]
+    none = select_batch(P, 4, strategy="margin", exploration=0, diversity=0, short={}, coverage=0.5)
+    assert set(none.reasons) == {"uncertain"} and none.indices.tolist() == [5, 1, 0, 3]
+
+
+def test_plan_batch_draws_gold_from_the_reserve_and_never_queues_it():
+    rng = np.random.default_rng(0)
+    ids = [f"r{i}" for i in range(200)]
+    P = rng.dirichlet(np.ones(3), size=200)
+    reserve, order = gold_reserve(ids, 0.2)
+    policy = Policy(batch_size=10, gold_share=0.2, coverage=0.0)
+    asked = np.zeros(200, bool)
+    batch = plan_batch(policy, 10, P, {}, None, asked, order, reserve, np.zeros(3, int), 0, False, 0.5)
+    assert len(batch.indices) == 10
+    assert batch.rows(GOLD).tolist() == order[:2].tolist()
+    queued = [i for i, r in zip(batch.indices, batch.reasons) if r != GOLD]
+    assert not reserve[queued].any() and len(queued) == 8
+    asked[batch.indices] = True
+    nxt = plan_batch(policy, 10, P, {}, None, asked, order, reserve, np.ones(3, int), 1, False, 0.5)
+    assert nxt.rows(GOLD).tolist() == order[2:4].tolist()
+    assert not set(nxt.indices) & set(batch.indices)
+
+
+def test_plan_batch_cold_start_only_before_any_training_label():
+    P = np.random.default_rng(1).dirichlet(np.ones(4), size=50)
+    ids = [f"r{i}" for i in range(50)]
+    reserve, order = gold_reserve(ids, 0.0)
+    policy = Policy(batch_size=6, gold_share=0.0, coverage=0.0)
+    first = plan_batch(policy, 6, P, {}, None, np.zeros(50, bool), order, reserve, np.zeros(4, int), 0, False, 0.5)
+    assert first.reasons[:4] == ["cold_start"] * 4
+    later = plan_batch(policy, 6, P, {}, None, np.zeros(50, bool), order, reserve, np.ones(4, int), 0, False, 0.5)
+    assert "cold_start" not in later.reasons
+
+
+def test_random_policy_is_uniform_and_seeded():
+    P = np.random.default_rng(2).dirichlet(np.ones(3), size=100)
+    ids = [f"r{i}" for i in range(100)]
+    reserve, order = gold_reserve(ids, 0.0)
+    policy = Policy(strategy="random", batch_size=5, gold_share=0.0)
+    args = (P, {}, None, np.zeros(100, bool), order, reserve, np.zeros(3, int))
+    a = plan_batch(policy, 5, *args, 0, False, 0.5)
+    b = plan_batch(policy, 5, *args, 0, False, 0.5)
+    c = plan_batch(policy, 5, *args, 1, False, 0.5)
+    assert a.indices.tolist() == b.indices.tolist() != c.indices.tolist()
+    assert set(a.reasons) == {"explore"}
+
+
+def test_policy_from_config_reads_every_field(tmp_path):
+    from labeler.config import validate_config
+
+    raw = {"data": {"path": "x.csv"}, "task": {"labels": ["a", "b"]},
+           "queue": {"batch_size": 7, "exploration": 0.1, "coverage": 0.3, "gold_share": 0.25, "seed": 4,
+                     "queue_with": "join"},
+           "training": {"min_per_class": 3, "weak_labels": {"fraction": 0.1, "weight": 0.2, "until": 99}}}
+    p = Policy.from_config(validate_config(raw, tmp_path / "c.yaml"))
+    assert p == Policy(strategy="margin", batch_size=7, cold_start=True, exploration=0.1, diversity=0.0,
+                       queue_with="join", coverage=0.3, min_per_class=3, gold_share=0.25, calib_share=1 / 3,
+                       weak=WeakLabels(0.1, 0.2, 99), seed=4)
+    assert p.name == "margin+cold+explore0.1+join+cover0.3+weak0.1x0.2<99+gold0.25"
+    assert dataclasses.replace(p, strategy="random").name == "random+weak0.1x0.2<99+gold0.25"
+
+
+def test_strategy_for():
+    assert strategy_for(False) == "margin" and strategy_for(True) == "threshold_distance"
+    assert strategy_for(True, "random") == "random"
+    with pytest.raises(LabelerError, match="does not fit a multi-label task"):
+        strategy_for(True, "margin")
+    with pytest.raises(LabelerError, match="unknown query strategy 'x'"):
+        strategy_for(False, "x")
