@@ -1,27 +1,33 @@
 """``labeler init``: write a commented starter config for a data file and a label list.
 
 The data file is sampled (first 200 usable rows) to choose the text field(s), an id column (when its
-sampled values are unique) and a label column (written commented out). The written YAML is validated
-with the same code as ``load_config`` before it touches the disk.
+sampled values are unique) and a label column (written commented out). The labels are given, or read from a
+column of the whole file (``labels_from_column``: distinct values by frequency; lists contribute each of
+their items), which then becomes ``data.label_field``. Option values are the config models' defaults. The
+written YAML is validated with the same code as ``load_config`` before it touches the disk.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import yaml
 
-from labeler.config import validate_config
-from labeler.data import sample_rows
+from labeler.config import QueueConfig, TrainingConfig, validate_config
+from labeler.data import column_values, sample_rows
 from labeler.errors import LabelerError
 
 TEXT_NAMES = ("text", "content", "body", "message", "sentence", "review", "document", "utterance", "comment",
               "description", "question", "title", "subject")
 ID_NAMES = ("id", "_id", "uuid", "record_id", "doc_id", "example_id")
 LABEL_NAMES = ("label", "labels", "category", "intent", "class", "target", "topic")
+MAX_DISTINCT = 1000  # more distinct values than this is not a label column
 
 
 def write_starter_config(
@@ -31,11 +37,14 @@ def write_starter_config(
     text_fields: Sequence[str] | None = None,
     multi_label: bool = False,
     force: bool = False,
+    label_field: str | None = None,
 ) -> Path:
     """Write ``out_path`` (YAML, with a comment on every option) and return it.
 
     ``text_fields``: the columns to read; by default the first of ``TEXT_NAMES`` found, else the string
-    column with the longest texts. Refuses to overwrite an existing file unless ``force``.
+    column with the longest texts. ``label_field``: the column holding known labels (written as
+    ``data.label_field``); by default a column named like a label is suggested in a comment. Refuses to
+    overwrite an existing file unless ``force``.
     """
     data_path, out_path = Path(data_path), Path(out_path)
     if out_path.exists() and not force:
@@ -49,12 +58,62 @@ def write_starter_config(
     else:
         fields = [_guess_text_field(columns, rows, data_path)]
     id_field = _guess_id_field(columns, rows, fields)
-    label_field = next((c for c in LABEL_NAMES if c in columns and c not in fields), None)
-    text = _render(data_path, out_path, list(labels), fields, id_field, label_field, multi_label)
+    if label_field is not None and label_field in fields:
+        raise LabelerError(f"column {label_field!r} is a text field; the labels must come from another column")
+    suggested = label_field or next((c for c in LABEL_NAMES if c in columns and c not in fields), None)
+    text = _render(data_path, out_path, list(labels), fields, id_field, suggested, label_field is not None,
+                   multi_label)
     validate_config(yaml.safe_load(text), out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(text, encoding="utf-8")
     return out_path
+
+
+@dataclass
+class FoundLabels:
+    """The labels of one column: ``labels`` by decreasing frequency (ties by name), ``counts`` per label."""
+
+    column: str
+    labels: list[str]
+    counts: dict[str, int]
+    rows: int  # parsed rows in the file
+    labeled: int  # rows holding at least one label
+    several: int  # rows holding more than one label (lists)
+
+    def summary(self) -> str:
+        unlabeled = self.rows - self.labeled
+        extra = f"; {unlabeled} rows without one" if unlabeled else ""
+        lists = f"; {self.several} rows hold several labels" if self.several else ""
+        return f"found {len(self.labels)} labels in column {self.column!r} of {self.rows} rows{extra}{lists}"
+
+
+def labels_from_column(data_path: str | Path, column: str) -> FoundLabels:
+    """Every distinct value of ``column`` over the whole file, most frequent first; a list value counts each
+    of its items. Values are kept as the data reader reads held-back labels (``str(value)``); null, NaN and
+    blank values are no label. A missing column or one without a single label is one ``LabelerError`` line."""
+    values = column_values(data_path, column)
+    counts: Counter[str] = Counter()
+    labeled = several = 0
+    for value in values:
+        items = [_label_text(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+        items = list(dict.fromkeys(i for i in items if i is not None))
+        counts.update(items)
+        labeled += bool(items)
+        several += len(items) > 1
+    if not counts:
+        raise LabelerError(f"column {column!r} of {data_path} holds no labels ({len(values)} rows, all empty)")
+    if len(counts) > MAX_DISTINCT or (len(counts) > 50 and len(counts) > labeled / 2):
+        raise LabelerError(f"column {column!r} of {data_path} holds {len(counts)} distinct values in {labeled} rows: "
+                           "not a label column (labels repeat); name another with --labels-from or use --labels")
+    ranked = sorted(counts, key=lambda name: (-counts[name], name))
+    return FoundLabels(column, ranked, {name: counts[name] for name in ranked}, len(values), labeled, several)
+
+
+def _label_text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value)
+    return text if text.strip() else None
 
 
 def _guess_text_field(columns: list[str], rows: list[dict], data_path: Path) -> str:
@@ -89,7 +148,24 @@ def _q(value: Any) -> str:
     return json.dumps(value, ensure_ascii=not str(value).isprintable())
 
 
-def _render(data_path, out_path, labels, fields, id_field, label_field, multi_label) -> str:
+def _v(value: Any) -> str:
+    """A default value as YAML: true / false, null, numbers in their shortest exact form."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return _q(value) if isinstance(value, str) else repr(value)
+
+
+def _c(text: str, width: int = 24) -> str:
+    """Pad ``text`` to ``width`` characters, so that the comment after it lines up (column 26 in the file)."""
+    return text + " " * max(2, width - len(text))
+
+
+def _render(data_path, out_path, labels, fields, id_field, label_field, label_field_set, multi_label) -> str:
+    from labeler.queue import MULTI_LABEL_STRATEGIES, RANDOM, SINGLE_LABEL_STRATEGIES
+    from training.backends import BACKEND_NAMES
+
     data_abs, out_dir = data_path.resolve(), out_path.resolve().parent
     try:  # relative when the two share a folder below the root (a project moved as a whole still works)
         shared = Path(os.path.commonpath([data_abs, out_dir]))
@@ -100,9 +176,15 @@ def _render(data_path, out_path, labels, fields, id_field, label_field, multi_la
         f"    - name: {_q(name)}\n      # description: \"one sentence on what belongs here\"" for name in labels
     )
     id_line = f"  id_field: {_q(id_field)}" if id_field else "  id_field: null"
-    label_line = (f"  # label_field: {_q(label_field)}   # found in the data: held back as truth by simulate/demo"
-                  if label_field else "  # label_field: label   # a column with known labels, for simulate/demo")
+    if label_field_set:
+        label_line = f"  label_field: {_q(label_field)}   # known labels: held back as truth by simulate/demo, never shown"
+    elif label_field:
+        label_line = f"  # label_field: {_q(label_field)}   # found in the data: held back as truth by simulate/demo"
+    else:
+        label_line = "  # label_field: label   # a column with known labels, for simulate/demo"
     strategy = "threshold_distance" if multi_label else "margin"
+    q, t = QueueConfig(), TrainingConfig()
+    w = t.weak_labels
     return f"""\
 # labeler config (more in configs/examples/). Override any key on the command line: --set section.key=value.
 # Unknown keys are errors. Relative paths are relative to this file's folder.
@@ -143,24 +225,36 @@ ensemble:
   min_labels_for_stacking: 30
   cv_folds: 5
 
+# The labelling policy: `labeler round` and `labeler simulate` follow the same one.
 queue:
-  strategy: {strategy}{" " * max(2, 14 - len(strategy))}# single-label: least_confidence | margin | entropy |
-                          # disagreement; multi-label: threshold_distance | disagreement
-  batch_size: 50          # records per push
-  exploration: 0.1        # fraction picked at random, to find what the signals miss
-  diversity: 0.5          # fraction picked by clustering embeddings, to avoid near-duplicates
-  seed: 0
+  {_c(f"strategy: {strategy}")}# single-label: {" | ".join(SINGLE_LABEL_STRATEGIES)};
+                          # multi-label: {" | ".join(MULTI_LABEL_STRATEGIES)}; {RANDOM}: uniform picks
+  {_c(f"batch_size: {q.batch_size}")}# records per push
+  {_c(f"gold_share: {_v(q.gold_share)}")}# this share of each batch is drawn at random and never trained on: the
+                          # unbiased gold set `compare` reports on (fixed at the first push)
+  {_c(f"coverage: {_v(q.coverage)}")}# while a class is short of training.min_per_class labels, this share of
+                          # each batch goes to records predicted to be in the short classes
+  seed: {q.seed}
+  # {_c(f"cold_start: {_v(q.cold_start)}", 22)}# before any label: the most confident record per class opens the queue
+  # {_c(f"queue_with: {q.queue_with}", 22)}# rank with: model (a fast head refitted every round) | join | ensemble
+  # {_c(f"exploration: {_v(q.exploration)}", 22)}# fraction picked at random, to find what the signals miss
+  # {_c(f"diversity: {_v(q.diversity)}", 22)}# fraction picked by clustering embeddings, to avoid near-duplicates
 
 training:
-  backend: setfit         # setfit | transformers | logreg (logistic regression on frozen embeddings)
-  min_per_class: 8        # `labeler train` waits for this many human labels per label (--force overrides)
-  mode: join              # join: the run joins the signals (weights fitted on gold labels) |
+  {_c(f"backend: {t.backend}")}# {" | ".join(BACKEND_NAMES)}
+  {_c(f"min_per_class: {t.min_per_class}")}# `labeler train` waits for this many human labels per label (--force overrides)
+  {_c(f"mode: {t.mode}")}# join: the run joins the signals (weights fitted on gold labels) |
                           # replace: it replaces them once it beats the zero-shot ensemble on gold
-  gold_fraction: 0.2      # human labels held out (stably) to compare models; never trained on
-  seed: 0
-  params: {{}}            # setfit: max_steps (48 contrastive steps), body_learning_rate, head_c;
+  weak_labels:            # the ensemble's most confident records as down-weighted training rows
+    {_c(f"fraction: {_v(w.fraction)}", 22)}# of each predicted class among unlabeled records; 0 = off
+    {_c(f"weight: {_v(w.weight)}", 22)}# sample weight (a human label weighs 1)
+    {_c(f"until: {_v(w.until)}", 22)}# stop after this many human labels; null = never stop
+  {_c(f"min_gold: {t.min_gold}")}# random gold labels needed before `compare` gives a verdict
+  seed: {t.seed}
+  params: {{}}              # setfit: max_steps (48 contrastive steps), body_learning_rate, head_c;
                           # transformers: num_epochs (10), min_steps (100), max_steps (1000),
                           # learning_rate (1e-4, the body), head_learning_rate (3e-3), batch_size (16)
+  # {_c(f"calib_share: {t.calib_share:.2g}", 22)}# of the answered gold draw, kept for calibration instead
 
 argilla:
   url: null               # null = the local server (`labeler server start`) and its credentials

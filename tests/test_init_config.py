@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
 
-from labeler.config import load_config
+from labeler.config import Config, load_config
 from labeler.errors import LabelerError
-from labeler.init_config import write_starter_config
+from labeler.init_config import labels_from_column, write_starter_config
 
 
 def jsonl(path, rows):
@@ -114,6 +115,72 @@ def test_the_starter_is_plain_yaml_with_every_section(tmp_path):
     data = jsonl(tmp_path / "d.jsonl", [{"text": "a"}])
     raw = yaml.safe_load(write_starter_config(data, ["a", "b"], tmp_path / "c.yaml").read_text(encoding="utf-8"))
     assert set(raw) == {"data", "task", "signals", "ensemble", "queue", "training", "argilla", "project"}
-    assert raw["training"] == {"backend": "setfit", "min_per_class": 8, "mode": "join", "gold_fraction": 0.2, "seed": 0,
-                               "params": {}}
+    # every value written is the config's default (the file only spells them out)
+    assert raw["training"] == {"backend": "setfit", "min_per_class": 8, "mode": "join", "min_gold": 50, "seed": 0,
+                               "params": {}, "weak_labels": {"fraction": 0.05, "weight": 0.3, "until": None}}
+    assert raw["queue"] == {"strategy": "margin", "batch_size": 50, "gold_share": 0.2, "coverage": 0.5, "seed": 0}
+    written = load_config(tmp_path / "c.yaml")
+    defaults = Config.model_validate({"data": {"path": "d.jsonl"}, "task": {"labels": ["a", "b"]}})
+    assert written.training.model_dump(exclude={"runs_dir"}) == defaults.training.model_dump(exclude={"runs_dir"})
+    assert written.queue.model_dump(exclude={"strategy"}) == defaults.queue.model_dump(exclude={"strategy"})
     assert "api_key" not in raw["argilla"] and raw["argilla"]["api_key_env"] == "ARGILLA_API_KEY"
+
+
+# -- --labels-from --------------------------------------------------------------------------------------
+def test_labels_from_a_column_by_frequency(tmp_path):
+    rows = [{"text": f"t{i}", "intent": lab} for i, lab in enumerate(
+        ["b", "a", "b", "c", "a", "b", None, "  ", 7, 7])]  # b 3, a 2, 7 2, c 1; null and blank are no label
+    found = labels_from_column(jsonl(tmp_path / "d.jsonl", rows), "intent")
+    assert found.labels == ["b", "7", "a", "c"] and found.counts == {"b": 3, "7": 2, "a": 2, "c": 1}
+    assert (found.rows, found.labeled, found.several) == (10, 8, 0)
+    assert found.summary() == "found 4 labels in column 'intent' of 10 rows; 2 rows without one"
+
+
+def test_labels_from_a_list_column_are_the_union(tmp_path):
+    rows = [{"text": "a", "tags": ["x", "y"]}, {"text": "b", "tags": ["y"]}, {"text": "c", "tags": []},
+            {"text": "d", "tags": "z"}, {"text": "e", "tags": ["y", "y"]}]
+    found = labels_from_column(jsonl(tmp_path / "d.jsonl", rows), "tags")
+    assert found.labels == ["y", "x", "z"] and found.counts == {"y": 3, "x": 1, "z": 1}
+    assert found.summary() == "found 3 labels in column 'tags' of 5 rows; 1 rows without one; 1 rows hold several labels"
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist([r for r in rows if isinstance(r["tags"], list)]), tmp_path / "d.parquet")
+    assert labels_from_column(tmp_path / "d.parquet", "tags").labels == ["y", "x"]
+
+
+def test_labels_from_a_missing_or_empty_column_is_one_line(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("text,label,notes\nhello,,\nworld,,\n")
+    for column, message in [("category", re.escape("has no column 'category' (columns: label, notes, text)")),
+                            ("label", "column 'label' of .* holds no labels \\(2 rows, all empty\\)")]:
+        with pytest.raises(LabelerError, match=message) as info:
+            labels_from_column(data, column)
+        assert "\n" not in str(info.value)
+    jsonl(tmp_path / "t.jsonl", [{"text": f"unique text {i}"} for i in range(60)])
+    with pytest.raises(LabelerError, match="holds 60 distinct values in 60 rows: not a label column"):
+        labels_from_column(tmp_path / "t.jsonl", "text")
+
+
+def test_init_cli_with_labels_from(tmp_path, capsys):
+    from labeler.cli import main
+
+    rows = [{"id": i, "text": f"ticket {i}", "label": lab} for i, lab in enumerate(["billing"] * 3 + ["refund"] * 5)]
+    data = jsonl(tmp_path / "d.jsonl", rows)
+    out = tmp_path / "c.yaml"
+    main(["init", str(data), "--labels-from", "label", "-o", str(out)])
+    captured = capsys.readouterr()
+    assert captured.err == "found 2 labels in column 'label' of 8 rows\n"
+    assert captured.out.startswith(f"wrote {out};")
+    config = load_config(out)
+    assert config.label_names == ["refund", "billing"] and config.data.label_field == "label"
+    for argv in (["--labels", "a,b", "--labels-from", "label"], []):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["init", str(data), *argv, "-o", str(tmp_path / "x.yaml"), "--force"])
+        assert exit_info.value.code == 2
+        assert "--labels 'a,b,c' or take them from a column with --labels-from" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["init", str(data), "--labels-from", "nope", "-o", str(tmp_path / "y.yaml")])
+    assert exit_info.value.code != 0 and not (tmp_path / "y.yaml").exists()
+    err = capsys.readouterr().err
+    assert "has no column 'nope'" in err and "Traceback" not in err and err.count("\n") == 1
