@@ -3,7 +3,9 @@
 Each process is started in its own session so it outlives the CLI; its PID and start time go into
 ``state.json``, so ``stop`` ends exactly the processes this installation started (a PID reused by an
 unrelated process after a crash is recognised by its start time and command line, and left alone).
-Everything binds to 127.0.0.1 unless asked otherwise; Redis listens on a Unix socket only.
+Everything binds to 127.0.0.1 unless asked otherwise; Redis listens on a Unix socket only. Everything under the
+home is private to its owner (``permissions``): created so by a 0077 umask in the CLI and in the server's
+processes, and repaired on every start for installs made before.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from labeler.errors import LabelerError
 from labeler.server import credentials as creds_mod
+from labeler.server import permissions
 from labeler.server.credentials import Credentials
 from labeler.server.paths import ServerPaths
 
@@ -141,7 +144,8 @@ def _spawn(cmd: list[str], log: Path, env: dict[str, str]) -> ProcessInfo:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True
+            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+            umask=permissions.PRIVATE_UMASK,  # the database, its WAL / SHM, the search index, Redis' dump: 0600
         )
     return ProcessInfo(pid=proc.pid, create_time=psutil.Process(proc.pid).create_time())
 
@@ -191,14 +195,16 @@ def _last_log_line(log: Path) -> str:
 
 @contextmanager
 def _locked(paths: ServerPaths):
-    """Serialise start/stop of one installation across processes."""
-    paths.root.mkdir(parents=True, exist_ok=True)
-    with open(paths.lock_file, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    """Serialise start/stop of one installation across processes; what is created meanwhile is private."""
+    paths.home.parent.mkdir(parents=True, exist_ok=True)  # e.g. ~/.local/share: the user's umask, not ours
+    with permissions.private_umask():
+        paths.root.mkdir(parents=True, exist_ok=True)
+        with open(paths.lock_file, "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 # --- state -----------------------------------------------------------------------------------------------
@@ -229,6 +235,7 @@ def start(
     """Start Redis, the API and the worker; idempotent (a running, healthy server is left as it is)."""
     paths = paths or ServerPaths.default()
     with _locked(paths):
+        permissions.make_private(paths.home)  # installs made before the files were private
         creds, new = creds_mod.load_or_create(paths.credentials_file)
         cleaned = False
         state = read_state(paths)

@@ -31,6 +31,7 @@ def prepare_database() -> None:
 
 def main(argv: list[str]) -> None:
     host, port = argv[0], int(argv[1])
+    os.umask(0o077)  # everything it writes under $LABELER_HOME is private (labeler.server.permissions)
     import labeler.server.search_engine  # noqa: F401  registers the "labeler-sqlite" engine
 
     prepare_database()

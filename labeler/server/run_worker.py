@@ -6,8 +6,11 @@ One worker process is enough for a few annotators and spares the two cores.
 
 from __future__ import annotations
 
+import os
+
 
 def main() -> None:
+    os.umask(0o077)  # everything it writes under $LABELER_HOME is private (labeler.server.permissions)
     import labeler.server.search_engine  # noqa: F401  jobs may touch the search engine
     from argilla_server.jobs.queues import DEFAULT_QUEUE, HIGH_QUEUE, REDIS_CONNECTION
     from rq import Worker

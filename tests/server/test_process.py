@@ -1,4 +1,4 @@
-"""Process management of the local server: idempotent start, stale PIDs, ports, stop, credentials."""
+"""Process management of the local server: idempotent start, stale PIDs, ports, stop, credentials, file modes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from labeler.errors import LabelerError
-from labeler.server import process
+from labeler.server import permissions, process
 from labeler.server.paths import ServerPaths
 from tests.conftest import free_port
 
@@ -115,3 +115,61 @@ def test_help_is_fast_and_imports_nothing_heavy():
     assert out.stdout.strip() == "[]"
     help_ = subprocess.run([sys.executable, "-m", "labeler.cli.__main__", "--help"], capture_output=True, text=True)
     assert "server" in help_.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_everything_under_the_home_is_private_after_start_and_after_writes(tmp_path):
+    """Folders 0700, files 0600 (databases, WAL / SHM, search index, logs, Redis' files), for an install whose
+    files an older version left world-readable too."""
+    import argilla as rg
+
+    paths = ServerPaths(tmp_path / "home")
+    paths.logs.mkdir(parents=True)  # an existing install, made before the files were private
+    os.chmod(paths.home, 0o755)
+    os.chmod(paths.root, 0o755)
+    paths.log_file("api").write_text("an old log line\n")
+    os.chmod(paths.log_file("api"), 0o644)
+    (paths.root / "argilla.db").write_bytes(b"")  # argilla-server migrates an empty file
+    os.chmod(paths.root / "argilla.db", 0o666)
+    assert len(permissions.loose_entries(paths.home)) == 5
+
+    started = process.start(paths, port=free_port())
+    try:
+        assert permissions.loose_entries(paths.home) == []
+        client = rg.Argilla(api_url=started.url, api_key=started.credentials.api_key)
+        settings = rg.Settings(fields=[rg.TextField(name="text")], questions=[rg.LabelQuestion(name="y", labels=["a", "b"])],
+                               vectors=[rg.VectorField(name="v", dimensions=2)])
+        dataset = rg.Dataset(name="modes", workspace="argilla", settings=settings, client=client).create()
+        dataset.records.log([rg.Record(id=f"r{i}", fields={"text": f"text {i}"}, vectors={"v": [1.0, float(i)]})
+                             for i in range(20)])
+        assert len(list(dataset.records(query=rg.Query(query="text")))) == 20  # the search index was written
+        written = {p.name for p in paths.root.iterdir()}
+        assert {"argilla.db", "argilla.db-wal", "argilla.db-shm", "search.db", "state.json"} <= written
+        assert permissions.loose_entries(paths.home) == []
+    finally:
+        process.stop(paths)
+    assert (paths.redis_dir / "dump.rdb").exists()  # Redis saves on shutdown
+    assert permissions.loose_entries(paths.home) == []
+    modes = {str(p.relative_to(paths.home)): stat.S_IMODE(os.lstat(p).st_mode) for p in paths.home.rglob("*")
+             if p.is_dir() or p.is_file()}
+    assert modes["server"] == modes["server/logs"] == modes["server/redis"] == 0o700
+    assert modes["credentials.json"] == modes["server/argilla.db"] == modes["server/logs/api.log"] == 0o600
+    assert modes["server/redis/dump.rdb"] == modes["server/search.db"] == 0o600
+    assert stat.S_IMODE(os.stat(paths.home).st_mode) == 0o700
+
+
+def test_make_private_repairs_modes_and_leaves_links_alone(tmp_path):
+    home = tmp_path / "home"
+    (home / "a" / "b").mkdir(parents=True)
+    (home / "a" / "b" / "f").write_text("x")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("y")
+    os.chmod(outside, 0o644)
+    (home / "link").symlink_to(outside)
+    for path, mode in [(home, 0o755), (home / "a", 0o775), (home / "a" / "b", 0o711), (home / "a" / "b" / "f", 0o664)]:
+        os.chmod(path, mode)
+    assert permissions.loose_entries(home) == ["664 a/b/f", "711 a/b", "755 .", "775 a"]
+    assert permissions.make_private(home) == 4
+    assert permissions.loose_entries(home) == [] and permissions.make_private(home) == 0
+    assert stat.S_IMODE(os.stat(outside).st_mode) == 0o644  # the link's target is not ours to change
