@@ -1,13 +1,20 @@
 """How fast and how good are the zero-shot signals on this machine?
 
-    .venv/bin/python bench/bench_signals.py                  # all parts, ~10-15 min on 2 cores
+    .venv/bin/python bench/bench_signals.py                  # all parts, 5 interleaved repeats (long on 2 cores)
     .venv/bin/python bench/bench_signals.py --parts accuracy # one part (nli, speed, accuracy)
+    .venv/bin/python bench/bench_signals.py --parts nli,speed --nli-arch tiny --nli-texts 3 --emb-texts 32 \
+        --repeats 1 --out /tmp/signals_smoke.json               # smoke test, seconds
+
+Speed ratios come from bench/harness.py: the variants run interleaved (A B C A B C ...) on the same
+inputs, ``--repeats`` times after a warm-up, and each ratio is reported as the median over repeats with
+its spread (min..max, IQR) and the load average before and after each repeat (warnings when the load
+exceeds the cores or the spread is wide).
 
 (1) nli: NLI signal speed on the facebook/bart-large-mnli ARCHITECTURE with random weights (BartConfig
     with bart-large sizes; weights do not change speed). The hub is unreachable here, so the tokenizer
     is a byte-level BPE with BART's special tokens trained offline on the local data sets' texts
     (vocab 50,265; it gives slightly fewer tokens than GPT-2's BPE on this in-domain text, reported as
-    tokens/pair). 40 AG News texts x 4 labels: (a) the classic per-text pipeline loop, (b) our batched
+    tokens/pair). 40 AG News texts x 4 labels (``--nli-texts``): (a) the classic per-text pipeline loop, (b) our batched
     signal, (c) the same with int8 dynamic quantization. Pairs/s, speed-up over (a), % identical labels.
 (2) speed: embedding zero-shot texts/s on AG News and BANKING77: sentence-transformers fp32 encode
     (batch 64) vs the signal end to end (fresh signal, no cache; fp32 and int8).
@@ -26,7 +33,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -40,6 +46,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 DATA = (REPO / ".." / "shared" / "datasets").resolve()
 
+from harness import compare, machine_info, write_json  # noqa: E402
+from nli_models import build_random_bart_mnli  # noqa: E402
 from signal_descriptions import AG_NEWS, AG_NEWS_EXTRA_PROMPTS, BANKING77, SMS_SPAM  # noqa: E402
 
 
@@ -76,38 +84,9 @@ def table(rows: list[dict], cols: list[str]) -> str:
 
 
 # -- (1) NLI speed ----------------------------------------------------------------------------------
-def build_bart_large_mnli_random(out: Path, corpus: list[str]) -> dict:
-    import torch
-    from tokenizers import ByteLevelBPETokenizer
-    from tokenizers.processors import RobertaProcessing
-    from transformers import BartConfig, BartForSequenceClassification, PreTrainedTokenizerFast
+def bench_nli(data: dict, n_texts: int, batch_size: int, repeats: int, warmup: int, arch: str) -> dict:
+    import shutil
 
-    t0 = time.perf_counter()
-    bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(corpus, vocab_size=50265, min_frequency=2,
-                            special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"], show_progress=False)
-    bpe.post_processor = RobertaProcessing(("</s>", 2), ("<s>", 0))
-    tok = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, bos_token="<s>", eos_token="</s>", sep_token="</s>",
-                                  cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>",
-                                  model_max_length=1024)
-    tok.model_input_names = ["input_ids", "attention_mask"]
-    tok.save_pretrained(out)
-    id2label = {0: "contradiction", 1: "neutral", 2: "entailment"}
-    config = BartConfig(
-        vocab_size=50265, d_model=1024, encoder_layers=12, decoder_layers=12, encoder_attention_heads=16,
-        decoder_attention_heads=16, encoder_ffn_dim=4096, decoder_ffn_dim=4096, max_position_embeddings=1024,
-        pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, forced_eos_token_id=2,
-        id2label=id2label, label2id={v: k for k, v in id2label.items()}, scale_embedding=False,
-    )
-    torch.manual_seed(0)
-    model = BartForSequenceClassification(config).eval()
-    model.save_pretrained(out)
-    n_params = sum(p.numel() for p in model.parameters())
-    del model
-    return {"tokenizer_vocab": len(tok), "params_m": round(n_params / 1e6, 1), "build_s": round(time.perf_counter() - t0, 1)}
-
-
-def bench_nli(data: dict, n_texts: int, batch_size: int) -> dict:
     import torch
     from transformers import pipeline
 
@@ -116,89 +95,87 @@ def bench_nli(data: dict, n_texts: int, batch_size: int) -> dict:
     labels = data["ag_news"]["labels"]
     texts = [r["text"] for r in data["ag_news"]["eval"][:n_texts]]
     corpus = [r["text"] for d in data.values() for r in d["eval"]] + [r["text"] for r in read_jsonl(DATA / "ag_news" / "test_all.jsonl")]
-    tmp = Path(tempfile.mkdtemp(prefix="bart-large-random-"))
-    info = build_bart_large_mnli_random(tmp, corpus)
+    tmp = Path(tempfile.mkdtemp(prefix="bart-random-"))
+    info = build_random_bart_mnli(tmp, corpus, arch)
     n_pairs = len(texts) * len(labels)
     results: dict = {"model": info, "texts": len(texts), "labels": len(labels), "pairs": n_pairs,
                      "torch_threads": torch.get_num_threads()}
 
     pipe = pipeline("zero-shot-classification", model=str(tmp), device="cpu")
-    pipe(texts[0], candidate_labels=labels)  # warm-up
     hyp_tokens = [len(pipe.tokenizer(t, f"This example is {lab}.")["input_ids"]) for t in texts for lab in labels]
     results["tokens_per_pair_mean"] = round(float(np.mean(hyp_tokens)), 1)
-    t0 = time.perf_counter()
-    ref = []
-    for text in texts:
-        out = pipe(text, candidate_labels=labels)
-        by = dict(zip(out["labels"], out["scores"]))
-        ref.append([by[lab] for lab in labels])
-    t_loop = time.perf_counter() - t0
-    ref = np.array(ref)
-    del pipe
-    rows = [{"method": "(a) pipeline, per-text loop", "seconds": round(t_loop, 1), "pairs/s": round(n_pairs / t_loop, 2),
-             "x loop": "1.00", "identical labels": "100.0%", "max |dP|": "0"}]
 
-    for tag, params in [(f"(b) signal, batched {batch_size}, length-sorted", {}),
-                        (f"(c) signal, batched {batch_size} + int8 dynamic quantization", {"quantize": True})]:
-        sig = NLISignal("nli", labels, False, {"model": str(tmp), "batch_size": batch_size, "device": "cpu", **params})
-        sig.predict_proba(texts[:1])  # load + warm-up
-        t0 = time.perf_counter()
-        P = sig.predict_proba(texts)
-        dt = time.perf_counter() - t0
-        rows.append({"method": tag, "seconds": round(dt, 1), "pairs/s": round(n_pairs / dt, 2),
-                     "x loop": f"{t_loop / dt:.2f}",
-                     "identical labels": f"{100 * np.mean(P.argmax(1) == ref.argmax(1)):.1f}%",
-                     "max |dP|": f"{np.abs(P - ref).max():.1e}"})
+    def loop():
+        ref = []
+        for text in texts:
+            out = pipe(text, candidate_labels=labels)
+            by = dict(zip(out["labels"], out["scores"]))
+            ref.append([by[lab] for lab in labels])
+        return np.array(ref)
+
+    sig = NLISignal("nli", labels, False, {"model": str(tmp), "batch_size": batch_size, "device": "cpu"})
+    qsig = NLISignal("nli", labels, False, {"model": str(tmp), "batch_size": batch_size, "device": "cpu", "quantize": True})
+    a, b, c = ("(a) pipeline, per-text loop", f"(b) signal, batched {batch_size}, length-sorted",
+               f"(c) signal, batched {batch_size} + int8 dynamic quantization")
+    cmp = compare({a: loop, b: lambda: sig.predict_proba(texts), c: lambda: qsig.predict_proba(texts)}, baseline=a,
+                  repeats=repeats, warmup=warmup, work=n_pairs, unit="pairs",
+                  warmup_with={a: lambda: pipe(texts[0], candidate_labels=labels),  # load + warm-up on one text
+                               b: lambda: sig.predict_proba(texts[:1]), c: lambda: qsig.predict_proba(texts[:1])})
+    ref = cmp.outputs[a]
+    fidelity = {name: {"identical labels": f"{100 * np.mean(P.argmax(1) == ref.argmax(1)):.1f}%",
+                       "max |dP|": f"{np.abs(P - ref).max():.1e}"} for name, P in cmp.outputs.items()}
     # how close to ties the random model's labels are (explains label flips under quantization)
     srt = np.sort(ref, axis=1)
     results["ref_top2_margin_median"] = float(np.median(srt[:, -1] - srt[:, -2]))
-    results["rows"] = rows
-    print("\n## NLI zero-shot speed (bart-large-mnli architecture, random weights, CPU)\n")
-    print(table(rows, ["method", "seconds", "pairs/s", "x loop", "identical labels", "max |dP|"]))
+    results["comparison"] = cmp.to_json()
+    results["fidelity"] = fidelity
+    print(f"\n## NLI zero-shot speed ({arch} architecture, random weights, CPU)\n")
+    print(cmp.table("method", extra=fidelity))
     print(f"\n{n_pairs} pairs, {results['tokens_per_pair_mean']} tokens/pair, {info}; torch threads {results['torch_threads']}")
-    import shutil
-
+    del pipe
     shutil.rmtree(tmp, ignore_errors=True)
     return results
 
 
 # -- (2) embedding speed ----------------------------------------------------------------------------
-def bench_embedding_speed(data: dict) -> dict:
+def bench_embedding_speed(data: dict, repeats: int, warmup: int, max_texts: int = 0) -> dict:
     import torch
 
     from labeler.signals.embedding import EmbeddingSignal, default_model_path, load_sentence_transformer
 
-    rows = []
+    out: dict = {"torch_threads": torch.get_num_threads()}
     for ds in ("ag_news", "banking77"):
         d = data[ds]
-        texts = [r["text"] for r in d["eval"]]
+        texts = [r["text"] for r in d["eval"]][: max_texts or None]
         st = load_sentence_transformer(default_model_path(), "cpu")
-        st.encode(texts[:64], batch_size=64)
-        t0 = time.perf_counter()
-        with torch.inference_mode():
-            st.encode(texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
-        t_enc = time.perf_counter() - t0
         tokens = np.mean([len(x) for x in st.tokenizer(texts)["input_ids"]])
-        rows.append({"dataset": ds, "texts": len(texts), "tokens/text": f"{tokens:.0f}",
-                     "method": "sentence-transformers encode fp32, batch 64", "texts/s": f"{len(texts) / t_enc:.0f}",
-                     "x encode": "1.00", "identical labels": ""})
-        ref = None
-        for tag, params in [("signal end to end, fp32", {}), ("signal end to end, int8 dynamic", {"quantize": True})]:
-            sig = EmbeddingSignal("emb", [{"name": k, "description": v} for k, v in d["desc"].items()], False,
-                                  {"device": "cpu", **params})
-            sig.predict_proba(texts[:8])  # load the model; label prompts are embedded once per signal
-            sig._mem.clear()
-            t0 = time.perf_counter()
-            P = sig.predict_proba(texts)
-            dt = time.perf_counter() - t0
-            if ref is None:
-                ref = P
-            rows.append({"dataset": ds, "texts": len(texts), "tokens/text": f"{tokens:.0f}", "method": tag,
-                         "texts/s": f"{len(texts) / dt:.0f}", "x encode": f"{t_enc / dt:.2f}",
-                         "identical labels": f"{100 * np.mean(P.argmax(1) == ref.argmax(1)):.1f}%"})
-    print("\n## Embedding zero-shot speed (packaged MiniLM, CPU)\n")
-    print(table(rows, ["dataset", "texts", "tokens/text", "method", "texts/s", "x encode", "identical labels"]))
-    return {"rows": rows, "torch_threads": torch.get_num_threads()}
+
+        def encode():
+            with torch.inference_mode():
+                st.encode(texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+
+        labels = [{"name": k, "description": v} for k, v in d["desc"].items()]
+        sigs = {"signal end to end, fp32": EmbeddingSignal("emb", labels, False, {"device": "cpu"}),
+                "signal end to end, int8 dynamic": EmbeddingSignal("emb", labels, False, {"device": "cpu", "quantize": True})}
+
+        def end_to_end(sig):
+            def run():
+                sig._mem.clear()  # no cache: every text is encoded again (label prompts once per signal)
+                return sig.predict_proba(texts)
+            return run
+
+        base = "sentence-transformers encode fp32, batch 64"
+        cmp = compare({base: encode, **{n: end_to_end(s) for n, s in sigs.items()}}, baseline=base,
+                      repeats=repeats, warmup=warmup, work=len(texts), unit="texts",
+                      warmup_with={base: lambda: st.encode(texts[:64], batch_size=64),
+                                   **{n: (lambda s=s: s.predict_proba(texts[:8])) for n, s in sigs.items()}})
+        ref = cmp.outputs["signal end to end, fp32"]
+        extra = {n: {"identical labels": f"{100 * np.mean(P.argmax(1) == ref.argmax(1)):.1f}%"}
+                 for n, P in cmp.outputs.items() if P is not None}
+        print(f"\n## Embedding zero-shot speed, {ds} ({len(texts)} texts, {tokens:.0f} tokens/text; packaged MiniLM, CPU)\n")
+        print(cmp.table("method", extra=extra))
+        out[ds] = {"texts": len(texts), "tokens_per_text": float(tokens), "comparison": cmp.to_json(), "fidelity": extra}
+    return out
 
 
 # -- (3) embedding accuracy -------------------------------------------------------------------------
@@ -285,28 +262,28 @@ def main() -> None:
     ap.add_argument("--parts", default="nli,speed,accuracy")
     ap.add_argument("--nli-texts", type=int, default=40)
     ap.add_argument("--nli-batch-size", type=int, default=16)
+    ap.add_argument("--nli-arch", default="bart-large", choices=["bart-large", "tiny"],
+                    help="tiny: a 1+1-layer model to smoke-test the script in seconds")
+    ap.add_argument("--emb-texts", type=int, default=0, help="texts per data set for the speed part (0: all eval)")
+    ap.add_argument("--repeats", type=int, default=5, help="interleaved timed repeats per comparison")
+    ap.add_argument("--warmup", type=int, default=1, help="untimed warm-up rounds per comparison")
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "signals.json"))
     args = ap.parse_args()
     if not DATA.exists():
         sys.exit(f"shared data sets not found at {DATA}")
-    import torch
-
     data = datasets()
     out_path = Path(args.out)
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
-    results["machine"] = {"cpus": os.cpu_count(), "torch": torch.__version__, "threads": torch.get_num_threads()}
+    results["machine"] = machine_info()
     parts = args.parts.split(",")
     if "accuracy" in parts:
         with tempfile.TemporaryDirectory() as cache:
             results["embedding_accuracy"] = bench_accuracy(data, Path(cache))
     if "speed" in parts:
-        results["embedding_speed"] = bench_embedding_speed(data)
+        results["embedding_speed"] = bench_embedding_speed(data, args.repeats, args.warmup, args.emb_texts)
     if "nli" in parts:
-        results["nli_speed"] = bench_nli(data, args.nli_texts, args.nli_batch_size)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=2))
-    os.replace(tmp, out_path)
+        results["nli_speed"] = bench_nli(data, args.nli_texts, args.nli_batch_size, args.repeats, args.warmup, args.nli_arch)
+    write_json(out_path, results)
     print(f"\nwrote {out_path}")
 
 

@@ -8,7 +8,7 @@ embedding signal) for its probabilities ``Q`` and scores only each text's candid
   labels shares out the candidate signal's mass on them, ``m = sum(Q[candidates])``; every other label
   keeps its ``Q`` (``rest: scaled``; the rows still sum to 1) or gets 0 (``rest: zero``; the candidates
   then share all the mass). The arg-max is always a candidate.
-* multi-label: the labels whose ``Q`` reaches ``threshold`` (recall-oriented, default 0.1), at least the
+* multi-label: the labels whose ``Q`` reaches ``threshold`` (recall-oriented, default 0.01), at least the
   top one, at most ``k``; each candidate gets the pairwise signal's own independent probability, the
   others keep their ``Q`` (``scaled``) or 0 (``zero``).
 * a text on which the candidate signal abstains (NaN row) has every label scored.
@@ -32,7 +32,7 @@ from pydantic import ConfigDict, Field, model_serializer
 from labeler.errors import LabelerError
 from labeler.signals.base import Signal, SignalParams, stable_hash, text_key
 
-DEFAULT_THRESHOLD = 0.1
+DEFAULT_THRESHOLD = 0.01  # NLU++ with the embedding signal: 0.1 cut top-10 recall from 0.71 to 0.64
 DEFAULT_KS = (1, 2, 3, 5, 10, 20, 50)
 
 

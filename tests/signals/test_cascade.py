@@ -202,7 +202,7 @@ def test_build_signals_binds_and_fingerprints_follow_the_candidates(tiny_bart_nl
     assert fp != build_signals(specs(tiny_bart_nli, {"from": "kw", "k": 2, "rest": "zero"}), LABELS)[1].fingerprint()
     other_kw = {"keywords": KEYWORDS["keywords"], "ignore_case": False}
     assert fp != build_signals(specs(tiny_bart_nli, {"from": "kw", "k": 2}, kw=other_kw), LABELS)[1].fingerprint()
-    assert sig.params.model_dump(mode="json")["candidates"] == {"from": "kw", "k": 2, "rest": "scaled", "threshold": 0.1}
+    assert sig.params.model_dump(mode="json")["candidates"] == {"from": "kw", "k": 2, "rest": "scaled", "threshold": 0.01}
     assert "candidates" not in plain.params.model_dump(mode="json")  # old NLI fingerprints stay valid
     # the keyword signal abstains on most texts: those get a full NLI row, the others only 2 pairs
     P = sig.predict_proba(SENTENCES)
