@@ -11,14 +11,24 @@ import math
 from dataclasses import dataclass, field
 
 from labeler.argilla import rest
-from labeler.argilla.client import Connection, connect
-from labeler.argilla.schema import QUESTION, VECTOR, DatasetSpec, build_settings, check_compatible
+from labeler.argilla.candidates import Candidate, candidates_markdown
+from labeler.argilla.client import connect
+from labeler.argilla.connection import Connection
+from labeler.argilla.datasets import answered_ids, find_dataset, workspace_name
+from labeler.argilla.schema import CANDIDATES, QUESTION, VECTOR, DatasetSpec, build_settings, has_candidates_field
+from labeler.argilla.sync import sync_dataset
 from labeler.errors import LabelerError
+
+__all__ = ["PushRecord", "PushReport", "push", "ensure_dataset", "to_argilla", "answered_ids"]
 
 
 @dataclass
 class PushRecord:
-    """One record as it goes to Argilla. ``fields`` is keyed by data column; ``score`` matches ``value``."""
+    """One record as it goes to Argilla. ``fields`` is keyed by data column; ``score`` matches ``value``.
+
+    ``candidates``: the model's top guesses, (label, probability, source) best first (``top_candidates``),
+    shown in the top-guesses field when the spec asks for it (``DatasetSpec.candidates > 0``).
+    """
 
     id: str
     fields: dict[str, str]
@@ -27,6 +37,7 @@ class PushRecord:
     agent: str
     metadata: dict = field(default_factory=dict)
     vector: list[float] | None = None
+    candidates: list[Candidate] = field(default_factory=list)
 
 
 @dataclass
@@ -36,53 +47,35 @@ class PushReport:
     created: int = 0
     refreshed: int = 0
     skipped_answered: int = 0
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"pushed to {self.dataset!r}: {self.created} new, {self.refreshed} refreshed, "
+        line = (f"pushed to {self.dataset!r}: {self.created} new, {self.refreshed} refreshed, "
                 f"{self.skipped_answered} left untouched (already answered)")
+        return "\n".join([line] + [f"note: {n}" for n in self.notes])
 
 
-def ensure_dataset(client, spec: DatasetSpec, url: str = ""):
-    """Return the project's dataset, creating it on first push; an incompatible existing one is an error."""
+def ensure_dataset(conn: Connection, client, spec: DatasetSpec) -> tuple[object, list[str]]:
+    """(the project's dataset, notes for the user): created on first push; an existing one is checked and
+    brought up to date (``sync.sync_dataset``), an incompatible one is an error."""
     import argilla as rg
 
-    workspace = spec.workspace or rest.with_retries(lambda: _default_workspace(client), "list workspaces", url)
-    dataset = rest.with_retries(lambda: client.datasets(name=spec.name, workspace=workspace), "find dataset", url)
+    url = conn.url
+    workspace = workspace_name(client, spec.workspace, url)
+    dataset = find_dataset(conn, spec.name, workspace, client=client)
     if dataset is not None:
-        check_compatible(dataset, spec)
-        _add_missing_metadata(dataset, spec)
-        return dataset
-    dataset = rg.Dataset(name=spec.name, workspace=workspace, settings=build_settings(spec), client=client)
-    return dataset.create()
+        return dataset, sync_dataset(conn, dataset, spec)
+    def create():  # the SDK deletes a half-created dataset before raising, so a retry starts clean
+        return rg.Dataset(name=spec.name, workspace=workspace, settings=build_settings(spec), client=client).create()
 
-
-def _default_workspace(client) -> str:
-    workspaces = list(client.workspaces)
-    if not workspaces:
-        raise LabelerError("the Argilla user has no workspace; set argilla.workspace or create one")
-    return workspaces[0].name
-
-
-def _add_missing_metadata(dataset, spec: DatasetSpec) -> None:
-    """A new signal adds its "top_<signal>" property to an existing dataset."""
-    wanted = build_settings(spec).metadata
-    have = {m.name for m in dataset.settings.metadata}
-    for prop in wanted:
-        if prop.name not in have:
-            dataset.settings.metadata.add(prop)
-            prop.dataset = dataset
-            prop.create()
-
-
-def answered_ids(conn: Connection, dataset_id) -> tuple[set[str], set[str]]:
-    """(all record ids in the dataset, ids of records with at least one response)."""
-    present, answered = set(), set()
-    for rec in rest.iter_records(conn, dataset_id, include="responses"):
-        rid = rec.get("external_id") or rec["id"]
-        present.add(rid)
-        if rec.get("responses"):
-            answered.add(rid)
-    return present, answered
+    try:
+        return rest.with_retries(create, f"create dataset {spec.name!r}", url), []
+    except LabelerError:
+        raise
+    except Exception as exc:  # the SDK's own exception types for HTTP errors
+        cause = exc.__cause__ or exc
+        raise LabelerError(f"creating dataset {spec.name!r} in workspace {workspace!r} failed: "
+                           f"{type(cause).__name__}: {' '.join(str(cause).split())[:300]}") from None
 
 
 def _clean_metadata(meta: dict) -> dict:
@@ -95,15 +88,21 @@ def _clean_metadata(meta: dict) -> dict:
     return out
 
 
-def to_argilla(rec: PushRecord, spec: DatasetSpec):
+def to_argilla(rec: PushRecord, spec: DatasetSpec, candidates_field: bool | None = None):
+    """The ``rg.Record`` for ``rec``; the top-guesses field is filled when the spec asks for it and the dataset
+    has the field (``candidates_field``; default: when the spec asks)."""
     import argilla as rg
 
     names = spec.field_names()
+    fields = {names[col]: text for col, text in rec.fields.items() if col in names}
+    show = spec.candidates > 0 if candidates_field is None else candidates_field and spec.candidates > 0
+    if show and rec.candidates:
+        fields[CANDIDATES] = candidates_markdown(rec.candidates)
     suggestion = rg.Suggestion(question_name=QUESTION, value=rec.value, score=rec.score, agent=rec.agent)
     vectors = {VECTOR: [float(x) for x in rec.vector]} if rec.vector is not None and spec.vector_dim else {}
     return rg.Record(
         id=rec.id,
-        fields={names[col]: text for col, text in rec.fields.items() if col in names},
+        fields=fields,
         metadata=_clean_metadata(rec.metadata),
         suggestions=[suggestion],
         vectors=vectors,
@@ -114,9 +113,9 @@ def push(conn: Connection, spec: DatasetSpec, records: list[PushRecord], batch_s
          progress: bool = True) -> PushReport:
     """Create or update the dataset and upsert ``records`` in the given (priority) order."""
     client = connect(conn)
-    dataset = ensure_dataset(client, spec, conn.url)
+    dataset, notes = ensure_dataset(conn, client, spec)
     present, answered = answered_ids(conn, dataset.id)
-    report = PushReport(dataset=spec.name, dataset_id=str(dataset.id))
+    report = PushReport(dataset=spec.name, dataset_id=str(dataset.id), notes=notes)
     todo = []
     for rec in records:
         if rec.id in answered:
@@ -127,7 +126,8 @@ def push(conn: Connection, spec: DatasetSpec, records: list[PushRecord], batch_s
             report.refreshed += 1
         else:
             report.created += 1
-    _log(dataset, [to_argilla(r, spec) for r in todo], batch_size, progress, conn.url)
+    with_field = has_candidates_field(dataset)
+    _log(dataset, [to_argilla(r, spec, with_field) for r in todo], batch_size, progress, conn.url)
     return report
 
 

@@ -18,6 +18,8 @@ META_UNCERTAINTY = "uncertainty"
 META_PRIORITY = "priority"
 META_ROUND = "round"
 META_AGREEMENT = "agreement"
+CANDIDATES = "candidates"  # the optional Markdown field with the model's top guesses
+CANDIDATES_TITLE = "Model's top guesses (not the text to label)"
 MAX_LABEL_CHARS = 200
 
 
@@ -33,9 +35,27 @@ def signal_meta(signal_name: str) -> str:
     return "top_" + argilla_name(signal_name)
 
 
+LABEL_ORDERS = ("config", "alphabetical", "frequency")
+MIN_VISIBLE_LABELS = 3  # Argilla's minimum for visible_options
+GUIDELINES_MAX_CHARS = 10_000  # Argilla's limit on a dataset's guidelines
+SEARCH_FROM = 15  # Argilla's UI shows a label search box from this many labels (or when some are collapsed)
+
+
+def default_visible_labels(n_labels: int) -> int | None:
+    """A sensible ``visible_labels`` when the config leaves it unset: every chip up to 20 labels, else 12
+    (plus the pre-selected suggestion, plus the search box): the first screen stays compact."""
+    return None if n_labels <= 20 else 12
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
-    """What the Argilla dataset must look like for one labeler project."""
+    """What the Argilla dataset must look like for one labeler project.
+
+    ``candidates``: how many top guesses the "Model's top guesses" Markdown field shows (0: no such field).
+    ``label_order``: order of the label chips: "config" (as written), "alphabetical", or "frequency" (most
+    labeled first, by ``label_counts``, ties in config order). ``visible_labels``: chips shown before
+    "+ N more" (None: all); the suggested label is always shown, selected, wherever it sits in the order.
+    """
 
     name: str
     labels: list[str]
@@ -45,12 +65,19 @@ class DatasetSpec:
     signal_names: list[str] = field(default_factory=list)
     vector_dim: int | None = None
     workspace: str | None = None
+    candidates: int = 0
+    label_order: str = "config"
+    visible_labels: int | None = None
+    label_counts: dict[str, int] = field(default_factory=dict)
 
     def field_names(self) -> dict[str, str]:
         """Data column -> Argilla field name; two columns mapping to one name is an error."""
         names = {col: argilla_name(col) for col in self.text_fields}
         if len(set(names.values())) != len(names):
             raise LabelerError(f"text fields {self.text_fields} collide once made Argilla-safe: {names}")
+        if self.candidates and CANDIDATES in names.values():
+            raise LabelerError(f"a text field is named {CANDIDATES!r}, the name of the top-guesses field; "
+                               "rename the column or set argilla.candidates: 0")
         return names
 
     def validate(self) -> None:
@@ -63,27 +90,118 @@ class DatasetSpec:
             raise LabelerError(f"label names must be 1-{MAX_LABEL_CHARS} characters; offending: {long[0][:40]!r}")
         if len(set(self.labels)) != len(self.labels):
             raise LabelerError("label names must be unique")
+        if self.label_order not in LABEL_ORDERS:
+            raise LabelerError(f"argilla.label_order must be one of {', '.join(LABEL_ORDERS)}; got {self.label_order!r}")
+        if self.visible_labels is not None and not (isinstance(self.visible_labels, int)
+                                                    and self.visible_labels >= MIN_VISIBLE_LABELS):
+            raise LabelerError(f"argilla.visible_labels must be a whole number >= {MIN_VISIBLE_LABELS} (Argilla's "
+                               f"minimum) or empty for all; got {self.visible_labels!r}")
+        if not isinstance(self.candidates, int) or self.candidates < 0:
+            raise LabelerError(f"argilla.candidates must be a whole number >= 0 (0: off); got {self.candidates!r}")
+
+    def question_labels(self) -> list[str]:
+        """The labels in the order the annotator sees them."""
+        if self.label_order == "alphabetical":
+            return sorted(self.labels, key=lambda lab: (lab.casefold(), lab))
+        if self.label_order == "frequency":
+            rank = {lab: i for i, lab in enumerate(self.labels)}
+            return sorted(self.labels, key=lambda lab: (-int(self.label_counts.get(lab, 0) or 0), rank[lab]))
+        return list(self.labels)
+
+    def visible_options(self) -> int | None:
+        """Argilla's ``visible_options``: None shows every label."""
+        if self.visible_labels is None or self.visible_labels >= len(self.labels):
+            return None
+        return self.visible_labels
+
+    def has_search(self) -> bool:
+        return len(self.labels) >= SEARCH_FROM or self.visible_options() is not None
+
+    def question_description(self) -> str:
+        search = " Type in the search box to find a label." if self.has_search() else ""
+        return (f"{len(self.labels)} labels; the suggestion is pre-selected.{search} "
+                "The guidelines say what each label means.")
 
     def guidelines(self) -> str:
-        lines = ["# Guidelines", "", "Choose the label that best describes the text." if not self.multi_label
-                 else "Choose every label that applies to the text.", ""]
-        for lab in self.labels:
-            desc = self.descriptions.get(lab)
-            lines.append(f"- **{lab}**" + (f": {desc}" if desc else ""))
-        lines += ["", "The suggestion comes from labeler's weak-label ensemble (or the current fine-tuned model);",
-                  "records are ordered by uncertainty (`priority` 1 first)."]
-        return "\n".join(lines)
+        return render_guidelines(self)
+
+
+def md_escape(text: str) -> str:
+    """``text`` on one line with Markdown's special characters escaped (an underscore inside a word, as in
+    ``current_location``, is left alone: it never starts emphasis)."""
+    text = re.sub(r"([\\`*{}\[\]<>#|~])", r"\\\1", " ".join(str(text).split()))
+    return re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
+
+
+def render_guidelines(spec: DatasetSpec, limit: int = GUIDELINES_MAX_CHARS) -> str:
+    """The dataset guidelines: how to read a record, then every label with its description.
+
+    More than 20 labels are listed alphabetically (easier to look one up). Argilla stores at most ``limit``
+    characters, so long descriptions are shortened (the same cap for every label) until the text fits.
+    """
+    head = ["# Guidelines", "",
+            "Choose every label that applies to the text." if spec.multi_label
+            else "Choose the one label that best describes the text.", "",
+            "The text to label comes first. " + (
+                "Below it, *Model's top guesses* lists the labels the model ranks highest, with its probabilities "
+                "(and which signal proposed each when they disagree): a hint, not part of the text. "
+                if spec.candidates else "")
+            + "The suggested label" + ("s are" if spec.multi_label else " is") + " already selected in the form; "
+            "change the selection when it is wrong. "
+            + ("Type in the label search box to find a label quickly. " if spec.has_search() else "")
+            + "Records are ordered by uncertainty (`priority` 1 first).", ""]
+    many = len(spec.labels) > 20
+    labels = sorted(spec.labels, key=lambda lab: (lab.casefold(), lab)) if many else spec.question_labels()
+    descs = {lab: " ".join(str(spec.descriptions.get(lab) or "").split()) for lab in labels}
+    title = f"## Labels ({len(labels)}{', alphabetical' if many else ''})"
+
+    def render(cap: int | None, rows: int) -> str:
+        body = [title, ""]
+        if any(descs.values()):
+            for lab in labels[:rows]:
+                d = descs[lab]
+                if cap is not None and len(d) > cap:
+                    d = d[:max(0, cap - 1)].rstrip() + "…"
+                body.append(f"- **{md_escape(lab)}**" + (f": {md_escape(d)}" if d else ""))
+        else:
+            body.append(" · ".join(f"**{md_escape(lab)}**" for lab in labels[:rows]))
+        if rows < len(labels):
+            body += ["", f"({len(labels) - rows} more labels are not listed: Argilla keeps at most {limit} "
+                         "characters of guidelines.)"]
+        return "\n".join(head + body)
+
+    text = render(None, len(labels))
+    if len(text) <= limit:
+        return text
+    longest = max((len(d) for d in descs.values()), default=0)
+    lo, hi = 0, longest  # the largest description cap that fits
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if len(render(mid, len(labels))) <= limit else (lo, mid - 1)
+    if len(render(lo, len(labels))) <= limit and lo >= 20:
+        return render(lo, len(labels))
+    rows = len(labels)
+    while rows > 0 and len(render(20, rows)) > limit:
+        rows -= 1
+    return render(20, rows)
 
 
 def build_settings(spec: DatasetSpec):
-    """``rg.Settings`` for the spec: text fields, one label question, loop metadata, the embedding vector."""
+    """``rg.Settings`` for the spec: text fields (and the top-guesses field), one label question, loop
+    metadata, the embedding vector."""
     import argilla as rg
 
     spec.validate()
     fields = [rg.TextField(name=name, title=col, use_markdown=False) for col, name in spec.field_names().items()]
-    labels = {lab: lab for lab in spec.labels}
-    question_cls = rg.MultiLabelQuestion if spec.multi_label else rg.LabelQuestion
-    questions = [question_cls(name=QUESTION, labels=labels, title="Label", required=True)]
+    if spec.candidates:
+        fields.append(rg.TextField(name=CANDIDATES, title=CANDIDATES_TITLE, use_markdown=True, required=False))
+    labels = {lab: lab for lab in spec.question_labels()}
+    common = dict(name=QUESTION, labels=labels, title="Label", description=spec.question_description(),
+                  required=True, visible_labels=spec.visible_options())
+    if spec.multi_label:  # suggested labels first among the chips when the list is long
+        question = rg.MultiLabelQuestion(**common, labels_order="suggestion" if spec.visible_options() else "natural")
+    else:
+        question = rg.LabelQuestion(**common)
     metadata = [
         rg.FloatMetadataProperty(name=META_UNCERTAINTY, title="Uncertainty"),
         rg.IntegerMetadataProperty(name=META_PRIORITY, title="Priority (1 = review first)"),
@@ -95,12 +213,25 @@ def build_settings(spec: DatasetSpec):
     vectors = [rg.VectorField(name=VECTOR, dimensions=spec.vector_dim, title="Embedding")] if spec.vector_dim else []
     return rg.Settings(
         fields=fields,
-        questions=questions,
+        questions=[question],
         metadata=metadata,
         vectors=vectors,
         guidelines=spec.guidelines(),
         allow_extra_metadata=True,
     )
+
+
+def has_candidates_field(dataset) -> bool:
+    return any(f.name == CANDIDATES for f in dataset.settings.fields)
+
+
+def candidates_note(dataset, spec: DatasetSpec) -> str | None:
+    """One line when the config asks for top guesses that an existing dataset cannot show."""
+    if not spec.candidates or has_candidates_field(dataset):
+        return None
+    return (f"dataset {spec.name!r} was created without the top-guesses field and Argilla cannot add a field to "
+            f"a published dataset; top guesses are not shown (use a new dataset name, e.g. "
+            f"--set argilla.dataset={spec.name}-v2, to get them)")
 
 
 def existing_labels(dataset) -> tuple[list[str], bool]:

@@ -1,14 +1,20 @@
-"""The Argilla web UI on the local server, in headless Chromium: sign in, open a dataset, see a record."""
+"""The Argilla web UI on the local server, in headless Chromium: sign in, open a dataset, see a record; with
+150 labels and with the 6-label demo, the suggestion and its runners-up are on the first screen and the
+guidelines describe every label. Screenshots are kept in ``.pytest_artifacts/``."""
 
 from __future__ import annotations
 
 import base64
 import re
 import shutil
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 
+from labeler.argilla.candidates import top_candidates
 from labeler.argilla.client import Connection
 from labeler.argilla.push import PushRecord, push
 from labeler.argilla.schema import DatasetSpec
@@ -16,17 +22,44 @@ from labeler.argilla.schema import DatasetSpec
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / ".pytest_artifacts"
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / ".pytest_artifacts"
+VIEWPORT = {"width": 1400, "height": 900}
+
+pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.browser]
 
 
-@pytest.mark.slow
-@pytest.mark.server
-@pytest.mark.browser
-def test_annotator_sees_record_text_and_suggestion(argilla_server, tmp_path):
+@contextmanager
+def annotation_page(server, dataset_id: str):
+    """A signed-in page on the dataset's annotation view (the first pending record)."""
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is not installed; `bash .ci/setup --browser` installs it")
     from playwright.sync_api import sync_playwright
 
+    auth = base64.b64encode(f"{server.username}:{server.password}".encode()).decode()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.goto(f"{server.url}/sign-in?auth={auth}")
+            page.wait_for_url(lambda url: "/sign-in" not in url, timeout=60_000)
+            page.goto(f"{server.url}/dataset/{dataset_id}/annotation-mode")
+            yield page
+        finally:
+            browser.close()
+
+
+def in_viewport(locator) -> bool:
+    """Visible and entirely inside the first screen: no scrolling needed to see it."""
+    if not locator.is_visible():
+        return False
+    box = locator.bounding_box()
+    return (box is not None and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= VIEWPORT["width"]
+            and box["y"] + box["height"] <= VIEWPORT["height"])
+
+
+def test_annotator_sees_record_text_and_suggestion(argilla_server, tmp_path):
     conn = Connection(argilla_server.url, argilla_server.api_key, "test")
     spec = DatasetSpec(name="browser-check", labels=["billing", "shipping delivery"],
                        descriptions={"billing": "Charges and invoices"})
@@ -34,25 +67,86 @@ def test_annotator_sees_record_text_and_suggestion(argilla_server, tmp_path):
     report = push(conn, spec, [PushRecord(id="r1", fields={"text": text}, value="shipping delivery", score=0.87,
                                           agent="ensemble", metadata={"uncertainty": 0.13, "priority": 1})],
                   progress=False)
-    auth = base64.b64encode(f"{argilla_server.username}:{argilla_server.password}".encode()).decode()
-    ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "argilla_dataset_page.png"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{argilla_server.url}/sign-in?auth={auth}")
-            page.wait_for_url(lambda url: "/sign-in" not in url, timeout=60_000)
-            page.goto(f"{argilla_server.url}/dataset/{report.dataset_id}/annotation-mode")
-            page.get_by_text(text).first.wait_for(timeout=60_000)
-            page.get_by_text("shipping delivery").first.wait_for(timeout=30_000)
-            page.wait_for_timeout(1500)
-            page.screenshot(path=str(shot), full_page=True)
-            body = page.inner_text("body")
-        finally:
-            browser.close()
+    with annotation_page(argilla_server, report.dataset_id) as page:
+        page.get_by_text(text).first.wait_for(timeout=60_000)
+        page.get_by_text("shipping delivery").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(shot), full_page=True)
+        body = page.inner_text("body")
     assert text in body
     assert "shipping delivery" in body and "billing" in body
     # the suggested option carries the suggestion's score (0.87 shown rounded) beside its label
     assert re.search(r"shipping delivery\s*0\.9", body), body
+    assert shot.stat().st_size > 10_000
+
+
+DOMAINS = ["account", "alarm", "bill", "calendar", "card", "car_rental", "flight", "hotel", "insurance", "meeting",
+           "music", "order", "pto", "recipe", "reminder", "restaurant", "smart_home", "timer", "todo", "transfer",
+           "travel", "weather", "shopping_list", "payment", "password"]
+ACTIONS = {"create": "Create a new {}", "cancel": "Cancel an existing {}", "status": "Ask about the state of a {}",
+           "change": "Change the details of a {}", "query": "Ask a question about a {}", "help": "Ask for help with a {}"}
+
+
+def intents_150() -> tuple[list[str], dict[str, str]]:
+    labels = [f"{d}_{a}" for d in DOMAINS for a in ACTIONS]
+    descriptions = {f"{d}_{a}": text.format(d.replace("_", " ")) for d in DOMAINS for a, text in ACTIONS.items()}
+    return labels, descriptions
+
+
+def demo_6() -> tuple[list[str], dict[str, str]]:
+    task = yaml.safe_load((REPO / "configs" / "demo.yaml").read_text())["task"]
+    return [lab["name"] for lab in task["labels"]], {lab["name"]: lab["description"] for lab in task["labels"]}
+
+
+CASES = {
+    # 150 labels alphabetically: the suggestion sorts 149th, far below a full list's first screen
+    "150": (intents_150, "Will it still be raining in Lisbon when my flight lands on Friday?",
+            ["weather_query", "flight_status", "travel_query"], 12),
+    "6": (demo_6, "I was charged twice for my subscription this month, please send the money back",
+          ["refund_request", "billing", "account_access"], None),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_suggestion_and_runners_up_on_the_first_screen_and_guidelines_describe_labels(argilla_server, case):
+    make_labels, text, top3, visible = CASES[case]
+    labels, descriptions = make_labels()
+    conn = Connection(argilla_server.url, argilla_server.api_key, "test")
+    spec = DatasetSpec(name=f"browser-{case}-{uuid.uuid4().hex[:4]}", labels=labels, descriptions=descriptions,
+                       candidates=3, label_order="alphabetical", visible_labels=visible)
+    probs = [0.0] * len(labels)
+    for lab, p in zip(top3, [0.83, 0.05, 0.03]):
+        probs[labels.index(lab)] = p
+    cands = top_candidates(probs, labels, 3)
+    first = PushRecord(id="p1", fields={"text": text}, value=top3[0], score=0.83, agent="ensemble",
+                       metadata={"priority": 1}, candidates=cands)
+    later = PushRecord(id="p2", fields={"text": "A later record"}, value=labels[0], score=0.5, agent="ensemble",
+                       metadata={"priority": 2}, candidates=top_candidates(probs[::-1], labels, 3))
+    report = push(conn, spec, [first, later], progress=False)
+    shot = ARTIFACTS / f"argilla_{case}_labels_record.png"
+    with annotation_page(argilla_server, report.dataset_id) as page:
+        page.get_by_text(text).first.wait_for(timeout=60_000)
+        suggested = page.locator(f'label[for="label_{top3[0]}"]')
+        suggested.wait_for(timeout=30_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(shot))
+        guesses = page.locator(".markdown-render p", has_text="Suggested:")
+        assert in_viewport(suggested), "the suggested label is not on the first screen"
+        assert "label-active" in (suggested.get_attribute("class") or ""), "the suggestion is not pre-selected"
+        assert page.locator(f'input[id="label_{top3[0]}"]').is_checked()
+        assert in_viewport(guesses), "the top guesses are not on the first screen"
+        assert guesses.inner_text() == f"Suggested: {top3[0]} 0.83 · {top3[1]} 0.05 · {top3[2]} 0.03"
+        assert in_viewport(page.get_by_text(text).first)
+        chips = page.locator("div.input-button:visible")
+        assert chips.count() == (visible + 1 if visible else len(labels))  # the suggestion joins the visible ones
+
+        page.locator("button.panel__header:visible", has_text="Guidelines").first.click()
+        desc = descriptions[top3[1]]
+        page.get_by_text(desc, exact=False).first.wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / f"argilla_{case}_labels_guidelines.png"))
+        body = page.inner_text("body")
+    assert f"{top3[1]}: {desc}" in body
+    assert sum(f"{lab}: {descriptions[lab]}" in body for lab in labels) == len(labels)
     assert shot.stat().st_size > 10_000

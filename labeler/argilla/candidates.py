@@ -1,0 +1,80 @@
+"""The model's top guesses for one record, as shown in the "Model's top guesses" field beside the text.
+
+Pure functions over a probability row; ``push`` renders ``PushRecord.candidates`` with ``candidates_markdown``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from labeler.argilla.schema import md_escape
+
+Candidate = tuple[str, float, str]  # (label, probability, source: the signals that proposed it, "" when all agree)
+
+
+def _finite(x) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _ranked(row: Sequence[float]) -> list[int]:
+    """Label indices by probability, highest first (ties: label order); missing values last, dropped."""
+    vals = [(_finite(v), i) for i, v in enumerate(row)]
+    return [i for v, i in sorted((x for x in vals if x[0] is not None), key=lambda t: (-t[0], t[1]))]
+
+
+def top_candidates(p_row: Sequence[float], labels: Sequence[str], k: int = 3,
+                   per_signal_rows: Mapping[str, Sequence[float]] | None = None) -> list[Candidate]:
+    """The ``k`` labels ``p_row`` ranks highest, with their probabilities and who proposed them.
+
+    ``per_signal_rows`` (signal or run name -> that signal's probability row for the record; an all-NaN row
+    means the signal abstained) adds sources: when the voting signals' top labels differ, each candidate
+    names the signals whose top label it is, and a signal's top label outside the top ``k`` is appended
+    (with ``p_row``'s probability), so a dissenting signal is never hidden. When every voting signal agrees,
+    sources are left empty.
+    """
+    if len(p_row) != len(labels):
+        raise ValueError(f"probability row has {len(p_row)} values for {len(labels)} labels")
+    if k <= 0:
+        return []
+    order = _ranked(p_row)
+    picked = order[:k]
+    tops: dict[int, list[str]] = {}
+    for name, row in (per_signal_rows or {}).items():
+        ranked = _ranked(row)
+        if ranked:
+            tops.setdefault(ranked[0], []).append(str(name))
+    disagree = len(tops) > 1
+    if disagree:
+        rank = {i: r for r, i in enumerate(order)}
+        extra = sorted((i for i in tops if i not in picked), key=lambda i: (rank.get(i, len(order)), i))
+        picked = picked + extra
+    out = []
+    for i in picked:
+        p = _finite(p_row[i])
+        out.append((labels[i], p if p is not None else float("nan"), ", ".join(tops.get(i, [])) if disagree else ""))
+    return out
+
+
+def _prob(p: float) -> str:
+    if not math.isfinite(p):
+        return "n/a"
+    return "<0.01" if p < 0.005 else f"{p:.2f}"
+
+
+def candidates_markdown(candidates: Sequence[Candidate]) -> str:
+    """One Markdown line, e.g. ``**Suggested:** timezone 0.83 · time 0.05 (keywords) · current_location 0.03``.
+
+    Empty string when there are no candidates. A source, where given, follows its label in parentheses.
+    """
+    parts = []
+    for label, prob, source in candidates:
+        part = f"{md_escape(label)} {_prob(prob)}"
+        if source:
+            part += f" ({md_escape(source)})"
+        parts.append(part)
+    return ("**Suggested:** " + " · ".join(parts)) if parts else ""
