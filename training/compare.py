@@ -5,6 +5,13 @@ and runs a paired bootstrap of the primary system (by default the first fine-tun
 against every other. The verdict says whether the primary beats the strongest other system and by how much:
 
     fine-tuned run-7 beats zero-shot nli by +0.123 accuracy (95% CI +0.080..+0.160) on 140 gold labels
+
+A verdict of "beats" / "is worse than" needs the paired percentile interval to exclude 0 *and* the point
+estimate to have the same sign; anything else is "does not beat". With ``min_gold`` and fewer gold labels
+than that there is no verdict at all ("no verdict: not enough gold labels ..."); callers with a better
+message (how many more labels, how many rounds) overwrite ``verdict`` / ``verdicts`` and ``table()`` and
+the report print whatever they hold. Percentile intervals need not contain their estimate (see
+``training.evaluate``).
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ class CompareResult:
     verdict: str = ""
     n_resamples: int = 1000
     seed: int = 0
+    min_gold: int | None = None  # the fewest gold labels a verdict needs (None: no minimum)
+    enough_gold: bool = True  # False: verdicts are "no verdict: ..." lines, the diffs are shown for information
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -67,11 +76,16 @@ def verdict_line(a: str, kind_a: str, b: str, kind_b: str, d: dict, metric: str,
     where = f"on {d['n']} gold labels" if d["n"] == n_total else f"on the {d['n']} of {n_total} gold labels both cover"
     if d["n"] == 0:
         return f"{who_a} and {who_b} share no covered gold labels; no comparison"
-    if d["lo"] > 0:
+    if d["lo"] > 0 and d["diff"] > 0:
         return f"{who_a} beats {who_b} by {d['diff']:+.3f} {metric} ({_fmt_ci(d)}) {where}"
-    if d["hi"] < 0:
+    if d["hi"] < 0 and d["diff"] < 0:
         return f"{who_a} is worse than {who_b} by {d['diff']:+.3f} {metric} ({_fmt_ci(d)}) {where}"
-    return f"{who_a} does not beat {who_b}: {d['diff']:+.3f} {metric} ({_fmt_ci(d)}, CI includes 0) {where}"
+    why = "CI includes 0" if d["lo"] <= 0 <= d["hi"] else "the estimate and its CI disagree in sign"
+    return f"{who_a} does not beat {who_b}: {d['diff']:+.3f} {metric} ({_fmt_ci(d)}, {why}) {where}"
+
+
+def not_enough_line(n: int, min_gold: int) -> str:
+    return f"no verdict: not enough gold labels ({n} of the {min_gold} a verdict needs; {min_gold - n} more)"
 
 
 def compare(
@@ -85,11 +99,14 @@ def compare(
     n_resamples: int = 1000,
     seed: int = 0,
     threshold: float = 0.5,
+    min_gold: int | None = None,
 ) -> CompareResult:
     """Evaluate every ``(N, K)`` matrix in ``systems`` against gold ``y`` and compare the primary to the rest.
 
     ``kinds`` names each system's kind for the verdict (e.g. ``{"run-3": "fine-tuned", "nli": "zero-shot"}``);
-    ``primary`` defaults to the first system of kind "fine-tuned", else the first system.
+    ``primary`` defaults to the first system of kind "fine-tuned", else the first system. With ``min_gold``
+    and fewer than that many gold labels, every verdict is "no verdict: not enough gold labels ..." and
+    ``enough_gold`` is False (metrics, intervals and paired differences are still computed and reported).
     """
     if not systems:
         raise ValueError("compare needs at least one system")
@@ -116,7 +133,8 @@ def compare(
         )
     res = CompareResult(
         labels=list(labels), multi_label=multi_label, n=len(y), metric=metric, primary=primary,
-        systems=results, n_resamples=n_resamples, seed=seed,
+        systems=results, n_resamples=n_resamples, seed=seed, min_gold=min_gold,
+        enough_gold=min_gold is None or len(y) >= min_gold,
     )
     for other in names:
         if other == primary:
@@ -124,7 +142,10 @@ def compare(
         d = paired_bootstrap(systems[primary], systems[other], y, metric, **boot)
         res.diffs[other] = d
         res.verdicts[other] = verdict_line(primary, kinds.get(primary, ""), other, kinds.get(other, ""), d, metric, len(y))
-    if res.diffs:
+    if not res.enough_gold:
+        res.verdict = not_enough_line(len(y), int(min_gold))
+        res.verdicts = {o: res.verdict for o in res.verdicts}
+    elif res.diffs:
         strongest = min(res.diffs, key=lambda o: (np.nan_to_num(res.diffs[o]["diff"], nan=np.inf), o))
         res.verdict = res.verdicts[strongest]
     else:

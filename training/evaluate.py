@@ -6,6 +6,12 @@ or a 0/1 matrix (N, K) for multi-label. A prediction is the arg-max (single-labe
 
 Conventions (match scikit-learn): accuracy is exact-match (subset) accuracy for multi-label; macro-F1
 averages the classes that occur in the truth or the predictions; an undefined precision/recall/F1 is 0.
+
+Intervals are percentile bootstraps: the 2.5th and 97.5th percentiles of the metric over resamples of the
+rows, reported next to the point estimate on all the rows (``value`` / ``diff``). A percentile interval need
+not contain its estimate: macro-F1 on a small sample with many one-example classes is the usual case (a
+resample leaves about a third of those classes out, and macro-F1 averages only the classes present, so
+nearly every resample scores above the estimate). Readers and plots must not assume ``lo <= value <= hi``.
 """
 
 from __future__ import annotations
@@ -89,7 +95,7 @@ def evaluate(
     threshold: float = 0.5,
     n_bins: int = 15,
 ) -> dict:
-    """Accuracy, macro/micro F1, per-class precision/recall/F1/support, ECE, confusion, coverage."""
+    """Accuracy, macro/micro F1, per-class precision/recall/F1/support/predicted, ECE, confusion, coverage."""
     P, y, keep, pred = _prepare(P, y, multi_label, threshold)
     k = len(labels)
     out = {"n": int(len(y)), "n_covered": int(keep.sum()), "coverage": float(keep.mean()) if len(y) else float("nan")}
@@ -101,12 +107,27 @@ def evaluate(
     tp, pp, ap = _counts(yc, pc, k)
     p, r, f = _prf(tp, pp, ap)
     out["per_class"] = {
-        lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(ap[i])}
+        lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(ap[i]),
+              "predicted": int(pp[i])}
         for i, lab in enumerate(labels)
     }
     out["ece"] = ece(P[keep], yc, n_bins=n_bins)
     out["confusion"] = confusion(yc, pc, k).tolist()
     return out
+
+
+def top_confusions(matrix, labels: Sequence[str], n: int = 10) -> list[tuple[str, str, int]]:
+    """The ``n`` largest off-diagonal cells of a single-label confusion matrix (rows = truth, columns =
+    prediction) as ``(true label, predicted label, count)``, largest first, ties in row-major order; cells
+    that are 0 are never listed."""
+    C = np.asarray(matrix, dtype=np.int64)
+    if C.ndim != 2 or C.size == 0 or C.shape[0] != C.shape[1]:
+        return []
+    off = C.copy()
+    np.fill_diagonal(off, 0)
+    flat, k = off.ravel(), C.shape[1]
+    order = np.argsort(-flat, kind="stable")[: max(n, 0)]
+    return [(labels[i // k], labels[i % k], int(flat[i])) for i in order if flat[i] > 0]
 
 
 def _resample_indices(n: int, n_resamples: int, seed: int) -> np.ndarray:
@@ -128,7 +149,8 @@ def bootstrap_ci(
     level: float = 0.95,
     threshold: float = 0.5,
 ) -> dict:
-    """Percentile bootstrap over the covered rows: ``{"value", "lo", "hi", "n"}``."""
+    """Percentile bootstrap over the covered rows: ``{"value", "lo", "hi", "n"}``; ``value`` is the metric on
+    all covered rows and may lie outside ``lo..hi`` (see the module docstring)."""
     P, y, keep, pred = _prepare(P, y, multi_label, threshold)
     yc, pc, k = y[keep], pred[keep], P.shape[1]
     if len(yc) == 0:
@@ -151,8 +173,9 @@ def paired_bootstrap(
 ) -> dict:
     """Does A beat B? Resample the rows both cover, the same rows for both systems.
 
-    Returns ``diff`` (A - B on those rows), its percentile CI ``lo..hi``, ``p_value`` (share of resamples
-    where A - B <= 0: a one-sided bootstrap p-value), and ``n`` (rows covered by both).
+    Returns ``diff`` (A - B on those rows), its percentile CI ``lo..hi`` (which may exclude ``diff``),
+    ``p_value`` (share of resamples where A - B <= 0: a one-sided bootstrap p-value), and ``n`` (rows
+    covered by both).
     """
     PA, y, keep_a, pred_a = _prepare(PA, y, multi_label, threshold)
     PB, _, keep_b, pred_b = _prepare(PB, y, multi_label, threshold)

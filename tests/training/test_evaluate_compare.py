@@ -23,7 +23,7 @@ def test_single_label_metrics_hand_computed():
     assert (m["n"], m["n_covered"], m["coverage"]) == (7, 6, pytest.approx(6 / 7))
     assert m["accuracy"] == pytest.approx(4 / 6)
     assert m["confusion"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
-    assert m["per_class"]["a"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+    assert m["per_class"]["a"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2, "predicted": 2}
     assert m["per_class"]["b"]["precision"] == pytest.approx(2 / 3) and m["per_class"]["b"]["f1"] == pytest.approx(0.8)
     assert m["per_class"]["c"]["recall"] == 0.5 and m["per_class"]["c"]["f1"] == pytest.approx(2 / 3)
     assert m["macro_f1"] == pytest.approx((0.5 + 0.8 + 2 / 3) / 3)
@@ -39,7 +39,7 @@ def test_multi_label_metrics_hand_computed():
     m = evaluate(P, Y, ["x", "y"], multi_label=True)
     assert m["accuracy"] == 0.5  # exact match on rows 0 and 2
     assert m["per_class"]["x"]["precision"] == pytest.approx(2 / 3) and m["per_class"]["x"]["f1"] == pytest.approx(0.8)
-    assert m["per_class"]["y"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3), "support": 2}
+    assert m["per_class"]["y"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3), "support": 2, "predicted": 1}
     assert m["micro_f1"] == pytest.approx(0.75)
     assert m["macro_f1"] == pytest.approx((0.8 + 2 / 3) / 2)
     assert m["confusion"][0] == [[1, 1], [0, 2]]  # label x: tn fp / fn tp
