@@ -1,16 +1,34 @@
-"""Write a ``CompareResult`` as Markdown, JSON and PNG plots (matplotlib, Agg backend)."""
+"""Write a ``CompareResult`` as Markdown, JSON, CSV and PNG plots (matplotlib, Agg backend).
+
+The report always arrives: ``report.md`` and ``report.json`` are written first, then ``per_class.csv`` and
+``confusion*.csv``, then the plots. Each CSV and plot is attempted on its own; one that fails becomes one
+line in the returned ``paths["warnings"]`` (and in the report's "Warnings" section), never an exception.
+
+It stays readable at 150 classes: the Markdown shows the worst and best classes by F1 (every class is in
+``per_class.csv`` and the JSON), the top confusions (the full matrix is in ``confusion.csv``), and the
+confusion plot draws at most ``MAX_CONFUSION_CLASSES`` classes (the most-confused ones above that).
+Intervals are drawn as lines from ``lo`` to ``hi`` next to the point estimate, which a percentile interval
+need not contain.
+"""
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import re
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
 from training.compare import CompareResult
-from training.evaluate import learning_curve
+from training.evaluate import learning_curve, top_confusions
+
+CLASSES_EACH = 10  # worst and best classes shown in the Markdown
+N_CONFUSIONS = 10  # top confusions listed in the Markdown
+MAX_CONFUSION_CLASSES = 30  # the most classes a confusion plot draws
 
 
 def _safe(name: str) -> str:
@@ -47,46 +65,92 @@ def _plt():
     return plt
 
 
-def plot_metrics(result: CompareResult, path: Path) -> Path:
+@contextmanager
+def _figure(path: Path, figsize: tuple[float, float]):
+    """A figure and its axes, saved to ``path`` on success and closed either way."""
     plt = _plt()
+    fig, ax = plt.subplots(figsize=figsize)
+    try:
+        yield ax
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+    finally:
+        plt.close(fig)
+
+
+def _excludes(ci: dict, key: str = "value") -> bool:
+    v, lo, hi = ci.get(key), ci.get("lo"), ci.get("hi")
+    return None not in (v, lo, hi) and not any(map(math.isnan, (v, lo, hi))) and not lo <= v <= hi
+
+
+# --- plots ------------------------------------------------------------------------------------------------
+
+def plot_metrics(result: CompareResult, path: Path) -> Path:
+    """One bar per system and metric (the estimate) with a line from ``lo`` to ``hi`` (the 95% CI)."""
     metrics, names = result.shown_metrics(), list(result.systems)
-    fig, ax = plt.subplots(figsize=(max(5, 1.6 * len(names) * len(metrics) / 2 + 2), 4))
-    width = 0.8 / len(names)
-    x = np.arange(len(metrics))
-    for j, name in enumerate(names):
-        ci = result.systems[name].ci
-        vals = np.array([ci[m]["value"] for m in metrics], dtype=float)
-        err = np.array([[vals[i] - ci[m]["lo"], ci[m]["hi"] - vals[i]] for i, m in enumerate(metrics)], dtype=float).T
-        ax.bar(x + j * width - 0.4 + width / 2, vals, width, yerr=np.nan_to_num(err), capsize=3, label=name)
-    ax.set_xticks(x, metrics)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel(f"score on {result.n} gold labels (95% CI)")
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    width, x = 0.8 / len(names), np.arange(len(metrics))
+    with _figure(path, (max(5.0, 0.5 * len(names) * len(metrics) + 3), 4)) as ax:
+        for j, name in enumerate(names):
+            ci = result.systems[name].ci
+            xs = x + j * width - 0.4 + width / 2
+            vals, lo, hi = (np.array([ci[m][key] for m in metrics], dtype=float) for key in ("value", "lo", "hi"))
+            ax.bar(xs, np.nan_to_num(vals), width, label=name[:30])
+            ok = ~(np.isnan(lo) | np.isnan(hi))
+            ax.vlines(xs[ok], lo[ok], hi[ok], color="black", linewidth=1.2)
+        ax.set_xticks(x, metrics)
+        ax.set_ylim(0, 1.05)
+        ax.set_ylabel(f"score on {result.n} gold labels (95% CI)")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return path
 
 
-def plot_confusion(matrix: list, labels: list[str], title: str, path: Path) -> Path:
-    plt = _plt()
-    C = np.asarray(matrix, dtype=float)
-    k = len(labels)
-    fig, ax = plt.subplots(figsize=(min(3 + 0.45 * k, 16), min(2.5 + 0.45 * k, 16)))
-    ax.imshow(C, cmap="Blues")
-    ticks = np.arange(k)
-    ax.set_xticks(ticks, labels, rotation=90 if k > 6 else 0, fontsize=7 if k > 12 else 9)
-    ax.set_yticks(ticks, labels, fontsize=7 if k > 12 else 9)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("gold")
-    ax.set_title(title)
-    if k <= 20:
-        for i in range(k):
-            for j in range(k):
-                ax.text(j, i, int(C[i, j]), ha="center", va="center", fontsize=8, color="white" if C[i, j] > C.max() / 2 else "black")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def plot_diffs(result: CompareResult, path: Path) -> Path | None:
+    """The primary minus each other system: the estimate (dot) and its paired 95% CI (line), 0 marked."""
+    rows = [(o, d) for o, d in result.diffs.items() if d.get("n")]
+    if not rows:
+        return None
+    ys = np.arange(len(rows))[::-1]
+    with _figure(path, (6, 1.2 + 0.4 * len(rows))) as ax:
+        for yv, (_, d) in zip(ys, rows):
+            ax.hlines(yv, d["lo"], d["hi"], color="black", linewidth=1.5)
+            ax.plot([d["diff"]], [yv], "o", color="tab:blue")
+        ax.axvline(0, color="grey", linestyle="--", linewidth=1)
+        ax.set_yticks(ys, [o[:30] for o, _ in rows], fontsize=8)
+        ax.set_xlabel(f"{result.primary[:30]} minus system, {result.metric} (95% CI)")
+    return path
+
+
+def confused_classes(matrix, k_max: int = MAX_CONFUSION_CLASSES) -> list[int]:
+    """The class indices a confusion plot shows: all up to ``k_max``, else the ``k_max`` with the most
+    off-diagonal counts (missed + wrongly predicted; ties: more support, then index), in index order."""
+    C = np.asarray(matrix, dtype=np.int64)
+    k = len(C)
+    if k <= k_max:
+        return list(range(k))
+    off = C.sum(0) + C.sum(1) - 2 * np.diag(C)
+    order = sorted(range(k), key=lambda i: (-off[i], -C[i].sum(), i))
+    return sorted(order[:k_max])
+
+
+def plot_confusion(matrix: list, labels: list[str], title: str, path: Path, k_max: int = MAX_CONFUSION_CLASSES) -> Path:
+    keep = confused_classes(matrix, k_max)
+    C = np.asarray(matrix, dtype=float)[np.ix_(keep, keep)]
+    names, k = [labels[i][:30] for i in keep], len(keep)
+    if k < len(labels):
+        title = f"{title}: the {k} most-confused of {len(labels)} classes"
+    with _figure(path, (min(3 + 0.4 * k, 16), min(2.5 + 0.4 * k, 16))) as ax:
+        ax.imshow(C, cmap="Blues")
+        ticks = np.arange(k)
+        ax.set_xticks(ticks, names, rotation=90 if k > 6 else 0, fontsize=7 if k > 12 else 9)
+        ax.set_yticks(ticks, names, fontsize=7 if k > 12 else 9)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("gold")
+        ax.set_title(title[:120], fontsize=9)
+        if k <= 20:
+            for i in range(k):
+                for j in range(k):
+                    ax.text(j, i, int(C[i, j]), ha="center", va="center", fontsize=8,
+                            color="white" if C[i, j] > C.max() / 2 else "black")
     return path
 
 
@@ -94,56 +158,173 @@ def plot_learning_curve(history: list[dict], metric: str, path: Path) -> Path | 
     points = learning_curve(history, metric)
     if not points:
         return None
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    n_labels = [p[1] for p in points]
-    ax.plot(n_labels, [p[2] for p in points], marker="o")
-    for r, n, v in points:
-        ax.annotate(f"r{r}", (n, v), textcoords="offset points", xytext=(3, 3), fontsize=7)
-    ax.set_xlabel("human labels")
-    ax.set_ylabel(f"gold {metric}")
-    ax.set_title("learning curve")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with _figure(path, (5, 3.5)) as ax:
+        ax.plot([p[1] for p in points], [p[2] for p in points], marker="o")
+        for r, n, v in points:
+            ax.annotate(f"r{r}", (n, v), textcoords="offset points", xytext=(3, 3), fontsize=7)
+        ax.set_xlabel("human labels")
+        ax.set_ylabel(f"gold {metric}")
+        ax.set_title("learning curve")
     return path
 
 
-def to_markdown(result: CompareResult, images: dict[str, str] | None = None) -> str:
+# --- tables -----------------------------------------------------------------------------------------------
+
+def ranking_system(result: CompareResult) -> str | None:
+    """The system classes are ranked by: the primary, else the first one with per-class metrics."""
+    order = [result.primary] + [n for n in result.systems if n != result.primary]
+    return next((n for n in order if n in result.systems and result.systems[n].metrics.get("per_class")), None)
+
+
+def rank_classes(result: CompareResult, n_each: int = CLASSES_EACH) -> tuple[list[str], list[str], int]:
+    """``(worst, best, n_more)`` by the ranking system's F1. Classes with neither gold labels nor
+    predictions are not ranked. Up to ``2 * n_each`` ranked classes: all are "worst" (lowest F1 first),
+    ``best`` is empty. Ties: more support first, then label order."""
+    name = ranking_system(result)
+    if name is None:
+        return [], [], 0
+    pc = result.systems[name].metrics["per_class"]
+    pos = {lab: i for i, lab in enumerate(result.labels)}
+    ranked = [lab for lab in result.labels if pc.get(lab) and (pc[lab]["support"] or pc[lab].get("predicted", 1))]
+    worst = sorted(ranked, key=lambda lab: (pc[lab]["f1"], -pc[lab]["support"], pos[lab]))
+    if len(ranked) <= 2 * n_each:
+        return worst, [], 0
+    best = sorted(ranked, key=lambda lab: (-pc[lab]["f1"], -pc[lab]["support"], pos[lab]))[:n_each]
+    return worst[:n_each], best, len(ranked) - 2 * n_each
+
+
+def _class_table(result: CompareResult, ranked_by: str, labs: list[str]) -> list[str]:
+    others = [n for n in result.systems if n != ranked_by]
+    head = f"| label | support | {ranked_by} P | R | F1 |" + "".join(f" {o} F1 |" for o in others)
+    lines = [head, "|---|---:|---:|---:|---:|" + "---:|" * len(others)]
+    for lab in labs:
+        pc = result.systems[ranked_by].metrics["per_class"][lab]
+        cells = [f"{pc['precision']:.2f}", f"{pc['recall']:.2f}", f"{pc['f1']:.2f}"]
+        for o in others:
+            opc = result.systems[o].metrics.get("per_class", {}).get(lab)
+            cells.append(f"{opc['f1']:.2f}" if opc else "–")
+        lines.append(f"| {lab} | {pc['support']} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _per_class_md(result: CompareResult, n_each: int) -> list[str]:
+    name = ranking_system(result)
+    if name is None:
+        return ["", "## Per class", "", "No system covered a gold label."]
+    worst, best, more = rank_classes(result, n_each)
+    n_unranked = len(result.labels) - len(worst) - len(best) - more
+    lines = ["", f"## Per class (by {name}'s F1; every class in per_class.csv)", ""]
+    if best:
+        lines += [f"Worst {len(worst)}:", ""] + _class_table(result, name, worst)
+        lines += ["", f"Best {len(best)}:", ""] + _class_table(result, name, best)
+        lines += ["", f"and {more} more (all classes in per_class.csv)"]
+    else:
+        lines += _class_table(result, name, worst)
+    if n_unranked:
+        lines += ["", f"{n_unranked} classes have no gold label and were never predicted; not ranked."]
+    return lines
+
+
+def _confusions_md(result: CompareResult, n: int) -> list[str]:
+    s = result.systems.get(result.primary)
+    if result.multi_label or s is None or not s.metrics.get("confusion"):
+        return []
+    C = np.asarray(s.metrics["confusion"])
+    support = dict(zip(result.labels, C.sum(1).tolist()))
+    top = top_confusions(C, result.labels, n)
+    lines = ["", f"## Top confusions ({result.primary}; full matrix in confusion.csv, rows = gold)", ""]
+    lines += [f"- {t} -> {p}: {c} of {support[t]} gold {t}" for t, p, c in top] or ["No confusions: every covered gold label was predicted right."]
+    return lines
+
+
+def to_markdown(result: CompareResult, images: dict[str, str] | None = None, gold_note: str | None = None,
+                warnings: list[str] | None = None, n_each: int = CLASSES_EACH) -> str:
     metrics = result.shown_metrics()
-    lines = [
-        "# Comparison on gold labels",
-        "",
-        f"**{result.verdict}**",
-        "",
-        f"{result.n} gold labels, {len(result.labels)} labels ({'multi' if result.multi_label else 'single'}-label); "
-        f"95% percentile bootstrap CIs over {result.n_resamples} resamples (seed {result.seed}); "
-        "abstaining rows are left out of a system's metrics and counted in its coverage.",
-        "",
-        "| system | kind | coverage | " + " | ".join(metrics) + " | ECE |",
-        "|---|---|---:|" + "---:|" * (len(metrics) + 1),
-    ]
+    estimator = f"percentile bootstrap 95% CI, {result.n_resamples:,} resamples (seed {result.seed})"
+    lines = ["# Comparison on gold labels", "", f"gold: {gold_note or f'{result.n} labels'}; {estimator}", "",
+             f"**{result.verdict}**", "",
+             f"{result.n} gold labels, {len(result.labels)} labels ({'multi' if result.multi_label else 'single'}-label); "
+             "abstaining rows are left out of a system's metrics and counted in its coverage.", "",
+             "| system | kind | coverage | " + " | ".join(metrics) + " | ECE |",
+             "|---|---|---:|" + "---:|" * (len(metrics) + 1)]
+    outside = False
     for s in result.systems.values():
-        cells = [f"{s.ci[m]['value']:.3f} ({s.ci[m]['lo']:.3f}–{s.ci[m]['hi']:.3f})" for m in metrics]
+        cells = []
+        for m in metrics:
+            c, mark = s.ci[m], "†" if _excludes(s.ci[m]) else ""
+            outside |= bool(mark)
+            cells.append(f"{c['value']:.3f}{mark} ({c['lo']:.3f}–{c['hi']:.3f})")
         lines.append(f"| {s.name} | {s.kind} | {s.metrics['coverage']:.2f} | " + " | ".join(cells) + f" | {s.metrics.get('ece', float('nan')):.3f} |")
     if result.diffs:
-        lines += ["", f"## {result.primary} against each system (paired bootstrap, {result.metric})", ""]
-        lines += ["| other | difference | 95% CI | p (diff ≤ 0) | rows |", "|---|---:|---|---:|---:|"]
+        title = f"## {result.primary} against each system (paired bootstrap, {result.metric})"
+        if not result.enough_gold:
+            title += f": for information only, fewer than {result.min_gold} gold labels"
+        lines += ["", title, "", "| other | difference | 95% CI | p (diff ≤ 0) | rows |", "|---|---:|---|---:|---:|"]
         for other, d in result.diffs.items():
-            lines.append(f"| {other} | {d['diff']:+.3f} | {d['lo']:+.3f}..{d['hi']:+.3f} | {d['p_value']:.3f} | {d['n']} |")
+            mark = "†" if _excludes(d, "diff") else ""
+            outside |= bool(mark)
+            lines.append(f"| {other} | {d['diff']:+.3f}{mark} | {d['lo']:+.3f}..{d['hi']:+.3f} | {d['p_value']:.3f} | {d['n']} |")
         lines += [""] + [f"- {v}" for v in result.verdicts.values()]
-    lines += ["", "## Per class", ""]
-    lines += ["| label | " + " | ".join(f"{n} P / R / F1" for n in result.systems) + " | support |", "|---|" + "---|" * len(result.systems) + "---:|"]
-    for lab in result.labels:
-        cells, support = [], 0
-        for s in result.systems.values():
-            pc = s.metrics.get("per_class", {}).get(lab)
-            cells.append(f"{pc['precision']:.2f} / {pc['recall']:.2f} / {pc['f1']:.2f}" if pc else "–")
-            support = pc["support"] if pc else support
-        lines.append(f"| {lab} | " + " | ".join(cells) + f" | {support} |")
+    if outside:
+        lines += ["", "† the estimate lies outside its percentile interval: the bootstrap distribution is skewed "
+                  "(typical of macro-F1 with few gold labels per class); read the interval with care."]
+    lines += _per_class_md(result, n_each) + _confusions_md(result, N_CONFUSIONS)
     if images:
         lines += ["", "## Plots", ""] + [f"![{k}]({v})" for k, v in images.items()]
+    if warnings:
+        lines += ["", "## Warnings", ""] + [f"- {w}" for w in warnings]
     return "\n".join(lines) + "\n"
+
+
+_NUM = r"(?:-?\d[\d.eE+-]*|null|true|false)"
+_NUMBER_LIST = re.compile(rf"\[\n\s*({_NUM}(?:,\n\s*{_NUM})*)\n\s*\]")
+
+
+def to_json(result: CompareResult, history: list[dict] | None, gold_note: str | None, warnings: list[str]) -> str:
+    data = _clean(json.loads(json.dumps(result.to_dict(), default=_json_default)))
+    data.update(gold_note=gold_note, history=history or [], warnings=list(warnings))
+    text = json.dumps(data, indent=2, default=_json_default)
+    # a list of numbers on one line (a 150-class confusion matrix is 150 lines, not 22,650); strings hold no
+    # raw newline, so only lists json.dumps broke over lines can match
+    return _NUMBER_LIST.sub(lambda m: "[" + ", ".join(re.split(r",\n\s*", m.group(1))) + "]", text)
+
+
+def write_per_class_csv(result: CompareResult, path: Path) -> Path:
+    """One row per class: label, then support / predicted / precision / recall / F1 for each system."""
+    names = list(result.systems)
+    cols = ("support", "predicted", "precision", "recall", "f1")
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["label"] + [f"{n}:{c}" for n in names for c in cols])
+        for lab in result.labels:
+            row = [lab]
+            for n in names:
+                pc = result.systems[n].metrics.get("per_class", {}).get(lab, {})
+                row += [pc.get(c, "") for c in cols]
+            w.writerow(row)
+    return path
+
+
+def write_confusion_csv(matrix, labels: list[str], path: Path) -> Path:
+    """The full single-label confusion matrix: rows = gold, columns = predicted."""
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["gold \\ predicted"] + list(labels))
+        for lab, row in zip(labels, matrix):
+            w.writerow([lab] + [int(v) for v in row])
+    return path
+
+
+# --- the report -------------------------------------------------------------------------------------------
+
+def _attempt(what: str, fn: Callable[[], Path | None], warnings: list[str]) -> Path | None:
+    """Run one optional step; a failure becomes one warning line."""
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001 - any failure of an optional output is a warning, by design
+        msg = (str(e).strip().splitlines() or [""])[0][:200]
+        warnings.append(f"{what} not written: {type(e).__name__}: {msg}".rstrip(": "))
+        return None
 
 
 def write_report(
@@ -151,27 +332,50 @@ def write_report(
     out_dir: str | Path,
     history: list[dict] | None = None,
     print_table: bool = False,
-) -> dict[str, Path]:
-    """Write ``report.md``, ``report.json``, ``metrics.png``, ``confusion_<system>.png`` (single-label) and
-    ``learning_curve.png`` (when ``history`` has points) into ``out_dir``; return their paths by name."""
+    gold_note: str | None = None,
+) -> dict[str, Any]:
+    """Write the report into ``out_dir``; return the paths by name, plus ``"warnings"`` (a list of lines).
+
+    Always: ``report.md`` and ``report.json`` (written first, rewritten at the end with the plots and any
+    warnings). Then, each attempted on its own: ``per_class.csv``; single-label ``confusion.csv`` (primary)
+    and ``confusion_<system>.csv`` (the others); ``metrics.png``, ``diffs.png``, ``confusion_<system>.png``,
+    ``learning_curve.png`` (when ``history`` has points). ``gold_note`` describes the gold labels in the
+    header (e.g. "316 human labels on records drawn uniformly at random from the pool").
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {"metrics_png": plot_metrics(result, out / "metrics.png")}
+    warnings: list[str] = []
+    paths: dict[str, Any] = {"markdown": out / "report.md", "json": out / "report.json"}
+
+    def write_text(images: dict[str, str]) -> None:
+        paths["markdown"].write_text(to_markdown(result, images, gold_note, warnings))
+        paths["json"].write_text(to_json(result, history, gold_note, warnings))
+
+    write_text({})
+    steps: list[tuple[str, str, Callable[[], Path | None]]] = [
+        ("per_class_csv", "per_class.csv", lambda: write_per_class_csv(result, out / "per_class.csv"))]
     if not result.multi_label:
         for name, s in result.systems.items():
             if s.metrics.get("confusion"):
-                paths[f"confusion_{name}"] = plot_confusion(s.metrics["confusion"], result.labels, name, out / f"confusion_{_safe(name)}.png")
+                fname = "confusion.csv" if name == result.primary else f"confusion_{_safe(name)}.csv"
+                steps.append((f"confusion_csv_{name}", fname,
+                              lambda s=s, fname=fname: write_confusion_csv(s.metrics["confusion"], result.labels, out / fname)))
+    steps += [("metrics_png", "metrics.png", lambda: plot_metrics(result, out / "metrics.png")),
+              ("diffs_png", "diffs.png", lambda: plot_diffs(result, out / "diffs.png"))]
+    if not result.multi_label:
+        for name, s in result.systems.items():
+            if s.metrics.get("confusion"):
+                steps.append((f"confusion_{name}", f"confusion_{_safe(name)}.png",
+                              lambda name=name, s=s: plot_confusion(s.metrics["confusion"], result.labels, name, out / f"confusion_{_safe(name)}.png")))
     if history:
-        lc = plot_learning_curve(history, result.metric, out / "learning_curve.png")
-        if lc:
-            paths["learning_curve_png"] = lc
-    images = {k: p.name for k, p in paths.items()}
-    paths["markdown"] = out / "report.md"
-    paths["markdown"].write_text(to_markdown(result, images))
-    paths["json"] = out / "report.json"
-    data = _clean(json.loads(json.dumps(result.to_dict(), default=_json_default)))
-    data["history"] = history or []
-    paths["json"].write_text(json.dumps(data, indent=2, default=_json_default))
+        steps.append(("learning_curve_png", "learning_curve.png", lambda: plot_learning_curve(history, result.metric, out / "learning_curve.png")))
+    for key, fname, fn in steps:
+        p = _attempt(fname, fn, warnings)
+        if p is not None:
+            paths[key] = p
+    images = {k: p.name for k, p in paths.items() if isinstance(p, Path) and p.suffix == ".png"}
+    _attempt("report.md and report.json (final)", lambda: write_text(images), warnings)
+    paths["warnings"] = warnings
     if print_table:
         print(result.table())
     return paths
