@@ -112,6 +112,7 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
                      n_resamples=n_resamples, threshold=config.task.threshold)
     zs = [n for n in result.diffs if kinds.get(n) == "zero-shot"]
     zero_verdict = None
+    result.min_gold, result.enough_gold = int(config.training.min_gold), ok
     if not ok:
         result.verdicts = {k: f"no verdict: {why}" for k in result.verdicts}
         result.verdict = f"no verdict: {why}"
@@ -128,6 +129,7 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
         from training.evaluate import read_history
         from training.report import write_report
 
-        cp.paths = write_report(result, out, history=read_history(reg.history_path))
+        note = f"{len(gold.ids)} human labels on records drawn uniformly at random from the pool (never trained on)"
+        cp.paths = write_report(result, out, history=read_history(reg.history_path), gold_note=note)
         cp.warnings = list(cp.paths.pop("warnings", []) or [])
     return cp

@@ -177,6 +177,11 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 class ArgillaConfig(_Model):
     """Where to review. ``url: null`` uses the local server and its credentials file.
 
+    What annotators see: ``candidates`` top guesses (label, probability, which signal proposed it) in a
+    Markdown field beside the text (0: off); label chips in ``label_order`` (as written, alphabetical, or by
+    frequency in the labels so far); ``visible_labels`` chips before "+ N more" (null: all up to 20 labels,
+    else 12; the suggestion is always shown and pre-selected).
+
     The API key never lives in YAML: ``api_key_env`` names the environment variable that holds it.
     """
 
@@ -184,6 +189,9 @@ class ArgillaConfig(_Model):
     api_key_env: str = "ARGILLA_API_KEY"
     workspace: str | None = None
     dataset: str | None = None
+    candidates: int = Field(3, ge=0, le=20)
+    label_order: Literal["config", "alphabetical", "frequency"] = "config"
+    visible_labels: int | None = Field(None, ge=3)
 
     @model_validator(mode="before")
     @classmethod

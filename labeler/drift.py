@@ -1,8 +1,8 @@
 """Drift of a logged prediction batch (``labeler predict --drift``): its labels and confidence against a reference.
 
 - labels: the predicted label distribution (single-label: top label; multi-label: label frequency) against a
-  reference distribution. The reference is random when one exists: the gold labels (records whose split is
-  ``gold`` in ``<project dir>/splits.json``, joined with the human labels), once there are at least
+  reference distribution. The reference is random when one exists: the gold labels (records drawn uniformly
+  at random from the pool, ``labeler.gold``, joined with the human labels), once there are at least
   ``MIN_GOLD_REFERENCE`` of them. Otherwise it is the run's training labels, which the queue chose because
   they were hard: a biased reference, and the report says so. Reported: total variation distance
   ``TVD = 1/2 sum_k |p_k - q_k|`` and the population stability index per label
@@ -91,15 +91,13 @@ class DriftReport:
 
 
 def gold_ids(config) -> set[str]:
-    """Ids whose split is ``gold`` in ``<project dir>/splits.json`` (none before the first training)."""
-    from labeler.runs import training_errors
-    from training.splits import GOLD, Splits
+    """Ids of the human labels in the random gold split (``labeler.gold``: drawn uniformly from the pool)."""
+    from labeler.gold import GOLD, splits_for
 
-    path = Project(config).splits
-    if not path.exists():
+    labels = Project(config).load_labels()
+    if labels is None or labels.empty:
         return set()
-    with training_errors():
-        return {rid for rid, split in Splits.load(path).assignment.items() if split == GOLD}
+    return {rid for rid, split in splits_for(config, labels["id"].astype(str).tolist()).items() if split == GOLD}
 
 
 def reference_labels(config, run) -> tuple[np.ndarray, str, bool]:

@@ -14,18 +14,24 @@ from labeler.errors import LabelerError
 from labeler.project import Project
 
 
-def dataset_spec(config, signal_names: list[str], vector_dim: int | None):
-    from labeler.argilla.schema import DatasetSpec
+def dataset_spec(config, signal_names: list[str], vector_dim: int | None, labels_df=None):
+    from labeler.argilla.schema import DatasetSpec, default_visible_labels
+    from labeler.labels import per_class
 
+    a = config.argilla
     return DatasetSpec(
-        name=config.argilla.dataset,
+        name=a.dataset,
         labels=config.label_names,
         multi_label=config.task.multi_label,
         text_fields=list(config.data.text_fields),
         descriptions={k: v for k, v in config.label_descriptions.items() if v},
         signal_names=signal_names,
         vector_dim=vector_dim,
-        workspace=config.argilla.workspace,
+        workspace=a.workspace,
+        candidates=a.candidates,
+        label_order=a.label_order,
+        visible_labels=a.visible_labels or default_visible_labels(len(config.label_names)),
+        label_counts=per_class(labels_df, config.label_names, config.task.multi_label),
     )
 
 
@@ -91,6 +97,7 @@ def push_queue(config, progress: bool = True):
     id where the run holds at least 90% of the weight of the signals voting on the record
     (``labeler.join.suggestion_agent``). Answered records are never re-sent.
     """
+    from labeler.argilla.candidates import top_candidates
     from labeler.argilla.push import PushRecord, push
     from labeler.argilla.schema import META_AGREEMENT, META_PRIORITY, META_ROUND, META_UNCERTAINTY, signal_meta
     from labeler.data import load_pool
@@ -106,10 +113,10 @@ def push_queue(config, progress: bool = True):
     signals = build_signals(config)
     emb = embedder(config, signals).encode(pool.texts)
     names = [s.name for s in signals] + ([RUN_META_NAME] if scores.run_id else [])
-    spec = dataset_spec(config, names, int(emb.shape[1]))
+    labeled = project.load_labels()
+    spec = dataset_spec(config, names, int(emb.shape[1]), labeled)
     conn = connection(config)
     present, answered = server_view(conn, spec)
-    labeled = project.load_labels()
     done = answered | (set(labeled["id"]) if labeled is not None else set())
     batch, pending_old = plan_push(config, pool, scores, present, done, labeled)
     uncertainty = batch.all_scores
@@ -134,8 +141,10 @@ def push_queue(config, progress: bool = True):
                 meta[signal_meta(RUN_META_NAME if name == scores.run_id else name)] = \
                     config.label_names[int(np.nanargmax(mat[i]))]
         agent = suggestion_agent(weights, voted, scores.run_id, ens_agent)
+        cands = top_candidates(scores.P[i], config.label_names, config.argilla.candidates,
+                               {name: mat[i] for name, mat in scores.signals.items()}) if config.argilla.candidates else []
         records.append(PushRecord(id=rec.id, fields=rec.fields, value=value, score=score, agent=agent,
-                                  metadata=meta, vector=emb[i].tolist()))
+                                  metadata=meta, vector=emb[i].tolist(), candidates=cands))
     report = push(conn, spec, records, progress=progress)
     if new:
         state["round"] = round_no
@@ -208,7 +217,8 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
             echo(f"  {note}")
     echo("[4/4] push")
     out["push"] = push_queue(config, progress=progress)
-    echo("  " + out["push"].summary())
+    for line in out["push"].summary().splitlines():
+        echo("  " + line)
     return out
 
 

@@ -50,10 +50,12 @@ def prediction_columns(text_fields: list[str], labels: list[str]) -> list[str]:
 
 def load_run(config, run_id: str | None):
     """A run of this project by id, or the current one."""
-    from labeler.finetune import runs_root
+    from labeler.project import Project
+    from labeler.runs import training_errors
     from training.registry import load_run
 
-    return load_run(run_id or "current", runs_root(config))
+    with training_errors():
+        return load_run(run_id or "current", Project(config).runs)
 
 
 @dataclass

@@ -81,14 +81,19 @@ def fit_embedding_temperatures(config, signals: list, texts: list[str], y) -> di
     return fitted
 
 
-def score_signals(config, signals: list, ids: list[str], texts: list[str], rows, y, progress: bool = False) -> dict:
+def score_signals(config, signals: list, ids: list[str], texts: list[str], rows, y, progress: bool = False,
+                  persist_fitted: bool = True) -> dict:
     """The "score" step: temperatures fitted on the human training rows (``rows`` of ``texts``, targets
-    ``y``), then every signal's matrix through the prediction cache. ``labeler simulate`` calls it too."""
+    ``y``), then every signal's matrix through the prediction cache. ``labeler simulate`` calls it too, with
+    ``persist_fitted=False``: a signal whose temperature was just refitted is computed from its cached
+    embeddings without storing one prediction cache per round (same numbers, no disk churn)."""
     from labeler.signals.cache import score_cached
 
-    fit_embedding_temperatures(config, signals, [texts[i] for i in rows], y)
+    fitted = fit_embedding_temperatures(config, signals, [texts[i] for i in rows], y)
     cache = Project(config).ensure().cache
-    return {sig.name: score_cached(sig, ids, texts, cache, progress=progress) for sig in signals}
+    return {sig.name: (np.asarray(sig.predict_proba(list(texts)), dtype=np.float64)
+                       if sig.name in fitted and not persist_fitted
+                       else score_cached(sig, ids, texts, cache, progress=progress)) for sig in signals}
 
 
 def combine(config, probas: dict, ids: list[str], labels_df, run_id: str | None):

@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 from labeler.config import load_config
-from labeler.loop import SCORES_FILE, Scores, bootstrap
+from labeler.project import SCORES_FILE
+from labeler.scores import Scores
+from labeler.scoring import bootstrap
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = """

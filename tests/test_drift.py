@@ -12,7 +12,6 @@ import yaml
 
 from labeler.config import load_config
 from labeler.drift import MIN_GOLD_REFERENCE, TABLE_ROWS, DriftReport, label_shift, reference_labels, words
-from training.splits import Splits
 
 
 def report(labels, ref, new, biased=False) -> DriftReport:
@@ -59,33 +58,44 @@ def test_a_biased_reference_is_said_in_words():
     assert not any(w.startswith("Reference") for w in report(["a", "b"], [0.5, 0.5], [0.5, 0.5]).words)
 
 
-def project(tmp_path, gold_ids: list[str]):
-    """A project with 30 submitted labels (sports 12, business 12, tech 6) and the given gold ids."""
+def project(tmp_path, gold_share: float):
+    """A project with 30 submitted labels (sports 12, business 12, tech 6); ``gold_share`` of the pool is the
+    random gold reserve (``labeler.gold``), none of it for calibration."""
     rows = [(f"{lab}-{j}", lab) for lab, n in (("sports", 12), ("business", 12), ("tech", 6)) for j in range(n)]
     state = tmp_path / "state"
     state.mkdir()
     pd.DataFrame({"id": [i for i, _ in rows], "text": [f"text {i}" for i, _ in rows], "label": [lab for _, lab in rows],
                   "labels": [[lab] for _, lab in rows], "status": "submitted"}).to_parquet(state / "labels.parquet")
-    assignment = {i: ("gold" if i in gold_ids else "train") for i, _ in rows}
-    Splits(seed=0, gold_fraction=0.2, calib_fraction=0.1, assignment=assignment).save(state / "splits.json")
     (tmp_path / "p.yaml").write_text(yaml.safe_dump({
         "data": {"path": "d.jsonl"}, "task": {"labels": ["sports", "business", "tech"]},
-        "project": {"dir": str(state)}}))
+        "queue": {"gold_share": gold_share}, "training": {"calib_share": 0.0}, "project": {"dir": str(state)}}))
     return load_config(tmp_path / "p.yaml")
+
+
+def gold_of(config) -> list[str]:
+    from labeler.gold import GOLD, splits_for
+
+    ids = pd.read_parquet(config.project.dir / "labels.parquet")["id"].tolist()
+    return [i for i, split in splits_for(config, ids).items() if split == GOLD]
 
 
 RUN = SimpleNamespace(run_id="run-1", info={"train_counts": {"sports": 6, "business": 3, "tech": 1}, "n_train": 10})
 
 
 def test_the_reference_is_the_gold_labels_once_there_are_enough(tmp_path):
-    gold = [f"sports-{j}" for j in range(10)] + [f"business-{j}" for j in range(5)] + [f"tech-{j}" for j in range(5)]
-    assert len(gold) == MIN_GOLD_REFERENCE
-    ref, what, biased = reference_labels(project(tmp_path, gold), RUN)
-    assert ref.tolist() == [0.5, 0.25, 0.25] and what == "20 random gold labels" and not biased
+    config = project(tmp_path, 0.95)
+    gold = gold_of(config)
+    assert len(gold) >= MIN_GOLD_REFERENCE
+    ref, what, biased = reference_labels(config, RUN)
+    expected = [sum(g.startswith(lab) for g in gold) / len(gold) for lab in ("sports", "business", "tech")]
+    assert ref.tolist() == pytest.approx(expected) and what == f"{len(gold)} random gold labels" and not biased
 
 
 def test_too_few_gold_labels_fall_back_to_the_training_labels_and_say_so(tmp_path):
-    ref, what, biased = reference_labels(project(tmp_path, ["sports-0", "tech-0"]), RUN)
+    config = project(tmp_path, 0.1)
+    n = len(gold_of(config))
+    assert n < MIN_GOLD_REFERENCE
+    ref, what, biased = reference_labels(config, RUN)
     assert ref.tolist() == [0.6, 0.3, 0.1] and biased
     assert what == ("the run's 10 training labels (chosen by the queue because they were hard: a biased reference; "
-                    "2 of 20 random gold labels needed for an unbiased one)")
+                    f"{n} of 20 random gold labels needed for an unbiased one)")

@@ -10,7 +10,11 @@ import pandas as pd
 import pytest
 
 from labeler.config import load_config
-from labeler.loop import Scores, bootstrap, project_dir, pull_labels, push_queue, simulate_annotator, status
+from labeler.loop import pull_labels, push_queue, simulate_annotator
+from labeler.project import Project
+from labeler.scores import Scores
+from labeler.scoring import bootstrap
+from labeler.status import status
 
 REPO = Path(__file__).resolve().parents[1]
 LABELS = ["billing", "technical_issue", "account_access", "shipping_delivery", "refund_request", "feature_request"]
@@ -62,10 +66,10 @@ def test_bootstrap_push_annotate_pull_and_repush(small_project):
     assert (first.created, first.refreshed, first.skipped_answered) == (12, 0, 0)
     # The UI's Pending tab (no sort chosen) shows the queue in priority order: 1, 2, 3, ...
     assert _pending_tab_priorities(first.dataset_id) == list(range(1, 13))
-    assert simulate_annotator(config, 5) == 5
+    assert simulate_annotator(config, 5).answered == 5
     report = pull_labels(config)
     assert report.submitted == 5
-    labels = pd.read_parquet(project_dir(config) / "labels.parquet")
+    labels = pd.read_parquet(Project(config).labels)
     truth = {r.id: r.label for r in pool.records}
     assert all(truth[i] == lab for i, lab in zip(labels["id"], labels["label"]))
 
@@ -79,7 +83,7 @@ def test_bootstrap_push_annotate_pull_and_repush(small_project):
     st = status(config)
     assert st["pool"] == 60 and st["labeled"] == 5 and st["pushed"] == 17 and st["round"] == 2
     assert sum(st["labeled_per_class"].values()) == 5
-    assert Scores.load(project_dir(config) / "scores.npz").ids == pool.ids
+    assert Scores.load(Project(config).scores).ids == pool.ids
 
 
 def test_embedding_temperature_is_fitted_on_human_labels(tmp_path):
@@ -87,7 +91,7 @@ def test_embedding_temperature_is_fitted_on_human_labels(tmp_path):
     import pandas as pd
 
     from labeler.data import load_pool
-    from labeler.loop import build_signals, fit_embedding_temperatures
+    from labeler.scoring import build_signals, fit_embedding_temperatures
     from labeler.signals.embedding import fit_temperature
 
     rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:24]
@@ -98,13 +102,11 @@ def test_embedding_temperature_is_fitted_on_human_labels(tmp_path):
     config = load_config(cfg, [f"project.dir={tmp_path / 'state'}"])
     pool = load_pool(config)
     signals = build_signals(config)
-    assert fit_embedding_temperatures(config, signals, pool.ids, pool.texts) == {}  # no labels yet
     labeled = pool.records[:12]
-    pd.DataFrame({"id": [r.id for r in labeled], "label": [r.label for r in labeled], "labels": [[]] * 12,
-                  "status": ["submitted"] * 12}).to_parquet(project_dir(config) / "labels.parquet")
+    texts, y = [r.text for r in labeled], [config.label_names.index(r.label) for r in labeled]
+    assert fit_embedding_temperatures(config, signals, texts[:9], y[:9]) == {}  # fewer than 10 labels
     before = signals[0].fingerprint()
-    fitted = fit_embedding_temperatures(config, signals, pool.ids, pool.texts)
-    y = [config.label_names.index(r.label) for r in labeled]
-    expected = fit_temperature(signals[0].cosines([r.text for r in labeled]), y)
+    fitted = fit_embedding_temperatures(config, signals, texts, y)
+    expected = fit_temperature(signals[0].cosines(texts), y)
     assert fitted == {"embedding": pytest.approx(expected)}
     assert signals[0].params.temperature == pytest.approx(expected) and signals[0].fingerprint() != before

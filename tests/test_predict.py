@@ -15,7 +15,6 @@ from labeler.config import load_config
 from labeler.drift import drift, label_shift
 from labeler.predict import LOG_FILE, predict_file, prediction_columns
 from tests.test_train_cli import make_project
-from training.splits import GOLD, SPLIT_FILE, TRAIN, Splits
 from tests.training.data import LABELS, make_labels
 
 
@@ -97,16 +96,21 @@ def test_drift_flags_a_shift_and_not_its_absence(trained):
 
 @pytest.mark.slow
 def test_drift_against_enough_gold_labels_uses_them(trained, tmp_path):
-    """20 gold labels (sports 10, business 5, tech 5): the reference is their mix, not the training labels'."""
+    """With enough random gold labels the reference is their mix, not the (queue-chosen) training labels'."""
+    from labeler.gold import GOLD, splits_for
+
     tmp, config, run = trained
     state = tmp_path / "state"
     shutil.copytree(config.project.dir, state)
-    config = load_config(tmp / "news.yaml", [f"project.dir={state}"])
-    gold = {f"sports-{j}" for j in range(10)} | {f"business-{j}" for j in range(5)} | {f"tech-{j}" for j in range(5)}
-    ids = make_labels()["id"].tolist()
-    Splits(assignment={i: GOLD if i in gold else TRAIN for i in ids}).save(state / SPLIT_FILE)
-    batch = predict_file(config, write_csv(tmp_path / "same.csv", make_labels()["text"].tolist()), run=run)
+    # nearly every record in the gold reserve, none for calibration: ~28 of the 30 labels are gold
+    config = load_config(tmp / "news.yaml", [f"project.dir={state}", "queue.gold_share=0.95", "training.calib_share=0"])
+    labels = make_labels()
+    split = splits_for(config, labels["id"].tolist())
+    gold = labels[[split[i] == GOLD for i in labels["id"]]]
+    assert len(gold) >= 20
+    expected = [float((gold["label"] == lab).mean()) for lab in config.label_names]
+    batch = predict_file(config, write_csv(tmp_path / "same.csv", labels["text"].tolist()), run=run)
     rep = drift(config, batch.path, run=run)
-    assert rep.ref_dist == [0.5, 0.25, 0.25] and rep.label_reference == "20 random gold labels"
+    assert rep.ref_dist == pytest.approx(expected) and rep.label_reference == f"{len(gold)} random gold labels"
     assert not rep.reference_biased and not any(w.startswith("Reference") for w in rep.words)
-    assert rep.conf_reference == "20 gold texts"
+    assert rep.conf_reference == f"{len(gold)} gold texts"

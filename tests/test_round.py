@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from labeler.config import load_config
-from labeler.finetune import suggestion_agent
-from labeler.loop import bootstrap, push_queue, run_round, simulate_annotator, suggestion
+from labeler.join import suggestion_agent
+from labeler.loop import push_queue, run_round, simulate_annotator, suggestion
+from labeler.scoring import bootstrap
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,7 +29,7 @@ def project(tmp_path, mode):
     cfg.write_text(demo)
     overrides = [f"argilla.dataset=round-{mode}-{tmp_path.name[-10:].lower()}", "queue.batch_size=60",
                  f"project.dir={tmp_path / 'state'}", "training.backend=logreg", "training.min_per_class=2",
-                 f"training.mode={mode}"]
+                 f"training.mode={mode}", "training.min_gold=5"]
     if mode == "replace":  # rules only: a weak ensemble the run clearly beats on gold
         overrides.append("signals=[{type: keywords, params: {ignore_case: true, keywords: {billing: ['invoice']}}}]")
     return load_config(cfg, overrides)
@@ -51,7 +52,7 @@ def test_round_trains_rescores_and_refreshes_pending_suggestions(tmp_path, argil
     config = project(tmp_path, mode)
     bootstrap(config, progress=False)
     assert push_queue(config, progress=False).created == 60
-    assert simulate_annotator(config, 45) == 45
+    assert simulate_annotator(config, 45).answered == 45
     before = snapshot(argilla_client, config)
     answered = {rid for rid, v in before.items() if v["responses"]}
     assert len(answered) == 45

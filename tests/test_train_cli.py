@@ -53,32 +53,48 @@ class FakeModel:
 
 
 def fake_run(config, accuracy, macro_f1, n_train, make_current=True):
-    from labeler.finetune import runs_root
+    from labeler.project import Project
     from training.registry import Registry
 
     metrics = {"gold": {"accuracy": accuracy, "macro_f1": macro_f1}}
-    return Registry(runs_root(config)).save(
+    return Registry(Project(config).runs).save(
         FakeModel(), labels=LABELS, multi_label=False, backend="logreg", config={}, data_fingerprint="f",
         metrics=metrics, info={"n_train": n_train}, make_current=make_current)
 
 
 def test_training_section_drives_the_threshold_message(tmp_path, capsys):
+    # 10 labels per class, of which the random gold reserve holds 1 per class (hash of the id): 9 train each
     cfg = make_project(tmp_path, min_per_class=12)
     code, out, err = cli(["train", "-c", str(cfg)], capsys)
     assert code == 1 and out == ""
-    assert err == ("Error: not enough labels to train (12 per class): business needs 2 more, sports needs 2 more, "
-                   "tech needs 2 more; label more or pass --force\n")
-    code, _, err = cli(["train", "-c", str(cfg), "--set", "training.min_per_class=11"], capsys)
-    assert err == ("Error: not enough labels to train (11 per class): business needs 1 more, sports needs 1 more, "
-                   "tech needs 1 more; label more or pass --force\n")
+    assert err == ("Error: not enough labels to train (12 per class): 3 of the classes are short, 9 labels in all: "
+                   "business needs 3 more, sports needs 3 more, tech needs 3 more; label more or pass --force\n")
+    code, _, err = cli(["train", "-c", str(cfg), "--set", "training.min_per_class=10"], capsys)
+    assert err == ("Error: not enough labels to train (10 per class): 3 of the classes are short, 3 labels in all: "
+                   "business needs 1 more, sports needs 1 more, tech needs 1 more; label more or pass --force\n")
+
+
+def test_threshold_message_reads_well_at_150_classes():
+    from labeler.runs import short_message
+
+    short = {f"intent_{i:03d}": (i % 7) + 1 for i in range(150)}
+    message = short_message(short, 8)
+    assert message.startswith("not enough labels to train (8 per class): 150 of the classes are short, ")
+    assert message.count("needs") == 5 and "and 145 more classes (" in message and len(message) < 400
 
 
 def test_status_uses_training_min_per_class(tmp_path):
-    from labeler.loop import status
+    from labeler.status import status, summary_lines
 
     config = load_config(make_project(tmp_path, min_per_class=12), ["argilla.url=http://127.0.0.1:9"])
-    thr = status(config)["training_threshold"]
-    assert thr == {"min_per_class": 12, "met": False, "short": {"sports": 2, "business": 2, "tech": 2}}
+    st = status(config)
+    thr = st["training_threshold"]
+    assert (thr["min_per_class"], thr["met"], thr["short"]) == (12, False, {"sports": 3, "business": 3, "tech": 3})
+    assert st["labeled_per_split"] == {"train": 27, "gold": 2, "calib": 1}
+    assert st["gold"]["enough"] is False and st["gold"]["message"].startswith(
+        "not enough gold labels for a verdict: 2 of 50 random gold labels")
+    lines = summary_lines(st)
+    assert "labeled: 30 (train 27, gold 2, calibration 1)" in lines[1] and len(lines) < 12
 
 
 def test_no_labels_yet_is_one_line(tmp_path, capsys):
@@ -109,7 +125,7 @@ def test_runs_lists_and_sets_current(tmp_path, capsys):
 
 
 def test_suggestion_agent_rule():
-    from labeler.finetune import suggestion_agent
+    from labeler.join import suggestion_agent
 
     w = {"emb": 0.05, "kw": 0.05, "run": 0.9}
     assert suggestion_agent(w, {"emb": True, "kw": True, "run": True}, "run", "ensemble") == "run"
@@ -126,30 +142,36 @@ def test_train_then_compare_through_the_cli(tmp_path, capsys):
     code, out, err = cli(["train", "-c", str(cfg)], capsys)
     assert code == 0, err
     lines = out.splitlines()
-    run_id = re.match(r"run (\S+) \(logreg\): trained on \d+ labels", lines[0]).group(1)
-    assert re.fullmatch(r"  gold accuracy: \d\.\d{3} \(95% CI \d\.\d{3}\.\.\d\.\d{3}\)", lines[1])
-    assert re.fullmatch(r"  gold macro_f1: \d\.\d{3} \(95% CI \d\.\d{3}\.\.\d\.\d{3}\)", lines[2])
-    assert lines[3].startswith(f"verdict: fine-tuned {run_id} ")
+    # 27 human training labels (the 3 reserve records are 2 gold + 1 calibration: too few to calibrate, so
+    # the calibration record trains too); gold is 2 labels: far below min_gold, so no verdict
+    run_id = re.match(r"run (\S+) \(logreg\): trained on 28 human labels \(0 random labels for calibration\), "
+                      r"evaluated on 2 random gold labels", lines[0]).group(1)
+    assert re.fullmatch(r"  gold accuracy: \d\.\d{3} \(95% CI \d\.\d{3}\.\.\d\.\d{3}, n=2\)", lines[1])
+    assert lines[3] == ("verdict: no verdict: not enough gold labels for a verdict: 2 of 50 random gold labels "
+                        "(about 5 more rounds at 10 per batch)")
     assert lines[4].startswith(f"run {run_id} is now current")
     out_dir = tmp_path / "report"
-    code, out, err = cli(["compare", "-c", str(cfg), "--out", str(out_dir)], capsys)
+    code, out, err = cli(["compare", "-c", str(cfg), "--out", str(out_dir), "--set", "training.min_gold=2"], capsys)
     assert code == 0, err
     assert "keywords" in out and run_id in out and f"report: {out_dir / 'report.md'}" in out
+    assert "no verdict" not in out
     report = json.loads((out_dir / "report.json").read_text())
-    assert set(report["systems"]) == {"keywords", run_id}
+    assert set(report["systems"]) == {"keywords", run_id} and report["n"] == 2
     assert report["systems"]["keywords"]["kind"] == "rules" and report["systems"][run_id]["kind"] == "fine-tuned"
     assert (out_dir / "metrics.png").exists() and (out_dir / "report.md").read_text().startswith("# Comparison")
-    # the run joins the signals at bootstrap, weights fitted on the held-out gold labels (training.mode: join)
-    from labeler.loop import bootstrap
+    # the run joins the signals at bootstrap; weights are fitted on gold only once min_gold gold labels exist
+    from labeler.scoring import bootstrap
 
     _, scores = bootstrap(load_config(cfg), progress=False)
-    n_gold = report["n"]
     assert scores.run_id == run_id and set(scores.signals) == {"keywords", run_id}
-    assert scores.note.startswith(f"join: weights fitted on {n_gold} held-out gold labels (keywords ")
+    assert scores.note == ("join with configured weights, run weight 1: not enough gold labels for a verdict: 2 of 50 "
+                           "random gold labels (about 5 more rounds at 10 per batch)")
+    _, scores = bootstrap(load_config(cfg, ["training.min_gold=2"]), progress=False)
+    assert scores.note.startswith("join: weights fitted on 2 random gold labels (keywords ")
     assert set(scores.weights) == {"keywords", run_id} and sum(scores.weights.values()) == pytest.approx(1)
     assert np.allclose(scores.P.sum(1), 1)
     # replace: the run is the only weighted signal, or the note says why not
-    _, scores = bootstrap(load_config(cfg, ["training.mode=replace"]), progress=False)
+    _, scores = bootstrap(load_config(cfg, ["training.mode=replace", "training.min_gold=2"]), progress=False)
     replaced = scores.note.startswith(f"replace: run {run_id} beats the zero-shot ensemble (")
     assert replaced or scores.note.startswith(f"replace refused, run {run_id} does not clearly beat")
     assert (scores.weights == {"keywords": 0.0, run_id: 1.0}) == replaced

@@ -46,6 +46,9 @@ def connect(conn: Connection, timeout: int | None = None):
 
     # The SDK warns on every lookup of a dataset that does not exist yet; labeler creates it on first push.
     warnings.filterwarnings("ignore", message="Dataset with name .* not found", category=UserWarning)
+    # The SDK logs (not warns) "The provided batch size N was normalized" on the "argilla.sdk" logger; labeler
+    # already sends at most 500 records per request, so the line is noise to users.
+    _quiet_batch_size_notice()
     # Bulk upserts echo every record (vectors included) back; compressing that costs more CPU than it
     # saves on a local link (measured: 186 -> 329 records/s with identity, bench/bench_server.py).
     # One retry policy: labeler's (rest.with_retries, around every SDK call it makes). The SDK's own transport
@@ -53,3 +56,19 @@ def connect(conn: Connection, timeout: int | None = None):
     # dead server hang for ~40 s, so the SDK keeps a single quick retry.
     return rg.Argilla(api_url=conn.url, api_key=conn.api_key, timeout=int(max(1, timeout)), retries=1,
                       headers={"Accept-Encoding": "identity"})
+
+
+class _NoBatchNormalized:
+    """A logging filter dropping the SDK's batch-size notice (the ``filter`` protocol of ``logging``)."""
+
+    @staticmethod
+    def filter(record) -> bool:
+        return "was normalized" not in record.getMessage()
+
+
+def _quiet_batch_size_notice() -> None:
+    import logging
+
+    logger = logging.getLogger("argilla.sdk")
+    if not any(isinstance(f, _NoBatchNormalized) for f in logger.filters):
+        logger.addFilter(_NoBatchNormalized())

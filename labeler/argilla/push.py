@@ -131,7 +131,11 @@ def push(conn: Connection, spec: DatasetSpec, records: list[PushRecord], batch_s
     return report
 
 
+MAX_PER_REQUEST = 500  # the SDK's RecordsAPI.MAX_RECORDS_PER_UPSERT_BULK; above it the SDK logs a warning
+
+
 def _log(dataset, records: list, batch_size: int, progress: bool, url: str = "") -> None:
+    batch_size = max(1, min(batch_size, MAX_PER_REQUEST))
     """Upsert in batches; a batch that fails transiently (5xx, timeout, dropped connection) is sent again
     (safe: an upsert by record id), a batch that keeps failing or fails otherwise ends the push with one line.
     Batches already sent stay on the server: a re-run of the push skips nothing and duplicates nothing."""

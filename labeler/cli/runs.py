@@ -12,15 +12,17 @@ from labeler.cli._common import config_option, load, set_option
               help="Make RUN_ID the current run (the one that joins the signals and serves predict).")
 def command(config_path, overrides, set_current):
     """List runs (id, backend, created, n_train, gold accuracy, macro-F1; * = current)."""
-    from labeler import finetune
+    from labeler import runs as project_runs
+
+    from labeler.project import Project
 
     config = load(config_path, overrides)
     if set_current:
-        finetune.set_current_run(config, set_current)
+        project_runs.set_current_run(config, set_current)
         click.echo(f"current run: {set_current}")
         return
-    runs = finetune.list_project_runs(config)
+    runs = project_runs.list_project_runs(config)
     if not runs:
-        click.echo(f"no runs under {finetune.runs_root(config)}; train one with `labeler train`")
+        click.echo(f"no runs under {Project(config).runs}; train one with `labeler train`")
         return
-    click.echo(finetune.runs_table(runs))
+    click.echo(project_runs.runs_table(runs))

@@ -14,13 +14,14 @@ from training.backends import BACKEND_NAMES
 @click.option("--force", is_flag=True, help="Train even when a class has fewer than training.min_per_class labels.")
 def command(config_path, overrides, backend, force):
     """Train a run on labels.parquet, evaluate it on the held-out gold split, and register it."""
-    from labeler import finetune
+    from labeler import runs
+    from labeler.comparison import compare_project
 
     config = load(config_path, overrides)
     with locked(config, "train"):
-        run = finetune.train_project(config, backend=backend, force=force)
-    for line in finetune.describe_run(run):
+        run = runs.train_project(config, backend=backend, force=force)
+    for line in runs.describe_run(run):
         click.echo(line)
-    cmp = finetune.compare_project(config, run_ids=[run.run_id], write=False)
+    cmp = compare_project(config, run_ids=[run.run_id], write=False)
     click.echo(f"verdict: {cmp.result.verdict}")
     click.echo(f"run {run.run_id} is now current ({run.path})")
