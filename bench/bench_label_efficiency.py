@@ -36,7 +36,7 @@ RESULTS = REPO / "bench" / "results"
 
 from labeler import simulate as sim  # noqa: E402
 from labeler.engine import Policy, WeakLabels  # noqa: E402
-from labeler.simulate.report import plot  # noqa: E402
+from labeler.simulate.report import plot, table_rows  # noqa: E402
 
 ANCHORS = {"ag_news": {"random": 176, "margin": 144}, "banking77": {"random": 1540, "margin": 924, "margin+cold": 847}}
 
@@ -109,7 +109,7 @@ def run(name: str, seeds: list[int], only: list[str] | None, reuse: bool = False
             "half_of_random": (l95 is not None and r95 is not None and l95 <= r95 / 2),
             "never_below_random": (v["vs_random"].get("accuracy") or {}).get("worst_gap_vs_random", 0.0) >= 0.0,
         }
-    return {"dataset": name, "variant_keys": keys, "seconds": round(time.perf_counter() - start, 1), "table": sim.table_rows(report),
+    return {"dataset": name, "variant_keys": keys, "seconds": round(time.perf_counter() - start, 1), "table": table_rows(report),
             "text_table": table, "targets": checks, "anchors": ANCHORS.get(name), "plot": str(png.relative_to(REPO)),
             "report": {k: v for k, v in report.items()}}
 

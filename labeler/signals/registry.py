@@ -61,7 +61,8 @@ def build_signal(
     """A ready signal (models load lazily, on first use). ``labels``: strings or objects with ``.name``
     and optional ``.description``. ``cache_dir``: where the embedding signal keeps text embeddings."""
     cls = signal_class(type)
-    return cls(name, labels, multi_label=multi_label, params=params or {}, cache_dir=cache_dir)
+    extra = {"build": build_signal} if getattr(cls, "needs_builder", False) else {}  # summarize wraps a signal
+    return cls(name, labels, multi_label=multi_label, params=params or {}, cache_dir=cache_dir, **extra)
 
 
 def _spec_fields(spec: Any) -> tuple[str, str, dict]:

@@ -59,12 +59,14 @@ class SummarizeSignal(Signal):
     type_name: ClassVar[str] = "summarize"
     Params: ClassVar[type[SignalParams]] = SummarizeParams
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        from labeler.signals.registry import build_signal
+    needs_builder: ClassVar[bool] = True  # the registry passes ``build`` (its build_signal) for the inner signal
 
-        self.inner = build_signal(self.params.inner.type, self.name, self.label_infos, self.multi_label,
-                                  self.params.inner.params, cache_dir=self.cache_dir)
+    def __init__(self, *args, build=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if build is None:
+            raise LabelerError("SummarizeSignal is built by labeler.signals.registry.build_signal")
+        self.inner = build(self.params.inner.type, self.name, self.label_infos, self.multi_label,
+                           self.params.inner.params, cache_dir=self.cache_dir)
         self._encoder = None
         self._seq2seq = None
 

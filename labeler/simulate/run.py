@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
 
 from labeler.engine import QUEUE_MODEL_C, Policy, WeakLabels
 from labeler.errors import LabelerError

@@ -65,7 +65,7 @@ LONG = (
 
 def test_summarize_extractive_only_touches_long_texts():
     sig = SummarizeSignal("sum", ["Sports", "Business"], False,
-                          {"inner": {"type": "embedding", "params": {}}, "max_tokens": 30})
+                          {"inner": {"type": "embedding", "params": {}}, "max_tokens": 30}, build=build_signal)
     short = "Stocks rallied."
     out = sig.summarize([short, LONG])
     assert out[0] == short
@@ -80,7 +80,7 @@ def test_summarize_extractive_only_touches_long_texts():
     assert P[1].argmax() == 0
     assert sig.fingerprint() != sig.inner.fingerprint()
     other = SummarizeSignal("sum", ["Sports", "Business"], False,
-                            {"inner": {"type": "embedding", "params": {}}, "max_tokens": 40})
+                            {"inner": {"type": "embedding", "params": {}}, "max_tokens": 40}, build=build_signal)
     assert other.fingerprint() != sig.fingerprint()
 
 
@@ -109,7 +109,7 @@ def test_summarize_abstractive_with_tiny_random_seq2seq(tmp_path):
     BartForConditionalGeneration(config).save_pretrained(out)
     sig = SummarizeSignal("sum", ["Sports", "Business"], False, {
         "inner": {"type": "keywords", "params": {"keywords": {"Sports": ["game"]}}},
-        "max_tokens": 12, "method": "abstractive", "model": str(out)})
+        "max_tokens": 12, "method": "abstractive", "model": str(out)}, build=build_signal)
     summaries = sig.summarize(["short game", LONG])
     assert summaries[0] == "short game" and isinstance(summaries[1], str) and summaries[1] != LONG
     assert sig.predict_proba(["short game", LONG]).shape == (2, 2)
