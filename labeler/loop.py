@@ -99,7 +99,9 @@ def push_queue(config, progress: bool = True):
     """
     from labeler.argilla.candidates import top_candidates
     from labeler.argilla.push import PushRecord, push
-    from labeler.argilla.schema import META_AGREEMENT, META_PRIORITY, META_ROUND, META_UNCERTAINTY, signal_meta
+    from labeler.argilla.schema import (META_AGREEMENT, META_PRIORITY, META_ROUND, META_SAMPLE, META_UNCERTAINTY,
+                                        SAMPLE_QUEUE, SAMPLE_RANDOM, signal_meta)
+    from labeler.gold import gold_share, in_reserve
     from labeler.data import load_pool
     from labeler.engine import GOLD
     from labeler.join import RUN_META_NAME, suggestion_agent
@@ -119,6 +121,7 @@ def push_queue(config, progress: bool = True):
     present, answered = server_view(conn, spec)
     done = answered | (set(labeled["id"]) if labeled is not None else set())
     batch, pending_old = plan_push(config, pool, scores, present, done, labeled)
+    share = gold_share(config)
     uncertainty = batch.all_scores
     gold_rows = [int(i) for i, r in zip(batch.indices, batch.reasons) if r == GOLD]
     queued = [int(i) for i, r in zip(batch.indices, batch.reasons) if r != GOLD]
@@ -132,7 +135,8 @@ def push_queue(config, progress: bool = True):
     for rank, i in enumerate(order, start=1):
         rec = pool.records[i]
         value, score = suggestion(scores.P[i], config.label_names, config.task.multi_label, config.task.threshold)
-        meta = {META_UNCERTAINTY: float(uncertainty[i]), META_PRIORITY: rank, META_AGREEMENT: float(scores.agreement[i])}
+        meta = {META_UNCERTAINTY: float(uncertainty[i]), META_PRIORITY: rank, META_AGREEMENT: float(scores.agreement[i]),
+                META_SAMPLE: SAMPLE_RANDOM if in_reserve(rec.id, share) else SAMPLE_QUEUE}
         if i in new:
             meta[META_ROUND] = round_no
         voted = {name: not np.isnan(mat[i]).all() for name, mat in scores.signals.items()}

@@ -33,7 +33,7 @@ def small_project(tmp_path, argilla_server):
                              f"project.dir={tmp_path / 'state'}"])
 
 
-def _pending_tab_priorities(dataset_id) -> list[int]:
+def _pending_tab_priorities(dataset_id, key: str = "priority") -> list:
     """POST the body Argilla's UI sends for the Pending tab (status filters, no sort) as the owner."""
     import httpx
 
@@ -48,7 +48,7 @@ def _pending_tab_priorities(dataset_id) -> list[int]:
                       params={"offset": 0, "limit": 50}, headers={"X-Argilla-Api-Key": conn.api_key})
     assert resp.status_code == 200, resp.text
     assert user["username"] == "argilla"
-    return [item["record"]["metadata"]["priority"] for item in resp.json()["items"]]
+    return [item["record"]["metadata"][key] for item in resp.json()["items"]]
 
 
 @pytest.mark.slow
@@ -66,6 +66,10 @@ def test_bootstrap_push_annotate_pull_and_repush(small_project):
     assert (first.created, first.refreshed, first.skipped_answered) == (12, 0, 0)
     # The UI's Pending tab (no sort chosen) shows the queue in priority order: 1, 2, 3, ...
     assert _pending_tab_priorities(first.dataset_id) == list(range(1, 13))
+    # 20% of the batch is the random gold draw, marked for annotators and spread through the queue
+    samples = _pending_tab_priorities(first.dataset_id, "sample")
+    assert samples.count("random") == 2 and samples.count("queue") == 10
+    assert samples.index("random") not in (0, 11)
     assert simulate_annotator(config, 5).answered == 5
     report = pull_labels(config)
     assert report.submitted == 5

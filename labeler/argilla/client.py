@@ -49,6 +49,7 @@ def connect(conn: Connection, timeout: int | None = None):
     # The SDK logs (not warns) "The provided batch size N was normalized" on the "argilla.sdk" logger; labeler
     # already sends at most 500 records per request, so the line is noise to users.
     _quiet_batch_size_notice()
+    _quiet_sdk_progress()
     # Bulk upserts echo every record (vectors included) back; compressing that costs more CPU than it
     # saves on a local link (measured: 186 -> 329 records/s with identity, bench/bench_server.py).
     # One retry policy: labeler's (rest.with_retries, around every SDK call it makes). The SDK's own transport
@@ -72,3 +73,15 @@ def _quiet_batch_size_notice() -> None:
     logger = logging.getLogger("argilla.sdk")
     if not any(isinstance(f, _NoBatchNormalized) for f in logger.filters):
         logger.addFilter(_NoBatchNormalized())
+
+
+def _quiet_sdk_progress() -> None:
+    """The SDK draws its own "Sending records..." bar on every ``records.log`` (no switch to turn it off);
+    labeler's push shows one progress bar of its own (off with ``-q``), so the SDK's is disabled."""
+    import functools
+
+    from argilla.records import _dataset_records
+    from tqdm.auto import tqdm
+
+    if not isinstance(_dataset_records.tqdm, functools.partial):
+        _dataset_records.tqdm = functools.partial(tqdm, disable=True)

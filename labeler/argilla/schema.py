@@ -18,6 +18,8 @@ META_UNCERTAINTY = "uncertainty"
 META_PRIORITY = "priority"
 META_ROUND = "round"
 META_AGREEMENT = "agreement"
+META_SAMPLE = "sample"  # "random" (the unbiased gold draw: evaluation only) or "queue" (training data)
+SAMPLE_RANDOM, SAMPLE_QUEUE = "random", "queue"
 CANDIDATES = "candidates"  # the optional Markdown field with the model's top guesses
 CANDIDATES_TITLE = "Model's top guesses (not the text to label)"
 MAX_LABEL_CHARS = 200
@@ -207,6 +209,8 @@ def build_settings(spec: DatasetSpec):
         rg.IntegerMetadataProperty(name=META_PRIORITY, title="Priority (1 = review first)"),
         rg.IntegerMetadataProperty(name=META_ROUND, title="Round"),
         rg.FloatMetadataProperty(name=META_AGREEMENT, title="Signal agreement"),
+        rg.TermsMetadataProperty(name=META_SAMPLE, options=[SAMPLE_QUEUE, SAMPLE_RANDOM],
+                                 title="Sample (random = gold, evaluation only)"),
     ] + [
         rg.TermsMetadataProperty(name=signal_meta(s), title=f"Top label: {s}") for s in spec.signal_names
     ]
