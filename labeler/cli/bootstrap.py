@@ -1,4 +1,5 @@
-"""``labeler bootstrap``: read the pool and score it with every signal (cached per record)."""
+"""``labeler bootstrap``: read the pool and score it with every signal (cached per record); once human
+training labels exist, each candidate cascade's recall on them (``labeler.signals.cascade.candidate_report``)."""
 
 import click
 
@@ -20,3 +21,19 @@ def command(config_path, overrides, quiet):
     top = scores.P.max(axis=1)
     click.echo(f"scored {len(scores.ids)} records with {', '.join(scores.signals)} ({scores.method}); "
                f"mean top probability {top.mean():.3f}, mean agreement {scores.agreement.mean():.3f}")
+    for line in cascade_lines(config, scores):
+        click.echo(line)
+
+
+def cascade_lines(config, scores) -> list[str]:
+    """Each candidate cascade's top-k recall on the human training labels (none before any, or without
+    cascades)."""
+    from labeler.signals.cascade import candidate_report, cascade_specs
+
+    if not cascade_specs(config.signals):
+        return []
+    from labeler.project import Project
+    from labeler.scoring import training_rows
+
+    rows, y, _ = training_rows(config, scores.ids, Project(config).load_labels())
+    return candidate_report(config.signals, scores.signals, rows, y, config.task.multi_label)

@@ -17,7 +17,8 @@ The output is a full ``(N, K)`` matrix in label order. ``k >= K`` (and ``thresho
 is the full signal itself. ``Q`` comes through the prediction cache (``score_cached``, keyed by text) when
 the signal has a ``cache_dir``. The fingerprint covers the candidate config and the candidate signal's
 fingerprint. ``topk_recall`` and ``suggest_k`` measure, on labelled rows, how often the true label is
-among the candidates, to choose ``k``.
+among the candidates, to choose ``k``; ``candidate_report`` turns them into the lines ``labeler bootstrap``
+prints for every cascade once human training labels exist.
 
 Signals are bound to their candidate signal by ``labeler.signals.registry.build_signals``.
 """
@@ -159,6 +160,70 @@ def suggest_k(P: np.ndarray, y, target: float = 0.95, min_k: int | None = None,
     reached = np.flatnonzero(recall >= target - 1e-12)
     k = int(reached[0]) + 1 if reached.size else n_labels
     return min(max(k, int(min_k)), n_labels)
+
+
+def cascade_specs(specs: Iterable) -> list[tuple[str, CandidateParams]]:
+    """(signal name, its ``candidates``) of every configured signal that takes candidates (a summarize
+    signal's wrapped ``inner`` signal too). ``specs``: config ``SignalSpec``-like objects or dicts."""
+    out = []
+    for spec in specs:
+        get = spec.get if isinstance(spec, dict) else (lambda key, default=None, s=spec: getattr(s, key, default))
+        params = dict(get("params") or {})
+        inner = params.get("inner")
+        inner_params = (inner.get("params") if isinstance(inner, dict) else getattr(inner, "params", None)) or {}
+        cand = params.get("candidates") or dict(inner_params).get("candidates")
+        if cand:
+            parsed = cand if isinstance(cand, CandidateParams) else CandidateParams.model_validate(cand)
+            out.append((str(get("name") or get("type")), parsed))
+    return out
+
+
+def candidate_report(specs: Iterable, scores: Mapping[str, np.ndarray], rows, y, multi_label: bool,
+                     target: float = 0.95) -> list[str]:
+    """One line per candidate cascade in ``specs``: its candidate signal's recall on the human labels
+    (``scores[source][rows]`` against ``y``) at the configured ``k`` (multi-label: with its threshold), and
+    the smallest ``k`` whose recall reaches ``target``. No lines without cascades or without labels."""
+    cascades = cascade_specs(specs)
+    if not cascades or y is None or len(np.asarray(rows)) == 0:
+        return []
+    rows = np.asarray(rows, dtype=int)
+    lines = []
+    for name, spec in cascades:
+        head = f"{name}: candidates from {spec.source}, k={spec.k}"
+        if multi_label:
+            head += f", threshold {spec.threshold:g}"
+        if spec.source not in scores:
+            lines.append(f"{head}: no scores of {spec.source!r} to measure recall on")
+            continue
+        P = np.asarray(scores[spec.source], dtype=np.float64)[rows]
+        threshold = spec.threshold if multi_label else None
+        try:
+            ranks, n_labels = _true_ranks(P, y, threshold)
+        except LabelerError as exc:
+            lines.append(f"{head}: {exc}")
+            continue
+        k = min(spec.k, n_labels)
+        recall = float(np.mean(ranks < k))
+        n_rows = int((~np.isnan(P).any(axis=1)).sum())
+        what = f"{ranks.size} true labels of {n_rows} human labels" if multi_label else f"{n_rows} human labels"
+        if n_rows < len(rows):
+            what += f" ({len(rows) - n_rows} where {spec.source} abstained left out)"
+        best = suggest_k(P, y, target=target, threshold=threshold)
+        if float(np.mean(ranks < best)) < target - 1e-12:  # only possible with a multi-label threshold
+            advice = (f"no k reaches {100 * target:.0f}% with this threshold (k={n_labels}: "
+                      f"{np.mean(ranks < n_labels):.3f}); lower candidates.threshold")
+        else:
+            valid = P[~np.isnan(P).any(axis=1)]
+            per_text = (float(np.mean([len(c) for c in candidate_sets(valid, best, True, spec.threshold)]))
+                        if multi_label else float(best))
+            advice = (f"smallest k with >= {100 * target:.0f}%: {best} "
+                      f"(scores {per_text:.3g} of {n_labels} labels per text)")
+            if best > spec.k:
+                advice += f"; raise candidates.k to {best}"
+            elif best < spec.k:
+                advice += f"; k={best} would score fewer pairs"
+        lines.append(f"{head}: top-{k} recall {recall:.3f} on {what}; {advice}")
+    return lines
 
 
 # -- the mixin -----------------------------------------------------------------------------------------
