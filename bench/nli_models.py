@@ -4,7 +4,8 @@ The hub is unreachable here, so the tokenizer is a byte-level BPE with BART's sp
 the given corpus (the local data sets' texts); the model is ``BartForSequenceClassification`` with the
 facebook/bart-large-mnli sizes (407 M parameters) and random weights: speed does not depend on the
 weights, labels do (random weights give near-ties). ``size="tiny"`` builds a 1+1-layer, 64-wide model for
-smoke-testing the bench scripts in seconds.
+smoke-testing the bench scripts in seconds; ``size="small"`` (2+2 layers, 128 wide, 256 positions) is the
+model bench/bench_nli_int8.py trains.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from pathlib import Path
 SIZES = {
     "bart-large": dict(vocab_size=50265, d_model=1024, encoder_layers=12, decoder_layers=12, encoder_attention_heads=16,
                        decoder_attention_heads=16, encoder_ffn_dim=4096, decoder_ffn_dim=4096, max_position_embeddings=1024),
+    # bench/bench_nli_int8.py trains this one on NLI-style pairs (labels need trained weights, speed does not)
+    "small": dict(vocab_size=8000, d_model=128, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
+                  decoder_attention_heads=4, encoder_ffn_dim=512, decoder_ffn_dim=512, max_position_embeddings=256),
     "tiny": dict(vocab_size=2000, d_model=64, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
                  decoder_attention_heads=2, encoder_ffn_dim=128, decoder_ffn_dim=128, max_position_embeddings=1024),
 }
@@ -35,7 +39,7 @@ def build_random_bart_mnli(out: Path, corpus: list[str], size: str = "bart-large
     bpe.post_processor = RobertaProcessing(("</s>", 2), ("<s>", 0))
     tok = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, bos_token="<s>", eos_token="</s>", sep_token="</s>",
                                   cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>",
-                                  model_max_length=1024)
+                                  model_max_length=min(1024, sizes["max_position_embeddings"]))
     tok.model_input_names = ["input_ids", "attention_mask"]
     tok.save_pretrained(out)
     id2label = {0: "contradiction", 1: "neutral", 2: "entailment"}
