@@ -74,7 +74,7 @@ def banking77_loop(tmp_path_factory):
     project = Project(config).ensure()
     shared = Project(data.config).cache / "embeddings"  # the texts' embeddings only; predictions stay here
     shared.mkdir(parents=True, exist_ok=True)
-    (project.cache).mkdir()
+    project.cache.mkdir()
     (project.cache / "embeddings").symlink_to(shared, target_is_directory=True)
 
     truth = {data.ids[i]: data.labels[data.y[i]] for i in p}
