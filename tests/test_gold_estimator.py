@@ -12,7 +12,6 @@ text embeddings are shared with ``labeler simulate --dataset banking77`` through
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
