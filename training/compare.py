@@ -72,7 +72,7 @@ def _fmt_ci(d: dict) -> str:
 
 
 def verdict_line(a: str, kind_a: str, b: str, kind_b: str, d: dict, metric: str, n_total: int) -> str:
-    who_a, who_b = f"{kind_a} {a}".strip(), f"{kind_b} {b}".strip()
+    who_a, who_b = (f"{k} {n}".strip() if k != n else n for k, n in ((kind_a, a), (kind_b, b)))
     where = f"on {d['n']} gold labels" if d["n"] == n_total else f"on the {d['n']} of {n_total} gold labels both cover"
     if d["n"] == 0:
         return f"{who_a} and {who_b} share no covered gold labels; no comparison"

@@ -292,7 +292,8 @@ class Config(_Model):
         self.project.name = self.project.name or stem
         self.project.dir = _resolve(self.project.dir or Path(".labeler") / stem, base)
         self.argilla.dataset = self.argilla.dataset or stem
-        self.training.runs_dir = _resolve(self.training.runs_dir or self.project.dir / "runs", base)
+        if self.training.runs_dir is not None:  # unset: <project.dir>/runs, wherever project.dir later points
+            self.training.runs_dir = _resolve(self.training.runs_dir, base)
         return self
 
     # -- conveniences -------------------------------------------------------------------------------
