@@ -160,7 +160,8 @@ def test_multi_label_candidates_equal_full_pass(tiny_bert_nli):
     P = sig.predict_proba(SENTENCES)
     Q = table.predict_proba(SENTENCES)
     sets = candidate_sets(Q, 3, multi_label=True, threshold=0.2)
-    assert sig.pairs_scored == sum(len(c) for c in sets) < 3 * len(SENTENCES)
+    assert sig.pairs_scored == sum(len(c) for c in sets) <= 3 * len(SENTENCES)  # the cap k; how many the threshold
+    # prunes depends on the random weights, so it is not asserted here (test_candidate_report covers thresholds)
     for i, cols in enumerate(sets):
         rest = np.setdiff1d(np.arange(len(LABELS)), cols)
         np.testing.assert_allclose(P[i, cols], full[i, cols], atol=1e-6)
