@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from labeler.errors import LabelerError
-from labeler.gold import GOLD, enough_gold, splits_for
-from labeler.labels import label_matrix
+from labeler.gold import GOLD, enough_gold, rows_in_split
 from labeler.project import Project
 from labeler.runs import registry, training_errors
 
@@ -45,14 +44,9 @@ def gold_set(config) -> Gold:
     if labels is None or labels.empty:
         return Gold([], [], None)
     ids = labels["id"].astype(str).tolist()
-    rows, y = label_matrix(labels, ids, config.label_names, config.task.multi_label)
-    if y is None:
-        return Gold([], [], None)
-    split = splits_for(config, [ids[r] for r in rows])
-    keep = np.array([split[ids[r]] == GOLD for r in rows], dtype=bool)
+    rows, y = rows_in_split(config, ids, labels, GOLD)
     texts = labels["text"].tolist()
-    return Gold([ids[r] for r in rows[keep]], [texts[r] for r in rows[keep]], y[keep] if keep.any() else None)
-
+    return Gold([ids[r] for r in rows], [texts[r] for r in rows], y)
 
 def signal_probas(config, ids: list[str], texts: list[str], progress: bool = False) -> tuple[dict, dict]:
     """Every configured signal's matrix on ``texts`` (through the cache) and each one's kind."""

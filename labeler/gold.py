@@ -47,14 +47,21 @@ def split_rows(config, ids: list[str], rows: np.ndarray) -> np.ndarray:
     return np.array([split[ids[r]] for r in rows], dtype=object)
 
 
-def gold_rows(config, ids: list[str], labels_df=None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Rows of ``ids`` in the gold split with a submitted human label, and their targets."""
-    labels_df = Project(config).load_labels() if labels_df is None else labels_df
+def rows_in_split(config, ids: list[str], labels_df, split: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rows of ``ids`` in ``split`` with a submitted human label, in pool order, and their targets."""
     rows, y = label_matrix(labels_df, ids, config.label_names, config.task.multi_label)
     if y is None:
         return rows, None
-    keep = split_rows(config, ids, rows) == GOLD
+    order = np.argsort(rows, kind="stable")  # pool order: the answers' arrival order never matters
+    rows, y = rows[order], y[order]
+    keep = split_rows(config, ids, rows) == split
     return rows[keep], (y[keep] if keep.any() else None)
+
+
+def gold_rows(config, ids: list[str], labels_df=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rows of ``ids`` in the gold split with a submitted human label, and their targets."""
+    labels_df = Project(config).load_labels() if labels_df is None else labels_df
+    return rows_in_split(config, ids, labels_df, GOLD)
 
 
 def enough_gold(config, n: int) -> tuple[bool, str]:
@@ -69,5 +76,5 @@ def enough_gold(config, n: int) -> tuple[bool, str]:
     return False, f"not enough gold labels for a verdict: {n} of {need} random gold labels{pace}"
 
 
-__all__ = ["CALIB", "GOLD", "TRAIN", "gold_share", "in_reserve", "splits_for", "split_rows", "gold_rows",
+__all__ = ["CALIB", "GOLD", "TRAIN", "gold_share", "in_reserve", "splits_for", "split_rows", "rows_in_split", "gold_rows",
            "enough_gold"]

@@ -13,7 +13,7 @@ import numpy as np
 
 from labeler.engine import Policy, class_counts, short_classes, weak_rows
 from labeler.errors import LabelerError
-from labeler.gold import TRAIN, gold_share, in_reserve, splits_for
+from labeler.gold import TRAIN, gold_share, in_reserve, rows_in_split, splits_for
 from labeler.join import zero_shot_ensemble
 from labeler.labels import label_matrix
 from labeler.project import Project
@@ -40,13 +40,10 @@ def train_counts(config) -> dict[str, int]:
     counts = {name: 0 for name in config.label_names}
     if labels is None or labels.empty:
         return counts
-    ids = labels["id"].astype(str).tolist()
-    rows, y = label_matrix(labels, ids, config.label_names, config.task.multi_label)
+    _, y = rows_in_split(config, labels["id"].astype(str).tolist(), labels, TRAIN)
     if y is None:
         return counts
-    split = splits_for(config, [ids[r] for r in rows])
-    keep = np.array([split[ids[r]] == TRAIN for r in rows], dtype=bool)
-    per = class_counts(y[keep], len(config.label_names), config.task.multi_label)
+    per = class_counts(y, len(config.label_names), config.task.multi_label)
     return dict(zip(config.label_names, map(int, per)))
 
 

@@ -46,17 +46,12 @@ def run_signal(config, run_id: str):
 def training_rows(config, ids: list[str], labels_df) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """(rows, targets) of the human training labels (queue-chosen, outside the gold reserve) and the mask of
     every labeled row (any split)."""
-    from labeler.gold import TRAIN, split_rows
+    from labeler.gold import TRAIN, rows_in_split
 
-    rows, y = label_matrix(labels_df, ids, config.label_names, config.task.multi_label)
     labeled = np.zeros(len(ids), dtype=bool)
-    labeled[rows] = True
-    if y is None:
-        return rows, None, labeled
-    order = np.argsort(rows, kind="stable")  # pool order: the answers' arrival order never matters
-    rows, y = rows[order], y[order]
-    keep = split_rows(config, ids, rows) == TRAIN
-    return rows[keep], (y[keep] if keep.any() else None), labeled
+    labeled[label_matrix(labels_df, ids, config.label_names, config.task.multi_label)[0]] = True
+    rows, y = rows_in_split(config, ids, labels_df, TRAIN)
+    return rows, y, labeled
 
 
 def fit_embedding_temperatures(config, signals: list, texts: list[str], y) -> dict[str, float]:
