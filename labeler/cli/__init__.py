@@ -27,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("labeler.cli.predict", "Batch predictions with a run, logged for drift checks."),
     "round": ("labeler.cli.round", "Pull, train if the threshold is met, re-score and push, in one go."),
     "simulate": ("labeler.cli.simulate", "Learning curves with an oracle annotator on labeled data."),
+    "watch": ("labeler.cli.watch", "Keep refreshing suggestions and the queue as answers arrive."),
+    "users": ("labeler.cli.users", "Add, list, remove annotator accounts on the Argilla server."),
+    "quality": ("labeler.cli.quality", "Agreement between annotators and with the model: report."),
+    "review": ("labeler.cli.review", "Send suspected label errors back to Argilla for a second review."),
     "demo": ("labeler.cli.demo", "Start the local server and load the demo corpus, ready to review."),
 }
 

@@ -170,7 +170,8 @@ class ArgillaConfig(_Model):
     What annotators see: ``candidates`` top guesses (label, probability, which signal proposed it) in a
     Markdown field beside the text (0: off); label chips in ``label_order`` (as written, alphabetical, or by
     frequency in the labels so far); ``visible_labels`` chips before "+ N more" (null: all up to 20 labels,
-    else 12; the suggestion is always shown and pre-selected).
+    else 12; the suggestion is always shown and pre-selected). ``min_submitted``: submitted answers a record
+    needs before it counts as done (Argilla's task distribution; 2 or more asks for overlap between annotators).
 
     The API key never lives in YAML: ``api_key_env`` names the environment variable that holds it.
     """
@@ -182,6 +183,7 @@ class ArgillaConfig(_Model):
     candidates: int = Field(3, ge=0, le=20)
     label_order: Literal["config", "alphabetical", "frequency"] = "config"
     visible_labels: int | None = Field(None, ge=3)
+    min_submitted: int = Field(1, ge=1, le=20)
 
     @model_validator(mode="before")
     @classmethod
@@ -250,6 +252,21 @@ class TrainingConfig(_Model):
         return value
 
 
+class WatchConfig(_Model):
+    """``labeler watch``: the continuous loop. Every ``refresh_every`` new submitted answers the fast model is
+    refitted and the pending records' suggestions and priorities refreshed. ``mode``: ``auto`` listens for
+    Argilla webhooks when the server is local (127.0.0.1 / localhost) and polls otherwise; ``webhook`` or
+    ``polling`` force one. ``poll_seconds``: the polling interval (also the safety net under webhooks).
+    ``fine_tune``: train the configured backend in a background process when the training rules say so."""
+
+    refresh_every: int = Field(10, ge=1)
+    mode: Literal["auto", "webhook", "polling"] = "auto"
+    poll_seconds: float = Field(5.0, gt=0.0)
+    fine_tune: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(0, ge=0, le=65535)
+
+
 class ProjectConfig(_Model):
     """State folder (caches, pool, rejects, labels) and a display name."""
 
@@ -266,6 +283,7 @@ class Config(_Model):
     argilla: ArgillaConfig = Field(default_factory=ArgillaConfig)
     project: ProjectConfig = Field(default_factory=ProjectConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
+    watch: WatchConfig = Field(default_factory=WatchConfig)
 
     @field_validator("signals")
     @classmethod
