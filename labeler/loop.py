@@ -32,6 +32,7 @@ def dataset_spec(config, signal_names: list[str], vector_dim: int | None, labels
         label_order=a.label_order,
         visible_labels=a.visible_labels or default_visible_labels(len(config.label_names)),
         label_counts=per_class(labels_df, config.label_names, config.task.multi_label),
+        min_submitted=a.min_submitted,
     )
 
 

@@ -4,9 +4,15 @@ Two Parquet files are written (both loadable by ``datasets``/pandas):
 
 - ``responses.parquet``: one row per (record, annotator) response, raw, drafts included;
 - ``labels.parquet``: one row per answered record, resolved: ``status`` is "submitted" (a label by majority
-  of submitted answers), "discarded" (most answers discard it), or "conflict" (a tie: listed, not trained
-  on). Columns: id, text, fields (JSON), label, labels, status, annotator, n_annotators, agreement,
-  submitted_at, round.
+  of submitted answers), "discarded" (most answers discard it), "conflict" (a tie: listed, not trained
+  on) or "awaiting" (fewer answers than ``argilla.min_submitted`` so far: counted, not trained on, resolved
+  by a later pull once the other annotators have answered). Columns: id, text, fields (JSON), label, labels,
+  status, annotator, n_annotators, agreement, submitted_at, round.
+
+Overlap (``min_submitted`` N, Argilla's task distribution): a record is resolved once it has N submitted
+answers (majority, ties are conflicts), or once N or more answers are in and discards outnumber submissions;
+before that it is "awaiting", like Argilla, which keeps it pending for other annotators. With N = 1 every
+answered record resolves at once.
 
 Agreement between annotators: Fleiss' kappa (variable raters per record) over records with two or more
 submitted answers; for multi-label, the mean of per-label binary kappas.
@@ -35,11 +41,17 @@ class PullReport:
     drafts_only: int = 0
     kappa: float | None = None
     per_class: dict[str, int] = field(default_factory=dict)
+    awaiting: int = 0  # records with fewer than ``min_submitted`` answers: not resolved yet
+    min_submitted: int = 1
+    overlapped: int = 0  # records with 2+ submitted answers (what kappa is computed on)
 
     def summary(self) -> str:
-        kappa = "n/a (fewer than 2 answers per record)" if self.kappa is None else f"{self.kappa:.3f}"
-        return (f"{self.submitted} labeled, {self.discarded} discarded, {len(self.conflicts)} conflicts, "
-                f"{self.drafts_only} drafts only; Fleiss' kappa {kappa}")
+        kappa = "n/a (fewer than 2 answers per record)" if self.kappa is None \
+            else f"{self.kappa:.3f} over {self.overlapped} records with 2+ answers"
+        waiting = (f", {self.awaiting} awaiting overlap (fewer than {self.min_submitted} answers)"
+                   if self.min_submitted > 1 or self.awaiting else "")
+        return (f"{self.submitted} labeled, {self.discarded} discarded, {len(self.conflicts)} conflicts (ties)"
+                f"{waiting}, {self.drafts_only} drafts only; Fleiss' kappa {kappa}")
 
 
 def join_fields(fields: dict[str, str]) -> str:
@@ -66,14 +78,18 @@ def fleiss_kappa(tables: list[Counter], categories: list) -> float | None:
     return (p_bar - p_e) / (1 - p_e)
 
 
-def resolve_record(answers: list[dict], multi_label: bool, labels: list[str]) -> tuple[str, object]:
-    """(status, value) for one record's non-draft answers: majority vote, ties are conflicts."""
+def resolve_record(answers: list[dict], multi_label: bool, labels: list[str],
+                   min_submitted: int = 1) -> tuple[str, object]:
+    """(status, value) for one record's non-draft answers: majority vote, ties are conflicts; "awaiting"
+    while fewer than ``min_submitted`` answers are in (see the module docstring)."""
     submitted = [a["value"] for a in answers if a["status"] == "submitted"]
     discarded = sum(1 for a in answers if a["status"] == "discarded")
+    if not submitted and not discarded:
+        return "pending", None
+    if len(submitted) < min_submitted and (discarded + len(submitted) < min_submitted or discarded <= len(submitted)):
+        return "awaiting", None
     if discarded > len(submitted):
         return "discarded", None
-    if not submitted:
-        return "discarded" if discarded else "pending", None
     if multi_label:
         n = len(submitted)
         counts = Counter(lab for value in submitted for lab in set(value))
@@ -92,7 +108,7 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path) -> PullReport:
     import pandas as pd
 
     dataset = find_dataset(conn, spec.name, spec.workspace or None)
-    report = PullReport()
+    report = PullReport(min_submitted=spec.min_submitted)
     if dataset is None:
         raise LabelerError(f"dataset {spec.name!r} not found on {conn.url}; run `labeler push` first")
     users = rest.usernames(conn)
@@ -113,9 +129,10 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path) -> PullReport:
         if not answers:
             report.drafts_only += bool(rec.get("responses"))
             continue
-        status, value = resolve_record(answers, spec.multi_label, spec.labels)
+        status, value = resolve_record(answers, spec.multi_label, spec.labels, spec.min_submitted)
         submitted = [a for a in answers if a["status"] == "submitted"]
         if len(submitted) >= 2:
+            report.overlapped += 1
             if spec.multi_label:
                 for lab in spec.labels:
                     per_label_tables[lab].append(Counter(lab in (a["value"] or []) for a in submitted))
@@ -148,6 +165,8 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path) -> PullReport:
             report.discarded += 1
         elif status == "conflict":
             report.conflicts.append(rid)
+        elif status == "awaiting":
+            report.awaiting += 1
     if spec.multi_label:
         kappas = [k for lab in spec.labels if (k := fleiss_kappa(per_label_tables[lab], [True, False])) is not None]
         report.kappa = sum(kappas) / len(kappas) if kappas else None

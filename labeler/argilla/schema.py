@@ -57,6 +57,8 @@ class DatasetSpec:
     ``label_order``: order of the label chips: "config" (as written), "alphabetical", or "frequency" (most
     labeled first, by ``label_counts``, ties in config order). ``visible_labels``: chips shown before
     "+ N more" (None: all); the suggested label is always shown, selected, wherever it sits in the order.
+    ``min_submitted``: submitted answers a record needs to be complete (Argilla's overlap task distribution;
+    2 or more: each record goes to that many annotators, and ``pull`` resolves it only then).
     """
 
     name: str
@@ -71,6 +73,7 @@ class DatasetSpec:
     label_order: str = "config"
     visible_labels: int | None = None
     label_counts: dict[str, int] = field(default_factory=dict)
+    min_submitted: int = 1
 
     def field_names(self) -> dict[str, str]:
         """Data column -> Argilla field name; two columns mapping to one name is an error."""
@@ -100,6 +103,8 @@ class DatasetSpec:
                                f"minimum) or empty for all; got {self.visible_labels!r}")
         if not isinstance(self.candidates, int) or self.candidates < 0:
             raise LabelerError(f"argilla.candidates must be a whole number >= 0 (0: off); got {self.candidates!r}")
+        if not isinstance(self.min_submitted, int) or self.min_submitted < 1:
+            raise LabelerError(f"argilla.min_submitted must be a whole number >= 1; got {self.min_submitted!r}")
 
     def question_labels(self) -> list[str]:
         """The labels in the order the annotator sees them."""
@@ -190,7 +195,7 @@ def render_guidelines(spec: DatasetSpec, limit: int = GUIDELINES_MAX_CHARS) -> s
 
 def build_settings(spec: DatasetSpec):
     """``rg.Settings`` for the spec: text fields (and the top-guesses field), one label question, loop
-    metadata, the embedding vector."""
+    metadata, the embedding vector, the task distribution (``min_submitted`` answers per record)."""
     import argilla as rg
 
     spec.validate()
@@ -222,6 +227,7 @@ def build_settings(spec: DatasetSpec):
         vectors=vectors,
         guidelines=spec.guidelines(),
         allow_extra_metadata=True,
+        distribution=rg.TaskDistribution(min_submitted=spec.min_submitted),
     )
 
 

@@ -1,16 +1,21 @@
 """Bring an existing dataset up to date with the spec, changing only what Argilla allows on a live dataset.
 
 Allowed and done: new "top_<signal>" metadata, the label chips' order and how many are visible, the question's
-description, the guidelines. Not allowed (Argilla 2.8 refuses new fields and other label values on a published
+description, the guidelines, the task distribution (``min_submitted``: Argilla 2.8 accepts the change on a
+dataset with answers and recomputes each record's status in its worker; a server that refuses it leaves the
+old value, said in one note, and the push goes on). Not allowed (Argilla 2.8 refuses new fields and other label values on a published
 dataset): a different label set or kind is an error (``schema.check_compatible``); a missing top-guesses field
 is a one-line note, and pushes go on without it.
 """
 
 from __future__ import annotations
 
+import re
+
 from labeler.argilla import rest
 from labeler.argilla.connection import Connection
 from labeler.argilla.schema import QUESTION, DatasetSpec, build_settings, candidates_note, check_compatible
+from labeler.errors import LabelerError
 
 
 def sync_dataset(conn: Connection, dataset, spec: DatasetSpec) -> list[str]:
@@ -22,8 +27,42 @@ def sync_dataset(conn: Connection, dataset, spec: DatasetSpec) -> list[str]:
     if (dataset.settings.guidelines or "") != guidelines:
         rest.request(conn, "PATCH", f"/api/v1/datasets/{dataset.id}", json={"guidelines": guidelines})
         dataset.settings.guidelines = guidelines
-    note = candidates_note(dataset, spec)
-    return [note] if note else []
+    notes = [candidates_note(dataset, spec), _sync_distribution(conn, dataset, spec)]
+    return [note for note in notes if note]
+
+
+def current_min_submitted(dataset) -> int:
+    """The dataset's ``min_submitted`` as the server has it (1 when the SDK did not load a distribution)."""
+    distribution = getattr(dataset.settings, "distribution", None)
+    return int(getattr(distribution, "min_submitted", 1) or 1)
+
+
+def _sync_distribution(conn: Connection, dataset, spec: DatasetSpec) -> str | None:
+    """Set the overlap distribution to ``spec.min_submitted``; a note when the server refuses."""
+    have = current_min_submitted(dataset)
+    if have == spec.min_submitted:
+        return None
+    body = {"distribution": {"strategy": "overlap", "min_submitted": spec.min_submitted}}
+    try:
+        rest.request(conn, "PATCH", f"/api/v1/datasets/{dataset.id}", json=body)
+    except rest.RetriesExhausted:
+        raise
+    except LabelerError as exc:
+        reason = _reason(str(exc))
+        return (f"argilla.min_submitted is {spec.min_submitted} but dataset {spec.name!r} keeps {have}: the server "
+                f"refused the change ({reason}); use a new dataset name (--set argilla.dataset={spec.name}-v2) "
+                f"for overlap, or set argilla.min_submitted: {have}")
+    import argilla as rg
+
+    dataset.settings.distribution = rg.TaskDistribution(min_submitted=spec.min_submitted)
+    return None
+
+
+def _reason(message: str) -> str:
+    """"HTTP 403 Operation not allowed" from rest.request's error line (status and the server's detail)."""
+    status = re.search(r"HTTP \d+", message)
+    details = re.findall(r'"detail"\s*:\s*"([^"]+)"', message)
+    return " ".join(x for x in (status.group(0) if status else message[:120], details[-1] if details else "") if x)
 
 
 def _add_missing_metadata(conn: Connection, dataset, spec: DatasetSpec) -> None:

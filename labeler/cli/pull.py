@@ -4,6 +4,8 @@ import click
 
 from labeler.cli._common import config_option, load, set_option
 
+SHOWN = 10
+
 
 @click.command("pull")
 @config_option
@@ -17,6 +19,10 @@ def command(config_path, overrides):
     report = pull_labels(config)
     click.echo(report.summary())
     if report.conflicts:
-        shown = ", ".join(report.conflicts[:10]) + (" ..." if len(report.conflicts) > 10 else "")
+        more = len(report.conflicts) - SHOWN
+        shown = ", ".join(report.conflicts[:SHOWN]) + (f" and {more} more" if more > 0 else "")
         click.echo(f"conflicts (tied answers, not used for training): {shown}")
+    if report.awaiting:
+        click.echo(f"awaiting overlap: {report.awaiting} records have fewer than {report.min_submitted} answers; "
+                   "not used for training until the other annotators answer (pull again later)")
     click.echo(f"labels written to {Project(config).labels}")
