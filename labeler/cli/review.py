@@ -1,0 +1,56 @@
+"""``labeler review``: suspected label errors to a second review in Argilla, and the verdicts back."""
+
+import click
+
+from labeler.cli._common import config_option, load, locked, set_option
+
+SHOWN = 10
+
+
+@click.command("review")
+@config_option
+@set_option
+@click.option("--budget", type=click.IntRange(min=0), default=None,
+              help="Suspects to send this time, lowest label quality first (default: the labels cleanlab flags, "
+                   "at most queue.batch_size).")
+@click.option("--push/--no-push", "do_push", default=True,
+              help="Send the suspects to <dataset>-review (default), or only print the ranking.")
+@click.option("--pull", "pull_only", is_flag=True, help="Only pull the review answers and apply the verdicts.")
+def command(config_path, overrides, budget, do_push, pull_only):
+    """Rank human labels by how likely they are wrong (cleanlab on out-of-fold probabilities) and send the top
+    suspects to a second annotator; --pull reads the answers: confirmed, changed or ambiguous."""
+    from labeler.project import Project
+    from labeler.review import review_path, suspects_table
+    from labeler.review_argilla import default_budget, find_suspects, pull_reviews, push_review
+
+    config = load(config_path, overrides)
+    with locked(config, "review"):
+        if pull_only:
+            for line in pull_reviews(config).lines():
+                click.echo(line)
+            click.echo(f"verdicts in {review_path(Project(config))}")
+            return
+        pulled = pull_reviews(config, missing_ok=True) if do_push else None
+        for line in pulled.lines() if pulled else []:
+            click.echo(line)
+        suspects = find_suspects(config)
+        n = default_budget(config, suspects) if budget is None else min(budget, len(suspects.items))
+        click.echo(suspects.summary())
+        picked = suspects.items[:n]
+        if picked:
+            click.echo(f"the {n} lowest label quality first (budget {n}" + (
+                "; --budget to change)" if budget is None else ")"))
+            for line in suspects_table([s.row() for s in picked], shown=SHOWN):
+                click.echo(line)
+        else:
+            click.echo("no suspects to send" + (" (--budget 0)" if budget == 0 else ""))
+        if not do_push:
+            click.echo("not sent (--no-push)")
+            return
+        out = push_review(config, picked)
+        if out.pulled.changes or out.pulled.newly:  # answers that arrived since the pull above
+            for line in out.pulled.lines():
+                click.echo(line)
+        click.echo(out.summary())
+        for note in out.notes:
+            click.echo(f"note: {note}")

@@ -1,0 +1,348 @@
+"""Suspected label errors (issue 13.4): cleanlab's ranking on known flips, the verdict rules, the verdicts laid
+over the label table, and the second review through the real server with two annotator accounts."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from labeler.review import (AMBIGUOUS, CHANGED, CONFIRMED, PENDING, apply_reviews, decide, oof_probabilities,
+                            rank_labels, rankable, suspects_table, tally, write_reviews)
+
+REPO = Path(__file__).resolve().parents[1]
+LABELS = ["billing", "shipping", "refund"]
+
+
+# -- ranking ---------------------------------------------------------------------------------------------
+def test_rank_labels_on_a_hand_written_matrix():
+    P = np.array([[0.90, 0.05, 0.05], [0.10, 0.80, 0.10], [0.70, 0.20, 0.10], [0.05, 0.05, 0.90],
+                  [0.20, 0.70, 0.10], [0.05, 0.05, 0.90], [0.85, 0.10, 0.05], [0.10, 0.85, 0.05],
+                  [0.10, 0.10, 0.80]])
+    y = np.array([0, 1, 1, 2, 1, 0, 0, 1, 0])  # row 2 says 1 where the model says 0; rows 5 and 8 say 0, model 2
+    r = rank_labels(P, y, multi_label=False)
+    np.testing.assert_allclose(r.quality, [0.90, 0.80, 0.20, 0.90, 0.70, 0.05, 0.85, 0.85, 0.10])  # self-confidence
+    assert r.order.tolist() == [5, 8, 2, 4, 1, 6, 7, 0, 3]  # ties: lower row first
+    # confident learning: row 8's 0.80 for class 2 is under class 2's threshold (0.90, the mean over the
+    # labels of class 2), so cleanlab does not count it as an issue, though its quality is low
+    assert np.flatnonzero(r.flagged).tolist() == [2, 5]
+    assert r.top(2).tolist() == [5, 8]
+
+
+def _clusters(seed=0):
+    rng = np.random.default_rng(seed)
+    centers = np.array([[5.0, 0.0], [0.0, 5.0], [-5.0, -5.0]])
+    y = np.repeat([0, 1, 2], 10)
+    return centers[y] + rng.normal(0, 1, (30, 2)), y
+
+
+def test_out_of_fold_probabilities_find_exactly_the_flipped_labels():
+    X, y = _clusters()
+    flipped = y.copy()
+    flipped[3], flipped[17] = 1, 2  # two labels flipped at known rows
+    P = oof_probabilities(X, flipped, 3, multi_label=False, seed=0)
+    assert P.shape == (30, 3) and np.allclose(P.sum(1), 1)
+    r = rank_labels(P, flipped, multi_label=False)
+    assert sorted(r.top(2).tolist()) == [3, 17]
+    assert np.flatnonzero(r.flagged).tolist() == [3, 17]
+    assert r.quality[[3, 17]].max() < 0.01 < 0.4 < np.delete(r.quality, [3, 17]).min()
+    # the same labels unflipped: nothing flagged
+    assert not rank_labels(oof_probabilities(X, y, 3, False), y, False).flagged.any()
+
+
+def test_multi_label_ranking_uses_cleanlabs_multilabel_module():
+    X, y = _clusters()
+    Y = np.zeros((30, 3), dtype=int)
+    Y[np.arange(30), y] = 1
+    Y[4] = [0, 0, 1]  # a cluster-0 record labeled refund only
+    P = oof_probabilities(X, Y, 3, multi_label=True, seed=0)
+    r = rank_labels(P, Y, multi_label=True)
+    assert r.order[0] == 4 and r.flagged[4]
+
+
+def test_a_class_with_one_label_is_not_ranked():
+    assert rankable(np.array([0, 0, 1, 2, 2]), 3, False).tolist() == [True, True, False, True, True]
+    assert rankable(np.zeros((3, 2)), 2, True).all()
+
+
+# -- verdicts --------------------------------------------------------------------------------------------
+def test_decide_by_the_votes_of_first_second_and_third():
+    assert decide("a", []) == (PENDING, None)
+    assert decide("a", ["a"]) == (CONFIRMED, "a")
+    assert decide("a", ["b"]) == (AMBIGUOUS, None)  # second disagrees, no third yet
+    assert decide("a", ["b", "b"]) == (CHANGED, "b")  # the third sides with the second
+    assert decide("a", ["b", "a"]) == (CONFIRMED, "a")  # the third sides with the first
+    assert decide("a", ["b", "c"]) == (AMBIGUOUS, None)  # three different answers
+    assert decide(["x", "y"], [["y", "x"]]) == (CONFIRMED, ["x", "y"])  # multi-label: sets
+    assert decide(["x"], [["x", "y"], ["y", "x"]]) == (CHANGED, ["x", "y"])
+
+
+def test_tally_ignores_the_first_annotator_repeats_drafts_and_discards():
+    responses = [
+        {"annotator": "ann", "status": "submitted", "value": "a", "updated_at": "1"},  # the first annotator
+        {"annotator": "bob", "status": "submitted", "value": "b", "updated_at": "2"},
+        {"annotator": "bob", "status": "submitted", "value": "a", "updated_at": "3"},  # bob again, on #2
+        {"annotator": "cy", "status": "draft", "value": "b", "updated_at": "4"},
+        {"annotator": "dee", "status": "discarded", "value": None, "updated_at": "5"},
+        {"annotator": "eve", "status": "submitted", "value": "b", "updated_at": "6"},
+    ]
+    t = tally({"ann"}, responses)
+    assert t.answers == [("bob", "b"), ("eve", "b")]
+    assert (t.ignored_self, t.ignored_repeat, t.discarded) == (1, 1, 1)
+
+
+def _project(tmp_path, multi_label=False):
+    return SimpleNamespace(dir=tmp_path, config=SimpleNamespace(task=SimpleNamespace(multi_label=multi_label)))
+
+
+def _review_rows(rows):
+    base = {"first_annotator": "ann", "quality": 0.1, "suggested": None, "reason": "", "flagged": True,
+            "pushed_at": "", "attempts": 1, "final_answer": None, "second_answer": None, "second_annotator": None,
+            "third_answer": None, "third_annotator": None, "answers": "[]", "ignored": 0, "decided_at": None}
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def test_apply_reviews_changes_only_the_reviewed_label_and_is_idempotent(tmp_path):
+    labels = pd.DataFrame({"id": ["r0", "r1", "r2", "r3", "r4", "r5"],
+                           "label": ["billing", "billing", "shipping", "refund", "refund", "billing"],
+                           "labels": [[]] * 6, "status": ["submitted"] * 6})
+    write_reviews(tmp_path / "review.parquet", _review_rows([
+        {"id": "r0", "first_answer": '"billing"', "status": CONFIRMED, "final_answer": '"billing"'},
+        {"id": "r1", "first_answer": '"billing"', "status": CHANGED, "final_answer": '"refund"'},
+        {"id": "r2", "first_answer": '"shipping"', "status": AMBIGUOUS},
+        {"id": "r3", "first_answer": '"billing"', "status": CHANGED, "final_answer": '"shipping"'},  # label moved
+        {"id": "r4", "first_answer": '"refund"', "status": PENDING},
+    ]))
+    out = apply_reviews(_project(tmp_path), labels)
+    assert out["label"].tolist() == ["billing", "refund", "shipping", "refund", "refund", "billing"]
+    assert out["status"].tolist() == ["submitted", "submitted", "ambiguous", "submitted", "submitted", "submitted"]
+    assert out["review"].tolist() == [CONFIRMED, CHANGED, AMBIGUOUS, "stale", None, None]
+    assert out["first_label"].tolist() == [None, '"billing"', None, None, None, None]
+    assert labels["label"].tolist()[1] == "billing"  # the input is untouched
+    again = apply_reviews(_project(tmp_path), out)
+    pd.testing.assert_frame_equal(again, out)
+    assert apply_reviews(_project(tmp_path / "none"), labels) is labels  # no review file: the table as it is
+
+
+def test_apply_reviews_multi_label(tmp_path):
+    labels = pd.DataFrame({"id": ["m0"], "label": [None], "labels": [np.array(["billing"])], "status": ["submitted"]})
+    write_reviews(tmp_path / "review.parquet", _review_rows([
+        {"id": "m0", "first_answer": '["billing"]', "status": CHANGED, "final_answer": '["billing", "refund"]'}]))
+    out = apply_reviews(_project(tmp_path, multi_label=True), labels)
+    assert list(out.at[0, "labels"]) == ["billing", "refund"] and out.at[0, "review"] == CHANGED
+
+
+def test_suspects_table_reads_well_at_2_and_at_150():
+    rows = [{"id": f"r{i}", "given": "card_payment_not_recognised_by_the_bank_today", "suggested": "refund",
+             "p": 0.91, "quality": 0.01 * i, "flagged": i < 100} for i in range(150)]
+    lines = suspects_table(rows, shown=10)
+    assert len(lines) == 12 and lines[-1] == "and 140 more"
+    assert lines[1].split() == ["r0", "card_payment_not_recognised…", "refund", "0.91", "0.000"]
+    two = suspects_table(rows[:2])
+    assert len(two) == 3 and "more" not in two[-1]
+    assert suspects_table([]) == []
+
+
+# -- the second review through the real server -----------------------------------------------------------
+def _config(tmp_path, name):
+    from labeler.config import load_config
+
+    texts = ["I was charged twice this month", "Where is my parcel?", "Please refund my order",
+             "My invoice shows the wrong amount", "The courier lost the package"]
+    (tmp_path / "pool.jsonl").write_text("".join(json.dumps({"id": f"r{i}", "text": t}) + "\n"
+                                                 for i, t in enumerate(texts)))
+    (tmp_path / "review.yaml").write_text(
+        "data: {path: pool.jsonl, text_fields: [text], id_field: id}\n"
+        "task: {labels: [billing, shipping, refund]}\nsignals: [{type: embedding}]\n")
+    return load_config(tmp_path / "review.yaml", [f"argilla.dataset={name}", f"project.dir={tmp_path / 'state'}"])
+
+
+def _annotator(argilla_client, url, owner_key):
+    import argilla as rg
+    import httpx
+
+    name = f"rev{uuid.uuid4().hex[:6]}"
+    user = rg.User(username=name, password="pw-" + uuid.uuid4().hex, role="annotator", client=argilla_client).create()
+    argilla_client.workspaces("argilla").add_user(user.username)
+    key = httpx.get(f"{url}/api/v1/users/{user.id}", headers={"X-Argilla-Api-Key": owner_key}).json()["api_key"]
+    return name, key
+
+
+def _run(command, args) -> list[str]:
+    """The command's standard output lines (progress bars go to standard error)."""
+    from click.testing import CliRunner
+
+    return CliRunner().invoke(command, args, catch_exceptions=False).stdout.splitlines()
+
+
+def _answer(conn, dataset_name, api_key, answers: dict[str, str]):
+    """Submit as the web UI does, one record at a time, as the user with ``api_key``."""
+    import httpx
+
+    from labeler.argilla import rest
+    from labeler.argilla.datasets import find_dataset
+
+    ds = find_dataset(conn, dataset_name)
+    uuid_of = {r["external_id"]: r["id"] for r in rest.iter_records(conn, ds.id, include="")}
+    for ext, value in answers.items():
+        resp = httpx.post(f"{conn.url}/api/v1/records/{uuid_of[ext]}/responses", timeout=30,
+                          json={"values": {"label": {"value": value}}, "status": "submitted"},
+                          headers={"X-Argilla-Api-Key": api_key})
+        assert resp.status_code == 201, resp.text
+
+
+@pytest.mark.server
+def test_second_review_round_trip_with_two_annotators(argilla_server, argilla_client, tmp_path):
+    import httpx
+    from labeler.argilla.annotate import answer_pending
+    from labeler.argilla.push import PushRecord, push
+    from labeler.argilla.datasets import find_dataset
+    from labeler.argilla import rest
+    from labeler.cli.review import command
+    from labeler.labels import label_matrix
+    from labeler.loop import connection, dataset_spec, pull_labels
+    from labeler.project import Project
+    from labeler.review_argilla import Suspect, pull_reviews, push_review
+
+    name = f"rv-{uuid.uuid4().hex[:6]}"
+    config = _config(tmp_path, name)
+    conn = connection(config)
+    first = {"r0": "billing", "r1": "shipping", "r2": "refund", "r3": "billing", "r4": "shipping"}
+    # the first labels: the owner ("argilla") answers the main dataset, `labeler pull` writes labels.parquet
+    push(conn, dataset_spec(config, [], None), [PushRecord(id=f"r{i}", fields={"text": f"t{i}"}, value="billing",
+                                                           score=0.5, agent="ensemble") for i in range(5)],
+         progress=False)
+    assert answer_pending(conn, name, None, first, 5, LABELS, False).answered == 5
+    assert pull_labels(config).submitted == 5
+    owner = argilla_client.me.username
+    alice, alice_key = _annotator(argilla_client, argilla_server.url, argilla_server.api_key)
+    bob, bob_key = _annotator(argilla_client, argilla_server.url, argilla_server.api_key)
+
+    suspects = [Suspect(f"r{i}", first[f"r{i}"], "refund", 0.9, 0.01 * (i + 1), True, owner) for i in range(5)]
+    out = push_review(config, suspects)
+    assert (out.dataset, out.new, out.again, out.refreshed) == (f"{name}-review", 5, 0, 0)
+    review = find_dataset(conn, f"{name}-review")
+    recs = list(rest.iter_records(conn, review.id, include="suggestions"))
+    assert [r["external_id"] for r in recs] == ["r0", "r1", "r2", "r3", "r4"]
+    assert all(not r["suggestions"] for r in recs)  # blind: nothing pre-selected
+    assert [r["metadata"]["priority"] for r in recs] == [1, 2, 3, 4, 5]
+    assert recs[1]["metadata"]["first_answer"] == "shipping" and recs[1]["metadata"]["first_annotator"] == owner
+    # an annotator sees the priority only: first answer, who gave it and why it is suspected stay hidden
+    seen = httpx.post(f"{conn.url}/api/v1/me/datasets/{review.id}/records/search", json={"query": {}},
+                      params={"limit": 10}, headers={"X-Argilla-Api-Key": alice_key}).json()["items"]
+    assert len(seen) == 5 and all(set(s["record"]["metadata"]) == {"priority"} for s in seen)
+
+    _answer(conn, f"{name}-review", alice_key, {"r0": "billing", "r1": "refund", "r2": "billing"})
+    _answer(conn, f"{name}-review", argilla_server.api_key, {"r3": "billing"})  # the first annotator: ignored
+    rep = pull_reviews(config)
+    assert rep.counts == {CONFIRMED: 1, AMBIGUOUS: 2, PENDING: 2}
+    assert (rep.ambiguous, rep.ignored_self, rep.changes) == (["r1", "r2"], 1, [])
+
+    again = push_review(config, [])  # r1, r2 (ambiguous) and r3 (only its first annotator answered) go out again
+    assert (again.new, again.again, again.refreshed) == (0, 3, 1)
+    recs = {r["external_id"]: r for r in rest.iter_records(conn, review.id, include="")}
+    assert sorted(recs) == ["r0", "r1", "r1#2", "r2", "r2#2", "r3", "r3#2", "r4"]
+    assert [recs[k]["metadata"]["priority"] for k in ("r1#2", "r2#2", "r3#2", "r4")] == [1, 2, 3, 4]
+    assert {recs[k]["status"] for k in ("r1#2", "r2#2", "r3#2", "r4")} == {"pending"}
+
+    _answer(conn, f"{name}-review", bob_key, {"r1#2": "refund", "r2#2": "shipping", "r3#2": "billing"})
+    _answer(conn, f"{name}-review", alice_key, {"r2#2": "shipping"})  # alice already answered r2: not counted
+    lines = _run(command, ["-c", str(tmp_path / "review.yaml"), "--pull", "--set", f"argilla.dataset={name}",
+                           "--set", f"project.dir={tmp_path / 'state'}"])
+    assert lines[0] == ("second review: 2 confirmed, 1 changed, 1 ambiguous, 1 waiting for an answer; "
+                        "new since the last pull: 1 changed, 1 confirmed")
+    assert lines[1] == "labels changed by the second review (the first answer stays in review.parquet):"
+    assert lines[2] == (f"  r1: shipping -> now refund (first {owner}; second {alice} said refund; "
+                        f"third {bob} said refund)")
+    assert lines[3].endswith(": r2")
+    assert lines[4] == "answers not counted: 1 by the record's first annotator, 1 repeated by the same reviewer"
+
+    reviews = pd.read_parquet(tmp_path / "state" / "review.parquet").set_index("id")
+    assert reviews["status"].to_dict() == {"r0": CONFIRMED, "r1": CHANGED, "r2": AMBIGUOUS, "r3": CONFIRMED,
+                                           "r4": PENDING}
+    assert (reviews.at["r1", "first_answer"], reviews.at["r1", "final_answer"]) == ('"shipping"', '"refund"')
+    assert (reviews.at["r1", "second_annotator"], reviews.at["r1", "third_annotator"]) == (alice, bob)
+    assert (reviews.at["r2", "second_answer"], reviews.at["r2", "third_answer"]) == ('"billing"', '"shipping"')
+    assert reviews["attempts"].tolist() == [1, 2, 2, 2, 1]
+
+    labels = Project(config).load_labels().set_index("id")
+    assert labels["label"].to_dict() == {"r0": "billing", "r1": "refund", "r2": "refund", "r3": "billing",
+                                         "r4": "shipping"}
+    assert labels["status"].to_dict()["r2"] == "ambiguous" and labels.at["r1", "first_label"] == '"shipping"'
+    assert pd.read_parquet(tmp_path / "state" / "labels.parquet").set_index("id").at["r1", "label"] == "shipping"
+    rows, y = label_matrix(Project(config).load_labels(), [f"r{i}" for i in range(5)], LABELS, False)
+    assert rows.tolist() == [0, 1, 3, 4] and y.tolist() == [0, 2, 0, 1]  # r2 out, r1 corrected
+
+
+@pytest.mark.server
+def test_pull_before_any_push_is_one_line(argilla_server, tmp_path):
+    from labeler.errors import LabelerError
+    from labeler.review_argilla import pull_reviews
+
+    config = _config(tmp_path, f"rv-{uuid.uuid4().hex[:6]}")
+    with pytest.raises(LabelerError, match="no review dataset .*-review.*run `labeler review`"):
+        pull_reviews(config)
+    assert pull_reviews(config, missing_ok=True) is None
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_labeler_review_finds_flipped_labels_and_an_oracle_reviewer_corrects_them(argilla_server, argilla_client,
+                                                                                  tmp_path):
+    """60 demo tickets answered with 3 labels flipped; `labeler review` ranks them first (MiniLM embeddings,
+    5-fold logistic head, cleanlab) and sends them; a second annotator answers the truth; --pull corrects."""
+    from labeler.argilla.annotate import answer_pending
+    from labeler.argilla.push import PushRecord, push
+    from labeler.cli.review import command
+    from labeler.config import load_config
+    from labeler.loop import connection, dataset_spec, pull_labels
+    from labeler.project import Project
+
+    rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:60]
+    (tmp_path / "tickets.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cfg = tmp_path / "demo.yaml"
+    cfg.write_text((REPO / "configs/demo.yaml").read_text().replace("../labeler/demo/tickets.jsonl",
+                                                                       str(tmp_path / "tickets.jsonl")))
+    name = f"rvd-{uuid.uuid4().hex[:6]}"
+    sets = [f"argilla.dataset={name}", f"project.dir={tmp_path / 'state'}"]
+    args = ["-c", str(cfg), "--set", sets[0], "--set", sets[1]]
+    config = load_config(cfg, sets)
+    truth = {r["id"]: r["label"] for r in rows}
+    flips = {"T0006": "refund_request", "T0021": "billing", "T0042": "feature_request"}  # truth: shipping_delivery,
+    conn = connection(config)  # technical_issue, account_access
+    push(conn, dataset_spec(config, [], None), [PushRecord(id=r["id"], fields={"text": r["text"]}, value="billing",
+                                                           score=0.5, agent="ensemble") for r in rows], progress=False)
+    assert answer_pending(conn, name, None, {**truth, **flips}, 60, config.label_names, False).answered == 60
+    assert pull_labels(config).submitted == 60
+
+    out = _run(command, args + ["--budget", "3"])
+    assert out[0].startswith("cleanlab flags 2 of 60 ranked human labels")
+    assert out[1] == "the 3 lowest label quality first (budget 3)"
+    assert [line.split()[0] for line in out[3:6]] == ["T0021", "T0042", "T0006"]
+    assert out[-1] == f"pushed to '{name}-review': 3 new suspects, 0 sent again for another opinion, 0 still open " \
+                      "(priority refreshed)"
+
+    alice, key = _annotator(argilla_client, argilla_server.url, argilla_server.api_key)
+    _answer(conn, f"{name}-review", key, {rid: truth[rid] for rid in flips})  # the oracle second reviewer
+    pulled = _run(command, args + ["--pull"])
+    assert pulled[0].startswith("second review: 0 confirmed, 0 changed, 3 ambiguous")  # second disagrees, no third
+    bob, bob_key = _annotator(argilla_client, argilla_server.url, argilla_server.api_key)
+    again = _run(command, args + ["--budget", "0"])
+    assert again[-1].startswith(f"pushed to '{name}-review': 0 new suspects, 3 sent again")
+    _answer(conn, f"{name}-review", bob_key, {f"{rid}#2": truth[rid] for rid in flips})  # the third decides
+    pulled = _run(command, args + ["--pull"])
+    assert pulled[0].startswith("second review: 0 confirmed, 3 changed, 0 ambiguous")
+    assert sorted(pulled[2:5]) == [
+        f"  T0006: refund_request -> now shipping_delivery (first argilla; second {alice} said shipping_delivery; "
+        f"third {bob} said shipping_delivery)",
+        f"  T0021: billing -> now technical_issue (first argilla; second {alice} said technical_issue; "
+        f"third {bob} said technical_issue)",
+        f"  T0042: feature_request -> now account_access (first argilla; second {alice} said account_access; "
+        f"third {bob} said account_access)"]
+    labels = Project(config).load_labels()
+    assert dict(zip(labels["id"], labels["label"])) == truth
