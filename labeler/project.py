@@ -111,13 +111,20 @@ class Project:
     def round(self) -> int:
         return int(self.read_state()["round"])
 
-    def load_labels(self):
-        """The pulled label table (pandas), or None before the first pull."""
+    def load_labels(self, reviewed: bool = True):
+        """The pulled label table (pandas), or None before the first pull; with ``reviewed``, the second
+        review's verdicts laid over it (``labeler.review.apply_reviews``: corrected labels, ambiguous records
+        no longer "submitted")."""
         if not self.labels.exists():
             return None
         import pandas as pd
 
-        return pd.read_parquet(self.labels)
+        labels = pd.read_parquet(self.labels)
+        if not reviewed:
+            return labels
+        from labeler.review import apply_reviews
+
+        return apply_reviews(self, labels)
 
     def require_labels(self) -> Path:
         if not self.labels.exists():
