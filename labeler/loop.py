@@ -14,7 +14,7 @@ from labeler.errors import LabelerError
 from labeler.project import Project
 
 
-def dataset_spec(config, signal_names: list[str], vector_dim: int | None, labels_df=None):
+def dataset_spec(config, signal_names: list[str], vector_dim: int | None, labels_df=None, queue_status: str = ""):
     from labeler.argilla.schema import DatasetSpec, default_visible_labels
     from labeler.labels import per_class
 
@@ -33,6 +33,7 @@ def dataset_spec(config, signal_names: list[str], vector_dim: int | None, labels
         visible_labels=a.visible_labels or default_visible_labels(len(config.label_names)),
         label_counts=per_class(labels_df, config.label_names, config.task.multi_label),
         min_submitted=a.min_submitted,
+        queue_status=queue_status,
     )
 
 
@@ -68,7 +69,10 @@ def plan_push(config, pool, scores, present: set[str], done: set[str], labels_df
     policy = Policy.from_config(config, gold_share=gold_share(config))
     project = Project(config)
     ids = scores.ids
-    pending_old = [i for i, rid in enumerate(ids) if rid in present and rid not in done]
+    # a record still short of argilla.min_submitted answers is still in the queue (another annotator owes it)
+    awaiting = set(labels_df.loc[labels_df["status"] == "awaiting", "id"].astype(str)) \
+        if labels_df is not None and "status" in labels_df else set()
+    pending_old = [i for i, rid in enumerate(ids) if rid in present and (rid not in done or rid in awaiting)]
     asked = np.array([rid in present or rid in done for rid in ids], dtype=bool)
     n_new = max(0, policy.batch_size - len(pending_old))
     reserve, reserve_order = gold_reserve(ids, policy.gold_share)
@@ -89,14 +93,26 @@ def plan_push(config, pool, scores, present: set[str], done: set[str], labels_df
     return batch, pending_old
 
 
-def push_queue(config, progress: bool = True):
+def queue_status(scores, by: str, when: str | None = None) -> str:
+    """The guidelines' first line: who refreshed the order when, which model suggests, which run is current."""
+    import time
+
+    when = when or time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    model = (f"the ensemble with the fast model {scores.fast_model}" if scores.fast_model
+             else "the ensemble" + (f" with run {scores.run_id}" if scores.run_id else " (zero-shot signals)"))
+    return (f"Review order refreshed {when} by {by}. Suggestions: {model}. "
+            f"Current fine-tuned run: {scores.run_id or 'none yet'}.")
+
+
+def push_queue(config, progress: bool = True, by: str = "labeler push"):
     """Push the next batch (``plan_push``) and refresh every pending record.
 
     Review order (the ``priority`` metadata, 1 first): records queued earlier and still unanswered, by their
     refreshed uncertainty, then the new batch in the order the queue chose it, with the random gold picks
-    spread through it. Each suggestion's agent is ``ensemble`` (``ensemble-stacked``), or the current run's
-    id where the run holds at least 90% of the weight of the signals voting on the record
-    (``labeler.join.suggestion_agent``). Answered records are never re-sent.
+    spread through it. Each suggestion's agent is ``ensemble`` (``ensemble-stacked``; ``ensemble/fast-model-n<N>``
+    once the fast model joined), or the current run's id (the fast model's name) where it holds at least 90% of
+    the weight of the signals voting on the record (``labeler.join.suggestion_agent``). Answered records are
+    never re-sent.
     """
     from labeler.argilla.candidates import top_candidates
     from labeler.argilla.push import PushRecord, push
@@ -117,7 +133,7 @@ def push_queue(config, progress: bool = True):
     emb = embedder(config, signals).encode(pool.texts)
     names = [s.name for s in signals] + ([RUN_META_NAME] if scores.run_id else [])
     labeled = project.load_labels()
-    spec = dataset_spec(config, names, int(emb.shape[1]), labeled)
+    spec = dataset_spec(config, names, int(emb.shape[1]), labeled, queue_status=queue_status(scores, by))
     conn = connection(config)
     present, answered = server_view(conn, spec)
     done = answered | (set(labeled["id"]) if labeled is not None else set())
@@ -131,6 +147,9 @@ def push_queue(config, progress: bool = True):
     round_no = state["round"] + (1 if len(batch.indices) else 0)
     new = {int(i) for i in batch.indices}
     ens_agent = "ensemble" if scores.method == "weighted_mean" else f"ensemble-{scores.method}"
+    model_id = scores.run_id or scores.fast_model  # the trained model in the suggestions, if any
+    if scores.fast_model:
+        ens_agent = f"{ens_agent}/{scores.fast_model}"  # Argilla agents allow letters, digits, -_:./ and spaces
     weights = scores.weights or {name: 1.0 for name in scores.signals}
     records = []
     for rank, i in enumerate(order, start=1):
@@ -145,7 +164,9 @@ def push_queue(config, progress: bool = True):
             if voted[name]:
                 meta[signal_meta(RUN_META_NAME if name == scores.run_id else name)] = \
                     config.label_names[int(np.nanargmax(mat[i]))]
-        agent = suggestion_agent(weights, voted, scores.run_id, ens_agent)
+        if scores.fast_model:
+            voted[scores.fast_model] = True
+        agent = suggestion_agent(weights, voted, model_id, ens_agent)
         cands = top_candidates(scores.P[i], config.label_names, config.argilla.candidates,
                                {name: mat[i] for name, mat in scores.signals.items()}) if config.argilla.candidates else []
         records.append(PushRecord(id=rec.id, fields=rec.fields, value=value, score=score, agent=agent,

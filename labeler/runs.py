@@ -96,24 +96,29 @@ def weak_training_rows(config, labels_df=None) -> tuple[list[str], np.ndarray, f
     return [pool.texts[i] for i in wr], wy, policy.weak.weight
 
 
-def train_project(config, backend: str | None = None, force: bool = False, n_resamples: int = 1000):
-    """Train a run on the project's labels (weak labels per ``training.weak_labels``); it becomes current."""
+def train_project(config, backend: str | None = None, force: bool = False, n_resamples: int = 1000,
+                  labels_path=None, make_current: bool = True):
+    """Train a run on the project's labels (weak labels per ``training.weak_labels``); it becomes current
+    unless ``make_current`` is False. ``labels_path``: a snapshot of labels.parquet to train on instead (the
+    watcher's background fine-tune, while refreshes keep rewriting the project's file)."""
+    import pandas as pd
+
     from training.train import train
 
     t = config.training
     project = Project(config)
-    path = project.require_labels()
+    path = project.require_labels() if labels_path is None else labels_path
     if not force:
         ok, _, message = threshold(config)
         if not ok:
             raise LabelerError(message)
-    labels_df = project.load_labels()
+    labels_df = project.load_labels() if labels_path is None else pd.read_parquet(labels_path)
     splits = splits_for(config, labels_df["id"].astype(str).tolist())
     with training_errors():
         return train(path, config.label_names, config.task.multi_label, backend=backend or t.backend,
                      params=dict(t.params), project_dir=project.dir, seed=t.seed, force=force, runs_dir=project.runs,
                      splits=splits, min_per_class=t.min_per_class, n_resamples=n_resamples,
-                     weak=weak_training_rows(config, labels_df))
+                     weak=weak_training_rows(config, labels_df), make_current=make_current)
 
 
 def describe_run(run) -> list[str]:

@@ -27,6 +27,7 @@ class Scores:
     note: str | None = None  # how the run joined (labeler.join.join_plan)
     Q: np.ndarray | None = None  # (N, K) the queue model's matrix
     queue_note: str | None = None  # what the queue model was fitted on
+    fast_model: str | None = None  # the fast model's agent name when it joined ``P`` (``ensemble.fast_model``)
 
     @property
     def queue_P(self) -> np.ndarray:
@@ -37,7 +38,7 @@ class Scores:
         if self.Q is not None:
             arrays["Q"] = self.Q
         meta = json.dumps({"weights": self.weights, "run_id": self.run_id, "note": self.note,
-                           "queue_note": self.queue_note})
+                           "queue_note": self.queue_note, "fast_model": self.fast_model})
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # per process: `torchrun` runs several
         np.savez(tmp, ids=np.array(self.ids, dtype=object), P=self.P, agreement=self.agreement,
                  method=np.array(self.method), meta=np.array(meta), **arrays)
@@ -53,4 +54,4 @@ class Scores:
             return cls(ids=list(data["ids"]), P=data["P"], agreement=data["agreement"], signals=signals,
                        method=str(data["method"]), weights=meta.get("weights") or {}, run_id=meta.get("run_id"),
                        note=meta.get("note"), Q=data["Q"] if "Q" in data.files else None,
-                       queue_note=meta.get("queue_note"))
+                       queue_note=meta.get("queue_note"), fast_model=meta.get("fast_model"))

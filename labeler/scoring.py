@@ -13,6 +13,7 @@ from labeler.labels import label_matrix
 from labeler.project import Project
 
 MIN_LABELS_FOR_TEMPERATURE = 10
+FAST_MODEL = "fast-model"  # the queue model's name when it joins the suggestions (``ensemble.fast_model``)
 
 
 def build_signals(config) -> list:
@@ -138,13 +139,17 @@ def bootstrap(config, progress: bool = True):
         if run.run_id in probas:
             raise LabelerError(f"a configured signal is named like the current run {run.run_id!r}; rename it")
         probas[run.run_id] = score_cached(run_signal(config, run.run_id), ids, texts, project.cache, progress=progress)
-    ens, weights, note = combine(config, probas, ids, labels_df, run.run_id if run else None)
     from labeler.join import zero_shot_ensemble
 
     Q, queue_note = queue_model(config, signals, pool, zero_shot_ensemble(config, probas), labels_df)
+    # the fast model joins the suggestions like a run (labeler.join) until a fine-tuned run is current
+    fast = f"{FAST_MODEL}-n{len(rows)}" if Q is not None and run is None and config.ensemble.fast_model == "join" \
+        else None
+    joined = {**probas, fast: Q} if fast else probas
+    ens, weights, note = combine(config, joined, ids, labels_df, run.run_id if run else fast)
     scores = Scores(ids=ids, P=ens.P, agreement=ens.agreement, signals=probas, method=ens.method,
                     weights={k: float(v) for k, v in weights.items()}, run_id=run.run_id if run else None, note=note,
-                    Q=Q, queue_note=queue_note)
+                    Q=Q, queue_note=queue_note, fast_model=fast)
     scores.save(project.scores)
     return pool, scores
 

@@ -29,6 +29,7 @@ def status(config) -> dict:
             splits[split] = splits.get(split, 0) + 1
         out["discarded"] = int((labels["status"] == "discarded").sum())
         out["conflicts"] = int((labels["status"] == "conflict").sum())
+        out["awaiting"] = int((labels["status"] == "awaiting").sum())  # short of argilla.min_submitted answers
         agree = labels["agreement"].dropna()
         out["mean_agreement"] = float(agree.mean()) if len(agree) else None
         out["labeled"] = int(len(sub))
@@ -41,6 +42,11 @@ def status(config) -> dict:
     met, short, message = threshold(config)
     out["training_threshold"] = {"min_per_class": config.training.min_per_class, "met": met, "short": short,
                                  "message": message, "train_per_class": train_counts(config)}
+    from labeler.quality import summary_line
+    from labeler.watch.state import status_line
+
+    out["watcher"] = status_line(project.dir)
+    out["agreement"] = summary_line(config)
     try:
         from labeler.loop import connection, dataset_spec, server_view
 
@@ -60,6 +66,8 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
              f"calibration {st['labeled_per_split']['calib']})"]
     if st.get("server"):
         lines.append(f"server: {st['server']}")
+    if st.get("watcher"):
+        lines.append(st["watcher"])
     per = st["labeled_per_class"]
     ranked = sorted(per.items(), key=lambda kv: (kv[1], kv[0]))
     if show_all or len(ranked) <= 2 * SHOWN:
@@ -70,8 +78,13 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
                      f"max {counts[-1]}; {sum(1 for n in counts if n == 0)} with none")
         lines.append("  fewest: " + ", ".join(f"{k} {v}" for k, v in ranked[:SHOWN]) + f" ... and {len(ranked) - SHOWN} "
                      "more (--all lists every class)")
-    if st.get("mean_agreement") is not None:
+    if st.get("agreement"):
+        lines.append(st["agreement"])
+    elif st.get("mean_agreement") is not None:
         lines.append(f"mean annotator agreement: {st['mean_agreement']:.3f}")
+    if st.get("awaiting"):
+        lines.append(f"awaiting overlap: {st['awaiting']} records have fewer than argilla.min_submitted answers "
+                     "(not trained on yet)")
     thr = st["training_threshold"]
     lines.append(f"training threshold met ({thr['min_per_class']} per class): run `labeler train`" if thr["met"]
                  else f"training threshold: {thr['message']}")

@@ -62,3 +62,15 @@ def server_view(conn: Connection, name: str, workspace: str | None = None, clien
     if dataset is None:
         return set(), set()
     return answered_ids(conn, dataset.id)
+
+
+def submitted_keys(conn: Connection, dataset_id) -> set[str]:
+    """One key per submitted answer in the dataset, ``<record id>|<user id>|<updated_at>``: a changed answer
+    is a new key, the same answer read twice is the same key (``labeler watch`` counts answers with these)."""
+    keys = set()
+    for rec in rest.iter_records(conn, dataset_id, include="responses"):
+        rid = rec.get("external_id") or rec["id"]
+        for resp in rec.get("responses") or []:
+            if resp["status"] == "submitted":
+                keys.add(f"{rid}|{resp['user_id']}|{resp.get('updated_at')}")
+    return keys

@@ -59,6 +59,8 @@ class DatasetSpec:
     "+ N more" (None: all); the suggested label is always shown, selected, wherever it sits in the order.
     ``min_submitted``: submitted answers a record needs to be complete (Argilla's overlap task distribution;
     2 or more: each record goes to that many annotators, and ``pull`` resolves it only then).
+    ``queue_status``: shown first in the guidelines (which model suggests, which run is current, when the
+    review order was last refreshed); every push writes it.
     """
 
     name: str
@@ -74,6 +76,7 @@ class DatasetSpec:
     visible_labels: int | None = None
     label_counts: dict[str, int] = field(default_factory=dict)
     min_submitted: int = 1
+    queue_status: str = ""  # one line on top of the guidelines: when the queue was refreshed, by what model
 
     def field_names(self) -> dict[str, str]:
         """Data column -> Argilla field name; two columns mapping to one name is an error."""
@@ -157,6 +160,8 @@ def render_guidelines(spec: DatasetSpec, limit: int = GUIDELINES_MAX_CHARS) -> s
             "change the selection when it is wrong. "
             + ("Type in the label search box to find a label quickly. " if spec.has_search() else "")
             + "Records are ordered by uncertainty (`priority` 1 first).", ""]
+    if spec.queue_status:
+        head[2:2] = [f"> {md_escape(spec.queue_status)}", ""]
     many = len(spec.labels) > 20
     labels = sorted(spec.labels, key=lambda lab: (lab.casefold(), lab)) if many else spec.question_labels()
     descs = {lab: " ".join(str(spec.descriptions.get(lab) or "").split()) for lab in labels}

@@ -122,9 +122,15 @@ class SignalSpec(_Model):
 
 
 class EnsembleConfig(_Model):
+    """How the signals combine into the suggestions. ``fast_model: join``: once human labels exist and no
+    fine-tuned run is current, the fast queue model (a logistic head on the cached embeddings) joins the
+    signals the way a run does (``labeler.join``: weights fitted on random gold once ``training.min_gold``
+    exist, weight 1 before), so the suggestions improve with every refresh; ``off`` keeps them zero-shot."""
+
     method: Literal["weighted_mean", "stacked"] = "weighted_mean"
     min_labels_for_stacking: int = Field(30, ge=2)
     cv_folds: int = Field(5, ge=2)
+    fast_model: Literal["join", "off"] = "join"
 
 
 class QueueConfig(_Model):
@@ -257,12 +263,14 @@ class WatchConfig(_Model):
     refitted and the pending records' suggestions and priorities refreshed. ``mode``: ``auto`` listens for
     Argilla webhooks when the server is local (127.0.0.1 / localhost) and polls otherwise; ``webhook`` or
     ``polling`` force one. ``poll_seconds``: the polling interval (also the safety net under webhooks).
-    ``fine_tune``: train the configured backend in a background process when the training rules say so."""
+    ``fine_tune``: train the configured backend in a background process once the training threshold is met
+    and the human training labels grew by ``retrain_after`` (a fraction) since the current run."""
 
     refresh_every: int = Field(10, ge=1)
     mode: Literal["auto", "webhook", "polling"] = "auto"
     poll_seconds: float = Field(5.0, gt=0.0)
     fine_tune: bool = True
+    retrain_after: float = Field(0.25, ge=0.0)
     host: str = "127.0.0.1"
     port: int = Field(0, ge=0, le=65535)
 

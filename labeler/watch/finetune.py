@@ -1,0 +1,166 @@
+"""The watcher's full fine-tune: trained in a separate, lower-priority process; annotators never wait for it.
+
+``due(config)`` says when one pays: the training threshold is met and the human training labels grew by
+``watch.retrain_after`` (a fraction) since the current run was trained (any growth when there is no run yet).
+``start`` snapshots labels.parquet and launches ``python -m labeler.watch.finetune`` with one thread and
+``nice`` 10, so the server and the refreshes keep a core. That process trains the configured backend (the run
+is registered, not made current), scores the pool with it into the prediction cache (so the watcher's next
+refresh reads it instead of running the model), and decides on random gold whether it may be swapped in:
+
+- no current run: yes; the run joins the ensemble per ``training.mode`` (``labeler.join``: weights fitted on
+  gold once ``training.min_gold`` exist, ``replace`` only with a verdict);
+- a current run and at least ``training.min_gold`` gold labels: yes unless the paired-bootstrap 95% CI of
+  its accuracy minus the current run's lies below 0 (it is worse);
+- fewer gold labels: yes (no verdict either way; it saw more labels), and the reason says so.
+
+The decision is written to a JSON file the watcher reads; the watcher makes the run current.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from labeler.errors import LabelerError
+from labeler.project import Project
+
+
+def due(config) -> str | None:
+    """Why a fine-tune is due now, or None."""
+    from labeler.runs import current_run, threshold, train_counts
+
+    if not config.watch.fine_tune:
+        return None
+    met, _, _ = threshold(config)
+    if not met:
+        return None
+    n = sum(train_counts(config).values())
+    run = current_run(config)
+    if run is None:
+        return f"training threshold met ({n} human training labels), no run yet"
+    before = int(run.info.get("n_train") or 0)
+    if n >= max(before + 1, before * (1 + config.watch.retrain_after)):
+        return f"{n} human training labels, {n - before} more than run {run.run_id} saw"
+    return None
+
+
+def start(config, config_path: str, overrides: list[str]) -> dict:
+    """Launch the background fine-tune; the dict to keep in the watcher's state."""
+    project = Project(config)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    work = project.dir / "watch-finetune"
+    work.mkdir(parents=True, exist_ok=True)
+    labels = work / f"labels-{stamp}.parquet"
+    labels.write_bytes(project.labels.read_bytes())
+    out, log = work / f"result-{stamp}.json", work / f"log-{stamp}.txt"
+    cmd = [sys.executable, "-m", "labeler.watch.finetune", "--config", str(config_path), "--labels", str(labels),
+           "--out", str(out)] + [a for o in overrides for a in ("--set", o)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                preexec_fn=lambda: os.nice(10))
+    return {"pid": proc.pid, "out": str(out), "log": str(log), "labels": str(labels), "started": time.time()}
+
+
+def poll(job: dict) -> dict | None:
+    """The fine-tune's result once it has ended ({"run_id", "swap", "why"} or {"error"}), else None."""
+    out = Path(job["out"])
+    if out.exists():
+        return json.loads(out.read_text())
+    if _alive(int(job["pid"])):
+        return None
+    tail = ""
+    try:
+        tail = " ".join(Path(job["log"]).read_text().strip().splitlines()[-1:])[:300]
+    except OSError:
+        pass
+    return {"error": f"the fine-tune process ended without a result ({tail or 'no output'})"}
+
+
+def stop(job: dict) -> None:
+    try:
+        os.killpg(int(job["pid"]), 15)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of this process: reap it
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
+
+
+def decide(config, run_id: str, ids: list[str], P_new: np.ndarray, P_cur: np.ndarray | None,
+           current_id: str | None) -> tuple[bool, str]:
+    """(swap, why) by the rule in the module docstring."""
+    from labeler.gold import enough_gold, gold_rows
+    from training.evaluate import paired_bootstrap
+
+    if current_id is None or P_cur is None:
+        return True, f"first run: {run_id} joins the ensemble per training.mode ({config.training.mode})"
+    rows, y = gold_rows(config, ids)
+    n = 0 if y is None else len(rows)
+    ok, why = enough_gold(config, n)
+    if not ok:
+        return True, f"no verdict against {current_id} ({why}); {run_id} saw more labels"
+    d = paired_bootstrap(P_new[rows], P_cur[rows], y, "accuracy", multi_label=config.task.multi_label,
+                         threshold=config.task.threshold)
+    ci = f"{d['diff']:+.3f} accuracy vs {current_id}, 95% CI {d['lo']:+.3f}..{d['hi']:+.3f}, {d['n']} gold labels"
+    if d["hi"] < 0:
+        return False, f"kept {current_id}: {run_id} is worse ({ci})"
+    return True, f"{run_id} swapped in ({ci})"
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    from labeler.config import load_config
+    from labeler.data import load_pool
+    from labeler.runs import current_run, train_project
+    from labeler.scoring import run_signal
+    from labeler.signals.cache import score_cached
+
+    ap = argparse.ArgumentParser(prog="python -m labeler.watch.finetune")
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--labels", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--set", action="append", default=[])
+    args = ap.parse_args(argv)
+    t0 = time.time()
+    try:
+        config = load_config(args.config, args.set)
+        project = Project(config)
+        current = current_run(config)
+        run = train_project(config, labels_path=args.labels, make_current=False)
+        pool = load_pool(config)
+        P_new = score_cached(run_signal(config, run.run_id), pool.ids, pool.texts, project.cache)
+        P_cur = score_cached(run_signal(config, current.run_id), pool.ids, pool.texts, project.cache) \
+            if current is not None else None
+        swap, why = decide(config, run.run_id, pool.ids, np.asarray(P_new), P_cur,
+                           current.run_id if current else None)
+        result = {"run_id": run.run_id, "swap": swap, "why": why, "seconds": round(time.time() - t0, 1),
+                  "n_train": run.info.get("n_train")}
+    except LabelerError as exc:
+        result = {"error": str(exc)}
+    tmp = Path(args.out).with_suffix(".tmp")
+    tmp.write_text(json.dumps(result))
+    tmp.replace(args.out)
+    return 0 if "error" not in result else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,261 @@
+"""``labeler watch``: the continuous loop against the real local server (webhook and polling paths, kill -9
+mid-refresh and restart, one watcher per project, Ctrl-C), and its parts in isolation (state, lock, the
+signed-webhook receiver, the swap rule)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from labeler.errors import LabelerError
+from labeler.watch.listener import Inbox, Listener
+from labeler.watch.state import WatchLock, WatchState, running, status_line
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# -- parts -----------------------------------------------------------------------------------------------
+def test_state_round_trip_and_status_line(tmp_path):
+    assert status_line(tmp_path) is None  # no watcher ever ran
+    st = WatchState(processed=["a|u|t1", "b|u|t2"], refreshes=3, last_refresh=1000.0, backlog=4, mode="webhook",
+                    pid=123)
+    st.save(tmp_path)
+    back = WatchState.load(tmp_path)
+    assert back == st
+    assert status_line(tmp_path, now=1090.0) == ("watcher: not running; 3 refreshes, last 90s ago; backlog 4 answers "
+                                                 "(2 processed)")
+
+
+def test_second_watcher_on_a_project_refuses_in_one_line(tmp_path):
+    with WatchLock(tmp_path):
+        assert running(tmp_path)
+        with pytest.raises(LabelerError) as err:
+            with WatchLock(tmp_path):
+                pass
+        assert str(err.value) == (f"a watcher is already running on {tmp_path} (pid {os.getpid()}); "
+                                  "stop it first (Ctrl-C, or kill its pid)")
+    assert not running(tmp_path)
+
+
+def _event(dataset_id: str, status: str = "submitted", kind: str = "response.created") -> dict:
+    return {"type": kind, "version": 1, "timestamp": "2026-11-30T00:00:00.000000Z",
+            "data": {"status": status, "record": {"dataset": {"id": dataset_id}}}}
+
+
+def _signed(secret: str, payload: dict) -> tuple[bytes, dict]:
+    from standardwebhooks.webhooks import Webhook
+
+    body = json.dumps(payload)
+    now = datetime.now(timezone.utc)
+    signature = Webhook(secret).sign("msg_1", now, body)
+    return body.encode(), {"webhook-id": "msg_1", "webhook-timestamp": str(int(now.timestamp())),
+                           "webhook-signature": signature, "content-type": "application/json"}
+
+
+def test_listener_acts_only_on_signed_answers_to_its_dataset():
+    secret = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQ="
+    inbox = Inbox("ds-1")
+    with Listener("127.0.0.1", 0, inbox) as lst:
+        lst.secret = secret
+        body, headers = _signed(secret, _event("ds-1"))
+        assert httpx.post(lst.url, content=body, headers=headers).status_code == 204
+        assert httpx.post(lst.url, content=body, headers={**headers, "webhook-signature": "v1,AAAA"}).status_code == 401
+        assert httpx.post(lst.url, content=body, headers={"content-type": "application/json"}).status_code == 401
+        wrong, h2 = _signed("whsec_" + "b3RoZXItc2VjcmV0LW90aGVy", _event("ds-1"))
+        assert httpx.post(lst.url, content=wrong, headers=h2).status_code == 401
+        for payload in (_event("ds-2"), _event("ds-1", status="draft"), _event("ds-1", kind="record.updated")):
+            b, h = _signed(secret, payload)
+            assert httpx.post(lst.url, content=b, headers=h).status_code == 204
+    assert (inbox.take(), inbox.rejected, inbox.other) == (1, 3, 2)  # the draft wakes, but is not an answer
+    assert inbox.wake.is_set()
+
+
+def test_swap_rule_on_random_gold(tmp_path):
+    """No current run: swap; too little gold: swap with "no verdict"; a run clearly worse on gold: keep."""
+    import pandas as pd
+
+    from labeler.config import load_config
+    from labeler.gold import gold_rows, gold_share, in_reserve
+    from labeler.watch.finetune import decide
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"data: {{path: {tmp_path / 'x.csv'}}}\ntask: {{labels: [a, b]}}\n"
+                   f"project: {{dir: {tmp_path / 'state'}}}\ntraining: {{min_gold: 20}}\n")
+    config = load_config(cfg)
+    ids = [f"r{i}" for i in range(400)]
+    gold = [i for i, rid in enumerate(ids) if in_reserve(rid, gold_share(config))]
+    y = np.array([i % 2 for i in range(len(ids))])
+    good, bad = np.eye(2)[y], np.eye(2)[1 - y]
+    assert decide(config, "run-2", ids, good, None, None) == (True, "first run: run-2 joins the ensemble per "
+                                                                  "training.mode (join)")
+    Path(config.project.dir).mkdir(parents=True)
+    few = gold[:5]
+    pd.DataFrame({"id": [ids[i] for i in few], "label": [["a", "b"][y[i]] for i in few], "labels": [[]] * len(few),
+                  "status": "submitted"}).to_parquet(Path(config.project.dir) / "labels.parquet")
+    swap, why = decide(config, "run-2", ids, bad, good, "run-1")
+    assert swap and why.startswith("no verdict against run-1 (not enough")
+    pd.DataFrame({"id": [ids[i] for i in gold], "label": [["a", "b"][y[i]] for i in gold],
+                  "labels": [[]] * len(gold), "status": "submitted"}).to_parquet(Path(config.project.dir) / "labels.parquet")
+    swap, why = decide(config, "run-2", ids, bad, good, "run-1")
+    n_gold = len(gold_rows(config, ids)[0])  # the reserve's answered records split gold / calibration
+    assert 20 <= n_gold < len(gold)
+    assert not swap and why == (f"kept run-1: run-2 is worse (-1.000 accuracy vs run-1, 95% CI -1.000..-1.000, "
+                                f"{n_gold} gold labels)")
+    assert decide(config, "run-2", ids, good, bad, "run-1")[0]
+
+
+# -- against the real server ---------------------------------------------------------------------------------
+def _project(tmp_path, name: str, extra: list[str] = ()):
+    from labeler.config import load_config
+
+    rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:80]
+    data = tmp_path / "tickets.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    cfg = tmp_path / "watch.yaml"
+    cfg.write_text((REPO / "configs/demo.yaml").read_text().replace("../labeler/demo/tickets.jsonl", str(data)))
+    sets = [f"argilla.dataset=watch-{name}-{tmp_path.name[-8:].lower()}", "queue.batch_size=20",
+            f"project.dir={tmp_path / 'state'}", "training.backend=logreg", "watch.refresh_every=5",
+            "watch.poll_seconds=1", *extra]
+    return load_config(cfg, sets), cfg, sets
+
+
+def _watch(cfg, sets, *args, env=None) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "labeler.cli", "watch", "-c", str(cfg), *[a for s in sets for a in ("--set", s)], *args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **(env or {})})
+
+
+def _state(config) -> dict:
+    path = Path(config.project.dir) / "watch.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _wait(pred, timeout: float, what: str, proc: subprocess.Popen | None = None):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = pred()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"watcher exited ({proc.returncode}) before {what}: {proc.stdout.read()}")
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def _records(client, config) -> dict:
+    ds = client.datasets(name=config.argilla.dataset)
+    out = {}
+    for r in ds.records(with_responses=True, with_suggestions=True):
+        s = r.suggestions["label"]
+        out[r.id] = {"responses": sorted((x.user_id, x.status, str(x.value)) for x in r.responses),
+                     "agent": s.agent, "suggestion": (s.value, s.score)}
+    return out
+
+
+def _stop(proc: subprocess.Popen) -> str:
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_watch_webhooks_refresh_pending_survive_kill9_and_stop_cleanly(tmp_path, argilla_server, argilla_client):
+    from labeler.argilla.datasets import find_dataset, submitted_keys
+    from labeler.argilla.webhooks import list_hooks
+    from labeler.gold import TRAIN, splits_for
+    from labeler.loop import connection, push_queue, simulate_annotator
+    from labeler.project import Project
+    from labeler.scoring import bootstrap
+
+    config, cfg, sets = _project(tmp_path, "hook", ["watch.fine_tune=false"])
+    bootstrap(config, progress=False)
+    assert push_queue(config, progress=False).created == 20
+    conn = connection(config)
+    marker = f"labeler watch: {Path(config.project.dir).resolve()}"
+
+    w1 = _watch(cfg, sets)
+    _wait(lambda: _state(config).get("mode") == "webhook", 90, "the watcher to start", w1)
+    assert [h.description.startswith(marker) for h in list_hooks(conn)].count(True) == 1
+    second = subprocess.run([sys.executable, "-m", "labeler.cli", "watch", "-c", str(cfg),
+                             *[a for s in sets for a in ("--set", s)]], capture_output=True, text=True, timeout=120)
+    assert second.returncode != 0
+    assert second.stderr.strip().splitlines() == [f"Error: a watcher is already running on {config.project.dir} "
+                                                  f"(pid {w1.pid}); stop it first (Ctrl-C, or kill its pid)"]
+
+    before = _records(argilla_client, config)
+    assert simulate_annotator(config, 5).answered == 5
+    _wait(lambda: _state(config).get("refreshes") == 1, 90, "the first refresh", w1)
+    after = _records(argilla_client, config)
+    labels = Project(config).load_labels()
+    n_train = sum(1 for s in splits_for(config, labels["id"].tolist()).values() if s == TRAIN)
+    answered = {rid for rid, v in after.items() if v["responses"]}
+    assert len(answered) == 5 and len(after) == 25  # 15 pending + 5 new: the queue is topped up to 20
+    assert {rid: after[rid]["agent"] for rid in answered} == {rid: before[rid]["agent"] for rid in answered}
+    pending_agents = {v["agent"] for rid, v in after.items() if rid not in answered}
+    assert pending_agents <= {f"ensemble/fast-model-n{n_train}", f"fast-model-n{n_train}"}, pending_agents
+    guidelines = find_dataset(conn, config.argilla.dataset).settings.guidelines
+    assert (f" by labeler watch. Suggestions: the ensemble with the fast model fast-model-n{n_train}. "
+            "Current fine-tuned run: none yet.") in guidelines
+    out = _stop(w1)
+    assert out.rstrip().endswith("watcher stopped: 1 refreshes in all, backlog 0 answers")
+    assert not any(h.description.startswith(marker) for h in list_hooks(conn))  # Ctrl-C removed its webhook
+    assert status_line(config.project.dir).startswith("watcher: not running; 1 refreshes, last ")
+
+    # kill -9 in the middle of a refresh (stalled between re-scoring and pushing), then restart
+    w2 = _watch(cfg, sets, env={"LABELER_WATCH_FAULT_PAUSE": "60"})
+    _wait(lambda: _state(config).get("pid") == w2.pid, 90, "the second watcher to start", w2)
+    assert simulate_annotator(config, 5).answered == 5
+    lock = Path(config.project.dir) / ".labeler.lock"
+    _wait(lambda: lock.exists() and lock.read_text().startswith("watch refresh"), 90, "the refresh to begin", w2)
+    time.sleep(1.0)
+    w2.kill()
+    w2.wait(timeout=30)
+    assert _state(config)["refreshes"] == 1 and len(_state(config)["processed"]) == 5  # nothing half-recorded
+
+    w3 = _watch(cfg, sets)
+    _wait(lambda: _state(config).get("refreshes") == 2, 90, "the catch-up refresh", w3)
+    dataset = find_dataset(conn, config.argilla.dataset)
+    st = _state(config)
+    assert set(st["processed"]) == submitted_keys(conn, dataset.id) and len(st["processed"]) == 10
+    final = _records(argilla_client, config)
+    assert len(final) == 30 and sum(bool(v["responses"]) for v in final.values()) == 10  # no duplicate, none lost
+    assert len(Project(config).load_labels()) == 10
+    out = _stop(w3)
+    assert "1 stale webhook of an earlier watcher removed" in out
+    assert not any(h.description.startswith(marker) for h in list_hooks(conn))
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_watch_polling_fine_tunes_in_the_background_and_swaps_the_run_in(tmp_path, argilla_server, argilla_client):
+    from labeler.loop import push_queue, simulate_annotator
+    from labeler.runs import current_run
+    from labeler.scoring import bootstrap
+
+    config, cfg, sets = _project(tmp_path, "poll", ["training.min_per_class=1", "watch.refresh_every=10"])
+    bootstrap(config, progress=False)
+    push_queue(config, progress=False)
+    w = _watch(cfg, sets, "--mode", "polling")
+    _wait(lambda: _state(config).get("mode") == "polling", 90, "the watcher to start", w)
+    assert simulate_annotator(config, 20).answered == 20
+    st = _wait(lambda: (s := _state(config)).get("swaps") and s, 240, "a background fine-tune", w)
+    assert st["swaps"][0]["swapped"] is True and st["swaps"][0]["why"].startswith("first run: ")
+    run_id = st["swaps"][0]["run_id"]
+    assert current_run(config).run_id == run_id
+    _wait(lambda: _state(config)["refreshes"] >= 2, 120, "the refresh after the swap", w)
+    pending = {v["agent"] for v in _records(argilla_client, config).values() if not v["responses"]}
+    assert pending <= {"ensemble", run_id}, pending  # the run joined: the fast model left the suggestions
+    out = _stop(w)
+    assert f"fine-tune done in " in out and "fine-tune started in the background" in out
