@@ -1,0 +1,162 @@
+"""Suspected label errors (issue 13.4): how well ``labeler review`` finds flipped labels, and what fixing them buys.
+
+For each data set and seed: ``--n`` records drawn at random from the pool (the train split) carry their true
+labels; 5% and 10% of them are flipped at random to another class (uniformly). ``labeler.review`` ranks the
+labels exactly as ``labeler review`` does (a 5-fold logistic head, ``training.head.LinearModel`` C=10, on the
+packaged MiniLM's embeddings; cleanlab's self-confidence label quality, lowest first). Reported:
+
+- precision and recall of the top ``budget`` suspects, budget = 2 x the flips (twice the flip rate x n: the
+  review effort a team would spend; precision is at most 0.5 there), against the flipped set; the same at a
+  budget of exactly the flips (precision = recall); and of the set cleanlab's ``find_label_issues`` flags
+  (its own count, no budget);
+- accuracy on the data set's held-out test split of the same logistic head trained on (a) the clean labels,
+  (b) the flipped labels, (c) the flipped labels after an oracle second reviewer corrected the budget's
+  suspects (a suspect that was not flipped keeps its label), and the gain (c) - (b).
+
+Median and (min..max) over seeds. Embeddings come from the signal cache of ``labeler simulate``'s project
+folders (``.labeler/simulate/<dataset>``), so a re-run encodes nothing.
+
+    python bench/bench_label_errors.py --datasets ag_news,banking77,sms_spam --seeds 3 --n 1000
+
+Writes bench/results/label_errors.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+RESULTS = REPO / "bench" / "results"
+
+from labeler.engine import QUEUE_MODEL_C  # noqa: E402
+from labeler.review import oof_probabilities, rank_labels, rankable  # noqa: E402
+from training.head import LinearModel  # noqa: E402
+
+RATES = (0.05, 0.10)
+BUDGET_FACTOR = 2
+
+
+def embed(name: str):
+    """(SimData, pool embeddings, test embeddings) through the simulation's embedding cache."""
+    from labeler.scoring import build_signals, embedder
+    from labeler.simulate import dataset_data
+
+    data = dataset_data(name)
+    emb = embedder(data.config, build_signals(data.config))
+    return data, emb.encode(data.texts), emb.encode(data.eval_texts)
+
+
+def accuracy(X, y, X_test, y_test, k: int, seed: int) -> float:
+    model = LinearModel(k, False, QUEUE_MODEL_C, seed).fit(X, y)
+    return float((model.predict(X_test) == y_test).mean())
+
+
+def flip(y: np.ndarray, rate: float, k: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """(flipped labels, flipped rows): ``round(rate * n)`` rows moved to another class, uniformly."""
+    n_flip = int(round(rate * len(y)))
+    rows = np.sort(rng.choice(len(y), n_flip, replace=False))
+    out = y.copy()
+    out[rows] = (y[rows] + rng.integers(1, k, n_flip)) % k
+    return out, rows
+
+
+def one(data, X_pool, X_test, n: int, seed: int) -> list[dict]:
+    k = len(data.labels)
+    rng = np.random.default_rng(seed)
+    idx = np.sort(rng.choice(len(data.ids), min(n, len(data.ids)), replace=False))
+    X, y = X_pool[idx], data.y[idx]
+    clean = accuracy(X, y, X_test, data.eval_y, k, seed)
+    out = []
+    for rate in RATES:
+        t0 = time.perf_counter()
+        noisy, rows = flip(y, rate, k, np.random.default_rng([seed, int(round(rate * 1000))]))
+        is_flip = np.zeros(len(y), dtype=bool)
+        is_flip[rows] = True
+        keep = np.flatnonzero(rankable(noisy, k, False))  # classes with one label are not ranked
+        P = oof_probabilities(X[keep], noisy[keep], k, False, seed=seed)
+        ranking = rank_labels(P, noisy[keep], False)
+        budget = BUDGET_FACTOR * len(rows)
+        top = keep[ranking.top(budget)]
+        flagged = keep[ranking.flagged]
+        fixed = noisy.copy()
+        fixed[top] = y[top]  # the oracle reviewer: every suspect gets its true label
+        out.append({
+            "seed": seed, "rate": rate, "n": len(y), "flipped": len(rows), "budget": budget,
+            "unranked": len(y) - len(keep),
+            "precision": float(is_flip[top].mean()), "recall": float(is_flip[top].sum() / len(rows)),
+            "at_flips": float(is_flip[keep[ranking.top(len(rows))]].mean()),  # budget = the flips: precision = recall
+            "flagged": len(flagged), "flagged_precision": float(is_flip[flagged].mean()) if len(flagged) else None,
+            "flagged_recall": float(is_flip[flagged].sum() / len(rows)),
+            "acc_clean": clean, "acc_flipped": accuracy(X, noisy, X_test, data.eval_y, k, seed),
+            "acc_corrected": accuracy(X, fixed, X_test, data.eval_y, k, seed),
+            "seconds_ranking": round(time.perf_counter() - t0, 2)})
+        out[-1]["gain"] = out[-1]["acc_corrected"] - out[-1]["acc_flipped"]
+    return out
+
+
+def summary(runs: list[dict]) -> dict:
+    keys = ["flipped", "budget", "precision", "recall", "at_flips", "unranked", "flagged", "flagged_precision",
+            "flagged_recall", "acc_clean", "acc_flipped", "acc_corrected", "gain"]
+    out = {}
+    for key in keys:
+        vals = np.array([r[key] for r in runs if r[key] is not None], dtype=float)
+        out[key] = {"median": float(np.median(vals)), "min": float(vals.min()), "max": float(vals.max())}
+    return out
+
+
+def fmt(s: dict, digits: int = 3, sign: bool = False) -> str:
+    f = f"{{:+.{digits}f}}" if sign else f"{{:.{digits}f}}"
+    return f"{f.format(s['median'])} ({f.format(s['min'])}..{f.format(s['max'])})"
+
+
+def markdown(results: dict) -> str:
+    lines = ["| data set | flipped | budget | precision@budget | recall@budget | precision = recall at budget = flips "
+             "| cleanlab flags: n, precision, recall | acc clean | acc flipped | acc corrected | gain |",
+             "|---|---:|---:|---|---|---|---|---|---|---|---|"]
+    for name, res in results["datasets"].items():
+        for rate, s in res["summary"].items():
+            lines.append(
+                f"| {name} | {float(rate):.0%} ({s['flipped']['median']:.0f} of {res['n']}) "
+                f"| {s['budget']['median']:.0f} "
+                f"| {fmt(s['precision'])} | {fmt(s['recall'])} | {fmt(s['at_flips'])} | {s['flagged']['median']:.0f}, "
+                f"{fmt(s['flagged_precision'], 2)}, {fmt(s['flagged_recall'], 2)} | {fmt(s['acc_clean'])} "
+                f"| {fmt(s['acc_flipped'])} | {fmt(s['acc_corrected'])} | {fmt(s['gain'], sign=True)} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--datasets", default="ag_news,banking77,sms_spam")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--n", type=int, default=1000, help="human labels per run (records of the pool, at random)")
+    args = ap.parse_args()
+    results = {"n": args.n, "seeds": list(range(args.seeds)), "rates": list(RATES), "budget_factor": BUDGET_FACTOR,
+               "model": f"training.head.LinearModel C={QUEUE_MODEL_C:g} on MiniLM embeddings, 5-fold out-of-fold",
+               "datasets": {}}
+    t0 = time.perf_counter()
+    for name in args.datasets.split(","):
+        data, X_pool, X_test = embed(name)
+        runs = [r for seed in range(args.seeds) for r in one(data, X_pool, X_test, args.n, seed)]
+        results["datasets"][name] = {
+            "n": min(args.n, len(data.ids)), "classes": len(data.labels), "test": len(data.eval_ids), "runs": runs,
+            "summary": {str(rate): summary([r for r in runs if r["rate"] == rate]) for rate in RATES}}
+        print(f"[{name}] done in {time.perf_counter() - t0:.0f}s", flush=True)
+    results["seconds"] = round(time.perf_counter() - t0, 1)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "label_errors.json").write_text(json.dumps(results, indent=1))
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()
