@@ -349,9 +349,11 @@ def push_review(config, suspects: list[Suspect]) -> ReviewPush:
         item(rid, ext, meta)
         reviews.loc[i, "attempts"] = attempt
         out.again += 1
+    known = set(reviews["id"].astype(str))
     for s in suspects:
-        if s.id not in where or s.id in set(reviews["id"].astype(str)):
+        if s.id not in where or s.id in known:
             continue
+        known.add(s.id)
         item(s.id, s.id, {
             "review_reason": s.reason, "first_answer": show(s.given), "first_annotator": s.annotators,
             "quality": s.quality})

@@ -346,3 +346,18 @@ def test_labeler_review_finds_flipped_labels_and_an_oracle_reviewer_corrects_the
         f"third {bob} said account_access)"]
     labels = Project(config).load_labels()
     assert dict(zip(labels["id"], labels["label"])) == truth
+
+
+def test_too_few_labels_are_one_line_errors(tmp_path):
+    from labeler.errors import LabelerError
+    from labeler.review_argilla import find_suspects
+
+    config = _config(tmp_path, "rv-none")
+    with pytest.raises(LabelerError, match="no human labels to check yet; .*`labeler pull`"):
+        find_suspects(config)
+    (tmp_path / "state").mkdir()
+    pd.DataFrame({"id": ["r0", "r1", "r2"], "text": ["a", "b", "c"], "label": ["billing", "shipping", "billing"],
+                  "labels": [[]] * 3, "status": ["submitted"] * 3, "annotator": ["ann"] * 3}
+                 ).to_parquet(tmp_path / "state" / "labels.parquet")
+    with pytest.raises(LabelerError, match="not enough labels to rank: 3 human labels; needs two classes"):
+        find_suspects(config)
