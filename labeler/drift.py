@@ -136,7 +136,9 @@ def reference_confidence(config, run) -> tuple[np.ndarray, str]:
     from training.labels import load_labels
 
     with training_errors():
-        table = load_labels(Project(config).require_labels(), config.label_names, config.task.multi_label)
+        project = Project(config)
+        project.require_labels()
+        table = load_labels(project.load_labels(), config.label_names, config.task.multi_label)
     gold = table.df[table.df["id"].astype(str).isin(gold_ids(config))]
     if len(gold) >= MIN_GOLD_REFERENCE:
         texts, where = gold["text"].tolist(), f"{len(gold)} gold texts"

@@ -105,17 +105,20 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
 
     from training.train import train
 
+    from labeler.review import apply_reviews
+
     t = config.training
     project = Project(config)
-    path = project.require_labels() if labels_path is None else labels_path
+    project.require_labels()
     if not force:
         ok, _, message = threshold(config)
         if not ok:
             raise LabelerError(message)
-    labels_df = project.load_labels() if labels_path is None else pd.read_parquet(labels_path)
+    # the second review's verdicts laid over the labels (corrections train, ambiguous records do not)
+    labels_df = project.load_labels() if labels_path is None else apply_reviews(project, pd.read_parquet(labels_path))
     splits = splits_for(config, labels_df["id"].astype(str).tolist())
     with training_errors():
-        return train(path, config.label_names, config.task.multi_label, backend=backend or t.backend,
+        return train(labels_df, config.label_names, config.task.multi_label, backend=backend or t.backend,
                      params=dict(t.params), project_dir=project.dir, seed=t.seed, force=force, runs_dir=project.runs,
                      splits=splits, min_per_class=t.min_per_class, n_resamples=n_resamples,
                      weak=weak_training_rows(config, labels_df), make_current=make_current)
@@ -187,6 +190,6 @@ def labels_unchanged(config) -> str | None:
     project = Project(config)
     if run is None or not project.labels.exists():
         return None
-    with training_errors():
-        table = load_labels(project.labels, config.label_names, config.task.multi_label)
+    with training_errors():  # reviewed labels: a new second-review verdict is a change
+        table = load_labels(project.load_labels(), config.label_names, config.task.multi_label)
     return run.run_id if table.fingerprint() == run.data_fingerprint else None

@@ -346,6 +346,15 @@ def test_labeler_review_finds_flipped_labels_and_an_oracle_reviewer_corrects_the
         f"third {bob} said account_access)"]
     labels = Project(config).load_labels()
     assert dict(zip(labels["id"], labels["label"])) == truth
+    # the corrected labels are what a run trains on (its data fingerprint is the reviewed table's)
+    from labeler.runs import labels_unchanged, train_project
+    from training.labels import load_labels
+
+    run = train_project(config, backend="logreg", force=True)
+    reviewed = load_labels(labels, config.label_names).fingerprint()
+    raw = load_labels(Project(config).load_labels(reviewed=False), config.label_names).fingerprint()
+    assert run.data_fingerprint == reviewed != raw
+    assert labels_unchanged(config) == run.run_id
 
 
 def test_too_few_labels_are_one_line_errors(tmp_path):

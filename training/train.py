@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
 from training.backends import get_backend
 from training.calibration import Calibrator
@@ -92,7 +93,7 @@ def given_splits(splits: Mapping[str, str], ids: Sequence[str]) -> np.ndarray:
 
 
 def train(
-    labels_path: str | Path,
+    labels_path: str | Path | pd.DataFrame,
     label_names: Sequence[str],
     multi_label: bool = False,
     backend: str = "setfit",
@@ -186,7 +187,7 @@ def train(
     config = {
         "backend": backend, "params": dataclasses.asdict(p), "labels": label_names, "multi_label": multi_label,
         "seed": seed, "split": split_config,
-        "min_per_class": min_per_class, "force": force, "labels_path": str(labels_path),
+        "min_per_class": min_per_class, "force": force, "labels_path": "(a table in memory)" if isinstance(labels_path, pd.DataFrame) else str(labels_path),
     }
     registry = Registry(runs_dir or default_root(project_dir))
     run = registry.save(model, labels=label_names, multi_label=multi_label, backend=backend, config=config,
