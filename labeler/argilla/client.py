@@ -12,8 +12,20 @@ from labeler.errors import LabelerError
 __all__ = ["Connection", "resolve", "connect"]
 
 
+def _quiet_not_found() -> None:
+    """The SDK warns on every lookup of a dataset that does not exist yet; labeler creates it on first push.
+    (Set at every connect: test runners and ``warnings.catch_warnings`` reset the filters.)"""
+    import warnings
+
+    warnings.filterwarnings("ignore", message="Dataset with name .* not found", category=UserWarning)
+
+
+_CLIENTS: dict[tuple, object] = {}  # (url, key, timeout) -> a client that connected once in this process
+
+
 def connect(conn: Connection, timeout: int | None = None):
-    """A connected ``argilla.Argilla`` client; checks the URL and the key with one request.
+    """A connected ``argilla.Argilla`` client; checks the URL and the key with one request the first time in
+    a process (``labeler watch`` connects at every refresh: later calls reuse the client).
 
     Transient failures (refused connection while the server restarts, timeouts, 5xx) are retried with backoff
     (``labeler.argilla.rest.with_retries``); a wrong URL or a bad key is a one-line ``LabelerError``.
@@ -21,6 +33,10 @@ def connect(conn: Connection, timeout: int | None = None):
     import httpx
 
     timeout = timeout or rest.timeout()
+    key = (conn.url, conn.api_key, timeout)
+    if key in _CLIENTS:
+        _quiet_not_found()
+        return _CLIENTS[key]
 
     def me() -> httpx.Response:
         resp = httpx.get(f"{conn.url}/api/v1/me", headers={"X-Argilla-Api-Key": conn.api_key}, timeout=min(timeout, 10))
@@ -40,12 +56,9 @@ def connect(conn: Connection, timeout: int | None = None):
         raise LabelerError(f"Argilla at {conn.url} rejected the API key (401); check the key in the environment or the credentials file")
     if resp.status_code != 200:
         raise LabelerError(f"Argilla at {conn.url} answered HTTP {resp.status_code} to /api/v1/me; is this an Argilla 2.x server?")
-    import warnings
-
     import argilla as rg
 
-    # The SDK warns on every lookup of a dataset that does not exist yet; labeler creates it on first push.
-    warnings.filterwarnings("ignore", message="Dataset with name .* not found", category=UserWarning)
+    _quiet_not_found()
     # The SDK logs (not warns) "The provided batch size N was normalized" on the "argilla.sdk" logger; labeler
     # already sends at most 500 records per request, so the line is noise to users.
     _quiet_batch_size_notice()
@@ -55,8 +68,10 @@ def connect(conn: Connection, timeout: int | None = None):
     # One retry policy: labeler's (rest.with_retries, around every SDK call it makes). The SDK's own transport
     # retries connection errors with backoff (7.5 s for its default 5); nested in ours that made a push to a
     # dead server hang for ~40 s, so the SDK keeps a single quick retry.
-    return rg.Argilla(api_url=conn.url, api_key=conn.api_key, timeout=int(max(1, timeout)), retries=1,
-                      headers={"Accept-Encoding": "identity"})
+    client = rg.Argilla(api_url=conn.url, api_key=conn.api_key, timeout=int(max(1, timeout)), retries=1,
+                        headers={"Accept-Encoding": "identity"})
+    _CLIENTS[key] = client
+    return client
 
 
 class _NoBatchNormalized:

@@ -53,6 +53,9 @@ class Watcher:
             self.state.pid, self.state.mode = os.getpid(), self.mode
             self.dataset_id = self._dataset_id()
             old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+            from labeler.watch.refresh import warm_up
+
+            self.echo(f"warmed up in {warm_up(self.config):.1f}s (pool, models and vectors in memory)")
             try:
                 with self._events() as wait:
                     self._loop(wait)
