@@ -222,6 +222,17 @@ def main() -> None:
                       phase(f"human pace ({args.human_seconds:g} s/answer)", args.human_answers, args.human_seconds,
                             conn, dataset_id, truth, monitor, args.every, pids)]
             monitor.stop.set()
+            # nothing lost, nothing twice: every acknowledged answer is in the server once, and the watcher
+            # has processed each (or holds it in its backlog, under refresh_every)
+            from labeler.argilla.datasets import submitted_keys
+
+            in_server = submitted_keys(conn, dataset_id)
+            wstate = json.loads(wj.read_text())
+            integrity = {"acknowledged": sum(ph["answers"] for ph in phases), "in_server": len(in_server),
+                         "records_answered": len({k.split("|")[0] for k in in_server}),
+                         "processed_by_watcher": len(set(wstate["processed"]) & in_server),
+                         "processed_not_in_server": len(set(wstate["processed"]) - in_server),
+                         "backlog": len(in_server - set(wstate["processed"]))}
             # accuracy after each visible refresh: pending suggestions vs truth, fast model on the test split
             pend0 = monitor.initial
             rows = [{"refresh": 0, "phase": "before any answer", "pending": len(pend0), "labels": 0,
@@ -262,7 +273,7 @@ def main() -> None:
     out = {"command": "python bench/bench_watch.py " + " ".join(sys.argv[1:]), "dataset": args.dataset,
            "pool": len(data.ids), "refresh_every": args.every, "batch": args.batch, "setup_seconds": round(setup_s, 1),
            "load_after": [round(x, 2) for x in os.getloadavg()], "phases": phases, "refreshes": rows,
-           "simulate_curve": sim_points, "watch_log": watch_log}
+           "simulate_curve": sim_points, "integrity": integrity, "watch_log": watch_log}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "watch.json").write_text(json.dumps(out, indent=1))
     print(f"pool {len(data.ids):,} ({args.dataset}), refresh every {args.every} answers, batch {args.batch}")
@@ -273,6 +284,7 @@ def main() -> None:
         print(f"| {ph['phase']} | {ph['answers']} | {ph['seconds']} | {ph['refreshes_per_min']} | {pct(lat, 50)} / "
               f"{pct(lat, 95)} / {pct(lat, 100)} | {len(lat)} | {ph['cpu_share_of_one_core']['watcher']:.0%} | "
               f"{ph['cpu_share_of_one_core']['server']:.0%} |")
+    print(f"\nanswers: {integrity}")
     print("\n| refresh | phase | human train labels | suggestions right on the pending batch | fast model, test split "
           "| `labeler simulate`, same labels |")
     print("|---|---|---|---|---|---|")
