@@ -7,9 +7,10 @@ its own process, and annotators answering the top-priority pending record throug
 at two paces: flat out, then "human" (one answer every ``--human-seconds``).
 
 Measured through the API, as an annotator would see it:
-- latency: from the acknowledged answer that completes a refresh's ``refresh_every`` (the 10th answer
-  after the previous refresh became visible) to the moment the pending records' suggestions have changed
-  (a monitor thread reads them every 0.5 s); p50 / p95 / max;
+- latency: from the acknowledged answer that brought the watcher's backlog to ``refresh_every`` (answer number
+  c + 10, where c is the number of answers the previous refresh covered, which the guidelines state) to the
+  moment the pending records' suggestions carry the new fast model's name (a monitor thread reads them
+  every 0.5 s through the API); p50 / p95 / max;
 - refreshes per minute; the CPU seconds of the watcher and of the server's processes (API, worker, Redis)
   over each phase, as a share of one core;
 - suggestion accuracy on the pending records right after each refresh (the next batch annotators see: the
@@ -55,6 +56,16 @@ class Monitor(threading.Thread):
         self.changes: list[dict] = []  # {"t", "pending": {id: (value, score, agent)}, "model": copy path}
         self.stop = threading.Event()
 
+    def covered(self) -> int | None:
+        """How many answers the refresh on show covered (the guidelines' "after N answers")."""
+        import re
+
+        from labeler.argilla import rest
+
+        text = rest.request(self.conn, "GET", f"/api/v1/datasets/{self.dataset_id}").json().get("guidelines") or ""
+        found = re.search(r"after (\d+) answers", text)
+        return int(found.group(1)) if found else None
+
     def snapshot(self) -> dict:
         from labeler.argilla import rest
 
@@ -68,23 +79,30 @@ class Monitor(threading.Thread):
         return out
 
     def run(self) -> None:
-        last = self.snapshot()
-        self.initial = last
+        from collections import Counter
+
+        def model_of(snap: dict) -> str | None:  # the agent most pending suggestions carry
+            return Counter(v[2] for v in snap.values()).most_common(1)[0][0] if snap else None
+
+        self.initial = self.snapshot()
+        shown = model_of(self.initial)
         while not self.stop.is_set():
             time.sleep(self.period)
             try:
                 now = self.snapshot()
+                t = time.monotonic()
+                agent = model_of(now)
+                if agent is None or agent == shown:
+                    continue
+                covered = self.covered()  # the guidelines are written before the records: already this refresh's
             except Exception:  # noqa: BLE001 - a busy server: try again next period
                 continue
-            t = time.monotonic()
-            common = set(now) & set(last)
-            if any(now[i] != last[i] for i in common) or (set(now) - set(last)):
-                copy = None
-                if self.qmodel.exists():
-                    copy = self.work / f"qmodel-{len(self.changes)}.joblib"
-                    shutil.copy(self.qmodel, copy)
-                self.changes.append({"t": t, "pending": now, "model": copy})
-            last = now
+            shown = agent
+            copy = None
+            if self.qmodel.exists():
+                copy = self.work / f"qmodel-{len(self.changes)}.joblib"
+                shutil.copy(self.qmodel, copy)
+            self.changes.append({"t": t, "pending": now, "model": copy, "covered": covered})
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -122,7 +140,9 @@ def answer_one(conn, dataset_id, truth: dict) -> str | None:
     return rid
 
 
-def phase(name: str, n: int, pace: float, conn, dataset_id, truth, monitor, every: int, pids: dict) -> dict:
+def phase(name: str, n: int, pace: float, conn, dataset_id, truth, monitor, every: int, pids: dict,
+          base: int = 0) -> dict:
+    """``base``: answers acknowledged before this phase."""
     acks: list[float] = []
     c0 = {k: cpu_seconds(v) for k, v in pids.items()}
     first_change = len(monitor.changes)
@@ -138,12 +158,13 @@ def phase(name: str, n: int, pace: float, conn, dataset_id, truth, monitor, ever
     wall = time.monotonic() - t0
     cpu = {k: (cpu_seconds(v) - c0[k]) / wall for k, v in pids.items()}
     changes = monitor.changes[first_change:]
-    latencies, prev = [], t0
-    for ch in changes:  # the refresh_every-th answer acknowledged after the previous visible refresh
-        after = [a for a in acks if a > prev]
-        if len(after) >= every and after[every - 1] < ch["t"]:
-            latencies.append(ch["t"] - after[every - 1])
-        prev = ch["t"]
+    latencies = []
+    prev = monitor.changes[first_change - 1]["covered"] if first_change else 0
+    for ch in changes:  # the answer that brought the backlog to refresh_every after the previous refresh
+        k = (prev or 0) + every - base - 1  # its index among this phase's acknowledged answers (0-based)
+        if ch["covered"] is not None and 0 <= k < len(acks) and (prev or 0) + every <= ch["covered"]:
+            latencies.append(ch["t"] - acks[k])
+        prev = ch["covered"]
     ack_gaps = [b - a for a, b in zip([t0] + acks[:-1], acks)]
     return {"phase": name, "answers": len(acks), "seconds": round(wall, 1), "refreshes": len(changes),
             "refreshes_per_min": round(len(changes) / (wall / 60), 2), "latency": latencies,
@@ -218,9 +239,10 @@ def main() -> None:
             pids = {"watcher": [watcher.pid], "server": [p.pid for p in process.read_state(paths).processes.values()]}
             monitor = Monitor(conn, dataset_id, Project(config).queue_model, work)
             monitor.start()
-            phases = [phase("flat out", args.answers, 0.0, conn, dataset_id, truth, monitor, args.every, pids),
-                      phase(f"human pace ({args.human_seconds:g} s/answer)", args.human_answers, args.human_seconds,
-                            conn, dataset_id, truth, monitor, args.every, pids)]
+            phases = [phase("flat out", args.answers, 0.0, conn, dataset_id, truth, monitor, args.every, pids)]
+            phases.append(phase(f"human pace ({args.human_seconds:g} s/answer)", args.human_answers,
+                                args.human_seconds, conn, dataset_id, truth, monitor, args.every, pids,
+                                base=phases[0]["answers"]))
             monitor.stop.set()
             # nothing lost, nothing twice: every acknowledged answer is in the server once, and the watcher
             # has processed each (or holds it in its backlog, under refresh_every)

@@ -206,7 +206,7 @@ def test_watch_webhooks_refresh_pending_survive_kill9_and_stop_cleanly(tmp_path,
     pending_agents = {v["agent"] for rid, v in after.items() if rid not in answered}
     assert pending_agents <= {f"ensemble/fast-model-n{n_train}", f"fast-model-n{n_train}"}, pending_agents
     guidelines = find_dataset(conn, config.argilla.dataset).settings.guidelines
-    assert (f" by labeler watch. Suggestions: the ensemble with the fast model fast-model-n{n_train}. "
+    assert (f" by labeler watch after 5 answers. Suggestions: the ensemble with the fast model fast-model-n{n_train}. "
             "Current fine-tuned run: none yet.") in guidelines
     out = _stop(w1)
     assert out.rstrip().endswith("watcher stopped: 1 refreshes in all, backlog 0 answers")

@@ -52,6 +52,7 @@ def refresh(config, conn, dataset_id, wait_lock: float = 60.0) -> RefreshReport:
     t = time.perf_counter()
     with project_lock(project.dir, what="watch refresh", wait=wait_lock):
         keys = submitted_keys(conn, dataset_id) if dataset_id else set()
+        by = f"labeler watch after {len(keys)} answers"
         pulled = pull_labels(config) if dataset_id else None
         seconds["pull"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -59,7 +60,7 @@ def refresh(config, conn, dataset_id, wait_lock: float = 60.0) -> RefreshReport:
         seconds["score"] = time.perf_counter() - t
         _fault_pause()
         t = time.perf_counter()
-        pushed = push_queue(config, progress=False, by="labeler watch")
+        pushed = push_queue(config, progress=False, by=by)
         seconds["push"] = time.perf_counter() - t
     agent = scores.run_id or scores.fast_model or "zero-shot ensemble"
     if scores.run_id and scores.fast_model is None:
@@ -77,8 +78,16 @@ def warm_up(config, wait_lock: float = 60.0) -> float:
     from labeler.locking import project_lock
     from labeler.scoring import bootstrap
 
+    from labeler.data import load_pool
+    from labeler.scoring import build_signals, embedder
+
     t = time.perf_counter()
     with project_lock(Project(config).ensure().dir, what="watch warm-up", wait=wait_lock):
         bootstrap(config, progress=False)
+    signals = build_signals(config)  # the vectors the fast model and the temperature fits read at every refresh
+    embedder(config, signals).encode(load_pool(config).texts)
+    for sig in signals:
+        if getattr(sig, "type_name", "") == "embedding":
+            sig.label_embeddings()
     return time.perf_counter() - t
 
