@@ -119,9 +119,11 @@ def combine(config, probas: dict, ids: list[str], labels_df, run_id: str | None)
     return ens, weights, note
 
 
-def bootstrap(config, progress: bool = True):
+def bootstrap(config, progress: bool = True, persist_fitted: bool = True):
     """Load the pool, score it with every signal (cached per record), combine, fit the queue model; save
-    ``scores.npz``. When the registry has a current run it is scored too and joins as ``training.mode`` says."""
+    ``scores.npz``. When the registry has a current run it is scored too and joins as ``training.mode`` says.
+    ``persist_fitted=False`` (``labeler watch``'s refreshes): a signal whose temperature was refitted on the
+    new labels is computed from its cached embeddings without writing a prediction cache each time."""
     from labeler.data import load_pool
     from labeler.runs import current_run
     from labeler.scores import Scores
@@ -133,7 +135,7 @@ def bootstrap(config, progress: bool = True):
     signals = build_signals(config)
     ids, texts = pool.ids, pool.texts
     rows, y, _ = training_rows(config, ids, labels_df)
-    probas = score_signals(config, signals, ids, texts, rows, y, progress)
+    probas = score_signals(config, signals, ids, texts, rows, y, progress, persist_fitted=persist_fitted)
     run = current_run(config)
     if run is not None:
         if run.run_id in probas:
