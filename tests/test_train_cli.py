@@ -95,6 +95,15 @@ def test_status_uses_training_min_per_class(tmp_path):
         "not enough gold labels for a verdict: 2 of 50 random gold labels")
     lines = summary_lines(st)
     assert "labeled: 30 (train 27, gold 2, calibration 1)" in lines[1] and len(lines) < 12
+    assert st["watcher"] is None and not any(line.startswith("watcher:") for line in lines)
+
+    from labeler.watch.state import WatchState
+
+    WatchState(processed=["a|u|t"], refreshes=2, last_refresh=0.0, backlog=3, mode="polling").save(tmp_path / "state")
+    lines = summary_lines(status(config))
+    assert sum(line.startswith("watcher:") for line in lines) == 1
+    assert any(line.startswith("watcher: not running; 2 refreshes, last ") and line.endswith(
+        " ago; backlog 3 answers (1 processed)") for line in lines)
 
 
 def test_no_labels_yet_is_one_line(tmp_path, capsys):
