@@ -26,7 +26,7 @@ from uuid import UUID
 
 import numpy as np
 
-from labeler.server.search_values import uuid_hex
+from labeler.server.search_values import json_path, uuid_hex
 
 ENGINE_NAME = "labeler-sqlite"
 
@@ -48,8 +48,25 @@ CREATE TABLE IF NOT EXISTS ix.vectors (
 CREATE INDEX IF NOT EXISTS ix.vectors_record ON vectors (record_id);
 CREATE INDEX IF NOT EXISTS ix.vectors_settings ON vectors (settings_id);
 CREATE INDEX IF NOT EXISTS ix.vectors_dataset ON vectors (dataset_id);
+CREATE TABLE IF NOT EXISTS ix.leases (
+    dataset_id TEXT NOT NULL, record_id TEXT NOT NULL, user_id TEXT NOT NULL, until REAL NOT NULL,
+    PRIMARY KEY (dataset_id, record_id, user_id)
+) WITHOUT ROWID;
 """
 ALL_FIELDS = "*"  # docs.field of the row that concatenates all of a record's text fields
+
+# labeler's review order (``search_query.QUEUE_PROPERTY``) as one SQL expression over ``records r``, missing
+# values last. The index below holds exactly this expression (SQLite matches it whatever the table alias).
+QUEUE_PROPERTY = "priority"
+QUEUE_KEY = f"COALESCE(json_extract(r.metadata, '{json_path(QUEUE_PROPERTY)}'), 9223372036854775807)"
+
+# Indexes labeler adds to argilla's own database (``create_argilla_indexes``, at every start of the API).
+# argilla indexes records on dataset_id and on status separately, so the UI's pending tab (this dataset, status
+# pending) went through every pending record of every dataset, and sorted the dataset by priority for each
+# page. With (dataset, status, queue key) the count reads this index alone and a page stops after its rows.
+ARGILLA_INDEXES = {
+    "labeler_records_queue": "records (dataset_id, status, " + QUEUE_KEY.replace("r.metadata", "metadata") + ")",
+}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -103,6 +120,13 @@ def writer_connection(paths: Tuple[str, str]) -> sqlite3.Connection:
         conn.executescript(SIDE_SCHEMA.replace("ix.", "main."))
         conns[paths] = conn
     return conn
+
+
+def create_argilla_indexes(db_path: str) -> None:
+    """Create labeler's indexes on argilla's database (``ARGILLA_INDEXES``) where missing; idempotent."""
+    with sqlite3.connect(db_path, timeout=60) as conn:
+        for name, target in ARGILLA_INDEXES.items():
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
 
 
 class Transaction:
@@ -235,6 +259,7 @@ def clear_dataset(writer: sqlite3.Connection, dataset_hex: str) -> None:
     writer.execute("DELETE FROM fts WHERE rowid IN (SELECT id FROM docs WHERE dataset_id = ?)", (dataset_hex,))
     writer.execute("DELETE FROM docs WHERE dataset_id = ?", (dataset_hex,))
     writer.execute("DELETE FROM vectors WHERE dataset_id = ?", (dataset_hex,))
+    writer.execute("DELETE FROM leases WHERE dataset_id = ?", (dataset_hex,))
 
 
 def _reindex_dataset(reader: sqlite3.Connection, writer: sqlite3.Connection, dataset_hex: str, batch: int) -> int:

@@ -12,24 +12,25 @@ from typing import List, Optional, Tuple, Union
 from uuid import UUID
 
 import numpy as np
-from argilla_server.enums import SimilarityOrder, SortOrder
+from argilla_server.enums import SimilarityOrder
 from argilla_server.search_engine.base import (
     Filter,
-    MetadataFilterScope,
     Order,
     SearchResponseItem,
     SearchResponses,
     TextQuery,
 )
 
-from labeler.server import search_index
+from labeler.server import search_index, search_leases
 from labeler.server.search_sql import DatasetSchema, QueryBuilder, build_filter
 from labeler.server.search_values import Params, fts_query, user_shuffle_expr
 
 # The integer metadata property that holds labeler's review order (1 = review first). When a dataset has it,
 # a search with no explicit sort from an annotator's own view (the UI's status tabs) returns records in that
 # order; Elasticsearch's engine shuffles per user instead, which would hide labeler's uncertainty queue.
-QUEUE_PROPERTY = "priority"
+# The order is ``search_index.QUEUE_KEY``, the expression labeler's index on argilla's records holds, so the
+# UI's pending page walks that index in queue order and stops after one page instead of sorting the dataset.
+QUEUE_PROPERTY = search_index.QUEUE_PROPERTY
 
 Paths = Tuple[str, str]  # (argilla's database, the side index)
 
@@ -98,10 +99,18 @@ def search(
     elif user_id is not None and not text and schema.metadata_types.get(QUEUE_PROPERTY) == "integer":
         # labeler's review queue: a dataset with an integer "priority" property is shown in queue order
         # (1 first) by default; the per-user shuffle only breaks ties. See QUEUE_PROPERTY.
-        order_by = builder.order_by([Order(scope=MetadataFilterScope(QUEUE_PROPERTY), order=SortOrder.asc)])
-        joins = f"{text} {builder.joins()}"
+        order_by = [f"{search_index.QUEUE_KEY} ASC"]  # = json_extract(...) ASC NULLS LAST, but indexed
         score = user_shuffle_expr(user_id, params)
         order_by.append("score DESC")
+        if search_leases.is_pending_tab(flt, user_id):  # annotators working together get different records
+            sql = (f"SELECT r.id, {score} AS score FROM records r {joins} WHERE {where} "
+                   f"ORDER BY {', '.join(order_by + ['r.rowid'])} LIMIT :limit")
+            page = search_leases.hand_out(
+                paths, dataset_hex, user_id, int(offset), int(limit),
+                lambda n: reader.execute(sql, {**params.values, "limit": n}).fetchall(),
+            )
+            items = [SearchResponseItem(record_id=UUID(hex=record_hex), score=s) for record_hex, s in page]
+            return SearchResponses(items=items, total=total)
     elif user_id is not None:  # ES: function_score(random_score seeded by the user) over the query score
         score = user_shuffle_expr(user_id, params) + (" * t.score" if text else "")
         order_by = ["score DESC"]

@@ -1,0 +1,102 @@
+"""Pending pages handed out to annotators: a short lease per record, so annotators working at the same time
+get different records of the queue.
+
+labeler's review order (``search_query.QUEUE_PROPERTY``) is the same for everyone, so annotators opening the
+Pending tab together were all shown record 1, then record 2, ...; with one answer needed per record
+(``min_submitted`` 1) all answers but one to each were wasted (measured with bench/bench_annotators.py).
+Elasticsearch's engine avoids that by shuffling per user, which would lose the queue order.
+
+Each page of a user's Pending tab served in queue order leases its records to that user for ``LEASE_SECONDS``
+(renewed whenever they are served to that user again; the web UI fetches 10 records and walks through them).
+Another user's Pending tab lists the records leased to someone else *after* all the others, each part in queue
+order: nothing is hidden, so a short queue stays visible to everyone. A lease stops counting when it expires,
+or once its holder has submitted or discarded the record while it still needs answers (with ``min_submitted`` 2
+the record goes on to the next annotator).
+
+Handing out a page is serialised by the side index's write lock (``BEGIN IMMEDIATE``), across threads and API
+worker processes, so two annotators asking at the same moment get different pages. Leases live in the side
+index (``ix.leases``); losing them (a rebuilt index) only costs the spreading for a few minutes.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, List, Optional, Set, Tuple
+
+from argilla_server.enums import ResponseStatusFilter
+from argilla_server.search_engine.base import AndFilter, Filter, ResponseFilterScope, TermsFilter
+
+from labeler.server import search_index
+from labeler.server.search_values import uuid_hex
+
+LEASE_SECONDS = 300.0
+
+Row = Tuple[str, Any]  # (record id hex, score)
+
+
+def is_pending_tab(flt: Optional[Filter], user_id: Any) -> bool:
+    """True when ``flt`` asks for records ``user_id`` has not answered (the UI's Pending tab)."""
+    if flt is None:
+        return False
+    if isinstance(flt, AndFilter):
+        return any(is_pending_tab(f, user_id) for f in flt.filters)
+    scope = flt.scope
+    return (
+        isinstance(flt, TermsFilter)
+        and isinstance(scope, ResponseFilterScope)
+        and not scope.question
+        and str(scope.property) == "status"
+        and scope.user is not None
+        and uuid_hex(scope.user.id) == uuid_hex(user_id)
+        and ResponseStatusFilter.pending.value in [str(v) for v in flt.values]
+    )
+
+
+def leased_to_others(reader, dataset_hex: str, user_hex: str, now: float) -> Set[str]:
+    """Records of the dataset leased to another user, unless that user is done with the record (submitted or
+    discarded it) while it still needs answers. A record its holder has just completed stays leased: argilla
+    commits the answer and the record's new status in two steps, and in between it still looks pending."""
+    rows = reader.execute(
+        "SELECT l.record_id FROM ix.leases l WHERE l.dataset_id = :ds AND l.user_id != :me AND l.until > :now "
+        "AND NOT (EXISTS (SELECT 1 FROM responses x WHERE x.record_id = l.record_id AND x.user_id = l.user_id "
+        "                 AND x.status IN ('submitted', 'discarded')) "
+        "         AND (SELECT COUNT(*) FROM responses x WHERE x.record_id = l.record_id AND x.status = 'submitted')"
+        "             < (SELECT COALESCE(json_extract(d.distribution, '$.min_submitted'), 1) FROM datasets d "
+        "                WHERE d.id = :ds))",
+        {"ds": dataset_hex, "me": user_hex, "now": now},
+    )
+    return {record_hex for (record_hex,) in rows}
+
+
+def arrange(first_rows: Callable[[int], List[Row]], offset: int, limit: int, leased: Set[str]) -> List[Row]:
+    """Rows ``offset .. offset + limit`` of: the rows not in ``leased``, then those in it, each in the order of
+    ``first_rows(n)`` (the first ``n`` rows in queue order). Reads at most ``offset + limit + len(leased)`` rows."""
+    want = offset + limit
+    rows = first_rows(want + len(leased))
+    ordered = [row for row in rows if row[0] not in leased]  # at least `want` of them unless rows ran out
+    if len(rows) < want + len(leased):  # every matching row was read: the leased ones follow
+        ordered += [row for row in rows if row[0] in leased]
+    return ordered[offset:want]
+
+
+def hand_out(
+    paths: Tuple[str, str],
+    dataset_hex: str,
+    user_id: Any,
+    offset: int,
+    limit: int,
+    first_rows: Callable[[int], List[Row]],
+) -> List[Row]:
+    """One page of the user's Pending tab in queue order with others' leases last, leased to the user."""
+    user_hex = uuid_hex(user_id)
+    reader = search_index.reader_connection(paths)
+    with search_index.Transaction(search_index.writer_connection(paths)) as writer:
+        now = time.time()
+        writer.execute("DELETE FROM leases WHERE dataset_id = ? AND until <= ?", (dataset_hex, now))
+        page = arrange(first_rows, offset, limit, leased_to_others(reader, dataset_hex, user_hex, now))
+        writer.executemany(
+            "INSERT INTO leases (dataset_id, record_id, user_id, until) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (dataset_id, record_id, user_id) DO UPDATE SET until = excluded.until",
+            [(dataset_hex, record_hex, user_hex, now + LEASE_SECONDS) for record_hex, _ in page],
+        )
+    return page
