@@ -254,7 +254,7 @@ def run_once(ctx: dict, n: int, pace: str, seconds: float, args) -> dict:
     pushed = time.monotonic()
     dataset_id = push_dataset(ctx["conn"], name, ctx["records"], args.dim)
     push_s = time.monotonic() - pushed
-    load_before = wait_for_quiet(args.max_load)
+    load_before = wait_for_quiet(args.max_load, args.patience)
     period = args.period if pace == "human" else None
     start = time.monotonic()
     run = Run(dataset_id, start + seconds, period, args.max_pages, args.walk)
@@ -351,6 +351,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--walk", type=int, default=1, help="answers per page fetched: 1 (a page per answer) or up to "
                     "10 (the UI's focus view answers the 10 records it loaded before fetching more)")
     ap.add_argument("--max-load", type=float, default=2.5, help="wait before a run while the 1-min load is above")
+    ap.add_argument("--patience", type=float, default=300.0, help="longest wait for --max-load (s)")
     ap.add_argument("--variant", action="append", default=[],
                     help="NAME[@SRC][:KEY=VAL,...]: a server configuration to measure (repeatable; runs are "
                          "interleaved). SRC: a tree with another labeler/ (e.g. `git archive` of a commit); "

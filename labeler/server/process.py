@@ -250,8 +250,12 @@ def start(
             paths.state_file.unlink(missing_ok=True)
             cleaned = True
 
-        if not _port_free(host, port):
-            raise LabelerError(f"port {port} on {host} is already in use; choose another with --port")
+        # after a crash the API's worker processes may still be on their way out (they follow their parent)
+        deadline = time.monotonic() + (15.0 if cleaned else 0.0)
+        while not _port_free(host, port):
+            if time.monotonic() >= deadline:
+                raise LabelerError(f"port {port} on {host} is already in use; choose another with --port")
+            time.sleep(0.5)
 
         state = ServerState(host=host, port=port)
         env = _child_env(paths, creds)

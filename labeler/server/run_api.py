@@ -77,8 +77,31 @@ def __getattr__(name: str):
         import labeler.server.search_engine  # noqa: F401  registers the "labeler-sqlite" engine
         from argilla_server import app
 
+        _exit_with_parent()
         return app
     raise AttributeError(name)
+
+
+def _exit_with_parent(grace_s: float = 10.0) -> None:
+    """In a uvicorn worker process: shut down when the supervising API process dies (a crash or ``kill -9``
+    would otherwise leave workers serving the port, invisible to ``labeler server stop``)."""
+    import multiprocessing
+    import signal
+    import threading
+    import time
+
+    parent = multiprocessing.parent_process()
+    if parent is None or getattr(_exit_with_parent, "watching", False):
+        return
+    _exit_with_parent.watching = True
+
+    def watch() -> None:
+        parent.join()  # returns when the parent's end of the pipe closes: it has exited
+        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's graceful shutdown
+        time.sleep(grace_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="labeler-parent-watch", daemon=True).start()
 
 
 if __name__ == "__main__":
