@@ -276,7 +276,8 @@ def run_once(ctx: dict, n: int, pace: str, seconds: float, args) -> dict:
            "answers_per_s": round(check["acknowledged"] / wall, 2),
            "offered_per_s": round(n / args.period, 2) if period else None,
            "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2),
-           "api_cores": round((cpu1 - cpu0) / wall, 2),
+           "api_cores": round((cpu1 - cpu0) / wall, 2), "api_cpu_ms_per_answer": round(1000 * (cpu1 - cpu0) / max(
+               1, check["acknowledged"]), 1),
            "bench_cores": round((self1.ru_utime + self1.ru_stime - self0.ru_utime - self0.ru_stime) / wall, 2),
            "pages_per_answer": round(statistics.mean(run.pages_per_answer), 2) if run.pages_per_answer else None,
            "exhausted": run.exhausted, "first_taken": run.first_taken,

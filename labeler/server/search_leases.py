@@ -13,14 +13,18 @@ order: nothing is hidden, so a short queue stays visible to everyone. A lease st
 or once its holder has submitted or discarded the record while it still needs answers (with ``min_submitted`` 2
 the record goes on to the next annotator).
 
-Handing out a page is serialised by the side index's write lock (``BEGIN IMMEDIATE``), across threads and API
-worker processes, so two annotators asking at the same moment get different pages. Leases live in the side
-index (``ix.leases``); losing them (a rebuilt index) only costs the spreading for a few minutes.
+Handing out a page is serialised (``_handing_out``; then the side index's write lock, ``BEGIN IMMEDIATE``) across
+the threads and API worker processes, so two annotators asking at the same moment get different pages. Leases live in the side index (``ix.leases``); losing them (a rebuilt index) only costs the
+spreading for a few minutes.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 import time
+from contextlib import contextmanager
 from typing import Any, Callable, List, Optional, Set, Tuple
 
 from argilla_server.enums import ResponseStatusFilter
@@ -30,6 +34,24 @@ from labeler.server import search_index
 from labeler.server.search_values import uuid_hex
 
 LEASE_SECONDS = 300.0
+_THREADS = threading.Lock()
+_LOCK_FILES: dict = {}
+
+
+@contextmanager
+def _handing_out(index_path: str):
+    """One page handed out at a time: a lock between this process's threads, then a file lock between the API's
+    worker processes. SQLite's own wait for its write lock polls with growing sleeps (up to 100 ms each), which
+    let page requests queue for seconds with 50 annotators; these locks wake the next waiter at once."""
+    with _THREADS:
+        fd = _LOCK_FILES.get(index_path)
+        if fd is None:
+            fd = _LOCK_FILES[index_path] = os.open(index_path + ".leases.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
 Row = Tuple[str, Any]  # (record id hex, score)
 
@@ -90,7 +112,7 @@ def hand_out(
     """One page of the user's Pending tab in queue order with others' leases last, leased to the user."""
     user_hex = uuid_hex(user_id)
     reader = search_index.reader_connection(paths)
-    with search_index.Transaction(search_index.writer_connection(paths)) as writer:
+    with _handing_out(paths[1]), search_index.Transaction(search_index.writer_connection(paths)) as writer:
         now = time.time()
         writer.execute("DELETE FROM leases WHERE dataset_id = ? AND until <= ?", (dataset_hex, now))
         page = arrange(first_rows, offset, limit, leased_to_others(reader, dataset_hex, user_hex, now))

@@ -273,24 +273,38 @@ def test_two_annotators_in_the_ui_get_different_records_then_answers_complete_th
 
 @pytest.mark.slow
 @pytest.mark.server
-def test_two_api_workers_serve_and_stop_together(tmp_path, monkeypatch):
+def test_two_api_workers_serve_stop_together_and_follow_a_crashed_supervisor(tmp_path, monkeypatch):
+    import os
+    import signal
+
     import psutil
 
     from labeler.server import process
     from labeler.server.paths import ServerPaths
     from tests.conftest import free_port
 
-    monkeypatch.setenv("LABELER_API_WORKERS", "2")
-    paths = ServerPaths(tmp_path / "home")
-    started = process.start(paths, port=free_port())
-    try:
+    def workers():
         api = psutil.Process(process.read_state(paths).processes["api"].pid)
-        workers = [p for p in api.children(recursive=True) if "spawn" in " ".join(p.cmdline())]
-        assert len(workers) == 2
+        return api, [p for p in api.children(recursive=True) if "spawn" in " ".join(p.cmdline())]
+
+    def gone(procs) -> bool:
+        psutil.wait_procs(procs, timeout=20)
+        return not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in procs)
+
+    monkeypatch.setenv("LABELER_API_WORKERS", "2")
+    paths, port = ServerPaths(tmp_path / "home"), free_port()
+    started = process.start(paths, port=port)
+    try:
+        api, procs = workers()
+        assert len(procs) == 2
         key = {"X-Argilla-Api-Key": started.credentials.api_key}
         for _ in range(6):  # each request may land on either worker
             assert httpx.get(f"{started.url}/api/v1/me", headers=key, timeout=10).status_code == 200
+        os.kill(api.pid, signal.SIGKILL)  # a crash: the workers shut down by themselves, the port is freed
+        assert gone(procs)
+        restarted = process.start(paths, port=port)
+        assert restarted.cleaned_stale and httpx.get(f"{started.url}/api/v1/me", headers=key).status_code == 200
+        _, procs = workers()
     finally:
         process.stop(paths)
-    psutil.wait_procs(workers, timeout=10)
-    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in workers)
+    assert gone(procs)
