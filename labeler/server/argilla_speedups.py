@@ -14,7 +14,7 @@ outside the search engine:
    random-UUID index inserts of a bulk upsert keep missing it. Connections to a SQLite database get 32 MiB
    (and ``synchronous`` from ``LABELER_SQLITE_SYNCHRONOUS``, see ``run_api``).
 
-Profiling annotators through the UI's requests (bench/bench_annotators.py) showed two more:
+Profiling annotators through the UI's requests (bench/bench_annotators.py) showed more:
 
 4. For an annotator, the records search filters each record's metadata through ``RecordPolicy.get_metadata``,
    which asks the database ``User.is_member(workspace)`` once per record and metadata key: 60 identical
@@ -28,6 +28,14 @@ Profiling annotators through the UI's requests (bench/bench_annotators.py) showe
    ``AuthenticationProvider.get_current_user``, in the same database session. A user found by name is kept
    for the next lookup of that name in that session, once (the lookup that follows; a user not found is
    never kept, so creating one and looking it up again still works).
+7. After every answer ``distribution.update_record_status`` opens a session, loads the record with its dataset
+   and its submitted responses (three queries), saves the new status and builds record webhook events. When the
+   search engine reads record status from the database (labeler's does) and no webhook listens to record
+   events, one ``UPDATE`` computes the same status (completed once the submitted answers reach the dataset's
+   ``min_submitted``, else pending) in the database, atomically; otherwise the original runs.
+8. The records search filters each record's metadata through ``RecordPolicy.get_metadata`` per record and key
+   (60 policy checks for a page of 10 records with 6 properties); the answer depends only on the user, the
+   dataset's property and the key, so it is kept on the ``User`` instance (one request), as in 4.
 
 ``apply()`` is idempotent; ``labeler.server.search_engine`` calls it on import (the API and the worker import
 that module before serving).
@@ -52,6 +60,8 @@ def apply() -> None:
     _larger_sqlite_page_cache()
     _remember_workspace_membership()
     _load_request_user_once()
+    _record_status_in_one_update()
+    _metadata_policy_once_per_request()
     _applied = True
 
 
@@ -187,3 +197,83 @@ def found_once_per_session(by_name, by_key):
 
     get_user_by_username._labeler_wrapped = True
     return get_user_by_username, get_user_by_api_key
+
+
+RECORD_EVENTS = ("record.updated", "record.completed")
+DISTRIBUTION_SQL = (
+    "SELECT json_extract(d.distribution, '$.strategy'), json_extract(d.distribution, '$.min_submitted') "
+    "FROM records r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = :id"
+)
+_STATUS = (
+    "(CASE WHEN (SELECT COUNT(*) FROM responses x WHERE x.record_id = records.id AND x.status = 'submitted') "
+    ">= :min_submitted THEN 'completed' ELSE 'pending' END)"
+)
+STATUS_SQL = f"UPDATE records SET status = {_STATUS}, updated_at = :now WHERE id = :id AND status != {_STATUS}"
+
+
+def _record_status_in_one_update() -> None:
+    from argilla_server.contexts import distribution
+
+    if not getattr(distribution.update_record_status, "_labeler_wrapped", False):
+        distribution.update_record_status = record_status_in_one_update(distribution.update_record_status)
+
+
+def record_status_in_one_update(original):
+    """``distribution.update_record_status`` as one ``UPDATE`` (see 7); ``original`` where that cannot do."""
+    from datetime import datetime
+    from uuid import UUID
+
+    import backoff
+    import sqlalchemy
+    from argilla_server.contexts import webhooks
+    from argilla_server.database import _get_async_db
+
+    update = sqlalchemy.text(STATUS_SQL).bindparams(sqlalchemy.bindparam("now", type_=sqlalchemy.DateTime))
+
+    @backoff.on_exception(backoff.expo, sqlalchemy.exc.SQLAlchemyError, max_time=15)  # as the original
+    async def in_one_update(record_hex: str) -> bool:
+        async for db in _get_async_db(isolation_level="SERIALIZABLE"):
+            events = {name for hook in await webhooks.list_enabled_webhooks(db) for name in hook.events}
+            row = (await db.execute(sqlalchemy.text(DISTRIBUTION_SQL), {"id": record_hex})).first()
+            if events.intersection(RECORD_EVENTS) or row is None or row[0] != "overlap" or not isinstance(row[1], int):
+                return False
+            # counted and written by one statement: an answer committed meanwhile is counted
+            await db.execute(update, {"id": record_hex, "min_submitted": row[1], "now": datetime.utcnow()})
+            await db.commit()
+            return True
+        return False
+
+    @functools.wraps(original)
+    async def update_record_status(search_engine, record_id):
+        if getattr(search_engine, "reads_status_from_database", False) and await in_one_update(UUID(str(record_id)).hex):
+            return None  # argilla's callers ignore the record the original returns
+        # a webhook listens to record events, another search engine, no such record, another strategy
+        return await original(search_engine, record_id)
+
+    update_record_status._labeler_wrapped = True
+    return update_record_status
+
+
+def _metadata_policy_once_per_request() -> None:
+    from argilla_server.api.handlers.v1.datasets import records as handlers
+    from argilla_server.api.policies.v1 import RecordPolicy, is_authorized
+
+    if getattr(handlers._filter_record_metadata_for_user, "_labeler_wrapped", False):
+        return
+
+    @functools.wraps(handlers._filter_record_metadata_for_user)
+    async def filter_record_metadata_for_user(record, user):
+        if record.metadata_ is None:
+            return None
+        known = user.__dict__.setdefault("_labeler_metadata_allowed", {})  # (dataset, key) -> allowed
+        metadata = {}
+        for name in list(record.metadata_.keys()):
+            key = (record.dataset_id, name)
+            if key not in known:  # the policy looks at the user, the dataset's property and the key only
+                known[key] = await is_authorized(user, RecordPolicy.get_metadata(record, name))
+            if known[key]:
+                metadata[name] = record.metadata_[name]
+        return metadata
+
+    filter_record_metadata_for_user._labeler_wrapped = True
+    handlers._filter_record_metadata_for_user = filter_record_metadata_for_user

@@ -61,6 +61,9 @@ _LOGGER = logging.getLogger(__name__)
 class SQLiteSearchEngine(SearchEngine):
     """argilla-server search engine over its own SQLite tables plus an FTS5 / vector side index."""
 
+    # record status is read from argilla's records table, never from the engine (argilla_speedups relies on it)
+    reads_status_from_database = True
+
     def __init__(self, paths: Optional[Tuple[str, str]] = None):
         self.paths = paths or search_index.default_paths()
 

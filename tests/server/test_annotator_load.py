@@ -308,3 +308,56 @@ def test_two_api_workers_serve_stop_together_and_follow_a_crashed_supervisor(tmp
     finally:
         process.stop(paths)
     assert gone(procs)
+
+
+@pytest.mark.server
+def test_record_status_follows_answers_with_and_without_record_webhooks(argilla_server, tmp_path):
+    """The one-UPDATE record status (argilla_speedups 7) and argilla's own path (a webhook listens) agree."""
+    from labeler.argilla.connection import Connection
+    from labeler.argilla.push import PushRecord, push
+    from labeler.argilla.schema import DatasetSpec
+    from labeler.argilla.users import add_user
+
+    url, owner = argilla_server.url, {"X-Argilla-Api-Key": argilla_server.api_key}
+    conn = Connection(url, argilla_server.api_key, "local server")
+    tag = tmp_path.name[-6:].lower()
+    spec = DatasetSpec(name=f"status-{tag}", labels=["a", "b"], min_submitted=2)
+    push(conn, spec, [PushRecord(id=f"s{i}", fields={"text": f"t{i}"}, value="a", score=0.5, agent="m",
+                                 metadata={"priority": i}) for i in range(2)], progress=False)
+    ana, bo = (_token(url, acc.name, acc.password) for acc in (add_user(conn, f"st-a-{tag}"), add_user(conn, f"st-b-{tag}")))
+    ds_id = httpx.get(f"{url}/api/v1/me/datasets", headers=owner).json()["items"]
+    ds_id = next(d["id"] for d in ds_id if d["name"] == spec.name)
+    records = httpx.get(f"{url}/api/v1/datasets/{ds_id}/records", headers=owner).json()["items"]
+    ids = {r["external_id"]: r["id"] for r in sorted(records, key=lambda r: r["external_id"])}
+
+    def answer(headers, rid, status="submitted"):
+        resp = httpx.post(f"{url}/api/v1/records/{rid}/responses", headers=headers,
+                          json={"values": {"label": {"value": "a"}}, "status": status})
+        assert resp.status_code == 201, resp.text
+        return resp.json()["id"]
+
+    def status(rid):
+        return httpx.get(f"{url}/api/v1/records/{rid}", headers=owner).json()["status"]
+
+    hook = httpx.post(f"{url}/api/v1/webhooks", headers=owner,
+                      json={"url": "http://127.0.0.1:9/none", "events": ["record.completed"]}).json()["id"]
+    try:
+        for rid, with_hook in ((ids["s0"], True), (ids["s1"], False)):
+            if not with_hook:
+                assert httpx.delete(f"{url}/api/v1/webhooks/{hook}", headers=owner).status_code == 200
+            first = answer(ana, rid)
+            assert status(rid) == "pending"  # 1 of 2
+            answer(bo, rid, "discarded")
+            assert status(rid) == "pending"  # a discard is not a submission
+            assert httpx.put(f"{url}/api/v1/responses/{first}", headers=ana,
+                             json={"values": {"label": {"value": "b"}}, "status": "submitted"}).status_code == 200
+            assert status(rid) == "pending"
+            bo_response = next(r["id"] for r in httpx.get(f"{url}/api/v1/records/{rid}?include=responses",
+                                                            headers=owner).json()["responses"] if r["status"] == "discarded")
+            assert httpx.put(f"{url}/api/v1/responses/{bo_response}", headers=bo,
+                             json={"values": {"label": {"value": "a"}}, "status": "submitted"}).status_code == 200
+            assert status(rid) == "completed"  # 2 of 2
+            assert httpx.delete(f"{url}/api/v1/responses/{first}", headers=ana).status_code == 200
+            assert status(rid) == "pending"  # back to 1 of 2
+    finally:
+        httpx.delete(f"{url}/api/v1/webhooks/{hook}", headers=owner)
