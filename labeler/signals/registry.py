@@ -16,9 +16,10 @@ from labeler.signals.entities import EntitySignal
 from labeler.signals.nli import NLISignal
 from labeler.signals.rules import KeywordSignal
 from labeler.signals.summarize import SummarizeSignal
+from labeler.signals.templated import TemplatedSignal
 
 SIGNAL_TYPES: dict[str, type[Signal]] = {
-    cls.type_name: cls for cls in (EmbeddingSignal, NLISignal, KeywordSignal, EntitySignal, SummarizeSignal)
+    cls.type_name: cls for cls in (EmbeddingSignal, NLISignal, KeywordSignal, EntitySignal, SummarizeSignal, TemplatedSignal)
 }
 
 try:  # the fine-tuned-run signal lives with the training code; register it when present
