@@ -17,6 +17,15 @@ Methods, all on the packaged MiniLM (sentence-transformers/all-MiniLM-L6-v2):
 
 Prints a table (mean +- std over seeds, mean training seconds) and writes bench/results/fewshot.json after
 every measurement, so a partial run still leaves its numbers.
+
+SetFit variants (issue 14.4), interleaved: for each seed, data set and size, every variant in turn on the same
+sampled examples, the 1-min load average before and after each run kept in the row:
+    .venv/bin/python bench/bench_fewshot.py --variants default lr5e-5 len64-s72 labels --eval-limit 800
+    .venv/bin/python bench/bench_fewshot.py --variants default "mine:max_steps=64,warmup_proportion=0" ...
+    .venv/bin/python bench/bench_fewshot.py --variants --markdown      # the table from fewshot_variants.json
+Each variant is a set of SetFitParams fields over the default (``VARIANTS``; ``name:key=value,...`` for any
+other); ``label_texts=template`` stands for ``"This sentence is {description}"`` per label, the descriptions of
+``labeler.simulate.descriptions``. Rows go to bench/results/fewshot_variants.json.
 """
 
 from __future__ import annotations
@@ -39,6 +48,15 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 DATASETS = (REPO / ".." / "shared" / "datasets").resolve()
 OUT = REPO / "bench" / "results" / "fewshot.json"
+VARIANTS_OUT = REPO / "bench" / "results" / "fewshot_variants.json"
+TEMPLATE = "This sentence is {}"
+VARIANTS = {
+    "default": {},
+    "lr5e-5": {"body_learning_rate": 5e-5},
+    "len64-s72": {"max_length": 64, "max_steps": 72},
+    "labels": {"label_texts": "template"},
+    "unique": {"sampling_strategy": "unique"},
+}
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -169,6 +187,140 @@ def markdown(summary: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def parse_variant(spec: str) -> tuple[str, dict]:
+    """``name`` (one of ``VARIANTS``) or ``name:key=value,key=value`` (values read as JSON, else text)."""
+    name, _, rest = spec.partition(":")
+    if not rest:
+        if name not in VARIANTS:
+            raise SystemExit(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}, or name:key=value,...")
+        return name, dict(VARIANTS[name])
+    out = {}
+    for item in rest.split(","):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise SystemExit(f"variant {spec!r}: {item!r} is not key=value")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return name, out
+
+
+def label_descriptions(ds: str, labels: list[str]) -> list[str]:
+    from labeler.simulate.descriptions import AG_NEWS, BANKING77
+
+    desc = {"ag_news": AG_NEWS, "banking77": BANKING77}[ds]
+    return [TEMPLATE.format(desc.get(lab) or lab.replace("_", " ")) for lab in labels]
+
+
+def variant_params(changes: dict, ds: str, labels: list[str], args):
+    import dataclasses
+
+    from training.setfit_backend import SetFitParams
+
+    base = SetFitParams(max_steps=args.setfit_steps, batch_size=args.setfit_batch, head_c=args.setfit_c,
+                        body_learning_rate=args.setfit_lr)
+    if changes.get("label_texts") == "template":
+        changes = {**changes, "label_texts": label_descriptions(ds, labels)}
+    params = dataclasses.replace(base, **changes)
+    params.validate(False)
+    return params
+
+
+def other_benches() -> list[str]:
+    """Command lines of the other bench / training processes on the machine (what shared the CPUs)."""
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        if int(pid) != os.getpid() and ("bench" in cmd or "setfit" in cmd or "pytest" in cmd) and "python" in cmd:
+            out.append(cmd[:160])
+    return out
+
+
+def summarize_variants(rows: list[dict]) -> list[dict]:
+    """Per (data set, size, variant): accuracy mean/std, macro-F1, median training seconds, and the paired
+    difference from ``default`` on the same seeds."""
+    base = {(r["dataset"], r["per_class"], r["seed"]): r["accuracy"] for r in rows if r["variant"] == "default"}
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["dataset"], r["per_class"], r["variant"]), []).append(r)
+    out = []
+    for (ds, k, name), rs in groups.items():
+        acc = np.array([r["accuracy"] for r in rs])
+        paired = [r["accuracy"] - base[(ds, k, r["seed"])] for r in rs if (ds, k, r["seed"]) in base]
+        loads = [x for r in rs for x in (r["load_before"], r["load_after"])]
+        out.append({"dataset": ds, "per_class": k, "variant": name, "params": rs[0]["params"],
+                    "seeds": [r["seed"] for r in rs], "accuracy_mean": float(acc.mean()),
+                    "accuracy_std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
+                    "macro_f1_mean": float(np.mean([r["macro_f1"] for r in rs])),
+                    "train_s_median": float(np.median([r["train_s"] for r in rs])),
+                    "delta_vs_default": float(np.mean(paired)) if paired else None,
+                    "wins_vs_default": int(sum(d > 0 for d in paired)), "paired_seeds": len(paired),
+                    "load_min": min(loads), "load_max": max(loads), "n_eval": rs[0]["n_eval"]})
+    return out
+
+
+def variants_markdown(summary: list[dict], order: list[str]) -> str:
+    pos = {n: i for i, n in enumerate(order)}
+    lines = ["| data set | labels / class | SetFit variant | accuracy (mean ± std) | Δ vs default (paired) | macro-F1 | "
+             "training s (median) | seeds | 1-min load |", "|---|---|---|---|---|---|---|---|---|"]
+    for s in sorted(summary, key=lambda s: (s["dataset"], s["per_class"], pos.get(s["variant"], 99))):
+        d = "" if s["variant"] == "default" or s["delta_vs_default"] is None else \
+            f"{s['delta_vs_default']:+.3f} ({s['wins_vs_default']}/{s['paired_seeds']} seeds up)"
+        lines.append(f"| {DATASET_NAMES.get(s['dataset'], s['dataset'])} | {s['per_class']} | {s['variant']} | "
+                     f"{s['accuracy_mean']:.3f} ± {s['accuracy_std']:.3f} | {d} | {s['macro_f1_mean']:.3f} | "
+                     f"{s['train_s_median']:.0f} | {len(s['seeds'])} | {s['load_min']:.1f}-{s['load_max']:.1f} |")
+    return "\n".join(lines)
+
+
+def run_variants(args, specs: list[str]) -> int:
+    """Every variant in turn per (seed, data set, size) on the same examples; rows written after each run."""
+    from harness import _load, machine_info, write_json
+    from training.evaluate import evaluate
+    from training.setfit_backend import train_setfit
+
+    variants = dict(parse_variant(s) for s in specs)
+    out = args.out if args.out != OUT else VARIANTS_OUT
+    rows: list[dict] = json.loads(out.read_text())["rows"] if args.append and out.exists() else []
+    meta = {**machine_info(), "machine": platform.platform(), "variants": variants, "eval_limit": args.eval_limit,
+            "command": "python bench/bench_fewshot.py " + " ".join(sys.argv[1:]), "other_processes_at_start": other_benches()}
+    data = {}
+    for ds in args.datasets:
+        pool, ev, labels = load_dataset(ds)
+        ev = stratified_limit(ev, labels, args.eval_limit)
+        index = {lab: i for i, lab in enumerate(labels)}
+        data[ds] = (pool, labels, index, [r["text"] for r in ev], np.array([index[r["label"]] for r in ev]))
+    train_setfit(["a b", "c d", "e f", "g h"], np.array([0, 0, 1, 1]), ["x", "y"], seed=0,
+                 params=variant_params({"max_steps": 1}, "ag_news", [], args))  # imports: no variant pays for them
+    for seed in args.seeds:
+        for ds in args.datasets:
+            pool, labels, index, ev_texts, ev_y = data[ds]
+            for k in (args.sizes if ds == "ag_news" else args.banking_sizes):
+                idx = sample_per_class(pool, labels, k, seed)
+                texts, y = [pool[i]["text"] for i in idx], np.array([index[pool[i]["label"]] for i in idx])
+                for name, changes in variants.items():
+                    params = variant_params(changes, ds, labels, args)
+                    others, before = other_benches(), _load()[0]
+                    t0 = time.perf_counter()
+                    clf = train_setfit(texts, y, labels, params=params, seed=seed)
+                    train_s = time.perf_counter() - t0
+                    m = evaluate(clf.predict_proba(ev_texts), ev_y, labels)
+                    row = {"dataset": ds, "per_class": k, "seed": seed, "variant": name, "params": changes,
+                           "n_train": len(texts), "n_eval": len(ev_texts), "accuracy": m["accuracy"],
+                           "macro_f1": m["macro_f1"], "train_s": round(train_s, 2), "load_before": before,
+                           "load_after": _load()[0], "other_processes": others}
+                    key = lambda r: (r["dataset"], r["per_class"], r["seed"], r["variant"])  # noqa: E731
+                    rows = [r for r in rows if key(r) != key(row)] + [row]
+                    print(json.dumps({c: v for c, v in row.items() if c != "other_processes"}), flush=True)
+                    write_json(out, {"meta": meta, "rows": rows, "summary": summarize_variants(rows)})
+    print(variants_markdown(summarize_variants(rows), list(variants)))
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", nargs="+", default=["ag_news", "banking77"])
@@ -190,7 +342,13 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--append", action="store_true", help="keep the rows already in --out (same dataset/k/seed/method replaced)")
     ap.add_argument("--markdown", action="store_true", help="print the Markdown table of the rows in --out; run nothing")
+    ap.add_argument("--variants", nargs="*", default=None,
+                    help=f"SetFit variants, interleaved ({', '.join(VARIANTS)}, or name:key=value,...); rows to {VARIANTS_OUT.name}")
     args = ap.parse_args(argv)
+    if args.variants is not None and args.markdown:
+        saved = json.loads((args.out if args.out != OUT else VARIANTS_OUT).read_text())
+        print(variants_markdown(summarize_variants(saved["rows"]), list(saved["meta"]["variants"])))
+        return 0
     if args.markdown:
         print(markdown(summarize(json.loads(args.out.read_text())["rows"])))
         return 0
@@ -205,6 +363,8 @@ def main(argv=None) -> int:
     from training.body import quiet
 
     quiet()
+    if args.variants is not None:
+        return run_variants(args, args.variants or list(VARIANTS))
     rows: list[dict] = json.loads(args.out.read_text())["rows"] if args.append and args.out.exists() else []
     meta = {"machine": platform.platform(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "cuda": torch.cuda.is_available(), "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},

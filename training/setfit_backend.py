@@ -8,6 +8,10 @@ does not collapse onto the majority class (with unit weights it equals sklearn's
 Multi-label uses ``multi_target_strategy``: one-vs-rest and multi-output both fit one balanced binary model
 per label; classifier-chain chains them (``training.head.ChainModel``). The same seed gives the same model.
 
+Label texts: ``label_texts`` (one text per label, in label order, e.g. SetFit's templated ``"This sentence is
+{description}"``) adds each as one more training example of its label, body and head alike, weight 1.0; an
+empty text adds nothing. Off by default (``None``).
+
 Weak labels: ``sample_weight`` weights the head's rows; SetFit's contrastive body step uses only the rows of
 weight 1.0 (the human labels), since a pair of two down-weighted guesses is not a trustworthy signal.
 
@@ -28,6 +32,7 @@ from training.errors import TrainingError
 from training.head import ChainModel, LinearModel
 
 STRATEGIES = ("one-vs-rest", "multi-output", "classifier-chain")
+SAMPLING = ("oversampling", "undersampling", "unique")
 
 
 @dataclass
@@ -43,6 +48,8 @@ class SetFitParams:
     multi_target_strategy: str = "one-vs-rest"
     head_c: float = 10.0
     class_weight: str | None = "balanced"
+    sampling_strategy: str = "oversampling"
+    label_texts: list[str] | None = None
 
     def validate(self, multi_label: bool) -> None:
         if multi_label and self.multi_target_strategy not in STRATEGIES:
@@ -51,6 +58,11 @@ class SetFitParams:
             raise ValueError(f"max_steps must be positive (or -1 for no cap), got {self.max_steps}")
         if self.class_weight not in (None, "balanced"):
             raise ValueError(f"class_weight must be 'balanced' or null, got {self.class_weight!r}")
+        if self.sampling_strategy not in SAMPLING:
+            raise ValueError(f"sampling_strategy {self.sampling_strategy!r} is not one of {', '.join(SAMPLING)}")
+        if self.label_texts is not None and (isinstance(self.label_texts, str)
+                                             or not all(isinstance(t, str) for t in self.label_texts)):
+            raise ValueError("label_texts must be a list of strings, one per label")
 
 
 HEAD_MAX_ITER = 2000
@@ -70,6 +82,21 @@ def _weights(sample_weight, n: int) -> np.ndarray | None:
     if w.shape != (n,) or not np.isfinite(w).all() or (w <= 0).any():
         raise TrainingError(f"sample_weight must be {n} positive numbers, one per training text")
     return w
+
+
+def add_label_texts(texts: Sequence[str], y: np.ndarray, w: np.ndarray | None, label_texts: Sequence[str] | None,
+                    n_labels: int, multi_label: bool) -> tuple[list[str], np.ndarray, np.ndarray | None]:
+    """``texts``, ``y`` and ``w`` with one example per non-empty label text appended (label ``k`` for the
+    k-th text; a one-hot row when multi-label; weight 1.0). ``None`` leaves them as they are."""
+    if label_texts is None:
+        return list(texts), np.asarray(y), w
+    if len(label_texts) != n_labels:
+        raise TrainingError(f"label_texts has {len(label_texts)} texts; expected one per label ({n_labels})")
+    ks = [k for k, t in enumerate(label_texts) if t.strip()]
+    extra = np.eye(n_labels, dtype=np.asarray(y).dtype)[ks] if multi_label else np.asarray(ks, dtype=np.asarray(y).dtype)
+    y = np.concatenate([np.asarray(y).reshape((-1, n_labels) if multi_label else -1), extra])
+    w = None if w is None else np.concatenate([w, np.ones(len(ks))])
+    return list(texts) + [label_texts[k] for k in ks], y, w
 
 
 def head_proba(head, embeddings: np.ndarray, k: int, multi_label: bool) -> np.ndarray:
@@ -157,9 +184,10 @@ def train_setfit(
     params = params or SetFitParams()
     params.validate(multi_label)
     w = _weights(sample_weight, len(texts))
-    human = np.ones(len(texts), dtype=bool) if w is None else w == 1.0
-    if not human.any():
+    if w is not None and not (w == 1.0).any():
         raise TrainingError("SetFit's contrastive step needs rows of weight 1.0 (human labels); none were given")
+    texts, y, w = add_label_texts(texts, y, w, params.label_texts, len(label_names), multi_label)
+    human = np.ones(len(texts), dtype=bool) if w is None else w == 1.0
     quiet(setfit=True)
     import tempfile
 
@@ -181,6 +209,7 @@ def train_setfit(
             num_iterations=params.num_iterations,
             body_learning_rate=(params.body_learning_rate, params.body_learning_rate),
             warmup_proportion=params.warmup_proportion,
+            sampling_strategy=params.sampling_strategy,
             max_length=params.max_length,
             seed=seed,
             report_to="none",
