@@ -23,6 +23,7 @@ import fcntl
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 import warnings
@@ -162,6 +163,9 @@ class TemplatedSignal(ModelSignal):
         from training.body import drop_printer
 
         p = self.params
+        where = f"; kept in {self.model_dir()}" if self.cache_dir is not None else ""
+        print(f"signal {self.name!r}: training the templated model on {len(self.labels) * p.sample_size} examples, "
+              f"{p.max_steps} steps (once per label set{where})", file=sys.stderr, flush=True)
         set_seed(p.seed)
         model = self._from_pretrained(self.model_path)
         train = get_templated_dataset(candidate_labels=self.label_texts, template=p.template,
