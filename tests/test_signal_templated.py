@@ -134,3 +134,26 @@ def test_label_order_and_head_only_without_cache_folder():
     trained = templated.TRAININGS[key]
     np.testing.assert_allclose(signal(params=params).predict_proba(TEXTS[:2]), P)  # same process: kept in memory
     assert templated.TRAININGS[key] == trained
+
+
+def test_a_config_names_it_and_a_bad_template_is_one_line(tmp_path):
+    import yaml
+
+    from labeler.config import load_config
+    from labeler.scoring import build_signals
+
+    raw = {"data": {"path": "data.jsonl"}, "project": {"dir": str(tmp_path / "proj")},
+           "task": {"labels": [{"name": "spam", "description": "unwanted ads"}, {"name": "ham"}]},
+           "signals": [{"type": "templated", "params": {"max_steps": 30}}]}
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    config = load_config(path)
+    (sig,) = build_signals(config)
+    assert isinstance(sig, templated.TemplatedSignal) and sig.name == "templated"
+    assert sig.params.max_steps == 30 and sig.label_texts == ["unwanted ads", "ham"]
+    assert sig.model_dir().parent.parent == sig.cache_dir  # the project's cache folder
+    with pytest.raises(LabelerError) as err:
+        load_config(path, ["signals.0.params.template=This is it"])
+    assert str(err.value) == (f"{path}: signals.0 (templated): bad params for signal type 'templated': template: "
+                              f"Value error, template needs exactly one {{}} for the label text, e.g. "
+                              f"'This sentence is {{}}' (got 'This is it')")
