@@ -7,6 +7,8 @@ joins the FTS5 hits of the side index; similarity is exact cosine over the datas
 
 from __future__ import annotations
 
+import json
+
 import sqlite3
 from typing import List, Optional, Tuple, Union
 from uuid import UUID
@@ -103,12 +105,15 @@ def search(
         score = user_shuffle_expr(user_id, params)
         order_by.append("score DESC")
         if search_leases.is_pending_tab(flt, user_id):  # annotators working together get different records
-            sql = (f"SELECT r.id, {score} AS score FROM records r {joins} WHERE {where} "
+            sql = (f"SELECT r.id, {score} AS score FROM records r {joins} WHERE {where} AND r.id @IN@ "
+                   "(SELECT value FROM json_each(:leased)) "
                    f"ORDER BY {', '.join(order_by + ['r.rowid'])} LIMIT :limit")
-            page = search_leases.hand_out(
-                paths, dataset_hex, user_id, int(offset), int(limit),
-                lambda n: reader.execute(sql, {**params.values, "limit": n}).fetchall(),
-            )
+
+            def rows(n: int, ids: set, inside: bool) -> list:
+                query = sql.replace("@IN@", "IN" if inside else "NOT IN")
+                return reader.execute(query, {**params.values, "limit": n, "leased": json.dumps(sorted(ids))}).fetchall()
+
+            page = search_leases.hand_out(paths, dataset_hex, user_id, int(offset), int(limit), rows)
             items = [SearchResponseItem(record_id=UUID(hex=record_hex), score=s) for record_hex, s in page]
             return SearchResponses(items=items, total=total)
     elif user_id is not None:  # ES: function_score(random_score seeded by the user) over the query score

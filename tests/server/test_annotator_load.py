@@ -112,17 +112,18 @@ def test_only_the_pending_tab_leases(mini):
     assert not search_leases.is_pending_tab(None, ANA)
 
 
-def test_arrange_reads_at_most_one_page_plus_the_leased():
+def test_arrange_asks_the_database_for_free_rows_then_leased_ones():
     rows = [(f"r{i}", 0.5) for i in range(1, 9)]
     asked = []
 
-    def first_rows(n):
-        asked.append(n)
-        return rows[:n]
+    def first_rows(n, ids, inside):
+        asked.append((n, inside))
+        return [row for row in rows if (row[0] in ids) == inside][:n]
 
     assert [r for r, _ in search_leases.arrange(first_rows, 0, 3, {"r1", "r3"})] == ["r2", "r4", "r5"]
     assert [r for r, _ in search_leases.arrange(first_rows, 5, 3, {"r1", "r3"})] == ["r8", "r1", "r3"]
-    assert asked == [5, 10]
+    assert [r for r, _ in search_leases.arrange(first_rows, 0, 3, set())] == ["r1", "r2", "r3"]
+    assert asked == [(3, False), (8, False), (2, True), (3, False)]  # never more rows than the page needs
 
 
 def test_the_pending_page_walks_the_queue_index(mini):
