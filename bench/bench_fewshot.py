@@ -20,8 +20,7 @@ every measurement, so a partial run still leaves its numbers.
 
 SetFit variants (issue 14.4), interleaved: for each seed, data set and size, every variant in turn on the same
 sampled examples, the 1-min load average before and after each run kept in the row:
-    .venv/bin/python bench/bench_fewshot.py --variants default lr5e-5 len64-s72 labels --eval-limit 800
-    .venv/bin/python bench/bench_fewshot.py --variants default "mine:max_steps=64,warmup_proportion=0" ...
+    .venv/bin/python bench/bench_fewshot.py --variants default lr5e-5 "mine:max_steps=64,warmup_proportion=0"
     .venv/bin/python bench/bench_fewshot.py --variants --markdown      # the table from fewshot_variants.json
 Each variant is a set of SetFitParams fields over the default (``VARIANTS``; ``name:key=value,...`` for any
 other); ``label_texts=template`` stands for ``"This sentence is {description}"`` per label, the descriptions of
@@ -229,28 +228,28 @@ def variant_params(changes: dict, ds: str, labels: list[str], args):
 
 def other_benches() -> list[str]:
     """Command lines of the other bench / training processes on the machine (what shared the CPUs)."""
-    out = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    def cmd(pid: str) -> str:
         try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
-            continue
-        if int(pid) != os.getpid() and ("bench" in cmd or "setfit" in cmd or "pytest" in cmd) and "python" in cmd:
-            out.append(cmd[:160])
-    return out
+            return ""
+
+    return [c[:160] for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid() and "python" in (c := cmd(p))
+            and any(w in c for w in ("bench", "setfit", "pytest"))]
 
 
 def summarize_variants(rows: list[dict]) -> list[dict]:
     """Per (data set, size, variant): accuracy mean/std, macro-F1, median training seconds, and the paired
     difference from ``default`` on the same seeds."""
-    base = {(r["dataset"], r["per_class"], r["seed"]): r["accuracy"] for r in rows if r["variant"] == "default"}
+    base = {(r["dataset"], r["per_class"], r["seed"]): r for r in rows if r["variant"] == "default"}
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault((r["dataset"], r["per_class"], r["variant"]), []).append(r)
     out = []
     for (ds, k, name), rs in groups.items():
         acc = np.array([r["accuracy"] for r in rs])
-        paired = [r["accuracy"] - base[(ds, k, r["seed"])] for r in rs if (ds, k, r["seed"]) in base]
+        pairs = [(r, base[(ds, k, r["seed"])]) for r in rs if (ds, k, r["seed"]) in base]
+        paired = [r["accuracy"] - b["accuracy"] for r, b in pairs]
         loads = [x for r in rs for x in (r["load_before"], r["load_after"])]
         out.append({"dataset": ds, "per_class": k, "variant": name, "params": rs[0]["params"],
                     "seeds": [r["seed"] for r in rs], "accuracy_mean": float(acc.mean()),
@@ -259,6 +258,7 @@ def summarize_variants(rows: list[dict]) -> list[dict]:
                     "train_s_median": float(np.median([r["train_s"] for r in rs])),
                     "delta_vs_default": float(np.mean(paired)) if paired else None,
                     "wins_vs_default": int(sum(d > 0 for d in paired)), "paired_seeds": len(paired),
+                    "train_s_ratio_vs_default": float(np.median([r["train_s"] / b["train_s"] for r, b in pairs] or [np.nan])),
                     "load_min": min(loads), "load_max": max(loads), "n_eval": rs[0]["n_eval"]})
     return out
 
@@ -266,13 +266,13 @@ def summarize_variants(rows: list[dict]) -> list[dict]:
 def variants_markdown(summary: list[dict], order: list[str]) -> str:
     pos = {n: i for i, n in enumerate(order)}
     lines = ["| data set | labels / class | SetFit variant | accuracy (mean ± std) | Δ vs default (paired) | macro-F1 | "
-             "training s (median) | seeds | 1-min load |", "|---|---|---|---|---|---|---|---|---|"]
+             "training s (median; ÷ default) | seeds | 1-min load |", "|---|---|---|---|---|---|---|---|---|"]
     for s in sorted(summary, key=lambda s: (s["dataset"], s["per_class"], pos.get(s["variant"], 99))):
         d = "" if s["variant"] == "default" or s["delta_vs_default"] is None else \
             f"{s['delta_vs_default']:+.3f} ({s['wins_vs_default']}/{s['paired_seeds']} seeds up)"
         lines.append(f"| {DATASET_NAMES.get(s['dataset'], s['dataset'])} | {s['per_class']} | {s['variant']} | "
                      f"{s['accuracy_mean']:.3f} ± {s['accuracy_std']:.3f} | {d} | {s['macro_f1_mean']:.3f} | "
-                     f"{s['train_s_median']:.0f} | {len(s['seeds'])} | {s['load_min']:.1f}-{s['load_max']:.1f} |")
+                     f"{s['train_s_median']:.0f} (×{s['train_s_ratio_vs_default']:.2f}) | {len(s['seeds'])} | {s['load_min']:.1f}-{s['load_max']:.1f} |")
     return "\n".join(lines)
 
 
@@ -287,6 +287,7 @@ def run_variants(args, specs: list[str]) -> int:
     rows: list[dict] = json.loads(out.read_text())["rows"] if args.append and out.exists() else []
     meta = {**machine_info(), "machine": platform.platform(), "variants": variants, "eval_limit": args.eval_limit,
             "command": "python bench/bench_fewshot.py " + " ".join(sys.argv[1:]), "other_processes_at_start": other_benches()}
+    key = lambda r: (r["dataset"], r["per_class"], r["seed"], r["variant"])  # noqa: E731
     data = {}
     for ds in args.datasets:
         pool, ev, labels = load_dataset(ds)
@@ -302,6 +303,8 @@ def run_variants(args, specs: list[str]) -> int:
                 idx = sample_per_class(pool, labels, k, seed)
                 texts, y = [pool[i]["text"] for i in idx], np.array([index[pool[i]["label"]] for i in idx])
                 for name, changes in variants.items():
+                    if args.append and any(key(r) == (ds, k, seed, name) for r in rows):
+                        continue  # measured already (--append resumes an interrupted run)
                     params = variant_params(changes, ds, labels, args)
                     others, before = other_benches(), _load()[0]
                     t0 = time.perf_counter()
@@ -312,7 +315,6 @@ def run_variants(args, specs: list[str]) -> int:
                            "n_train": len(texts), "n_eval": len(ev_texts), "accuracy": m["accuracy"],
                            "macro_f1": m["macro_f1"], "train_s": round(train_s, 2), "load_before": before,
                            "load_after": _load()[0], "other_processes": others}
-                    key = lambda r: (r["dataset"], r["per_class"], r["seed"], r["variant"])  # noqa: E731
                     rows = [r for r in rows if key(r) != key(row)] + [row]
                     print(json.dumps({c: v for c, v in row.items() if c != "other_processes"}), flush=True)
                     write_json(out, {"meta": meta, "rows": rows, "summary": summarize_variants(rows)})
@@ -342,6 +344,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--append", action="store_true", help="keep the rows already in --out (same dataset/k/seed/method replaced)")
     ap.add_argument("--markdown", action="store_true", help="print the Markdown table of the rows in --out; run nothing")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (1 on a shared machine: no spinning)")
     ap.add_argument("--variants", nargs="*", default=None,
                     help=f"SetFit variants, interleaved ({', '.join(VARIANTS)}, or name:key=value,...); rows to {VARIANTS_OUT.name}")
     args = ap.parse_args(argv)
@@ -363,6 +366,7 @@ def main(argv=None) -> int:
     from training.body import quiet
 
     quiet()
+    torch.set_num_threads(args.threads or torch.get_num_threads())
     if args.variants is not None:
         return run_variants(args, args.variants or list(VARIANTS))
     rows: list[dict] = json.loads(args.out.read_text())["rows"] if args.append and args.out.exists() else []
