@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import statistics
 import sys
 import tempfile
@@ -340,6 +341,7 @@ def start_variant(spec: str, home: Path, records: list, n_annotators: int) -> di
 
 
 def main(argv=None) -> dict:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks: stop the servers
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--annotators", default="10,20,50", help="comma-separated annotator counts")
     ap.add_argument("--paces", default="human,flat", help="human, flat or both")
