@@ -49,8 +49,13 @@ def main(argv: list[str]) -> None:
     prepare_database()
     import uvicorn
 
+    # keep idle connections longer than an annotator's pause between answers: with uvicorn's 5 s the server
+    # closed connections just as clients (browsers, the SDK's pool) reused them (RemoteProtocolError under load)
     uvicorn.run("labeler.server.run_api:app", host=host, port=port, workers=api_workers(), log_level="info",
-                access_log=False)
+                access_log=False, timeout_keep_alive=KEEP_ALIVE_SECONDS)
+
+
+KEEP_ALIVE_SECONDS = 75  # as nginx's default keepalive_timeout
 
 
 def check_settings() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 import uuid
 from types import SimpleNamespace
 
@@ -362,3 +363,28 @@ def test_record_status_follows_answers_with_and_without_record_webhooks(argilla_
             assert status(rid) == "pending"  # back to 1 of 2
     finally:
         httpx.delete(f"{url}/api/v1/webhooks/{hook}", headers=owner)
+
+
+@pytest.mark.server
+def test_an_idle_connection_stays_open_longer_than_an_annotators_pause(argilla_server):
+    """uvicorn's default closes idle connections after 5 s, racing clients that reuse them (RemoteProtocolError
+    at human pace); the API keeps them for ``KEEP_ALIVE_SECONDS``."""
+    import http.client
+    from urllib.parse import urlparse
+
+    from labeler.server.run_api import KEEP_ALIVE_SECONDS
+
+    assert KEEP_ALIVE_SECONDS == 75
+    url = urlparse(argilla_server.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        for pause in (6.5, 0):  # longer than uvicorn's default keep-alive (5 s)
+            conn.request("GET", "/api/v1/me", headers={"X-Argilla-Api-Key": argilla_server.api_key})
+            response = conn.getresponse()  # RemoteDisconnected when the server had closed the connection
+            assert (response.status, response.will_close) == (200, False)
+            response.read()
+            sock = conn.sock
+            time.sleep(pause)
+        assert conn.sock is sock  # the same connection both times
+    finally:
+        conn.close()
