@@ -222,7 +222,7 @@ def fake_registry(monkeypatch):
     """A stand-in ``labeler.signals.registry`` so the wrapping is tested whatever the real one does."""
     module = types.ModuleType("labeler.signals.registry")
 
-    def validate_params(type_name, params):
+    def validate_params(type_name, params, multi_label=False):
         if type_name not in ("embedding", "nli"):
             raise ValueError(f"unknown signal type {type_name!r} (valid: embedding, nli)")
         unknown = sorted(set(params) - {"model"})
@@ -252,6 +252,17 @@ def test_signal_params_are_checked_by_the_real_registry_when_present(tmp_path):
     assert "signals.0" in message and "embedding" in message and "nli" in message and "keywords" in message
     message = error_of(write(tmp_path, with_(signals=[{"type": "nli", "params": {"model": "m", "batch_sise": 2}}])))
     assert "signals.0 (nli)" in message and "batch_sise" in message
+
+
+def test_a_single_label_only_signal_is_refused_in_a_multi_label_task_at_load(tmp_path):
+    pytest.importorskip("labeler.signals.registry", reason="labeler.signals.registry not written yet")
+    raw = with_(signals=[{"type": "embedding"}, {"type": "templated"}])
+    raw["task"] = {**raw.get("task", {}), "multi_label": True}
+    path = write(tmp_path, raw)
+    assert error_of(path) == (f"{path}: signals.1 (templated): type templated is single-label only (one softmax "
+                              f"over the labels) and task.multi_label is true: use type: embedding")
+    raw["task"]["multi_label"] = False
+    assert [s.type for s in load_config(write(tmp_path, raw)).signals] == ["embedding", "templated"]
 
 
 # -- overrides ----------------------------------------------------------------------------------------

@@ -162,7 +162,7 @@ def _check_signal_params(config: Config, path: Path) -> None:
         raise
     for i, spec in enumerate(config.signals):
         try:
-            registry.validate_params(spec.type, dict(spec.params))
+            registry.validate_params(spec.type, dict(spec.params), multi_label=config.task.multi_label)
         except ValidationError as exc:
             problems = [_describe(err, BaseModel) for err in exc.errors()]
             raise LabelerError(f"{path}: signals.{i} ({spec.type}): bad params: {'; '.join(problems)}") from None

@@ -39,12 +39,16 @@ def signal_class(type_name: str) -> type[Signal]:
         raise SignalConfigError(f"unknown signal type {type_name!r} (valid: {', '.join(sorted(SIGNAL_TYPES))})") from None
 
 
-def validate_params(type_name: str, params: dict | None) -> dict:
+def validate_params(type_name: str, params: dict | None, multi_label: bool = False) -> dict:
     """Check a signal's params without loading anything; returns them with defaults filled in.
 
-    Raises ``ValueError`` (a ``LabelerError``) naming unknown keys, bad values, or the valid types.
+    Raises ``ValueError`` (a ``LabelerError``) naming unknown keys, bad values, the valid types, or a
+    single-label-only type in a multi-label task.
     """
     cls = signal_class(type_name)
+    if multi_label and getattr(cls, "single_label_only", False):
+        raise SignalConfigError(f"type {type_name} is single-label only (one softmax over the labels) and "
+                                f"task.multi_label is true: use type: embedding")
     parsed = parse_params(cls.Params, dict(params or {}), type_name)
     if type_name == "summarize":  # check the wrapped signal's params too
         validate_params(parsed.inner.type, parsed.inner.params)

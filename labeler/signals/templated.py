@@ -77,6 +77,7 @@ class TemplatedParams(SignalParams):
 class TemplatedSignal(ModelSignal):
     type_name: ClassVar[str] = "templated"
     Params: ClassVar[type[SignalParams]] = TemplatedParams
+    single_label_only: ClassVar[bool] = True  # config loading refuses it in a multi-label task
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
