@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import os
 import shutil
 import sys
@@ -132,6 +133,8 @@ def main() -> None:
     ap.add_argument("--bf16", action="store_true", help="also bfloat16 (slow on CPUs without bf16 units)")
     ap.add_argument("--root", default=str(SHARED_DATASETS))
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "nli_int8.json"))
+    ap.add_argument("--keep", default=None, help="copy the trained model to this folder (bench/bench_nli_options.py "
+                    "measures every speed option's label fidelity on it)")
     args = ap.parse_args()
     import torch
 
@@ -207,6 +210,12 @@ def main() -> None:
             print(f"WARNING: {w}")
         write_json(args.out, results)
         print(f"\nwrote {args.out}")
+        if args.keep:
+            shutil.copytree(tmp, args.keep, dirs_exist_ok=True)
+            (Path(args.keep) / "training.json").write_text(json.dumps(
+                {"model": info, "init": args.init, "lr": args.lr, "training": trained, "template": TEMPLATE,
+                 "datasets": results["datasets"]}, indent=1))
+            print(f"kept the trained model in {args.keep}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

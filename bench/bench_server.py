@@ -74,6 +74,32 @@ def make_records(rg, start: int, n: int, dim: int, owner_id, rng: np.random.Gene
     return records
 
 
+def compare_ingest(rg, url: str, api_key: str, settings, owner_id, args):
+    """Ingestion records/s with Brotli-compressed responses (the SDK's default) vs uncompressed (labeler's
+    push), each into its own dataset, interleaved by bench/harness.py on fresh records of the same shape."""
+    sys.path.insert(0, str(REPO / "bench"))
+    from harness import compare
+
+    variants = {"brotli (the SDK's default)": {}, "identity (labeler's push)": {"Accept-Encoding": "identity"}}
+    rng = np.random.default_rng(1)
+    runs = {}
+    for v, (name, headers) in enumerate(variants.items()):
+        client = rg.Argilla(api_url=url, api_key=api_key, headers=headers)
+        ds = rg.Dataset(name=f"ab-{v}", workspace="argilla", settings=settings, client=client).create()
+        chunks = [make_records(rg, 10_000_000 * (v + 1) + k * args.ab_chunk, args.ab_chunk, args.dim, owner_id, rng)
+                  for k in range(args.ab_repeats + 1)]
+
+        def run(ds=ds, chunks=chunks):
+            records = chunks.pop()
+            batches = [records[i : i + args.batch_size] for i in range(0, len(records), args.batch_size)]
+            with ThreadPoolExecutor(args.workers) as pool:
+                list(pool.map(lambda batch: ds.records.log(batch, batch_size=args.batch_size), batches))
+
+        runs[name] = run
+    return compare(runs, baseline=next(iter(variants)), repeats=args.ab_repeats, warmup=1, work=args.ab_chunk,
+                   unit="records")
+
+
 def timed(fn, reps: int) -> list[float]:
     out = []
     for r in range(reps):
@@ -101,6 +127,10 @@ def main(argv=None) -> dict:
         help="let the server Brotli-compress responses (the SDK's default; each bulk response echoes the vectors)",
     )
     parser.add_argument("--reps", type=int, default=30)
+    parser.add_argument("--ab-chunk", type=int, default=0,
+                        help="also time ingestion with and without response compression, interleaved (bench/harness.py): "
+                             "records per call (0: skip)")
+    parser.add_argument("--ab-repeats", type=int, default=3)
     parser.add_argument("--home", help="keep the server's home here; a second run reuses its dataset (no ingestion)")
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "server.json"))
     args = parser.parse_args(argv)
@@ -206,6 +236,7 @@ def main(argv=None) -> dict:
             "similarity_k20": summary(timed(similar, args.reps)),
             "text_query": summary(timed(text, args.reps)),
         }
+        ab = compare_ingest(rg, url, api_key, settings, owner.id, args) if args.ab_chunk else None
         report = {
             "n_records": args.n,
             "dim": args.dim,
@@ -216,6 +247,7 @@ def main(argv=None) -> dict:
             "ingest_s": round(ingest_s, 1),
             "similarity_cold_ms": round(cold_similarity_ms, 1),
             "queries": results,
+            "ingest_compression_ab": ab.to_json() if ab else None,
             "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
         }
     finally:
@@ -229,6 +261,9 @@ def main(argv=None) -> dict:
     print(f"{'query':<20}{'p50 ms':>10}{'p95 ms':>10}")
     for name, row in results.items():
         print(f"{name:<20}{row['p50_ms']:>10}{row['p95_ms']:>10}")
+    if ab:
+        print(f"\ningestion with and without response compression, {args.ab_chunk} records per call, interleaved:\n")
+        print(ab.table("responses"))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")

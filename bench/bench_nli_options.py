@@ -1,0 +1,310 @@
+"""Which way of running the NLI signal is fastest on this CPU, and which keep the labels? (issue 17, point 3)
+
+    .venv/bin/python bench/bench_nli_options.py --fidelity-model ~/.cache/labeler-bench/nli-minilm
+    .venv/bin/python bench/bench_nli_options.py --arch tiny --nli-texts 3 --repeats 1 --fidelity-texts 8 \
+        --fidelity-model /tmp/nli-minilm --out /tmp/nli_options.json      # smoke test
+
+Speed: the facebook/bart-large-mnli ARCHITECTURE with random weights (bench/nli_models.py; weights do not
+change speed), ``--nli-texts`` AG News texts x 4 labels, every option timed interleaved with
+bench/harness.py against the classic per-text ``pipeline("zero-shot-classification")`` loop:
+
+* the shipped signal (all pairs batched 16, sorted by length, dynamic padding), and at batch 4 and 32;
+* eager attention instead of transformers' default (SDPA);
+* ``torch.compile`` of the model (``dynamic=True``; compile time is in the warm-up, reported apart);
+* ONNX Runtime fp32 (the model exported with ``torch.onnx.export``, ``ORT_ENABLE_ALL``, threads = cores);
+* int8 dynamic quantization: torch's (the signal's ``quantize: true``) and ONNX Runtime's (per channel).
+
+Every option runs through the signal's own batching (``NLISignal.pair_logits``) with its model swapped in, so
+the speed differences are the model runtimes'. Fidelity: random weights put the labels in near-ties, so each
+option's share of labels identical to torch fp32 is also measured on a *trained* NLI model
+(``--fidelity-model``: the cross-encoder ``bench/bench_nli_int8.py --init minilm --keep DIR`` trains from the
+packaged MiniLM) on AG News eval (x 4 labels) and BANKING77 test (x 77). Writes bench/results/nli_options.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from types import SimpleNamespace
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from harness import compare, core_count, machine_info, markdown_table, write_json  # noqa: E402
+from nli_models import build_random_bart_mnli  # noqa: E402
+
+from labeler.signals.nli import NLISignal  # noqa: E402
+from labeler.simulate.datasets import DATASETS, SHARED_DATASETS  # noqa: E402
+
+AG_LABELS = ["World", "Sports", "Business", "Sci/Tech"]
+OPSET = 17
+
+
+class OnnxSequenceClassifier:
+    """An exported sequence classifier behind the few attributes ``NLISignal.pair_logits`` uses."""
+
+    def __init__(self, path: Path, config, threads: int):
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        so.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        self.config = config
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None):
+        import torch
+
+        feed = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
+        feed = {n: feed[n].numpy().astype(np.int64) for n in self.inputs}
+        return SimpleNamespace(logits=torch.from_numpy(self.session.run(None, feed)[0]))
+
+    __call__ = forward
+
+
+def export_onnx(model_dir: Path, out: Path) -> Path:
+    """input ids, attention mask (token type ids where the tokenizer makes them) -> logits."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    net = AutoModelForSequenceClassification.from_pretrained(model_dir, attn_implementation="eager").eval()
+    enc = tok(["an example premise to trace", "another, longer example premise to trace with"],
+              ["This example is a label.", "This example is another label."], padding=True, return_tensors="pt")
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in enc]
+
+    class Wrap(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = net
+
+        def forward(self, *args):
+            extra = {"use_cache": False} if hasattr(net.config, "use_cache") else {}
+            return self.net(**dict(zip(names, args)), **extra).logits
+
+    axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"logits": {0: "batch"}}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Wrap(), tuple(enc[n] for n in names), str(out), dynamo=False, input_names=names,
+                          output_names=["logits"], dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True)
+    return out
+
+
+def quantize_onnx(path: Path) -> Path:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    out = path.with_name(f"{path.stem}.int8.onnx")
+    quantize_dynamic(str(path), str(out), weight_type=QuantType.QInt8, per_channel=True)
+    return out
+
+
+class OptionSignal(NLISignal):
+    """The NLI signal with its (tokenizer, model) given: every option shares the signal's batching."""
+
+    def __init__(self, labels, params, tok_net):
+        self._tok_net = tok_net
+        super().__init__("nli", labels, False, params)
+
+    def load(self):
+        return self._tok_net
+
+
+def build_options(model_dir: Path, work: Path, threads: int, only: list[str] | None) -> dict[str, tuple]:
+    """name -> ((tokenizer, model), batch size, seconds to build)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from labeler.signals.base import quantize_int8
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+
+    def torch_model(attn=None):
+        kw = {"attn_implementation": attn} if attn else {}
+        return AutoModelForSequenceClassification.from_pretrained(model_dir, **kw).eval()
+
+    fp32 = torch_model()
+    builders = {
+        "signal fp32, batch 16 (shipped)": lambda: (fp32, 16),
+        "signal fp32, batch 4": lambda: (fp32, 4),
+        "signal fp32, batch 32": lambda: (fp32, 32),
+        "eager attention, batch 16": lambda: (torch_model("eager"), 16),
+        "torch.compile, batch 16": lambda: (_compiled(torch_model()), 16),
+        "onnxruntime fp32, batch 16": lambda: (OnnxSequenceClassifier(export_onnx(model_dir, work / "model.onnx"),
+                                                                     fp32.config, threads), 16),
+        "torch int8 dynamic (quantize: true), batch 16": lambda: (quantize_int8(torch_model(), "cpu"), 16),
+        "onnxruntime int8 dynamic, batch 16": lambda: (OnnxSequenceClassifier(
+            quantize_onnx(work / "model.onnx" if (work / "model.onnx").exists() else export_onnx(model_dir, work / "model.onnx")),
+            fp32.config, threads), 16),
+    }
+    out = {}
+    for name, build in builders.items():
+        if only and not any(o in name for o in only):
+            continue
+        t0 = time.perf_counter()
+        try:
+            net, bs = build()
+        except Exception as exc:  # noqa: BLE001 - an option that cannot be built is reported, not fatal
+            print(f"  skipped {name!r}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}", flush=True)
+            continue
+        out[name] = ((tok, net), bs, time.perf_counter() - t0)
+        print(f"  built {name!r} in {out[name][2]:.1f}s", flush=True)
+    del torch
+    return out
+
+
+def _compiled(net):
+    import torch
+
+    compiled = torch.compile(net, dynamic=True)
+    compiled.config = net.config
+    return compiled
+
+
+def bench_speed(args, work: Path) -> dict:
+    import torch
+    from transformers import pipeline
+
+    pool, held = DATASETS["ag_news"].load(args.root)
+    texts = [r.text for r in held[: args.nli_texts]]
+    model_dir = work / "bart"
+    info = build_random_bart_mnli(model_dir, [r.text for r in pool[:20000] + held], args.arch)
+    n_pairs = len(texts) * len(AG_LABELS)
+    pipe = pipeline("zero-shot-classification", model=str(model_dir), device="cpu")
+
+    def loop():
+        out = []
+        for text in texts:
+            res = pipe(text, candidate_labels=AG_LABELS)
+            by = dict(zip(res["labels"], res["scores"]))
+            out.append([by[lab] for lab in AG_LABELS])
+        return np.array(out)
+
+    options = build_options(model_dir, work, args.threads, args.only)
+    sigs = {name: OptionSignal(AG_LABELS, {"model": str(model_dir), "batch_size": bs, "device": "cpu"}, tn)
+            for name, (tn, bs, _) in options.items()}
+    first_call = {}
+    for name, sig in sigs.items():  # the first call pays compilation / session set-up: timed apart
+        t0 = time.perf_counter()
+        sig.predict_proba(texts[:2])
+        first_call[name] = round(time.perf_counter() - t0, 1)
+    base = "pipeline, per-text loop"
+    variants = {base: loop} | {name: (lambda s=sig: s.predict_proba(texts)) for name, sig in sigs.items()}
+    cmp = compare(variants, baseline=base, repeats=args.repeats, warmup=args.warmup, work=n_pairs, unit="pairs",
+                  warmup_with={base: lambda: pipe(texts[0], candidate_labels=AG_LABELS)})
+    ref = cmp.outputs[base]
+    fp32 = cmp.outputs.get("signal fp32, batch 16 (shipped)", ref)
+    srt = np.sort(ref, axis=1)
+    extra = {name: {"identical labels vs loop": f"{100 * np.mean(P.argmax(1) == ref.argmax(1)):.1f}%",
+                    "max |dP| vs loop": f"{np.abs(P - ref).max():.1e}",
+                    "build + first call s": f"{options[name][2] + first_call[name]:.0f}" if name in options else ""}
+             for name, P in cmp.outputs.items()}
+    print(f"\n## NLI options, speed ({args.arch} architecture, random weights, {n_pairs} pairs, CPU)\n")
+    print(cmp.table("method", extra=extra))
+    return {"model": info, "texts": len(texts), "labels": len(AG_LABELS), "pairs": n_pairs,
+            "torch_threads": torch.get_num_threads(), "onnx_threads": args.threads,
+            "ref_top2_margin_median": float(np.median(srt[:, -1] - srt[:, -2])),
+            "max_abs_dP_shipped_vs_loop": float(np.abs(fp32 - ref).max()),
+            "comparison": cmp.to_json(), "fidelity_random_weights": extra,
+            "build_seconds": {n: round(o[2], 1) for n, o in options.items()}, "first_call_seconds": first_call}
+
+
+def bench_fidelity(args, work: Path) -> dict:
+    model_dir = Path(args.fidelity_model).expanduser()
+    meta = json.loads((model_dir / "training.json").read_text()) if (model_dir / "training.json").exists() else {}
+    template = meta.get("template", "This text is about {}.")
+    rng = np.random.RandomState(0)
+    data = {}
+    for name in ("ag_news", "banking77"):
+        _, held = DATASETS[name].load(args.root)
+        names = sorted({r.label for r in held})
+        n = min(args.fidelity_texts, max(1, args.fidelity_pairs // len(names)), len(held))
+        rows = [held[i] for i in sorted(rng.choice(len(held), n, replace=False))]
+        data[name] = (names, [r.text for r in rows], np.array([names.index(r.label) for r in rows]))
+    options = build_options(model_dir, work, args.threads, args.only)
+    out: dict = {"model": str(model_dir), "training": meta.get("training"), "template": template, "datasets": {}}
+    rows = []
+    for ds, (names, texts, truth) in data.items():
+        preds, secs = {}, {}
+        for name, (tn, bs, _) in options.items():
+            sig = OptionSignal(names, {"model": str(model_dir), "batch_size": bs, "device": "cpu",
+                                       "hypothesis_template": template}, tn)
+            t0 = time.perf_counter()
+            preds[name] = sig.predict_proba(texts)
+            secs[name] = time.perf_counter() - t0
+        ref_name = "signal fp32, batch 16 (shipped)"
+        ref = preds[ref_name]
+        srt = np.sort(ref, axis=1)
+        gap = float(np.median(srt[:, -1] - srt[:, -2]))
+        per = {}
+        for name, P in preds.items():
+            per[name] = {"accuracy": float(np.mean(P.argmax(1) == truth)),
+                         "identical_labels": float(np.mean(P.argmax(1) == ref.argmax(1))),
+                         "max_abs_dP": float(np.abs(P - ref).max()), "seconds_one_pass": round(secs[name], 1)}
+            rows.append({"data set": f"{ds} ({len(texts)} x {len(names)})", "option": name,
+                         "zero-shot acc": f"{per[name]['accuracy']:.3f}",
+                         "identical labels vs fp32": f"{100 * per[name]['identical_labels']:.1f}%",
+                         "max |dP|": f"{per[name]['max_abs_dP']:.1e}", "one pass s (not interleaved)": f"{secs[name]:.1f}"})
+        out["datasets"][ds] = {"texts": len(texts), "labels": len(names), "top2_gap_median": gap, "options": per}
+        if per[ref_name]["accuracy"] <= 2 / len(names):
+            out.setdefault("warnings", []).append(f"{ds}: fp32 accuracy {per[ref_name]['accuracy']:.3f} is near chance: "
+                                                  f"the model did not learn; its fidelity says little")
+    print(f"\n## NLI options, label fidelity on a trained NLI model ({model_dir})\n")
+    print(markdown_table(rows, list(rows[0])))
+    for w in out.get("warnings", []):
+        print(f"WARNING: {w}")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--parts", default="speed,fidelity")
+    ap.add_argument("--arch", default="bart-large", choices=["bart-large", "tiny"])
+    ap.add_argument("--nli-texts", type=int, default=40)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=core_count(), help="onnxruntime intra-op threads")
+    ap.add_argument("--only", nargs="*", default=None, help="only options whose name contains one of these")
+    ap.add_argument("--fidelity-model", default=str(Path.home() / ".cache" / "labeler-bench" / "nli-minilm"))
+    ap.add_argument("--fidelity-texts", type=int, default=300)
+    ap.add_argument("--fidelity-pairs", type=int, default=4000, help="at most this many pairs per data set")
+    ap.add_argument("--root", default=str(SHARED_DATASETS))
+    ap.add_argument("--out", default=str(REPO / "bench" / "results" / "nli_options.json"))
+    args = ap.parse_args()
+    parts = args.parts.split(",")
+    if "fidelity" in parts and not (Path(args.fidelity_model).expanduser() / "config.json").exists():
+        sys.exit(f"no trained NLI model in {args.fidelity_model}: make one with "
+                 f"bench/bench_nli_int8.py --init minilm --keep {args.fidelity_model}, or use --parts speed")
+    results: dict = {"machine": machine_info()}
+    work = Path(tempfile.mkdtemp(prefix="nli-options-"))
+    try:
+        if "fidelity" in parts:
+            (work / "fid").mkdir()
+            results["fidelity"] = bench_fidelity(args, work / "fid")
+        if "speed" in parts:
+            (work / "speed").mkdir()
+            results["speed"] = bench_speed(args, work / "speed")
+        write_json(args.out, results)
+        print(f"\nwrote {args.out}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
