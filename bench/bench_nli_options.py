@@ -47,7 +47,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from harness import compare, core_count, machine_info, markdown_table, write_json  # noqa: E402
 from nli_models import build_random_bart_mnli  # noqa: E402
 
-from labeler.signals.nli import NLISignal  # noqa: E402
+from labeler.signals.nli import DEFAULT_RESCORE_BELOW, NLISignal, near_ties  # noqa: E402
 from labeler.simulate.datasets import DATASETS, SHARED_DATASETS  # noqa: E402
 
 AG_LABELS = ["World", "Sports", "Business", "Sci/Tech"]
@@ -134,7 +134,7 @@ class OptionSignal(NLISignal):
         self._tok_net = tok_net
         super().__init__("nli", labels, False, params)
 
-    def load(self):
+    def load(self, exact: bool = False):
         return self._tok_net
 
 
@@ -303,6 +303,54 @@ def bench_fidelity(args, work: Path) -> dict:
     return out
 
 
+def bench_shipped(args) -> dict:
+    """The shipped signal on the trained model, interleaved against the per-text pipeline loop on the same
+    model: fp32, ``quantize: true`` (int8 + fp32 re-score of near-ties, the default gap) and int8 alone."""
+    from transformers import pipeline
+
+    model_dir = Path(args.fidelity_model).expanduser()
+    meta = json.loads((model_dir / "training.json").read_text()) if (model_dir / "training.json").exists() else {}
+    template = meta.get("template", "This text is about {}.")
+    pipe = pipeline("zero-shot-classification", model=str(model_dir), device="cpu")
+    rng = np.random.RandomState(1)
+    out = {}
+    for ds in ("ag_news", "banking77"):
+        _, held = DATASETS[ds].load(args.root)
+        names = sorted({r.label for r in held})
+        n = min(args.fidelity_texts, max(1, args.fidelity_pairs // len(names)), len(held))
+        texts = [held[i].text for i in sorted(rng.choice(len(held), n, replace=False))]
+
+        def loop(texts=texts, names=names):
+            rows = []
+            for text in texts:
+                res = pipe(text, candidate_labels=names, hypothesis_template=template)
+                by = dict(zip(res["labels"], res["scores"]))
+                rows.append([by[lab] for lab in names])
+            return np.array(rows)
+
+        base = {"model": str(model_dir), "device": "cpu", "hypothesis_template": template}
+        sigs = {"signal fp32 (default)": NLISignal("nli", names, False, base),
+                "signal quantize: true (int8, near-ties re-scored in fp32)": NLISignal("nli", names, False, {**base, "quantize": True}),
+                "signal int8 alone (rescore_below: 0)": NLISignal("nli", names, False, {**base, "quantize": True, "rescore_below": 0})}
+        ref_name = "pipeline, per-text loop"
+        variants = {ref_name: loop} | {k: (lambda s=s, t=texts: s.predict_proba(t)) for k, s in sigs.items()}
+        warm = {ref_name: lambda t=texts, n=names: pipe(t[0], candidate_labels=n, hypothesis_template=template)}
+        warm |= {k: (lambda s=s, t=texts: s.predict_proba(t[:2])) for k, s in sigs.items()}
+        cmp = compare(variants, baseline=ref_name, repeats=args.repeats, warmup=1, work=len(texts) * len(names),
+                      unit="pairs", warmup_with=warm)
+        ref = cmp.outputs[ref_name]
+        # the texts the shipped option re-scored: int8's near-ties (the int8-alone output is the same int8 pass)
+        share = float(near_ties(cmp.outputs["signal int8 alone (rescore_below: 0)"], DEFAULT_RESCORE_BELOW, False).mean())
+        extra = {k: {"identical labels vs loop": f"{100 * np.mean(P.argmax(1) == ref.argmax(1)):.1f}%",
+                     "max |dP| vs loop": f"{np.abs(P - ref).max():.1e}"} for k, P in cmp.outputs.items()}
+        print(f"\n## The shipped NLI signal on the trained model, {ds} ({len(texts)} texts x {len(names)} labels)\n")
+        print(cmp.table("method", extra=extra))
+        out[ds] = {"texts": len(texts), "labels": len(names), "comparison": cmp.to_json(), "fidelity": extra,
+                   "rescored_share": share}
+        print(f"quantize: true re-scored {100 * share:.0f}% of the texts in fp32 (int8 top-2 gap < {DEFAULT_RESCORE_BELOW})")
+    return out
+
+
 def project_rescore(results: dict) -> list[dict]:
     """Speed of "int8, then fp32 for the near-ties" on the speed model, from its measured medians and the
     share of texts the trained model re-scores: loop s / (int8 s + share x fp32 s). A projection (the random
@@ -324,7 +372,8 @@ def project_rescore(results: dict) -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--parts", default="speed,fidelity")
+    ap.add_argument("--parts", default="speed,fidelity,shipped",
+                    help="speed (bart-large), fidelity (trained model), shipped (the signal's own options on it)")
     ap.add_argument("--arch", default="bart-large", choices=["bart-large", "tiny"])
     ap.add_argument("--nli-texts", type=int, default=40)
     ap.add_argument("--repeats", type=int, default=3)
@@ -338,17 +387,19 @@ def main() -> None:
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "nli_options.json"))
     args = ap.parse_args()
     parts = args.parts.split(",")
-    if "fidelity" in parts and not (Path(args.fidelity_model).expanduser() / "config.json").exists():
+    if {"fidelity", "shipped"} & set(parts) and not (Path(args.fidelity_model).expanduser() / "config.json").exists():
         sys.exit(f"no trained NLI model in {args.fidelity_model}: make one with "
                  f"bench/bench_nli_int8.py --init minilm --keep {args.fidelity_model}, or use --parts speed")
     out_path = Path(args.out)
-    results: dict = json.loads(out_path.read_text()) if out_path.exists() and not set(parts) >= {"speed", "fidelity"} else {}
+    results: dict = json.loads(out_path.read_text()) if out_path.exists() and not set(parts) >= {"speed", "fidelity", "shipped"} else {}
     results.setdefault("machine_per_part", {}).update({p: machine_info() for p in parts})
     work = Path(tempfile.mkdtemp(prefix="nli-options-"))
     try:
         if "fidelity" in parts:
             (work / "fid").mkdir()
             results["fidelity"] = bench_fidelity(args, work / "fid")
+        if "shipped" in parts:
+            results["shipped_on_trained_model"] = bench_shipped(args)
         if "speed" in parts:
             (work / "speed").mkdir()
             results["speed"] = bench_speed(args, work / "speed")

@@ -12,7 +12,11 @@ id is ``0`` (``-1`` when entailment is ``0``), exactly as the pipeline reads the
 Unlike the pipeline (one text at a time, one pair per forward pass), all pairs of a call are tokenised
 once, sorted by length and run in batches of ``batch_size`` with dynamic padding under
 ``torch.inference_mode`` on ``device`` (``auto``: CUDA when available). ``quantize: true`` applies int8
-dynamic quantization to the Linear layers (CPU only): faster, labels nearly always identical.
+dynamic quantization to the Linear layers (CPU only), and then scores again in fp32 every text int8 leaves
+near a tie (``rescore_below``, default 0.1: single-label, a top-2 probability gap below it; multi-label, a
+label within half of it of 0.5). int8 alone changed 1-31% of a trained NLI model's labels (more at 77
+labels); with the re-score none changed, at 3.2x the per-text loop on 4 labels and 1.2x on 77, where most
+texts are near ties (BENCHMARKS.md, "NLI speed options"). ``rescore_below: 0`` keeps int8's labels as they are.
 
 ``candidates: {from: <signal name>, k: 10, rest: scaled | zero}`` scores only each text's top-k labels of
 another (cheaper) signal, for long label sets: see ``labeler.signals.cascade``. The cascade keeps each
@@ -27,7 +31,7 @@ import inspect
 from typing import ClassVar, Literal, Sequence
 
 import numpy as np
-from pydantic import Field, model_serializer
+from pydantic import Field, model_serializer, model_validator
 
 from labeler.errors import LabelerError
 from labeler.signals.base import (
@@ -43,6 +47,9 @@ from labeler.signals.base import (
 from labeler.signals.cascade import CandidateParams, CascadeMixin
 
 
+DEFAULT_RESCORE_BELOW = 0.1  # chosen on a trained NLI model: 100% of labels kept on AG News and BANKING77
+
+
 class NLIParams(SignalParams):
     model: str
     hypothesis_template: str = "This example is {}."
@@ -51,14 +58,33 @@ class NLIParams(SignalParams):
     device: str = "auto"
     max_length: int | None = Field(default=None, ge=8)
     quantize: bool = False
+    rescore_below: float | None = Field(default=None, ge=0, le=1)
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
     candidates: CandidateParams | None = None
+
+    @model_validator(mode="after")
+    def _rescore_needs_quantize(self):
+        if self.rescore_below is not None and not self.quantize:
+            raise ValueError("rescore_below re-scores int8's near-ties in fp32: it needs quantize: true")
+        return self
+
+    @property
+    def rescore_gap(self) -> float:
+        """The near-tie gap below which an int8 score is redone in fp32 (0: never)."""
+        if not self.quantize:
+            return 0.0
+        return DEFAULT_RESCORE_BELOW if self.rescore_below is None else self.rescore_below
 
     @model_serializer(mode="wrap")
     def _omit_unset_candidates(self, handler):
         data = handler(self)
         if data.get("candidates", 0) is None:  # keeps the fingerprints of configs without a cascade unchanged
             del data["candidates"]
+        if data.get("rescore_below", 0) is None:  # likewise without int8; with it, the gap in effect
+            if self.quantize:
+                data["rescore_below"] = DEFAULT_RESCORE_BELOW
+            else:
+                del data["rescore_below"]
         return data
 
 
@@ -82,6 +108,17 @@ def nli_scores(logits: np.ndarray, entailment_id: int, contradiction_id: int, mu
     if multi_label or logits.shape[1] == 1:
         return softmax(logits[..., [contradiction_id, entailment_id]], axis=-1)[..., 1]
     return softmax(logits[..., entailment_id], axis=-1)
+
+
+def near_ties(probs: np.ndarray, gap: float, multi_label: bool) -> np.ndarray:
+    """Rows whose decision a small change of the probabilities could flip: single-label, a top-2 gap below
+    ``gap``; multi-label (or one label), some label within ``gap / 2`` of 0.5."""
+    if gap <= 0 or probs.size == 0:
+        return np.zeros(len(probs), dtype=bool)
+    if multi_label or probs.shape[1] == 1:
+        return (np.abs(probs - 0.5) < gap / 2).any(axis=1)
+    top2 = np.sort(probs, axis=1)[:, -2:]
+    return (top2[:, 1] - top2[:, 0]) < gap
 
 
 _LOADED: dict[tuple, tuple] = {}
@@ -126,6 +163,7 @@ class NLISignal(CascadeMixin, ModelSignal):
         self.hypotheses = [self._hypothesis(i.name, i.description) for i in self.label_infos]
         self.check_candidates()
         self.pairs_scored = 0
+        self.texts_rescored = 0  # texts int8 left near a tie, scored again in fp32
         self._pair_cache = None
 
     def _hypothesis(self, name: str, description: str | None) -> str:
@@ -135,7 +173,10 @@ class NLISignal(CascadeMixin, ModelSignal):
         fill = description if (self.params.use_descriptions and description) else name
         return template.format(fill)
 
-    def load(self):
+    def load(self, exact: bool = False):
+        """(tokenizer, model); ``exact``: the fp32 model the int8 near-ties are re-scored with."""
+        if exact:
+            return load_nli(self.params.model, self.device)
         return load_nli(self.params.model, self.device, self.params.quantize, self.params.dtype)
 
     def _model_fingerprint(self) -> str:
@@ -159,18 +200,19 @@ class NLISignal(CascadeMixin, ModelSignal):
         tok, _ = self.load()
         return [len(ids) for ids in tok(list(texts))["input_ids"]]
 
-    def logits(self, texts: Sequence[str]) -> np.ndarray:
-        """``(N, K, C)`` raw NLI logits for every (text, label) pair."""
+    def logits(self, texts: Sequence[str], exact: bool = False) -> np.ndarray:
+        """``(N, K, C)`` raw NLI logits for every (text, label) pair (``exact``: from the fp32 model)."""
         k = len(self.hypotheses)
         rows = np.repeat(np.arange(len(texts)), k)
         cols = np.tile(np.arange(k), len(texts))
-        return self.pair_logits(texts, rows, cols).reshape(len(texts), k, -1)
+        return self.pair_logits(texts, rows, cols, exact).reshape(len(texts), k, -1)
 
-    def pair_logits(self, texts: Sequence[str], rows: Sequence[int], cols: Sequence[int]) -> np.ndarray:
-        """``(P, C)`` raw NLI logits of the pairs ``(texts[rows[p]], label cols[p])``."""
+    def pair_logits(self, texts: Sequence[str], rows: Sequence[int], cols: Sequence[int],
+                    exact: bool = False) -> np.ndarray:
+        """``(P, C)`` raw NLI logits of the pairs ``(texts[rows[p]], label cols[p])`` (``exact``: fp32)."""
         import torch
 
-        tok, net = self.load()
+        tok, net = self.load(exact)
         firsts = [texts[i] for i in rows]
         seconds = [self.hypotheses[j] for j in cols]
         n_classes = net.config.num_labels
@@ -238,13 +280,28 @@ class NLISignal(CascadeMixin, ModelSignal):
         rows = np.repeat(np.arange(len(texts)), [len(c) for c in sets])
         cols = np.concatenate([np.asarray(c, dtype=int) for c in sets]) if len(sets) else np.zeros(0, dtype=int)
         logits = self.cached_pair_logits(texts, rows, cols)
-        bounds = np.cumsum([0] + [len(c) for c in sets])
-        return [nli_scores(logits[None, a:b], ent, contra, self.multi_label)[0] for a, b in zip(bounds[:-1], bounds[1:])]
+        bounds = list(zip(np.cumsum([0] + [len(c) for c in sets])[:-1], np.cumsum([len(c) for c in sets])))
+        out = [nli_scores(logits[None, a:b], ent, contra, self.multi_label)[0] for a, b in bounds]
+        gap = self.params.rescore_gap
+        redo = [i for i, p in enumerate(out) if len(p) and near_ties(p[None], gap, self.multi_label)[0]]
+        if redo:  # int8 near-ties: the same pairs again in fp32
+            idx = np.concatenate([np.arange(*bounds[i]) for i in redo])
+            exact = self.pair_logits(texts, rows[idx], cols[idx], exact=True)
+            starts = np.cumsum([0] + [len(sets[i]) for i in redo])
+            for i, a, b in zip(redo, starts[:-1], starts[1:]):
+                out[i] = nli_scores(exact[None, a:b], ent, contra, self.multi_label)[0]
+            self.texts_rescored += len(redo)
+        return out
 
     def _predict_full(self, texts: list[str]) -> np.ndarray:
         _, net = self.load()
         ent, contra = entailment_ids(net.config.label2id)
-        return nli_scores(self.logits(texts), ent, contra, self.multi_label)
+        probs = nli_scores(self.logits(texts), ent, contra, self.multi_label)
+        redo = np.flatnonzero(near_ties(probs, self.params.rescore_gap, self.multi_label))
+        if len(redo):  # int8 near-ties: scored again in fp32
+            probs[redo] = nli_scores(self.logits([texts[i] for i in redo], exact=True), ent, contra, self.multi_label)
+            self.texts_rescored += len(redo)
+        return probs
 
     def _predict(self, texts: list[str]) -> np.ndarray:
         if self.candidates is not None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from labeler.errors import LabelerError
-from labeler.signals.nli import NLISignal, entailment_ids, nli_scores
+from labeler.signals.nli import NLISignal, entailment_ids, near_ties, nli_scores
 
 from .conftest import SENTENCES
 
@@ -71,6 +71,61 @@ def test_quantized_runs_and_mostly_agrees(tiny_bart_nli):
     base = NLISignal("nli", LABELS, False, {"model": str(tiny_bart_nli)}).predict_proba(SENTENCES)
     q = NLISignal("nli", LABELS, False, {"model": str(tiny_bart_nli), "quantize": True}).predict_proba(SENTENCES)
     assert q.shape == base.shape and np.abs(q - base).max() < 0.1
+
+
+def test_near_ties_single_and_multi_label():
+    P = np.array([[0.50, 0.45, 0.05], [0.80, 0.15, 0.05], [0.34, 0.33, 0.33]])
+    assert near_ties(P, 0.1, False).tolist() == [True, False, True]
+    assert near_ties(P, 0.0, False).tolist() == [False, False, False]
+    M = np.array([[0.52, 0.9], [0.1, 0.9], [0.2, 0.44]])
+    assert near_ties(M, 0.1, True).tolist() == [True, False, False]
+    assert near_ties(M, 0.2, True).tolist() == [True, False, True]
+    assert near_ties(np.array([[0.53], [0.7]]), 0.1, False).tolist() == [True, False]  # one label: vs 0.5
+
+
+@pytest.mark.parametrize("multi_label", [False, True])
+def test_int8_near_ties_are_rescored_in_fp32(tiny_bart_nli, multi_label):
+    def sig(**extra):
+        return NLISignal("nli", LABELS, multi_label, {"model": str(tiny_bart_nli), "batch_size": 3, **extra})
+
+    fp32 = sig().predict_proba(SENTENCES)
+    int8 = sig(quantize=True, rescore_below=0).predict_proba(SENTENCES)
+    assert np.abs(int8 - fp32).max() > 1e-6  # int8 really differs
+    everything = sig(quantize=True, rescore_below=1.0)
+    np.testing.assert_allclose(everything.predict_proba(SENTENCES), fp32, atol=1e-6)
+    assert everything.texts_rescored == len(SENTENCES)
+    default = sig(quantize=True)  # rescore_below 0.1
+    P = default.predict_proba(SENTENCES)
+    redo = near_ties(int8, 0.1, multi_label)
+    assert default.texts_rescored == redo.sum()
+    np.testing.assert_allclose(P[redo], fp32[redo], atol=1e-6)
+    np.testing.assert_allclose(P[~redo], int8[~redo], atol=1e-6)
+
+
+def test_rescore_in_the_candidate_cascade_and_params(tiny_bart_nli):
+    from labeler.signals.base import Signal
+    from labeler.signals.nli import NLIParams
+
+    class Fixed(Signal):
+        type_name = "fixed"
+
+        def _predict(self, texts):
+            return np.tile(np.array([0.4, 0.3, 0.2, 0.1]), (len(texts), 1))
+
+    def cascade(**extra):
+        s = NLISignal("nli", LABELS, False, {"model": str(tiny_bart_nli), "candidates": {"from": "fixed", "k": 2}, **extra})
+        s.bind({"fixed": Fixed("fixed", LABELS, False), "nli": s})
+        return s
+
+    exact = cascade(quantize=True, rescore_below=1.0)
+    np.testing.assert_allclose(exact.predict_proba(SENTENCES), cascade().predict_proba(SENTENCES), atol=1e-6)
+    assert exact.texts_rescored == len(SENTENCES)
+    assert cascade(quantize=True, rescore_below=0).texts_rescored == 0
+    with pytest.raises(LabelerError, match="rescore_below re-scores int8's near-ties in fp32: it needs quantize: true"):
+        NLISignal("nli", LABELS, False, {"model": str(tiny_bart_nli), "rescore_below": 0.1})
+    assert "rescore_below" not in NLIParams(model="m").model_dump()  # old fingerprints unchanged
+    assert NLIParams(model="m", quantize=True).model_dump()["rescore_below"] == 0.1
+    assert NLIParams(model="m", quantize=True, rescore_below=0).rescore_gap == 0.0
 
 
 def test_missing_model_is_one_line(tmp_path, monkeypatch):
