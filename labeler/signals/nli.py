@@ -15,8 +15,8 @@ once, sorted by length and run in batches of ``batch_size`` with dynamic padding
 dynamic quantization to the Linear layers (CPU only), and then scores again in fp32 every text int8 leaves
 near a tie (``rescore_below``, default 0.1: single-label, a top-2 probability gap below it; multi-label, a
 label within half of it of 0.5). int8 alone changed 1-31% of a trained NLI model's labels (more at 77
-labels); with the re-score none changed, at 3.2x the per-text loop on 4 labels and 1.2x on 77, where most
-texts are near ties (BENCHMARKS.md, "NLI speed options"). ``rescore_below: 0`` keeps int8's labels as they are.
+labels); with the re-score none changed, at about 3.2x the per-text loop on 4 labels and 1.2x on 77, where
+most texts are near ties (projected for bart-large; BENCHMARKS.md, "NLI speed options"). ``rescore_below: 0`` keeps int8's labels as they are.
 
 ``candidates: {from: <signal name>, k: 10, rest: scaled | zero}`` scores only each text's top-k labels of
 another (cheaper) signal, for long label sets: see ``labeler.signals.cascade``. The cascade keeps each
