@@ -13,8 +13,9 @@ Unlike the pipeline (one text at a time, one pair per forward pass), all pairs o
 once, sorted by length and run in batches of ``batch_size`` with dynamic padding under
 ``torch.inference_mode`` on ``device`` (``auto``: CUDA when available). ``quantize: true`` applies int8
 dynamic quantization to the Linear layers (CPU only), and then scores again in fp32 every text int8 leaves
-near a tie (``rescore_below``, default 0.1: single-label, a top-2 probability gap below it; multi-label, a
-label within half of it of 0.5). int8 alone changed 1-31% of a trained NLI model's labels (more at 77
+near a tie (``rescore_below``, default 0.1): only the contending pairs, the labels within that gap of the
+text's top probability (multi-label: within half of it of 0.5), are run again, and the text's probabilities
+are recomputed with their fp32 logits. int8 alone changed 1-31% of a trained NLI model's labels (more at 77
 labels); with the re-score none changed, at about 3.2x the per-text loop on 4 labels and 1.2x on 77, where
 most texts are near ties (projected for bart-large; BENCHMARKS.md, "NLI speed options"). ``rescore_below: 0`` keeps int8's labels as they are.
 
@@ -110,15 +111,22 @@ def nli_scores(logits: np.ndarray, entailment_id: int, contradiction_id: int, mu
     return softmax(logits[..., entailment_id], axis=-1)
 
 
-def near_ties(probs: np.ndarray, gap: float, multi_label: bool) -> np.ndarray:
-    """Rows whose decision a small change of the probabilities could flip: single-label, a top-2 gap below
-    ``gap``; multi-label (or one label), some label within ``gap / 2`` of 0.5."""
+def contenders(probs: np.ndarray, gap: float, multi_label: bool) -> np.ndarray:
+    """``(N, K)`` mask of the labels whose decision a small change of the probabilities could flip:
+    single-label, the labels within ``gap`` of the text's top probability when there are two or more (a top-2
+    gap below ``gap``); multi-label (or one label), the labels within ``gap / 2`` of 0.5."""
+    probs = np.asarray(probs, dtype=np.float64)
     if gap <= 0 or probs.size == 0:
-        return np.zeros(len(probs), dtype=bool)
+        return np.zeros(probs.shape, dtype=bool)
     if multi_label or probs.shape[1] == 1:
-        return (np.abs(probs - 0.5) < gap / 2).any(axis=1)
-    top2 = np.sort(probs, axis=1)[:, -2:]
-    return (top2[:, 1] - top2[:, 0]) < gap
+        return np.abs(probs - 0.5) < gap / 2
+    close = probs > probs.max(axis=1, keepdims=True) - gap
+    return close & (close.sum(axis=1, keepdims=True) > 1)
+
+
+def near_ties(probs: np.ndarray, gap: float, multi_label: bool) -> np.ndarray:
+    """Rows with at least one contending label (``contenders``)."""
+    return contenders(probs, gap, multi_label).any(axis=1)
 
 
 _LOADED: dict[tuple, tuple] = {}
@@ -163,7 +171,8 @@ class NLISignal(CascadeMixin, ModelSignal):
         self.hypotheses = [self._hypothesis(i.name, i.description) for i in self.label_infos]
         self.check_candidates()
         self.pairs_scored = 0
-        self.texts_rescored = 0  # texts int8 left near a tie, scored again in fp32
+        self.texts_rescored = 0  # texts int8 left near a tie ...
+        self.pairs_rescored = 0  # ... and their contending (text, label) pairs, scored again in fp32
         self._pair_cache = None
 
     def _hypothesis(self, name: str, description: str | None) -> str:
@@ -282,25 +291,30 @@ class NLISignal(CascadeMixin, ModelSignal):
         logits = self.cached_pair_logits(texts, rows, cols)
         bounds = list(zip(np.cumsum([0] + [len(c) for c in sets])[:-1], np.cumsum([len(c) for c in sets])))
         out = [nli_scores(logits[None, a:b], ent, contra, self.multi_label)[0] for a, b in bounds]
-        gap = self.params.rescore_gap
-        redo = [i for i, p in enumerate(out) if len(p) and near_ties(p[None], gap, self.multi_label)[0]]
-        if redo:  # int8 near-ties: the same pairs again in fp32
-            idx = np.concatenate([np.arange(*bounds[i]) for i in redo])
-            exact = self.pair_logits(texts, rows[idx], cols[idx], exact=True)
-            starts = np.cumsum([0] + [len(sets[i]) for i in redo])
-            for i, a, b in zip(redo, starts[:-1], starts[1:]):
-                out[i] = nli_scores(exact[None, a:b], ent, contra, self.multi_label)[0]
+        contend = [np.flatnonzero(contenders(p[None], self.params.rescore_gap, self.multi_label)[0]) for p in out]
+        redo = [i for i, c in enumerate(contend) if len(c)]
+        if redo:  # int8 near-ties: their contending pairs again in fp32
+            idx = np.concatenate([bounds[i][0] + contend[i] for i in redo])
+            logits[idx] = self.pair_logits(texts, rows[idx], cols[idx], exact=True)
+            for i in redo:
+                a, b = bounds[i]
+                out[i] = nli_scores(logits[None, a:b], ent, contra, self.multi_label)[0]
             self.texts_rescored += len(redo)
+            self.pairs_rescored += len(idx)
         return out
 
     def _predict_full(self, texts: list[str]) -> np.ndarray:
         _, net = self.load()
         ent, contra = entailment_ids(net.config.label2id)
-        probs = nli_scores(self.logits(texts), ent, contra, self.multi_label)
-        redo = np.flatnonzero(near_ties(probs, self.params.rescore_gap, self.multi_label))
-        if len(redo):  # int8 near-ties: scored again in fp32
-            probs[redo] = nli_scores(self.logits([texts[i] for i in redo], exact=True), ent, contra, self.multi_label)
+        logits = self.logits(texts)
+        probs = nli_scores(logits, ent, contra, self.multi_label)
+        rows, cols = np.nonzero(contenders(probs, self.params.rescore_gap, self.multi_label))
+        if len(rows):  # int8 near-ties: their contending pairs again in fp32
+            logits[rows, cols] = self.pair_logits(texts, rows, cols, exact=True)
+            redo = np.unique(rows)
+            probs[redo] = nli_scores(logits[redo], ent, contra, self.multi_label)
             self.texts_rescored += len(redo)
+            self.pairs_rescored += len(rows)
         return probs
 
     def _predict(self, texts: list[str]) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from labeler.errors import LabelerError
-from labeler.signals.nli import NLISignal, entailment_ids, near_ties, nli_scores
+from labeler.signals.nli import NLISignal, contenders, entailment_ids, near_ties, nli_scores
 
 from .conftest import SENTENCES
 
@@ -81,6 +81,9 @@ def test_near_ties_single_and_multi_label():
     assert near_ties(M, 0.1, True).tolist() == [True, False, False]
     assert near_ties(M, 0.2, True).tolist() == [True, False, True]
     assert near_ties(np.array([[0.53], [0.7]]), 0.1, False).tolist() == [True, False]  # one label: vs 0.5
+    # the pairs scored again: the labels within the gap of the top one (two at least); multi-label, near 0.5
+    assert contenders(P, 0.1, False).tolist() == [[True, True, False], [False, False, False], [True, True, True]]
+    assert contenders(M, 0.2, True).tolist() == [[True, False], [False, False], [False, True]]
 
 
 @pytest.mark.parametrize("multi_label", [False, True])
@@ -96,10 +99,13 @@ def test_int8_near_ties_are_rescored_in_fp32(tiny_bart_nli, multi_label):
     assert everything.texts_rescored == len(SENTENCES)
     default = sig(quantize=True)  # rescore_below 0.1
     P = default.predict_proba(SENTENCES)
-    redo = near_ties(int8, 0.1, multi_label)
-    assert default.texts_rescored == redo.sum()
-    np.testing.assert_allclose(P[redo], fp32[redo], atol=1e-6)
-    np.testing.assert_allclose(P[~redo], int8[~redo], atol=1e-6)
+    mask = contenders(int8, 0.1, multi_label)  # (text, label) pairs int8 left contending
+    logits = sig(quantize=True, rescore_below=0).logits(SENTENCES)
+    logits[mask] = sig().logits(SENTENCES)[mask]
+    ent, contra = entailment_ids(default.load()[1].config.label2id)
+    np.testing.assert_allclose(P, nli_scores(logits, ent, contra, multi_label), atol=1e-6)
+    assert (default.texts_rescored, default.pairs_rescored) == (mask.any(axis=1).sum(), mask.sum())
+    assert 0 < mask.sum() < mask.size  # the tiny model has both kinds at this gap
 
 
 def test_rescore_in_the_candidate_cascade_and_params(tiny_bart_nli):
