@@ -16,8 +16,9 @@ dynamic quantization to the Linear layers (CPU only), and then scores again in f
 near a tie (``rescore_below``, default 0.1): only the contending pairs, the labels within that gap of the
 text's top probability (multi-label: within half of it of 0.5), are run again, and the text's probabilities
 are recomputed with their fp32 logits. int8 alone changed 1-31% of a trained NLI model's labels (more at 77
-labels); with the re-score none changed, at about 3.2x the per-text loop on 4 labels and 1.2x on 77, where
-most texts are near ties (projected for bart-large; BENCHMARKS.md, "NLI speed options"). ``rescore_below: 0`` keeps int8's labels as they are.
+labels); with the re-score none changed, at 3.1x / 3.6x the per-text loop on 4 / 77 labels on that model
+(projected on bart-large: 3.3x / 2.5x; BENCHMARKS.md, "NLI speed options"). ``rescore_below: 0`` keeps int8's
+labels as they are.
 
 ``candidates: {from: <signal name>, k: 10, rest: scaled | zero}`` scores only each text's top-k labels of
 another (cheaper) signal, for long label sets: see ``labeler.signals.cascade``. The cascade keeps each
