@@ -55,6 +55,7 @@ VARIANTS = {
     "len64-s72": {"max_length": 64, "max_steps": 72},
     "labels": {"label_texts": "template"},
     "unique": {"sampling_strategy": "unique"},
+    "labels-noself": {"label_texts": "template", "self_pairs": False},
 }
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from training.backends import get_backend
 from training.errors import TrainingError
-from training.setfit_backend import SetFitParams, add_label_texts, train_setfit
+from training.setfit_backend import SetFitParams, add_label_texts, pairs_without_self, train_setfit
 
 LABELS = ["sports", "business", "science"]
 TEMPLATES = ["This sentence is news about games and teams", "This sentence is news about companies and markets",
@@ -71,3 +71,25 @@ def test_a_label_text_teaches_a_class_without_human_examples():
     assert P.argmax(axis=1).tolist() == [0, 1, 2]
     without = train_setfit(texts, np.array([0, 0, 1, 1]), LABELS, params=SetFitParams(max_steps=2, batch_size=8), seed=0)
     assert without.predict_proba(TEMPLATES)[:, 2].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_pairs_without_self_leave_out_only_the_self_pairs():
+    from setfit.sampler import ContrastiveDataset
+
+    texts = [f"text {i}" for i in range(7)]
+    y = [0, 0, 0, 1, 1, 2, 2]  # 3 + 1 + 1 distinct positive pairs, 7 self-pairs
+    setfit = ContrastiveDataset(texts, y, False, sampling_strategy="unique")
+    ours = pairs_without_self(texts, y, False, sampling_strategy="unique")
+    assert sum(p["sentence_1"] == p["sentence_2"] for p in setfit.pos_pairs) == 7
+    assert len(setfit.pos_pairs) == 12 and len(ours.pos_pairs) == 5
+    assert all(p["sentence_1"] != p["sentence_2"] for p in ours.pos_pairs)
+    def key(pairs):
+        return sorted((p["sentence_1"], p["sentence_2"]) for p in pairs)
+
+    assert key(ours.neg_pairs) == key(setfit.neg_pairs)  # the same negatives (a text never differs from itself)
+    multi = pairs_without_self(texts[:3], [[1, 0], [1, 1], [0, 1]], True, sampling_strategy="unique")
+    assert sorted((p["sentence_1"], p["sentence_2"]) for p in multi.pos_pairs) == [
+        ("text 0", "text 1"), ("text 1", "text 2")]
+    import setfit.sampler
+
+    assert setfit.sampler.shuffle_combinations.__name__ == "shuffle_combinations"  # restored

@@ -50,6 +50,7 @@ class SetFitParams:
     class_weight: str | None = "balanced"
     sampling_strategy: str = "oversampling"
     label_texts: list[str] | None = None
+    self_pairs: bool = True  # False: no positive pair of a text with itself (see _trainer_class)
 
     def validate(self, multi_label: bool) -> None:
         if multi_label and self.multi_target_strategy not in STRATEGIES:
@@ -66,6 +67,54 @@ class SetFitParams:
 
 
 HEAD_MAX_ITER = 2000
+
+
+def pairs_without_self(x, y, multilabel, num_iterations=None, sampling_strategy="oversampling", max_pairs=-1):
+    """SetFit 1.2's ``ContrastiveDataset`` with no positive pair of a text with itself. SetFit draws pairs with
+    replacement, so about a quarter of the positive pairs at 8 labels per class are (x, x), whose two embeddings
+    differ only by dropout: they teach dropout invariance, not the classes. Without them the pairs of two
+    different texts of a class fill those slots."""
+    import setfit.sampler as sampler
+
+    class NoSelfPairs(sampler.ContrastiveDataset):
+        def generate_pairs(self) -> None:
+            self._without_replacement(super().generate_pairs)
+
+        def generate_multilabel_pairs(self) -> None:
+            self._without_replacement(super().generate_multilabel_pairs)
+
+        @staticmethod
+        def _without_replacement(generate) -> None:
+            original = sampler.shuffle_combinations  # the generators call the module's function by name
+            sampler.shuffle_combinations = lambda items, replacement=True: original(items, replacement=False)
+            try:
+                generate()
+            finally:
+                sampler.shuffle_combinations = original
+
+    return NoSelfPairs(x, y, multilabel, num_iterations, sampling_strategy, max_pairs=max_pairs)
+
+
+def _trainer_class(self_pairs: bool):
+    """SetFit's Trainer, or (``self_pairs=False``) one whose pairs come from ``pairs_without_self``."""
+    from setfit import Trainer
+
+    if self_pairs:
+        return Trainer
+    from datasets import Dataset
+    from sentence_transformers.losses import CosineSimilarityLoss
+
+    class NoSelfPairsTrainer(Trainer):
+        def get_dataset(self, x, y, args, max_pairs=-1):
+            if args.loss is not CosineSimilarityLoss:
+                return super().get_dataset(x, y, args, max_pairs)
+            pairs = pairs_without_self(x, y, self.model.multi_target_strategy, args.num_iterations,
+                                       args.sampling_strategy, max_pairs)
+            if not pairs.pos_pairs:  # every class a single text: only self-pairs are positive
+                return super().get_dataset(x, y, args, max_pairs)
+            return Dataset.from_list(list(pairs)), args.loss(self.model.model_body)
+
+    return NoSelfPairsTrainer
 
 
 def _head(multi_label: bool, params: SetFitParams, seed: int, n_labels: int) -> LinearModel | ChainModel:
@@ -193,7 +242,7 @@ def train_setfit(
 
     import torch
     from datasets import Dataset
-    from setfit import Trainer, TrainingArguments
+    from setfit import TrainingArguments
     from transformers import set_seed
 
     set_seed(seed)
@@ -218,7 +267,8 @@ def train_setfit(
             logging_strategy="no",
             use_amp=torch.cuda.is_available(),
         )
-        trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_dict({"text": body_texts, "label": body_y}))
+        trainer = _trainer_class(params.self_pairs)(model=model, args=args,
+                                                    train_dataset=Dataset.from_dict({"text": body_texts, "label": body_y}))
         drop_printer(trainer)
         trainer.train_embeddings(body_texts, body_y, args=args)  # the body; the head is ours, below
     # as SetFit's own head step: the body's encode at its default batch size, normalised as the model says
