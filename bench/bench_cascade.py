@@ -21,6 +21,7 @@ weights: only a consistency check, not accuracy). Writes bench/results/cascade.j
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -55,6 +56,9 @@ def main() -> None:
     ap.add_argument("--labels-as", default="names", choices=["names", "descriptions"],
                     help="what the embedding signal embeds for each intent")
     ap.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    ap.add_argument("--model", default=None,
+                    help="an NLI model folder to use instead of the random-weight --arch one (e.g. the trained "
+                         "cross-encoder of bench/bench_nli_int8.py --keep DIR: label agreement needs trained weights)")
     ap.add_argument("--root", default=str(SHARED_DATASETS))
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "cascade.json"))
     args = ap.parse_args()
@@ -73,9 +77,16 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bart-random-"))
     try:
-        corpus = [r.text for r in pool + held] + [f"This example is {n}." for n in names]
-        info = build_random_bart_mnli(tmp, corpus, args.arch)
-        params = {"model": str(tmp), "batch_size": args.batch_size, "device": args.device}
+        params = {"batch_size": args.batch_size, "device": args.device}
+        if args.model:
+            meta = Path(args.model) / "training.json"
+            info = {"model": args.model, **(json.loads(meta.read_text()).get("model", {}) if meta.exists() else {})}
+            params.update(model=str(args.model), hypothesis_template=json.loads(meta.read_text())["template"]
+                          if meta.exists() else "This example is {}.")
+        else:
+            corpus = [r.text for r in pool + held] + [f"This example is {n}." for n in names]
+            info = build_random_bart_mnli(tmp, corpus, args.arch)
+            params["model"] = str(tmp)
         full = NLISignal("nli", names, False, params)
         infos = [{"name": n, "description": descriptions.get(n) if args.labels_as == "descriptions" else None}
                  for n in names]
@@ -112,13 +123,15 @@ def main() -> None:
             counts = sorted(set(pairs[name]))
             assert counts == [work[name]], f"{name}: pairs per call {counts}, expected {work[name]}"
             row = {"pairs/call": work[name], "pairs ratio": f"{work[base] / work[name]:.1f}",
-                   "argmax = full": f"{100 * np.mean(P.argmax(1) == P_full.argmax(1)):.0f}%"}
+                   "argmax = full": f"{100 * np.mean(P.argmax(1) == P_full.argmax(1)):.1f}%",
+                   "accuracy": f"{np.mean(P.argmax(1) == y):.3f}"}
             if name != base:
                 k = int(name.rsplit("= ", 1)[1])
                 row["true label in candidates"] = f"{100 * topk_recall(emb.predict_proba(texts), y, [k])[k]:.0f}%"
             extra[name] = row
+        what = f"model {args.model}" if args.model else f"{args.arch} architecture, random weights"
         print(f"\n## NLI with and without the candidate cascade: BANKING77, {len(texts)} texts x {len(names)} labels "
-              f"({args.arch} architecture, random weights, {args.device})\n")
+              f"({what}, {args.device})\n")
         print(cmp.table("variant", extra=extra))
         results = {"machine": machine_info(), "model": info, "texts": len(texts), "labels": len(names),
                    "labels_as": args.labels_as, "device": args.device, "batch_size": args.batch_size,
