@@ -24,8 +24,12 @@ def resolve_body(name: str | None) -> str:
 
 
 def quiet(setfit: bool = False) -> None:
-    """Silence library INFO logs and per-step progress bars (the CLI shows its own progress)."""
+    """Silence library INFO logs, per-step progress bars (the CLI shows its own progress) and torch's
+    warning that a CPU has no memory to pin, which every training step on a CPU would print."""
     import logging
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r"'pin_memory' argument is set as true but no accelerator", category=UserWarning)
 
     for name in ("setfit", "sentence_transformers", "transformers", "datasets", "accelerate"):
         logging.getLogger(name).setLevel(logging.ERROR)

@@ -88,3 +88,16 @@ def test_transformers_multi_label(multi, tmp_path):
     assert cfg.problem_type == "multi_label_classification" and cfg.id2label == dict(enumerate(LABELS))
     again = TransformersClassifier.load(tmp_path / "m", LABELS, True)
     np.testing.assert_allclose(again.predict_proba(PROBE), P, atol=1e-5)
+
+
+def test_quiet_drops_torchs_cpu_pin_memory_warning_only():
+    import warnings
+
+    from training.body import quiet
+
+    quiet()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                      "memory won't be used.", UserWarning)
+        warnings.warn("something else the user should see", UserWarning)
+    assert [str(w.message) for w in seen] == ["something else the user should see"]
