@@ -125,11 +125,6 @@ def contenders(probs: np.ndarray, gap: float, multi_label: bool) -> np.ndarray:
     return close & (close.sum(axis=1, keepdims=True) > 1)
 
 
-def near_ties(probs: np.ndarray, gap: float, multi_label: bool) -> np.ndarray:
-    """Rows with at least one contending label (``contenders``)."""
-    return contenders(probs, gap, multi_label).any(axis=1)
-
-
 _LOADED: dict[tuple, tuple] = {}
 
 
@@ -292,30 +287,37 @@ class NLISignal(CascadeMixin, ModelSignal):
         logits = self.cached_pair_logits(texts, rows, cols)
         bounds = list(zip(np.cumsum([0] + [len(c) for c in sets])[:-1], np.cumsum([len(c) for c in sets])))
         out = [nli_scores(logits[None, a:b], ent, contra, self.multi_label)[0] for a, b in bounds]
-        contend = [np.flatnonzero(contenders(p[None], self.params.rescore_gap, self.multi_label)[0]) for p in out]
-        redo = [i for i, c in enumerate(contend) if len(c)]
-        if redo:  # int8 near-ties: their contending pairs again in fp32
-            idx = np.concatenate([bounds[i][0] + contend[i] for i in redo])
-            logits[idx] = self.pair_logits(texts, rows[idx], cols[idx], exact=True)
-            for i in redo:
-                a, b = bounds[i]
-                out[i] = nli_scores(logits[None, a:b], ent, contra, self.multi_label)[0]
-            self.texts_rescored += len(redo)
-            self.pairs_rescored += len(idx)
+        gap = self.params.rescore_gap
+        contending = np.concatenate([contenders(p[None], gap, self.multi_label)[0] for p in out] or [np.zeros(0, bool)])
+        for i in self._rescore_contenders(texts, rows, cols, logits, contending):
+            a, b = bounds[i]
+            out[i] = nli_scores(logits[None, a:b], ent, contra, self.multi_label)[0]
         return out
+
+    def _rescore_contenders(self, texts: Sequence[str], rows: np.ndarray, cols: np.ndarray, logits: np.ndarray,
+                            contending: np.ndarray) -> np.ndarray:
+        """int8 near-ties: the logits of the contending pairs (``contending``, a mask over the ``rows``/``cols``
+        pairs) replaced in place by the fp32 model's. Returns the texts touched, whose scores need recomputing."""
+        idx = np.flatnonzero(contending)
+        if not len(idx):
+            return idx
+        logits[idx] = self.pair_logits(texts, rows[idx], cols[idx], exact=True)
+        touched = np.unique(rows[idx])
+        self.texts_rescored += len(touched)
+        self.pairs_rescored += len(idx)
+        return touched
 
     def _predict_full(self, texts: list[str]) -> np.ndarray:
         _, net = self.load()
         ent, contra = entailment_ids(net.config.label2id)
         logits = self.logits(texts)
         probs = nli_scores(logits, ent, contra, self.multi_label)
-        rows, cols = np.nonzero(contenders(probs, self.params.rescore_gap, self.multi_label))
-        if len(rows):  # int8 near-ties: their contending pairs again in fp32
-            logits[rows, cols] = self.pair_logits(texts, rows, cols, exact=True)
-            redo = np.unique(rows)
-            probs[redo] = nli_scores(logits[redo], ent, contra, self.multi_label)
-            self.texts_rescored += len(redo)
-            self.pairs_rescored += len(rows)
+        n, k = probs.shape
+        touched = self._rescore_contenders(texts, np.repeat(np.arange(n), k), np.tile(np.arange(k), n),
+                                           logits.reshape(n * k, logits.shape[-1]),  # a view: written through
+                                           contenders(probs, self.params.rescore_gap, self.multi_label).ravel())
+        if len(touched):
+            probs[touched] = nli_scores(logits[touched], ent, contra, self.multi_label)
         return probs
 
     def _predict(self, texts: list[str]) -> np.ndarray:
