@@ -48,7 +48,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 DATASETS = (REPO / ".." / "shared" / "datasets").resolve()
 OUT = REPO / "bench" / "results" / "fewshot.json"
 VARIANTS_OUT = REPO / "bench" / "results" / "fewshot_variants.json"
-TEMPLATE = "This sentence is {}"
 VARIANTS = {
     "default": {},
     "lr5e-5": {"body_learning_rate": 5e-5},
@@ -207,10 +206,11 @@ def parse_variant(spec: str) -> tuple[str, dict]:
 
 
 def label_descriptions(ds: str, labels: list[str]) -> list[str]:
+    from labeler.signals.templated import DEFAULT_TEMPLATE, label_text
     from labeler.simulate.descriptions import AG_NEWS, BANKING77
 
     desc = {"ag_news": AG_NEWS, "banking77": BANKING77}[ds]
-    return [TEMPLATE.format(desc.get(lab) or lab.replace("_", " ")) for lab in labels]
+    return [DEFAULT_TEMPLATE.format(label_text(lab, desc.get(lab))) for lab in labels]  # as labeler.runs does
 
 
 def variant_params(changes: dict, ds: str, labels: list[str], args):

@@ -96,19 +96,16 @@ def weak_training_rows(config, labels_df=None) -> tuple[list[str], np.ndarray, f
     return [pool.texts[i] for i in wr], wy, policy.weak.weight
 
 
-LABEL_TEXT_TEMPLATE = "This sentence is {}"  # SetFit's templated zero-shot sentence
-
-
 def training_params(config, backend: str) -> dict:
     """The run's backend params: ``training.params``, and for SetFit on a single-label task one more training
     example per label, "This sentence is {description}" (the humanised name where there is none), unless
     ``training.params.label_texts`` is set (``null``: none). Measured at 8 labels per class: +0.011 accuracy on
     AG News, +0.016 on BANKING77 (BENCHMARKS.md, "Few-shot variants at small N")."""
-    from labeler.signals.embedding import humanize_name
+    from labeler.signals.templated import DEFAULT_TEMPLATE, label_text
 
     params = dict(config.training.params)
     if backend == "setfit" and not config.task.multi_label and "label_texts" not in params:
-        params["label_texts"] = [LABEL_TEXT_TEMPLATE.format(label.description or humanize_name(label.name))
+        params["label_texts"] = [DEFAULT_TEMPLATE.format(label_text(label.name, label.description))
                                  for label in config.task.labels]
     return params
 
@@ -136,7 +133,8 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
     splits = splits_for(config, labels_df["id"].astype(str).tolist())
     with training_errors():
         return train(labels_df, config.label_names, config.task.multi_label, backend=backend or t.backend,
-                     params=training_params(config, backend or t.backend), project_dir=project.dir, seed=t.seed, force=force, runs_dir=project.runs,
+                     params=training_params(config, backend or t.backend), project_dir=project.dir, seed=t.seed,
+                     force=force, runs_dir=project.runs,
                      splits=splits, min_per_class=t.min_per_class, n_resamples=n_resamples,
                      weak=weak_training_rows(config, labels_df), make_current=make_current)
 

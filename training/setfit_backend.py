@@ -50,7 +50,7 @@ class SetFitParams:
     class_weight: str | None = "balanced"
     sampling_strategy: str = "oversampling"
     label_texts: list[str] | None = None
-    self_pairs: bool = True  # False: no positive pair of a text with itself (see _trainer_class)
+    self_pairs: bool = True  # False: no positive pair of a text with itself (see pairs_without_self)
 
     def validate(self, multi_label: bool) -> None:
         if multi_label and self.multi_target_strategy not in STRATEGIES:

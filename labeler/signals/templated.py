@@ -46,6 +46,11 @@ from labeler.signals.base import (
 from labeler.signals.embedding import default_model_path, humanize_name
 
 DEFAULT_TEMPLATE = "This sentence is {}"  # setfit.get_templated_dataset's default, as in the bench
+
+
+def label_text(name: str, description: str | None) -> str:
+    """What a label is called in a templated sentence: its description, else its humanised name."""
+    return description or humanize_name(name)
 MODEL_INFO = "templated.json"
 
 _MODELS: dict[tuple[str, str, str], Any] = {}  # (model key, device, cache folder) -> SetFitModel
@@ -86,7 +91,7 @@ class TemplatedSignal(ModelSignal):
                 f"signal {self.name!r}: type templated is single-label only (one softmax over the labels); "
                 f"use type: embedding for a multi-label task")
         self.model_path = self.params.model or default_model_path()
-        self.label_texts = [i.description or humanize_name(i.name) for i in self.label_infos]
+        self.label_texts = [label_text(i.name, i.description) for i in self.label_infos]
         self._model = None
 
     @property
