@@ -21,7 +21,6 @@ weights: only a consistency check, not accuracy). Writes bench/results/cascade.j
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -39,7 +38,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from harness import compare, machine_info, write_json  # noqa: E402
-from nli_models import build_random_bart_mnli  # noqa: E402
+from nli_models import build_random_bart_mnli, trained_nli_meta  # noqa: E402
 
 from labeler.signals.cascade import topk_recall  # noqa: E402
 from labeler.simulate.datasets import DATASETS, SHARED_DATASETS  # noqa: E402
@@ -79,10 +78,9 @@ def main() -> None:
     try:
         params = {"batch_size": args.batch_size, "device": args.device}
         if args.model:
-            meta = Path(args.model) / "training.json"
-            info = {"model": args.model, **(json.loads(meta.read_text()).get("model", {}) if meta.exists() else {})}
-            params.update(model=str(args.model), hypothesis_template=json.loads(meta.read_text())["template"]
-                          if meta.exists() else "This example is {}.")
+            meta, template = trained_nli_meta(Path(args.model), default_template="This example is {}.")
+            info = {"model": args.model, **meta.get("model", {})}
+            params.update(model=str(args.model), hypothesis_template=template)
         else:
             corpus = [r.text for r in pool + held] + [f"This example is {n}." for n in names]
             info = build_random_bart_mnli(tmp, corpus, args.arch)

@@ -44,11 +44,11 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from harness import machine_info, markdown_table, write_json  # noqa: E402
-from nli_models import build_random_bart_mnli  # noqa: E402
+from nli_models import TRAINED_META, TRAINED_TEMPLATE, build_random_bart_mnli  # noqa: E402
 
 from labeler.simulate.datasets import DATASETS, SHARED_DATASETS  # noqa: E402
 
-TEMPLATE = "This text is about {}."
+TEMPLATE = TRAINED_TEMPLATE
 ENTAIL, CONTRA = 2, 0
 
 
@@ -170,7 +170,7 @@ def main() -> None:
                    "torch_threads": torch.get_num_threads(), "datasets": {}}
         table = []
         base = {"model": str(tmp), "device": "cpu", "batch_size": 64, "max_length": 128, "hypothesis_template": TEMPLATE}
-        variants = {"fp32": {}, "int8 dynamic": {"quantize": True}}
+        variants = {"fp32": {}, "int8 dynamic": {"quantize": True, "rescore_below": 0}}  # int8 alone: no fp32 re-score
         if args.bf16:
             variants["bfloat16"] = {"dtype": "bfloat16"}
         for ds, (names, _, eval_rows, _) in data.items():
@@ -212,7 +212,7 @@ def main() -> None:
         print(f"\nwrote {args.out}")
         if args.keep:
             shutil.copytree(tmp, args.keep, dirs_exist_ok=True)
-            (Path(args.keep) / "training.json").write_text(json.dumps(
+            (Path(args.keep) / TRAINED_META).write_text(json.dumps(
                 {"model": info, "init": args.init, "lr": args.lr, "training": trained, "template": TEMPLATE,
                  "datasets": results["datasets"]}, indent=1))
             print(f"kept the trained model in {args.keep}")

@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from harness import compare, core_count, machine_info, markdown_table, write_json  # noqa: E402
-from nli_models import build_random_bart_mnli  # noqa: E402
+from nli_models import build_random_bart_mnli, pipeline_loop, trained_nli_meta  # noqa: E402
 
 from labeler.signals.nli import DEFAULT_RESCORE_BELOW, NLISignal, contenders  # noqa: E402
 from labeler.simulate.datasets import DATASETS, SHARED_DATASETS  # noqa: E402
@@ -154,21 +154,23 @@ def build_options(model_dir: Path, work: Path, threads: int, only: list[str] | N
         return AutoModelForSequenceClassification.from_pretrained(model_dir, **kw).eval()
 
     fp32 = torch_model()
+
+    def exported() -> Path:  # the fp32 export, made once for every ONNX option
+        path = work / "model.onnx"
+        return path if path.exists() else export_onnx(model_dir, path)
+
     builders = {
         "signal fp32, batch 16 (shipped)": lambda: (fp32, 16),
         "signal fp32, batch 4": lambda: (fp32, 4),
         "signal fp32, batch 32": lambda: (fp32, 32),
         "eager attention, batch 16": lambda: (torch_model("eager"), 16),
         "torch.compile, batch 16": lambda: (_compiled(torch_model()), 16),
-        "onnxruntime fp32, batch 16": lambda: (OnnxSequenceClassifier(export_onnx(model_dir, work / "model.onnx"),
-                                                                     fp32.config, threads), 16),
+        "onnxruntime fp32, batch 16": lambda: (OnnxSequenceClassifier(exported(), fp32.config, threads), 16),
         "torch int8 dynamic (quantize: true), batch 16": lambda: (quantize_int8(torch_model(), "cpu"), 16),
         "onnxruntime int8 dynamic, batch 16": lambda: (OnnxSequenceClassifier(
-            quantize_onnx(work / "model.onnx" if (work / "model.onnx").exists() else export_onnx(model_dir, work / "model.onnx")),
-            fp32.config, threads), 16),
+            quantize_onnx(exported()), fp32.config, threads), 16),
         "onnxruntime int8 dynamic, MatMul only, batch 16": lambda: (OnnxSequenceClassifier(
-            quantize_onnx(work / "model.onnx" if (work / "model.onnx").exists() else export_onnx(model_dir, work / "model.onnx"),
-                          ["MatMul"]), fp32.config, threads), 16),
+            quantize_onnx(exported(), ["MatMul"]), fp32.config, threads), 16),
     }
     out = {}
     for name, build in builders.items():
@@ -206,12 +208,7 @@ def bench_speed(args, work: Path) -> dict:
     pipe = pipeline("zero-shot-classification", model=str(model_dir), device="cpu")
 
     def loop():
-        out = []
-        for text in texts:
-            res = pipe(text, candidate_labels=AG_LABELS)
-            by = dict(zip(res["labels"], res["scores"]))
-            out.append([by[lab] for lab in AG_LABELS])
-        return np.array(out)
+        return pipeline_loop(pipe, texts, AG_LABELS)
 
     options = build_options(model_dir, work, args.threads, args.only)
     sigs = {name: OptionSignal(AG_LABELS, {"model": str(model_dir), "batch_size": bs, "device": "cpu"}, tn)
@@ -245,8 +242,7 @@ def bench_speed(args, work: Path) -> dict:
 
 def bench_fidelity(args, work: Path) -> dict:
     model_dir = Path(args.fidelity_model).expanduser()
-    meta = json.loads((model_dir / "training.json").read_text()) if (model_dir / "training.json").exists() else {}
-    template = meta.get("template", "This text is about {}.")
+    meta, template = trained_nli_meta(model_dir)
     rng = np.random.RandomState(0)
     data = {}
     for name in ("ag_news", "banking77"):
@@ -271,27 +267,23 @@ def bench_fidelity(args, work: Path) -> dict:
         srt = np.sort(ref, axis=1)
         gap = float(np.median(srt[:, -1] - srt[:, -2]))
         per = {}
+
+        def add(option: str, P: np.ndarray, last_column: str, **extra) -> None:
+            per[option] = {"accuracy": float(np.mean(P.argmax(1) == truth)),
+                           "identical_labels": float(np.mean(P.argmax(1) == ref.argmax(1))),
+                           "max_abs_dP": float(np.abs(P - ref).max()), **extra}
+            rows.append({"data set": f"{ds} ({len(texts)} x {len(names)})", "option": option,
+                         "zero-shot acc": f"{per[option]['accuracy']:.3f}",
+                         "identical labels vs fp32": f"{100 * per[option]['identical_labels']:.1f}%",
+                         "max |dP|": f"{per[option]['max_abs_dP']:.1e}", "one pass s (not interleaved)": last_column})
+
         for name, P in preds.items():
-            per[name] = {"accuracy": float(np.mean(P.argmax(1) == truth)),
-                         "identical_labels": float(np.mean(P.argmax(1) == ref.argmax(1))),
-                         "max_abs_dP": float(np.abs(P - ref).max()), "seconds_one_pass": round(secs[name], 1)}
-            rows.append({"data set": f"{ds} ({len(texts)} x {len(names)})", "option": name,
-                         "zero-shot acc": f"{per[name]['accuracy']:.3f}",
-                         "identical labels vs fp32": f"{100 * per[name]['identical_labels']:.1f}%",
-                         "max |dP|": f"{per[name]['max_abs_dP']:.1e}", "one pass s (not interleaved)": f"{secs[name]:.1f}"})
+            add(name, P, f"{secs[name]:.1f}", seconds_one_pass=round(secs[name], 1))
         for name in [n for n in preds if "int8" in n]:
             for g in RESCORE_GAPS:
                 P, share = rescored(preds[name], ref, g)
-                key = f"{name} + fp32 re-score of int8 top-2 gap < {g}"
-                per[key] = {"accuracy": float(np.mean(P.argmax(1) == truth)),
-                            "identical_labels": float(np.mean(P.argmax(1) == ref.argmax(1))),
-                            "max_abs_dP": float(np.abs(P - ref).max()), "rescored_share": share,
-                            "int8": name, "gap": g}
-                rows.append({"data set": f"{ds} ({len(texts)} x {len(names)})", "option": key,
-                             "zero-shot acc": f"{per[key]['accuracy']:.3f}",
-                             "identical labels vs fp32": f"{100 * per[key]['identical_labels']:.1f}%",
-                             "max |dP|": f"{per[key]['max_abs_dP']:.1e}",
-                             "one pass s (not interleaved)": f"re-scored {100 * share:.0f}% of texts"})
+                add(f"{name} + fp32 re-score of int8 top-2 gap < {g}", P, f"re-scored {100 * share:.0f}% of texts",
+                    rescored_share=share, int8=name, gap=g)
         out["datasets"][ds] = {"texts": len(texts), "labels": len(names), "top2_gap_median": gap, "options": per}
         if per[ref_name]["accuracy"] <= 2 / len(names):
             out.setdefault("warnings", []).append(f"{ds}: fp32 accuracy {per[ref_name]['accuracy']:.3f} is near chance: "
@@ -309,8 +301,7 @@ def bench_shipped(args) -> dict:
     from transformers import pipeline
 
     model_dir = Path(args.fidelity_model).expanduser()
-    meta = json.loads((model_dir / "training.json").read_text()) if (model_dir / "training.json").exists() else {}
-    template = meta.get("template", "This text is about {}.")
+    meta, template = trained_nli_meta(model_dir)
     pipe = pipeline("zero-shot-classification", model=str(model_dir), device="cpu")
     rng = np.random.RandomState(1)
     out = {}
@@ -321,12 +312,7 @@ def bench_shipped(args) -> dict:
         texts = [held[i].text for i in sorted(rng.choice(len(held), n, replace=False))]
 
         def loop(texts=texts, names=names):
-            rows = []
-            for text in texts:
-                res = pipe(text, candidate_labels=names, hypothesis_template=template)
-                by = dict(zip(res["labels"], res["scores"]))
-                rows.append([by[lab] for lab in names])
-            return np.array(rows)
+            return pipeline_loop(pipe, texts, names, hypothesis_template=template)
 
         base = {"model": str(model_dir), "device": "cpu", "hypothesis_template": template}
         sigs = {"signal fp32 (default)": NLISignal("nli", names, False, base),

@@ -47,7 +47,7 @@ sys.path.insert(0, str(REPO / "bench"))
 DATA = (REPO / ".." / "shared" / "datasets").resolve()
 
 from harness import compare, machine_info, write_json  # noqa: E402
-from nli_models import build_random_bart_mnli  # noqa: E402
+from nli_models import build_random_bart_mnli, pipeline_loop  # noqa: E402
 from signal_descriptions import AG_NEWS, AG_NEWS_EXTRA_PROMPTS, BANKING77, SMS_SPAM  # noqa: E402
 
 
@@ -106,15 +106,11 @@ def bench_nli(data: dict, n_texts: int, batch_size: int, repeats: int, warmup: i
     results["tokens_per_pair_mean"] = round(float(np.mean(hyp_tokens)), 1)
 
     def loop():
-        ref = []
-        for text in texts:
-            out = pipe(text, candidate_labels=labels)
-            by = dict(zip(out["labels"], out["scores"]))
-            ref.append([by[lab] for lab in labels])
-        return np.array(ref)
+        return pipeline_loop(pipe, texts, labels)
 
     sig = NLISignal("nli", labels, False, {"model": str(tmp), "batch_size": batch_size, "device": "cpu"})
-    qsig = NLISignal("nli", labels, False, {"model": str(tmp), "batch_size": batch_size, "device": "cpu", "quantize": True})
+    qsig = NLISignal("nli", labels, False, {"model": str(tmp), "batch_size": batch_size, "device": "cpu",
+                                          "quantize": True, "rescore_below": 0})  # int8 alone
     a, b, c = ("(a) pipeline, per-text loop", f"(b) signal, batched {batch_size}, length-sorted",
                f"(c) signal, batched {batch_size} + int8 dynamic quantization")
     cmp = compare({a: loop, b: lambda: sig.predict_proba(texts), c: lambda: qsig.predict_proba(texts)}, baseline=a,

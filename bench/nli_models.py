@@ -10,6 +10,7 @@ model bench/bench_nli_int8.py trains.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -55,3 +56,28 @@ def build_random_bart_mnli(out: Path, corpus: list[str], size: str = "bart-large
     del model
     return {"architecture": size, "tokenizer_vocab": len(tok), "params_m": round(n_params / 1e6, 1),
             "build_s": round(time.perf_counter() - t0, 1)}
+
+
+TRAINED_META = "training.json"  # written beside a trained NLI model by bench/bench_nli_int8.py --keep
+TRAINED_TEMPLATE = "This text is about {}."
+
+
+def trained_nli_meta(model_dir: Path, default_template: str = TRAINED_TEMPLATE) -> tuple[dict, str]:
+    """What bench/bench_nli_int8.py --keep recorded about a trained NLI model ({} when nothing), and the
+    hypothesis template it was trained with (``default_template`` when nothing was recorded)."""
+    path = Path(model_dir) / TRAINED_META
+    meta = json.loads(path.read_text()) if path.exists() else {}
+    return meta, meta.get("template", default_template)
+
+
+def pipeline_loop(pipe, texts: list[str], labels: list[str], **kwargs):
+    """The classic recipe: ``pipeline("zero-shot-classification")`` called once per text; an (N, K) matrix
+    of its scores in ``labels`` order."""
+    import numpy as np
+
+    rows = []
+    for text in texts:
+        out = pipe(text, candidate_labels=labels, **kwargs)
+        by = dict(zip(out["labels"], out["scores"]))
+        rows.append([by[lab] for lab in labels])
+    return np.array(rows)
