@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from training.thresholds import fit_thresholds, global_threshold, predict_sets
+
+
+def test_global_threshold_maximises_micro_f1():
+    P = np.array([[0.9, 0.2], [0.6, 0.1], [0.3, 0.4], [0.1, 0.05]])
+    Y = np.array([[1, 0], [1, 0], [0, 1], [0, 0]])
+    # 0.3 < t <= 0.4 catches all three positives and nothing else (cuts sit halfway between scores)
+    assert global_threshold(P, Y) == pytest.approx(0.35)
+
+
+def test_no_positives_keeps_the_default():
+    P = np.array([[0.9, 0.2], [0.6, 0.1]])
+    assert global_threshold(P, np.zeros((2, 2), int), default=0.5) == 0.5
+    assert fit_thresholds(P, np.zeros((2, 2), int)).tolist() == [0.5, 0.5]
+
+
+def test_per_label_cut_shrinks_to_global_by_positive_count():
+    P = np.array([[0.9, 0.2], [0.8, 0.15], [0.2, 0.1], [0.1, 0.05]])
+    Y = np.array([[1, 1], [1, 0], [0, 0], [0, 0]])
+    g = global_threshold(P, Y)
+    t = fit_thresholds(P, Y, shrink=5.0)
+    own0, own1 = 0.5, 0.175  # label 0: any cut in (0.2, 0.8] (middle candidate 0.5); label 1: (0.15, 0.2]
+    assert t[0] == pytest.approx(2 / 7 * own0 + 5 / 7 * g)
+    assert t[1] == pytest.approx(1 / 6 * own1 + 5 / 6 * g)
+
+
+def test_predict_sets_allows_empty_rows():
+    out = predict_sets(np.array([[0.1, 0.2], [0.7, 0.4]]), np.array([0.5, 0.3]))
+    assert out.tolist() == [[0, 0], [1, 1]]
+
+
+def test_shape_mismatch_is_one_line():
+    with pytest.raises(ValueError, match="same shape"):
+        fit_thresholds(np.zeros((2, 2)), np.zeros((2, 3)))

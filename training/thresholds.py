@@ -1,0 +1,75 @@
+"""Per-label decision thresholds for multi-label probability matrices.
+
+A multi-label model gives one independent probability per label; one global 0.5 cut predicts far too many
+labels when the head is class-balanced (every rare label's probability is pushed up) and too few when it is
+not. ``fit_thresholds`` picks, for each label, the cut that maximises that label's F1 on labeled rows,
+shrunk towards the one global cut that maximises micro-F1 over all labels: a label with many positives gets
+its own cut, a label with two positives gets (nearly) the global one, a label with none gets the global one.
+
+Shapes: ``P`` (N, K) probabilities, ``Y`` (N, K) 0/1 targets; the result is (K,). ``predict_sets`` turns a
+matrix into 0/1 label sets; an empty row is a valid answer ("none of these").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SHRINK = 5.0  # pseudo-positives of the global cut in each label's estimate
+
+
+def _candidates(p: np.ndarray) -> np.ndarray:
+    """Cut points halfway between consecutive distinct scores (plus the ends), so a cut never sits on a score."""
+    u = np.unique(np.clip(p, 0.0, 1.0))
+    mids = (u[:-1] + u[1:]) / 2 if len(u) > 1 else u
+    return np.concatenate([[0.0], mids, [1.0 + 1e-9]])
+
+
+def _f1_at(p: np.ndarray, y: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    pred = p[None, :] >= cuts[:, None]
+    tp = (pred & (y[None, :] == 1)).sum(axis=1)
+    fp = (pred & (y[None, :] == 0)).sum(axis=1)
+    fn = (~pred & (y[None, :] == 1)).sum(axis=1)
+    denom = 2 * tp + fp + fn
+    return np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
+
+
+def global_threshold(P: np.ndarray, Y: np.ndarray, default: float = 0.5) -> float:
+    """The one cut that maximises micro-F1 over every (row, label) cell; ``default`` without positives."""
+    P, Y = np.asarray(P, dtype=float), np.asarray(Y, dtype=int)
+    if P.size == 0 or Y.sum() == 0:
+        return float(default)
+    p, y = P.ravel(), Y.ravel()
+    cuts = _candidates(p)
+    if len(cuts) > 512:  # quantiles keep this O(N K) for large pools
+        cuts = np.unique(np.quantile(p, np.linspace(0, 1, 513)))
+    f1 = _f1_at(p, y, cuts)
+    best = np.flatnonzero(f1 == f1.max())
+    return float(cuts[best[len(best) // 2]])
+
+
+def fit_thresholds(P: np.ndarray, Y: np.ndarray, default: float = 0.5, shrink: float = SHRINK) -> np.ndarray:
+    """(K,) per-label cuts: each label's F1-optimal cut shrunk towards the global micro-F1 cut by
+    ``n_pos / (n_pos + shrink)``; labels without positives take the global cut."""
+    P, Y = np.asarray(P, dtype=float), np.asarray(Y, dtype=int)
+    if P.ndim != 2 or P.shape != Y.shape:
+        raise ValueError(f"P and Y must be (N, K) of the same shape, got {P.shape} and {Y.shape}")
+    g = global_threshold(P, Y, default)
+    out = np.full(P.shape[1], g, dtype=float)
+    for k in range(P.shape[1]):
+        n_pos = int(Y[:, k].sum())
+        if n_pos == 0:
+            continue
+        cuts = _candidates(P[:, k])
+        f1 = _f1_at(P[:, k], Y[:, k], cuts)
+        best = np.flatnonzero(f1 == f1.max())
+        own = float(cuts[best[len(best) // 2]])
+        w = n_pos / (n_pos + shrink)
+        out[k] = w * own + (1 - w) * g
+    return out
+
+
+def predict_sets(P: np.ndarray, thresholds: float | np.ndarray) -> np.ndarray:
+    """0/1 (N, K): label k is predicted where ``P[:, k] >= thresholds[k]`` (a scalar applies to every label)."""
+    P = np.asarray(P, dtype=float)
+    t = np.broadcast_to(np.asarray(thresholds, dtype=float), (P.shape[1],))
+    return (P >= t[None, :]).astype(np.int64)
