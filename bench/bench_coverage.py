@@ -27,8 +27,8 @@ def coverage_of(name: str, min_per_class: int) -> dict:
     import numpy as np
 
     from labeler import simulate as sim
-    from labeler.engine import class_counts
-    from labeler.gold import in_reserve
+    from labeler.loop.engine import class_counts
+    from labeler.evaluation.gold import in_reserve
 
     data = sim.dataset_data(name)
     saved = json.loads((Path(data.config.project.dir) / "bench" / "curves.json").read_text())

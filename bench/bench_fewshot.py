@@ -210,7 +210,7 @@ def label_descriptions(ds: str, labels: list[str]) -> list[str]:
     from labeler.simulate.descriptions import AG_NEWS, BANKING77
 
     desc = {"ag_news": AG_NEWS, "banking77": BANKING77}[ds]
-    return [DEFAULT_TEMPLATE.format(label_text(lab, desc.get(lab))) for lab in labels]  # as labeler.runs does
+    return [DEFAULT_TEMPLATE.format(label_text(lab, desc.get(lab))) for lab in labels]  # as labeler.loop.runs does
 
 
 def variant_params(changes: dict, ds: str, labels: list[str], args):

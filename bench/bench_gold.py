@@ -12,7 +12,7 @@ process, without the Argilla server, as tests/test_one_loop.py runs them: ``scor
 times, then a logreg run with weak labels. Two loops:
 
 - new: ``queue.gold_share`` 0.2 (the default): a fifth of every batch drawn at random from the pool; gold is
-  those records' labels outside calibration (``labeler.gold``). Reported gain: ``compare_project``'s paired
+  those records' labels outside calibration (``labeler.evaluation.gold``). Reported gain: ``compare_project``'s paired
   bootstrap of the run against the zero-shot signal on that gold.
 - old: ``queue.gold_share`` 0, every record chosen by the queue; the run trained by ``training.train.train``
   without given splits, i.e. ``training.splits``' stratified hash gold (20%) and calibration (10%) of those
@@ -87,8 +87,8 @@ def project_config(data, rows: np.ndarray, root: Path, batch: int, gold_share: f
 
 def run_loop(config, project, truth: dict[str, str], texts: dict[str, str], rounds: int) -> int:
     """``rounds`` batches chosen by the product's queue and answered with the truth; returns the label count."""
-    from labeler.loop import plan_push
-    from labeler.scoring import bootstrap
+    from labeler.loop.round import plan_push
+    from labeler.loop.scoring import bootstrap
 
     answered: dict[str, str] = {}
     pool, scores = bootstrap(config, progress=False)
@@ -121,18 +121,18 @@ def true_side(run, zs, eval_texts: list[str], eval_y: np.ndarray) -> dict:
 
 
 def new_design(config, zs) -> tuple[object, dict]:
-    from labeler.comparison import compare_project
-    from labeler.runs import train_project
+    from labeler.evaluation.compare_on_gold import compare_project
+    from labeler.loop.runs import train_project
 
     run = train_project(config, backend="logreg", force=True, n_resamples=200)
     res = compare_project(config, run_ids=[run.run_id], write=False, n_resamples=N_RESAMPLES).result
-    return run, {"estimator": "random gold (labeler.gold), compare_project", "zero_shot": acc(res.systems[zs.name].ci["accuracy"]),
+    return run, {"estimator": "random gold (labeler.evaluation.gold), compare_project", "zero_shot": acc(res.systems[zs.name].ci["accuracy"]),
                  "fine_tuned": acc(res.systems[run.run_id].ci["accuracy"]), "gain": gain(res.diffs[zs.name]),
                  "verdict": res.verdict}
 
 
 def old_design(config, project, zs) -> tuple[object, dict]:
-    from labeler.runs import weak_training_rows
+    from labeler.loop.runs import weak_training_rows
     from training.evaluate import bootstrap_ci, paired_bootstrap
     from training.train import load_gold, train
 
@@ -160,7 +160,7 @@ def covered(reported: dict, true: dict) -> dict:
 
 def bench_dataset(name: str, args, work: Path) -> list[dict]:
     from labeler import simulate as sim
-    from labeler.scoring import build_signals
+    from labeler.loop.scoring import build_signals
 
     data = sim.dataset_data(name)
     rng = np.random.default_rng(args.seed)

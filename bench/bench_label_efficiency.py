@@ -1,6 +1,6 @@
 """Label efficiency of the product's policy (``labeler simulate``: the same engine ``labeler round`` runs).
 
-For each data set: hide the labels, run the loop (embedding zero-shot -> ``labeler.engine.plan_batch`` -> the
+For each data set: hide the labels, run the loop (embedding zero-shot -> ``labeler.loop.engine.plan_batch`` -> the
 oracle answers the batch -> the queue model (class-balanced logistic regression, C=10, on frozen MiniLM) with
 weak labels -> score the fixed eval split), and report per policy: labels-to-95% (the first budget where the
 mean curve over seeds reaches 95% of the same model trained on the whole pool), the normalised area under the
@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 RESULTS = REPO / "bench" / "results"
 
 from labeler import simulate as sim  # noqa: E402
-from labeler.engine import Policy, WeakLabels  # noqa: E402
+from labeler.loop.engine import Policy, WeakLabels  # noqa: E402
 from labeler.simulate.report import plot, table_rows  # noqa: E402
 
 ANCHORS = {"ag_news": {"random": 176, "margin": 144}, "banking77": {"random": 1540, "margin": 924, "margin+cold": 847}}
@@ -150,10 +150,10 @@ def main() -> None:
         print(markdown(json.loads(out_path.read_text())))
         return
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
-    if results.get("engine") != "labeler.engine":  # results of the old simulation: not comparable, start afresh
+    if results.get("engine") != "labeler.loop.engine":  # results of the old simulation: not comparable, start afresh
         results = {}
     results.setdefault("datasets", {})
-    results["engine"] = "labeler.engine"
+    results["engine"] = "labeler.loop.engine"  # a format tag of the results file, kept when the module moved
     results["command"] = "python bench/bench_label_efficiency.py " + " ".join(sys.argv[1:])
     results["model"] = "the queue model: balanced logistic regression (C=10) on frozen all-MiniLM-L6-v2 embeddings"
     only = [s for s in args.only.split(",") if s] or None

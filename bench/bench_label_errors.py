@@ -1,7 +1,7 @@
 """Suspected label errors (issue 13.4): how well ``labeler review`` finds flipped labels, and what fixing them buys.
 
 For each data set and seed: ``--n`` records drawn at random from the pool (the train split) carry their true
-labels; 5% and 10% of them are flipped at random to another class (uniformly). ``labeler.review`` ranks the
+labels; 5% and 10% of them are flipped at random to another class (uniformly). ``labeler.quality.label_errors`` ranks the
 labels exactly as ``labeler review`` does (a 5-fold logistic head, ``training.head.LinearModel`` C=10, on the
 packaged MiniLM's embeddings; cleanlab's self-confidence label quality, lowest first). Reported:
 
@@ -39,8 +39,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 RESULTS = REPO / "bench" / "results"
 
-from labeler.engine import QUEUE_MODEL_C  # noqa: E402
-from labeler.review import oof_probabilities, rank_labels, rankable  # noqa: E402
+from labeler.loop.engine import QUEUE_MODEL_C  # noqa: E402
+from labeler.quality.label_errors import oof_probabilities, rank_labels, rankable  # noqa: E402
 from training.head import LinearModel  # noqa: E402
 
 RATES = (0.05, 0.10)
@@ -49,7 +49,7 @@ BUDGET_FACTOR = 2
 
 def embed(name: str):
     """(SimData, pool embeddings, test embeddings) through the simulation's embedding cache."""
-    from labeler.scoring import build_signals, embedder
+    from labeler.loop.scoring import build_signals, embedder
     from labeler.simulate import dataset_data
 
     data = dataset_data(name)

@@ -54,7 +54,7 @@ RESULTS = REPO / "bench" / "results"
 
 from bench_label_efficiency import PLANS  # noqa: E402
 from labeler import simulate as sim  # noqa: E402
-from labeler.engine import QUEUE_MODEL_C, Policy  # noqa: E402
+from labeler.loop.engine import QUEUE_MODEL_C, Policy  # noqa: E402
 from small_text import query_strategies as qs  # noqa: E402
 from small_text.base import LABEL_UNLABELED  # noqa: E402
 from small_text.classifiers.classification import Classifier, EmbeddingMixin  # noqa: E402

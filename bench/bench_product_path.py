@@ -66,9 +66,9 @@ def run_dataset(name: str, batch: int, rounds: int, work: Path) -> dict:
 
     from labeler import simulate as sim
     from labeler.config import load_config
-    from labeler.engine import Policy
+    from labeler.loop.engine import Policy
     from labeler.project import Project
-    from labeler.runs import current_run
+    from labeler.loop.runs import current_run
 
     data = sim.dataset_data(name)
     feats = sim.compute_features(data, progress=False)

@@ -189,8 +189,8 @@ def main() -> None:
     from labeler import simulate as sim
     from labeler.argilla.datasets import find_dataset
     from labeler.config import load_config
-    from labeler.engine import Policy
-    from labeler.loop import connection
+    from labeler.loop.engine import Policy
+    from labeler.loop.round import connection
     from labeler.project import Project
     from labeler.server import process
     from labeler.server.paths import ServerPaths

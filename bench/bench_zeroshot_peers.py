@@ -52,10 +52,10 @@ sys.path.insert(0, str(REPO))
 RESULTS = REPO / "bench" / "results"
 
 from labeler import simulate as sim  # noqa: E402
-from labeler.join import zero_shot_ensemble  # noqa: E402
+from labeler.loop.join import zero_shot_ensemble  # noqa: E402
 from labeler.signals import embedding  # noqa: E402
 from labeler.signals.embedding import humanize_name  # noqa: E402
-from labeler.signals.registry import build_signals  # noqa: E402
+from labeler.signals.catalog import build_signals  # noqa: E402
 
 TEMPLATE = "This sentence is {}"
 
@@ -90,7 +90,7 @@ def labeler_zero_shot(data, names_only: bool) -> tuple[np.ndarray, np.ndarray]:
 
 def eval_embeddings(data) -> np.ndarray:
     """The untouched body's embeddings of the eval texts (what SetFit's body gives before any step)."""
-    from labeler.scoring import embedder
+    from labeler.loop.scoring import embedder
 
     return embedder(data.config, []).encode(list(data.eval_texts))
 
@@ -140,7 +140,7 @@ def labeler_templated(data, seed: int) -> tuple[np.ndarray, np.ndarray, dict]:
     """``build_signal("templated", ...)`` as a config would build it (defaults; ``seed`` when not 0), in a fresh
     cache folder -> (P on the eval split, seconds from the build, facts: train and reload seconds)."""
     from labeler.signals import templated
-    from labeler.signals.registry import build_signal
+    from labeler.signals.catalog import build_signal
 
     labels = [lab.model_dump() for lab in data.config.task.labels]
     assert [lab["name"] for lab in labels] == list(data.labels)

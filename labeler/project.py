@@ -113,7 +113,7 @@ class Project:
 
     def load_labels(self, reviewed: bool = True):
         """The pulled label table (pandas), or None before the first pull; with ``reviewed``, the second
-        review's verdicts laid over it (``labeler.review.apply_reviews``: corrected labels, ambiguous records
+        review's verdicts laid over it (``labeler.quality.label_errors.apply_reviews``: corrected labels, ambiguous records
         no longer "submitted")."""
         if not self.labels.exists():
             return None
@@ -122,7 +122,7 @@ class Project:
         labels = pd.read_parquet(self.labels)
         if not reviewed:
             return labels
-        from labeler.review import apply_reviews
+        from labeler.quality.label_errors import apply_reviews
 
         return apply_reviews(self, labels)
 
@@ -133,6 +133,6 @@ class Project:
         return self.labels
 
     def load_scores(self):
-        from labeler.scores import Scores
+        from labeler.loop.pool_matrices import Scores
 
         return Scores.load(self.scores)

@@ -11,10 +11,10 @@ SHOWN = 5
 def status(config) -> dict:
     """Counts: pool, scored, pushed, labeled (per class, per split), agreement, training threshold, gold."""
     from labeler.data import Pool
-    from labeler.gold import enough_gold, splits_for
-    from labeler.labels import per_class
-    from labeler.runs import threshold, train_counts
-    from labeler.scores import Scores
+    from labeler.evaluation.gold import enough_gold, splits_for
+    from labeler.loop.human_labels import per_class
+    from labeler.loop.runs import threshold, train_counts
+    from labeler.loop.pool_matrices import Scores
 
     project = Project(config)
     out: dict = {"project": str(project.dir), "round": project.round}
@@ -42,13 +42,13 @@ def status(config) -> dict:
     met, short, message = threshold(config)
     out["training_threshold"] = {"min_per_class": config.training.min_per_class, "met": met, "short": short,
                                  "message": message, "train_per_class": train_counts(config)}
-    from labeler.quality import summary_line
+    from labeler.quality.agreement import summary_line
     from labeler.watch.state import status_line
 
     out["watcher"] = status_line(project.dir)
     out["agreement"] = summary_line(config)
     try:
-        from labeler.loop import connection, dataset_spec, server_view
+        from labeler.loop.round import connection, dataset_spec, server_view
 
         present, answered = server_view(connection(config), dataset_spec(config, [], None))
         out["pushed"], out["answered_in_argilla"] = len(present), len(answered)

@@ -55,7 +55,7 @@ def test_texts_corpus_keeps_every_usable_script_and_counts_every_reject(tmp_path
     assert pool.rejects == {"empty text": 2, "null text": 1, "non-string text": 1, "duplicate id with different text": 1,
                             "missing id": 1, "invalid JSON": 1, "not a JSON object": 1}
     assert pool.collapsed == 1  # "ok-1-again" has ok-1's text: collapsed into it, counted
-    from labeler.scoring import bootstrap
+    from labeler.loop.scoring import bootstrap
 
     _, scores = bootstrap(config, progress=False)  # the keywords signal scores every script without error
     assert scores.P.shape == (9, 2) and np.allclose(scores.P.sum(1), 1)
@@ -80,7 +80,7 @@ def test_a_one_megabyte_text_is_scored_whole(tmp_path):
     pool = load_pool(config)
     huge = next(r for r in pool.records if r.id == "huge")
     assert len(huge.text) > 1_000_000 and huge.too_long
-    from labeler.scoring import bootstrap
+    from labeler.loop.scoring import bootstrap
 
     _, scores = bootstrap(config, progress=False)
     assert scores.P.shape[0] == len(pool) == 10
@@ -114,7 +114,7 @@ def test_label_names_with_spaces_commas_unicode_and_200_labels_reach_argilla(tmp
     from labeler.argilla.client import Connection
     from labeler.argilla.pull import pull
     from labeler.argilla.push import PushRecord, push
-    from labeler.loop import dataset_spec
+    from labeler.loop.round import dataset_spec
     from tests.reliability.faults import annotate
 
     config = _config(tmp_path, name)

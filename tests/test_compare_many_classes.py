@@ -15,7 +15,7 @@ import yaml
 
 from labeler.cli import main
 from labeler.config import load_config
-from labeler.gold import GOLD, splits_for
+from labeler.evaluation.gold import GOLD, splits_for
 
 MIN_GOLD = 50
 

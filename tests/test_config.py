@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from labeler.config import Config, config_fingerprint, load_config, parse_override
 from labeler.errors import LabelerError
-from labeler.queue import STRATEGIES
+from labeler.loop.queue import STRATEGIES
 
 REPO = Path(__file__).resolve().parents[1]
 MINIMAL = {"data": {"path": "data.jsonl"}, "task": {"labels": ["spam", "ham"]}}
@@ -218,9 +218,9 @@ def test_file_level_errors(tmp_path):
 
 # -- signal params via the registry -------------------------------------------------------------------
 @pytest.fixture
-def fake_registry(monkeypatch):
-    """A stand-in ``labeler.signals.registry`` so the wrapping is tested whatever the real one does."""
-    module = types.ModuleType("labeler.signals.registry")
+def fake_catalog(monkeypatch):
+    """A stand-in ``labeler.signals.catalog`` so the wrapping is tested whatever the real one does."""
+    module = types.ModuleType("labeler.signals.catalog")
 
     def validate_params(type_name, params, multi_label=False):
         if type_name not in ("embedding", "nli"):
@@ -233,12 +233,12 @@ def fake_registry(monkeypatch):
     module.validate_params = validate_params
     import labeler.signals
 
-    monkeypatch.setitem(sys.modules, "labeler.signals.registry", module)
-    monkeypatch.setattr(labeler.signals, "registry", module, raising=False)
+    monkeypatch.setitem(sys.modules, "labeler.signals.catalog", module)
+    monkeypatch.setattr(labeler.signals, "catalog", module, raising=False)
     return module
 
 
-def test_signal_params_errors_are_wrapped_with_file_and_index(tmp_path, fake_registry):
+def test_signal_params_errors_are_wrapped_with_file_and_index(tmp_path, fake_catalog):
     path = write(tmp_path, with_(signals=[{"type": "embedding"}, {"type": "embeding"}]))
     message = error_of(path)
     assert message == f"{path}: signals.1 (embeding): unknown signal type 'embeding' (valid: embedding, nli)"
@@ -247,7 +247,7 @@ def test_signal_params_errors_are_wrapped_with_file_and_index(tmp_path, fake_reg
 
 
 def test_signal_params_are_checked_by_the_real_registry_when_present(tmp_path):
-    pytest.importorskip("labeler.signals.registry", reason="labeler.signals.registry not written yet")
+    pytest.importorskip("labeler.signals.catalog", reason="labeler.signals.catalog not written yet")
     message = error_of(write(tmp_path, with_(signals=[{"type": "embeding"}])))
     assert "signals.0" in message and "embedding" in message and "nli" in message and "keywords" in message
     message = error_of(write(tmp_path, with_(signals=[{"type": "nli", "params": {"model": "m", "batch_sise": 2}}])))
@@ -255,7 +255,7 @@ def test_signal_params_are_checked_by_the_real_registry_when_present(tmp_path):
 
 
 def test_a_single_label_only_signal_is_refused_in_a_multi_label_task_at_load(tmp_path):
-    pytest.importorskip("labeler.signals.registry", reason="labeler.signals.registry not written yet")
+    pytest.importorskip("labeler.signals.catalog", reason="labeler.signals.catalog not written yet")
     raw = with_(signals=[{"type": "embedding"}, {"type": "templated"}])
     raw["task"] = {**raw.get("task", {}), "multi_label": True}
     path = write(tmp_path, raw)

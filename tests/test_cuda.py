@@ -18,7 +18,7 @@ PROBE = ["the striker scored a goal", "the bank cut interest rates", "a new chip
 
 
 def test_embedding_signal_on_cuda_matches_cpu():
-    from labeler.signals.registry import build_signal
+    from labeler.signals.catalog import build_signal
 
     labels = ["sports", "business", "tech"]
     auto = build_signal("embedding", "zs", labels, params={"device": "auto"})

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from labeler.config import load_config
-from labeler.drift import MIN_GOLD_REFERENCE, TABLE_ROWS, DriftReport, label_shift, reference_labels, words
+from labeler.evaluation.drift import MIN_GOLD_REFERENCE, TABLE_ROWS, DriftReport, label_shift, reference_labels, words
 
 
 def report(labels, ref, new, biased=False) -> DriftReport:
@@ -60,7 +60,7 @@ def test_a_biased_reference_is_said_in_words():
 
 def project(tmp_path, gold_share: float):
     """A project with 30 submitted labels (sports 12, business 12, tech 6); ``gold_share`` of the pool is the
-    random gold reserve (``labeler.gold``), none of it for calibration."""
+    random gold reserve (``labeler.evaluation.gold``), none of it for calibration."""
     rows = [(f"{lab}-{j}", lab) for lab, n in (("sports", 12), ("business", 12), ("tech", 6)) for j in range(n)]
     state = tmp_path / "state"
     state.mkdir()
@@ -73,7 +73,7 @@ def project(tmp_path, gold_share: float):
 
 
 def gold_of(config) -> list[str]:
-    from labeler.gold import GOLD, splits_for
+    from labeler.evaluation.gold import GOLD, splits_for
 
     ids = pd.read_parquet(config.project.dir / "labels.parquet")["id"].tolist()
     return [i for i, split in splits_for(config, ids).items() if split == GOLD]

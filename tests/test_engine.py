@@ -5,9 +5,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from labeler.engine import (GOLD, Policy, WeakLabels, class_counts, confident_rows, gold_reserve, hash_unit,
+from labeler.loop.engine import (GOLD, Policy, WeakLabels, class_counts, confident_rows, gold_reserve, hash_unit,
                             plan_batch, queue_matrix, short_classes, split_of, training_set)
-from labeler.queue import select_batch, strategy_for
+from labeler.loop.queue import select_batch, strategy_for
 from labeler.errors import LabelerError
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from labeler.ensemble import StackedEnsemble, fit_weights, weighted_mean
+from labeler.loop.ensemble import StackedEnsemble, fit_weights, weighted_mean
 
 NAN = math.nan
 A = np.array([[0.7, 0.2, 0.1], [NAN, NAN, NAN], [0.2, 0.5, 0.3], [NAN, NAN, NAN]])

@@ -50,10 +50,10 @@ def banking77_loop(tmp_path_factory):
     """Bootstrap and ROUNDS uncertainty-driven batches answered with the truth, then a logreg run."""
     shared_dataset("banking77")
     from labeler import simulate as sim
-    from labeler.loop import plan_push
+    from labeler.loop.round import plan_push
     from labeler.project import Project
-    from labeler.runs import train_project
-    from labeler.scoring import bootstrap
+    from labeler.loop.runs import train_project
+    from labeler.loop.scoring import bootstrap
 
     data = sim.dataset_data("banking77")
     rng = np.random.default_rng(SUBSET_SEED)
@@ -95,9 +95,9 @@ def banking77_loop(tmp_path_factory):
 
 @pytest.mark.slow
 def test_random_gold_accuracy_covers_the_held_out_accuracy(banking77_loop):
-    from labeler.comparison import compare_project
-    from labeler.gold import GOLD, in_reserve, splits_for
-    from labeler.scoring import build_signals
+    from labeler.evaluation.compare_on_gold import compare_project
+    from labeler.evaluation.gold import GOLD, in_reserve, splits_for
+    from labeler.loop.scoring import build_signals
 
     config, run = banking77_loop["config"], banking77_loop["run"]
     eval_texts, eval_y = banking77_loop["eval_texts"], banking77_loop["eval_y"]
@@ -126,8 +126,8 @@ def test_old_stratified_gold_over_queued_labels_misses_the_held_out_accuracy(ban
 
     The random reserve's labels are left out: the old design had none, and ``training.splits`` ranks by the
     same hash as the reserve, so over every label the old gold would mostly be the random records again."""
-    from labeler.gold import in_reserve
-    from labeler.scoring import build_signals
+    from labeler.evaluation.gold import in_reserve
+    from labeler.loop.scoring import build_signals
     from training.evaluate import bootstrap_ci
     from training.splits import GOLD, assign_splits
 

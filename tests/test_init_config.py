@@ -10,7 +10,7 @@ import yaml
 
 from labeler.config import Config, load_config
 from labeler.errors import LabelerError
-from labeler.init_config import labels_from_column, write_starter_config
+from labeler.config.starter import labels_from_column, write_starter_config
 
 
 def jsonl(path, rows):

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from labeler.config import load_config
-from labeler.loop import pull_labels, push_queue, simulate_annotator
+from labeler.loop.round import pull_labels, push_queue, simulate_annotator
 from labeler.project import Project
-from labeler.scores import Scores
-from labeler.scoring import bootstrap
+from labeler.loop.pool_matrices import Scores
+from labeler.loop.scoring import bootstrap
 from labeler.status import status
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,7 +95,7 @@ def test_embedding_temperature_is_fitted_on_human_labels(tmp_path):
     import pandas as pd
 
     from labeler.data import load_pool
-    from labeler.scoring import build_signals, fit_embedding_temperatures
+    from labeler.loop.scoring import build_signals, fit_embedding_temperatures
     from labeler.signals.embedding import fit_temperature
 
     rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:24]

@@ -15,10 +15,10 @@ import pytest
 
 from labeler import simulate as sim
 from labeler.config import load_config
-from labeler.engine import Policy
-from labeler.loop import plan_push
+from labeler.loop.engine import Policy
+from labeler.loop.round import plan_push
 from labeler.project import Project
-from labeler.scoring import bootstrap, training_rows
+from labeler.loop.scoring import bootstrap, training_rows
 
 REPO = Path(__file__).resolve().parents[1]
 

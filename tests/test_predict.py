@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from labeler.config import load_config
-from labeler.drift import drift, label_shift
-from labeler.predict import LOG_FILE, predict_file, prediction_columns
+from labeler.evaluation.drift import drift, label_shift
+from labeler.evaluation.predict import LOG_FILE, predict_file, prediction_columns
 from tests.test_train_cli import make_project
 from tests.training.data import LABELS, make_labels
 
@@ -27,7 +27,7 @@ def test_label_shift_values():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from labeler.runs import train_project
+    from labeler.loop.runs import train_project
 
     tmp = tmp_path_factory.mktemp("predict")
     config = load_config(make_project(tmp, min_per_class=8))
@@ -97,7 +97,7 @@ def test_drift_flags_a_shift_and_not_its_absence(trained):
 @pytest.mark.slow
 def test_drift_against_enough_gold_labels_uses_them(trained, tmp_path):
     """With enough random gold labels the reference is their mix, not the (queue-chosen) training labels'."""
-    from labeler.gold import GOLD, splits_for
+    from labeler.evaluation.gold import GOLD, splits_for
 
     tmp, config, run = trained
     state = tmp_path / "state"

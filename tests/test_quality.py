@@ -13,9 +13,9 @@ import yaml
 
 from labeler.config import load_config
 from labeler.project import Project
-from labeler.quality import build, krippendorff_alpha_nominal, pace, summary_line
-from labeler.quality_report import markdown
-from labeler.scores import Scores
+from labeler.quality.agreement import build, krippendorff_alpha_nominal, pace, summary_line
+from labeler.quality.agreement_report import markdown
+from labeler.loop.pool_matrices import Scores
 
 LABELS = ["billing", "shipping", "refund"]
 B, S, R = LABELS

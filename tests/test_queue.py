@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from labeler.errors import LabelerError
-from labeler.queue import (
+from labeler.loop.queue import (
     MULTI_LABEL_STRATEGIES,
     SINGLE_LABEL_STRATEGIES,
     STRATEGIES,

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labeler.review import (AMBIGUOUS, CHANGED, CONFIRMED, PENDING, apply_reviews, decide, oof_probabilities,
+from labeler.quality.label_errors import (AMBIGUOUS, CHANGED, CONFIRMED, PENDING, apply_reviews, decide, oof_probabilities,
                             rank_labels, rankable, suspects_table, tally, write_reviews)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -204,10 +204,10 @@ def test_second_review_round_trip_with_two_annotators(argilla_server, argilla_cl
     from labeler.argilla.datasets import find_dataset
     from labeler.argilla import rest
     from labeler.cli.review import command
-    from labeler.labels import label_matrix
-    from labeler.loop import connection, dataset_spec, pull_labels
+    from labeler.loop.human_labels import label_matrix
+    from labeler.loop.round import connection, dataset_spec, pull_labels
     from labeler.project import Project
-    from labeler.review_argilla import Suspect, pull_reviews, push_review
+    from labeler.quality.second_review import Suspect, pull_reviews, push_review
 
     name = f"rv-{uuid.uuid4().hex[:6]}"
     config = _config(tmp_path, name)
@@ -282,7 +282,7 @@ def test_second_review_round_trip_with_two_annotators(argilla_server, argilla_cl
 @pytest.mark.server
 def test_pull_before_any_push_is_one_line(argilla_server, tmp_path):
     from labeler.errors import LabelerError
-    from labeler.review_argilla import pull_reviews
+    from labeler.quality.second_review import pull_reviews
 
     config = _config(tmp_path, f"rv-{uuid.uuid4().hex[:6]}")
     with pytest.raises(LabelerError, match="no review dataset .*-review.*run `labeler review`"):
@@ -300,7 +300,7 @@ def test_labeler_review_finds_flipped_labels_and_an_oracle_reviewer_corrects_the
     from labeler.argilla.push import PushRecord, push
     from labeler.cli.review import command
     from labeler.config import load_config
-    from labeler.loop import connection, dataset_spec, pull_labels
+    from labeler.loop.round import connection, dataset_spec, pull_labels
     from labeler.project import Project
 
     rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:60]
@@ -347,7 +347,7 @@ def test_labeler_review_finds_flipped_labels_and_an_oracle_reviewer_corrects_the
     labels = Project(config).load_labels()
     assert dict(zip(labels["id"], labels["label"])) == truth
     # the corrected labels are what a run trains on (its data fingerprint is the reviewed table's)
-    from labeler.runs import labels_unchanged, train_project
+    from labeler.loop.runs import labels_unchanged, train_project
     from training.labels import load_labels
 
     run = train_project(config, backend="logreg", force=True)
@@ -359,7 +359,7 @@ def test_labeler_review_finds_flipped_labels_and_an_oracle_reviewer_corrects_the
 
 def test_too_few_labels_are_one_line_errors(tmp_path):
     from labeler.errors import LabelerError
-    from labeler.review_argilla import find_suspects
+    from labeler.quality.second_review import find_suspects
 
     config = _config(tmp_path, "rv-none")
     with pytest.raises(LabelerError, match="no human labels to check yet; .*`labeler pull`"):

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from labeler.config import load_config
-from labeler.join import suggestion_agent
-from labeler.loop import push_queue, run_round, simulate_annotator, suggestion
-from labeler.scoring import bootstrap
+from labeler.loop.join import suggestion_agent
+from labeler.loop.round import push_queue, run_round, simulate_annotator, suggestion
+from labeler.loop.scoring import bootstrap
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ from labeler.errors import LabelerError
 from labeler.signals import templated
 from labeler.signals.base import SignalConfigError
 from labeler.signals.cache import score_cached
-from labeler.signals.registry import SIGNAL_TYPES, build_signal, validate_params
+from labeler.signals.catalog import SIGNAL_TYPES, build_signal, validate_params
 
 LABELS = [{"name": "Sports", "description": "games, teams and players"},
           {"name": "Business", "description": "companies, markets and the economy"},
@@ -140,7 +140,7 @@ def test_a_config_names_it_and_a_bad_template_is_one_line(tmp_path):
     import yaml
 
     from labeler.config import load_config
-    from labeler.scoring import build_signals
+    from labeler.loop.scoring import build_signals
 
     raw = {"data": {"path": "data.jsonl"}, "project": {"dir": str(tmp_path / "proj")},
            "task": {"labels": [{"name": "spam", "description": "unwanted ads"}, {"name": "ham"}]},

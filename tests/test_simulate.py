@@ -11,7 +11,7 @@ import pytest
 
 from labeler import simulate as sim
 from labeler.config import validate_config
-from labeler.engine import Policy, WeakLabels, gold_reserve
+from labeler.loop.engine import Policy, WeakLabels, gold_reserve
 from labeler.errors import LabelerError
 
 from .conftest import shared_dataset

@@ -75,7 +75,7 @@ def test_training_section_drives_the_threshold_message(tmp_path, capsys):
 
 
 def test_threshold_message_reads_well_at_150_classes():
-    from labeler.runs import short_message
+    from labeler.loop.runs import short_message
 
     short = {f"intent_{i:03d}": (i % 7) + 1 for i in range(150)}
     message = short_message(short, 8)
@@ -134,7 +134,7 @@ def test_runs_lists_and_sets_current(tmp_path, capsys):
 
 
 def test_suggestion_agent_rule():
-    from labeler.join import suggestion_agent
+    from labeler.loop.join import suggestion_agent
 
     w = {"emb": 0.05, "kw": 0.05, "run": 0.9}
     assert suggestion_agent(w, {"emb": True, "kw": True, "run": True}, "run", "ensemble") == "run"
@@ -169,7 +169,7 @@ def test_train_then_compare_through_the_cli(tmp_path, capsys):
     assert report["systems"]["keywords"]["kind"] == "rules" and report["systems"][run_id]["kind"] == "fine-tuned"
     assert (out_dir / "metrics.png").exists() and (out_dir / "report.md").read_text().startswith("# Comparison")
     # the run joins the signals at bootstrap; weights are fitted on gold only once min_gold gold labels exist
-    from labeler.scoring import bootstrap
+    from labeler.loop.scoring import bootstrap
 
     _, scores = bootstrap(load_config(cfg), progress=False)
     assert scores.run_id == run_id and set(scores.signals) == {"keywords", run_id}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from labeler.config import load_config
-from labeler.runs import training_params
+from labeler.loop.runs import training_params
 
 
 def config(tmp_path, multi_label=False, params=None, overrides=()):

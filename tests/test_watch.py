@@ -85,7 +85,7 @@ def test_swap_rule_on_random_gold(tmp_path):
     import pandas as pd
 
     from labeler.config import load_config
-    from labeler.gold import gold_rows, gold_share, in_reserve
+    from labeler.evaluation.gold import gold_rows, gold_share, in_reserve
     from labeler.watch.finetune import decide
 
     cfg = tmp_path / "c.yaml"
@@ -174,10 +174,10 @@ def _stop(proc: subprocess.Popen) -> str:
 def test_watch_webhooks_refresh_pending_survive_kill9_and_stop_cleanly(tmp_path, argilla_server, argilla_client):
     from labeler.argilla.datasets import find_dataset, submitted_keys
     from labeler.argilla.webhooks import list_hooks
-    from labeler.gold import TRAIN, splits_for
-    from labeler.loop import connection, push_queue, simulate_annotator
+    from labeler.evaluation.gold import TRAIN, splits_for
+    from labeler.loop.round import connection, push_queue, simulate_annotator
     from labeler.project import Project
-    from labeler.scoring import bootstrap
+    from labeler.loop.scoring import bootstrap
 
     config, cfg, sets = _project(tmp_path, "hook", ["watch.fine_tune=false"])
     bootstrap(config, progress=False)
@@ -240,9 +240,9 @@ def test_watch_webhooks_refresh_pending_survive_kill9_and_stop_cleanly(tmp_path,
 @pytest.mark.slow
 @pytest.mark.server
 def test_watch_polling_fine_tunes_in_the_background_and_swaps_the_run_in(tmp_path, argilla_server, argilla_client):
-    from labeler.loop import push_queue, simulate_annotator
-    from labeler.runs import current_run
-    from labeler.scoring import bootstrap
+    from labeler.loop.round import push_queue, simulate_annotator
+    from labeler.loop.runs import current_run
+    from labeler.loop.scoring import bootstrap
 
     config, cfg, sets = _project(tmp_path, "poll", ["training.min_per_class=1", "watch.refresh_every=10"])
     bootstrap(config, progress=False)

@@ -12,7 +12,7 @@ from labeler.cli._common import config_option, load, quiet_option, set_option, l
 @quiet_option
 def command(config_path, overrides, quiet):
     """Load the data, score every record with every signal, combine them into the ensemble."""
-    from labeler.scoring import bootstrap
+    from labeler.loop.scoring import bootstrap
 
     config = load(config_path, overrides)
     with locked(config, "bootstrap"):
@@ -33,7 +33,7 @@ def cascade_lines(config, scores) -> list[str]:
     if not cascade_specs(config.signals):
         return []
     from labeler.project import Project
-    from labeler.scoring import training_rows
+    from labeler.loop.scoring import training_rows
 
     rows, y, _ = training_rows(config, scores.ids, Project(config).load_labels())
     return candidate_report(config.signals, scores.signals, rows, y, config.task.multi_label)

@@ -13,7 +13,7 @@ from labeler.cli._common import config_option, load, set_option
 @click.option("--all-runs", is_flag=True, help="Every registered run, not only the current one.")
 def command(config_path, overrides, out_dir, all_runs):
     """Write report.md, report.json and PNG plots; print the table and the verdict."""
-    from labeler.comparison import compare_project
+    from labeler.evaluation.compare_on_gold import compare_project
 
     config = load(config_path, overrides)
     cmp = compare_project(config, all_runs=all_runs, out_dir=out_dir)

@@ -40,8 +40,8 @@ def command(config_path, simulate, port, overrides):
     """Start the local Argilla server, score the demo tickets, push the first queue, print the URL."""
     from labeler.cli.server import print_login
     from labeler.config import load_config
-    from labeler.loop import pull_labels, push_queue, simulate_annotator
-    from labeler.scoring import bootstrap
+    from labeler.loop.round import pull_labels, push_queue, simulate_annotator
+    from labeler.loop.scoring import bootstrap
     from labeler.server import process
 
     path = Path(config_path) if config_path else demo_config_path()

@@ -15,7 +15,7 @@ import click
 @click.option("--force", is_flag=True, help="Overwrite an existing config.")
 def command(data_path, labels, labels_from, out, text_fields, multi_label, force):
     """Write a starter config for DATA_PATH that `labeler bootstrap -c OUT` accepts."""
-    from labeler.init_config import labels_from_column, write_starter_config
+    from labeler.config.starter import labels_from_column, write_starter_config
 
     if (labels is None) == (labels_from is None):
         raise click.UsageError("give the labels with --labels 'a,b,c' or take them from a column with --labels-from "

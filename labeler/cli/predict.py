@@ -18,8 +18,8 @@ from labeler.cli._common import config_option, load, set_option
                    "enough, the run's training labels) and the run's confidence.")
 def command(config_path, overrides, input_path, run_id, out_path, drift_log):
     """Predict a file with the current (or named) run, logging to <project dir>/predictions/."""
-    from labeler import predict
-    from labeler.drift import drift
+    from labeler.evaluation import predict
+    from labeler.evaluation.drift import drift
     from labeler.errors import LabelerError
 
     config = load(config_path, overrides)

@@ -12,7 +12,7 @@ SHOWN = 10
 @set_option
 def command(config_path, overrides):
     """Write the human labels (majority per record, conflicts listed) to the project folder."""
-    from labeler.loop import pull_labels
+    from labeler.loop.round import pull_labels
     from labeler.project import Project
 
     config = load(config_path, overrides)

@@ -11,7 +11,7 @@ from labeler.cli._common import config_option, load, quiet_option, set_option, l
 @quiet_option
 def command(config_path, overrides, quiet):
     """Push the next batch and refresh pending records' suggestions and priorities (idempotent)."""
-    from labeler.loop import push_queue
+    from labeler.loop.round import push_queue
 
     config = load(config_path, overrides)
     with locked(config, "push"):  # a second push on this project refuses clearly

@@ -13,8 +13,8 @@ from labeler.cli._common import config_option, load, set_option
 def command(config_path, min_shared, overrides):
     """Krippendorff's alpha, Fleiss' and Cohen's kappa, agreement with the consensus and the model, pace."""
     from labeler.project import Project
-    from labeler.quality import build
-    from labeler.quality_report import write
+    from labeler.quality.agreement import build
+    from labeler.quality.agreement_report import write
 
     config = load(config_path, overrides)
     report = build(config, min_shared=min_shared)

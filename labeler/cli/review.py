@@ -20,8 +20,8 @@ def command(config_path, overrides, budget, do_push, pull_only):
     """Rank human labels by how likely they are wrong (cleanlab on out-of-fold probabilities) and send the top
     suspects to a second annotator; --pull reads the answers: confirmed, changed or ambiguous."""
     from labeler.project import Project
-    from labeler.review import review_path, suspects_table
-    from labeler.review_argilla import default_budget, find_suspects, pull_reviews, push_review
+    from labeler.quality.label_errors import review_path, suspects_table
+    from labeler.quality.second_review import default_budget, find_suspects, pull_reviews, push_review
 
     config = load(config_path, overrides)
     with locked(config, "review"):

@@ -17,7 +17,7 @@ from training.backends import BACKEND_NAMES
               help="First answer the N top-priority pending records with the corpus' held-back labels (demo/testing).")
 def command(config_path, overrides, quiet, backend, force, simulate):
     """One labelling round in one command, printing each step."""
-    from labeler.loop import run_round, simulate_annotator
+    from labeler.loop.round import run_round, simulate_annotator
 
     config = load(config_path, overrides)
     with locked(config, "round"):

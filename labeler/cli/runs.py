@@ -12,8 +12,7 @@ from labeler.cli._common import config_option, load, set_option
               help="Make RUN_ID the current run (the one that joins the signals and serves predict).")
 def command(config_path, overrides, set_current):
     """List runs (id, backend, created, n_train, gold accuracy, macro-F1; * = current)."""
-    from labeler import runs as project_runs
-
+    from labeler.loop import runs as project_runs
     from labeler.project import Project
 
     config = load(config_path, overrides)

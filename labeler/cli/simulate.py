@@ -73,7 +73,7 @@ def command(config_path, dataset, overrides, strategies, batch_size, rounds, see
     from pathlib import Path
 
     from labeler import simulate as sim
-    from labeler.engine import Policy
+    from labeler.loop.engine import Policy
     from labeler.project import Project
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -93,7 +93,7 @@ def command(config_path, dataset, overrides, strategies, batch_size, rounds, see
     base = dataclasses.replace(Policy.from_config(data.config), **{k: v for k, v in fields.items() if v is not None})
     starts = {"config": [base.cold_start], "on": [True], "off": [False], "both": [True, False]}[cold_start]
     variants = sim.variants_from(base, strategies or ["random", base.strategy], starts, weak, coverage)
-    from labeler.queue import strategy_for
+    from labeler.loop.queue import strategy_for
 
     for v in variants:
         strategy_for(data.multi_label, v.strategy)

@@ -14,8 +14,8 @@ from training.backends import BACKEND_NAMES
 @click.option("--force", is_flag=True, help="Train even when a class has fewer than training.min_per_class labels.")
 def command(config_path, overrides, backend, force):
     """Train a run on labels.parquet, evaluate it on the held-out gold split, and register it."""
-    from labeler import runs
-    from labeler.comparison import compare_project
+    from labeler.loop import runs
+    from labeler.evaluation.compare_on_gold import compare_project
 
     config = load(config_path, overrides)
     with locked(config, "train"):

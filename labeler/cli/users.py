@@ -18,7 +18,7 @@ def _target(config_path, overrides):
 
         return resolve(), None
     from labeler.cli._common import load
-    from labeler.loop import connection
+    from labeler.loop.round import connection
 
     config = load(config_path, overrides)
     return connection(config), config.argilla.workspace

@@ -153,16 +153,16 @@ def _one_line(path: Path, problems: list[str], overrides: list[str]) -> str:
 
 
 def _check_signal_params(config: Config, path: Path) -> None:
-    """Ask ``labeler.signals.registry`` to check each signal's type and params (skipped if it is absent)."""
+    """Ask ``labeler.signals.catalog`` to check each signal's type and params (skipped if it is absent)."""
     try:
-        from labeler.signals import registry
+        from labeler.signals import catalog
     except ModuleNotFoundError as exc:
-        if exc.name in ("labeler.signals.registry", "labeler.signals"):
+        if exc.name in ("labeler.signals.catalog", "labeler.signals"):
             return
         raise
     for i, spec in enumerate(config.signals):
         try:
-            registry.validate_params(spec.type, dict(spec.params), multi_label=config.task.multi_label)
+            catalog.validate_params(spec.type, dict(spec.params), multi_label=config.task.multi_label)
         except ValidationError as exc:
             problems = [_describe(err, BaseModel) for err in exc.errors()]
             raise LabelerError(f"{path}: signals.{i} ({spec.type}): bad params: {'; '.join(problems)}") from None

@@ -107,7 +107,7 @@ class TaskConfig(_Model):
 
 
 class SignalSpec(_Model):
-    """One weak-label signal. ``params`` are checked by ``labeler.signals.registry`` when it is importable."""
+    """One weak-label signal. ``params`` are checked by ``labeler.signals.catalog`` when it is importable."""
 
     type: str = Field(min_length=1)
     name: str | None = None
@@ -124,7 +124,7 @@ class SignalSpec(_Model):
 class EnsembleConfig(_Model):
     """How the signals combine into the suggestions. ``fast_model: join``: once human labels exist and no
     fine-tuned run is current, the fast queue model (a logistic head on the cached embeddings) joins the
-    signals the way a run does (``labeler.join``: weights fitted on random gold once ``training.min_gold``
+    signals the way a run does (``labeler.loop.join``: weights fitted on random gold once ``training.min_gold``
     exist, weight 1 before), so the suggestions improve with every refresh; ``off`` keeps them zero-shot."""
 
     method: Literal["weighted_mean", "stacked"] = "weighted_mean"
@@ -159,7 +159,7 @@ class QueueConfig(_Model):
     @field_validator("strategy")
     @classmethod
     def _known(cls, value: str | None) -> str | None:
-        from labeler.queue import check_strategy_name
+        from labeler.loop.queue import check_strategy_name
 
         try:
             return check_strategy_name(value)
@@ -305,7 +305,7 @@ class Config(_Model):
 
     @model_validator(mode="after")
     def _fill_defaults(self, info: ValidationInfo) -> "Config":
-        from labeler.queue import strategy_for
+        from labeler.loop.queue import strategy_for
 
         try:
             self.queue.strategy = strategy_for(self.task.multi_label, self.queue.strategy)

@@ -10,9 +10,9 @@ __all__ = ["LabelInfo", "Signal", "as_label_infos", "build_signal", "validate_pa
 
 def __getattr__(name: str):
     if name in ("build_signal", "validate_params", "SIGNAL_TYPES", "signal_class"):
-        from labeler.signals import registry
+        from labeler.signals import catalog
 
-        return getattr(registry, name)
+        return getattr(catalog, name)
     if name == "score_cached":
         from labeler.signals.cache import score_cached
 

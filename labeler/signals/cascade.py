@@ -20,7 +20,7 @@ fingerprint. ``topk_recall`` and ``suggest_k`` measure, on labelled rows, how of
 among the candidates, to choose ``k``; ``candidate_report`` turns them into the lines ``labeler bootstrap``
 prints for every cascade once human training labels exist.
 
-Signals are bound to their candidate signal by ``labeler.signals.registry.build_signals``.
+Signals are bound to their candidate signal by ``labeler.signals.catalog.build_signals``.
 """
 
 from __future__ import annotations
@@ -266,7 +266,7 @@ class CascadeMixin:
     def candidate_signal(self) -> Signal:
         if self._candidate_signal is None:
             raise LabelerError(f"signal {self.name!r} takes candidates from {self.candidates.source!r} but is not bound "
-                               f"to it; build signals with labeler.signals.registry.build_signals")
+                               f"to it; build signals with labeler.signals.catalog.build_signals")
         return self._candidate_signal
 
     def fingerprint(self) -> str:

@@ -64,7 +64,7 @@ class SummarizeSignal(Signal):
     def __init__(self, *args, build=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if build is None:
-            raise LabelerError("SummarizeSignal is built by labeler.signals.registry.build_signal")
+            raise LabelerError("SummarizeSignal is built by labeler.signals.catalog.build_signal")
         self.inner = build(self.params.inner.type, self.name, self.label_infos, self.multi_label,
                            self.params.inner.params, cache_dir=self.cache_dir)
         self._encoder = None

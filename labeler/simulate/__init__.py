@@ -1,7 +1,7 @@
 """Learning curves with an oracle annotator: how many human labels does a policy need?
 
 Take a fully labeled data set, hide the labels, and run the loop that ``labeler round`` runs — the same
-``labeler.engine`` steps under the same ``Policy`` — with an oracle answering exactly the records asked
+``labeler.loop.engine`` steps under the same ``Policy`` — with an oracle answering exactly the records asked
 (``driver.run_curve``), or with the product's own commands through the local Argilla server
 (``driver.run_curve_via_argilla``). After each round the queue model is scored on a fixed held-out split
 that is never queried.

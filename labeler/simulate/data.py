@@ -59,7 +59,7 @@ class Features:
     """What the loop computes per pool: embeddings, each signal's matrix and the zero-shot ensemble ``P0``.
 
     ``rescore(rows, y)`` repeats the product's "score" step after each round (embedding temperatures refitted
-    on the human training labels, ``labeler.scoring.score_signals``); ``reset()`` goes back to round 0.
+    on the human training labels, ``labeler.loop.scoring.score_signals``); ``reset()`` goes back to round 0.
     """
 
     X: np.ndarray  # (N, D) pool embeddings
@@ -78,8 +78,8 @@ class Features:
             self.rescore(np.zeros(0, dtype=np.int64), None)
 
     def rescore(self, rows: np.ndarray, y) -> None:
-        from labeler.join import zero_shot_ensemble
-        from labeler.scoring import MIN_LABELS_FOR_TEMPERATURE, score_signals
+        from labeler.loop.join import zero_shot_ensemble
+        from labeler.loop.scoring import MIN_LABELS_FOR_TEMPERATURE, score_signals
 
         if not self.objects or (y is not None and len(rows) < MIN_LABELS_FOR_TEMPERATURE and not self._fitted()):
             return
@@ -215,8 +215,8 @@ def _targets(records, labels: list[str], multi_label: bool) -> np.ndarray:
 
 def compute_features(data: SimData, progress: bool = True) -> Features:
     """Score the pool with every configured signal (cached per record) and embed pool and eval (cached)."""
-    from labeler.join import zero_shot_ensemble
-    from labeler.scoring import build_signals, embedder
+    from labeler.loop.join import zero_shot_ensemble
+    from labeler.loop.scoring import build_signals, embedder
     from labeler.signals.cache import score_cached
 
     config = data.config

@@ -1,4 +1,4 @@
-"""The simulation's two drivers of the one loop engine (``labeler.engine``), and the per-round metrics.
+"""The simulation's two drivers of the one loop engine (``labeler.loop.engine``), and the per-round metrics.
 
 * ``run_curve``: in process. Each round: ``queue_matrix`` -> ``plan_batch`` (gold picks included) -> the
   oracle answers exactly the batch -> ``fit_queue_model`` on the human training labels plus weak labels ->
@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from labeler.engine import Policy, class_counts, fit_queue_model, gold_reserve, plan_batch, queue_matrix
+from labeler.loop.engine import Policy, class_counts, fit_queue_model, gold_reserve, plan_batch, queue_matrix
 from labeler.errors import LabelerError
 from labeler.simulate.data import Features, SimData
 
@@ -130,10 +130,10 @@ def run_curve_via_argilla(data: SimData, feats: Features, policy: Policy, rounds
     import joblib
 
     from labeler.argilla.datasets import delete_dataset
-    from labeler.gold import TRAIN, splits_for
-    from labeler.loop import connection, pull_labels, push_queue, simulate_annotator
+    from labeler.evaluation.gold import TRAIN, splits_for
+    from labeler.loop.round import connection, pull_labels, push_queue, simulate_annotator
     from labeler.project import Project
-    from labeler.scoring import bootstrap
+    from labeler.loop.scoring import bootstrap
 
     run_dir = Path(run_dir)
     if run_dir.exists():

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 
-from labeler.engine import QUEUE_MODEL_C, Policy, WeakLabels
+from labeler.loop.engine import QUEUE_MODEL_C, Policy, WeakLabels
 from labeler.errors import LabelerError
 from labeler.project import Project
 from labeler.simulate.data import Features, SimData, compute_features

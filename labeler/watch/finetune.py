@@ -7,7 +7,7 @@
 is registered, not made current), scores the pool with it into the prediction cache (so the watcher's next
 refresh reads it instead of running the model), and decides on random gold whether it may be swapped in:
 
-- no current run: yes; the run joins the ensemble per ``training.mode`` (``labeler.join``: weights fitted on
+- no current run: yes; the run joins the ensemble per ``training.mode`` (``labeler.loop.join``: weights fitted on
   gold once ``training.min_gold`` exist, ``replace`` only with a verdict);
 - a current run and at least ``training.min_gold`` gold labels: yes unless the paired-bootstrap 95% CI of
   its accuracy minus the current run's lies below 0 (it is worse);
@@ -33,7 +33,7 @@ from labeler.project import Project
 
 def due(config) -> str | None:
     """Why a fine-tune is due now, or None."""
-    from labeler.runs import current_run, threshold, train_counts
+    from labeler.loop.runs import current_run, threshold, train_counts
 
     if not config.watch.fine_tune:
         return None
@@ -107,7 +107,7 @@ def _alive(pid: int) -> bool:
 def decide(config, run_id: str, ids: list[str], P_new: np.ndarray, P_cur: np.ndarray | None,
            current_id: str | None) -> tuple[bool, str]:
     """(swap, why) by the rule in the module docstring."""
-    from labeler.gold import enough_gold, gold_rows
+    from labeler.evaluation.gold import enough_gold, gold_rows
     from training.evaluate import paired_bootstrap
 
     if current_id is None or P_cur is None:
@@ -130,8 +130,8 @@ def main(argv=None) -> int:
 
     from labeler.config import load_config
     from labeler.data import load_pool
-    from labeler.runs import current_run, train_project
-    from labeler.scoring import run_signal
+    from labeler.loop.runs import current_run, train_project
+    from labeler.loop.scoring import run_signal
     from labeler.signals.cache import score_cached
 
     ap = argparse.ArgumentParser(prog="python -m labeler.watch.finetune")

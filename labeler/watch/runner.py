@@ -44,7 +44,7 @@ class Watcher:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def run(self) -> WatchState:
-        from labeler.loop import connection
+        from labeler.loop.round import connection
 
         with WatchLock(self.project.dir):
             self.conn = connection(self.config)
@@ -202,7 +202,7 @@ class Watcher:
             self.state.swaps.append({"run_id": None, "swapped": False, "why": result["error"]})
             self.state.save(self.project.dir)
             return False
-        from labeler.runs import set_current_run
+        from labeler.loop.runs import set_current_run
 
         if result["swap"]:
             set_current_run(self.config, result["run_id"])

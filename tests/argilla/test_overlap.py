@@ -18,7 +18,7 @@ from labeler.argilla.connection import Connection
 from labeler.argilla.datasets import find_dataset
 from labeler.argilla.push import PushRecord, push
 from labeler.argilla.sync import _sync_distribution
-from labeler.loop import connection, dataset_spec, pull_labels
+from labeler.loop.round import connection, dataset_spec, pull_labels
 from labeler.project import Project
 from tests.argilla.test_users import cli
 from tests.test_quality import ANSWERS, LABELS, MODEL, make_config, write_scores

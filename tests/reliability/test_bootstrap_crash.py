@@ -17,8 +17,8 @@ import pytest
 
 from labeler.config import load_config
 from labeler.project import SCORES_FILE
-from labeler.scores import Scores
-from labeler.scoring import bootstrap
+from labeler.loop.pool_matrices import Scores
+from labeler.loop.scoring import bootstrap
 
 REPO = Path(__file__).resolve().parents[2]
 N = 20_000

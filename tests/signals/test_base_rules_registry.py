@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from labeler.errors import LabelerError
 from labeler.signals.base import LabelInfo, as_label_infos, resolve_device, stable_hash
 from labeler.signals.embedding import label_prompt
-from labeler.signals.registry import SIGNAL_TYPES, build_signal, validate_params
+from labeler.signals.catalog import SIGNAL_TYPES, build_signal, validate_params
 from labeler.signals.rules import KeywordSignal, counts_to_proba
 
 

@@ -14,7 +14,7 @@ from labeler.errors import LabelerError
 from labeler.signals.base import Signal, SignalParams
 from labeler.signals.cascade import candidate_sets, merge_scores, suggest_k, topk_recall
 from labeler.signals.nli import NLISignal
-from labeler.signals.registry import build_signals
+from labeler.signals.catalog import build_signals
 
 from .conftest import SENTENCES
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labeler.signals.registry import SIGNAL_TYPES, build_signal
+from labeler.signals.catalog import SIGNAL_TYPES, build_signal
 
 LABELS = [{"name": "Sports", "description": "games, teams and players"},
           {"name": "Business", "description": "companies and markets"},

@@ -7,7 +7,7 @@ import pytest
 
 from labeler.errors import LabelerError
 from labeler.signals.entities import EntitySignal
-from labeler.signals.registry import build_signal
+from labeler.signals.catalog import build_signal
 from labeler.signals.summarize import SummarizeSignal, split_sentences
 
 RULES = [

@@ -1,6 +1,6 @@
 """The second review of suspected label errors, through Argilla: rank, push, pull.
 
-``find_suspects``: the project's human labels (every split) ranked by ``labeler.review`` on the cached
+``find_suspects``: the project's human labels (every split) ranked by ``labeler.quality.label_errors`` on the cached
 embeddings of the pool. ``push_review``: the top ``budget`` go to ``<dataset>-review`` in the same workspace,
 with the same label question and no suggestion: the reviewer labels from the text alone (the first answer is
 not shown; pre-selecting the model's guess would pull reviewers towards it, and the model is what called
@@ -11,9 +11,9 @@ metadata without a metadata property is hidden from annotators).
 Argilla 2.8 marks a record completed with its first submitted answer (``min_submitted`` 1) and then takes it
 out of everyone's Pending tab. So a record whose answers decide nothing yet (only its first annotator
 answered, or the second answer disagrees) is sent again under a new id, ``<id>#2``, ``<id>#3``...; every
-review record of one labeled record counts towards one verdict (``labeler.review.decide``). Each push first
+review record of one labeled record counts towards one verdict (``labeler.quality.label_errors.decide``). Each push first
 pulls, so it always works from the server's answers. Verdicts go to ``review.parquet``; the label table on
-disk is never rewritten (``labeler.review.apply_reviews`` lays the verdicts over it).
+disk is never rewritten (``labeler.quality.label_errors.apply_reviews`` lays the verdicts over it).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 
 from labeler.errors import LabelerError
 from labeler.project import Project
-from labeler.review import (AMBIGUOUS, CHANGED, CONFIRMED, DECIDED, PENDING, decide, dumps, loads, read_reviews,
+from labeler.quality.label_errors import (AMBIGUOUS, CHANGED, CONFIRMED, DECIDED, PENDING, decide, dumps, loads, read_reviews,
                             review_path, show, tally, write_reviews)
 
 REVIEW_SUFFIX = "-review"
@@ -81,11 +81,11 @@ class Suspects:
 
 
 def find_suspects(config) -> Suspects:
-    """Rank the project's submitted human labels (``labeler.review``), leaving out those already reviewed."""
+    """Rank the project's submitted human labels (``labeler.quality.label_errors``), leaving out those already reviewed."""
     from labeler.data import load_pool
-    from labeler.labels import label_matrix, submitted
-    from labeler.review import model_label, oof_probabilities, rank_labels, rankable
-    from labeler.scoring import build_signals, embedder
+    from labeler.loop.human_labels import label_matrix, submitted
+    from labeler.quality.label_errors import model_label, oof_probabilities, rank_labels, rankable
+    from labeler.loop.scoring import build_signals, embedder
 
     project = Project(config)
     labels_df = project.load_labels()
@@ -131,7 +131,7 @@ def default_budget(config, suspects: Suspects) -> int:
 # -- Argilla ---------------------------------------------------------------------------------------------
 def review_spec(config):
     """The main dataset's spec, renamed ``<dataset>-review``: same workspace, labels and text fields."""
-    from labeler.loop import dataset_spec
+    from labeler.loop.round import dataset_spec
 
     base = dataset_spec(config, [], None, Project(config).load_labels())
     one = {"min_submitted": 1} if "min_submitted" in {f.name for f in dataclasses.fields(base)} else {}
@@ -274,7 +274,7 @@ def _resolve(project, records: list[dict]) -> ReviewReport:
 def pull_reviews(config, missing_ok: bool = False) -> ReviewReport | None:
     """Read every answer of the review dataset and write the verdicts to review.parquet (None when there is no
     review dataset yet and ``missing_ok``)."""
-    from labeler.loop import connection
+    from labeler.loop.round import connection
 
     spec = review_spec(config)
     conn = connection(config)
@@ -305,7 +305,7 @@ def push_review(config, suspects: list[Suspect]) -> ReviewPush:
     ``suspects`` (lowest quality first), with priorities 1, 2, ... in that order."""
     from labeler.argilla import rest
     from labeler.data import load_pool
-    from labeler.loop import connection
+    from labeler.loop.round import connection
 
     project = Project(config)
     spec = review_spec(config)

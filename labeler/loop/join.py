@@ -1,7 +1,7 @@
 """How the current run joins the signals (``training.mode``), decided at every ``bootstrap`` on random gold.
 
 - ``join``: the run is one more signal; the weights of all signals are refitted
-  (``labeler.ensemble.fit_weights``) on the random gold labels (which no model trains on) once there are
+  (``labeler.loop.ensemble.fit_weights``) on the random gold labels (which no model trains on) once there are
   ``training.min_gold`` of them; before that the configured weights are kept and the run gets weight 1.
 - ``replace``: the run becomes the only weighted signal (the others stay in the scores and in Argilla's
   metadata with weight 0) when it beats the configured zero-shot ensemble on at least ``min_gold`` gold
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from labeler.gold import enough_gold, gold_rows
+from labeler.evaluation.gold import enough_gold, gold_rows
 
 DOMINANT_SHARE = 0.9
 RUN_META_NAME = "finetuned"  # Argilla metadata property (top_finetuned) for whichever run is current
@@ -36,7 +36,7 @@ class JoinPlan:
 def zero_shot_ensemble(config, probas: dict):
     """The configured signals' weighted mean (any run in ``probas`` left out): the queue's weak-label source
     and the baseline a run must beat."""
-    from labeler.ensemble import weighted_mean
+    from labeler.loop.ensemble import weighted_mean
 
     weights = {s.name: s.weight for s in config.signals if s.name in probas}
     own = {name: probas[name] for name in weights}
@@ -45,7 +45,7 @@ def zero_shot_ensemble(config, probas: dict):
 
 def join_plan(config, probas: dict, run_id: str, ids: list[str]) -> JoinPlan:
     """Decide the ensemble weights once the run's matrix ``probas[run_id]`` sits beside the configured signals."""
-    from labeler.ensemble import fit_weights
+    from labeler.loop.ensemble import fit_weights
     from training.evaluate import paired_bootstrap
 
     configured = {s.name: s.weight for s in config.signals if s.name in probas}

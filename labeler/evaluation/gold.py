@@ -1,6 +1,6 @@
 """The project's gold set: human labels on records drawn uniformly at random from the pool.
 
-Records whose id hashes below ``queue.gold_share`` form the gold reserve (``labeler.engine.gold_reserve``).
+Records whose id hashes below ``queue.gold_share`` form the gold reserve (``labeler.loop.engine.gold_reserve``).
 Every push fills ``gold_share`` of the batch from the reserve in draw order; the queue never picks from it
 and no model is trained on it. Answered reserve records split into gold (evaluation, ``compare``, join and
 replace decisions) and calibration (``training.calib_share`` of them, by a second hash). Every other human
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from labeler.engine import CALIB, GOLD, TRAIN, hash_unit, split_of
+from labeler.loop.engine import CALIB, GOLD, TRAIN, hash_unit, split_of
 from labeler.errors import LabelerError
-from labeler.labels import label_matrix
+from labeler.loop.human_labels import label_matrix
 from labeler.project import Project
 
 RESERVE_SEED = 0  # fixed: the reserve must not move when queue.seed changes

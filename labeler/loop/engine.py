@@ -7,13 +7,13 @@ One round, whoever drives it (``labeler round`` against Argilla, ``labeler simul
    ensemble's most confident weak labels (``weak_rows``); the queue ranks by its matrix (``queue_matrix``).
 2. ``plan_batch``: ``gold_share`` of the batch comes from the gold reserve (records drawn uniformly at random
    by a hash of their id, ``gold_reserve``; never queued, never trained on: the unbiased gold set), the
-   rest from ``labeler.queue.select_batch`` with the policy's strategy, cold start, exploration, diversity
+   rest from ``labeler.loop.queue.select_batch`` with the policy's strategy, cold start, exploration, diversity
    and class coverage.
 3. The answers come back; the human labels outside the reserve train the next fast model and, once every
-   class has ``min_per_class`` of them, the configured backend (``labeler.runs``).
+   class has ``min_per_class`` of them, the configured backend (``labeler.loop.runs``).
 
 Every function here takes matrices and masks and returns matrices and indices: no files, no server. The
-drivers (``labeler.loop`` and ``labeler.simulate.driver``) only move data in and out.
+drivers (``labeler.loop.round`` and ``labeler.simulate.driver``) only move data in and out.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class Policy:
 
     @property
     def is_random(self) -> bool:
-        from labeler.queue import RANDOM
+        from labeler.loop.queue import RANDOM
 
         return self.strategy == RANDOM
 
@@ -190,7 +190,7 @@ def queue_matrix(P: np.ndarray, model_P: np.ndarray | None, queue_with: str, mul
         return P
     if queue_with == "model":
         return model_P
-    from labeler.ensemble import weighted_mean
+    from labeler.loop.ensemble import weighted_mean
 
     return weighted_mean({"ensemble": P, "model": model_P}, multi_label=multi_label).P
 
@@ -231,7 +231,7 @@ def plan_batch(policy: Policy, n: int, P: np.ndarray, signals: dict, X: np.ndarr
     ``asked``: rows already pushed or labeled. ``human_counts``: human training labels per class (coverage).
     Cold start applies while no human label exists; ``random`` is ``select_batch`` with exploration 1.
     """
-    from labeler.queue import select_batch, strategy_for
+    from labeler.loop.queue import select_batch, strategy_for
 
     scoring = strategy_for(multi_label, None) if policy.is_random else policy.strategy
     n_gold = int(math.floor(policy.gold_share * n + 0.5)) if policy.gold_share > 0 else 0

@@ -11,7 +11,7 @@ labels at or above ``task.threshold``, comma-joined), ``score`` (its probability
 ``p_<label>`` per label, ``model_id`` (the run id), ``input_fingerprint`` (sha256 of the input file's bytes,
 16 hex) and ``input_path``.
 
-``labeler.drift`` compares a logged prediction file with a reference label mix and the run's confidence on its
+``labeler.evaluation.drift`` compares a logged prediction file with a reference label mix and the run's confidence on its
 own data.
 """
 
@@ -51,7 +51,7 @@ def prediction_columns(text_fields: list[str], labels: list[str]) -> list[str]:
 def load_run(config, run_id: str | None):
     """A run of this project by id, or the current one."""
     from labeler.project import Project
-    from labeler.runs import training_errors
+    from labeler.loop.runs import training_errors
     from training.registry import load_run
 
     with training_errors():

@@ -1,7 +1,7 @@
 """Score the pool: every signal (cached per record), the current run joined, the ensemble, the queue model.
 
-``bootstrap(config)`` is the "score" step of every round; it writes ``scores.npz`` (``labeler.scores``) and the
-queue model (``labeler.engine.fit_queue_model``) fitted on the human training labels plus weak labels.
+``bootstrap(config)`` is the "score" step of every round; it writes ``scores.npz`` (``labeler.loop.pool_matrices``) and the
+queue model (``labeler.loop.engine.fit_queue_model``) fitted on the human training labels plus weak labels.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from labeler.errors import LabelerError
-from labeler.labels import label_matrix
+from labeler.loop.human_labels import label_matrix
 from labeler.project import Project
 
 MIN_LABELS_FOR_TEMPERATURE = 10
@@ -17,7 +17,7 @@ FAST_MODEL = "fast-model"  # the queue model's name when it joins the suggestion
 
 
 def build_signals(config) -> list:
-    from labeler.signals.registry import build_signals as build
+    from labeler.signals.catalog import build_signals as build
 
     if not config.signals:
         raise LabelerError("the config lists no signals; add at least one under `signals:` (e.g. type: embedding)")
@@ -29,7 +29,7 @@ def embedder(config, signals: list):
     for sig in signals:
         if getattr(sig, "type_name", "") == "embedding":
             return sig
-    from labeler.signals.registry import build_signal
+    from labeler.signals.catalog import build_signal
 
     return build_signal("embedding", "embedding", config.task.labels, config.task.multi_label, {},
                         cache_dir=Project(config).cache)
@@ -37,7 +37,7 @@ def embedder(config, signals: list):
 
 def run_signal(config, run_id: str):
     """The run ``run_id`` as a signal named by its id (``labeler.signals.finetuned``)."""
-    from labeler.signals.registry import build_signal
+    from labeler.signals.catalog import build_signal
 
     project = Project(config)
     return build_signal("finetuned", run_id, config.task.labels, config.task.multi_label,
@@ -47,7 +47,7 @@ def run_signal(config, run_id: str):
 def training_rows(config, ids: list[str], labels_df) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """(rows, targets) of the human training labels (queue-chosen, outside the gold reserve) and the mask of
     every labeled row (any split)."""
-    from labeler.gold import TRAIN, rows_in_split
+    from labeler.evaluation.gold import TRAIN, rows_in_split
 
     labeled = np.zeros(len(ids), dtype=bool)
     labeled[label_matrix(labels_df, ids, config.label_names, config.task.multi_label)[0]] = True
@@ -95,18 +95,18 @@ def score_signals(config, signals: list, ids: list[str], texts: list[str], rows,
 def combine(config, probas: dict, ids: list[str], labels_df, run_id: str | None):
     """(ensemble, weights, note): the weighted mean (weights from ``join_plan`` when a run joined), or the
     stacked ensemble once enough labels exist (fitted on gold when a run has seen the training labels)."""
-    from labeler.ensemble import StackedEnsemble, weighted_mean
+    from labeler.loop.ensemble import StackedEnsemble, weighted_mean
 
     weights, note = {s.name: s.weight for s in config.signals}, None
     if run_id is not None:
-        from labeler.join import join_plan
+        from labeler.loop.join import join_plan
 
         plan = join_plan(config, probas, run_id, ids)
         weights, note = plan.weights, plan.note
     ens = weighted_mean(probas, weights, multi_label=config.task.multi_label, threshold=config.task.threshold)
     if config.ensemble.method == "stacked":
         if run_id is not None:
-            from labeler.gold import gold_rows
+            from labeler.evaluation.gold import gold_rows
 
             rows, y = gold_rows(config, ids, labels_df)
         else:
@@ -125,8 +125,8 @@ def bootstrap(config, progress: bool = True, persist_fitted: bool = True):
     ``persist_fitted=False`` (``labeler watch``'s refreshes): a signal whose temperature was refitted on the
     new labels is computed from its cached embeddings without writing a prediction cache each time."""
     from labeler.data import load_pool
-    from labeler.runs import current_run
-    from labeler.scores import Scores
+    from labeler.loop.runs import current_run
+    from labeler.loop.pool_matrices import Scores
     from labeler.signals.cache import score_cached
 
     project = Project(config).ensure()
@@ -141,10 +141,10 @@ def bootstrap(config, progress: bool = True, persist_fitted: bool = True):
         if run.run_id in probas:
             raise LabelerError(f"a configured signal is named like the current run {run.run_id!r}; rename it")
         probas[run.run_id] = score_cached(run_signal(config, run.run_id), ids, texts, project.cache, progress=progress)
-    from labeler.join import zero_shot_ensemble
+    from labeler.loop.join import zero_shot_ensemble
 
     Q, queue_note = queue_model(config, signals, pool, zero_shot_ensemble(config, probas), labels_df)
-    # the fast model joins the suggestions like a run (labeler.join) until a fine-tuned run is current
+    # the fast model joins the suggestions like a run (labeler.loop.join) until a fine-tuned run is current
     fast = f"{FAST_MODEL}-n{len(rows)}" if Q is not None and run is None and config.ensemble.fast_model == "join" \
         else None
     joined = {**probas, fast: Q} if fast else probas
@@ -160,8 +160,8 @@ def queue_model(config, signals: list, pool, P0: np.ndarray, labels_df) -> tuple
     """The fast queue model's matrix on the pool (None before the first human training label), saved to the
     project (``Project.queue_model``) so its accuracy can be measured on held-out texts. Its weak labels come
     from the zero-shot ensemble ``P0`` (never from a run, which has seen the labels), as in ``simulate``."""
-    from labeler.engine import Policy, fit_queue_model
-    from labeler.gold import gold_share, in_reserve
+    from labeler.loop.engine import Policy, fit_queue_model
+    from labeler.evaluation.gold import gold_share, in_reserve
 
     rows, y, labeled = training_rows(config, pool.ids, labels_df)
     if y is None or not len(rows):

@@ -20,7 +20,7 @@ The verdicts live in ``review.parquet`` in the project folder, one row per revie
 changed silently: a label changes only through a ``changed`` verdict on the very label it was given, the
 table keeps the original in ``first_label``, and ``labeler review`` lists every change it pulls.
 
-This module reads no config and talks to no server (``labeler.review_argilla`` does); it must not import
+This module reads no config and talks to no server (``labeler.quality.second_review`` does); it must not import
 ``labeler.project`` (``Project.load_labels`` imports it).
 """
 
@@ -56,7 +56,7 @@ def oof_probabilities(X: np.ndarray, y: np.ndarray, n_labels: int, multi_label: 
     """
     from sklearn.model_selection import KFold, StratifiedKFold
 
-    from labeler.engine import QUEUE_MODEL_C
+    from labeler.loop.engine import QUEUE_MODEL_C
     from training.head import LinearModel
 
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y)

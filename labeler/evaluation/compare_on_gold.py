@@ -1,6 +1,6 @@
 """``compare``: every configured signal, their ensemble and the chosen runs on the random gold labels.
 
-Gold is the human labels on records drawn uniformly at random from the pool (``labeler.gold``), so the
+Gold is the human labels on records drawn uniformly at random from the pool (``labeler.evaluation.gold``), so the
 accuracies reported estimate accuracy on the pool itself. A verdict (beats / worse / no clear difference)
 is given only with at least ``training.min_gold`` gold labels; below that the report says how many more
 are needed. The report (Markdown + JSON) is written before any plot; a plot that fails is a warning line.
@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from labeler.errors import LabelerError
-from labeler.gold import GOLD, enough_gold, rows_in_split
+from labeler.evaluation.gold import GOLD, enough_gold, rows_in_split
 from labeler.project import Project
-from labeler.runs import registry, training_errors
+from labeler.loop.runs import registry, training_errors
 
 ZERO_SHOT_TYPES = {"embedding", "nli", "summarize"}
 RULE_TYPES = {"keywords", "entities"}
@@ -50,7 +50,7 @@ def gold_set(config) -> Gold:
 
 def signal_probas(config, ids: list[str], texts: list[str], progress: bool = False) -> tuple[dict, dict]:
     """Every configured signal's matrix on ``texts`` (through the cache) and each one's kind."""
-    from labeler.scoring import build_signals
+    from labeler.loop.scoring import build_signals
     from labeler.signals.cache import score_cached
 
     cache = Project(config).cache
@@ -79,7 +79,7 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
     verdict is the primary run (the current one, else the first) against the strongest zero-shot system,
     given only when gold holds ``training.min_gold`` labels.
     """
-    from labeler.join import zero_shot_ensemble
+    from labeler.loop.join import zero_shot_ensemble
     from training.compare import compare
 
     gold = gold_set(config)

@@ -12,7 +12,7 @@ import math
 import time
 from pathlib import Path
 
-from labeler.quality import QualityReport
+from labeler.quality.agreement import QualityReport
 
 PAIRS_SHOWN = 15
 ANNOTATORS_SHOWN = 25

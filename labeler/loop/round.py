@@ -1,6 +1,6 @@
 """The Argilla driver of the loop: push the next batch, pull the answers, one round in one call.
 
-The steps themselves are ``labeler.engine`` (pure, shared with ``labeler simulate``); this module moves data
+The steps themselves are ``labeler.loop.engine`` (pure, shared with ``labeler simulate``); this module moves data
 between them, the project folder (``labeler.project``) and Argilla (``labeler.argilla``). Which records are
 in Argilla, and which are answered, is always read from the server, never remembered locally, so a failed
 push can never leave a record marked as pushed.
@@ -16,7 +16,7 @@ from labeler.project import Project
 
 def dataset_spec(config, signal_names: list[str], vector_dim: int | None, labels_df=None, queue_status: str = ""):
     from labeler.argilla.schema import DatasetSpec, default_visible_labels
-    from labeler.labels import per_class
+    from labeler.loop.human_labels import per_class
 
     a = config.argilla
     return DatasetSpec(
@@ -61,10 +61,10 @@ def interleave(queued: list[int], gold: list[int]) -> list[int]:
 
 
 def plan_push(config, pool, scores, present: set[str], done: set[str], labels_df):
-    """(the next ``Batch`` from ``labeler.engine.plan_batch``, pending rows still unanswered, round number)."""
-    from labeler.engine import Policy, class_counts, gold_reserve, plan_batch
-    from labeler.gold import gold_share
-    from labeler.scoring import training_rows
+    """(the next ``Batch`` from ``labeler.loop.engine.plan_batch``, pending rows still unanswered, round number)."""
+    from labeler.loop.engine import Policy, class_counts, gold_reserve, plan_batch
+    from labeler.evaluation.gold import gold_share
+    from labeler.loop.scoring import training_rows
 
     policy = Policy.from_config(config, gold_share=gold_share(config))
     project = Project(config)
@@ -83,7 +83,7 @@ def plan_push(config, pool, scores, present: set[str], done: set[str], labels_df
         signals["model"] = scores.Q
     X = None
     if policy.diversity > 0 and not policy.is_random:
-        from labeler.scoring import build_signals, embedder
+        from labeler.loop.scoring import build_signals, embedder
 
         X = embedder(config, build_signals(config)).encode(pool.texts)
     batch = plan_batch(policy, max(1, n_new), scores.queue_P, signals, X, asked, reserve_order, reserve, counts,
@@ -111,18 +111,18 @@ def push_queue(config, progress: bool = True, by: str = "labeler push"):
     refreshed uncertainty, then the new batch in the order the queue chose it, with the random gold picks
     spread through it. Each suggestion's agent is ``ensemble`` (``ensemble-stacked``; ``ensemble/fast-model-n<N>``
     once the fast model joined), or the current run's id (the fast model's name) where it holds at least 90% of
-    the weight of the signals voting on the record (``labeler.join.suggestion_agent``). Answered records are
+    the weight of the signals voting on the record (``labeler.loop.join.suggestion_agent``). Answered records are
     never re-sent.
     """
     from labeler.argilla.candidates import top_candidates
     from labeler.argilla.push import PushRecord, push
     from labeler.argilla.schema import (META_AGREEMENT, META_PRIORITY, META_ROUND, META_SAMPLE, META_UNCERTAINTY,
                                         SAMPLE_QUEUE, SAMPLE_RANDOM, signal_meta)
-    from labeler.gold import gold_share, in_reserve
+    from labeler.evaluation.gold import gold_share, in_reserve
     from labeler.data import load_pool
-    from labeler.engine import GOLD
-    from labeler.join import RUN_META_NAME, suggestion_agent
-    from labeler.scoring import build_signals, embedder
+    from labeler.loop.engine import GOLD
+    from labeler.loop.join import RUN_META_NAME, suggestion_agent
+    from labeler.loop.scoring import build_signals, embedder
 
     project = Project(config)
     pool = load_pool(config)
@@ -200,9 +200,9 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
 
     Returns ``{"pulled", "trained" (run id or None), "train_note", "scores", "push"}``.
     """
-    from labeler import runs
-    from labeler.comparison import compare_project
-    from labeler.scoring import bootstrap
+    from labeler.loop import runs
+    from labeler.evaluation.compare_on_gold import compare_project
+    from labeler.loop.scoring import bootstrap
 
     out: dict = {"pulled": None, "trained": None, "train_note": None}
     echo("[1/4] pull")

@@ -2,7 +2,7 @@
 
 - labels: the predicted label distribution (single-label: top label; multi-label: label frequency) against a
   reference distribution. The reference is random when one exists: the gold labels (records drawn uniformly
-  at random from the pool, ``labeler.gold``, joined with the human labels), once there are at least
+  at random from the pool, ``labeler.evaluation.gold``, joined with the human labels), once there are at least
   ``MIN_GOLD_REFERENCE`` of them. Otherwise it is the run's training labels, which the queue chose because
   they were hard: a biased reference, and the report says so. Reported: total variation distance
   ``TVD = 1/2 sum_k |p_k - q_k|`` and the population stability index per label
@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from labeler.errors import LabelerError
-from labeler.predict import load_run, resolve_log
+from labeler.evaluation.predict import load_run, resolve_log
 from labeler.project import Project
 
 MIN_GOLD_REFERENCE = 20
@@ -91,8 +91,8 @@ class DriftReport:
 
 
 def gold_ids(config) -> set[str]:
-    """Ids of the human labels in the random gold split (``labeler.gold``: drawn uniformly from the pool)."""
-    from labeler.gold import GOLD, splits_for
+    """Ids of the human labels in the random gold split (``labeler.evaluation.gold``: drawn uniformly from the pool)."""
+    from labeler.evaluation.gold import GOLD, splits_for
 
     labels = Project(config).load_labels()
     if labels is None or labels.empty:
@@ -103,7 +103,7 @@ def gold_ids(config) -> set[str]:
 def reference_labels(config, run) -> tuple[np.ndarray, str, bool]:
     """``(reference proportions, what they are, biased)``: the gold labels' mix when there are at least
     ``MIN_GOLD_REFERENCE`` of them, else the run's training label counts (queue-chosen, so biased)."""
-    from labeler.labels import per_class
+    from labeler.loop.human_labels import per_class
 
     labels = config.label_names
     gold = gold_ids(config)
@@ -124,7 +124,7 @@ def reference_labels(config, run) -> tuple[np.ndarray, str, bool]:
 
 
 def _n_rows(labels_df, ids: set[str]) -> int:
-    from labeler.labels import submitted
+    from labeler.loop.human_labels import submitted
 
     sub = submitted(labels_df)
     return 0 if sub is None else int(sub["id"].astype(str).isin(ids).sum())
@@ -132,7 +132,7 @@ def _n_rows(labels_df, ids: set[str]) -> int:
 
 def reference_confidence(config, run) -> tuple[np.ndarray, str]:
     """The run's top probabilities on its gold texts, or on all its labelled texts when gold is small."""
-    from labeler.runs import training_errors
+    from labeler.loop.runs import training_errors
     from training.labels import load_labels
 
     with training_errors():

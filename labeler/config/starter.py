@@ -163,7 +163,7 @@ def _c(text: str, width: int = 24) -> str:
 
 
 def _render(data_path, out_path, labels, fields, id_field, label_field, label_field_set, multi_label) -> str:
-    from labeler.queue import MULTI_LABEL_STRATEGIES, RANDOM, SINGLE_LABEL_STRATEGIES
+    from labeler.loop.queue import MULTI_LABEL_STRATEGIES, RANDOM, SINGLE_LABEL_STRATEGIES
     from training.backends import BACKEND_NAMES
 
     data_abs, out_dir = data_path.resolve(), out_path.resolve().parent

@@ -1,7 +1,7 @@
 """Fine-tuned runs inside the project: when training is due, training with weak labels, the registry.
 
 The training library is ``training/`` (the lower layer, which knows nothing of projects); this module wires
-it to the project: its labels, its gold split (``labeler.gold``), its pool and ensemble for weak labels.
+it to the project: its labels, its gold split (``labeler.evaluation.gold``), its pool and ensemble for weak labels.
 Training errors (``training.errors.TrainingError``) become ``LabelerError`` here, at the boundary.
 """
 
@@ -11,11 +11,11 @@ import contextlib
 
 import numpy as np
 
-from labeler.engine import Policy, class_counts, short_classes, weak_rows
+from labeler.loop.engine import Policy, class_counts, short_classes, weak_rows
 from labeler.errors import LabelerError
-from labeler.gold import TRAIN, gold_share, in_reserve, rows_in_split, splits_for
-from labeler.join import zero_shot_ensemble
-from labeler.labels import label_matrix
+from labeler.evaluation.gold import TRAIN, gold_share, in_reserve, rows_in_split, splits_for
+from labeler.loop.join import zero_shot_ensemble
+from labeler.loop.human_labels import label_matrix
 from labeler.project import Project
 
 SHOWN_SHORT = 5  # short classes named in a message; the rest are counted
@@ -72,7 +72,7 @@ def threshold(config) -> tuple[bool, dict[str, int], str]:
 def weak_training_rows(config, labels_df=None) -> tuple[list[str], np.ndarray, float] | None:
     """(texts, targets, weight) of the weak labels for a run: the ensemble's most confident
     ``training.weak_labels.fraction`` of each predicted class among unlabeled pool records outside the gold
-    reserve (``labeler.engine.weak_rows``, as the queue model uses them); None when off or unavailable."""
+    reserve (``labeler.loop.engine.weak_rows``, as the queue model uses them); None when off or unavailable."""
     project = Project(config)
     policy = Policy.from_config(config)
     if policy.weak.fraction <= 0 or not project.scores.exists() or not project.pool.exists():
@@ -119,7 +119,7 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
 
     from training.train import train
 
-    from labeler.review import apply_reviews
+    from labeler.quality.label_errors import apply_reviews
 
     t = config.training
     project = Project(config)

@@ -24,7 +24,7 @@ class Scores:
     method: str = "weighted_mean"
     weights: dict[str, float] = field(default_factory=dict)  # the ensemble's weights (empty: all 1)
     run_id: str | None = None  # the fine-tuned run among ``signals``, if one joined
-    note: str | None = None  # how the run joined (labeler.join.join_plan)
+    note: str | None = None  # how the run joined (labeler.loop.join.join_plan)
     Q: np.ndarray | None = None  # (N, K) the queue model's matrix
     queue_note: str | None = None  # what the queue model was fitted on
     fast_model: str | None = None  # the fast model's agent name when it joined ``P`` (``ensemble.fast_model``)
