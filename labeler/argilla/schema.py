@@ -302,10 +302,11 @@ def answer_labels(value, labels) -> tuple[list[str] | None, str]:
 
     ``[NONE_VALUE]`` (the "None of these" option alone) is ``[]``, kind "none". The option together with
     labels is a contradiction: (None, "none with labels"); the caller does not train on it and counts it.
-    Values outside ``labels`` are dropped (``pull`` checks the label set before reading answers)."""
+    Values outside ``labels`` are dropped (``labels=None``: every value is kept, in the answer's order)."""
     values = [value] if isinstance(value, str) else list(value or [])
     chosen = {str(v) for v in values}
-    kept = [lab for lab in labels if lab in chosen]
+    kept = [lab for lab in labels if lab in chosen] if labels is not None else \
+        [str(v) for v in values if str(v) != NONE_VALUE]
     if NONE_VALUE in chosen:
         return (None, ANSWER_NONE_WITH_LABELS) if kept else ([], ANSWER_NONE)
     return kept, ANSWER_LABELS

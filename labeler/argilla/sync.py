@@ -4,8 +4,8 @@ Allowed and done: new "top_<signal>" metadata, the label chips' order and how ma
 description, the guidelines, the task distribution (``min_submitted``: Argilla 2.8 accepts the change on a
 dataset with answers and recomputes each record's status in its worker; a server that refuses it leaves the
 old value, said in one note, and the push goes on). Not allowed (Argilla 2.8 refuses new fields and other label values on a published
-dataset): a different label set or kind is an error (``schema.check_compatible``); a missing top-guesses field
-is a one-line note, and pushes go on without it.
+dataset): a different label set or kind is an error (``schema.check_compatible``); a missing top-guesses field,
+or a multi-label question made without the "None of these" option, is a one-line note, and pushes go on.
 """
 
 from __future__ import annotations
