@@ -170,8 +170,10 @@ def render_guidelines(spec: DatasetSpec, limit: int = GUIDELINES_MAX_CHARS) -> s
             "Choose every label that applies to the text." if spec.multi_label
             else "Choose the one label that best describes the text.", "",
             "The text to label comes first. " + (
-                "Below it, *Model's top guesses* lists the labels the model ranks highest, with its probabilities "
-                "(and which signal proposed each when they disagree): a hint, not part of the text. "
+                ("Below it, *Model's top guesses* lists every label the model puts over its threshold, with its "
+                 "probability (or says none is above threshold): a hint, not part of the text. " if spec.multi_label
+                 else "Below it, *Model's top guesses* lists the labels the model ranks highest, with its "
+                 "probabilities (and which signal proposed each when they disagree): a hint, not part of the text. ")
                 if spec.candidates else "")
             + "The suggested label" + ("s are" if spec.multi_label else " is") + " already selected in the form; "
             "change the selection when it is wrong. "
