@@ -137,6 +137,32 @@ def test_multi_label_is_per_label_binary_averaged(tmp_path):
     assert "per-label binary" in markdown(report)
 
 
+def test_multi_label_none_of_these_is_the_empty_set_and_a_contradiction_is_left_out(tmp_path):
+    from labeler.argilla.schema import NONE_VALUE
+
+    config = make_config(tmp_path, multi_label=True)
+    answers = {"m0": {"x": [NONE_VALUE], "y": [NONE_VALUE]}, "m1": {"x": [NONE_VALUE], "y": [R]},
+               "m2": {"x": [B], "y": [B]}, "m3": {"x": [B], "y": [NONE_VALUE, B]}}
+    write_responses(config, answers)
+    report = build(config, min_shared=2)
+    assert (report.none, report.none_with_labels, report.answers, report.overlapped) == (3, 1, 7, 3)
+    # x and y agree on m0 (both "None of these") and m2; m1 differs; m3 has one consistent answer only
+    assert {r.name: r.consensus for r in report.annotators} == {"x": (2, 3), "y": (2, 3)}
+    assert report.confusions == [("None of these", "", 1), ("refund", "", 1)]
+    # billing: (0,0) (0,0) (1,1) -> alpha 1; shipping: never chosen -> undefined; refund: (0,0) (0,1) (0,0):
+    # n_1 = 1, n_0 = 5, D = 2, E = 10 -> 0. Mean over the defined labels: 1/2.
+    assert report.alpha == pytest.approx(0.5, abs=1e-12)
+    text = markdown(report)
+    assert '"None of these" (the empty label set): 3 answers; 1 answers chose it together with labels' in text
+    # the model's "None of these": no label at or over its threshold (a number or one per label)
+    Scores(ids=["m0", "m1"], P=np.array([[0.2, 0.1, 0.3], [0.6, 0.1, 0.7]]),
+           agreement=np.ones(2), signals={}).save(Project(config).scores)
+    from labeler.quality import model_labels
+
+    assert model_labels(config) == {"m0": frozenset(), "m1": frozenset({B, R})}
+    assert model_labels(config, np.array([0.1, 0.5, 0.9])) == {"m0": frozenset({B}), "m1": frozenset({B})}
+
+
 def test_no_overlap_says_how_to_get_it(tmp_path):
     config = make_config(tmp_path, min_submitted=1)
     write_responses(config, {"r0": {"a": B}, "r1": {"b": S}})

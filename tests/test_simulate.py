@@ -231,6 +231,64 @@ def test_labeler_round_and_simulate_choose_the_same_records(tickets, argilla_ser
     assert len(labels) == 18 and all(truth[i] == lab for i, lab in zip(labels["id"], labels["label"]))
 
 
+NLUPP_LABELS = ["transfer_payment_deposit", "request_info", "wrong_notworking_notshowing", "card", "account",
+                "make_open_apply_setup_get_activate"]
+
+
+@pytest.fixture(scope="module")
+def nlupp_small(tmp_path_factory):
+    """60 NLU++ banking rows as a multi-label project with its 6 most frequent intents: 19 rows carry none of
+    them and 5 carry no label at all, so their answer is "None of these" (issue 23)."""
+    tmp_path = tmp_path_factory.mktemp("nlupp")
+    rows = [json.loads(line) for line in (shared_dataset("nlupp") / "banking.jsonl").read_text().splitlines()]
+    pool = [dict(r, id=f"nlupp-{i}") for i, r in enumerate(rows) if r["fold"] >= 2]
+    picked = pool[:55] + [r for r in pool[55:] if not r["labels"]][:5]
+    path = tmp_path / "nlupp.jsonl"
+    path.write_text("".join(json.dumps({"id": r["id"], "text": r["text"], "labels": r["labels"]}) + "\n" for r in picked))
+    import yaml
+
+    cfg = tmp_path / "nlupp.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "data": {"path": str(path), "text_fields": ["text"], "id_field": "id", "label_field": "labels"},
+        "task": {"multi_label": True, "labels": [{"name": n, "description": n.replace("_", " ")} for n in NLUPP_LABELS]},
+        "signals": [{"type": "embedding", "params": {}}]}))
+    from labeler.config import load_config
+
+    return load_config(cfg, [f"project.dir={tmp_path / 'state'}", f"argilla.dataset=sim-ml-{tmp_path.name[-8:].lower()}"])
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_multi_label_round_with_none_answers_equals_simulate(nlupp_small, argilla_server):
+    """Multi-label with empty label sets: the simulated annotator answers "None of these", pull reads it back as
+    an empty set, training uses it as all-negative, so the product path equals the simulation to every digit."""
+    data = sim.config_data(nlupp_small, eval_fraction=0.2)
+    assert (len(data.ids), len(data.eval_ids)) == (48, 12)
+    assert int((data.y.sum(axis=1) == 0).sum()) == 18  # pool rows whose answer is "None of these"
+    feats = sim.compute_features(data, progress=False)
+    base = dataclasses.replace(Policy.from_config(data.config), batch_size=8, gold_share=0.2)
+    variants = [base, dataclasses.replace(base, strategy="random", weak=WeakLabels(0.0))]
+    local = sim.simulate(data, variants, [7], 3, progress=False, feats=feats)
+    remote = sim.simulate(data, variants, [7], 3, progress=False, feats=feats, via_argilla=True)
+    none_asked = []
+    for a, b in zip(local["variants"], remote["variants"]):
+        ra, rb = a["runs"][0], b["runs"][0]
+        assert [sorted(x) for x in ra["selected"]] == [sorted(x) for x in rb["selected"]]
+        assert [p | {"seconds": 0, "n_weak": 0} for p in ra["curve"]] == \
+            [p | {"seconds": 0, "n_weak": 0} for p in rb["curve"]]
+        empty = {i for i, row in zip(data.ids, data.y) if not row.any()}
+        none_asked.append(len(empty & {i for batch in rb["selected"] for i in batch}))
+    assert min(none_asked) > 0  # both runs asked records whose answer is "None of these"
+    import pandas as pd
+
+    tag = "".join(ch if ch.isalnum() else "-" for ch in f"{base.name}-s7").lower()
+    labels = pd.read_parquet(Path(data.config.project.dir) / "argilla" / tag / "labels.parquet")
+    truth = {i: [data.labels[k] for k in np.flatnonzero(row)] for i, row in zip(data.ids, data.y)}
+    assert len(labels) == 24 and (labels["status"] == "submitted").all()
+    assert all(truth[i] == list(labs) for i, labs in zip(labels["id"], labels["labels"]))
+    assert sum(len(labs) == 0 for labs in labels["labels"]) == none_asked[0]
+
+
 @pytest.mark.slow
 def test_cli_on_a_labeled_config(tickets, tmp_path):
     from click.testing import CliRunner

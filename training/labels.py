@@ -117,7 +117,7 @@ def load_labels(
 
     if multi_label:
         df["labels"] = [_as_list(v) for v in df["labels"]]
-        # an empty list is a valid multi-label answer ("none of these") only if it was submitted explicitly
+        # a submitted empty list is the answer "None of these": kept, an all-negative target row
         values = [lab for labs in df["labels"] for lab in labs]
     else:
         no_label = df["label"].map(_is_missing)

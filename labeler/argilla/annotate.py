@@ -2,10 +2,11 @@
 
 Records are taken in review order (``priority`` metadata, 1 first; then record id) among those nobody has
 answered, until ``n`` are answered. Held-back labels are mapped to the config's label set first: for
-multi-label, labels outside it are dropped (and counted); a record left with none, or a single-label record
-whose label is outside the set, is skipped and counted (multi-label questions in Argilla cannot be answered
-with an empty selection), and so is a pending record with no held-back label. Skipped records stay pending
-and do not count towards ``n``. Answers are the API user's, status "submitted", sent with the bulk responses
+multi-label, labels outside it are dropped (and counted), and a record whose held-back set is empty, or left
+empty, is answered "None of these" (``schema.NONE_VALUE``: the empty label set, as ``labeler simulate``'s
+oracle answers it). A single-label record whose label is outside the set is skipped and counted, and so is a
+pending record with no held-back label at all (a missing value, not an empty list). Skipped records stay
+pending and do not count towards ``n``. Answers are the API user's, status "submitted", sent with the bulk responses
 endpoint (an upsert per record and user, so a retried batch changes nothing twice).
 """
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from labeler.argilla import rest
 from labeler.argilla.connection import Connection
 from labeler.argilla.datasets import find_dataset
-from labeler.argilla.schema import META_PRIORITY, QUESTION
+from labeler.argilla.schema import META_PRIORITY, NONE_VALUE, QUESTION
 from labeler.errors import LabelerError
 
 BULK = 100  # the server's maximum items per POST /api/v1/me/responses/bulk
@@ -47,12 +48,15 @@ class AnswerReport:
 
 
 def map_truth(value, labels: Sequence[str], multi_label: bool) -> tuple[str | list[str] | None, int]:
-    """(the answer for the question or None when there is none, how many label values were dropped)."""
+    """(the answer for the question or None when there is none, how many label values were dropped).
+    Multi-label: an empty set (given, or left after dropping) is ``[NONE_VALUE]``, "None of these"."""
     if multi_label:
-        values = [value] if isinstance(value, str) else list(value or [])
+        if value is None:
+            return None, 0
+        values = [value] if isinstance(value, str) else list(value)
         given = {str(v) for v in values if v is not None and str(v) != ""}
         kept = [lab for lab in labels if lab in given]
-        return (kept or None), len(given) - len(kept)
+        return (kept or [NONE_VALUE]), len(given) - len(kept)
     if isinstance(value, (list, tuple)):
         value = value[0] if len(value) == 1 else None
     if value is None or value == "":
@@ -60,7 +64,10 @@ def map_truth(value, labels: Sequence[str], multi_label: bool) -> tuple[str | li
     return (value if value in set(labels) else None), 0
 
 
-def _has_truth(value) -> bool:
+def _has_truth(value, multi_label: bool) -> bool:
+    """Multi-label: any list (an empty one means "None of these"); single-label: a non-empty value."""
+    if multi_label:
+        return value is not None
     if isinstance(value, (list, tuple, set)):
         return any(v is not None and v != "" for v in value)
     return value is not None and value != ""
@@ -71,7 +78,7 @@ def answer_pending(conn: Connection, dataset_name: str, workspace: str | None, t
     """Answer the ``n`` highest-priority answerable pending records with ``truth`` (record id -> label, or
     list of labels for multi-label); see the module docstring for what is skipped."""
     report = AnswerReport()
-    if not any(_has_truth(v) for v in truth.values()):
+    if not any(_has_truth(v, multi_label) for v in truth.values()):
         raise LabelerError("the simulated annotator needs held-back labels: set data.label_field in the config")
     if n <= 0:
         return report
@@ -85,7 +92,7 @@ def answer_pending(conn: Connection, dataset_name: str, workspace: str | None, t
         if len(items) >= n:
             break
         value = truth.get(rec.get("external_id") or rec["id"])
-        if not _has_truth(value):
+        if not _has_truth(value, multi_label):
             report.skip(NO_TRUTH)
             continue
         answer, dropped = map_truth(value, labels, multi_label)

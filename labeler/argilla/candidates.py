@@ -1,6 +1,8 @@
 """The model's top guesses for one record, as shown in the "Model's top guesses" field beside the text.
 
-Pure functions over a probability row; ``push`` renders ``PushRecord.candidates`` with ``candidates_markdown``.
+Pure functions over a probability row: ``top_candidates`` (single-label: the ``k`` most likely labels) and
+``above_threshold`` (multi-label: every label over its threshold, or "none above threshold"); ``push``
+renders ``PushRecord.candidates`` with ``candidates_markdown``.
 """
 
 from __future__ import annotations
@@ -60,6 +62,31 @@ def top_candidates(p_row: Sequence[float], labels: Sequence[str], k: int = 3,
     return out
 
 
+BELOW = "below threshold"  # the source of the one candidate ``above_threshold`` gives when no label passes
+
+
+def above_threshold(p_row: Sequence[float], labels: Sequence[str], thresholds) -> list[Candidate]:
+    """Multi-label top guesses: every label whose probability is at or over its threshold, highest first
+    (ties: label order). ``thresholds``: one number, or one per label (``training.thresholds.fit_thresholds``).
+
+    When no label passes, the list is the single highest label with source ``BELOW``, which
+    ``candidates_markdown`` shows as "none above threshold (highest: label p)"; empty only when every value is
+    missing."""
+    if len(p_row) != len(labels):
+        raise ValueError(f"probability row has {len(p_row)} values for {len(labels)} labels")
+    try:
+        cuts = [float(t) for t in thresholds]
+    except TypeError:  # one number for every label
+        cuts = [float(thresholds)] * len(labels)
+    if len(cuts) != len(labels):
+        raise ValueError(f"{len(cuts)} thresholds for {len(labels)} labels")
+    order = _ranked(p_row)
+    passed = [i for i in order if float(p_row[i]) >= cuts[i]]
+    if passed:
+        return [(labels[i], float(p_row[i]), "") for i in passed]
+    return [(labels[order[0]], float(p_row[order[0]]), BELOW)] if order else []
+
+
 def _prob(p: float) -> str:
     if not math.isfinite(p):
         return "n/a"
@@ -69,8 +96,13 @@ def _prob(p: float) -> str:
 def candidates_markdown(candidates: Sequence[Candidate]) -> str:
     """One Markdown line, e.g. ``**Suggested:** timezone 0.83 · time 0.05 (keywords) · current_location 0.03``.
 
-    Empty string when there are no candidates. A source, where given, follows its label in parentheses.
+    Empty string when there are no candidates. A source, where given, follows its label in parentheses. A
+    multi-label row with no label over its threshold (``above_threshold``) reads
+    ``**Suggested:** none above threshold (highest: timezone 0.31)``.
     """
+    if len(candidates) == 1 and candidates[0][2] == BELOW:
+        label, prob, _ = candidates[0]
+        return f"**Suggested:** none above threshold (highest: {md_escape(label)} {_prob(prob)})"
     parts = []
     for label, prob, source in candidates:
         part = f"{md_escape(label)} {_prob(prob)}"

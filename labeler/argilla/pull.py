@@ -14,6 +14,11 @@ answers (majority, ties are conflicts), or once N or more answers are in and dis
 before that it is "awaiting", like Argilla, which keeps it pending for other annotators. With N = 1 every
 answered record resolves at once.
 
+Multi-label: the reserved "None of these" option alone is an answer, the empty label set (a submitted row
+with ``labels == []``: trained on as all-negative). Chosen together with labels it is a contradiction: that
+record is a "conflict" (listed, not trained on; fix the answer in Argilla and pull again), counted in
+``PullReport.none_with_labels``.
+
 Agreement between annotators: Fleiss' kappa (variable raters per record) over records with two or more
 submitted answers; for multi-label, the mean of per-label binary kappas.
 """
@@ -28,7 +33,7 @@ from pathlib import Path
 from labeler.argilla import rest
 from labeler.argilla.connection import Connection
 from labeler.argilla.datasets import find_dataset
-from labeler.argilla.schema import QUESTION, DatasetSpec, argilla_name
+from labeler.argilla.schema import ANSWER_NONE_WITH_LABELS, QUESTION, DatasetSpec, answer_labels, argilla_name
 from labeler.errors import LabelerError
 
 
@@ -44,14 +49,19 @@ class PullReport:
     awaiting: int = 0  # records with fewer than ``min_submitted`` answers: not resolved yet
     min_submitted: int = 1
     overlapped: int = 0  # records with 2+ submitted answers (what kappa is computed on)
+    none: int = 0  # multi-label: labeled records whose answer is "None of these" (the empty label set)
+    none_with_labels: int = 0  # multi-label: answers choosing "None of these" and labels (their records: conflicts)
 
     def summary(self) -> str:
         kappa = "n/a (fewer than 2 answers per record)" if self.kappa is None \
             else f"{self.kappa:.3f} over {self.overlapped} records with 2+ answers"
         waiting = (f", {self.awaiting} awaiting overlap (fewer than {self.min_submitted} answers)"
                    if self.min_submitted > 1 or self.awaiting else "")
-        return (f"{self.submitted} labeled, {self.discarded} discarded, {len(self.conflicts)} conflicts (ties)"
-                f"{waiting}, {self.drafts_only} drafts only; Fleiss' kappa {kappa}")
+        none = f" ({self.none} 'None of these')" if self.none else ""
+        contradictions = (f", of which {self.none_with_labels} answer(s) chose 'None of these' together with labels"
+                          if self.none_with_labels else "")
+        return (f"{self.submitted} labeled{none}, {self.discarded} discarded, {len(self.conflicts)} conflicts (ties"
+                f"{contradictions}){waiting}, {self.drafts_only} drafts only; Fleiss' kappa {kappa}")
 
 
 def join_fields(fields: dict[str, str]) -> str:
@@ -81,7 +91,8 @@ def fleiss_kappa(tables: list[Counter], categories: list) -> float | None:
 def resolve_record(answers: list[dict], multi_label: bool, labels: list[str],
                    min_submitted: int = 1) -> tuple[str, object]:
     """(status, value) for one record's non-draft answers: majority vote, ties are conflicts; "awaiting"
-    while fewer than ``min_submitted`` answers are in (see the module docstring)."""
+    while fewer than ``min_submitted`` answers are in (see the module docstring). Multi-label values are label
+    lists (``[]``: "None of these"); ``None`` marks a contradictory answer, which makes the record a conflict."""
     submitted = [a["value"] for a in answers if a["status"] == "submitted"]
     discarded = sum(1 for a in answers if a["status"] == "discarded")
     if not submitted and not discarded:
@@ -91,6 +102,8 @@ def resolve_record(answers: list[dict], multi_label: bool, labels: list[str],
     if discarded > len(submitted):
         return "discarded", None
     if multi_label:
+        if any(value is None for value in submitted):
+            return "conflict", None
         n = len(submitted)
         counts = Counter(lab for value in submitted for lab in set(value))
         ties = [lab for lab in labels if counts[lab] * 2 == n]
@@ -125,6 +138,9 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path) -> PullReport:
                       "status": resp["status"], "value": value, "updated_at": resp.get("updated_at")}
             raw_rows.append({**answer, "value": json.dumps(value, ensure_ascii=False)})
             if resp["status"] != "draft":
+                if spec.multi_label and resp["status"] == "submitted":
+                    answer["value"], kind = answer_labels(value, spec.labels)
+                    report.none_with_labels += kind == ANSWER_NONE_WITH_LABELS
                 answers.append(answer)
         if not answers:
             report.drafts_only += bool(rec.get("responses"))
@@ -134,14 +150,16 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path) -> PullReport:
         if len(submitted) >= 2:
             report.overlapped += 1
             if spec.multi_label:
+                consistent = [a for a in submitted if a["value"] is not None]
                 for lab in spec.labels:
-                    per_label_tables[lab].append(Counter(lab in (a["value"] or []) for a in submitted))
+                    if len(consistent) >= 2:
+                        per_label_tables[lab].append(Counter(lab in a["value"] for a in consistent))
             else:
                 tables.append(Counter(a["value"] for a in submitted))
         agree = None
         if status == "submitted" and submitted:
             agree = sum(1 for a in submitted if a["value"] == value or
-                        (spec.multi_label and set(a["value"] or []) == set(value))) / len(submitted)
+                        (spec.multi_label and a["value"] is not None and set(a["value"]) == set(value))) / len(submitted)
         meta = rec.get("metadata") or {}
         label_rows.append({
             "id": rid,
@@ -159,6 +177,7 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path) -> PullReport:
         report.records += 1
         if status == "submitted":
             report.submitted += 1
+            report.none += bool(spec.multi_label and not value)
             for lab in ([value] if not spec.multi_label else value):
                 report.per_class[lab] = report.per_class.get(lab, 0) + 1
         elif status == "discarded":

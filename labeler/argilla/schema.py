@@ -23,6 +23,11 @@ SAMPLE_RANDOM, SAMPLE_QUEUE = "random", "queue"
 CANDIDATES = "candidates"  # the optional Markdown field with the model's top guesses
 CANDIDATES_TITLE = "Model's top guesses (not the text to label)"
 MAX_LABEL_CHARS = 200
+# Multi-label: "none of these labels apply" is an answer. Argilla's multi-label question needs one selected
+# option, so it is a reserved option, listed first (always on the first screen, keyboard shortcut 1). Its value
+# is not a label name a config may use (``DatasetSpec.validate``); ``answer_labels`` reads it back as [].
+NONE_VALUE = "__none__"
+NONE_TEXT = "None of these"
 
 
 def argilla_name(name: str) -> str:
@@ -98,6 +103,11 @@ class DatasetSpec:
             raise LabelerError(f"label names must be 1-{MAX_LABEL_CHARS} characters; offending: {long[0][:40]!r}")
         if len(set(self.labels)) != len(self.labels):
             raise LabelerError("label names must be unique")
+        if self.multi_label:
+            reserved = [lab for lab in self.labels if lab == NONE_VALUE or lab.strip().casefold() == NONE_TEXT.casefold()]
+            if reserved:
+                raise LabelerError(f"label {reserved[0]!r} is reserved: a multi-label project has the built-in answer "
+                                   f"{NONE_TEXT!r} (an empty label set); remove the label from task.labels")
         if self.label_order not in LABEL_ORDERS:
             raise LabelerError(f"argilla.label_order must be one of {', '.join(LABEL_ORDERS)}; got {self.label_order!r}")
         if self.visible_labels is not None and not (isinstance(self.visible_labels, int)
@@ -129,8 +139,15 @@ class DatasetSpec:
 
     def question_description(self) -> str:
         search = " Type in the search box to find a label." if self.has_search() else ""
-        return (f"{len(self.labels)} labels; the suggestion is pre-selected.{search} "
+        none = f" If no label applies, choose only \"{NONE_TEXT}\"." if self.multi_label else ""
+        return (f"{len(self.labels)} labels; the suggestion is pre-selected.{search}{none} "
                 "The guidelines say what each label means.")
+
+    def question_options(self) -> dict[str, str]:
+        """Argilla's options, value -> text shown: the labels in chip order; multi-label questions start with
+        the reserved "None of these" option."""
+        labels = {lab: lab for lab in self.question_labels()}
+        return {NONE_VALUE: NONE_TEXT, **labels} if self.multi_label else labels
 
     def guidelines(self) -> str:
         return render_guidelines(self)
@@ -153,12 +170,18 @@ def render_guidelines(spec: DatasetSpec, limit: int = GUIDELINES_MAX_CHARS) -> s
             "Choose every label that applies to the text." if spec.multi_label
             else "Choose the one label that best describes the text.", "",
             "The text to label comes first. " + (
-                "Below it, *Model's top guesses* lists the labels the model ranks highest, with its probabilities "
-                "(and which signal proposed each when they disagree): a hint, not part of the text. "
+                ("Below it, *Model's top guesses* lists every label the model puts over its threshold, with its "
+                 "probability (or says none is above threshold): a hint, not part of the text. " if spec.multi_label
+                 else "Below it, *Model's top guesses* lists the labels the model ranks highest, with its "
+                 "probabilities (and which signal proposed each when they disagree): a hint, not part of the text. ")
                 if spec.candidates else "")
             + "The suggested label" + ("s are" if spec.multi_label else " is") + " already selected in the form; "
             "change the selection when it is wrong. "
             + ("Type in the label search box to find a label quickly. " if spec.has_search() else "")
+            + (f"When no label applies, choose **{NONE_TEXT}** alone (first in the list; deselect any suggested "
+               "label): it is an answer, an empty label set. Chosen together with a label it is a contradiction: "
+               "the record is listed as a conflict and not trained on until the answer is fixed. "
+               if spec.multi_label else "")
             + "Records are ordered by uncertainty (`priority` 1 first).", ""]
     if spec.queue_status:
         head[2:2] = [f"> {md_escape(spec.queue_status)}", ""]
@@ -207,8 +230,7 @@ def build_settings(spec: DatasetSpec):
     fields = [rg.TextField(name=name, title=col, use_markdown=False) for col, name in spec.field_names().items()]
     if spec.candidates:
         fields.append(rg.TextField(name=CANDIDATES, title=CANDIDATES_TITLE, use_markdown=True, required=False))
-    labels = {lab: lab for lab in spec.question_labels()}
-    common = dict(name=QUESTION, labels=labels, title="Label", description=spec.question_description(),
+    common = dict(name=QUESTION, labels=spec.question_options(), title="Label", description=spec.question_description(),
                   required=True, visible_labels=spec.visible_options())
     if spec.multi_label:  # suggested labels first among the chips when the list is long
         question = rg.MultiLabelQuestion(**common, labels_order="suggestion" if spec.visible_options() else "natural")
@@ -250,11 +272,46 @@ def candidates_note(dataset, spec: DatasetSpec) -> str | None:
 
 
 def existing_labels(dataset) -> tuple[list[str], bool]:
-    """The label values and multi-label flag of an existing dataset's question."""
+    """The label values (the reserved "None of these" option left out) and multi-label flag of an existing
+    dataset's question."""
     question = dataset.settings.questions[QUESTION]
     if question is None:
         raise LabelerError(f"dataset {dataset.name!r} has no question named {QUESTION!r}; use another dataset name")
-    return list(question.labels), type(question).__name__ == "MultiLabelQuestion"
+    return [lab for lab in question.labels if lab != NONE_VALUE], type(question).__name__ == "MultiLabelQuestion"
+
+
+def has_none_option(dataset) -> bool:
+    question = dataset.settings.questions[QUESTION]
+    return question is not None and NONE_VALUE in list(question.labels)
+
+
+def none_note(dataset, spec: DatasetSpec) -> str | None:
+    """One line when a multi-label dataset was created without the "None of these" option (before it
+    existed): Argilla cannot add an option to a published question."""
+    if not spec.multi_label or has_none_option(dataset):
+        return None
+    return (f"dataset {spec.name!r} was created without the {NONE_TEXT!r} option and Argilla cannot add options to "
+            f"a published question; records with no label cannot be answered there (use a new dataset name, e.g. "
+            f"--set argilla.dataset={spec.name}-v2)")
+
+
+# What one submitted multi-label answer means (``answer_labels``):
+ANSWER_LABELS, ANSWER_NONE, ANSWER_NONE_WITH_LABELS = "labels", "none", "none with labels"
+
+
+def answer_labels(value, labels) -> tuple[list[str] | None, str]:
+    """One multi-label answer as Argilla stores it -> (its label set in ``labels`` order, kind).
+
+    ``[NONE_VALUE]`` (the "None of these" option alone) is ``[]``, kind "none". The option together with
+    labels is a contradiction: (None, "none with labels"); the caller does not train on it and counts it.
+    Values outside ``labels`` are dropped (``labels=None``: every value is kept, in the answer's order)."""
+    values = [value] if isinstance(value, str) else list(value or [])
+    chosen = {str(v) for v in values}
+    kept = [lab for lab in labels if lab in chosen] if labels is not None else \
+        [str(v) for v in values if str(v) != NONE_VALUE]
+    if NONE_VALUE in chosen:
+        return (None, ANSWER_NONE_WITH_LABELS) if kept else ([], ANSWER_NONE)
+    return kept, ANSWER_LABELS
 
 
 def check_compatible(dataset, spec: DatasetSpec) -> None:

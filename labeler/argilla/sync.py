@@ -4,8 +4,8 @@ Allowed and done: new "top_<signal>" metadata, the label chips' order and how ma
 description, the guidelines, the task distribution (``min_submitted``: Argilla 2.8 accepts the change on a
 dataset with answers and recomputes each record's status in its worker; a server that refuses it leaves the
 old value, said in one note, and the push goes on). Not allowed (Argilla 2.8 refuses new fields and other label values on a published
-dataset): a different label set or kind is an error (``schema.check_compatible``); a missing top-guesses field
-is a one-line note, and pushes go on without it.
+dataset): a different label set or kind is an error (``schema.check_compatible``); a missing top-guesses field,
+or a multi-label question made without the "None of these" option, is a one-line note, and pushes go on.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import re
 
 from labeler.argilla import rest
 from labeler.argilla.connection import Connection
-from labeler.argilla.schema import QUESTION, DatasetSpec, build_settings, candidates_note, check_compatible
+from labeler.argilla.schema import (NONE_VALUE, QUESTION, DatasetSpec, build_settings, candidates_note, check_compatible,
+                                    has_none_option, none_note)
 from labeler.errors import LabelerError
 
 
@@ -27,7 +28,7 @@ def sync_dataset(conn: Connection, dataset, spec: DatasetSpec) -> list[str]:
     if (dataset.settings.guidelines or "") != guidelines:
         rest.request(conn, "PATCH", f"/api/v1/datasets/{dataset.id}", json={"guidelines": guidelines})
         dataset.settings.guidelines = guidelines
-    notes = [candidates_note(dataset, spec), _sync_distribution(conn, dataset, spec)]
+    notes = [candidates_note(dataset, spec), none_note(dataset, spec), _sync_distribution(conn, dataset, spec)]
     return [note for note in notes if note]
 
 
@@ -78,9 +79,12 @@ def _add_missing_metadata(conn: Connection, dataset, spec: DatasetSpec) -> None:
 def _sync_question(conn: Connection, dataset, spec: DatasetSpec) -> None:
     """Label order, visible labels and description, when they differ from the spec."""
     question = dataset.settings.questions[QUESTION]
-    wanted = spec.question_labels()
+    options = spec.question_options()
+    if not has_none_option(dataset):  # a dataset made before the "None of these" option keeps its options
+        options.pop(NONE_VALUE, None)
+    wanted = list(options)
     settings = {"type": "multi_label_selection" if spec.multi_label else "label_selection",
-                "options": [{"value": lab, "text": lab} for lab in wanted],
+                "options": [{"value": value, "text": text} for value, text in options.items()],
                 "visible_options": spec.visible_options()}
     if spec.multi_label:
         settings["options_order"] = "suggestion" if spec.visible_options() else "natural"

@@ -21,7 +21,7 @@ def command(config_path, overrides):
     if report.conflicts:
         more = len(report.conflicts) - SHOWN
         shown = ", ".join(report.conflicts[:SHOWN]) + (f" and {more} more" if more > 0 else "")
-        click.echo(f"conflicts (tied answers, not used for training): {shown}")
+        click.echo(f"conflicts (tied answers, or 'None of these' with labels; not used for training): {shown}")
     if report.awaiting:
         click.echo(f"awaiting overlap: {report.awaiting} records have fewer than {report.min_submitted} answers; "
                    "not used for training until the other annotators answer (pull again later)")

@@ -13,6 +13,11 @@ Nothing is dropped silently: ``pool.rows_read == len(pool) + sum(pool.rejects.va
   (``3`` -> ``"3"``); null (or NaN) is ``null text``; bools, lists and objects are ``non-string text``;
   bytes are decoded as UTF-8. With several text fields a record needs one non-blank field; null or
   absent ones count as ``""``.
+* Multi-label truth (``data.label_field``) is read whatever the cell's shape: a list, JSON list text, one
+  label, or labels split at ``|`` ``;`` ``,``; an empty list is the answer "None of these"; labels outside
+  ``task.labels`` are dropped. Odd cells (strings among lists, empty lists, unknown separators, labels
+  outside the config) are counted per kind and named in one line of ``Pool.summary()``; rows are never
+  rejected for their labels (``labeler.data.multilabel``).
 * Texts longer than ``data.max_chars`` are kept whole and flagged ``too_long`` (for summarization).
 * A missing file, an unreadable format, no rows, or a configured column absent from the whole file is one
   ``LabelerError`` line.
@@ -20,7 +25,7 @@ Nothing is dropped silently: ``pool.rows_read == len(pool) + sum(pool.rejects.va
 ``load_pool`` caches the pool as ``<project dir>/pool.parquet``; see ``Pool.save`` for the schema.
 
 Modules: ``load`` (entry points), ``readers`` (one per format), ``rows`` (a parsed row, reject reasons),
-``build`` (rows -> records), ``records`` (``Record``, ``Pool`` and its Parquet file).
+``build`` (rows -> records), ``multilabel`` (multi-label truth from a label cell), ``records`` (``Record``, ``Pool`` and its Parquet file).
 """
 
 from labeler.data.load import (

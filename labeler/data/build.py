@@ -7,6 +7,7 @@ import math
 from collections import Counter
 from typing import Any
 
+from labeler.data.multilabel import LabelNotes, parse_labels
 from labeler.data.records import Pool, Record
 from labeler.data.rows import (
     DUPLICATE_ID,
@@ -23,12 +24,16 @@ from labeler.data.rows import (
 )
 
 
-def build_pool(rows, path, text_fields, id_field, label_field, max_chars, multi_label) -> tuple[Pool, list[dict]]:
-    """The pool of the usable rows (duplicates collapsed) and one reject entry per unusable row."""
+def build_pool(rows, path, text_fields, id_field, label_field, max_chars, multi_label,
+               label_names=None) -> tuple[Pool, list[dict]]:
+    """The pool of the usable rows (duplicates collapsed) and one reject entry per unusable row. Multi-label
+    truth is read by ``labeler.data.multilabel.parse_labels`` (against ``label_names`` when given), and what
+    was odd about it is counted in ``Pool.label_notes``."""
     records: list[Record] = []
     by_text: dict[tuple, Record] = {}
     by_id: dict[str, Record] = {}
     rejected: list[dict] = []
+    notes = LabelNotes()
 
     def reject(raw: RawRow, reason: str, detail: str = "", preview_text: str = "", rid: str | None = None) -> None:
         entry = {"row": raw.row, "line": raw.line, "reason": reason, "detail": detail,
@@ -63,7 +68,11 @@ def build_pool(rows, path, text_fields, id_field, label_field, max_chars, multi_
             continue
         text = compose(fields)
         record = Record(id=rid, text=text, fields=fields, row=raw.row, too_long=len(text) > max_chars)
-        if label_field:
+        if label_field and multi_label:
+            record.labels = parse_labels(values.get(label_field), label_names, notes)
+            if record.labels is not None and any(SURROGATE.search(t) for t in record.labels):
+                record.labels = None
+        elif label_field:
             record.label, record.labels = truth(values.get(label_field), multi_label)
             held = [record.label] if record.label is not None else (record.labels or [])
             if any(SURROGATE.search(t) for t in held):
@@ -71,7 +80,7 @@ def build_pool(rows, path, text_fields, id_field, label_field, max_chars, multi_
         records.append(record)
         by_text[key] = by_id[rid] = record
     pool = Pool(records=records, rejects=dict(Counter(e["reason"] for e in rejected)), rows_read=len(rows),
-                text_fields=list(text_fields), source=str(path))
+                text_fields=list(text_fields), source=str(path), label_notes=notes.as_dict())
     return pool, rejected
 
 

@@ -34,7 +34,8 @@ def load_pool(config, use_cache: bool = True) -> Pool:
     if use_cache and pool_path.exists() and Pool.cache_key_of(pool_path) == key:
         return Pool.load(pool_path)
     pool, rejected = read_pool(path, fmt, data.text_fields, data.id_field, data.label_field,
-                               data.max_chars, config.task.multi_label)
+                               data.max_chars, config.task.multi_label,
+                               label_names=config.label_names if config.task.multi_label else None)
     write_rejects(project_dir / REJECTS_FILE, rejected)
     if not pool.records:
         raise LabelerError(f"no usable rows in {path}: {pool.summary()}; see {project_dir / REJECTS_FILE}")
@@ -50,8 +51,10 @@ def read_pool(
     label_field: str | None = None,
     max_chars: int = 20_000,
     multi_label: bool = False,
+    label_names: list[str] | None = None,
 ) -> tuple[Pool, list[dict]]:
-    """Read and check every row (no caching, no files written): the pool and the reject entries."""
+    """Read and check every row (no caching, no files written): the pool and the reject entries. Multi-label
+    truth outside ``label_names`` (when given) is dropped and counted (``labeler.data.multilabel``)."""
     wanted = [*text_fields, *(f for f in (id_field, label_field) if f)]
     columns, rows = reader_for(fmt)(path, wanted)
     if not rows:
@@ -61,7 +64,7 @@ def read_pool(
         seen = ", ".join(sorted(map(str, columns))[:20]) or "none"
         raise LabelerError(f"{path}: column(s) {', '.join(map(repr, absent))} not found in any row "
                            f"(columns: {seen}); check data.text_fields / id_field / label_field")
-    return build_pool(rows, path, text_fields, id_field, label_field, max_chars, multi_label)
+    return build_pool(rows, path, text_fields, id_field, label_field, max_chars, multi_label, label_names)
 
 
 def sample_rows(path: str | Path, fmt: str = "auto", n: int = 200) -> tuple[list[str], list[dict]]:
@@ -105,7 +108,8 @@ def cache_key(config, path: Path) -> str:
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     stamp = [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in files]
     payload = {"v": POOL_VERSION, "data": config.data.model_dump(mode="json"),
-               "multi_label": config.task.multi_label, "files": stamp}
+               "multi_label": config.task.multi_label, "files": stamp,
+               **({"labels": list(config.label_names)} if config.task.multi_label else {})}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 

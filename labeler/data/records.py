@@ -36,6 +36,7 @@ class Pool:
     rows_read: int
     text_fields: list[str]
     source: str = ""
+    label_notes: dict = field(default_factory=dict)  # multi-label truth: odd cells per kind (labeler.data.multilabel)
     _index: dict[str, int] | None = field(default=None, init=False, repr=False)
 
     def __len__(self) -> int:
@@ -68,10 +69,13 @@ class Pool:
         return self._index
 
     def summary(self) -> str:
+        from labeler.data.multilabel import LabelNotes
+
         too_long = sum(r.too_long for r in self.records)
         rejected = ", ".join(f"{n} {reason}" for reason, n in sorted(self.rejects.items())) or "none"
+        labels = LabelNotes.from_dict(self.label_notes).line()
         return (f"{len(self)} records from {self.rows_read} rows ({self.collapsed} duplicates collapsed; "
-                f"rejected: {rejected}; {too_long} over max_chars)")
+                f"rejected: {rejected}; {too_long} over max_chars)" + (f"; {labels}" if labels else ""))
 
     # -- persistence ---------------------------------------------------------------------------------
     def save(self, path: str | Path, cache_key: str = "") -> None:
@@ -95,7 +99,8 @@ class Pool:
             "labels": pa.array([r.labels for r in recs], pa.list_(pa.string())),
         })
         meta = {"version": POOL_VERSION, "source": self.source, "text_fields": self.text_fields,
-                "rows_read": self.rows_read, "rejects": self.rejects, "cache_key": cache_key}
+                "rows_read": self.rows_read, "rejects": self.rejects, "cache_key": cache_key,
+                "label_notes": self.label_notes}
         table = table.replace_schema_metadata({META_KEY: json.dumps(meta).encode()})
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,7 +124,7 @@ class Pool:
                                                     cols["duplicates"], cols["too_long"], cols["label"], cols["labels"])
         ]
         return cls(records=records, rejects=meta["rejects"], rows_read=meta["rows_read"],
-                   text_fields=meta["text_fields"], source=meta["source"])
+                   text_fields=meta["text_fields"], source=meta["source"], label_notes=meta.get("label_notes") or {})
 
     @staticmethod
     def cache_key_of(path: str | Path) -> str:

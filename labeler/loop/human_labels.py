@@ -13,7 +13,8 @@ def submitted(labels_df):
 
 
 def label_matrix(labels_df, ids: list[str], label_names: list[str], multi_label: bool):
-    """Rows of ``ids`` that have a submitted human label, and their targets (class index or 0/1 matrix)."""
+    """Rows of ``ids`` that have a submitted human label, and their targets (class index or 0/1 matrix; a
+    multi-label "None of these", a submitted empty list, is an all-zero row)."""
     sub = submitted(labels_df)
     if sub is None:
         return np.zeros(0, dtype=int), None

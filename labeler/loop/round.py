@@ -114,7 +114,7 @@ def push_queue(config, progress: bool = True, by: str = "labeler push"):
     the weight of the signals voting on the record (``labeler.loop.join.suggestion_agent``). Answered records are
     never re-sent.
     """
-    from labeler.argilla.candidates import top_candidates
+    from labeler.argilla.candidates import above_threshold, top_candidates
     from labeler.argilla.push import PushRecord, push
     from labeler.argilla.schema import (META_AGREEMENT, META_PRIORITY, META_ROUND, META_SAMPLE, META_UNCERTAINTY,
                                         SAMPLE_QUEUE, SAMPLE_RANDOM, signal_meta)
@@ -167,8 +167,13 @@ def push_queue(config, progress: bool = True, by: str = "labeler push"):
         if scores.fast_model:
             voted[scores.fast_model] = True
         agent = suggestion_agent(weights, voted, model_id, ens_agent)
-        cands = top_candidates(scores.P[i], config.label_names, config.argilla.candidates,
-                               {name: mat[i] for name, mat in scores.signals.items()}) if config.argilla.candidates else []
+        if not config.argilla.candidates:
+            cands = []
+        elif config.task.multi_label:  # every label over its threshold, or "none above threshold"
+            cands = above_threshold(scores.P[i], config.label_names, config.task.threshold)
+        else:
+            cands = top_candidates(scores.P[i], config.label_names, config.argilla.candidates,
+                                   {name: mat[i] for name, mat in scores.signals.items()})
         records.append(PushRecord(id=rec.id, fields=rec.fields, value=value, score=score, agent=agent,
                                   metadata=meta, vector=emb[i].tolist(), candidates=cands))
     report = push(conn, spec, records, progress=progress)

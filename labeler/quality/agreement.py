@@ -20,7 +20,10 @@ Input: ``responses.parquet`` (``labeler pull``: every individual answer); only *
 Multi-label tasks: alpha, Fleiss' and Cohen's kappa are per-label binary (chosen / not chosen) statistics
 averaged over the labels where they are defined; agreement with the consensus and with the model compares
 the whole label set (exact match); "confusions" are the labels most often chosen by one annotator and not
-by the other.
+by the other. "None of these" (``schema.NONE_VALUE`` alone) is the empty set: not choosing any label, so it
+agrees with another "None of these" and with a model that puts no label over its threshold; it is listed
+among the confusions when one annotator chose it and another chose labels. An answer choosing it together
+with labels is a contradiction: left out of every statistic and counted (``none_with_labels``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
+from labeler.argilla.schema import ANSWER_NONE_WITH_LABELS, NONE_TEXT, answer_labels
 from labeler.errors import LabelerError
 from labeler.project import Project
 
@@ -44,6 +48,8 @@ class Answers:
     multi_label: bool
     by_record: dict[str, dict[str, object]] = field(default_factory=dict)
     times: dict[str, list] = field(default_factory=dict)  # annotator -> answer timestamps (UTC)
+    none: int = 0  # multi-label: "None of these" answers (the empty set)
+    none_with_labels: int = 0  # multi-label: "None of these" chosen with labels, left out
 
     @property
     def annotators(self) -> list[str]:
@@ -70,7 +76,12 @@ def load_answers(config) -> Answers:
         if value is None:
             continue
         if out.multi_label:
-            value = frozenset([value] if isinstance(value, str) else value)
+            labels, kind = answer_labels(value, out.labels)
+            if kind == ANSWER_NONE_WITH_LABELS:
+                out.none_with_labels += 1
+                continue
+            out.none += not labels
+            value = frozenset(labels)
         out.by_record.setdefault(rid, {})[who] = value
         if not pd.isna(when):
             out.times.setdefault(who, []).append(when)
@@ -202,8 +213,9 @@ def consensus_agreement(answers: Answers) -> dict[str, tuple[int, int]]:
     return {who: (hit, n) for who, (hit, n) in out.items()}
 
 
-def model_labels(config) -> dict[str, object] | None:
-    """Record id -> the ensemble's top label (multi-label: the set at or over the threshold); None before
+def model_labels(config, thresholds=None) -> dict[str, object] | None:
+    """Record id -> the ensemble's top label (multi-label: the set at or over ``thresholds``, a number or one
+    per label, default ``task.threshold``; an empty set is the model's "None of these"); None before
     ``labeler bootstrap``."""
     import numpy as np
 
@@ -212,11 +224,12 @@ def model_labels(config) -> dict[str, object] | None:
         return None
     scores = project.load_scores()
     names = list(config.label_names)
+    cut = np.broadcast_to(np.asarray(config.task.threshold if thresholds is None else thresholds, dtype=float),
+                          (len(names),))
     out = {}
     for rid, p in zip(scores.ids, scores.P):
         if config.task.multi_label:
-            picked = [names[k] for k in range(len(names)) if p[k] >= config.task.threshold] or [names[int(np.argmax(p))]]
-            out[str(rid)] = frozenset(picked)
+            out[str(rid)] = frozenset(names[k] for k in range(len(names)) if p[k] >= cut[k])
         else:
             out[str(rid)] = names[int(np.argmax(p))]
     return out
@@ -246,6 +259,8 @@ def confusions(answers: Answers) -> list[tuple[str, str, int]]:
                 if answers.multi_label:
                     for lab in x ^ y:
                         counts[(lab, "")] += 1
+                    if bool(x) != bool(y):  # one chose "None of these", the other labels
+                        counts[(NONE_TEXT, "")] += 1
                 elif x != y:
                     counts[tuple(sorted((str(x), str(y))))] += 1
     return [(a, b, n) for (a, b), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
@@ -285,6 +300,8 @@ class QualityReport:
     min_shared: int
     confusions: list[tuple[str, str, int]]
     model_note: str | None = None
+    none: int = 0  # multi-label: "None of these" answers
+    none_with_labels: int = 0  # multi-label: "None of these" chosen with labels (contradictions, left out)
 
     def line(self) -> str:
         return agreement_line(self.alpha, self.fleiss, self.overlapped, len(self.annotators), self.min_submitted)
@@ -326,7 +343,7 @@ def build(config, min_shared: int = MIN_SHARED) -> QualityReport:
         min_submitted=int(config.argilla.min_submitted), answers=sum(counts.values()),
         records=len(answers.by_record), overlapped=len(overlapped.by_record), annotators=rows,
         alpha=alpha(overlapped), fleiss=fleiss(overlapped), pairs=pair_kappas(answers), min_shared=min_shared,
-        confusions=confusions(answers),
+        confusions=confusions(answers), none=answers.none, none_with_labels=answers.none_with_labels,
         model_note=None if model is not None else "no scores yet (`labeler bootstrap`): no comparison with the model")
 
 

@@ -45,6 +45,9 @@ def markdown(report: QualityReport) -> str:
         lines.append("- multi-label: alpha and both kappas are per-label binary (chosen or not) statistics averaged "
                      "over the labels where they are defined; agreement with the consensus and the model is an exact "
                      "match of the label set")
+        lines.append(f"- \"None of these\" (the empty label set): {report.none} answers"
+                     + (f"; {report.none_with_labels} answers chose it together with labels (contradictions: left "
+                        "out here, conflicts in `labeler pull`)" if report.none_with_labels else ""))
     if report.model_note:
         lines.append(f"- {report.model_note}")
     lines += ["", "## Annotator pairs: Cohen's kappa on shared records, worst first", ""]

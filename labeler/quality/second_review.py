@@ -178,7 +178,7 @@ def _dataset(conn, spec, create: bool):
 
 def _server_records(conn, dataset) -> list[dict]:
     from labeler.argilla import rest
-    from labeler.argilla.schema import QUESTION
+    from labeler.argilla.schema import ANSWER_NONE_WITH_LABELS, QUESTION, answer_labels
 
     users = rest.usernames(conn)
     out = []
@@ -188,6 +188,11 @@ def _server_records(conn, dataset) -> list[dict]:
         answers = [{"annotator": users.get(r["user_id"], r["user_id"]), "status": r["status"],
                     "value": (r.get("values") or {}).get(QUESTION, {}).get("value"), "updated_at": r.get("updated_at")}
                    for r in rec.get("responses") or []]
+        for a in answers:  # multi-label "None of these" is the empty set; with labels, no opinion (a discard)
+            if isinstance(a["value"], list):
+                a["value"], kind = answer_labels(a["value"], None)
+                if kind == ANSWER_NONE_WITH_LABELS and a["status"] == "submitted":
+                    a["status"] = "discarded"
         out.append({"id": ext, "of": of, "status": rec.get("status"), "answers": answers})
     return out
 

@@ -13,7 +13,7 @@ from labeler.argilla.connection import Connection
 from labeler.argilla.datasets import delete_dataset, find_dataset, server_view
 from labeler.argilla.pull import pull
 from labeler.argilla.push import PushRecord, push
-from labeler.argilla.schema import DatasetSpec
+from labeler.argilla.schema import NONE_VALUE, DatasetSpec
 from labeler.errors import LabelerError
 
 pytestmark = pytest.mark.server
@@ -33,43 +33,64 @@ def _push(conn, name, multi_label, ids):
 
 def test_map_truth_by_hand():
     assert map_truth(["refund", "request_info", "billing"], LABELS, True) == (["billing", "refund"], 1)
-    assert map_truth(["request_info"], LABELS, True) == (None, 1)
+    assert map_truth(["request_info"], LABELS, True) == ([NONE_VALUE], 1)  # nothing left: "None of these"
+    assert map_truth([], LABELS, True) == ([NONE_VALUE], 0)
+    assert map_truth(None, LABELS, True) == (None, 0)  # no held-back label at all
     assert map_truth("shipping", LABELS, True) == (["shipping"], 0)
     assert map_truth("shipping", LABELS, False) == ("shipping", 0)
     assert map_truth("request_info", LABELS, False) == (None, 0)
     assert map_truth(["refund"], LABELS, False) == ("refund", 0)
 
 
-def test_multi_label_answers_drop_labels_outside_the_set_and_skip_records_left_with_none(argilla_server, tmp_path):
+def test_multi_label_answers_none_of_these_for_empty_sets_and_pull_reads_it_back_empty(argilla_server, tmp_path):
+    """Issue 23: a record with no label is answered "None of these" and pulled as an empty set (trained on as
+    all-negative); "None of these" with a label is a contradiction, a counted conflict."""
+    from labeler.argilla import rest
+
     conn = Connection(argilla_server.url, argilla_server.api_key, "test")
     name = f"ann-{uuid.uuid4().hex[:6]}"
-    ids = ["r5", "r4", "r3", "r2", "r1", "r0"]  # priorities 1..6: r5 first, r0 last
+    ids = ["r7", "r6", "r5", "r4", "r3", "r2", "r1", "r0"]  # priorities 1..8: r7 first, r0 last
     spec = _push(conn, name, True, ids)
     truth = {
+        "r6": None,  # no held-back label at all: skipped
         "r5": ["billing", "request_info"],  # -> ["billing"], 1 dropped
-        "r4": ["request_info"],  # nothing left: skipped
+        "r4": ["request_info"],  # nothing left: "None of these", 1 dropped
         "r3": ["refund", "shipping"],  # -> ["shipping", "refund"] (config order)
-        "r2": [],  # no held-back label: skipped
-        "r1": ["x", "y"],  # nothing left: skipped, 2 dropped
+        "r2": [],  # an empty set: "None of these"
+        "r1": ["x", "y"],  # nothing left: "None of these", 2 dropped
         "r0": ["refund"],
-    }
-    report = answer_pending(conn, name, None, truth, 3, LABELS, True)
-    assert report.answered == 3
-    assert report.skipped == {OUTSIDE: 2, NO_TRUTH: 1}
-    assert report.labels_dropped == 4
-    assert "answered 3" in report.summary() and "skipped 2 (held-back label outside" in report.summary()
+    }  # r7: not in the truth at all
+    report = answer_pending(conn, name, None, truth, 4, LABELS, True)
+    assert report.answered == 4
+    assert report.skipped == {NO_TRUTH: 2}
+    assert report.labels_dropped == 2
+    assert report.summary() == ("simulated annotator: answered 4, skipped 2 (no held-back label), "
+                                "dropped 2 held-back label(s) outside the config's labels")
+    # a human picks "None of these" and a label on r7: a contradiction
+    dataset = find_dataset(conn, name)
+    r7 = next(r for r in rest.iter_records(conn, dataset.id) if r["external_id"] == "r7")
+    rest.request(conn, "POST", "/api/v1/me/responses/bulk", json={"items": [
+        {"record_id": r7["id"], "status": "submitted", "values": {"label": {"value": [NONE_VALUE, "refund"]}}}]})
 
-    pull(conn, spec, tmp_path)
+    pulled = pull(conn, spec, tmp_path)
+    assert (pulled.submitted, pulled.none, pulled.none_with_labels, pulled.conflicts) == (4, 2, 1, ["r7"])
+    assert pulled.summary().startswith("4 labeled (2 'None of these'), 0 discarded, 1 conflicts (ties, of which 1 "
+                                       "answer(s) chose 'None of these' together with labels)")
     labels = pd.read_parquet(tmp_path / "labels.parquet").set_index("id")
-    assert sorted(labels.index) == ["r0", "r3", "r5"]
+    assert sorted(labels.index) == ["r2", "r3", "r4", "r5", "r7"]
     assert list(labels.loc["r5", "labels"]) == ["billing"]
     assert list(labels.loc["r3", "labels"]) == ["shipping", "refund"]
-    assert list(labels.loc["r0", "labels"]) == ["refund"]
+    assert list(labels.loc["r4", "labels"]) == [] and list(labels.loc["r2", "labels"]) == []
+    assert (labels.loc["r2", "status"], labels.loc["r7", "status"]) == ("submitted", "conflict")
+    from labeler.labels import label_matrix
 
-    again = answer_pending(conn, name, None, truth, 10, LABELS, True)  # only unanswerable records are left
-    assert (again.answered, again.skipped, again.labels_dropped) == (0, {OUTSIDE: 2, NO_TRUTH: 1}, 3)
+    rows, Y = label_matrix(labels.reset_index(), ["r2", "r3", "r7"], LABELS, True)
+    assert dict(zip(rows.tolist(), Y.tolist())) == {0: [0, 0, 0], 1: [0, 1, 1]}  # "None of these": all-negative
+
+    again = answer_pending(conn, name, None, truth, 10, LABELS, True)  # r1 and r0 are left, r6 has no truth
+    assert (again.answered, again.skipped, again.labels_dropped) == (2, {NO_TRUTH: 1}, 2)
     present, answered = server_view(conn, name, None)
-    assert present == set(ids) and answered == {"r0", "r3", "r5"}
+    assert present == set(ids) and answered == set(ids) - {"r6"}
 
 
 def test_single_label_answers_in_review_order_and_skip_labels_outside_the_set(argilla_server):

@@ -98,3 +98,20 @@ def test_default_visible_labels_and_the_search_hint():
     assert "search" not in six.question_description() and "search box" not in six.guidelines()
     assert "search" in DatasetSpec(name="d", labels=list("abcdef"), visible_labels=3).question_description()
     assert "search box" in DatasetSpec(name="d", labels=[f"l{i}" for i in range(15)]).guidelines()
+
+
+def test_multi_label_top_guesses_are_every_label_over_its_threshold_or_none():
+    from labeler.argilla.candidates import BELOW, above_threshold
+
+    labels = ["billing", "shipping", "refund", "login"]
+    row = [0.62, 0.05, 0.91, 0.5]
+    assert above_threshold(row, labels, 0.5) == [("refund", 0.91, ""), ("billing", 0.62, ""), ("login", 0.5, "")]
+    assert candidates_markdown(above_threshold(row, labels, 0.5)) == "**Suggested:** refund 0.91 · billing 0.62 · login 0.50"
+    # one threshold per label (training.thresholds.fit_thresholds): shipping's low cut lets it in, refund's high cut not
+    assert above_threshold(row, labels, [0.7, 0.04, 0.95, 0.5]) == [("login", 0.5, ""), ("shipping", 0.05, "")]
+    below = above_threshold(row, labels, 0.95)
+    assert below == [("refund", 0.91, BELOW)]
+    assert candidates_markdown(below) == "**Suggested:** none above threshold (highest: refund 0.91)"
+    assert above_threshold([float("nan")] * 4, labels, 0.5) == []
+    with pytest.raises(ValueError, match="3 thresholds for 4 labels"):
+        above_threshold(row, labels, [0.5, 0.5, 0.5])

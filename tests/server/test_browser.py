@@ -150,3 +150,49 @@ def test_suggestion_and_runners_up_on_the_first_screen_and_guidelines_describe_l
     assert f"{top3[1]}: {desc}" in body
     assert sum(f"{lab}: {descriptions[lab]}" in body for lab in labels) == len(labels)
     assert shot.stat().st_size > 10_000
+
+
+def test_none_of_these_answered_in_the_ui_is_pulled_as_an_empty_set(argilla_server, tmp_path):
+    """Issue 23: in a multi-label dataset the annotator deselects the pre-selected suggestion and clicks
+    "None of these" (first among the chips, on the first screen): `pull` reads an empty label set. Clicking
+    it while the suggestion stays selected is a contradiction: pulled as a counted conflict."""
+    from labeler.argilla.pull import pull
+    from labeler.argilla.schema import NONE_TEXT, NONE_VALUE
+
+    import pandas as pd
+
+    labels, descriptions = demo_6()
+    conn = Connection(argilla_server.url, argilla_server.api_key, "test")
+    spec = DatasetSpec(name=f"browser-none-{uuid.uuid4().hex[:4]}", labels=labels, descriptions=descriptions,
+                       multi_label=True, candidates=3)
+    texts = {"n1": "Thanks, that is all for today, have a nice weekend!", "n2": "Good morning, quick hello from me"}
+    cands = [("billing", 0.41, "below threshold")]
+    records = [PushRecord(id=rid, fields={"text": text}, value=["billing"], score=[0.41], agent="ensemble",
+                          metadata={"priority": k + 1}, candidates=cands) for k, (rid, text) in enumerate(texts.items())]
+    report = push(conn, spec, records, progress=False)
+    with annotation_page(argilla_server, report.dataset_id) as page:
+        page.get_by_text(texts["n1"]).first.wait_for(timeout=60_000)
+        none = page.locator(f'label[for="label_{NONE_VALUE}"]')
+        none.wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)
+        assert in_viewport(none)
+        chips = page.locator("div.input-button:visible")
+        assert re.fullmatch(rf"1\s+{NONE_TEXT}", chips.first.inner_text().strip())  # first, keyboard shortcut 1
+        guesses = page.locator(".markdown-render p", has_text="Suggested:")
+        assert guesses.inner_text() == "Suggested: none above threshold (highest: billing 0.41)"
+        assert page.locator('input[id="label_billing"]').is_checked()  # the suggestion is pre-selected
+        page.locator('label[for="label_billing"]').click()  # deselect it
+        none.click()
+        page.screenshot(path=str(ARTIFACTS / "argilla_none_of_these.png"))
+        page.get_by_role("button", name="Submit").click()
+        # the next record: "None of these" clicked, the suggestion left selected
+        page.get_by_text(texts["n2"]).first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)
+        page.locator(f'label[for="label_{NONE_VALUE}"]').click()
+        page.get_by_role("button", name="Submit").click()
+        page.wait_for_timeout(2000)
+    pulled = pull(conn, spec, tmp_path)
+    got = pd.read_parquet(tmp_path / "labels.parquet").set_index("id")
+    assert (pulled.submitted, pulled.none, pulled.none_with_labels, pulled.conflicts) == (1, 1, 1, ["n2"])
+    assert (got.loc["n1", "status"], list(got.loc["n1", "labels"])) == ("submitted", [])
+    assert got.loc["n2", "status"] == "conflict"

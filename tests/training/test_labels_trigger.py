@@ -67,3 +67,25 @@ def test_threshold():
     multi = make_labels(per_class=4, multi=True)
     ok, short = check_threshold(multi, LABELS, min_per_class=5, multi_label=True)
     assert short == {"sports": 1, "business": 1}  # tech gets 4 + 2 business rows that are also tech
+
+
+def test_none_of_these_is_a_submitted_all_negative_row():
+    """Multi-label "None of these" (issue 23): ``labeler pull`` writes a submitted row with ``labels == []``;
+    it is kept (not "without a label") and trained on as an all-negative target row."""
+    from training.head import LinearModel
+
+    df = make_labels(multi=True)
+    none = df.iloc[:3].copy()
+    none["id"], none["labels"], none["status"] = ["none-0", "none-1", "none-2"], [[], [], []], \
+        ["submitted", "submitted", "conflict"]
+    t = load_labels(pd.concat([df, none]), LABELS, multi_label=True)
+    assert len(t) == 32 and t.skipped == {"conflict (not submitted)": 1}
+    Y = t.targets()
+    rows = t.df.index[t.df["id"].str.startswith("none-")].tolist()
+    assert Y[rows].tolist() == [[0, 0, 0], [0, 0, 0]] and Y.sum(0).tolist() == [10, 10, 14]
+    changed = t.df.copy()
+    changed.loc[rows[0], "labels"] = ["tech"]
+    assert data_fingerprint(changed, True) != t.fingerprint()
+    X = np.eye(3)[[0, 1, 2, 0]] * 3.0
+    model = LinearModel(3, True, seed=0).fit(X, np.array([[1, 0, 0], [0, 1, 0], [0, 0, 0], [1, 0, 0]]))
+    assert model.predict_proba(X[2:3])[0, 2] < 0.5  # a label seen only in "None of these" rows stays unlikely

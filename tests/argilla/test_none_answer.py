@@ -1,0 +1,80 @@
+"""Multi-label "None of these" (issue 23): a reserved first option of the label question, read back as the
+empty label set; a real label cannot take its value or its text; a dataset made before it keeps working with
+a one-line note."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+import pytest
+
+from labeler.argilla import rest
+from labeler.argilla.connection import Connection
+from labeler.argilla.pull import resolve_record
+from labeler.argilla.push import PushRecord, push
+from labeler.argilla.schema import (ANSWER_LABELS, ANSWER_NONE, ANSWER_NONE_WITH_LABELS, NONE_TEXT, NONE_VALUE,
+                                    DatasetSpec, answer_labels)
+from labeler.errors import LabelerError
+
+LABELS = ["billing", "shipping", "refund"]
+
+
+def test_answer_labels_by_hand():
+    assert answer_labels([NONE_VALUE], LABELS) == ([], ANSWER_NONE)
+    assert answer_labels(["refund", "billing"], LABELS) == (["billing", "refund"], ANSWER_LABELS)  # config order
+    assert answer_labels([NONE_VALUE, "refund"], LABELS) == (None, ANSWER_NONE_WITH_LABELS)
+    assert answer_labels(["refund", "gone"], LABELS) == (["refund"], ANSWER_LABELS)
+    assert answer_labels(["refund", "gone"], None) == (["refund", "gone"], ANSWER_LABELS)  # every value kept
+    assert answer_labels("shipping", LABELS) == (["shipping"], ANSWER_LABELS)
+
+
+def test_resolve_none_answers_by_hand():
+    sub = lambda v: {"value": v, "status": "submitted"}  # noqa: E731
+    assert resolve_record([sub([])], True, LABELS) == ("submitted", [])
+    assert resolve_record([sub([]), sub([]), sub(["billing"])], True, LABELS) == ("submitted", [])  # 2 of 3: none
+    assert resolve_record([sub([]), sub(["billing"])], True, LABELS) == ("conflict", None)  # a tie on billing
+    assert resolve_record([sub(None)], True, LABELS) == ("conflict", None)  # a contradictory answer
+    assert resolve_record([sub(None), sub(["billing"]), sub(["billing"])], True, LABELS) == ("conflict", None)
+
+
+def test_the_option_comes_first_only_for_multi_label_and_no_label_can_take_its_place():
+    spec = DatasetSpec(name="x", labels=LABELS, multi_label=True, label_order="alphabetical")
+    assert spec.question_options() == {NONE_VALUE: NONE_TEXT, "billing": "billing", "refund": "refund",
+                                       "shipping": "shipping"}
+    assert f'choose only "{NONE_TEXT}"' in spec.question_description()
+    assert f"choose **{NONE_TEXT}** alone" in spec.guidelines()
+    single = DatasetSpec(name="x", labels=LABELS)
+    assert NONE_VALUE not in single.question_options() and NONE_TEXT not in single.guidelines()
+    for bad in (NONE_VALUE, "none of these"):
+        with pytest.raises(LabelerError, match="is reserved: a multi-label project has the built-in answer"):
+            DatasetSpec(name="x", labels=[*LABELS, bad], multi_label=True).validate()
+    DatasetSpec(name="x", labels=[*LABELS, "none of these"]).validate()  # single-label: an ordinary label
+
+
+class _OldSpec(DatasetSpec):
+    """How datasets were made before the "None of these" option."""
+
+    def question_options(self):
+        return {lab: lab for lab in self.question_labels()}
+
+
+@pytest.mark.server
+def test_settings_on_the_server_and_an_older_dataset_gets_a_note(argilla_server):
+    conn = Connection(argilla_server.url, argilla_server.api_key, "test")
+    spec = DatasetSpec(name=f"none-{uuid.uuid4().hex[:6]}", labels=LABELS, multi_label=True)
+    rec = PushRecord(id="n1", fields={"text": "t"}, value=["billing"], score=[0.6], agent="ensemble")
+    report = push(conn, spec, [rec], progress=False)
+    questions = rest.request(conn, "GET", f"/api/v1/datasets/{report.dataset_id}/questions").json()["items"]
+    options = next(q for q in questions if q["name"] == "label")["settings"]["options"]
+    assert options[0] == {"value": NONE_VALUE, "text": NONE_TEXT, "description": None}
+    assert [o["value"] for o in options[1:]] == LABELS
+    assert report.notes == []
+    assert push(conn, dataclasses.replace(spec, label_order="alphabetical"), [rec], progress=False).notes == []
+
+    old = _OldSpec(name=f"none-{uuid.uuid4().hex[:6]}", labels=LABELS, multi_label=True)
+    push(conn, old, [rec], progress=False)
+    again = push(conn, DatasetSpec(name=old.name, labels=LABELS, multi_label=True, label_order="alphabetical"),
+                 [rec], progress=False)
+    assert len(again.notes) == 1 and "\n" not in again.notes[0]
+    assert f"without the {NONE_TEXT!r} option" in again.notes[0] and f"argilla.dataset={old.name}-v2" in again.notes[0]

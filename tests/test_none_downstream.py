@@ -1,0 +1,34 @@
+"""Multi-label "None of these" downstream of `pull` (issue 23): the gold set `compare` scores on keeps it as an
+all-zero row, and a model that puts no label over the threshold gets exact-match credit for it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from labeler.comparison import gold_set
+from labeler.gold import splits_for
+from labeler.project import Project
+from tests.test_quality import LABELS, make_config
+
+
+def test_gold_keeps_none_of_these_as_an_all_zero_row(tmp_path):
+    config = make_config(tmp_path, multi_label=True, min_submitted=1)
+    ids = [f"g{i:03d}" for i in range(60)]
+    answers = {rid: ([] if i % 2 else [LABELS[i % 3]]) for i, rid in enumerate(ids)}
+    rows = [{"id": rid, "text": f"text {rid}", "fields": json.dumps({"text": f"text {rid}"}), "label": None,
+             "labels": labs, "status": "submitted", "annotator": "a", "n_annotators": 1, "agreement": 1.0,
+             "submitted_at": None, "round": 1} for rid, labs in answers.items()]
+    Project(config).ensure()
+    pd.DataFrame(rows).to_parquet(Project(config).labels, index=False)
+    gold = gold_set(config)
+    expected = [rid for rid, split in splits_for(config, ids).items() if split == "gold"]
+    assert gold.ids == expected and len(expected) >= 4
+    none_ids = [rid for rid in gold.ids if not answers[rid]]
+    assert none_ids and all(not gold.y[gold.ids.index(rid)].any() for rid in none_ids)
+    from training.evaluate import evaluate
+
+    P = np.where(gold.y == 1, 0.9, 0.1)  # right everywhere, including "no label over 0.5" on the none rows
+    assert evaluate(P, gold.y, LABELS, True, threshold=0.5)["accuracy"] == 1.0
