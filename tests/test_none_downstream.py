@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from labeler.comparison import gold_set
-from labeler.gold import splits_for
+from labeler.evaluation.compare_on_gold import gold_set
+from labeler.evaluation.gold import splits_for
 from labeler.project import Project
 from tests.test_quality import LABELS, make_config
 

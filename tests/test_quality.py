@@ -157,7 +157,7 @@ def test_multi_label_none_of_these_is_the_empty_set_and_a_contradiction_is_left_
     # the model's "None of these": no label at or over its threshold (a number or one per label)
     Scores(ids=["m0", "m1"], P=np.array([[0.2, 0.1, 0.3], [0.6, 0.1, 0.7]]),
            agreement=np.ones(2), signals={}).save(Project(config).scores)
-    from labeler.quality import model_labels
+    from labeler.quality.agreement import model_labels
 
     assert model_labels(config) == {"m0": frozenset(), "m1": frozenset({B, R})}
     assert model_labels(config, np.array([0.1, 0.5, 0.9])) == {"m0": frozenset({B}), "m1": frozenset({B})}

@@ -82,7 +82,7 @@ def test_multi_label_answers_none_of_these_for_empty_sets_and_pull_reads_it_back
     assert list(labels.loc["r3", "labels"]) == ["shipping", "refund"]
     assert list(labels.loc["r4", "labels"]) == [] and list(labels.loc["r2", "labels"]) == []
     assert (labels.loc["r2", "status"], labels.loc["r7", "status"]) == ("submitted", "conflict")
-    from labeler.labels import label_matrix
+    from labeler.loop.human_labels import label_matrix
 
     rows, Y = label_matrix(labels.reset_index(), ["r2", "r3", "r7"], LABELS, True)
     assert dict(zip(rows.tolist(), Y.tolist())) == {0: [0, 0, 0], 1: [0, 1, 1]}  # "None of these": all-negative
