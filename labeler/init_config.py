@@ -79,6 +79,7 @@ class FoundLabels:
     rows: int  # parsed rows in the file
     labeled: int  # rows holding at least one label
     several: int  # rows holding more than one label (lists)
+    warning: str | None = None  # many distinct values for the rows: taken since the user named the column
 
     def summary(self) -> str:
         unlabeled = self.rows - self.labeled
@@ -102,11 +103,23 @@ def labels_from_column(data_path: str | Path, column: str) -> FoundLabels:
         several += len(items) > 1
     if not counts:
         raise LabelerError(f"column {column!r} of {data_path} holds no labels ({len(values)} rows, all empty)")
-    if len(counts) > MAX_DISTINCT or (len(counts) > 50 and len(counts) > labeled / 2):
+    many = len(counts) > 50 and len(counts) > labeled / 2
+    if len(counts) > MAX_DISTINCT or (many and max(counts.values()) == 1):
         raise LabelerError(f"column {column!r} of {data_path} holds {len(counts)} distinct values in {labeled} rows: "
                            "not a label column (labels repeat); name another with --labels-from or use --labels")
     ranked = sorted(counts, key=lambda name: (-counts[name], name))
-    return FoundLabels(column, ranked, {name: counts[name] for name in ranked}, len(values), labeled, several)
+    found = FoundLabels(column, ranked, {name: counts[name] for name in ranked}, len(values), labeled, several)
+    found.warning = sparse_warning(found) if many else None
+    return found
+
+
+def sparse_warning(found: "FoundLabels") -> str:
+    """The warning for a named label column with many labels for its rows (150 intents in a 201-row sample):
+    taken as asked, since the user named it, with what it means for the first rounds."""
+    once = sum(1 for n in found.counts.values() if n == 1)
+    return (f"warning: {len(found.labels)} distinct values in {found.labeled} labeled rows ({once} seen once); "
+            f"taken as the labels since you named {found.column!r}. Check the list in the config for typos and "
+            "values that are not labels")
 
 
 def _label_text(value: Any) -> str | None:

@@ -34,6 +34,8 @@ def dataset_spec(config, signal_names: list[str], vector_dim: int | None, labels
         label_counts=per_class(labels_df, config.label_names, config.task.multi_label),
         min_submitted=a.min_submitted,
         queue_status=queue_status,
+        max_chars=config.data.max_chars,
+        cut_to=a.cut_to,
     )
 
 

@@ -88,13 +88,29 @@ def _clean_metadata(meta: dict) -> dict:
     return out
 
 
+def cut_for_annotator(text: str, max_chars: int | None, cut_to: int) -> str:
+    """``text`` as an annotator sees it: whole up to ``max_chars`` (``data.max_chars``); a longer one cut to its
+    first ``cut_to`` characters (at a space when one is near) and a marker that says so. The pool, the signals
+    and the labels keep the whole text: only the Argilla field is cut, so a 2 MB text does not bury the top
+    guesses below it."""
+    if max_chars is None or len(text) <= max_chars:
+        return text
+    keep = min(cut_to, max_chars)
+    head = text[:keep]
+    space = head.rfind(" ", keep - 200)
+    head = head[:space] if space > 0 else head
+    return (f"{head.rstrip()} … [cut: {len(text):,} characters, the first {len(head):,} shown; "
+            "the full text stays in the pool]")
+
+
 def to_argilla(rec: PushRecord, spec: DatasetSpec, candidates_field: bool | None = None):
     """The ``rg.Record`` for ``rec``; the top-guesses field is filled when the spec asks for it and the dataset
     has the field (``candidates_field``; default: when the spec asks)."""
     import argilla as rg
 
     names = spec.field_names()
-    fields = {names[col]: text for col, text in rec.fields.items() if col in names}
+    fields = {names[col]: cut_for_annotator(text, spec.max_chars, spec.cut_to)
+              for col, text in rec.fields.items() if col in names}
     show = spec.candidates > 0 if candidates_field is None else candidates_field and spec.candidates > 0
     if show and rec.candidates:
         fields[CANDIDATES] = candidates_markdown(rec.candidates)

@@ -77,6 +77,8 @@ class DatasetSpec:
     label_counts: dict[str, int] = field(default_factory=dict)
     min_submitted: int = 1
     queue_status: str = ""  # one line on top of the guidelines: when the queue was refreshed, by what model
+    max_chars: int | None = None  # a text field longer than this reaches annotators cut (``push.cut_for_annotator``)
+    cut_to: int = 2000  # ... to this many characters, with a marker
 
     def field_names(self) -> dict[str, str]:
         """Data column -> Argilla field name; two columns mapping to one name is an error."""
