@@ -16,7 +16,7 @@ from labeler.argilla.client import connect
 from labeler.argilla.connection import Connection
 from labeler.argilla.datasets import answered_ids, find_dataset, workspace_name
 from labeler.argilla.schema import CANDIDATES, QUESTION, VECTOR, DatasetSpec, build_settings, has_candidates_field
-from labeler.argilla.sync import sync_dataset
+from labeler.argilla.sync import current_min_submitted, sync_dataset
 from labeler.errors import LabelerError
 
 __all__ = ["PushRecord", "PushReport", "push", "ensure_dataset", "to_argilla", "answered_ids"]
@@ -64,7 +64,12 @@ def ensure_dataset(conn: Connection, client, spec: DatasetSpec) -> tuple[object,
     workspace = workspace_name(client, spec.workspace, url)
     dataset = find_dataset(conn, spec.name, workspace, client=client)
     if dataset is not None:
-        return dataset, sync_dataset(conn, dataset, spec)
+        before = current_min_submitted(dataset)
+        notes = sync_dataset(conn, dataset, spec)
+        after = current_min_submitted(dataset)
+        if after != before:
+            notes.append(min_submitted_note(spec.name, before, after, submitted_counts(conn, dataset.id)))
+        return dataset, notes
     def create():  # the SDK deletes a half-created dataset before raising, so a retry starts clean
         return rg.Dataset(name=spec.name, workspace=workspace, settings=build_settings(spec), client=client).create()
 
@@ -76,6 +81,29 @@ def ensure_dataset(conn: Connection, client, spec: DatasetSpec) -> tuple[object,
         cause = exc.__cause__ or exc
         raise LabelerError(f"creating dataset {spec.name!r} in workspace {workspace!r} failed: "
                            f"{type(cause).__name__}: {' '.join(str(cause).split())[:300]}") from None
+
+
+def submitted_counts(conn: Connection, dataset_id) -> list[int]:
+    """The number of submitted answers of each record with at least one."""
+    counts = []
+    for rec in rest.iter_records(conn, dataset_id, include="responses"):
+        n = sum(1 for r in rec.get("responses") or [] if r["status"] == "submitted")
+        if n:
+            counts.append(n)
+    return counts
+
+
+def min_submitted_note(dataset: str, before: int, after: int, counts: list[int]) -> str:
+    """One line for a push that changed ``argilla.min_submitted`` from ``before`` to ``after``: how many
+    answered records the change moved (``counts``: submitted answers per answered record)."""
+    head = f"argilla.min_submitted {before} -> {after} on {dataset!r}: "
+    if after > before:
+        moved = sum(1 for n in counts if before <= n < after)
+        return (head + f"{moved} completed record{'s' if moved != 1 else ''} went back to pending, each waiting "
+                f"for {after} submitted answers from different annotators (`pull` trains on a record once it has them)")
+    moved = sum(1 for n in counts if after <= n < before)
+    return (head + f"{moved} pending record{'s' if moved != 1 else ''} with {after}+ answers "
+            f"{'are' if moved != 1 else 'is'} complete now (`pull` takes {'them' if moved != 1 else 'it'})")
 
 
 def _clean_metadata(meta: dict) -> dict:
