@@ -11,11 +11,12 @@ import math
 from dataclasses import dataclass, field
 
 from labeler.argilla import rest
-from labeler.argilla.candidates import Candidate, candidates_markdown
+from labeler.argilla.candidates import Candidate, candidates_markdown, queue_line
 from labeler.argilla.client import connect
 from labeler.argilla.connection import Connection
 from labeler.argilla.datasets import answered_ids, find_dataset, workspace_name
-from labeler.argilla.schema import CANDIDATES, QUESTION, VECTOR, DatasetSpec, build_settings, has_candidates_field
+from labeler.argilla.schema import (CANDIDATES, META_PRIORITY, META_UNCERTAINTY, META_WHY, QUESTION, VECTOR, DatasetSpec,
+                                    build_settings, has_candidates_field, order_freshness)
 from labeler.argilla.sync import current_min_submitted, sync_dataset
 from labeler.errors import LabelerError
 
@@ -131,6 +132,15 @@ def cut_for_annotator(text: str, max_chars: int | None, cut_to: int) -> str:
             "the full text stays in the pool]")
 
 
+def with_queue_line(markdown: str, rec: PushRecord, spec: DatasetSpec) -> str:
+    """The top guesses and, below them, the small line that says why the record is next and how fresh the
+    review order is (``candidates.queue_line``), from the record's metadata and the spec's queue status."""
+    meta = rec.metadata
+    line = queue_line(meta.get(META_PRIORITY), spec.queue_size, meta.get(META_WHY), meta.get(META_UNCERTAINTY),
+                      order_freshness(spec))
+    return f"{markdown}\n\n{line}" if line else markdown
+
+
 def to_argilla(rec: PushRecord, spec: DatasetSpec, candidates_field: bool | None = None):
     """The ``rg.Record`` for ``rec``; the top-guesses field is filled when the spec asks for it and the dataset
     has the field (``candidates_field``; default: when the spec asks)."""
@@ -141,7 +151,7 @@ def to_argilla(rec: PushRecord, spec: DatasetSpec, candidates_field: bool | None
               for col, text in rec.fields.items() if col in names}
     show = spec.candidates > 0 if candidates_field is None else candidates_field and spec.candidates > 0
     if show and rec.candidates:
-        fields[CANDIDATES] = candidates_markdown(rec.candidates)
+        fields[CANDIDATES] = with_queue_line(candidates_markdown(rec.candidates), rec, spec)
     suggestion = rg.Suggestion(question_name=QUESTION, value=rec.value, score=rec.score, agent=rec.agent)
     vectors = {VECTOR: [float(x) for x in rec.vector]} if rec.vector is not None and spec.vector_dim else {}
     return rg.Record(

@@ -98,3 +98,25 @@ def test_default_visible_labels_and_the_search_hint():
     assert "search" not in six.question_description() and "search box" not in six.guidelines()
     assert "search" in DatasetSpec(name="d", labels=list("abcdef"), visible_labels=3).question_description()
     assert "search box" in DatasetSpec(name="d", labels=[f"l{i}" for i in range(15)]).guidelines()
+
+
+# -- the queue line (issue 24) --------------------------------------------------------------------------
+def test_the_queue_line_says_why_a_record_is_next_and_how_fresh_the_order_is():
+    from labeler.argilla.candidates import queue_line
+    from labeler.argilla.push import PushRecord, to_argilla
+    from labeler.argilla.schema import DatasetSpec
+
+    fresh = "order refreshed 2026-12-05 23:30 UTC by labeler watch after 120 answers"
+    assert queue_line(3, 20, "uncertain", 0.8349, fresh) == (
+        "<sub>Next because: \\#3 of 20 · the model is unsure (uncertainty 0.83) · " + fresh + "</sub>")
+    assert queue_line(7, None, "gold", 0.5) == "<sub>Next because: \\#7 · picked at random from the whole pool</sub>"
+    assert queue_line(None, None, None, None) == ""
+    spec = DatasetSpec(name="d", labels=["a", "b"], candidates=2, queue_size=5,
+                       queue_status="Review order refreshed 2026-12-05 23:30 UTC by labeler push. Suggestions: "
+                                    "the ensemble (zero-shot signals). Current fine-tuned run: none yet.")
+    rec = PushRecord(id="r", fields={"text": "t"}, value="a", score=0.6, agent="ensemble",
+                     metadata={"priority": 2, "uncertainty": 0.4, "why": "pending"},
+                     candidates=[("a", 0.6, ""), ("b", 0.4, "")])
+    assert to_argilla(rec, spec).fields["candidates"] == (
+        "**Suggested:** a 0.60 · b 0.40\n\n<sub>Next because: \\#2 of 5 · queued earlier, still unanswered "
+        "(uncertainty 0.40) · order refreshed 2026-12-05 23:30 UTC by labeler push</sub>")
