@@ -96,7 +96,9 @@ def queue_line(rank: int | None, total: int | None, why: str | None, uncertainty
                freshness: str = "") -> str:
     """One small Markdown line that says why a record is where it is in the review order and how fresh that
     order is, e.g. ``<sub>Next because: #3 of 20 · the model is unsure (uncertainty 0.83) · order refreshed
-    2026-12-05 23:30 UTC by labeler watch after 120 answers</sub>``; empty when nothing is known."""
+    2026-12-05 23:30 UTC by labeler watch after 120 answers</sub>``; empty without a reason or a freshness."""
+    if not why and not freshness:  # a place alone explains nothing
+        return ""
     parts = []
     if rank:
         parts.append(f"#{rank}" + (f" of {total}" if total else ""))

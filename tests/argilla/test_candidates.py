@@ -110,7 +110,7 @@ def test_the_queue_line_says_why_a_record_is_next_and_how_fresh_the_order_is():
     assert queue_line(3, 20, "uncertain", 0.8349, fresh) == (
         "<sub>Next because: \\#3 of 20 · the model is unsure (uncertainty 0.83) · " + fresh + "</sub>")
     assert queue_line(7, None, "gold", 0.5) == "<sub>Next because: \\#7 · picked at random from the whole pool</sub>"
-    assert queue_line(None, None, None, None) == ""
+    assert queue_line(None, None, None, None) == queue_line(1, 20, None, 0.3) == ""
     spec = DatasetSpec(name="d", labels=["a", "b"], candidates=2, queue_size=5,
                        queue_status="Review order refreshed 2026-12-05 23:30 UTC by labeler push. Suggestions: "
                                     "the ensemble (zero-shot signals). Current fine-tuned run: none yet.")
