@@ -13,7 +13,7 @@ import json
 import math
 import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -80,6 +80,15 @@ class FoundLabels:
     labeled: int  # rows holding at least one label
     several: int  # rows holding more than one label (lists)
     warning: str | None = None  # many distinct values for the rows: taken since the user named the column
+    look_alike: list = field(default_factory=list)  # (rare, common) values that look like a typo of each other
+
+    def look_alike_lines(self, shown: int = 5) -> list[str]:
+        """One warning per label value that looks like a typo of a more frequent one (the first ``shown``)."""
+        lines = [f"warning: label {rare!r} ({self.counts[rare]} rows) looks like {common!r} ({self.counts[common]} "
+                 "rows); a typo? fix the data or drop it from task.labels" for rare, common in self.look_alike[:shown]]
+        if len(self.look_alike) > shown:
+            lines.append(f"warning: and {len(self.look_alike) - shown} more look-alike labels")
+        return lines
 
     def summary(self) -> str:
         unlabeled = self.rows - self.labeled
@@ -110,7 +119,27 @@ def labels_from_column(data_path: str | Path, column: str) -> FoundLabels:
     ranked = sorted(counts, key=lambda name: (-counts[name], name))
     found = FoundLabels(column, ranked, {name: counts[name] for name in ranked}, len(values), labeled, several)
     found.warning = sparse_warning(found) if many else None
+    found.look_alike = look_alikes(found.counts)
     return found
+
+
+def look_alikes(counts: dict[str, int], cutoff: float = 0.9) -> list[tuple[str, str]]:
+    """(rare, common) pairs of label values that look like a typo of each other (``card_arival`` in 1 row,
+    ``card_arrival`` in 37): the rarer one is named first, and is at most a third as frequent. Values differing
+    only in case count too; values differing only in digits (``intent_1``, ``intent_11``) do not."""
+    import difflib
+    import re
+
+    names = sorted(counts, key=lambda n: (-counts[n], n))
+    out = []
+    for i, rare in enumerate(names):
+        for common in names[:i]:
+            if counts[rare] * 3 > counts[common] or re.sub(r"\d", "", rare) == re.sub(r"\d", "", common):
+                continue
+            if rare.lower() == common.lower() or difflib.SequenceMatcher(None, rare, common).ratio() >= cutoff:
+                out.append((rare, common))
+                break
+    return out
 
 
 def sparse_warning(found: "FoundLabels") -> str:

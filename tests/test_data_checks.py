@@ -116,3 +116,17 @@ def test_init_takes_a_named_label_column_with_many_values_with_a_warning(tmp_pat
     _jsonl(tmp_path / "t.jsonl", [{"text": f"unique text {i}"} for i in range(60)])  # nothing repeats: still refused
     with pytest.raises(LabelerError, match=re.escape("holds 60 distinct values in 60 rows: not a label column")):
         labels_from_column(tmp_path / "t.jsonl", "text")
+
+
+def test_init_warns_of_a_label_value_that_looks_like_a_typo_of_another(tmp_path):
+    from labeler.cli.init import command
+
+    intents = ["card_arrival"] * 5 + ["card_arival"] + ["Refund"] * 3 + ["refund"] + ["exchange_rate"] * 4 + ["exchange_via_app"] * 2
+    data = _jsonl(tmp_path / "d.jsonl", [{"id": i, "text": f"text {i}", "intent": v} for i, v in enumerate(intents)])
+    result = CliRunner().invoke(command, [str(data), "--labels-from", "intent", "-o", str(tmp_path / "c.yaml")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "found 6 labels in column 'intent' of 16 rows",
+        "warning: label 'card_arival' (1 rows) looks like 'card_arrival' (5 rows); a typo? fix the data or drop it "
+        "from task.labels",
+        "warning: label 'refund' (1 rows) looks like 'Refund' (3 rows); a typo? fix the data or drop it from task.labels"]

@@ -92,6 +92,9 @@ WHY = {  # the queue's reason for a pick (``labeler.queue.Selection.reasons``, `
 }
 
 
+NO_UNCERTAINTY = ("gold", "explore", "cold_start")  # picked for another reason than the model's doubt
+
+
 def queue_line(rank: int | None, total: int | None, why: str | None, uncertainty: float | None,
                freshness: str = "") -> str:
     """One small Markdown line that says why a record is where it is in the review order and how fresh that
@@ -105,7 +108,7 @@ def queue_line(rank: int | None, total: int | None, why: str | None, uncertainty
     if why:
         words = WHY.get(why, why.replace("_", " "))
         u = _finite(uncertainty)
-        parts.append(words + (f" (uncertainty {u:.2f})" if u is not None and why not in ("gold", "explore") else ""))
+        parts.append(words + (f" (uncertainty {u:.2f})" if u is not None and why not in NO_UNCERTAINTY else ""))
     if freshness:
         parts.append(freshness)
     if not parts:

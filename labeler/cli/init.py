@@ -25,8 +25,8 @@ def command(data_path, labels, labels_from, out, text_fields, multi_label, force
         names = found.labels
         hint = "" if multi_label or not found.several else " (pass --multi-label to keep every label of a list)"
         click.echo(found.summary() + hint, err=True)
-        if found.warning:
-            click.echo(found.warning, err=True)
+        for line in ([found.warning] if found.warning else []) + found.look_alike_lines():
+            click.echo(line, err=True)
     else:
         names = [x.strip() for x in labels.split(",") if x.strip()]
     path = write_starter_config(data_path, names, out, text_fields=list(text_fields) or None,
