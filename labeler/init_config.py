@@ -21,6 +21,7 @@ import yaml
 
 from labeler.config import QueueConfig, TrainingConfig, validate_config
 from labeler.data import column_values, sample_rows
+from labeler.data.encoding import guess_encoding
 from labeler.errors import LabelerError
 
 TEXT_NAMES = ("text", "content", "body", "message", "sentence", "review", "document", "utterance", "comment",
@@ -49,7 +50,8 @@ def write_starter_config(
     data_path, out_path = Path(data_path), Path(out_path)
     if out_path.exists() and not force:
         raise LabelerError(f"{out_path} already exists; pass --force to overwrite it")
-    columns, rows = sample_rows(data_path)
+    encoding = guess_encoding(data_path)
+    columns, rows = sample_rows(data_path, encoding=encoding)
     if text_fields:
         missing = [f for f in text_fields if f not in columns]
         if missing:
@@ -62,7 +64,7 @@ def write_starter_config(
         raise LabelerError(f"column {label_field!r} is a text field; the labels must come from another column")
     suggested = label_field or next((c for c in LABEL_NAMES if c in columns and c not in fields), None)
     text = _render(data_path, out_path, list(labels), fields, id_field, suggested, label_field is not None,
-                   multi_label)
+                   multi_label, encoding)
     validate_config(yaml.safe_load(text), out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(text, encoding="utf-8")
@@ -101,7 +103,7 @@ def labels_from_column(data_path: str | Path, column: str) -> FoundLabels:
     """Every distinct value of ``column`` over the whole file, most frequent first; a list value counts each
     of its items. Values are kept as the data reader reads held-back labels (``str(value)``); null, NaN and
     blank values are no label. A missing column or one without a single label is one ``LabelerError`` line."""
-    values = column_values(data_path, column)
+    values = column_values(data_path, column, encoding=guess_encoding(data_path))
     counts: Counter[str] = Counter()
     labeled = several = 0
     for value in values:
@@ -204,7 +206,14 @@ def _c(text: str, width: int = 24) -> str:
     return text + " " * max(2, width - len(text))
 
 
-def _render(data_path, out_path, labels, fields, id_field, label_field, label_field_set, multi_label) -> str:
+def _encoding_line(encoding: str) -> str:
+    if encoding == "utf-8":
+        return "encoding: utf-8         # of CSV / JSON Lines files, e.g. latin-1 or cp1252"
+    return f"encoding: {encoding}   # guessed by labeler init: the file is not valid UTF-8"
+
+
+def _render(data_path, out_path, labels, fields, id_field, label_field, label_field_set, multi_label,
+            encoding: str = "utf-8") -> str:
     from labeler.queue import MULTI_LABEL_STRATEGIES, RANDOM, SINGLE_LABEL_STRATEGIES
     from training.backends import BACKEND_NAMES
 
@@ -240,7 +249,8 @@ data:
   # Column with a unique id per row; null = a hash of the text fields (stable across runs).
 {id_line}
 {label_line}
-  max_chars: 20000        # longer texts are kept but flagged for summarization
+  max_chars: 20000        # longer texts are kept whole (annotators see the first argilla.cut_to characters)
+  {_encoding_line(encoding)}
 
 task:
   multi_label: {"true " if multi_label else "false"}      # true: each text may carry any number of labels

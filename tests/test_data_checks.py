@@ -130,3 +130,23 @@ def test_init_warns_of_a_label_value_that_looks_like_a_typo_of_another(tmp_path)
         "warning: label 'card_arival' (1 rows) looks like 'card_arrival' (5 rows); a typo? fix the data or drop it "
         "from task.labels",
         "warning: label 'refund' (1 rows) looks like 'Refund' (3 rows); a typo? fix the data or drop it from task.labels"]
+
+
+def test_init_on_a_file_that_is_not_utf8_writes_the_encoding_it_guessed(tmp_path):
+    from labeler.cli.init import command
+    from labeler.data.encoding import guess_encoding
+
+    data = tmp_path / "d.csv"
+    data.write_bytes("id,text,label\n1,café crème “quoted”,food\n2,plain,other\n".encode("cp1252"))
+    result = CliRunner().invoke(command, [str(data), "--labels-from", "label", "-o", str(tmp_path / "c.yaml")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[1] == (f"warning: {data} is not valid UTF-8; wrote data.encoding: cp1252 (check "
+                                             "the texts, e.g. with `labeler bootstrap`, and change it if they look wrong)")
+    config = load_config(tmp_path / "c.yaml")
+    assert config.data.encoding == "cp1252" and load_pool(config).texts == ["café crème “quoted”", "plain"]
+    (tmp_path / "l.csv").write_bytes("text\nx\x81y\n".encode("latin-1"))  # 0x81: undefined in cp1252
+    (tmp_path / "u.jsonl").write_text('{"text": "naïve"}\n', encoding="utf-8")
+    assert (guess_encoding(tmp_path / "l.csv"), guess_encoding(tmp_path / "u.jsonl")) == ("latin-1", "utf-8")
+    (tmp_path / "u.yaml").unlink(missing_ok=True)
+    CliRunner().invoke(command, [str(tmp_path / "u.jsonl"), "--labels", "a,b", "-o", str(tmp_path / "u.yaml")])
+    assert "  encoding: utf-8  " in (tmp_path / "u.yaml").read_text()
