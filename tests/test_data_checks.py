@@ -150,3 +150,16 @@ def test_init_on_a_file_that_is_not_utf8_writes_the_encoding_it_guessed(tmp_path
     (tmp_path / "u.yaml").unlink(missing_ok=True)
     CliRunner().invoke(command, [str(tmp_path / "u.jsonl"), "--labels", "a,b", "-o", str(tmp_path / "u.yaml")])
     assert "  encoding: utf-8  " in (tmp_path / "u.yaml").read_text()
+
+
+def test_simulate_says_which_rows_it_leaves_out_in_its_header(tmp_path):
+    from labeler.cli.simulate import command
+
+    labels = ["billing"] * 8 + ["shipping"] * 8 + ["biling"] * 2 + ["old_intent"]
+    _jsonl(tmp_path / "d.jsonl", [{"id": i, "text": f"ticket {i}", "intent": lab} for i, lab in enumerate(labels)])
+    cfg = _config(tmp_path, {"path": "d.jsonl", "id_field": "id", "label_field": "intent"})
+    # --seeds 0 (no seed) stops at its one-line error right after the header: no model is loaded
+    result = CliRunner().invoke(command, ["-c", str(cfg), "--seeds", "0", "-q"])
+    assert result.stdout.splitlines()[0] == ("3 rows carry labels outside the config: 'biling' (2, did you mean "
+                                             "'billing'?), 'old_intent' (1); held out of simulate/demo answers")
+    assert result.exit_code == 1 and "needs at least one strategy and one seed" in str(result.exception)
