@@ -22,6 +22,7 @@ import yaml
 from labeler.config import QueueConfig, TrainingConfig, validate_config
 from labeler.data import column_values, sample_rows
 from labeler.data.encoding import guess_encoding
+from labeler.data.label_checks import look_alikes
 from labeler.errors import LabelerError
 
 TEXT_NAMES = ("text", "content", "body", "message", "sentence", "review", "document", "utterance", "comment",
@@ -123,25 +124,6 @@ def labels_from_column(data_path: str | Path, column: str) -> FoundLabels:
     found.warning = sparse_warning(found) if many else None
     found.look_alike = look_alikes(found.counts)
     return found
-
-
-def look_alikes(counts: dict[str, int], cutoff: float = 0.9) -> list[tuple[str, str]]:
-    """(rare, common) pairs of label values that look like a typo of each other (``card_arival`` in 1 row,
-    ``card_arrival`` in 37): the rarer one is named first, and is at most a third as frequent. Values differing
-    only in case count too; values differing only in digits (``intent_1``, ``intent_11``) do not."""
-    import difflib
-    import re
-
-    names = sorted(counts, key=lambda n: (-counts[n], n))
-    out = []
-    for i, rare in enumerate(names):
-        for common in names[:i]:
-            if counts[rare] * 3 > counts[common] or re.sub(r"\d", "", rare) == re.sub(r"\d", "", common):
-                continue
-            if rare.lower() == common.lower() or difflib.SequenceMatcher(None, rare, common).ratio() >= cutoff:
-                out.append((rare, common))
-                break
-    return out
 
 
 def sparse_warning(found: "FoundLabels") -> str:

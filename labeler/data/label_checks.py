@@ -4,12 +4,14 @@ A pool read with ``data.label_field`` keeps each row's label (``Record.label``, 
 multi-label). A value that is not one of the config's labels (a typo, a retired intent) cannot be an
 answer: ``labeler simulate`` leaves such a row out (multi-label: drops the unknown labels of the row) and the
 demo's simulated annotator skips it. ``labels_outside`` counts them so ``bootstrap`` and ``simulate`` can say so
-in one line, with the closest configured name when one is near.
+in one line, with the closest configured name when one is near. ``look_alikes``: the values of a label column
+that look like a typo of a more frequent one (``labeler init --labels-from``).
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -53,4 +55,20 @@ def labels_outside(records, names, multi_label: bool) -> OutsideLabels:
         close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.8)
         if close:
             out.near[value] = close[0]
+    return out
+
+
+def look_alikes(counts: dict[str, int], cutoff: float = 0.9) -> list[tuple[str, str]]:
+    """(rare, common) pairs of label values that look like a typo of each other (``card_arival`` in 1 row,
+    ``card_arrival`` in 37): the rarer one is named first, and is at most a third as frequent. Values differing
+    only in case count too; values differing only in digits (``intent_1``, ``intent_11``) do not."""
+    names = sorted(counts, key=lambda n: (-counts[n], n))
+    out = []
+    for i, rare in enumerate(names):
+        for common in names[:i]:
+            if counts[rare] * 3 > counts[common] or re.sub(r"\d", "", rare) == re.sub(r"\d", "", common):
+                continue
+            if rare.lower() == common.lower() or difflib.SequenceMatcher(None, rare, common).ratio() >= cutoff:
+                out.append((rare, common))
+                break
     return out
