@@ -77,3 +77,25 @@ def test_a_wheel_ships_the_demo_config_and_corpus_and_they_load_without_a_checko
     pool = load_pool(config, use_cache=False)
     assert len(pool) == 360 and pool.rejects == {}
     assert {r.label for r in pool} == set(config.label_names)
+
+
+def test_the_demo_writes_a_config_of_the_users_own_in_the_working_folder(tmp_path):
+    from labeler.cli.demo import USER_CONFIG, user_config
+
+    state = tmp_path / ".labeler" / "demo"
+    overrides = ["queue.batch_size=7", f"project.dir={state}"]
+    path, written = user_config(load_config(PACKAGED, overrides), overrides, cwd=tmp_path)
+    assert (path, written) == (tmp_path / USER_CONFIG, True)
+    mine = load_config(path)
+    assert mine.data.path == CORPUS and mine.project.dir == state.resolve()
+    packaged = load_config(PACKAGED, overrides[1:])
+    assert mine.model_dump(exclude={"project"}) == packaged.model_dump(exclude={"project"})
+    assert (mine.argilla.dataset, mine.project.name) == (packaged.argilla.dataset, packaged.project.name) == ("demo", "demo")
+    assert path.read_text().endswith('  dir: ".labeler/demo"   # the demo\'s state (relative to this file)\n'
+                                     "# labeler demo ran with: --set queue.batch_size=7\n")
+    path.write_text(path.read_text() + "# my edit\n")
+    assert user_config(packaged, [], cwd=tmp_path) == (path, False) and path.read_text().endswith("# my edit\n")
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-state"
+    (tmp_path / "sub").mkdir()
+    other, _ = user_config(load_config(PACKAGED, [f"project.dir={elsewhere}"]), [], cwd=tmp_path / "sub")
+    assert load_config(other).project.dir == elsewhere.resolve()

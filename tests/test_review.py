@@ -370,3 +370,70 @@ def test_too_few_labels_are_one_line_errors(tmp_path):
                  ).to_parquet(tmp_path / "state" / "labels.parquet")
     with pytest.raises(LabelerError, match="not enough labels to rank: 3 human labels; needs two classes"):
         find_suspects(config)
+
+
+# -- early, sparse projects: fewer folds or leave-one-out, never a library error ---------------------------
+def test_44_labels_over_150_classes_get_leave_one_out_probabilities():
+    from labeler.quality.label_errors import fold_plan
+
+    y = np.array([c for c in range(11) for _ in range(3)] + list(range(11, 22)))  # 44 labels, no class with 5
+    keep = rankable(y, 150, False)
+    assert keep.sum() == 33 and fold_plan(y[keep], False) == 33  # leave-one-out over the 33 rankable labels
+    X = np.eye(150)[y[keep]] * 3 + np.random.default_rng(0).normal(0, 0.1, (33, 150))
+    P = oof_probabilities(X, y[keep], 150, multi_label=False, seed=0)
+    assert P.shape == (33, 150) and np.allclose(P.sum(1), 1)
+    r = rank_labels(P, y[keep], multi_label=False)
+    assert not r.flagged.any()  # clean clusters: each label's own class wins without it
+    assert fold_plan(np.repeat(np.arange(3), 5), False) == 5
+    assert fold_plan(np.repeat(np.arange(150), [4] * 75 + [2] * 75), False) == 4  # 450 labels: too many for LOO
+
+
+def test_two_classes_with_two_labels_each_are_ranked():
+    X = np.array([[3.0, 0.0], [3.1, 0.1], [0.0, 3.0], [0.2, 3.0]])
+    y = np.array([0, 0, 1, 1])
+    P = oof_probabilities(X, y, 2, multi_label=False)
+    assert (P.argmax(1) == y).all()
+    assert not rank_labels(P, y, multi_label=False).flagged.any()
+
+
+def _sparse_project(tmp_path, n_classes, per_class):
+    """A project with ``n_classes`` labels and human labels ``per_class`` (one count per labeled class)."""
+    from labeler.config import load_config
+
+    rows = [(f"r{c}-{j}", f"topic {c} example {j}", f"c{c:03d}") for c, m in enumerate(per_class) for j in range(m)]
+    (tmp_path / "pool.jsonl").write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t, _ in rows))
+    labels = ", ".join(f"c{c:03d}" for c in range(n_classes))
+    (tmp_path / "review.yaml").write_text(
+        "data: {path: pool.jsonl, text_fields: [text], id_field: id}\n"
+        f"task: {{labels: [{labels}]}}\nsignals: [{{type: embedding}}]\n")
+    config = load_config(tmp_path / "review.yaml", ["argilla.dataset=rv-sparse", f"project.dir={tmp_path / 'state'}"])
+    (tmp_path / "state").mkdir()
+    pd.DataFrame({"id": [i for i, _, _ in rows], "text": [t for _, t, _ in rows], "label": [lab for *_, lab in rows],
+                  "labels": [[]] * len(rows), "status": ["submitted"] * len(rows), "annotator": ["ann"] * len(rows)}
+                 ).to_parquet(tmp_path / "state" / "labels.parquet")
+    return config
+
+
+def test_review_of_44_labels_over_150_classes_says_what_it_left_out(tmp_path):
+    from click.testing import CliRunner
+
+    from labeler.cli.review import command
+
+    _sparse_project(tmp_path, 150, [3] * 11 + [1] * 11)
+    result = CliRunner().invoke(command, ["-c", str(tmp_path / "review.yaml"), "--set",
+                                          f"project.dir={tmp_path / 'state'}", "--no-push"])
+    assert result.exit_code == 0, result.output
+    summary = next(line for line in result.stdout.splitlines() if line.startswith("cleanlab flags"))
+    assert summary.startswith("cleanlab flags ") and " of 33 ranked human labels" in summary
+    assert ("(leave-one-out out-of-fold probabilities of the queue model: 11 of 11 classes have fewer than 5 labels)"
+            in summary)
+    assert summary.endswith("of 44 labels: 11 not ranked (the only label of their class: 11 classes with 1 label)")
+    assert "ValueError" not in result.output
+
+
+def test_review_at_two_classes(tmp_path):
+    from labeler.quality.second_review import find_suspects
+
+    s = find_suspects(_sparse_project(tmp_path, 2, [2, 3]))
+    assert (s.n_ranked, s.folds, s.unranked) == (5, "leave-one-out", 0)
+    assert "2 of 2 classes have fewer than 5 labels" in s.summary()

@@ -259,3 +259,90 @@ def test_watch_polling_fine_tunes_in_the_background_and_swaps_the_run_in(tmp_pat
     assert pending <= {"ensemble", run_id}, pending  # the run joined: the fast model left the suggestions
     out = _stop(w)
     assert f"fine-tune done in " in out and "fine-tune started in the background" in out
+
+
+# -- answers logged in bulk through the SDK (issue 24) ---------------------------------------------------
+def _record_event(dataset_id: str, record_id: str, status: str, kind: str = "record.updated") -> dict:
+    """A record event as Argilla 2.8 sends it (``RecordEventSchema``: the dataset at ``data.dataset``)."""
+    return {"type": kind, "version": 1, "timestamp": "2026-11-30T00:00:00.000000Z",
+            "data": {"id": record_id, "status": status, "fields": {"text": "t"}, "external_id": "x",
+                     "dataset": {"id": dataset_id}}}
+
+
+def test_a_completed_record_event_is_an_answer_unless_a_response_event_announced_it():
+    inbox = Inbox("ds-1")
+    inbox.accept(_record_event("ds-1", "rec-a", "completed"))  # an SDK bulk log: no response event
+    inbox.accept(_record_event("ds-1", "rec-b", "completed", kind="record.created"))  # an import with answers
+    assert (inbox.take(), inbox.bulk) == (2, 2) and inbox.wake.is_set()
+    inbox.wake.clear()
+    for event in (_record_event("ds-1", "rec-c", "pending"), _record_event("ds-2", "rec-d", "completed"),
+                  _record_event("ds-1", "rec-e", "completed", kind="record.deleted")):
+        inbox.accept(event)  # labeler's own pushes (pending), another dataset, a deletion: nothing
+    assert (inbox.take(), inbox.other, inbox.wake.is_set()) == (0, 3, False)
+    ui = _event("ds-1")
+    ui["data"]["record"]["id"] = "rec-f"
+    inbox.accept(ui)  # the UI path: the response event, then the worker's record event for the same record
+    inbox.accept(_record_event("ds-1", "rec-f", "completed"))
+    assert (inbox.take(), inbox.bulk) == (1, 2)
+
+
+def _bulk_answers(client, config, n: int) -> None:
+    """Answer ``n`` pending records the way a script does: ``records.log`` with submitted responses."""
+    import argilla as rg
+
+    ds = client.datasets(name=config.argilla.dataset)
+    me = client.me
+    pending = [r for r in ds.records(with_responses=True) if not r.responses][:n]
+    assert len(pending) == n
+    ds.records.log([rg.Record(id=r.id, fields=dict(r.fields),
+                              responses=[rg.Response("label", "billing", user_id=me.id, status="submitted")])
+                    for r in pending])
+
+
+@pytest.mark.server
+def test_answers_logged_in_bulk_through_the_sdk_reach_the_listener(tmp_path, argilla_server, argilla_client):
+    from labeler.argilla import webhooks
+    from labeler.argilla.datasets import find_dataset
+    from labeler.argilla.push import PushRecord, push
+    from labeler.loop.round import connection, dataset_spec
+    from labeler.watch.listener import WATCH_EVENTS
+
+    config, _, _ = _project(tmp_path, "bulk")
+    conn = connection(config)
+    push(conn, dataset_spec(config, [], None), [PushRecord(id=f"r{i}", fields={"text": f"ticket {i}"}, value="billing",
+                                                           score=0.5, agent="a") for i in range(12)], progress=False)
+    inbox = Inbox(str(find_dataset(conn, config.argilla.dataset).id))
+    with Listener("127.0.0.1", 0, inbox) as lst:
+        hook = webhooks.create(conn, lst.url, "labeler test: bulk answers", events=WATCH_EVENTS)
+        lst.secret = hook.secret
+        try:
+            t0 = time.monotonic()
+            _bulk_answers(argilla_client, config, 10)
+            _wait(lambda: inbox.answers >= 10, 15, "10 bulk answers announced")
+            seconds = time.monotonic() - t0
+        finally:
+            webhooks.delete(conn, hook.id)
+    assert inbox.bulk == 10 and seconds < 15  # the 30 s safety look would have been the first to see them
+
+
+@pytest.mark.server
+def test_a_stopping_watcher_counts_its_backlog_on_the_server(tmp_path, argilla_server, argilla_client):
+    from labeler.argilla.push import PushRecord, push
+    from labeler.loop.round import connection, dataset_spec
+    from labeler.watch.runner import Watcher
+
+    config, cfg, sets = _project(tmp_path, "backlog")
+    conn = connection(config)
+    push(conn, dataset_spec(config, [], None), [PushRecord(id=f"r{i}", fields={"text": f"ticket {i}"}, value="billing",
+                                                           score=0.5, agent="a") for i in range(12)], progress=False)
+    watcher = Watcher(config, str(cfg), sets, echo=lambda m: None)
+    watcher.conn, watcher.dataset_id, watcher.state = conn, watcher_dataset(conn, config), WatchState(backlog=0)
+    _bulk_answers(argilla_client, config, 10)  # after the watcher's last look: it has not counted them
+    watcher.close()
+    assert watcher.state.backlog == 10
+
+
+def watcher_dataset(conn, config) -> str:
+    from labeler.argilla.datasets import find_dataset
+
+    return str(find_dataset(conn, config.argilla.dataset).id)

@@ -110,3 +110,39 @@ def candidates_markdown(candidates: Sequence[Candidate]) -> str:
             part += f" ({md_escape(source)})"
         parts.append(part)
     return ("**Suggested:** " + " · ".join(parts)) if parts else ""
+
+
+# -- why this record is next (a small line under the top guesses) -------------------------------------------
+WHY = {  # the queue's reason for a pick (``labeler.loop.queue.Selection.reasons``, ``engine.GOLD``) in words
+    "cold_start": "first look at a class the model predicts",
+    "uncertain": "the model is unsure",
+    "diverse": "the model is unsure, unlike the others picked",
+    "coverage": "a class still short of training labels",
+    "explore": "picked at random to explore",
+    "gold": "picked at random from the whole pool",
+    "pending": "queued earlier, still unanswered",
+}
+
+
+NO_UNCERTAINTY = ("gold", "explore", "cold_start")  # picked for another reason than the model's doubt
+
+
+def queue_line(rank: int | None, total: int | None, why: str | None, uncertainty: float | None,
+               freshness: str = "") -> str:
+    """One small Markdown line that says why a record is where it is in the review order and how fresh that
+    order is, e.g. ``<sub>Next because: #3 of 20 · the model is unsure (uncertainty 0.83) · order refreshed
+    2026-12-05 23:30 UTC by labeler watch after 120 answers</sub>``; empty without a reason or a freshness."""
+    if not why and not freshness:  # a place alone explains nothing
+        return ""
+    parts = []
+    if rank:
+        parts.append(f"#{rank}" + (f" of {total}" if total else ""))
+    if why:
+        words = WHY.get(why, why.replace("_", " "))
+        u = _finite(uncertainty)
+        parts.append(words + (f" (uncertainty {u:.2f})" if u is not None and why not in NO_UNCERTAINTY else ""))
+    if freshness:
+        parts.append(freshness)
+    if not parts:
+        return ""
+    return "<sub>Next because: " + " · ".join(md_escape(p) for p in parts) + "</sub>"

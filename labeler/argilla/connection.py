@@ -1,7 +1,9 @@
 """Where the Argilla server is and which key to use: the ``Connection`` every entry point takes.
 
 URL and key come from the config/environment when a URL is configured (any Argilla 2.x server), else from
-the local server's credentials file. This module makes no request; ``client.connect`` does.
+the local server's credentials file. A configured URL that is the local server's (``labeler server start
+--port 6950`` and ``argilla.url: http://127.0.0.1:6950``) takes the stored key when the environment has none.
+This module makes no request; ``client.connect`` does.
 """
 
 from __future__ import annotations
@@ -24,17 +26,21 @@ class Connection:
 
 def resolve(url: str | None = None, api_key_env: str = "ARGILLA_API_KEY") -> Connection:
     """Find the server: an explicit URL (key from ``$api_key_env``), ``$ARGILLA_API_URL``, or the local server."""
-    url = url or os.environ.get("ARGILLA_API_URL")
-    if url:
-        key = os.environ.get(api_key_env)
-        if not key:
-            raise LabelerError(f"Argilla URL {url} is configured but ${api_key_env} is not set; export the API key")
-        return Connection(url.rstrip("/"), key, "config")
     from labeler.server import credentials
     from labeler.server.paths import ServerPaths
 
-    paths = ServerPaths.default()
-    creds = credentials.load(paths.credentials_file)
+    url = url or os.environ.get("ARGILLA_API_URL")
+    if url:
+        key = os.environ.get(api_key_env)
+        if key:
+            return Connection(url.rstrip("/"), key, "config")
+        creds = credentials.load(ServerPaths.default().credentials_file)
+        if creds is not None and creds.serves(url):
+            return Connection(url.rstrip("/"), creds.api_key, "local server")
+        raise LabelerError(f"Argilla URL {url} is configured but ${api_key_env} is not set; export the API key"
+                           + (f" (the local server runs at {creds.url}; its key is used for that URL)"
+                              if creds is not None and creds.url else ""))
+    creds = credentials.load(ServerPaths.default().credentials_file)
     if creds is None or not creds.url:
         raise LabelerError("no Argilla URL configured and no local server found; run `labeler server start`")
     return Connection(creds.url, creds.api_key, "local server")

@@ -11,12 +11,13 @@ import math
 from dataclasses import dataclass, field
 
 from labeler.argilla import rest
-from labeler.argilla.candidates import Candidate, candidates_markdown
+from labeler.argilla.candidates import Candidate, candidates_markdown, queue_line
 from labeler.argilla.client import connect
 from labeler.argilla.connection import Connection
 from labeler.argilla.datasets import answered_ids, find_dataset, workspace_name
-from labeler.argilla.schema import CANDIDATES, QUESTION, VECTOR, DatasetSpec, build_settings, has_candidates_field
-from labeler.argilla.sync import sync_dataset
+from labeler.argilla.schema import (CANDIDATES, META_PRIORITY, META_UNCERTAINTY, META_WHY, QUESTION, VECTOR, DatasetSpec,
+                                    build_settings, has_candidates_field, order_freshness)
+from labeler.argilla.sync import current_min_submitted, sync_dataset
 from labeler.errors import LabelerError
 
 __all__ = ["PushRecord", "PushReport", "push", "ensure_dataset", "to_argilla", "answered_ids"]
@@ -64,7 +65,12 @@ def ensure_dataset(conn: Connection, client, spec: DatasetSpec) -> tuple[object,
     workspace = workspace_name(client, spec.workspace, url)
     dataset = find_dataset(conn, spec.name, workspace, client=client)
     if dataset is not None:
-        return dataset, sync_dataset(conn, dataset, spec)
+        before = current_min_submitted(dataset)
+        notes = sync_dataset(conn, dataset, spec)
+        after = current_min_submitted(dataset)
+        if after != before:
+            notes.append(min_submitted_note(spec.name, before, after, submitted_counts(conn, dataset.id)))
+        return dataset, notes
     def create():  # the SDK deletes a half-created dataset before raising, so a retry starts clean
         return rg.Dataset(name=spec.name, workspace=workspace, settings=build_settings(spec), client=client).create()
 
@@ -78,6 +84,29 @@ def ensure_dataset(conn: Connection, client, spec: DatasetSpec) -> tuple[object,
                            f"{type(cause).__name__}: {' '.join(str(cause).split())[:300]}") from None
 
 
+def submitted_counts(conn: Connection, dataset_id) -> list[int]:
+    """The number of submitted answers of each record with at least one."""
+    counts = []
+    for rec in rest.iter_records(conn, dataset_id, include="responses"):
+        n = sum(1 for r in rec.get("responses") or [] if r["status"] == "submitted")
+        if n:
+            counts.append(n)
+    return counts
+
+
+def min_submitted_note(dataset: str, before: int, after: int, counts: list[int]) -> str:
+    """One line for a push that changed ``argilla.min_submitted`` from ``before`` to ``after``: how many
+    answered records the change moved (``counts``: submitted answers per answered record)."""
+    head = f"argilla.min_submitted {before} -> {after} on {dataset!r}: "
+    if after > before:
+        moved = sum(1 for n in counts if before <= n < after)
+        return (head + f"{moved} completed record{'s' if moved != 1 else ''} went back to pending, each waiting "
+                f"for {after} submitted answers from different annotators (`pull` trains on a record once it has them)")
+    moved = sum(1 for n in counts if after <= n < before)
+    return (head + f"{moved} pending record{'s' if moved != 1 else ''} with {after}+ answers "
+            f"{'are' if moved != 1 else 'is'} complete now (`pull` takes {'them' if moved != 1 else 'it'})")
+
+
 def _clean_metadata(meta: dict) -> dict:
     """JSON has no NaN: drop missing numbers instead of sending invalid values."""
     out = {}
@@ -88,16 +117,41 @@ def _clean_metadata(meta: dict) -> dict:
     return out
 
 
+def cut_for_annotator(text: str, max_chars: int | None, cut_to: int) -> str:
+    """``text`` as an annotator sees it: whole up to ``max_chars`` (``data.max_chars``); a longer one cut to its
+    first ``cut_to`` characters (at a space when one is near) and a marker that says so. The pool, the signals
+    and the labels keep the whole text: only the Argilla field is cut, so a 2 MB text does not bury the top
+    guesses below it."""
+    if max_chars is None or len(text) <= max_chars:
+        return text
+    keep = min(cut_to, max_chars)
+    head = text[:keep]
+    space = head.rfind(" ", keep - 200)
+    head = head[:space] if space > 0 else head
+    return (f"{head.rstrip()} … [cut: {len(text):,} characters, the first {len(head):,} shown; "
+            "the full text stays in the pool]")
+
+
+def with_queue_line(markdown: str, rec: PushRecord, spec: DatasetSpec) -> str:
+    """The top guesses and, below them, the small line that says why the record is next and how fresh the
+    review order is (``candidates.queue_line``), from the record's metadata and the spec's queue status."""
+    meta = rec.metadata
+    line = queue_line(meta.get(META_PRIORITY), spec.queue_size, meta.get(META_WHY), meta.get(META_UNCERTAINTY),
+                      order_freshness(spec))
+    return f"{markdown}\n\n{line}" if line else markdown
+
+
 def to_argilla(rec: PushRecord, spec: DatasetSpec, candidates_field: bool | None = None):
     """The ``rg.Record`` for ``rec``; the top-guesses field is filled when the spec asks for it and the dataset
     has the field (``candidates_field``; default: when the spec asks)."""
     import argilla as rg
 
     names = spec.field_names()
-    fields = {names[col]: text for col, text in rec.fields.items() if col in names}
+    fields = {names[col]: cut_for_annotator(text, spec.max_chars, spec.cut_to)
+              for col, text in rec.fields.items() if col in names}
     show = spec.candidates > 0 if candidates_field is None else candidates_field and spec.candidates > 0
     if show and rec.candidates:
-        fields[CANDIDATES] = candidates_markdown(rec.candidates)
+        fields[CANDIDATES] = with_queue_line(candidates_markdown(rec.candidates), rec, spec)
     suggestion = rg.Suggestion(question_name=QUESTION, value=rec.value, score=rec.score, agent=rec.agent)
     vectors = {VECTOR: [float(x) for x in rec.vector]} if rec.vector is not None and spec.vector_dim else {}
     return rg.Record(

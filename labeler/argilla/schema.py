@@ -19,6 +19,7 @@ META_PRIORITY = "priority"
 META_ROUND = "round"
 META_AGREEMENT = "agreement"
 META_SAMPLE = "sample"  # "random" (the unbiased gold draw: evaluation only) or "queue" (training data)
+META_WHY = "why"  # the queue's reason for the pick (no metadata property: hidden, read by the queue line)
 SAMPLE_RANDOM, SAMPLE_QUEUE = "random", "queue"
 CANDIDATES = "candidates"  # the optional Markdown field with the model's top guesses
 CANDIDATES_TITLE = "Model's top guesses (not the text to label)"
@@ -82,6 +83,9 @@ class DatasetSpec:
     label_counts: dict[str, int] = field(default_factory=dict)
     min_submitted: int = 1
     queue_status: str = ""  # one line on top of the guidelines: when the queue was refreshed, by what model
+    queue_size: int | None = None  # records in the review order this push (the "#3 of 20" of the queue line)
+    max_chars: int | None = None  # a text field longer than this reaches annotators cut (``push.cut_for_annotator``)
+    cut_to: int = 2000  # ... to this many characters, with a marker
 
     def field_names(self) -> dict[str, str]:
         """Data column -> Argilla field name; two columns mapping to one name is an error."""
@@ -219,6 +223,12 @@ def render_guidelines(spec: DatasetSpec, limit: int = GUIDELINES_MAX_CHARS) -> s
     while rows > 0 and len(render(20, rows)) > limit:
         rows -= 1
     return render(20, rows)
+
+
+def order_freshness(spec: DatasetSpec) -> str:
+    """"order refreshed <when> by <who>": the first sentence of ``spec.queue_status``, for the queue line."""
+    first = spec.queue_status.split(". ", 1)[0].rstrip(".")
+    return first.replace("Review order refreshed", "order refreshed", 1) if first.startswith("Review order") else ""
 
 
 def build_settings(spec: DatasetSpec):

@@ -8,7 +8,15 @@ config_option = click.option("-c", "--config", "config_path", required=True, typ
                              help="Project config (YAML), e.g. configs/demo.yaml.")
 set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
                           help="Dotted override, e.g. --set queue.batch_size=64 (repeatable).")
-quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def _quiet(ctx, param, value: bool) -> bool:
+    if value:  # the models' own loading bars too, not only labeler's
+        from labeler.signals.embedding import quiet_loading
+
+        quiet_loading()
+    return value
+
+
+quiet_option = click.option("-q", "--quiet", is_flag=True, callback=_quiet, help="No progress bars.")
 
 
 def load(config_path, overrides):

@@ -18,11 +18,23 @@ def command(config_path, overrides, quiet):
     with locked(config, "bootstrap"):
         pool, scores = bootstrap(config, progress=not quiet)
     click.echo(pool.summary())
+    for line in data_lines(config, pool):
+        click.echo(line)
     top = scores.P.max(axis=1)
     click.echo(f"scored {len(scores.ids)} records with {', '.join(scores.signals)} ({scores.method}); "
                f"mean top probability {top.mean():.3f}, mean agreement {scores.agreement.mean():.3f}")
     for line in cascade_lines(config, scores):
         click.echo(line)
+
+
+def data_lines(config, pool) -> list[str]:
+    """What the data holds that the config does not expect: held-back labels outside the config's labels."""
+    from labeler.data.label_checks import labels_outside
+
+    if not config.data.label_field:
+        return []
+    line = labels_outside(pool.records, config.label_names, config.task.multi_label).line()
+    return [line] if line else []
 
 
 def cascade_lines(config, scores) -> list[str]:

@@ -3,8 +3,13 @@
 The demo config and corpus ship inside the package (``labeler/demo/demo.yaml``, ``tickets.jsonl``), so the
 demo runs from any folder after ``pip install``. Its state goes to ``.labeler/demo`` under the current folder
 (not beside the packaged config, which may be read-only); ``-c`` runs the same steps on another config.
+Run on the packaged config, it also writes ``labeler-demo.yaml`` in the current folder (``user_config``): the
+same settings pointing at the shipped corpus and at that state, so the next commands take ``-c
+labeler-demo.yaml`` instead of a path into site-packages.
 """
 
+import json
+import os
 from pathlib import Path
 
 import click
@@ -12,6 +17,8 @@ import click
 import labeler
 
 DEMO_STATE = Path(".labeler") / "demo"
+USER_CONFIG = "labeler-demo.yaml"
+CORPUS_LINE = "  path: tickets.jsonl   # relative to this file"
 
 
 def demo_config_path() -> Path:
@@ -27,6 +34,31 @@ def demo_overrides(config_path: Path, overrides: list[str], cwd: Path | None = N
     if config_path != demo_config_path() or any(o.split("=", 1)[0].strip() == "project.dir" for o in overrides):
         return list(overrides)
     return [f"project.dir={(cwd or Path.cwd()).resolve() / DEMO_STATE}", *overrides]
+
+
+def user_config(config, overrides: list[str], cwd: Path | None = None) -> tuple[Path, bool]:
+    """(the user's copy of the demo config in ``cwd``, whether it was written now): the packaged settings with
+    the shipped corpus' absolute path, ``project.dir`` set to the demo's state (relative when it is under
+    ``cwd``) and the demo's dataset and project names (a config's default names come from its file name); the
+    demo's other ``--set`` overrides are noted in a comment. An existing file is left as it is."""
+    cwd = (cwd or Path.cwd()).resolve()
+    target = cwd / USER_CONFIG
+    if target.exists():
+        return target, False
+    packaged = demo_config_path()
+    corpus = packaged.parent / "tickets.jsonl"
+    state = Path(config.project.dir).resolve()
+    where = os.path.relpath(state, cwd) if state.is_relative_to(cwd) else str(state)
+    text = packaged.read_text(encoding="utf-8").replace(
+        CORPUS_LINE, f"  path: {json.dumps(str(corpus))}   # the corpus shipped with labeler")
+    text += (f"\nargilla:\n  dataset: {json.dumps(config.argilla.dataset)}\n\nproject:\n"
+             f"  name: {json.dumps(config.project.name)}\n"
+             f"  dir: {json.dumps(where)}   # the demo's state (relative to this file)\n")
+    extra = [o for o in overrides if o.split("=", 1)[0].strip() != "project.dir"]
+    if extra:
+        text += "# labeler demo ran with: " + " ".join(f"--set {o}" for o in extra) + "\n"
+    target.write_text(text, encoding="utf-8")
+    return target, True
 
 
 @click.command("demo")
@@ -68,5 +100,7 @@ def command(config_path, simulate, port, overrides):
     click.echo(f"Open {started.url} and choose the dataset {config.argilla.dataset!r}: "
                "its Pending tab lists the most informative records first.")
     if not config_path:
-        click.echo(f"State is in {config.project.dir}; continue with e.g. "
-                   f"`labeler status -c {path} --set project.dir={config.project.dir}`.", err=True)
+        mine, written = user_config(config, list(overrides))
+        shown = mine.name if mine.parent == Path.cwd().resolve() else mine
+        click.echo(f"State is in {config.project.dir}; {'wrote' if written else 'kept'} your copy of the demo config, "
+                   f"{shown}: continue with e.g. `labeler status -c {shown}`.", err=True)

@@ -88,7 +88,13 @@ def command(config_path, dataset, overrides, strategies, batch_size, rounds, see
     else:
         from labeler.config import load_config
 
-        data = sim.config_data(load_config(config_path, list(overrides)), eval_fraction)
+        from labeler.cli.bootstrap import data_lines
+        from labeler.data import load_pool
+
+        config = load_config(config_path, list(overrides))
+        data = sim.config_data(config, eval_fraction)
+        for line in data_lines(config, load_pool(config)):
+            click.echo(line)
     fields = {"batch_size": batch_size, "gold_share": gold_share, "diversity": diversity, "exploration": exploration}
     base = dataclasses.replace(Policy.from_config(data.config), **{k: v for k, v in fields.items() if v is not None})
     starts = {"config": [base.cold_start], "on": [True], "off": [False], "both": [True, False]}[cold_start]

@@ -33,6 +33,18 @@ class DataConfig(_Model):
     format: Literal["auto", "csv", "jsonl", "parquet", "hf"] = "auto"
     max_chars: int = Field(DEFAULT_MAX_CHARS, gt=0)
     label_field: str | None = None
+    encoding: str = "utf-8"  # of CSV / JSON Lines files (e.g. latin-1, cp1252); Parquet and HF carry their own
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r} (e.g. utf-8, latin-1, cp1252)") from None
+        return value
 
     @field_validator("text_fields", mode="before")
     @classmethod
@@ -178,6 +190,8 @@ class ArgillaConfig(_Model):
     frequency in the labels so far); ``visible_labels`` chips before "+ N more" (null: all up to 20 labels,
     else 12; the suggestion is always shown and pre-selected). ``min_submitted``: submitted answers a record
     needs before it counts as done (Argilla's task distribution; 2 or more asks for overlap between annotators).
+    ``cut_to``: a text longer than ``data.max_chars`` reaches annotators as its first ``cut_to`` characters and
+    a marker (the pool and the model keep it whole).
 
     The API key never lives in YAML: ``api_key_env`` names the environment variable that holds it.
     """
@@ -190,6 +204,7 @@ class ArgillaConfig(_Model):
     label_order: Literal["config", "alphabetical", "frequency"] = "config"
     visible_labels: int | None = Field(None, ge=3)
     min_submitted: int = Field(1, ge=1, le=20)
+    cut_to: int = Field(2000, ge=100)  # a text over data.max_chars reaches annotators as its first cut_to chars
 
     @model_validator(mode="before")
     @classmethod

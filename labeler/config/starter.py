@@ -13,7 +13,7 @@ import json
 import math
 import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -21,6 +21,8 @@ import yaml
 
 from labeler.config import QueueConfig, TrainingConfig, validate_config
 from labeler.data import column_values, sample_rows
+from labeler.data.encoding import guess_encoding
+from labeler.data.label_checks import look_alikes
 from labeler.errors import LabelerError
 
 TEXT_NAMES = ("text", "content", "body", "message", "sentence", "review", "document", "utterance", "comment",
@@ -49,7 +51,8 @@ def write_starter_config(
     data_path, out_path = Path(data_path), Path(out_path)
     if out_path.exists() and not force:
         raise LabelerError(f"{out_path} already exists; pass --force to overwrite it")
-    columns, rows = sample_rows(data_path)
+    encoding = guess_encoding(data_path)
+    columns, rows = sample_rows(data_path, encoding=encoding)
     if text_fields:
         missing = [f for f in text_fields if f not in columns]
         if missing:
@@ -62,7 +65,7 @@ def write_starter_config(
         raise LabelerError(f"column {label_field!r} is a text field; the labels must come from another column")
     suggested = label_field or next((c for c in LABEL_NAMES if c in columns and c not in fields), None)
     text = _render(data_path, out_path, list(labels), fields, id_field, suggested, label_field is not None,
-                   multi_label)
+                   multi_label, encoding)
     validate_config(yaml.safe_load(text), out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(text, encoding="utf-8")
@@ -79,6 +82,16 @@ class FoundLabels:
     rows: int  # parsed rows in the file
     labeled: int  # rows holding at least one label
     several: int  # rows holding more than one label (lists)
+    warning: str | None = None  # many distinct values for the rows: taken since the user named the column
+    look_alike: list = field(default_factory=list)  # (rare, common) values that look like a typo of each other
+
+    def look_alike_lines(self, shown: int = 5) -> list[str]:
+        """One warning per label value that looks like a typo of a more frequent one (the first ``shown``)."""
+        lines = [f"warning: label {rare!r} ({self.counts[rare]} rows) looks like {common!r} ({self.counts[common]} "
+                 "rows); a typo? fix the data or drop it from task.labels" for rare, common in self.look_alike[:shown]]
+        if len(self.look_alike) > shown:
+            lines.append(f"warning: and {len(self.look_alike) - shown} more look-alike labels")
+        return lines
 
     def summary(self) -> str:
         unlabeled = self.rows - self.labeled
@@ -91,7 +104,7 @@ def labels_from_column(data_path: str | Path, column: str) -> FoundLabels:
     """Every distinct value of ``column`` over the whole file, most frequent first; a list value counts each
     of its items. Values are kept as the data reader reads held-back labels (``str(value)``); null, NaN and
     blank values are no label. A missing column or one without a single label is one ``LabelerError`` line."""
-    values = column_values(data_path, column)
+    values = column_values(data_path, column, encoding=guess_encoding(data_path))
     counts: Counter[str] = Counter()
     labeled = several = 0
     for value in values:
@@ -102,11 +115,24 @@ def labels_from_column(data_path: str | Path, column: str) -> FoundLabels:
         several += len(items) > 1
     if not counts:
         raise LabelerError(f"column {column!r} of {data_path} holds no labels ({len(values)} rows, all empty)")
-    if len(counts) > MAX_DISTINCT or (len(counts) > 50 and len(counts) > labeled / 2):
+    many = len(counts) > 50 and len(counts) > labeled / 2
+    if len(counts) > MAX_DISTINCT or (many and max(counts.values()) == 1):
         raise LabelerError(f"column {column!r} of {data_path} holds {len(counts)} distinct values in {labeled} rows: "
                            "not a label column (labels repeat); name another with --labels-from or use --labels")
     ranked = sorted(counts, key=lambda name: (-counts[name], name))
-    return FoundLabels(column, ranked, {name: counts[name] for name in ranked}, len(values), labeled, several)
+    found = FoundLabels(column, ranked, {name: counts[name] for name in ranked}, len(values), labeled, several)
+    found.warning = sparse_warning(found) if many else None
+    found.look_alike = look_alikes(found.counts)
+    return found
+
+
+def sparse_warning(found: "FoundLabels") -> str:
+    """The warning for a named label column with many labels for its rows (150 intents in a 201-row sample):
+    taken as asked, since the user named it, with what it means for the first rounds."""
+    once = sum(1 for n in found.counts.values() if n == 1)
+    return (f"warning: {len(found.labels)} distinct values in {found.labeled} labeled rows ({once} seen once); "
+            f"taken as the labels since you named {found.column!r}. Check the list in the config for typos and "
+            "values that are not labels")
 
 
 def _label_text(value: Any) -> str | None:
@@ -162,7 +188,14 @@ def _c(text: str, width: int = 24) -> str:
     return text + " " * max(2, width - len(text))
 
 
-def _render(data_path, out_path, labels, fields, id_field, label_field, label_field_set, multi_label) -> str:
+def _encoding_line(encoding: str) -> str:
+    if encoding == "utf-8":
+        return "encoding: utf-8         # of CSV / JSON Lines files, e.g. latin-1 or cp1252"
+    return f"encoding: {encoding}   # guessed by labeler init: the file is not valid UTF-8"
+
+
+def _render(data_path, out_path, labels, fields, id_field, label_field, label_field_set, multi_label,
+            encoding: str = "utf-8") -> str:
     from labeler.loop.queue import MULTI_LABEL_STRATEGIES, RANDOM, SINGLE_LABEL_STRATEGIES
     from training.backends import BACKEND_NAMES
 
@@ -198,7 +231,8 @@ data:
   # Column with a unique id per row; null = a hash of the text fields (stable across runs).
 {id_line}
 {label_line}
-  max_chars: 20000        # longer texts are kept but flagged for summarization
+  max_chars: 20000        # longer texts are kept whole (annotators see the first argilla.cut_to characters)
+  {_encoding_line(encoding)}
 
 task:
   multi_label: {"true " if multi_label else "false"}      # true: each text may carry any number of labels

@@ -34,7 +34,7 @@ def load_pool(config, use_cache: bool = True) -> Pool:
     if use_cache and pool_path.exists() and Pool.cache_key_of(pool_path) == key:
         return Pool.load(pool_path)
     pool, rejected = read_pool(path, fmt, data.text_fields, data.id_field, data.label_field,
-                               data.max_chars, config.task.multi_label,
+                               data.max_chars, config.task.multi_label, encoding=data.encoding,
                                label_names=config.label_names if config.task.multi_label else None)
     write_rejects(project_dir / REJECTS_FILE, rejected)
     if not pool.records:
@@ -52,11 +52,12 @@ def read_pool(
     max_chars: int = 20_000,
     multi_label: bool = False,
     label_names: list[str] | None = None,
+    encoding: str = "utf-8",
 ) -> tuple[Pool, list[dict]]:
     """Read and check every row (no caching, no files written): the pool and the reject entries. Multi-label
     truth outside ``label_names`` (when given) is dropped and counted (``labeler.data.multilabel``)."""
     wanted = [*text_fields, *(f for f in (id_field, label_field) if f)]
-    columns, rows = reader_for(fmt)(path, wanted)
+    columns, rows = reader_for(fmt, encoding)(path, wanted)
     if not rows:
         raise LabelerError(f"{path} has no rows")
     absent = [c for c in wanted if c not in columns]
@@ -67,7 +68,8 @@ def read_pool(
     return build_pool(rows, path, text_fields, id_field, label_field, max_chars, multi_label, label_names)
 
 
-def sample_rows(path: str | Path, fmt: str = "auto", n: int = 200) -> tuple[list[str], list[dict]]:
+def sample_rows(path: str | Path, fmt: str = "auto", n: int = 200,
+                encoding: str = "utf-8") -> tuple[list[str], list[dict]]:
     """Column names (file order) and up to ``n`` parsed rows (unparseable ones skipped), for ``labeler init``."""
     path = Path(path)
     if not path.exists():
@@ -85,11 +87,11 @@ def sample_rows(path: str | Path, fmt: str = "auto", n: int = 200) -> tuple[list
     if fmt == "hf":
         ds = load_hf(path)
         return list(ds.column_names), ds.select(range(min(n, len(ds)))).to_list()
-    columns, rows = reader_for(fmt)(path, [])
+    columns, rows = reader_for(fmt, encoding)(path, [])
     return list(columns), [r.values for r in rows if r.values is not None][:n]
 
 
-def column_values(path: str | Path, column: str, fmt: str = "auto") -> list[Any]:
+def column_values(path: str | Path, column: str, fmt: str = "auto", encoding: str = "utf-8") -> list[Any]:
     """Every parsed row's value of ``column`` (None where the row lacks it; unparseable rows skipped).
 
     A column no row holds is one ``LabelerError`` line naming the columns there are."""
@@ -97,7 +99,7 @@ def column_values(path: str | Path, column: str, fmt: str = "auto") -> list[Any]
     if not path.exists():
         raise LabelerError(f"data file not found: {path}")
     fmt = detect_format(path, fmt)
-    columns, rows = reader_for(fmt)(path, [column])
+    columns, rows = reader_for(fmt, encoding)(path, [column])
     if column not in columns:
         seen = ", ".join(sorted(map(str, columns))[:20]) or "none"
         raise LabelerError(f"{path} has no column {column!r} (columns: {seen})")

@@ -6,7 +6,9 @@ Lines are parsed line by line; a JSON array, Parquet and a saved Hugging Face da
 
 from __future__ import annotations
 
+import codecs
 import csv
+import functools
 import io
 import json
 import sys
@@ -28,9 +30,17 @@ SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
             ".parquet": "parquet", ".pq": "parquet"}
 
 
-def read_csv(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
+def not_decodable(encoding: str) -> str:
+    """The reject detail's words for bytes ``encoding`` cannot decode, naming ``data.encoding``."""
+    name = codecs.lookup(encoding).name
+    if name == "utf-8":
+        return "bytes that are not UTF-8 (set data.encoding if the file has another encoding, e.g. latin-1)"
+    return f"bytes that are not {name} (data.encoding)"
+
+
+def read_csv(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:
     """Decode with surrogateescape so one bad byte only rejects the row whose used cells hold it."""
-    text = path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    text = path.read_bytes().decode(encoding, errors="surrogateescape").removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
     old_limit = csv.field_size_limit()
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -52,7 +62,7 @@ def read_csv(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
                 raw.values = dict(zip(header, cells))
                 bad = [c for c in wanted if SURROGATE.search(raw.values.get(c, ""))]
                 if bad:
-                    raw.reason, raw.detail = INVALID_UTF8, f"column(s) {', '.join(bad)} hold bytes that are not UTF-8"
+                    raw.reason, raw.detail = INVALID_UTF8, f"column(s) {', '.join(bad)} hold {not_decodable(encoding)}"
                     raw.preview, raw.values = _unescape(",".join(cells))[:PREVIEW], None
             rows.append(raw)
     except csv.Error as exc:
@@ -66,10 +76,10 @@ def _unescape(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def read_jsonl(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
+def read_jsonl(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:
     data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
     if path.suffix.lower() == ".json" and data.lstrip()[:1] == b"[":
-        return _read_json_array(path, data)
+        return _read_json_array(path, data, encoding)
     columns: dict = {}
     rows: list[RawRow] = []
     for number, line in enumerate(data.split(b"\n"), start=1):
@@ -79,9 +89,9 @@ def read_jsonl(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
         raw = RawRow(row=len(rows) + 1, line=number)
         rows.append(raw)
         try:
-            decoded = line.decode("utf-8")
+            decoded = line.decode(encoding)
         except UnicodeDecodeError as exc:
-            raw.reason, raw.detail = INVALID_UTF8, f"{exc.reason} at byte {exc.start}"
+            raw.reason, raw.detail = INVALID_UTF8, f"{not_decodable(encoding)}: {exc.reason} at byte {exc.start}"
             raw.preview = line.decode("utf-8", "replace")[:PREVIEW]
             continue
         try:
@@ -93,9 +103,9 @@ def read_jsonl(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
     return columns, rows
 
 
-def _read_json_array(path: Path, data: bytes) -> tuple[dict, list[RawRow]]:
+def _read_json_array(path: Path, data: bytes, encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:
     try:
-        items = json.loads(data.decode("utf-8"))
+        items = json.loads(data.decode(encoding))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LabelerError(f"{path}: not a valid JSON array ({exc}); use JSON Lines for row-by-row checks") from None
     columns: dict = {}
@@ -167,6 +177,9 @@ def detect_format(path: Path, fmt: str) -> str:
     return found
 
 
-def reader_for(fmt: str):
-    """The reader of a format: ``reader(path, wanted_columns) -> (columns, rows)``."""
-    return {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet, "hf": read_hf}[fmt]
+def reader_for(fmt: str, encoding: str = "utf-8"):
+    """The reader of a format: ``reader(path, wanted_columns) -> (columns, rows)``; CSV and JSON Lines are
+    decoded with ``encoding`` (``data.encoding``)."""
+    if fmt in ("csv", "jsonl"):
+        return functools.partial(read_csv if fmt == "csv" else read_jsonl, encoding=encoding)
+    return {"parquet": read_parquet, "hf": read_hf}[fmt]

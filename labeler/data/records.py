@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from labeler.data.rows import INVALID_UTF8
 from labeler.errors import LabelerError
 
 META_KEY = b"labeler.pool"
@@ -74,8 +75,9 @@ class Pool:
         too_long = sum(r.too_long for r in self.records)
         rejected = ", ".join(f"{n} {reason}" for reason, n in sorted(self.rejects.items())) or "none"
         labels = LabelNotes.from_dict(self.label_notes).line()
+        hint = " - set data.encoding to the file's encoding, e.g. latin-1" if self.rejects.get(INVALID_UTF8) else ""
         return (f"{len(self)} records from {self.rows_read} rows ({self.collapsed} duplicates collapsed; "
-                f"rejected: {rejected}; {too_long} over max_chars)" + (f"; {labels}" if labels else ""))
+                f"rejected: {rejected}{hint}; {too_long} over max_chars)" + (f"; {labels}" if labels else ""))
 
     # -- persistence ---------------------------------------------------------------------------------
     def save(self, path: str | Path, cache_key: str = "") -> None:

@@ -8,6 +8,8 @@ push can never leave a record marked as pushed.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from labeler.errors import LabelerError
@@ -34,6 +36,8 @@ def dataset_spec(config, signal_names: list[str], vector_dim: int | None, labels
         label_counts=per_class(labels_df, config.label_names, config.task.multi_label),
         min_submitted=a.min_submitted,
         queue_status=queue_status,
+        max_chars=config.data.max_chars,
+        cut_to=a.cut_to,
     )
 
 
@@ -117,7 +121,7 @@ def push_queue(config, progress: bool = True, by: str = "labeler push"):
     from labeler.argilla.candidates import above_threshold, top_candidates
     from labeler.argilla.push import PushRecord, push
     from labeler.argilla.schema import (META_AGREEMENT, META_PRIORITY, META_ROUND, META_SAMPLE, META_UNCERTAINTY,
-                                        SAMPLE_QUEUE, SAMPLE_RANDOM, signal_meta)
+                                        META_WHY, SAMPLE_QUEUE, SAMPLE_RANDOM, signal_meta)
     from labeler.evaluation.gold import gold_share, in_reserve
     from labeler.data import load_pool
     from labeler.loop.engine import GOLD
@@ -146,6 +150,8 @@ def push_queue(config, progress: bool = True, by: str = "labeler push"):
     state = project.read_state()
     round_no = state["round"] + (1 if len(batch.indices) else 0)
     new = {int(i) for i in batch.indices}
+    why = {int(i): r for i, r in zip(batch.indices, batch.reasons)}  # the queue line's "why next"
+    spec = dataclasses.replace(spec, queue_size=len(order))
     ens_agent = "ensemble" if scores.method == "weighted_mean" else f"ensemble-{scores.method}"
     model_id = scores.run_id or scores.fast_model  # the trained model in the suggestions, if any
     if scores.fast_model:
@@ -156,7 +162,7 @@ def push_queue(config, progress: bool = True, by: str = "labeler push"):
         rec = pool.records[i]
         value, score = suggestion(scores.P[i], config.label_names, config.task.multi_label, config.task.threshold)
         meta = {META_UNCERTAINTY: float(uncertainty[i]), META_PRIORITY: rank, META_AGREEMENT: float(scores.agreement[i]),
-                META_SAMPLE: SAMPLE_RANDOM if in_reserve(rec.id, share) else SAMPLE_QUEUE}
+                META_SAMPLE: SAMPLE_RANDOM if in_reserve(rec.id, share) else SAMPLE_QUEUE, META_WHY: why.get(i, "pending")}
         if i in new:
             meta[META_ROUND] = round_no
         voted = {name: not np.isnan(mat[i]).all() for name, mat in scores.signals.items()}

@@ -2,7 +2,8 @@
 
 Ranking (``oof_probabilities``, ``rank_labels``): a logistic head (``training.head.LinearModel``, the queue
 model's, C=10, class-balanced) on the records' embeddings gives each human label an out-of-fold probability
-matrix (K folds over the human labels of every split; gold labels can be wrong too). cleanlab, the library,
+matrix (5 folds over the human labels of every split, gold labels included since they can be wrong too;
+leave-one-out while some class has fewer than 5 labels, ``fold_plan``). cleanlab, the library,
 does the confident learning: ``cleanlab.rank.get_label_quality_scores`` (self-confidence: the out-of-fold
 probability of the given label) orders the labels, lowest first, and ``cleanlab.filter.find_label_issues``
 (prune by noise rate) says which it counts as label issues. Multi-label tasks use cleanlab's
@@ -41,29 +42,60 @@ STALE = "stale"  # the label on disk is neither the reviewed one nor the decided
 AMBIGUOUS_STATUS = "ambiguous"  # the label table's status for an ambiguous record: not "submitted", never used
 FOLDS = 5
 MIN_PER_CLASS = 2
+LOO_MAX = 200  # up to this many labels, a class with fewer than FOLDS labels gets leave-one-out probabilities
 COLUMNS = ["id", "first_answer", "first_annotator", "quality", "suggested", "reason", "flagged", "pushed_at",
            "attempts", "status", "final_answer", "second_answer", "second_annotator", "third_answer",
            "third_annotator", "answers", "ignored", "decided_at"]
 
 
 # -- ranking ---------------------------------------------------------------------------------------------
-def oof_probabilities(X: np.ndarray, y: np.ndarray, n_labels: int, multi_label: bool, folds: int = FOLDS,
+def fold_plan(y: np.ndarray, multi_label: bool, folds: int = FOLDS) -> int:
+    """How many folds ``oof_probabilities`` uses for labels ``y``: ``folds`` when every class has that many
+    labels (multi-label: at most one per label row); else leave-one-out (``len(y)``) up to ``LOO_MAX`` labels,
+    and above that as many folds as the largest class has labels (2 at least).
+
+    Early in a many-class project no class has 5 labels: a stratified 5-fold split cannot be made, but every
+    label still has a probability from a model fitted on all the others.
+    """
+    n = len(y)
+    if multi_label:
+        return max(2, min(folds, n))
+    counts = np.bincount(np.asarray(y, dtype=np.int64))
+    counts = counts[counts > 0]
+    if counts.min() >= folds:
+        return folds
+    if n <= LOO_MAX:
+        return n
+    return max(2, min(folds, int(counts.max())))
+
+
+def describe_folds(n_folds: int, n: int) -> str:
+    """The console's words for a fold plan: "5-fold" or "leave-one-out"."""
+    return "leave-one-out" if n_folds >= n else f"{n_folds}-fold"
+
+
+def oof_probabilities(X: np.ndarray, y: np.ndarray, n_labels: int, multi_label: bool, folds: int | None = None,
                       seed: int = 0, C: float | None = None) -> np.ndarray:
     """``(n, K)`` out-of-fold probabilities: row ``i`` from a ``LinearModel`` fitted on the other folds.
 
     ``y``: class indices ``(n,)`` or a 0/1 matrix ``(n, K)``. Folds are stratified by class (single-label)
-    and shuffled with ``seed``; ``folds`` is capped at ``n``.
+    and shuffled with ``seed``; ``folds`` defaults to ``fold_plan`` (``len(y)``: leave-one-out) and is capped
+    at ``n``.
     """
-    from sklearn.model_selection import KFold, StratifiedKFold
+    from sklearn.model_selection import KFold, LeaveOneOut, StratifiedKFold
 
     from labeler.loop.engine import QUEUE_MODEL_C
     from training.head import LinearModel
 
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
     n = len(X)
+    folds = fold_plan(y, multi_label) if folds is None else folds
     folds = max(2, min(folds, n))
-    splitter = KFold(folds, shuffle=True, random_state=seed) if multi_label else \
-        StratifiedKFold(folds, shuffle=True, random_state=seed)
+    if folds >= n:
+        splitter = LeaveOneOut()
+    else:
+        splitter = KFold(folds, shuffle=True, random_state=seed) if multi_label else \
+            StratifiedKFold(folds, shuffle=True, random_state=seed)
     P = np.zeros((n, n_labels))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The least populated class")
@@ -115,7 +147,9 @@ def rank_labels(P: np.ndarray, y: np.ndarray, multi_label: bool) -> Ranking:
 
         y = np.asarray(y, dtype=np.int64)
         quality = get_label_quality_scores(y, P, method="self_confidence")
-        flagged = find_label_issues(y, P, filter_by="prune_by_noise_rate", n_jobs=1)
+        with warnings.catch_warnings():  # one line per class with few labels: 150 lines early in a project
+            warnings.filterwarnings("ignore", message="May not flag all label issues in class")
+            flagged = find_label_issues(y, P, filter_by="prune_by_noise_rate", n_jobs=1)
     quality = np.asarray(quality, dtype=np.float64)
     order = np.lexsort((np.arange(len(quality)), quality))
     return Ranking(quality=quality, flagged=np.asarray(flagged, dtype=bool), order=order)
@@ -306,5 +340,5 @@ def suspects_table(rows: list[dict], shown: int = 10, width: int = 28) -> list[s
 
 
 __all__ = ["AMBIGUOUS", "CHANGED", "CONFIRMED", "PENDING", "REVIEW_FILE", "Ranking", "Tally", "apply_reviews",
-           "decide", "model_label", "oof_probabilities", "rank_labels", "rankable", "read_reviews", "review_path",
+           "decide", "describe_folds", "fold_plan", "model_label", "oof_probabilities", "rank_labels", "rankable", "read_reviews", "review_path",
            "same", "suspects_table", "tally", "write_reviews"]

@@ -11,6 +11,7 @@ import os
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from labeler.errors import LabelerError
 
@@ -23,7 +24,13 @@ class Credentials:
     password: str
     api_key: str
     auth_secret: str  # signs browser sessions: fixed, so sign-ins survive restarts
-    url: str | None = None
+    url: str | None = None  # where it was last started
+    urls: list[str] | None = None  # every URL it was started on (``labeler server start --port``)
+
+    def serves(self, url: str) -> bool:
+        """Whether ``url`` is this local server's: a URL it was started on, with any loopback host name
+        (``localhost``, ``127.0.0.1``) and with or without a trailing slash."""
+        return _where(url) in {_where(u) for u in [self.url, *(self.urls or [])] if u}
 
     def __repr__(self) -> str:  # keep secrets out of logs and tracebacks
         return f"Credentials(username={self.username!r}, url={self.url!r}, password=***, api_key=***)"
@@ -71,9 +78,25 @@ def load_or_create(path: Path) -> tuple[Credentials, bool]:
     return creds, True
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _where(url: str) -> tuple | None:
+    """(scheme, host, port) of a URL, loopback names as one; None when it does not parse."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    return parts.scheme.lower(), "loopback" if host in LOOPBACK else host, port
+
+
 def with_url(path: Path, url: str) -> Credentials:
+    """The credentials with ``url`` as where the server now runs, remembered among the URLs it ran on."""
     creds, _ = load_or_create(path)
-    if creds.url != url:
-        creds = Credentials(**{**asdict(creds), "url": url})
+    urls = list(creds.urls or ([creds.url] if creds.url else []))
+    if creds.url != url or url not in urls:
+        creds = Credentials(**{**asdict(creds), "url": url, "urls": urls + [url] if url not in urls else urls})
         save(path, creds)
     return creds

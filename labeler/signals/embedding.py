@@ -95,6 +95,20 @@ def humanize_name(name: str) -> str:
 _MODELS: dict[tuple, object] = {}
 
 
+def quiet_loading() -> None:
+    """No "Loading weights" bar when a model loads (``-q``): transformers draws it with the Hugging Face hub's
+    progress-bar switch, read from ``HF_HUB_DISABLE_PROGRESS_BARS`` when transformers is first imported and
+    switched off directly when it already is."""
+    import os
+    import sys
+
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+
+
 def load_sentence_transformer(model: str, device: str, quantize: bool = False, max_seq_length: int | None = None):
     """A SentenceTransformer from a local path or hub id, shared between signals; one-line errors."""
     key = (model, device, quantize, max_seq_length)

@@ -2,8 +2,16 @@
 
 Every request must carry a valid Standard Webhooks signature made with the secret Argilla returned when the
 webhook was registered (``standardwebhooks``); anything else gets 401 and is counted, never acted on. Only
-answers (``response.*``) to the watched dataset count; the work itself happens in the watcher's thread, the
-handler only records the event and returns at once.
+answers to the watched dataset count; the work itself happens in the watcher's thread, the handler only
+records the event and returns at once.
+
+An answer given in the UI (or ``POST .../responses``) is a ``response.*`` event. Answers logged in bulk through
+the SDK (``dataset.records.log`` with responses, as a script or an import does) fire no response event:
+Argilla 2.8's bulk upsert only emits ``record.created`` / ``record.updated``. So the watcher also listens to
+those (``WATCH_EVENTS``) and counts a record event whose record is now ``completed`` as an answer, unless a
+response event already announced that record (the UI path sends both). Record events of pending records
+(labeler's own pushes, every refresh) neither count nor wake. A bulk answer that leaves its record pending
+(``min_submitted`` 2 or more) is still found by the watcher's safety look.
 """
 
 from __future__ import annotations
@@ -11,6 +19,9 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+WATCH_EVENTS = ["response.created", "response.updated", "record.created", "record.updated"]
+REMEMBERED = 10_000  # record ids announced by response events, kept to not count their record event again
 
 
 class Inbox:
@@ -21,8 +32,10 @@ class Inbox:
         self.wake = threading.Event()
         self.lock = threading.Lock()
         self.answers = 0  # submitted answers to this dataset since the watcher last took the count
+        self.bulk = 0  # of all answers counted: those seen only as a completed record (SDK bulk logs)
         self.rejected = 0  # requests with a bad or missing signature
         self.other = 0  # valid events about other datasets or not about answers
+        self._announced: set[str] = set()  # record ids a response event announced
 
     def take(self) -> int:
         with self.lock:
@@ -30,16 +43,38 @@ class Inbox:
         return n
 
     def accept(self, event: dict) -> None:
+        kind = str(event.get("type", ""))
         data = event.get("data") or {}
+        if kind.startswith("record."):
+            self._accept_record(kind, data)
+            return
         record = data.get("record") or {}
         dataset = (record.get("dataset") or {}).get("id")
-        about_us = str(event.get("type", "")).startswith("response.") and str(dataset) == self.dataset_id
+        about_us = kind.startswith("response.") and str(dataset) == self.dataset_id
         with self.lock:
             if about_us and data.get("status") == "submitted":
                 self.answers += 1
+                if len(self._announced) >= REMEMBERED:
+                    self._announced.clear()
+                self._announced.add(str(record.get("id")))
             elif not about_us:
                 self.other += 1
         if about_us:
+            self.wake.set()
+
+    def _accept_record(self, kind: str, data: dict) -> None:
+        """A record created or updated: an answer when the record is completed and no response event said so."""
+        dataset = (data.get("dataset") or {}).get("id")
+        answered = (kind in ("record.created", "record.updated") and str(dataset) == self.dataset_id
+                    and data.get("status") == "completed")
+        with self.lock:
+            if answered and str(data.get("id")) not in self._announced:
+                self.answers += 1
+                self.bulk += 1
+            else:
+                answered = False
+                self.other += 1
+        if answered:
             self.wake.set()
 
 

@@ -85,14 +85,14 @@ class Watcher:
             yield sleep
             return
         from labeler.argilla import webhooks
-        from labeler.watch.listener import Inbox, Listener
+        from labeler.watch.listener import WATCH_EVENTS, Inbox, Listener
 
         self.inbox = Inbox(self.dataset_id or "")
         marker = f"labeler watch: {self.project.dir}"
         w = self.config.watch
         with Listener(w.host, w.port, self.inbox) as listener:
             stale = webhooks.delete_marked(self.conn, marker)
-            hook = webhooks.create(self.conn, listener.url, f"{marker} (pid {os.getpid()})")
+            hook = webhooks.create(self.conn, listener.url, f"{marker} (pid {os.getpid()})", events=WATCH_EVENTS)
             listener.secret = hook.secret
             self.echo(f"watching {self.config.argilla.dataset!r}: webhook at {listener.url}"
                       + (f" ({stale} stale webhook{'s' if stale != 1 else ''} of an earlier watcher removed)"
@@ -116,8 +116,6 @@ class Watcher:
 
     # -- the loop ----------------------------------------------------------------------------------
     def _loop(self, wait) -> None:
-        from labeler.argilla.datasets import submitted_keys
-
         every = self.config.watch.refresh_every
         tick = self.config.watch.poll_seconds if self.mode == "polling" else max(SAFETY_TICK,
                                                                                   self.config.watch.poll_seconds)
@@ -127,9 +125,7 @@ class Watcher:
         while not self.stopping:
             force |= self._check_fine_tune()
             if look or force:
-                keys = submitted_keys(self.conn, self.dataset_id) if self.dataset_id else set()
-                backlog = len(keys - set(self.state.processed))
-                self.state.backlog, self.state.last_check = backlog, time.time()
+                backlog = self._look()
                 if backlog >= every or force:
                     self._refresh(backlog)
                     force = False
@@ -146,6 +142,15 @@ class Watcher:
             look = self.mode == "polling" or got == 0 or announced + self.state.backlog >= every
         if self.stopping:
             self.close()
+
+    def _look(self) -> int:
+        """The backlog as the server has it: submitted answers no completed refresh has processed."""
+        from labeler.argilla.datasets import submitted_keys
+
+        keys = submitted_keys(self.conn, self.dataset_id) if self.dataset_id else set()
+        backlog = len(keys - set(self.state.processed))
+        self.state.backlog, self.state.last_check = backlog, time.time()
+        return backlog
 
     def _done(self, started: float) -> bool:
         if self.max_refreshes is not None and self._refreshes_here >= self.max_refreshes:
@@ -218,3 +223,7 @@ class Watcher:
             finetune.stop(self.state.fine_tune)
             self.echo(f"stopped the background fine-tune (pid {self.state.fine_tune['pid']})")
             self.state.fine_tune = None
+        try:  # the backlog it stops with, counted on the server (answers may have come since the last look)
+            self._look()
+        except LabelerError as exc:
+            self.echo(f"backlog not counted: {exc}")

@@ -115,3 +115,25 @@ def test_multi_label_top_guesses_are_every_label_over_its_threshold_or_none():
     assert above_threshold([float("nan")] * 4, labels, 0.5) == []
     with pytest.raises(ValueError, match="3 thresholds for 4 labels"):
         above_threshold(row, labels, [0.5, 0.5, 0.5])
+
+
+# -- the queue line (issue 24) --------------------------------------------------------------------------
+def test_the_queue_line_says_why_a_record_is_next_and_how_fresh_the_order_is():
+    from labeler.argilla.candidates import queue_line
+    from labeler.argilla.push import PushRecord, to_argilla
+    from labeler.argilla.schema import DatasetSpec
+
+    fresh = "order refreshed 2026-12-05 23:30 UTC by labeler watch after 120 answers"
+    assert queue_line(3, 20, "uncertain", 0.8349, fresh) == (
+        "<sub>Next because: \\#3 of 20 · the model is unsure (uncertainty 0.83) · " + fresh + "</sub>")
+    assert queue_line(7, None, "gold", 0.5) == "<sub>Next because: \\#7 · picked at random from the whole pool</sub>"
+    assert queue_line(None, None, None, None) == queue_line(1, 20, None, 0.3) == ""
+    spec = DatasetSpec(name="d", labels=["a", "b"], candidates=2, queue_size=5,
+                       queue_status="Review order refreshed 2026-12-05 23:30 UTC by labeler push. Suggestions: "
+                                    "the ensemble (zero-shot signals). Current fine-tuned run: none yet.")
+    rec = PushRecord(id="r", fields={"text": "t"}, value="a", score=0.6, agent="ensemble",
+                     metadata={"priority": 2, "uncertainty": 0.4, "why": "pending"},
+                     candidates=[("a", 0.6, ""), ("b", 0.4, "")])
+    assert to_argilla(rec, spec).fields["candidates"] == (
+        "**Suggested:** a 0.60 · b 0.40\n\n<sub>Next because: \\#2 of 5 · queued earlier, still unanswered "
+        "(uncertainty 0.40) · order refreshed 2026-12-05 23:30 UTC by labeler push</sub>")

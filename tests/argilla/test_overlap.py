@@ -50,7 +50,10 @@ def test_three_annotators_overlap_pull_and_quality(argilla_server, tmp_path, cap
     dataset = find_dataset(owner, spec.name)
     assert _distribution(owner, dataset.id) == {"strategy": "overlap", "min_submitted": 1}
     report = push(owner, spec, records, progress=False)
-    assert report.notes == [] and _distribution(owner, dataset.id) == {"strategy": "overlap", "min_submitted": 2}
+    assert report.notes == [f"argilla.min_submitted 1 -> 2 on {spec.name!r}: 0 completed records went back to "
+                            "pending, each waiting for 2 submitted answers from different annotators (`pull` trains "
+                            "on a record once it has them)"]
+    assert _distribution(owner, dataset.id) == {"strategy": "overlap", "min_submitted": 2}
 
     # Each annotator answers with their own key: the hand-worked answers, ann-c discards r5, ann-a drafts r7.
     argilla_ids = {rec["external_id"]: rec["id"] for rec in rest.iter_records(owner, dataset.id, include="")}
@@ -113,3 +116,28 @@ def test_three_annotators_overlap_pull_and_quality(argilla_server, tmp_path, cap
     code, out, _ = cli(["users", "remove", names["c"], "-c", cfg, "--force"], capsys)
     assert code == 0 and out.strip() == f"removed {names['c']} and their 4 answers"
     assert LABELS == ["billing", "shipping", "refund"]
+
+
+def test_a_push_that_changes_min_submitted_says_how_many_records_it_moved(argilla_server, tmp_path):
+    config = make_config(tmp_path, min_submitted=1, dataset=f"ms-{uuid.uuid4().hex[:6]}")
+    owner = connection(config)
+    spec = dataset_spec(config, [], None)
+    records = [PushRecord(id=f"r{i}", fields={"text": f"ticket {i}"}, value="billing", score=0.5, agent="ensemble",
+                          metadata={"priority": i + 1}) for i in range(6)]
+    report = push(owner, spec, records, progress=False)
+    assert report.notes == []
+    dataset = find_dataset(owner, spec.name)
+    ids = {rec["external_id"]: rec["id"] for rec in rest.iter_records(owner, dataset.id, include="")}
+    body = {"items": [{"record_id": ids[f"r{i}"], "status": "submitted", "values": {"label": {"value": "billing"}}}
+                      for i in range(3)] + [{"record_id": ids["r3"], "status": "draft",
+                                             "values": {"label": {"value": "billing"}}}]}
+    rest.request(owner, "POST", "/api/v1/me/responses/bulk", json=body)
+    report = push(owner, dataclasses.replace(spec, min_submitted=2), records, progress=False)
+    assert report.notes == [f"argilla.min_submitted 1 -> 2 on {spec.name!r}: 3 completed records went back to "
+                            "pending, each waiting for 2 submitted answers from different annotators (`pull` trains "
+                            "on a record once it has them)"]
+    assert f"note: argilla.min_submitted 1 -> 2 on {spec.name!r}: 3 completed" in report.summary()
+    assert push(owner, dataclasses.replace(spec, min_submitted=2), records, progress=False).notes == []
+    report = push(owner, spec, records, progress=False)
+    assert report.notes == [f"argilla.min_submitted 2 -> 1 on {spec.name!r}: 3 pending records with 1+ answers are "
+                            "complete now (`pull` takes them)"]

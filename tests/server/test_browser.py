@@ -196,3 +196,38 @@ def test_none_of_these_answered_in_the_ui_is_pulled_as_an_empty_set(argilla_serv
     assert (pulled.submitted, pulled.none, pulled.none_with_labels, pulled.conflicts) == (1, 1, 1, ["n2"])
     assert (got.loc["n1", "status"], list(got.loc["n1", "labels"])) == ("submitted", [])
     assert got.loc["n2", "status"] == "conflict"
+
+
+def test_the_record_says_why_it_is_next_and_how_fresh_the_order_is(argilla_server):
+    """Issue 24: the queue state on the record itself, one small line under the top guesses, 150 labels."""
+    from labeler.loop.round import queue_status
+
+    labels, descriptions = intents_150()
+    text = "Will it still be raining in Lisbon when my flight lands on Friday?"
+    top3 = ["weather_query", "flight_status", "travel_query"]
+    conn = Connection(argilla_server.url, argilla_server.api_key, "test")
+    status = queue_status(type("S", (), {"fast_model": "fast-model-n120", "run_id": None})(),
+                          "labeler watch after 120 answers", when="2026-12-05 23:30 UTC")
+    spec = DatasetSpec(name=f"browser-why-{uuid.uuid4().hex[:4]}", labels=labels, descriptions=descriptions,
+                       candidates=3, label_order="alphabetical", visible_labels=12, queue_status=status, queue_size=20)
+    probs = [0.0] * len(labels)
+    for lab, p in zip(top3, [0.43, 0.25, 0.13]):
+        probs[labels.index(lab)] = p
+    first = PushRecord(id="w1", fields={"text": text}, value=top3[0], score=0.43, agent="ensemble/fast-model-n120",
+                       metadata={"priority": 1, "uncertainty": 0.82, "why": "uncertain"},
+                       candidates=top_candidates(probs, labels, 3))
+    report = push(conn, spec, [first], progress=False)
+    shot = ARTIFACTS / "argilla_queue_line.png"
+    with annotation_page(argilla_server, report.dataset_id) as page:
+        page.get_by_text(text).first.wait_for(timeout=60_000)
+        line = page.locator(".markdown-render sub", has_text="Next because")
+        line.wait_for(timeout=30_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(shot))
+        assert in_viewport(line), "the queue line is not on the first screen"
+        assert line.inner_text() == ("Next because: #1 of 20 · the model is unsure (uncertainty 0.82) · order "
+                                     "refreshed 2026-12-05 23:30 UTC by labeler watch after 120 answers")
+        guesses = page.locator(".markdown-render p", has_text="Suggested:").first
+        assert guesses.inner_text().startswith(f"Suggested: {top3[0]} 0.43 · {top3[1]} 0.25 · {top3[2]} 0.13")
+        assert in_viewport(page.locator(f'label[for="label_{top3[0]}"]'))
+    assert shot.stat().st_size > 10_000

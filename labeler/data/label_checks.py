@@ -1,0 +1,74 @@
+"""Held-back labels the config does not name: counted and said once, never dropped in silence.
+
+A pool read with ``data.label_field`` keeps each row's label (``Record.label``, or ``Record.labels`` for
+multi-label). A value that is not one of the config's labels (a typo, a retired intent) cannot be an
+answer: ``labeler simulate`` leaves such a row out (multi-label: drops the unknown labels of the row) and the
+demo's simulated annotator skips it. ``labels_outside`` counts them so ``bootstrap`` and ``simulate`` can say so
+in one line, with the closest configured name when one is near. ``look_alikes``: the values of a label column
+that look like a typo of a more frequent one (``labeler init --labels-from``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+SHOWN = 5  # values named in the line; the rest are counted
+
+
+@dataclass
+class OutsideLabels:
+    """Rows whose held-back label (any of them, multi-label) is not a configured label, and those values."""
+
+    rows: int = 0
+    values: Counter = field(default_factory=Counter)  # value -> rows holding it
+    near: dict[str, str] = field(default_factory=dict)  # value -> the closest configured label
+    multi_label: bool = False
+
+    def line(self, shown: int = SHOWN) -> str | None:
+        """One console line (None when every held-back label is configured)."""
+        if not self.rows:
+            return None
+        top = self.values.most_common()
+        named = [f"{v!r} ({n}" + (f", did you mean {self.near[v]!r}?" if v in self.near else "") + ")"
+                 for v, n in top[:shown]]
+        more = f" and {len(top) - shown} more values" if len(top) > shown else ""
+        what = ("those labels are dropped from simulate/demo answers" if self.multi_label
+                else "held out of simulate/demo answers")
+        rows = "1 row carries a label" if self.rows == 1 else f"{self.rows:,} rows carry labels"
+        return f"{rows} outside the config: {', '.join(named)}{more}; {what}"
+
+
+def labels_outside(records, names, multi_label: bool) -> OutsideLabels:
+    """Count the records whose held-back label is not in ``names`` (rows without a label are not counted)."""
+    known = set(names)
+    out = OutsideLabels(multi_label=multi_label)
+    for r in records:
+        held = (r.labels or []) if multi_label else ([] if r.label is None else [r.label])
+        unknown = list(dict.fromkeys(v for v in held if v not in known))
+        if unknown:
+            out.rows += 1
+            out.values.update(unknown)
+    for value in out.values:
+        close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.8)
+        if close:
+            out.near[value] = close[0]
+    return out
+
+
+def look_alikes(counts: dict[str, int], cutoff: float = 0.9) -> list[tuple[str, str]]:
+    """(rare, common) pairs of label values that look like a typo of each other (``card_arival`` in 1 row,
+    ``card_arrival`` in 37): the rarer one is named first, and is at most a third as frequent. Values differing
+    only in case count too; values differing only in digits (``intent_1``, ``intent_11``) do not."""
+    names = sorted(counts, key=lambda n: (-counts[n], n))
+    out = []
+    for i, rare in enumerate(names):
+        for common in names[:i]:
+            if counts[rare] * 3 > counts[common] or re.sub(r"\d", "", rare) == re.sub(r"\d", "", common):
+                continue
+            if rare.lower() == common.lower() or difflib.SequenceMatcher(None, rare, common).ratio() >= cutoff:
+                out.append((rare, common))
+                break
+    return out
