@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from harness import compare, write_json  # noqa: E402
+from common import write_json  # noqa: E402
+from harness import compare  # noqa: E402
 
 
 class FakeMachine:
