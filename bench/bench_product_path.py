@@ -93,6 +93,7 @@ def markdown(res: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", default="ag_news,banking77,sms_spam,nlupp_banking")
+    ap.add_argument("--rounds", type=int, default=None, help="rounds per data set (default: ROUNDS; fewer: a quick check)")
     ap.add_argument("--markdown", action="store_true", help="print the saved tables; run nothing")
     args = ap.parse_args()
     out_path = RESULTS / "product_path.json"
@@ -105,7 +106,7 @@ def main() -> None:
         work = Path(tmp)
         with local_server(work / "home"):
             for name in [d for d in args.datasets.split(",") if d]:
-                res = run_dataset(name, PLANS[name]["batch_size"], ROUNDS[name], work)
+                res = run_dataset(name, PLANS[name]["batch_size"], args.rounds or ROUNDS[name], work)
                 results["datasets"][name] = res
                 print(markdown(res), flush=True)
                 write_json(out_path, results, indent=1)
