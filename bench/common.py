@@ -5,7 +5,8 @@ labeler/ and training/ first on ``sys.path``.
 - paths: ``REPO``, ``RESULTS`` (``$LABELER_BENCH_RESULTS`` or bench/results: ``python -m bench smoke`` writes
   elsewhere), ``SHARED_DATASETS`` (the product's one spelling of ``<repo>/../shared/datasets``);
 - data: ``dataset_rows`` reads a shared data set through the product's loader (``labeler.simulate.datasets``);
-- output: ``write_json`` (atomic), ``markdown_table``, ``load_average``;
+  ``PLANS``, the label-efficiency grid (batch size, rounds) per data set;
+- output: ``write_json`` (atomic), ``markdown_table``, ``load_average``, ``wait_for_quiet``;
 - the product: ``free_port``, ``local_server``, ``cli`` (a ``labeler`` command in process), ``simulate_config``;
 - the in-process oracle loop (``oracle_project``, ``oracle_rounds``, ``write_labels``): the product's own steps
   without the server, answered with the truth. bench_gold.py runs it, and so do tests/test_one_loop.py and
