@@ -104,13 +104,13 @@ def test_echo_prints_repeats_and_warnings_and_table_and_bad_arguments(tmp_path):
         compare({"A": m.variant("A")}, baseline="A", repeats=0)
 
 
-def test_bench_is_one_program_every_script_listed_with_a_smoke_setting_none_importing_another():
+def test_bench_is_one_program_every_script_listed_none_importing_another():
     import ast
 
     from bench.__main__ import SMOKE, benchmarks, summary
 
     found = benchmarks()
-    assert set(found) == set(SMOKE) and len(found) >= 18
+    assert set(SMOKE) <= set(found) and len(SMOKE) >= 18  # a script without a setting: smoke says so and fails
     assert all(summary(path) for path in found.values())
     for name, path in found.items():
         imported = {alias.name for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Import)
