@@ -30,7 +30,6 @@ Writes bench/results/annotators.json (``--out``) and prints a table.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import signal
@@ -45,13 +44,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
-RESULTS = REPO / "bench" / "results"
-
-from bench_product_path import free_port  # noqa: E402
+from common import RESULTS, free_port, wait_for_quiet, write_json
 
 LABELS = ["billing", "shipping", "refund", "account", "technical", "delivery", "returns", "pricing", "privacy",
           "other"]
@@ -63,16 +56,6 @@ def pct(values: list[float], q: float) -> float:
     """Nearest-rank percentile (ms); NaN for no values."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if values else float("nan")
-
-
-def wait_for_quiet(max_load: float, patience_s: float = 300.0) -> float:
-    """Wait (up to ``patience_s``) until the 1-minute load average is at most ``max_load``; return it."""
-    deadline = time.monotonic() + patience_s
-    load = os.getloadavg()[0]
-    while load > max_load and time.monotonic() < deadline:
-        time.sleep(10)
-        load = os.getloadavg()[0]
-    return load
 
 
 def make_records(n: int, dim: int, seed: int) -> list:
@@ -255,7 +238,7 @@ def run_once(ctx: dict, n: int, pace: str, seconds: float, args) -> dict:
     pushed = time.monotonic()
     dataset_id = push_dataset(ctx["conn"], name, ctx["records"], args.dim)
     push_s = time.monotonic() - pushed
-    load_before = wait_for_quiet(args.max_load, args.patience)
+    load_before = wait_for_quiet(args.max_load, args.patience, echo=None)[0]
     period = args.period if pace == "human" else None
     start = time.monotonic()
     run = Run(dataset_id, start + seconds, period, args.max_pages, args.walk)
@@ -391,9 +374,7 @@ def main(argv=None) -> dict:
               "variants": specs, "records": args.records, "period_s": args.period, "page_size": PAGE,
               "cpus": os.cpu_count(), "runs": runs}
     print(table(runs))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
+    write_json(args.out, result, indent=1)
     return result
 
 

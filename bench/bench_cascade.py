@@ -21,27 +21,17 @@ weights: only a consistency check, not accuracy). Writes bench/results/cascade.j
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
+from common import DATASETS, RESULTS, SHARED_DATASETS, write_json
+from harness import compare, machine_info
+from nli_models import build_random_bart_mnli, trained_nli_meta
 
-from harness import compare, machine_info, write_json  # noqa: E402
-from nli_models import build_random_bart_mnli, trained_nli_meta  # noqa: E402
-
-from labeler.signals.cascade import topk_recall  # noqa: E402
-from labeler.simulate.datasets import DATASETS, SHARED_DATASETS  # noqa: E402
+from labeler.signals.cascade import topk_recall
 
 
 def main() -> None:
@@ -59,7 +49,7 @@ def main() -> None:
                     help="an NLI model folder to use instead of the random-weight --arch one (e.g. the trained "
                          "cross-encoder of bench/bench_nli_int8.py --keep DIR: label agreement needs trained weights)")
     ap.add_argument("--root", default=str(SHARED_DATASETS))
-    ap.add_argument("--out", default=str(REPO / "bench" / "results" / "cascade.json"))
+    ap.add_argument("--out", default=str(RESULTS / "cascade.json"))
     args = ap.parse_args()
 
     from labeler.signals.embedding import EmbeddingSignal

@@ -18,9 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-RESULTS = REPO / "bench" / "results"
+from common import RESULTS, write_json
 
 
 def coverage_of(name: str, min_per_class: int) -> dict:
@@ -65,8 +63,7 @@ def main() -> None:
     args = ap.parse_args()
     results = {"command": "python bench/bench_coverage.py " + " ".join(sys.argv[1:]),
                "datasets": {d: coverage_of(d, args.min_per_class) for d in args.datasets.split(",") if d}}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "coverage.json").write_text(json.dumps(results, indent=1))
+    write_json(RESULTS / "coverage.json", results, indent=1)
 
 
 if __name__ == "__main__":

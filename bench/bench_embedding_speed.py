@@ -33,17 +33,10 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
-
-from harness import compare, machine_info, write_json  # noqa: E402
+from common import RESULTS, wait_for_quiet, write_json
+from harness import compare, core_count, machine_info
 
 # -- the ONNX encoder (kept here: not adopted into labeler/signals, see BENCHMARKS.md) ------------------
 OPSET = 17
@@ -139,7 +132,7 @@ class OnnxEncoder:
 
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.intra_op_num_threads = threads or _cores()
+        opts.intra_op_num_threads = threads or core_count()
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
@@ -169,13 +162,6 @@ class OnnxEncoder:
         return out
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
 def load_onnx_encoder(st, fingerprint: str, quantize: bool = False, cache_dir: Path | None = None,
                       sort_by_length: bool = True, fused: bool = False) -> OnnxEncoder:
     """The ONNX encoder of ``st`` (exported once per ``fingerprint``), shared per process.
@@ -202,15 +188,6 @@ def load_onnx_encoder(st, fingerprint: str, quantize: bool = False, cache_dir: P
 # -- the benchmark ------------------------------------------------------------------------------------
 
 BASE = "st encode fp32, batch 64"
-
-
-def wait_for_quiet(max_load: float, max_wait: float) -> list[float]:
-    """Wait (up to ``max_wait`` s) for the 1-minute load average to drop below ``max_load``."""
-    t0 = time.time()
-    while os.getloadavg()[0] >= max_load and time.time() - t0 < max_wait:
-        print(f"  load {os.getloadavg()[0]:.2f} >= {max_load}: waiting", flush=True)
-        time.sleep(20)
-    return [round(x, 2) for x in os.getloadavg()]
 
 
 def bench_dataset(name: str, n_texts: int, repeats: int, warmup: int, onnx_dir: Path) -> dict:
@@ -302,12 +279,12 @@ def main() -> None:
     ap.add_argument("--max-load", type=float, default=2.5, help="wait for a 1-minute load below this")
     ap.add_argument("--max-wait", type=float, default=300, help="seconds to wait for it at most")
     ap.add_argument("--onnx-dir", default=None, help="where exports go (default: a temporary folder)")
-    ap.add_argument("--out", default=str(REPO / "bench" / "results" / "embedding_speed.json"))
+    ap.add_argument("--out", default=str(RESULTS / "embedding_speed.json"))
     args = ap.parse_args()
 
     import onnxruntime
 
-    load = wait_for_quiet(args.max_load, args.max_wait)
+    load = wait_for_quiet(args.max_load, args.max_wait, poll_s=20)
     print(f"load average at start: {load}", flush=True)
     results = {"machine": machine_info(), "onnxruntime": onnxruntime.__version__, "load_at_start": load,
                "command": "python bench/bench_embedding_speed.py " + " ".join(sys.argv[1:])}

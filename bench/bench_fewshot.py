@@ -39,15 +39,10 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from common import RESULTS, SHARED_DATASETS, dataset_rows, load_average, write_json
 
-DATASETS = (REPO / ".." / "shared" / "datasets").resolve()
-OUT = REPO / "bench" / "results" / "fewshot.json"
-VARIANTS_OUT = REPO / "bench" / "results" / "fewshot_variants.json"
+OUT = RESULTS / "fewshot.json"
+VARIANTS_OUT = RESULTS / "fewshot_variants.json"
 VARIANTS = {
     "default": {},
     "lr5e-5": {"body_learning_rate": 5e-5},
@@ -58,20 +53,11 @@ VARIANTS = {
 }
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    with path.open() as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def load_dataset(name: str) -> tuple[list[dict], list[dict], list[str]]:
-    """(pool rows, eval rows, labels in a fixed order)."""
-    if name == "ag_news":
-        rows = read_jsonl(DATASETS / "ag_news" / "test_all.jsonl")
-        pool, ev = [r for r in rows if r["split"] == "pool"], [r for r in rows if r["split"] == "eval"]
-    elif name == "banking77":
-        pool, ev = read_jsonl(DATASETS / "banking77" / "train.jsonl"), read_jsonl(DATASETS / "banking77" / "test.jsonl")
-    else:
+    """(pool rows, eval rows, labels in a fixed order): AG News' pool and eval splits, BANKING77's train and test."""
+    if name not in ("ag_news", "banking77"):
         raise SystemExit(f"unknown dataset {name!r}; choose ag_news or banking77")
+    pool, ev = dataset_rows(name)
     return pool, ev, sorted({r["label"] for r in pool})
 
 
@@ -279,7 +265,7 @@ def variants_markdown(summary: list[dict], order: list[str]) -> str:
 
 def run_variants(args, specs: list[str]) -> int:
     """Every variant in turn per (seed, data set, size) on the same examples; rows written after each run."""
-    from harness import _load, machine_info, write_json
+    from harness import machine_info
     from training.evaluate import evaluate
     from training.setfit_backend import train_setfit
 
@@ -307,7 +293,7 @@ def run_variants(args, specs: list[str]) -> int:
                     if args.append and any(key(r) == (ds, k, seed, name) for r in rows):
                         continue  # measured already (--append resumes an interrupted run)
                     params = variant_params(changes, ds, labels, args)
-                    others, before = other_benches(), _load()[0]
+                    others, before = other_benches(), load_average()[0]
                     t0 = time.perf_counter()
                     clf = train_setfit(texts, y, labels, params=params, seed=seed)
                     train_s = time.perf_counter() - t0
@@ -315,7 +301,7 @@ def run_variants(args, specs: list[str]) -> int:
                     row = {"dataset": ds, "per_class": k, "seed": seed, "variant": name, "params": changes,
                            "n_train": len(texts), "n_eval": len(ev_texts), "accuracy": m["accuracy"],
                            "macro_f1": m["macro_f1"], "train_s": round(train_s, 2), "load_before": before,
-                           "load_after": _load()[0], "other_processes": others}
+                           "load_after": load_average()[0], "other_processes": others}
                     rows = [r for r in rows if key(r) != key(row)] + [row]
                     print(json.dumps({c: v for c, v in row.items() if c != "other_processes"}), flush=True)
                     write_json(out, {"meta": meta, "rows": rows, "summary": summarize_variants(rows)})
@@ -358,8 +344,8 @@ def main(argv=None) -> int:
         return 0
     if args.quick:
         args.datasets, args.sizes, args.seeds, args.eval_limit = ["ag_news"], [8, 16], [0], args.eval_limit or 400
-    if not DATASETS.exists():
-        print(f"skipped: {DATASETS} is absent (the shared data sets live at ../shared/datasets from the repo root)")
+    if not SHARED_DATASETS.exists():
+        print(f"skipped: {SHARED_DATASETS} is absent (the shared data sets live at ../shared/datasets from the repo root)")
         return 0
 
     import torch
@@ -390,8 +376,7 @@ def main(argv=None) -> int:
                     key = lambda r: (r["dataset"], r["per_class"], r["seed"], r["method"])
                     rows = [r for r in rows if key(r) != key(row)] + [row]
                     print(json.dumps(row), flush=True)
-                    args.out.parent.mkdir(parents=True, exist_ok=True)
-                    args.out.write_text(json.dumps({"meta": meta, "rows": rows, "summary": summarize(rows)}, indent=2))
+                    write_json(args.out, {"meta": meta, "rows": rows, "summary": summarize(rows)})
     print(table(summarize(rows)))
     print(f"wrote {args.out}")
     return 0

@@ -7,7 +7,7 @@ with the old one.
 
 Per data set (from ../shared/datasets through ``labeler.simulate.dataset_data``; a fixed random subset of the
 pool, seed 0, and of the test split where ``--eval-size`` is smaller than it), the product's steps run in
-process, without the Argilla server, as tests/test_one_loop.py runs them: ``scoring.bootstrap`` ->
+process, without the Argilla server (``common.oracle_rounds``, which tests/test_one_loop.py runs too): ``scoring.bootstrap`` ->
 ``loop.plan_push`` (default policy) -> the truth written to labels.parquet as ``pull`` writes it, ``--rounds``
 times, then a logreg run with weak labels. Two loops:
 
@@ -34,71 +34,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from common import RESULTS, oracle_project, oracle_rounds, subset, write_json
 
-OUT = REPO / "bench" / "results" / "gold_bias.json"
+OUT = RESULTS / "gold_bias.json"
 MARKDOWN = Path("/tmp/bench_sections/gold.md")
 EVAL_SIZE = {"ag_news": None, "banking77": 1000}  # None: the whole test split
 N_RESAMPLES = 1000
-
-
-# -- the loop ------------------------------------------------------------------------------------------
-def subset(n_all: int, n: int | None, rng) -> np.ndarray:
-    """As ``labeler.simulate.subsample`` picks them (pool first, then eval, from one generator)."""
-    return np.arange(n_all) if n is None or n >= n_all else np.sort(rng.choice(n_all, size=n, replace=False))
-
-
-def write_labels(project, answered: dict[str, str], texts: dict[str, str]) -> None:
-    """labels.parquet as ``labeler pull`` writes it (tests/test_one_loop.py)."""
-    rows = [{"id": i, "text": texts[i], "fields": json.dumps({"text": texts[i]}), "label": lab, "labels": [],
-             "status": "submitted", "annotator": "oracle", "n_annotators": 1, "agreement": None,
-             "submitted_at": None, "round": 0} for i, lab in answered.items()]
-    pd.DataFrame(rows).to_parquet(project.labels, index=False)
-
-
-def project_config(data, rows: np.ndarray, root: Path, batch: int, gold_share: float):
-    """The simulation config on the pool subset ``rows``, its project under ``root``, embeddings shared."""
-    from labeler.project import Project
-
-    root.mkdir(parents=True)
-    pool_file = root / "pool.jsonl"
-    pool_file.write_text("".join(json.dumps({"id": data.ids[i], "text": data.texts[i], "label": data.labels[data.y[i]]})
-                                 + "\n" for i in rows), encoding="utf-8")
-    config = data.config.model_copy(deep=True)
-    config.data.path = pool_file
-    config.project.dir = root / "project"
-    config.training.runs_dir = root / "project" / "runs"
-    config.training.backend = "logreg"
-    config.queue.batch_size = batch
-    config.queue.gold_share = gold_share
-    project = Project(config).ensure()
-    shared = Project(data.config).cache / "embeddings"
-    shared.mkdir(parents=True, exist_ok=True)
-    project.cache.mkdir()
-    (project.cache / "embeddings").symlink_to(shared, target_is_directory=True)
-    return config, project
-
-
-def run_loop(config, project, truth: dict[str, str], texts: dict[str, str], rounds: int) -> int:
-    """``rounds`` batches chosen by the product's queue and answered with the truth; returns the label count."""
-    from labeler.loop.round import plan_push
-    from labeler.loop.scoring import bootstrap
-
-    answered: dict[str, str] = {}
-    pool, scores = bootstrap(config, progress=False)
-    for r in range(rounds):
-        batch, _ = plan_push(config, pool, scores, set(answered), set(answered), project.load_labels())
-        answered.update({scores.ids[i]: truth[scores.ids[i]] for i in batch.indices})
-        write_labels(project, answered, texts)
-        project.write_state({"round": r + 1, "gold_share": config.queue.gold_share})
-        pool, scores = bootstrap(config, progress=False)
-    return len(answered)
 
 
 # -- the estimates -------------------------------------------------------------------------------------
@@ -166,14 +108,14 @@ def bench_dataset(name: str, args, work: Path) -> list[dict]:
     rng = np.random.default_rng(args.seed)
     p = subset(len(data.ids), args.pool_size, rng)
     e = subset(len(data.eval_ids), args.eval_size if args.eval_size else EVAL_SIZE.get(name), rng)
-    truth = {data.ids[i]: data.labels[data.y[i]] for i in p}
-    texts = {data.ids[i]: data.texts[i] for i in p}
     eval_texts, eval_y = [data.eval_texts[i] for i in e], data.eval_y[e]
     rows = []
     for design, share in (("new", 0.2), ("old", 0.0)):
         t0 = time.perf_counter()
-        config, project = project_config(data, p, work / name / design, args.batch, share)
-        n_labels = run_loop(config, project, truth, texts, args.rounds)
+        op = oracle_project(data, p, work / name / design, args.batch, queue__gold_share=share)
+        config, project = op.config, op.project
+        *_, last = oracle_rounds(config, project, op.truth, op.texts, args.rounds)
+        n_labels = len(last.answered)
         (zs,) = build_signals(config)
         run, reported = (new_design(config, zs) if design == "new" else old_design(config, project, zs))
         true = true_side(run, zs, eval_texts, eval_y)
@@ -291,8 +233,7 @@ def main(argv=None) -> None:
             rows += bench_dataset(name.strip(), args, Path(tmp))
     result = {"command": command, "rows": rows, "seconds": round(time.perf_counter() - t0, 1),
               "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    write_json(args.out, result, indent=1)
     args.markdown.parent.mkdir(parents=True, exist_ok=True)
     args.markdown.write_text(markdown(rows, command))
     print()

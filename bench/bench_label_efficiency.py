@@ -27,26 +27,13 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from common import PLANS, REPO, RESULTS, write_json
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-RESULTS = REPO / "bench" / "results"
-
-from labeler import simulate as sim  # noqa: E402
-from labeler.loop.engine import Policy, WeakLabels  # noqa: E402
-from labeler.simulate.report import plot, table_rows  # noqa: E402
+from labeler import simulate as sim
+from labeler.loop.engine import Policy, WeakLabels
+from labeler.simulate.report import plot, table_rows
 
 ANCHORS = {"ag_news": {"random": 176, "margin": 144}, "banking77": {"random": 1540, "margin": 924, "margin+cold": 847}}
-
-# batch size and rounds per data set (the anchors' grids: AG News rounds of 16, BANKING77 rounds of 77)
-PLANS = {
-    "ag_news": dict(batch_size=16, rounds=25),  # up to 400 labels
-    "banking77": dict(batch_size=77, rounds=24),  # up to 1,848 labels
-    "sms_spam": dict(batch_size=16, rounds=20),  # up to 320 labels
-    "nlupp_banking": dict(batch_size=32, rounds=15),  # up to 480 labels
-}
 
 
 def variants_for(data, only: list[str] | None) -> tuple[list[str], list[Policy], int]:
@@ -110,7 +97,7 @@ def run(name: str, seeds: list[int], only: list[str] | None, reuse: bool = False
             "never_below_random": (v["vs_random"].get("accuracy") or {}).get("worst_gap_vs_random", 0.0) >= 0.0,
         }
     return {"dataset": name, "variant_keys": keys, "seconds": round(time.perf_counter() - start, 1), "table": table_rows(report),
-            "text_table": table, "targets": checks, "anchors": ANCHORS.get(name), "plot": str(png.relative_to(REPO)),
+            "text_table": table, "targets": checks, "anchors": ANCHORS.get(name), "plot": os.path.relpath(png, REPO),
             "report": {k: v for k, v in report.items()}}
 
 
@@ -161,9 +148,7 @@ def main() -> None:
         res = run(name, list(range(args.seeds)), only, args.reuse)
         res["command"] = results["command"]
         results["datasets"][name] = res
-        tmp = out_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(results, indent=1))
-        tmp.replace(out_path)
+        write_json(out_path, results, indent=1)
         print(f"[{name}] done in {res['seconds']:.0f} s -> {out_path}", flush=True)
 
 

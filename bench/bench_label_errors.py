@@ -24,24 +24,15 @@ Writes bench/results/label_errors.json.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+import numpy as np
 
-import numpy as np  # noqa: E402
+from common import RESULTS, write_json
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-RESULTS = REPO / "bench" / "results"
-
-from labeler.loop.engine import QUEUE_MODEL_C  # noqa: E402
-from labeler.quality.label_errors import oof_probabilities, rank_labels, rankable  # noqa: E402
-from training.head import LinearModel  # noqa: E402
+from labeler.loop.engine import QUEUE_MODEL_C
+from labeler.quality.label_errors import oof_probabilities, rank_labels, rankable
+from training.head import LinearModel
 
 RATES = (0.05, 0.10)
 BUDGET_FACTOR = 2
@@ -153,8 +144,7 @@ def main() -> None:
             "summary": {str(rate): summary([r for r in runs if r["rate"] == rate]) for rate in RATES}}
         print(f"[{name}] done in {time.perf_counter() - t0:.0f}s", flush=True)
     results["seconds"] = round(time.perf_counter() - t0, 1)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "label_errors.json").write_text(json.dumps(results, indent=1))
+    write_json(RESULTS / "label_errors.json", results, indent=1)
     print(markdown(results))
 
 

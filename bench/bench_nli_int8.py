@@ -26,27 +26,16 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
-
-from harness import machine_info, markdown_table, write_json  # noqa: E402
-from nli_models import TRAINED_META, TRAINED_TEMPLATE, build_random_bart_mnli  # noqa: E402
-
-from labeler.simulate.datasets import DATASETS, SHARED_DATASETS  # noqa: E402
+from common import DATASETS, RESULTS, SHARED_DATASETS, markdown_table, write_json
+from harness import machine_info
+from nli_models import TRAINED_META, TRAINED_TEMPLATE, build_random_bart_mnli
 
 TEMPLATE = TRAINED_TEMPLATE
 ENTAIL, CONTRA = 2, 0
@@ -132,7 +121,7 @@ def main() -> None:
     ap.add_argument("--eval-pairs", type=int, default=4000, help="at most this many (text, label) pairs per data set")
     ap.add_argument("--bf16", action="store_true", help="also bfloat16 (slow on CPUs without bf16 units)")
     ap.add_argument("--root", default=str(SHARED_DATASETS))
-    ap.add_argument("--out", default=str(REPO / "bench" / "results" / "nli_int8.json"))
+    ap.add_argument("--out", default=str(RESULTS / "nli_int8.json"))
     ap.add_argument("--keep", default=None, help="copy the trained model to this folder (bench/bench_nli_options.py "
                     "measures every speed option's label fidelity on it)")
     args = ap.parse_args()

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -34,21 +33,13 @@ import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
+from common import DATASETS, RESULTS, SHARED_DATASETS, markdown_table, write_json
+from harness import compare, core_count, machine_info
+from nli_models import build_random_bart_mnli, pipeline_loop, trained_nli_meta
 
-from harness import compare, core_count, machine_info, markdown_table, write_json  # noqa: E402
-from nli_models import build_random_bart_mnli, pipeline_loop, trained_nli_meta  # noqa: E402
-
-from labeler.signals.nli import DEFAULT_RESCORE_BELOW, NLISignal, contenders  # noqa: E402
-from labeler.simulate.datasets import DATASETS, SHARED_DATASETS  # noqa: E402
+from labeler.signals.nli import DEFAULT_RESCORE_BELOW, NLISignal, contenders
 
 AG_LABELS = ["World", "Sports", "Business", "Sci/Tech"]
 OPSET = 17
@@ -369,7 +360,7 @@ def main() -> None:
     ap.add_argument("--fidelity-texts", type=int, default=300)
     ap.add_argument("--fidelity-pairs", type=int, default=4000, help="at most this many pairs per data set")
     ap.add_argument("--root", default=str(SHARED_DATASETS))
-    ap.add_argument("--out", default=str(REPO / "bench" / "results" / "nli_options.json"))
+    ap.add_argument("--out", default=str(RESULTS / "nli_options.json"))
     args = ap.parse_args()
     parts = args.parts.split(",")
     if {"fidelity", "shipped"} & set(parts) and not (Path(args.fidelity_model).expanduser() / "config.json").exists():

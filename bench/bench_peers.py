@@ -2,7 +2,7 @@
 
 One process per data set; every strategy uses the same model, the queue model (``training.head.LinearModel``:
 class-balanced logistic regression, C=10) on the frozen MiniLM embeddings ``labeler.simulate`` caches, the
-same seeds, the same batch sizes and rounds (``bench_label_efficiency.PLANS``), the same pool and the same
+same seeds, the same batch sizes and rounds (``common.PLANS``, bench_label_efficiency's), the same pool and the same
 held-out eval split. Only the choice of records differs.
 
 * small-text 1.4.1, through its own ``PoolBasedActiveLearner``, with the head wrapped as a small-text
@@ -41,26 +41,19 @@ import time
 import warnings
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from common import PLANS, RESULTS, write_json  # first: the offline environment before small_text loads the hub
 
-import numpy as np  # noqa: E402
-from scipy.sparse import csr_matrix  # noqa: E402
+import numpy as np
+from scipy.sparse import csr_matrix
+from small_text import query_strategies as qs
+from small_text.base import LABEL_UNLABELED
+from small_text.classifiers.classification import Classifier, EmbeddingMixin
+from small_text.classifiers.factories import AbstractClassifierFactory
+from small_text.utils.classification import prediction_result
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-RESULTS = REPO / "bench" / "results"
-
-from bench_label_efficiency import PLANS  # noqa: E402
-from labeler import simulate as sim  # noqa: E402
-from labeler.loop.engine import QUEUE_MODEL_C, Policy  # noqa: E402
-from small_text import query_strategies as qs  # noqa: E402
-from small_text.base import LABEL_UNLABELED  # noqa: E402
-from small_text.classifiers.classification import Classifier, EmbeddingMixin  # noqa: E402
-from small_text.classifiers.factories import AbstractClassifierFactory  # noqa: E402
-from small_text.utils.classification import prediction_result  # noqa: E402
-from training.head import LinearModel  # noqa: E402
+from labeler import simulate as sim
+from labeler.loop.engine import QUEUE_MODEL_C, Policy
+from training.head import LinearModel
 
 warnings.filterwarnings("ignore", message="The function get_flattened_unique_labels has been deprecated")
 
@@ -363,10 +356,7 @@ def main() -> None:
         res = run(name, list(range(args.seeds)), only, args.pool, args.rounds)
         res["command"] = results["command"]
         results["datasets"][name] = res
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(results, indent=1))
-        tmp.replace(out_path)
+        write_json(out_path, results, indent=1)
         print(f"[{name}] done in {res['seconds']:.0f} s -> {out_path}", flush=True)
     print(markdown(results))
 

@@ -17,52 +17,22 @@ Writes bench/results/product_path.json and prints one table per data set.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
-import os
-import socket
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from common import PLANS, RESULTS, cli, local_server, simulate_config, write_json
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-RESULTS = REPO / "bench" / "results"
-
-# (batch, rounds): a few rounds each, the same grid as bench_label_efficiency's first rounds
-PLANS = {"ag_news": (16, 8), "banking77": (77, 6), "sms_spam": (16, 8), "nlupp_banking": (32, 6)}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def cli(*argv: str) -> str:
-    """Run one ``labeler`` command in process (the console script's own entry point); its stdout."""
-    from labeler.cli import main
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        try:
-            main(list(argv))
-        except SystemExit as exc:
-            if exc.code:
-                raise RuntimeError(f"labeler {' '.join(argv)} failed ({exc.code}): {out.getvalue()[-500:]}") from None
-    return out.getvalue()
+# rounds per data set: a few, on bench_label_efficiency's grid (its batch sizes, its first rounds)
+ROUNDS = {"ag_news": 8, "banking77": 6, "sms_spam": 8, "nlupp_banking": 6}
 
 
 def run_dataset(name: str, batch: int, rounds: int, work: Path) -> dict:
     import dataclasses
 
     import joblib
-    import yaml
 
     from labeler import simulate as sim
     from labeler.config import load_config
@@ -77,16 +47,8 @@ def run_dataset(name: str, batch: int, rounds: int, work: Path) -> dict:
     curve = sim.run_curve(data, feats, policy, rounds, seed=policy.seed)
     sim_seconds = time.perf_counter() - start
 
-    state = work / name
-    state.mkdir(parents=True)
-    (state / "cache").symlink_to(Project(data.config).cache, target_is_directory=True)
-    raw = yaml.safe_load((Path(data.config.project.dir) / "simulate.yaml").read_text().split("\n", 1)[1])
-    raw["project"] = {"dir": str(state)}
-    raw["argilla"] = {"dataset": f"product-{name.replace('_', '-')}"}
-    raw["queue"] = {"batch_size": batch}
-    raw["training"] = {"backend": "logreg"}
-    cfg = work / f"{name}.yaml"
-    cfg.write_text(yaml.safe_dump(raw, sort_keys=False))
+    cfg = simulate_config(data, work / name, work / f"{name}.yaml", argilla={"dataset": f"product-{name.replace('_', '-')}"},
+                          queue={"batch_size": batch}, training={"backend": "logreg"})
     config = load_config(cfg)
     project = Project(config)
     start = time.perf_counter()
@@ -131,6 +93,7 @@ def markdown(res: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", default="ag_news,banking77,sms_spam,nlupp_banking")
+    ap.add_argument("--rounds", type=int, default=None, help="rounds per data set (default: ROUNDS; fewer: a quick check)")
     ap.add_argument("--markdown", action="store_true", help="print the saved tables; run nothing")
     args = ap.parse_args()
     out_path = RESULTS / "product_path.json"
@@ -141,22 +104,12 @@ def main() -> None:
     results["command"] = "python bench/bench_product_path.py " + " ".join(sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="labeler-product-") as tmp:
         work = Path(tmp)
-        os.environ["LABELER_HOME"] = str(work / "home")
-        from labeler.server import process
-        from labeler.server.paths import ServerPaths
-
-        paths = ServerPaths(work / "home")
-        process.start(paths, port=free_port())
-        try:
+        with local_server(work / "home"):
             for name in [d for d in args.datasets.split(",") if d]:
-                batch, rounds = PLANS[name]
-                res = run_dataset(name, batch, rounds, work)
+                res = run_dataset(name, PLANS[name]["batch_size"], args.rounds or ROUNDS[name], work)
                 results["datasets"][name] = res
                 print(markdown(res), flush=True)
-                RESULTS.mkdir(parents=True, exist_ok=True)
-                out_path.write_text(json.dumps(results, indent=1))
-        finally:
-            process.stop(paths)
+                write_json(out_path, results, indent=1)
 
 
 if __name__ == "__main__":

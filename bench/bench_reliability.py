@@ -8,6 +8,7 @@ Writes bench/results/reliability.json and prints a table. Exit 1 if any scenario
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -16,11 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-OUT = REPO / "bench" / "results" / "reliability.json"
+from common import REPO, RESULTS, write_json
+
+OUT = RESULTS / "reliability.json"
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     log = Path(tempfile.mkstemp(suffix=".jsonl")[1])
     env = dict(os.environ, LABELER_RELIABILITY_LOG=str(log), HF_HUB_OFFLINE="1")
     junit = log.with_suffix(".xml")
@@ -44,15 +47,14 @@ def main() -> int:
               "bad_input_files": bad_inputs, "bad_input_tests": bad_cases,
               "records_lost": totals["records_lost"], "records_duplicated": totals["records_duplicated"],
               "responses_changed": totals["responses_changed"]}
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    write_json(OUT, result, ensure_ascii=False)
     print(f"{'scenario':<80} {'faults':>6} {'lost':>5} {'dup':>4} {'changed':>7}")
     for r in rows:
         print(f"{r['scenario'][:80]:<80} {r.get('faults', 0):>6} {r.get('records_lost', 0):>5} "
               f"{r.get('records_duplicated', 0):>4} {r.get('responses_changed', 0):>7}")
     print(f"\n{tests} tests ({failed} failed) in {seconds:.0f}s; faults injected {totals['faults']}; bad input files "
           f"{bad_inputs} over {bad_cases} tests; records lost {totals['records_lost']}, duplicated "
-          f"{totals['records_duplicated']}, responses changed {totals['responses_changed']} -> {OUT.relative_to(REPO)}")
+          f"{totals['records_duplicated']}, responses changed {totals['responses_changed']} -> {os.path.relpath(OUT, REPO)}")
     if failed:
         print(proc.stdout[-3000:], file=sys.stderr)
     log.unlink(missing_ok=True)

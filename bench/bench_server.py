@@ -19,10 +19,8 @@ Prints a table and writes JSON to bench/results/server.json.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,23 +29,18 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from common import RESULTS, free_port, write_json
+from harness import compare
 
 WORDS = [f"w{i}" for i in range(2000)]
 
 
 def start_server(home: Path):
-    import socket
-
     from labeler.server import process
     from labeler.server.paths import ServerPaths
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     paths = ServerPaths(home)
-    result = process.start(paths, port=port)
+    result = process.start(paths, port=free_port())
     return paths, result.url, result.credentials.api_key
 
 
@@ -77,9 +70,6 @@ def make_records(rg, start: int, n: int, dim: int, owner_id, rng: np.random.Gene
 def compare_ingest(rg, url: str, api_key: str, settings, owner_id, args):
     """Ingestion records/s with Brotli-compressed responses (the SDK's default) vs uncompressed (labeler's
     push), each into its own dataset, interleaved by bench/harness.py on fresh records of the same shape."""
-    sys.path.insert(0, str(REPO / "bench"))
-    from harness import compare
-
     variants = {"brotli (the SDK's default)": {}, "identity (labeler's push)": {"Accept-Encoding": "identity"}}
     rng = np.random.default_rng(1)
     runs = {}
@@ -132,7 +122,7 @@ def main(argv=None) -> dict:
                              "records per call (0: skip)")
     parser.add_argument("--ab-repeats", type=int, default=3)
     parser.add_argument("--home", help="keep the server's home here; a second run reuses its dataset (no ingestion)")
-    parser.add_argument("--out", default=str(REPO / "bench" / "results" / "server.json"))
+    parser.add_argument("--out", default=str(RESULTS / "server.json"))
     args = parser.parse_args(argv)
 
     import argilla as rg
@@ -264,9 +254,7 @@ def main(argv=None) -> dict:
     if ab:
         print(f"\ningestion with and without response compression, {args.ab_chunk} records per call, interleaved:\n")
         print(ab.table("responses"))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.out, report)
     return report
 
 

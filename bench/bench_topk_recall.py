@@ -19,25 +19,15 @@ Prints a table and writes bench/results/topk_recall.json.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
+from common import DATASETS, RESULTS, SHARED_DATASETS, markdown_table, write_json
+from harness import machine_info
 
-from harness import machine_info, markdown_table, write_json  # noqa: E402
-
-from labeler.signals.cascade import DEFAULT_THRESHOLD, candidate_sets, suggest_k, topk_recall  # noqa: E402
-from labeler.simulate.datasets import DATASETS, SHARED_DATASETS  # noqa: E402
+from labeler.signals.cascade import DEFAULT_THRESHOLD, candidate_sets, suggest_k, topk_recall
 
 KS = (1, 2, 3, 5, 10, 20)
 
@@ -82,7 +72,7 @@ def main() -> None:
     ap.add_argument("--thresholds", default=f"{DEFAULT_THRESHOLD},0.03,0.1",
                     help="multi-label candidate thresholds to report (the cascade's default first)")
     ap.add_argument("--root", default=str(SHARED_DATASETS))
-    ap.add_argument("--out", default=str(REPO / "bench" / "results" / "topk_recall.json"))
+    ap.add_argument("--out", default=str(RESULTS / "topk_recall.json"))
     args = ap.parse_args()
     from labeler.signals.embedding import EmbeddingSignal
 

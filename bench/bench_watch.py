@@ -35,15 +35,7 @@ import threading
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
-RESULTS = REPO / "bench" / "results"
-
-from bench_product_path import cli, free_port  # noqa: E402
+from common import RESULTS, cli, local_server, simulate_config, write_json
 
 
 class Monitor(threading.Thread):
@@ -184,7 +176,6 @@ def main() -> None:
 
     import joblib
     import numpy as np
-    import yaml
 
     from labeler import simulate as sim
     from labeler.argilla.datasets import find_dataset
@@ -193,7 +184,6 @@ def main() -> None:
     from labeler.loop.round import connection
     from labeler.project import Project
     from labeler.server import process
-    from labeler.server.paths import ServerPaths
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="banking77")
@@ -209,79 +199,71 @@ def main() -> None:
     truth = dict(zip(data.ids, [data.labels[k] for k in data.y]))
     with tempfile.TemporaryDirectory(prefix="labeler-watch-") as tmp:
         work = Path(tmp)
-        os.environ["LABELER_HOME"] = str(work / "home")
-        paths = ServerPaths(work / "home")
-        process.start(paths, port=free_port())
         watcher = None
-        try:
-            state = work / "state"
-            state.mkdir()
-            (state / "cache").symlink_to(Project(data.config).cache, target_is_directory=True)
-            raw = yaml.safe_load((Path(data.config.project.dir) / "simulate.yaml").read_text().split("\n", 1)[1])
-            raw.update(project={"dir": str(state)}, argilla={"dataset": "watch-bench"},
-                       queue={"batch_size": args.batch}, training={"backend": "logreg"},
-                       watch={"refresh_every": args.every, "fine_tune": False})
-            cfg = work / "watch.yaml"
-            cfg.write_text(yaml.safe_dump(raw, sort_keys=False))
-            config = load_config(cfg)
-            t = time.perf_counter()
-            cli("bootstrap", "-c", str(cfg), "-q")
-            cli("push", "-c", str(cfg), "-q")
-            setup_s = time.perf_counter() - t
-            conn = connection(config)
-            dataset_id = str(find_dataset(conn, "watch-bench").id)
-            log = open(work / "watch.log", "w")
-            watcher = subprocess.Popen([sys.executable, "-m", "labeler.cli", "watch", "-c", str(cfg)],
-                                       stdout=log, stderr=subprocess.STDOUT)
-            wj = state / "watch.json"
-            while not (wj.exists() and json.loads(wj.read_text()).get("mode")):
-                time.sleep(0.2)
-            pids = {"watcher": [watcher.pid], "server": [p.pid for p in process.read_state(paths).processes.values()]}
-            monitor = Monitor(conn, dataset_id, Project(config).queue_model, work)
-            monitor.start()
-            phases = [phase("flat out", args.answers, 0.0, conn, dataset_id, truth, monitor, args.every, pids)]
-            phases.append(phase(f"human pace ({args.human_seconds:g} s/answer)", args.human_answers,
-                                args.human_seconds, conn, dataset_id, truth, monitor, args.every, pids,
-                                base=phases[0]["answers"]))
-            monitor.stop.set()
-            # nothing lost, nothing twice: every acknowledged answer is in the server once, and the watcher
-            # has processed each (or holds it in its backlog, under refresh_every)
-            from labeler.argilla.datasets import submitted_keys
+        with local_server(work / "home") as paths:
+            try:
+                state = work / "state"
+                cfg = simulate_config(data, state, work / "watch.yaml", argilla={"dataset": "watch-bench"},
+                                      queue={"batch_size": args.batch}, training={"backend": "logreg"},
+                                      watch={"refresh_every": args.every, "fine_tune": False})
+                config = load_config(cfg)
+                t = time.perf_counter()
+                cli("bootstrap", "-c", str(cfg), "-q")
+                cli("push", "-c", str(cfg), "-q")
+                setup_s = time.perf_counter() - t
+                conn = connection(config)
+                dataset_id = str(find_dataset(conn, "watch-bench").id)
+                log = open(work / "watch.log", "w")
+                watcher = subprocess.Popen([sys.executable, "-m", "labeler.cli", "watch", "-c", str(cfg)],
+                                           stdout=log, stderr=subprocess.STDOUT)
+                wj = state / "watch.json"
+                while not (wj.exists() and json.loads(wj.read_text()).get("mode")):
+                    time.sleep(0.2)
+                pids = {"watcher": [watcher.pid], "server": [p.pid for p in process.read_state(paths).processes.values()]}
+                monitor = Monitor(conn, dataset_id, Project(config).queue_model, work)
+                monitor.start()
+                phases = [phase("flat out", args.answers, 0.0, conn, dataset_id, truth, monitor, args.every, pids)]
+                phases.append(phase(f"human pace ({args.human_seconds:g} s/answer)", args.human_answers,
+                                    args.human_seconds, conn, dataset_id, truth, monitor, args.every, pids,
+                                    base=phases[0]["answers"]))
+                monitor.stop.set()
+                # nothing lost, nothing twice: every acknowledged answer is in the server once, and the watcher
+                # has processed each (or holds it in its backlog, under refresh_every)
+                from labeler.argilla.datasets import submitted_keys
 
-            in_server = submitted_keys(conn, dataset_id)
-            wstate = json.loads(wj.read_text())
-            integrity = {"acknowledged": sum(ph["answers"] for ph in phases), "in_server": len(in_server),
-                         "records_answered": len({k.split("|")[0] for k in in_server}),
-                         "processed_by_watcher": len(set(wstate["processed"]) & in_server),
-                         "processed_not_in_server": len(set(wstate["processed"]) - in_server),
-                         "backlog": len(in_server - set(wstate["processed"]))}
-            # accuracy after each visible refresh: pending suggestions vs truth, fast model on the test split
-            pend0 = monitor.initial
-            rows = [{"refresh": 0, "phase": "before any answer", "pending": len(pend0), "labels": 0,
-                     "pending_accuracy": round(float(np.mean([v[0] == truth[i] for i, v in pend0.items()])), 3),
-                     "fast_model_test_accuracy": None, "agent": sorted({v[2] for v in pend0.values()})[:2]}]
-            n_seen = 0
-            for ph in phases:
-                for ch in ph.pop("changes"):
-                    pend = ch["pending"]
-                    acc = float(np.mean([v[0] == truth[i] for i, v in pend.items()])) if pend else float("nan")
-                    model_acc = None
-                    if ch["model"] is not None:
-                        model = joblib.load(ch["model"])
-                        model_acc = sim.score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data)["accuracy"]
-                    n_seen += 1
-                    labels = int(str(sorted({v[2] for v in pend.values()})[0]).rsplit("-n", 1)[-1]) \
-                        if any("fast-model-n" in str(v[2]) for v in pend.values()) else None
-                    rows.append({"refresh": n_seen, "phase": ph["phase"], "pending": len(pend), "train_labels": labels,
-                                 "pending_accuracy": round(acc, 3), "fast_model_test_accuracy": model_acc,
-                                 "agent": sorted({v[2] for v in pend.values()})[:2]})
-        finally:
-            if watcher is not None:
-                watcher.terminate()
-                watcher.wait(timeout=60)
-                log.close()
-                watch_log = (work / "watch.log").read_text().splitlines()[-60:]
-            process.stop(paths)
+                in_server = submitted_keys(conn, dataset_id)
+                wstate = json.loads(wj.read_text())
+                integrity = {"acknowledged": sum(ph["answers"] for ph in phases), "in_server": len(in_server),
+                             "records_answered": len({k.split("|")[0] for k in in_server}),
+                             "processed_by_watcher": len(set(wstate["processed"]) & in_server),
+                             "processed_not_in_server": len(set(wstate["processed"]) - in_server),
+                             "backlog": len(in_server - set(wstate["processed"]))}
+                # accuracy after each visible refresh: pending suggestions vs truth, fast model on the test split
+                pend0 = monitor.initial
+                rows = [{"refresh": 0, "phase": "before any answer", "pending": len(pend0), "labels": 0,
+                         "pending_accuracy": round(float(np.mean([v[0] == truth[i] for i, v in pend0.items()])), 3),
+                         "fast_model_test_accuracy": None, "agent": sorted({v[2] for v in pend0.values()})[:2]}]
+                n_seen = 0
+                for ph in phases:
+                    for ch in ph.pop("changes"):
+                        pend = ch["pending"]
+                        acc = float(np.mean([v[0] == truth[i] for i, v in pend.items()])) if pend else float("nan")
+                        model_acc = None
+                        if ch["model"] is not None:
+                            model = joblib.load(ch["model"])
+                            model_acc = sim.score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data)["accuracy"]
+                        n_seen += 1
+                        labels = int(str(sorted({v[2] for v in pend.values()})[0]).rsplit("-n", 1)[-1]) \
+                            if any("fast-model-n" in str(v[2]) for v in pend.values()) else None
+                        rows.append({"refresh": n_seen, "phase": ph["phase"], "pending": len(pend), "train_labels": labels,
+                                     "pending_accuracy": round(acc, 3), "fast_model_test_accuracy": model_acc,
+                                     "agent": sorted({v[2] for v in pend.values()})[:2]})
+            finally:
+                if watcher is not None:
+                    watcher.terminate()
+                    watcher.wait(timeout=60)
+                    log.close()
+                    watch_log = (work / "watch.log").read_text().splitlines()[-60:]
     # labeler simulate's curve for the same policy in batches of refresh_every: the fast model's test accuracy
     policy = dataclasses.replace(Policy.from_config(data.config), batch_size=args.every)
     n_rounds = 1 + (args.answers + args.human_answers) // args.every
@@ -296,8 +278,7 @@ def main() -> None:
            "pool": len(data.ids), "refresh_every": args.every, "batch": args.batch, "setup_seconds": round(setup_s, 1),
            "load_after": [round(x, 2) for x in os.getloadavg()], "phases": phases, "refreshes": rows,
            "simulate_curve": sim_points, "integrity": integrity, "watch_log": watch_log}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "watch.json").write_text(json.dumps(out, indent=1))
+    write_json(RESULTS / "watch.json", out, indent=1)
     print(f"pool {len(data.ids):,} ({args.dataset}), refresh every {args.every} answers, batch {args.batch}")
     print("| phase | answers | s | refreshes/min | latency p50 / p95 / max (s) | n | CPU watcher | CPU server |")
     print("|---|---|---|---|---|---|---|---|")

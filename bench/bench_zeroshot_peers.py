@@ -41,21 +41,15 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+import numpy as np
 
-import numpy as np  # noqa: E402
+from common import RESULTS, write_json
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-RESULTS = REPO / "bench" / "results"
-
-from labeler import simulate as sim  # noqa: E402
-from labeler.loop.join import zero_shot_ensemble  # noqa: E402
-from labeler.signals import embedding  # noqa: E402
-from labeler.signals.embedding import humanize_name  # noqa: E402
-from labeler.signals.catalog import build_signals  # noqa: E402
+from labeler import simulate as sim
+from labeler.loop.join import zero_shot_ensemble
+from labeler.signals import embedding
+from labeler.signals.embedding import humanize_name
+from labeler.signals.catalog import build_signals
 
 TEMPLATE = "This sentence is {}"
 
@@ -324,10 +318,7 @@ def main() -> None:
             res = {"rows": rows, "seconds": seconds, "load_end": load_end, "command": command}
         res.update(dataset=name, eval=len(data.eval_ids), labels=len(data.labels), primary_metric=sim.primary_metric(data))
         results["datasets"][name] = verdict(res)
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(results, indent=1))
-        tmp.replace(out_path)
+        write_json(out_path, results, indent=1)
         print(f"[{name}] done in {seconds:.0f} s -> {out_path}", flush=True)
     print(markdown(results))
 

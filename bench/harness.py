@@ -7,7 +7,8 @@ the baseline time of that repeat over the variant's), with the median and spread
 interquartile range) across repeats. The load average is sampled before and after every repeat; a load
 above the core count, a wide spread or too few repeats each adds a warning, printed and kept in the JSON.
 
-    from harness import compare, write_json
+    from harness import compare
+    from common import write_json
     cmp = compare({"loop": run_loop, "batched": run_batched}, baseline="loop", repeats=5, work=160, unit="pairs")
     print(cmp.table())
     results["nli"] = cmp.to_json()          # seconds, ratios, load, warnings
@@ -16,14 +17,14 @@ above the core count, a wide spread or too few repeats each adds a warning, prin
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
+
+from common import load_average, markdown_table, write_json  # noqa: F401 - also importable from here, as before
 
 DEFAULT_MAX_SPREAD = 0.15  # (max - min) / median of a ratio above this is "wide"
 MIN_REPEATS = 3
@@ -35,13 +36,6 @@ def core_count() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
-
-
-def _load() -> list[float]:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except (AttributeError, OSError):
-        return [float("nan")] * 3
 
 
 @dataclass
@@ -151,7 +145,7 @@ def compare(
     warmup_with: Mapping[str, Callable[[], Any]] | None = None,
     max_spread: float = DEFAULT_MAX_SPREAD,
     clock: Callable[[], float] = time.perf_counter,
-    loadavg: Callable[[], Sequence[float]] = _load,
+    loadavg: Callable[[], Sequence[float]] = load_average,
     cores: int | None = None,
     echo: Callable[[str], None] | None = print,
 ) -> Comparison:
@@ -191,19 +185,9 @@ def compare(
     return cmp
 
 
-def markdown_table(rows: list[dict], cols: list[str]) -> str:
-    widths = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols]
-
-    def line(vals):
-        return "| " + " | ".join(str(v).ljust(w) for v, w in zip(vals, widths)) + " |"
-
-    return "\n".join([line(cols), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-                     + [line([r.get(c, "") for c in cols]) for r in rows])
-
-
 def machine_info() -> dict:
     """Cores, load, and torch's version and thread count when torch is importable."""
-    info: dict[str, Any] = {"cores": core_count(), "cpu_count": os.cpu_count(), "load_at_start": _load()}
+    info: dict[str, Any] = {"cores": core_count(), "cpu_count": os.cpu_count(), "load_at_start": load_average()}
     try:
         import torch
 
@@ -214,12 +198,3 @@ def machine_info() -> dict:
         pass
     return info
 
-
-def write_json(path: str | os.PathLike, results: dict) -> Path:
-    """Write ``results`` atomically (a temporary file renamed over ``path``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(results, indent=2, default=float))
-    os.replace(tmp, path)
-    return path

@@ -12,7 +12,8 @@ A project is one config's state, ``config.project.dir`` (default ``.labeler/<con
 - ``runs/``                             the run registry (``training.runs_dir`` may move it)
 - ``reports/``, ``predictions/``, ``simulate/``  compare reports, prediction logs, simulation files
 
-No other module builds these paths: they ask a ``Project``.
+Other modules ask a ``Project`` for these paths, except ``labeler.data.load``, which names and writes ``pool.parquet`` and
+``rejects.jsonl`` into ``config.project.dir`` itself (the data layer sits below the project).
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from harness import compare, write_json  # noqa: E402
+from common import write_json  # noqa: E402
+from harness import compare  # noqa: E402
 
 
 class FakeMachine:
@@ -101,3 +102,19 @@ def test_echo_prints_repeats_and_warnings_and_table_and_bad_arguments(tmp_path):
         compare({"A": m.variant("A")}, baseline="C")
     with pytest.raises(ValueError, match="repeats"):
         compare({"A": m.variant("A")}, baseline="A", repeats=0)
+
+
+def test_bench_is_one_program_every_script_listed_none_importing_another():
+    import ast
+
+    from bench.__main__ import SMOKE, benchmarks, summary
+
+    found = benchmarks()
+    assert set(SMOKE) <= set(found) and len(SMOKE) >= 18  # a script without a setting: smoke says so and fails
+    assert all(summary(path) for path in found.values())
+    for name, path in found.items():
+        imported = {alias.name for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {node.module for node in ast.walk(ast.parse(path.read_text()))
+                     if isinstance(node, ast.ImportFrom) and node.module}
+        assert not {m for m in imported if m.startswith("bench")}, f"bench_{name}.py imports another script"

@@ -247,7 +247,6 @@ def test_signal_params_errors_are_wrapped_with_file_and_index(tmp_path, fake_cat
 
 
 def test_signal_params_are_checked_by_the_real_registry_when_present(tmp_path):
-    pytest.importorskip("labeler.signals.catalog", reason="labeler.signals.catalog not written yet")
     message = error_of(write(tmp_path, with_(signals=[{"type": "embeding"}])))
     assert "signals.0" in message and "embedding" in message and "nli" in message and "keywords" in message
     message = error_of(write(tmp_path, with_(signals=[{"type": "nli", "params": {"model": "m", "batch_sise": 2}}])))
@@ -255,7 +254,6 @@ def test_signal_params_are_checked_by_the_real_registry_when_present(tmp_path):
 
 
 def test_a_single_label_only_signal_is_refused_in_a_multi_label_task_at_load(tmp_path):
-    pytest.importorskip("labeler.signals.catalog", reason="labeler.signals.catalog not written yet")
     raw = with_(signals=[{"type": "embedding"}, {"type": "templated"}])
     raw["task"] = {**raw.get("task", {}), "multi_label": True}
     path = write(tmp_path, raw)

@@ -1,5 +1,5 @@
 """The demo ships whole in the package: its config agrees with the checkout's copy, its corpus is what the
-generator in bench/ writes, and an installed wheel (no checkout) holds both and loads them."""
+generator in .ci/demo_corpus/ writes, and an installed wheel (no checkout) holds both and loads them."""
 
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ def test_the_demo_uses_the_packaged_config_with_its_state_in_the_current_folder(
     assert demo_overrides(CHECKOUT, [], cwd=tmp_path) == []  # another config keeps its own default
 
 
-def test_the_generator_in_bench_writes_the_shipped_corpus_byte_for_byte(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("make_demo_tickets", REPO / "bench" / "make_demo_tickets.py")
+def test_the_generator_in_ci_demo_corpus_writes_the_shipped_corpus_byte_for_byte(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("make_demo_tickets", REPO / ".ci" / "demo_corpus" / "make_demo_tickets.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.main(tmp_path / "tickets.jsonl")

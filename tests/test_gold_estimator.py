@@ -2,39 +2,30 @@
 the data set's own held-out test split; the old gold (a stratified hash sample of the labels the uncertainty
 queue chose) does not.
 
-The product's steps run in process, without the Argilla server, as tests/test_one_loop.py runs them:
-``scoring.bootstrap`` -> ``loop.plan_push`` (default policy, gold_share 0.2) -> the truth written to
-labels.parquet the way ``pull`` writes it -> ``runs.train_project`` (logreg) -> ``comparison.compare_project``.
+The product's steps run in process, without the Argilla server (bench/common.py's oracle loop, as
+tests/test_one_loop.py and bench/bench_gold.py run them): ``scoring.bootstrap`` -> ``loop.plan_push`` (default
+policy, gold_share 0.2) -> the truth written to labels.parquet the way ``pull`` writes it ->
+``runs.train_project`` (logreg) -> ``comparison.compare_project``.
 A fixed random subset (pool 3,000 of the train split, eval 1,000 of the test split) keeps it to minutes; the
 text embeddings are shared with ``labeler simulate --dataset banking77`` through its cache.
 """
 
 from __future__ import annotations
 
-import json
+import sys
+from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from .conftest import shared_dataset
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from common import oracle_project, oracle_rounds, subset  # noqa: E402
+
 POOL_SIZE, EVAL_SIZE, SUBSET_SEED = 3000, 1000, 0
 ROUNDS, BATCH = 6, 150
 MIN_GOLD = 30
-
-
-def subset_rows(n_all: int, n: int, rng) -> np.ndarray:
-    """As ``labeler.simulate.subsample`` picks them (pool first, then eval, from one generator)."""
-    return np.arange(n_all) if n >= n_all else np.sort(rng.choice(n_all, size=n, replace=False))
-
-
-def write_labels(project, answered: dict[str, str], texts: dict[str, str]) -> None:
-    """labels.parquet as ``labeler pull`` writes it (tests/test_one_loop.py)."""
-    rows = [{"id": i, "text": texts[i], "fields": json.dumps({"text": texts[i]}), "label": lab, "labels": [],
-             "status": "submitted", "annotator": "oracle", "n_annotators": 1, "agreement": None,
-             "submitted_at": None, "round": 0} for i, lab in answered.items()]
-    pd.DataFrame(rows).to_parquet(project.labels, index=False)
 
 
 def contains(ci: dict, value: float) -> bool:
@@ -50,43 +41,16 @@ def banking77_loop(tmp_path_factory):
     """Bootstrap and ROUNDS uncertainty-driven batches answered with the truth, then a logreg run."""
     shared_dataset("banking77")
     from labeler import simulate as sim
-    from labeler.loop.round import plan_push
-    from labeler.project import Project
     from labeler.loop.runs import train_project
-    from labeler.loop.scoring import bootstrap
 
     data = sim.dataset_data("banking77")
     rng = np.random.default_rng(SUBSET_SEED)
-    p, e = subset_rows(len(data.ids), POOL_SIZE, rng), subset_rows(len(data.eval_ids), EVAL_SIZE, rng)
-    root = tmp_path_factory.mktemp("banking77")
-    pool_file = root / "pool.jsonl"
-    pool_file.write_text("".join(json.dumps({"id": data.ids[i], "text": data.texts[i], "label": data.labels[data.y[i]]})
-                                 + "\n" for i in p), encoding="utf-8")
-    config = data.config.model_copy(deep=True)
-    config.data.path = pool_file
-    config.project.dir = root / "project"
-    config.training.runs_dir = root / "project" / "runs"  # validated configs carry it resolved: not the simulate one
-    config.queue.batch_size = BATCH
-    config.training.backend = "logreg"
-    config.training.min_per_class = 1
-    config.training.min_gold = MIN_GOLD
-    project = Project(config).ensure()
-    shared = Project(data.config).cache / "embeddings"  # the texts' embeddings only; predictions stay here
-    shared.mkdir(parents=True, exist_ok=True)
-    project.cache.mkdir()
-    (project.cache / "embeddings").symlink_to(shared, target_is_directory=True)
-
-    truth = {data.ids[i]: data.labels[data.y[i]] for i in p}
-    texts = {data.ids[i]: data.texts[i] for i in p}
-    answered: dict[str, str] = {}
-    pool, scores = bootstrap(config, progress=False)
-    for r in range(ROUNDS):
-        batch, _ = plan_push(config, pool, scores, set(answered), set(answered), project.load_labels())
-        answered.update({scores.ids[i]: truth[scores.ids[i]] for i in batch.indices})
-        write_labels(project, answered, texts)
-        project.write_state({"round": r + 1, "gold_share": config.queue.gold_share})
-        if r < ROUNDS - 1:
-            pool, scores = bootstrap(config, progress=False)
+    p, e = subset(len(data.ids), POOL_SIZE, rng), subset(len(data.eval_ids), EVAL_SIZE, rng)
+    op = oracle_project(data, p, tmp_path_factory.mktemp("banking77"), BATCH,
+                        training__min_per_class=1, training__min_gold=MIN_GOLD)
+    config, project = op.config, op.project
+    *_, last = oracle_rounds(config, project, op.truth, op.texts, ROUNDS, rescore_last=False)
+    answered = last.answered
     run = train_project(config, backend="logreg", force=True, n_resamples=200)
     eval_texts = [data.eval_texts[i] for i in e]
     return dict(config=config, project=project, run=run, eval_texts=eval_texts, eval_y=data.eval_y[e],

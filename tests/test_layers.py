@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.argilla.test_layering import find_cycle
+from tests.import_graph import find_cycle
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("labeler", "training")

@@ -15,10 +15,9 @@ once, sorted by length and run in batches of ``batch_size`` with dynamic padding
 dynamic quantization to the Linear layers (CPU only), and then scores again in fp32 every text int8 leaves
 near a tie (``rescore_below``, default 0.1): only the contending pairs, the labels within that gap of the
 text's top probability (multi-label: within half of it of 0.5), are run again, and the text's probabilities
-are recomputed with their fp32 logits. int8 alone changed 1-31% of a trained NLI model's labels (more at 77
-labels); with the re-score none changed, at 3.1x / 3.6x the per-text loop on 4 / 77 labels on that model
-(projected on bart-large: 3.3x / 2.5x; BENCHMARKS.md, "NLI speed options"). ``rescore_below: 0`` keeps int8's
-labels as they are.
+are recomputed with their fp32 logits: int8 alone changes some of a trained NLI model's labels, the re-score
+keeps them (how many, and the speed of each way: BENCHMARKS.md, "NLI speed options"). ``rescore_below: 0`` keeps
+int8's labels as they are.
 
 ``candidates: {from: <signal name>, k: 10, rest: scaled | zero}`` scores only each text's top-k labels of
 another (cheaper) signal, for long label sets: see ``labeler.signals.cascade``. The cascade keeps each
@@ -49,7 +48,7 @@ from labeler.signals.base import (
 from labeler.signals.cascade import CandidateParams, CascadeMixin
 
 
-DEFAULT_RESCORE_BELOW = 0.1  # chosen on a trained NLI model: 100% of labels kept on AG News and BANKING77
+DEFAULT_RESCORE_BELOW = 0.1  # chosen on a trained NLI model (BENCHMARKS.md, "NLI speed options")
 
 
 class NLIParams(SignalParams):

@@ -17,7 +17,7 @@ SMS_SPAM = {
     "spam": "an unsolicited advertising text: you have won a prize, free offer, claim now, call or text this number",
 }
 
-# Customer-style phrasings (same text as bench/signal_descriptions.py).
+# Customer-style phrasings.
 BANKING77 = {
     'card_arrival': 'my new card has not arrived yet, when will it come',
     'card_linking': 'how do I link my existing card to the app',

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.import_graph import find_cycle
+
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "labeler" / "argilla"
 
@@ -26,29 +28,6 @@ def _graph() -> dict[str, set[str]]:
     return {m: {i.split(".")[2] for i in _imports(PACKAGE / f"{m}.py")
                 if i.startswith("labeler.argilla.") and i.split(".")[2] in mods and i.split(".")[2] != m}
             for m in mods}
-
-
-def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """One import circle as a list of modules (first repeated at the end), or None."""
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for nxt in sorted(graph.get(node, ())):
-            if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
-            if nxt not in state and (found := visit(nxt)):
-                return found
-        path.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(graph):
-        if node not in state and (found := visit(node)):
-            return found
-    return None
 
 
 def test_cycle_finder_finds_a_circle_and_accepts_a_line():

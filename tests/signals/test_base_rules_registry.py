@@ -38,9 +38,17 @@ def test_label_prompt_falls_back_to_name_without_description():
     assert label_prompt(LabelInfo("card_arrival"), "{name}", humanize=False) == "card_arrival"
 
 
-def test_resolve_device_and_stable_hash():
-    assert resolve_device("cpu") == "cpu"
-    assert resolve_device("auto") in ("cpu", "cuda", "mps")
+def test_resolve_device_keeps_a_choice_and_picks_cuda_then_mps_then_cpu(monkeypatch):
+    import torch
+
+    assert resolve_device("cpu") == "cpu" and resolve_device("cuda:1") == "cuda:1"
+    for cuda, mps, want in ((True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")):
+        monkeypatch.setattr(torch.cuda, "is_available", lambda cuda=cuda: cuda)
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda mps=mps: mps)
+        assert resolve_device("auto") == want
+
+
+def test_stable_hash_ignores_key_order():
     assert stable_hash({"a": 1, "b": [1, 2]}) == stable_hash({"b": [1, 2], "a": 1})
 
 

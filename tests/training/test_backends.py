@@ -49,6 +49,7 @@ def test_setfit_multi_label_one_vs_rest(multi):
     P = clf.predict_proba(PROBE)
     assert P.shape == (3, 3) and ((P >= 0) & (P <= 1)).all()
     assert not np.allclose(P.sum(1), 1)  # independent per-label probabilities
+    assert (P.argmax(1) == [0, 1, 2]).all()  # and each probe's own label ranks first
 
 
 @pytest.mark.parametrize("strategy", ["multi-output", "classifier-chain"])

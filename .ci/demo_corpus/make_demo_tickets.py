@@ -1,7 +1,7 @@
 """Generate the Northwind Goods demo support-ticket corpus (tickets.jsonl).
 
 Pure stdlib, seeded and deterministic: running
-    python bench/make_demo_tickets.py [OUT]
+    python .ci/demo_corpus/make_demo_tickets.py [OUT]
 rewrites labeler/demo/tickets.jsonl (or writes OUT) byte-for-byte identically. A generator, not runtime code:
 the corpus it wrote ships as package data; tests/test_demo.py checks that the two still agree.
 
@@ -33,7 +33,7 @@ LABELS = [
     "refund_request",
     "feature_request",
 ]
-OUT = Path(__file__).resolve().parents[1] / "labeler" / "demo" / "tickets.jsonl"
+OUT = Path(__file__).resolve().parents[2] / "labeler" / "demo" / "tickets.jsonl"
 
 
 def make_slots(rng: random.Random) -> dict:
