@@ -68,9 +68,7 @@ def label_cuts(P_cal: np.ndarray | None, Y_cal: np.ndarray | None, n_labels: int
         return LabelCuts([float(default)] * n_labels, False, n, pos,
                          f"the scalar {default_name} {default:g} for every label: {why}")
     t = fit_thresholds(P, Y, default=default)
-    note = (f"fitted on {n} calibration records ({pos} positive labels): cuts {t.min():.2f}..{t.max():.2f}, "
-            f"median {np.median(t):.2f}")
-    return LabelCuts([float(v) for v in t], True, n, pos, note)
+    return LabelCuts([float(v) for v in t], True, n, pos, f"fitted on {n} calibration records ({pos} positive labels)")
 
 
 @dataclass
