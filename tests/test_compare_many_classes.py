@@ -231,7 +231,8 @@ def test_compare_multi_label_60_labels(tmp_path, capsys):
     assert report["rule"] == ("micro-F1, exact minus each other system on the same gold records (paired bootstrap); "
                               "a difference counts when its whole 95% CI lies on one side of 0 (micro-F1: the "
                               "multi-label default; training.verdict_metric chooses another)")
-    assert f"Verdict rule: {report['rule']}." in md
+    assert f"Verdict rule: {report['rule']}." in md and f"verdict rule: {report['rule']}" in out
+    assert f"cuts noisy: {report['thresholds']['noisy']['note']}" in out
     # each system's cuts fitted on the calibration records it covers (a keyword signal abstains on the others)
     exact_covers = [i for i in calib if re.search(r"\bw\d{3}\b", texts[i])]
     noisy_covers = [i for i in calib if re.search(r"\bv\d{3}\b", texts[i])]
@@ -272,7 +273,7 @@ def test_compare_multi_label_few_calibration_labels(tmp_path, capsys):
             f"{len(calib)} records, fewer than the 20 a fit needs")
     assert report["thresholds"]["noisy"] == {"values": [0.5, 0.5], "fitted": False, "n_calib": len(calib),
                                              "n_positives": n_pos, "note": note}
-    assert f"| noisy | 0.50 for every label | {note} |" in md
+    assert f"| noisy | 0.50 for every label | {note} |" in md and f"cuts noisy: {note}" in out
     assert "| label | exact | noisy | ensemble |\n|---|---:|---:|---:|\n| intent_000 | 0.50 | 0.50 | 0.50 |" in md
     assert report["metric"] == "accuracy" and " exact match (95% CI " in report["verdict"] and report["verdict"] in out
     assert report["rule"].startswith("exact match, exact minus each other system") and report["rule"].endswith("(training.verdict_metric)")
