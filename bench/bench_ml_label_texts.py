@@ -4,10 +4,10 @@
     nice .venv/bin/python bench/bench_ml_label_texts.py --seeds 0 --samples per-label:2
     .venv/bin/python bench/bench_ml_label_texts.py --markdown                 # the table from the JSON
 
-Label texts are what ``labeler.runs.training_params`` adds for SetFit on a single-label task: one more
-training example per label, "This sentence is {description}" (the descriptions of ``labeler simulate
---dataset nlupp_banking``, from NLU++'s own ontology). Here both variants train on the same few-shot sample
-with the same seed: ``none`` (what a multi-label run does today) and ``labels``.
+Label texts are what ``labeler.runs.training_params`` adds for SetFit (single-label from the start; multi-label
+since this measurement): one more training example per label, "This sentence is {description}" (the
+descriptions of ``labeler simulate --dataset nlupp_banking``, from NLU++'s own ontology). Here both variants
+train on the same few-shot sample with the same seed: ``none`` (a multi-label run before) and ``labels``.
 
 Data, through the product's loader (``labeler.simulate.datasets``): the training sample is drawn from folds
 4-19; folds 2-3 are the calibration rows the per-label thresholds are fitted on (``training.thresholds``, as
