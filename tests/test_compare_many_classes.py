@@ -162,8 +162,8 @@ def test_no_gold_at_all_is_one_line(tmp_path, capsys):
 
 # --- multi-label (issue 23.4): per-label cuts from the calibration labels, micro-F1 verdict, empty sets -------
 
-def make_ml_project(tmp_path: Path, n_labels: int, n_records: int, calib_share: float,
-                    seed: int = 0) -> tuple[Path, list[str], dict[str, list[str]], dict[str, str]]:
+def make_ml_project(tmp_path: Path, n_labels: int, n_records: int, calib_share: float, seed: int = 0,
+                    gold_share: float = 0.95) -> tuple[Path, list[str], dict[str, list[str]], dict[str, str]]:
     """A multi-label config with two keyword signals; a fifth of the records carry no label, the rest one or
     two. ``exact`` names a record's labels by their ``wNNN`` word (90% right, and abstains on records with no
     label); ``noisy`` names them by ``vNNN`` half the time, another label otherwise, and mentions a label on
@@ -192,7 +192,7 @@ def make_ml_project(tmp_path: Path, n_labels: int, n_records: int, calib_share: 
                      "params": {"keywords": {lab: [rf"\bw{k:03d}\b"] for k, lab in enumerate(labels)}}},
                     {"type": "keywords", "name": "noisy",
                      "params": {"keywords": {lab: [rf"\bv{k:03d}\b"] for k, lab in enumerate(labels)}}}],
-        "queue": {"gold_share": 0.95},
+        "queue": {"gold_share": gold_share},
         "training": {"calib_share": calib_share, "min_gold": MIN_GOLD},
         "project": {"dir": str(tmp_path / "project")},
     }
@@ -282,3 +282,25 @@ def test_compare_multi_label_few_calibration_labels(tmp_path, capsys):
     main(["compare", "-c", str(cfg), "--out", str(tmp_path / "report2")])
     report = json.loads((tmp_path / "report2" / "report.json").read_text())
     assert report["thresholds"]["exact"]["note"] == "the scalar task.threshold 0.5 for every label: no calibration labels"
+
+
+@pytest.mark.slow
+def test_compare_multi_label_run_gets_its_own_cuts(tmp_path, capsys):
+    """A fine-tuned multi-label run (logreg on MiniLM) is cut at thresholds fitted on its own calibration
+    probabilities and is the primary of a micro-F1 verdict."""
+    from labeler.runs import train_project
+
+    cfg, labels, truth, texts = make_ml_project(tmp_path, 4, 300, calib_share=0.4, gold_share=0.6)
+    write_ml_labels(cfg, list(truth), truth, texts)
+    calib = split_ids(cfg, truth, CALIB)
+    run = train_project(load_config(cfg), backend="logreg", force=True, n_resamples=50)
+    main(["compare", "-c", str(cfg), "--out", str(tmp_path / "report")])
+    out = capsys.readouterr().out
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    n_pos = sum(len(truth[i]) for i in calib)
+    cuts = report["thresholds"][run.run_id]
+    assert (cuts["fitted"], cuts["n_calib"], cuts["n_positives"]) == (True, len(calib), n_pos)
+    assert cuts["note"] == f"fitted on {len(calib)} calibration records ({n_pos} positive labels)"
+    assert report["primary"] == run.run_id and report["metric"] == "micro_f1"
+    assert re.match(rf"fine-tuned {run.run_id} (beats|is worse than|does not beat) (zero-shot |rules )?\S+.* micro-F1", report["verdict"])
+    assert f"cuts {run.run_id}: {cuts['note']}" in out
