@@ -54,6 +54,7 @@ def gold_set(config, split: str = GOLD) -> Gold:
     texts = labels["text"].tolist()
     return Gold([ids[r] for r in rows], [texts[r] for r in rows], y)
 
+
 def verdict_metric(config) -> str:
     """``training.verdict_metric``, else accuracy (single-label) or micro-F1 (multi-label)."""
     from training.compare import default_metric
