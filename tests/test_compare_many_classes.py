@@ -15,7 +15,7 @@ import yaml
 
 from labeler.cli import main
 from labeler.config import load_config
-from labeler.evaluation.gold import GOLD, splits_for
+from labeler.evaluation.gold import CALIB, GOLD, splits_for
 
 MIN_GOLD = 50
 
@@ -158,3 +158,149 @@ def test_no_gold_at_all_is_one_line(tmp_path, capsys):
     assert err.startswith("Error: no random gold labels yet; not enough gold labels for a verdict: 0 of 50")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "report" / "report.md").exists()
+
+
+# --- multi-label (issue 23.4): per-label cuts from the calibration labels, micro-F1 verdict, empty sets -------
+
+def make_ml_project(tmp_path: Path, n_labels: int, n_records: int, calib_share: float, seed: int = 0,
+                    gold_share: float = 0.95) -> tuple[Path, list[str], dict[str, list[str]], dict[str, str]]:
+    """A multi-label config with two keyword signals; a fifth of the records carry no label, the rest one or
+    two. ``exact`` names a record's labels by their ``wNNN`` word (90% right, and abstains on records with no
+    label); ``noisy`` names them by ``vNNN`` half the time, another label otherwise, and mentions a label on
+    half the empty records too. Returns (config path, label names, label sets by id, text by id)."""
+    rng = np.random.default_rng(seed)
+    labels = [f"intent_{k:03d}" for k in range(n_labels)]
+    truth, texts = {}, {}
+
+    def other(k: int) -> int:
+        return int((k + 1 + rng.integers(n_labels - 1)) % n_labels)
+
+    for j in range(n_records):
+        rid = f"r{j:04d}"
+        ks = [] if rng.random() < 0.2 else sorted(set(rng.choice(n_labels, size=1 + int(rng.random() < 0.4)).tolist()))
+        words = [f"w{k if rng.random() < 0.9 else other(k):03d}" for k in ks]
+        words += [f"v{k if rng.random() < 0.5 else other(k):03d}" for k in ks]
+        if not ks and rng.random() < 0.5:
+            words.append(f"v{rng.integers(n_labels):03d}")
+        truth[rid], texts[rid] = [labels[k] for k in ks], f"customer message {' and '.join(words)} number {j}"
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in texts.items()))
+    raw = {
+        "data": {"path": str(data), "id_field": "id"},
+        "task": {"labels": labels, "multi_label": True},
+        "signals": [{"type": "keywords", "name": "exact",
+                     "params": {"keywords": {lab: [rf"\bw{k:03d}\b"] for k, lab in enumerate(labels)}}},
+                    {"type": "keywords", "name": "noisy",
+                     "params": {"keywords": {lab: [rf"\bv{k:03d}\b"] for k, lab in enumerate(labels)}}}],
+        "queue": {"gold_share": gold_share},
+        "training": {"calib_share": calib_share, "min_gold": MIN_GOLD},
+        "project": {"dir": str(tmp_path / "project")},
+    }
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return cfg, labels, truth, texts
+
+
+def write_ml_labels(cfg: Path, ids: list[str], truth: dict[str, list[str]], texts: dict[str, str]) -> None:
+    """labels.parquet as ``labeler pull`` writes a multi-label answer (an empty list: "none of these")."""
+    path = Path(load_config(cfg).project.dir) / "labels.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [{"id": i, "text": texts[i], "fields": json.dumps({"text": texts[i]}), "label": None, "labels": truth[i],
+             "status": "submitted", "annotator": "oracle", "n_annotators": 1, "agreement": None,
+             "submitted_at": None, "round": 1} for i in ids]
+    pd.DataFrame(rows).to_parquet(path, index=False)
+
+
+def split_ids(cfg: Path, ids, split: str) -> list[str]:
+    where = splits_for(load_config(cfg), list(ids))
+    return [i for i in ids if where[i] == split]
+
+
+def test_compare_multi_label_60_labels(tmp_path, capsys):
+    cfg, labels, truth, texts = make_ml_project(tmp_path, 60, 500, calib_share=0.3)
+    gold, calib = split_ids(cfg, truth, GOLD), split_ids(cfg, truth, CALIB)
+    write_ml_labels(cfg, gold + calib, truth, texts)
+    out, err = compare_cli(cfg, tmp_path / "report", capsys)
+    assert err == "" and "Traceback" not in out
+    md = (tmp_path / "report" / "report.md").read_text()
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    n_empty = sum(1 for i in gold if not truth[i])
+    assert (report["n"], report["n_empty"], report["metric"]) == (len(gold), n_empty, "micro_f1")
+    assert report["verdict"].startswith("no fine-tuned run to compare; rules exact beats ")
+    assert " micro-F1 (95% CI +" in report["verdict"] and report["verdict"] in out
+    assert report["rule"] == ("micro-F1, exact minus each other system on the same gold records (paired bootstrap); "
+                              "a difference counts when its whole 95% CI lies on one side of 0 (micro-F1: the "
+                              "multi-label default; training.verdict_metric chooses another)")
+    assert f"Verdict rule: {report['rule']}." in md and f"verdict rule: {report['rule']}" in out
+    assert f"cuts noisy: {report['thresholds']['noisy']['note']}" in out
+    # each system's cuts fitted on the calibration records it covers (a keyword signal abstains on the others)
+    exact_covers = [i for i in calib if re.search(r"\bw\d{3}\b", texts[i])]
+    noisy_covers = [i for i in calib if re.search(r"\bv\d{3}\b", texts[i])]
+    n_pos = sum(len(truth[i]) for i in calib)
+    assert len(exact_covers) < len(noisy_covers) < len(calib) and n_pos >= 20
+    assert [(report["thresholds"][n]["fitted"], report["thresholds"][n]["n_calib"], report["thresholds"][n]["n_positives"])
+            for n in ("exact", "noisy")] == [(True, len(exact_covers), n_pos), (True, len(noisy_covers), n_pos)]
+    assert report["thresholds"]["ensemble"]["note"].startswith(  # the ensemble never abstains
+        f"fitted on {len(calib)} calibration records ({n_pos} positive labels)")
+    assert re.search(rf"^\| ensemble \| \d\.\d\d\.\.\d\.\d\d, median \d\.\d\d \| fitted on {len(calib)} calibration records "
+                     rf"\({n_pos} positive labels\) \|$", md, re.M)
+    assert all(len(t["values"]) == 60 for t in report["thresholds"].values())
+    assert f"| system | kind | coverage | micro-F1 | macro-F1 | exact match | ECE |" in md
+    assert f"{len(gold)} gold labels ({n_empty} of them with no label: \"none of these\"), 60 labels (multi-label)" in md
+    assert "Every label's cut for each system is in per_class.csv and report.json (60 labels)." in md
+    # bounded: worst and best ten with the cut beside each, the rest counted
+    assert "Worst 10:" in md and "Best 10:" in md and re.search(r"^and \d+ more \(all classes in per_class\.csv\)$", md, re.M)
+    assert len([line for line in md.splitlines() if line.startswith("| intent_")]) == 20
+    assert "| label | support | exact P | R | F1 | cut | noisy F1 | ensemble F1 |" in md
+    csv = pd.read_csv(tmp_path / "report" / "per_class.csv")
+    assert len(csv) == 60 and {"exact:threshold", "noisy:threshold", "ensemble:threshold"} <= set(csv.columns)
+    assert not (tmp_path / "report" / "confusion.csv").exists() and (tmp_path / "report" / "metrics.png").exists()
+    assert len(md.splitlines()) < 100
+
+
+def test_compare_multi_label_few_calibration_labels(tmp_path, capsys):
+    """Too few calibration positives: every label cut at task.threshold, said so; exact match by config."""
+    cfg, labels, truth, texts = make_ml_project(tmp_path, 2, 120, calib_share=0.05)
+    gold, calib = split_ids(cfg, truth, GOLD), split_ids(cfg, truth, CALIB)
+    assert 0 < sum(len(truth[i]) for i in calib) < 20
+    write_ml_labels(cfg, gold + calib, truth, texts)
+    main(["compare", "-c", str(cfg), "--out", str(tmp_path / "report"), "--set", "training.verdict_metric=accuracy"])
+    out = capsys.readouterr().out
+    md = (tmp_path / "report" / "report.md").read_text()
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    n_pos = sum(len(truth[i]) for i in calib)
+    note = (f"the scalar task.threshold 0.5 for every label: calibration holds {n_pos} positive labels in "
+            f"{len(calib)} records, fewer than the 20 a fit needs")
+    assert report["thresholds"]["noisy"] == {"values": [0.5, 0.5], "fitted": False, "n_calib": len(calib),
+                                             "n_positives": n_pos, "note": note}
+    assert f"| noisy | 0.50 for every label | {note} |" in md and f"cuts noisy: {note}" in out
+    assert "| label | exact | noisy | ensemble |\n|---|---:|---:|---:|\n| intent_000 | 0.50 | 0.50 | 0.50 |" in md
+    assert report["metric"] == "accuracy" and " exact match (95% CI " in report["verdict"] and report["verdict"] in out
+    assert report["rule"].startswith("exact match, exact minus each other system") and report["rule"].endswith("(training.verdict_metric)")
+    # no calibration labels at all
+    write_ml_labels(cfg, gold, truth, texts)
+    main(["compare", "-c", str(cfg), "--out", str(tmp_path / "report2")])
+    report = json.loads((tmp_path / "report2" / "report.json").read_text())
+    assert report["thresholds"]["exact"]["note"] == "the scalar task.threshold 0.5 for every label: no calibration labels"
+
+
+@pytest.mark.slow
+def test_compare_multi_label_run_gets_its_own_cuts(tmp_path, capsys):
+    """A fine-tuned multi-label run (logreg on MiniLM) is cut at thresholds fitted on its own calibration
+    probabilities and is the primary of a micro-F1 verdict."""
+    from labeler.loop.runs import train_project
+
+    cfg, labels, truth, texts = make_ml_project(tmp_path, 4, 300, calib_share=0.4, gold_share=0.6)
+    write_ml_labels(cfg, list(truth), truth, texts)
+    calib = split_ids(cfg, truth, CALIB)
+    run = train_project(load_config(cfg), backend="logreg", force=True, n_resamples=50)
+    main(["compare", "-c", str(cfg), "--out", str(tmp_path / "report")])
+    out = capsys.readouterr().out
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    n_pos = sum(len(truth[i]) for i in calib)
+    cuts = report["thresholds"][run.run_id]
+    assert (cuts["fitted"], cuts["n_calib"], cuts["n_positives"]) == (True, len(calib), n_pos)
+    assert cuts["note"] == f"fitted on {len(calib)} calibration records ({n_pos} positive labels)"
+    assert report["primary"] == run.run_id and report["metric"] == "micro_f1"
+    assert re.match(rf"fine-tuned {run.run_id} (beats|is worse than|does not beat) (zero-shot |rules )?\S+.* micro-F1", report["verdict"])
+    assert f"cuts {run.run_id}: {cuts['note']}" in out

@@ -25,8 +25,15 @@ def test_setfit_single_label_runs_get_one_templated_example_per_label(tmp_path):
                                                        "This sentence is lost or stolen card"]}
 
 
-def test_label_texts_off_by_config_for_other_backends_and_multi_label(tmp_path):
+def test_label_texts_off_by_config_and_for_other_backends(tmp_path):
     assert training_params(config(tmp_path, params={"label_texts": None}), "setfit") == {"label_texts": None}
     assert training_params(config(tmp_path), "transformers") == {}
     assert training_params(config(tmp_path), "logreg") == {}
-    assert training_params(config(tmp_path, multi_label=True), "setfit") == {}
+    assert training_params(config(tmp_path, multi_label=True, params={"label_texts": None}), "setfit") == {"label_texts": None}
+
+
+def test_setfit_multi_label_runs_get_label_texts_too(tmp_path):
+    """Measured on NLU++ banking (bench/bench_ml_label_texts.py): they help a multi-label head as well."""
+    assert training_params(config(tmp_path, multi_label=True), "setfit") == {
+        "label_texts": ["This sentence is A fee was charged for a card payment.", "This sentence is lost or stolen card"]}
+    assert training_params(config(tmp_path, multi_label=True), "logreg") == {}

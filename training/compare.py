@@ -2,7 +2,9 @@
 
 ``compare(systems, y, labels, multi_label)`` evaluates each matrix, bootstraps a CI for each headline metric,
 and runs a paired bootstrap of the primary system (by default the first fine-tuned one, else the first)
-against every other. The verdict says whether the primary beats the strongest other system and by how much:
+against every other. The verdict says whether the primary beats the strongest other system and by how much,
+on the verdict metric (``metric``: accuracy for single-label, micro-F1 for multi-label unless the caller says
+otherwise), which the verdict names:
 
     fine-tuned run-7 beats zero-shot nli by +0.123 accuracy (95% CI +0.080..+0.160) on 140 gold labels
 
@@ -12,6 +14,11 @@ than that there is no verdict at all ("no verdict: not enough gold labels ...");
 message (how many more labels, how many rounds) overwrite ``verdict`` / ``verdicts`` and ``table()`` and
 the report print whatever they hold. Percentile intervals need not contain their estimate (see
 ``training.evaluate``).
+
+Multi-label: each system's label sets are cut at its own per-label thresholds (``LabelCuts``, from
+``label_cuts``: fitted on calibration rows by ``training.thresholds.fit_thresholds``, or the scalar threshold
+for every label when calibration holds too few positives), and the paired bootstrap compares the systems at
+their own cuts. The cuts used are part of the result.
 """
 
 from __future__ import annotations
@@ -21,7 +28,47 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from training.evaluate import METRICS, bootstrap_ci, evaluate, paired_bootstrap
+from training.evaluate import METRICS, bootstrap_ci, check_threshold, covered, evaluate, metric_name, paired_bootstrap
+from training.thresholds import fit_thresholds
+
+MIN_CALIB_POSITIVES = 20  # positive (record, label) pairs in calibration a per-label fit needs
+
+
+def default_metric(multi_label: bool) -> str:
+    """The verdict metric when the caller names none: micro-F1 for multi-label, accuracy for single-label."""
+    return "micro_f1" if multi_label else "accuracy"
+
+
+@dataclass
+class LabelCuts:
+    """The per-label cuts one system's multi-label predictions are made at, and where they came from."""
+
+    values: list[float]  # (K,) in label order
+    fitted: bool  # True: fitted on calibration rows; False: the scalar threshold for every label
+    n_calib: int = 0  # calibration records the fit saw (covered rows)
+    n_positives: int = 0  # positive (record, label) pairs among them
+    note: str = ""
+
+
+def label_cuts(P_cal: np.ndarray | None, Y_cal: np.ndarray | None, n_labels: int, default: float = 0.5,
+               min_positives: int = MIN_CALIB_POSITIVES, default_name: str = "threshold") -> LabelCuts:
+    """Per-label cuts fitted on calibration rows (``fit_thresholds``; abstaining rows left out), or
+    ``default`` for every label when there are none or they hold fewer than ``min_positives`` positive
+    labels. ``default_name`` is how the note names the scalar (e.g. "task.threshold")."""
+    P = np.zeros((0, n_labels)) if P_cal is None else np.asarray(P_cal, dtype=np.float64).reshape(-1, n_labels)
+    Y = np.zeros((0, n_labels), dtype=np.int64) if Y_cal is None else np.asarray(Y_cal).astype(np.int64)
+    if P.shape != Y.shape:
+        raise ValueError(f"calibration P {P.shape} and Y {Y.shape} must both be (N, {n_labels})")
+    keep = covered(P)
+    P, Y = P[keep], Y[keep]
+    n, pos = len(P), int(Y.sum())
+    if pos < min_positives:
+        why = "no calibration labels" if n == 0 else \
+            f"calibration holds {pos} positive labels in {n} records, fewer than the {min_positives} a fit needs"
+        return LabelCuts([float(default)] * n_labels, False, n, pos,
+                         f"the scalar {default_name} {default:g} for every label: {why}")
+    t = fit_thresholds(P, Y, default=default)
+    return LabelCuts([float(v) for v in t], True, n, pos, f"fitted on {n} calibration records ({pos} positive labels)")
 
 
 @dataclass
@@ -47,13 +94,17 @@ class CompareResult:
     seed: int = 0
     min_gold: int | None = None  # the fewest gold labels a verdict needs (None: no minimum)
     enough_gold: bool = True  # False: verdicts are "no verdict: ..." lines, the diffs are shown for information
+    rule: str = ""  # how the verdict is decided, naming its metric
+    thresholds: dict[str, dict] = field(default_factory=dict)  # multi-label: system -> LabelCuts as a dict
+    n_empty: int = 0  # multi-label: gold records with no label ("none of these")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def table(self) -> str:
         """A fixed-width table: one row per system, metric with 95% CI, coverage."""
-        head = f"{'system':<28} {'kind':<11} {'coverage':>8}  " + "  ".join(f"{m:>22}" for m in self.shown_metrics())
+        head = f"{'system':<28} {'kind':<11} {'coverage':>8}  " + "  ".join(
+            f"{metric_name(m, self.multi_label):>22}" for m in self.shown_metrics())
         lines = [head, "-" * len(head)]
         for s in self.systems.values():
             cells = []
@@ -64,7 +115,12 @@ class CompareResult:
         return "\n".join(lines + ["", self.verdict])
 
     def shown_metrics(self) -> list[str]:
-        return list(METRICS) if self.multi_label else ["accuracy", "macro_f1"]
+        return ["micro_f1", "macro_f1", "accuracy"] if self.multi_label else ["accuracy", "macro_f1"]
+
+    def cuts(self, name: str) -> np.ndarray | None:
+        """The (K,) cuts system ``name`` was evaluated at (multi-label), else None."""
+        t = self.thresholds.get(name)
+        return np.asarray(t["values"], dtype=np.float64) if t else None
 
 
 def _fmt_ci(d: dict) -> str:
@@ -95,11 +151,12 @@ def compare(
     multi_label: bool = False,
     kinds: Mapping[str, str] | None = None,
     primary: str | None = None,
-    metric: str = "accuracy",
+    metric: str | None = None,
     n_resamples: int = 1000,
     seed: int = 0,
     threshold: float = 0.5,
     min_gold: int | None = None,
+    cuts: Mapping[str, LabelCuts] | None = None,
 ) -> CompareResult:
     """Evaluate every ``(N, K)`` matrix in ``systems`` against gold ``y`` and compare the primary to the rest.
 
@@ -107,9 +164,12 @@ def compare(
     ``primary`` defaults to the first system of kind "fine-tuned", else the first system. With ``min_gold``
     and fewer than that many gold labels, every verdict is "no verdict: not enough gold labels ..." and
     ``enough_gold`` is False (metrics, intervals and paired differences are still computed and reported).
+    ``metric`` (default ``default_metric``) decides the verdict. Multi-label: ``cuts`` gives a system its
+    per-label cuts (``label_cuts``); a system without them is cut at ``threshold`` for every label.
     """
     if not systems:
         raise ValueError("compare needs at least one system")
+    metric = metric or default_metric(multi_label)
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; choose from {', '.join(METRICS)}")
     kinds = dict(kinds or {})
@@ -119,29 +179,38 @@ def compare(
         primary = next((n for n in names if kinds.get(n) == "fine-tuned"), names[0])
     if primary not in systems:
         raise ValueError(f"primary {primary!r} is not one of the systems {names}")
-    boot = dict(multi_label=multi_label, n_resamples=n_resamples, seed=seed, threshold=threshold)
+    cut_of = _cuts_by_system(names, len(labels), multi_label, threshold, cuts or {})
+    boot = dict(multi_label=multi_label, n_resamples=n_resamples, seed=seed)
     results = {}
     for name in names:
         P = np.asarray(systems[name], dtype=np.float64)
         if P.shape != (len(y), len(labels)):
             raise ValueError(f"system {name!r} gave a {P.shape} matrix; expected ({len(y)}, {len(labels)})")
+        t = np.asarray(cut_of[name].values) if multi_label else threshold
         results[name] = SystemResult(
             name=name,
             kind=kinds.get(name, ""),
-            metrics=evaluate(P, y, labels, multi_label, threshold=threshold),
-            ci={m: bootstrap_ci(P, y, m, **boot) for m in METRICS},
+            metrics=evaluate(P, y, labels, multi_label, threshold=t),
+            ci={m: bootstrap_ci(P, y, m, threshold=t, **boot) for m in METRICS},
         )
+    shown = metric_name(metric, multi_label)
     res = CompareResult(
         labels=list(labels), multi_label=multi_label, n=len(y), metric=metric, primary=primary,
         systems=results, n_resamples=n_resamples, seed=seed, min_gold=min_gold,
         enough_gold=min_gold is None or len(y) >= min_gold,
+        rule=(f"{shown}, {primary} minus each other system on the same gold records (paired bootstrap); "
+              "a difference counts when its whole 95% CI lies on one side of 0"),
+        thresholds={n: asdict(c) for n, c in cut_of.items()},
+        n_empty=int((y.sum(axis=1) == 0).sum()) if multi_label and y.ndim == 2 else 0,
     )
     for other in names:
         if other == primary:
             continue
-        d = paired_bootstrap(systems[primary], systems[other], y, metric, **boot)
+        t_a, t_b = (cut_of[primary].values, cut_of[other].values) if multi_label else (threshold, threshold)
+        d = paired_bootstrap(systems[primary], systems[other], y, metric, threshold=np.asarray(t_a),
+                             threshold_b=np.asarray(t_b), **boot)
         res.diffs[other] = d
-        res.verdicts[other] = verdict_line(primary, kinds.get(primary, ""), other, kinds.get(other, ""), d, metric, len(y))
+        res.verdicts[other] = verdict_line(primary, kinds.get(primary, ""), other, kinds.get(other, ""), d, shown, len(y))
     if not res.enough_gold:
         res.verdict = not_enough_line(len(y), int(min_gold))
         res.verdicts = {o: res.verdict for o in res.verdicts}
@@ -151,6 +220,25 @@ def compare(
     else:
         c = results[primary].ci[metric]
         res.verdict = f"{kinds.get(primary, '')} {primary}".strip() + (
-            f": {c['value']:.3f} {metric} (95% CI {c['lo']:.3f}..{c['hi']:.3f}) on {c['n']} gold labels"
+            f": {c['value']:.3f} {shown} (95% CI {c['lo']:.3f}..{c['hi']:.3f}) on {c['n']} gold labels"
         )
     return res
+
+
+def _cuts_by_system(names: Sequence[str], k: int, multi_label: bool, threshold: float,
+                    cuts: Mapping[str, LabelCuts]) -> dict[str, LabelCuts]:
+    """Multi-label: each system's cuts (given, else ``threshold`` for every label), checked; else empty."""
+    if not multi_label:
+        return {}
+    unknown = sorted(set(cuts) - set(names))
+    if unknown:
+        raise ValueError(f"cuts given for {', '.join(map(repr, unknown))}, which are not among the systems {list(names)}")
+    out = {}
+    for name in names:
+        c = cuts.get(name) or LabelCuts([float(threshold)] * k, False, note=f"the scalar threshold {threshold:g} for every label")
+        try:
+            check_threshold(c.values, k)
+        except ValueError as exc:
+            raise ValueError(f"system {name!r}: {exc}") from None
+        out[name] = c
+    return out

@@ -2,9 +2,13 @@
 
 Inputs everywhere: ``P`` (N, K) in label order, NaN rows = abstain; ``y`` class indices (N,) for single-label
 or a 0/1 matrix (N, K) for multi-label. A prediction is the arg-max (single-label) or ``P >= threshold``
-(multi-label). Abstaining rows are excluded from every metric and reported as ``coverage``.
+(multi-label; ``threshold`` one number for every label or (K,) per-label cuts, ``training.thresholds``).
+Abstaining rows are excluded from every metric and reported as ``coverage``. A multi-label row with no label
+(an empty set, "none of these") is an answer like any other: predicting the empty set for it is an exact
+match, and it adds no positive to any label.
 
-Conventions (match scikit-learn): accuracy is exact-match (subset) accuracy for multi-label; macro-F1
+Conventions (match scikit-learn): accuracy is exact-match (subset) accuracy for multi-label (shown as
+"exact match", ``metric_name``); macro-F1
 averages the classes that occur in the truth or the predictions; an undefined precision/recall/F1 is 0.
 
 Intervals are percentile bootstraps: the 2.5th and 97.5th percentiles of the metric over resamples of the
@@ -23,8 +27,15 @@ from typing import Callable, Sequence
 import numpy as np
 
 from training.calibration import ece
+from training.thresholds import predict_sets
 
 METRICS = ("accuracy", "macro_f1", "micro_f1")
+_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1", "micro_f1": "micro-F1"}
+
+
+def metric_name(metric: str, multi_label: bool = False) -> str:
+    """How reports and verdicts name a metric: multi-label accuracy is "exact match"."""
+    return "exact match" if multi_label and metric == "accuracy" else _NAMES.get(metric, metric)
 
 
 def covered(P: np.ndarray) -> np.ndarray:
@@ -32,9 +43,20 @@ def covered(P: np.ndarray) -> np.ndarray:
     return ~np.isnan(np.asarray(P, dtype=np.float64)).any(axis=1)
 
 
-def predict(P: np.ndarray, multi_label: bool, threshold: float = 0.5) -> np.ndarray:
+def check_threshold(threshold, k: int) -> np.ndarray:
+    """``threshold`` as (K,) cuts: one number for every label, or one per label; else a one-line ValueError."""
+    t = np.asarray(threshold, dtype=np.float64)
+    if t.ndim == 0:
+        t = np.full(k, float(t))
+    if t.shape != (k,) or np.isnan(t).any():
+        raise ValueError(f"threshold must be one number or {k} numbers (one per label, no NaN); got shape {t.shape}")
+    return t
+
+
+def predict(P: np.ndarray, multi_label: bool, threshold: float | np.ndarray = 0.5) -> np.ndarray:
+    """Arg-max class indices (single-label) or 0/1 label sets at ``threshold`` (multi-label; scalar or (K,))."""
     P = np.asarray(P, dtype=np.float64)
-    return (P >= threshold).astype(np.int64) if multi_label else P.argmax(axis=1)
+    return predict_sets(P, check_threshold(threshold, P.shape[1])) if multi_label else P.argmax(axis=1)
 
 
 def confusion(y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
@@ -83,6 +105,8 @@ def _prepare(P, y, multi_label, threshold):
     P, y = np.asarray(P, dtype=np.float64), np.asarray(y).astype(np.int64)
     if P.ndim != 2 or len(P) != len(y):
         raise ValueError(f"P must be (N, K) with N = len(y) = {len(y)}; got {P.shape}")
+    if multi_label and y.shape != P.shape:
+        raise ValueError(f"multi-label y must be a 0/1 matrix of P's shape {P.shape}; got {y.shape}")
     keep = covered(P)
     return P, y, keep, predict(np.nan_to_num(P), multi_label, threshold)
 
@@ -92,7 +116,7 @@ def evaluate(
     y: np.ndarray,
     labels: Sequence[str],
     multi_label: bool = False,
-    threshold: float = 0.5,
+    threshold: float | np.ndarray = 0.5,
     n_bins: int = 15,
 ) -> dict:
     """Accuracy, macro/micro F1, per-class precision/recall/F1/support/predicted, ECE, confusion, coverage."""
@@ -147,7 +171,7 @@ def bootstrap_ci(
     n_resamples: int = 1000,
     seed: int = 0,
     level: float = 0.95,
-    threshold: float = 0.5,
+    threshold: float | np.ndarray = 0.5,
 ) -> dict:
     """Percentile bootstrap over the covered rows: ``{"value", "lo", "hi", "n"}``; ``value`` is the metric on
     all covered rows and may lie outside ``lo..hi`` (see the module docstring)."""
@@ -169,16 +193,20 @@ def paired_bootstrap(
     n_resamples: int = 1000,
     seed: int = 0,
     level: float = 0.95,
-    threshold: float = 0.5,
+    threshold: float | np.ndarray = 0.5,
+    threshold_b: float | np.ndarray | None = None,
 ) -> dict:
     """Does A beat B? Resample the rows both cover, the same rows for both systems.
+
+    Multi-label: A's sets are cut at ``threshold``, B's at ``threshold_b`` (default: the same), so each
+    system is judged at its own per-label cuts.
 
     Returns ``diff`` (A - B on those rows), its percentile CI ``lo..hi`` (which may exclude ``diff``),
     ``p_value`` (share of resamples where A - B <= 0: a one-sided bootstrap p-value), and ``n`` (rows
     covered by both).
     """
     PA, y, keep_a, pred_a = _prepare(PA, y, multi_label, threshold)
-    PB, _, keep_b, pred_b = _prepare(PB, y, multi_label, threshold)
+    PB, _, keep_b, pred_b = _prepare(PB, y, multi_label, threshold if threshold_b is None else threshold_b)
     keep = keep_a & keep_b
     yc, a, b, k = y[keep], pred_a[keep], pred_b[keep], PA.shape[1]
     if len(yc) == 0:

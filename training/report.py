@@ -7,6 +7,10 @@ line in the returned ``paths["warnings"]`` (and in the report's "Warnings" secti
 It stays readable at 150 classes: the Markdown shows the worst and best classes by F1 (every class is in
 ``per_class.csv`` and the JSON), the top confusions (the full matrix is in ``confusion.csv``), and the
 confusion plot draws at most ``MAX_CONFUSION_CLASSES`` classes (the most-confused ones above that).
+Multi-label reports lead with micro-F1, macro-F1 and exact match, count the gold records with no label, and
+list each system's per-label cuts (``CompareResult.thresholds``): every cut at up to ``2 * CLASSES_EACH``
+labels, a range and median above that (every cut in ``per_class.csv`` and the JSON), and the cut beside each
+class in the per-class tables.
 Intervals are drawn as lines from ``lo`` to ``hi`` next to the point estimate, which a percentile interval
 need not contain.
 """
@@ -24,7 +28,7 @@ from typing import Any, Callable
 import numpy as np
 
 from training.compare import CompareResult
-from training.evaluate import learning_curve, top_confusions
+from training.evaluate import learning_curve, metric_name, top_confusions
 
 CLASSES_EACH = 10  # worst and best classes shown in the Markdown
 N_CONFUSIONS = 10  # top confusions listed in the Markdown
@@ -97,7 +101,7 @@ def plot_metrics(result: CompareResult, path: Path) -> Path:
             ax.bar(xs, np.nan_to_num(vals), width, label=name[:30])
             ok = ~(np.isnan(lo) | np.isnan(hi))
             ax.vlines(xs[ok], lo[ok], hi[ok], color="black", linewidth=1.2)
-        ax.set_xticks(x, metrics)
+        ax.set_xticks(x, [metric_name(m, result.multi_label) for m in metrics])
         ax.set_ylim(0, 1.05)
         ax.set_ylabel(f"score on {result.n} gold labels (95% CI)")
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -116,7 +120,7 @@ def plot_diffs(result: CompareResult, path: Path) -> Path | None:
             ax.plot([d["diff"]], [yv], "o", color="tab:blue")
         ax.axvline(0, color="grey", linestyle="--", linewidth=1)
         ax.set_yticks(ys, [o[:30] for o, _ in rows], fontsize=8)
-        ax.set_xlabel(f"{result.primary[:30]} minus system, {result.metric} (95% CI)")
+        ax.set_xlabel(f"{result.primary[:30]} minus system, {metric_name(result.metric, result.multi_label)} (95% CI)")
     return path
 
 
@@ -195,11 +199,15 @@ def rank_classes(result: CompareResult, n_each: int = CLASSES_EACH) -> tuple[lis
 
 def _class_table(result: CompareResult, ranked_by: str, labs: list[str]) -> list[str]:
     others = [n for n in result.systems if n != ranked_by]
-    head = f"| label | support | {ranked_by} P | R | F1 |" + "".join(f" {o} F1 |" for o in others)
-    lines = [head, "|---|---:|---:|---:|---:|" + "---:|" * len(others)]
+    cuts, pos = result.cuts(ranked_by), {lab: i for i, lab in enumerate(result.labels)}
+    cut_head, cut_rule = (" cut |", "---:|") if cuts is not None else ("", "")
+    head = f"| label | support | {ranked_by} P | R | F1 |{cut_head}" + "".join(f" {o} F1 |" for o in others)
+    lines = [head, f"|---|---:|---:|---:|---:|{cut_rule}" + "---:|" * len(others)]
     for lab in labs:
         pc = result.systems[ranked_by].metrics["per_class"][lab]
         cells = [f"{pc['precision']:.2f}", f"{pc['recall']:.2f}", f"{pc['f1']:.2f}"]
+        if cuts is not None:
+            cells.append(f"{cuts[pos[lab]]:.2f}")
         for o in others:
             opc = result.systems[o].metrics.get("per_class", {}).get(lab)
             cells.append(f"{opc['f1']:.2f}" if opc else "–")
@@ -225,6 +233,27 @@ def _per_class_md(result: CompareResult, n_each: int) -> list[str]:
     return lines
 
 
+def _thresholds_md(result: CompareResult, n_each: int) -> list[str]:
+    """Multi-label: where each system's cuts came from, and the cuts (all of them at few labels)."""
+    if not result.multi_label or not result.thresholds:
+        return []
+    lines = ["", "## Per-label thresholds (a label is predicted where its probability reaches its cut)", "",
+             "| system | cuts | from |", "|---|---|---|"]
+    for name, t in result.thresholds.items():
+        v = np.asarray(t["values"], dtype=float)
+        span = f"{v[0]:.2f} for every label" if len(v) and np.ptp(v) == 0 else \
+            f"{v.min():.2f}..{v.max():.2f}, median {np.median(v):.2f}" if len(v) else "none"
+        lines.append(f"| {name} | {span} | {t['note']} |")
+    if len(result.labels) <= 2 * n_each:
+        names = list(result.thresholds)
+        lines += ["", "| label | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+        for i, lab in enumerate(result.labels):
+            lines.append(f"| {lab} | " + " | ".join(f"{result.thresholds[n]['values'][i]:.2f}" for n in names) + " |")
+    else:
+        lines += ["", f"Every label's cut for each system is in per_class.csv and report.json ({len(result.labels)} labels)."]
+    return lines
+
+
 def _confusions_md(result: CompareResult, n: int) -> list[str]:
     s = result.systems.get(result.primary)
     if result.multi_label or s is None or not s.metrics.get("confusion"):
@@ -241,11 +270,12 @@ def to_markdown(result: CompareResult, images: dict[str, str] | None = None, gol
                 warnings: list[str] | None = None, n_each: int = CLASSES_EACH) -> str:
     metrics = result.shown_metrics()
     estimator = f"percentile bootstrap 95% CI, {result.n_resamples:,} resamples (seed {result.seed})"
+    empty = f" ({result.n_empty} of them with no label: \"none of these\")" if result.multi_label else ""
     lines = ["# Comparison on gold labels", "", f"gold: {gold_note or f'{result.n} labels'}; {estimator}", "",
-             f"**{result.verdict}**", "",
-             f"{result.n} gold labels, {len(result.labels)} labels ({'multi' if result.multi_label else 'single'}-label); "
+             f"**{result.verdict}**", ""] + ([f"Verdict rule: {result.rule}.", ""] if result.rule else []) + [
+             f"{result.n} gold labels{empty}, {len(result.labels)} labels ({'multi' if result.multi_label else 'single'}-label); "
              "abstaining rows are left out of a system's metrics and counted in its coverage.", "",
-             "| system | kind | coverage | " + " | ".join(metrics) + " | ECE |",
+             "| system | kind | coverage | " + " | ".join(metric_name(m, result.multi_label) for m in metrics) + " | ECE |",
              "|---|---|---:|" + "---:|" * (len(metrics) + 1)]
     outside = False
     for s in result.systems.values():
@@ -256,7 +286,7 @@ def to_markdown(result: CompareResult, images: dict[str, str] | None = None, gol
             cells.append(f"{c['value']:.3f}{mark} ({c['lo']:.3f}–{c['hi']:.3f})")
         lines.append(f"| {s.name} | {s.kind} | {s.metrics['coverage']:.2f} | " + " | ".join(cells) + f" | {s.metrics.get('ece', float('nan')):.3f} |")
     if result.diffs:
-        title = f"## {result.primary} against each system (paired bootstrap, {result.metric})"
+        title = f"## {result.primary} against each system (paired bootstrap, {metric_name(result.metric, result.multi_label)})"
         if not result.enough_gold:
             title += f": for information only, fewer than {result.min_gold} gold labels"
         lines += ["", title, "", "| other | difference | 95% CI | p (diff ≤ 0) | rows |", "|---|---:|---|---:|---:|"]
@@ -268,7 +298,7 @@ def to_markdown(result: CompareResult, images: dict[str, str] | None = None, gol
     if outside:
         lines += ["", "† the estimate lies outside its percentile interval: the bootstrap distribution is skewed "
                   "(typical of macro-F1 with few gold labels per class); read the interval with care."]
-    lines += _per_class_md(result, n_each) + _confusions_md(result, N_CONFUSIONS)
+    lines += _thresholds_md(result, n_each) + _per_class_md(result, n_each) + _confusions_md(result, N_CONFUSIONS)
     if images:
         lines += ["", "## Plots", ""] + [f"![{k}]({v})" for k, v in images.items()]
     if warnings:
@@ -290,16 +320,20 @@ def to_json(result: CompareResult, history: list[dict] | None, gold_note: str | 
 
 
 def write_per_class_csv(result: CompareResult, path: Path) -> Path:
-    """One row per class: label, then support / predicted / precision / recall / F1 for each system."""
+    """One row per class: label, then support / predicted / precision / recall / F1 for each system (and,
+    multi-label, the cut it was predicted at)."""
     names = list(result.systems)
-    cols = ("support", "predicted", "precision", "recall", "f1")
+    cols = ("support", "predicted", "precision", "recall", "f1") + (("threshold",) if result.multi_label else ())
     with path.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["label"] + [f"{n}:{c}" for n in names for c in cols])
-        for lab in result.labels:
+        for i, lab in enumerate(result.labels):
             row = [lab]
             for n in names:
-                pc = result.systems[n].metrics.get("per_class", {}).get(lab, {})
+                pc = dict(result.systems[n].metrics.get("per_class", {}).get(lab, {}))
+                cuts = result.cuts(n)
+                if cuts is not None:
+                    pc["threshold"] = round(float(cuts[i]), 6)
                 row += [pc.get(c, "") for c in cols]
             w.writerow(row)
     return path

@@ -18,6 +18,9 @@ def command(config_path, overrides, out_dir, all_runs):
     config = load(config_path, overrides)
     cmp = compare_project(config, all_runs=all_runs, out_dir=out_dir)
     click.echo(cmp.result.table())
+    click.echo(f"verdict rule: {cmp.result.rule}")
+    for name, cuts in cmp.result.thresholds.items():  # multi-label: where each system's per-label cuts came from
+        click.echo(f"cuts {name}: {cuts['note']}")
     for warning in cmp.warnings:
         click.echo(f"warning: {warning}")
     click.echo(f"report: {cmp.paths['markdown']}")

@@ -250,7 +250,9 @@ class TrainingConfig(_Model):
     ``mode``: ``join`` adds the current run to the signals with ensemble weights fitted on held-out (gold)
     labels; ``replace`` makes the run the only weighted signal once it beats the zero-shot ensemble on gold
     (paired-bootstrap CI of the difference above zero), else falls back to ``join`` and says why.
-    ``runs_dir`` defaults to ``<project.dir>/runs``.
+    ``runs_dir`` defaults to ``<project.dir>/runs``. ``verdict_metric``: the metric ``compare``'s verdict
+    decides on (accuracy, macro_f1, micro_f1; multi-label accuracy is exact match); unset, accuracy for
+    single-label and micro_f1 for multi-label.
     """
 
     backend: str = "setfit"
@@ -262,6 +264,7 @@ class TrainingConfig(_Model):
     min_gold: int = Field(50, ge=1)
     mode: Literal["replace", "join"] = "join"
     runs_dir: Path | None = None
+    verdict_metric: Literal["accuracy", "macro_f1", "micro_f1"] | None = None
 
     @field_validator("backend")
     @classmethod

@@ -4,6 +4,12 @@ Gold is the human labels on records drawn uniformly at random from the pool (``l
 accuracies reported estimate accuracy on the pool itself. A verdict (beats / worse / no clear difference)
 is given only with at least ``training.min_gold`` gold labels; below that the report says how many more
 are needed. The report (Markdown + JSON) is written before any plot; a plot that fails is a warning line.
+
+The verdict metric is ``training.verdict_metric``; unset, accuracy for single-label and micro-F1 for
+multi-label. Multi-label systems are judged at per-label cuts fitted on the calibration labels (the random
+reserve's other split, ``labeler.evaluation.gold``), each system on its own matrix; with fewer than
+``training.compare.MIN_CALIB_POSITIVES`` positive labels there, every label is cut at ``task.threshold`` and
+the report says so.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from labeler.errors import LabelerError
-from labeler.evaluation.gold import GOLD, enough_gold, rows_in_split
+from labeler.evaluation.gold import CALIB, GOLD, enough_gold, rows_in_split
 from labeler.project import Project
 from labeler.loop.runs import registry, training_errors
 
@@ -38,15 +44,36 @@ class Gold:
     y: np.ndarray | None
 
 
-def gold_set(config) -> Gold:
-    """The submitted human labels of the gold split (random records, never trained on)."""
+def gold_set(config, split: str = GOLD) -> Gold:
+    """The submitted human labels of the gold split (random records, never trained on), or of ``split``."""
     labels = Project(config).load_labels()
     if labels is None or labels.empty:
         return Gold([], [], None)
     ids = labels["id"].astype(str).tolist()
-    rows, y = rows_in_split(config, ids, labels, GOLD)
+    rows, y = rows_in_split(config, ids, labels, split)
     texts = labels["text"].tolist()
     return Gold([ids[r] for r in rows], [texts[r] for r in rows], y)
+
+
+def verdict_metric(config) -> str:
+    """``training.verdict_metric``, else accuracy (single-label) or micro-F1 (multi-label)."""
+    from training.compare import default_metric
+
+    return config.training.verdict_metric or default_metric(config.task.multi_label)
+
+
+def calibration_cuts(config, calib: Gold, calib_probas: dict) -> dict:
+    """Multi-label: each system's per-label cuts (``training.compare.label_cuts``) fitted on its matrix over
+    the calibration labels ``calib``, or ``task.threshold`` for every label where they hold too few positives
+    (or there are none); {} for single-label."""
+    from training.compare import label_cuts
+
+    if not config.task.multi_label:
+        return {}
+    k, t = len(config.label_names), float(config.task.threshold)
+    return {n: label_cuts(P if calib.ids else None, calib.y, k, t, default_name="task.threshold")
+            for n, P in calib_probas.items()}
+
 
 def signal_probas(config, ids: list[str], texts: list[str], progress: bool = False) -> tuple[dict, dict]:
     """Every configured signal's matrix on ``texts`` (through the cache) and each one's kind."""
@@ -86,10 +113,13 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
     ok, why = enough_gold(config, len(gold.ids))
     if not gold.ids:
         raise LabelerError(f"no random gold labels yet; {why}")
-    probas, kinds = signal_probas(config, gold.ids, gold.texts, progress)
-    systems = dict(probas)
+    # multi-label: the calibration labels are scored with gold, in one pass, for each system's cuts
+    calib = gold_set(config, CALIB) if config.task.multi_label else Gold([], [], None)
+    ids, texts, n_gold = gold.ids + calib.ids, gold.texts + calib.texts, len(gold.ids)
+    probas, kinds = signal_probas(config, ids, texts, progress)
+    scored = dict(probas)
     if len(probas) > 1:
-        systems["ensemble"] = zero_shot_ensemble(config, probas)
+        scored["ensemble"] = zero_shot_ensemble(config, probas)
         kinds["ensemble"] = "ensemble"
     reg = registry(config)
     with training_errors():
@@ -97,13 +127,20 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
             run_ids = reg.run_ids() if all_runs else ([reg.current_id()] if reg.current_id() else [])
         for rid in run_ids:
             run = reg.load(rid)
-            P = run.predict_proba(gold.texts)
-            systems[rid] = P[:, [run.labels.index(n) for n in config.label_names]]
+            P = run.predict_proba(texts)
+            scored[rid] = P[:, [run.labels.index(n) for n in config.label_names]]
             kinds[rid] = "fine-tuned"
+    systems = {name: P[:n_gold] for name, P in scored.items()}
+    cuts = calibration_cuts(config, calib, {name: P[n_gold:] for name, P in scored.items()})
     current = reg.current_id()
     primary = current if current in run_ids else (run_ids[0] if run_ids else None)
     result = compare(systems, gold.y, config.label_names, config.task.multi_label, kinds=kinds, primary=primary,
-                     n_resamples=n_resamples, threshold=config.task.threshold)
+                     metric=verdict_metric(config), n_resamples=n_resamples, threshold=config.task.threshold,
+                     cuts=cuts)
+    if config.training.verdict_metric:
+        result.rule += " (training.verdict_metric)"
+    elif config.task.multi_label:
+        result.rule += " (micro-F1: the multi-label default; training.verdict_metric chooses another)"
     zs = [n for n in result.diffs if kinds.get(n) == "zero-shot"]
     zero_verdict = None
     result.min_gold, result.enough_gold = int(config.training.min_gold), ok

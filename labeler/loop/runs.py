@@ -97,14 +97,14 @@ def weak_training_rows(config, labels_df=None) -> tuple[list[str], np.ndarray, f
 
 
 def training_params(config, backend: str) -> dict:
-    """The run's backend params: ``training.params``, and for SetFit on a single-label task one more training
+    """The run's backend params: ``training.params``, and for SetFit (single- and multi-label) one more training
     example per label, "This sentence is {description}" (the humanised name where there is none), unless
-    ``training.params.label_texts`` is set (``null``: none). What it gains at few labels per class: BENCHMARKS.md,
-    "Few-shot variants at small N"."""
+    ``training.params.label_texts`` is set (``null``: none). What it gains: BENCHMARKS.md, "Few-shot variants at
+    small N" and "Multi-label"."""
     from labeler.signals.templated import DEFAULT_TEMPLATE, label_text
 
     params = dict(config.training.params)
-    if backend == "setfit" and not config.task.multi_label and "label_texts" not in params:
+    if backend == "setfit" and "label_texts" not in params:
         params["label_texts"] = [DEFAULT_TEMPLATE.format(label_text(label.name, label.description))
                                  for label in config.task.labels]
     return params

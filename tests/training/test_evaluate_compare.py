@@ -110,3 +110,162 @@ def test_report_files(tmp_path):
     data = json.loads(paths["json"].read_text())
     assert data["verdict"] == r.verdict and data["systems"]["run-1"]["metrics"]["accuracy"] == 0.9
     assert "run-1" in r.table() and r.verdict in r.table()
+
+
+# --- multi-label: per-label cuts, empty sets, the verdict metric (issue 23.4) ------------------------------
+
+Y_ML = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 0], [1, 1, 0], [0, 0, 0]])  # rows 2 and 4: "none of these"
+P_ML = np.array([[0.6, 0.2, 0.1], [0.1, 0.35, 0.5], [0.2, 0.1, 0.95], [0.7, 0.25, 0.1], [0.1, 0.1, 0.1]])
+
+
+def test_multi_label_per_label_cuts_and_empty_sets_hand_computed():
+    # cuts (0.5, 0.3, 0.9) predict {a} {b} {c} {a} {}: rows 0, 1 and 4 exact (the empty set matches the empty set)
+    m = evaluate(P_ML, Y_ML, ["a", "b", "c"], multi_label=True, threshold=np.array([0.5, 0.3, 0.9]))
+    assert m["accuracy"] == pytest.approx(3 / 5)
+    assert m["micro_f1"] == pytest.approx(0.75)  # tp 3, predicted 4, gold 4
+    assert m["per_class"]["a"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 2, "predicted": 2}
+    assert m["per_class"]["b"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3), "support": 2, "predicted": 1}
+    assert m["per_class"]["c"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0, "predicted": 1}
+    assert m["macro_f1"] == pytest.approx(5 / 9)
+    pred = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0], [0, 0, 0]])
+    assert m["macro_f1"] == pytest.approx(f1_score(Y_ML, pred, average="macro", zero_division=0))
+    # one scalar cut for every label: {a} {c} {c} {a} {}
+    s = evaluate(P_ML, Y_ML, ["a", "b", "c"], multi_label=True, threshold=0.5)
+    assert (s["accuracy"], s["micro_f1"]) == (pytest.approx(2 / 5), pytest.approx(0.5))
+    # nothing but empty sets, predicted empty: every row an exact match, no F1 to speak of
+    empty = evaluate(np.full((3, 3), 0.1), np.zeros((3, 3), dtype=int), ["a", "b", "c"], multi_label=True)
+    assert (empty["accuracy"], empty["micro_f1"], empty["macro_f1"]) == (1.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match=r"threshold must be one number or 3 numbers \(one per label, no NaN\); got shape \(2,\)"):
+        evaluate(P_ML, Y_ML, ["a", "b", "c"], multi_label=True, threshold=np.array([0.5, 0.5]))
+    with pytest.raises(ValueError, match=r"multi-label y must be a 0/1 matrix of P's shape \(5, 3\); got \(5,\)"):
+        evaluate(P_ML, np.zeros(5, dtype=int), ["a", "b", "c"], multi_label=True)
+
+
+def test_label_cuts_fit_on_calibration_or_fall_back():
+    from training.compare import LabelCuts, label_cuts
+    from training.thresholds import fit_thresholds
+
+    rng = np.random.default_rng(0)
+    Y = (rng.random((40, 3)) < 0.3).astype(int)
+    P = np.clip(0.2 * Y + rng.random((40, 3)) * 0.5, 0, 1)
+    P[:4] = np.nan  # an abstaining signal: its rows are left out of the fit
+    c = label_cuts(P, Y, 3, 0.5, min_positives=5)
+    assert c.values == pytest.approx(fit_thresholds(P[4:], Y[4:]).tolist())
+    assert (c.fitted, c.n_calib, c.n_positives) == (True, 36, int(Y[4:].sum()))
+    assert c.note == f"fitted on 36 calibration records ({int(Y[4:].sum())} positive labels)"
+    few = label_cuts(P_ML, Y_ML, 3, 0.4, default_name="task.threshold")
+    assert few == LabelCuts([0.4, 0.4, 0.4], False, 5, 4, "the scalar task.threshold 0.4 for every label: calibration "
+                                                          "holds 4 positive labels in 5 records, fewer than the 20 a fit needs")
+    none = label_cuts(None, None, 2, 0.5)
+    assert none == LabelCuts([0.5, 0.5], False, 0, 0, "the scalar threshold 0.5 for every label: no calibration labels")
+    with pytest.raises(ValueError, match=r"calibration P \(5, 3\) and Y \(4, 3\) must both be \(N, 3\)"):
+        label_cuts(P_ML, Y_ML[:4], 3)
+
+
+def _ml_systems():
+    """60 gold records, 3 labels, a quarter with no label. The run's probabilities are low (positives 0.3,
+    negatives 0.1): right at a cut of 0.2, blind at 0.5. The zero-shot system misses label c on the 15
+    records that carry b and c."""
+    Y = np.array([[1, 0, 0], [0, 1, 1], [0, 0, 0], [1, 1, 0]] * 15)
+    run = 0.1 + 0.2 * Y
+    nli = 0.05 + 0.9 * Y
+    nli[1::4, 2] = 0.05
+    return Y, run, nli
+
+
+def test_compare_multi_label_judges_each_system_at_its_cuts():
+    from training.compare import LabelCuts
+
+    Y, run, nli = _ml_systems()
+    kinds = {"run-1": "fine-tuned", "nli": "zero-shot"}
+    cuts = {"run-1": LabelCuts([0.2, 0.2, 0.2], True, 30, 40, "fitted")}
+    r = compare({"nli": nli, "run-1": run}, Y, ["a", "b", "c"], multi_label=True, kinds=kinds, n_resamples=500, cuts=cuts)
+    assert r.metric == "micro_f1" and r.n_empty == 15
+    assert r.systems["run-1"].metrics["micro_f1"] == 1.0 and r.systems["run-1"].metrics["accuracy"] == 1.0
+    # nli at the scalar 0.5: tp 60 of 75 gold labels, no false positive -> micro-F1 8/9; exact match 45/60
+    assert r.systems["nli"].metrics["micro_f1"] == pytest.approx(8 / 9)
+    assert r.systems["nli"].ci["accuracy"]["value"] == pytest.approx(0.75)
+    assert r.thresholds["nli"] == {"values": [0.5, 0.5, 0.5], "fitted": False, "n_calib": 0, "n_positives": 0,
+                                   "note": "the scalar threshold 0.5 for every label"}
+    assert r.thresholds["run-1"]["values"] == [0.2, 0.2, 0.2]
+    assert r.diffs["nli"]["diff"] == pytest.approx(1 / 9)
+    # the same resamples by hand, each system at its own cuts
+    idx = np.random.default_rng(0).integers(0, 60, size=(500, 60))
+    nli_pred = (nli >= 0.5).astype(int)
+
+    def micro(y, p):
+        return 2 * (y & p).sum() / (y.sum() + p.sum())
+
+    diffs = [1.0 - micro(Y[i], nli_pred[i]) for i in idx]
+    assert (r.diffs["nli"]["lo"], r.diffs["nli"]["hi"]) == pytest.approx(tuple(np.percentile(diffs, [2.5, 97.5])))
+    assert r.verdict.startswith("fine-tuned run-1 beats zero-shot nli by +0.111 micro-F1 (95% CI +")
+    assert r.verdict.endswith(") on 60 gold labels")
+    assert r.rule == ("micro-F1, run-1 minus each other system on the same gold records (paired bootstrap); "
+                      "a difference counts when its whole 95% CI lies on one side of 0")
+    assert r.shown_metrics() == ["micro_f1", "macro_f1", "accuracy"]
+    assert "micro-F1" in r.table() and "exact match" in r.table()
+    # without its cuts the run predicts nothing at 0.5 and loses; exact match as the verdict metric is named so
+    blind = compare({"nli": nli, "run-1": run}, Y, ["a", "b", "c"], multi_label=True, kinds=kinds, n_resamples=200)
+    assert blind.systems["run-1"].metrics["micro_f1"] == 0.0 and blind.systems["run-1"].metrics["accuracy"] == 0.25
+    assert blind.verdict.startswith("fine-tuned run-1 is worse than zero-shot nli by -0.889 micro-F1")
+    em = compare({"nli": nli, "run-1": run}, Y, ["a", "b", "c"], multi_label=True, kinds=kinds, n_resamples=200,
+                 cuts=cuts, metric="accuracy")
+    assert em.verdict.startswith("fine-tuned run-1 beats zero-shot nli by +0.250 exact match (95% CI +")
+    with pytest.raises(ValueError, match=r"system 'run-1': threshold must be one number or 3 numbers"):
+        compare({"run-1": run}, Y, ["a", "b", "c"], multi_label=True, cuts={"run-1": LabelCuts([0.2], True)})
+    with pytest.raises(ValueError, match=r"cuts given for 'nli', which are not among the systems \['run-1'\]"):
+        compare({"run-1": run}, Y, ["a", "b", "c"], multi_label=True, cuts={"nli": cuts["run-1"]})
+
+
+def test_multi_label_report(tmp_path):
+    import csv
+
+    from training.compare import LabelCuts
+
+    Y, run, nli = _ml_systems()
+    cuts = {"run-1": LabelCuts([0.2, 0.25, 0.3], True, 30, 40, "fitted on 30 calibration records (40 positive labels)")}
+    r = compare({"run-1": run, "nli": nli}, Y, ["a", "b", "c"], multi_label=True,
+                kinds={"run-1": "fine-tuned", "nli": "zero-shot"}, n_resamples=100, cuts=cuts)
+    paths = write_report(r, tmp_path / "report")
+    md = paths["markdown"].read_text()
+    assert f"**{r.verdict}**\n\nVerdict rule: {r.rule}.\n" in md
+    assert "60 gold labels (15 of them with no label: \"none of these\"), 3 labels (multi-label)" in md
+    assert "| system | kind | coverage | micro-F1 | macro-F1 | exact match | ECE |" in md
+    assert "| run-1 | 0.20..0.30, median 0.25 | fitted on 30 calibration records (40 positive labels) |" in md
+    assert "| nli | 0.50 for every label | the scalar threshold 0.5 for every label |" in md
+    assert "| label | run-1 | nli |\n|---|---:|---:|\n| a | 0.20 | 0.50 |\n| b | 0.25 | 0.50 |\n| c | 0.30 | 0.50 |" in md
+    assert "| label | support | run-1 P | R | F1 | cut | nli F1 |" in md
+    assert "| c | 15 | 1.00 | 1.00 | 1.00 | 0.30 | 0.00 |" in md  # nli never finds c
+    assert "Top confusions" not in md and paths["metrics_png"].exists() and paths["diffs_png"].exists()
+    rows = list(csv.DictReader(paths["per_class_csv"].open()))
+    assert [(row["label"], row["run-1:threshold"], row["nli:threshold"]) for row in rows] == \
+        [("a", "0.2", "0.5"), ("b", "0.25", "0.5"), ("c", "0.3", "0.5")]
+    data = json.loads(paths["json"].read_text())
+    assert data["thresholds"]["run-1"]["values"] == [0.2, 0.25, 0.3] and data["n_empty"] == 15
+    assert data["metric"] == "micro_f1" and data["rule"] == r.rule
+
+
+def test_multi_label_report_at_60_labels_is_bounded(tmp_path):
+    """60 labels: the worst 10 and best 10 by F1 with their cuts, the rest counted; the cuts summarised."""
+    from training.compare import LabelCuts
+
+    k = 60
+    Y = np.zeros((300, k), dtype=int)
+    Y[np.arange(240), np.arange(240) % k] = 1  # 4 records per label, then 60 records with no label
+    P = 0.05 + 0.85 * Y
+    P[240 + np.arange(12), np.arange(12)] = 0.9  # labels 0-11: one false positive each, on an empty record
+    P[np.arange(12, 24), np.arange(12, 24)] = 0.05  # labels 12-23: one record missed each
+    cuts = {"run-1": LabelCuts([0.3 + 0.004 * i for i in range(k)], True, 90, 80, "fitted")}
+    r = compare({"run-1": P}, Y, [f"intent_{i:02d}" for i in range(k)], multi_label=True, n_resamples=50, cuts=cuts)
+    m = r.systems["run-1"].metrics
+    assert (m["micro_f1"], m["accuracy"], r.n_empty) == (pytest.approx(0.95), pytest.approx(276 / 300), 60)
+    md = write_report(r, tmp_path)["markdown"].read_text()
+    assert "Worst 10:" in md and "Best 10:" in md and "\nand 40 more (all classes in per_class.csv)\n" in md
+    assert "| run-1 | 0.30..0.54, median 0.42 | fitted |" in md
+    assert "Every label's cut for each system is in per_class.csv and report.json (60 labels)." in md
+    rows = [line for line in md.splitlines() if line.startswith("| intent_")]
+    # worst: the labels missed once (F1 6/7) in label order, below those with a false positive (F1 8/9);
+    # best: the untouched labels 24-33 (F1 1)
+    assert rows[0] == "| intent_12 | 4 | 1.00 | 0.75 | 0.86 | 0.35 |" and rows[9].startswith("| intent_21 | 4 |")
+    assert rows[10] == "| intent_24 | 4 | 1.00 | 1.00 | 1.00 | 0.40 |" and rows[19].startswith("| intent_33 | 4 |")
+    assert len(rows) == 20 and len(md.splitlines()) < 80
