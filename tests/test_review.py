@@ -207,7 +207,8 @@ def test_second_review_round_trip_with_two_annotators(argilla_server, argilla_cl
     from labeler.loop.human_labels import label_matrix
     from labeler.loop.round import connection, dataset_spec, pull_labels
     from labeler.project import Project
-    from labeler.quality.second_review import Suspect, pull_reviews, push_review
+    from labeler.quality.second_review import pull_reviews, push_review
+    from labeler.quality.suspects import Suspect
 
     name = f"rv-{uuid.uuid4().hex[:6]}"
     config = _config(tmp_path, name)
@@ -359,7 +360,7 @@ def test_labeler_review_finds_flipped_labels_and_an_oracle_reviewer_corrects_the
 
 def test_too_few_labels_are_one_line_errors(tmp_path):
     from labeler.errors import LabelerError
-    from labeler.quality.second_review import find_suspects
+    from labeler.quality.suspects import find_suspects
 
     config = _config(tmp_path, "rv-none")
     with pytest.raises(LabelerError, match="no human labels to check yet; .*`labeler pull`"):
@@ -432,7 +433,7 @@ def test_review_of_44_labels_over_150_classes_says_what_it_left_out(tmp_path):
 
 
 def test_review_at_two_classes(tmp_path):
-    from labeler.quality.second_review import find_suspects
+    from labeler.quality.suspects import find_suspects
 
     s = find_suspects(_sparse_project(tmp_path, 2, [2, 3]))
     assert (s.n_ranked, s.folds, s.unranked) == (5, "leave-one-out", 0)

@@ -6,7 +6,7 @@ line in the returned ``paths["warnings"]`` (and in the report's "Warnings" secti
 
 It stays readable at 150 classes: the Markdown shows the worst and best classes by F1 (every class is in
 ``per_class.csv`` and the JSON), the top confusions (the full matrix is in ``confusion.csv``), and the
-confusion plot draws at most ``MAX_CONFUSION_CLASSES`` classes (the most-confused ones above that).
+confusion plot draws at most ``training.report_plots.MAX_CONFUSION_CLASSES`` classes (the most-confused ones above that).
 Multi-label reports lead with micro-F1, macro-F1 and exact match, count the gold records with no label, and
 list each system's per-label cuts (``CompareResult.thresholds``): every cut at up to ``2 * CLASSES_EACH``
 labels, a range and median above that (every cut in ``per_class.csv`` and the JSON), and the cut beside each
@@ -21,18 +21,18 @@ import csv
 import json
 import math
 import re
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 from training.compare import CompareResult
-from training.evaluate import learning_curve, metric_name, top_confusions
+from training.evaluate import metric_name, top_confusions
+from training.report_plots import (excludes_estimate, plot_confusion,
+                                   plot_diffs, plot_learning_curve, plot_metrics)
 
 CLASSES_EACH = 10  # worst and best classes shown in the Markdown
 N_CONFUSIONS = 10  # top confusions listed in the Markdown
-MAX_CONFUSION_CLASSES = 30  # the most classes a confusion plot draws
 
 
 def _safe(name: str) -> str:
@@ -59,120 +59,6 @@ def _clean(o):
         return [_clean(v) for v in o]
     return o
 
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-@contextmanager
-def _figure(path: Path, figsize: tuple[float, float]):
-    """A figure and its axes, saved to ``path`` on success and closed either way."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=figsize)
-    try:
-        yield ax
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-    finally:
-        plt.close(fig)
-
-
-def _excludes(ci: dict, key: str = "value") -> bool:
-    v, lo, hi = ci.get(key), ci.get("lo"), ci.get("hi")
-    return None not in (v, lo, hi) and not any(map(math.isnan, (v, lo, hi))) and not lo <= v <= hi
-
-
-# --- plots ------------------------------------------------------------------------------------------------
-
-def plot_metrics(result: CompareResult, path: Path) -> Path:
-    """One bar per system and metric (the estimate) with a line from ``lo`` to ``hi`` (the 95% CI)."""
-    metrics, names = result.shown_metrics(), list(result.systems)
-    width, x = 0.8 / len(names), np.arange(len(metrics))
-    with _figure(path, (max(5.0, 0.5 * len(names) * len(metrics) + 3), 4)) as ax:
-        for j, name in enumerate(names):
-            ci = result.systems[name].ci
-            xs = x + j * width - 0.4 + width / 2
-            vals, lo, hi = (np.array([ci[m][key] for m in metrics], dtype=float) for key in ("value", "lo", "hi"))
-            ax.bar(xs, np.nan_to_num(vals), width, label=name[:30])
-            ok = ~(np.isnan(lo) | np.isnan(hi))
-            ax.vlines(xs[ok], lo[ok], hi[ok], color="black", linewidth=1.2)
-        ax.set_xticks(x, [metric_name(m, result.multi_label) for m in metrics])
-        ax.set_ylim(0, 1.05)
-        ax.set_ylabel(f"score on {result.n} gold labels (95% CI)")
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return path
-
-
-def plot_diffs(result: CompareResult, path: Path) -> Path | None:
-    """The primary minus each other system: the estimate (dot) and its paired 95% CI (line), 0 marked."""
-    rows = [(o, d) for o, d in result.diffs.items() if d.get("n")]
-    if not rows:
-        return None
-    ys = np.arange(len(rows))[::-1]
-    with _figure(path, (6, 1.2 + 0.4 * len(rows))) as ax:
-        for yv, (_, d) in zip(ys, rows):
-            ax.hlines(yv, d["lo"], d["hi"], color="black", linewidth=1.5)
-            ax.plot([d["diff"]], [yv], "o", color="tab:blue")
-        ax.axvline(0, color="grey", linestyle="--", linewidth=1)
-        ax.set_yticks(ys, [o[:30] for o, _ in rows], fontsize=8)
-        ax.set_xlabel(f"{result.primary[:30]} minus system, {metric_name(result.metric, result.multi_label)} (95% CI)")
-    return path
-
-
-def confused_classes(matrix, k_max: int = MAX_CONFUSION_CLASSES) -> list[int]:
-    """The class indices a confusion plot shows: all up to ``k_max``, else the ``k_max`` with the most
-    off-diagonal counts (missed + wrongly predicted; ties: more support, then index), in index order."""
-    C = np.asarray(matrix, dtype=np.int64)
-    k = len(C)
-    if k <= k_max:
-        return list(range(k))
-    off = C.sum(0) + C.sum(1) - 2 * np.diag(C)
-    order = sorted(range(k), key=lambda i: (-off[i], -C[i].sum(), i))
-    return sorted(order[:k_max])
-
-
-def plot_confusion(matrix: list, labels: list[str], title: str, path: Path, k_max: int = MAX_CONFUSION_CLASSES) -> Path:
-    keep = confused_classes(matrix, k_max)
-    C = np.asarray(matrix, dtype=float)[np.ix_(keep, keep)]
-    names, k = [labels[i][:30] for i in keep], len(keep)
-    if k < len(labels):
-        title = f"{title}: the {k} most-confused of {len(labels)} classes"
-    with _figure(path, (min(3 + 0.4 * k, 16), min(2.5 + 0.4 * k, 16))) as ax:
-        ax.imshow(C, cmap="Blues")
-        ticks = np.arange(k)
-        ax.set_xticks(ticks, names, rotation=90 if k > 6 else 0, fontsize=7 if k > 12 else 9)
-        ax.set_yticks(ticks, names, fontsize=7 if k > 12 else 9)
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("gold")
-        ax.set_title(title[:120], fontsize=9)
-        if k <= 20:
-            for i in range(k):
-                for j in range(k):
-                    ax.text(j, i, int(C[i, j]), ha="center", va="center", fontsize=8,
-                            color="white" if C[i, j] > C.max() / 2 else "black")
-    return path
-
-
-def plot_learning_curve(history: list[dict], metric: str, path: Path) -> Path | None:
-    points = learning_curve(history, metric)
-    if not points:
-        return None
-    with _figure(path, (5, 3.5)) as ax:
-        ax.plot([p[1] for p in points], [p[2] for p in points], marker="o")
-        for r, n, v in points:
-            ax.annotate(f"r{r}", (n, v), textcoords="offset points", xytext=(3, 3), fontsize=7)
-        ax.set_xlabel("human labels")
-        ax.set_ylabel(f"gold {metric}")
-        ax.set_title("learning curve")
-    return path
-
-
-# --- tables -----------------------------------------------------------------------------------------------
 
 def ranking_system(result: CompareResult) -> str | None:
     """The system classes are ranked by: the primary, else the first one with per-class metrics."""
@@ -281,7 +167,7 @@ def to_markdown(result: CompareResult, images: dict[str, str] | None = None, gol
     for s in result.systems.values():
         cells = []
         for m in metrics:
-            c, mark = s.ci[m], "†" if _excludes(s.ci[m]) else ""
+            c, mark = s.ci[m], "†" if excludes_estimate(s.ci[m]) else ""
             outside |= bool(mark)
             cells.append(f"{c['value']:.3f}{mark} ({c['lo']:.3f}–{c['hi']:.3f})")
         lines.append(f"| {s.name} | {s.kind} | {s.metrics['coverage']:.2f} | " + " | ".join(cells) + f" | {s.metrics.get('ece', float('nan')):.3f} |")
@@ -291,7 +177,7 @@ def to_markdown(result: CompareResult, images: dict[str, str] | None = None, gol
             title += f": for information only, fewer than {result.min_gold} gold labels"
         lines += ["", title, "", "| other | difference | 95% CI | p (diff ≤ 0) | rows |", "|---|---:|---|---:|---:|"]
         for other, d in result.diffs.items():
-            mark = "†" if _excludes(d, "diff") else ""
+            mark = "†" if excludes_estimate(d, "diff") else ""
             outside |= bool(mark)
             lines.append(f"| {other} | {d['diff']:+.3f}{mark} | {d['lo']:+.3f}..{d['hi']:+.3f} | {d['p_value']:.3f} | {d['n']} |")
         lines += [""] + [f"- {v}" for v in result.verdicts.values()]

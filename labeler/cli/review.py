@@ -21,7 +21,8 @@ def command(config_path, overrides, budget, do_push, pull_only):
     suspects to a second annotator; --pull reads the answers: confirmed, changed or ambiguous."""
     from labeler.project import Project
     from labeler.quality.label_errors import review_path, suspects_table
-    from labeler.quality.second_review import default_budget, find_suspects, pull_reviews, push_review
+    from labeler.quality.second_review import pull_reviews, push_review
+    from labeler.quality.suspects import default_budget, find_suspects
 
     config = load(config_path, overrides)
     with locked(config, "review"):

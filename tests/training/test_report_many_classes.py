@@ -10,7 +10,8 @@ import pytest
 import training.report as report
 from training.compare import compare, verdict_line
 from training.evaluate import bootstrap_ci, top_confusions
-from training.report import confused_classes, rank_classes, write_report
+from training.report import rank_classes, write_report
+from training.report_plots import confused_classes
 
 
 def onehot(pred, k, conf=0.8):
