@@ -35,6 +35,7 @@ SMOKE: dict[str, list[str]] = {
              "--markdown", "RESULTS/gold.md"],
     "label_efficiency": ["--datasets", "sms_spam", "--seeds", "1", "--only", "default"],
     "coverage": ["--datasets", "sms_spam"],
+    "ml_label_texts": ["--samples", "per-label:1", "--seeds", "0", "--steps", "2"],
     "label_errors": ["--datasets", "sms_spam", "--seeds", "1", "--n", "200"],
     "nli_int8": ["--train-texts", "40", "--train-seconds", "5", "--eval-texts", "10", "--eval-pairs", "40"],
     "nli_options": ["--arch", "tiny", "--parts", "speed", "--nli-texts", "3", "--repeats", "1"],

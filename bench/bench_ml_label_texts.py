@@ -30,12 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from common import RESULTS, SHARED_DATASETS, load_average, write_json
+from harness import machine_info
 
-from harness import _load, machine_info, write_json  # noqa: E402
-
-OUT = REPO / "bench" / "results" / "ml_label_texts.json"
+OUT = RESULTS / "ml_label_texts.json"
 VARIANTS = ("none", "labels")
 CALIB_FOLDS, EVAL_FOLDS = (2, 3), (0, 1)
 
@@ -43,7 +41,7 @@ CALIB_FOLDS, EVAL_FOLDS = (2, 3), (0, 1)
 def load_nlupp():
     """(train-candidate rows, calibration rows, eval rows, labels, label texts); rows are (text, label list)."""
     from labeler.signals.templated import DEFAULT_TEMPLATE, label_text
-    from labeler.simulate.datasets import SHARED_DATASETS, get_dataset
+    from labeler.simulate.datasets import get_dataset
 
     spec = get_dataset("nlupp_banking")
     pool, held = spec.load()
@@ -168,13 +166,13 @@ def main(argv=None) -> int:
                 if any(key(r) == (how, seed, name) for r in rows):
                     continue
                 params = SetFitParams(max_steps=args.steps, label_texts=label_texts if name == "labels" else None)
-                before, t0 = _load()[0], time.perf_counter()
+                before, t0 = load_average()[0], time.perf_counter()
                 clf = train_setfit(texts, Y, labels, multi_label=True, params=params, seed=seed)
                 train_s = time.perf_counter() - t0
                 m = metrics(clf.predict_proba([t for t, _ in calib]), Y_cal, clf.predict_proba([t for t, _ in ev]), Y_ev, labels)
                 row = {"sample": how, "seed": seed, "variant": name, "n_train": len(idx),
                        "labels_without_positive": int((Y.sum(0) == 0).sum()), **m, "train_s": round(train_s, 1),
-                       "load_before": before, "load_after": _load()[0]}
+                       "load_before": before, "load_after": load_average()[0]}
                 rows = [r for r in rows if key(r) != key(row)] + [row]
                 print(json.dumps(row), flush=True)
                 write_json(args.out, {"meta": meta, "rows": rows, "summary": summarize(rows)})
