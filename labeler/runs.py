@@ -11,9 +11,9 @@ import contextlib
 
 import numpy as np
 
-from labeler.engine import Policy, class_counts, short_classes, weak_rows
+from labeler.engine import class_counts, short_classes, weak_rows
 from labeler.errors import LabelerError
-from labeler.gold import TRAIN, gold_share, in_reserve, rows_in_split, splits_for
+from labeler.gold import TRAIN, GoldReserve
 from labeler.join import zero_shot_ensemble
 from labeler.labels import label_matrix
 from labeler.project import Project
@@ -33,14 +33,15 @@ def training_errors():
 
 
 # -- threshold ---------------------------------------------------------------------------------------
-def train_counts(config) -> dict[str, int]:
+def train_counts(config, reserve: GoldReserve) -> dict[str, int]:
     """Human training labels per class (queue-chosen records; gold and calibration never train)."""
     project = Project(config)
     labels = project.load_labels()
     counts = {name: 0 for name in config.label_names}
     if labels is None or labels.empty:
         return counts
-    _, y = rows_in_split(config, labels["id"].astype(str).tolist(), labels, TRAIN)
+    _, y = reserve.rows_in_split(labels["id"].astype(str).tolist(), labels, TRAIN, config.label_names,
+                                 config.task.multi_label)
     if y is None:
         return counts
     per = class_counts(y, len(config.label_names), config.task.multi_label)
@@ -59,22 +60,25 @@ def short_message(short: dict[str, int], n: int, shown: int = SHOWN_SHORT) -> st
             f"{sum(short.values())} labels in all: {named}{more}; label more or pass --force")
 
 
-def threshold(config) -> tuple[bool, dict[str, int], str]:
-    """``(met, short, message)`` for ``training.min_per_class`` over the human training labels."""
-    n = config.training.min_per_class
-    counts = train_counts(config)
+def threshold(config, policy) -> tuple[bool, dict[str, int], str]:
+    """``(met, short, message)`` for the policy's ``min_per_class`` over the human training labels."""
+    n = policy.min_per_class
+    counts = train_counts(config, policy.reserve)
     short = {config.label_names[k]: need for k, need in
              short_classes(np.array([counts[name] for name in config.label_names]), n).items()}
     return not short, short, short_message(short, n)
 
 
 # -- training ----------------------------------------------------------------------------------------
-def weak_training_rows(config, labels_df=None) -> tuple[list[str], np.ndarray, float] | None:
+def weak_training_rows(config, labels_df=None, policy=None) -> tuple[list[str], np.ndarray, float] | None:
     """(texts, targets, weight) of the weak labels for a run: the ensemble's most confident
     ``training.weak_labels.fraction`` of each predicted class among unlabeled pool records outside the gold
-    reserve (``labeler.engine.weak_rows``, as the queue model uses them); None when off or unavailable."""
+    reserve (``labeler.engine.weak_rows``, as the queue model uses them); None when off or unavailable.
+    ``policy``: the command's (built here when not given)."""
+    from labeler.policy import project_policy
+
     project = Project(config)
-    policy = Policy.from_config(config)
+    policy = project_policy(config) if policy is None else policy
     if policy.weak.fraction <= 0 or not project.scores.exists() or not project.pool.exists():
         return None
     from labeler.data import Pool
@@ -84,8 +88,7 @@ def weak_training_rows(config, labels_df=None) -> tuple[list[str], np.ndarray, f
         return None
     labels_df = project.load_labels() if labels_df is None else labels_df
     rows, _ = label_matrix(labels_df, pool.ids, config.label_names, config.task.multi_label)
-    share = gold_share(config)
-    reserve = np.array([in_reserve(rid, share) for rid in pool.ids], dtype=bool)
+    reserve = policy.reserve.mask(pool.ids)
     n_human = int((~reserve[rows]).sum())
     excluded = reserve.copy()
     excluded[rows] = True
@@ -111,32 +114,36 @@ def training_params(config, backend: str) -> dict:
 
 
 def train_project(config, backend: str | None = None, force: bool = False, n_resamples: int = 1000,
-                  labels_path=None, make_current: bool = True):
+                  labels_path=None, make_current: bool = True, policy=None):
     """Train a run on the project's labels (weak labels per ``training.weak_labels``); it becomes current
     unless ``make_current`` is False. ``labels_path``: a snapshot of labels.parquet to train on instead (the
-    watcher's background fine-tune, while refreshes keep rewriting the project's file)."""
+    watcher's background fine-tune, while refreshes keep rewriting the project's file). ``policy``: the
+    command's (built here when not given)."""
     import pandas as pd
 
     from training.train import train
 
+    from labeler.policy import project_policy
     from labeler.review import apply_reviews
 
     t = config.training
     project = Project(config)
     project.require_labels()
+    policy = project_policy(config) if policy is None else policy
+    backend = backend or t.backend
     if not force:
-        ok, _, message = threshold(config)
+        ok, _, message = threshold(config, policy)
         if not ok:
             raise LabelerError(message)
     # the second review's verdicts laid over the labels (corrections train, ambiguous records do not)
     labels_df = project.load_labels() if labels_path is None else apply_reviews(project, pd.read_parquet(labels_path))
-    splits = splits_for(config, labels_df["id"].astype(str).tolist())
+    splits = policy.reserve.splits(labels_df["id"].astype(str).tolist())
     with training_errors():
-        return train(labels_df, config.label_names, config.task.multi_label, backend=backend or t.backend,
-                     params=training_params(config, backend or t.backend), project_dir=project.dir, seed=t.seed,
+        return train(labels_df, config.label_names, config.task.multi_label, backend=backend,
+                     params=training_params(config, backend), project_dir=project.dir, seed=t.seed,
                      force=force, runs_dir=project.runs,
-                     splits=splits, min_per_class=t.min_per_class, n_resamples=n_resamples,
-                     weak=weak_training_rows(config, labels_df), make_current=make_current)
+                     splits=splits, min_per_class=policy.min_per_class, n_resamples=n_resamples,
+                     weak=weak_training_rows(config, labels_df, policy), make_current=make_current)
 
 
 def describe_run(run) -> list[str]:

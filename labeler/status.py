@@ -11,12 +11,14 @@ SHOWN = 5
 def status(config) -> dict:
     """Counts: pool, scored, pushed, labeled (per class, per split), agreement, training threshold, gold."""
     from labeler.data import Pool
-    from labeler.gold import enough_gold, splits_for
+    from labeler.gold import enough_gold
     from labeler.labels import per_class
+    from labeler.policy import project_policy
     from labeler.runs import threshold, train_counts
     from labeler.scores import Scores
 
     project = Project(config)
+    policy = project_policy(config)
     out: dict = {"project": str(project.dir), "round": project.round}
     out["pool"] = len(Pool.load(project.pool)) if project.pool.exists() else None
     out["scored"] = len(Scores.load(project.scores).ids) if project.scores.exists() else 0
@@ -25,7 +27,7 @@ def status(config) -> dict:
     splits = {}
     if labels is not None and not labels.empty:
         sub = labels[labels["status"] == "submitted"]
-        for split in splits_for(config, sub["id"].astype(str).tolist()).values():
+        for split in policy.reserve.splits(sub["id"].astype(str).tolist()).values():
             splits[split] = splits.get(split, 0) + 1
         out["discarded"] = int((labels["status"] == "discarded").sum())
         out["conflicts"] = int((labels["status"] == "conflict").sum())
@@ -36,12 +38,12 @@ def status(config) -> dict:
     else:
         out["labeled"] = 0
     out["labeled_per_split"] = {k: splits.get(k, 0) for k in ("train", "gold", "calib")}
-    ok, why = enough_gold(config, out["labeled_per_split"]["gold"])
+    ok, why = enough_gold(config, policy.reserve, out["labeled_per_split"]["gold"])
     out["gold"] = {"n": out["labeled_per_split"]["gold"], "min_gold": config.training.min_gold, "enough": ok,
                    "message": why}
-    met, short, message = threshold(config)
-    out["training_threshold"] = {"min_per_class": config.training.min_per_class, "met": met, "short": short,
-                                 "message": message, "train_per_class": train_counts(config)}
+    met, short, message = threshold(config, policy)
+    out["training_threshold"] = {"min_per_class": policy.min_per_class, "met": met, "short": short,
+                                 "message": message, "train_per_class": train_counts(config, policy.reserve)}
     from labeler.quality import summary_line
     from labeler.watch.state import status_line
 
