@@ -198,7 +198,8 @@ def pull_labels(config):
 
 
 def run_round(config, backend: str | None = None, force: bool = False, progress: bool = True, echo=print) -> dict:
-    """Pull, train when the threshold is met (and the labels changed), re-score, push; ``echo`` each step.
+    """Pull, train when a run is due (``runs.trigger``: the fast model's verdict over zero-shot on gold, or
+    every class at ``min_per_class``; and the labels changed), re-score, push; ``echo`` each step.
 
     Returns ``{"pulled", "trained" (run id or None), "train_note", "scores", "push"}``.
     """
@@ -219,16 +220,17 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
             raise
         echo(f"  nothing to pull: {exc}")
     echo("[2/4] train")
-    met, short, message = runs.threshold(config, policy)
-    if not (met or force):
-        out["train_note"] = message
-        echo(f"  not training: {message}")
+    decision = runs.trigger(config, policy, backend)
+    if not (decision.due or force):
+        out["train_note"] = decision.reason
+        echo(f"  {decision.reason}")
     else:
         unchanged = runs.labels_unchanged(config)
         if unchanged and not force:
             out["train_note"] = f"labels unchanged since run {unchanged}; not retraining"
             echo(f"  {out['train_note']}")
         else:
+            echo(f"  training: {decision.reason}" if decision.due else "  training: --force")
             run = runs.train_project(config, backend=backend, force=force, policy=policy)
             out["trained"] = run.run_id
             for line in runs.describe_run(run):

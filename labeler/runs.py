@@ -13,7 +13,7 @@ import numpy as np
 
 from labeler.engine import class_counts, short_classes, weak_rows
 from labeler.errors import LabelerError
-from labeler.gold import TRAIN, GoldReserve
+from labeler.gold import GOLD, TRAIN, GoldReserve
 from labeler.join import zero_shot_ensemble
 from labeler.labels import label_matrix
 from labeler.project import Project
@@ -67,6 +67,38 @@ def threshold(config, policy) -> tuple[bool, dict[str, int], str]:
     short = {config.label_names[k]: need for k, need in
              short_classes(np.array([counts[name] for name in config.label_names]), n).items()}
     return not short, short, short_message(short, n)
+
+
+def fast_model_evidence(config, reserve: GoldReserve):
+    """The fast queue model of the last ``bootstrap`` (fitted on the human training labels only) against the
+    zero-shot ensemble on the random gold labels: ``training.trigger.Evidence``, or None before a fast model
+    or any gold label exists. Read from scores.npz: no model is fitted or run here."""
+    from training.evaluate import paired_bootstrap
+    from training.trigger import Evidence
+
+    project = Project(config)
+    if not project.scores.exists():
+        return None
+    scores, labels = project.load_scores(), project.load_labels()
+    if scores.Q is None or labels is None or labels.empty:
+        return None
+    rows, y = reserve.rows_in_split(scores.ids, labels, GOLD, config.label_names, config.task.multi_label)
+    if y is None or not len(rows):
+        return None
+    d = paired_bootstrap(scores.Q[rows], zero_shot_ensemble(config, scores.signals)[rows], y, "accuracy",
+                         multi_label=config.task.multi_label, threshold=config.task.threshold)
+    return Evidence(float(d["diff"]), float(d["lo"]), float(d["hi"]), int(d["n"]))
+
+
+def trigger(config, policy, backend: str | None = None):
+    """Is a run due (``training.trigger.first_run``)? Human training labels per class against the policy's
+    ``min_per_class`` and the backend's floor, and the fast model's evidence on gold."""
+    from training.trigger import BACKEND_FLOOR, first_run
+
+    backend = backend or config.training.backend
+    counts = train_counts(config, policy.reserve)
+    return first_run(counts, policy.min_per_class, BACKEND_FLOOR.get(backend, 1),
+                     fast_model_evidence(config, policy.reserve), int(config.training.min_gold))
 
 
 # -- training ----------------------------------------------------------------------------------------
@@ -131,10 +163,13 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
     project.require_labels()
     policy = project_policy(config) if policy is None else policy
     backend = backend or t.backend
+    floor = policy.min_per_class
     if not force:
-        ok, _, message = threshold(config, policy)
-        if not ok:
-            raise LabelerError(message)
+        decision = trigger(config, policy, backend)
+        if not decision.due:
+            raise LabelerError(decision.reason + "; label more or pass --force")
+        if decision.rule == "evidence":  # classes below the floor keep their zero-shot evidence
+            floor = 0
     # the second review's verdicts laid over the labels (corrections train, ambiguous records do not)
     labels_df = project.load_labels() if labels_path is None else apply_reviews(project, pd.read_parquet(labels_path))
     splits = policy.reserve.splits(labels_df["id"].astype(str).tolist())
@@ -142,7 +177,7 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
         return train(labels_df, config.label_names, config.task.multi_label, backend=backend,
                      params=training_params(config, backend), project_dir=project.dir, seed=t.seed,
                      force=force, runs_dir=project.runs,
-                     splits=splits, min_per_class=policy.min_per_class, n_resamples=n_resamples,
+                     splits=splits, min_per_class=floor, n_resamples=n_resamples,
                      weak=weak_training_rows(config, labels_df, policy), make_current=make_current)
 
 

@@ -14,7 +14,7 @@ def status(config) -> dict:
     from labeler.gold import enough_gold
     from labeler.labels import per_class
     from labeler.policy import project_policy
-    from labeler.runs import threshold, train_counts
+    from labeler.runs import current_run, threshold, train_counts, trigger
     from labeler.scores import Scores
 
     project = Project(config)
@@ -44,6 +44,14 @@ def status(config) -> dict:
     met, short, message = threshold(config, policy)
     out["training_threshold"] = {"min_per_class": policy.min_per_class, "met": met, "short": short,
                                  "message": message, "train_per_class": train_counts(config, policy.reserve)}
+    decision = trigger(config, policy)
+    out["next_run"] = {"due": decision.due, "rule": decision.rule, "reason": decision.reason,
+                       "below_floor": len(decision.below_floor)}
+    run = current_run(config)
+    out["current_run"] = None if run is None else {
+        "run_id": run.run_id, "backend": run.backend, "n_train": run.info.get("n_train"),
+        "n_gold": run.info.get("n_gold"), "accuracy": (run.metrics.get("gold") or {}).get("accuracy"),
+        "ci": (run.metrics.get("gold_ci") or {}).get("accuracy")}
     from labeler.quality import summary_line
     from labeler.watch.state import status_line
 
@@ -87,10 +95,22 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
     if st.get("awaiting"):
         lines.append(f"awaiting overlap: {st['awaiting']} records have fewer than argilla.min_submitted answers "
                      "(not trained on yet)")
-    thr = st["training_threshold"]
-    lines.append(f"training threshold met ({thr['min_per_class']} per class): run `labeler train`" if thr["met"]
-                 else f"training threshold: {thr['message']}")
+    lines.append(current_run_line(st.get("current_run")))
+    nxt = st.get("next_run")
+    if nxt:
+        lines.append(f"next run: due now ({nxt['reason']}); `labeler round` or `labeler train` starts it"
+                     if nxt["due"] else f"next run: {nxt['reason']}")
     gold = st["gold"]
     lines.append(f"gold: {gold['message']}" if not gold["enough"] else
                  f"gold: {gold['n']} random gold labels (enough for verdicts, min {gold['min_gold']})")
     return lines
+
+
+def current_run_line(run: dict | None) -> str:
+    """``current run: <id> (<backend>, <n> training labels), gold accuracy 0.812 (95% CI .., n=..)``."""
+    if not run:
+        return "current run: none yet (suggestions come from the zero-shot signals and the fast model)"
+    acc, ci, n = run.get("accuracy"), run.get("ci") or {}, run.get("n_gold")
+    gold = (f"gold accuracy {acc:.3f} (95% CI {ci.get('lo', float('nan')):.3f}..{ci.get('hi', float('nan')):.3f}, "
+            f"n={n})" if isinstance(acc, (int, float)) and acc == acc and n else "no gold labels to score it yet")
+    return f"current run: {run['run_id']} ({run['backend']}, {run.get('n_train')} training labels), {gold}"

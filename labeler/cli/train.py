@@ -11,17 +11,26 @@ from training.backends import BACKEND_NAMES
 @set_option
 @click.option("--backend", type=click.Choice(BACKEND_NAMES), default=None,
               help="Override training.backend.")
-@click.option("--force", is_flag=True, help="Train even when a class has fewer than training.min_per_class labels.")
+@click.option("--force", is_flag=True,
+              help="Train now even when no run is due yet (see `labeler status`, 'next run'). The run is "
+                   "registered and made current; without random gold labels it has no verdict yet (a warning, "
+                   "exit code 0).")
 def command(config_path, overrides, backend, force):
-    """Train a run on labels.parquet, evaluate it on the held-out gold split, and register it."""
+    """Train a run on labels.parquet, evaluate it on the held-out gold split, and register it as current."""
     from labeler import runs
-    from labeler.comparison import compare_project
+    from labeler.comparison import compare_project, gold_set
+    from labeler.gold import enough_gold
+    from labeler.policy import project_policy
 
     config = load(config_path, overrides)
+    policy = project_policy(config)  # the command's one policy: the trigger, the splits and the verdict use it
     with locked(config, "train"):
-        run = runs.train_project(config, backend=backend, force=force)
+        run = runs.train_project(config, backend=backend, force=force, policy=policy)
     for line in runs.describe_run(run):
         click.echo(line)
-    cmp = compare_project(config, run_ids=[run.run_id], write=False)
-    click.echo(f"verdict: {cmp.result.verdict}")
+    if gold_set(config, policy.reserve).ids:
+        cmp = compare_project(config, run_ids=[run.run_id], write=False, reserve=policy.reserve)
+        click.echo(f"verdict: {cmp.result.verdict}")
+    else:
+        click.echo(f"warning: no verdict for this run: {enough_gold(config, policy.reserve, 0)[1]}", err=True)
     click.echo(f"run {run.run_id} is now current ({run.path})")

@@ -1,6 +1,7 @@
 """The watcher's full fine-tune: trained in a separate, lower-priority process; annotators never wait for it.
 
-``due(config)`` says when one pays: the training threshold is met and the human training labels grew by
+``due(config)`` says when one pays: a run is due (``labeler.runs.trigger``: the fast model beats zero-shot on
+gold by a verdict, or every class has ``training.min_per_class``) and the human training labels grew by
 ``watch.retrain_after`` (a fraction) since the current run was trained (any growth when there is no run yet).
 ``start`` snapshots labels.parquet and launches ``python -m labeler.watch.finetune`` with one thread and
 ``nice`` 10, so the server and the refreshes keep a core. That process trains the configured backend (the run
@@ -34,18 +35,18 @@ from labeler.project import Project
 def due(config) -> str | None:
     """Why a fine-tune is due now, or None."""
     from labeler.policy import project_policy
-    from labeler.runs import current_run, threshold, train_counts
+    from labeler.runs import current_run, train_counts, trigger
 
     if not config.watch.fine_tune:
         return None
     policy = project_policy(config)
-    met, _, _ = threshold(config, policy)
-    if not met:
+    decision = trigger(config, policy)
+    if not decision.due:
         return None
     n = sum(train_counts(config, policy.reserve).values())
     run = current_run(config)
     if run is None:
-        return f"training threshold met ({n} human training labels), no run yet"
+        return f"no run yet, {n} human training labels: {decision.reason}"
     before = int(run.info.get("n_train") or 0)
     if n >= max(before + 1, before * (1 + config.watch.retrain_after)):
         return f"{n} human training labels, {n - before} more than run {run.run_id} saw"
