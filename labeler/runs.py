@@ -13,7 +13,7 @@ import numpy as np
 
 from labeler.engine import class_counts, short_classes, weak_rows
 from labeler.errors import LabelerError
-from labeler.gold import GOLD, TRAIN, GoldReserve
+from labeler.gold import CALIB, GOLD, TRAIN, GoldReserve
 from labeler.join import zero_shot_ensemble
 from labeler.labels import label_matrix
 from labeler.project import Project
@@ -71,8 +71,9 @@ def threshold(config, policy) -> tuple[bool, dict[str, int], str]:
 
 def fast_model_evidence(config, reserve: GoldReserve):
     """The fast queue model of the last ``bootstrap`` (fitted on the human training labels only) against the
-    zero-shot ensemble on the random gold labels: ``training.trigger.Evidence``, or None before a fast model
-    or any gold label exists. Read from scores.npz: no model is fitted or run here."""
+    zero-shot ensemble on the answered random reserve, gold and calibration both (the fast model never trains
+    on either; calibration only ever fits a run's calibrator): ``training.trigger.Evidence``, or None before a
+    fast model or any reserve answer exists. Read from scores.npz: no model is fitted or run here."""
     from training.evaluate import paired_bootstrap
     from training.trigger import Evidence
 
@@ -82,9 +83,12 @@ def fast_model_evidence(config, reserve: GoldReserve):
     scores, labels = project.load_scores(), project.load_labels()
     if scores.Q is None or labels is None or labels.empty:
         return None
-    rows, y = reserve.rows_in_split(scores.ids, labels, GOLD, config.label_names, config.task.multi_label)
-    if y is None or not len(rows):
+    parts = [reserve.rows_in_split(scores.ids, labels, split, config.label_names, config.task.multi_label)
+             for split in (GOLD, CALIB)]
+    parts = [(r, y) for r, y in parts if y is not None and len(r)]
+    if not parts:
         return None
+    rows, y = np.concatenate([r for r, _ in parts]), np.concatenate([y for _, y in parts])
     d = paired_bootstrap(scores.Q[rows], zero_shot_ensemble(config, scores.signals)[rows], y, "accuracy",
                          multi_label=config.task.multi_label, threshold=config.task.threshold)
     return Evidence(float(d["diff"]), float(d["lo"]), float(d["hi"]), int(d["n"]))
@@ -146,11 +150,12 @@ def training_params(config, backend: str) -> dict:
 
 
 def train_project(config, backend: str | None = None, force: bool = False, n_resamples: int = 1000,
-                  labels_path=None, make_current: bool = True, policy=None):
+                  labels_path=None, make_current: bool = True, policy=None, final_fit: int = 0):
     """Train a run on the project's labels (weak labels per ``training.weak_labels``); it becomes current
     unless ``make_current`` is False. ``labels_path``: a snapshot of labels.parquet to train on instead (the
     watcher's background fine-tune, while refreshes keep rewriting the project's file). ``policy``: the
-    command's (built here when not given)."""
+    command's (built here when not given). ``final_fit``: K folds: train on every human label, gold and
+    calibration included, accuracy cross-fitted over the random reserve (``training.train``)."""
     import pandas as pd
 
     from training.train import train
@@ -163,8 +168,8 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
     project.require_labels()
     policy = project_policy(config) if policy is None else policy
     backend = backend or t.backend
-    floor = policy.min_per_class
-    if not force:
+    floor = 0 if final_fit else policy.min_per_class  # the shipped model: every label, whenever asked
+    if not force and not final_fit:
         decision = trigger(config, policy, backend)
         if not decision.due:
             raise LabelerError(decision.reason + "; label more or pass --force")
@@ -178,7 +183,8 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
                      params=training_params(config, backend), project_dir=project.dir, seed=t.seed,
                      force=force, runs_dir=project.runs,
                      splits=splits, min_per_class=floor, n_resamples=n_resamples,
-                     weak=weak_training_rows(config, labels_df, policy), make_current=make_current)
+                     weak=weak_training_rows(config, labels_df, policy), make_current=make_current,
+                     final_fit=final_fit)
 
 
 def describe_run(run) -> list[str]:
@@ -186,6 +192,16 @@ def describe_run(run) -> list[str]:
     info, metrics = run.info, run.metrics
     gold, ci = metrics.get("gold", {}), metrics.get("gold_ci", {})
     weak = f" + {info['n_weak']} weak labels (weight {info.get('weak_weight', 0):g})" if info.get("n_weak") else ""
+    if info.get("final_fit"):
+        lines = [f"run {run.run_id} ({run.backend}, final fit): trained on all {info.get('n_train')} human labels, "
+                 f"gold and calibration included{weak} in {info.get('train_seconds', 0):.1f}s"]
+        for m in ("accuracy", "macro_f1"):
+            c = ci.get(m, {})
+            if gold.get(m) is not None and gold.get(m) == gold.get(m):
+                lines.append(f"  cross-fitted {m}: {_f(gold.get(m))} (95% CI {_f(c.get('lo'))}..{_f(c.get('hi'))}, "
+                             f"n={info.get('n_gold')}; {info['final_fit']['folds']} folds over the random reserve, "
+                             "each scored by a model that never saw it)")
+        return lines
     lines = [f"run {run.run_id} ({run.backend}): trained on {info.get('n_train')} human labels{weak} "
              f"({info.get('n_calib', 0)} random labels for calibration), evaluated on {info.get('n_gold')} random "
              f"gold labels in {info.get('train_seconds', 0):.1f}s"]

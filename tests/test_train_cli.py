@@ -259,5 +259,25 @@ def test_the_fast_models_verdict_on_gold_makes_a_run_due(tmp_path):
     assert (ev.diff, ev.lo, ev.hi, ev.n) == (1.0, 1.0, 1.0, n_gold)
     d = trigger(config, policy)
     assert (d.due, d.rule) == (True, "evidence") and d.reason == (
-        f"the fast model vs zero-shot on {n_gold} random gold labels: +1.000 accuracy (95% CI +1.000..+1.000): "
+        f"the fast model vs zero-shot on {n_gold} random reserve labels: +1.000 accuracy (95% CI +1.000..+1.000): "
         "training can be expected to help")
+
+
+@pytest.mark.slow
+def test_final_fit_trains_on_every_label_and_reports_a_cross_fitted_accuracy(tmp_path, capsys):
+    cfg = make_project(tmp_path, min_per_class=50)
+    code, out, err = cli(["train", "-c", str(cfg), "--final-fit", "3"], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    run_id = re.match(r"run (\S+) \(logreg, final fit\): trained on all 30 human labels, gold and calibration "
+                      r"included in \d+\.\ds$", lines[0]).group(1)
+    assert re.fullmatch(r"  cross-fitted accuracy: \d\.\d{3} \(95% CI \d\.\d{3}\.\.\d\.\d{3}, n=3; 3 folds over the "
+                        r"random reserve, each scored by a model that never saw it\)", lines[1])
+    assert lines[-1].startswith(f"run {run_id} registered, not current: it trained on the gold labels")
+    from labeler.runs import current_run, registry
+
+    config = load_config(cfg)
+    assert current_run(config) is None
+    run = registry(config).load(run_id)
+    assert run.info["final_fit"] == {"folds": 3, "n_reserve": 3} and run.info["n_train"] == 30
+    assert run.metrics["estimate"].startswith("cross-fitted: 3 folds over 3 random reserve labels")

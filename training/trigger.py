@@ -3,8 +3,9 @@
 Two ways, whichever comes first (``first_run``):
 
 - **evidence**: a fast model trained on the same human labels (the loop's queue model: logistic regression on
-  the embeddings) already beats the zero-shot suggestions on random gold by a verdict (the paired-bootstrap
-  95% CI of the accuracy gain above 0, on at least ``min_gold`` gold labels), and at least two classes hold
+  the embeddings) already beats the zero-shot suggestions on the answered random reserve by a verdict (the
+  paired-bootstrap 95% CI of the accuracy gain above 0, on at least ``min_gold`` records drawn at random and
+  never trained on: gold and calibration both), and at least two classes hold
   the backend's floor (``BACKEND_FLOOR``). Training can then be expected to help: the run starts. Classes
   below the floor do not block it; they keep their zero-shot evidence where the run joins the signals.
 - **count**: every class has ``min_per_class`` training labels (the fixed rule, kept as a sufficient one).
@@ -37,7 +38,7 @@ class Evidence:
     model: str = "the fast model"
 
     def line(self) -> str:
-        return (f"{self.model} vs zero-shot on {self.n} random gold labels: {self.diff:+.3f} accuracy "
+        return (f"{self.model} vs zero-shot on {self.n} random reserve labels: {self.diff:+.3f} accuracy "
                 f"(95% CI {self.lo:+.3f}..{self.hi:+.3f})")
 
 
@@ -72,7 +73,7 @@ def first_run(counts: Mapping[str, int], min_per_class: int, floor: int, evidenc
     if evidence is None:
         wait = "no fast model or gold labels yet"
     elif evidence.n < min_gold:
-        wait = f"{evidence.line()}; a verdict needs {min_gold} gold labels"
+        wait = f"{evidence.line()}; a verdict needs {min_gold}"
     elif at_floor < 2:
         wait = f"{evidence.line()}, but fewer than two classes have {floor} training labels"
     else:

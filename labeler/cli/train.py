@@ -15,7 +15,11 @@ from training.backends import BACKEND_NAMES
               help="Train now even when no run is due yet (see `labeler status`, 'next run'). The run is "
                    "registered and made current; without random gold labels it has no verdict yet (a warning, "
                    "exit code 0).")
-def command(config_path, overrides, backend, force):
+@click.option("--final-fit", "final_fit", type=click.IntRange(2, 20), default=None, is_flag=False, flag_value=5,
+              metavar="[K]", help="The model to ship: train on every human label, gold and calibration included; "
+                                  "accuracy is cross-fitted over K folds (default 5) of the random reserve. The run "
+                                  "is registered, not made current (gold can no longer judge it).")
+def command(config_path, overrides, backend, force, final_fit):
     """Train a run on labels.parquet, evaluate it on the held-out gold split, and register it as current."""
     from labeler import runs
     from labeler.comparison import compare_project, gold_set
@@ -25,9 +29,14 @@ def command(config_path, overrides, backend, force):
     config = load(config_path, overrides)
     policy = project_policy(config)  # the command's one policy: the trigger, the splits and the verdict use it
     with locked(config, "train"):
-        run = runs.train_project(config, backend=backend, force=force, policy=policy)
+        run = runs.train_project(config, backend=backend, force=force, policy=policy, final_fit=final_fit or 0,
+                                 make_current=not final_fit)
     for line in runs.describe_run(run):
         click.echo(line)
+    if final_fit:
+        click.echo(f"run {run.run_id} registered, not current: it trained on the gold labels, so `compare` can no "
+                   f"longer judge it; ship it with `labeler predict --run {run.run_id}` ({run.path})")
+        return
     if gold_set(config, policy.reserve).ids:
         cmp = compare_project(config, run_ids=[run.run_id], write=False, reserve=policy.reserve)
         click.echo(f"verdict: {cmp.result.verdict}")
