@@ -67,8 +67,8 @@ def test_training_section_drives_the_threshold_message(tmp_path, capsys):
     cfg = make_project(tmp_path, min_per_class=12)
     code, out, err = cli(["train", "-c", str(cfg)], capsys)
     assert code == 1 and out == ""
-    wait = "Error: not training yet: a run starts when the fast model beats zero-shot on gold (no fast model or gold " \
-           "labels yet) or when every class has "
+    wait = "Error: not training yet: a run starts when the fast model beats zero-shot on the random reserve (no " \
+           "fast model or gold labels yet) or when every class has "
     assert err == (wait + "12 training labels (3 classes short, 9 labels in all: business needs 3 more, sports needs "
                    "3 more, tech needs 3 more); label more or pass --force\n")
     code, _, err = cli(["train", "-c", str(cfg), "--set", "training.min_per_class=10"], capsys)
@@ -217,9 +217,9 @@ def test_status_shows_the_current_run_and_when_the_next_one_starts(tmp_path):
     lines = summary_lines(status(config))
     assert "current run: none yet (suggestions come from the zero-shot signals and the fast model)" in lines
     assert [line for line in lines if line.startswith("next run: ")] == [
-        "next run: not training yet: a run starts when the fast model beats zero-shot on gold (no fast model or gold "
-        "labels yet) or when every class has 12 training labels (3 classes short, 9 labels in all: business needs 3 "
-        "more, sports needs 3 more, tech needs 3 more)"]
+        "next run: not training yet: a run starts when the fast model beats zero-shot on the random reserve (no fast "
+        "model or gold labels yet) or when every class has 12 training labels (3 classes short, 9 labels in all: "
+        "business needs 3 more, sports needs 3 more, tech needs 3 more)"]
     run = fake_run(config, 0.75, 0.7, 24)
     st = status(config)
     assert st["current_run"]["run_id"] == run.run_id
@@ -249,8 +249,9 @@ def test_the_fast_models_verdict_on_gold_makes_a_run_due(tmp_path):
     ids = labels["id"].astype(str).tolist()
     y = np.array([LABELS.index(lab) for lab in labels["label"]])
     truth, wrong = np.eye(3)[y], np.eye(3)[(y + 1) % 3]
-    assert trigger(config, policy).reason.startswith("not training yet: a run starts when the fast model beats "
-                                                     "zero-shot on gold (no fast model or gold labels yet)")
+    assert trigger(config, policy).reason.startswith(
+        "not training yet: a run starts when the fast model beats zero-shot on the random reserve (no fast model or "
+        "gold labels yet)")
     Scores(ids=ids, P=wrong, agreement=np.ones(len(ids)), signals={"keywords": wrong}, Q=truth).save(
         Project(config).scores)
     n_gold = sum(policy.reserve.split_of(i) == "gold" for i in ids)

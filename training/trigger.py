@@ -81,8 +81,8 @@ def first_run(counts: Mapping[str, int], min_per_class: int, floor: int, evidenc
     ranked = sorted(short.items(), key=lambda kv: (-kv[1], kv[0]))
     named = ", ".join(f"{name} needs {k} more" for name, k in ranked[:SHOWN])
     more = f", and {len(ranked) - SHOWN} more" if len(ranked) > SHOWN else ""
-    return Decision(False, "none", f"not training yet: a run starts when the fast model beats zero-shot on gold "
-                                   f"({wait}) or when every class has {min_per_class} training labels "
+    return Decision(False, "none", "not training yet: a run starts when the fast model beats zero-shot on the random "
+                                   f"reserve ({wait}) or when every class has {min_per_class} training labels "
                                    f"({len(short)} classes short, {sum(short.values())} labels in all: {named}{more})",
                     below)
 
