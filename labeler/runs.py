@@ -69,28 +69,41 @@ def threshold(config, policy) -> tuple[bool, dict[str, int], str]:
     return not short, short, short_message(short, n)
 
 
-def fast_model_evidence(config, reserve: GoldReserve):
-    """The fast queue model of the last ``bootstrap`` (fitted on the human training labels only) against the
-    zero-shot ensemble on the answered random reserve, gold and calibration both (the fast model never trains
-    on either; calibration only ever fits a run's calibrator): ``training.trigger.Evidence``, or None before a
-    fast model or any reserve answer exists. Read from scores.npz: no model is fitted or run here."""
+def fast_model_evidence(config, policy):
+    """A fast model fitted on the human training labels alone (``training.head.LinearModel``, the queue model's
+    head, without weak labels: the evidence is about what the labels teach) against the zero-shot ensemble on
+    the answered random reserve, gold and calibration both (neither ever trains it):
+    ``training.trigger.Evidence``, or None before a scored pool, two trained-on classes or any reserve answer.
+    Embeddings come from the embedding signal's cache; zero-shot from scores.npz."""
+    from labeler.data import Pool
+    from labeler.engine import QUEUE_MODEL_C
+    from labeler.signals.registry import build_signal, build_signals
     from training.evaluate import paired_bootstrap
+    from training.head import LinearModel
     from training.trigger import Evidence
 
     project = Project(config)
-    if not project.scores.exists():
+    if not project.scores.exists() or not project.pool.exists():
         return None
     scores, labels = project.load_scores(), project.load_labels()
-    if scores.Q is None or labels is None or labels.empty:
+    if labels is None or labels.empty:
         return None
-    parts = [reserve.rows_in_split(scores.ids, labels, split, config.label_names, config.task.multi_label)
-             for split in (GOLD, CALIB)]
+    names, ml = config.label_names, config.task.multi_label
+    train_rows, y_train = policy.reserve.rows_in_split(scores.ids, labels, TRAIN, names, ml)
+    parts = [policy.reserve.rows_in_split(scores.ids, labels, split, names, ml) for split in (GOLD, CALIB)]
     parts = [(r, y) for r, y in parts if y is not None and len(r)]
-    if not parts:
+    if y_train is None or not parts or (not ml and len(np.unique(y_train)) < 2):
         return None
     rows, y = np.concatenate([r for r, _ in parts]), np.concatenate([y for _, y in parts])
-    d = paired_bootstrap(scores.Q[rows], zero_shot_ensemble(config, scores.signals)[rows], y, "accuracy",
-                         multi_label=config.task.multi_label, threshold=config.task.threshold)
+    texts = Pool.load(project.pool).texts
+    signals = build_signals(config.signals, config.task.labels, ml, cache_dir=project.cache) if config.signals else []
+    emb = next((s for s in signals if getattr(s, "type_name", "") == "embedding"), None) or build_signal(
+        "embedding", "embedding", config.task.labels, ml, {}, cache_dir=project.cache)
+    model = LinearModel(len(names), ml, QUEUE_MODEL_C, policy.seed).fit(emb.encode([texts[i] for i in train_rows]),
+                                                                       y_train)
+    P_fast = model.predict_proba(emb.encode([texts[i] for i in rows]))
+    d = paired_bootstrap(P_fast, zero_shot_ensemble(config, scores.signals)[rows], y, "accuracy", multi_label=ml,
+                         threshold=config.task.threshold)
     return Evidence(float(d["diff"]), float(d["lo"]), float(d["hi"]), int(d["n"]))
 
 
@@ -102,7 +115,7 @@ def trigger(config, policy, backend: str | None = None):
     backend = backend or config.training.backend
     counts = train_counts(config, policy.reserve)
     return first_run(counts, policy.min_per_class, BACKEND_FLOOR.get(backend, 1),
-                     fast_model_evidence(config, policy.reserve), int(config.training.min_gold))
+                     fast_model_evidence(config, policy), int(config.training.min_gold))
 
 
 # -- training ----------------------------------------------------------------------------------------

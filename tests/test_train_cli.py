@@ -233,10 +233,11 @@ def test_status_shows_the_current_run_and_when_the_next_one_starts(tmp_path):
 
 
 def test_the_fast_models_verdict_on_gold_makes_a_run_due(tmp_path):
-    """The evidence rule through the project: the fast model of the last bootstrap (scores.npz) against the
-    zero-shot ensemble on random gold; classes below the floor do not block the run."""
+    """The evidence rule through the project: a fast model fitted on the human training labels against the
+    zero-shot ensemble (scores.npz) on the answered random reserve; classes below the floor do not block."""
     import pandas as pd
 
+    from labeler.data import load_pool
     from labeler.policy import project_policy
     from labeler.project import Project
     from labeler.runs import fast_model_evidence, trigger
@@ -245,23 +246,22 @@ def test_the_fast_models_verdict_on_gold_makes_a_run_due(tmp_path):
     config = load_config(make_project(tmp_path, min_per_class=50, min_gold=5, calib_share=0.0),
                          ["queue.gold_share=0.5"])
     policy = project_policy(config)
-    labels = pd.read_parquet(tmp_path / "state" / "labels.parquet")
-    ids = labels["id"].astype(str).tolist()
-    y = np.array([LABELS.index(lab) for lab in labels["label"]])
-    truth, wrong = np.eye(3)[y], np.eye(3)[(y + 1) % 3]
+    pool = load_pool(config)
+    truth = dict(zip(*pd.read_parquet(tmp_path / "state" / "labels.parquet")[["id", "label"]].values.T))
+    y = np.array([LABELS.index(truth[i]) for i in pool.ids])
+    wrong = np.eye(3)[(y + 1) % 3]  # a zero-shot signal that is always wrong
     assert trigger(config, policy).reason.startswith(
         "not training yet: a run starts when the fast model beats zero-shot on the random reserve (no fast model or "
         "gold labels yet)")
-    Scores(ids=ids, P=wrong, agreement=np.ones(len(ids)), signals={"keywords": wrong}, Q=truth).save(
-        Project(config).scores)
-    n_gold = sum(policy.reserve.split_of(i) == "gold" for i in ids)
+    Scores(ids=pool.ids, P=wrong, agreement=np.ones(len(y)), signals={"keywords": wrong}).save(Project(config).scores)
+    n_gold = sum(policy.reserve.split_of(i) == "gold" for i in pool.ids)
     assert 5 <= n_gold < 30
-    ev = fast_model_evidence(config, policy.reserve)
-    assert (ev.diff, ev.lo, ev.hi, ev.n) == (1.0, 1.0, 1.0, n_gold)
+    ev = fast_model_evidence(config, policy)
+    assert (ev.diff, ev.lo, ev.hi, ev.n) == (pytest.approx(13 / 14), pytest.approx(11 / 14), 1.0, 14) and n_gold == 14
     d = trigger(config, policy)
     assert (d.due, d.rule) == (True, "evidence") and d.reason == (
-        f"the fast model vs zero-shot on {n_gold} random reserve labels: +1.000 accuracy (95% CI +1.000..+1.000): "
-        "training can be expected to help")
+        f"the fast model vs zero-shot on {n_gold} random reserve labels: {ev.diff:+.3f} accuracy (95% CI "
+        f"{ev.lo:+.3f}..{ev.hi:+.3f}): training can be expected to help")
 
 
 @pytest.mark.slow
