@@ -11,12 +11,14 @@ SHOWN = 5
 def status(config) -> dict:
     """Counts: pool, scored, pushed, labeled (per class, per split), agreement, training threshold, gold."""
     from labeler.data import Pool
-    from labeler.evaluation.gold import enough_gold, splits_for
+    from labeler.evaluation.gold import enough_gold
     from labeler.loop.human_labels import per_class
-    from labeler.loop.runs import threshold, train_counts
+    from labeler.loop.policy import project_policy
+    from labeler.loop.runs import current_run, threshold, train_counts, trigger
     from labeler.loop.pool_matrices import Scores
 
     project = Project(config)
+    policy = project_policy(config)
     out: dict = {"project": str(project.dir), "round": project.round}
     out["pool"] = len(Pool.load(project.pool)) if project.pool.exists() else None
     out["scored"] = len(Scores.load(project.scores).ids) if project.scores.exists() else 0
@@ -25,7 +27,7 @@ def status(config) -> dict:
     splits = {}
     if labels is not None and not labels.empty:
         sub = labels[labels["status"] == "submitted"]
-        for split in splits_for(config, sub["id"].astype(str).tolist()).values():
+        for split in policy.reserve.splits(sub["id"].astype(str).tolist()).values():
             splits[split] = splits.get(split, 0) + 1
         out["discarded"] = int((labels["status"] == "discarded").sum())
         out["conflicts"] = int((labels["status"] == "conflict").sum())
@@ -36,12 +38,20 @@ def status(config) -> dict:
     else:
         out["labeled"] = 0
     out["labeled_per_split"] = {k: splits.get(k, 0) for k in ("train", "gold", "calib")}
-    ok, why = enough_gold(config, out["labeled_per_split"]["gold"])
+    ok, why = enough_gold(config, policy.reserve, out["labeled_per_split"]["gold"])
     out["gold"] = {"n": out["labeled_per_split"]["gold"], "min_gold": config.training.min_gold, "enough": ok,
                    "message": why}
-    met, short, message = threshold(config)
-    out["training_threshold"] = {"min_per_class": config.training.min_per_class, "met": met, "short": short,
-                                 "message": message, "train_per_class": train_counts(config)}
+    met, short, message = threshold(config, policy)
+    out["training_threshold"] = {"min_per_class": policy.min_per_class, "met": met, "short": short,
+                                 "message": message, "train_per_class": train_counts(config, policy.reserve)}
+    decision = trigger(config, policy)
+    out["next_run"] = {"due": decision.due, "rule": decision.rule, "reason": decision.reason,
+                       "below_floor": len(decision.below_floor)}
+    run = current_run(config)
+    out["current_run"] = None if run is None else {
+        "run_id": run.run_id, "backend": run.backend, "n_train": run.info.get("n_train"),
+        "n_gold": run.info.get("n_gold"), "accuracy": (run.metrics.get("gold") or {}).get("accuracy"),
+        "ci": (run.metrics.get("gold_ci") or {}).get("accuracy")}
     from labeler.quality.agreement import summary_line
     from labeler.watch.state import status_line
 
@@ -85,10 +95,22 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
     if st.get("awaiting"):
         lines.append(f"awaiting overlap: {st['awaiting']} records have fewer than argilla.min_submitted answers "
                      "(not trained on yet)")
-    thr = st["training_threshold"]
-    lines.append(f"training threshold met ({thr['min_per_class']} per class): run `labeler train`" if thr["met"]
-                 else f"training threshold: {thr['message']}")
+    lines.append(current_run_line(st.get("current_run")))
+    nxt = st.get("next_run")
+    if nxt:
+        lines.append(f"next run: due now ({nxt['reason']}); `labeler round` or `labeler train` starts it"
+                     if nxt["due"] else f"next run: {nxt['reason']}")
     gold = st["gold"]
     lines.append(f"gold: {gold['message']}" if not gold["enough"] else
                  f"gold: {gold['n']} random gold labels (enough for verdicts, min {gold['min_gold']})")
     return lines
+
+
+def current_run_line(run: dict | None) -> str:
+    """``current run: <id> (<backend>, <n> training labels), gold accuracy 0.812 (95% CI .., n=..)``."""
+    if not run:
+        return "current run: none yet (suggestions come from the zero-shot signals and the fast model)"
+    acc, ci, n = run.get("accuracy"), run.get("ci") or {}, run.get("n_gold")
+    gold = (f"gold accuracy {acc:.3f} (95% CI {ci.get('lo', float('nan')):.3f}..{ci.get('hi', float('nan')):.3f}, "
+            f"n={n})" if isinstance(acc, (int, float)) and acc == acc and n else "no gold labels to score it yet")
+    return f"current run: {run['run_id']} ({run['backend']}, {run.get('n_train')} training labels), {gold}"

@@ -15,7 +15,8 @@ import yaml
 
 from labeler.cli import main
 from labeler.config import load_config
-from labeler.evaluation.gold import CALIB, GOLD, splits_for
+from labeler.evaluation.gold import CALIB, GOLD
+from labeler.loop.policy import project_reserve
 
 MIN_GOLD = 50
 
@@ -65,7 +66,7 @@ def write_labels(cfg: Path, ids: list[str], truth: dict[str, str], texts: dict[s
 
 
 def gold_ids(cfg: Path, ids) -> list[str]:
-    split = splits_for(load_config(cfg), list(ids))
+    split = project_reserve(load_config(cfg)).splits(list(ids))
     return [i for i in ids if split[i] == GOLD]
 
 
@@ -212,7 +213,7 @@ def write_ml_labels(cfg: Path, ids: list[str], truth: dict[str, list[str]], text
 
 
 def split_ids(cfg: Path, ids, split: str) -> list[str]:
-    where = splits_for(load_config(cfg), list(ids))
+    where = project_reserve(load_config(cfg)).splits(list(ids))
     return [i for i in ids if where[i] == split]
 
 

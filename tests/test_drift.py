@@ -73,10 +73,11 @@ def project(tmp_path, gold_share: float):
 
 
 def gold_of(config) -> list[str]:
-    from labeler.evaluation.gold import GOLD, splits_for
+    from labeler.evaluation.gold import GOLD
+    from labeler.loop.policy import project_reserve
 
     ids = pd.read_parquet(config.project.dir / "labels.parquet")["id"].tolist()
-    return [i for i, split in splits_for(config, ids).items() if split == GOLD]
+    return [i for i, split in project_reserve(config).splits(ids).items() if split == GOLD]
 
 
 RUN = SimpleNamespace(run_id="run-1", info={"train_counts": {"sports": 6, "business": 3, "tech": 1}, "n_train": 10})

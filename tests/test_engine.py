@@ -5,8 +5,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from labeler.loop.engine import (GOLD, Policy, WeakLabels, class_counts, confident_rows, gold_reserve, hash_unit,
-                            plan_batch, queue_matrix, short_classes, split_of, training_set)
+from labeler.loop.engine import (GOLD, Policy, WeakLabels, class_counts, confident_rows, plan_batch, queue_matrix,
+                            short_classes, training_set)
+from labeler.evaluation.gold import GoldReserve
+from training.splits import hash_unit
 from labeler.loop.queue import select_batch, strategy_for
 from labeler.errors import LabelerError
 
@@ -20,19 +22,20 @@ def test_hash_unit_is_stable_and_uniform():
 
 def test_gold_reserve_is_the_records_below_the_share_in_draw_order():
     ids = [f"r{i}" for i in range(500)]
-    mask, order = gold_reserve(ids, 0.2)
+    mask, order = GoldReserve(0.2).draw(ids)
     u = np.array([hash_unit(0, i, GOLD) for i in ids])
     assert mask.tolist() == (u < 0.2).tolist()
+    assert mask.tolist() == GoldReserve(0.2).mask(ids).tolist() == [GoldReserve(0.2).contains(i) for i in ids]
     assert sorted(order.tolist()) == np.flatnonzero(mask).tolist()
     assert (np.diff(u[order]) > 0).all()
     # membership depends on the id alone: a bigger pool keeps the old reserve
-    mask2, _ = gold_reserve(ids + [f"x{i}" for i in range(100)], 0.2)
+    mask2, _ = GoldReserve(0.2).draw(ids + [f"x{i}" for i in range(100)])
     assert mask2[:500].tolist() == mask.tolist()
 
 
 def test_split_of():
-    assert split_of("anything", False, 0.5) == "train"
-    calib = [split_of(f"r{i}", True, 1 / 3) for i in range(3000)]
+    assert GoldReserve(0.0, 0.5).split_of("anything") == "train"
+    calib = [GoldReserve(0.999999, 1 / 3).split_of(f"r{i}") for i in range(3000)]
     assert set(calib) == {"gold", "calib"}
     assert 0.30 < calib.count("calib") / 3000 < 0.37
 
@@ -92,7 +95,7 @@ def test_plan_batch_draws_gold_from_the_reserve_and_never_queues_it():
     rng = np.random.default_rng(0)
     ids = [f"r{i}" for i in range(200)]
     P = rng.dirichlet(np.ones(3), size=200)
-    reserve, order = gold_reserve(ids, 0.2)
+    reserve, order = GoldReserve(0.2).draw(ids)
     policy = Policy(batch_size=10, gold_share=0.2, coverage=0.0)
     asked = np.zeros(200, bool)
     batch = plan_batch(policy, 10, P, {}, None, asked, order, reserve, np.zeros(3, int), 0, False, 0.5)
@@ -109,7 +112,7 @@ def test_plan_batch_draws_gold_from_the_reserve_and_never_queues_it():
 def test_plan_batch_cold_start_only_before_any_training_label():
     P = np.random.default_rng(1).dirichlet(np.ones(4), size=50)
     ids = [f"r{i}" for i in range(50)]
-    reserve, order = gold_reserve(ids, 0.0)
+    reserve, order = GoldReserve(0.0).draw(ids)
     policy = Policy(batch_size=6, gold_share=0.0, coverage=0.0)
     first = plan_batch(policy, 6, P, {}, None, np.zeros(50, bool), order, reserve, np.zeros(4, int), 0, False, 0.5)
     assert first.reasons[:4] == ["cold_start"] * 4
@@ -120,7 +123,7 @@ def test_plan_batch_cold_start_only_before_any_training_label():
 def test_random_policy_is_uniform_and_seeded():
     P = np.random.default_rng(2).dirichlet(np.ones(3), size=100)
     ids = [f"r{i}" for i in range(100)]
-    reserve, order = gold_reserve(ids, 0.0)
+    reserve, order = GoldReserve(0.0).draw(ids)
     policy = Policy(strategy="random", batch_size=5, gold_share=0.0)
     args = (P, {}, None, np.zeros(100, bool), order, reserve, np.zeros(3, int))
     a = plan_batch(policy, 5, *args, 0, False, 0.5)

@@ -60,7 +60,8 @@ def banking77_loop(tmp_path_factory):
 @pytest.mark.slow
 def test_random_gold_accuracy_covers_the_held_out_accuracy(banking77_loop):
     from labeler.evaluation.compare_on_gold import compare_project
-    from labeler.evaluation.gold import GOLD, in_reserve, splits_for
+    from labeler.evaluation.gold import GOLD, GoldReserve
+    from labeler.loop.policy import project_reserve
     from labeler.loop.scoring import build_signals
 
     config, run = banking77_loop["config"], banking77_loop["run"]
@@ -69,9 +70,9 @@ def test_random_gold_accuracy_covers_the_held_out_accuracy(banking77_loop):
 
     cp = compare_project(config, run_ids=[run.run_id], write=False)
     res = cp.result
-    gold_ids = [i for i, s in splits_for(config, banking77_loop["project"].load_labels()["id"]).items() if s == GOLD]
+    gold_ids = [i for i, s in project_reserve(config).splits(banking77_loop["project"].load_labels()["id"]).items() if s == GOLD]
     assert res.n == len(gold_ids) >= MIN_GOLD and cp.enough
-    assert all(in_reserve(i, config.queue.gold_share) for i in gold_ids)
+    assert all(GoldReserve(config.queue.gold_share).contains(i) for i in gold_ids)
 
     (zs,) = build_signals(config)
     zs_eval = float((np.asarray(zs.predict_proba(eval_texts)).argmax(1) == eval_y).mean())
@@ -90,14 +91,14 @@ def test_old_stratified_gold_over_queued_labels_misses_the_held_out_accuracy(ban
 
     The random reserve's labels are left out: the old design had none, and ``training.splits`` ranks by the
     same hash as the reserve, so over every label the old gold would mostly be the random records again."""
-    from labeler.evaluation.gold import in_reserve
+    from labeler.evaluation.gold import GoldReserve
     from labeler.loop.scoring import build_signals
     from training.evaluate import bootstrap_ci
     from training.splits import GOLD, assign_splits
 
     config = banking77_loop["config"]
     labels = banking77_loop["project"].load_labels()
-    queued = labels[~labels["id"].map(lambda i: in_reserve(i, config.queue.gold_share))]
+    queued = labels[~labels["id"].map(GoldReserve(config.queue.gold_share).contains)]
     assert len(queued) == ROUNDS * round(BATCH * (1 - config.queue.gold_share))
     old = assign_splits(queued[["id", "label"]], False, None, seed=0, gold_fraction=0.2, calib_fraction=0.1)
     gold = queued[old.mask(queued["id"], GOLD)]

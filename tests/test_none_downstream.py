@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from labeler.evaluation.compare_on_gold import gold_set
-from labeler.evaluation.gold import splits_for
+from labeler.loop.policy import project_reserve
 from labeler.project import Project
 from tests.test_quality import LABELS, make_config
 
@@ -23,8 +23,9 @@ def test_gold_keeps_none_of_these_as_an_all_zero_row(tmp_path):
              "submitted_at": None, "round": 1} for rid, labs in answers.items()]
     Project(config).ensure()
     pd.DataFrame(rows).to_parquet(Project(config).labels, index=False)
-    gold = gold_set(config)
-    expected = [rid for rid, split in splits_for(config, ids).items() if split == "gold"]
+    reserve = project_reserve(config)
+    gold = gold_set(config, reserve)
+    expected = [rid for rid, split in reserve.splits(ids).items() if split == "gold"]
     assert gold.ids == expected and len(expected) >= 4
     none_ids = [rid for rid in gold.ids if not answers[rid]]
     assert none_ids and all(not gold.y[gold.ids.index(rid)].any() for rid in none_ids)

@@ -97,7 +97,8 @@ def test_drift_flags_a_shift_and_not_its_absence(trained):
 @pytest.mark.slow
 def test_drift_against_enough_gold_labels_uses_them(trained, tmp_path):
     """With enough random gold labels the reference is their mix, not the (queue-chosen) training labels'."""
-    from labeler.evaluation.gold import GOLD, splits_for
+    from labeler.evaluation.gold import GOLD
+    from labeler.loop.policy import project_reserve
 
     tmp, config, run = trained
     state = tmp_path / "state"
@@ -105,7 +106,7 @@ def test_drift_against_enough_gold_labels_uses_them(trained, tmp_path):
     # nearly every record in the gold reserve, none for calibration: ~28 of the 30 labels are gold
     config = load_config(tmp / "news.yaml", [f"project.dir={state}", "queue.gold_share=0.95", "training.calib_share=0"])
     labels = make_labels()
-    split = splits_for(config, labels["id"].tolist())
+    split = project_reserve(config).splits(labels["id"].tolist())
     gold = labels[[split[i] == GOLD for i in labels["id"]]]
     assert len(gold) >= 20
     expected = [float((gold["label"] == lab).mean()) for lab in config.label_names]

@@ -11,7 +11,8 @@ import pytest
 
 from labeler import simulate as sim
 from labeler.config import validate_config
-from labeler.loop.engine import Policy, WeakLabels, gold_reserve
+from labeler.loop.engine import Policy, WeakLabels
+from labeler.evaluation.gold import GoldReserve
 from labeler.errors import LabelerError
 
 from .conftest import shared_dataset
@@ -63,7 +64,7 @@ def test_oracle_answers_only_what_was_queued(tmp_path, strategy):
 def test_gold_picks_are_answered_but_never_trained_on(tmp_path):
     data, feats = synthetic(tmp_path, n_pool=200)
     curve = sim.run_curve(data, feats, policy(batch_size=10, gold_share=0.2), rounds=3, seed=0)
-    reserve, order = gold_reserve(data.ids, 0.2)
+    reserve, order = GoldReserve(0.2).draw(data.ids)
     gold = [data.ids[i] for i in order[:6]]  # 2 per round, in draw order
     asked = [i for b in curve.selected for i in b]
     assert [b[-2:] for b in curve.selected] == [gold[0:2], gold[2:4], gold[4:6]]

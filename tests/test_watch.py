@@ -85,7 +85,8 @@ def test_swap_rule_on_random_gold(tmp_path):
     import pandas as pd
 
     from labeler.config import load_config
-    from labeler.evaluation.gold import gold_rows, gold_share, in_reserve
+    from labeler.evaluation.gold import gold_rows
+    from labeler.loop.policy import project_reserve
     from labeler.watch.finetune import decide
 
     cfg = tmp_path / "c.yaml"
@@ -93,25 +94,26 @@ def test_swap_rule_on_random_gold(tmp_path):
                    f"project: {{dir: {tmp_path / 'state'}}}\ntraining: {{min_gold: 20}}\n")
     config = load_config(cfg)
     ids = [f"r{i}" for i in range(400)]
-    gold = [i for i, rid in enumerate(ids) if in_reserve(rid, gold_share(config))]
+    reserve = project_reserve(config)
+    gold = [i for i, rid in enumerate(ids) if reserve.contains(rid)]
     y = np.array([i % 2 for i in range(len(ids))])
     good, bad = np.eye(2)[y], np.eye(2)[1 - y]
-    assert decide(config, "run-2", ids, good, None, None) == (True, "first run: run-2 joins the ensemble per "
+    assert decide(config, reserve, "run-2", ids, good, None, None) == (True, "first run: run-2 joins the ensemble per "
                                                                   "training.mode (join)")
     Path(config.project.dir).mkdir(parents=True)
     few = gold[:5]
     pd.DataFrame({"id": [ids[i] for i in few], "label": [["a", "b"][y[i]] for i in few], "labels": [[]] * len(few),
                   "status": "submitted"}).to_parquet(Path(config.project.dir) / "labels.parquet")
-    swap, why = decide(config, "run-2", ids, bad, good, "run-1")
+    swap, why = decide(config, reserve, "run-2", ids, bad, good, "run-1")
     assert swap and why.startswith("no verdict against run-1 (not enough")
     pd.DataFrame({"id": [ids[i] for i in gold], "label": [["a", "b"][y[i]] for i in gold],
                   "labels": [[]] * len(gold), "status": "submitted"}).to_parquet(Path(config.project.dir) / "labels.parquet")
-    swap, why = decide(config, "run-2", ids, bad, good, "run-1")
-    n_gold = len(gold_rows(config, ids)[0])  # the reserve's answered records split gold / calibration
+    swap, why = decide(config, reserve, "run-2", ids, bad, good, "run-1")
+    n_gold = len(gold_rows(config, reserve, ids, pd.read_parquet(Path(config.project.dir) / "labels.parquet"))[0])  # the reserve's answered records split gold / calibration
     assert 20 <= n_gold < len(gold)
     assert not swap and why == (f"kept run-1: run-2 is worse (-1.000 accuracy vs run-1, 95% CI -1.000..-1.000, "
                                 f"{n_gold} gold labels)")
-    assert decide(config, "run-2", ids, good, bad, "run-1")[0]
+    assert decide(config, reserve, "run-2", ids, good, bad, "run-1")[0]
 
 
 # -- against the real server ---------------------------------------------------------------------------------
@@ -174,7 +176,8 @@ def _stop(proc: subprocess.Popen) -> str:
 def test_watch_webhooks_refresh_pending_survive_kill9_and_stop_cleanly(tmp_path, argilla_server, argilla_client):
     from labeler.argilla.datasets import find_dataset, submitted_keys
     from labeler.argilla.webhooks import list_hooks
-    from labeler.evaluation.gold import TRAIN, splits_for
+    from labeler.evaluation.gold import TRAIN
+    from labeler.loop.policy import project_reserve
     from labeler.loop.round import connection, push_queue, simulate_annotator
     from labeler.project import Project
     from labeler.loop.scoring import bootstrap
@@ -199,7 +202,7 @@ def test_watch_webhooks_refresh_pending_survive_kill9_and_stop_cleanly(tmp_path,
     _wait(lambda: _state(config).get("refreshes") == 1, 90, "the first refresh", w1)
     after = _records(argilla_client, config)
     labels = Project(config).load_labels()
-    n_train = sum(1 for s in splits_for(config, labels["id"].tolist()).values() if s == TRAIN)
+    n_train = sum(1 for s in project_reserve(config).splits(labels["id"].tolist()).values() if s == TRAIN)
     answered = {rid for rid, v in after.items() if v["responses"]}
     assert len(answered) == 5 and len(after) == 25  # 15 pending + 5 new: the queue is topped up to 20
     assert {rid: after[rid]["agent"] for rid in answered} == {rid: before[rid]["agent"] for rid in answered}

@@ -17,7 +17,7 @@ from training.errors import TrainingError
 from training.evaluate import append_history, bootstrap_ci, evaluate
 from training.labels import LabelTable, load_labels
 from training.registry import Registry, Run, default_root
-from training.splits import CALIB, GOLD, SPLIT_FILE, TRAIN, Splits, assign_splits
+from training.splits import CALIB, GOLD, SPLIT_FILE, TRAIN, Splits, assign_splits, hash_unit
 from training.trigger import check_threshold, threshold_message
 
 
@@ -112,6 +112,7 @@ def train(
     n_resamples: int = 1000,
     weak: Weak | None = None,
     splits: Mapping[str, str] | None = None,
+    final_fit: int = 0,
 ) -> Run:
     """Train on the submitted human labels and register the run (current by default).
 
@@ -124,6 +125,11 @@ def train(
     the threshold. The run records ``n_weak`` and ``weak_weight`` (``info``, model card, history).
     ``splits``: id -> ``gold`` | ``calib`` | ``train`` for every labelled record, decided by the caller (a
     gold reserve drawn at random, for example); when given, no split file is read or written.
+    ``final_fit``: K > 1 trains the shipped model on every human label, gold and calibration included (no
+    held-out gold, no calibration); its accuracy is then cross-fitted (``cross_fit``): the gold and
+    calibration records split into K folds, each fold scored by a model fitted on every other label, the
+    pooled out-of-fold predictions scored with a percentile-bootstrap 95% CI (metrics ``gold`` and
+    ``gold_ci``, labelled by ``estimate``). K + 1 fits in all.
     Raises ``TrainingError`` when a class has fewer than ``min_per_class`` labels, unless ``force``.
     """
     label_names = list(label_names)
@@ -144,6 +150,13 @@ def train(
         split_config = {"given": {name: int((which == name).sum()) for name in (GOLD, CALIB, TRAIN)},
                         "min_calibration": min_calibration}
     df = table.df
+    if final_fit:
+        return _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, int(final_fit), n_resamples,
+                          dict(backend=backend, params=dataclasses.asdict(p), labels=label_names,
+                               multi_label=multi_label, seed=seed, split=split_config, min_per_class=min_per_class,
+                               force=force, labels_path="(a table in memory)" if isinstance(labels_path, pd.DataFrame)
+                               else str(labels_path)),
+                          Registry(runs_dir or default_root(project_dir)), make_current)
     calib = df[which == CALIB]
     y_cal = table.targets(calib)
     use_calib = len(calib) >= min_calibration and (multi_label or len(np.unique(y_cal)) >= 2)
@@ -199,4 +212,73 @@ def train(
         "n_gold": len(gold), "n_weak": len(weak_texts), "backend": backend,
         "metrics": {k: metrics["gold"].get(k) for k in ("accuracy", "macro_f1", "micro_f1", "ece")},
     })
+    return run
+
+
+def cross_fit(table: LabelTable, which: np.ndarray, folds: int, fit, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, out-of-fold P) for the reserve rows (gold and calibration): each of ``folds`` folds (a hash of
+    the id) scored by ``fit(train_mask)``'s model, fitted on every other labelled row."""
+    reserve = np.flatnonzero((which == GOLD) | (which == CALIB))
+    fold = np.array([int(hash_unit(seed, str(table.ids[r]), "fold") * folds) for r in reserve], dtype=np.int64)
+    texts = table.df["text"].tolist()
+    P = None
+    for f in range(folds):
+        held = reserve[fold == f]
+        if not len(held):
+            continue
+        train_mask = np.ones(len(texts), dtype=bool)
+        train_mask[held] = False
+        Pf = fit(train_mask).predict_proba([texts[r] for r in held])
+        P = np.zeros((len(reserve), Pf.shape[1])) if P is None else P
+        P[fold == f] = Pf
+    return reserve, (P if P is not None else np.zeros((0, 0)))
+
+
+def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, folds, n_resamples, config, registry,
+               make_current) -> Run:
+    """The shipped model on every human label, its accuracy cross-fitted over the random reserve (``train``)."""
+    if folds < 2:
+        raise TrainingError(f"final fit needs at least 2 folds, got {folds}")
+    df = table.df
+    y_all = table.targets(df)
+    if not multi_label and len(np.unique(y_all)) < 2:
+        raise TrainingError("the labels hold a single class; label records of at least two classes")
+    weak_texts, weak_y, weak_weight = weak_rows(weak, len(label_names), multi_label, set(df["text"]))
+    texts = df["text"].tolist()
+
+    def fit(mask: np.ndarray):
+        fit_texts, fit_y, w = [t for t, m in zip(texts, mask) if m], y_all[mask], None
+        if weak_texts:
+            fit_texts, fit_y = fit_texts + weak_texts, np.concatenate([fit_y, weak_y])
+            w = np.concatenate([np.ones(int(mask.sum())), np.full(len(weak_texts), weak_weight)])
+        return fit_model(backend, p, fit_texts, fit_y, label_names, multi_label, seed, sample_weight=w)
+
+    t0 = time.perf_counter()
+    model = fit(np.ones(len(df), dtype=bool))
+    train_seconds = time.perf_counter() - t0
+    rows, P_oof = cross_fit(table, which, folds, fit, seed)
+    y_res = y_all[rows]
+    n_reserve = len(rows)
+    estimate = (f"cross-fitted: {folds} folds over {n_reserve} random reserve labels, each fold scored by a model "
+                "trained on every other label")
+    metrics = {
+        "gold": evaluate(P_oof, y_res, label_names, multi_label) if n_reserve else {},
+        "gold_ci": {m: bootstrap_ci(P_oof, y_res, m, multi_label, n_resamples=n_resamples, seed=0)
+                    for m in ("accuracy", "macro_f1")} if n_reserve else {},
+        "estimate": estimate, "train_seconds": train_seconds,
+    }
+    counts = (np.bincount(y_all, minlength=len(label_names)) if not multi_label else y_all.sum(0)).tolist()
+    rnd = int(df["round"].max()) if len(df) and df["round"].notna().any() else 0
+    info = {"n_labels": len(df), "n_train": len(df), "n_gold": n_reserve, "n_calib": 0, "round": rnd, "seed": seed,
+            "skipped": table.skipped, "train_counts": dict(zip(label_names, map(int, counts))),
+            "train_seconds": round(train_seconds, 2), "n_weak": len(weak_texts),
+            "weak_weight": weak_weight if weak_texts else None, "final_fit": {"folds": folds, "n_reserve": n_reserve}}
+    run = registry.save(model, labels=label_names, multi_label=multi_label, backend=backend,
+                        config={**config, "final_fit": folds}, data_fingerprint=table.fingerprint(), metrics=metrics,
+                        calibrator=Calibrator(), info=info, make_current=make_current)
+    run._model = model
+    append_history(registry.history_path, {
+        "run_id": run.run_id, "created_at": run.info["created_at"], "round": rnd, "n_labels": len(df),
+        "n_gold": n_reserve, "n_weak": len(weak_texts), "backend": backend, "final_fit": folds,
+        "metrics": {k: metrics["gold"].get(k) for k in ("accuracy", "macro_f1", "micro_f1", "ece")}})
     return run

@@ -11,17 +11,35 @@ from training.backends import BACKEND_NAMES
 @set_option
 @click.option("--backend", type=click.Choice(BACKEND_NAMES), default=None,
               help="Override training.backend.")
-@click.option("--force", is_flag=True, help="Train even when a class has fewer than training.min_per_class labels.")
-def command(config_path, overrides, backend, force):
-    """Train a run on labels.parquet, evaluate it on the held-out gold split, and register it."""
+@click.option("--force", is_flag=True,
+              help="Train now even when no run is due yet (see `labeler status`, 'next run'). The run is "
+                   "registered and made current; without random gold labels it has no verdict yet (a warning, "
+                   "exit code 0).")
+@click.option("--final-fit", "final_fit", type=click.IntRange(2, 20), default=None, is_flag=False, flag_value=5,
+              metavar="[K]", help="The model to ship: train on every human label, gold and calibration included; "
+                                  "accuracy is cross-fitted over K folds (default 5) of the random reserve. The run "
+                                  "is registered, not made current (gold can no longer judge it).")
+def command(config_path, overrides, backend, force, final_fit):
+    """Train a run on labels.parquet, evaluate it on the held-out gold split, and register it as current."""
     from labeler.loop import runs
-    from labeler.evaluation.compare_on_gold import compare_project
+    from labeler.evaluation.compare_on_gold import compare_project, gold_set
+    from labeler.evaluation.gold import enough_gold
+    from labeler.loop.policy import project_policy
 
     config = load(config_path, overrides)
+    policy = project_policy(config)  # the command's one policy: the trigger, the splits and the verdict use it
     with locked(config, "train"):
-        run = runs.train_project(config, backend=backend, force=force)
+        run = runs.train_project(config, backend=backend, force=force, policy=policy, final_fit=final_fit or 0,
+                                 make_current=not final_fit)
     for line in runs.describe_run(run):
         click.echo(line)
-    cmp = compare_project(config, run_ids=[run.run_id], write=False)
-    click.echo(f"verdict: {cmp.result.verdict}")
+    if final_fit:
+        click.echo(f"run {run.run_id} registered, not current: it trained on the gold labels, so `compare` can no "
+                   f"longer judge it; ship it with `labeler predict --run {run.run_id}` ({run.path})")
+        return
+    if gold_set(config, policy.reserve).ids:
+        cmp = compare_project(config, run_ids=[run.run_id], write=False, reserve=policy.reserve)
+        click.echo(f"verdict: {cmp.result.verdict}")
+    else:
+        click.echo(f"warning: no verdict for this run: {enough_gold(config, policy.reserve, 0)[1]}", err=True)
     click.echo(f"run {run.run_id} is now current ({run.path})")

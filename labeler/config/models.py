@@ -146,7 +146,7 @@ class EnsembleConfig(_Model):
 
 
 class QueueConfig(_Model):
-    """The labelling policy's queue half (``labeler.policy.Policy`` reads it; ``simulate`` measures it).
+    """The labelling policy's queue half (``labeler.loop.policy.Policy`` reads it; ``simulate`` measures it).
 
     ``strategy`` defaults to ``margin`` (single-label) or ``threshold_distance`` (multi-label); ``random``
     draws uniformly. ``cold_start``: before any human label, the zero-shot ensemble's most confident record

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from labeler.errors import LabelerError
-from labeler.evaluation.gold import CALIB, GOLD, enough_gold, rows_in_split
+from labeler.evaluation.gold import CALIB, GOLD, GoldReserve, enough_gold
 from labeler.project import Project
 from labeler.loop.runs import registry, training_errors
 
@@ -44,13 +44,13 @@ class Gold:
     y: np.ndarray | None
 
 
-def gold_set(config, split: str = GOLD) -> Gold:
+def gold_set(config, reserve: GoldReserve, split: str = GOLD) -> Gold:
     """The submitted human labels of the gold split (random records, never trained on), or of ``split``."""
     labels = Project(config).load_labels()
     if labels is None or labels.empty:
         return Gold([], [], None)
     ids = labels["id"].astype(str).tolist()
-    rows, y = rows_in_split(config, ids, labels, split)
+    rows, y = reserve.rows_in_split(ids, labels, split, config.label_names, config.task.multi_label)
     texts = labels["text"].tolist()
     return Gold([ids[r] for r in rows], [texts[r] for r in rows], y)
 
@@ -99,22 +99,28 @@ class ComparePaths:
 
 
 def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = False, out_dir: str | Path | None = None,
-                    n_resamples: int = 1000, write: bool = True, progress: bool = False) -> ComparePaths:
+                    n_resamples: int = 1000, write: bool = True, progress: bool = False,
+                    reserve: GoldReserve | None = None) -> ComparePaths:
     """Every configured signal, their ensemble and the chosen runs on the gold split -> report files.
 
     Runs: ``run_ids`` if given, else every run with ``all_runs``, else the current run (if any). The headline
     verdict is the primary run (the current one, else the first) against the strongest zero-shot system,
-    given only when gold holds ``training.min_gold`` labels.
+    given only when gold holds ``training.min_gold`` labels. ``reserve``: the command's (``policy.reserve``;
+    read from the project when not given).
     """
     from labeler.loop.join import zero_shot_ensemble
     from training.compare import compare
 
-    gold = gold_set(config)
-    ok, why = enough_gold(config, len(gold.ids))
+    if reserve is None:
+        from labeler.loop.policy import project_reserve
+
+        reserve = project_reserve(config)
+    gold = gold_set(config, reserve)
+    ok, why = enough_gold(config, reserve, len(gold.ids))
     if not gold.ids:
         raise LabelerError(f"no random gold labels yet; {why}")
     # multi-label: the calibration labels are scored with gold, in one pass, for each system's cuts
-    calib = gold_set(config, CALIB) if config.task.multi_label else Gold([], [], None)
+    calib = gold_set(config, reserve, CALIB) if config.task.multi_label else Gold([], [], None)
     ids, texts, n_gold = gold.ids + calib.ids, gold.texts + calib.texts, len(gold.ids)
     probas, kinds = signal_probas(config, ids, texts, progress)
     scored = dict(probas)

@@ -92,12 +92,13 @@ class DriftReport:
 
 def gold_ids(config) -> set[str]:
     """Ids of the human labels in the random gold split (``labeler.evaluation.gold``: drawn uniformly from the pool)."""
-    from labeler.evaluation.gold import GOLD, splits_for
+    from labeler.evaluation.gold import GOLD
+    from labeler.loop.policy import project_reserve
 
     labels = Project(config).load_labels()
     if labels is None or labels.empty:
         return set()
-    return {rid for rid, split in splits_for(config, labels["id"].astype(str).tolist()).items() if split == GOLD}
+    return {rid for rid, split in project_reserve(config).splits(labels["id"].astype(str).tolist()).items() if split == GOLD}
 
 
 def reference_labels(config, run) -> tuple[np.ndarray, str, bool]:

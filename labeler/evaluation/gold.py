@@ -1,80 +1,131 @@
 """The project's gold set: human labels on records drawn uniformly at random from the pool.
 
-Records whose id hashes below ``queue.gold_share`` form the gold reserve (``labeler.loop.engine.gold_reserve``).
-Every push fills ``gold_share`` of the batch from the reserve in draw order; the queue never picks from it
+One object owns it: ``GoldReserve`` (the share, the calibration share, the seed), built once per command
+(``GoldReserve.from_config`` with the project's state checks the share against the one recorded at the
+first push; ``labeler.loop.policy`` reads the state; a ``Policy`` carries the checked share and hands out the same
+reserve as ``policy.reserve``) and passed down. No file is read here.
+
+Records whose id hashes below the share form the reserve (``training.splits.hash_unit``, the hash's one
+home). Every push fills ``share`` of the batch from the reserve in draw order; the queue never picks from it
 and no model is trained on it. Answered reserve records split into gold (evaluation, ``compare``, join and
-replace decisions) and calibration (``training.calib_share`` of them, by a second hash). Every other human
-label was chosen by the queue and is training data only. Because the reserve depends only on the ids and
-the share, the share is recorded at the first push and may not change afterwards.
+replace decisions) and calibration (``calib_share`` of them, by a second hash). Every other human label was
+chosen by the queue and is training data only. Because the reserve depends only on the ids and the share,
+the share is recorded at the first push and may not change afterwards.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
-from labeler.loop.engine import CALIB, GOLD, TRAIN, hash_unit, split_of
 from labeler.errors import LabelerError
 from labeler.loop.human_labels import label_matrix
-from labeler.project import Project
+from training.splits import CALIB, GOLD, TRAIN, hash_unit
 
 RESERVE_SEED = 0  # fixed: the reserve must not move when queue.seed changes
 
 
-def gold_share(config) -> float:
-    """The configured share, checked against the one recorded at the project's first push."""
+def checked_share(config, state: dict) -> float:
+    """``queue.gold_share``, checked against the share recorded at the project's first push (``state``:
+    the project's state, ``Project.read_state``)."""
     share = float(config.queue.gold_share)
-    recorded = Project(config).read_state().get("gold_share")
+    recorded = state.get("gold_share")
     if recorded is not None and abs(float(recorded) - share) > 1e-12:
         raise LabelerError(f"queue.gold_share is {share:g} but this project's gold set was drawn with {recorded:g}; "
                            "changing it would move trained-on records into gold: keep the old value")
     return share
 
 
-def in_reserve(record_id: str, share: float) -> bool:
-    return hash_unit(RESERVE_SEED, str(record_id), GOLD) < share
+@dataclass(frozen=True)
+class GoldReserve:
+    """The random reserve: which records are in it, in which order they are drawn, which split each
+    answered one belongs to (gold / calib / train), and when there is enough gold for a verdict."""
+
+    share: float
+    calib_share: float = 1 / 3
+    seed: int = RESERVE_SEED
+
+    @classmethod
+    def from_config(cls, config, state: dict) -> "GoldReserve":
+        """The project's reserve, its share checked against the one recorded in ``state``."""
+        return cls(checked_share(config, state), float(config.training.calib_share))
+
+    # -- membership: one hash, one comparison ---------------------------------------------------------
+    def unit(self, record_id) -> float:
+        return hash_unit(self.seed, str(record_id), GOLD)
+
+    def contains(self, record_id) -> bool:
+        return self.unit(record_id) < self.share
+
+    def mask(self, ids) -> np.ndarray:
+        return self.draw(ids)[0]
+
+    def draw(self, ids) -> tuple[np.ndarray, np.ndarray]:
+        """(reserve mask (N,), reserve rows in draw order): the records with ``unit < share``.
+
+        The reserve is a uniform random subset of the pool fixed by the ids alone; drawing it in hash order
+        makes every prefix a simple random sample too. The queue never picks from it and no model trains on it.
+        """
+        u = np.array([self.unit(rid) for rid in ids]) if len(ids) else np.zeros(0)
+        mask = u < self.share
+        rows = np.flatnonzero(mask)
+        return mask, rows[np.argsort(u[rows], kind="stable")]
+
+    def picks(self, n: int) -> int:
+        """How many of a batch of ``n`` come from the reserve: ``round(share * n)``."""
+        return int(math.floor(self.share * n + 0.5)) if self.share > 0 else 0
+
+    # -- splits ----------------------------------------------------------------------------------------
+    def split_of(self, record_id) -> str:
+        """``gold`` or ``calib`` for a reserve record (by a second hash), ``train`` for a queued one."""
+        if not self.contains(record_id):
+            return TRAIN
+        return CALIB if hash_unit(self.seed, str(record_id), CALIB) < self.calib_share else GOLD
+
+    def splits(self, ids) -> dict[str, str]:
+        """``gold`` / ``calib`` / ``train`` for each labeled id."""
+        return {str(i): self.split_of(i) for i in ids}
+
+    def rows_in_split(self, ids: list[str], labels_df, split: str, label_names, multi_label: bool
+                      ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Rows of ``ids`` in ``split`` with a submitted human label, in pool order, and their targets."""
+        rows, y = label_matrix(labels_df, ids, label_names, multi_label)
+        if y is None:
+            return rows, None
+        order = np.argsort(rows, kind="stable")  # pool order: the answers' arrival order never matters
+        rows, y = rows[order], y[order]
+        keep = np.array([self.split_of(ids[r]) == split for r in rows], dtype=bool)
+        return rows[keep], (y[keep] if keep.any() else None)
+
+    # -- verdicts --------------------------------------------------------------------------------------
+    def enough(self, n: int, min_gold: int, batch_size: int) -> tuple[bool, str]:
+        """(enough, message) for ``n`` gold labels against ``min_gold``; the pace at ``batch_size`` per push."""
+        need = int(min_gold)
+        if n >= need:
+            return True, f"{n} random gold labels"
+        per_push = self.picks(int(batch_size))
+        pace = f" (about {-(-(need - n) // per_push)} more rounds at {per_push} per batch)" if per_push else \
+            " (queue.gold_share is 0: no batch adds gold; set it above 0)"
+        return False, f"not enough gold labels for a verdict: {n} of {need} random gold labels{pace}"
 
 
-def splits_for(config, ids) -> dict[str, str]:
-    """``gold`` / ``calib`` / ``train`` for each labeled id."""
-    share = gold_share(config)
-    calib = float(config.training.calib_share)
-    return {str(i): split_of(str(i), in_reserve(i, share), calib, RESERVE_SEED) for i in ids}
+# -- the config-level readings every command uses, over one reserve ----------------------------------------
+def gold_rows(config, reserve: GoldReserve, ids: list[str], labels_df) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rows of ``ids`` in the gold split with a submitted human label (``labels_df``), and their targets."""
+    return reserve.rows_in_split(ids, labels_df, GOLD, config.label_names, config.task.multi_label)
 
 
-def split_rows(config, ids: list[str], rows: np.ndarray) -> np.ndarray:
-    """The split name of each labeled row (``rows`` index ``ids``)."""
-    split = splits_for(config, [ids[r] for r in rows])
-    return np.array([split[ids[r]] for r in rows], dtype=object)
-
-
-def rows_in_split(config, ids: list[str], labels_df, split: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Rows of ``ids`` in ``split`` with a submitted human label, in pool order, and their targets."""
-    rows, y = label_matrix(labels_df, ids, config.label_names, config.task.multi_label)
-    if y is None:
-        return rows, None
-    order = np.argsort(rows, kind="stable")  # pool order: the answers' arrival order never matters
-    rows, y = rows[order], y[order]
-    keep = split_rows(config, ids, rows) == split
-    return rows[keep], (y[keep] if keep.any() else None)
-
-
-def gold_rows(config, ids: list[str], labels_df=None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Rows of ``ids`` in the gold split with a submitted human label, and their targets."""
-    labels_df = Project(config).load_labels() if labels_df is None else labels_df
-    return rows_in_split(config, ids, labels_df, GOLD)
-
-
-def enough_gold(config, n: int) -> tuple[bool, str]:
+def enough_gold(config, reserve: GoldReserve, n: int) -> tuple[bool, str]:
     """(enough, message) for ``n`` gold labels against ``training.min_gold``."""
-    need = int(config.training.min_gold)
-    if n >= need:
-        return True, f"{n} random gold labels"
-    share = float(config.queue.gold_share)
-    per_push = int(np.floor(share * config.queue.batch_size + 0.5))
-    pace = f" (about {-(-(need - n) // per_push)} more rounds at {per_push} per batch)" if per_push else \
-        " (queue.gold_share is 0: no batch adds gold; set it above 0)"
-    return False, f"not enough gold labels for a verdict: {n} of {need} random gold labels{pace}"
+    return reserve.enough(n, config.training.min_gold, config.queue.batch_size)
 
 
-__all__ = ["CALIB", "GOLD", "TRAIN", "gold_share", "in_reserve", "splits_for", "split_rows", "rows_in_split", "gold_rows",
-           "enough_gold"]
+
+def in_reserve(record_id, share: float) -> bool:
+    """For a script holding a bare share (no project): ``GoldReserve(share).contains(record_id)``."""
+    return GoldReserve(share).contains(record_id)
+
+
+__all__ = ["CALIB", "GOLD", "TRAIN", "RESERVE_SEED", "GoldReserve", "checked_share", "gold_rows", "enough_gold", "in_reserve"]

@@ -6,7 +6,7 @@ One round, whoever drives it (``labeler round`` against Argilla, ``labeler simul
    logistic regression, C=10, on the cached embeddings) is fitted on the human training labels plus the
    ensemble's most confident weak labels (``weak_rows``); the queue ranks by its matrix (``queue_matrix``).
 2. ``plan_batch``: ``gold_share`` of the batch comes from the gold reserve (records drawn uniformly at random
-   by a hash of their id, ``gold_reserve``; never queued, never trained on: the unbiased gold set), the
+   by a hash of their id, ``labeler.evaluation.gold.GoldReserve``; never queued, never trained on: the unbiased gold set), the
    rest from ``labeler.loop.queue.select_batch`` with the policy's strategy, cold start, exploration, diversity
    and class coverage.
 3. The answers come back; the human labels outside the reserve train the next fast model and, once every
@@ -18,15 +18,13 @@ drivers (``labeler.loop.round`` and ``labeler.simulate.driver``) only move data 
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-GOLD = "gold"
-CALIB = "calib"
-TRAIN = "train"
+from labeler.evaluation.gold import CALIB, GOLD, TRAIN, GoldReserve  # noqa: F401  (the split names, re-exported)
+
 QUEUE_MODEL_C = 10.0
 
 
@@ -49,7 +47,8 @@ class Policy:
     """Everything that decides which records humans see and what the models learn from.
 
     Read from the config by ``Policy.from_config``; ``labeler simulate`` builds the same object (its flags
-    override single fields), so a curve measured there is what ``labeler round`` does.
+    override single fields), so a curve measured there is what ``labeler round`` does. A command on a project
+    builds it once with the checked gold share (``labeler.loop.policy.project_policy``) and passes it down.
     """
 
     strategy: str = "margin"
@@ -77,6 +76,11 @@ class Policy:
         return cls(**values)
 
     @property
+    def reserve(self) -> GoldReserve:
+        """The random reserve this policy draws gold from (``labeler.evaluation.gold``)."""
+        return GoldReserve(self.gold_share, self.calib_share)
+
+    @property
     def is_random(self) -> bool:
         from labeler.loop.queue import RANDOM
 
@@ -98,32 +102,6 @@ class Policy:
         if self.gold_share:
             parts.append(f"gold{self.gold_share:g}")
         return "+".join(parts)
-
-
-# -- gold: a uniform random sample of the pool, by design ---------------------------------------------------
-def hash_unit(seed: int, record_id: str, salt: str) -> float:
-    """A uniform number in [0, 1) fixed by (seed, salt, id): the same on every machine and every run."""
-    digest = hashlib.sha256(f"{seed}:{salt}:{record_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
-
-
-def gold_reserve(ids: list[str], share: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(reserve mask (N,), reserve rows in draw order): the records with ``hash_unit < share``.
-
-    The reserve is a uniform random subset of the pool fixed by the ids alone; drawing it in hash order
-    makes every prefix a simple random sample too. The queue never picks from it and no model trains on it.
-    """
-    u = np.array([hash_unit(seed, rid, GOLD) for rid in ids]) if ids else np.zeros(0)
-    mask = u < share
-    rows = np.flatnonzero(mask)
-    return mask, rows[np.argsort(u[rows], kind="stable")]
-
-
-def split_of(record_id: str, in_reserve: bool, calib_share: float, seed: int = 0) -> str:
-    """``gold`` or ``calib`` for a reserve record (by a second hash), ``train`` for a queued one."""
-    if not in_reserve:
-        return TRAIN
-    return CALIB if hash_unit(seed, record_id, CALIB) < calib_share else GOLD
 
 
 # -- the fast queue model ------------------------------------------------------------------------------
@@ -234,7 +212,7 @@ def plan_batch(policy: Policy, n: int, P: np.ndarray, signals: dict, X: np.ndarr
     from labeler.loop.queue import select_batch, strategy_for
 
     scoring = strategy_for(multi_label, None) if policy.is_random else policy.strategy
-    n_gold = int(math.floor(policy.gold_share * n + 0.5)) if policy.gold_share > 0 else 0
+    n_gold = policy.reserve.picks(n)
     gold = [int(i) for i in reserve_order if not asked[i]][:n_gold]
     n_queue = n - len(gold)
     exclude = asked | reserve

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from labeler.evaluation.gold import enough_gold, gold_rows
+from labeler.evaluation.gold import GoldReserve, enough_gold, gold_rows
 
 DOMINANT_SHARE = 0.9
 RUN_META_NAME = "finetuned"  # Argilla metadata property (top_finetuned) for whichever run is current
@@ -43,15 +43,16 @@ def zero_shot_ensemble(config, probas: dict):
     return weighted_mean(own, weights, multi_label=config.task.multi_label, threshold=config.task.threshold).P
 
 
-def join_plan(config, probas: dict, run_id: str, ids: list[str]) -> JoinPlan:
-    """Decide the ensemble weights once the run's matrix ``probas[run_id]`` sits beside the configured signals."""
+def join_plan(config, probas: dict, run_id: str, ids: list[str], reserve: GoldReserve, labels_df) -> JoinPlan:
+    """Decide the ensemble weights once the run's matrix ``probas[run_id]`` sits beside the configured signals
+    (gold: the human labels ``labels_df`` in the command's ``reserve``)."""
     from labeler.loop.ensemble import fit_weights
     from training.evaluate import paired_bootstrap
 
     configured = {s.name: s.weight for s in config.signals if s.name in probas}
-    rows, y = gold_rows(config, ids)
+    rows, y = gold_rows(config, reserve, ids, labels_df)
     n = 0 if y is None else len(rows)
-    ok, why = enough_gold(config, n)
+    ok, why = enough_gold(config, reserve, n)
     if not ok:
         mode_note = "replace needs a verdict on gold; " if config.training.mode == "replace" else ""
         return JoinPlan(run_id, "join", {**configured, run_id: 1.0},

@@ -64,13 +64,14 @@ def interleave(queued: list[int], gold: list[int]) -> list[int]:
     return [next(g) if pos in slots else next(q) for pos in range(total)]
 
 
-def plan_push(config, pool, scores, present: set[str], done: set[str], labels_df):
-    """(the next ``Batch`` from ``labeler.loop.engine.plan_batch``, pending rows still unanswered, round number)."""
-    from labeler.loop.engine import Policy, class_counts, gold_reserve, plan_batch
-    from labeler.evaluation.gold import gold_share
+def plan_push(config, pool, scores, present: set[str], done: set[str], labels_df, policy=None):
+    """(the next ``Batch`` from ``labeler.loop.engine.plan_batch``, pending rows still unanswered).
+    ``policy``: the command's (``labeler.loop.policy.project_policy``, built here when not given)."""
+    from labeler.loop.engine import class_counts, plan_batch
+    from labeler.loop.policy import project_policy
     from labeler.loop.scoring import training_rows
 
-    policy = Policy.from_config(config, gold_share=gold_share(config))
+    policy = project_policy(config) if policy is None else policy
     project = Project(config)
     ids = scores.ids
     # a record still short of argilla.min_submitted answers is still in the queue (another annotator owes it)
@@ -79,8 +80,8 @@ def plan_push(config, pool, scores, present: set[str], done: set[str], labels_df
     pending_old = [i for i, rid in enumerate(ids) if rid in present and (rid not in done or rid in awaiting)]
     asked = np.array([rid in present or rid in done for rid in ids], dtype=bool)
     n_new = max(0, policy.batch_size - len(pending_old))
-    reserve, reserve_order = gold_reserve(ids, policy.gold_share)
-    rows, y, _ = training_rows(config, ids, labels_df)
+    reserve, reserve_order = policy.reserve.draw(ids)
+    rows, y, _ = training_rows(config, ids, labels_df, policy.reserve)
     counts = class_counts(y if y is not None else np.zeros(0), len(config.label_names), config.task.multi_label)
     signals = dict(scores.signals)
     if scores.Q is not None:
@@ -108,8 +109,9 @@ def queue_status(scores, by: str, when: str | None = None) -> str:
             f"Current fine-tuned run: {scores.run_id or 'none yet'}.")
 
 
-def push_queue(config, progress: bool = True, by: str = "labeler push"):
-    """Push the next batch (``plan_push``) and refresh every pending record.
+def push_queue(config, progress: bool = True, by: str = "labeler push", policy=None):
+    """Push the next batch (``plan_push``) and refresh every pending record; ``policy``: the command's
+    (``labeler.loop.policy.project_policy``, built here when not given; ``simulate --via-argilla`` hands its own).
 
     Review order (the ``priority`` metadata, 1 first): records queued earlier and still unanswered, by their
     refreshed uncertainty, then the new batch in the order the queue chose it, with the random gold picks
@@ -122,13 +124,15 @@ def push_queue(config, progress: bool = True, by: str = "labeler push"):
     from labeler.argilla.push import PushRecord, push
     from labeler.argilla.schema import (META_AGREEMENT, META_PRIORITY, META_ROUND, META_SAMPLE, META_UNCERTAINTY,
                                         META_WHY, SAMPLE_QUEUE, SAMPLE_RANDOM, signal_meta)
-    from labeler.evaluation.gold import gold_share, in_reserve
     from labeler.data import load_pool
     from labeler.loop.engine import GOLD
     from labeler.loop.join import RUN_META_NAME, suggestion_agent
+    from labeler.loop.policy import project_policy
     from labeler.loop.scoring import build_signals, embedder
 
     project = Project(config)
+    state = project.read_state()
+    policy = project_policy(config, state) if policy is None else policy
     pool = load_pool(config)
     scores = project.load_scores()
     if scores.ids != pool.ids:
@@ -141,13 +145,11 @@ def push_queue(config, progress: bool = True, by: str = "labeler push"):
     conn = connection(config)
     present, answered = server_view(conn, spec)
     done = answered | (set(labeled["id"]) if labeled is not None else set())
-    batch, pending_old = plan_push(config, pool, scores, present, done, labeled)
-    share = gold_share(config)
+    batch, pending_old = plan_push(config, pool, scores, present, done, labeled, policy)
     uncertainty = batch.all_scores
     gold_rows = [int(i) for i, r in zip(batch.indices, batch.reasons) if r == GOLD]
     queued = [int(i) for i, r in zip(batch.indices, batch.reasons) if r != GOLD]
     order = sorted(pending_old, key=lambda i: (-uncertainty[i], i)) + interleave(queued, gold_rows)
-    state = project.read_state()
     round_no = state["round"] + (1 if len(batch.indices) else 0)
     new = {int(i) for i in batch.indices}
     why = {int(i): r for i, r in zip(batch.indices, batch.reasons)}  # the queue line's "why next"
@@ -162,7 +164,7 @@ def push_queue(config, progress: bool = True, by: str = "labeler push"):
         rec = pool.records[i]
         value, score = suggestion(scores.P[i], config.label_names, config.task.multi_label, config.task.threshold)
         meta = {META_UNCERTAINTY: float(uncertainty[i]), META_PRIORITY: rank, META_AGREEMENT: float(scores.agreement[i]),
-                META_SAMPLE: SAMPLE_RANDOM if in_reserve(rec.id, share) else SAMPLE_QUEUE, META_WHY: why.get(i, "pending")}
+                META_SAMPLE: SAMPLE_RANDOM if policy.reserve.contains(rec.id) else SAMPLE_QUEUE, META_WHY: why.get(i, "pending")}
         if i in new:
             meta[META_ROUND] = round_no
         voted = {name: not np.isnan(mat[i]).all() for name, mat in scores.signals.items()}
@@ -185,7 +187,7 @@ def push_queue(config, progress: bool = True, by: str = "labeler push"):
     report = push(conn, spec, records, progress=progress)
     if new:
         state["round"] = round_no
-        state.setdefault("gold_share", float(config.queue.gold_share))
+        state.setdefault("gold_share", float(policy.gold_share))
         project.write_state(state)
     if gold_rows:
         report.notes.append(f"{len(gold_rows)} of the new records were drawn at random for the gold set")
@@ -207,14 +209,17 @@ def pull_labels(config):
 
 
 def run_round(config, backend: str | None = None, force: bool = False, progress: bool = True, echo=print) -> dict:
-    """Pull, train when the threshold is met (and the labels changed), re-score, push; ``echo`` each step.
+    """Pull, train when a run is due (``runs.trigger``: the fast model's verdict over zero-shot on gold, or
+    every class at ``min_per_class``; and the labels changed), re-score, push; ``echo`` each step.
 
     Returns ``{"pulled", "trained" (run id or None), "train_note", "scores", "push"}``.
     """
     from labeler.loop import runs
     from labeler.evaluation.compare_on_gold import compare_project
+    from labeler.loop.policy import project_policy
     from labeler.loop.scoring import bootstrap
 
+    policy = project_policy(config)  # the round's one policy, passed to every step
     out: dict = {"pulled": None, "trained": None, "train_note": None}
     echo("[1/4] pull")
     try:
@@ -226,34 +231,35 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
             raise
         echo(f"  nothing to pull: {exc}")
     echo("[2/4] train")
-    met, short, message = runs.threshold(config)
-    if not (met or force):
-        out["train_note"] = message
-        echo(f"  not training: {message}")
+    decision = runs.trigger(config, policy, backend)
+    if not (decision.due or force):
+        out["train_note"] = decision.reason
+        echo(f"  {decision.reason}")
     else:
         unchanged = runs.labels_unchanged(config)
         if unchanged and not force:
             out["train_note"] = f"labels unchanged since run {unchanged}; not retraining"
             echo(f"  {out['train_note']}")
         else:
-            run = runs.train_project(config, backend=backend, force=force)
+            echo(f"  training: {decision.reason}" if decision.due else "  training: --force")
+            run = runs.train_project(config, backend=backend, force=force, policy=policy)
             out["trained"] = run.run_id
             for line in runs.describe_run(run):
                 echo("  " + line)
             try:
-                cmp = compare_project(config, run_ids=[run.run_id], write=False)
+                cmp = compare_project(config, run_ids=[run.run_id], write=False, reserve=policy.reserve)
                 echo("  verdict: " + cmp.result.verdict)
             except LabelerError as exc:
                 echo(f"  no comparison: {exc}")
     echo("[3/4] bootstrap")
-    pool, scores = bootstrap(config, progress=progress)
+    pool, scores = bootstrap(config, progress=progress, policy=policy)
     out["scores"] = scores
     echo(f"  scored {len(scores.ids)} records with {', '.join(scores.signals)} ({scores.method})")
     for note in (scores.note, scores.queue_note):
         if note:
             echo(f"  {note}")
     echo("[4/4] push")
-    out["push"] = push_queue(config, progress=progress)
+    out["push"] = push_queue(config, progress=progress, policy=policy)
     for line in out["push"].summary().splitlines():
         echo("  " + line)
     return out

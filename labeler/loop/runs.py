@@ -11,9 +11,9 @@ import contextlib
 
 import numpy as np
 
-from labeler.loop.engine import Policy, class_counts, short_classes, weak_rows
+from labeler.loop.engine import class_counts, short_classes, weak_rows
 from labeler.errors import LabelerError
-from labeler.evaluation.gold import TRAIN, gold_share, in_reserve, rows_in_split, splits_for
+from labeler.evaluation.gold import CALIB, GOLD, TRAIN, GoldReserve
 from labeler.loop.join import zero_shot_ensemble
 from labeler.loop.human_labels import label_matrix
 from labeler.project import Project
@@ -33,14 +33,15 @@ def training_errors():
 
 
 # -- threshold ---------------------------------------------------------------------------------------
-def train_counts(config) -> dict[str, int]:
+def train_counts(config, reserve: GoldReserve) -> dict[str, int]:
     """Human training labels per class (queue-chosen records; gold and calibration never train)."""
     project = Project(config)
     labels = project.load_labels()
     counts = {name: 0 for name in config.label_names}
     if labels is None or labels.empty:
         return counts
-    _, y = rows_in_split(config, labels["id"].astype(str).tolist(), labels, TRAIN)
+    _, y = reserve.rows_in_split(labels["id"].astype(str).tolist(), labels, TRAIN, config.label_names,
+                                 config.task.multi_label)
     if y is None:
         return counts
     per = class_counts(y, len(config.label_names), config.task.multi_label)
@@ -59,22 +60,74 @@ def short_message(short: dict[str, int], n: int, shown: int = SHOWN_SHORT) -> st
             f"{sum(short.values())} labels in all: {named}{more}; label more or pass --force")
 
 
-def threshold(config) -> tuple[bool, dict[str, int], str]:
-    """``(met, short, message)`` for ``training.min_per_class`` over the human training labels."""
-    n = config.training.min_per_class
-    counts = train_counts(config)
+def threshold(config, policy) -> tuple[bool, dict[str, int], str]:
+    """``(met, short, message)`` for the policy's ``min_per_class`` over the human training labels."""
+    n = policy.min_per_class
+    counts = train_counts(config, policy.reserve)
     short = {config.label_names[k]: need for k, need in
              short_classes(np.array([counts[name] for name in config.label_names]), n).items()}
     return not short, short, short_message(short, n)
 
 
+def fast_model_evidence(config, policy):
+    """A fast model fitted on the human training labels alone (``training.head.LinearModel``, the queue model's
+    head, without weak labels: the evidence is about what the labels teach) against the zero-shot ensemble on
+    the answered random reserve, gold and calibration both (neither ever trains it):
+    ``training.trigger.Evidence``, or None before a scored pool, two trained-on classes or any reserve answer.
+    Embeddings come from the embedding signal's cache; zero-shot from scores.npz."""
+    from labeler.data import Pool
+    from labeler.loop.engine import QUEUE_MODEL_C
+    from labeler.signals.catalog import build_signal, build_signals
+    from training.evaluate import paired_bootstrap
+    from training.head import LinearModel
+    from training.trigger import Evidence
+
+    project = Project(config)
+    if not project.scores.exists() or not project.pool.exists():
+        return None
+    scores, labels = project.load_scores(), project.load_labels()
+    if labels is None or labels.empty:
+        return None
+    names, ml = config.label_names, config.task.multi_label
+    train_rows, y_train = policy.reserve.rows_in_split(scores.ids, labels, TRAIN, names, ml)
+    parts = [policy.reserve.rows_in_split(scores.ids, labels, split, names, ml) for split in (GOLD, CALIB)]
+    parts = [(r, y) for r, y in parts if y is not None and len(r)]
+    if y_train is None or not parts or (not ml and len(np.unique(y_train)) < 2):
+        return None
+    rows, y = np.concatenate([r for r, _ in parts]), np.concatenate([y for _, y in parts])
+    texts = Pool.load(project.pool).texts
+    signals = build_signals(config.signals, config.task.labels, ml, cache_dir=project.cache) if config.signals else []
+    emb = next((s for s in signals if getattr(s, "type_name", "") == "embedding"), None) or build_signal(
+        "embedding", "embedding", config.task.labels, ml, {}, cache_dir=project.cache)
+    model = LinearModel(len(names), ml, QUEUE_MODEL_C, policy.seed).fit(emb.encode([texts[i] for i in train_rows]),
+                                                                       y_train)
+    P_fast = model.predict_proba(emb.encode([texts[i] for i in rows]))
+    d = paired_bootstrap(P_fast, zero_shot_ensemble(config, scores.signals)[rows], y, "accuracy", multi_label=ml,
+                         threshold=config.task.threshold)
+    return Evidence(float(d["diff"]), float(d["lo"]), float(d["hi"]), int(d["n"]))
+
+
+def trigger(config, policy, backend: str | None = None):
+    """Is a run due (``training.trigger.first_run``)? Human training labels per class against the policy's
+    ``min_per_class`` and the backend's floor, and the fast model's evidence on gold."""
+    from training.trigger import BACKEND_FLOOR, first_run
+
+    backend = backend or config.training.backend
+    counts = train_counts(config, policy.reserve)
+    return first_run(counts, policy.min_per_class, BACKEND_FLOOR.get(backend, 1),
+                     fast_model_evidence(config, policy), int(config.training.min_gold))
+
+
 # -- training ----------------------------------------------------------------------------------------
-def weak_training_rows(config, labels_df=None) -> tuple[list[str], np.ndarray, float] | None:
+def weak_training_rows(config, labels_df=None, policy=None) -> tuple[list[str], np.ndarray, float] | None:
     """(texts, targets, weight) of the weak labels for a run: the ensemble's most confident
     ``training.weak_labels.fraction`` of each predicted class among unlabeled pool records outside the gold
-    reserve (``labeler.loop.engine.weak_rows``, as the queue model uses them); None when off or unavailable."""
+    reserve (``labeler.loop.engine.weak_rows``, as the queue model uses them); None when off or unavailable.
+    ``policy``: the command's (built here when not given)."""
+    from labeler.loop.policy import project_policy
+
     project = Project(config)
-    policy = Policy.from_config(config)
+    policy = project_policy(config) if policy is None else policy
     if policy.weak.fraction <= 0 or not project.scores.exists() or not project.pool.exists():
         return None
     from labeler.data import Pool
@@ -84,8 +137,7 @@ def weak_training_rows(config, labels_df=None) -> tuple[list[str], np.ndarray, f
         return None
     labels_df = project.load_labels() if labels_df is None else labels_df
     rows, _ = label_matrix(labels_df, pool.ids, config.label_names, config.task.multi_label)
-    share = gold_share(config)
-    reserve = np.array([in_reserve(rid, share) for rid in pool.ids], dtype=bool)
+    reserve = policy.reserve.mask(pool.ids)
     n_human = int((~reserve[rows]).sum())
     excluded = reserve.copy()
     excluded[rows] = True
@@ -111,32 +163,41 @@ def training_params(config, backend: str) -> dict:
 
 
 def train_project(config, backend: str | None = None, force: bool = False, n_resamples: int = 1000,
-                  labels_path=None, make_current: bool = True):
+                  labels_path=None, make_current: bool = True, policy=None, final_fit: int = 0):
     """Train a run on the project's labels (weak labels per ``training.weak_labels``); it becomes current
     unless ``make_current`` is False. ``labels_path``: a snapshot of labels.parquet to train on instead (the
-    watcher's background fine-tune, while refreshes keep rewriting the project's file)."""
+    watcher's background fine-tune, while refreshes keep rewriting the project's file). ``policy``: the
+    command's (built here when not given). ``final_fit``: K folds: train on every human label, gold and
+    calibration included, accuracy cross-fitted over the random reserve (``training.train``)."""
     import pandas as pd
 
     from training.train import train
 
+    from labeler.loop.policy import project_policy
     from labeler.quality.label_errors import apply_reviews
 
     t = config.training
     project = Project(config)
     project.require_labels()
-    if not force:
-        ok, _, message = threshold(config)
-        if not ok:
-            raise LabelerError(message)
+    policy = project_policy(config) if policy is None else policy
+    backend = backend or t.backend
+    floor = 0 if final_fit else policy.min_per_class  # the shipped model: every label, whenever asked
+    if not force and not final_fit:
+        decision = trigger(config, policy, backend)
+        if not decision.due:
+            raise LabelerError(decision.reason + "; label more or pass --force")
+        if decision.rule == "evidence":  # classes below the floor keep their zero-shot evidence
+            floor = 0
     # the second review's verdicts laid over the labels (corrections train, ambiguous records do not)
     labels_df = project.load_labels() if labels_path is None else apply_reviews(project, pd.read_parquet(labels_path))
-    splits = splits_for(config, labels_df["id"].astype(str).tolist())
+    splits = policy.reserve.splits(labels_df["id"].astype(str).tolist())
     with training_errors():
-        return train(labels_df, config.label_names, config.task.multi_label, backend=backend or t.backend,
-                     params=training_params(config, backend or t.backend), project_dir=project.dir, seed=t.seed,
+        return train(labels_df, config.label_names, config.task.multi_label, backend=backend,
+                     params=training_params(config, backend), project_dir=project.dir, seed=t.seed,
                      force=force, runs_dir=project.runs,
-                     splits=splits, min_per_class=t.min_per_class, n_resamples=n_resamples,
-                     weak=weak_training_rows(config, labels_df), make_current=make_current)
+                     splits=splits, min_per_class=floor, n_resamples=n_resamples,
+                     weak=weak_training_rows(config, labels_df, policy), make_current=make_current,
+                     final_fit=final_fit)
 
 
 def describe_run(run) -> list[str]:
@@ -144,6 +205,16 @@ def describe_run(run) -> list[str]:
     info, metrics = run.info, run.metrics
     gold, ci = metrics.get("gold", {}), metrics.get("gold_ci", {})
     weak = f" + {info['n_weak']} weak labels (weight {info.get('weak_weight', 0):g})" if info.get("n_weak") else ""
+    if info.get("final_fit"):
+        lines = [f"run {run.run_id} ({run.backend}, final fit): trained on all {info.get('n_train')} human labels, "
+                 f"gold and calibration included{weak} in {info.get('train_seconds', 0):.1f}s"]
+        for m in ("accuracy", "macro_f1"):
+            c = ci.get(m, {})
+            if gold.get(m) is not None and gold.get(m) == gold.get(m):
+                lines.append(f"  cross-fitted {m}: {_f(gold.get(m))} (95% CI {_f(c.get('lo'))}..{_f(c.get('hi'))}, "
+                             f"n={info.get('n_gold')}; {info['final_fit']['folds']} folds over the random reserve, "
+                             "each scored by a model that never saw it)")
+        return lines
     lines = [f"run {run.run_id} ({run.backend}): trained on {info.get('n_train')} human labels{weak} "
              f"({info.get('n_calib', 0)} random labels for calibration), evaluated on {info.get('n_gold')} random "
              f"gold labels in {info.get('train_seconds', 0):.1f}s"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from labeler.errors import LabelerError
+from labeler.evaluation.gold import GOLD, TRAIN, GoldReserve
 from labeler.loop.human_labels import label_matrix
 from labeler.project import Project
 
@@ -44,14 +45,18 @@ def run_signal(config, run_id: str):
                         {"run": run_id, "runs_dir": str(project.runs)}, cache_dir=project.cache)
 
 
-def training_rows(config, ids: list[str], labels_df) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+def training_rows(config, ids: list[str], labels_df, reserve: GoldReserve | None = None
+                  ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """(rows, targets) of the human training labels (queue-chosen, outside the gold reserve) and the mask of
-    every labeled row (any split)."""
-    from labeler.evaluation.gold import TRAIN, rows_in_split
+    every labeled row (any split). ``reserve``: the command's (``policy.reserve``); read from the project
+    when a caller outside a command has none."""
+    if reserve is None:
+        from labeler.loop.policy import project_reserve
 
+        reserve = project_reserve(config)
     labeled = np.zeros(len(ids), dtype=bool)
     labeled[label_matrix(labels_df, ids, config.label_names, config.task.multi_label)[0]] = True
-    rows, y = rows_in_split(config, ids, labels_df, TRAIN)
+    rows, y = reserve.rows_in_split(ids, labels_df, TRAIN, config.label_names, config.task.multi_label)
     return rows, y, labeled
 
 
@@ -92,7 +97,7 @@ def score_signals(config, signals: list, ids: list[str], texts: list[str], rows,
                        else score_cached(sig, ids, texts, cache, progress=progress)) for sig in signals}
 
 
-def combine(config, probas: dict, ids: list[str], labels_df, run_id: str | None):
+def combine(config, probas: dict, ids: list[str], labels_df, run_id: str | None, reserve: GoldReserve):
     """(ensemble, weights, note): the weighted mean (weights from ``join_plan`` when a run joined), or the
     stacked ensemble once enough labels exist (fitted on gold when a run has seen the training labels)."""
     from labeler.loop.ensemble import StackedEnsemble, weighted_mean
@@ -101,16 +106,14 @@ def combine(config, probas: dict, ids: list[str], labels_df, run_id: str | None)
     if run_id is not None:
         from labeler.loop.join import join_plan
 
-        plan = join_plan(config, probas, run_id, ids)
+        plan = join_plan(config, probas, run_id, ids, reserve, labels_df)
         weights, note = plan.weights, plan.note
     ens = weighted_mean(probas, weights, multi_label=config.task.multi_label, threshold=config.task.threshold)
     if config.ensemble.method == "stacked":
         if run_id is not None:
-            from labeler.evaluation.gold import gold_rows
-
-            rows, y = gold_rows(config, ids, labels_df)
+            rows, y = reserve.rows_in_split(ids, labels_df, GOLD, config.label_names, config.task.multi_label)
         else:
-            rows, y, _ = training_rows(config, ids, labels_df)
+            rows, y, _ = training_rows(config, ids, labels_df, reserve)
         if y is not None:
             stacked = StackedEnsemble(multi_label=config.task.multi_label, cv_folds=config.ensemble.cv_folds,
                                       min_labels=config.ensemble.min_labels_for_stacking, weights=weights)
@@ -119,22 +122,25 @@ def combine(config, probas: dict, ids: list[str], labels_df, run_id: str | None)
     return ens, weights, note
 
 
-def bootstrap(config, progress: bool = True, persist_fitted: bool = True):
+def bootstrap(config, progress: bool = True, persist_fitted: bool = True, policy=None):
     """Load the pool, score it with every signal (cached per record), combine, fit the queue model; save
     ``scores.npz``. When the registry has a current run it is scored too and joins as ``training.mode`` says.
     ``persist_fitted=False`` (``labeler watch``'s refreshes): a signal whose temperature was refitted on the
-    new labels is computed from its cached embeddings without writing a prediction cache each time."""
+    new labels is computed from its cached embeddings without writing a prediction cache each time.
+    ``policy``: the command's (``labeler.loop.policy.project_policy``, built here when not given)."""
     from labeler.data import load_pool
+    from labeler.loop.policy import project_policy
     from labeler.loop.runs import current_run
     from labeler.loop.pool_matrices import Scores
     from labeler.signals.cache import score_cached
 
     project = Project(config).ensure()
+    policy = project_policy(config) if policy is None else policy
     pool = load_pool(config)
     labels_df = project.load_labels()
     signals = build_signals(config)
     ids, texts = pool.ids, pool.texts
-    rows, y, _ = training_rows(config, ids, labels_df)
+    rows, y, _ = training_rows(config, ids, labels_df, policy.reserve)
     probas = score_signals(config, signals, ids, texts, rows, y, progress, persist_fitted=persist_fitted)
     run = current_run(config)
     if run is not None:
@@ -143,12 +149,12 @@ def bootstrap(config, progress: bool = True, persist_fitted: bool = True):
         probas[run.run_id] = score_cached(run_signal(config, run.run_id), ids, texts, project.cache, progress=progress)
     from labeler.loop.join import zero_shot_ensemble
 
-    Q, queue_note = queue_model(config, signals, pool, zero_shot_ensemble(config, probas), labels_df)
+    Q, queue_note = queue_model(config, signals, pool, zero_shot_ensemble(config, probas), labels_df, policy)
     # the fast model joins the suggestions like a run (labeler.loop.join) until a fine-tuned run is current
     fast = f"{FAST_MODEL}-n{len(rows)}" if Q is not None and run is None and config.ensemble.fast_model == "join" \
         else None
     joined = {**probas, fast: Q} if fast else probas
-    ens, weights, note = combine(config, joined, ids, labels_df, run.run_id if run else fast)
+    ens, weights, note = combine(config, joined, ids, labels_df, run.run_id if run else fast, policy.reserve)
     scores = Scores(ids=ids, P=ens.P, agreement=ens.agreement, signals=probas, method=ens.method,
                     weights={k: float(v) for k, v in weights.items()}, run_id=run.run_id if run else None, note=note,
                     Q=Q, queue_note=queue_note, fast_model=fast)
@@ -156,19 +162,16 @@ def bootstrap(config, progress: bool = True, persist_fitted: bool = True):
     return pool, scores
 
 
-def queue_model(config, signals: list, pool, P0: np.ndarray, labels_df) -> tuple[np.ndarray | None, str | None]:
+def queue_model(config, signals: list, pool, P0: np.ndarray, labels_df, policy) -> tuple[np.ndarray | None, str | None]:
     """The fast queue model's matrix on the pool (None before the first human training label), saved to the
     project (``Project.queue_model``) so its accuracy can be measured on held-out texts. Its weak labels come
     from the zero-shot ensemble ``P0`` (never from a run, which has seen the labels), as in ``simulate``."""
-    from labeler.loop.engine import Policy, fit_queue_model
-    from labeler.evaluation.gold import gold_share, in_reserve
+    from labeler.loop.engine import fit_queue_model
 
-    rows, y, labeled = training_rows(config, pool.ids, labels_df)
+    rows, y, labeled = training_rows(config, pool.ids, labels_df, policy.reserve)
     if y is None or not len(rows):
         return None, None
-    policy = Policy.from_config(config)
-    share = gold_share(config)
-    excluded = labeled | np.array([in_reserve(rid, share) for rid in pool.ids], dtype=bool)
+    excluded = labeled | policy.reserve.mask(pool.ids)
     X = embedder(config, signals).encode(pool.texts)
     model, n_weak = fit_queue_model(X, rows, y, P0, excluded, policy, config.task.multi_label, config.task.threshold)
     import joblib

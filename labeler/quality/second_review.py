@@ -284,5 +284,4 @@ def push_review(config, suspects: list[Suspect]) -> ReviewPush:
     return out
 
 
-__all__ = ["ReviewPush", "ReviewReport", "Suspect", "Suspects", "default_budget", "find_suspects", "pull_reviews",
-           "push_review", "review_spec"]
+__all__ = ["ReviewPush", "ReviewReport", "pull_reviews", "push_review", "review_spec"]

@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from labeler.loop.engine import Policy, class_counts, fit_queue_model, gold_reserve, plan_batch, queue_matrix
+from labeler.loop.engine import Policy, class_counts, fit_queue_model, plan_batch, queue_matrix
 from labeler.errors import LabelerError
 from labeler.simulate.data import Features, SimData
 
@@ -82,7 +82,7 @@ def run_curve(data: SimData, feats: Features, policy: Policy, rounds: int, seed:
     """``rounds`` rounds of plan -> answer -> fit -> score with ``policy`` (its seed replaced by ``seed``)."""
     policy = Policy(**{**policy.__dict__, "seed": seed})
     ml, thr, k = data.multi_label, data.threshold, len(data.labels)
-    reserve, reserve_order = gold_reserve(data.ids, policy.gold_share)
+    reserve, reserve_order = policy.reserve.draw(data.ids)
     oracle = Oracle(data.y)
     curve = Curve(policy, seed)
     labeled = np.zeros(len(data.ids), dtype=bool)
@@ -122,15 +122,17 @@ def run_curve_via_argilla(data: SimData, feats: Features, policy: Policy, rounds
     """The same rounds with the product's commands through the local Argilla server (small pools only).
 
     The run gets its own project folder (sharing the pool's caches through a symlink) and its own dataset
-    (deleted first if a previous run left one). The queue model is read back from the project after each
-    pull and scored on the eval split exactly as ``run_curve`` scores its own.
+    (deleted first if a previous run left one). ``policy`` (its seed replaced by ``seed``) is handed to
+    ``bootstrap`` and ``push_queue`` as it is: the config's queue fields are not consulted. The queue model
+    is read back from the project after each pull and scored on the eval split exactly as ``run_curve``
+    scores its own.
     """
     import shutil
 
     import joblib
 
     from labeler.argilla.datasets import delete_dataset
-    from labeler.evaluation.gold import TRAIN, splits_for
+    from labeler.evaluation.gold import TRAIN
     from labeler.loop.round import connection, pull_labels, push_queue, simulate_annotator
     from labeler.project import Project
     from labeler.loop.scoring import bootstrap
@@ -144,24 +146,15 @@ def run_curve_via_argilla(data: SimData, feats: Features, policy: Policy, rounds
     config.project.dir = run_dir
     config.training.runs_dir = run_dir / "runs"
     config.argilla.dataset = dataset_name
-    for key, value in (("strategy", policy.strategy), ("batch_size", policy.batch_size),
-                       ("cold_start", policy.cold_start), ("exploration", policy.exploration),
-                       ("diversity", policy.diversity), ("queue_with", policy.queue_with),
-                       ("coverage", policy.coverage), ("gold_share", policy.gold_share), ("seed", seed)):
-        setattr(config.queue, key, value)
-    config.training.min_per_class = policy.min_per_class
-    config.training.calib_share = policy.calib_share
-    config.training.weak_labels.fraction = policy.weak.fraction
-    config.training.weak_labels.weight = policy.weak.weight
-    config.training.weak_labels.until = policy.weak.until
+    policy = Policy(**{**policy.__dict__, "seed": seed})
     delete_dataset(connection(config), dataset_name, config.argilla.workspace)
-    curve = Curve(Policy.from_config(config), seed)
+    curve = Curve(policy, seed)
     project = Project(config)
     asked: set[str] = set()
-    bootstrap(config, progress=False)
+    bootstrap(config, progress=False, policy=policy)
     for round_no in range(rounds):
         start = time.perf_counter()
-        push_queue(config, progress=False)
+        push_queue(config, progress=False, policy=policy)
         answered = simulate_annotator(config, policy.batch_size).answered
         if not answered:
             break
@@ -170,8 +163,8 @@ def run_curve_via_argilla(data: SimData, feats: Features, policy: Policy, rounds
         now = [str(i) for i in labels["id"]]
         new = [i for i in now if i not in asked]
         asked.update(new)
-        bootstrap(config, progress=False)
-        split = splits_for(config, now)
+        bootstrap(config, progress=False, policy=policy)
+        split = policy.reserve.splits(now)
         train = sorted((i for i in now if split[i] == TRAIN), key=data.ids.index)
         model = joblib.load(project.queue_model)
         point = {"round": round_no + 1, "n_labels": len(now), "n_train": len(train),

@@ -1,6 +1,7 @@
 """The watcher's full fine-tune: trained in a separate, lower-priority process; annotators never wait for it.
 
-``due(config)`` says when one pays: the training threshold is met and the human training labels grew by
+``due(config)`` says when one pays: a run is due (``labeler.loop.runs.trigger``: the fast model beats zero-shot on
+gold by a verdict, or every class has ``training.min_per_class``) and the human training labels grew by
 ``watch.retrain_after`` (a fraction) since the current run was trained (any growth when there is no run yet).
 ``start`` snapshots labels.parquet and launches ``python -m labeler.watch.finetune`` with one thread and
 ``nice`` 10, so the server and the refreshes keep a core. That process trains the configured backend (the run
@@ -33,17 +34,19 @@ from labeler.project import Project
 
 def due(config) -> str | None:
     """Why a fine-tune is due now, or None."""
-    from labeler.loop.runs import current_run, threshold, train_counts
+    from labeler.loop.policy import project_policy
+    from labeler.loop.runs import current_run, train_counts, trigger
 
     if not config.watch.fine_tune:
         return None
-    met, _, _ = threshold(config)
-    if not met:
+    policy = project_policy(config)
+    decision = trigger(config, policy)
+    if not decision.due:
         return None
-    n = sum(train_counts(config).values())
+    n = sum(train_counts(config, policy.reserve).values())
     run = current_run(config)
     if run is None:
-        return f"training threshold met ({n} human training labels), no run yet"
+        return f"no run yet, {n} human training labels: {decision.reason}"
     before = int(run.info.get("n_train") or 0)
     if n >= max(before + 1, before * (1 + config.watch.retrain_after)):
         return f"{n} human training labels, {n - before} more than run {run.run_id} saw"
@@ -104,17 +107,17 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def decide(config, run_id: str, ids: list[str], P_new: np.ndarray, P_cur: np.ndarray | None,
+def decide(config, reserve, run_id: str, ids: list[str], P_new: np.ndarray, P_cur: np.ndarray | None,
            current_id: str | None) -> tuple[bool, str]:
-    """(swap, why) by the rule in the module docstring."""
+    """(swap, why) by the rule in the module docstring, on the gold of ``reserve`` (the command's)."""
     from labeler.evaluation.gold import enough_gold, gold_rows
     from training.evaluate import paired_bootstrap
 
     if current_id is None or P_cur is None:
         return True, f"first run: {run_id} joins the ensemble per training.mode ({config.training.mode})"
-    rows, y = gold_rows(config, ids)
+    rows, y = gold_rows(config, reserve, ids, Project(config).load_labels())
     n = 0 if y is None else len(rows)
-    ok, why = enough_gold(config, n)
+    ok, why = enough_gold(config, reserve, n)
     if not ok:
         return True, f"no verdict against {current_id} ({why}); {run_id} saw more labels"
     d = paired_bootstrap(P_new[rows], P_cur[rows], y, "accuracy", multi_label=config.task.multi_label,
@@ -130,6 +133,7 @@ def main(argv=None) -> int:
 
     from labeler.config import load_config
     from labeler.data import load_pool
+    from labeler.loop.policy import project_policy
     from labeler.loop.runs import current_run, train_project
     from labeler.loop.scoring import run_signal
     from labeler.signals.cache import score_cached
@@ -144,13 +148,14 @@ def main(argv=None) -> int:
     try:
         config = load_config(args.config, args.set)
         project = Project(config)
+        policy = project_policy(config)
         current = current_run(config)
-        run = train_project(config, labels_path=args.labels, make_current=False)
+        run = train_project(config, labels_path=args.labels, make_current=False, policy=policy)
         pool = load_pool(config)
         P_new = score_cached(run_signal(config, run.run_id), pool.ids, pool.texts, project.cache)
         P_cur = score_cached(run_signal(config, current.run_id), pool.ids, pool.texts, project.cache) \
             if current is not None else None
-        swap, why = decide(config, run.run_id, pool.ids, np.asarray(P_new), P_cur,
+        swap, why = decide(config, policy.reserve, run.run_id, pool.ids, np.asarray(P_new), P_cur,
                            current.run_id if current else None)
         result = {"run_id": run.run_id, "swap": swap, "why": why, "seconds": round(time.time() - t0, 1),
                   "n_train": run.info.get("n_train")}
