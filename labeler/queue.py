@@ -11,9 +11,10 @@ probabilities. Scores:
                         ``(1/S) sum_s KL(p_s || mean_s p_s)`` (the generalised Jensen-Shannon
                         divergence); 0 where fewer than two signals vote. Multi-label: per-label
                         Bernoulli KL, averaged over labels.                  (both)
-* ``threshold_distance`` ``1 - min_k |p_k - t| / max(t, 1 - t)``: 1 when some label sits on the
+* ``threshold_distance`` ``1 - min_k |p_k - t_k| / max(t_k, 1 - t_k)``: 1 when some label sits on its
                         threshold, 0 when every label is 0 or 1 (t = 0.5: ``1 - 2 min_k |p_k - 0.5|``).
                         The minimum, not the mean: one undecided label is reason enough to review.
+                        ``t`` is one threshold or one per label (the fast model's fitted cuts).
                                                                              (multi-label)
 
 ``select_batch`` turns scores into a batch: exploration (uniform random picks), diversity (k-means over
@@ -81,14 +82,23 @@ def disagreement(
     return np.where(n_votes >= 2, np.maximum(kl, 0.0), 0.0)
 
 
-def threshold_distance(P: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-    """``1 - min_k |p_k - t| / max(t, 1 - t)`` per row (multi-label)."""
+def threshold_distance(P: np.ndarray, threshold: float | np.ndarray = 0.5) -> np.ndarray:
+    """``1 - min_k |p_k - t_k| / max(t_k, 1 - t_k)`` per row (multi-label); ``threshold``: a scalar or (K,)."""
     P = _check_P(P)
-    if not 0.0 < threshold < 1.0:
-        raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+    t = _cuts(threshold, P.shape[1])
     if P.shape[0] == 0:
         return np.zeros(0)
-    return 1.0 - np.abs(P - threshold).min(axis=1) / max(threshold, 1.0 - threshold)
+    return 1.0 - (np.abs(P - t) / np.maximum(t, 1.0 - t)).min(axis=1)
+
+
+def _cuts(threshold: float | np.ndarray, k: int) -> np.ndarray:
+    """One threshold per label, each in (0, 1): a scalar is repeated, a (K,) vector is checked."""
+    t = np.asarray(threshold, dtype=np.float64)
+    if t.ndim > 1 or (t.ndim == 1 and t.shape != (k,)):
+        raise ValueError(f"threshold must be a number or one per label ({k},), got shape {t.shape}")
+    if not ((t > 0.0) & (t < 1.0)).all():
+        raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+    return np.broadcast_to(t, (k,))
 
 
 def _kl_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -307,7 +317,8 @@ def _coverage(P: np.ndarray, order: np.ndarray, taken: np.ndarray, short: Mappin
     free = order[~taken[order]]
     top = None if multi_label else P[free].argmax(axis=1)
     need = {int(k): int(v) for k, v in short.items() if v > 0}
-    queues = {k: (free[P[free, k] >= threshold] if multi_label else free[top == k]).tolist() for k in need}
+    cut = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (P.shape[1],))
+    queues = {k: (free[P[free, k] >= cut[k]] if multi_label else free[top == k]).tolist() for k in need}
     heads = dict.fromkeys(need, 0)
     out: list[int] = []
     chosen: set[int] = set()

@@ -4,7 +4,7 @@ import click
 
 from labeler.cli._common import quiet_option, set_option
 
-DATASETS = ("ag_news", "banking77", "sms_spam", "nlupp_banking")
+DATASETS = ("ag_news", "banking77", "sms_spam", "nlupp_banking", "nlupp_hotels", "goemotions")
 
 
 def _list(kind):

@@ -87,11 +87,16 @@ class LabelSpec(_Model):
 
 
 class TaskConfig(_Model):
-    """The label set. Single-label needs >= 2 labels, multi-label >= 1; ``threshold`` cuts multi-label P."""
+    """The label set. Single-label needs >= 2 labels, multi-label >= 1; ``threshold`` cuts multi-label P.
+
+    ``thresholds`` (multi-label): ``fitted`` cuts the fast model's matrix per label where the labels say it
+    should (each label's F1-optimal cut on out-of-fold predictions once 20 human training labels exist;
+    ``threshold`` before); ``fixed`` uses ``threshold`` for every label."""
 
     labels: list[LabelSpec]
     multi_label: bool = False
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    thresholds: Literal["fitted", "fixed"] = "fitted"
 
     @model_validator(mode="after")
     def _check_labels(self) -> "TaskConfig":
