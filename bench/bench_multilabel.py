@@ -52,7 +52,7 @@ def variants(base: Policy) -> dict[str, Policy]:
         "before: default (0.5 cut)": old,
         "random": r(rand, thresholds=FITTED),
         "default": base,
-        "td + fitted cuts": cut,
+        "td + cuts (cold start, weak labels)": cut,
         "td + cuts, no cold start": r(cut, cold_start=False),
         "td + cuts, no weak": r(cut, weak=WeakLabels(0.0)),
         "td + cuts, no cold, no weak": r(cut, cold_start=False, weak=WeakLabels(0.0)),
@@ -81,7 +81,11 @@ def run(datasets: list[str], seeds: list[int], only: list[str] | None) -> dict:
         for label, v in zip(chosen, report["variants"]):
             entry["variants"][label] = summarize(v, report)
         print(f"{name}: {time.time() - t:.0f} s", flush=True)
-        OUT.write_text(json.dumps(out, indent=1))
+        saved = json.loads(OUT.read_text()) if OUT.exists() else {}  # another run may have added data sets
+        saved.setdefault(name, {"variants": {}})["variants"].update(entry.pop("variants"))
+        saved[name].update(entry)
+        OUT.write_text(json.dumps(saved, indent=1))
+        out = saved
     return out
 
 

@@ -198,8 +198,8 @@ def label_cuts(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.
     """(K,) multi-label cuts for the queue model's matrix.
 
     ``policy.thresholds == "fitted"`` and at least ``MIN_LABELS_FOR_CUTS`` human training labels: each
-    label's F1-optimal cut (``training.thresholds.fit_thresholds``, shrunk to the global micro-F1 cut for
-    rare labels) on out-of-fold predictions: the human rows are split into ``CUT_FOLDS`` folds by pool
+    label's cut that maximises micro-F1 over all labels (``training.thresholds.fit_thresholds(objective=
+    "micro_f1")``, shrunk to the global micro-F1 cut for rare labels) on out-of-fold predictions: the human rows are split into ``CUT_FOLDS`` folds by pool
     position, a model of the same kind (with the same weak rows) is fitted without each fold and predicts it.
     Otherwise (``fixed``, or too few labels: the documented fallback) the task's one ``threshold``.
     """
@@ -221,7 +221,7 @@ def label_cuts(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.
         yt = np.concatenate([Y[fit_on], wy]) if len(wr) else Y[fit_on]
         w = np.concatenate([np.ones(int(fit_on.sum())), np.full(len(wr), policy.weak.weight)])
         oof[~fit_on] = LinearModel(k, True, QUEUE_MODEL_C, policy.seed).fit(Xt, yt, w).predict_proba(X[rows[~fit_on]])
-    return fit_thresholds(oof, Y, default=threshold)
+    return fit_thresholds(oof, Y, default=threshold, objective="micro_f1")
 
 
 def queue_matrix(P: np.ndarray, model_P: np.ndarray | None, queue_with: str, multi_label: bool) -> np.ndarray:

@@ -22,6 +22,7 @@ from labeler.simulate.driver import Curve, primary_metric, run_curve, run_curve_
 from labeler.simulate.report import RANDOM, compare_to_random, summarize, write_outputs
 
 REFERENCE_FILE = "reference.json"
+CUTS_VERSION = "micro_f1-oof3"  # how fitted cuts are made (labeler.engine.label_cuts); part of the cache key
 
 
 def reference(data: SimData, feats: Features, cuts: str | None = None) -> dict:
@@ -36,7 +37,7 @@ def reference(data: SimData, feats: Features, cuts: str | None = None) -> dict:
 
     cuts = (cuts or data.config.task.thresholds) if data.multi_label else None
     key = hashlib.sha256(json.dumps([data.ids, data.y.tolist(), data.eval_ids, data.labels, QUEUE_MODEL_C,
-                                     feats.X[:5].round(5).tolist()] + ([cuts] if cuts else [])).encode()).hexdigest()[:16]
+                                     feats.X[:5].round(5).tolist()] + ([cuts, CUTS_VERSION] if cuts else [])).encode()).hexdigest()[:16]
     path = Project(data.config).ensure().dir / REFERENCE_FILE
     cached = json.loads(path.read_text()) if path.exists() else {}
     if key not in cached:
