@@ -37,14 +37,14 @@ from labeler.engine import FITTED, FIXED, Policy, WeakLabels  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results"
 OUT = RESULTS / "multilabel.json"
 # batch size and rounds per data set: about a third of NLU++ banking's pool, GoEmotions to 800 labels
-RUNS = {"nlupp_banking": (32, 15), "nlupp_hotels": (20, 15), "goemotions": (50, 16)}
+RUNS = {"nlupp_banking": (32, 15), "nlupp_hotels": (20, 25), "goemotions": (50, 16)}
 
 
 def variants(base: Policy) -> dict[str, Policy]:
     """Name -> policy. ``base`` is ``Policy.from_config`` of the simulation config (the product default)."""
     r = dataclasses.replace
-    old = r(base, strategy="threshold_distance", cold_start=True, coverage=0.5, exploration=0.0,
-            weak=WeakLabels(0.05, 0.3), thresholds=FIXED)
+    old = r(base, strategy="threshold_distance", cold_start=True, cold_start_by="confident", coverage=0.5,
+            exploration=0.0, weak=WeakLabels(0.05, 0.3), thresholds=FIXED)
     rand = r(base, strategy="random", cold_start=False, weak=WeakLabels(0.0))
     cut = r(old, thresholds=FITTED)
     named = {
@@ -57,6 +57,8 @@ def variants(base: Policy) -> dict[str, Policy]:
         "td + cuts, no weak": r(cut, weak=WeakLabels(0.0)),
         "td + cuts, no cold, no weak": r(cut, cold_start=False, weak=WeakLabels(0.0)),
         "td + cuts, no cold, no weak, explore 0.5": r(cut, cold_start=False, weak=WeakLabels(0.0), exploration=0.5),
+        "td + cuts, representative cold start": r(cut, cold_start_by="representative"),
+        "td + cuts, representative cold start, no weak": r(cut, cold_start_by="representative", weak=WeakLabels(0.0)),
     }
     seen: dict[Policy, str] = {}
     return {label: p for label, p in named.items() if seen.setdefault(p, label) == label}  # one run per policy
@@ -143,13 +145,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default="nlupp_banking,nlupp_hotels,goemotions")
     ap.add_argument("--seeds", type=int, default=2)
-    ap.add_argument("--variants", default=None, help="comma-separated variant names (default: all)")
+    ap.add_argument("--variants", default=None, help="variant names separated by | (default: all)")
     ap.add_argument("--markdown", action="store_true", help="print the tables from the saved JSON and stop")
     args = ap.parse_args()
     if args.markdown:
         print(markdown(json.loads(OUT.read_text())))
         return
-    only = [v.strip() for v in args.variants.split(",")] if args.variants else None
+    only = [v.strip() for v in args.variants.split("|")] if args.variants else None
     out = run([d.strip() for d in args.datasets.split(",") if d.strip()], list(range(args.seeds)), only)
     print(markdown(out))
 

@@ -58,6 +58,7 @@ class Policy:
     strategy: str = "margin"
     batch_size: int = 50
     cold_start: bool = True
+    cold_start_by: str = "confident"  # confident | representative (``labeler.queue.select_batch``)
     exploration: float = 0.0
     diversity: float = 0.0
     queue_with: str = "model"  # model | join | ensemble
@@ -77,7 +78,8 @@ class Policy:
                       exploration=q.exploration, diversity=q.diversity, queue_with=q.queue_with,
                       coverage=q.coverage, min_per_class=t.min_per_class, gold_share=q.gold_share,
                       calib_share=t.calib_share, weak=WeakLabels(w.fraction, w.weight, w.until), seed=q.seed,
-                      thresholds=config.task.thresholds if config.task.multi_label else FIXED)
+                      thresholds=config.task.thresholds if config.task.multi_label else FIXED,
+                      cold_start_by=q.cold_start_by or ("representative" if config.task.multi_label else "confident"))
         values.update(overrides)
         return cls(**values)
 
@@ -92,7 +94,7 @@ class Policy:
         """A short label for tables and plots, e.g. ``margin+cold+weak0.05x0.3+cover0.5+gold0.2``."""
         parts = [self.strategy]
         if not self.is_random:
-            parts += ["cold"] if self.cold_start else []
+            parts += [("cold" if self.cold_start_by == "confident" else "cold-rep")] if self.cold_start else []
             parts += [f"explore{self.exploration:g}"] if self.exploration else []
             parts += [f"div{self.diversity:g}"] if self.diversity else []
             parts += [self.queue_with] if self.queue_with != "model" else []
@@ -311,7 +313,7 @@ def plan_batch(policy: Policy, n: int, P: np.ndarray, signals: dict, X: np.ndarr
         cold_start=policy.cold_start and not policy.is_random and int(np.sum(human_counts)) == 0,
         multi_label=multi_label, threshold=threshold,
         short=None if policy.is_random else short_classes(human_counts, policy.min_per_class),
-        coverage=policy.coverage)
+        coverage=policy.coverage, cold_start_by=policy.cold_start_by)
     queued = [int(i) for i in sel.indices[:n_queue]] if n_queue > 0 else []
     reasons = list(sel.reasons[: len(queued)]) + [GOLD] * len(gold)
     return Batch(indices=np.array(queued + gold, dtype=np.int64), reasons=reasons,

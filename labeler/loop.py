@@ -87,7 +87,8 @@ def plan_push(config, pool, scores, present: set[str], done: set[str], labels_df
     if scores.Q is not None:
         signals["model"] = scores.Q
     X = None
-    if policy.diversity > 0 and not policy.is_random:
+    cold = policy.cold_start and policy.cold_start_by == "representative" and int(np.sum(counts)) == 0
+    if (policy.diversity > 0 or cold) and not policy.is_random:
         from labeler.scoring import build_signals, embedder
 
         X = embedder(config, build_signals(config)).encode(pool.texts)

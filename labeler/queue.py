@@ -206,14 +206,17 @@ def select_batch(
     candidate_factor: int = 10,
     short: Mapping[int, int] | None = None,
     coverage: float = 0.0,
+    cold_start_by: str = "confident",
 ) -> Selection:
     """Pick up to ``batch_size`` rows of ``P`` (N, K) that are not excluded, in review order.
 
     Budget of a batch of ``n = min(batch_size, available)``:
 
     1. ``round(exploration * n)`` rows drawn uniformly at random (``seed``) from what is left at the end;
-    2. with ``cold_start``: the most confident record per predicted class (multi-label: per label),
-       most confident first — the best label-free first batch;
+    2. with ``cold_start``: ``cold_start_by="confident"``: the most confident record per predicted class
+       (multi-label: per label), most confident first; ``"representative"`` (needs ``embeddings``): the
+       records nearest the centres of a k-means clustering of the available pool into that many clusters
+       (k-means++, seed 0), largest cluster first: a first batch that looks like the pool;
     3. of the rest, ``round(diversity * rest)`` by diversity when ``embeddings`` (N, D) are given: the
        ``candidate_factor * batch_size`` most uncertain candidates are clustered (k-means++ on unit-length
        embeddings, seeded with ``seed``) into that many clusters and each cluster's most uncertain record
@@ -242,13 +245,20 @@ def select_batch(
     scores = uncertainty(P, strategy, signal_probas, multi_label=multi_label, threshold=threshold)
     if not 0.0 <= coverage <= 1.0:
         raise ValueError(f"coverage must be in [0, 1], got {coverage}")
+    if cold_start_by not in COLD_STARTS:
+        raise ValueError(f"cold_start_by must be one of {', '.join(COLD_STARTS)}, got {cold_start_by!r}")
+    if cold_start and cold_start_by == "representative" and embeddings is None:
+        raise ValueError("a representative cold start needs the embeddings")
     taken = _exclude_mask(exclude, n_rows, ids)
     return _select(P, scores, taken, batch_size, exploration, diversity, embeddings, seed, cold_start,
-                   multi_label, candidate_factor, dict(short or {}), coverage, threshold)
+                   multi_label, candidate_factor, dict(short or {}), coverage, threshold, cold_start_by)
+
+
+COLD_STARTS = ("confident", "representative")
 
 
 def _select(P, scores, taken, batch_size, exploration, diversity, embeddings, seed, cold_start, multi_label,
-            candidate_factor, short, coverage, threshold) -> Selection:
+            candidate_factor, short, coverage, threshold, cold_start_by="confident") -> Selection:
     n = int(min(batch_size, (~taken).sum()))
     n_explore = _round(exploration * n)
     picks: list[tuple[int, str]] = []
@@ -258,7 +268,9 @@ def _select(P, scores, taken, batch_size, exploration, diversity, embeddings, se
             picks.append((int(i), reason))
             taken[i] = True
 
-    if cold_start:
+    if cold_start and cold_start_by == "representative":
+        take(_representative(embeddings, taken, n - n_explore), "cold_start")
+    elif cold_start:
         take(_cold_start(P, taken, n - n_explore, multi_label), "cold_start")
     rest = n - n_explore - len(picks)
     order = np.lexsort((np.arange(len(scores)), -scores))  # by score desc, then index
@@ -287,6 +299,31 @@ def _select(P, scores, taken, batch_size, exploration, diversity, embeddings, se
         reasons=[r for _, r in ordered],
         all_scores=scores,
     )
+
+
+def _representative(embeddings: np.ndarray, taken: np.ndarray, budget: int) -> list[int]:
+    """The available record nearest each k-means centre (``budget`` clusters of the unit-length embeddings,
+    k-means++ seeded 0), largest cluster first (ties: lower index)."""
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
+
+    free = np.flatnonzero(~taken)
+    if budget <= 0 or not len(free):
+        return []
+    X = embeddings[free]
+    X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), _EPS)
+    k = min(budget, len(np.unique(X.round(6), axis=0)))
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        km = KMeans(n_clusters=k, n_init=1, random_state=0).fit(X)
+    dist = ((X - km.cluster_centers_[km.labels_]) ** 2).sum(axis=1)
+    sizes = np.bincount(km.labels_, minlength=k)
+    out = []
+    for c in sorted(range(k), key=lambda c: (-sizes[c], c)):
+        members = np.flatnonzero(km.labels_ == c)
+        if len(members):
+            out.append(int(free[members[np.lexsort((members, dist[members]))[0]]]))
+    return out
 
 
 def _cold_start(P: np.ndarray, taken: np.ndarray, budget: int, multi_label: bool) -> list[int]:

@@ -94,3 +94,26 @@ def test_fast_model_carries_its_cuts_and_predicts_with_them():
     assert (model.predict(X) == (model.predict_proba(X) >= model.thresholds).astype(int)).all()
     same = label_cuts(X, rows, Y, P0, np.ones(len(X), dtype=bool), Policy(thresholds=FITTED), 0.5)
     assert model.thresholds.tolist() == same.tolist()
+
+
+def test_representative_cold_start_takes_one_record_per_cluster_largest_first():
+    rng = np.random.default_rng(0)
+    E = np.concatenate([rng.normal(0, 0.1, (5, 3)) + [5, 0, 0], rng.normal(0, 0.1, (3, 3)) + [0, 5, 0]])
+    P = np.full((8, 2), 0.5)
+    sel = select_batch(P, 2, strategy="threshold_distance", multi_label=True, cold_start=True,
+                       cold_start_by="representative", embeddings=E)
+    assert sel.reasons == ["cold_start", "cold_start"]
+    assert sel.indices[0] in range(5) and sel.indices[1] in range(5, 8)
+    with pytest.raises(ValueError, match="needs the embeddings"):
+        select_batch(P, 2, strategy="threshold_distance", multi_label=True, cold_start=True,
+                     cold_start_by="representative")
+
+
+def test_multi_label_policy_defaults_from_the_config():
+    from labeler.config import validate_config
+
+    raw = {"data": {"path": "x.csv"}, "task": {"labels": [{"name": "a"}, {"name": "b"}], "multi_label": True}}
+    policy = Policy.from_config(validate_config(raw, "x.yaml"))
+    assert (policy.thresholds, policy.cold_start_by) == (FITTED, "representative")
+    single = Policy.from_config(validate_config({**raw, "task": {"labels": raw["task"]["labels"]}}, "x.yaml"))
+    assert (single.thresholds, single.cold_start_by) == (FIXED, "confident")

@@ -143,7 +143,9 @@ class QueueConfig(_Model):
 
     ``strategy`` defaults to ``margin`` (single-label) or ``threshold_distance`` (multi-label); ``random``
     draws uniformly. ``cold_start``: before any human label, the zero-shot ensemble's most confident record
-    per predicted class opens the queue. ``queue_with``: once human labels exist, the queue ranks by the fast
+    per predicted class opens the queue (``cold_start_by: confident``, the single-label default) or the records
+    nearest the centres of a k-means clustering of the pool's embeddings (``representative``, the multi-label
+    default: the zero-shot's most confident record per label is an easy positive that teaches little). ``queue_with``: once human labels exist, the queue ranks by the fast
     model (a logistic head on the cached embeddings, refitted every round: ``model``), by its mean with the
     ensemble (``join``), or by the ensemble alone (``ensemble``). ``coverage``: while some class is short of
     ``training.min_per_class`` labels, this share of each batch goes to records predicted to be in the short
@@ -156,6 +158,7 @@ class QueueConfig(_Model):
     exploration: float = Field(0.0, ge=0.0, le=1.0)
     diversity: float = Field(0.0, ge=0.0, le=1.0)
     cold_start: bool = True
+    cold_start_by: Literal["confident", "representative"] | None = None
     queue_with: Literal["model", "join", "ensemble"] = "model"
     coverage: float = Field(0.5, ge=0.0, le=1.0)
     gold_share: float = Field(0.2, ge=0.0, lt=1.0)

@@ -175,7 +175,8 @@ def run_curve_via_argilla(data: SimData, feats: Features, policy: Policy, rounds
     config.training.runs_dir = run_dir / "runs"
     config.argilla.dataset = dataset_name
     for key, value in (("strategy", policy.strategy), ("batch_size", policy.batch_size),
-                       ("cold_start", policy.cold_start), ("exploration", policy.exploration),
+                       ("cold_start", policy.cold_start), ("cold_start_by", policy.cold_start_by),
+                       ("exploration", policy.exploration),
                        ("diversity", policy.diversity), ("queue_with", policy.queue_with),
                        ("coverage", policy.coverage), ("gold_share", policy.gold_share), ("seed", seed)):
         setattr(config.queue, key, value)
