@@ -59,6 +59,8 @@ def variants(base: Policy) -> dict[str, Policy]:
         "td + cuts, no cold, no weak, explore 0.5": r(cut, cold_start=False, weak=WeakLabels(0.0), exploration=0.5),
         "td + cuts, representative cold start": r(cut, cold_start_by="representative"),
         "td + cuts, representative cold start, no weak": r(cut, cold_start_by="representative", weak=WeakLabels(0.0)),
+        "td + cuts, random first batch, no weak": r(cut, cold_start_by="random", weak=WeakLabels(0.0)),
+        "td + cuts, random first batch": r(cut, cold_start_by="random"),
     }
     seen: dict[Policy, str] = {}
     return {label: p for label, p in named.items() if seen.setdefault(p, label) == label}  # one run per policy

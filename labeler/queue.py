@@ -216,7 +216,8 @@ def select_batch(
     2. with ``cold_start``: ``cold_start_by="confident"``: the most confident record per predicted class
        (multi-label: per label), most confident first; ``"representative"`` (needs ``embeddings``): the
        records nearest the centres of a k-means clustering of the available pool into that many clusters
-       (k-means++, seed 0), largest cluster first: a first batch that looks like the pool;
+       (k-means++, seed 0), largest cluster first: a first batch that looks like the pool; ``"random"``:
+       a uniform sample (``seed``);
     3. of the rest, ``round(diversity * rest)`` by diversity when ``embeddings`` (N, D) are given: the
        ``candidate_factor * batch_size`` most uncertain candidates are clustered (k-means++ on unit-length
        embeddings, seeded with ``seed``) into that many clusters and each cluster's most uncertain record
@@ -254,7 +255,7 @@ def select_batch(
                    multi_label, candidate_factor, dict(short or {}), coverage, threshold, cold_start_by)
 
 
-COLD_STARTS = ("confident", "representative")
+COLD_STARTS = ("confident", "representative", "random")
 
 
 def _select(P, scores, taken, batch_size, exploration, diversity, embeddings, seed, cold_start, multi_label,
@@ -270,6 +271,9 @@ def _select(P, scores, taken, batch_size, exploration, diversity, embeddings, se
 
     if cold_start and cold_start_by == "representative":
         take(_representative(embeddings, taken, n - n_explore), "cold_start")
+    elif cold_start and cold_start_by == "random":
+        pool = np.flatnonzero(~taken)
+        take(np.random.default_rng(seed).choice(pool, size=min(n - n_explore, len(pool)), replace=False), "cold_start")
     elif cold_start:
         take(_cold_start(P, taken, n - n_explore, multi_label), "cold_start")
     rest = n - n_explore - len(picks)

@@ -117,3 +117,13 @@ def test_multi_label_policy_defaults_from_the_config():
     assert (policy.thresholds, policy.cold_start_by) == (FITTED, "representative")
     single = Policy.from_config(validate_config({**raw, "task": {"labels": raw["task"]["labels"]}}, "x.yaml"))
     assert (single.thresholds, single.cold_start_by) == (FIXED, "confident")
+
+
+def test_random_first_batch_is_the_random_policys_first_batch():
+    rng = np.random.default_rng(1)
+    P = rng.uniform(size=(40, 3))
+    cold = select_batch(P, 6, strategy="threshold_distance", multi_label=True, cold_start=True,
+                        cold_start_by="random", exploration=0.0, seed=3)
+    rand = select_batch(P, 6, strategy="threshold_distance", multi_label=True, exploration=1.0, seed=3)
+    assert sorted(cold.indices.tolist()) == sorted(rand.indices.tolist())
+    assert set(cold.reasons) == {"cold_start"}

@@ -158,7 +158,7 @@ class QueueConfig(_Model):
     exploration: float = Field(0.0, ge=0.0, le=1.0)
     diversity: float = Field(0.0, ge=0.0, le=1.0)
     cold_start: bool = True
-    cold_start_by: Literal["confident", "representative"] | None = None
+    cold_start_by: Literal["confident", "representative", "random"] | None = None
     queue_with: Literal["model", "join", "ensemble"] = "model"
     coverage: float = Field(0.5, ge=0.0, le=1.0)
     gold_share: float = Field(0.2, ge=0.0, lt=1.0)

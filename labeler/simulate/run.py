@@ -58,7 +58,8 @@ def reference(data: SimData, feats: Features, cuts: str | None = None) -> dict:
 def deterministic(policy: Policy) -> bool:
     """No seeded choice anywhere: every seed gives the same curve, so one is run. Random picks, exploration
     and diversity use the seed; the gold reserve and everything else do not."""
-    return not policy.is_random and policy.exploration == 0 and policy.diversity == 0
+    return not policy.is_random and policy.exploration == 0 and policy.diversity == 0 and not (
+        policy.cold_start and policy.cold_start_by == "random")
 
 
 def simulate(data: SimData, variants: Sequence[Policy], seeds: Sequence[int], rounds: int,
