@@ -66,19 +66,21 @@ def variants(base: Policy) -> dict[str, Policy]:
     return {label: p for label, p in named.items() if seen.setdefault(p, label) == label}  # one run per policy
 
 
-def run(datasets: list[str], seeds: list[int], only: list[str] | None) -> dict:
+def run(datasets: list[str], seeds: list[int], only: list[str] | None, rounds_override: int | None = None) -> dict:
     out = json.loads(OUT.read_text()) if OUT.exists() else {}
     for name in datasets:
         data = sim.dataset_data(name)
         feats = sim.compute_features(data, progress=False)
         batch, rounds = RUNS[name]
+        rounds = rounds_override or rounds
+        key = name if rounds == RUNS[name][1] else f"{name}, {rounds} rounds"  # a longer run: its own table
         base = dataclasses.replace(Policy.from_config(data.config), batch_size=batch)
         chosen = {k: v for k, v in variants(base).items() if not only or k in only}
         t = time.time()
-        report = sim.simulate(data, list(chosen.values()), seeds, rounds, RESULTS / f"multilabel_{name}",
+        report = sim.simulate(data, list(chosen.values()), seeds, rounds, RESULTS / f"multilabel_{key.replace(', ', '_').replace(' ', '')}",
                               progress=False, feats=feats, log=print)
         print(sim.format_table(report))
-        entry = out.setdefault(name, {"variants": {}})
+        entry = out.setdefault(key, {"variants": {}})
         entry.update({"pool": report["pool"], "eval": report["eval"], "labels": len(report["labels"]),
                       "reference": report["reference"], "zero_shot": report["zero_shot"], "batch": batch,
                       "rounds": rounds, "seeds": seeds, "base_policy": base.name})
@@ -86,8 +88,8 @@ def run(datasets: list[str], seeds: list[int], only: list[str] | None) -> dict:
             entry["variants"][label] = summarize(v, report)
         print(f"{name}: {time.time() - t:.0f} s", flush=True)
         saved = json.loads(OUT.read_text()) if OUT.exists() else {}  # another run may have added data sets
-        saved.setdefault(name, {"variants": {}})["variants"].update(entry.pop("variants"))
-        saved[name].update(entry)
+        saved.setdefault(key, {"variants": {}})["variants"].update(entry.pop("variants"))
+        saved[key].update(entry)
         OUT.write_text(json.dumps(saved, indent=1))
         out = saved
     return out
@@ -148,13 +150,14 @@ def main() -> None:
     ap.add_argument("--datasets", default="nlupp_banking,nlupp_hotels,goemotions")
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--variants", default=None, help="variant names separated by | (default: all)")
+    ap.add_argument("--rounds", type=int, default=None, help="override the rounds per data set (a separate table)")
     ap.add_argument("--markdown", action="store_true", help="print the tables from the saved JSON and stop")
     args = ap.parse_args()
     if args.markdown:
         print(markdown(json.loads(OUT.read_text())))
         return
     only = [v.strip() for v in args.variants.split("|")] if args.variants else None
-    out = run([d.strip() for d in args.datasets.split(",") if d.strip()], list(range(args.seeds)), only)
+    out = run([d.strip() for d in args.datasets.split(",") if d.strip()], list(range(args.seeds)), only, args.rounds)
     print(markdown(out))
 
 

@@ -79,7 +79,7 @@ class Policy:
                       coverage=q.coverage, min_per_class=t.min_per_class, gold_share=q.gold_share,
                       calib_share=t.calib_share, weak=WeakLabels(w.fraction, w.weight, w.until), seed=q.seed,
                       thresholds=config.task.thresholds if config.task.multi_label else FIXED,
-                      cold_start_by=q.cold_start_by or ("representative" if config.task.multi_label else "confident"))
+                      cold_start_by=q.cold_start_by)
         values.update(overrides)
         return cls(**values)
 
@@ -94,7 +94,7 @@ class Policy:
         """A short label for tables and plots, e.g. ``margin+cold+weak0.05x0.3+cover0.5+gold0.2``."""
         parts = [self.strategy]
         if not self.is_random:
-            parts += [("cold" if self.cold_start_by == "confident" else "cold-rep")] if self.cold_start else []
+            parts += [("cold" if self.cold_start_by == "confident" else f"cold-{self.cold_start_by}")] if self.cold_start else []
             parts += [f"explore{self.exploration:g}"] if self.exploration else []
             parts += [f"div{self.diversity:g}"] if self.diversity else []
             parts += [self.queue_with] if self.queue_with != "model" else []

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 import yaml
 
 from labeler.config import QueueConfig, TrainingConfig, validate_config
+from labeler.config.models import WEAK_FRACTION
 from labeler.data import column_values, sample_rows
 from labeler.errors import LabelerError
 
@@ -184,7 +185,7 @@ def _render(data_path, out_path, labels, fields, id_field, label_field, label_fi
         label_line = "  # label_field: label   # a column with known labels, for simulate/demo"
     strategy = "threshold_distance" if multi_label else "margin"
     q, t = QueueConfig(), TrainingConfig()
-    w = t.weak_labels
+    w = t.weak_labels.model_copy(update={"fraction": WEAK_FRACTION[bool(multi_label)]})
     return f"""\
 # labeler config (more in configs/examples/). Override any key on the command line: --set section.key=value.
 # Unknown keys are errors. Relative paths are relative to this file's folder.

@@ -114,9 +114,9 @@ def test_multi_label_policy_defaults_from_the_config():
 
     raw = {"data": {"path": "x.csv"}, "task": {"labels": [{"name": "a"}, {"name": "b"}], "multi_label": True}}
     policy = Policy.from_config(validate_config(raw, "x.yaml"))
-    assert (policy.thresholds, policy.cold_start_by) == (FITTED, "representative")
+    assert (policy.thresholds, policy.cold_start_by, policy.weak.fraction) == (FITTED, "random", 0.0)
     single = Policy.from_config(validate_config({**raw, "task": {"labels": raw["task"]["labels"]}}, "x.yaml"))
-    assert (single.thresholds, single.cold_start_by) == (FIXED, "confident")
+    assert (single.thresholds, single.cold_start_by, single.weak.fraction) == (FIXED, "confident", 0.05)
 
 
 def test_random_first_batch_is_the_random_policys_first_batch():
