@@ -95,6 +95,53 @@ def run(datasets: list[str], seeds: list[int], only: list[str] | None, rounds_ov
     return out
 
 
+def cut_study(datasets: list[str], sizes: list[int]) -> dict:
+    """Head and cut on uniform random samples (no queue): the class-balanced head at one 0.5 cut, with each
+    label's own F1-optimal cut, and with the micro-F1 cut per label (``label_cuts``, the default), plus an
+    unweighted head at 0.5; trained on ``n`` random pool rows (seed 0) or the whole pool, scored on the eval split."""
+    from labeler.engine import label_cuts
+    from labeler.simulate.driver import score_metrics
+    from training.head import LinearModel
+    from training.thresholds import fit_thresholds
+
+    saved = json.loads(OUT.read_text()) if OUT.exists() else {}
+    study = saved.setdefault("_cuts", {})
+    for name in datasets:
+        data = sim.dataset_data(name)
+        feats = sim.compute_features(data, progress=False)
+        k = len(data.labels)
+        for n in sizes:
+            rows = np.arange(len(data.ids)) if n >= len(data.ids) else \
+                np.sort(np.random.default_rng(0).choice(len(data.ids), size=n, replace=False))
+            X, Y = feats.X[rows], data.y[rows]
+            out = {}
+            for balanced in (True, False):
+                P = LinearModel(k, True, 10.0, 0, balanced=balanced).fit(X, Y).predict_proba(feats.X_eval)
+                out["balanced, 0.5" if balanced else "unweighted, 0.5"] = score_metrics(P, data.eval_y, data, 0.5)
+                if balanced:
+                    policy = Policy(thresholds=FITTED, weak=WeakLabels(0.0))
+                    none = np.ones(len(data.ids), dtype=bool)
+                    micro = label_cuts(feats.X, rows, Y, feats.P0, none, policy, 0.5)
+                    out["balanced, micro-F1 cuts (default)"] = score_metrics(P, data.eval_y, data, micro)
+                    oof = _oof(X, Y, k)
+                    out["balanced, own-F1 cuts"] = score_metrics(P, data.eval_y, data, fit_thresholds(oof, Y))
+            study[f"{name} n={min(n, len(data.ids))}"] = out
+            print(name, min(n, len(data.ids)), {m: round(v["micro_f1"], 3) for m, v in out.items()}, flush=True)
+        fresh = json.loads(OUT.read_text()) if OUT.exists() else {}
+        fresh["_cuts"] = {**fresh.get("_cuts", {}), **study}
+        OUT.write_text(json.dumps(fresh, indent=1))
+    return study
+
+
+def _oof(X: np.ndarray, Y: np.ndarray, k: int, folds: int = 3) -> np.ndarray:
+    from training.head import LinearModel
+
+    oof, fold = np.zeros(Y.shape), np.arange(len(X)) % folds
+    for f in range(folds):
+        oof[fold == f] = LinearModel(k, True, 10.0, 0).fit(X[fold != f], Y[fold != f]).predict_proba(X[fold == f])
+    return oof
+
+
 def summarize(v: dict, report: dict) -> dict:
     s = v["summary"]
     row = {"policy": v["name"], "seeds": s["seeds"], "n_labels": s["n_labels"]}
@@ -119,6 +166,15 @@ def gaps(row: dict, rand: dict, metric: str) -> tuple[float, int]:
 
 def markdown(out: dict) -> str:
     lines = []
+    study = out.pop("_cuts", {})
+    if study:
+        lines += ["Head and cut on random samples (micro-F1 / exact match on the eval split):", "",
+                  "| data set, rows | " + " | ".join(next(iter(study.values()))) + " |",
+                  "|---|" + "---|" * len(next(iter(study.values())))]
+        for key, row in study.items():
+            lines.append(f"| {key} | " + " | ".join(f"{m['micro_f1']:.3f} / {m['accuracy']:.3f}" for m in row.values())
+                         + " |")
+        lines.append("")
     for name, entry in out.items():
         ref = entry["reference"]
         lines.append(f"**{name}** (pool {entry['pool']}, eval {entry['eval']}, {entry['labels']} labels; batches of "
@@ -151,10 +207,16 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--variants", default=None, help="variant names separated by | (default: all)")
     ap.add_argument("--rounds", type=int, default=None, help="override the rounds per data set (a separate table)")
+    ap.add_argument("--cuts", default=None, help="run the head/cut study on random samples of these sizes "
+                    "(comma-separated; a size over the pool = the whole pool) and stop")
     ap.add_argument("--markdown", action="store_true", help="print the tables from the saved JSON and stop")
     args = ap.parse_args()
     if args.markdown:
         print(markdown(json.loads(OUT.read_text())))
+        return
+    datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    if args.cuts:
+        cut_study(datasets, [int(x) for x in args.cuts.split(",")])
         return
     only = [v.strip() for v in args.variants.split("|")] if args.variants else None
     out = run([d.strip() for d in args.datasets.split(",") if d.strip()], list(range(args.seeds)), only, args.rounds)
