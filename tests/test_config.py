@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from labeler.config import Config, config_fingerprint, load_config, parse_override
 from labeler.errors import LabelerError
-from labeler.loop.queue import STRATEGIES
+from labeler.loop.strategies import STRATEGIES
 
 REPO = Path(__file__).resolve().parents[1]
 MINIMAL = {"data": {"path": "data.jsonl"}, "task": {"labels": ["spam", "ham"]}}

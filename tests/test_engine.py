@@ -9,7 +9,8 @@ from labeler.loop.engine import (GOLD, Policy, WeakLabels, class_counts, confide
                             short_classes, training_set)
 from labeler.evaluation.gold import GoldReserve
 from training.splits import hash_unit
-from labeler.loop.queue import select_batch, strategy_for
+from labeler.loop.queue import select_batch
+from labeler.loop.strategies import strategy_for
 from labeler.errors import LabelerError
 
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from labeler.errors import LabelerError
-from labeler.loop.queue import (
+from labeler.loop.queue import select_batch
+from labeler.loop.strategies import (
     MULTI_LABEL_STRATEGIES,
     SINGLE_LABEL_STRATEGIES,
     STRATEGIES,
@@ -20,7 +21,6 @@ from labeler.loop.queue import (
     get_strategy,
     least_confidence,
     margin,
-    select_batch,
     threshold_distance,
     uncertainty,
 )

@@ -34,6 +34,7 @@ class LinearModel:
                  balanced: bool = True):
         self.k, self.multi_label, self.C, self.seed = n_labels, multi_label, C, seed
         self.max_iter, self.balanced = max_iter, balanced  # balanced=False: the sample weights alone
+        self.thresholds: np.ndarray | None = None  # multi-label (K,) cuts set by the caller; None: 0.5
         self._models: list = []
         self._const: list = []
 
@@ -85,10 +86,13 @@ class LinearModel:
         return out
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Class indices (single-label) or a 0/1 (N, K) matrix at 0.5 (multi-label), as sklearn heads give
-        (``SetFitModel.predict`` on a saved run calls this)."""
+        """Class indices (single-label) or a 0/1 (N, K) matrix cut at ``thresholds`` (0.5 when unset)
+        (multi-label), as sklearn heads give (``SetFitModel.predict`` on a saved run calls this)."""
         P = self.predict_proba(X)
-        return (P >= 0.5).astype(np.int64) if self.multi_label else P.argmax(axis=1)
+        if not self.multi_label:
+            return P.argmax(axis=1)
+        cuts = getattr(self, "thresholds", None)  # models pickled before the attribute existed
+        return (P >= (0.5 if cuts is None else np.asarray(cuts))).astype(np.int64)
 
 
 class ChainModel:

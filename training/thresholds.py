@@ -6,6 +6,14 @@ not. ``fit_thresholds`` picks, for each label, the cut that maximises that label
 shrunk towards the one global cut that maximises micro-F1 over all labels: a label with many positives gets
 its own cut, a label with two positives gets (nearly) the global one, a label with none gets the global one.
 
+``objective="micro_f1"`` fits each label's cut to the micro-F1 over every label (the other labels' cells held at
+the global cut): a label whose extra predictions would be right less often than micro-F1 / 2 gets a high cut,
+so a hard or noisy label stops spraying false positives, where its own F1 would welcome them.
+
+``objective="clicks"`` fits the cut a pre-selected suggestion needs instead: a label pre-selected in a form
+saves the annotator a click when it is right and costs one when it is wrong, so the best cut maximises
+``TP - FP`` (a label is worth suggesting where it is right more often than not).
+
 Shapes: ``P`` (N, K) probabilities, ``Y`` (N, K) 0/1 targets; the result is (K,). ``predict_sets`` turns a
 matrix into 0/1 label sets; an empty row is a valid answer ("none of these").
 """
@@ -17,10 +25,16 @@ import numpy as np
 SHRINK = 5.0  # pseudo-positives of the global cut in each label's estimate
 
 
+MAX_CUTS = 512
+
+
 def _candidates(p: np.ndarray) -> np.ndarray:
-    """Cut points halfway between consecutive distinct scores (plus the ends), so a cut never sits on a score."""
+    """Cut points halfway between consecutive distinct scores (plus the ends), so a cut never sits on a score;
+    over ``MAX_CUTS`` of them, that many quantiles of the midpoints (keeps large pools O(N K))."""
     u = np.unique(np.clip(p, 0.0, 1.0))
     mids = (u[:-1] + u[1:]) / 2 if len(u) > 1 else u
+    if len(mids) > MAX_CUTS:
+        mids = np.unique(np.quantile(mids, np.linspace(0, 1, MAX_CUTS + 1)))
     return np.concatenate([[0.0], mids, [1.0 + 1e-9]])
 
 
@@ -33,36 +47,76 @@ def _f1_at(p: np.ndarray, y: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     return np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
 
 
-def global_threshold(P: np.ndarray, Y: np.ndarray, default: float = 0.5) -> float:
-    """The one cut that maximises micro-F1 over every (row, label) cell; ``default`` without positives."""
+def _clicks_at(p: np.ndarray, y: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Clicks saved against an empty form when every score >= the cut is pre-selected: ``TP - FP``."""
+    pred = p[None, :] >= cuts[:, None]
+    return (pred & (y[None, :] == 1)).sum(axis=1) - (pred & (y[None, :] == 0)).sum(axis=1)
+
+
+_OBJECTIVES = {"f1": _f1_at, "clicks": _clicks_at, "micro_f1": _f1_at}
+
+
+def _best_cut(p: np.ndarray, y: np.ndarray, cuts: np.ndarray, objective: str) -> float:
+    """The middle of the cuts that tie for the best value (clicks: the highest of them, fewest pre-selected)."""
+    value = _OBJECTIVES[objective](p, y, cuts)
+    best = np.flatnonzero(value == value.max())
+    return float(cuts[best[-1] if objective == "clicks" else best[len(best) // 2]])
+
+
+def _micro_cut(p: np.ndarray, y: np.ndarray, at_global: np.ndarray, totals: tuple) -> float:
+    """Label k's cut maximising micro-F1 over every label, the others' cells at the global cut (``totals``:
+    TP, FP, FN of all labels there; ``at_global``: label k's predictions there, taken out of the totals)."""
+    tp, fp, fn = totals
+    tp = tp - (at_global & (y == 1)).sum()
+    fp = fp - (at_global & (y == 0)).sum()
+    fn = fn - (~at_global & (y == 1)).sum()
+    cuts = _candidates(p)
+    pred = p[None, :] >= cuts[:, None]
+    ktp = (pred & (y[None, :] == 1)).sum(axis=1)
+    kfp = (pred & (y[None, :] == 0)).sum(axis=1)
+    kfn = (~pred & (y[None, :] == 1)).sum(axis=1)
+    denom = 2 * (tp + ktp) + fp + kfp + fn + kfn
+    value = np.where(denom > 0, 2 * (tp + ktp) / np.maximum(denom, 1), 0.0)
+    best = np.flatnonzero(value == value.max())
+    return float(cuts[best[len(best) // 2]])
+
+
+def _check_objective(objective: str) -> None:
+    if objective not in _OBJECTIVES:
+        raise ValueError(f"unknown objective {objective!r}; valid: {', '.join(_OBJECTIVES)}")
+
+
+def global_threshold(P: np.ndarray, Y: np.ndarray, default: float = 0.5, objective: str = "f1") -> float:
+    """The one cut that maximises micro-F1 (or saved clicks) over every (row, label) cell; ``default``
+    without positives."""
+    _check_objective(objective)
     P, Y = np.asarray(P, dtype=float), np.asarray(Y, dtype=int)
     if P.size == 0 or Y.sum() == 0:
         return float(default)
     p, y = P.ravel(), Y.ravel()
-    cuts = _candidates(p)
-    if len(cuts) > 512:  # quantiles keep this O(N K) for large pools
-        cuts = np.unique(np.quantile(p, np.linspace(0, 1, 513)))
-    f1 = _f1_at(p, y, cuts)
-    best = np.flatnonzero(f1 == f1.max())
-    return float(cuts[best[len(best) // 2]])
+    return _best_cut(p, y, _candidates(p), objective)
 
 
-def fit_thresholds(P: np.ndarray, Y: np.ndarray, default: float = 0.5, shrink: float = SHRINK) -> np.ndarray:
-    """(K,) per-label cuts: each label's F1-optimal cut shrunk towards the global micro-F1 cut by
+def fit_thresholds(P: np.ndarray, Y: np.ndarray, default: float = 0.5, shrink: float = SHRINK,
+                   objective: str = "f1") -> np.ndarray:
+    """(K,) per-label cuts: each label's F1-optimal (or clicks-optimal) cut shrunk towards the global cut by
     ``n_pos / (n_pos + shrink)``; labels without positives take the global cut."""
+    _check_objective(objective)
     P, Y = np.asarray(P, dtype=float), np.asarray(Y, dtype=int)
     if P.ndim != 2 or P.shape != Y.shape:
         raise ValueError(f"P and Y must be (N, K) of the same shape, got {P.shape} and {Y.shape}")
-    g = global_threshold(P, Y, default)
+    g = global_threshold(P, Y, default, "f1" if objective == "micro_f1" else objective)
     out = np.full(P.shape[1], g, dtype=float)
+    base = P >= g
+    tp, fp, fn = (base & (Y == 1)).sum(), (base & (Y == 0)).sum(), (~base & (Y == 1)).sum()
     for k in range(P.shape[1]):
         n_pos = int(Y[:, k].sum())
         if n_pos == 0:
             continue
-        cuts = _candidates(P[:, k])
-        f1 = _f1_at(P[:, k], Y[:, k], cuts)
-        best = np.flatnonzero(f1 == f1.max())
-        own = float(cuts[best[len(best) // 2]])
+        if objective == "micro_f1":
+            own = _micro_cut(P[:, k], Y[:, k], base[:, k], (tp, fp, fn))
+        else:
+            own = _best_cut(P[:, k], Y[:, k], _candidates(P[:, k]), objective)
         w = n_pos / (n_pos + shrink)
         out[k] = w * own + (1 - w) * g
     return out

@@ -158,7 +158,7 @@ def to_argilla(rec: PushRecord, spec: DatasetSpec, candidates_field: bool | None
         id=rec.id,
         fields=fields,
         metadata=_clean_metadata(rec.metadata),
-        suggestions=[suggestion],
+        suggestions=[suggestion] if rec.value not in ("", []) else [],  # multi-label: nothing likely enough
         vectors=vectors,
     )
 

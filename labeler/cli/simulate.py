@@ -4,7 +4,7 @@ import click
 
 from labeler.cli._common import quiet_option, set_option
 
-DATASETS = ("ag_news", "banking77", "sms_spam", "nlupp_banking")
+DATASETS = ("ag_news", "banking77", "sms_spam", "nlupp_banking", "nlupp_hotels", "goemotions")
 
 
 def _list(kind):
@@ -99,7 +99,7 @@ def command(config_path, dataset, overrides, strategies, batch_size, rounds, see
     base = dataclasses.replace(Policy.from_config(data.config), **{k: v for k, v in fields.items() if v is not None})
     starts = {"config": [base.cold_start], "on": [True], "off": [False], "both": [True, False]}[cold_start]
     variants = sim.variants_from(base, strategies or ["random", base.strategy], starts, weak, coverage)
-    from labeler.loop.queue import strategy_for
+    from labeler.loop.strategies import strategy_for
 
     for v in variants:
         strategy_for(data.multi_label, v.strategy)

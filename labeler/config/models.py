@@ -99,11 +99,16 @@ class LabelSpec(_Model):
 
 
 class TaskConfig(_Model):
-    """The label set. Single-label needs >= 2 labels, multi-label >= 1; ``threshold`` cuts multi-label P."""
+    """The label set. Single-label needs >= 2 labels, multi-label >= 1; ``threshold`` cuts multi-label P.
+
+    ``thresholds`` (multi-label): ``fitted`` cuts the fast model's matrix per label where the labels say it
+    should (each label's F1-optimal cut on out-of-fold predictions once 20 human training labels exist;
+    ``threshold`` before); ``fixed`` uses ``threshold`` for every label."""
 
     labels: list[LabelSpec]
     multi_label: bool = False
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    thresholds: Literal["fitted", "fixed"] = "fitted"
 
     @model_validator(mode="after")
     def _check_labels(self) -> "TaskConfig":
@@ -150,7 +155,10 @@ class QueueConfig(_Model):
 
     ``strategy`` defaults to ``margin`` (single-label) or ``threshold_distance`` (multi-label); ``random``
     draws uniformly. ``cold_start``: before any human label, the zero-shot ensemble's most confident record
-    per predicted class opens the queue. ``queue_with``: once human labels exist, the queue ranks by the fast
+    per predicted class opens the queue (``cold_start_by: confident``, the single-label default), a uniform
+    random sample (``random``, the multi-label default: the zero-shot's most confident record per label is an
+    easy positive that teaches little) or the records nearest the centres of a k-means clustering of the pool's
+    embeddings (``representative``). ``queue_with``: once human labels exist, the queue ranks by the fast
     model (a logistic head on the cached embeddings, refitted every round: ``model``), by its mean with the
     ensemble (``join``), or by the ensemble alone (``ensemble``). ``coverage``: while some class is short of
     ``training.min_per_class`` labels, this share of each batch goes to records predicted to be in the short
@@ -163,6 +171,7 @@ class QueueConfig(_Model):
     exploration: float = Field(0.0, ge=0.0, le=1.0)
     diversity: float = Field(0.0, ge=0.0, le=1.0)
     cold_start: bool = True
+    cold_start_by: Literal["confident", "representative", "random"] | None = None
     queue_with: Literal["model", "join", "ensemble"] = "model"
     coverage: float = Field(0.5, ge=0.0, le=1.0)
     gold_share: float = Field(0.2, ge=0.0, lt=1.0)
@@ -171,7 +180,7 @@ class QueueConfig(_Model):
     @field_validator("strategy")
     @classmethod
     def _known(cls, value: str | None) -> str | None:
-        from labeler.loop.queue import check_strategy_name
+        from labeler.loop.strategies import check_strategy_name
 
         try:
             return check_strategy_name(value)
@@ -231,13 +240,20 @@ class ArgillaConfig(_Model):
         return value
 
 
+# Defaults that differ by task kind (single-label, multi-label), filled in by ``Config`` when the key is unset.
+# Multi-label: a random first batch and no weak labels (BENCHMARKS.md, "Multi-label": the zero-shot's most
+# confident record per label is an easy positive, and its confident weak labels are mostly empty sets).
+COLD_START_BY = {False: "confident", True: "random"}
+WEAK_FRACTION = {False: 0.05, True: 0.0}
+
+
 class WeakLabelsConfig(_Model):
     """Weak labels as training rows: the ensemble's most confident ``fraction`` of each predicted class among
     unlabeled pool records, with sample weight ``weight``, until ``until`` human labels exist (null: always).
     ``fraction: 0`` turns them off. Used by every backend (``labeler train``/``round``), the fast queue model
     and ``labeler simulate``; never in gold or calibration."""
 
-    fraction: float = Field(0.05, ge=0.0, le=1.0)
+    fraction: float | None = Field(None, ge=0.0, le=1.0)  # unset: 0.05 single-label, 0 multi-label
     weight: float = Field(0.3, gt=0.0, le=1.0)
     until: int | None = Field(None, ge=1)
 
@@ -323,12 +339,16 @@ class Config(_Model):
 
     @model_validator(mode="after")
     def _fill_defaults(self, info: ValidationInfo) -> "Config":
-        from labeler.loop.queue import strategy_for
+        from labeler.loop.strategies import strategy_for
 
         try:
             self.queue.strategy = strategy_for(self.task.multi_label, self.queue.strategy)
         except LabelerError as exc:
             raise ValueError(f"queue.strategy: {exc}") from None
+        ml = self.task.multi_label
+        self.queue.cold_start_by = self.queue.cold_start_by or COLD_START_BY[ml]
+        if self.training.weak_labels.fraction is None:
+            self.training.weak_labels.fraction = WEAK_FRACTION[ml]
         source = (info.context or {}).get("path")
         base = Path(source).resolve().parent if source else Path.cwd()
         stem = Path(source).stem if source else "labeler"

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 import yaml
 
 from labeler.config import QueueConfig, TrainingConfig, validate_config
+from labeler.config.models import WEAK_FRACTION
 from labeler.data import column_values, sample_rows
 from labeler.data.encoding import guess_encoding
 from labeler.data.label_checks import look_alikes
@@ -196,7 +197,7 @@ def _encoding_line(encoding: str) -> str:
 
 def _render(data_path, out_path, labels, fields, id_field, label_field, label_field_set, multi_label,
             encoding: str = "utf-8") -> str:
-    from labeler.loop.queue import MULTI_LABEL_STRATEGIES, RANDOM, SINGLE_LABEL_STRATEGIES
+    from labeler.loop.strategies import MULTI_LABEL_STRATEGIES, RANDOM, SINGLE_LABEL_STRATEGIES
     from training.backends import BACKEND_NAMES
 
     data_abs, out_dir = data_path.resolve(), out_path.resolve().parent
@@ -217,7 +218,7 @@ def _render(data_path, out_path, labels, fields, id_field, label_field, label_fi
         label_line = "  # label_field: label   # a column with known labels, for simulate/demo"
     strategy = "threshold_distance" if multi_label else "margin"
     q, t = QueueConfig(), TrainingConfig()
-    w = t.weak_labels
+    w = t.weak_labels.model_copy(update={"fraction": WEAK_FRACTION[bool(multi_label)]})
     return f"""\
 # labeler config (more in configs/examples/). Override any key on the command line: --set section.key=value.
 # Unknown keys are errors. Relative paths are relative to this file's folder.

@@ -26,6 +26,9 @@ import numpy as np
 from labeler.evaluation.gold import CALIB, GOLD, TRAIN, GoldReserve  # noqa: F401  (the split names, re-exported)
 
 QUEUE_MODEL_C = 10.0
+MIN_LABELS_FOR_CUTS = 20  # multi-label: fewer human training labels than this keep the task's one threshold
+CUT_FOLDS = 3  # out-of-fold predictions the per-label cuts are fitted on
+FIXED, FITTED = "fixed", "fitted"
 
 
 # -- the policy ----------------------------------------------------------------------------------------
@@ -54,6 +57,7 @@ class Policy:
     strategy: str = "margin"
     batch_size: int = 50
     cold_start: bool = True
+    cold_start_by: str = "confident"  # confident | representative (``labeler.loop.queue.select_batch``)
     exploration: float = 0.0
     diversity: float = 0.0
     queue_with: str = "model"  # model | join | ensemble
@@ -63,6 +67,7 @@ class Policy:
     calib_share: float = 1 / 3
     weak: WeakLabels = field(default_factory=WeakLabels)
     seed: int = 0
+    thresholds: str = FIXED  # multi-label: fixed (task.threshold for every label) | fitted (per label, ``label_cuts``)
 
     @classmethod
     def from_config(cls, config, **overrides) -> "Policy":
@@ -71,7 +76,9 @@ class Policy:
         values = dict(strategy=q.strategy, batch_size=q.batch_size, cold_start=q.cold_start,
                       exploration=q.exploration, diversity=q.diversity, queue_with=q.queue_with,
                       coverage=q.coverage, min_per_class=t.min_per_class, gold_share=q.gold_share,
-                      calib_share=t.calib_share, weak=WeakLabels(w.fraction, w.weight, w.until), seed=q.seed)
+                      calib_share=t.calib_share, weak=WeakLabels(w.fraction, w.weight, w.until), seed=q.seed,
+                      thresholds=config.task.thresholds if config.task.multi_label else FIXED,
+                      cold_start_by=q.cold_start_by)
         values.update(overrides)
         return cls(**values)
 
@@ -82,7 +89,7 @@ class Policy:
 
     @property
     def is_random(self) -> bool:
-        from labeler.loop.queue import RANDOM
+        from labeler.loop.strategies import RANDOM
 
         return self.strategy == RANDOM
 
@@ -91,7 +98,7 @@ class Policy:
         """A short label for tables and plots, e.g. ``margin+cold+weak0.05x0.3+cover0.5+gold0.2``."""
         parts = [self.strategy]
         if not self.is_random:
-            parts += ["cold"] if self.cold_start else []
+            parts += [("cold" if self.cold_start_by == "confident" else f"cold-{self.cold_start_by}")] if self.cold_start else []
             parts += [f"explore{self.exploration:g}"] if self.exploration else []
             parts += [f"div{self.diversity:g}"] if self.diversity else []
             parts += [self.queue_with] if self.queue_with != "model" else []
@@ -101,6 +108,8 @@ class Policy:
                          + (f"<{self.weak.until}" if self.weak.until else ""))
         if self.gold_share:
             parts.append(f"gold{self.gold_share:g}")
+        if self.thresholds != FIXED:
+            parts.append(f"cuts-{self.thresholds}")
         return "+".join(parts)
 
 
@@ -153,12 +162,46 @@ def training_set(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: n
 def fit_queue_model(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.ndarray, excluded: np.ndarray,
                     policy: Policy, multi_label: bool, threshold: float):
     """The fast model the queue ranks by: ``training.head.LinearModel`` on the human + weak rows.
-    Returns (model, number of weak rows used)."""
+    Returns (model, number of weak rows used). Multi-label, the model carries its per-label cuts
+    (``model.thresholds`` (K,), ``label_cuts``): the queue, the metrics and the suggestions cut its matrix there."""
     from training.head import LinearModel
 
     Xt, yt, w, n_weak = training_set(X, rows, targets, P_weak, excluded, policy.weak, multi_label, threshold)
     model = LinearModel(P_weak.shape[1], multi_label, QUEUE_MODEL_C, policy.seed).fit(Xt, yt, w)
+    if multi_label:
+        model.thresholds = label_cuts(X, rows, targets, P_weak, excluded, policy, threshold)
     return model, n_weak
+
+
+def label_cuts(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.ndarray, excluded: np.ndarray,
+               policy: Policy, threshold: float) -> np.ndarray:
+    """(K,) multi-label cuts for the queue model's matrix.
+
+    ``policy.thresholds == "fitted"`` and at least ``MIN_LABELS_FOR_CUTS`` human training labels: each
+    label's cut that maximises micro-F1 over all labels (``training.thresholds.fit_thresholds(objective=
+    "micro_f1")``, shrunk to the global micro-F1 cut for rare labels) on out-of-fold predictions: the human rows are split into ``CUT_FOLDS`` folds by pool
+    position, a model of the same kind (with the same weak rows) is fitted without each fold and predicts it.
+    Otherwise (``fixed``, or too few labels: the documented fallback) the task's one ``threshold``.
+    """
+    from training.head import LinearModel
+    from training.thresholds import fit_thresholds
+
+    k = P_weak.shape[1]
+    rows = np.asarray(rows, dtype=np.int64)
+    if policy.thresholds != FITTED or len(rows) < MIN_LABELS_FOR_CUTS:
+        return np.full(k, float(threshold))
+    order = np.argsort(rows, kind="stable")
+    rows, Y = rows[order], np.asarray(targets)[order].reshape(-1, k)
+    wr, wy = weak_rows(P_weak, excluded, policy.weak, len(rows), True, threshold)
+    oof = np.zeros(Y.shape)
+    fold = np.arange(len(rows)) % CUT_FOLDS
+    for f in range(CUT_FOLDS):
+        fit_on = fold != f
+        Xt = np.concatenate([X[rows[fit_on]], X[wr]])
+        yt = np.concatenate([Y[fit_on], wy]) if len(wr) else Y[fit_on]
+        w = np.concatenate([np.ones(int(fit_on.sum())), np.full(len(wr), policy.weak.weight)])
+        oof[~fit_on] = LinearModel(k, True, QUEUE_MODEL_C, policy.seed).fit(Xt, yt, w).predict_proba(X[rows[~fit_on]])
+    return fit_thresholds(oof, Y, default=threshold, objective="micro_f1")
 
 
 def queue_matrix(P: np.ndarray, model_P: np.ndarray | None, queue_with: str, multi_label: bool) -> np.ndarray:
@@ -171,6 +214,31 @@ def queue_matrix(P: np.ndarray, model_P: np.ndarray | None, queue_with: str, mul
     from labeler.loop.ensemble import weighted_mean
 
     return weighted_mean({"ensemble": P, "model": model_P}, multi_label=multi_label).P
+
+
+# -- suggestions ---------------------------------------------------------------------------------------
+MIN_LABELS_FOR_SUGGESTIONS = 20  # multi-label: fewer labeled random-reserve rows than this pre-select nothing
+
+
+def suggestion_cuts(S: np.ndarray, rows: np.ndarray, Y: np.ndarray) -> np.ndarray | None:
+    """(K,) multi-label cuts for pre-selecting labels in the form, from the suggestion matrix ``S`` (N, K).
+
+    Fitted on ``rows`` of the random reserve (gold and calibration: a uniform sample no model trained on, so
+    ``S`` is out of sample there) with their 0/1 truth ``Y``: per label the cut maximising clicks saved against
+    an empty form (``TP - FP``, ``training.thresholds.fit_thresholds(objective="clicks")``): a label is
+    pre-selected where it is more often right than wrong. Fewer than ``MIN_LABELS_FOR_SUGGESTIONS`` such rows:
+    None, the documented fallback: pre-select nothing (an empty form never costs a click to undo)."""
+    from training.thresholds import fit_thresholds
+
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) < MIN_LABELS_FOR_SUGGESTIONS:
+        return None
+    return fit_thresholds(S[rows], np.asarray(Y).reshape(len(rows), -1), default=1.0, objective="clicks")
+
+
+def clicks(suggested: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Per row, the labels an annotator adds or removes to turn 0/1 ``suggested`` into ``truth`` (both (n, K))."""
+    return np.abs(np.asarray(suggested, dtype=np.int64) - np.asarray(truth, dtype=np.int64)).sum(axis=1)
 
 
 # -- the batch -----------------------------------------------------------------------------------------
@@ -209,7 +277,8 @@ def plan_batch(policy: Policy, n: int, P: np.ndarray, signals: dict, X: np.ndarr
     ``asked``: rows already pushed or labeled. ``human_counts``: human training labels per class (coverage).
     Cold start applies while no human label exists; ``random`` is ``select_batch`` with exploration 1.
     """
-    from labeler.loop.queue import select_batch, strategy_for
+    from labeler.loop.queue import select_batch
+    from labeler.loop.strategies import strategy_for
 
     scoring = strategy_for(multi_label, None) if policy.is_random else policy.strategy
     n_gold = policy.reserve.picks(n)
@@ -223,7 +292,7 @@ def plan_batch(policy: Policy, n: int, P: np.ndarray, signals: dict, X: np.ndarr
         cold_start=policy.cold_start and not policy.is_random and int(np.sum(human_counts)) == 0,
         multi_label=multi_label, threshold=threshold,
         short=None if policy.is_random else short_classes(human_counts, policy.min_per_class),
-        coverage=policy.coverage)
+        coverage=policy.coverage, cold_start_by=policy.cold_start_by)
     queued = [int(i) for i in sel.indices[:n_queue]] if n_queue > 0 else []
     reasons = list(sel.reasons[: len(queued)]) + [GOLD] * len(gold)
     return Batch(indices=np.array(queued + gold, dtype=np.int64), reasons=reasons,

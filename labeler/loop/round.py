@@ -47,12 +47,17 @@ def connection(config):
     return resolve(config.argilla.url, config.argilla.api_key_env)
 
 
-def suggestion(p: np.ndarray, labels: list[str], multi_label: bool, threshold: float):
-    """(value, score) for one ensemble row: the top label, or every label over the threshold (at least one)."""
+def suggestion(p: np.ndarray, labels: list[str], multi_label: bool, threshold):
+    """(value, score) for one ensemble row: the top label (single-label), or every label at or over its cut
+    (multi-label), most probable first. ``threshold``: one cut, one per label (K,), or None (pre-select nothing).
+    Multi-label may give ``([], [])``: nothing is likely enough to be right, so the form starts empty."""
     if not multi_label:
         k = int(np.argmax(p))
         return labels[k], float(p[k])
-    picked = [k for k in np.argsort(-p) if p[k] >= threshold] or [int(np.argmax(p))]
+    if threshold is None:
+        return [], []
+    cut = np.broadcast_to(np.asarray(threshold, dtype=np.float64), p.shape)
+    picked = [int(k) for k in np.argsort(-p, kind="stable") if p[k] >= cut[k]]
     return [labels[k] for k in picked], [float(p[k]) for k in picked]
 
 
@@ -87,15 +92,47 @@ def plan_push(config, pool, scores, present: set[str], done: set[str], labels_df
     if scores.Q is not None:
         signals["model"] = scores.Q
     X = None
-    if policy.diversity > 0 and not policy.is_random:
+    cold = policy.cold_start and policy.cold_start_by == "representative" and int(np.sum(counts)) == 0
+    if (policy.diversity > 0 or cold) and not policy.is_random:
         from labeler.loop.scoring import build_signals, embedder
 
         X = embedder(config, build_signals(config)).encode(pool.texts)
     batch = plan_batch(policy, max(1, n_new), scores.queue_P, signals, X, asked, reserve_order, reserve, counts,
-                       project.round, config.task.multi_label, config.task.threshold)
+                       project.round, config.task.multi_label, queue_cuts(config, scores))
     if n_new == 0:
         batch.indices, batch.reasons = batch.indices[:0], []
     return batch, pending_old
+
+
+def queue_cuts(config, scores):
+    """The cut(s) the queue ranks by: multi-label, the fast queue model's per-label cuts once it exists (fitted
+    by ``labeler.loop.engine.label_cuts`` when it was fitted, saved with it), else the task's one threshold."""
+    if not config.task.multi_label or scores.Q is None or not Project(config).queue_model.exists():
+        return config.task.threshold
+    import joblib
+
+    cuts = getattr(joblib.load(Project(config).queue_model), "thresholds", None)
+    return config.task.threshold if cuts is None else np.asarray(cuts, dtype=np.float64)
+
+
+def suggestion_cuts(config, ids: list[str], P: np.ndarray, labels_df, reserve):
+    """Multi-label: the per-label cuts of the pre-selected suggestion, decided once per push
+    (``labeler.loop.engine.suggestion_cuts`` on the labeled random reserve, gold and calibration; None, pre-select
+    nothing, until enough of it is labeled). Single-label: unused (the top label is suggested)."""
+    if not config.task.multi_label:
+        return config.task.threshold
+    from labeler.loop.engine import CALIB, GOLD, suggestion_cuts as fit
+
+    rows, ys = [], []
+    for split in (GOLD, CALIB):
+        r, y = (reserve.rows_in_split(ids, labels_df, split, config.label_names, True) if labels_df is not None
+                else (np.zeros(0, int), None))
+        if y is not None:
+            rows.append(r)
+            ys.append(np.asarray(y).reshape(len(r), -1))
+    if not rows:
+        return None
+    return fit(P, np.concatenate(rows), np.concatenate(ys))
 
 
 def queue_status(scores, by: str, when: str | None = None) -> str:
@@ -159,10 +196,11 @@ def push_queue(config, progress: bool = True, by: str = "labeler push", policy=N
     if scores.fast_model:
         ens_agent = f"{ens_agent}/{scores.fast_model}"  # Argilla agents allow letters, digits, -_:./ and spaces
     weights = scores.weights or {name: 1.0 for name in scores.signals}
+    cuts = suggestion_cuts(config, pool.ids, scores.P, labeled, policy.reserve)
     records = []
     for rank, i in enumerate(order, start=1):
         rec = pool.records[i]
-        value, score = suggestion(scores.P[i], config.label_names, config.task.multi_label, config.task.threshold)
+        value, score = suggestion(scores.P[i], config.label_names, config.task.multi_label, cuts)
         meta = {META_UNCERTAINTY: float(uncertainty[i]), META_PRIORITY: rank, META_AGREEMENT: float(scores.agreement[i]),
                 META_SAMPLE: SAMPLE_RANDOM if policy.reserve.contains(rec.id) else SAMPLE_QUEUE, META_WHY: why.get(i, "pending")}
         if i in new:
@@ -178,7 +216,7 @@ def push_queue(config, progress: bool = True, by: str = "labeler push", policy=N
         if not config.argilla.candidates:
             cands = []
         elif config.task.multi_label:  # every label over its threshold, or "none above threshold"
-            cands = above_threshold(scores.P[i], config.label_names, config.task.threshold)
+            cands = above_threshold(scores.P[i], config.label_names, config.task.threshold if cuts is None else cuts)
         else:
             cands = top_candidates(scores.P[i], config.label_names, config.argilla.candidates,
                                    {name: mat[i] for name, mat in scores.signals.items()})

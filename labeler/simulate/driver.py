@@ -42,12 +42,14 @@ class Curve:
 
 
 # -- metrics ------------------------------------------------------------------------------------------
-def score_metrics(P: np.ndarray, y: np.ndarray, data: SimData) -> dict[str, float]:
+def score_metrics(P: np.ndarray, y: np.ndarray, data: SimData, thresholds=None) -> dict[str, float]:
     """accuracy (exact match for multi-label), macro-F1, micro-F1 (multi-label), the positive class's F1:
-    ``training.evaluate``'s metrics, as every report in labeler computes them."""
+    ``training.evaluate``'s metrics, as every report in labeler computes them. Multi-label ``P`` is cut at
+    ``thresholds`` (K,) (the model's per-label cuts) or, without them, at the task's one threshold."""
     from training.evaluate import evaluate
 
-    m = evaluate(P, np.asarray(y, dtype=np.int64), data.labels, data.multi_label, threshold=data.threshold)
+    cut = data.threshold if thresholds is None else np.asarray(thresholds, dtype=np.float64)
+    m = evaluate(P, np.asarray(y, dtype=np.int64), data.labels, data.multi_label, threshold=cut)
     out = {"accuracy": float(m["accuracy"]), "macro_f1": float(m["macro_f1"])}
     if data.multi_label:
         out["micro_f1"] = float(m["micro_f1"])
@@ -86,7 +88,7 @@ def run_curve(data: SimData, feats: Features, policy: Policy, rounds: int, seed:
     oracle = Oracle(data.y)
     curve = Curve(policy, seed)
     labeled = np.zeros(len(data.ids), dtype=bool)
-    model_P = None
+    model_P, cuts = None, thr  # the queue ranks by the zero-shot at the task's threshold until a model exists
     feats.reset()
     for round_no in range(rounds):
         if labeled.all():
@@ -96,24 +98,52 @@ def run_curve(data: SimData, feats: Features, policy: Policy, rounds: int, seed:
         train = np.flatnonzero(labeled & ~reserve)
         batch = plan_batch(policy, policy.batch_size, queue_matrix(feats.P0, model_P, policy.queue_with, ml), signals,
                            feats.X, labeled, reserve_order, reserve, class_counts(data.y[train], k, ml), round_no, ml,
-                           thr)
+                           cuts)
         if not len(batch.indices):
             break
+        shown = suggestion_clicks(data, feats, model_P, batch, labeled & reserve) if ml else {}
         oracle.answer(batch.indices)
         labeled[batch.indices] = True
         train = np.flatnonzero(labeled & ~reserve)
         feats.rescore(train, data.y[train])
         model, n_weak = fit_queue_model(feats.X, train, data.y[train], feats.P0, labeled | reserve, policy, ml, thr)
         model_P = model.predict_proba(feats.X)
+        cuts = model.thresholds if ml else thr
         point = {"round": round_no + 1, "n_labels": int(labeled.sum()), "n_train": len(train), "n_weak": n_weak,
-                 **score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data),
-                 "seconds": round(time.perf_counter() - start, 3)}
+                 **score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data, cuts if ml else None),
+                 **shown, "seconds": round(time.perf_counter() - start, 3)}
         curve.points.append(point)
         curve.selected.append([data.ids[i] for i in batch.indices])
         curve.trained.append([data.ids[i] for i in train])
         if on_round:
             on_round(point)
     return curve
+
+
+def suggestion_clicks(data: SimData, feats: Features, model_P: np.ndarray | None, batch, reserve_labeled: np.ndarray
+                      ) -> dict[str, float]:
+    """Multi-label: the clicks (labels added or removed) an annotator needs on this round's queued records
+    (the ones the queue shows first; gold picks left out) to fix the pre-selected suggestion, against an empty
+    form. The suggestion matrix is the zero-shot signals' mean with the fast model joined at equal weight (what
+    ``labeler push`` shows before gold weights exist), cut by ``labeler.loop.engine.suggestion_cuts`` fitted on the
+    labeled random reserve; ``clicks_half`` is the old rule (every label >= 0.5, at least the top one)."""
+    from labeler.loop.engine import GOLD, clicks, suggestion_cuts
+    from labeler.loop.ensemble import weighted_mean
+    from training.thresholds import predict_sets
+
+    queued = np.array([i for i, r in zip(batch.indices, batch.reasons) if r != GOLD], dtype=np.int64)
+    if not len(queued):
+        return {}
+    mats = dict(feats.signals) | ({"fast-model": model_P} if model_P is not None else {})
+    S = weighted_mean(mats, multi_label=True, threshold=data.threshold).P
+    rows = np.flatnonzero(reserve_labeled)
+    cuts = suggestion_cuts(S, rows, data.y[rows])
+    truth = data.y[queued]
+    suggested = np.zeros_like(truth) if cuts is None else predict_sets(S[queued], cuts)
+    half = predict_sets(S[queued], data.threshold)
+    half[np.arange(len(queued)), S[queued].argmax(axis=1)] = 1
+    return {"clicks": float(clicks(suggested, truth).mean()), "clicks_empty": float(truth.sum(axis=1).mean()),
+            "clicks_half": float(clicks(half, truth).mean()), "suggested": float(suggested.sum(axis=1).mean())}
 
 
 # -- through the real server ----------------------------------------------------------------------------
@@ -168,7 +198,8 @@ def run_curve_via_argilla(data: SimData, feats: Features, policy: Policy, rounds
         train = sorted((i for i in now if split[i] == TRAIN), key=data.ids.index)
         model = joblib.load(project.queue_model)
         point = {"round": round_no + 1, "n_labels": len(now), "n_train": len(train),
-                 **score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data),
+                 **score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data,
+                                 getattr(model, "thresholds", None) if data.multi_label else None),
                  "seconds": round(time.perf_counter() - start, 3)}
         curve.points.append(point)
         curve.selected.append(new)

@@ -22,22 +22,35 @@ from labeler.simulate.driver import Curve, primary_metric, run_curve, run_curve_
 from labeler.simulate.report import RANDOM, compare_to_random, summarize, write_outputs
 
 REFERENCE_FILE = "reference.json"
+CUTS_VERSION = "micro_f1-oof3"  # how fitted cuts are made (labeler.loop.engine.label_cuts); part of the cache key
 
 
-def reference(data: SimData, feats: Features) -> dict:
-    """The queue model trained on the whole labeled pool, scored on the eval split (cached in the project)."""
+def reference(data: SimData, feats: Features, cuts: str | None = None) -> dict:
+    """The queue model trained on the whole labeled pool, scored on the eval split (cached in the project).
+
+    Multi-label with ``cuts`` ``fitted`` (the config's ``task.thresholds``): the model's matrix is cut per label
+    as the loop cuts it (``labeler.loop.engine.label_cuts`` on out-of-fold predictions over the whole pool)."""
+    import numpy as np
+
+    from labeler.loop.engine import label_cuts
     from training.head import LinearModel
 
+    cuts = (cuts or data.config.task.thresholds) if data.multi_label else None
     key = hashlib.sha256(json.dumps([data.ids, data.y.tolist(), data.eval_ids, data.labels, QUEUE_MODEL_C,
-                                     feats.X[:5].round(5).tolist()]).encode()).hexdigest()[:16]
+                                     feats.X[:5].round(5).tolist()] + ([cuts, CUTS_VERSION] if cuts else [])).encode()).hexdigest()[:16]
     path = Project(data.config).ensure().dir / REFERENCE_FILE
     cached = json.loads(path.read_text()) if path.exists() else {}
     if key not in cached:
         start = time.perf_counter()
         fitted = LinearModel(len(data.labels), data.multi_label, QUEUE_MODEL_C, 0).fit(feats.X, data.y)
-        cached[key] = {"n_labels": len(data.ids), "model": f"logreg C={QUEUE_MODEL_C:g} balanced",
-                       "seconds": round(time.perf_counter() - start, 2),
-                       **score_metrics(fitted.predict_proba(feats.X_eval), data.eval_y, data)}
+        t = None
+        if cuts:
+            rows = np.arange(len(data.ids))
+            t = label_cuts(feats.X, rows, data.y, feats.P0, np.ones(len(rows), dtype=bool),
+                           Policy(thresholds=cuts, weak=WeakLabels(0.0)), data.threshold)
+        name = f"logreg C={QUEUE_MODEL_C:g} balanced" + (f", cuts {cuts}" if cuts else "")
+        cached[key] = {"n_labels": len(data.ids), "model": name, "seconds": round(time.perf_counter() - start, 2),
+                       **score_metrics(fitted.predict_proba(feats.X_eval), data.eval_y, data, t)}
         path.write_text(json.dumps(cached, indent=2))
     return cached[key]
 
@@ -45,7 +58,8 @@ def reference(data: SimData, feats: Features) -> dict:
 def deterministic(policy: Policy) -> bool:
     """No seeded choice anywhere: every seed gives the same curve, so one is run. Random picks, exploration
     and diversity use the seed; the gold reserve and everything else do not."""
-    return not policy.is_random and policy.exploration == 0 and policy.diversity == 0
+    return not policy.is_random and policy.exploration == 0 and policy.diversity == 0 and not (
+        policy.cold_start and policy.cold_start_by == "random")
 
 
 def simulate(data: SimData, variants: Sequence[Policy], seeds: Sequence[int], rounds: int,

@@ -35,3 +35,12 @@ def test_predict_sets_allows_empty_rows():
 def test_shape_mismatch_is_one_line():
     with pytest.raises(ValueError, match="same shape"):
         fit_thresholds(np.zeros((2, 2)), np.zeros((2, 3)))
+
+
+def test_micro_f1_objective_silences_a_label_whose_predictions_hurt_micro_f1():
+    P = np.array([[0.9, 0.6], [0.8, 0.5], [0.1, 0.4], [0.2, 0.3]])
+    Y = np.array([[1, 0], [1, 0], [0, 1], [0, 0]])
+    # label 1 alone: its F1 is best predicting rows 0-2 (cut 0.35, F1 0.5); over both labels that gives
+    # micro-F1 6/8 = 0.75, predicting nothing gives 4/5 = 0.8: the micro-F1 cut sits above every score
+    assert fit_thresholds(P, Y, shrink=0.0)[1] == pytest.approx(0.35)
+    assert fit_thresholds(P, Y, shrink=0.0, objective="micro_f1")[1] > 0.6

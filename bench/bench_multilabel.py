@@ -1,0 +1,227 @@
+"""Multi-label queue policies against random on every multi-label data set (issue 23, items 2 and 3).
+
+Every number comes from ``labeler simulate``'s own code path (``labeler.simulate.simulate``: the engine
+``labeler round`` runs, one ``Policy`` per variant) on NLU++ banking, NLU++ hotels and GoEmotions (first
+6,000 training rows as the pool). Each variant changes named fields of the product default for multi-label
+projects; ``before`` is the default as it was (one 0.5 cut everywhere, threshold distance, cold start, weak
+labels, coverage). Columns: micro-F1 and exact-match labels-to-95% of the whole-pool reference (the same head
+with the same cuts), AUC, the worst gap to random's mean curve, and the clicks column: on the records the queue
+asks each round (gold left out), labels to add or remove to fix the pre-selected suggestion, against an empty
+form (``labeler.simulate.driver.suggestion_clicks``).
+
+    .venv/bin/python bench/bench_multilabel.py --datasets nlupp_banking,nlupp_hotels,goemotions --seeds 2
+    .venv/bin/python bench/bench_multilabel.py --markdown        # the tables from the saved JSON
+
+Writes ``bench/results/multilabel.json`` (and one ``multilabel_<dataset>/`` folder of curves per data set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from labeler import simulate as sim  # noqa: E402
+from labeler.loop.engine import FITTED, FIXED, Policy, WeakLabels  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+OUT = RESULTS / "multilabel.json"
+# batch size and rounds per data set: about a third of NLU++ banking's pool, GoEmotions to 800 labels
+RUNS = {"nlupp_banking": (32, 15), "nlupp_hotels": (20, 25), "goemotions": (50, 16)}
+
+
+def variants(base: Policy) -> dict[str, Policy]:
+    """Name -> policy. ``base`` is ``Policy.from_config`` of the simulation config (the product default)."""
+    r = dataclasses.replace
+    old = r(base, strategy="threshold_distance", cold_start=True, cold_start_by="confident", coverage=0.5,
+            exploration=0.0, weak=WeakLabels(0.05, 0.3), thresholds=FIXED)
+    rand = r(base, strategy="random", cold_start=False, weak=WeakLabels(0.0))
+    cut = r(old, thresholds=FITTED)
+    named = {
+        "random (0.5 cut)": r(rand, thresholds=FIXED),
+        "before: default (0.5 cut)": old,
+        "random": r(rand, thresholds=FITTED),
+        "default": base,
+        "td + cuts (cold start, weak labels)": cut,
+        "td + cuts, no cold start": r(cut, cold_start=False),
+        "td + cuts, no weak": r(cut, weak=WeakLabels(0.0)),
+        "td + cuts, no cold, no weak": r(cut, cold_start=False, weak=WeakLabels(0.0)),
+        "td + cuts, no cold, no weak, explore 0.5": r(cut, cold_start=False, weak=WeakLabels(0.0), exploration=0.5),
+        "td + cuts, representative cold start": r(cut, cold_start_by="representative"),
+        "td + cuts, representative cold start, no weak": r(cut, cold_start_by="representative", weak=WeakLabels(0.0)),
+        "td + cuts, random first batch, no weak": r(cut, cold_start_by="random", weak=WeakLabels(0.0)),
+        "td + cuts, random first batch": r(cut, cold_start_by="random"),
+    }
+    seen: dict[Policy, str] = {}
+    return {label: p for label, p in named.items() if seen.setdefault(p, label) == label}  # one run per policy
+
+
+def run(datasets: list[str], seeds: list[int], only: list[str] | None, rounds_override: int | None = None) -> dict:
+    out = json.loads(OUT.read_text()) if OUT.exists() else {}
+    for name in datasets:
+        data = sim.dataset_data(name)
+        feats = sim.compute_features(data, progress=False)
+        batch, rounds = RUNS[name]
+        rounds = rounds_override or rounds
+        key = name if rounds == RUNS[name][1] else f"{name}, {rounds} rounds"  # a longer run: its own table
+        base = dataclasses.replace(Policy.from_config(data.config), batch_size=batch)
+        chosen = {k: v for k, v in variants(base).items() if not only or k in only}
+        t = time.time()
+        report = sim.simulate(data, list(chosen.values()), seeds, rounds, RESULTS / f"multilabel_{key.replace(', ', '_').replace(' ', '')}",
+                              progress=False, feats=feats, log=print)
+        print(sim.format_table(report))
+        entry = out.setdefault(key, {"variants": {}})
+        entry.update({"pool": report["pool"], "eval": report["eval"], "labels": len(report["labels"]),
+                      "reference": report["reference"], "zero_shot": report["zero_shot"], "batch": batch,
+                      "rounds": rounds, "seeds": seeds, "base_policy": base.name})
+        for label, v in zip(chosen, report["variants"]):
+            entry["variants"][label] = summarize(v, report)
+        print(f"{name}: {time.time() - t:.0f} s", flush=True)
+        saved = json.loads(OUT.read_text()) if OUT.exists() else {}  # another run may have added data sets
+        saved.setdefault(key, {"variants": {}})["variants"].update(entry.pop("variants"))
+        saved[key].update(entry)
+        OUT.write_text(json.dumps(saved, indent=1))
+        out = saved
+    return out
+
+
+def cut_study(datasets: list[str], sizes: list[int]) -> dict:
+    """Head and cut on uniform random samples (no queue): the class-balanced head at one 0.5 cut, with each
+    label's own F1-optimal cut, and with the micro-F1 cut per label (``label_cuts``, the default), plus an
+    unweighted head at 0.5; trained on ``n`` random pool rows (seed 0) or the whole pool, scored on the eval split."""
+    from labeler.loop.engine import label_cuts
+    from labeler.simulate.driver import score_metrics
+    from training.head import LinearModel
+    from training.thresholds import fit_thresholds
+
+    saved = json.loads(OUT.read_text()) if OUT.exists() else {}
+    study = saved.setdefault("_cuts", {})
+    for name in datasets:
+        data = sim.dataset_data(name)
+        feats = sim.compute_features(data, progress=False)
+        k = len(data.labels)
+        for n in sizes:
+            rows = np.arange(len(data.ids)) if n >= len(data.ids) else \
+                np.sort(np.random.default_rng(0).choice(len(data.ids), size=n, replace=False))
+            X, Y = feats.X[rows], data.y[rows]
+            out = {}
+            for balanced in (True, False):
+                P = LinearModel(k, True, 10.0, 0, balanced=balanced).fit(X, Y).predict_proba(feats.X_eval)
+                out["balanced, 0.5" if balanced else "unweighted, 0.5"] = score_metrics(P, data.eval_y, data, 0.5)
+                if balanced:
+                    policy = Policy(thresholds=FITTED, weak=WeakLabels(0.0))
+                    none = np.ones(len(data.ids), dtype=bool)
+                    micro = label_cuts(feats.X, rows, Y, feats.P0, none, policy, 0.5)
+                    out["balanced, micro-F1 cuts (default)"] = score_metrics(P, data.eval_y, data, micro)
+                    oof = _oof(X, Y, k)
+                    out["balanced, own-F1 cuts"] = score_metrics(P, data.eval_y, data, fit_thresholds(oof, Y))
+            study[f"{name} n={min(n, len(data.ids))}"] = out
+            print(name, min(n, len(data.ids)), {m: round(v["micro_f1"], 3) for m, v in out.items()}, flush=True)
+        fresh = json.loads(OUT.read_text()) if OUT.exists() else {}
+        fresh["_cuts"] = {**fresh.get("_cuts", {}), **study}
+        OUT.write_text(json.dumps(fresh, indent=1))
+    return study
+
+
+def _oof(X: np.ndarray, Y: np.ndarray, k: int, folds: int = 3) -> np.ndarray:
+    from training.head import LinearModel
+
+    oof, fold = np.zeros(Y.shape), np.arange(len(X)) % folds
+    for f in range(folds):
+        oof[fold == f] = LinearModel(k, True, 10.0, 0).fit(X[fold != f], Y[fold != f]).predict_proba(X[fold == f])
+    return oof
+
+
+def summarize(v: dict, report: dict) -> dict:
+    s = v["summary"]
+    row = {"policy": v["name"], "seeds": s["seeds"], "n_labels": s["n_labels"]}
+    for m in ("micro_f1", "accuracy", "macro_f1"):
+        row[m] = {k: s[m].get(k) for k in ("mean", "auc", "final", "labels_to_95", "target_95")}
+    clicks = {}
+    for key in ("clicks", "clicks_empty", "clicks_half", "suggested"):
+        vals = [p.get(key) for run in v["runs"] for p in run["curve"] if p.get(key) is not None]
+        clicks[key] = float(np.mean(vals)) if vals else None
+    row["clicks"] = clicks
+    row["per_round_clicks"] = [[p.get("clicks"), p.get("clicks_empty")] for p in v["runs"][0]["curve"]]
+    return row
+
+
+def gaps(row: dict, rand: dict, metric: str) -> tuple[float, int]:
+    a, b = np.array(row[metric]["mean"]), np.array(rand[metric]["mean"])
+    n = min(len(a), len(b))
+    d = a[:n] - b[:n]
+    i = int(np.argmin(d))
+    return float(d[i]), int(row["n_labels"][i])
+
+
+def markdown(out: dict) -> str:
+    lines = []
+    study = out.pop("_cuts", {})
+    if study:
+        lines += ["Head and cut on random samples (micro-F1 / exact match on the eval split):", "",
+                  "| data set, rows | " + " | ".join(next(iter(study.values()))) + " |",
+                  "|---|" + "---|" * len(next(iter(study.values())))]
+        for key, row in study.items():
+            lines.append(f"| {key} | " + " | ".join(f"{m['micro_f1']:.3f} / {m['accuracy']:.3f}" for m in row.values())
+                         + " |")
+        lines.append("")
+    for name, entry in out.items():
+        ref = entry["reference"]
+        lines.append(f"**{name}** (pool {entry['pool']}, eval {entry['eval']}, {entry['labels']} labels; batches of "
+                     f"{entry['batch']} x {entry['rounds']} rounds; seeds {entry['seeds']}; whole-pool {ref['model']}: "
+                     f"micro-F1 {ref['micro_f1']:.3f}, exact match {ref['accuracy']:.3f}, macro-F1 {ref['macro_f1']:.3f})")
+        lines.append("")
+        lines.append("| variant | micro-F1 L95 | ratio to random | micro-F1 AUC | worst vs random (labels) | exact-match AUC "
+                     "| exact match worst vs random (labels) | clicks: suggestion / empty form / old 0.5 rule |")
+        lines.append("|---|---|---|---|---|---|---|---|")
+        rand = entry["variants"].get("random")
+        for label, row in entry["variants"].items():
+            l95, rl95 = row["micro_f1"]["labels_to_95"], (rand or row)["micro_f1"]["labels_to_95"]
+            last = row["n_labels"][-1]
+            ratio = f"{l95 / rl95:.2f}" if l95 and rl95 else ("-" if l95 else "-")
+            g1 = gaps(row, rand, "micro_f1") if rand and row is not rand else None
+            g2 = gaps(row, rand, "accuracy") if rand and row is not rand else None
+            c = row["clicks"]
+            ctext = (f"{c['clicks']:.2f} / {c['clicks_empty']:.2f} / {c['clicks_half']:.2f}"
+                     if c.get("clicks") is not None else "-")
+            lines.append(f"| {label} | {l95 if l95 else f'> {last}'} | {ratio} | {row['micro_f1']['auc']:.3f} | "
+                         + (f"{g1[0]:+.3f} ({g1[1]})" if g1 else "-") + f" | {row['accuracy']['auc']:.3f} | "
+                         + (f"{g2[0]:+.3f} ({g2[1]})" if g2 else "-") + f" | {ctext} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", default="nlupp_banking,nlupp_hotels,goemotions")
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--variants", default=None, help="variant names separated by | (default: all)")
+    ap.add_argument("--rounds", type=int, default=None, help="override the rounds per data set (a separate table)")
+    ap.add_argument("--cuts", default=None, help="run the head/cut study on random samples of these sizes "
+                    "(comma-separated; a size over the pool = the whole pool) and stop")
+    ap.add_argument("--markdown", action="store_true", help="print the tables from the saved JSON and stop")
+    args = ap.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(OUT.read_text())))
+        return
+    datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    if args.cuts:
+        cut_study(datasets, [int(x) for x in args.cuts.split(",")])
+        return
+    only = [v.strip() for v in args.variants.split("|")] if args.variants else None
+    out = run([d.strip() for d in args.datasets.split(",") if d.strip()], list(range(args.seeds)), only, args.rounds)
+    print(markdown(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Per-label cuts in the multi-label loop: the queue, the fast model, the suggestion and its clicks."""
+
+import numpy as np
+import pytest
+
+from labeler.loop.engine import (FITTED, FIXED, MIN_LABELS_FOR_CUTS, MIN_LABELS_FOR_SUGGESTIONS, Policy, WeakLabels,
+                            clicks, fit_queue_model, label_cuts, suggestion_cuts)
+from labeler.loop.round import suggestion
+from labeler.loop.queue import select_batch
+from labeler.loop.strategies import threshold_distance
+from training.thresholds import fit_thresholds, global_threshold
+
+
+def test_threshold_distance_uses_each_labels_cut():
+    P = np.array([[0.30, 0.90], [0.50, 0.20], [0.10, 0.25]])
+    t = np.array([0.3, 0.8])
+    # row 0: label 0 sits on its cut -> 1; row 1: min(|.5-.3|/.7, |.2-.8|/.8) = 0.2/0.7; row 2: |.25-.8|/.8 vs .2/.7
+    expected = [1.0, 1 - 0.2 / 0.7, 1 - 0.2 / 0.7]
+    assert threshold_distance(P, t) == pytest.approx(expected)
+    assert threshold_distance(P, 0.5).tolist() == pytest.approx([1 - 0.4, 1.0, 1 - 0.5])
+
+
+def test_threshold_distance_rejects_bad_cuts():
+    with pytest.raises(ValueError, match="one per label"):
+        threshold_distance(np.zeros((2, 2)), np.array([0.5, 0.5, 0.5]))
+    with pytest.raises(ValueError, match=r"in \(0, 1\)"):
+        threshold_distance(np.zeros((2, 2)), np.array([0.5, 1.0]))
+
+
+def test_coverage_picks_rows_over_each_labels_cut():
+    P = np.array([[0.35, 0.1], [0.25, 0.1], [0.1, 0.9]])
+    sel = select_batch(P, 1, strategy="threshold_distance", multi_label=True, threshold=np.array([0.3, 0.5]),
+                       short={0: 1}, coverage=1.0)
+    assert sel.indices.tolist() == [0] and sel.reasons == ["coverage"]
+
+
+def test_clicks_objective_keeps_labels_that_are_right_more_often_than_not():
+    p = np.array([[0.9], [0.8], [0.7], [0.6], [0.2]])
+    y = np.array([[1], [1], [0], [1], [0]])
+    # cuts between scores: >= 0.85 saves 1, >= 0.75 saves 2, >= 0.65 saves 1, >= 0.4 saves 2 (tie: the higher cut)
+    assert global_threshold(p, y, objective="clicks") == pytest.approx(0.75)
+    assert fit_thresholds(p, y, shrink=0.0, objective="clicks").tolist() == pytest.approx([0.75])
+    with pytest.raises(ValueError, match="unknown objective"):
+        fit_thresholds(p, y, objective="accuracy")
+
+
+def test_suggestion_cuts_need_enough_reserve_labels():
+    S = np.tile([[0.9, 0.1]], (MIN_LABELS_FOR_SUGGESTIONS, 1))
+    Y = np.tile([[1, 0]], (MIN_LABELS_FOR_SUGGESTIONS, 1))
+    assert suggestion_cuts(S, np.arange(MIN_LABELS_FOR_SUGGESTIONS - 1), Y[:-1]) is None
+    cuts = suggestion_cuts(S, np.arange(MIN_LABELS_FOR_SUGGESTIONS), Y)
+    assert cuts[0] <= 0.9 and cuts[1] > 0.1  # label 0 is always right, label 1 never
+
+
+def test_multi_label_suggestion_takes_labels_over_their_cuts_or_none():
+    labels = ["a", "b", "c"]
+    p = np.array([0.6, 0.3, 0.45])
+    assert suggestion(p, labels, True, np.array([0.7, 0.2, 0.4])) == (["c", "b"], [0.45, 0.3])
+    assert suggestion(p, labels, True, 0.5) == (["a"], [0.6])
+    assert suggestion(p, labels, True, 0.9) == ([], [])
+    assert suggestion(p, labels, True, None) == ([], [])
+    assert suggestion(p, labels, False, None) == ("a", 0.6)
+
+
+def test_clicks_count_labels_added_or_removed():
+    assert clicks(np.array([[1, 0, 1], [0, 0, 0]]), np.array([[1, 1, 0], [0, 0, 1]])).tolist() == [2, 1]
+
+
+def _toy(n=30, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    Y = (X[:, :k] > 0.3).astype(np.int64)
+    return X, Y
+
+
+def test_label_cuts_fall_back_to_the_one_threshold():
+    X, Y = _toy()
+    P0 = np.full(Y.shape, 0.5)
+    none = np.zeros(len(X), dtype=bool)
+    few = np.arange(MIN_LABELS_FOR_CUTS - 1)
+    fitted = Policy(thresholds=FITTED, weak=WeakLabels(0.0))
+    assert label_cuts(X, few, Y[few], P0, none, fitted, 0.4).tolist() == [0.4] * 3
+    rows = np.arange(len(X))
+    assert label_cuts(X, rows, Y, P0, none, Policy(thresholds=FIXED), 0.4).tolist() == [0.4] * 3
+    cuts = label_cuts(X, rows, Y, P0, none, fitted, 0.4)
+    assert cuts.shape == (3,) and ((cuts > 0) & (cuts < 1)).all()
+
+
+def test_fast_model_carries_its_cuts_and_predicts_with_them():
+    X, Y = _toy()
+    P0 = np.full(Y.shape, 0.5)
+    rows = np.arange(len(X))
+    model, _ = fit_queue_model(X, rows, Y, P0, np.ones(len(X), dtype=bool), Policy(thresholds=FITTED), True, 0.5)
+    assert model.thresholds.shape == (3,)
+    assert (model.predict(X) == (model.predict_proba(X) >= model.thresholds).astype(int)).all()
+    same = label_cuts(X, rows, Y, P0, np.ones(len(X), dtype=bool), Policy(thresholds=FITTED), 0.5)
+    assert model.thresholds.tolist() == same.tolist()
+
+
+def test_representative_cold_start_takes_one_record_per_cluster_largest_first():
+    rng = np.random.default_rng(0)
+    E = np.concatenate([rng.normal(0, 0.1, (5, 3)) + [5, 0, 0], rng.normal(0, 0.1, (3, 3)) + [0, 5, 0]])
+    P = np.full((8, 2), 0.5)
+    sel = select_batch(P, 2, strategy="threshold_distance", multi_label=True, cold_start=True,
+                       cold_start_by="representative", embeddings=E)
+    assert sel.reasons == ["cold_start", "cold_start"]
+    assert sel.indices[0] in range(5) and sel.indices[1] in range(5, 8)
+    with pytest.raises(ValueError, match="needs the embeddings"):
+        select_batch(P, 2, strategy="threshold_distance", multi_label=True, cold_start=True,
+                     cold_start_by="representative")
+
+
+def test_multi_label_policy_defaults_from_the_config():
+    from labeler.config import validate_config
+
+    raw = {"data": {"path": "x.csv"}, "task": {"labels": [{"name": "a"}, {"name": "b"}], "multi_label": True}}
+    policy = Policy.from_config(validate_config(raw, "x.yaml"))
+    assert (policy.thresholds, policy.cold_start_by, policy.weak.fraction) == (FITTED, "random", 0.0)
+    single = Policy.from_config(validate_config({**raw, "task": {"labels": raw["task"]["labels"]}}, "x.yaml"))
+    assert (single.thresholds, single.cold_start_by, single.weak.fraction) == (FIXED, "confident", 0.05)
+
+
+def test_random_first_batch_is_the_random_policys_first_batch():
+    rng = np.random.default_rng(1)
+    P = rng.uniform(size=(40, 3))
+    cold = select_batch(P, 6, strategy="threshold_distance", multi_label=True, cold_start=True,
+                        cold_start_by="random", exploration=0.0, seed=3)
+    rand = select_batch(P, 6, strategy="threshold_distance", multi_label=True, exploration=1.0, seed=3)
+    assert sorted(cold.indices.tolist()) == sorted(rand.indices.tolist())
+    assert set(cold.reasons) == {"cold_start"}
