@@ -275,8 +275,11 @@ def test_multi_label_round_with_none_answers_equals_simulate(nlupp_small, argill
     for a, b in zip(local["variants"], remote["variants"]):
         ra, rb = a["runs"][0], b["runs"][0]
         assert [sorted(x) for x in ra["selected"]] == [sorted(x) for x in rb["selected"]]
-        assert [p | {"seconds": 0, "n_weak": 0} for p in ra["curve"]] == \
-            [p | {"seconds": 0, "n_weak": 0} for p in rb["curve"]]
+        # every learning metric to the digit; the clicks columns are simulate's model of the suggestion, measured
+        # in process only (the Argilla path shows the suggestion itself)
+        learned = ("round", "n_labels", "n_train", "accuracy", "macro_f1", "micro_f1")
+        assert [{k: p[k] for k in learned} for p in ra["curve"]] == [{k: p[k] for k in learned} for p in rb["curve"]]
+        assert all("clicks" in p for p in ra["curve"])
         empty = {i for i, row in zip(data.ids, data.y) if not row.any()}
         none_asked.append(len(empty & {i for batch in rb["selected"] for i in batch}))
     assert min(none_asked) > 0  # both runs asked records whose answer is "None of these"
