@@ -114,8 +114,9 @@ def trigger(config, policy, backend: str | None = None):
 
     backend = backend or config.training.backend
     counts = train_counts(config, policy.reserve)
+    counted = all(n >= policy.min_per_class for n in counts.values())  # the count rule needs no evidence
     return first_run(counts, policy.min_per_class, BACKEND_FLOOR.get(backend, 1),
-                     fast_model_evidence(config, policy), int(config.training.min_gold))
+                     None if counted else fast_model_evidence(config, policy), int(config.training.min_gold))
 
 
 # -- training ----------------------------------------------------------------------------------------
