@@ -23,6 +23,8 @@ import os
 from pathlib import Path
 
 from labeler.errors import LabelerError
+from labeler.loop.pool_matrices import Scores
+from labeler.quality.label_errors import apply_reviews
 
 POOL_FILE = "pool.parquet"
 REJECTS_FILE = "rejects.jsonl"
@@ -123,7 +125,6 @@ class Project:
         labels = pd.read_parquet(self.labels)
         if not reviewed:
             return labels
-        from labeler.quality.label_errors import apply_reviews
 
         return apply_reviews(self, labels)
 
@@ -134,6 +135,4 @@ class Project:
         return self.labels
 
     def load_scores(self):
-        from labeler.loop.pool_matrices import Scores
-
         return Scores.load(self.scores)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from labeler.data import Pool
 from labeler.errors import LabelerError
+from labeler.evaluation.gold import enough_gold
+from labeler.loop.human_labels import per_class
+from labeler.loop.policy import project_policy
+from labeler.loop.pool_matrices import Scores
+from labeler.loop.runs import current_run, threshold, train_counts, trigger
 from labeler.project import Project
+from labeler.quality.agreement import summary_line
+from labeler.watch.state import status_line
 
 SHOWN = 5
 
 
 def status(config) -> dict:
     """Counts: pool, scored, pushed, labeled (per class, per split), agreement, training threshold, gold."""
-    from labeler.data import Pool
-    from labeler.evaluation.gold import enough_gold
-    from labeler.loop.human_labels import per_class
-    from labeler.loop.policy import project_policy
-    from labeler.loop.runs import current_run, threshold, train_counts, trigger
-    from labeler.loop.pool_matrices import Scores
 
     project = Project(config)
     policy = project_policy(config)
@@ -52,8 +54,6 @@ def status(config) -> dict:
         "run_id": run.run_id, "backend": run.backend, "n_train": run.info.get("n_train"),
         "n_gold": run.info.get("n_gold"), "accuracy": (run.metrics.get("gold") or {}).get("accuracy"),
         "ci": (run.metrics.get("gold_ci") or {}).get("accuracy")}
-    from labeler.quality.agreement import summary_line
-    from labeler.watch.state import status_line
 
     out["watcher"] = status_line(project.dir)
     out["agreement"] = summary_line(config)

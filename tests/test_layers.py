@@ -58,3 +58,40 @@ def test_training_imports_nothing_from_labeler():
 def test_no_source_file_over_400_lines():
     long = {str(p.relative_to(REPO)): n for p in modules().values() if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert not long, f"split these: {long}"
+
+
+# -- where imports sit -----------------------------------------------------------------------------------
+HEAVY = ("torch", "transformers", "setfit", "sentence_transformers", "spacy", "cleanlab", "onnxruntime")
+
+
+def function_body_imports(path: Path) -> list[tuple[int, str]]:
+    """Imports that are plain statements of a function body (not inside an ``if`` / ``try`` of it)."""
+    out = []
+    for fn in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in fn.body:
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    out.append((node.lineno, node.module))
+                elif isinstance(node, ast.Import):
+                    out += [(node.lineno, alias.name) for alias in node.names]
+    return out
+
+
+def test_project_imports_sit_at_the_top_of_each_module():
+    """A module's head says what it uses: project modules are imported at the top. The exceptions: the thin
+    commands in labeler/cli/ import the function they call when they run (so `labeler --help` reads only
+    click), and imports inside an ``if`` / ``try`` (a fallback, a side effect needed only on that path)."""
+    late = sorted(f"{p.relative_to(REPO)}:{line} {mod}" for name, p in modules().items()
+                  if not name.startswith("labeler.cli") and not name.startswith("labeler.server.run_")
+                  for line, mod in function_body_imports(p) if mod.split(".")[0] in PACKAGES)
+    assert not late, f"{len(late)} project imports inside functions: {late[:10]}"
+
+
+def test_heavy_libraries_stay_lazy():
+    """torch, transformers, setfit, spaCy, cleanlab, onnxruntime load on first use, never at a module's top."""
+    eager = sorted(f"{p.relative_to(REPO)}:{node.lineno}" for p in modules().values()
+                   for node in ast.parse(p.read_text(), str(p)).body
+                   if isinstance(node, (ast.Import, ast.ImportFrom))
+                   and any(m.split(".")[0] in HEAVY for m in ([a.name for a in node.names] if isinstance(node, ast.Import)
+                                                               else [node.module or ""])))
+    assert not eager, eager

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from training.errors import TrainingError
+from training.setfit_backend import SetFitClassifier, SetFitParams, train_logreg, train_setfit
+from training.transformers_backend import TransformersClassifier, TransformersParams, train_transformers
 
 
 @dataclass(frozen=True)
@@ -47,48 +49,34 @@ class Backend:
 
 
 def _setfit_params():
-    from training.setfit_backend import SetFitParams
-
     return SetFitParams
 
 
 def _transformers_params():
-    from training.transformers_backend import TransformersParams
-
     return TransformersParams
 
 
 def _fit_setfit(texts, y, labels, multi_label, params, seed, sample_weight=None, val_texts=None, val_y=None):
-    from training.setfit_backend import train_setfit
-
     return train_setfit(texts, y, labels, multi_label, params, seed, sample_weight=sample_weight)
 
 
 def _fit_logreg(texts, y, labels, multi_label, params, seed, sample_weight=None, val_texts=None, val_y=None):
-    from training.setfit_backend import train_logreg
-
     return train_logreg(texts, y, labels, multi_label, params, seed, sample_weight=sample_weight)
 
 
 def _fit_transformers(texts, y, labels, multi_label, params, seed, sample_weight=None, val_texts=None, val_y=None):
-    from training.transformers_backend import train_transformers
-
     return train_transformers(texts, y, labels, multi_label, params, seed, val_texts=val_texts, val_y=val_y,
                               sample_weight=sample_weight)
 
 
 def _setfit_loader(backend: str):
     def load(model_dir: Path, labels: list[str], multi_label: bool, config: dict | None = None):
-        from training.setfit_backend import SetFitClassifier
-
         return SetFitClassifier.load(model_dir, labels, multi_label, backend)
 
     return load
 
 
 def _load_transformers(model_dir: Path, labels: list[str], multi_label: bool, config: dict | None = None):
-    from training.transformers_backend import TransformersClassifier
-
     max_length = int((config or {}).get("params", {}).get("max_length", 128))
     return TransformersClassifier.load(model_dir, labels, multi_label, max_length)
 

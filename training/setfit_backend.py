@@ -28,6 +28,7 @@ from typing import Sequence
 import numpy as np
 
 from training.body import DEFAULT_BODY, drop_printer, quiet, resolve_body
+from training.device import resolve_device
 from training.errors import TrainingError
 from training.head import ChainModel, LinearModel
 
@@ -202,7 +203,6 @@ def _new_model(body: str, head, label_names, multi_label: bool, params: SetFitPa
     from sentence_transformers import SentenceTransformer
     from setfit import SetFitModel
 
-    from training.device import resolve_device
 
     st = SentenceTransformer(resolve_body(body), device=resolve_device())
     if params.max_length:

@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 
 from labeler.errors import LabelerError
+from labeler.server import credentials
+from labeler.server.paths import ServerPaths
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,6 @@ class Connection:
 
 def resolve(url: str | None = None, api_key_env: str = "ARGILLA_API_KEY") -> Connection:
     """Find the server: an explicit URL (key from ``$api_key_env``), ``$ARGILLA_API_URL``, or the local server."""
-    from labeler.server import credentials
-    from labeler.server.paths import ServerPaths
 
     url = url or os.environ.get("ARGILLA_API_URL")
     if url:

@@ -16,7 +16,9 @@ import secrets
 from dataclasses import dataclass, field
 
 from labeler.argilla import rest
+from labeler.argilla.client import connect
 from labeler.argilla.connection import Connection
+from labeler.argilla.datasets import workspace_name
 from labeler.errors import LabelerError
 
 ROLES = ("annotator", "admin")
@@ -57,7 +59,6 @@ def some(names: list[str], shown: int = SHOWN) -> str:
 
 def require_owner(conn: Connection) -> dict:
     """The key's user (``GET /api/v1/me``); a one-line error unless it is an owner."""
-    from labeler.argilla.client import connect
 
     connect(conn)  # one-line errors for a wrong URL or key
     me = rest.request(conn, "GET", "/api/v1/me").json()
@@ -87,8 +88,6 @@ def find_user(conn: Connection, name: str) -> dict:
 
 def workspace_of(conn: Connection, workspace: str | None) -> dict:
     """The workspace labeler uses (``datasets.workspace_name``: the configured one, else the first)."""
-    from labeler.argilla.client import connect
-    from labeler.argilla.datasets import workspace_name
 
     name = workspace_name(connect(conn), workspace, conn.url)
     return next(w for w in _workspaces(conn) if w["name"] == name)

@@ -14,6 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from labeler.errors import LabelerError
+from labeler.loop.strategies import check_strategy_name, strategy_for
+from training.backends import BACKEND_NAMES
 
 DEFAULT_MAX_CHARS = 20_000
 
@@ -180,8 +182,6 @@ class QueueConfig(_Model):
     @field_validator("strategy")
     @classmethod
     def _known(cls, value: str | None) -> str | None:
-        from labeler.loop.strategies import check_strategy_name
-
         try:
             return check_strategy_name(value)
         except LabelerError as exc:
@@ -285,8 +285,6 @@ class TrainingConfig(_Model):
     @field_validator("backend")
     @classmethod
     def _known_backend(cls, value: str) -> str:
-        from training.backends import BACKEND_NAMES
-
         if value not in BACKEND_NAMES:
             raise ValueError(f"unknown backend {value!r}; valid: {', '.join(BACKEND_NAMES)}")
         return value
@@ -339,8 +337,6 @@ class Config(_Model):
 
     @model_validator(mode="after")
     def _fill_defaults(self, info: ValidationInfo) -> "Config":
-        from labeler.loop.strategies import strategy_for
-
         try:
             self.queue.strategy = strategy_for(self.task.multi_label, self.queue.strategy)
         except LabelerError as exc:

@@ -25,6 +25,8 @@ from labeler.data import column_values, sample_rows
 from labeler.data.encoding import guess_encoding
 from labeler.data.label_checks import look_alikes
 from labeler.errors import LabelerError
+from labeler.loop.strategies import MULTI_LABEL_STRATEGIES, RANDOM, SINGLE_LABEL_STRATEGIES
+from training.backends import BACKEND_NAMES
 
 TEXT_NAMES = ("text", "content", "body", "message", "sentence", "review", "document", "utterance", "comment",
               "description", "question", "title", "subject")
@@ -197,9 +199,6 @@ def _encoding_line(encoding: str) -> str:
 
 def _render(data_path, out_path, labels, fields, id_field, label_field, label_field_set, multi_label,
             encoding: str = "utf-8") -> str:
-    from labeler.loop.strategies import MULTI_LABEL_STRATEGIES, RANDOM, SINGLE_LABEL_STRATEGIES
-    from training.backends import BACKEND_NAMES
-
     data_abs, out_dir = data_path.resolve(), out_path.resolve().parent
     try:  # relative when the two share a folder below the root (a project moved as a whole still works)
         shared = Path(os.path.commonpath([data_abs, out_dir]))

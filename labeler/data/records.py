@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from labeler.data.multilabel import LabelNotes
 from labeler.data.rows import INVALID_UTF8
 from labeler.errors import LabelerError
 
@@ -70,8 +71,6 @@ class Pool:
         return self._index
 
     def summary(self) -> str:
-        from labeler.data.multilabel import LabelNotes
-
         too_long = sum(r.too_long for r in self.records)
         rejected = ", ".join(f"{n} {reason}" for reason, n in sorted(self.rejects.items())) or "none"
         labels = LabelNotes.from_dict(self.label_notes).line()

@@ -22,8 +22,12 @@ import numpy as np
 
 from labeler.errors import LabelerError
 from labeler.evaluation.gold import CALIB, GOLD, GoldReserve, enough_gold
-from labeler.project import Project
+from labeler.loop.join import zero_shot_ensemble
 from labeler.loop.runs import registry, training_errors
+from labeler.loop.scoring import build_signals
+from labeler.project import Project
+from labeler.signals.cache import score_cached
+from training.compare import compare, default_metric, label_cuts
 
 ZERO_SHOT_TYPES = {"embedding", "nli", "summarize"}
 RULE_TYPES = {"keywords", "entities"}
@@ -57,7 +61,6 @@ def gold_set(config, reserve: GoldReserve, split: str = GOLD) -> Gold:
 
 def verdict_metric(config) -> str:
     """``training.verdict_metric``, else accuracy (single-label) or micro-F1 (multi-label)."""
-    from training.compare import default_metric
 
     return config.training.verdict_metric or default_metric(config.task.multi_label)
 
@@ -66,7 +69,6 @@ def calibration_cuts(config, calib: Gold, calib_probas: dict) -> dict:
     """Multi-label: each system's per-label cuts (``training.compare.label_cuts``) fitted on its matrix over
     the calibration labels ``calib``, or ``task.threshold`` for every label where they hold too few positives
     (or there are none); {} for single-label."""
-    from training.compare import label_cuts
 
     if not config.task.multi_label:
         return {}
@@ -77,8 +79,6 @@ def calibration_cuts(config, calib: Gold, calib_probas: dict) -> dict:
 
 def signal_probas(config, ids: list[str], texts: list[str], progress: bool = False) -> tuple[dict, dict]:
     """Every configured signal's matrix on ``texts`` (through the cache) and each one's kind."""
-    from labeler.loop.scoring import build_signals
-    from labeler.signals.cache import score_cached
 
     cache = Project(config).cache
     probas, kinds = {}, {}
@@ -108,8 +108,6 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
     given only when gold holds ``training.min_gold`` labels. ``reserve``: the command's (``policy.reserve``;
     read from the project when not given).
     """
-    from labeler.loop.join import zero_shot_ensemble
-    from training.compare import compare
 
     if reserve is None:
         from labeler.loop.policy import project_reserve

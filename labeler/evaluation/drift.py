@@ -23,8 +23,13 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from labeler.errors import LabelerError
+from labeler.evaluation.gold import GOLD
 from labeler.evaluation.predict import load_run, resolve_log
+from labeler.loop.human_labels import per_class, submitted
+from labeler.loop.policy import project_reserve
+from labeler.loop.runs import training_errors
 from labeler.project import Project
+from training.labels import load_labels
 
 MIN_GOLD_REFERENCE = 20
 EPS = 1e-4
@@ -92,8 +97,6 @@ class DriftReport:
 
 def gold_ids(config) -> set[str]:
     """Ids of the human labels in the random gold split (``labeler.evaluation.gold``: drawn uniformly from the pool)."""
-    from labeler.evaluation.gold import GOLD
-    from labeler.loop.policy import project_reserve
 
     labels = Project(config).load_labels()
     if labels is None or labels.empty:
@@ -104,7 +107,6 @@ def gold_ids(config) -> set[str]:
 def reference_labels(config, run) -> tuple[np.ndarray, str, bool]:
     """``(reference proportions, what they are, biased)``: the gold labels' mix when there are at least
     ``MIN_GOLD_REFERENCE`` of them, else the run's training label counts (queue-chosen, so biased)."""
-    from labeler.loop.human_labels import per_class
 
     labels = config.label_names
     gold = gold_ids(config)
@@ -125,16 +127,12 @@ def reference_labels(config, run) -> tuple[np.ndarray, str, bool]:
 
 
 def _n_rows(labels_df, ids: set[str]) -> int:
-    from labeler.loop.human_labels import submitted
-
     sub = submitted(labels_df)
     return 0 if sub is None else int(sub["id"].astype(str).isin(ids).sum())
 
 
 def reference_confidence(config, run) -> tuple[np.ndarray, str]:
     """The run's top probabilities on its gold texts, or on all its labelled texts when gold is small."""
-    from labeler.loop.runs import training_errors
-    from training.labels import load_labels
 
     with training_errors():
         project = Project(config)

@@ -25,8 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from labeler.data import detect_format, read_pool
 from labeler.errors import LabelerError
+from labeler.loop.runs import training_errors
 from labeler.project import Project
+from training.registry import load_run as load_registered_run
 
 LOG_FILE = "log.jsonl"
 
@@ -50,12 +53,8 @@ def prediction_columns(text_fields: list[str], labels: list[str]) -> list[str]:
 
 def load_run(config, run_id: str | None):
     """A run of this project by id, or the current one."""
-    from labeler.project import Project
-    from labeler.loop.runs import training_errors
-    from training.registry import load_run
-
     with training_errors():
-        return load_run(run_id or "current", Project(config).runs)
+        return load_registered_run(run_id or "current", Project(config).runs)
 
 
 @dataclass
@@ -80,7 +79,6 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
     """Predict every usable row of ``input_path``; log the predictions; optionally also write ``out``."""
     import pandas as pd
 
-    from labeler.data import detect_format, read_pool
 
     input_path = Path(input_path)
     if not input_path.exists():

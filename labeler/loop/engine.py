@@ -23,7 +23,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from labeler.evaluation.gold import CALIB, GOLD, TRAIN, GoldReserve  # noqa: F401  (the split names, re-exported)
+from labeler.evaluation.gold import CALIB, GOLD, TRAIN, GoldReserve
+from labeler.loop.ensemble import weighted_mean
+from labeler.loop.queue import select_batch
+from labeler.loop.strategies import RANDOM, strategy_for
+from training.head import LinearModel
+from training.thresholds import fit_thresholds
 
 QUEUE_MODEL_C = 10.0
 MIN_LABELS_FOR_CUTS = 20  # multi-label: fewer human training labels than this keep the task's one threshold
@@ -89,8 +94,6 @@ class Policy:
 
     @property
     def is_random(self) -> bool:
-        from labeler.loop.strategies import RANDOM
-
         return self.strategy == RANDOM
 
     @property
@@ -164,7 +167,6 @@ def fit_queue_model(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak
     """The fast model the queue ranks by: ``training.head.LinearModel`` on the human + weak rows.
     Returns (model, number of weak rows used). Multi-label, the model carries its per-label cuts
     (``model.thresholds`` (K,), ``label_cuts``): the queue, the metrics and the suggestions cut its matrix there."""
-    from training.head import LinearModel
 
     Xt, yt, w, n_weak = training_set(X, rows, targets, P_weak, excluded, policy.weak, multi_label, threshold)
     model = LinearModel(P_weak.shape[1], multi_label, QUEUE_MODEL_C, policy.seed).fit(Xt, yt, w)
@@ -183,8 +185,6 @@ def label_cuts(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.
     position, a model of the same kind (with the same weak rows) is fitted without each fold and predicts it.
     Otherwise (``fixed``, or too few labels: the documented fallback) the task's one ``threshold``.
     """
-    from training.head import LinearModel
-    from training.thresholds import fit_thresholds
 
     k = P_weak.shape[1]
     rows = np.asarray(rows, dtype=np.int64)
@@ -211,7 +211,6 @@ def queue_matrix(P: np.ndarray, model_P: np.ndarray | None, queue_with: str, mul
         return P
     if queue_with == "model":
         return model_P
-    from labeler.loop.ensemble import weighted_mean
 
     return weighted_mean({"ensemble": P, "model": model_P}, multi_label=multi_label).P
 
@@ -228,7 +227,6 @@ def suggestion_cuts(S: np.ndarray, rows: np.ndarray, Y: np.ndarray) -> np.ndarra
     an empty form (``TP - FP``, ``training.thresholds.fit_thresholds(objective="clicks")``): a label is
     pre-selected where it is more often right than wrong. Fewer than ``MIN_LABELS_FOR_SUGGESTIONS`` such rows:
     None, the documented fallback: pre-select nothing (an empty form never costs a click to undo)."""
-    from training.thresholds import fit_thresholds
 
     rows = np.asarray(rows, dtype=np.int64)
     if len(rows) < MIN_LABELS_FOR_SUGGESTIONS:
@@ -277,8 +275,6 @@ def plan_batch(policy: Policy, n: int, P: np.ndarray, signals: dict, X: np.ndarr
     ``asked``: rows already pushed or labeled. ``human_counts``: human training labels per class (coverage).
     Cold start applies while no human label exists; ``random`` is ``select_batch`` with exploration 1.
     """
-    from labeler.loop.queue import select_batch
-    from labeler.loop.strategies import strategy_for
 
     scoring = strategy_for(multi_label, None) if policy.is_random else policy.strategy
     n_gold = policy.reserve.picks(n)

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from labeler.evaluation.gold import GoldReserve, enough_gold, gold_rows
+from labeler.loop.ensemble import fit_weights, weighted_mean
+from training.evaluate import paired_bootstrap
 
 DOMINANT_SHARE = 0.9
 RUN_META_NAME = "finetuned"  # Argilla metadata property (top_finetuned) for whichever run is current
@@ -36,7 +38,6 @@ class JoinPlan:
 def zero_shot_ensemble(config, probas: dict):
     """The configured signals' weighted mean (any run in ``probas`` left out): the queue's weak-label source
     and the baseline a run must beat."""
-    from labeler.loop.ensemble import weighted_mean
 
     weights = {s.name: s.weight for s in config.signals if s.name in probas}
     own = {name: probas[name] for name in weights}
@@ -46,8 +47,6 @@ def zero_shot_ensemble(config, probas: dict):
 def join_plan(config, probas: dict, run_id: str, ids: list[str], reserve: GoldReserve, labels_df) -> JoinPlan:
     """Decide the ensemble weights once the run's matrix ``probas[run_id]`` sits beside the configured signals
     (gold: the human labels ``labels_df`` in the command's ``reserve``)."""
-    from labeler.loop.ensemble import fit_weights
-    from training.evaluate import paired_bootstrap
 
     configured = {s.name: s.weight for s in config.signals if s.name in probas}
     rows, y = gold_rows(config, reserve, ids, labels_df)

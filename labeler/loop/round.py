@@ -12,14 +12,27 @@ import dataclasses
 
 import numpy as np
 
+from labeler.argilla.annotate import answer_pending
+from labeler.argilla.candidates import above_threshold, top_candidates
+from labeler.argilla.client import resolve
+from labeler.argilla.datasets import server_view as view
+from labeler.argilla.pull import pull
+from labeler.argilla.push import PushRecord, push
+from labeler.argilla.schema import (META_AGREEMENT, META_PRIORITY, META_ROUND, META_SAMPLE, META_UNCERTAINTY, META_WHY,
+                                    SAMPLE_QUEUE, SAMPLE_RANDOM, DatasetSpec, default_visible_labels, signal_meta)
+from labeler.data import load_pool
 from labeler.errors import LabelerError
+from labeler.evaluation.compare_on_gold import compare_project
+from labeler.loop import runs
+from labeler.loop.engine import CALIB, GOLD, class_counts, plan_batch, suggestion_cuts as fit_suggestion_cuts
+from labeler.loop.human_labels import per_class
+from labeler.loop.join import RUN_META_NAME, suggestion_agent
+from labeler.loop.policy import project_policy
+from labeler.loop.scoring import bootstrap, build_signals, embedder, training_rows
 from labeler.project import Project
 
 
 def dataset_spec(config, signal_names: list[str], vector_dim: int | None, labels_df=None, queue_status: str = ""):
-    from labeler.argilla.schema import DatasetSpec, default_visible_labels
-    from labeler.loop.human_labels import per_class
-
     a = config.argilla
     return DatasetSpec(
         name=a.dataset,
@@ -42,8 +55,6 @@ def dataset_spec(config, signal_names: list[str], vector_dim: int | None, labels
 
 
 def connection(config):
-    from labeler.argilla.client import resolve
-
     return resolve(config.argilla.url, config.argilla.api_key_env)
 
 
@@ -72,9 +83,6 @@ def interleave(queued: list[int], gold: list[int]) -> list[int]:
 def plan_push(config, pool, scores, present: set[str], done: set[str], labels_df, policy=None):
     """(the next ``Batch`` from ``labeler.loop.engine.plan_batch``, pending rows still unanswered).
     ``policy``: the command's (``labeler.loop.policy.project_policy``, built here when not given)."""
-    from labeler.loop.engine import class_counts, plan_batch
-    from labeler.loop.policy import project_policy
-    from labeler.loop.scoring import training_rows
 
     policy = project_policy(config) if policy is None else policy
     project = Project(config)
@@ -121,7 +129,6 @@ def suggestion_cuts(config, ids: list[str], P: np.ndarray, labels_df, reserve):
     nothing, until enough of it is labeled). Single-label: unused (the top label is suggested)."""
     if not config.task.multi_label:
         return config.task.threshold
-    from labeler.loop.engine import CALIB, GOLD, suggestion_cuts as fit
 
     rows, ys = [], []
     for split in (GOLD, CALIB):
@@ -132,7 +139,7 @@ def suggestion_cuts(config, ids: list[str], P: np.ndarray, labels_df, reserve):
             ys.append(np.asarray(y).reshape(len(r), -1))
     if not rows:
         return None
-    return fit(P, np.concatenate(rows), np.concatenate(ys))
+    return fit_suggestion_cuts(P, np.concatenate(rows), np.concatenate(ys))
 
 
 def queue_status(scores, by: str, when: str | None = None) -> str:
@@ -157,15 +164,6 @@ def push_queue(config, progress: bool = True, by: str = "labeler push", policy=N
     the weight of the signals voting on the record (``labeler.loop.join.suggestion_agent``). Answered records are
     never re-sent.
     """
-    from labeler.argilla.candidates import above_threshold, top_candidates
-    from labeler.argilla.push import PushRecord, push
-    from labeler.argilla.schema import (META_AGREEMENT, META_PRIORITY, META_ROUND, META_SAMPLE, META_UNCERTAINTY,
-                                        META_WHY, SAMPLE_QUEUE, SAMPLE_RANDOM, signal_meta)
-    from labeler.data import load_pool
-    from labeler.loop.engine import GOLD
-    from labeler.loop.join import RUN_META_NAME, suggestion_agent
-    from labeler.loop.policy import project_policy
-    from labeler.loop.scoring import build_signals, embedder
 
     project = Project(config)
     state = project.read_state()
@@ -234,14 +232,11 @@ def push_queue(config, progress: bool = True, by: str = "labeler push", policy=N
 
 def server_view(conn, spec) -> tuple[set[str], set[str]]:
     """(ids present in Argilla, ids answered there); empty sets before the dataset exists."""
-    from labeler.argilla.datasets import server_view as view
 
     return view(conn, spec.name, spec.workspace)
 
 
 def pull_labels(config):
-    from labeler.argilla.pull import pull
-
     spec = dataset_spec(config, [s.name for s in config.signals], None)
     return pull(connection(config), spec, Project(config).ensure().dir)
 
@@ -252,10 +247,6 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
 
     Returns ``{"pulled", "trained" (run id or None), "train_note", "scores", "push"}``.
     """
-    from labeler.loop import runs
-    from labeler.evaluation.compare_on_gold import compare_project
-    from labeler.loop.policy import project_policy
-    from labeler.loop.scoring import bootstrap
 
     policy = project_policy(config)  # the round's one policy, passed to every step
     out: dict = {"pulled": None, "trained": None, "train_note": None}
@@ -306,8 +297,6 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
 def simulate_annotator(config, n: int):
     """Answer the ``n`` highest-priority pending records through the Argilla API with the pool's held-back
     labels (``data.label_field``), mapped to the config's labels; returns the ``AnswerReport``."""
-    from labeler.argilla.annotate import answer_pending
-    from labeler.data import load_pool
 
     pool = load_pool(config)
     truth = {r.id: (r.labels if config.task.multi_label else r.label) for r in pool.records}

@@ -11,12 +11,24 @@ import contextlib
 
 import numpy as np
 
-from labeler.loop.engine import class_counts, short_classes, weak_rows
+from labeler.data import Pool
 from labeler.errors import LabelerError
 from labeler.evaluation.gold import CALIB, GOLD, TRAIN, GoldReserve
-from labeler.loop.join import zero_shot_ensemble
+from labeler.loop.engine import QUEUE_MODEL_C, class_counts, short_classes, weak_rows
 from labeler.loop.human_labels import label_matrix
+from labeler.loop.join import zero_shot_ensemble
+from labeler.loop.policy import project_policy
 from labeler.project import Project
+from labeler.quality.label_errors import apply_reviews
+from labeler.signals.catalog import build_signal, build_signals
+from labeler.signals.templated import DEFAULT_TEMPLATE, label_text
+from training.errors import TrainingError
+from training.evaluate import paired_bootstrap
+from training.head import LinearModel
+from training.labels import load_labels
+from training.registry import Registry, list_runs, set_current
+from training.train import train
+from training.trigger import BACKEND_FLOOR, Evidence, first_run
 
 SHOWN_SHORT = 5  # short classes named in a message; the rest are counted
 
@@ -24,7 +36,6 @@ SHOWN_SHORT = 5  # short classes named in a message; the rest are counted
 @contextlib.contextmanager
 def training_errors():
     """Re-raise the training layer's one-line errors as ``LabelerError``."""
-    from training.errors import TrainingError
 
     try:
         yield
@@ -75,12 +86,6 @@ def fast_model_evidence(config, policy):
     the answered random reserve, gold and calibration both (neither ever trains it):
     ``training.trigger.Evidence``, or None before a scored pool, two trained-on classes or any reserve answer.
     Embeddings come from the embedding signal's cache; zero-shot from scores.npz."""
-    from labeler.data import Pool
-    from labeler.loop.engine import QUEUE_MODEL_C
-    from labeler.signals.catalog import build_signal, build_signals
-    from training.evaluate import paired_bootstrap
-    from training.head import LinearModel
-    from training.trigger import Evidence
 
     project = Project(config)
     if not project.scores.exists() or not project.pool.exists():
@@ -110,7 +115,6 @@ def fast_model_evidence(config, policy):
 def trigger(config, policy, backend: str | None = None):
     """Is a run due (``training.trigger.first_run``)? Human training labels per class against the policy's
     ``min_per_class`` and the backend's floor, and the fast model's evidence on gold."""
-    from training.trigger import BACKEND_FLOOR, first_run
 
     backend = backend or config.training.backend
     counts = train_counts(config, policy.reserve)
@@ -125,13 +129,11 @@ def weak_training_rows(config, labels_df=None, policy=None) -> tuple[list[str], 
     ``training.weak_labels.fraction`` of each predicted class among unlabeled pool records outside the gold
     reserve (``labeler.loop.engine.weak_rows``, as the queue model uses them); None when off or unavailable.
     ``policy``: the command's (built here when not given)."""
-    from labeler.loop.policy import project_policy
 
     project = Project(config)
     policy = project_policy(config) if policy is None else policy
     if policy.weak.fraction <= 0 or not project.scores.exists() or not project.pool.exists():
         return None
-    from labeler.data import Pool
 
     scores, pool = project.load_scores(), Pool.load(project.pool)
     if scores.ids != pool.ids:
@@ -154,7 +156,6 @@ def training_params(config, backend: str) -> dict:
     example per label, "This sentence is {description}" (the humanised name where there is none), unless
     ``training.params.label_texts`` is set (``null``: none). What it gains: BENCHMARKS.md, "Few-shot variants at
     small N" and "Multi-label"."""
-    from labeler.signals.templated import DEFAULT_TEMPLATE, label_text
 
     params = dict(config.training.params)
     if backend == "setfit" and "label_texts" not in params:
@@ -172,10 +173,7 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
     calibration included, accuracy cross-fitted over the random reserve (``training.train``)."""
     import pandas as pd
 
-    from training.train import train
 
-    from labeler.loop.policy import project_policy
-    from labeler.quality.label_errors import apply_reviews
 
     t = config.training
     project = Project(config)
@@ -233,8 +231,6 @@ def _f(v) -> str:
 
 # -- the registry ------------------------------------------------------------------------------------
 def registry(config):
-    from training.registry import Registry
-
     return Registry(Project(config).runs)
 
 
@@ -246,15 +242,11 @@ def current_run(config):
 
 
 def list_project_runs(config) -> list[dict]:
-    from training.registry import list_runs
-
     with training_errors():
         return list_runs(Project(config).runs)
 
 
 def set_current_run(config, run_id: str) -> None:
-    from training.registry import set_current
-
     with training_errors():
         set_current(run_id, Project(config).runs)
 
@@ -271,7 +263,6 @@ def runs_table(runs: list[dict]) -> str:
 
 def labels_unchanged(config) -> str | None:
     """The current run's id when it was trained on exactly the labels on disk now."""
-    from training.labels import load_labels
 
     run = current_run(config)
     project = Project(config)

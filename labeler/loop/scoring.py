@@ -8,18 +8,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from labeler.data import load_pool
 from labeler.errors import LabelerError
 from labeler.evaluation.gold import GOLD, TRAIN, GoldReserve
+from labeler.loop.engine import fit_queue_model
+from labeler.loop.ensemble import StackedEnsemble, weighted_mean
 from labeler.loop.human_labels import label_matrix
+from labeler.loop.join import zero_shot_ensemble
+from labeler.loop.policy import project_policy
+from labeler.loop.pool_matrices import Scores
+from labeler.loop.runs import current_run
 from labeler.project import Project
+from labeler.signals.cache import score_cached
+from labeler.signals.catalog import build_signal, build_signals as build
+from labeler.signals.embedding import fit_temperature
 
 MIN_LABELS_FOR_TEMPERATURE = 10
 FAST_MODEL = "fast-model"  # the queue model's name when it joins the suggestions (``ensemble.fast_model``)
 
 
 def build_signals(config) -> list:
-    from labeler.signals.catalog import build_signals as build
-
     if not config.signals:
         raise LabelerError("the config lists no signals; add at least one under `signals:` (e.g. type: embedding)")
     return build(config.signals, config.task.labels, config.task.multi_label, cache_dir=Project(config).cache)
@@ -30,7 +38,6 @@ def embedder(config, signals: list):
     for sig in signals:
         if getattr(sig, "type_name", "") == "embedding":
             return sig
-    from labeler.signals.catalog import build_signal
 
     return build_signal("embedding", "embedding", config.task.labels, config.task.multi_label, {},
                         cache_dir=Project(config).cache)
@@ -38,7 +45,6 @@ def embedder(config, signals: list):
 
 def run_signal(config, run_id: str):
     """The run ``run_id`` as a signal named by its id (``labeler.signals.finetuned``)."""
-    from labeler.signals.catalog import build_signal
 
     project = Project(config)
     return build_signal("finetuned", run_id, config.task.labels, config.task.multi_label,
@@ -67,7 +73,6 @@ def fit_embedding_temperatures(config, signals: list, texts: list[str], y) -> di
     Gold labels are never passed here, so the signals are still judged on records they were not fitted to.
     The new temperature changes the signal's fingerprint; its predictions come from the cached embeddings.
     """
-    from labeler.signals.embedding import fit_temperature
 
     if y is None or len(texts) < MIN_LABELS_FOR_TEMPERATURE:
         return {}
@@ -88,7 +93,6 @@ def score_signals(config, signals: list, ids: list[str], texts: list[str], rows,
     ``y``), then every signal's matrix through the prediction cache. ``labeler simulate`` calls it too, with
     ``persist_fitted=False``: a signal whose temperature was just refitted is computed from its cached
     embeddings without storing one prediction cache per round (same numbers, no disk churn)."""
-    from labeler.signals.cache import score_cached
 
     fitted = fit_embedding_temperatures(config, signals, [texts[i] for i in rows], y)
     cache = Project(config).ensure().cache
@@ -100,7 +104,6 @@ def score_signals(config, signals: list, ids: list[str], texts: list[str], rows,
 def combine(config, probas: dict, ids: list[str], labels_df, run_id: str | None, reserve: GoldReserve):
     """(ensemble, weights, note): the weighted mean (weights from ``join_plan`` when a run joined), or the
     stacked ensemble once enough labels exist (fitted on gold when a run has seen the training labels)."""
-    from labeler.loop.ensemble import StackedEnsemble, weighted_mean
 
     weights, note = {s.name: s.weight for s in config.signals}, None
     if run_id is not None:
@@ -128,11 +131,6 @@ def bootstrap(config, progress: bool = True, persist_fitted: bool = True, policy
     ``persist_fitted=False`` (``labeler watch``'s refreshes): a signal whose temperature was refitted on the
     new labels is computed from its cached embeddings without writing a prediction cache each time.
     ``policy``: the command's (``labeler.loop.policy.project_policy``, built here when not given)."""
-    from labeler.data import load_pool
-    from labeler.loop.policy import project_policy
-    from labeler.loop.runs import current_run
-    from labeler.loop.pool_matrices import Scores
-    from labeler.signals.cache import score_cached
 
     project = Project(config).ensure()
     policy = project_policy(config) if policy is None else policy
@@ -147,7 +145,6 @@ def bootstrap(config, progress: bool = True, persist_fitted: bool = True, policy
         if run.run_id in probas:
             raise LabelerError(f"a configured signal is named like the current run {run.run_id!r}; rename it")
         probas[run.run_id] = score_cached(run_signal(config, run.run_id), ids, texts, project.cache, progress=progress)
-    from labeler.loop.join import zero_shot_ensemble
 
     Q, queue_note = queue_model(config, signals, pool, zero_shot_ensemble(config, probas), labels_df, policy)
     # the fast model joins the suggestions like a run (labeler.loop.join) until a fine-tuned run is current
@@ -166,7 +163,6 @@ def queue_model(config, signals: list, pool, P0: np.ndarray, labels_df, policy) 
     """The fast queue model's matrix on the pool (None before the first human training label), saved to the
     project (``Project.queue_model``) so its accuracy can be measured on held-out texts. Its weak labels come
     from the zero-shot ensemble ``P0`` (never from a run, which has seen the labels), as in ``simulate``."""
-    from labeler.loop.engine import fit_queue_model
 
     rows, y, labeled = training_rows(config, pool.ids, labels_df, policy.reserve)
     if y is None or not len(rows):

@@ -32,6 +32,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
+from labeler.argilla.pull import fleiss_kappa
 from labeler.argilla.schema import ANSWER_NONE_WITH_LABELS, NONE_TEXT, answer_labels
 from labeler.errors import LabelerError
 from labeler.project import Project
@@ -131,8 +132,6 @@ def alpha(answers: Answers) -> float | None:
 
 
 def fleiss(answers: Answers) -> float | None:
-    from labeler.argilla.pull import fleiss_kappa
-
     def stat(by_record):
         tables = [Counter(ans.values()) for ans in by_record.values()]
         cats = sorted({c for t in tables for c in t}, key=str)

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from labeler.loop.engine import QUEUE_MODEL_C
+from training.head import LinearModel
 
 REVIEW_FILE = "review.parquet"
 PENDING, CONFIRMED, CHANGED, AMBIGUOUS = "pending", "confirmed", "changed", "ambiguous"
@@ -84,8 +86,6 @@ def oof_probabilities(X: np.ndarray, y: np.ndarray, n_labels: int, multi_label: 
     """
     from sklearn.model_selection import KFold, LeaveOneOut, StratifiedKFold
 
-    from labeler.loop.engine import QUEUE_MODEL_C
-    from training.head import LinearModel
 
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
     n = len(X)

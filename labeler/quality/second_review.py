@@ -24,11 +24,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 
+from labeler.argilla import rest
+from labeler.argilla.client import connect
+from labeler.argilla.datasets import find_dataset
+from labeler.argilla.push import ensure_dataset
+from labeler.argilla.schema import ANSWER_NONE_WITH_LABELS, QUESTION, answer_labels, check_compatible, render_guidelines
+from labeler.data import load_pool
 from labeler.errors import LabelerError
+from labeler.loop.round import connection, dataset_spec
 from labeler.project import Project
+from labeler.quality.label_errors import (AMBIGUOUS, CHANGED, CONFIRMED, DECIDED, PENDING, decide, dumps, loads,
+                                          read_reviews, review_path, show, tally, write_reviews)
 from labeler.quality.suspects import Suspect
-from labeler.quality.label_errors import (AMBIGUOUS, CHANGED, CONFIRMED, DECIDED, PENDING, decide, dumps, loads, read_reviews,
-                            review_path, show, tally, write_reviews)
 
 REVIEW_SUFFIX = "-review"
 BULK = 500  # the server's maximum records per bulk upsert
@@ -37,7 +44,6 @@ BULK = 500  # the server's maximum records per bulk upsert
 # -- Argilla ---------------------------------------------------------------------------------------------
 def review_spec(config):
     """The main dataset's spec, renamed ``<dataset>-review``: same workspace, labels and text fields."""
-    from labeler.loop.round import dataset_spec
 
     base = dataset_spec(config, [], None, Project(config).load_labels())
     one = {"min_submitted": 1} if "min_submitted" in {f.name for f in dataclasses.fields(base)} else {}
@@ -59,11 +65,6 @@ opinion; until then it is left out of training.
 
 def _dataset(conn, spec, create: bool):
     """The review dataset (created with the review guidelines when ``create``), or None."""
-    from labeler.argilla import rest
-    from labeler.argilla.client import connect
-    from labeler.argilla.datasets import find_dataset
-    from labeler.argilla.push import ensure_dataset
-    from labeler.argilla.schema import QUESTION, check_compatible, render_guidelines
 
     client = connect(conn)
     dataset = find_dataset(conn, spec.name, spec.workspace, client=client)
@@ -83,9 +84,6 @@ def _dataset(conn, spec, create: bool):
 
 
 def _server_records(conn, dataset) -> list[dict]:
-    from labeler.argilla import rest
-    from labeler.argilla.schema import ANSWER_NONE_WITH_LABELS, QUESTION, answer_labels
-
     users = rest.usernames(conn)
     out = []
     for rec in rest.iter_records(conn, dataset.id, include="responses"):
@@ -185,7 +183,6 @@ def _resolve(project, records: list[dict]) -> ReviewReport:
 def pull_reviews(config, missing_ok: bool = False) -> ReviewReport | None:
     """Read every answer of the review dataset and write the verdicts to review.parquet (None when there is no
     review dataset yet and ``missing_ok``)."""
-    from labeler.loop.round import connection
 
     spec = review_spec(config)
     conn = connection(config)
@@ -214,9 +211,6 @@ class ReviewPush:
 def push_review(config, suspects: list[Suspect]) -> ReviewPush:
     """Pull first, then send: records needing another opinion (ambiguous first), the open ones, then
     ``suspects`` (lowest quality first), with priorities 1, 2, ... in that order."""
-    from labeler.argilla import rest
-    from labeler.data import load_pool
-    from labeler.loop.round import connection
 
     project = Project(config)
     spec = review_spec(config)

@@ -8,9 +8,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from labeler.data import load_pool
 from labeler.errors import LabelerError
+from labeler.loop.human_labels import label_matrix, submitted
+from labeler.loop.scoring import build_signals, embedder
 from labeler.project import Project
-from labeler.quality.label_errors import read_reviews, review_path, show
+from labeler.quality.label_errors import (FOLDS, describe_folds, fold_plan, model_label, oof_probabilities, rank_labels,
+                                          rankable, read_reviews, review_path, show)
 
 
 # -- ranking --------------------------------------------------------------------------------------------
@@ -66,10 +70,6 @@ class Suspects:
 
 def find_suspects(config) -> Suspects:
     """Rank the project's submitted human labels (``labeler.quality.label_errors``), leaving out those already reviewed."""
-    from labeler.data import load_pool
-    from labeler.loop.human_labels import label_matrix, submitted
-    from labeler.quality.label_errors import FOLDS, describe_folds, fold_plan, model_label, oof_probabilities, rank_labels, rankable
-    from labeler.loop.scoring import build_signals, embedder
 
     project = Project(config)
     labels_df = project.load_labels()

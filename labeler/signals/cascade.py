@@ -32,6 +32,7 @@ from pydantic import ConfigDict, Field, model_serializer
 
 from labeler.errors import LabelerError
 from labeler.signals.base import Signal, SignalParams, stable_hash, text_key
+from labeler.signals.cache import score_cached
 
 DEFAULT_THRESHOLD = 0.01  # NLU++ with the embedding signal: 0.1 cut top-10 recall from 0.71 to 0.64
 DEFAULT_KS = (1, 2, 3, 5, 10, 20, 50)
@@ -284,7 +285,6 @@ class CascadeMixin:
 
     def candidate_matrix(self, texts: list[str]) -> np.ndarray:
         """The candidate signal's ``(N, K)`` probabilities, through the prediction cache (keyed by text)."""
-        from labeler.signals.cache import score_cached
 
         keys = ["text:" + text_key(t) for t in texts]
         # shard=(0, 1): never shard this nested call; the caller's own score_cached already shards

@@ -13,6 +13,7 @@ import numpy as np
 
 from labeler.errors import LabelerError
 from labeler.signals.base import Signal, SignalParams
+from training.registry import load_run
 
 
 class FinetunedParams(SignalParams):
@@ -32,8 +33,6 @@ class FinetunedSignal(Signal):
         params: SignalParams | dict | None = None,
         cache_dir=None,
     ) -> None:
-        from training.registry import load_run
-
         params = params if params is not None else {}
         p = params if isinstance(params, FinetunedParams) else FinetunedParams.model_validate(params)
         self.run = load_run(p.run, Path(p.runs_dir))

@@ -34,16 +34,10 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from labeler.errors import LabelerError
-from labeler.signals.base import (
-    ModelSignal,
-    SignalConfigError,
-    SignalParams,
-    hub_unreachable_message,
-    model_revision,
-    resolve_device,
-    stable_hash,
-)
-from labeler.signals.embedding import default_model_path, humanize_name
+from labeler.signals.base import (ModelSignal, SignalConfigError, SignalParams, hub_unreachable_message, model_revision,
+                                  resolve_device, stable_hash)
+from labeler.signals.embedding import default_model_path, humanize_name, load_sentence_transformer
+from training.body import drop_printer, quiet
 
 DEFAULT_TEMPLATE = "This sentence is {}"  # setfit.get_templated_dataset's default, as in the bench
 
@@ -123,8 +117,6 @@ class TemplatedSignal(ModelSignal):
         return self._model
 
     def _load_or_train(self):
-        from training.body import quiet
-
         quiet(setfit=True)
         target = self.model_dir()
         if target is None:
@@ -166,7 +158,6 @@ class TemplatedSignal(ModelSignal):
         from setfit import Trainer, TrainingArguments, get_templated_dataset
         from transformers import set_seed
 
-        from training.body import drop_printer
 
         p = self.params
         where = f"; kept in {self.model_dir()}" if self.cache_dir is not None else ""
@@ -204,12 +195,8 @@ class TemplatedSignal(ModelSignal):
 
     @property
     def max_tokens(self) -> int | None:
-        from labeler.signals.embedding import load_sentence_transformer
-
         return int(load_sentence_transformer(self.model_path, "cpu").max_seq_length)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        from labeler.signals.embedding import load_sentence_transformer
-
         tok = load_sentence_transformer(self.model_path, "cpu").tokenizer
         return [len(ids) for ids in tok(list(texts), add_special_tokens=True)["input_ids"]]

@@ -17,8 +17,14 @@ from typing import Sequence
 
 import numpy as np
 
+from labeler.config import validate_config
+from labeler.data import load_pool, read_pool
 from labeler.errors import LabelerError
+from labeler.loop.join import zero_shot_ensemble
+from labeler.loop.scoring import MIN_LABELS_FOR_TEMPERATURE, build_signals, embedder, score_signals
 from labeler.project import Project
+from labeler.signals.cache import score_cached
+from labeler.simulate.datasets import REPO, SHARED_DATASETS, get_dataset
 
 
 @dataclass
@@ -78,9 +84,6 @@ class Features:
             self.rescore(np.zeros(0, dtype=np.int64), None)
 
     def rescore(self, rows: np.ndarray, y) -> None:
-        from labeler.loop.join import zero_shot_ensemble
-        from labeler.loop.scoring import MIN_LABELS_FOR_TEMPERATURE, score_signals
-
         if not self.objects or (y is not None and len(rows) < MIN_LABELS_FOR_TEMPERATURE and not self._fitted()):
             return
         data = self.data
@@ -102,8 +105,6 @@ def _rows_jsonl(rows: Sequence[tuple[str, str, object]], key: str) -> str:
 
 
 def _sim_config(raw_base: dict, pool_file: Path, project: Path, multi_label: bool, dataset_name: str):
-    from labeler.config import validate_config
-
     raw = dict(raw_base)
     raw["data"] = {"path": str(pool_file), "text_fields": ["text"], "id_field": "id",
                    "label_field": "labels" if multi_label else "label"}
@@ -119,7 +120,6 @@ def dataset_data(name: str, project: str | Path | None = None, root: str | Path 
     (default ``<repo>/.labeler/simulate/<name>``); the config's signal is the embedding zero-shot with
     the data set's label descriptions.
     """
-    from labeler.simulate.datasets import REPO, SHARED_DATASETS, get_dataset
 
     spec = get_dataset(name)
     root = Path(root) if root is not None else SHARED_DATASETS
@@ -150,7 +150,6 @@ def config_data(config, eval_fraction: float = 0.2, project: str | Path | None =
     pool and eval files are written to ``project`` (default ``<project dir>/simulate``), and the
     simulation config keeps the task, signals and ensemble of ``config``.
     """
-    from labeler.data import load_pool
 
     if not config.data.label_field:
         raise LabelerError("simulate needs a labeled data set: set data.label_field in the config (or use --dataset)")
@@ -188,8 +187,6 @@ def _yaml(config) -> str:
 
 
 def _load(name: str, config, eval_path: Path, primary: str, positive: int | None) -> SimData:
-    from labeler.data import load_pool, read_pool
-
     pool = load_pool(config)
     ev, _ = read_pool(eval_path, "jsonl", ["text"], "id", config.data.label_field, multi_label=config.task.multi_label)
     labels, ml = config.label_names, config.task.multi_label
@@ -215,9 +212,6 @@ def _targets(records, labels: list[str], multi_label: bool) -> np.ndarray:
 
 def compute_features(data: SimData, progress: bool = True) -> Features:
     """Score the pool with every configured signal (cached per record) and embed pool and eval (cached)."""
-    from labeler.loop.join import zero_shot_ensemble
-    from labeler.loop.scoring import build_signals, embedder
-    from labeler.signals.cache import score_cached
 
     config = data.config
     signals = build_signals(config)

@@ -20,9 +20,18 @@ from typing import Callable
 
 import numpy as np
 
-from labeler.loop.engine import Policy, class_counts, fit_queue_model, plan_batch, queue_matrix
+from labeler.argilla.datasets import delete_dataset
 from labeler.errors import LabelerError
+from labeler.evaluation.gold import TRAIN
+from labeler.loop.engine import (GOLD, Policy, class_counts, clicks, fit_queue_model, plan_batch, queue_matrix,
+                                 suggestion_cuts)
+from labeler.loop.ensemble import weighted_mean
+from labeler.loop.round import connection, pull_labels, push_queue, simulate_annotator
+from labeler.loop.scoring import bootstrap
+from labeler.project import Project
 from labeler.simulate.data import Features, SimData
+from training.evaluate import evaluate
+from training.thresholds import predict_sets
 
 
 @dataclass
@@ -46,7 +55,6 @@ def score_metrics(P: np.ndarray, y: np.ndarray, data: SimData, thresholds=None) 
     """accuracy (exact match for multi-label), macro-F1, micro-F1 (multi-label), the positive class's F1:
     ``training.evaluate``'s metrics, as every report in labeler computes them. Multi-label ``P`` is cut at
     ``thresholds`` (K,) (the model's per-label cuts) or, without them, at the task's one threshold."""
-    from training.evaluate import evaluate
 
     cut = data.threshold if thresholds is None else np.asarray(thresholds, dtype=np.float64)
     m = evaluate(P, np.asarray(y, dtype=np.int64), data.labels, data.multi_label, threshold=cut)
@@ -127,9 +135,6 @@ def suggestion_clicks(data: SimData, feats: Features, model_P: np.ndarray | None
     form. The suggestion matrix is the zero-shot signals' mean with the fast model joined at equal weight (what
     ``labeler push`` shows before gold weights exist), cut by ``labeler.loop.engine.suggestion_cuts`` fitted on the
     labeled random reserve; ``clicks_half`` is the old rule (every label >= 0.5, at least the top one)."""
-    from labeler.loop.engine import GOLD, clicks, suggestion_cuts
-    from labeler.loop.ensemble import weighted_mean
-    from training.thresholds import predict_sets
 
     queued = np.array([i for i, r in zip(batch.indices, batch.reasons) if r != GOLD], dtype=np.int64)
     if not len(queued):
@@ -161,11 +166,6 @@ def run_curve_via_argilla(data: SimData, feats: Features, policy: Policy, rounds
 
     import joblib
 
-    from labeler.argilla.datasets import delete_dataset
-    from labeler.evaluation.gold import TRAIN
-    from labeler.loop.round import connection, pull_labels, push_queue, simulate_annotator
-    from labeler.project import Project
-    from labeler.loop.scoring import bootstrap
 
     run_dir = Path(run_dir)
     if run_dir.exists():

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 
-from labeler.loop.engine import QUEUE_MODEL_C, Policy, WeakLabels
 from labeler.errors import LabelerError
+from labeler.loop.engine import QUEUE_MODEL_C, Policy, WeakLabels, label_cuts
 from labeler.project import Project
 from labeler.simulate.data import Features, SimData, compute_features
 from labeler.simulate.driver import Curve, primary_metric, run_curve, run_curve_via_argilla, score_metrics
 from labeler.simulate.report import RANDOM, compare_to_random, summarize, write_outputs
+from training.head import LinearModel
 
 REFERENCE_FILE = "reference.json"
 CUTS_VERSION = "micro_f1-oof3"  # how fitted cuts are made (labeler.loop.engine.label_cuts); part of the cache key
@@ -32,8 +33,6 @@ def reference(data: SimData, feats: Features, cuts: str | None = None) -> dict:
     as the loop cuts it (``labeler.loop.engine.label_cuts`` on out-of-fold predictions over the whole pool)."""
     import numpy as np
 
-    from labeler.loop.engine import label_cuts
-    from training.head import LinearModel
 
     cuts = (cuts or data.config.task.thresholds) if data.multi_label else None
     key = hashlib.sha256(json.dumps([data.ids, data.y.tolist(), data.eval_ids, data.labels, QUEUE_MODEL_C,

@@ -28,14 +28,20 @@ from pathlib import Path
 
 import numpy as np
 
+from labeler.config import load_config
+from labeler.data import load_pool
 from labeler.errors import LabelerError
+from labeler.evaluation.gold import enough_gold, gold_rows
+from labeler.loop.policy import project_policy
+from labeler.loop.runs import current_run, train_counts, train_project, trigger
+from labeler.loop.scoring import run_signal
 from labeler.project import Project
+from labeler.signals.cache import score_cached
+from training.evaluate import paired_bootstrap
 
 
 def due(config) -> str | None:
     """Why a fine-tune is due now, or None."""
-    from labeler.loop.policy import project_policy
-    from labeler.loop.runs import current_run, train_counts, trigger
 
     if not config.watch.fine_tune:
         return None
@@ -110,8 +116,6 @@ def _alive(pid: int) -> bool:
 def decide(config, reserve, run_id: str, ids: list[str], P_new: np.ndarray, P_cur: np.ndarray | None,
            current_id: str | None) -> tuple[bool, str]:
     """(swap, why) by the rule in the module docstring, on the gold of ``reserve`` (the command's)."""
-    from labeler.evaluation.gold import enough_gold, gold_rows
-    from training.evaluate import paired_bootstrap
 
     if current_id is None or P_cur is None:
         return True, f"first run: {run_id} joins the ensemble per training.mode ({config.training.mode})"
@@ -131,12 +135,6 @@ def decide(config, reserve, run_id: str, ids: list[str], P_new: np.ndarray, P_cu
 def main(argv=None) -> int:
     import argparse
 
-    from labeler.config import load_config
-    from labeler.data import load_pool
-    from labeler.loop.policy import project_policy
-    from labeler.loop.runs import current_run, train_project
-    from labeler.loop.scoring import run_signal
-    from labeler.signals.cache import score_cached
 
     ap = argparse.ArgumentParser(prog="python -m labeler.watch.finetune")
     ap.add_argument("--config", required=True)

@@ -13,6 +13,11 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from labeler.argilla.datasets import submitted_keys
+from labeler.data import load_pool
+from labeler.locking import project_lock
+from labeler.loop.round import pull_labels, push_queue
+from labeler.loop.scoring import bootstrap, build_signals, embedder
 from labeler.project import Project
 
 
@@ -42,11 +47,6 @@ class RefreshReport:
 
 
 def refresh(config, conn, dataset_id, wait_lock: float = 60.0) -> RefreshReport:
-    from labeler.argilla.datasets import submitted_keys
-    from labeler.locking import project_lock
-    from labeler.loop.round import pull_labels, push_queue
-    from labeler.loop.scoring import bootstrap
-
     project = Project(config).ensure()
     seconds: dict[str, float] = {}
     t = time.perf_counter()
@@ -75,11 +75,7 @@ def refresh(config, conn, dataset_id, wait_lock: float = 60.0) -> RefreshReport:
 def warm_up(config, wait_lock: float = 60.0) -> float:
     """Load what every refresh reuses (the pool, the models, every cached vector and prediction) by scoring
     once, before the first answer arrives: the first refresh is then as fast as the others. Seconds taken."""
-    from labeler.locking import project_lock
-    from labeler.loop.scoring import bootstrap
 
-    from labeler.data import load_pool
-    from labeler.loop.scoring import build_signals, embedder
 
     t = time.perf_counter()
     with project_lock(Project(config).ensure().dir, what="watch warm-up", wait=wait_lock):

@@ -14,9 +14,15 @@ import signal
 import time
 from urllib.parse import urlparse
 
+from labeler.argilla import webhooks
+from labeler.argilla.datasets import find_dataset, submitted_keys
 from labeler.errors import LabelerError
+from labeler.loop.round import connection
+from labeler.loop.runs import set_current_run
 from labeler.project import Project
 from labeler.watch import finetune
+from labeler.watch.listener import WATCH_EVENTS, Inbox, Listener
+from labeler.watch.refresh import refresh
 from labeler.watch.state import WatchLock, WatchState
 
 SAFETY_TICK = 30.0  # seconds between answer checks under webhooks, whatever the events say
@@ -44,8 +50,6 @@ class Watcher:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def run(self) -> WatchState:
-        from labeler.loop.round import connection
-
         with WatchLock(self.project.dir):
             self.conn = connection(self.config)
             self.mode = self.mode or resolve_mode(self.config, self.conn.url)
@@ -84,8 +88,6 @@ class Watcher:
             self.echo(f"watching {self.config.argilla.dataset!r}: polling every {self.config.watch.poll_seconds:g}s")
             yield sleep
             return
-        from labeler.argilla import webhooks
-        from labeler.watch.listener import WATCH_EVENTS, Inbox, Listener
 
         self.inbox = Inbox(self.dataset_id or "")
         marker = f"labeler watch: {self.project.dir}"
@@ -109,8 +111,6 @@ class Watcher:
                 webhooks.delete(self.conn, hook.id)
 
     def _dataset_id(self) -> str | None:
-        from labeler.argilla.datasets import find_dataset
-
         ds = find_dataset(self.conn, self.config.argilla.dataset, self.config.argilla.workspace)
         return str(ds.id) if ds is not None else None
 
@@ -145,7 +145,6 @@ class Watcher:
 
     def _look(self) -> int:
         """The backlog as the server has it: submitted answers no completed refresh has processed."""
-        from labeler.argilla.datasets import submitted_keys
 
         keys = submitted_keys(self.conn, self.dataset_id) if self.dataset_id else set()
         backlog = len(keys - set(self.state.processed))
@@ -160,8 +159,6 @@ class Watcher:
     _refreshes_here = 0
 
     def _refresh(self, backlog: int) -> None:
-        from labeler.watch.refresh import refresh
-
         t0 = time.perf_counter()
         try:
             report = refresh(self.config, self.conn, self.dataset_id)
@@ -207,7 +204,6 @@ class Watcher:
             self.state.swaps.append({"run_id": None, "swapped": False, "why": result["error"]})
             self.state.save(self.project.dir)
             return False
-        from labeler.loop.runs import set_current_run
 
         if result["swap"]:
             set_current_run(self.config, result["run_id"])
