@@ -17,27 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-OUT = REPO / "bench" / "results" / "first_run.json"
-
-
-def write_labels(project, answered: dict[str, str], texts: dict[str, str]) -> None:
-    rows = [{"id": i, "text": texts[i], "fields": json.dumps({"text": texts[i]}), "label": lab, "labels": [],
-             "status": "submitted", "annotator": "oracle", "n_annotators": 1, "agreement": None,
-             "submitted_at": None, "round": 0} for i, lab in answered.items()]
-    pd.DataFrame(rows).to_parquet(project.labels, index=False)
+from common import RESULTS, write_json, write_labels
+OUT = RESULTS / "first_run.json"
 
 
 def main() -> None:
@@ -70,7 +57,9 @@ def main() -> None:
     config.queue.batch_size = args.batch
     project = Project(config).ensure()
     project.cache.rmdir() if project.cache.exists() else None
-    project.cache.symlink_to(Project(data.config).ensure().cache, target_is_directory=True)
+    shared = Project(data.config).ensure().cache
+    shared.mkdir(parents=True, exist_ok=True)  # a data set never simulated before has no cache folder yet
+    project.cache.symlink_to(shared, target_is_directory=True)
     truth = {data.ids[i]: data.labels[data.y[i]] for i in range(len(data.ids))}
     texts = dict(zip(data.ids, data.texts))
     answered: dict[str, str] = {}
@@ -114,7 +103,7 @@ def main() -> None:
            "min_gold": config.training.min_gold, "gold_share": config.queue.gold_share, "rounds": rounds,
            "first_run": fired, "command": "python bench/bench_first_run.py " + " ".join(sys.argv[1:])}
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(out, indent=1, default=float))
+    write_json(OUT, out, indent=1)
     print(f"wrote {OUT}")
 
 

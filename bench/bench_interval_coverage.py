@@ -25,19 +25,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-OUT = REPO / "bench" / "results" / "interval_coverage.json"
+from common import RESULTS, write_json
+OUT = RESULTS / "interval_coverage.json"
 PLANS = {"ag_news": (50, (300, 1000)), "banking77": (77, (462, 1155))}  # batch, budgets (labels)
 N_RESAMPLES = 1000
 
@@ -215,7 +210,10 @@ def main() -> None:
                     "draws": rows,
                     "summary": {str(b): summarize([r for r in rows if r["n_labels"] == b]) for b in budgets}}
                 out_path.parent.mkdir(parents=True, exist_ok=True)
-                out_path.write_text(json.dumps(result, indent=1))
+                write_json(out_path, result, indent=1)
+        if name not in result["datasets"]:
+            print(f"{name}: {args.draws} draw(s) give no coverage to summarise; use --draws 2 or more", flush=True)
+            continue
         for b in budgets:
             s = result["datasets"][name]["summary"][str(b)]
             print(name, b, {k: (round(v["covered"], 2), round(v["mean_error"], 3)) for k, v in s.items()}, flush=True)

@@ -20,21 +20,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+from common import RESULTS, write_json
 
-import numpy as np  # noqa: E402
+from labeler import simulate as sim
+from labeler.loop.engine import FITTED, FIXED, Policy, WeakLabels
 
-from labeler import simulate as sim  # noqa: E402
-from labeler.loop.engine import FITTED, FIXED, Policy, WeakLabels  # noqa: E402
-
-RESULTS = Path(__file__).resolve().parent / "results"
 OUT = RESULTS / "multilabel.json"
 # batch size and rounds per data set: about a third of NLU++ banking's pool, GoEmotions to 800 labels
 RUNS = {"nlupp_banking": (32, 15), "nlupp_hotels": (20, 25), "goemotions": (50, 16)}
@@ -90,7 +83,7 @@ def run(datasets: list[str], seeds: list[int], only: list[str] | None, rounds_ov
         saved = json.loads(OUT.read_text()) if OUT.exists() else {}  # another run may have added data sets
         saved.setdefault(key, {"variants": {}})["variants"].update(entry.pop("variants"))
         saved[key].update(entry)
-        OUT.write_text(json.dumps(saved, indent=1))
+        write_json(OUT, saved, indent=1)
         out = saved
     return out
 
@@ -129,7 +122,7 @@ def cut_study(datasets: list[str], sizes: list[int]) -> dict:
             print(name, min(n, len(data.ids)), {m: round(v["micro_f1"], 3) for m, v in out.items()}, flush=True)
         fresh = json.loads(OUT.read_text()) if OUT.exists() else {}
         fresh["_cuts"] = {**fresh.get("_cuts", {}), **study}
-        OUT.write_text(json.dumps(fresh, indent=1))
+        write_json(OUT, fresh, indent=1)
     return study
 
 

@@ -90,6 +90,21 @@ class Run:
     def predict_proba_raw(self, texts: Sequence[str]) -> np.ndarray:
         return self.model.predict_proba(list(texts))
 
+    @property
+    def frozen_body(self) -> tuple[str, int | None] | None:
+        """(body, max_length) when the run's encoder is the untouched pretrained body (the ``logreg`` backend), so
+        embeddings computed elsewhere with that body can stand in for its own; None for a fine-tuned body."""
+        if self.backend != "logreg":
+            return None
+        params = self.config.get("params", {})
+        return params.get("body"), params.get("max_length")
+
+    def predict_proba_from_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
+        """Calibrated (N, K) probabilities from the body's embeddings (``frozen_body`` runs only)."""
+        if self.frozen_body is None:
+            raise TrainingError(f"run {self.run_id} ({self.backend}) fine-tuned its body: it needs the texts")
+        return self.calibrator(self.model.predict_proba_from_embeddings(embeddings))
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated (N, K) probabilities in label order."""
         if len(texts) == 0:

@@ -186,6 +186,11 @@ class SetFitClassifier:
             return np.zeros((0, len(self.labels)))
         return head_proba(self.model.model_head, self.embed(texts, batch_size), len(self.labels), self.multi_label)
 
+    def predict_proba_from_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
+        """The head alone on (N, dim) embeddings this model's body would give (a ``logreg`` run's body is frozen:
+        the embedding signal's cached vectors of the same model are those)."""
+        return head_proba(self.model.model_head, np.asarray(embeddings), len(self.labels), self.multi_label)
+
     def save(self, path: str | Path) -> Path:
         """``SetFitModel.save_pretrained`` format: loadable by ``SetFitModel.from_pretrained(path)``."""
         self.model.save_pretrained(str(path))
@@ -202,7 +207,6 @@ class SetFitClassifier:
 def _new_model(body: str, head, label_names, multi_label: bool, params: SetFitParams):
     from sentence_transformers import SentenceTransformer
     from setfit import SetFitModel
-
 
     st = SentenceTransformer(resolve_body(body), device=resolve_device())
     if params.max_length:

@@ -79,7 +79,6 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
     """Predict every usable row of ``input_path``; log the predictions; optionally also write ``out``."""
     import pandas as pd
 
-
     input_path = Path(input_path)
     if not input_path.exists():
         raise LabelerError(f"input file not found: {input_path}")

@@ -174,7 +174,6 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
     import pandas as pd
 
 
-
     t = config.training
     project = Project(config)
     project.require_labels()

@@ -43,12 +43,16 @@ def embedder(config, signals: list):
                         cache_dir=Project(config).cache)
 
 
-def run_signal(config, run_id: str):
-    """The run ``run_id`` as a signal named by its id (``labeler.signals.finetuned``)."""
-
+def run_signal(config, run_id: str, signals: list | None = None):
+    """The run ``run_id`` as a signal named by its id (``labeler.signals.finetuned``). With the command's
+    ``signals``, a ``logreg`` run scores from the embedding signal's cached vectors (``share_encoder``): a round
+    after such a run costs what a round without one does."""
     project = Project(config)
-    return build_signal("finetuned", run_id, config.task.labels, config.task.multi_label,
-                        {"run": run_id, "runs_dir": str(project.runs)}, cache_dir=project.cache)
+    sig = build_signal("finetuned", run_id, config.task.labels, config.task.multi_label,
+                       {"run": run_id, "runs_dir": str(project.runs)}, cache_dir=project.cache)
+    if signals is not None:
+        sig.share_encoder(embedder(config, signals))
+    return sig
 
 
 def training_rows(config, ids: list[str], labels_df, reserve: GoldReserve | None = None
@@ -144,7 +148,8 @@ def bootstrap(config, progress: bool = True, persist_fitted: bool = True, policy
     if run is not None:
         if run.run_id in probas:
             raise LabelerError(f"a configured signal is named like the current run {run.run_id!r}; rename it")
-        probas[run.run_id] = score_cached(run_signal(config, run.run_id), ids, texts, project.cache, progress=progress)
+        probas[run.run_id] = score_cached(run_signal(config, run.run_id, signals), ids, texts, project.cache,
+                                         progress=progress)
 
     Q, queue_note = queue_model(config, signals, pool, zero_shot_ensemble(config, probas), labels_df, policy)
     # the fast model joins the suggestions like a run (labeler.loop.join) until a fine-tuned run is current

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from labeler.loop.engine import QUEUE_MODEL_C
 from training.head import LinearModel
 
@@ -85,7 +86,6 @@ def oof_probabilities(X: np.ndarray, y: np.ndarray, n_labels: int, multi_label: 
     at ``n``.
     """
     from sklearn.model_selection import KFold, LeaveOneOut, StratifiedKFold
-
 
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
     n = len(X)

@@ -13,6 +13,7 @@ import numpy as np
 
 from labeler.errors import LabelerError
 from labeler.signals.base import Signal, SignalParams
+from training.body import resolve_body
 from training.registry import load_run
 
 
@@ -56,5 +57,28 @@ class FinetunedSignal(Signal):
     def _model_fingerprint(self) -> str:
         return f"{self.run.run_id}:{self.run.data_fingerprint}"
 
+    def share_encoder(self, embedding) -> bool:
+        """Score with ``embedding``'s cached vectors instead of encoding every text again, when the run's encoder
+        is that very model untouched (a ``logreg`` run on the embedding signal's model, no text template, no
+        int8). Texts longer than either model's token limit still go through the run's own encoder, so both
+        truncate nothing. Returns whether the encoder is shared."""
+        frozen = self.run.frozen_body
+        p = getattr(embedding, "params", None)
+        if frozen is None or p is None or p.quantize or p.text_template != "{text}" \
+                or resolve_body(frozen[0]) != str(embedding.model_path):
+            return False
+        self._encoder = embedding
+        self._max_tokens = min(n for n in (frozen[1], embedding.max_tokens) if n)
+        return True
+
     def _predict(self, texts: list[str]) -> np.ndarray:
-        return self.run.predict_proba(texts)[:, self._columns]
+        encoder = getattr(self, "_encoder", None)
+        if encoder is None or not texts:
+            return self.run.predict_proba(texts)[:, self._columns]
+        short = np.array([n <= self._max_tokens for n in encoder.count_tokens(texts)], dtype=bool)
+        out = np.zeros((len(texts), len(self.run.labels)))
+        if short.any():
+            out[short] = self.run.predict_proba_from_embeddings(encoder.encode([t for t, s in zip(texts, short) if s]))
+        if (~short).any():
+            out[~short] = self.run.predict_proba([t for t, s in zip(texts, short) if not s])
+        return out[:, self._columns]

@@ -158,7 +158,6 @@ class TemplatedSignal(ModelSignal):
         from setfit import Trainer, TrainingArguments, get_templated_dataset
         from transformers import set_seed
 
-
         p = self.params
         where = f"; kept in {self.model_dir()}" if self.cache_dir is not None else ""
         print(f"signal {self.name!r}: training the templated model on {len(self.labels) * p.sample_size} examples, "

@@ -166,7 +166,6 @@ def run_curve_via_argilla(data: SimData, feats: Features, policy: Policy, rounds
 
     import joblib
 
-
     run_dir = Path(run_dir)
     if run_dir.exists():
         shutil.rmtree(run_dir)

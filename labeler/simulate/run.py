@@ -33,7 +33,6 @@ def reference(data: SimData, feats: Features, cuts: str | None = None) -> dict:
     as the loop cuts it (``labeler.loop.engine.label_cuts`` on out-of-fold predictions over the whole pool)."""
     import numpy as np
 
-
     cuts = (cuts or data.config.task.thresholds) if data.multi_label else None
     key = hashlib.sha256(json.dumps([data.ids, data.y.tolist(), data.eval_ids, data.labels, QUEUE_MODEL_C,
                                      feats.X[:5].round(5).tolist()] + ([cuts, CUTS_VERSION] if cuts else [])).encode()).hexdigest()[:16]

@@ -34,7 +34,7 @@ from labeler.errors import LabelerError
 from labeler.evaluation.gold import enough_gold, gold_rows
 from labeler.loop.policy import project_policy
 from labeler.loop.runs import current_run, train_counts, train_project, trigger
-from labeler.loop.scoring import run_signal
+from labeler.loop.scoring import build_signals, run_signal
 from labeler.project import Project
 from labeler.signals.cache import score_cached
 from training.evaluate import paired_bootstrap
@@ -135,7 +135,6 @@ def decide(config, reserve, run_id: str, ids: list[str], P_new: np.ndarray, P_cu
 def main(argv=None) -> int:
     import argparse
 
-
     ap = argparse.ArgumentParser(prog="python -m labeler.watch.finetune")
     ap.add_argument("--config", required=True)
     ap.add_argument("--labels", required=True)
@@ -150,8 +149,9 @@ def main(argv=None) -> int:
         current = current_run(config)
         run = train_project(config, labels_path=args.labels, make_current=False, policy=policy)
         pool = load_pool(config)
-        P_new = score_cached(run_signal(config, run.run_id), pool.ids, pool.texts, project.cache)
-        P_cur = score_cached(run_signal(config, current.run_id), pool.ids, pool.texts, project.cache) \
+        signals = build_signals(config)  # a logreg run scores from the embedding signal's cached vectors
+        P_new = score_cached(run_signal(config, run.run_id, signals), pool.ids, pool.texts, project.cache)
+        P_cur = score_cached(run_signal(config, current.run_id, signals), pool.ids, pool.texts, project.cache) \
             if current is not None else None
         swap, why = decide(config, policy.reserve, run.run_id, pool.ids, np.asarray(P_new), P_cur,
                            current.run_id if current else None)

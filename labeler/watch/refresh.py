@@ -76,7 +76,6 @@ def warm_up(config, wait_lock: float = 60.0) -> float:
     """Load what every refresh reuses (the pool, the models, every cached vector and prediction) by scoring
     once, before the first answer arrives: the first refresh is then as fast as the others. Seconds taken."""
 
-
     t = time.perf_counter()
     with project_lock(Project(config).ensure().dir, what="watch warm-up", wait=wait_lock):
         bootstrap(config, progress=False)

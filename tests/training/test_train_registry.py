@@ -107,3 +107,29 @@ def test_transformers_run_loads_with_pipeline(tmp_path, labels_path):
     raw = load_run(run.run_id, tmp_path / "runs").predict_proba_raw(PROBE)
     by_label = np.array([[next(d["score"] for d in row if d["label"] == lab) for lab in LABELS] for row in out])
     np.testing.assert_allclose(by_label, raw, atol=1e-5)
+
+
+def test_a_logreg_run_scores_from_the_embedding_signals_cached_vectors(tmp_path):
+    """Issue 26.4: a logreg run's body is the packaged MiniLM untouched, so the embedding signal's cached vectors
+    stand in for its own encoding (a round after a run costs no second pass over the pool); a text past either
+    model's token limit still goes through the run's own encoder; a fine-tuned body never shares."""
+    from labeler.signals.embedding import EmbeddingSignal
+    from labeler.signals.finetuned import FinetunedSignal
+
+    path = tmp_path / "labels.parquet"
+    make_labels(per_class=8).to_parquet(path)
+    run = train(path, LABELS, backend="logreg", project_dir=tmp_path, min_calibration=3, n_resamples=50)
+    assert run.frozen_body == ("sentence-transformers/all-MiniLM-L6-v2", 128)
+    emb = EmbeddingSignal("embedding", LABELS, False, {}, cache_dir=tmp_path / "cache")
+    long_text = "the match went to extra time and then to penalties " * 40  # > 128 tokens
+    texts = [*PROBE, long_text]
+    own = FinetunedSignal.from_run(run.run_id, tmp_path / "runs", labels=LABELS)
+    shared = FinetunedSignal.from_run(run.run_id, tmp_path / "runs", labels=LABELS)
+    assert shared.share_encoder(emb) and shared._max_tokens == 128
+    np.testing.assert_allclose(shared.predict_proba(texts), own.predict_proba(texts), atol=1e-5)
+    assert emb.count_tokens([long_text])[0] > 128 and len(emb._mem) == len(PROBE)  # the long text was not embedded
+    templated = EmbeddingSignal("e2", LABELS, False, {"text_template": "query: {text}"}, cache_dir=tmp_path / "cache")
+    assert not FinetunedSignal.from_run(run.run_id, tmp_path / "runs", labels=LABELS).share_encoder(templated)
+    run.backend = "setfit"  # a fine-tuned body: its vectors are its own
+    with pytest.raises(TrainingError, match="fine-tuned its body"):
+        run.predict_proba_from_embeddings(np.zeros((1, 384)))
