@@ -210,3 +210,13 @@ def test_quality_before_pull_is_one_line(tmp_path, capsys):
         main(["quality", "-c", str(tmp_path / "q.yaml")])
     err = capsys.readouterr().err
     assert exc.value.code == 1 and err.startswith("Error: no answers pulled yet") and len(err.strip().splitlines()) == 1
+
+
+def test_agreement_line_counts_annotators_in_words():
+    from labeler.quality.agreement import agreement_line
+
+    assert agreement_line(None, None, 0, 1, 2) == "agreement: n/a, no record has 2+ submitted answers yet; 1 annotator"
+    assert agreement_line(None, None, 0, 3, 1) == ("agreement: n/a, no record has 2+ submitted answers yet "
+                                                   "(argilla.min_submitted: 2 sends each record to two annotators); "
+                                                   "3 annotators")
+    assert agreement_line(0.5, 0.25, 4, 1, 2) == "agreement: alpha 0.50, kappa 0.25 over 4 records with 2+ answers, 1 annotator"

@@ -315,7 +315,8 @@ def agreement_line(alpha_: float | None, kappa: float | None, overlapped: int, a
                    min_submitted: int) -> str:
     if not overlapped:
         hint = "" if min_submitted > 1 else " (argilla.min_submitted: 2 sends each record to two annotators)"
-        return f"agreement: n/a, no record has 2+ submitted answers yet{hint}; {annotators} annotators"
+        return (f"agreement: n/a, no record has 2+ submitted answers yet{hint}; "
+                f"{annotators} annotator{'s' if annotators != 1 else ''}")
     fmt = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
     return (f"agreement: alpha {fmt(alpha_)}, kappa {fmt(kappa)} over {overlapped} records with 2+ answers, "
             f"{annotators} annotator{'s' if annotators != 1 else ''}")
