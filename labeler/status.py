@@ -67,11 +67,15 @@ def status(config) -> dict:
     return out
 
 
+def _or_na(value) -> str:
+    return "n/a" if value is None else str(value)  # None: the server could not be asked (its line says why)
+
+
 def summary_lines(st: dict, show_all: bool = False) -> list[str]:
     """The status as a few lines: per-class counts summarised (fewest first, ``SHOWN`` named, the rest
     counted) unless ``show_all``."""
     lines = [f"project: {st['project']} (round {st['round']})",
-             f"pool: {st['pool']}  scored: {st['scored']}  pushed: {st.get('pushed')}  labeled: {st['labeled']} "
+             f"pool: {st['pool']}  scored: {st['scored']}  pushed: {_or_na(st.get('pushed'))}  labeled: {st['labeled']} "
              f"(train {st['labeled_per_split']['train']}, gold {st['labeled_per_split']['gold']}, "
              f"calibration {st['labeled_per_split']['calib']})"]
     if st.get("server"):

@@ -97,6 +97,7 @@ def test_status_uses_training_min_per_class(tmp_path):
         "not enough gold labels for a verdict: 2 of 50 random gold labels")
     lines = summary_lines(st)
     assert "labeled: 30 (train 27, gold 2, calibration 1)" in lines[1] and len(lines) < 12
+    assert "pushed: n/a  labeled" in lines[1] and lines[2].startswith("server: ")  # the server at :9 is unreachable
     assert st["watcher"] is None and not any(line.startswith("watcher:") for line in lines)
 
     from labeler.watch.state import WatchState
