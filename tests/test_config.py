@@ -388,3 +388,8 @@ def test_any_unknown_key_is_named(tmp_path, section, key):
     path = write(tmp_path, raw)
     message = error_of(path)
     assert f"unknown key '{section}.{key}'" in message and str(path) in message
+
+
+def test_a_key_given_twice_is_an_error_not_a_silent_overwrite(tmp_path):
+    path = write(tmp_path, "task:\n  labels: [a, b]\nqueue:\n  batch_size: 10\n  batch_size: 20\n")
+    assert error_of(path) == f"{path}: invalid YAML at line 5, column 3: key 'batch_size' appears twice in one mapping"
