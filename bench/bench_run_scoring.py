@@ -17,12 +17,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from common import RESULTS, write_json, write_labels
+from common import RESULTS, oracle_project, write_json, write_labels
 from harness import compare, machine_info
 
 from labeler import simulate as sim
 from labeler.loop.scoring import build_signals, embedder, run_signal
-from labeler.project import Project
 from labeler.signals.finetuned import FinetunedSignal
 from training.train import train
 
@@ -36,18 +35,12 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
 
     data = sim.dataset_data(args.dataset)
-    config = data.config.model_copy(deep=True)
-    work = Path(tempfile.mkdtemp(prefix="bench-run-scoring-"))
-    config.project.dir = work / "project"
-    project = Project(config).ensure()
-    project.cache.rmdir() if project.cache.exists() else None
-    shared = Project(data.config).ensure().cache
-    shared.mkdir(parents=True, exist_ok=True)
-    project.cache.symlink_to(shared, target_is_directory=True)
     rng = np.random.default_rng(0)
-    per_class = {k: rng.permutation(np.flatnonzero(data.y == k))[:8] for k in range(len(data.labels))}
-    rows = np.concatenate(list(per_class.values()))
-    write_labels(project, {data.ids[i]: data.labels[data.y[i]] for i in rows}, dict(zip(data.ids, data.texts)))
+    rows = np.concatenate([rng.permutation(np.flatnonzero(data.y == k))[:8] for k in range(len(data.labels))])
+    # the whole pool as a project (the embeddings shared with simulate's cache), 8 labels per class answered
+    op = oracle_project(data, range(len(data.ids)), Path(tempfile.mkdtemp(prefix="bench-run-scoring-")), batch=50)
+    config, project = op.config, op.project
+    write_labels(project, {data.ids[i]: op.truth[data.ids[i]] for i in rows}, op.texts)
     run = train(project.labels, data.labels, backend="logreg", project_dir=project.dir, force=True,
                 runs_dir=project.runs)
     texts = list(data.texts[: args.texts])

@@ -49,6 +49,8 @@ class FinetunedSignal(Signal):
         if bool(multi_label) != self.run.multi_label:
             raise LabelerError(f"run {self.run.run_id} is {'multi' if self.run.multi_label else 'single'}-label; the config says otherwise")
         self._columns = [self.run.labels.index(name) for name in self.labels]
+        self._encoder = None  # the embedding signal whose cached vectors stand in for the run's body (share_encoder)
+        self._max_tokens = 0
 
     @classmethod
     def from_run(cls, run: str = "current", runs_dir: str | Path = "runs", labels: Sequence[str] = ()) -> "FinetunedSignal":
@@ -72,7 +74,7 @@ class FinetunedSignal(Signal):
         return True
 
     def _predict(self, texts: list[str]) -> np.ndarray:
-        encoder = getattr(self, "_encoder", None)
+        encoder = self._encoder
         if encoder is None or not texts:
             return self.run.predict_proba(texts)[:, self._columns]
         short = np.array([n <= self._max_tokens for n in encoder.count_tokens(texts)], dtype=bool)
