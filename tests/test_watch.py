@@ -302,18 +302,25 @@ def _bulk_answers(client, config, n: int) -> None:
                     for r in pending])
 
 
+def _push_twelve(config):
+    """Twelve pending records in the project's dataset, as a push leaves them; the connection."""
+    from labeler.argilla.push import PushRecord, push
+    from labeler.loop.round import connection, dataset_spec
+
+    conn = connection(config)
+    push(conn, dataset_spec(config, [], None), [PushRecord(id=f"r{i}", fields={"text": f"ticket {i}"}, value="billing",
+                                                           score=0.5, agent="a") for i in range(12)], progress=False)
+    return conn
+
+
 @pytest.mark.server
 def test_answers_logged_in_bulk_through_the_sdk_reach_the_listener(tmp_path, argilla_server, argilla_client):
     from labeler.argilla import webhooks
     from labeler.argilla.datasets import find_dataset
-    from labeler.argilla.push import PushRecord, push
-    from labeler.loop.round import connection, dataset_spec
     from labeler.watch.listener import WATCH_EVENTS
 
     config, _, _ = _project(tmp_path, "bulk")
-    conn = connection(config)
-    push(conn, dataset_spec(config, [], None), [PushRecord(id=f"r{i}", fields={"text": f"ticket {i}"}, value="billing",
-                                                           score=0.5, agent="a") for i in range(12)], progress=False)
+    conn = _push_twelve(config)
     inbox = Inbox(str(find_dataset(conn, config.argilla.dataset).id))
     with Listener("127.0.0.1", 0, inbox) as lst:
         hook = webhooks.create(conn, lst.url, "labeler test: bulk answers", events=WATCH_EVENTS)
@@ -330,14 +337,10 @@ def test_answers_logged_in_bulk_through_the_sdk_reach_the_listener(tmp_path, arg
 
 @pytest.mark.server
 def test_a_stopping_watcher_counts_its_backlog_on_the_server(tmp_path, argilla_server, argilla_client):
-    from labeler.argilla.push import PushRecord, push
-    from labeler.loop.round import connection, dataset_spec
     from labeler.watch.runner import Watcher
 
     config, cfg, sets = _project(tmp_path, "backlog")
-    conn = connection(config)
-    push(conn, dataset_spec(config, [], None), [PushRecord(id=f"r{i}", fields={"text": f"ticket {i}"}, value="billing",
-                                                           score=0.5, agent="a") for i in range(12)], progress=False)
+    conn = _push_twelve(config)
     watcher = Watcher(config, str(cfg), sets, echo=lambda m: None)
     watcher.conn, watcher.dataset_id, watcher.state = conn, watcher_dataset(conn, config), WatchState(backlog=0)
     _bulk_answers(argilla_client, config, 10)  # after the watcher's last look: it has not counted them
