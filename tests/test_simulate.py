@@ -73,6 +73,28 @@ def test_gold_picks_are_answered_but_never_trained_on(tmp_path):
     assert [p["n_train"] for p in curve.points] == [8, 16, 24] and curve.points[-1]["n_labels"] == 30
 
 
+def test_what_ships_trains_on_every_answer_gold_included(tmp_path):
+    from labeler.loop.engine import fit_queue_model
+
+    data, feats = synthetic(tmp_path, n_pool=200)
+    pol = policy(batch_size=10, gold_share=0.2)
+    curve = sim.run_curve(data, feats, pol, rounds=3, seed=0)
+    asked = np.array(sorted(data.ids.index(i) for b in curve.selected for i in b))
+    labeled = np.zeros(len(data.ids), dtype=bool)
+    labeled[asked] = True
+    reserve, _ = pol.reserve.draw(data.ids)
+    model, _ = fit_queue_model(feats.X, asked, data.y[asked], feats.P0, labeled | reserve, pol, False, 0.5)
+    expected = sim.score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data)
+    assert curve.points[-1]["ships_accuracy"] == expected["accuracy"]  # 30 answers, 6 of them gold
+    # no gold share: what ships is the queue model itself
+    plain = sim.run_curve(data, feats, policy(batch_size=10), rounds=2, seed=0)
+    assert [p["ships_accuracy"] for p in plain.points] == [p["accuracy"] for p in plain.points]
+    report = sim.simulate(data, [pol], [0], 3, progress=False, feats=feats)
+    summary = report["variants"][0]["summary"]
+    assert summary["ships_accuracy"]["mean"][-1] == expected["accuracy"]
+    assert "ships accuracy:L95" in sim.format_table(report)
+
+
 def test_held_out_split_is_never_queried(tmp_path):
     data, feats = synthetic(tmp_path, n_pool=40, n_eval=30)
     eval_ids = set(data.eval_ids)

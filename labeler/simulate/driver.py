@@ -119,6 +119,7 @@ def run_curve(data: SimData, feats: Features, policy: Policy, rounds: int, seed:
         cuts = model.thresholds if ml else thr
         point = {"round": round_no + 1, "n_labels": int(labeled.sum()), "n_train": len(train), "n_weak": n_weak,
                  **score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data, cuts if ml else None),
+                 **ships_metrics(data, feats, policy, labeled, reserve, model),
                  **shown, "seconds": round(time.perf_counter() - start, 3)}
         curve.points.append(point)
         curve.selected.append([data.ids[i] for i in batch.indices])
@@ -126,6 +127,23 @@ def run_curve(data: SimData, feats: Features, policy: Policy, rounds: int, seed:
         if on_round:
             on_round(point)
     return curve
+
+
+def ships_metrics(data: SimData, feats: Features, policy: Policy, labeled: np.ndarray, reserve: np.ndarray,
+                  queue_model) -> dict[str, float]:
+    """"What ships" at this budget (``ships_<metric>``): the final fit (``labeler train --final-fit``) trains on
+    every human label, the answered gold and calibration records included, with the same weak labels; the
+    queue model keeps them apart. Without a gold share both are the same model, which is not refitted."""
+
+    rows = np.flatnonzero(labeled)
+    if not (labeled & reserve).any():
+        model = queue_model
+    else:
+        model, _ = fit_queue_model(feats.X, rows, data.y[rows], feats.P0, labeled | reserve, policy,
+                                   data.multi_label, data.threshold)
+    m = score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data,
+                      model.thresholds if data.multi_label else None)
+    return {f"ships_{k}": v for k, v in m.items()}
 
 
 def suggestion_clicks(data: SimData, feats: Features, model_P: np.ndarray | None, batch, reserve_labeled: np.ndarray

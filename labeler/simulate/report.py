@@ -35,19 +35,24 @@ def labels_to_target(n_labels: Sequence[int], values: Sequence[float], target: f
     return None
 
 
+SHIPS = "ships_"  # "what ships": the final fit on every human label (``labeler.simulate.driver.ships_metrics``)
+
+
 def summarize(curves: list, metrics: list[str], ref: dict, primary: str) -> dict:
     """Mean/std per budget over seeds, AUC per metric, labels-to-95% (accuracy and the primary metric)."""
     n = min(len(c.points) for c in curves)
     x = curves[0].n_labels[:n]
     out: dict = {"n_labels": x.tolist(), "seeds": [c.seed for c in curves]}
-    for m in dict.fromkeys(metrics):
+    ships = [SHIPS + m for m in metrics if all(SHIPS + m in p for c in curves for p in c.points[:n])]
+    for m in dict.fromkeys([*metrics, *ships]):
         vals = np.stack([c.values(m)[:n] for c in curves])
         aucs = [auc(x, v) for v in vals]
         out[m] = {"mean": vals.mean(0).tolist(), "std": vals.std(0).tolist(),
                   "auc": float(np.mean(aucs)), "auc_std": float(np.std(aucs)),
                   "final": float(vals.mean(0)[-1])}
-        if m in ref:
-            target = FRACTION_95 * ref[m]
+        base = m.removeprefix(SHIPS)
+        if base in ref:
+            target = FRACTION_95 * ref[base]
             out[m]["target_95"] = target
             out[m]["labels_to_95"] = labels_to_target(x, vals.mean(0), target)
             out[m]["labels_to_95_per_seed"] = [labels_to_target(x, v, target) for v in vals]
@@ -75,6 +80,9 @@ def table_rows(report: dict) -> list[dict]:
         s = v["summary"]
         row = {"variant": v["name"], "seeds": len(s["seeds"]), "max_labels": s["n_labels"][-1]}
         for m in dict.fromkeys(["accuracy", primary]):
+            if SHIPS + m in s:
+                row[f"{SHIPS}{m}_labels_to_95"] = s[SHIPS + m].get("labels_to_95")
+                row[f"{SHIPS}{m}_auc"] = s[SHIPS + m]["auc"]
             row[f"{m}_labels_to_95"] = s[m].get("labels_to_95")
             row[f"{m}_auc"] = s[m]["auc"]
             row[f"{m}_auc_std"] = s[m]["auc_std"]
@@ -95,12 +103,15 @@ def format_table(report: dict) -> str:
             + ", ".join(f"{m} {ref[m]:.3f} (95% = {FRACTION_95 * ref[m]:.3f})" for m in metrics)
             + f"; zero-shot accuracy {report['zero_shot']['accuracy']:.3f}; seeds {report['seeds']}")
     cols = ["variant"] + [c for m in metrics for c in (f"{m}:L95", f"{m}:AUC", f"{m}:final", f"{m}:AUC-rand", f"{m}:worst-rand@n")]
+    rows = table_rows(report)
+    ships = any(f"{SHIPS}{primary}_auc" in r for r in rows)
+    cols += [f"ships {primary}:L95", f"ships {primary}:AUC"] if ships else []
     lines = [head, " | ".join(cols)]
 
     def fmt(x, digits=3):
         return "-" if x is None else (f"{x:+.{digits}f}" if isinstance(x, float) and digits < 0 else f"{x:.{digits}f}")
 
-    for row in table_rows(report):
+    for row in rows:
         cells = [row["variant"]]
         for m in metrics:
             l95 = row[f"{m}_labels_to_95"]
@@ -109,6 +120,10 @@ def format_table(report: dict) -> str:
                       "-" if row[f"{m}_auc_vs_random"] is None else f"{row[f'{m}_auc_vs_random']:+.3f}",
                       "-" if row[f"{m}_worst_gap_vs_random"] is None else
                       f"{row[f'{m}_worst_gap_vs_random']:+.3f}@{row[f'{m}_worst_gap_at']}"]
+        if ships:
+            l95, a = row.get(f"{SHIPS}{primary}_labels_to_95"), row.get(f"{SHIPS}{primary}_auc")
+            cells += [str(l95) if l95 is not None else (f">{row['max_labels']}" if a is not None else "-"),
+                      "-" if a is None else f"{a:.3f}"]
         lines.append(" | ".join(cells))
     return "\n".join(lines)
 
