@@ -27,12 +27,15 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from common import PLANS, REPO, RESULTS, write_json
 
 from labeler import simulate as sim
 from labeler.loop.engine import Policy, WeakLabels
-from labeler.simulate.report import plot, table_rows
+from labeler.simulate.report import SHIPS, plot, table_rows
 
+PLAIN = "plain margin, no gold"  # the issue 26.2 yardstick for what ships
+SHIPS_SET = ["default", "gold 0.1", "gold 0.15", PLAIN]  # --ships: these (and random) -> label_efficiency_ships*
 ANCHORS = {"ag_news": {"random": 176, "margin": 144}, "banking77": {"random": 1540, "margin": 924, "margin+cold": 847}}
 
 
@@ -43,6 +46,11 @@ def variants_for(data, only: list[str] | None) -> tuple[list[str], list[Policy],
     named = {
         "random": dataclasses.replace(default, strategy="random", cold_start=False, weak=WeakLabels(0.0)),
         "default": default,
+        "gold 0.1": dataclasses.replace(default, gold_share=0.1),
+        "gold 0.15": dataclasses.replace(default, gold_share=0.15),
+        # ``labeler simulate --strategy margin --cold-start off --weak 0 --coverage 0 --gold-share 0``
+        PLAIN: dataclasses.replace(default, strategy="margin", cold_start=False, weak=WeakLabels(0.0), coverage=0.0,
+                                   gold_share=0.0),
         "no coverage": dataclasses.replace(default, coverage=0.0),
         "no weak labels": dataclasses.replace(default, weak=WeakLabels(0.0)),
         "weak 0.1x0.1": dataclasses.replace(default, weak=WeakLabels(0.1, 0.1)),
@@ -64,14 +72,13 @@ def saved_report(out_dir: Path, variants: list[Policy], seeds: list[int], pool: 
     return report if same else None
 
 
-def run(name: str, seeds: list[int], only: list[str] | None, reuse: bool = False) -> dict:
+def run(name: str, seeds: list[int], only: list[str] | None, reuse: bool = False, suffix: str = "") -> dict:
     start = time.perf_counter()
     data = sim.dataset_data(name)
     feats = sim.compute_features(data, progress=False)
     print(f"[{name}] features ready in {time.perf_counter() - start:.0f} s", flush=True)
     keys, variants, rounds = variants_for(data, only)
-    suffix = ""
-    out_dir = Path(data.config.project.dir) / "bench"
+    out_dir = Path(data.config.project.dir) / f"bench{suffix}"
     report = saved_report(out_dir, variants, seeds, len(data.ids)) if reuse else None
     if report is not None:
         print(f"[{name}] reusing {out_dir / 'curves.json'}", flush=True)
@@ -87,6 +94,7 @@ def run(name: str, seeds: list[int], only: list[str] | None, reuse: bool = False
             run_.pop("selected", None)  # the ids asked per round: in the per-run curves.json only
     primary = report["primary_metric"]
     rand = next(v for v in report["variants"] if v["settings"]["strategy"] == "random")["summary"]
+    plain = next((v["summary"] for k, v in zip(keys, report["variants"]) if k == PLAIN), None)
     checks = {}
     for v in report["variants"]:
         s = v["summary"]
@@ -96,9 +104,26 @@ def run(name: str, seeds: list[int], only: list[str] | None, reuse: bool = False
             "half_of_random": (l95 is not None and r95 is not None and l95 <= r95 / 2),
             "never_below_random": (v["vs_random"].get("accuracy") or {}).get("worst_gap_vs_random", 0.0) >= 0.0,
         }
+        if plain is not None and SHIPS + primary in s:
+            checks[v["name"]].update(ships_vs_plain(s, plain, primary))
     return {"dataset": name, "variant_keys": keys, "seconds": round(time.perf_counter() - start, 1), "table": table_rows(report),
             "text_table": table, "targets": checks, "anchors": ANCHORS.get(name), "plot": os.path.relpath(png, REPO),
             "report": {k: v for k, v in report.items()}}
+
+
+def ships_vs_plain(summary: dict, plain: dict, m: str) -> dict:
+    """What ships (the final fit on every label) against plain margin without gold, on metric ``m``: both L95,
+    whether what ships needs no more labels (never reaching 95% counts as the budget + 1), the worst gap."""
+    mine, theirs = summary[SHIPS + m].get("labels_to_95"), plain[m].get("labels_to_95")
+    cap = summary["n_labels"][-1] + 1
+    n = min(len(summary["n_labels"]), len(plain["n_labels"]))
+    if summary["n_labels"][:n] != plain["n_labels"][:n]:
+        raise SystemExit("what ships and plain margin were scored at different budgets")
+    gap = np.array(summary[SHIPS + m]["mean"][:n]) - np.array(plain[m]["mean"][:n])
+    return {"ships_labels_to_95": mine, "plain_labels_to_95": theirs,
+            "ships_auc": summary[SHIPS + m]["auc"], "plain_auc": plain[m]["auc"],
+            "ships_no_more_than_plain": None if mine is None and theirs is None else (mine or cap) <= (theirs or cap),
+            "ships_worst_gap_vs_plain": float(gap.min()), "ships_worst_gap_vs_plain_at": int(summary["n_labels"][int(gap.argmin())])}
 
 
 def markdown(results: dict) -> str:
@@ -111,13 +136,20 @@ def markdown(results: dict) -> str:
         out.append(f"**{name}** (pool {rep['pool']:,}, eval {rep['eval']:,}; {ref['model']} on the whole pool: "
                    f"{m} {ref[m]:.3f}, so 95% = {0.95 * ref[m]:.3f}; zero-shot accuracy {rep['zero_shot']['accuracy']:.3f}), "
                    f"{m}:\n")
-        out += ["| variant | seeds | L95 | AUC (± std over seeds) | final | worst vs random (at labels) |", "|---|---|---|---|---|---|"]
+        ships = any(f"{SHIPS}{m}_auc" in row for row in res["table"])
+        out += ["| variant | seeds | L95 | AUC (± std over seeds) | final | worst vs random (at labels) |"
+                + (" what ships L95 | what ships AUC |" if ships else ""), "|---|---|---|---|---|---|" + ("---|---|" if ships else "")]
         for row in res["table"]:
             l95 = row[f"{m}_labels_to_95"]
             gap, at = row[f"{m}_worst_gap_vs_random"], row[f"{m}_worst_gap_at"]
+            cells = ""
+            if ships:
+                s95, sauc = row.get(f"{SHIPS}{m}_labels_to_95"), row.get(f"{SHIPS}{m}_auc")
+                cells = (f" {s95 if s95 is not None else '> ' + str(row['max_labels'])} | {sauc:.3f} |" if sauc is not None
+                         else " — | — |")
             out.append(f"| {names.get(row['variant'], '')}: {row['variant']} | {row['seeds']} | {l95 if l95 is not None else '> ' + str(row['max_labels'])} | "
                        f"{row[f'{m}_auc']:.3f} ± {row[f'{m}_auc_std']:.3f} | {row[f'{m}_final']:.3f} | "
-                       + ("—" if gap is None else f"{gap:+.3f} ({at})") + " |")
+                       + ("—" if gap is None else f"{gap:+.3f} ({at})") + " |" + cells)
         out.append("")
     return "\n".join(out)
 
@@ -128,11 +160,14 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--only", default="", help="comma-separated variant names to run (random always runs)")
     ap.add_argument("--markdown", action="store_true", help="print Markdown tables of the saved results; run nothing")
+    ap.add_argument("--ships", action="store_true",
+                    help=f"issue 26.2: run random and {', '.join(SHIPS_SET)}; write label_efficiency_ships*")
     ap.add_argument("--reuse", action="store_true",
                     help="take a data set's curves from its last run's curves.json when variants, seeds and pool match")
     args = ap.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out_path = RESULTS / "label_efficiency.json"
+    suffix = "_ships" if args.ships else ""
+    out_path = RESULTS / f"label_efficiency{suffix}.json"
     if args.markdown:
         print(markdown(json.loads(out_path.read_text())))
         return
@@ -143,10 +178,12 @@ def main() -> None:
     results["engine"] = "labeler.loop.engine"  # a format tag of the results file, kept when the module moved
     results["command"] = "python bench/bench_label_efficiency.py " + " ".join(sys.argv[1:])
     results["model"] = "the queue model: balanced logistic regression (C=10) on frozen all-MiniLM-L6-v2 embeddings"
-    only = [s for s in args.only.split(",") if s] or None
+    only = [s for s in args.only.split(",") if s] or (SHIPS_SET if args.ships else None)
     for name in [d for d in args.datasets.split(",") if d]:
-        res = run(name, list(range(args.seeds)), only, args.reuse)
+        res = run(name, list(range(args.seeds)), only, args.reuse, suffix)
         res["command"] = results["command"]
+        if out_path.exists():  # another process may have written other data sets meanwhile: keep them
+            results["datasets"] = {**json.loads(out_path.read_text()).get("datasets", {}), **results["datasets"]}
         results["datasets"][name] = res
         write_json(out_path, results, indent=1)
         print(f"[{name}] done in {res['seconds']:.0f} s -> {out_path}", flush=True)

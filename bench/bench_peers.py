@@ -12,8 +12,9 @@ held-out eval split. Only the choice of records differs.
   from a uniform random initial set of one batch, the same set for every strategy at a given seed; it counts
   as labels and, like every label asked, is trained on.
 * ``labeler default``: ``Policy.from_config`` with the plan's batch size through ``labeler.simulate.run_curve``
-  (the engine ``labeler round`` runs): zero-shot cold start, weak labels, and 20% of every batch drawn at
-  random for gold (counted as labels, never trained on). It is deterministic, so it runs one seed.
+  (the engine ``labeler round`` runs): zero-shot cold start, weak labels, 20% of every batch drawn at random
+  for gold (counted as labels, not trained on by the queue model); deterministic, so one seed. Its "what
+  ships" row is the final fit on every label, gold included (``ships_<metric>``); ``--gold 0.1`` adds a row.
 
 L95 = the first budget where the mean curve over seeds reaches 95% of the same head trained on the whole pool
 (primary metric: accuracy; spam F1 for SMS spam; micro-F1 for NLU++); AUC = the normalised area under the
@@ -23,6 +24,7 @@ strategy's at any budget. Also reported: the gap at equal *trained* labels (labe
 labels), which separates the cost of the gold share from the choice of records.
 
     python bench/bench_peers.py --datasets ag_news,banking77,sms_spam,nlupp_banking --seeds 3
+    python bench/bench_peers.py --labeler-only --gold 0.1   # labeler's rows against the saved small-text ones
     python bench/bench_peers.py --markdown        # the tables of the saved results
 
 Writes bench/results/peers.json (merged per data set). ``--strategies setfit --pool 300 --rounds 2`` runs
@@ -53,6 +55,7 @@ from small_text.utils.classification import prediction_result
 
 from labeler import simulate as sim
 from labeler.loop.engine import QUEUE_MODEL_C, Policy
+from labeler.simulate.report import SHIPS
 from training.head import LinearModel
 
 warnings.filterwarnings("ignore", message="The function get_flattened_unique_labels has been deprecated")
@@ -71,12 +74,10 @@ NOTES = {
     ("breaking_ties", True): "not a multi-label strategy: small-text takes the 48 one-vs-rest probabilities as one distribution",
     ("prediction_entropy", True): "not a multi-label strategy: entropy of the 48 one-vs-rest probabilities, normalised",
 }
-NOT_RUN = {
-    "SEALS, AnchorSubsampling": "need hnswlib, not installed",
-    "BALD": "needs a dropout model (small-text's PyTorch classifiers); the head here is a logistic regression",
-    "setfit (SetFitClassification + BreakingTies)": "loads the packaged MiniLM offline, but needs two numpy-2 patches and one "
-                                                     "fit takes minutes on 2 cores; opt-in with --strategies setfit",
-}
+NOT_RUN = {"SEALS, AnchorSubsampling": "need hnswlib, not installed",
+           "BALD": "needs a dropout model (small-text's PyTorch classifiers); the head here is a logistic regression",
+           "setfit (SetFitClassification + BreakingTies)": "loads the packaged MiniLM offline, but needs two numpy-2 patches and "
+                                                            "one fit takes minutes on 2 cores; opt-in with --strategies setfit"}
 
 
 # -- the head as a small-text classifier ----------------------------------------------------------------------
@@ -212,9 +213,11 @@ def strategies_for(multi_label: bool, only: list[str] | None) -> list[str]:
     return [s for s in (only or base) if (s, multi_label) not in NOT_APPLICABLE]
 
 
-def run(name: str, seeds: list[int], only: list[str] | None, pool: int | None, rounds: int | None) -> dict:
-    start = time.perf_counter()
-    data = sim.dataset_data(name)
+def run(name: str, seeds: list[int], only: list[str] | None, pool: int | None, rounds: int | None,
+        golds: list[float] = (), saved: dict | None = None) -> dict:
+    """Every strategy on one data set; with ``saved`` (its earlier result, same pool/eval/batch/rounds/seeds:
+    checked) only labeler's rows run and small-text's are taken from it."""
+    start, data = time.perf_counter(), sim.dataset_data(name)
     feats = sim.compute_features(data, progress=False)
     if pool:
         data, feats = sim.subsample(data, feats, pool, None, seed=0)
@@ -233,13 +236,25 @@ def run(name: str, seeds: list[int], only: list[str] | None, pool: int | None, r
         print(f"[{name}] {label}: L95 {last.get('labels_to_95') or '> ' + str(s['n_labels'][-1])}, AUC {last['auc']:.3f}, "
               f"final {last['final']:.3f} ({rows[label]['seconds']:.0f} s)", flush=True)
 
-    policy = dataclasses.replace(Policy.from_config(data.config), batch_size=batch)
-    t = time.perf_counter()
-    curve = sim.run_curve(data, feats, policy, rounds, seeds[0])
-    print(f"[{name}] {LABELER} ({policy.name}) seed {seeds[0]}: {time.perf_counter() - t:.0f} s", flush=True)
-    add(LABELER, [curve], f"{policy.name}; deterministic: one seed")
-    rows[LABELER]["n_train"] = [p["n_train"] for p in curve.points]  # the labels it trains on (gold left out)
-    for strat in strategies_for(data.multi_label, only):
+    default = dataclasses.replace(Policy.from_config(data.config), batch_size=batch)
+    for label, policy in [(LABELER, default)] + [(f"labeler gold {g:g}", dataclasses.replace(default, gold_share=g))
+                                                 for g in golds]:
+        t = time.perf_counter()
+        curve = sim.run_curve(data, feats, policy, rounds, seeds[0])
+        print(f"[{name}] {label} ({policy.name}) seed {seeds[0]}: {time.perf_counter() - t:.0f} s", flush=True)
+        add(label, [curve], f"{policy.name}; deterministic: one seed")
+        rows[label]["n_train"] = [p["n_train"] for p in curve.points]  # the labels it trains on (gold left out)
+    if saved is not None:
+        same = {"pool": len(data.ids), "eval": len(data.eval_ids), "batch_size": batch, "rounds": rounds, "seeds": seeds,
+                "pool_subsample": pool, "reference": {k: v for k, v in ref.items() if k != "seconds"}}
+        differ = [k for k, v in same.items() if (saved.get(k) if k != "reference" else
+                                                  {a: b for a, b in saved[k].items() if a != "seconds"}) != v]
+        if differ:
+            raise SystemExit(f"[{name}] the saved small-text run differs in {differ}; rerun it without --labeler-only")
+        peers = {k: v for k, v in saved["strategies"].items() if not k.startswith("labeler")}
+        print(f"[{name}] small-text rows from the saved run ({saved.get('command')}): {', '.join(peers)}", flush=True)
+        rows.update(peers)
+    for strat in ([] if saved is not None else strategies_for(data.multi_label, only)):
         curves = []
         for seed in seeds:
             t = time.perf_counter()
@@ -259,23 +274,33 @@ def run(name: str, seeds: list[int], only: list[str] | None, pool: int | None, r
 def compare(rows: dict, m: str) -> dict:
     """labeler default against the best small-text strategy (lowest L95, then highest AUC): the L95 ratio and
     the worst per-budget gap of the mean curves, also against the per-budget best of all strategies."""
-    mine = rows[LABELER]["summary"]
-    peers = {k: v["summary"] for k, v in rows.items() if k != LABELER}
+    peers = {k: v["summary"] for k, v in rows.items() if not k.startswith("labeler")}
     if not peers:
         return {}
     inf = float("inf")
     best = min(peers, key=lambda k: (peers[k][m].get("labels_to_95") or inf, -peers[k][m]["auc"]))
+    out = versus(rows, LABELER, m, peers, best)
+    for label in rows:  # what ships (the final fit on every label, gold included) of every labeler row
+        if label.startswith("labeler") and SHIPS + m in rows[label]["summary"]:
+            out["ships" if label == LABELER else f"ships {label}"] = versus(rows, label, SHIPS + m, peers, best, m, True)
+    return out
+
+
+def versus(rows: dict, label: str, m: str, peers: dict, best: str, peer_m: str | None = None, every: bool = False) -> dict:
+    """labeler row ``label``'s metric ``m`` against the peers' ``peer_m`` (default ``m``); ``every``: the model
+    trains on every label asked (what ships), so "equal trained labels" is equal labels."""
+    mine, pm = rows[label]["summary"], peer_m or m
     n = min(len(mine["n_labels"]), *(len(s["n_labels"]) for s in peers.values()))
     x = mine["n_labels"][:n]
     if any(s["n_labels"][:n] != x for s in peers.values()):
         raise SystemExit("the label budgets of the strategies differ; cannot compare per budget")
     mean = np.array(mine[m]["mean"][:n])
-    gap_best = mean - np.array(peers[best][m]["mean"][:n])
-    gap_env = mean - np.max([s[m]["mean"][:n] for s in peers.values()], axis=0)
+    gap_best = mean - np.array(peers[best][pm]["mean"][:n])
+    gap_env = mean - np.max([s[pm]["mean"][:n] for s in peers.values()], axis=0)
     # the same at equal *trained* labels: labeler trains on its labels minus the gold share, a peer on all
-    trained = rows[LABELER].get("n_train", x)[:n]
-    gap_trained = mean - np.interp(trained, x, peers[best][m]["mean"][:n])
-    a, b = mine[m].get("labels_to_95"), peers[best][m].get("labels_to_95")
+    trained = x if every else rows[label].get("n_train", x)[:n]
+    gap_trained = mean - np.interp(trained, x, peers[best][pm]["mean"][:n])
+    a, b = mine[m].get("labels_to_95"), peers[best][pm].get("labels_to_95")
     return {"metric": m, "best_peer": best, "labeler_l95": a, "best_l95": b, "max_labels": x[-1],
             "ratio": (a / b) if a and b else None,
             "ratio_bound": (f"< {x[-1] and a / x[-1]:.2f}" if a and not b else f"> {x[-1] / b:.2f}" if b and not a else None),
@@ -283,7 +308,7 @@ def compare(rows: dict, m: str) -> dict:
             "worst_gap_vs_envelope": float(gap_env.min()), "worst_gap_vs_envelope_at": int(x[int(gap_env.argmin())]),
             "worst_gap_vs_best_same_trained": float(gap_trained.min()),
             "worst_gap_vs_best_same_trained_at": int(x[int(gap_trained.argmin())]),
-            "auc_minus_best": mine[m]["auc"] - peers[best][m]["auc"]}
+            "auc_minus_best": mine[m]["auc"] - peers[best][pm]["auc"]}
 
 
 # -- tables ---------------------------------------------------------------------------------------------------
@@ -300,31 +325,34 @@ def markdown(results: dict) -> str:
         mine = np.array(res["strategies"][LABELER]["summary"][m]["mean"])
         for label, row in res["strategies"].items():
             s = row["summary"]
-            l95 = s[m].get("labels_to_95")
-            n = min(len(mine), len(s[m]["mean"]))
-            gap = mine[:n] - np.array(s[m]["mean"][:n])
-            worst = "—" if label == LABELER else f"{gap.min():+.3f} ({s['n_labels'][int(gap.argmin())]})"
-            out.append(f"| {label} | {len(s['seeds'])} | {l95 if l95 is not None else '> ' + str(s['n_labels'][-1])} | "
-                       f"{s[m]['auc']:.3f} ± {s[m]['auc_std']:.3f} | {s[m]['final']:.3f} | {worst} | {row['seconds']:.0f} | "
-                       f"{row['note']} |")
+            for key, shown in [(m, label)] + ([(SHIPS + m, f"{label}: what ships")] if SHIPS + m in s else []):
+                l95 = s[key].get("labels_to_95")
+                n = min(len(mine), len(s[key]["mean"]))
+                gap = mine[:n] - np.array(s[key]["mean"][:n])
+                worst = "—" if label.startswith("labeler") else f"{gap.min():+.3f} ({s['n_labels'][int(gap.argmin())]})"
+                note = row["note"] if key == m else "the final fit: every label, gold and calibration included"
+                out.append(f"| {shown} | {len(s['seeds'])} | {l95 if l95 is not None else '> ' + str(s['n_labels'][-1])} | "
+                           f"{s[key]['auc']:.3f} ± {s[key]['auc_std']:.3f} | {s[key]['final']:.3f} | {worst} | "
+                           f"{row['seconds']:.0f} | {note} |")
         for strat, why in res.get("not_applicable", {}).items():
             out.append(f"| {strat} | — | — | — | — | — | — | {why} |")
         out.append("")
-    out += ["| data set (metric) | labeler default L95 | best small-text (L95) | ratio | goal ≤ 0.8 | labeler − best, worst budget "
+    out += ["| data set (metric) | labeler | its L95 | best small-text (L95) | ratio | goal ≤ 0.8 | labeler − best, worst budget "
             "| labeler − best of all at each budget, worst | labeler − best at equal trained labels, worst |",
-            "|---|---|---|---|---|---|---|---|"]
+            "|---|---|---|---|---|---|---|---|---|"]
     for name, res in results["datasets"].items():
-        c = res["comparison"]
-        if not c:
+        c0 = res["comparison"]
+        if not c0:
             continue
-        fmt = lambda v: str(v) if v is not None else f"> {c['max_labels']}"  # noqa: E731
-        ratio = f"{c['ratio']:.2f}" if c["ratio"] is not None else (c["ratio_bound"] or "—")
-        met = (c["ratio"] is not None and c["ratio"] <= 0.8) or (c["labeler_l95"] and not c["best_l95"])
-        out.append(f"| {name} ({c['metric']}) | {fmt(c['labeler_l95'])} | {c['best_peer']} ({fmt(c['best_l95'])}) | {ratio} | "
-                   f"{'yes' if met else 'no'} | {c['worst_gap_vs_best']:+.3f} ({c['worst_gap_vs_best_at']}) | "
-                   f"{c['worst_gap_vs_envelope']:+.3f} ({c['worst_gap_vs_envelope_at']}) | "
-                   + (f"{c['worst_gap_vs_best_same_trained']:+.3f} ({c['worst_gap_vs_best_same_trained_at']})"
-                      if "worst_gap_vs_best_same_trained" in c else "—") + " |")
+        for who, c in [("default, queue model", c0)] + [("what " + k.replace(" labeler", ","), v) for k, v in c0.items() if k.startswith("ships")]:
+            fmt = lambda v: str(v) if v is not None else f"> {c['max_labels']}"  # noqa: E731
+            ratio = f"{c['ratio']:.2f}" if c["ratio"] is not None else (c["ratio_bound"] or "—")
+            met = (c["ratio"] is not None and c["ratio"] <= 0.8) or (c["labeler_l95"] and not c["best_l95"])
+            out.append(f"| {name} ({c0['metric']}) | {who} | {fmt(c['labeler_l95'])} | {c['best_peer']} ({fmt(c['best_l95'])}) | "
+                       f"{ratio} | {'yes' if met else 'no'} | {c['worst_gap_vs_best']:+.3f} ({c['worst_gap_vs_best_at']}) | "
+                       f"{c['worst_gap_vs_envelope']:+.3f} ({c['worst_gap_vs_envelope_at']}) | "
+                       + (f"{c['worst_gap_vs_best_same_trained']:+.3f} ({c['worst_gap_vs_best_same_trained_at']})"
+                          if "worst_gap_vs_best_same_trained" in c else "—") + " |")
     return "\n".join(out)
 
 
@@ -337,6 +365,8 @@ def main() -> None:
     ap.add_argument("--pool", type=int, default=None, help="subsample every pool to this many records (seed 0)")
     ap.add_argument("--rounds", type=int, default=None, help="fewer rounds than the plan (quick checks)")
     ap.add_argument("--out", default=str(RESULTS / "peers.json"))
+    ap.add_argument("--labeler-only", action="store_true", help="rerun labeler's rows only; small-text's from the saved run")
+    ap.add_argument("--gold", default="", help="comma-separated gold shares: one more labeler row each (e.g. 0.1)")
     ap.add_argument("--markdown", action="store_true", help="print the Markdown tables of the saved results; run nothing")
     args = ap.parse_args()
     out_path = Path(args.out).resolve()
@@ -353,7 +383,12 @@ def main() -> None:
                    load_start=os.getloadavg()[0], not_run=NOT_RUN,
                    model="the queue model: class-balanced logistic regression (C=10) on frozen all-MiniLM-L6-v2 embeddings")
     for name in [d for d in args.datasets.split(",") if d]:
-        res = run(name, list(range(args.seeds)), only, args.pool, args.rounds)
+        saved = results["datasets"].get(name) if args.labeler_only else None
+        if args.labeler_only and saved is None:
+            raise SystemExit(f"--labeler-only: no saved small-text run of {name} in {out_path}")
+        res = run(name, list(range(args.seeds)), only, args.pool, args.rounds, [float(g) for g in args.gold.split(",") if g], saved)
+        if saved is not None:
+            res["peers_from"] = saved.get("peers_from") or {"command": saved.get("command"), "load_end": saved.get("load_end")}
         res["command"] = results["command"]
         results["datasets"][name] = res
         write_json(out_path, results, indent=1)
