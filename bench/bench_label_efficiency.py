@@ -48,8 +48,9 @@ def variants_for(data, only: list[str] | None) -> tuple[list[str], list[Policy],
         "default": default,
         "gold 0.1": dataclasses.replace(default, gold_share=0.1),
         "gold 0.15": dataclasses.replace(default, gold_share=0.15),
-        # ``labeler simulate --strategy margin --cold-start off --weak 0 --coverage 0 --gold-share 0``
-        PLAIN: dataclasses.replace(default, strategy="margin", cold_start=False, weak=WeakLabels(0.0), coverage=0.0,
+        # ``labeler simulate --strategy margin --cold-start off --weak 0 --coverage 0 --gold-share 0`` (multi-label:
+        # the task's own uncertainty, threshold_distance; margin does not fit it)
+        PLAIN: dataclasses.replace(default, strategy=default.strategy, cold_start=False, weak=WeakLabels(0.0), coverage=0.0,
                                    gold_share=0.0),
         "no coverage": dataclasses.replace(default, coverage=0.0),
         "no weak labels": dataclasses.replace(default, weak=WeakLabels(0.0)),
