@@ -171,6 +171,8 @@ def plot(report: dict, path: Path) -> Path:
             style = "--" if v["settings"]["strategy"] == RANDOM else "-"
             (line,) = ax.plot(x, mean, style, label=v["name"], linewidth=1.5, color=colors[i % len(colors)])
             ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.15, linewidth=0)
+            if SHIPS + m in s and v["settings"].get("gold_share"):  # without gold, what ships is the queue model
+                ax.plot(x, s[SHIPS + m]["mean"], ":", label=f"{v['name']}: what ships", linewidth=1.2, color=line.get_color())
         if m in report["reference"]:
             ref = report["reference"][m]
             ax.axhline(ref, color="black", linewidth=0.8, label=f"full pool ({ref:.3f})")
