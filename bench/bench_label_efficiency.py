@@ -9,6 +9,12 @@ below random" means that is >= 0). Every label asked counts, the random gold sha
 it, random's too).
 
     python bench/bench_label_efficiency.py --datasets ag_news,banking77,sms_spam,nlupp_banking --seeds 3
+    python bench/bench_label_efficiency.py --ships --datasets ag_news,sms_spam,banking77 --seeds 3   # issue 26.2
+    python bench/bench_label_efficiency.py --reserve-seeds 4 --datasets ag_news,sms_spam,banking77  # gold 0.2 vs 0.1
+
+``--ships``: random, the default at gold 0.2/0.15/0.1 and plain margin without gold ("what ships", the final fit
+on every label, in extra columns) -> label_efficiency_ships*. ``--reserve-seeds``: the default at gold 0.2 and
+0.1 over several draws of the gold reserve -> label_efficiency_reserve.json.
 
 Variants: ``default`` is ``Policy.from_config`` of a config with no queue/training section, i.e. exactly the
 product's defaults; the others change one field of it. ``random`` is uniform sampling trained without weak
@@ -31,6 +37,7 @@ import numpy as np
 from common import PLANS, REPO, RESULTS, write_json
 
 from labeler import simulate as sim
+from labeler.evaluation.gold import GoldReserve
 from labeler.loop.engine import Policy, WeakLabels
 from labeler.simulate.report import SHIPS, plot, table_rows
 
@@ -155,18 +162,64 @@ def markdown(results: dict) -> str:
     return "\n".join(out)
 
 
+def reserve_sensitivity(name: str, n_seeds: int, shares=(0.2, 0.1)) -> dict:
+    """The default at each gold share with the reserve drawn by ``n_seeds`` hash seeds (0 = the product's).
+
+    The product fixes the reserve by the ids (``labeler.evaluation.gold.RESERVE_SEED``), so one run per share
+    says nothing about how much its draw alone moves a curve; here ``Policy.reserve`` is patched, in this
+    process only, to draw it with another seed. Everything else is the product path."""
+    data = sim.dataset_data(name)
+    feats = sim.compute_features(data, progress=False)
+    plan = PLANS[name]
+    default = dataclasses.replace(Policy.from_config(data.config), batch_size=plan["batch_size"])
+    m = sim.primary_metric(data)
+    out: dict = {"dataset": name, "metric": m, "shares": {}}
+    original = Policy.reserve
+    try:
+        for seed in range(n_seeds):
+            Policy.reserve = property(lambda p, s=seed: GoldReserve(p.gold_share, p.calib_share, s))
+            variants = [dataclasses.replace(default, gold_share=g) for g in shares]
+            report = sim.simulate(data, variants, [0], plan["rounds"], Path(data.config.project.dir) / f"bench_reserve{seed}",
+                                  progress=False, feats=feats)
+            for g, v in zip(shares, report["variants"]):
+                s = v["summary"]
+                row = out["shares"].setdefault(f"{g:g}", {"reserve_seeds": [], "ships_l95": [], "ships_auc": [], "l95": [], "auc": []})
+                row["reserve_seeds"].append(seed)
+                for key, metric in (("ships_", SHIPS + m), ("", m)):
+                    row[f"{key}l95"].append(s[metric].get("labels_to_95"))
+                    row[f"{key}auc"].append(s[metric]["auc"])
+                print(f"[{name}] gold {g:g} reserve seed {seed}: ships L95 {row['ships_l95'][-1]}, AUC {row['ships_auc'][-1]:.3f}; "
+                      f"queue L95 {row['l95'][-1]}, AUC {row['auc'][-1]:.3f}", flush=True)
+    finally:
+        Policy.reserve = original
+    for row in out["shares"].values():
+        row["ships_auc_mean"], row["ships_auc_std"] = float(np.mean(row["ships_auc"])), float(np.std(row["ships_auc"]))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", default="ag_news,banking77,sms_spam,nlupp_banking")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--only", default="", help="comma-separated variant names to run (random always runs)")
     ap.add_argument("--markdown", action="store_true", help="print Markdown tables of the saved results; run nothing")
+    ap.add_argument("--reserve-seeds", type=int, default=0, help="gold 0.2 vs 0.1 over this many reserve draws; "
+                    "writes label_efficiency_reserve.json")
     ap.add_argument("--ships", action="store_true",
                     help=f"issue 26.2: run random and {', '.join(SHIPS_SET)}; write label_efficiency_ships*")
     ap.add_argument("--reuse", action="store_true",
                     help="take a data set's curves from its last run's curves.json when variants, seeds and pool match")
     args = ap.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.reserve_seeds:
+        path = RESULTS / "label_efficiency_reserve.json"
+        for name in [d for d in args.datasets.split(",") if d]:
+            res = reserve_sensitivity(name, args.reserve_seeds)
+            saved = json.loads(path.read_text()) if path.exists() else {}
+            saved.setdefault("datasets", {})[name] = res
+            saved["command"] = "python bench/bench_label_efficiency.py " + " ".join(sys.argv[1:])
+            write_json(path, saved, indent=1)
+        return
     suffix = "_ships" if args.ships else ""
     out_path = RESULTS / f"label_efficiency{suffix}.json"
     if args.markdown:
