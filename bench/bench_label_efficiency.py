@@ -205,6 +205,7 @@ def main() -> None:
     ap.add_argument("--markdown", action="store_true", help="print Markdown tables of the saved results; run nothing")
     ap.add_argument("--reserve-seeds", type=int, default=0, help="gold 0.2 vs 0.1 over this many reserve draws; "
                     "writes label_efficiency_reserve.json")
+    ap.add_argument("--shares", default="0.2,0.1", help="the gold shares --reserve-seeds runs")
     ap.add_argument("--ships", action="store_true",
                     help=f"issue 26.2: run random and {', '.join(SHIPS_SET)}; write label_efficiency_ships*")
     ap.add_argument("--reuse", action="store_true",
@@ -214,9 +215,10 @@ def main() -> None:
     if args.reserve_seeds:
         path = RESULTS / "label_efficiency_reserve.json"
         for name in [d for d in args.datasets.split(",") if d]:
-            res = reserve_sensitivity(name, args.reserve_seeds)
+            res = reserve_sensitivity(name, args.reserve_seeds, [float(g) for g in args.shares.split(",")])
             saved = json.loads(path.read_text()) if path.exists() else {}
-            saved.setdefault("datasets", {})[name] = res
+            old = saved.setdefault("datasets", {}).setdefault(name, res)
+            old["shares"].update(res["shares"])  # a share run again replaces its row; the others stay
             saved["command"] = "python bench/bench_label_efficiency.py " + " ".join(sys.argv[1:])
             write_json(path, saved, indent=1)
         return
