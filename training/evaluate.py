@@ -271,7 +271,10 @@ def paired_bootstrap(
     if len(yc) == 0:
         return {"diff": float("nan"), "lo": float("nan"), "hi": float("nan"), "p_value": float("nan"), "n": 0}
     diffs = np.array([score(metric, yc[i], a[i], k) - score(metric, yc[i], b[i], k) for i in _resample_indices(len(yc), n_resamples, seed)])
-    lo, hi = paired_score_ci(_right(yc, a), _right(yc, b), level) if metric == "accuracy" else _percentile_ci(diffs, level)
+    if metric == "accuracy":
+        lo, hi = paired_score_ci(_right(yc, a), _right(yc, b), level)
+    else:
+        lo, hi = _percentile_ci(diffs, level)
     return {
         "diff": score(metric, yc, a, k) - score(metric, yc, b, k),
         "lo": lo,
