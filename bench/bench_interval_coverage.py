@@ -198,7 +198,7 @@ def markdown(paths: list[Path]) -> str:
              "|---|---:|---:|---:|---:|---|---|---|---|---|"]
     fit = ["| data set | gold share | labels | draws | run: test acc (mean, range) | final fit: test acc (mean, range) "
            "| final fit minus run |", "|---|---:|---:|---:|---|---|---|"]
-    for (name, share), draws in _merged(paths).items():
+    for (name, share), draws in sorted(_merged(paths).items(), key=lambda kv: (kv[0][0], -kv[0][1])):
         for b in sorted({r["n_labels"] for r in draws}):
             rows = [r for r in draws if r["n_labels"] == b]
             summ = summarize(rows)
