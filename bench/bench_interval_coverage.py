@@ -47,6 +47,7 @@ from labeler.loop.engine import Policy, fit_queue_model
 from labeler.simulate.driver import each_round
 from training.evaluate import bootstrap_ci, paired_bootstrap
 from training.train import cross_fit
+
 OUT = RESULTS / "interval_coverage.json"
 PLANS = {"ag_news": (50, (300, 1000)), "banking77": (77, (462, 1155))}  # batch, budgets (labels)
 N_RESAMPLES = 1000
