@@ -1,37 +1,53 @@
 """Interval coverage: do the intervals reported on random gold hold over many draws of the reserve?
 
 Per data set, per reserve seed (``GoldReserve(share, calib_share, seed)``: a different uniform random reserve
-of the pool each time), the loop's own steps in process (``labeler.loop.engine.plan_batch`` with the config's
-Policy, the oracle answers, ``fit_queue_model``: the logistic head on the cached embeddings, as a logreg run)
-up to each budget. At each budget, on the gold labels (the reserve's answered records outside calibration):
+of the pool each time), the simulation's own in-process loop (``labeler.simulate.driver.each_round``: the
+config's Policy, the oracle answers, ``fit_queue_model``: the logistic head on the cached embeddings, as a
+logreg run) up to each budget. At each budget, on the gold labels (the reserve's answered records outside
+calibration):
 
 - reported: zero-shot accuracy (``bootstrap_ci``), the run's accuracy (``bootstrap_ci``), the gain
   (``paired_bootstrap``), exactly the estimators ``compare`` uses; and the final fit's cross-fitted accuracy
-  (the same model on every human label plus the same weak labels; ``--folds`` folds over the answered
-  reserve: each fold scored by a model fitted on every other human label; percentile bootstrap over those
-  records, as ``train --final-fit`` reports it);
+  (the same model on every human label plus the same weak labels; ``training.train.cross_fit`` with
+  ``--folds`` folds over the answered reserve, then ``bootstrap_ci`` on the out-of-fold predictions, as
+  ``train --final-fit`` reports it);
 - true: the same quantities on the held-out test split, on the whole reserve (gold's own population: a
   uniform sample of the pool the run never trained on; for the final fit, the reserve records nobody
   answered) and on the pool's records never asked;
 - covered: the share of draws whose interval holds the true value, and the mean error (reported - true)
-  with its sd: a bias shows as a mean error far from 0 in sd / sqrt(draws) units.
+  with its sd: a bias shows as a mean error far from 0 in sd / sqrt(draws) units; and the mean width.
 
-    python bench/bench_interval_coverage.py --datasets ag_news,banking77 --draws 20
+Each draw also keeps every gold and out-of-fold record's correctness (``records``), all an accuracy interval
+depends on: ``--rescore FILE...`` recomputes the reported intervals with the current ``training.evaluate``
+(the old ones move to ``reported_before``), so a method change is measured on the same draws.
 
-Writes bench/results/interval_coverage.json.
+    python bench/bench_interval_coverage.py --datasets ag_news,banking77 --draws 20 [--gold-share 0.1]
+    python bench/bench_interval_coverage.py --rescore bench/results/interval_coverage_*.json
+    python bench/bench_interval_coverage.py --markdown bench/results/interval_coverage_*.json
+
+Writes bench/results/interval_coverage.json (``--out`` to change).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from common import RESULTS, write_json
+from labeler import simulate as sim
+from labeler.evaluation.gold import GOLD, GoldReserve
+from labeler.loop.engine import Policy, fit_queue_model
+from labeler.simulate.driver import each_round
+from training.evaluate import bootstrap_ci, paired_bootstrap
+from training.train import cross_fit
+
 OUT = RESULTS / "interval_coverage.json"
 PLANS = {"ag_news": (50, (300, 1000)), "banking77": (77, (462, 1155))}  # batch, budgets (labels)
 N_RESAMPLES = 1000
@@ -41,96 +57,90 @@ def acc(P: np.ndarray, y: np.ndarray) -> float:
     return float((P.argmax(1) == y).mean()) if len(y) else float("nan")
 
 
-def cross_fitted(fit, rows, y_rows, reserve_rows, folds: int, seed: int):
-    """Out-of-fold correctness of each answered reserve record: fold f's records scored by ``fit(rows, y)``'s
-    model, fitted on every other human label (queue-chosen, gold and calibration)."""
-    fold = np.random.default_rng(seed).permutation(len(reserve_rows)) % folds
-    correct = np.zeros(len(reserve_rows), dtype=bool)
-    pos = {int(r): i for i, r in enumerate(rows)}
-    for f in range(folds):
-        held = set(int(r) for r in reserve_rows[fold == f])
-        keep = np.array([int(r) not in held for r in rows])
-        P = fit(rows[keep], y_rows[keep])(reserve_rows[fold == f])
-        correct[fold == f] = P.argmax(1) == y_rows[[pos[int(r)] for r in reserve_rows[fold == f]]]
-    return correct
+def bits(correct: np.ndarray) -> str:
+    """Per-record correctness as a 0/1 string: every interval method can be recomputed from the saved draws."""
+    return "".join("1" if c else "0" for c in correct)
 
 
-def percentile_ci(correct: np.ndarray, seed: int = 0) -> dict:
-    rng = np.random.default_rng(seed)
-    n = len(correct)
-    means = correct[rng.integers(0, n, size=(N_RESAMPLES, n))].mean(1) if n else np.array([np.nan])
-    return {"value": float(correct.mean()) if n else float("nan"), "lo": float(np.quantile(means, 0.025)),
-            "hi": float(np.quantile(means, 0.975)), "n": int(n)}
+class _Rows:
+    """``cross_fit``'s view of the answered records: ids for the folds, pool rows where it reads texts."""
+
+    def __init__(self, ids: list[str], rows: np.ndarray):
+        self.ids, self.df = ids, pd.DataFrame({"id": ids, "text": list(rows)})
+
+
+class _OnRows:
+    """A queue model that scores pool rows from the cached embeddings (what ``cross_fit`` calls texts here)."""
+
+    def __init__(self, model, X: np.ndarray):
+        self.model, self.X = model, X
+
+    def predict_proba(self, rows) -> np.ndarray:
+        return self.model.predict_proba(self.X[np.asarray(rows, dtype=np.int64)])
 
 
 def one_draw(data, feats, policy, batch: int, budgets, seed: int, folds: int) -> list[dict]:
-    from labeler.loop.engine import class_counts, fit_queue_model, plan_batch, queue_matrix
-    from labeler.evaluation.gold import CALIB, GOLD, GoldReserve
-    from labeler.simulate.driver import Oracle
-    from training.evaluate import bootstrap_ci, paired_bootstrap
-    ml, thr, k = data.multi_label, data.threshold, len(data.labels)
+    ml, thr = data.multi_label, data.threshold
     gold_reserve = GoldReserve(policy.gold_share, policy.calib_share, seed=seed)
-    reserve, order = gold_reserve.draw(data.ids)
-    split = np.array([gold_reserve.split_of(i) if m else "train" for i, m in zip(data.ids, reserve)], dtype=object)
-    oracle, labeled, model_P, out = Oracle(data.y), np.zeros(len(data.ids), dtype=bool), None, []
-    feats.reset()
-    for round_no in range(max(budgets) // batch):
-        signals = dict(feats.signals) | ({"model": model_P} if model_P is not None else {})
-        train = np.flatnonzero(labeled & ~reserve)
-        b = plan_batch(policy, batch, queue_matrix(feats.P0, model_P, policy.queue_with, ml), signals, feats.X,
-                       labeled, order, reserve, class_counts(data.y[train], k, ml), round_no, ml, thr)
-        oracle.answer(b.indices)
-        labeled[b.indices] = True
-        train = np.flatnonzero(labeled & ~reserve)
-        feats.rescore(train, data.y[train])
-        model, _ = fit_queue_model(feats.X, train, data.y[train], feats.P0, labeled | reserve, policy, ml, thr)
-        model_P = model.predict_proba(feats.X)
+    split = np.array([gold_reserve.split_of(i) for i in data.ids], dtype=object)
+    boot = dict(n_resamples=N_RESAMPLES, seed=0)
+    out = []
+    for s in each_round(data, feats, policy, max(budgets) // batch, reserve=gold_reserve):
+        labeled, reserve, model, model_P = s.labeled, s.reserve, s.model, s.model_P
         n = int(labeled.sum())
         if n not in budgets:
             continue
         gold = np.flatnonzero(labeled & (split == GOLD))
         y_g = data.y[gold]
-        boot = dict(n_resamples=N_RESAMPLES, seed=0)
         rep = {"zero_shot": bootstrap_ci(feats.P0[gold], y_g, "accuracy", **boot),
                "run": bootstrap_ci(model_P[gold], y_g, "accuracy", **boot),
                "gain": paired_bootstrap(model_P[gold], feats.P0[gold], y_g, "accuracy", **boot)}
-        P_eval = model.predict_proba(feats.X_eval)
         never = ~labeled
         res_rows = np.flatnonzero(reserve)
-        true = {"test": {"zero_shot": acc(feats.P0_eval, data.eval_y), "run": acc(P_eval, data.eval_y)},
+        true = {"test": {"zero_shot": acc(feats.P0_eval, data.eval_y), "run": acc(model.predict_proba(feats.X_eval),
+                                                                                  data.eval_y)},
                 "reserve": {"zero_shot": acc(feats.P0[res_rows], data.y[res_rows]),
                             "run": acc(model_P[res_rows], data.y[res_rows])},
                 "unasked": {"zero_shot": acc(feats.P0[never], data.y[never]), "run": acc(model_P[never], data.y[never])}}
         for t in true.values():
             t["gain"] = t["run"] - t["zero_shot"]
-        # the final fit: every human label (queue-chosen, gold, calibration) plus the same weak labels, cross-fitted
-        # over the answered reserve; its "reserve" truth is the reserve records nobody answered (it trained on the rest)
+        # the final fit as `train --final-fit` builds it: every human label (queue-chosen, gold, calibration) plus
+        # the same weak labels; training.train.cross_fit over the answered reserve; bootstrap_ci on its out-of-fold
+        # predictions. Its "reserve" truth is the reserve records nobody answered (it trained on the rest).
         human = np.flatnonzero(labeled)
-        answered_reserve = np.flatnonzero(labeled & reserve)
 
-        def fit(rows, y_rows):
-            m, _ = fit_queue_model(feats.X, rows, y_rows, feats.P0, labeled | reserve, policy, ml, thr)
-            return lambda r: m.predict_proba(feats.X[r])
+        def fit(mask: np.ndarray):
+            rows = human[mask]
+            m, _ = fit_queue_model(feats.X, rows, data.y[rows], feats.P0, labeled | reserve, policy, ml, thr)
+            return _OnRows(m, feats.X)
 
-        correct = cross_fitted(fit, human, data.y[human], answered_reserve, folds, seed)
-        rep["final_fit"] = percentile_ci(correct)
+        which = split[human]
+        pos, P_oof = cross_fit(_Rows([data.ids[i] for i in human], human), which, folds, fit, seed=0)
+        y_oof = data.y[human[pos]]
+        rep["final_fit"] = bootstrap_ci(P_oof, y_oof, "accuracy", **boot)
         final, _ = fit_queue_model(feats.X, human, data.y[human], feats.P0, labeled | reserve, policy, ml, thr)
-        open_reserve = np.flatnonzero(reserve & never)
-        for name, t in true.items():
-            t["final_fit"] = {"test": acc(final.predict_proba(feats.X_eval), data.eval_y),
-                              "reserve": acc(final.predict_proba(feats.X[open_reserve]), data.y[open_reserve]),
-                              "unasked": acc(final.predict_proba(feats.X[np.flatnonzero(never & ~reserve)]),
-                                             data.y[never & ~reserve])}[name]
-        out.append({"seed": seed, "n_labels": n, "n_gold": len(gold), "n_answered_reserve": len(answered_reserve),
-                    "reported": {m: {kk: float(v) for kk, v in d.items()} for m, d in rep.items()}, "true": true})
+        open_reserve, open_pool = np.flatnonzero(reserve & never), np.flatnonzero(never & ~reserve)
+        true["test"]["final_fit"] = acc(final.predict_proba(feats.X_eval), data.eval_y)
+        true["reserve"]["final_fit"] = acc(final.predict_proba(feats.X[open_reserve]), data.y[open_reserve])
+        true["unasked"]["final_fit"] = acc(final.predict_proba(feats.X[open_pool]), data.y[open_pool])
+        records = {"zero_shot": bits(feats.P0[gold].argmax(1) == y_g), "run": bits(model_P[gold].argmax(1) == y_g),
+                   "final_fit": bits(P_oof.argmax(1) == y_oof)}
+        out.append({"seed": seed, "n_labels": n, "n_gold": len(gold), "n_answered_reserve": len(pos),
+                    "reported": {m: {kk: float(v) for kk, v in d.items()} for m, d in rep.items()}, "true": true,
+                    "records": records})
     return out
 
 
-def summarize(rows: list[dict]) -> dict:
+ESTIMATES = ("zero_shot", "run", "gain", "final_fit")
+
+
+def summarize(rows: list[dict], key: str = "reported") -> dict:
+    """Per truth and estimate: the share of draws whose interval (``key``: ``reported``, or ``reported_before``
+    after ``--rescore``) holds the true value, the mean error of the point estimate and its sd, the mean width."""
     out = {}
     for truth in ("test", "reserve", "unasked"):
-        for m in ("zero_shot", "run", "gain", "final_fit"):
-            rep = [r["reported"][m] for r in rows]
+        for m in ESTIMATES:
+            rep = [r[key][m] for r in rows]
             point = [d["diff"] if m == "gain" else d["value"] for d in rep]
             true = [r["true"][truth][m] for r in rows]
             inside = [d["lo"] <= t <= d["hi"] for d, t in zip(rep, true)]
@@ -141,39 +151,89 @@ def summarize(rows: list[dict]) -> dict:
     return out
 
 
-def markdown(paths: list[Path]) -> str:
-    """The BENCHMARKS tables from saved results: coverage per truth and estimate, then the final fit beside the run."""
-    lines = ["| data set | labels | draws | gold n (median) | truth | zero-shot acc | run acc | gain | final fit (cross-fitted) |",
-             "|---|---:|---:|---:|---|---|---|---|---|"]
-    fit = ["| data set | labels | draws | run: test acc (mean, range) | final fit: test acc (mean, range) | final fit minus run |",
-           "|---|---:|---:|---|---|---|"]
-    merged: dict[str, list] = {}  # one data set's draws from several files (e.g. seeds 1-20 and 21-45)
+def _as_P(bits_: str) -> np.ndarray:
+    """Two-class probabilities that are right (class 0) exactly where ``bits_`` says: y is all zeros."""
+    right = np.array([c == "1" for c in bits_], dtype=bool)
+    return np.stack([right, ~right], 1).astype(np.float64)
+
+
+def rescore(path: Path) -> None:
+    """Recompute every draw's reported accuracy intervals with the product's current ``bootstrap_ci`` and
+    ``paired_bootstrap`` from the saved per-record correctness (an accuracy interval depends on nothing else);
+    the intervals the run reported move to ``reported_before`` (kept if already there)."""
+    result = json.loads(path.read_text())
+    boot = dict(n_resamples=N_RESAMPLES, seed=0)
+    for d in result["datasets"].values():
+        for r in d["draws"]:
+            P = {m: _as_P(r["records"][m]) for m in ("zero_shot", "run", "final_fit")}
+            y_g, y_oof = np.zeros(len(P["run"]), dtype=np.int64), np.zeros(len(P["final_fit"]), dtype=np.int64)
+            rep = {"zero_shot": bootstrap_ci(P["zero_shot"], y_g, "accuracy", **boot),
+                   "run": bootstrap_ci(P["run"], y_g, "accuracy", **boot),
+                   "gain": paired_bootstrap(P["run"], P["zero_shot"], y_g, "accuracy", **boot),
+                   "final_fit": bootstrap_ci(P["final_fit"], y_oof, "accuracy", **boot)}
+            r.setdefault("reported_before", r["reported"])
+            r["reported"] = {m: {kk: float(v) for kk, v in x.items()} for m, x in rep.items()}
+        budgets = sorted({r["n_labels"] for r in d["draws"]})
+        d["summary"] = {str(b): summarize([r for r in d["draws"] if r["n_labels"] == b]) for b in budgets}
+    result["rescored"] = "reported: recomputed by --rescore with the current training.evaluate; reported_before: as run"
+    write_json(path, result, indent=1)
+
+
+def _merged(paths: list[Path]) -> dict[tuple[str, float], list]:
+    """Draws per (data set, gold share), from several files (e.g. seeds 1-20 and 21-45), each once."""
+    merged: dict[tuple[str, float], list] = {}
     for path in paths:
         for name, d in json.loads(Path(path).read_text())["datasets"].items():
-            seen = {(r["seed"], r["n_labels"]) for r in merged.get(name, [])}
-            merged.setdefault(name, []).extend(r for r in d["draws"] if (r["seed"], r["n_labels"]) not in seen)
-    for name, draws in merged.items():
+            key = (name, float(d.get("gold_share", 0.2)))
+            seen = {(r["seed"], r["n_labels"]) for r in merged.get(key, [])}
+            merged.setdefault(key, []).extend(r for r in d["draws"] if (r["seed"], r["n_labels"]) not in seen)
+    return merged
+
+
+def markdown(paths: list[Path]) -> str:
+    """The BENCHMARKS tables from saved results: coverage of the test-split value with mean widths (before ->
+    now where the draws were rescored), coverage per truth now, then the final fit beside the run."""
+    head = "| data set | gold share | labels | draws | gold n (median) |"
+    cov = [head + " zero-shot acc | run acc | gain | final fit (cross-fitted) |", "|---|---:|---:|---:|---:|---|---|---|---|"]
+    lines = [head + " truth | zero-shot acc | run acc | gain | final fit (cross-fitted) |",
+             "|---|---:|---:|---:|---:|---|---|---|---|---|"]
+    fit = ["| data set | gold share | labels | draws | run: test acc (mean, range) | final fit: test acc (mean, range) "
+           "| final fit minus run |", "|---|---:|---:|---:|---|---|---|"]
+    for (name, share), draws in sorted(_merged(paths).items(), key=lambda kv: (kv[0][0], -kv[0][1])):
         for b in sorted({r["n_labels"] for r in draws}):
             rows = [r for r in draws if r["n_labels"] == b]
             summ = summarize(rows)
-            n_gold = int(np.median([r["n_gold"] for r in rows]))
+            before = summarize(rows, "reported_before") if all("reported_before" in r for r in rows) else None
+            lead = f"| {name} | {share:g} | {b} | {len(rows)} | {int(np.median([r['n_gold'] for r in rows]))} |"
+            cells = []
+            for m in ESTIMATES:
+                c = summ[f"test/{m}"]
+                if before:
+                    o = before[f"test/{m}"]
+                    cells.append(f"{o['covered']:.0%} → **{c['covered']:.0%}** (width {o['mean_width']:.3f} → "
+                                 f"{c['mean_width']:.3f})")
+                else:
+                    cells.append(f"**{c['covered']:.0%}** (width {c['mean_width']:.3f})")
+            cov.append(lead + " " + " | ".join(cells) + " |")
             for truth in ("reserve", "test", "unasked"):
-                cells = []
-                for m in ("zero_shot", "run", "gain", "final_fit"):
-                    c = summ[f"{truth}/{m}"]
-                    cells.append(f"{c['covered']:.0%} (err {c['mean_error']:+.3f} ± {c['sd_error']:.3f})")
-                lines.append(f"| {name} | {b} | {len(rows)} | {n_gold} | {truth} | " + " | ".join(cells) + " |")
+                cells = [f"{summ[f'{truth}/{m}']['covered']:.0%} (err {summ[f'{truth}/{m}']['mean_error']:+.3f} ± "
+                         f"{summ[f'{truth}/{m}']['sd_error']:.3f})" for m in ESTIMATES]
+                lines.append(lead + f" {truth} | " + " | ".join(cells) + " |")
             run = np.array([r["true"]["test"]["run"] for r in rows])
             final = np.array([r["true"]["test"]["final_fit"] for r in rows])
-            fit.append(f"| {name} | {b} | {len(rows)} | {run.mean():.3f} ({run.min():.3f}..{run.max():.3f}) | "
+            fit.append(f"| {name} | {share:g} | {b} | {len(rows)} | {run.mean():.3f} ({run.min():.3f}..{run.max():.3f}) | "
                        f"{final.mean():.3f} ({final.min():.3f}..{final.max():.3f}) | {np.mean(final - run):+.3f} "
                        f"(sd {np.std(final - run, ddof=1):.3f}) |")
-    return "\n".join(lines) + "\n\n" + "\n".join(fit)
+    return "\n".join(cov) + "\n\n" + "\n".join(lines) + "\n\n" + "\n".join(fit)
 
 
 def main() -> None:
     if sys.argv[1:2] == ["--markdown"]:
         print(markdown([Path(p) for p in sys.argv[2:]]))
+        return
+    if sys.argv[1:2] == ["--rescore"]:
+        for p in sys.argv[2:]:
+            rescore(Path(p))
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("--datasets", default="ag_news,banking77")
@@ -181,14 +241,10 @@ def main() -> None:
     ap.add_argument("--first-seed", type=int, default=1)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--budgets", default=None, help="comma-separated label budgets (default per data set)")
+    ap.add_argument("--gold-share", type=float, default=None, help="queue.gold_share (default: the config's)")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
     out_path = Path(args.out)
-
-    import dataclasses
-
-    from labeler import simulate as sim
-    from labeler.loop.engine import Policy
 
     result = {"command": "python bench/bench_interval_coverage.py " + " ".join(sys.argv[1:]), "datasets": {}}
     if out_path.exists():
@@ -200,6 +256,8 @@ def main() -> None:
         data = sim.dataset_data(name)
         feats = sim.compute_features(data, progress=False)
         policy = dataclasses.replace(Policy.from_config(data.config), batch_size=batch)
+        if args.gold_share is not None:
+            policy = dataclasses.replace(policy, gold_share=args.gold_share)
         rows, t0 = [], time.perf_counter()
         for seed in range(args.first_seed, args.first_seed + args.draws):
             rows += one_draw(data, feats, policy, batch, budgets, seed, args.folds)
@@ -207,6 +265,7 @@ def main() -> None:
             if len(rows) >= 2 * len(budgets):  # saved after every draw: a long run can be read while it goes on
                 result["datasets"][name] = {
                     "pool": len(data.ids), "test": len(data.eval_ids), "batch": batch, "policy": policy.name,
+                    "gold_share": policy.gold_share,
                     "draws": rows,
                     "summary": {str(b): summarize([r for r in rows if r["n_labels"] == b]) for b in budgets}}
                 out_path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ import pytest
 from labeler import simulate as sim
 from labeler.config import validate_config
 from labeler.loop.engine import Policy, WeakLabels
+from labeler.simulate.driver import each_round
 from labeler.evaluation.gold import GoldReserve
 from labeler.errors import LabelerError
 
@@ -71,6 +72,18 @@ def test_gold_picks_are_answered_but_never_trained_on(tmp_path):
     assert not set(gold) & set(curve.trained[-1]) and len(curve.trained[-1]) == 24
     assert not any(reserve[data.ids.index(i)] for i in asked if i not in gold)
     assert [p["n_train"] for p in curve.points] == [8, 16, 24] and curve.points[-1]["n_labels"] == 30
+
+
+def test_each_round_draws_gold_from_the_reserve_it_is_given(tmp_path):
+    # what bench_interval_coverage relies on: another reserve seed, another gold sample, the same loop
+    data, feats = synthetic(tmp_path, n_pool=200)
+    other = GoldReserve(0.2, seed=5)
+    reserve, order = other.draw(data.ids)
+    states = list(each_round(data, feats, policy(batch_size=10, gold_share=0.2), 3, reserve=other))
+    assert [s.round_no for s in states] == [0, 1, 2] and (states[-1].reserve == reserve).all()
+    assert [list(s.batch.indices[-2:]) for s in states] == [list(order[0:2]), list(order[2:4]), list(order[4:6])]
+    assert int(states[-1].labeled.sum()) == 30 and not (states[-1].reserve[states[-1].train]).any()
+    assert not (GoldReserve(0.2).mask(data.ids) == reserve).all()  # a different sample than the default's
 
 
 def test_what_ships_trains_on_every_answer_gold_included(tmp_path):

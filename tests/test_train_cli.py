@@ -258,7 +258,10 @@ def test_the_fast_models_verdict_on_gold_makes_a_run_due(tmp_path):
     n_gold = sum(policy.reserve.split_of(i) == "gold" for i in pool.ids)
     assert 5 <= n_gold < 30
     ev = fast_model_evidence(config, policy)
-    assert (ev.diff, ev.lo, ev.hi, ev.n) == (pytest.approx(13 / 14), pytest.approx(11 / 14), 1.0, 14) and n_gold == 14
+    # Newcombe's paired score interval: 13 of 14 right against 0 of 14, phi 0, so lo = 13/14 - sqrt((13/14 - 0.685313)^2
+    # + 0.215311^2) and hi = Wilson's upper end for 13 of 14
+    assert (ev.diff, ev.lo, ev.hi, ev.n) == (pytest.approx(13 / 14), pytest.approx(0.603712, abs=1e-6),
+                                             pytest.approx(0.987278, abs=1e-6), 14) and n_gold == 14
     d = trigger(config, policy)
     assert (d.due, d.rule) == (True, "evidence") and d.reason == (
         f"the fast model vs zero-shot on {n_gold} random reserve labels: {ev.diff:+.3f} accuracy (95% CI "

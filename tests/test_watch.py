@@ -111,8 +111,9 @@ def test_swap_rule_on_random_gold(tmp_path):
     swap, why = decide(config, reserve, "run-2", ids, bad, good, "run-1")
     n_gold = len(gold_rows(config, reserve, ids, pd.read_parquet(Path(config.project.dir) / "labels.parquet"))[0])  # the reserve's answered records split gold / calibration
     assert 20 <= n_gold < len(gold)
-    assert not swap and why == (f"kept run-1: run-2 is worse (-1.000 accuracy vs run-1, 95% CI -1.000..-1.000, "
-                                f"{n_gold} gold labels)")
+    z2 = 1.959964 ** 2  # Newcombe's paired score interval for 0 of n right against n of n: -1 .. -1 + sqrt(2) z^2/(n + z^2)
+    assert not swap and why == (f"kept run-1: run-2 is worse (-1.000 accuracy vs run-1, 95% CI -1.000.."
+                                f"{-1 + 2 ** 0.5 * z2 / (n_gold + z2):+.3f}, {n_gold} gold labels)")
     assert decide(config, reserve, "run-2", ids, good, bad, "run-1")[0]
 
 

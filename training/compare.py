@@ -1,23 +1,23 @@
 """Compare systems (signals, ensembles, fine-tuned runs) on the gold labels, from their probability matrices.
 
-``compare(systems, y, labels, multi_label)`` evaluates each matrix, bootstraps a CI for each headline metric,
-and runs a paired bootstrap of the primary system (by default the first fine-tuned one, else the first)
-against every other. The verdict says whether the primary beats the strongest other system and by how much,
+``compare(systems, y, labels, multi_label)`` evaluates each matrix with a CI for each headline metric, and
+compares the primary system (by default the first fine-tuned one, else the first) with every other on the
+same rows (``paired_bootstrap``: for accuracy a paired score interval, for F1 a paired bootstrap). The verdict says whether the primary beats the strongest other system and by how much,
 on the verdict metric (``metric``: accuracy for single-label, micro-F1 for multi-label unless the caller says
 otherwise), which the verdict names:
 
     fine-tuned run-7 beats zero-shot nli by +0.123 accuracy (95% CI +0.080..+0.160) on 140 gold labels
 
-A verdict of "beats" / "is worse than" needs the paired percentile interval to exclude 0 *and* the point
+A verdict of "beats" / "is worse than" needs the paired interval to exclude 0 *and* the point
 estimate to have the same sign; anything else is "does not beat". With ``min_gold`` and fewer gold labels
 than that there is no verdict at all ("no verdict: not enough gold labels ..."); callers with a better
 message (how many more labels, how many rounds) overwrite ``verdict`` / ``verdicts`` and ``table()`` and
-the report print whatever they hold. Percentile intervals need not contain their estimate (see
+the report print whatever they hold. Percentile intervals (F1) need not contain their estimate (see
 ``training.evaluate``).
 
 Multi-label: each system's label sets are cut at its own per-label thresholds (``LabelCuts``, from
 ``label_cuts``: fitted on calibration rows by ``training.thresholds.fit_thresholds``, or the scalar threshold
-for every label when calibration holds too few positives), and the paired bootstrap compares the systems at
+for every label when calibration holds too few positives), and the paired interval compares the systems at
 their own cuts. The cuts used are part of the result.
 """
 
@@ -28,7 +28,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from training.evaluate import METRICS, bootstrap_ci, check_threshold, covered, evaluate, metric_name, paired_bootstrap
+from training.evaluate import (METRICS, bootstrap_ci, check_threshold, covered, evaluate, interval_name, metric_name,
+                               paired_bootstrap)
 from training.thresholds import fit_thresholds
 
 MIN_CALIB_POSITIVES = 20  # positive (record, label) pairs in calibration a per-label fit needs
@@ -198,7 +199,7 @@ def compare(
         labels=list(labels), multi_label=multi_label, n=len(y), metric=metric, primary=primary,
         systems=results, n_resamples=n_resamples, seed=seed, min_gold=min_gold,
         enough_gold=min_gold is None or len(y) >= min_gold,
-        rule=(f"{shown}, {primary} minus each other system on the same gold records (paired bootstrap); "
+        rule=(f"{shown}, {primary} minus each other system on the same gold records ({interval_name(metric, True)}); "
               "a difference counts when its whole 95% CI lies on one side of 0"),
         thresholds={n: asdict(c) for n, c in cut_of.items()},
         n_empty=int((y.sum(axis=1) == 0).sum()) if multi_label and y.ndim == 2 else 0,

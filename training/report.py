@@ -27,7 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 from training.compare import CompareResult
-from training.evaluate import metric_name, top_confusions
+from training.evaluate import interval_name, interval_note, metric_name, top_confusions
 from training.report_plots import (excludes_estimate, plot_confusion,
                                    plot_diffs, plot_learning_curve, plot_metrics)
 
@@ -155,7 +155,7 @@ def _confusions_md(result: CompareResult, n: int) -> list[str]:
 def to_markdown(result: CompareResult, images: dict[str, str] | None = None, gold_note: str | None = None,
                 warnings: list[str] | None = None, n_each: int = CLASSES_EACH) -> str:
     metrics = result.shown_metrics()
-    estimator = f"percentile bootstrap 95% CI, {result.n_resamples:,} resamples (seed {result.seed})"
+    estimator = interval_note(result.n_resamples, result.seed, result.multi_label)
     empty = f" ({result.n_empty} of them with no label: \"none of these\")" if result.multi_label else ""
     lines = ["# Comparison on gold labels", "", f"gold: {gold_note or f'{result.n} labels'}; {estimator}", "",
              f"**{result.verdict}**", ""] + ([f"Verdict rule: {result.rule}.", ""] if result.rule else []) + [
@@ -172,7 +172,8 @@ def to_markdown(result: CompareResult, images: dict[str, str] | None = None, gol
             cells.append(f"{c['value']:.3f}{mark} ({c['lo']:.3f}–{c['hi']:.3f})")
         lines.append(f"| {s.name} | {s.kind} | {s.metrics['coverage']:.2f} | " + " | ".join(cells) + f" | {s.metrics.get('ece', float('nan')):.3f} |")
     if result.diffs:
-        title = f"## {result.primary} against each system (paired bootstrap, {metric_name(result.metric, result.multi_label)})"
+        title = (f"## {result.primary} against each system ({interval_name(result.metric, paired=True)}, "
+                 f"{metric_name(result.metric, result.multi_label)})")
         if not result.enough_gold:
             title += f": for information only, fewer than {result.min_gold} gold labels"
         lines += ["", title, "", "| other | difference | 95% CI | p (diff ≤ 0) | rows |", "|---|---:|---|---:|---:|"]

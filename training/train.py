@@ -128,7 +128,7 @@ def train(
     ``final_fit``: K > 1 trains the shipped model on every human label, gold and calibration included (no
     held-out gold, no calibration); its accuracy is then cross-fitted (``cross_fit``): the gold and
     calibration records split into K folds, each fold scored by a model fitted on every other label, the
-    pooled out-of-fold predictions scored with a percentile-bootstrap 95% CI (metrics ``gold`` and
+    pooled out-of-fold predictions scored with ``bootstrap_ci`` (accuracy: a Wilson 95% CI; metrics ``gold`` and
     ``gold_ci``, labelled by ``estimate``). K + 1 fits in all.
     Raises ``TrainingError`` when a class has fewer than ``min_per_class`` labels, unless ``force``.
     """

@@ -1,8 +1,8 @@
 """The simulation's two drivers of the one loop engine (``labeler.loop.engine``), and the per-round metrics.
 
-* ``run_curve``: in process. Each round: ``queue_matrix`` -> ``plan_batch`` (gold picks included) -> the
-  oracle answers exactly the batch -> ``fit_queue_model`` on the human training labels plus weak labels ->
-  the model is scored on the held-out split.
+* ``run_curve``: in process. Each round (``each_round``, which benchmarks also read): ``queue_matrix`` ->
+  ``plan_batch`` (gold picks included) -> the oracle answers exactly the batch -> ``fit_queue_model`` on the
+  human training labels plus weak labels -> the model is scored on the held-out split.
 * ``run_curve_via_argilla``: the product's own commands against the local Argilla server, round after
   round: ``bootstrap`` (scores from the caches, the queue model fitted on the pulled labels), ``push_queue``,
   the simulated annotator answering through the API, ``pull_labels``. What it records is what the server
@@ -87,18 +87,32 @@ class Oracle:
 
 
 # -- in process ---------------------------------------------------------------------------------------
-def run_curve(data: SimData, feats: Features, policy: Policy, rounds: int, seed: int,
-              on_round: Callable[[dict], None] | None = None) -> Curve:
-    """``rounds`` rounds of plan -> answer -> fit -> score with ``policy`` (its seed replaced by ``seed``)."""
-    policy = Policy(**{**policy.__dict__, "seed": seed})
+@dataclass
+class RoundState:
+    """One in-process round, after the oracle answered and the queue model was refitted (``each_round``).
+    The arrays are the loop's own: read them before asking for the next round."""
+    round_no: int
+    batch: object  # plan_batch's Batch: indices and reasons
+    labeled: np.ndarray  # (N,) asked so far, this batch included
+    reserve: np.ndarray  # (N,) the random reserve
+    train: np.ndarray  # rows of the human training labels (labeled, outside the reserve)
+    model: object  # the queue model fitted on them (plus weak labels)
+    model_P: np.ndarray  # its probabilities on the pool
+    n_weak: int
+    shown: dict  # multi-label: suggestion_clicks on this batch, before it was answered
+    started: float  # perf_counter() when the round began
+
+
+def each_round(data: SimData, feats: Features, policy: Policy, n_rounds: int, reserve=None):
+    """Yield each round's ``RoundState``: plan -> answer -> fit, with ``policy`` as it is and ``reserve`` (a
+    ``GoldReserve``; default ``policy.reserve``). Stops early once the pool is asked or a batch is empty."""
     ml, thr, k = data.multi_label, data.threshold, len(data.labels)
-    reserve, reserve_order = policy.reserve.draw(data.ids)
+    reserve, reserve_order = (policy.reserve if reserve is None else reserve).draw(data.ids)
     oracle = Oracle(data.y)
-    curve = Curve(policy, seed)
     labeled = np.zeros(len(data.ids), dtype=bool)
     model_P, cuts = None, thr  # the queue ranks by the zero-shot at the task's threshold until a model exists
     feats.reset()
-    for round_no in range(rounds):
+    for round_no in range(n_rounds):
         if labeled.all():
             break
         start = time.perf_counter()
@@ -117,13 +131,24 @@ def run_curve(data: SimData, feats: Features, policy: Policy, rounds: int, seed:
         model, n_weak = fit_queue_model(feats.X, train, data.y[train], feats.P0, labeled | reserve, policy, ml, thr)
         model_P = model.predict_proba(feats.X)
         cuts = model.thresholds if ml else thr
-        point = {"round": round_no + 1, "n_labels": int(labeled.sum()), "n_train": len(train), "n_weak": n_weak,
-                 **score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data, cuts if ml else None),
-                 **ships_metrics(data, feats, policy, labeled, reserve, model),
-                 **shown, "seconds": round(time.perf_counter() - start, 3)}
+        yield RoundState(round_no, batch, labeled, reserve, train, model, model_P, n_weak, shown, start)
+
+
+def run_curve(data: SimData, feats: Features, policy: Policy, rounds: int, seed: int,
+              on_round: Callable[[dict], None] | None = None) -> Curve:
+    """``rounds`` rounds of plan -> answer -> fit -> score with ``policy`` (its seed replaced by ``seed``)."""
+    policy = Policy(**{**policy.__dict__, "seed": seed})
+    ml = data.multi_label
+    curve = Curve(policy, seed)
+    for s in each_round(data, feats, policy, rounds):
+        cuts = s.model.thresholds if ml else None
+        point = {"round": s.round_no + 1, "n_labels": int(s.labeled.sum()), "n_train": len(s.train),
+                 "n_weak": s.n_weak, **score_metrics(s.model.predict_proba(feats.X_eval), data.eval_y, data, cuts),
+                 **ships_metrics(data, feats, policy, s.labeled, s.reserve, s.model),
+                 **s.shown, "seconds": round(time.perf_counter() - s.started, 3)}
         curve.points.append(point)
-        curve.selected.append([data.ids[i] for i in batch.indices])
-        curve.trained.append([data.ids[i] for i in train])
+        curve.selected.append([data.ids[i] for i in s.batch.indices])
+        curve.trained.append([data.ids[i] for i in s.train])
         if on_round:
             on_round(point)
     return curve

@@ -10,7 +10,7 @@ refresh reads it instead of running the model), and decides on random gold wheth
 
 - no current run: yes; the run joins the ensemble per ``training.mode`` (``labeler.loop.join``: weights fitted on
   gold once ``training.min_gold`` exist, ``replace`` only with a verdict);
-- a current run and at least ``training.min_gold`` gold labels: yes unless the paired-bootstrap 95% CI of
+- a current run and at least ``training.min_gold`` gold labels: yes unless the paired 95% CI (Newcombe score) of
   its accuracy minus the current run's lies below 0 (it is worse);
 - fewer gold labels: yes (no verdict either way; it saw more labels), and the reason says so.
 

@@ -5,7 +5,8 @@ import pytest
 from sklearn.metrics import f1_score
 
 from training.compare import compare
-from training.evaluate import bootstrap_ci, evaluate, learning_curve, paired_bootstrap, read_history, append_history
+from training.evaluate import (append_history, bootstrap_ci, evaluate, learning_curve, paired_bootstrap, paired_score_ci,
+                               read_history, wilson_ci)
 from training.report import write_report
 
 
@@ -45,23 +46,55 @@ def test_multi_label_metrics_hand_computed():
     assert m["confusion"][0] == [[1, 1], [0, 2]]  # label x: tn fp / fn tp
 
 
-def test_bootstrap_is_seeded_and_degenerate_cases_are_exact():
+def test_intervals_are_seeded_and_degenerate_cases_are_exact():
     rng = np.random.default_rng(1)
     y = rng.integers(0, 3, 80)
     P = onehot(np.where(rng.random(80) < 0.75, y, (y + 1) % 3))
     a = bootstrap_ci(P, y, "accuracy", n_resamples=300, seed=3)
     assert a == bootstrap_ci(P, y, "accuracy", n_resamples=300, seed=3)
     assert a["lo"] < a["value"] < a["hi"] and a["n"] == 80
-    # same resamples by hand: the percentile interval of resampled accuracies
+    right = int((P.argmax(1) == y).sum())
+    assert (a["lo"], a["hi"]) == wilson_ci(right, 80)  # accuracy: the Wilson interval, whatever the seed
+    # macro-F1: still the percentile bootstrap, the same resamples by hand
+    m = bootstrap_ci(P, y, "macro_f1", n_resamples=300, seed=3)
     idx = np.random.default_rng(3).integers(0, 80, size=(300, 80))
-    accs = ((P.argmax(1) == y)[idx]).mean(1)
-    assert (a["lo"], a["hi"]) == pytest.approx(tuple(np.percentile(accs, [2.5, 97.5])))
+    f1s = [evaluate(P[i], y[i], ["a", "b", "c"])["macro_f1"] for i in idx]
+    assert (m["lo"], m["hi"]) == pytest.approx(tuple(np.percentile(f1s, [2.5, 97.5])))
     perfect = bootstrap_ci(onehot(y), y, "macro_f1", n_resamples=100)
     assert (perfect["value"], perfect["lo"], perfect["hi"]) == (1.0, 1.0, 1.0)
+    # 80 of 80 right is not "100% for sure": Wilson's lower end is n / (n + z^2)
+    all_right = bootstrap_ci(onehot(y), y, "accuracy")
+    assert (all_right["value"], all_right["hi"]) == (1.0, 1.0)
+    assert all_right["lo"] == pytest.approx(80 / (80 + 1.959964 ** 2))
     d = paired_bootstrap(onehot(y), onehot((y + 1) % 3), y, n_resamples=100)
-    assert (d["diff"], d["lo"], d["hi"], d["p_value"], d["n"]) == (1.0, 1.0, 1.0, 0.0, 80)
+    assert (d["diff"], d["hi"], d["p_value"], d["n"]) == (1.0, 1.0, 0.0, 80)
+    z2 = 1.959964 ** 2  # both margins' Wilson ends are z^2 / (n + z^2) from 1 and 0, and phi is 0
+    assert d["lo"] == pytest.approx(1 - np.sqrt(2) * z2 / (80 + z2))
     same = paired_bootstrap(P, P, y, n_resamples=100)
-    assert (same["diff"], same["lo"], same["hi"], same["p_value"]) == (0.0, 0.0, 0.0, 1.0)
+    assert (same["diff"], same["p_value"]) == (0.0, 1.0) and same["lo"] < 0 < same["hi"]
+    d_f1 = paired_bootstrap(onehot(y), onehot((y + 1) % 3), y, "macro_f1", n_resamples=100)
+    assert (d_f1["diff"], d_f1["lo"], d_f1["hi"]) == (1.0, 1.0, 1.0)  # the percentile bootstrap: no spread
+
+
+def test_score_intervals_on_a_hand_made_example():
+    # 40 rows: both systems right on 28, only A on 8, only B on 2, neither on 2 (A 36/40 = 0.90, B 30/40 = 0.75)
+    a = np.array([1] * 28 + [1] * 8 + [0] * 2 + [0] * 2, dtype=bool)
+    b = np.array([1] * 28 + [0] * 8 + [1] * 2 + [0] * 2, dtype=bool)
+    # Wilson, z = 1.96: (p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)
+    assert wilson_ci(36, 40) == pytest.approx((0.769482, 0.960420), abs=1e-6)
+    assert wilson_ci(30, 40) == pytest.approx((0.598060, 0.858129), abs=1e-6)
+    # Newcombe method 10: phi = (28*2 - 8*2) / sqrt(36*4*30*10) = 0.19245; the difference 0.15;
+    # 0.15 - sqrt(0.130518^2 - 2 phi 0.130518 0.108129 + 0.108129^2), 0.15 + sqrt(0.060420^2 - ... + 0.151940^2)
+    lo, hi = paired_score_ci(a, b)
+    assert (lo, hi) == pytest.approx((-0.002626, 0.302325), abs=1e-6)
+    # the percentile bootstrap of the same rows (1,000 resamples, seed 0) gave 0.000..0.300: narrower, and its
+    # lower end at 0 where the score interval reaches below it
+    idx = np.random.default_rng(0).integers(0, 40, size=(1000, 40))
+    assert tuple(np.percentile(a[idx].mean(1) - b[idx].mean(1), [2.5, 97.5])) == pytest.approx((0.0, 0.3))
+    # what compare reports: the same interval from probability matrices
+    y = np.zeros(40, dtype=int)
+    d = paired_bootstrap(onehot(np.where(a, 0, 1), 2), onehot(np.where(b, 0, 1), 2), y)
+    assert (d["diff"], d["lo"], d["hi"]) == pytest.approx((0.15, lo, hi))
 
 
 def _systems(n=100, right_a=90, right_b=60):
