@@ -223,6 +223,7 @@ def run_curve_via_argilla(data: SimData, feats: Features, policy: Policy, rounds
     curve = Curve(policy, seed)
     project = Project(config)
     asked: set[str] = set()
+    reserve, _ = policy.reserve.draw(data.ids)
     bootstrap(config, progress=False, policy=policy)
     for round_no in range(rounds):
         start = time.perf_counter()
@@ -239,9 +240,11 @@ def run_curve_via_argilla(data: SimData, feats: Features, policy: Policy, rounds
         split = policy.reserve.splits(now)
         train = sorted((i for i in now if split[i] == TRAIN), key=data.ids.index)
         model = joblib.load(project.queue_model)
+        labeled = np.isin(np.asarray(data.ids), now)
         point = {"round": round_no + 1, "n_labels": len(now), "n_train": len(train),
                  **score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data,
                                  getattr(model, "thresholds", None) if data.multi_label else None),
+                 **ships_metrics(data, feats, policy, labeled, reserve, model),
                  "seconds": round(time.perf_counter() - start, 3)}
         curve.points.append(point)
         curve.selected.append(new)
