@@ -147,7 +147,7 @@ def one_seed(data, args, seed: int, P_zs_test) -> list[dict]:
                        classes_at_min=int((n >= policy.min_per_class).sum()), n_classes=len(n),
                        mean_per_class=round(float(n.mean()), 2), count_due=bool((n >= policy.min_per_class).all()),
                        evidence=None if ev is None else dataclasses.asdict(ev), due=d.due, rule=d.rule, reason=d.reason)
-            if ev is not None and ev.n > 0:
+            if ev is not None and ev.n >= max(1, args.shadow_from):
                 row["shadow"] = shadow_run(config, policy, data, args.backend, P_zs_test)
             if fired_before is None and rule_due(row, RULES["95% CI above 0 (before)"], int(config.training.min_gold), floor):
                 fired_before = r
@@ -197,26 +197,35 @@ def summarise(rows: list[dict], min_gold: int, floor: int) -> list[dict]:
     return out
 
 
+def short_verdict(verdict: str) -> str:
+    """``compare``'s verdict in a word: beats / no (the CI reaches 0) / none (too few gold labels) / -."""
+    if not verdict:
+        return "-"
+    return "none" if verdict.startswith("no verdict") else "no" if "does not beat" in verdict else \
+        "beats" if "beats" in verdict else verdict
+
+
 def combined(paths: list[str]) -> str:
-    """One table over result files: per data set and rule, the first run's label count per seed, and how the
-    run trained there did against zero-shot (gold verdict, test gain)."""
-    rows = []
+    """One table over result files (files of one data set merged, e.g. seeds run apart): per data set and rule,
+    the first run's label count per seed, and how the run trained there did against zero-shot (gold verdict,
+    test gain)."""
+    groups: dict[tuple[str, str], list[dict]] = {}
     for path in paths:
         res = json.loads(Path(path).read_text())
-        by_rule: dict[str, list[dict]] = {}
         for r in res["summary"]:
-            by_rule.setdefault(r["rule"], []).append(r)
-        for rule, rs in by_rule.items():
-            gains = [float(r["test gain (95% CI)"].split()[0]) for r in rs if r["test gain (95% CI)"]]
-            los = [float(r["test gain (95% CI)"].split("(")[1].split("..")[0]) for r in rs if r["test gain (95% CI)"]]
-            rows.append({"data set": res["dataset"], "rule": rule,
-                         "first run at (seeds " + ",".join(str(r["seed"]) for r in rs) + ")":
-                             " / ".join(str(r["labels"]) + (f" ({r['by'][0]})" if r["by"] else "") for r in rs),
-                         "gold verdict": " / ".join({"beats zero-shot": "beats", "no verdict": "none"}.get(
-                             r["verdict"], r["verdict"] or "-") for r in rs),
-                         "test gain: min (lowest CI bound)": f"{min(gains):+.3f} ({min(los):+.3f})" if gains else "-",
-                         "runs losing on test": sum(g < 0 for g in gains)})
-    return markdown_table(rows, list(dict.fromkeys(c for r in rows for c in r)))
+            groups.setdefault((res["dataset"], r["rule"]), []).append(r)
+    rows = []
+    for (dataset, rule), rs in groups.items():
+        rs = sorted(rs, key=lambda r: r["seed"])
+        gains = [float(r["test gain (95% CI)"].split()[0]) for r in rs if r["test gain (95% CI)"]]
+        los = [float(r["test gain (95% CI)"].split("(")[1].split("..")[0]) for r in rs if r["test gain (95% CI)"]]
+        rows.append({"data set": dataset, "rule": rule, "seeds": ",".join(str(r["seed"]) for r in rs),
+                     "first run at (labels, by)": " / ".join(str(r["labels"]) + (f" ({r['by'][0]})" if r["by"] else "")
+                                                             for r in rs),
+                     "gold verdict": " / ".join(short_verdict(r["verdict"]) for r in rs),
+                     "test gain: min (lowest CI bound)": f"{min(gains):+.3f} ({min(los):+.3f})" if gains else "-",
+                     "runs losing on test": sum(g < 0 for g in gains)})
+    return markdown_table(rows, list(rows[0]))
 
 
 def main() -> None:
@@ -231,6 +240,9 @@ def main() -> None:
     ap.add_argument("--backend", default="logreg", help="backend of the (shadow) runs")
     ap.add_argument("--work", default="/tmp/bench_first_run")
     ap.add_argument("--after", type=int, default=0, help="rounds to keep going after the 95%%-CI rule fired")
+    ap.add_argument("--shadow-from", type=int, default=1,
+                    help="train shadow runs only once this many reserve records are answered (the evidence rule's "
+                         "min_gold: no rule can start a run earlier but the count rule)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
 
