@@ -15,8 +15,9 @@ Why 0.9 and not ``compare``'s verdict (the two-sided 95% CI above 0, i.e. about 
 run is a decision to spend compute, not a claim shown to the user; ``compare`` still judges the run on gold with
 its 95% interval. The fast model is a lower bound on the run (the run trains on the same labels plus weak
 labels, or fine-tunes its body), so a fast model that is probably better says the run will be. Measured over
-reserve seeds on four data sets (BENCHMARKS.md, "First run trigger"): it starts BANKING77's first run a round
-or more earlier than the verdict did, and no run it starts loses to zero-shot on the test split.
+reserve seeds on four data sets (BENCHMARKS.md, "First run trigger"): no run any of the rules measured there
+would start loses to zero-shot on the test split; what protects is ``min_gold`` (runs after the first batch
+do lose). On those seeds 0.9 started runs where the 95% verdict did; 0.8 would start some a round earlier.
 
 ``check_threshold`` is the lower layer's own guard for ``training.train`` (a count per class).
 """
