@@ -67,8 +67,8 @@ def test_training_section_drives_the_threshold_message(tmp_path, capsys):
     cfg = make_project(tmp_path, min_per_class=12)
     code, out, err = cli(["train", "-c", str(cfg)], capsys)
     assert code == 1 and out == ""
-    wait = "Error: not training yet: a run starts when the fast model beats zero-shot on the random reserve (no " \
-           "fast model or gold labels yet) or when every class has "
+    wait = "Error: not training yet: a run starts when the fast model beats zero-shot on the random reserve in 90% " \
+           "of resamples (no fast model or gold labels yet) or when every class has "
     assert err == (wait + "12 training labels (3 classes short, 9 labels in all: business needs 3 more, sports needs "
                    "3 more, tech needs 3 more); label more or pass --force\n")
     code, _, err = cli(["train", "-c", str(cfg), "--set", "training.min_per_class=10"], capsys)
