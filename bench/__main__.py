@@ -38,6 +38,8 @@ SMOKE: dict[str, list[str]] = {
     "run_scoring": ["--dataset", "sms_spam", "--texts", "200", "--repeats", "1"],
     "multilabel": ["--datasets", "nlupp_banking", "--seeds", "1", "--rounds", "2"],
     "first_run": ["--dataset", "sms_spam", "--batch", "20", "--max-rounds", "2"],
+    "round_times": ["--dataset", "sms_spam", "--batch", "20", "--labels", "40", "--repeats", "1", "--variants", "none",
+                    "logreg"],
     "interval_coverage": ["--datasets", "ag_news", "--draws", "2", "--budgets", "100"],
     "ml_label_texts": ["--samples", "per-label:1", "--seeds", "0", "--steps", "2"],
     "label_errors": ["--datasets", "sms_spam", "--seeds", "1", "--n", "200"],

@@ -1,110 +1,272 @@
 """First run trigger: at how many labels does the first run start on its own, and does it beat zero-shot?
 
-BANKING77's pool (10,003 texts, 77 intents) with the data set's default simulate config, batches of 77, the
-product's own steps in process in ``labeler round``'s order (as tests/test_one_loop.py runs them, no server):
-each round the answers so far are on disk, then the train step asks ``labeler.loop.runs.trigger`` (evidence from
-the last bootstrap's fast model on random gold, or a count per class), then ``scoring.bootstrap``, then
-``loop.plan_push`` and the oracle answers the batch. When the trigger fires, a run is trained
-(``runs.train_project``; ``--backend``, logreg by default: the trigger itself uses the configured backend's
-floor) and compared with zero-shot on gold (``compare_project``) and on the held-out test split.
+A shared data set's whole pool with its default simulate config (``common.oracle_project``; the trigger uses
+the config's own ``training.backend`` for the floor), batches of ``--batch``, the product's steps in process in
+``labeler round``'s order (no server): each round the answers so far are on disk, then the train step's
+question (``labeler.loop.runs``: ``train_counts`` and ``fast_model_evidence``, judged by
+``training.trigger.first_run``), then ``scoring.bootstrap``, then ``loop.plan_push`` and the oracle answers the
+batch. Every round from the first with reserve answers a *shadow* run is trained as the train step would
+(``runs.train_project``, ``--backend``, logreg by default; forced where no rule is due yet; never made current,
+so the queue's path is the one without a run) and judged against zero-shot on gold (``compare_project``'s
+verdict) and on the held-out test split. So any rule can be read off the rows: where it fires, and whether the
+run it would start beats zero-shot. ``--seeds``: reserve seeds (``GoldReserve``'s: a different random reserve,
+so different gold and a different queue path, per seed).
 
-    python bench/bench_first_run.py --dataset banking77 --batch 77 --max-rounds 8
+    python bench/bench_first_run.py --dataset banking77 --batch 77 --seeds 0 1 2 --max-rounds 12
 
-Writes bench/results/first_run.json.
+Writes bench/results/first_run_<dataset>.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from common import RESULTS, write_json, write_labels
-OUT = RESULTS / "first_run.json"
+from common import RESULTS, load_average, markdown_table, oracle_project, write_json, write_labels
+
+RULES = {  # name -> (one-sided confidence for the evidence rule, or None: count rule only)
+    "95% CI above 0 (before)": 0.975, "P(better) >= 0.95": 0.95, "P(better) >= 0.9": 0.9, "P(better) >= 0.8": 0.8,
+    "count only": None}
+
+
+def seeded_policy(policy, seed: int):
+    """``policy`` whose random reserve is drawn with ``seed`` (the product's is ``RESERVE_SEED``)."""
+    from labeler.evaluation.gold import GoldReserve
+
+    @dataclasses.dataclass(frozen=True)
+    class Seeded(type(policy)):
+        reserve_seed: int = 0
+
+        @property
+        def reserve(self) -> GoldReserve:
+            return GoldReserve(self.gold_share, self.calib_share, self.reserve_seed)
+
+    return Seeded(**{f.name: getattr(policy, f.name) for f in dataclasses.fields(policy)}, reserve_seed=seed)
+
+
+def multi_label_project(data, root: Path, batch: int, **settings):
+    """``common.oracle_project`` for a multi-label data set (it writes single labels): the simulation's own pool
+    file (the whole pool, in order), the project under ``root`` sharing simulate's embeddings; truth: label lists."""
+    from common import OracleProject
+    from labeler.project import Project
+
+    config = data.config.model_copy(deep=True)
+    config.project.dir = root / "project"
+    config.training.runs_dir = root / "project" / "runs"
+    config.queue.batch_size = batch
+    for key, value in settings.items():
+        section, field = key.split("__")
+        setattr(getattr(config, section), field, value)
+    project = Project(config).ensure()
+    shared = Project(data.config).cache / "embeddings"
+    shared.mkdir(parents=True, exist_ok=True)
+    project.cache.mkdir()
+    (project.cache / "embeddings").symlink_to(shared, target_is_directory=True)
+    truth = {data.ids[i]: [data.labels[k] for k in np.flatnonzero(data.y[i])] for i in range(len(data.ids))}
+    return OracleProject(config, project, truth, dict(zip(data.ids, data.texts)))
+
+
+def write_answers(project, answered: dict, texts: dict) -> None:
+    """``common.write_labels``, and for label lists the rows ``pull`` writes for a multi-label answer."""
+    if not any(isinstance(v, list) for v in answered.values()):
+        return write_labels(project, answered, texts)
+    import pandas as pd
+
+    rows = [{"id": i, "text": texts[i], "fields": json.dumps({"text": texts[i]}), "label": None, "labels": labs,
+             "status": "submitted", "annotator": "oracle", "n_annotators": 1, "agreement": None,
+             "submitted_at": None, "round": 0} for i, labs in answered.items()]
+    pd.DataFrame(rows).to_parquet(project.labels, index=False)
+
+
+def shadow_run(config, policy, data, backend: str, P_zs_test) -> dict:
+    """A run trained as the train step would (forced where no rule is due), not made current; its gold verdict
+    and its test-split gain over zero-shot."""
+    from labeler.errors import LabelerError
+    from labeler.evaluation.compare_on_gold import compare_project
+    from labeler.loop.runs import train_project
+    from labeler.loop.scoring import build_signals, run_signal
+    from training.evaluate import bootstrap_ci, paired_bootstrap
+
+    t0 = time.perf_counter()
+    try:
+        run = train_project(config, backend=backend, policy=policy, make_current=False)
+        forced = False
+    except LabelerError:
+        try:
+            run = train_project(config, backend=backend, policy=policy, make_current=False, force=True)
+        except LabelerError as exc:
+            return {"error": str(exc)}
+        forced = True
+    seconds = time.perf_counter() - t0
+    res = compare_project(config, run_ids=[run.run_id], write=False, reserve=policy.reserve).result
+    zs = next(iter(res.diffs))
+    P_run = np.asarray(run_signal(config, run.run_id, build_signals(config)).predict_proba(data.eval_texts))
+    kw = dict(multi_label=data.multi_label, threshold=data.threshold, n_resamples=1000, seed=0)
+    gain = paired_bootstrap(P_run, P_zs_test, data.eval_y, "accuracy", **kw)
+    return {"run_id": run.run_id, "forced": forced, "n_train": run.info["n_train"], "n_gold": run.info["n_gold"],
+            "train_seconds": round(seconds, 1), "verdict": res.verdict,
+            "gold_gain": {k: float(res.diffs[zs][k]) for k in ("diff", "lo", "hi")},
+            "test_run": bootstrap_ci(P_run, data.eval_y, "accuracy", **kw),
+            "test_zero_shot": bootstrap_ci(P_zs_test, data.eval_y, "accuracy", **kw),
+            "test_gain": {k: float(gain[k]) for k in ("diff", "lo", "hi", "p_value")}}
+
+
+def one_seed(data, args, seed: int, P_zs_test) -> list[dict]:
+    from labeler.loop.policy import project_policy
+    from labeler.loop.round import plan_push
+    from labeler.loop.runs import fast_model_evidence, train_counts
+    from labeler.loop.scoring import bootstrap
+    from training.trigger import BACKEND_FLOOR, first_run
+
+    root = Path(args.work) / args.dataset / f"seed{seed}"
+    shutil.rmtree(root, ignore_errors=True)
+    build = multi_label_project if data.multi_label else (
+        lambda d, rt, b, **kw: oracle_project(d, np.arange(len(d.ids)), rt, b, **kw))
+    op = build(data, root, args.batch, training__backend=data.config.training.backend)  # the trigger's floor
+    config, project = op.config, op.project
+    floor = BACKEND_FLOOR.get(config.training.backend, 1)
+    answered: dict[str, str] = {}
+    rows, fired_before = [], None
+    for r in range(args.max_rounds):
+        t0 = time.perf_counter()
+        policy = seeded_policy(project_policy(config), seed)
+        row: dict = {"seed": seed, "round": r + 1, "n_labels": len(answered)}
+        if answered:
+            counts = train_counts(config, policy.reserve)
+            ev = fast_model_evidence(config, policy)
+            d = first_run(counts, policy.min_per_class, floor, ev, int(config.training.min_gold))
+            n = np.array(list(counts.values()))
+            row.update(n_train=int(n.sum()), classes_at_floor=int((n >= floor).sum()),
+                       classes_at_min=int((n >= policy.min_per_class).sum()), n_classes=len(n),
+                       mean_per_class=round(float(n.mean()), 2), count_due=bool((n >= policy.min_per_class).all()),
+                       evidence=None if ev is None else dataclasses.asdict(ev), due=d.due, rule=d.rule, reason=d.reason)
+            if ev is not None and ev.n >= max(1, args.shadow_from):
+                row["shadow"] = shadow_run(config, policy, data, args.backend, P_zs_test)
+            if fired_before is None and rule_due(row, RULES["95% CI above 0 (before)"], int(config.training.min_gold), floor):
+                fired_before = r
+        pool, scores = bootstrap(config, progress=False, policy=policy)
+        batch, _ = plan_push(config, pool, scores, set(answered), set(answered), project.load_labels(), policy)
+        answered.update({scores.ids[i]: op.truth[scores.ids[i]] for i in batch.indices})
+        write_answers(project, answered, op.texts)
+        project.write_state({"round": r + 1, "gold_share": policy.gold_share})
+        row["seconds"], row["load"] = round(time.perf_counter() - t0, 1), load_average()[0]
+        rows.append(row)
+        print(json.dumps({k: v for k, v in row.items() if k != "reason"}, default=float), flush=True)
+        if fired_before is not None and r >= fired_before + args.after:
+            break
+    return rows
+
+
+def rule_due(row: dict, confidence, min_gold: int, floor: int) -> bool:
+    """Would the rule with one-sided ``confidence`` (None: the count rule alone) start a run at ``row``?"""
+    from training.trigger import Evidence
+
+    if "n_train" not in row:
+        return False
+    if row["count_due"]:
+        return True
+    ev = row.get("evidence")
+    if confidence is None or ev is None:
+        return False
+    ev = Evidence(**ev)
+    ok = ev.lo > 0 if confidence == RULES["95% CI above 0 (before)"] else ev.convinces(confidence)
+    return ev.n >= min_gold and ok and row["classes_at_floor"] >= 2
+
+
+def summarise(rows: list[dict], min_gold: int, floor: int) -> list[dict]:
+    """Per rule and seed: the label count at which the first run starts, and that run against zero-shot."""
+    out = []
+    for name, conf in RULES.items():
+        for seed in sorted({r["seed"] for r in rows}):
+            first = next((r for r in rows if r["seed"] == seed and rule_due(r, conf, min_gold, floor)), None)
+            sh = (first or {}).get("shadow") or {}
+            g, t = sh.get("gold_gain") or {}, sh.get("test_gain") or {}
+            out.append({"rule": name, "seed": seed, "labels": first["n_labels"] if first else "not reached",
+                        "reserve n": (first.get("evidence") or {}).get("n", "") if first else "",
+                        "by": ("count" if first["count_due"] else "evidence") if first else "",
+                        "gold gain (95% CI)": f"{g['diff']:+.3f} ({g['lo']:+.3f}..{g['hi']:+.3f})" if g else "",
+                        "verdict": sh.get("verdict", "").split(":")[0],
+                        "test gain (95% CI)": f"{t['diff']:+.3f} ({t['lo']:+.3f}..{t['hi']:+.3f})" if t else ""})
+    return out
+
+
+def short_verdict(verdict: str) -> str:
+    """``compare``'s verdict in a word: beats / no (the CI reaches 0) / none (too few gold labels) / -."""
+    if not verdict:
+        return "-"
+    return "none" if verdict.startswith("no verdict") else "no" if "does not beat" in verdict else \
+        "beats" if "beats" in verdict else verdict
+
+
+def combined(paths: list[str]) -> str:
+    """One table over result files (files of one data set merged, e.g. seeds run apart): per data set and rule,
+    the first run's label count per seed, and how the run trained there did against zero-shot (gold verdict,
+    test gain)."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for path in paths:
+        res = json.loads(Path(path).read_text())
+        for r in res["summary"]:
+            groups.setdefault((res["dataset"], r["rule"]), []).append(r)
+    rows = []
+    for (dataset, rule), rs in groups.items():
+        rs = sorted(rs, key=lambda r: r["seed"])
+        gains = [float(r["test gain (95% CI)"].split()[0]) for r in rs if r["test gain (95% CI)"]]
+        los = [float(r["test gain (95% CI)"].split("(")[1].split("..")[0]) for r in rs if r["test gain (95% CI)"]]
+        rows.append({"data set": dataset, "rule": rule, "seeds": ",".join(str(r["seed"]) for r in rs),
+                     "first run at (labels, by)": " / ".join(str(r["labels"]) + (f" ({r['by'][0]})" if r["by"] else "")
+                                                             for r in rs),
+                     "gold verdict": " / ".join(short_verdict(r["verdict"]) for r in rs),
+                     "test gain: min (lowest CI bound)": f"{min(gains):+.3f} ({min(los):+.3f})" if gains else "-",
+                     "runs losing on test": sum(g < 0 for g in gains)})
+    return markdown_table(rows, list(rows[0]))
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--markdown"]:
+        print(combined(sys.argv[2:]))
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--dataset", default="banking77")
     ap.add_argument("--batch", type=int, default=77)
-    ap.add_argument("--max-rounds", type=int, default=8)
-    ap.add_argument("--backend", default="logreg", help="backend of the run trained when the trigger fires")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="reserve seeds (GoldReserve's)")
+    ap.add_argument("--max-rounds", type=int, default=12)
+    ap.add_argument("--backend", default="logreg", help="backend of the (shadow) runs")
     ap.add_argument("--work", default="/tmp/bench_first_run")
-    ap.add_argument("--after", type=int, default=0, help="rounds to keep going after the trigger fired")
+    ap.add_argument("--after", type=int, default=0, help="rounds to keep going after the 95%%-CI rule fired")
+    ap.add_argument("--shadow-from", type=int, default=1,
+                    help="train shadow runs only once this many reserve records are answered (the evidence rule's "
+                         "min_gold: no rule can start a run earlier but the count rule)")
+    ap.add_argument("--out", default=None)
     args = ap.parse_args()
 
-    import shutil
-
     from labeler import simulate as sim
-    from labeler.evaluation.compare_on_gold import compare_project
-    from labeler.loop.round import plan_push
-    from labeler.loop.policy import project_policy
-    from labeler.project import Project
-    from labeler.loop.runs import train_counts, train_project, trigger
-    from labeler.loop.scoring import bootstrap, build_signals
-    from training.evaluate import bootstrap_ci, paired_bootstrap
+    from labeler.loop.scoring import build_signals
+    from training.trigger import BACKEND_FLOOR
 
+    t0, load0 = time.time(), load_average()
     data = sim.dataset_data(args.dataset)
-    work = Path(args.work) / args.dataset
-    shutil.rmtree(work, ignore_errors=True)
-    config = data.config.model_copy(deep=True)
-    config.project.dir = work / "project"
-    config.training.runs_dir = work / "project" / "runs"
-    config.queue.batch_size = args.batch
-    project = Project(config).ensure()
-    project.cache.rmdir() if project.cache.exists() else None
-    shared = Project(data.config).ensure().cache
-    shared.mkdir(parents=True, exist_ok=True)  # a data set never simulated before has no cache folder yet
-    project.cache.symlink_to(shared, target_is_directory=True)
-    truth = {data.ids[i]: data.labels[data.y[i]] for i in range(len(data.ids))}
-    texts = dict(zip(data.ids, data.texts))
-    answered: dict[str, str] = {}
-    rounds, fired = [], None
-    for r in range(args.max_rounds):
-        t0 = time.perf_counter()
-        policy = project_policy(config)
-        d = trigger(config, policy) if answered else None
-        counts = train_counts(config, policy.reserve) if answered else {}
-        row = {"round": r + 1, "n_labels": len(answered), "due": bool(d and d.due), "rule": d.rule if d else None,
-               "reason": d.reason if d else "no labels yet", "below_floor": len(d.below_floor) if d else None,
-               "classes_at_8": sum(v >= 8 for v in counts.values())}
-        if d is not None and d.due and fired is None:
-            fired = dict(row)
-            run = train_project(config, backend=args.backend, policy=policy)
-            res = compare_project(config, run_ids=[run.run_id], write=False, reserve=policy.reserve).result
-            zs = build_signals(config)[0]
-            P_run, P_zs = run.predict_proba(data.eval_texts), np.asarray(zs.predict_proba(data.eval_texts))
-            fired["run"] = {
-                "run_id": run.run_id, "backend": args.backend, "n_train": run.info["n_train"],
-                "n_gold": run.info["n_gold"], "verdict": res.verdict,
-                "gold_gain": {k: float(res.diffs[zs.name][k]) for k in ("diff", "lo", "hi")},
-                "test_zero_shot": bootstrap_ci(P_zs, data.eval_y, "accuracy", n_resamples=1000, seed=0),
-                "test_run": bootstrap_ci(P_run, data.eval_y, "accuracy", n_resamples=1000, seed=0),
-                "test_gain": {k: float(v) for k, v in paired_bootstrap(P_run, P_zs, data.eval_y, "accuracy",
-                                                                       n_resamples=1000, seed=0).items()},
-                "n_test": len(data.eval_y)}
-            print(json.dumps(fired, default=float), flush=True)
-        pool, scores = bootstrap(config, progress=False, policy=policy)
-        batch, _ = plan_push(config, pool, scores, set(answered), set(answered), project.load_labels(), policy)
-        answered.update({scores.ids[i]: truth[scores.ids[i]] for i in batch.indices})
-        write_labels(project, answered, texts)
-        project.write_state({"round": r + 1, "gold_share": policy.gold_share})
-        row["seconds"] = round(time.perf_counter() - t0, 1)
-        rounds.append(row)
-        print(json.dumps(row), flush=True)
-        if fired is not None and r + 1 >= fired["round"] + args.after:
-            break
+    P_zs_test = np.asarray(build_signals(data.config)[0].predict_proba(data.eval_texts))
+    rows = [row for seed in args.seeds for row in one_seed(data, args, seed, P_zs_test)]
+    min_gold, floor = int(data.config.training.min_gold), BACKEND_FLOOR.get(data.config.training.backend, 1)
+    summary = summarise(rows, min_gold, floor)
+    print(markdown_table(summary, list(summary[0])))
     out = {"dataset": args.dataset, "pool": len(data.ids), "test": len(data.eval_ids), "batch": args.batch,
-           "backend_for_trigger": config.training.backend, "min_per_class": config.training.min_per_class,
-           "min_gold": config.training.min_gold, "gold_share": config.queue.gold_share, "rounds": rounds,
-           "first_run": fired, "command": "python bench/bench_first_run.py " + " ".join(sys.argv[1:])}
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    write_json(OUT, out, indent=1)
-    print(f"wrote {OUT}")
+           "seeds": args.seeds, "backend_for_trigger": data.config.training.backend, "run_backend": args.backend,
+           "min_per_class": data.config.training.min_per_class, "min_gold": min_gold, "floor": floor,
+           "gold_share": data.config.queue.gold_share, "rounds": rows, "summary": summary,
+           "load_start": load0, "load_end": load_average(), "minutes": round((time.time() - t0) / 60, 1),
+           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+           "command": "python bench/bench_first_run.py " + " ".join(sys.argv[1:])}
+    path = Path(args.out) if args.out else RESULTS / f"first_run_{args.dataset}.json"
+    write_json(path, out, indent=1)
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

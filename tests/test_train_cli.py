@@ -67,8 +67,8 @@ def test_training_section_drives_the_threshold_message(tmp_path, capsys):
     cfg = make_project(tmp_path, min_per_class=12)
     code, out, err = cli(["train", "-c", str(cfg)], capsys)
     assert code == 1 and out == ""
-    wait = "Error: not training yet: a run starts when the fast model beats zero-shot on the random reserve (no " \
-           "fast model or gold labels yet) or when every class has "
+    wait = "Error: not training yet: a run starts when the fast model beats zero-shot on the random reserve in 90% " \
+           "of resamples (no fast model or gold labels yet) or when every class has "
     assert err == (wait + "12 training labels (3 classes short, 9 labels in all: business needs 3 more, sports needs "
                    "3 more, tech needs 3 more); label more or pass --force\n")
     code, _, err = cli(["train", "-c", str(cfg), "--set", "training.min_per_class=10"], capsys)
@@ -218,8 +218,8 @@ def test_status_shows_the_current_run_and_when_the_next_one_starts(tmp_path):
     lines = summary_lines(status(config))
     assert "current run: none yet (suggestions come from the zero-shot signals and the fast model)" in lines
     assert [line for line in lines if line.startswith("next run: ")] == [
-        "next run: not training yet: a run starts when the fast model beats zero-shot on the random reserve (no fast "
-        "model or gold labels yet) or when every class has 12 training labels (3 classes short, 9 labels in all: "
+        "next run: not training yet: a run starts when the fast model beats zero-shot on the random reserve in 90% of "
+        "resamples (no fast model or gold labels yet) or when every class has 12 training labels (3 classes short, 9 labels in all: "
         "business needs 3 more, sports needs 3 more, tech needs 3 more)"]
     run = fake_run(config, 0.75, 0.7, 24)
     st = status(config)
@@ -252,20 +252,21 @@ def test_the_fast_models_verdict_on_gold_makes_a_run_due(tmp_path):
     y = np.array([LABELS.index(truth[i]) for i in pool.ids])
     wrong = np.eye(3)[(y + 1) % 3]  # a zero-shot signal that is always wrong
     assert trigger(config, policy).reason.startswith(
-        "not training yet: a run starts when the fast model beats zero-shot on the random reserve (no fast model or "
-        "gold labels yet)")
+        "not training yet: a run starts when the fast model beats zero-shot on the random reserve in 90% of resamples "
+        "(no fast model or gold labels yet)")
     Scores(ids=pool.ids, P=wrong, agreement=np.ones(len(y)), signals={"keywords": wrong}).save(Project(config).scores)
     n_gold = sum(policy.reserve.split_of(i) == "gold" for i in pool.ids)
     assert 5 <= n_gold < 30
     ev = fast_model_evidence(config, policy)
     # Newcombe's paired score interval: 13 of 14 right against 0 of 14, phi 0, so lo = 13/14 - sqrt((13/14 - 0.685313)^2
-    # + 0.215311^2) and hi = Wilson's upper end for 13 of 14
-    assert (ev.diff, ev.lo, ev.hi, ev.n) == (pytest.approx(13 / 14), pytest.approx(0.603712, abs=1e-6),
-                                             pytest.approx(0.987278, abs=1e-6), 14) and n_gold == 14
+    # + 0.215311^2) and hi = Wilson's upper end for 13 of 14; p_value: the share of bootstrap resamples with no gain
+    assert (ev.diff, ev.lo, ev.hi, ev.n, ev.p_value) == (pytest.approx(13 / 14), pytest.approx(0.603712, abs=1e-6),
+                                                         pytest.approx(0.987278, abs=1e-6), 14, 0.0)
+    assert n_gold == 14
     d = trigger(config, policy)
     assert (d.due, d.rule) == (True, "evidence") and d.reason == (
         f"the fast model vs zero-shot on {n_gold} random reserve labels: {ev.diff:+.3f} accuracy (95% CI "
-        f"{ev.lo:+.3f}..{ev.hi:+.3f}): training can be expected to help")
+        f"{ev.lo:+.3f}..{ev.hi:+.3f}, better in 100% of resamples): training can be expected to help")
 
 
 @pytest.mark.slow

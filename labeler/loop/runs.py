@@ -109,12 +109,13 @@ def fast_model_evidence(config, policy):
     P_fast = model.predict_proba(emb.encode([texts[i] for i in rows]))
     d = paired_bootstrap(P_fast, zero_shot_ensemble(config, scores.signals)[rows], y, "accuracy", multi_label=ml,
                          threshold=config.task.threshold)
-    return Evidence(float(d["diff"]), float(d["lo"]), float(d["hi"]), int(d["n"]))
+    return Evidence(float(d["diff"]), float(d["lo"]), float(d["hi"]), int(d["n"]), float(d["p_value"]))
 
 
 def trigger(config, policy, backend: str | None = None):
     """Is a run due (``training.trigger.first_run``)? Human training labels per class against the policy's
-    ``min_per_class`` and the backend's floor, and the fast model's evidence on gold."""
+    ``min_per_class`` and the backend's floor, and the fast model's evidence on the random reserve (P(better)
+    from the paired bootstrap's one-sided p-value against ``training.trigger.CONFIDENCE``)."""
 
     backend = backend or config.training.backend
     counts = train_counts(config, policy.reserve)

@@ -1,0 +1,148 @@
+"""Round times per backend (issue 26.4): what a round costs with no run current, a logreg run, a SetFit run.
+
+BANKING77's 10,003 pool texts as one project (``common.oracle_project``, the embeddings shared with simulate's
+cache), brought to ``--labels`` answers by the product's own steps in process (``scoring.bootstrap`` ->
+``loop.plan_push`` -> the oracle answers, as bench_first_run.py runs them). Then three copies of that project:
+no run; a logreg run current; a SetFit run current (``runs.train_project``, ``--setfit-steps`` contrastive steps;
+training timed once, apart). A timed round is what ``labeler round`` does between pull and push without the
+server: the train step's question (``runs.trigger``; no retraining), ``bootstrap`` (every signal, the current run
+joined, the queue model) and ``plan_push``. Each repeat first answers the batch the variant's last round
+planned, so every round sees new labels. The logreg run's cached pool predictions are cleared before each of
+its rounds (cold: after a retrain a round always meets a run it has not scored yet; ``--warm`` keeps them).
+The SetFit run is timed warm (its pool predictions cached, a round after one that scored it): its first,
+cold round is the harness's warm-up call, timed apart. Timed interleaved (``harness.compare``: none, logreg,
+setfit, none, ...), ratios per repeat against no run.
+
+    python bench/bench_round_times.py --labels 616 --repeats 3 --setfit-steps 8
+
+Writes bench/results/round_times.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from common import RESULTS, load_average, oracle_project, write_json, write_labels
+from harness import compare, machine_info
+
+
+def make_round(config, project, truth, texts, answered: dict, plan: dict, cold: bool):
+    """A zero-argument round on ``project``: answer the last plan, then trigger + bootstrap + plan_push."""
+    from labeler.loop.policy import project_policy
+    from labeler.loop.round import plan_push
+    from labeler.loop.runs import current_run, trigger
+    from labeler.loop.scoring import bootstrap, run_signal
+    from labeler.signals.cache import cache_path
+
+    def prepare():
+        if plan.get("ids"):
+            answered.update({i: truth[i] for i in plan["ids"]})
+            write_labels(project, answered, texts)
+        run = current_run(config)
+        if cold and run is not None:
+            shutil.rmtree(cache_path(project.cache, run_signal(config, run.run_id)).parent, ignore_errors=True)
+
+    def one_round():
+        policy = project_policy(config)
+        trigger(config, policy)
+        pool, scores = bootstrap(config, progress=False, policy=policy)
+        batch, _ = plan_push(config, pool, scores, set(answered), set(answered), project.load_labels(), policy)
+        plan["ids"] = [scores.ids[i] for i in batch.indices]
+        return scores.signals
+
+    return prepare, one_round
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dataset", default="banking77")
+    ap.add_argument("--batch", type=int, default=77)
+    ap.add_argument("--labels", type=int, default=616, help="answers before the runs are trained")
+    ap.add_argument("--setfit-steps", type=int, default=8, help="SetFit's max_steps (the backend's default: 48)")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--variants", nargs="+", default=["none", "logreg", "setfit"], choices=["none", "logreg", "setfit"],
+                    help="which rounds to time (none is the baseline)")
+    ap.add_argument("--warm", dest="cold", action="store_false", help="keep the run's cached pool predictions")
+    ap.add_argument("--work", type=Path, default=Path("/tmp/bench_round_times"))
+    ap.add_argument("--out", type=Path, default=RESULTS / "round_times.json")
+    args = ap.parse_args(argv)
+
+    from labeler import simulate as sim
+    from labeler.loop.round import plan_push
+    from labeler.loop.runs import train_project
+    from labeler.loop.scoring import bootstrap
+    from labeler.project import Project
+
+    t_start, load0 = time.time(), load_average()
+    data = sim.dataset_data(args.dataset)
+    shutil.rmtree(args.work, ignore_errors=True)
+    op = oracle_project(data, np.arange(len(data.ids)), args.work / "base", args.batch)
+    answered: dict[str, str] = {}
+    setup = []
+    while len(answered) < args.labels:
+        t0 = time.perf_counter()
+        pool, scores = bootstrap(op.config, progress=False)
+        batch, _ = plan_push(op.config, pool, scores, set(answered), set(answered), op.project.load_labels())
+        answered.update({scores.ids[i]: op.truth[scores.ids[i]] for i in batch.indices})
+        write_labels(op.project, answered, op.texts)
+        op.project.write_state({"round": len(setup) + 1, "gold_share": op.config.queue.gold_share})
+        setup.append(round(time.perf_counter() - t0, 1))
+        print(f"  setup round {len(setup)}: {len(answered)} labels, {setup[-1]} s", flush=True)
+
+    variants, trained = {}, {}
+    for name in dict.fromkeys(["none", *args.variants]):
+        config = op.config.model_copy(deep=True)
+        config.project.dir = args.work / name / "project"
+        config.training.runs_dir = config.project.dir / "runs"
+        shutil.copytree(op.project.dir, config.project.dir, symlinks=True)
+        project = Project(config)
+        if name != "none":
+            config.training.backend = name
+            if name == "setfit":
+                config.training.params = {**config.training.params, "max_steps": args.setfit_steps}
+            t0 = time.perf_counter()
+            run = train_project(config, backend=name, force=True)
+            trained[name] = {"run_id": run.run_id, "seconds": round(time.perf_counter() - t0, 1),
+                             "n_train": run.info.get("n_train"), "n_weak": run.info.get("n_weak"),
+                             "gold_accuracy": (run.metrics.get("gold") or {}).get("accuracy"), "load": load_average()}
+            print(f"  trained {name}: {trained[name]}", flush=True)
+        variants[name] = make_round(config, project, op.truth, op.texts, dict(answered), {},
+                                    args.cold and name == "logreg")
+
+    # harness times each call: the oracle's answers and the cache clearing, then the round; the round alone too
+    prepared, timed = {}, {}
+    for name, (prep, rnd) in variants.items():
+        def call(prep=prep, rnd=rnd, name=name):
+            prep()
+            t0 = time.perf_counter()
+            out = rnd()
+            timed.setdefault(name, []).append(time.perf_counter() - t0)
+            return out
+        prepared[name] = call
+    cmp = compare(prepared, baseline="none", repeats=args.repeats, warmup=1, unit="rounds")
+    rounds_only = {name: secs[-args.repeats:] for name, secs in timed.items()}
+    first_round = {name: round(secs[0], 2) for name, secs in timed.items()}  # the warm-up: setfit's cold round
+    print(f"  first (warm-up) round per variant, s: {first_round}")
+    print(cmp.table())
+    for name, secs in rounds_only.items():
+        print(f"  {name}: round alone median {np.median(secs):.2f} s ({min(secs):.2f}..{max(secs):.2f}); "
+              f"x none {np.median(np.array(rounds_only['none']) / np.array(secs)):.2f}")
+    write_json(args.out, {**machine_info(), "command": "python bench/bench_round_times.py " + " ".join(sys.argv[1:]),
+                          "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "dataset": args.dataset,
+                          "pool": len(data.ids), "batch": args.batch, "labels_before": len(answered),
+                          "setfit_steps": args.setfit_steps, "cold": args.cold, "setup_round_seconds": setup,
+                          "trained": trained, "comparison": cmp.to_json(), "round_seconds": rounds_only,
+                          "first_round_seconds": first_round,
+                          "load_start": load0, "load_end": load_average(),
+                          "minutes": round((time.time() - t_start) / 60, 1)})
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
