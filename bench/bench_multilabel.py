@@ -54,6 +54,11 @@ def variants(base: Policy) -> dict[str, Policy]:
         "td + cuts, representative cold start, no weak": r(cut, cold_start_by="representative", weak=WeakLabels(0.0)),
         "td + cuts, random first batch, no weak": r(cut, cold_start_by="random", weak=WeakLabels(0.0)),
         "td + cuts, random first batch": r(cut, cold_start_by="random"),
+        "default, max loss (MMC)": r(base, strategy="max_loss"),
+        "default, cardinality distance": r(base, strategy="cardinality_distance"),
+        "default, rare-label distance": r(base, strategy="rare_label_distance"),
+        "default, explore 0.2": r(base, exploration=0.2),
+        "default, diversity 0.5": r(base, diversity=0.5),
     }
     seen: dict[Policy, str] = {}
     return {label: p for label, p in named.items() if seen.setdefault(p, label) == label}  # one run per policy
@@ -138,8 +143,9 @@ def _oof(X: np.ndarray, Y: np.ndarray, k: int, folds: int = 3) -> np.ndarray:
 def summarize(v: dict, report: dict) -> dict:
     s = v["summary"]
     row = {"policy": v["name"], "seeds": s["seeds"], "n_labels": s["n_labels"]}
-    for m in ("micro_f1", "accuracy", "macro_f1"):
-        row[m] = {k: s[m].get(k) for k in ("mean", "auc", "final", "labels_to_95", "target_95")}
+    for m in ("micro_f1", "accuracy", "macro_f1", "ships_micro_f1", "ships_accuracy"):
+        if m in s:
+            row[m] = {k: s[m].get(k) for k in ("mean", "auc", "final", "labels_to_95", "target_95")}
     clicks = {}
     for key in ("clicks", "clicks_empty", "clicks_half", "suggested"):
         vals = [p.get(key) for run in v["runs"] for p in run["curve"] if p.get(key) is not None]
@@ -175,21 +181,31 @@ def markdown(out: dict) -> str:
                      f"micro-F1 {ref['micro_f1']:.3f}, exact match {ref['accuracy']:.3f}, macro-F1 {ref['macro_f1']:.3f})")
         lines.append("")
         lines.append("| variant | micro-F1 L95 | ratio to random | micro-F1 AUC | worst vs random (labels) | exact-match AUC "
-                     "| exact match worst vs random (labels) | clicks: suggestion / empty form / old 0.5 rule |")
-        lines.append("|---|---|---|---|---|---|---|---|")
+                     "| exact match worst vs random (labels) | ships: micro-F1 L95 | ratio to random's ships "
+                     "| ships micro-F1 AUC | ships micro-F1 worst vs random's ships | ships exact match worst vs random's "
+                     "ships | clicks: suggestion / empty form / old 0.5 rule |")
+        lines.append("|---" * 13 + "|")
         rand = entry["variants"].get("random")
         for label, row in entry["variants"].items():
-            l95, rl95 = row["micro_f1"]["labels_to_95"], (rand or row)["micro_f1"]["labels_to_95"]
             last = row["n_labels"][-1]
-            ratio = f"{l95 / rl95:.2f}" if l95 and rl95 else ("-" if l95 else "-")
-            g1 = gaps(row, rand, "micro_f1") if rand and row is not rand else None
-            g2 = gaps(row, rand, "accuracy") if rand and row is not rand else None
             c = row["clicks"]
             ctext = (f"{c['clicks']:.2f} / {c['clicks_empty']:.2f} / {c['clicks_half']:.2f}"
                      if c.get("clicks") is not None else "-")
-            lines.append(f"| {label} | {l95 if l95 else f'> {last}'} | {ratio} | {row['micro_f1']['auc']:.3f} | "
-                         + (f"{g1[0]:+.3f} ({g1[1]})" if g1 else "-") + f" | {row['accuracy']['auc']:.3f} | "
-                         + (f"{g2[0]:+.3f} ({g2[1]})" if g2 else "-") + f" | {ctext} |")
+            cells = [label]
+            for prefix in ("", "ships_"):
+                m = prefix + "micro_f1"
+                if m not in row:
+                    cells += ["-"] * (6 if not prefix else 5)
+                    continue
+                l95 = row[m]["labels_to_95"]
+                rl95 = (rand or {}).get(m, {}).get("labels_to_95")
+                cells += [str(l95) if l95 else f"> {last}", f"{l95 / rl95:.2f}" if l95 and rl95 else "-",
+                          f"{row[m]['auc']:.3f}"]
+                g1 = gaps(row, rand, m) if rand and row is not rand and m in rand else None
+                g2 = gaps(row, rand, prefix + "accuracy") if rand and row is not rand and m in rand else None
+                fmt = lambda g: f"{g[0]:+.3f} ({g[1]})" if g else "-"  # noqa: E731
+                cells += [fmt(g1)] + ([f"{row['accuracy']['auc']:.3f}"] if not prefix else []) + [fmt(g2)]
+            lines.append("| " + " | ".join(cells + [ctext]) + " |")
         lines.append("")
     return "\n".join(lines)
 
