@@ -12,7 +12,7 @@ form (``labeler.simulate.driver.suggestion_clicks``).
     .venv/bin/python bench/bench_multilabel.py --datasets nlupp_banking,nlupp_hotels,goemotions --seeds 2
     .venv/bin/python bench/bench_multilabel.py --markdown        # the tables from the saved JSON
 
-Writes ``bench/results/multilabel.json`` (and one ``multilabel_<dataset>/`` folder of curves per data set).
+Writes ``bench/results/multilabel.json`` after every variant (mean curves and summaries per variant).
 """
 
 from __future__ import annotations
@@ -75,21 +75,17 @@ def run(datasets: list[str], seeds: list[int], only: list[str] | None, rounds_ov
         base = dataclasses.replace(Policy.from_config(data.config), batch_size=batch)
         chosen = {k: v for k, v in variants(base).items() if not only or k in only}
         t = time.time()
-        report = sim.simulate(data, list(chosen.values()), seeds, rounds, RESULTS / f"multilabel_{key.replace(', ', '_').replace(' ', '')}",
-                              progress=False, feats=feats, log=print)
-        print(sim.format_table(report))
-        entry = out.setdefault(key, {"variants": {}})
-        entry.update({"pool": report["pool"], "eval": report["eval"], "labels": len(report["labels"]),
-                      "reference": report["reference"], "zero_shot": report["zero_shot"], "batch": batch,
-                      "rounds": rounds, "seeds": seeds, "base_policy": base.name})
-        for label, v in zip(chosen, report["variants"]):
-            entry["variants"][label] = summarize(v, report)
+        for label, policy in chosen.items():  # one variant at a time, saved as it ends: a killed run keeps the rest
+            report = sim.simulate(data, [policy], seeds, rounds, None, progress=False, feats=feats, log=print)
+            entry = {"pool": report["pool"], "eval": report["eval"], "labels": len(report["labels"]),
+                     "reference": report["reference"], "zero_shot": report["zero_shot"], "batch": batch,
+                     "rounds": rounds, "seeds": seeds, "base_policy": base.name}
+            saved = json.loads(OUT.read_text()) if OUT.exists() else {}  # another run may have added data sets
+            saved.setdefault(key, {"variants": {}})["variants"][label] = summarize(report["variants"][0], report)
+            saved[key].update(entry)
+            write_json(OUT, saved, indent=1)
+            out = saved
         print(f"{name}: {time.time() - t:.0f} s", flush=True)
-        saved = json.loads(OUT.read_text()) if OUT.exists() else {}  # another run may have added data sets
-        saved.setdefault(key, {"variants": {}})["variants"].update(entry.pop("variants"))
-        saved[key].update(entry)
-        write_json(OUT, saved, indent=1)
-        out = saved
     return out
 
 
@@ -210,6 +206,33 @@ def markdown(out: dict) -> str:
     return "\n".join(lines)
 
 
+def targets(out: dict) -> str:
+    """The default against random on the longest run of each data set: the queue model and what ships."""
+    lines = ["| data set (longest run) | micro-F1 L95 default / random (ratio) | micro-F1 worst vs random "
+             "| exact match worst vs random | ships: micro-F1 L95 default / random (ratio) | ships: micro-F1 worst "
+             "vs random's ships | ships: exact match worst vs random's ships |", "|---" * 7 + "|"]
+    for name in RUNS:
+        keys = [k for k in out if k.split(",")[0] == name and "default" in out[k]["variants"]
+                and "random" in out[k]["variants"]]
+        if not keys:
+            continue
+        key = max(keys, key=lambda k: out[k]["rounds"])
+        d, r = out[key]["variants"]["default"], out[key]["variants"]["random"]
+        cells = [f"{name} ({out[key]['rounds']} x {out[key]['batch']}, seeds {len(d['seeds'])})"]
+        for prefix in ("", "ships_"):
+            if prefix + "micro_f1" not in d or prefix + "micro_f1" not in r:
+                cells += ["-"] * 3
+                continue
+            a, b = d[prefix + "micro_f1"]["labels_to_95"], r[prefix + "micro_f1"]["labels_to_95"]
+            last = d["n_labels"][-1]
+            cells.append(f"{a or f'> {last}'} / {b or f'> {last}'}" + (f" ({a / b:.2f})" if a and b else ""))
+            for m in ("micro_f1", "accuracy"):
+                g = gaps(d, r, prefix + m)
+                cells.append(f"{g[0]:+.3f} ({g[1]})")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default="nlupp_banking,nlupp_hotels,goemotions")
@@ -221,7 +244,8 @@ def main() -> None:
     ap.add_argument("--markdown", action="store_true", help="print the tables from the saved JSON and stop")
     args = ap.parse_args()
     if args.markdown:
-        print(markdown(json.loads(OUT.read_text())))
+        out = json.loads(OUT.read_text())
+        print(markdown(dict(out)) + "\n" + targets(out))
         return
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     if args.cuts:
