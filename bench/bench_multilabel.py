@@ -71,9 +71,11 @@ def run(datasets: list[str], seeds: list[int], only: list[str] | None, rounds_ov
         feats = sim.compute_features(data, progress=False)
         batch, rounds = RUNS[name]
         rounds = rounds_override or rounds
-        key = name if rounds == RUNS[name][1] else f"{name}, {rounds} rounds"  # a longer run: its own table
+        key = (name if rounds == RUNS[name][1] else f"{name}, {rounds} rounds")  # a longer run: its own table
+        key += f", {len(seeds)} seeds" if len(seeds) != 2 else ""  # so are more seeds
         base = dataclasses.replace(Policy.from_config(data.config), batch_size=batch)
-        chosen = {k: v for k, v in variants(base).items() if not only or k in only}
+        every = variants(base)
+        chosen = {k: every[k] for k in only if k in every} if only else every  # in the order asked
         t = time.time()
         for label, policy in chosen.items():  # one variant at a time, saved as it ends: a killed run keeps the rest
             report = sim.simulate(data, [policy], seeds, rounds, None, progress=False, feats=feats, log=print)
