@@ -12,7 +12,7 @@ form (``labeler.simulate.driver.suggestion_clicks``).
     .venv/bin/python bench/bench_multilabel.py --datasets nlupp_banking,nlupp_hotels,goemotions --seeds 2
     .venv/bin/python bench/bench_multilabel.py --markdown        # the tables from the saved JSON
 
-Writes ``bench/results/multilabel.json`` (and one ``multilabel_<dataset>/`` folder of curves per data set).
+Writes ``bench/results/multilabel.json`` after every variant (mean curves and summaries per variant).
 """
 
 from __future__ import annotations
@@ -54,6 +54,11 @@ def variants(base: Policy) -> dict[str, Policy]:
         "td + cuts, representative cold start, no weak": r(cut, cold_start_by="representative", weak=WeakLabels(0.0)),
         "td + cuts, random first batch, no weak": r(cut, cold_start_by="random", weak=WeakLabels(0.0)),
         "td + cuts, random first batch": r(cut, cold_start_by="random"),
+        "default, max loss (MMC)": r(base, strategy="max_loss"),
+        "default, cardinality distance": r(base, strategy="cardinality_distance"),
+        "default, rare-label distance": r(base, strategy="rare_label_distance"),
+        "default, explore 0.2": r(base, exploration=0.2),
+        "default, diversity 0.5": r(base, diversity=0.5),
     }
     seen: dict[Policy, str] = {}
     return {label: p for label, p in named.items() if seen.setdefault(p, label) == label}  # one run per policy
@@ -66,25 +71,23 @@ def run(datasets: list[str], seeds: list[int], only: list[str] | None, rounds_ov
         feats = sim.compute_features(data, progress=False)
         batch, rounds = RUNS[name]
         rounds = rounds_override or rounds
-        key = name if rounds == RUNS[name][1] else f"{name}, {rounds} rounds"  # a longer run: its own table
+        key = (name if rounds == RUNS[name][1] else f"{name}, {rounds} rounds")  # a longer run: its own table
+        key += f", {len(seeds)} seeds" if len(seeds) != 2 else ""  # so are more seeds
         base = dataclasses.replace(Policy.from_config(data.config), batch_size=batch)
-        chosen = {k: v for k, v in variants(base).items() if not only or k in only}
+        every = variants(base)
+        chosen = {k: every[k] for k in only if k in every} if only else every  # in the order asked
         t = time.time()
-        report = sim.simulate(data, list(chosen.values()), seeds, rounds, RESULTS / f"multilabel_{key.replace(', ', '_').replace(' ', '')}",
-                              progress=False, feats=feats, log=print)
-        print(sim.format_table(report))
-        entry = out.setdefault(key, {"variants": {}})
-        entry.update({"pool": report["pool"], "eval": report["eval"], "labels": len(report["labels"]),
-                      "reference": report["reference"], "zero_shot": report["zero_shot"], "batch": batch,
-                      "rounds": rounds, "seeds": seeds, "base_policy": base.name})
-        for label, v in zip(chosen, report["variants"]):
-            entry["variants"][label] = summarize(v, report)
+        for label, policy in chosen.items():  # one variant at a time, saved as it ends: a killed run keeps the rest
+            report = sim.simulate(data, [policy], seeds, rounds, None, progress=False, feats=feats, log=print)
+            entry = {"pool": report["pool"], "eval": report["eval"], "labels": len(report["labels"]),
+                     "reference": report["reference"], "zero_shot": report["zero_shot"], "batch": batch,
+                     "rounds": rounds, "seeds": seeds, "base_policy": base.name}
+            saved = json.loads(OUT.read_text()) if OUT.exists() else {}  # another run may have added data sets
+            saved.setdefault(key, {"variants": {}})["variants"][label] = summarize(report["variants"][0], report)
+            saved[key].update(entry)
+            write_json(OUT, saved, indent=1)
+            out = saved
         print(f"{name}: {time.time() - t:.0f} s", flush=True)
-        saved = json.loads(OUT.read_text()) if OUT.exists() else {}  # another run may have added data sets
-        saved.setdefault(key, {"variants": {}})["variants"].update(entry.pop("variants"))
-        saved[key].update(entry)
-        write_json(OUT, saved, indent=1)
-        out = saved
     return out
 
 
@@ -138,8 +141,9 @@ def _oof(X: np.ndarray, Y: np.ndarray, k: int, folds: int = 3) -> np.ndarray:
 def summarize(v: dict, report: dict) -> dict:
     s = v["summary"]
     row = {"policy": v["name"], "seeds": s["seeds"], "n_labels": s["n_labels"]}
-    for m in ("micro_f1", "accuracy", "macro_f1"):
-        row[m] = {k: s[m].get(k) for k in ("mean", "auc", "final", "labels_to_95", "target_95")}
+    for m in ("micro_f1", "accuracy", "macro_f1", "ships_micro_f1", "ships_accuracy"):
+        if m in s:
+            row[m] = {k: s[m].get(k) for k in ("mean", "auc", "final", "labels_to_95", "target_95")}
     clicks = {}
     for key in ("clicks", "clicks_empty", "clicks_half", "suggested"):
         vals = [p.get(key) for run in v["runs"] for p in run["curve"] if p.get(key) is not None]
@@ -175,22 +179,59 @@ def markdown(out: dict) -> str:
                      f"micro-F1 {ref['micro_f1']:.3f}, exact match {ref['accuracy']:.3f}, macro-F1 {ref['macro_f1']:.3f})")
         lines.append("")
         lines.append("| variant | micro-F1 L95 | ratio to random | micro-F1 AUC | worst vs random (labels) | exact-match AUC "
-                     "| exact match worst vs random (labels) | clicks: suggestion / empty form / old 0.5 rule |")
-        lines.append("|---|---|---|---|---|---|---|---|")
+                     "| exact match worst vs random (labels) | ships: micro-F1 L95 | ratio to random's ships "
+                     "| ships micro-F1 AUC | ships micro-F1 worst vs random's ships | ships exact match worst vs random's "
+                     "ships | clicks: suggestion / empty form / old 0.5 rule |")
+        lines.append("|---" * 13 + "|")
         rand = entry["variants"].get("random")
         for label, row in entry["variants"].items():
-            l95, rl95 = row["micro_f1"]["labels_to_95"], (rand or row)["micro_f1"]["labels_to_95"]
             last = row["n_labels"][-1]
-            ratio = f"{l95 / rl95:.2f}" if l95 and rl95 else ("-" if l95 else "-")
-            g1 = gaps(row, rand, "micro_f1") if rand and row is not rand else None
-            g2 = gaps(row, rand, "accuracy") if rand and row is not rand else None
             c = row["clicks"]
             ctext = (f"{c['clicks']:.2f} / {c['clicks_empty']:.2f} / {c['clicks_half']:.2f}"
                      if c.get("clicks") is not None else "-")
-            lines.append(f"| {label} | {l95 if l95 else f'> {last}'} | {ratio} | {row['micro_f1']['auc']:.3f} | "
-                         + (f"{g1[0]:+.3f} ({g1[1]})" if g1 else "-") + f" | {row['accuracy']['auc']:.3f} | "
-                         + (f"{g2[0]:+.3f} ({g2[1]})" if g2 else "-") + f" | {ctext} |")
+            cells = [label]
+            for prefix in ("", "ships_"):
+                m = prefix + "micro_f1"
+                if m not in row:
+                    cells += ["-"] * (6 if not prefix else 5)
+                    continue
+                l95 = row[m]["labels_to_95"]
+                rl95 = (rand or {}).get(m, {}).get("labels_to_95")
+                cells += [str(l95) if l95 else f"> {last}", f"{l95 / rl95:.2f}" if l95 and rl95 else "-",
+                          f"{row[m]['auc']:.3f}"]
+                g1 = gaps(row, rand, m) if rand and row is not rand and m in rand else None
+                g2 = gaps(row, rand, prefix + "accuracy") if rand and row is not rand and m in rand else None
+                fmt = lambda g: f"{g[0]:+.3f} ({g[1]})" if g else "-"  # noqa: E731
+                cells += [fmt(g1)] + ([f"{row['accuracy']['auc']:.3f}"] if not prefix else []) + [fmt(g2)]
+            lines.append("| " + " | ".join(cells + [ctext]) + " |")
         lines.append("")
+    return "\n".join(lines)
+
+
+def targets(out: dict) -> str:
+    """The default against random on the longest run of each data set: the queue model and what ships."""
+    lines = ["| data set (longest run) | micro-F1 L95 default / random (ratio) | micro-F1 worst vs random "
+             "| exact match worst vs random | ships: micro-F1 L95 default / random (ratio) | ships: micro-F1 worst "
+             "vs random's ships | ships: exact match worst vs random's ships |", "|---" * 7 + "|"]
+    for name in RUNS:
+        keys = [k for k in out if k.split(",")[0] == name and "default" in out[k]["variants"]
+                and "random" in out[k]["variants"]]
+        if not keys:
+            continue
+        key = max(keys, key=lambda k: out[k]["rounds"])
+        d, r = out[key]["variants"]["default"], out[key]["variants"]["random"]
+        cells = [f"{name} ({out[key]['rounds']} x {out[key]['batch']}, seeds {len(d['seeds'])})"]
+        for prefix in ("", "ships_"):
+            if prefix + "micro_f1" not in d or prefix + "micro_f1" not in r:
+                cells += ["-"] * 3
+                continue
+            a, b = d[prefix + "micro_f1"]["labels_to_95"], r[prefix + "micro_f1"]["labels_to_95"]
+            last = d["n_labels"][-1]
+            cells.append(f"{a or f'> {last}'} / {b or f'> {last}'}" + (f" ({a / b:.2f})" if a and b else ""))
+            for m in ("micro_f1", "accuracy"):
+                g = gaps(d, r, prefix + m)
+                cells.append(f"{g[0]:+.3f} ({g[1]})")
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -205,7 +246,8 @@ def main() -> None:
     ap.add_argument("--markdown", action="store_true", help="print the tables from the saved JSON and stop")
     args = ap.parse_args()
     if args.markdown:
-        print(markdown(json.loads(OUT.read_text())))
+        out = json.loads(OUT.read_text())
+        print(markdown(dict(out)) + "\n" + targets(out))
         return
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     if args.cuts:

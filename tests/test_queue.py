@@ -16,11 +16,14 @@ from labeler.loop.strategies import (
     MULTI_LABEL_STRATEGIES,
     SINGLE_LABEL_STRATEGIES,
     STRATEGIES,
+    cardinality_distance,
     disagreement,
     entropy,
     get_strategy,
     least_confidence,
     margin,
+    max_loss,
+    rare_label_distance,
     threshold_distance,
     uncertainty,
 )
@@ -96,8 +99,34 @@ def test_threshold_distance_exact():
     assert threshold_distance(np.array([[0.0, 1.0]])) == pytest.approx([0.0])
 
 
+# Four multi-label rows: 1, 2, 0 and 3 labels at or over 0.5 (pool mean 1.5, so MMC's c = 2).
+ML = np.array([[0.9, 0.2, 0.1], [0.6, 0.55, 0.1], [0.1, 0.2, 0.3], [0.5, 0.5, 0.5]])
+
+
+def test_max_loss_sizes_the_predicted_set_by_the_pools_cardinality():
+    # row 0: f = (.8, -.6, -.8), top two +1: (1-.8)/2 + (1+.6)/2 + (1-.8)/2 = 1.0
+    assert max_loss(ML) == pytest.approx([1.0, 0.95, 1.6, 1.5])
+    # per-label cuts (.5, .4, .25): rows hold 1, 2, 1, 3 labels over them, c = 2; row 0 f = (.8, -1/3, -.2),
+    # its top two are labels 0 and 2: .1 + (1 - 1/3)/2 + (1 + .2)/2
+    assert max_loss(ML, np.array([0.5, 0.4, 0.25])) == pytest.approx([0.1 + 1 / 3 + 0.6, 1.175, 37 / 30, 1.25])
+    assert ranking(max_loss(ML)) == [2, 3, 0, 1]
+
+
+def test_cardinality_distance_mixes_threshold_distance_with_the_count_gap():
+    # threshold distance (.4, .9, .6, 1); |n - 1.5| capped at 1: (.5, .5, 1, 1)
+    assert cardinality_distance(ML) == pytest.approx([0.45, 0.7, 0.8, 1.0])
+
+
+def test_rare_label_distance_weights_labels_the_pool_rarely_predicts():
+    # labels over 0.5 in the pool: 3, 2, 1 -> w = 1/2, 1/sqrt(3), 1/sqrt(2); row 0: max(.1, .4/sqrt 3, .2/sqrt 2) / (1/sqrt 2)
+    assert rare_label_distance(ML) == pytest.approx([0.4 / math.sqrt(3) * math.sqrt(2), 0.734847, 0.6, 1.0], abs=1e-6)
+    # threshold distance would rank rows 1 (label 0 at .6) and 3 equally high; the rare label 2 decides
+    assert ranking(rare_label_distance(ML)) == [3, 1, 2, 0]
+
+
 def test_registry_and_unknown_names():
-    assert set(STRATEGIES) == {"least_confidence", "margin", "entropy", "disagreement", "threshold_distance"}
+    assert set(STRATEGIES) == {"least_confidence", "margin", "entropy", "disagreement", "threshold_distance",
+                               "max_loss", "cardinality_distance", "rare_label_distance"}
     assert set(SINGLE_LABEL_STRATEGIES) | set(MULTI_LABEL_STRATEGIES) == set(STRATEGIES)
     assert get_strategy("margin") is margin
     with pytest.raises(LabelerError) as info:
@@ -117,7 +146,8 @@ def test_bad_matrices_are_refused(bad):
 
 def test_every_strategy_handles_an_empty_pool():
     empty = np.zeros((0, 3))
-    for name in ("least_confidence", "margin", "entropy", "threshold_distance"):
+    for name in ("least_confidence", "margin", "entropy", "threshold_distance", "max_loss", "cardinality_distance",
+                 "rare_label_distance"):
         assert STRATEGIES[name](empty).shape == (0,)
 
 

@@ -16,6 +16,20 @@ probabilities. Scores:
                         The minimum, not the mean: one undecided label is reason enough to review.
                         ``t`` is one threshold or one per label (the fast model's fitted cuts).
                                                                              (multi-label)
+* ``max_loss``          ``sum_k (1 - y_k f_k) / 2`` with ``f_k = (p_k - t_k) / max(t_k, 1 - t_k)`` in [-1, 1]
+                        and ``y`` the row's predicted set sized by a cardinality estimate: its ``c`` labels
+                        of highest ``f`` are +1, the rest -1, ``c`` = the pool's mean count of labels at or
+                        over their cuts, rounded, in [1, K] (MMC, Yang et al. 2009, with the pool's predicted
+                        cardinality standing in for MMC's count model).              (multi-label)
+* ``cardinality_distance`` ``(threshold_distance + min(1, |n_i - c|)) / 2``: ``n_i`` the row's count of
+                        labels at or over their cuts, ``c`` the pool's mean of it (label cardinality
+                        inconsistency, Li & Guo 2013, mixed with threshold distance).  (multi-label)
+* ``rare_label_distance`` ``max_k w_k (1 - |p_k - t_k| / max(t_k, 1 - t_k)) / max_k w_k`` with
+                        ``w_k = 1 / sqrt(1 + m_k)``, ``m_k`` the pool rows at or over label k's cut: label-wise
+                        uncertainty that favours labels the model rarely predicts.    (multi-label)
+
+The last three see only ``P`` and the cuts, so the pool's predictions stand in for the labeled records'
+cardinality and label counts.
 
 ``labeler.loop.queue.select_batch`` turns these scores into a batch.
 """
@@ -87,6 +101,40 @@ def threshold_distance(P: np.ndarray, threshold: float | np.ndarray = 0.5) -> np
     return 1.0 - (np.abs(P - t) / np.maximum(t, 1.0 - t)).min(axis=1)
 
 
+def max_loss(P: np.ndarray, threshold: float | np.ndarray = 0.5) -> np.ndarray:
+    """Maximum loss reduction with a cardinality-sized predicted set (MMC); see the module docstring."""
+    P = check_P(P)
+    t = _cuts(threshold, P.shape[1])
+    if P.shape[0] == 0:
+        return np.zeros(0)
+    f = (P - t) / np.maximum(t, 1.0 - t)
+    c = int(np.clip(np.floor((P >= t).sum(axis=1).mean() + 0.5), 1, P.shape[1]))
+    order = np.argsort(-f, axis=1, kind="stable")
+    y = -np.ones_like(f)
+    np.put_along_axis(y, order[:, :c], 1.0, axis=1)
+    return ((1.0 - y * f) / 2.0).sum(axis=1)
+
+
+def cardinality_distance(P: np.ndarray, threshold: float | np.ndarray = 0.5) -> np.ndarray:
+    """Threshold distance averaged with the row's label cardinality inconsistency (capped at 1)."""
+    P = check_P(P)
+    t = _cuts(threshold, P.shape[1])
+    if P.shape[0] == 0:
+        return np.zeros(0)
+    n = (P >= t).sum(axis=1)
+    return (threshold_distance(P, t) + np.minimum(1.0, np.abs(n - n.mean()))) / 2.0
+
+
+def rare_label_distance(P: np.ndarray, threshold: float | np.ndarray = 0.5) -> np.ndarray:
+    """Label-wise closeness to the cut, weighted towards labels the pool rarely gets; see the module docstring."""
+    P = check_P(P)
+    t = _cuts(threshold, P.shape[1])
+    if P.shape[0] == 0:
+        return np.zeros(0)
+    w = 1.0 / np.sqrt(1.0 + (P >= t).sum(axis=0))
+    return (w * (1.0 - np.abs(P - t) / np.maximum(t, 1.0 - t))).max(axis=1) / w.max()
+
+
 def _cuts(threshold: float | np.ndarray, k: int) -> np.ndarray:
     """One threshold per label, each in (0, 1): a scalar is repeated, a (K,) vector is checked."""
     t = np.asarray(threshold, dtype=np.float64)
@@ -109,9 +157,14 @@ STRATEGIES: dict[str, Callable[..., np.ndarray]] = {
     "entropy": entropy,
     "disagreement": disagreement,
     "threshold_distance": threshold_distance,
+    "max_loss": max_loss,
+    "cardinality_distance": cardinality_distance,
+    "rare_label_distance": rare_label_distance,
 }
 SINGLE_LABEL_STRATEGIES = ("least_confidence", "margin", "entropy", "disagreement")
-MULTI_LABEL_STRATEGIES = ("threshold_distance", "disagreement")
+MULTI_LABEL_STRATEGIES = ("threshold_distance", "disagreement", "max_loss", "cardinality_distance",
+                          "rare_label_distance")
+CUT_STRATEGIES = ("threshold_distance", "max_loss", "cardinality_distance", "rare_label_distance")  # take ``threshold``
 
 
 RANDOM = "random"  # a policy, not a score: every pick uniform (``select_batch`` with exploration=1)
@@ -160,7 +213,7 @@ def uncertainty(
         raise LabelerError(f"query strategy {strategy!r} does not fit {kind} tasks; use one of: {', '.join(allowed)}")
     if strategy == "disagreement":
         return fn(P, signal_probas, multi_label=multi_label)
-    if strategy == "threshold_distance":
+    if strategy in CUT_STRATEGIES:
         return fn(P, threshold=threshold)
     return fn(P)
 
