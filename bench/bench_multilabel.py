@@ -59,6 +59,8 @@ def variants(base: Policy) -> dict[str, Policy]:
         "default, rare-label distance": r(base, strategy="rare_label_distance"),
         "default, explore 0.2": r(base, exploration=0.2),
         "default, diversity 0.5": r(base, diversity=0.5),
+        "default, no coverage": r(base, coverage=0.0),
+        "default, no coverage, zero-shot first batch": r(base, coverage=0.0, cold_start=False),
     }
     seen: dict[Policy, str] = {}
     return {label: p for label, p in named.items() if seen.setdefault(p, label) == label}  # one run per policy
