@@ -51,40 +51,6 @@ def seeded_policy(policy, seed: int):
     return Seeded(**{f.name: getattr(policy, f.name) for f in dataclasses.fields(policy)}, reserve_seed=seed)
 
 
-def multi_label_project(data, root: Path, batch: int, **settings):
-    """``common.oracle_project`` for a multi-label data set (it writes single labels): the simulation's own pool
-    file (the whole pool, in order), the project under ``root`` sharing simulate's embeddings; truth: label lists."""
-    from common import OracleProject
-    from labeler.project import Project
-
-    config = data.config.model_copy(deep=True)
-    config.project.dir = root / "project"
-    config.training.runs_dir = root / "project" / "runs"
-    config.queue.batch_size = batch
-    for key, value in settings.items():
-        section, field = key.split("__")
-        setattr(getattr(config, section), field, value)
-    project = Project(config).ensure()
-    shared = Project(data.config).cache / "embeddings"
-    shared.mkdir(parents=True, exist_ok=True)
-    project.cache.mkdir()
-    (project.cache / "embeddings").symlink_to(shared, target_is_directory=True)
-    truth = {data.ids[i]: [data.labels[k] for k in np.flatnonzero(data.y[i])] for i in range(len(data.ids))}
-    return OracleProject(config, project, truth, dict(zip(data.ids, data.texts)))
-
-
-def write_answers(project, answered: dict, texts: dict) -> None:
-    """``common.write_labels``, and for label lists the rows ``pull`` writes for a multi-label answer."""
-    if not any(isinstance(v, list) for v in answered.values()):
-        return write_labels(project, answered, texts)
-    import pandas as pd
-
-    rows = [{"id": i, "text": texts[i], "fields": json.dumps({"text": texts[i]}), "label": None, "labels": labs,
-             "status": "submitted", "annotator": "oracle", "n_annotators": 1, "agreement": None,
-             "submitted_at": None, "round": 0} for i, labs in answered.items()]
-    pd.DataFrame(rows).to_parquet(project.labels, index=False)
-
-
 def shadow_run(config, policy, data, backend: str, P_zs_test) -> dict:
     """A run trained as the train step would (forced where no rule is due), not made current; its gold verdict
     and its test-split gain over zero-shot."""
@@ -127,12 +93,11 @@ def one_seed(data, args, seed: int, P_zs_test) -> list[dict]:
 
     root = Path(args.work) / args.dataset / f"seed{seed}"
     shutil.rmtree(root, ignore_errors=True)
-    build = multi_label_project if data.multi_label else (
-        lambda d, rt, b, **kw: oracle_project(d, np.arange(len(d.ids)), rt, b, **kw))
-    op = build(data, root, args.batch, training__backend=data.config.training.backend)  # the trigger's floor
+    op = oracle_project(data, np.arange(len(data.ids)), root, args.batch,
+                        training__backend=data.config.training.backend)  # the trigger's floor
     config, project = op.config, op.project
     floor = BACKEND_FLOOR.get(config.training.backend, 1)
-    answered: dict[str, str] = {}
+    answered: dict = {}  # id -> label (multi-label: list of labels)
     rows, fired_before = [], None
     for r in range(args.max_rounds):
         t0 = time.perf_counter()
@@ -154,7 +119,7 @@ def one_seed(data, args, seed: int, P_zs_test) -> list[dict]:
         pool, scores = bootstrap(config, progress=False, policy=policy)
         batch, _ = plan_push(config, pool, scores, set(answered), set(answered), project.load_labels(), policy)
         answered.update({scores.ids[i]: op.truth[scores.ids[i]] for i in batch.indices})
-        write_answers(project, answered, op.texts)
+        write_labels(project, answered, op.texts)
         project.write_state({"round": r + 1, "gold_share": policy.gold_share})
         row["seconds"], row["load"] = round(time.perf_counter() - t0, 1), load_average()[0]
         rows.append(row)

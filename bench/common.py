@@ -171,11 +171,13 @@ def subset(n_all: int, n: int | None, rng) -> Any:
     return np.arange(n_all) if n is None or n >= n_all else np.sort(rng.choice(n_all, size=n, replace=False))
 
 
-def write_labels(project, answered: dict[str, str], texts: dict[str, str]) -> None:
-    """labels.parquet as ``labeler pull`` writes it, one submitted answer per id of ``answered``."""
+def write_labels(project, answered: dict[str, Any], texts: dict[str, str]) -> None:
+    """labels.parquet as ``labeler pull`` writes it, one submitted answer per id of ``answered``: a label, or
+    for a multi-label answer the list of labels (``label`` None, as ``pull`` writes it)."""
     import pandas as pd
 
-    rows = [{"id": i, "text": texts[i], "fields": json.dumps({"text": texts[i]}), "label": lab, "labels": [],
+    rows = [{"id": i, "text": texts[i], "fields": json.dumps({"text": texts[i]}),
+             "label": None if isinstance(lab, list) else lab, "labels": lab if isinstance(lab, list) else [],
              "status": "submitted", "annotator": "oracle", "n_annotators": 1, "agreement": None,
              "submitted_at": None, "round": 0} for i, lab in answered.items()]
     pd.DataFrame(rows).to_parquet(project.labels, index=False)
@@ -187,7 +189,7 @@ class OracleProject:
 
     config: Any
     project: Any
-    truth: dict[str, str]  # id -> label
+    truth: dict[str, Any]  # id -> label (multi-label: the list of labels, [] for "none of these")
     texts: dict[str, str]  # id -> text
 
 
@@ -195,12 +197,18 @@ def oracle_project(data, rows, root: Path, batch: int, **settings: Any) -> Oracl
     """The simulation config of ``data`` (a ``SimData``) on the pool rows ``rows``, its project under ``root``
     (the texts' embeddings shared with ``labeler simulate``'s cache; predictions stay here), the queue in
     batches of ``batch``, logreg runs; ``settings``: more config fields, ``section__field=value``."""
+    import numpy as np
+
     from labeler.project import Project
+
+    def truth(i: int):
+        return [data.labels[k] for k in np.flatnonzero(data.y[i])] if data.multi_label else data.labels[data.y[i]]
 
     root.mkdir(parents=True, exist_ok=True)
     pool_file = root / "pool.jsonl"
-    pool_file.write_text("".join(json.dumps({"id": data.ids[i], "text": data.texts[i], "label": data.labels[data.y[i]]})
-                                 + "\n" for i in rows), encoding="utf-8")
+    key = data.config.data.label_field
+    pool_file.write_text("".join(json.dumps({"id": data.ids[i], "text": data.texts[i], key: truth(i)}) + "\n"
+                                 for i in rows), encoding="utf-8")
     config = data.config.model_copy(deep=True)
     config.data.path = pool_file
     config.project.dir = root / "project"
@@ -215,8 +223,7 @@ def oracle_project(data, rows, root: Path, batch: int, **settings: Any) -> Oracl
     shared.mkdir(parents=True, exist_ok=True)
     project.cache.mkdir()
     (project.cache / "embeddings").symlink_to(shared, target_is_directory=True)
-    return OracleProject(config, project, {data.ids[i]: data.labels[data.y[i]] for i in rows},
-                         {data.ids[i]: data.texts[i] for i in rows})
+    return OracleProject(config, project, {data.ids[i]: truth(i) for i in rows}, {data.ids[i]: data.texts[i] for i in rows})
 
 
 @dataclass
