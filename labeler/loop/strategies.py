@@ -94,20 +94,25 @@ def disagreement(
 
 def threshold_distance(P: np.ndarray, threshold: float | np.ndarray = 0.5) -> np.ndarray:
     """``1 - min_k |p_k - t_k| / max(t_k, 1 - t_k)`` per row (multi-label); ``threshold``: a scalar or (K,)."""
-    P = check_P(P)
-    t = _cuts(threshold, P.shape[1])
+    P, _, f = _from_cuts(P, threshold)
     if P.shape[0] == 0:
         return np.zeros(0)
-    return 1.0 - (np.abs(P - t) / np.maximum(t, 1.0 - t)).min(axis=1)
+    return 1.0 - np.abs(f).min(axis=1)
+
+
+def _from_cuts(P: np.ndarray, threshold: float | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(P checked, the (K,) cuts, f): ``f = (p_k - t_k) / max(t_k, 1 - t_k)`` per entry, each label's signed
+    distance from its cut scaled to [-1, 1] (1: as far above the cut as a probability can be)."""
+    P = check_P(P)
+    t = _cuts(threshold, P.shape[1])
+    return P, t, (P - t) / np.maximum(t, 1.0 - t)
 
 
 def max_loss(P: np.ndarray, threshold: float | np.ndarray = 0.5) -> np.ndarray:
     """Maximum loss reduction with a cardinality-sized predicted set (MMC); see the module docstring."""
-    P = check_P(P)
-    t = _cuts(threshold, P.shape[1])
+    P, t, f = _from_cuts(P, threshold)
     if P.shape[0] == 0:
         return np.zeros(0)
-    f = (P - t) / np.maximum(t, 1.0 - t)
     c = int(np.clip(np.floor((P >= t).sum(axis=1).mean() + 0.5), 1, P.shape[1]))
     order = np.argsort(-f, axis=1, kind="stable")
     y = -np.ones_like(f)
@@ -117,8 +122,7 @@ def max_loss(P: np.ndarray, threshold: float | np.ndarray = 0.5) -> np.ndarray:
 
 def cardinality_distance(P: np.ndarray, threshold: float | np.ndarray = 0.5) -> np.ndarray:
     """Threshold distance averaged with the row's label cardinality inconsistency (capped at 1)."""
-    P = check_P(P)
-    t = _cuts(threshold, P.shape[1])
+    P, t, _ = _from_cuts(P, threshold)
     if P.shape[0] == 0:
         return np.zeros(0)
     n = (P >= t).sum(axis=1)
@@ -127,12 +131,11 @@ def cardinality_distance(P: np.ndarray, threshold: float | np.ndarray = 0.5) -> 
 
 def rare_label_distance(P: np.ndarray, threshold: float | np.ndarray = 0.5) -> np.ndarray:
     """Label-wise closeness to the cut, weighted towards labels the pool rarely gets; see the module docstring."""
-    P = check_P(P)
-    t = _cuts(threshold, P.shape[1])
+    P, t, f = _from_cuts(P, threshold)
     if P.shape[0] == 0:
         return np.zeros(0)
     w = 1.0 / np.sqrt(1.0 + (P >= t).sum(axis=0))
-    return (w * (1.0 - np.abs(P - t) / np.maximum(t, 1.0 - t))).max(axis=1) / w.max()
+    return (w * (1.0 - np.abs(f))).max(axis=1) / w.max()
 
 
 def _cuts(threshold: float | np.ndarray, k: int) -> np.ndarray:

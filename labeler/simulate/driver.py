@@ -131,7 +131,7 @@ def each_round(data: SimData, feats: Features, policy: Policy, n_rounds: int, re
         model, n_weak = fit_queue_model(feats.X, train, data.y[train], feats.P0, labeled | reserve, policy, ml, thr)
         model_P = model.predict_proba(feats.X)
         cuts = model.thresholds if ml else thr
-        yield RoundState(round_no, batch, labeled, reserve, train, model, model_P, n_weak, shown, start)
+        yield RoundState(round_no, batch, labeled.copy(), reserve, train, model, model_P, n_weak, shown, start)
 
 
 def run_curve(data: SimData, feats: Features, policy: Policy, rounds: int, seed: int,
