@@ -134,6 +134,11 @@ class Signal(ABC):
         """Approximate token counts (words x 1.3) unless a signal knows its tokenizer."""
         return [int(len(t.split()) * 1.3) + 1 for t in texts]
 
+    def fits(self, texts: Sequence[str], limit: int) -> np.ndarray:
+        """(N,) bool: which texts take at most ``limit`` tokens (``count_tokens``; a signal that knows a cheaper
+        bound for its tokenizer skips counting the texts it settles)."""
+        return np.array([n <= limit for n in self.count_tokens(texts)], dtype=bool)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, labels={self.labels!r}, multi_label={self.multi_label})"
 

@@ -23,6 +23,7 @@ model fingerprint and the text's sha1.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import ClassVar, Sequence
 
 import numpy as np
@@ -185,6 +186,21 @@ class EmbeddingSignal(ModelSignal):
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         tok = self.load().tokenizer
         return [len(ids) for ids in tok(list(texts), add_special_tokens=True)["input_ids"]]
+
+    def fits(self, texts: Sequence[str], limit: int) -> np.ndarray:
+        """Under a WordPiece tokenizer (the packaged MiniLM's) every token covers at least one character of the
+        NFD-normalised text, so a text of at most ``limit - 2`` such characters (2: [CLS], [SEP]) fits without
+        being tokenised (most of a pool: tokenising all of it cost a cold round 0.9 s of 1.5 s on BANKING77,
+        BENCHMARKS.md "Round times"); the rest, and every text under another tokenizer, is counted."""
+        texts = list(texts)
+        short = np.zeros(len(texts), dtype=bool)
+        backend = getattr(getattr(self.load(), "tokenizer", None), "backend_tokenizer", None)
+        if type(getattr(backend, "model", None)).__name__ == "WordPiece":
+            short = np.array([len(unicodedata.normalize("NFD", t)) + 2 <= limit for t in texts], dtype=bool)
+        rest = np.flatnonzero(~short)
+        if len(rest):
+            short[rest] = super().fits([texts[i] for i in rest], limit)
+        return short
 
     @property
     def dim(self) -> int:

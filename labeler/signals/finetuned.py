@@ -6,7 +6,6 @@ The signal's name is the run id, its fingerprint covers the run id and the run's
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
@@ -74,27 +73,11 @@ class FinetunedSignal(Signal):
         self._max_tokens = min(n for n in (frozen[1], embedding.max_tokens) if n)
         return True
 
-    def _within_limit(self, encoder, texts: list[str]) -> np.ndarray:
-        """Which texts fit the shared token limit. Under a WordPiece tokenizer every token covers at least one
-        character of the NFD-normalised text, so a text of at most ``limit - 2`` such characters (2: [CLS],
-        [SEP]) fits without being tokenised (most of a pool: tokenising all of it cost a cold round 0.9 s of
-        1.5 s on BANKING77, BENCHMARKS.md "Round times"); the rest, and every text under another tokenizer,
-        is counted."""
-        limit = self._max_tokens
-        short = np.zeros(len(texts), dtype=bool)
-        backend = getattr(getattr(encoder.load(), "tokenizer", None), "backend_tokenizer", None)
-        if type(getattr(backend, "model", None)).__name__ == "WordPiece":
-            short = np.array([len(unicodedata.normalize("NFD", t)) + 2 <= limit for t in texts], dtype=bool)
-        rest = np.flatnonzero(~short)
-        if len(rest):
-            short[rest] = [n <= limit for n in encoder.count_tokens([texts[i] for i in rest])]
-        return short
-
     def _predict(self, texts: list[str]) -> np.ndarray:
         encoder = self._encoder
         if encoder is None or not texts:
             return self.run.predict_proba(texts)[:, self._columns]
-        short = self._within_limit(encoder, texts)
+        short = encoder.fits(texts, self._max_tokens)
         out = np.zeros((len(texts), len(self.run.labels)))
         if short.any():
             out[short] = self.run.predict_proba_from_embeddings(encoder.encode([t for t, s in zip(texts, short) if s]))

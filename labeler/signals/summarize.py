@@ -105,8 +105,7 @@ class SummarizeSignal(Signal):
     def summarize(self, texts: list[str]) -> list[str]:
         """Texts over the budget summarised, the others unchanged."""
         budget = self.budget()
-        lengths = self.inner.count_tokens(texts)
-        long_idx = [i for i, n in enumerate(lengths) if n > budget]
+        long_idx = np.flatnonzero(~self.inner.fits(texts, budget)).tolist()
         out = list(texts)
         if not long_idx:
             return out

@@ -131,7 +131,7 @@ def test_a_logreg_run_scores_from_the_embedding_signals_cached_vectors(tmp_path)
     counted = []  # a text that cannot reach 128 WordPiece tokens is not tokenised to check; the long one is
     count_tokens = emb.count_tokens
     emb.count_tokens = lambda batch: counted.extend(batch) or count_tokens(batch)
-    assert shared._within_limit(emb, texts).tolist() == [True] * len(PROBE) + [False] and counted == [long_text]
+    assert emb.fits(texts, 128).tolist() == [True] * len(PROBE) + [False] and counted == [long_text]
     templated = EmbeddingSignal("e2", LABELS, False, {"text_template": "query: {text}"}, cache_dir=tmp_path / "cache")
     assert not FinetunedSignal.from_run(run.run_id, tmp_path / "runs", labels=LABELS).share_encoder(templated)
     run.backend = "setfit"  # a fine-tuned body: its vectors are its own
