@@ -64,16 +64,17 @@ def fake_run(config, accuracy, macro_f1, n_train, make_current=True):
 
 def test_training_section_drives_the_threshold_message(tmp_path, capsys):
     # 10 labels per class, of which the random gold reserve holds 1 per class (hash of the id): 9 train each
-    cfg = make_project(tmp_path, min_per_class=12)
+    cfg = make_project(tmp_path, min_per_class=19)
     code, out, err = cli(["train", "-c", str(cfg)], capsys)
     assert code == 1 and out == ""
-    wait = "Error: not training yet: a run starts when the fast model beats zero-shot on the random reserve in 90% " \
-           "of resamples (no fast model or gold labels yet) or when every class has "
-    assert err == (wait + "12 training labels (3 classes short, 9 labels in all: business needs 3 more, sports needs "
-                   "3 more, tech needs 3 more); label more or pass --force\n")
-    code, _, err = cli(["train", "-c", str(cfg), "--set", "training.min_per_class=10"], capsys)
-    assert err == (wait + "10 training labels (3 classes short, 3 labels in all: business needs 1 more, sports needs "
-                   "1 more, tech needs 1 more); label more or pass --force\n")
+    assert err == ("Error: not training yet: a run starts when the fast model beats zero-shot on the random reserve in "
+                   "90% of resamples (no fast model or gold labels yet) or when at most half of the 57 labels 19 per "
+                   "class asks for are short (3 classes short, 30 labels in all, at most 28: business needs 10 more, "
+                   "sports needs 10 more, tech needs 10 more); label more or pass --force\n")
+    # at 18 per class, 27 of 54 are short: half the count is there, and the run trains without --force
+    code, out, err = cli(["train", "-c", str(cfg), "--set", "training.min_per_class=18"], capsys)
+    assert code == 0, err
+    assert re.match(r"run \S+ \(logreg\): trained on 28 human labels \(0 random labels for calibration\)", out)
 
 
 def test_threshold_message_reads_well_at_150_classes():
@@ -214,13 +215,14 @@ def test_force_without_gold_succeeds_with_a_warning_and_the_run_is_current(tmp_p
 def test_status_shows_the_current_run_and_when_the_next_one_starts(tmp_path):
     from labeler.status import status, summary_lines
 
-    config = load_config(make_project(tmp_path, min_per_class=12), ["argilla.url=http://127.0.0.1:9"])
+    config = load_config(make_project(tmp_path, min_per_class=19), ["argilla.url=http://127.0.0.1:9"])
     lines = summary_lines(status(config))
     assert "current run: none yet (suggestions come from the zero-shot signals and the fast model)" in lines
     assert [line for line in lines if line.startswith("next run: ")] == [
         "next run: not training yet: a run starts when the fast model beats zero-shot on the random reserve in 90% of "
-        "resamples (no fast model or gold labels yet) or when every class has 12 training labels (3 classes short, 9 labels in all: "
-        "business needs 3 more, sports needs 3 more, tech needs 3 more)"]
+        "resamples (no fast model or gold labels yet) or when at most half of the 57 labels 19 per class asks for are "
+        "short (3 classes short, 30 labels in all, at most 28: business needs 10 more, sports needs 10 more, tech "
+        "needs 10 more)"]
     run = fake_run(config, 0.75, 0.7, 24)
     st = status(config)
     assert st["current_run"]["run_id"] == run.run_id
@@ -231,6 +233,11 @@ def test_status_shows_the_current_run_and_when_the_next_one_starts(tmp_path):
                                              ["argilla.url=http://127.0.0.1:9"])))
     assert "next run: due now (every class has at least 9 training labels); `labeler round` or `labeler train` " \
            "starts it" in lines
+    (tmp_path / "half").mkdir()
+    lines = summary_lines(status(load_config(make_project(tmp_path / "half", min_per_class=18),
+                                             ["argilla.url=http://127.0.0.1:9"])))
+    assert "next run: due now (half the labels 18 per class asks for are there (27 of 54 short, at most 27): " \
+           "training can be expected to help); `labeler round` or `labeler train` starts it" in lines
 
 
 def test_the_fast_models_verdict_on_gold_makes_a_run_due(tmp_path):

@@ -185,8 +185,7 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
         decision = trigger(config, policy, backend)
         if not decision.due:
             raise LabelerError(decision.reason + "; label more or pass --force")
-        if decision.rule == "evidence":  # classes below the floor keep their zero-shot evidence
-            floor = 0
+        floor = 0  # either rule lets classes below min_per_class (or the floor) train without blocking
     # the second review's verdicts laid over the labels (corrections train, ambiguous records do not)
     labels_df = project.load_labels() if labels_path is None else apply_reviews(project, pd.read_parquet(labels_path))
     splits = policy.reserve.splits(labels_df["id"].astype(str).tolist())

@@ -1,7 +1,8 @@
 """The watcher's full fine-tune: trained in a separate, lower-priority process; annotators never wait for it.
 
 ``due(config)`` says when one pays: a run is due (``labeler.loop.runs.trigger``: the fast model beats zero-shot on
-the random reserve in 90% of bootstrap resamples, or every class has ``training.min_per_class``) and the human training labels grew by
+the random reserve in 90% of bootstrap resamples, or half the labels ``training.min_per_class`` per class asks for are there;
+``training.trigger``) and the human training labels grew by
 ``watch.retrain_after`` (a fraction) since the current run was trained (any growth when there is no run yet).
 ``start`` snapshots labels.parquet and launches ``python -m labeler.watch.finetune`` with one thread and
 ``nice`` 10, so the server and the refreshes keep a core. That process trains the configured backend (the run

@@ -1,6 +1,6 @@
-"""The first-run trigger (``training.trigger.first_run``): evidence on gold, or a count per class."""
+"""The first-run trigger (``training.trigger.first_run``): evidence on gold, or half the per-class count."""
 
-from training.trigger import CONFIDENCE, Decision, Evidence, first_run
+from training.trigger import CONFIDENCE, Decision, Evidence, first_run, half_counted, shortfall
 
 COUNTS = {"a": 5, "b": 3, "c": 1, "d": 0}
 
@@ -29,9 +29,9 @@ def test_no_run_yet_says_what_is_missing():
     assert not d.due and d.rule == "none"
     assert d.reason == ("not training yet: a run starts when the fast model beats zero-shot on the random reserve in 90% "
                         "of resamples (the fast model vs zero-shot on 40 random reserve labels: +0.120 accuracy (95% CI "
-                        "+0.040..+0.200, better in 100% of resamples); the rule needs 50) or when every class has 8 "
-                        "training labels (4 classes short, 23 labels in all: d needs 8 more, c needs 7 more, b needs 5 "
-                        "more, a needs 3 more)")
+                        "+0.040..+0.200, better in 100% of resamples); the rule needs 50) or when at most half of the 32 "
+                        "labels 8 per class asks for are short (4 classes short, 23 labels in all, at most 16: d needs "
+                        "8 more, c needs 7 more, b needs 5 more, a needs 3 more)")
     # better in 84% of resamples is not yet 90%; fewer than two classes at the floor is no run
     assert first_run(COUNTS, 8, 2, Evidence(0.05, -0.01, 0.1, 60, p_value=0.16), 50).reason.startswith(
         "not training yet: a run starts when the fast model beats zero-shot on the random reserve in 90% of resamples "
@@ -41,9 +41,32 @@ def test_no_run_yet_says_what_is_missing():
     assert "no fast model or gold labels yet" in first_run(COUNTS, 8, 2, None, 50).reason
 
 
-def test_the_count_rule_is_still_sufficient_and_reads_well_at_150_classes():
+def test_every_class_at_min_per_class_still_starts_the_run():
     assert first_run({"a": 8, "b": 9}, 8, 2, None, 50) == Decision(True, "count", "every class has at least 8 "
                                                                                  "training labels", ())
-    many = {f"intent_{i:03d}": i % 9 for i in range(150)}
-    reason = first_run(many, 8, 2, None, 50).reason
-    assert reason.count("needs") == 5 and reason.endswith(", and 129 more)") and len(reason) < 420
+
+
+def test_half_the_per_class_count_starts_the_run_and_classes_below_the_floor_do_not_block_it():
+    # 8 per class over 4 classes asks for 32 labels; 0 + 4 + 8 + 4 = 16 short is half: due, without evidence
+    counts = {"a": 8, "b": 4, "c": 0, "d": 4}
+    assert (shortfall(counts, 8), half_counted(counts, 8)) == (16, True)
+    assert first_run(counts, 8, 2, None, 50) == Decision(
+        True, "count", "half the labels 8 per class asks for are there (16 of 32 short, at most 16): training can be "
+                       "expected to help; 1 classes below the floor of 2 keep their zero-shot evidence (c)", ("c",))
+    # one label fewer is not half
+    assert not first_run({**counts, "d": 3}, 8, 2, None, 50).due
+    # each class counts up to min_per_class: one large class does not stand in for three empty ones
+    big = {"a": 100, "b": 0, "c": 0, "d": 0}
+    assert (shortfall(big, 8), first_run(big, 8, 2, None, 50).due) == (24, False)
+    # and a run needs two classes at the backend's floor, as the evidence rule does
+    assert not first_run({"a": 16, "b": 1}, 8, 2, None, 50).due and first_run({"a": 16, "b": 2}, 8, 2, None, 50).due
+
+
+def test_the_count_rule_reads_well_at_150_classes():
+    many = {f"intent_{i:03d}": i % 9 for i in range(150)}  # 0..8 labels: 609 of 1,200 short, half is 600
+    d = first_run(many, 8, 2, None, 50)
+    assert not d.due and "(134 classes short, 609 labels in all, at most 600: " in d.reason
+    assert d.reason.count("needs") == 5 and d.reason.endswith(", and 129 more)") and len(d.reason) < 420
+    # 150 classes with 0-5 labels each early on: 4 on average with every class counted is half, and due
+    early = {f"intent_{i:03d}": [3, 4, 5][i % 3] for i in range(150)}
+    assert first_run(early, 8, 2, None, 50).due
