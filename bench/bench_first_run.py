@@ -14,7 +14,8 @@ so different gold and a different queue path, per seed).
 
     python bench/bench_first_run.py --dataset banking77 --batch 77 --seeds 0 1 2 --max-rounds 12
 
-Writes bench/results/first_run_<dataset>.json.
+Writes bench/results/first_run_<dataset>.json. ``--markdown FILES``: the first run per rule and seed;
+``--per-round FILES``: every round's trigger inputs, decision and shadow run.
 """
 
 from __future__ import annotations
@@ -31,9 +32,12 @@ import numpy as np
 
 from common import RESULTS, load_average, markdown_table, oracle_project, write_json, write_labels
 
-RULES = {  # name -> (one-sided confidence for the evidence rule, or None: count rule only)
-    "95% CI above 0 (before)": 0.975, "P(better) >= 0.95": 0.95, "P(better) >= 0.9": 0.9, "P(better) >= 0.8": 0.8,
-    "count only": None}
+RULES = {  # name -> (one-sided confidence for the evidence rule, or None: no evidence rule; the count rule:
+    # "all" every class at min_per_class, "half" half of those labels there, training.trigger.half_counted)
+    "95% CI above 0, all (first)": (0.975, "all"), "P(better) >= 0.9, all (before)": (0.9, "all"),
+    "P(better) >= 0.9, half (now)": (0.9, "half"), "P(better) >= 0.8, all": (0.8, "all"),
+    "count only, all": (None, "all"), "count only, half": (None, "half")}
+FIRST = "95% CI above 0, all (first)"
 
 
 def seeded_policy(policy, seed: int):
@@ -108,13 +112,14 @@ def one_seed(data, args, seed: int, P_zs_test) -> list[dict]:
             ev = fast_model_evidence(config, policy)
             d = first_run(counts, policy.min_per_class, floor, ev, int(config.training.min_gold))
             n = np.array(list(counts.values()))
-            row.update(n_train=int(n.sum()), classes_at_floor=int((n >= floor).sum()),
+            row.update(n_train=int(n.sum()), counts=dict(counts), min_per_class=policy.min_per_class,
+                       classes_at_floor=int((n >= floor).sum()),
                        classes_at_min=int((n >= policy.min_per_class).sum()), n_classes=len(n),
                        mean_per_class=round(float(n.mean()), 2), count_due=bool((n >= policy.min_per_class).all()),
                        evidence=None if ev is None else dataclasses.asdict(ev), due=d.due, rule=d.rule, reason=d.reason)
             if ev is not None and ev.n >= max(1, args.shadow_from):
                 row["shadow"] = shadow_run(config, policy, data, args.backend, P_zs_test)
-            if fired_before is None and rule_due(row, RULES["95% CI above 0 (before)"], int(config.training.min_gold), floor):
+            if fired_before is None and rule_due(row, RULES[FIRST], int(config.training.min_gold), floor):
                 fired_before = r
         pool, scores = bootstrap(config, progress=False, policy=policy)
         batch, _ = plan_push(config, pool, scores, set(answered), set(answered), project.load_labels(), policy)
@@ -129,33 +134,39 @@ def one_seed(data, args, seed: int, P_zs_test) -> list[dict]:
     return rows
 
 
-def rule_due(row: dict, confidence, min_gold: int, floor: int) -> bool:
-    """Would the rule with one-sided ``confidence`` (None: the count rule alone) start a run at ``row``?"""
-    from training.trigger import Evidence
+def rule_due(row: dict, rule: tuple, min_gold: int, floor: int) -> bool:
+    """Would ``rule`` (``RULES``' value: the evidence rule's one-sided confidence, None for none; the count rule,
+    "all" or "half") start a run at ``row``? "half" needs the row's per-class counts (rows written since it)."""
+    from training.trigger import Evidence, half_counted
 
     if "n_train" not in row:
         return False
+    confidence, count = rule
     if row["count_due"]:
+        return True
+    if count == "half" and "counts" in row and row["classes_at_floor"] >= 2 and \
+            half_counted(row["counts"], row["min_per_class"]):
         return True
     ev = row.get("evidence")
     if confidence is None or ev is None:
         return False
     ev = Evidence(**ev)
-    ok = ev.lo > 0 if confidence == RULES["95% CI above 0 (before)"] else ev.convinces(confidence)
+    ok = ev.lo > 0 if confidence == 0.975 else ev.convinces(confidence)
     return ev.n >= min_gold and ok and row["classes_at_floor"] >= 2
 
 
 def summarise(rows: list[dict], min_gold: int, floor: int) -> list[dict]:
     """Per rule and seed: the label count at which the first run starts, and that run against zero-shot."""
     out = []
-    for name, conf in RULES.items():
+    for name, conf in RULES.items():  # conf: (confidence, count rule)
         for seed in sorted({r["seed"] for r in rows}):
             first = next((r for r in rows if r["seed"] == seed and rule_due(r, conf, min_gold, floor)), None)
             sh = (first or {}).get("shadow") or {}
             g, t = sh.get("gold_gain") or {}, sh.get("test_gain") or {}
             out.append({"rule": name, "seed": seed, "labels": first["n_labels"] if first else "not reached",
                         "reserve n": (first.get("evidence") or {}).get("n", "") if first else "",
-                        "by": ("count" if first["count_due"] else "evidence") if first else "",
+                        "by": ("count" if rule_due(first, (None, conf[1]), min_gold, floor) else "evidence")
+                        if first else "",  # as training.trigger.first_run names it: the count rule first
                         "gold gain (95% CI)": f"{g['diff']:+.3f} ({g['lo']:+.3f}..{g['hi']:+.3f})" if g else "",
                         "verdict": sh.get("verdict", "").split(":")[0],
                         "test gain (95% CI)": f"{t['diff']:+.3f} ({t['lo']:+.3f}..{t['hi']:+.3f})" if t else ""})
@@ -193,9 +204,34 @@ def combined(paths: list[str]) -> str:
     return markdown_table(rows, list(rows[0]))
 
 
+def per_round(paths: list[str]) -> str:
+    """Per data set, seed and round (rows with per-class counts): what the trigger read (the labels short of
+    ``min_per_class`` per class against half of what it asks; the fast model's P(better) on the reserve), the
+    product's decision, and the shadow run trained there (test-split gain, gold verdict)."""
+    from training.trigger import shortfall
+
+    rows = []
+    for path in paths:
+        res = json.loads(Path(path).read_text())
+        for r in res["rounds"]:
+            if "counts" not in r:
+                continue
+            ev, sh = r.get("evidence") or {}, r.get("shadow") or {}
+            t = sh.get("test_gain") or {}
+            asked = r["min_per_class"] * r["n_classes"]
+            rows.append({"data set": res["dataset"], "seed": r["seed"], "labels": r["n_labels"],
+                         "short / half": f"{shortfall(r['counts'], r['min_per_class'])} / {asked // 2}",
+                         "below floor": r["n_classes"] - r["classes_at_floor"],
+                         "reserve n": ev.get("n", ""), "P(better)": f"{1 - ev['p_value']:.3f}" if ev else "",
+                         "due (rule)": r["rule"] if r["due"] else "-",
+                         "run: test gain": f"{t['diff']:+.3f}" if t else "",
+                         "run: gold verdict": short_verdict(sh.get("verdict", "")) if sh else ""})
+    return markdown_table(rows, list(rows[0]))
+
+
 def main() -> None:
-    if sys.argv[1:2] == ["--markdown"]:
-        print(combined(sys.argv[2:]))
+    if sys.argv[1:2] in (["--markdown"], ["--per-round"]):
+        print((combined if sys.argv[1] == "--markdown" else per_round)(sys.argv[2:]))
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("--dataset", default="banking77")
@@ -204,7 +240,7 @@ def main() -> None:
     ap.add_argument("--max-rounds", type=int, default=12)
     ap.add_argument("--backend", default="logreg", help="backend of the (shadow) runs")
     ap.add_argument("--work", default="/tmp/bench_first_run")
-    ap.add_argument("--after", type=int, default=0, help="rounds to keep going after the 95%%-CI rule fired")
+    ap.add_argument("--after", type=int, default=0, help="rounds to keep going after the first rule (the 95%% CI) fired")
     ap.add_argument("--shadow-from", type=int, default=1,
                     help="train shadow runs only once this many reserve records are answered (the evidence rule's "
                          "min_gold: no rule can start a run earlier but the count rule)")
