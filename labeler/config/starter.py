@@ -276,7 +276,8 @@ queue:
 
 training:
   {_c(f"backend: {t.backend}")}# {" | ".join(BACKEND_NAMES)}
-  {_c(f"min_per_class: {t.min_per_class}")}# `labeler train` waits for this many human labels per label (--force overrides)
+  {_c(f"min_per_class: {t.min_per_class}")}# a run starts once half of this many per label are there (each label counted up to it),
+                          # or earlier when the fast model beats zero-shot on gold (--force overrides)
   {_c(f"mode: {t.mode}")}# join: the run joins the signals (weights fitted on gold labels) |
                           # replace: it replaces them once it beats the zero-shot ensemble on gold
   weak_labels:            # the ensemble's most confident records as down-weighted training rows
