@@ -205,3 +205,11 @@ def test_fit_weights_multi_label_and_abstentions():
     wrong = np.array([[0.1, 0.9], [NAN, NAN], [0.1, 0.1]])
     w = fit_weights({"right": right, "wrong": wrong}, y, multi_label=True)
     assert w["right"] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_weighted_mean_a_subnormal_weight_is_no_weight():
+    # found by hypothesis: the only voting signal weighted 5e-324 (next to one weighted 1 that abstains) turned
+    # the row into zeros; a weight 1e-12 of the largest counts as none, so the row abstains (uniform)
+    ens = weighted_mean({"s0": np.array([[0.5, 0.5]]), "s1": np.array([[NAN, NAN]])}, {"s0": 5e-324, "s1": 1.0})
+    np.testing.assert_array_equal(ens.P, [[0.5, 0.5]])
+    assert ens.abstained.tolist() == [True]

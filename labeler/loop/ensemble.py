@@ -56,6 +56,7 @@ def weighted_mean(
 
 def _weighted_mean(names, stack, w, multi_label, threshold) -> Ensemble:
     w = w / w.max() if w.max() > 0 else w  # scale-free; keeps tiny weights from underflowing
+    w = np.where(w < 1e-12, 0.0, w)  # a weight 1e-12 of the largest one is none (a subnormal one would turn a row to 0s)
     votes = ~np.isnan(stack).all(axis=2)  # (S, N)
     active = votes & (w[:, None] > 0)
     total = (w[:, None] * active).sum(axis=0)  # (N,)
