@@ -206,6 +206,11 @@ class SetFitClassifier:
 
 
 BODY_FILE = "body.json"  # a logreg run's reference to its frozen body, beside the head
+SEEN_MAX = 200_000  # texts whose frozen-body vectors a process keeps (a round's training, calibration, gold texts)
+# (resolved body, max_length) -> text -> vector: a frozen body's output depends on the text alone, so a run
+# loaded again in the same process (``labeler round``'s comparison on gold after training) encodes nothing twice
+_SEEN: dict[tuple[str, int | None], dict[str, np.ndarray]] = {}
+
 
 
 class FrozenBodyClassifier:
@@ -227,16 +232,22 @@ class FrozenBodyClassifier:
         return self._encoder
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """The body's (N, dim) vectors: from ``embed`` where it has them, the rest encoded by the body (at the
-        batch size SetFit's own encode used, so the numbers are the ones a copied body gave)."""
+        """The body's (N, dim) vectors: those this process has seen for the body (``_SEEN``), then ``embed``'s, the
+        rest encoded by the body (at the batch size SetFit's own encode used: the numbers a copied body gave)."""
         texts = list(texts)
-        X = None if self._embed is None or not texts else np.array(self._embed(texts), dtype=np.float32)
-        todo = np.arange(len(texts)) if X is None else np.flatnonzero(np.isnan(X).any(axis=1))
-        if len(todo):
-            own = self.encoder.encode([texts[i] for i in todo], batch_size=batch_size, show_progress_bar=False)
-            X = own if X is None else X
-            X[todo] = own
-        return X
+        seen = _SEEN.setdefault((resolve_body(self.body), self.max_length), {})
+        rows = [seen.get(t) for t in texts]
+        for source in ([lambda t, _: self._embed(t)] if self._embed is not None else []) + [self._encode]:
+            todo = [i for i, v in enumerate(rows) if v is None]
+            if todo:
+                for i, v in zip(todo, np.asarray(source([texts[i] for i in todo], batch_size), dtype=np.float32)):
+                    rows[i] = None if np.isnan(v).any() else v
+        if len(seen) < SEEN_MAX:
+            seen.update(zip(texts, rows))
+        return np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
+
+    def _encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        return self.encoder.encode(texts, batch_size=batch_size, show_progress_bar=False)
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         if len(texts) == 0:

@@ -43,6 +43,7 @@ def test_logreg_run_trained_from_cached_vectors_predicts_as_one_that_encoded(tmp
         return st
 
     monkeypatch.setattr(sb, "_body", body)
+    monkeypatch.setattr(sb, "_SEEN", {})  # the vectors the plain run's training saw in this process: forgotten
     emb = EmbeddingSignal("embedding", LABELS, False, {}, cache_dir=tmp_path / "cache")
     embed = cached_body(emb, DEFAULT_BODY, 128)
     cached = train(path, LABELS, backend="logreg", project_dir=tmp_path / "b", min_calibration=3, n_resamples=20,
@@ -50,6 +51,7 @@ def test_logreg_run_trained_from_cached_vectors_predicts_as_one_that_encoded(tmp
     assert encoded == [LONG]  # training, calibration and gold texts came from the cache; the long one did not fit
     assert cached.info["n_weak"] == 2 and cached.calibrator.kind == plain.calibrator.kind == "temperature"
     texts = [*PROBE, LONG]
+    monkeypatch.setattr(sb, "_SEEN", {})
     P_plain = load_run(plain.run_id, tmp_path / "a" / "runs").predict_proba(texts)
     P_cached = load_run(cached.run_id, tmp_path / "b" / "runs").predict_proba(texts)
     assert np.abs(P_cached - P_plain).max() < 2e-6
@@ -74,3 +76,29 @@ def test_logreg_run_trained_from_cached_vectors_predicts_as_one_that_encoded(tmp
     assert type(old_run.model).__name__ == "SetFitClassifier" and (old / "model" / "model.safetensors").exists()
     np.testing.assert_allclose(old_run.predict_proba(texts), P_cached, atol=1e-6)
     np.testing.assert_allclose(old_run.predict_proba_from_embeddings(emb.encode(PROBE)), P_cached[:3], atol=1e-6)
+
+
+@pytest.mark.slow
+def test_a_projects_logreg_run_trains_from_the_embedding_cache(tmp_path, monkeypatch):
+    """``runs.train_project`` (``labeler train``, ``labeler round``) hands a logreg run the embedding signal's
+    vectors: its own body never loads; a SetFit run gets none (it fine-tunes its body)."""
+    import training.train as train_mod
+    from labeler.config import load_config
+    from labeler.loop.runs import body_cache, train_project
+    from tests.test_train_cli import make_project
+
+    given = []
+    real_fit = train_mod.fit_model
+    monkeypatch.setattr(train_mod, "fit_model", lambda *a, **k: given.append(k.get("embed")) or real_fit(*a, **k))
+    config = load_config(make_project(tmp_path, min_per_class=8))
+    run = train_project(config, n_resamples=20)
+    assert len(given) == 1 and callable(given[0]) and run._model._encoder is None
+    assert (run.model_dir / "body.json").exists() and not (run.model_dir / "model.safetensors").exists()
+    # loaded again in the same process (``labeler round`` compares the new run on gold): the texts training saw
+    # (training, calibration, gold) are not encoded again
+    again = load_run(run.run_id, run.path.parent)
+    P = again.predict_proba(make_labels(10)["text"].tolist())
+    assert again.model._encoder is None and P.shape == (30, 3)
+    np.testing.assert_allclose(P, run.predict_proba(make_labels(10)["text"].tolist()), atol=1e-12)
+    assert body_cache(config, "setfit", {}) is None
+    assert body_cache(config, "logreg", {"body": "some/other-model"}) is None
