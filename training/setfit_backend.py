@@ -206,7 +206,7 @@ class SetFitClassifier:
 
 
 BODY_FILE = "body.json"  # a logreg run's reference to its frozen body, beside the head
-SEEN_MAX = 200_000  # texts whose frozen-body vectors a process keeps (a round's training, calibration, gold texts)
+SEEN_MAX = 20_000  # texts whose frozen-body vectors a process keeps (a round's training, calibration, gold texts)
 # (resolved body, max_length) -> text -> vector: a frozen body's output depends on the text alone, so a run
 # loaded again in the same process (``labeler round``'s comparison on gold after training) encodes nothing twice
 _SEEN: dict[tuple[str, int | None], dict[str, np.ndarray]] = {}
