@@ -212,7 +212,6 @@ SEEN_MAX = 20_000  # texts whose frozen-body vectors a process keeps (a round's 
 _SEEN: dict[tuple[str, int | None], dict[str, np.ndarray]] = {}
 
 
-
 class FrozenBodyClassifier:
     """A ``logreg`` model: the balanced head on an untouched pretrained body. ``save`` writes the head (SetFit's
     ``model_head.pkl``) and ``body.json`` (the body's name as configured, resolved by ``resolve_body`` when loaded,
