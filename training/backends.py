@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from training.errors import TrainingError
-from training.setfit_backend import BODY_FILE, FrozenBodyClassifier, SetFitClassifier, SetFitParams, train_logreg, train_setfit
+from training.setfit_backend import (BODY_FILE, FrozenBodyClassifier, SetFitClassifier, SetFitParams, train_logreg,
+                                     train_setfit)
 from training.transformers_backend import TransformersClassifier, TransformersParams, train_transformers
 
 
