@@ -13,7 +13,13 @@ The SetFit run is timed warm (its pool predictions cached, a round after one tha
 cold round is the harness's warm-up call, timed apart. Timed interleaved (``harness.compare``: none, logreg,
 setfit, none, ...), ratios per repeat against no run.
 
+Variant ``retrain`` (issue 26.4): a copy with a logreg run current whose round is what ``labeler round`` does when
+a run is due and the labels changed: the train step retrains the logreg run on the new labels
+(``runs.train_project``, then ``compare_project`` on gold, as ``loop.round.run_round``), then the new run
+(cold by construction) is scored in ``bootstrap``; the retrain's own seconds are recorded apart.
+
     python bench/bench_round_times.py --labels 616 --repeats 3 --setfit-steps 8
+    python bench/bench_round_times.py --labels 616 --repeats 5 --variants none logreg retrain
 
 Writes bench/results/round_times.json.
 """
@@ -32,11 +38,13 @@ from common import RESULTS, load_average, oracle_project, write_json, write_labe
 from harness import compare, machine_info
 
 
-def make_round(config, project, truth, texts, answered: dict, plan: dict, cold: bool):
-    """A zero-argument round on ``project``: answer the last plan, then trigger + bootstrap + plan_push."""
+def make_round(config, project, truth, texts, answered: dict, plan: dict, cold: bool, retrain: list | None = None):
+    """A zero-argument round on ``project``: answer the last plan, then trigger + bootstrap + plan_push.
+    ``retrain`` (a list): the train step retrains the run as ``labeler round`` does; its seconds go there."""
+    from labeler.evaluation.compare_on_gold import compare_project
     from labeler.loop.policy import project_policy
     from labeler.loop.round import plan_push
-    from labeler.loop.runs import current_run, trigger
+    from labeler.loop.runs import current_run, labels_unchanged, train_project, trigger
     from labeler.loop.scoring import bootstrap, run_signal
     from labeler.signals.cache import cache_path
 
@@ -50,13 +58,34 @@ def make_round(config, project, truth, texts, answered: dict, plan: dict, cold: 
 
     def one_round():
         policy = project_policy(config)
-        trigger(config, policy)
+        decision = trigger(config, policy)
+        if retrain is not None and not labels_unchanged(config):
+            t0 = time.perf_counter()
+            run = train_project(config, backend="logreg", force=not decision.due, policy=policy)
+            retrain.append(time.perf_counter() - t0)
+            compare_project(config, run_ids=[run.run_id], write=False, reserve=policy.reserve)
         pool, scores = bootstrap(config, progress=False, policy=policy)
         batch, _ = plan_push(config, pool, scores, set(answered), set(answered), project.load_labels(), policy)
         plan["ids"] = [scores.ids[i] for i in batch.indices]
         return scores.signals
 
     return prepare, one_round
+
+
+def profile_round(call, top: int = 25) -> list[dict]:
+    """One more ``call`` under cProfile: the ``top`` functions by cumulative seconds (printed, and returned)."""
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.runcall(call)
+    stats = pstats.Stats(prof)
+    rows = sorted(((f"{Path(f).name}:{line}({fn})", st[3], st[2]) for (f, line, fn), st in stats.stats.items()),
+                  key=lambda r: -r[1])[:top]
+    print(f"  profile: {stats.total_tt:.2f} s in all")
+    for name, cum, tot in rows:
+        print(f"    {cum:7.3f} s cumulative {tot:7.3f} s own  {name}")
+    return [{"function": name, "cumulative_s": round(cum, 4), "own_s": round(tot, 4)} for name, cum, tot in rows]
 
 
 def main(argv=None) -> None:
@@ -66,8 +95,11 @@ def main(argv=None) -> None:
     ap.add_argument("--labels", type=int, default=616, help="answers before the runs are trained")
     ap.add_argument("--setfit-steps", type=int, default=8, help="SetFit's max_steps (the backend's default: 48)")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--variants", nargs="+", default=["none", "logreg", "setfit"], choices=["none", "logreg", "setfit"],
+    ap.add_argument("--variants", nargs="+", default=["none", "logreg", "setfit"],
+                    choices=["none", "logreg", "setfit", "retrain"],
                     help="which rounds to time (none is the baseline)")
+    ap.add_argument("--profile", action="store_true",
+                    help="after timing, one more round per variant under cProfile (top functions printed and saved)")
     ap.add_argument("--warm", dest="cold", action="store_false", help="keep the run's cached pool predictions")
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_round_times"))
     ap.add_argument("--out", type=Path, default=RESULTS / "round_times.json")
@@ -95,25 +127,27 @@ def main(argv=None) -> None:
         setup.append(round(time.perf_counter() - t0, 1))
         print(f"  setup round {len(setup)}: {len(answered)} labels, {setup[-1]} s", flush=True)
 
-    variants, trained = {}, {}
+    variants, trained, retrains = {}, {}, {}
     for name in dict.fromkeys(["none", *args.variants]):
         config = op.config.model_copy(deep=True)
         config.project.dir = args.work / name / "project"
         config.training.runs_dir = config.project.dir / "runs"
         shutil.copytree(op.project.dir, config.project.dir, symlinks=True)
         project = Project(config)
+        backend = "logreg" if name == "retrain" else name
         if name != "none":
-            config.training.backend = name
+            config.training.backend = backend
             if name == "setfit":
                 config.training.params = {**config.training.params, "max_steps": args.setfit_steps}
             t0 = time.perf_counter()
-            run = train_project(config, backend=name, force=True)
+            run = train_project(config, backend=backend, force=True)
             trained[name] = {"run_id": run.run_id, "seconds": round(time.perf_counter() - t0, 1),
                              "n_train": run.info.get("n_train"), "n_weak": run.info.get("n_weak"),
                              "gold_accuracy": (run.metrics.get("gold") or {}).get("accuracy"), "load": load_average()}
             print(f"  trained {name}: {trained[name]}", flush=True)
+        retrains[name] = [] if name == "retrain" else None
         variants[name] = make_round(config, project, op.truth, op.texts, dict(answered), {},
-                                    args.cold and name == "logreg")
+                                    args.cold and name == "logreg", retrains[name])
 
     # harness times each call: the oracle's answers and the cache clearing, then the round; the round alone too
     prepared, timed = {}, {}
@@ -129,16 +163,20 @@ def main(argv=None) -> None:
     rounds_only = {name: secs[-args.repeats:] for name, secs in timed.items()}
     first_round = {name: round(secs[0], 2) for name, secs in timed.items()}  # the warm-up: setfit's cold round
     print(f"  first (warm-up) round per variant, s: {first_round}")
+    retrain_seconds = {name: [round(x, 2) for x in secs] for name, secs in retrains.items() if secs is not None}
+    for name, secs in retrain_seconds.items():
+        print(f"  {name}: retrain alone (train_project), s: {secs} (median of the timed {np.median(secs[-args.repeats:]):.2f})")
     print(cmp.table())
     for name, secs in rounds_only.items():
         print(f"  {name}: round alone median {np.median(secs):.2f} s ({min(secs):.2f}..{max(secs):.2f}); "
               f"x none {np.median(np.array(rounds_only['none']) / np.array(secs)):.2f}")
-    write_json(args.out, {**machine_info(), "command": "python bench/bench_round_times.py " + " ".join(sys.argv[1:]),
+    profiles = {name: profile_round(call) for name, call in prepared.items() if name != "none"} if args.profile else {}
+    write_json(args.out, {**machine_info(), "profiles": profiles, "command": "python bench/bench_round_times.py " + " ".join(sys.argv[1:]),
                           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "dataset": args.dataset,
                           "pool": len(data.ids), "batch": args.batch, "labels_before": len(answered),
                           "setfit_steps": args.setfit_steps, "cold": args.cold, "setup_round_seconds": setup,
                           "trained": trained, "comparison": cmp.to_json(), "round_seconds": rounds_only,
-                          "first_round_seconds": first_round,
+                          "first_round_seconds": first_round, "retrain_seconds": retrain_seconds,
                           "load_start": load0, "load_end": load_average(),
                           "minutes": round((time.time() - t_start) / 60, 1)})
     print(f"wrote {args.out}")

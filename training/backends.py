@@ -4,9 +4,10 @@ Everything that names a backend (``training.train``, the run registry, the CLI's
 validation) reads ``BACKENDS`` / ``BACKEND_NAMES``. Importing this module is cheap: the parameter classes and
 the fit/load functions import their libraries (torch, transformers, setfit) only when called.
 
-``fit(texts, y, labels, multi_label, params, seed, sample_weight=None, val_texts=None, val_y=None)`` returns a
-model with ``predict_proba(texts) -> (N, K)`` and ``save(path)``; ``load(model_dir, labels, multi_label,
+``fit(texts, y, labels, multi_label, params, seed, sample_weight=None, val_texts=None, val_y=None, embed=None)``
+returns a model with ``predict_proba(texts) -> (N, K)`` and ``save(path)``; ``load(model_dir, labels, multi_label,
 config)`` reads one back. ``sample_weight`` (N,) weights the rows (weak labels); every backend honours it.
+``embed``: the frozen body's vectors from a cache (``train_logreg``); backends that fine-tune their body ignore it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from training.errors import TrainingError
-from training.setfit_backend import SetFitClassifier, SetFitParams, train_logreg, train_setfit
+from training.setfit_backend import (BODY_FILE, FrozenBodyClassifier, SetFitClassifier, SetFitParams, train_logreg,
+                                     train_setfit)
 from training.transformers_backend import TransformersClassifier, TransformersParams, train_transformers
 
 
@@ -56,15 +58,16 @@ def _transformers_params():
     return TransformersParams
 
 
-def _fit_setfit(texts, y, labels, multi_label, params, seed, sample_weight=None, val_texts=None, val_y=None):
+def _fit_setfit(texts, y, labels, multi_label, params, seed, sample_weight=None, val_texts=None, val_y=None, embed=None):
     return train_setfit(texts, y, labels, multi_label, params, seed, sample_weight=sample_weight)
 
 
-def _fit_logreg(texts, y, labels, multi_label, params, seed, sample_weight=None, val_texts=None, val_y=None):
-    return train_logreg(texts, y, labels, multi_label, params, seed, sample_weight=sample_weight)
+def _fit_logreg(texts, y, labels, multi_label, params, seed, sample_weight=None, val_texts=None, val_y=None, embed=None):
+    return train_logreg(texts, y, labels, multi_label, params, seed, sample_weight=sample_weight, embed=embed)
 
 
-def _fit_transformers(texts, y, labels, multi_label, params, seed, sample_weight=None, val_texts=None, val_y=None):
+def _fit_transformers(texts, y, labels, multi_label, params, seed, sample_weight=None, val_texts=None, val_y=None,
+                      embed=None):
     return train_transformers(texts, y, labels, multi_label, params, seed, val_texts=val_texts, val_y=val_y,
                               sample_weight=sample_weight)
 
@@ -74,6 +77,13 @@ def _setfit_loader(backend: str):
         return SetFitClassifier.load(model_dir, labels, multi_label, backend)
 
     return load
+
+
+def _load_logreg(model_dir: Path, labels: list[str], multi_label: bool, config: dict | None = None):
+    """A run that references its frozen body (``body.json``), or one saved before with a copy of it."""
+    if (Path(model_dir) / BODY_FILE).exists():
+        return FrozenBodyClassifier.load(model_dir, labels, multi_label)
+    return SetFitClassifier.load(model_dir, labels, multi_label, "logreg")
 
 
 def _load_transformers(model_dir: Path, labels: list[str], multi_label: bool, config: dict | None = None):
@@ -88,7 +98,7 @@ BACKENDS: dict[str, Backend] = {
                 "contrastive fine-tuning of a sentence-transformers body, then the balanced linear head"),
         Backend("transformers", _transformers_params, _fit_transformers, _load_transformers,
                 "AutoModelForSequenceClassification fine-tuned with the transformers Trainer"),
-        Backend("logreg", _setfit_params, _fit_logreg, _setfit_loader("logreg"),
+        Backend("logreg", _setfit_params, _fit_logreg, _load_logreg,
                 "the balanced linear head on frozen sentence embeddings (fast)"),
     )
 }

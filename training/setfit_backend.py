@@ -16,11 +16,12 @@ Weak labels: ``sample_weight`` weights the head's rows; SetFit's contrastive bod
 weight 1.0 (the human labels), since a pair of two down-weighted guesses is not a trustworthy signal.
 
 The ``logreg`` backend is the same model with the contrastive step skipped: the balanced head (C=10) on
-frozen embeddings, saved in the same SetFit format.
+frozen embeddings (``FrozenBodyClassifier``: the head saved, the untouched body referenced by name, not copied).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -204,15 +205,91 @@ class SetFitClassifier:
         return cls(SetFitModel.from_pretrained(str(path), local_files_only=True), label_names, multi_label, backend)
 
 
-def _new_model(body: str, head, label_names, multi_label: bool, params: SetFitParams):
+BODY_FILE = "body.json"  # a logreg run's reference to its frozen body, beside the head
+SEEN_MAX = 20_000  # texts whose frozen-body vectors a process keeps (a round's training, calibration, gold texts)
+# (resolved body, max_length) -> text -> vector: a frozen body's output depends on the text alone, so a run
+# loaded again in the same process (``labeler round``'s comparison on gold after training) encodes nothing twice
+_SEEN: dict[tuple[str, int | None], dict[str, np.ndarray]] = {}
+
+
+class FrozenBodyClassifier:
+    """A ``logreg`` model: the balanced head on an untouched pretrained body. ``save`` writes the head (SetFit's
+    ``model_head.pkl``) and ``body.json`` (the body's name as configured, resolved by ``resolve_body`` when loaded,
+    and its ``max_length``), not a copy of the body; the body loads only when texts must be encoded. Runs saved
+    before, with a copied body, load as ``SetFitClassifier``."""
+
+    def __init__(self, head, body: str, max_length: int | None, label_names: Sequence[str], multi_label: bool,
+                 embed=None, encoder=None):
+        self.head, self.body, self.max_length = head, body, max_length
+        self.labels, self.multi_label, self.backend = list(label_names), multi_label, "logreg"
+        self._embed, self._encoder = embed, encoder
+
+    @property
+    def encoder(self):
+        if self._encoder is None:
+            self._encoder = _body(self.body, self.max_length)
+        return self._encoder
+
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """The body's (N, dim) vectors: those this process has seen for the body (``_SEEN``), then ``embed``'s, the
+        rest encoded by the body (at the batch size SetFit's own encode used: the numbers a copied body gave)."""
+        texts = list(texts)
+        seen = _SEEN.setdefault((resolve_body(self.body), self.max_length), {})
+        rows = [seen.get(t) for t in texts]
+        for source in ([lambda t, _: self._embed(t)] if self._embed is not None else []) + [self._encode]:
+            todo = [i for i, v in enumerate(rows) if v is None]
+            if todo:
+                for i, v in zip(todo, np.asarray(source([texts[i] for i in todo], batch_size), dtype=np.float32)):
+                    rows[i] = None if np.isnan(v).any() else v
+        if len(seen) < SEEN_MAX:
+            seen.update(zip(texts, rows))
+        return np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
+
+    def _encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        return self.encoder.encode(texts, batch_size=batch_size, show_progress_bar=False)
+
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        if len(texts) == 0:
+            return np.zeros((0, len(self.labels)))
+        return self.predict_proba_from_embeddings(self.embed(texts, batch_size))
+
+    def predict_proba_from_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
+        return head_proba(self.head, np.asarray(embeddings), len(self.labels), self.multi_label)
+
+    def save(self, path: str | Path) -> Path:
+        import joblib
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self.head, path / "model_head.pkl")
+        (path / BODY_FILE).write_text(json.dumps({"body": self.body, "max_length": self.max_length}, indent=2))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, label_names: Sequence[str], multi_label: bool):
+        import joblib
+
+        ref = json.loads((Path(path) / BODY_FILE).read_text())
+        return cls(joblib.load(Path(path) / "model_head.pkl"), ref["body"], ref.get("max_length"), label_names,
+                   multi_label)
+
+
+def _body(body: str, max_length: int | None):
+    """The pretrained body as a SentenceTransformer, truncating at ``max_length`` tokens."""
+    quiet()
     from sentence_transformers import SentenceTransformer
-    from setfit import SetFitModel
 
     st = SentenceTransformer(resolve_body(body), device=resolve_device())
-    if params.max_length:
-        st.max_seq_length = min(st.max_seq_length, params.max_length)
+    if max_length:
+        st.max_seq_length = min(st.max_seq_length, max_length)
+    return st
+
+
+def _new_model(body: str, head, label_names, multi_label: bool, params: SetFitParams):
+    from setfit import SetFitModel
+
     return SetFitModel(
-        model_body=st,
+        model_body=_body(body, params.max_length),
         model_head=head,
         multi_target_strategy=params.multi_target_strategy if multi_label else None,
         labels=list(label_names),
@@ -302,14 +379,15 @@ def train_logreg(
     params: SetFitParams | None = None,
     seed: int = 0,
     sample_weight: np.ndarray | None = None,
-) -> SetFitClassifier:
+    embed=None,
+) -> "FrozenBodyClassifier":
     """Frozen body + balanced logistic regression (C = ``params.head_c``, 10 by default), rows weighted by
-    ``sample_weight`` (N,) when given."""
+    ``sample_weight`` (N,) when given. ``embed``: vectors the body would give, computed elsewhere (a cache):
+    ``embed(texts) -> (N, dim)``, a row of NaN where it has none (the body encodes that text); the model keeps
+    using it for its own ``predict_proba`` in this process. The run's body is referenced, not copied."""
     params = params or SetFitParams()
     params.validate(multi_label)
     w = _weights(sample_weight, len(texts))
-    quiet(setfit=True)
-    model = _new_model(params.body, None, label_names, multi_label, params)
-    clf = SetFitClassifier(model, label_names, multi_label, "logreg")
-    model.model_head = _head(multi_label, params, seed, len(label_names)).fit(clf.embed(texts), np.asarray(y), w)
+    clf = FrozenBodyClassifier(None, params.body, params.max_length, label_names, multi_label, embed=embed)
+    clf.head = _head(multi_label, params, seed, len(label_names)).fit(clf.embed(texts), np.asarray(y), w)
     return clf

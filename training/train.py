@@ -29,9 +29,12 @@ def make_params(backend: str, params: dict | None, multi_label: bool = False):
     return get_backend(backend).make_params(params, multi_label)
 
 
-def fit_model(backend: str, params, texts, y, labels, multi_label, seed, val_texts=None, val_y=None, sample_weight=None):
+def fit_model(backend: str, params, texts, y, labels, multi_label, seed, val_texts=None, val_y=None, sample_weight=None,
+              embed=None):
+    """The backend's fit; ``embed`` (the frozen body's vectors from a cache, see ``train``) only when given."""
+    extra = {} if embed is None else {"embed": embed}
     return get_backend(backend).fit(texts, y, labels, multi_label, params, seed, sample_weight=sample_weight,
-                                    val_texts=val_texts, val_y=val_y)
+                                    val_texts=val_texts, val_y=val_y, **extra)
 
 
 def weak_rows(weak: Weak | None, n_labels: int, multi_label: bool, exclude: set[str]) -> tuple[list[str], np.ndarray, float]:
@@ -113,6 +116,7 @@ def train(
     weak: Weak | None = None,
     splits: Mapping[str, str] | None = None,
     final_fit: int = 0,
+    embed=None,
 ) -> Run:
     """Train on the submitted human labels and register the run (current by default).
 
@@ -130,6 +134,9 @@ def train(
     calibration records split into K folds, each fold scored by a model fitted on every other label, the
     pooled out-of-fold predictions scored with ``bootstrap_ci`` (accuracy: a Wilson 95% CI; metrics ``gold`` and
     ``gold_ci``, labelled by ``estimate``). K + 1 fits in all.
+    ``embed``: ``embed(texts) -> (N, dim)``, the frozen body's vectors from the caller's cache (NaN rows where it
+    has none), handed to the backend's fit (the ``logreg`` backend uses it; the texts path stays for callers
+    without a cache).
     Raises ``TrainingError`` when a class has fewer than ``min_per_class`` labels, unless ``force``.
     """
     label_names = list(label_names)
@@ -156,7 +163,7 @@ def train(
                                multi_label=multi_label, seed=seed, split=split_config, min_per_class=min_per_class,
                                force=force, labels_path="(a table in memory)" if isinstance(labels_path, pd.DataFrame)
                                else str(labels_path)),
-                          Registry(runs_dir or default_root(project_dir)), make_current)
+                          Registry(runs_dir or default_root(project_dir)), make_current, embed)
     calib = df[which == CALIB]
     y_cal = table.targets(calib)
     use_calib = len(calib) >= min_calibration and (multi_label or len(np.unique(y_cal)) >= 2)
@@ -177,7 +184,7 @@ def train(
     t0 = time.perf_counter()
     model = fit_model(backend, p, fit_texts, fit_y, label_names, multi_label, seed,
                       calib["text"].tolist() if use_calib else None, y_cal if use_calib else None,
-                      sample_weight=sample_weight)
+                      sample_weight=sample_weight, embed=embed)
     train_seconds = time.perf_counter() - t0
 
     calibrator = Calibrator.fit(model.predict_proba(calib["text"].tolist()), y_cal, multi_label) if use_calib else Calibrator()
@@ -235,7 +242,7 @@ def cross_fit(table: LabelTable, which: np.ndarray, folds: int, fit, seed: int =
 
 
 def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, folds, n_resamples, config, registry,
-               make_current) -> Run:
+               make_current, embed=None) -> Run:
     """The shipped model on every human label, its accuracy cross-fitted over the random reserve (``train``)."""
     if folds < 2:
         raise TrainingError(f"final fit needs at least 2 folds, got {folds}")
@@ -251,7 +258,7 @@ def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, f
         if weak_texts:
             fit_texts, fit_y = fit_texts + weak_texts, np.concatenate([fit_y, weak_y])
             w = np.concatenate([np.ones(int(mask.sum())), np.full(len(weak_texts), weak_weight)])
-        return fit_model(backend, p, fit_texts, fit_y, label_names, multi_label, seed, sample_weight=w)
+        return fit_model(backend, p, fit_texts, fit_y, label_names, multi_label, seed, sample_weight=w, embed=embed)
 
     t0 = time.perf_counter()
     model = fit(np.ones(len(df), dtype=bool))

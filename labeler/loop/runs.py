@@ -21,13 +21,14 @@ from labeler.loop.policy import project_policy
 from labeler.project import Project
 from labeler.quality.label_errors import apply_reviews
 from labeler.signals.catalog import build_signal, build_signals
+from labeler.signals.finetuned import cached_body
 from labeler.signals.templated import DEFAULT_TEMPLATE, label_text
 from training.errors import TrainingError
 from training.evaluate import paired_bootstrap
 from training.head import LinearModel
 from training.labels import load_labels
 from training.registry import Registry, list_runs, set_current
-from training.train import train
+from training.train import make_params, train
 from training.trigger import BACKEND_FLOOR, Evidence, first_run
 
 SHOWN_SHORT = 5  # short classes named in a message; the rest are counted
@@ -189,13 +190,27 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
     # the second review's verdicts laid over the labels (corrections train, ambiguous records do not)
     labels_df = project.load_labels() if labels_path is None else apply_reviews(project, pd.read_parquet(labels_path))
     splits = policy.reserve.splits(labels_df["id"].astype(str).tolist())
+    params = training_params(config, backend)
     with training_errors():
         return train(labels_df, config.label_names, config.task.multi_label, backend=backend,
-                     params=training_params(config, backend), project_dir=project.dir, seed=t.seed,
+                     params=params, project_dir=project.dir, seed=t.seed, embed=body_cache(config, backend, params),
                      force=force, runs_dir=project.runs,
                      splits=splits, min_per_class=floor, n_resamples=n_resamples,
                      weak=weak_training_rows(config, labels_df, policy), make_current=make_current,
                      final_fit=final_fit)
+
+
+def body_cache(config, backend: str, params: dict):
+    """For a ``logreg`` run whose body is the embedding signal's model: the signal's cached vectors, so training
+    encodes none of its texts again (``labeler.signals.finetuned.cached_body``); None otherwise."""
+    if backend != "logreg":
+        return None
+    p = make_params(backend, params, config.task.multi_label)
+    signals = build_signals(config.signals, config.task.labels, config.task.multi_label,
+                            cache_dir=Project(config).cache) if config.signals else []
+    emb = next((s for s in signals if getattr(s, "type_name", "") == "embedding"), None) or build_signal(
+        "embedding", "embedding", config.task.labels, config.task.multi_label, {}, cache_dir=Project(config).cache)
+    return cached_body(emb, p.body, p.max_length)
 
 
 def describe_run(run) -> list[str]:

@@ -24,6 +24,7 @@ from labeler.signals.catalog import build_signal, build_signals as build
 from labeler.signals.embedding import fit_temperature
 
 MIN_LABELS_FOR_TEMPERATURE = 10
+SHARED_RUN_CHUNK = 16384  # texts per cache chunk for a run scoring from cached vectors (a matrix product each)
 FAST_MODEL = "fast-model"  # the queue model's name when it joins the suggestions (``ensemble.fast_model``)
 
 
@@ -45,8 +46,8 @@ def embedder(config, signals: list):
 
 def run_signal(config, run_id: str, signals: list | None = None):
     """The run ``run_id`` as a signal named by its id (``labeler.signals.finetuned``). With the command's
-    ``signals``, a ``logreg`` run scores from the embedding signal's cached vectors (``share_encoder``): a round
-    after such a run costs what a round without one does."""
+    ``signals``, a ``logreg`` run scores from the embedding signal's cached vectors (``share_encoder``), its head
+    applied to large chunks (``SHARED_RUN_CHUNK``) in ``bootstrap``."""
     project = Project(config)
     sig = build_signal("finetuned", run_id, config.task.labels, config.task.multi_label,
                        {"run": run_id, "runs_dir": str(project.runs)}, cache_dir=project.cache)
@@ -148,8 +149,9 @@ def bootstrap(config, progress: bool = True, persist_fitted: bool = True, policy
     if run is not None:
         if run.run_id in probas:
             raise LabelerError(f"a configured signal is named like the current run {run.run_id!r}; rename it")
-        probas[run.run_id] = score_cached(run_signal(config, run.run_id, signals), ids, texts, project.cache,
-                                         progress=progress)
+        sig = run_signal(config, run.run_id, signals)
+        probas[run.run_id] = score_cached(sig, ids, texts, project.cache, progress=progress,
+                                         batch_size=SHARED_RUN_CHUNK if sig.shares_encoder else 256)
 
     Q, queue_note = queue_model(config, signals, pool, zero_shot_ensemble(config, probas), labels_df, policy)
     # the fast model joins the suggestions like a run (labeler.loop.join) until a fine-tuned run is current

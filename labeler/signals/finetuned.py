@@ -49,8 +49,7 @@ class FinetunedSignal(Signal):
         if bool(multi_label) != self.run.multi_label:
             raise LabelerError(f"run {self.run.run_id} is {'multi' if self.run.multi_label else 'single'}-label; the config says otherwise")
         self._columns = [self.run.labels.index(name) for name in self.labels]
-        self._encoder = None  # the embedding signal whose cached vectors stand in for the run's body (share_encoder)
-        self._max_tokens = 0
+        self._embed = None  # the embedding signal's cached vectors standing in for the run's body (share_encoder)
 
     @classmethod
     def from_run(cls, run: str = "current", runs_dir: str | Path = "runs", labels: Sequence[str] = ()) -> "FinetunedSignal":
@@ -59,28 +58,46 @@ class FinetunedSignal(Signal):
     def _model_fingerprint(self) -> str:
         return f"{self.run.run_id}:{self.run.data_fingerprint}"
 
+    @property
+    def shares_encoder(self) -> bool:
+        return self._embed is not None
+
     def share_encoder(self, embedding) -> bool:
         """Score with ``embedding``'s cached vectors instead of encoding every text again, when the run's encoder
-        is that very model untouched (a ``logreg`` run on the embedding signal's model, no text template, no
-        int8). Texts longer than either model's token limit still go through the run's own encoder, so both
-        truncate nothing. Returns whether the encoder is shared."""
+        is that very model untouched (``cached_body``). Returns whether the encoder is shared."""
         frozen = self.run.frozen_body
-        p = getattr(embedding, "params", None)
-        if frozen is None or p is None or p.quantize or p.text_template != "{text}" \
-                or resolve_body(frozen[0]) != str(embedding.model_path):
-            return False
-        self._encoder = embedding
-        self._max_tokens = min(n for n in (frozen[1], embedding.max_tokens) if n)
-        return True
+        self._embed = None if frozen is None else cached_body(embedding, *frozen)
+        return self._embed is not None
 
     def _predict(self, texts: list[str]) -> np.ndarray:
-        encoder = self._encoder
-        if encoder is None or not texts:
+        if self._embed is None or not texts:
             return self.run.predict_proba(texts)[:, self._columns]
-        short = encoder.fits(texts, self._max_tokens)
+        X = self._embed(texts)
+        short = ~np.isnan(X).any(axis=1)
         out = np.zeros((len(texts), len(self.run.labels)))
         if short.any():
-            out[short] = self.run.predict_proba_from_embeddings(encoder.encode([t for t, s in zip(texts, short) if s]))
+            out[short] = self.run.predict_proba_from_embeddings(X[short])
         if (~short).any():
             out[~short] = self.run.predict_proba([t for t, s in zip(texts, short) if not s])
         return out[:, self._columns]
+
+
+def cached_body(embedding, body: str | None, max_length: int | None):
+    """``embed(texts) -> (N, dim)``: a frozen body's vectors read from ``embedding``'s cache, when the body is that
+    very model untouched (a ``logreg`` run's or one about to be trained; no text template, no int8); None
+    otherwise. A text past either model's token limit gets a NaN row, for the body to encode itself, so both
+    truncate nothing. ``labeler.loop.runs`` trains logreg runs with it; ``share_encoder`` scores with it."""
+    p = getattr(embedding, "params", None)
+    if p is None or p.quantize or p.text_template != "{text}" or resolve_body(body) != str(embedding.model_path):
+        return None
+    limit = min(n for n in (max_length, embedding.max_tokens) if n)
+
+    def embed(texts) -> np.ndarray:
+        texts = list(texts)
+        short = embedding.fits(texts, limit)
+        X = np.full((len(texts), embedding.dim), np.nan, dtype=np.float32)
+        if short.any():
+            X[short] = embedding.encode([t for t, s in zip(texts, short) if s])
+        return X
+
+    return embed

@@ -125,7 +125,7 @@ def test_a_logreg_run_scores_from_the_embedding_signals_cached_vectors(tmp_path)
     texts = [*PROBE, long_text]
     own = FinetunedSignal.from_run(run.run_id, tmp_path / "runs", labels=LABELS)
     shared = FinetunedSignal.from_run(run.run_id, tmp_path / "runs", labels=LABELS)
-    assert shared.share_encoder(emb) and shared._max_tokens == 128
+    assert shared.share_encoder(emb) and shared.shares_encoder
     np.testing.assert_allclose(shared.predict_proba(texts), own.predict_proba(texts), atol=1e-5)
     assert emb.count_tokens([long_text])[0] > 128 and len(emb._mem) == len(PROBE)  # the long text was not embedded
     counted = []  # a text that cannot reach 128 WordPiece tokens is not tokenised to check; the long one is

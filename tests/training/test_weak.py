@@ -135,7 +135,7 @@ def test_weak_rows_change_the_logreg_model_exactly(tmp_path, monkeypatch):
     clf = run._model
     manual = LinearModel(3, False, 10.0, 2, 2000).fit(clf.embed(texts), y, w)
     X = clf.embed(PROBE)
-    np.testing.assert_array_equal(clf.model.model_head.predict_proba(X), manual.predict_proba(X))
+    np.testing.assert_array_equal(clf.head.predict_proba(X), manual.predict_proba(X))
     diff = np.abs(run.predict_proba_raw(PROBE) - plain.predict_proba_raw(PROBE)).max()
     assert diff > 1e-3  # the weak rows moved the model
     loaded = Registry(tmp_path / "runs").load(run.run_id)
