@@ -20,7 +20,7 @@ from labeler.loop.join import zero_shot_ensemble
 from labeler.loop.policy import project_policy
 from labeler.project import Project
 from labeler.quality.label_errors import apply_reviews
-from labeler.signals.catalog import build_signal, build_signals
+from labeler.signals.catalog import build_signals, embedding_signal
 from labeler.signals.finetuned import cached_body
 from labeler.signals.templated import DEFAULT_TEMPLATE, label_text
 from training.errors import TrainingError
@@ -102,9 +102,7 @@ def fast_model_evidence(config, policy):
         return None
     rows, y = np.concatenate([r for r, _ in parts]), np.concatenate([y for _, y in parts])
     texts = Pool.load(project.pool).texts
-    signals = build_signals(config.signals, config.task.labels, ml, cache_dir=project.cache) if config.signals else []
-    emb = next((s for s in signals if getattr(s, "type_name", "") == "embedding"), None) or build_signal(
-        "embedding", "embedding", config.task.labels, ml, {}, cache_dir=project.cache)
+    emb = _embedding(config)
     model = LinearModel(len(names), ml, QUEUE_MODEL_C, policy.seed).fit(emb.encode([texts[i] for i in train_rows]),
                                                                        y_train)
     P_fast = model.predict_proba(emb.encode([texts[i] for i in rows]))
@@ -206,11 +204,16 @@ def body_cache(config, backend: str, params: dict):
     if backend != "logreg":
         return None
     p = make_params(backend, params, config.task.multi_label)
-    signals = build_signals(config.signals, config.task.labels, config.task.multi_label,
-                            cache_dir=Project(config).cache) if config.signals else []
-    emb = next((s for s in signals if getattr(s, "type_name", "") == "embedding"), None) or build_signal(
-        "embedding", "embedding", config.task.labels, config.task.multi_label, {}, cache_dir=Project(config).cache)
-    return cached_body(emb, p.body, p.max_length)
+    return cached_body(_embedding(config), p.body, p.max_length)
+
+
+def _embedding(config):
+    """The configured embedding signal (or the default one), whose cached vectors the fast model and logreg
+    runs read."""
+    cache = Project(config).cache
+    labels, ml = config.task.labels, config.task.multi_label
+    signals = build_signals(config.signals, labels, ml, cache_dir=cache) if config.signals else []
+    return embedding_signal(signals, labels, ml, cache_dir=cache)
 
 
 def describe_run(run) -> list[str]:

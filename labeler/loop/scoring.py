@@ -20,7 +20,7 @@ from labeler.loop.pool_matrices import Scores
 from labeler.loop.runs import current_run
 from labeler.project import Project
 from labeler.signals.cache import score_cached
-from labeler.signals.catalog import build_signal, build_signals as build
+from labeler.signals.catalog import build_signal, build_signals as build, embedding_signal
 from labeler.signals.embedding import fit_temperature
 
 MIN_LABELS_FOR_TEMPERATURE = 10
@@ -36,12 +36,7 @@ def build_signals(config) -> list:
 
 def embedder(config, signals: list):
     """The embedding signal that provides vectors (Argilla's "Find similar", diversity, the queue model)."""
-    for sig in signals:
-        if getattr(sig, "type_name", "") == "embedding":
-            return sig
-
-    return build_signal("embedding", "embedding", config.task.labels, config.task.multi_label, {},
-                        cache_dir=Project(config).cache)
+    return embedding_signal(signals, config.task.labels, config.task.multi_label, cache_dir=Project(config).cache)
 
 
 def run_signal(config, run_id: str, signals: list | None = None):

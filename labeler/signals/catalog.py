@@ -124,3 +124,13 @@ def build_signals(
             seen.append(name)
             name = source_of[name]
     return signals
+
+
+def embedding_signal(signals: Sequence[Signal], labels: Sequence[Any], multi_label: bool = False,
+                     cache_dir: str | os.PathLike | None = None) -> Signal:
+    """The embedding signal among ``signals`` (the one whose vectors the queue model, "Find similar", diversity
+    and logreg runs share), or the default one built with the same cache when none is configured."""
+    for sig in signals:
+        if getattr(sig, "type_name", "") == "embedding":
+            return sig
+    return build_signal("embedding", "embedding", labels, multi_label, {}, cache_dir=cache_dir)
