@@ -26,11 +26,16 @@ import numpy as np
 from common import RESULTS, write_json
 
 from labeler import simulate as sim
-from labeler.loop.engine import FITTED, FIXED, Policy, WeakLabels
+from labeler.loop.engine import FITTED, FIXED, TRAIN_CALIB, Policy, WeakLabels
 
 OUT = RESULTS / "multilabel.json"
 # batch size and rounds per data set: about a third of NLU++ banking's pool, GoEmotions to 800 labels
 RUNS = {"nlupp_banking": (32, 15), "nlupp_hotels": (20, 25), "goemotions": (50, 16)}
+
+
+CUTS = {"cuts 5 folds": dict(cut_folds=5), "cuts 10 folds": dict(cut_folds=10),
+        "cuts on train + calibration": dict(cuts_on=TRAIN_CALIB),
+        "cuts 5 folds on train + calibration": dict(cut_folds=5, cuts_on=TRAIN_CALIB)}
 
 
 def variants(base: Policy) -> dict[str, Policy]:
@@ -62,6 +67,10 @@ def variants(base: Policy) -> dict[str, Policy]:
         "default, no coverage": r(base, coverage=0.0),
         "default, no coverage, zero-shot first batch": r(base, coverage=0.0, cold_start=False),
     }
+    # where the fitted cuts come from (``label_cuts``): each with random cut the same way, the fair baseline
+    for label, fields in CUTS.items():
+        named[f"default, {label}"] = r(base, **fields)
+        named[f"random, {label}"] = r(named["random"], **fields)
     seen: dict[Policy, str] = {}
     return {label: p for label, p in named.items() if seen.setdefault(p, label) == label}  # one run per policy
 
@@ -163,6 +172,13 @@ def gaps(row: dict, rand: dict, metric: str) -> tuple[float, int]:
     return float(d[i]), int(row["n_labels"][i])
 
 
+def baseline(label: str, rows: dict) -> dict | None:
+    """The random curve a variant is compared with: random cut the same way for a cuts variant
+    (``default, <cuts>`` against ``random, <cuts>``), else plain ``random``."""
+    cuts = label.split(", ", 1)[1] if label.startswith("default, ") else None
+    return rows.get(f"random, {cuts}") if cuts in CUTS and f"random, {cuts}" in rows else rows.get("random")
+
+
 def markdown(out: dict) -> str:
     lines = []
     study = out.pop("_cuts", {})
@@ -185,8 +201,8 @@ def markdown(out: dict) -> str:
                      "| ships micro-F1 AUC | ships micro-F1 worst vs random's ships | ships exact match worst vs random's "
                      "ships | clicks: suggestion / empty form / old 0.5 rule |")
         lines.append("|---" * 13 + "|")
-        rand = entry["variants"].get("random")
         for label, row in entry["variants"].items():
+            rand = baseline(label, entry["variants"])
             last = row["n_labels"][-1]
             c = row["clicks"]
             ctext = (f"{c['clicks']:.2f} / {c['clicks_empty']:.2f} / {c['clicks_half']:.2f}"
