@@ -140,6 +140,44 @@ def cut_study(datasets: list[str], sizes: list[int]) -> dict:
     return study
 
 
+def cardinality(datasets: list[str], seeds: list[int]) -> dict:
+    """Is the queue's cut biased towards more labels? Along ``default``'s and ``random``'s own rounds
+    (``labeler.simulate.driver.each_round``), per budget and mean over seeds: labels predicted per eval text at the
+    queue model's cuts, labels per human training row, the share of eval texts with none predicted, the mean cut,
+    exact match and micro-F1. Saved under ``_cardinality``."""
+    from labeler.simulate.driver import each_round, score_metrics
+
+    study = {}
+    for name in datasets:
+        data = sim.dataset_data(name)
+        feats = sim.compute_features(data, progress=False)
+        batch, rounds = RUNS[name]
+        every = variants(dataclasses.replace(Policy.from_config(data.config), batch_size=batch))
+        rows: dict = {}
+        for label in ("default", "random"):
+            for seed in seeds:
+                for s in each_round(data, feats, dataclasses.replace(every[label], seed=seed), rounds):
+                    P, cuts = s.model.predict_proba(feats.X_eval), s.model.thresholds
+                    pred, m = P >= cuts, score_metrics(P, data.eval_y, data, cuts)
+                    rows.setdefault(label, {}).setdefault(int(s.labeled.sum()), []).append(
+                        [pred.sum(1).mean(), data.y[s.train].sum(1).mean(), (pred.sum(1) == 0).mean(), np.mean(cuts),
+                         m["accuracy"], m["micro_f1"]])
+        cols = ("predicted", "train_rows", "none_predicted", "mean_cut", "accuracy", "micro_f1")
+        study[name] = {"eval_cardinality": float(data.eval_y.sum(1).mean()), "seeds": seeds,
+                       **{label: {n: dict(zip(cols, np.mean(v, axis=0).round(4).tolist())) for n, v in by_n.items()}
+                          for label, by_n in rows.items()}}
+        print(f"{name}: eval cardinality {study[name]['eval_cardinality']:.2f} (default / random)", flush=True)
+        for n in sorted(rows["default"]):
+            d, r = study[name]["default"][n], study[name]["random"][n]
+            print(f"  {n:5d} labels: predicted {d['predicted']:.2f} / {r['predicted']:.2f}, training rows "
+                  f"{d['train_rows']:.2f} / {r['train_rows']:.2f}, mean cut {d['mean_cut']:.3f} / {r['mean_cut']:.3f}, "
+                  f"exact match {d['accuracy']:.3f} / {r['accuracy']:.3f}", flush=True)
+        fresh = json.loads(OUT.read_text()) if OUT.exists() else {}
+        fresh["_cardinality"] = {**fresh.get("_cardinality", {}), name: study[name]}
+        write_json(OUT, fresh, indent=1)
+    return study
+
+
 def _oof(X: np.ndarray, Y: np.ndarray, k: int, folds: int = 3) -> np.ndarray:
     from training.head import LinearModel
 
@@ -182,6 +220,7 @@ def baseline(label: str, rows: dict) -> dict | None:
 def markdown(out: dict) -> str:
     lines = []
     study = out.pop("_cuts", {})
+    out.pop("_cardinality", None)
     if study:
         lines += ["Head and cut on random samples (micro-F1 / exact match on the eval split):", "",
                   "| data set, rows | " + " | ".join(next(iter(study.values()))) + " |",
@@ -261,6 +300,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=None, help="override the rounds per data set (a separate table)")
     ap.add_argument("--cuts", default=None, help="run the head/cut study on random samples of these sizes "
                     "(comma-separated; a size over the pool = the whole pool) and stop")
+    ap.add_argument("--cardinality", action="store_true", help="labels predicted per eval text, default vs random, "
+                    "at every budget (is the queue's cut biased?) and stop")
     ap.add_argument("--markdown", action="store_true", help="print the tables from the saved JSON and stop")
     args = ap.parse_args()
     if args.markdown:
@@ -268,6 +309,9 @@ def main() -> None:
         print(markdown(dict(out)) + "\n" + targets(out))
         return
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    if args.cardinality:
+        cardinality(datasets, list(range(args.seeds)))
+        return
     if args.cuts:
         cut_study(datasets, [int(x) for x in args.cuts.split(",")])
         return
