@@ -213,3 +213,10 @@ def test_simulate_fits_the_cuts_on_the_answered_calibration_rows_when_asked(tmp_
     assert s.model.thresholds.tolist() == expected.tolist()
     assert s.model.thresholds.tolist() != label_cuts(X, s.train, Y[s.train], P0, s.labeled | s.reserve, policy,
                                                      data.threshold).tolist()
+
+
+def test_cuts_on_calibration_rows_refuse_a_caller_without_them():
+    X, Y = _toy(n=60)
+    policy = Policy(thresholds=FITTED, weak=WeakLabels(0.0), cuts_on="train+calib")
+    with pytest.raises(ValueError, match="needs the answered calibration rows"):
+        fit_queue_model(X, np.arange(60), Y, np.full(Y.shape, 0.5), np.zeros(60, dtype=bool), policy, True, 0.5)

@@ -177,13 +177,16 @@ def fit_queue_model(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak
     """The fast model the queue ranks by: ``training.head.LinearModel`` on the human + weak rows.
     Returns (model, number of weak rows used). Multi-label, the model carries its per-label cuts
     (``model.thresholds`` (K,), ``label_cuts``): the queue, the metrics and the suggestions cut its matrix there.
-    ``calib``: (rows, targets) of the answered calibration records, read only when ``policy.cuts_on`` asks."""
+    ``calib``: (rows, targets) of the answered calibration records, read only when ``policy.cuts_on`` asks (then
+    required: ``labeler simulate``'s in-process driver hands them; ``labeler round`` does not yet, so it refuses)."""
 
     Xt, yt, w, n_weak = training_set(X, rows, targets, P_weak, excluded, policy.weak, multi_label, threshold)
     model = LinearModel(P_weak.shape[1], multi_label, QUEUE_MODEL_C, policy.seed).fit(Xt, yt, w)
     if multi_label:
         held = None
-        if policy.cuts_on == TRAIN_CALIB and calib is not None and len(calib[0]):
+        if policy.cuts_on == TRAIN_CALIB and calib is None:  # a driver that cannot hand them must not differ silently
+            raise ValueError("cuts_on 'train+calib' needs the answered calibration rows (calib); this caller has none")
+        if policy.cuts_on == TRAIN_CALIB and len(calib[0]):
             c_rows = np.asarray(calib[0], dtype=np.int64)
             held = (model.predict_proba(X[c_rows]), np.asarray(calib[1]).reshape(len(c_rows), -1))
         model.thresholds = label_cuts(X, rows, targets, P_weak, excluded, policy, threshold, held)

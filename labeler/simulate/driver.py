@@ -168,8 +168,9 @@ def ships_metrics(data: SimData, feats: Features, policy: Policy, labeled: np.nd
     if not (labeled & reserve).any():
         model = queue_model
     else:
+        none = np.zeros(0, dtype=np.int64)  # it trains on the calibration rows: none is held out for its cuts
         model, _ = fit_queue_model(feats.X, rows, data.y[rows], feats.P0, labeled | reserve, policy,
-                                   data.multi_label, data.threshold)
+                                   data.multi_label, data.threshold, (none, data.y[none]))
     m = score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data,
                       model.thresholds if data.multi_label else None)
     return {f"ships_{k}": v for k, v in m.items()}
