@@ -292,6 +292,31 @@ def targets(out: dict) -> str:
     return "\n".join(lines)
 
 
+def cuts_table(out: dict) -> str:
+    """Where the cuts are fitted (``CUTS``), 4-seed runs: each default against random cut the same way, both
+    models (queue model and what ships), AUC default / random and the worst gap to random's mean curve."""
+    lines = ["| data set | cuts fitted on | micro-F1 AUC default / random | micro-F1 worst | exact-match AUC default / "
+             "random | exact match worst | ships micro-F1 AUC default / random | ships micro-F1 worst | ships exact "
+             "match worst |", "|---" * 9 + "|"]
+    for key, entry in out.items():
+        if key != f"{key.split(',')[0]}, 4 seeds" or key.split(",")[0] not in RUNS:  # the standard rounds
+            continue
+        rows = entry["variants"]
+        for label in ["cuts 3 folds (today)"] + list(CUTS):
+            d, r = (rows.get("default"), rows.get("random")) if label not in CUTS else \
+                (rows.get(f"default, {label}"), rows.get(f"random, {label}"))
+            if not d or not r:
+                continue
+            cells = [key.split(",")[0], label]
+            for m in ("micro_f1", "accuracy", "ships_micro_f1", "ships_accuracy"):
+                if m != "ships_accuracy":
+                    cells.append(f"{d[m]['auc']:.3f} / {r[m]['auc']:.3f}")
+                g = gaps(d, r, m)
+                cells.append(f"{g[0]:+.3f} ({g[1]})")
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default="nlupp_banking,nlupp_hotels,goemotions")
@@ -306,7 +331,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.markdown:
         out = json.loads(OUT.read_text())
-        print(markdown(dict(out)) + "\n" + targets(out))
+        print(markdown(dict(out)) + "\n" + targets(out) + "\n\n" + cuts_table(out))
         return
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     if args.cardinality:
