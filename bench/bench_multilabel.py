@@ -26,11 +26,16 @@ import numpy as np
 from common import RESULTS, write_json
 
 from labeler import simulate as sim
-from labeler.loop.engine import FITTED, FIXED, Policy, WeakLabels
+from labeler.loop.engine import FITTED, FIXED, TRAIN_CALIB, Policy, WeakLabels
 
 OUT = RESULTS / "multilabel.json"
 # batch size and rounds per data set: about a third of NLU++ banking's pool, GoEmotions to 800 labels
 RUNS = {"nlupp_banking": (32, 15), "nlupp_hotels": (20, 25), "goemotions": (50, 16)}
+
+
+CUTS = {"cuts 5 folds": dict(cut_folds=5), "cuts 10 folds": dict(cut_folds=10),
+        "cuts on train + calibration": dict(cuts_on=TRAIN_CALIB),
+        "cuts 5 folds on train + calibration": dict(cut_folds=5, cuts_on=TRAIN_CALIB)}
 
 
 def variants(base: Policy) -> dict[str, Policy]:
@@ -62,6 +67,10 @@ def variants(base: Policy) -> dict[str, Policy]:
         "default, no coverage": r(base, coverage=0.0),
         "default, no coverage, zero-shot first batch": r(base, coverage=0.0, cold_start=False),
     }
+    # where the fitted cuts come from (``label_cuts``): each with random cut the same way, the fair baseline
+    for label, fields in CUTS.items():
+        named[f"default, {label}"] = r(base, **fields)
+        named[f"random, {label}"] = r(named["random"], **fields)
     seen: dict[Policy, str] = {}
     return {label: p for label, p in named.items() if seen.setdefault(p, label) == label}  # one run per policy
 
@@ -131,6 +140,44 @@ def cut_study(datasets: list[str], sizes: list[int]) -> dict:
     return study
 
 
+def cardinality(datasets: list[str], seeds: list[int]) -> dict:
+    """Is the queue's cut biased towards more labels? Along ``default``'s and ``random``'s own rounds
+    (``labeler.simulate.driver.each_round``), per budget and mean over seeds: labels predicted per eval text at the
+    queue model's cuts, labels per human training row, the share of eval texts with none predicted, the mean cut,
+    exact match and micro-F1. Saved under ``_cardinality``."""
+    from labeler.simulate.driver import each_round, score_metrics
+
+    study = {}
+    for name in datasets:
+        data = sim.dataset_data(name)
+        feats = sim.compute_features(data, progress=False)
+        batch, rounds = RUNS[name]
+        every = variants(dataclasses.replace(Policy.from_config(data.config), batch_size=batch))
+        rows: dict = {}
+        for label in ("default", "random"):
+            for seed in seeds:
+                for s in each_round(data, feats, dataclasses.replace(every[label], seed=seed), rounds):
+                    P, cuts = s.model.predict_proba(feats.X_eval), s.model.thresholds
+                    pred, m = P >= cuts, score_metrics(P, data.eval_y, data, cuts)
+                    rows.setdefault(label, {}).setdefault(int(s.labeled.sum()), []).append(
+                        [pred.sum(1).mean(), data.y[s.train].sum(1).mean(), (pred.sum(1) == 0).mean(), np.mean(cuts),
+                         m["accuracy"], m["micro_f1"]])
+        cols = ("predicted", "train_rows", "none_predicted", "mean_cut", "accuracy", "micro_f1")
+        study[name] = {"eval_cardinality": float(data.eval_y.sum(1).mean()), "seeds": seeds,
+                       **{label: {n: dict(zip(cols, np.mean(v, axis=0).round(4).tolist())) for n, v in by_n.items()}
+                          for label, by_n in rows.items()}}
+        print(f"{name}: eval cardinality {study[name]['eval_cardinality']:.2f} (default / random)", flush=True)
+        for n in sorted(rows["default"]):
+            d, r = study[name]["default"][n], study[name]["random"][n]
+            print(f"  {n:5d} labels: predicted {d['predicted']:.2f} / {r['predicted']:.2f}, training rows "
+                  f"{d['train_rows']:.2f} / {r['train_rows']:.2f}, mean cut {d['mean_cut']:.3f} / {r['mean_cut']:.3f}, "
+                  f"exact match {d['accuracy']:.3f} / {r['accuracy']:.3f}", flush=True)
+        fresh = json.loads(OUT.read_text()) if OUT.exists() else {}
+        fresh["_cardinality"] = {**fresh.get("_cardinality", {}), name: study[name]}
+        write_json(OUT, fresh, indent=1)
+    return study
+
+
 def _oof(X: np.ndarray, Y: np.ndarray, k: int, folds: int = 3) -> np.ndarray:
     from training.head import LinearModel
 
@@ -163,9 +210,17 @@ def gaps(row: dict, rand: dict, metric: str) -> tuple[float, int]:
     return float(d[i]), int(row["n_labels"][i])
 
 
+def baseline(label: str, rows: dict) -> dict | None:
+    """The random curve a variant is compared with: random cut the same way for a cuts variant
+    (``default, <cuts>`` against ``random, <cuts>``), else plain ``random``."""
+    cuts = label.split(", ", 1)[1] if label.startswith("default, ") else None
+    return rows.get(f"random, {cuts}") if cuts in CUTS and f"random, {cuts}" in rows else rows.get("random")
+
+
 def markdown(out: dict) -> str:
     lines = []
     study = out.pop("_cuts", {})
+    out.pop("_cardinality", None)
     if study:
         lines += ["Head and cut on random samples (micro-F1 / exact match on the eval split):", "",
                   "| data set, rows | " + " | ".join(next(iter(study.values()))) + " |",
@@ -185,8 +240,8 @@ def markdown(out: dict) -> str:
                      "| ships micro-F1 AUC | ships micro-F1 worst vs random's ships | ships exact match worst vs random's "
                      "ships | clicks: suggestion / empty form / old 0.5 rule |")
         lines.append("|---" * 13 + "|")
-        rand = entry["variants"].get("random")
         for label, row in entry["variants"].items():
+            rand = baseline(label, entry["variants"])
             last = row["n_labels"][-1]
             c = row["clicks"]
             ctext = (f"{c['clicks']:.2f} / {c['clicks_empty']:.2f} / {c['clicks_half']:.2f}"
@@ -237,6 +292,31 @@ def targets(out: dict) -> str:
     return "\n".join(lines)
 
 
+def cuts_table(out: dict) -> str:
+    """Where the cuts are fitted (``CUTS``), 4-seed runs: each default against random cut the same way, both
+    models (queue model and what ships), AUC default / random and the worst gap to random's mean curve."""
+    lines = ["| data set | cuts fitted on | micro-F1 AUC default / random | micro-F1 worst | exact-match AUC default / "
+             "random | exact match worst | ships micro-F1 AUC default / random | ships micro-F1 worst | ships exact "
+             "match worst |", "|---" * 9 + "|"]
+    for key, entry in out.items():
+        if key != f"{key.split(',')[0]}, 4 seeds" or key.split(",")[0] not in RUNS:  # the standard rounds
+            continue
+        rows = entry["variants"]
+        for label in ["cuts 3 folds (today)"] + list(CUTS):
+            d, r = (rows.get("default"), rows.get("random")) if label not in CUTS else \
+                (rows.get(f"default, {label}"), rows.get(f"random, {label}"))
+            if not d or not r:
+                continue
+            cells = [key.split(",")[0], label]
+            for m in ("micro_f1", "accuracy", "ships_micro_f1", "ships_accuracy"):
+                if m != "ships_accuracy":
+                    cells.append(f"{d[m]['auc']:.3f} / {r[m]['auc']:.3f}")
+                g = gaps(d, r, m)
+                cells.append(f"{g[0]:+.3f} ({g[1]})")
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default="nlupp_banking,nlupp_hotels,goemotions")
@@ -245,13 +325,18 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=None, help="override the rounds per data set (a separate table)")
     ap.add_argument("--cuts", default=None, help="run the head/cut study on random samples of these sizes "
                     "(comma-separated; a size over the pool = the whole pool) and stop")
+    ap.add_argument("--cardinality", action="store_true", help="labels predicted per eval text, default vs random, "
+                    "at every budget (is the queue's cut biased?) and stop")
     ap.add_argument("--markdown", action="store_true", help="print the tables from the saved JSON and stop")
     args = ap.parse_args()
     if args.markdown:
         out = json.loads(OUT.read_text())
-        print(markdown(dict(out)) + "\n" + targets(out))
+        print(markdown(dict(out)) + "\n" + targets(out) + "\n\n" + cuts_table(out))
         return
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    if args.cardinality:
+        cardinality(datasets, list(range(args.seeds)))
+        return
     if args.cuts:
         cut_study(datasets, [int(x) for x in args.cuts.split(",")])
         return

@@ -128,3 +128,95 @@ def test_random_first_batch_is_the_random_policys_first_batch():
     rand = select_batch(P, 6, strategy="threshold_distance", multi_label=True, exploration=1.0, seed=3)
     assert sorted(cold.indices.tolist()) == sorted(rand.indices.tolist())
     assert set(cold.reasons) == {"cold_start"}
+
+
+def _oof_by_hand(X, Y, folds):
+    from training.head import LinearModel
+
+    oof, fold = np.zeros(Y.shape), np.arange(len(X)) % folds
+    for f in range(folds):
+        model = LinearModel(Y.shape[1], True, 10.0, 0).fit(X[fold != f], Y[fold != f], np.ones(int((fold != f).sum())))
+        oof[fold == f] = model.predict_proba(X[fold == f])
+    return oof
+
+
+def test_label_cuts_use_the_policys_folds_and_the_held_out_rows():
+    X, Y = _toy(n=90)
+    P0 = np.full(Y.shape, 0.5)
+    none = np.zeros(len(X), dtype=bool)
+    rows = np.arange(60)
+    for folds in (3, 5):
+        policy = Policy(thresholds=FITTED, weak=WeakLabels(0.0), cut_folds=folds)
+        expected = fit_thresholds(_oof_by_hand(X[rows], Y[rows], folds), Y[rows], default=0.5, objective="micro_f1")
+        assert np.allclose(label_cuts(X, rows, Y[rows], P0, none, policy, 0.5), expected)
+    held = (np.linspace(0.05, 0.95, 30 * 3).reshape(30, 3), Y[60:])
+    policy = Policy(thresholds=FITTED, weak=WeakLabels(0.0))
+    both = fit_thresholds(np.concatenate([_oof_by_hand(X[rows], Y[rows], 3), held[0]]), np.concatenate([Y[rows], Y[60:]]),
+                          default=0.5, objective="micro_f1")
+    got = label_cuts(X, rows, Y[rows], P0, none, policy, 0.5, held)
+    assert np.allclose(got, both)
+    assert not np.allclose(got, label_cuts(X, rows, Y[rows], P0, none, policy, 0.5))
+
+
+def test_queue_model_cuts_read_the_calibration_rows_only_when_the_policy_asks():
+    X, Y = _toy(n=90)
+    P0 = np.full(Y.shape, 0.5)
+    none = np.zeros(len(X), dtype=bool)
+    rows, calib = np.arange(60), (np.arange(60, 90), Y[60:])
+    train_only = Policy(thresholds=FITTED, weak=WeakLabels(0.0))
+    plain, _ = fit_queue_model(X, rows, Y[rows], P0, none, train_only, True, 0.5)
+    ignored, _ = fit_queue_model(X, rows, Y[rows], P0, none, train_only, True, 0.5, calib)
+    assert plain.thresholds.tolist() == ignored.thresholds.tolist()
+    with_calib = Policy(thresholds=FITTED, weak=WeakLabels(0.0), cuts_on="train+calib")
+    model, _ = fit_queue_model(X, rows, Y[rows], P0, none, with_calib, True, 0.5, calib)
+    held = (model.predict_proba(X[60:]), Y[60:])
+    assert model.thresholds.tolist() == label_cuts(X, rows, Y[rows], P0, none, with_calib, 0.5, held).tolist()
+    no_calib, _ = fit_queue_model(X, rows, Y[rows], P0, none, with_calib, True, 0.5, (np.zeros(0, dtype=int), Y[:0]))
+    assert no_calib.thresholds.tolist() == plain.thresholds.tolist()
+    assert with_calib.name.endswith("cuts-fitted+train+calib")
+    assert Policy(thresholds=FITTED, cut_folds=5).name.endswith("cuts-fitted+folds5")
+
+
+def test_policy_rejects_unknown_cut_sources():
+    with pytest.raises(ValueError, match="cuts_on must be"):
+        Policy(cuts_on="gold")
+    with pytest.raises(ValueError, match="cut_folds at least 2"):
+        Policy(cut_folds=1)
+
+
+def test_simulate_fits_the_cuts_on_the_answered_calibration_rows_when_asked(tmp_path):
+    from labeler import simulate as sim
+    from labeler.config import validate_config
+    from labeler.evaluation.gold import CALIB
+    from labeler.simulate.driver import each_round
+
+    X, Y = _toy(n=200, seed=1)
+    Xe, Ye = _toy(n=40, seed=2)
+    labels = ["a", "b", "c"]
+    config = validate_config({"data": {"path": "pool.jsonl", "label_field": "label"},
+                              "task": {"labels": labels, "multi_label": True},
+                              "project": {"dir": str(tmp_path / "proj")}}, tmp_path / "sim.yaml")
+    data = sim.SimData(name="toy", config=config, labels=labels, multi_label=True, ids=[f"p{i}" for i in range(200)],
+                       texts=[f"t{i}" for i in range(200)], y=Y, eval_ids=[f"e{i}" for i in range(40)],
+                       eval_texts=[f"e{i}" for i in range(40)], eval_y=Ye)
+    P0 = np.full(Y.shape, 0.5)
+    feats = sim.Features(X=X, X_eval=Xe, signals={"zero-shot": P0}, P0=P0, P0_eval=np.full(Ye.shape, 0.5))
+    policy = Policy.from_config(config, batch_size=20, gold_share=0.4, cuts_on="train+calib",
+                                strategy="threshold_distance")
+    s = list(each_round(data, feats, policy, 3))[-1]
+    calib = np.array([s.labeled[i] and s.reserve[i] and policy.reserve.split_of(data.ids[i]) == CALIB
+                      for i in range(200)])
+    rows = np.flatnonzero(calib)
+    assert len(s.train) >= MIN_LABELS_FOR_CUTS and len(rows) > 0
+    held = (s.model.predict_proba(X[rows]), Y[rows])
+    expected = label_cuts(X, s.train, Y[s.train], P0, s.labeled | s.reserve, policy, data.threshold, held)
+    assert s.model.thresholds.tolist() == expected.tolist()
+    assert s.model.thresholds.tolist() != label_cuts(X, s.train, Y[s.train], P0, s.labeled | s.reserve, policy,
+                                                     data.threshold).tolist()
+
+
+def test_cuts_on_calibration_rows_refuse_a_caller_without_them():
+    X, Y = _toy(n=60)
+    policy = Policy(thresholds=FITTED, weak=WeakLabels(0.0), cuts_on="train+calib")
+    with pytest.raises(ValueError, match="needs the answered calibration rows"):
+        fit_queue_model(X, np.arange(60), Y, np.full(Y.shape, 0.5), np.zeros(60, dtype=bool), policy, True, 0.5)

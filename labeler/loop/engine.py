@@ -34,6 +34,7 @@ QUEUE_MODEL_C = 10.0
 MIN_LABELS_FOR_CUTS = 20  # multi-label: fewer human training labels than this keep the task's one threshold
 CUT_FOLDS = 3  # out-of-fold predictions the per-label cuts are fitted on
 FIXED, FITTED = "fixed", "fitted"
+TRAIN_ROWS, TRAIN_CALIB = "train", "train+calib"  # Policy.cuts_on: which labeled rows the fitted cuts are fitted on
 
 
 # -- the policy ----------------------------------------------------------------------------------------
@@ -73,6 +74,13 @@ class Policy:
     weak: WeakLabels = field(default_factory=WeakLabels)
     seed: int = 0
     thresholds: str = FIXED  # multi-label: fixed (task.threshold for every label) | fitted (per label, ``label_cuts``)
+    cut_folds: int = CUT_FOLDS  # fitted cuts: out-of-fold predictions over the human training rows, this many folds
+    cuts_on: str = TRAIN_ROWS  # fitted cuts: train (out-of-fold training rows) | train+calib (plus the answered calibration rows)
+
+    def __post_init__(self):
+        if self.cuts_on not in (TRAIN_ROWS, TRAIN_CALIB) or int(self.cut_folds) < 2:
+            raise ValueError(f"cuts_on must be {TRAIN_ROWS!r} or {TRAIN_CALIB!r} and cut_folds at least 2, "
+                             f"got {self.cuts_on!r} and {self.cut_folds!r}")
 
     @classmethod
     def from_config(cls, config, **overrides) -> "Policy":
@@ -113,6 +121,8 @@ class Policy:
             parts.append(f"gold{self.gold_share:g}")
         if self.thresholds != FIXED:
             parts.append(f"cuts-{self.thresholds}")
+            parts += [f"folds{self.cut_folds}"] if self.cut_folds != CUT_FOLDS else []
+            parts += [self.cuts_on] if self.cuts_on != TRAIN_ROWS else []
         return "+".join(parts)
 
 
@@ -163,27 +173,38 @@ def training_set(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: n
 
 
 def fit_queue_model(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.ndarray, excluded: np.ndarray,
-                    policy: Policy, multi_label: bool, threshold: float):
+                    policy: Policy, multi_label: bool, threshold: float, calib: tuple | None = None):
     """The fast model the queue ranks by: ``training.head.LinearModel`` on the human + weak rows.
     Returns (model, number of weak rows used). Multi-label, the model carries its per-label cuts
-    (``model.thresholds`` (K,), ``label_cuts``): the queue, the metrics and the suggestions cut its matrix there."""
+    (``model.thresholds`` (K,), ``label_cuts``): the queue, the metrics and the suggestions cut its matrix there.
+    ``calib``: (rows, targets) of the answered calibration records, read only when ``policy.cuts_on`` asks (then
+    required: ``labeler simulate``'s in-process driver hands them; ``labeler round`` does not yet, so it refuses)."""
 
     Xt, yt, w, n_weak = training_set(X, rows, targets, P_weak, excluded, policy.weak, multi_label, threshold)
     model = LinearModel(P_weak.shape[1], multi_label, QUEUE_MODEL_C, policy.seed).fit(Xt, yt, w)
     if multi_label:
-        model.thresholds = label_cuts(X, rows, targets, P_weak, excluded, policy, threshold)
+        held = None
+        if policy.cuts_on == TRAIN_CALIB and calib is None:  # a driver that cannot hand them must not differ silently
+            raise ValueError("cuts_on 'train+calib' needs the answered calibration rows (calib); this caller has none")
+        if policy.cuts_on == TRAIN_CALIB and len(calib[0]):
+            c_rows = np.asarray(calib[0], dtype=np.int64)
+            held = (model.predict_proba(X[c_rows]), np.asarray(calib[1]).reshape(len(c_rows), -1))
+        model.thresholds = label_cuts(X, rows, targets, P_weak, excluded, policy, threshold, held)
     return model, n_weak
 
 
 def label_cuts(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.ndarray, excluded: np.ndarray,
-               policy: Policy, threshold: float) -> np.ndarray:
+               policy: Policy, threshold: float, held: tuple | None = None) -> np.ndarray:
     """(K,) multi-label cuts for the queue model's matrix.
 
     ``policy.thresholds == "fitted"`` and at least ``MIN_LABELS_FOR_CUTS`` human training labels: each
     label's cut that maximises micro-F1 over all labels (``training.thresholds.fit_thresholds(objective=
-    "micro_f1")``, shrunk to the global micro-F1 cut for rare labels) on out-of-fold predictions: the human rows are split into ``CUT_FOLDS`` folds by pool
-    position, a model of the same kind (with the same weak rows) is fitted without each fold and predicts it.
-    Otherwise (``fixed``, or too few labels: the documented fallback) the task's one ``threshold``.
+    "micro_f1")``, shrunk to the global micro-F1 cut for rare labels) on out-of-fold predictions: the human rows
+    are split into ``policy.cut_folds`` folds by pool position, a model of the same kind (with the same weak rows)
+    is fitted without each fold and predicts it. ``held``: (P, Y) of records no model trained on (the answered
+    calibration rows, predicted by the queue model itself; ``policy.cuts_on`` "train+calib"), fitted on together
+    with the out-of-fold rows. Otherwise (``fixed``, or too few labels: the documented fallback) the task's one
+    ``threshold``.
     """
 
     k = P_weak.shape[1]
@@ -194,13 +215,16 @@ def label_cuts(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.
     rows, Y = rows[order], np.asarray(targets)[order].reshape(-1, k)
     wr, wy = weak_rows(P_weak, excluded, policy.weak, len(rows), True, threshold)
     oof = np.zeros(Y.shape)
-    fold = np.arange(len(rows)) % CUT_FOLDS
-    for f in range(CUT_FOLDS):
+    folds = int(policy.cut_folds)
+    fold = np.arange(len(rows)) % folds
+    for f in range(folds):
         fit_on = fold != f
         Xt = np.concatenate([X[rows[fit_on]], X[wr]])
         yt = np.concatenate([Y[fit_on], wy]) if len(wr) else Y[fit_on]
         w = np.concatenate([np.ones(int(fit_on.sum())), np.full(len(wr), policy.weak.weight)])
         oof[~fit_on] = LinearModel(k, True, QUEUE_MODEL_C, policy.seed).fit(Xt, yt, w).predict_proba(X[rows[~fit_on]])
+    if held is not None:
+        oof, Y = np.concatenate([oof, held[0]]), np.concatenate([Y, held[1]])
     return fit_thresholds(oof, Y, default=threshold, objective="micro_f1")
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from labeler.argilla.datasets import delete_dataset
 from labeler.errors import LabelerError
-from labeler.evaluation.gold import TRAIN
+from labeler.evaluation.gold import CALIB, TRAIN
 from labeler.loop.engine import (GOLD, Policy, class_counts, clicks, fit_queue_model, plan_batch, queue_matrix,
                                  suggestion_cuts)
 from labeler.loop.ensemble import weighted_mean
@@ -107,7 +107,9 @@ def each_round(data: SimData, feats: Features, policy: Policy, n_rounds: int, re
     """Yield each round's ``RoundState``: plan -> answer -> fit, with ``policy`` as it is and ``reserve`` (a
     ``GoldReserve``; default ``policy.reserve``). Stops early once the pool is asked or a batch is empty."""
     ml, thr, k = data.multi_label, data.threshold, len(data.labels)
-    reserve, reserve_order = (policy.reserve if reserve is None else reserve).draw(data.ids)
+    gold_reserve = policy.reserve if reserve is None else reserve
+    reserve, reserve_order = gold_reserve.draw(data.ids)
+    calib = reserve & np.array([gold_reserve.split_of(i) == CALIB for i in data.ids], dtype=bool)
     oracle = Oracle(data.y)
     labeled = np.zeros(len(data.ids), dtype=bool)
     model_P, cuts = None, thr  # the queue ranks by the zero-shot at the task's threshold until a model exists
@@ -128,7 +130,9 @@ def each_round(data: SimData, feats: Features, policy: Policy, n_rounds: int, re
         labeled[batch.indices] = True
         train = np.flatnonzero(labeled & ~reserve)
         feats.rescore(train, data.y[train])
-        model, n_weak = fit_queue_model(feats.X, train, data.y[train], feats.P0, labeled | reserve, policy, ml, thr)
+        answered_calib = np.flatnonzero(labeled & calib)  # read by the cuts only where policy.cuts_on asks
+        model, n_weak = fit_queue_model(feats.X, train, data.y[train], feats.P0, labeled | reserve, policy, ml, thr,
+                                        (answered_calib, data.y[answered_calib]))
         model_P = model.predict_proba(feats.X)
         cuts = model.thresholds if ml else thr
         yield RoundState(round_no, batch, labeled.copy(), reserve, train, model, model_P, n_weak, shown, start)
@@ -164,8 +168,9 @@ def ships_metrics(data: SimData, feats: Features, policy: Policy, labeled: np.nd
     if not (labeled & reserve).any():
         model = queue_model
     else:
+        none = np.zeros(0, dtype=np.int64)  # it trains on the calibration rows: none is held out for its cuts
         model, _ = fit_queue_model(feats.X, rows, data.y[rows], feats.P0, labeled | reserve, policy,
-                                   data.multi_label, data.threshold)
+                                   data.multi_label, data.threshold, (none, data.y[none]))
     m = score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data,
                       model.thresholds if data.multi_label else None)
     return {f"ships_{k}": v for k, v in m.items()}
