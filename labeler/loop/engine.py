@@ -178,13 +178,13 @@ def fit_queue_model(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak
     Returns (model, number of weak rows used). Multi-label, the model carries its per-label cuts
     (``model.thresholds`` (K,), ``label_cuts``): the queue, the metrics and the suggestions cut its matrix there.
     ``calib``: (rows, targets) of the answered calibration records, read only when ``policy.cuts_on`` asks (then
-    required: ``labeler simulate``'s in-process driver hands them; ``labeler round`` does not yet, so it refuses)."""
+    required: ``labeler simulate`` and ``labeler round``'s queue model both hand them)."""
 
     Xt, yt, w, n_weak = training_set(X, rows, targets, P_weak, excluded, policy.weak, multi_label, threshold)
     model = LinearModel(P_weak.shape[1], multi_label, QUEUE_MODEL_C, policy.seed).fit(Xt, yt, w)
     if multi_label:
         held = None
-        if policy.cuts_on == TRAIN_CALIB and calib is None:  # a driver that cannot hand them must not differ silently
+        if policy.cuts_on == TRAIN_CALIB and calib is None:  # a caller that cannot hand them must not differ silently
             raise ValueError("cuts_on 'train+calib' needs the answered calibration rows (calib); this caller has none")
         if policy.cuts_on == TRAIN_CALIB and len(calib[0]):
             c_rows = np.asarray(calib[0], dtype=np.int64)
