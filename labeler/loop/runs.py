@@ -118,9 +118,11 @@ def trigger(config, policy, backend: str | None = None):
 
     backend = backend or config.training.backend
     counts = train_counts(config, policy.reserve)
-    counted = all(n >= policy.min_per_class for n in counts.values())  # the count rule needs no evidence
-    return first_run(counts, policy.min_per_class, BACKEND_FLOOR.get(backend, 1),
-                     None if counted else fast_model_evidence(config, policy), int(config.training.min_gold))
+    args = (counts, policy.min_per_class, BACKEND_FLOOR.get(backend, 1))
+    by_count = first_run(*args, None, int(config.training.min_gold))
+    if by_count.due:  # the count rule needs no evidence (first_run asks it first): skip fitting the fast model
+        return by_count
+    return first_run(*args, fast_model_evidence(config, policy), int(config.training.min_gold))
 
 
 # -- training ----------------------------------------------------------------------------------------
