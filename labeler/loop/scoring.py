@@ -11,7 +11,7 @@ import numpy as np
 from labeler.data import load_pool
 from labeler.errors import LabelerError
 from labeler.evaluation.gold import CALIB, GOLD, TRAIN, GoldReserve
-from labeler.loop.engine import fit_queue_model
+from labeler.loop.engine import TRAIN_CALIB, fit_queue_model
 from labeler.loop.ensemble import StackedEnsemble, weighted_mean
 from labeler.loop.human_labels import label_matrix
 from labeler.loop.join import zero_shot_ensemble
@@ -171,8 +171,11 @@ def queue_model(config, signals: list, pool, P0: np.ndarray, labels_df, policy) 
         return None, None
     excluded = labeled | policy.reserve.mask(pool.ids)
     X = embedder(config, signals).encode(pool.texts)
-    c_rows, c_y = policy.reserve.rows_in_split(pool.ids, labels_df, CALIB, config.label_names, config.task.multi_label)
-    calib = (c_rows, c_y) if c_y is not None else (np.zeros(0, dtype=np.int64), None)  # read where policy.cuts_on asks
+    calib = None  # the answered calibration rows, read only where the policy fits the cuts on them too
+    if policy.cuts_on == TRAIN_CALIB:
+        c_rows, c_y = policy.reserve.rows_in_split(pool.ids, labels_df, CALIB, config.label_names,
+                                                   config.task.multi_label)
+        calib = (c_rows, c_y) if c_y is not None else (np.zeros(0, dtype=np.int64), None)
     model, n_weak = fit_queue_model(X, rows, y, P0, excluded, policy, config.task.multi_label, config.task.threshold,
                                     calib)
     import joblib

@@ -23,8 +23,8 @@ import numpy as np
 from labeler.argilla.datasets import delete_dataset
 from labeler.errors import LabelerError
 from labeler.evaluation.gold import CALIB, TRAIN
-from labeler.loop.engine import (GOLD, Policy, class_counts, clicks, fit_queue_model, plan_batch, queue_matrix,
-                                 suggestion_cuts)
+from labeler.loop.engine import (GOLD, TRAIN_CALIB, Policy, class_counts, clicks, fit_queue_model, plan_batch,
+                                 queue_matrix, suggestion_cuts)
 from labeler.loop.ensemble import weighted_mean
 from labeler.loop.round import connection, pull_labels, push_queue, simulate_annotator
 from labeler.loop.scoring import bootstrap
@@ -109,7 +109,8 @@ def each_round(data: SimData, feats: Features, policy: Policy, n_rounds: int, re
     ml, thr, k = data.multi_label, data.threshold, len(data.labels)
     gold_reserve = policy.reserve if reserve is None else reserve
     reserve, reserve_order = gold_reserve.draw(data.ids)
-    calib = reserve & np.array([gold_reserve.split_of(i) == CALIB for i in data.ids], dtype=bool)
+    calib = (reserve & np.array([gold_reserve.split_of(i) == CALIB for i in data.ids], dtype=bool)
+             if policy.cuts_on == TRAIN_CALIB else None)  # read by the cuts only where the policy asks
     oracle = Oracle(data.y)
     labeled = np.zeros(len(data.ids), dtype=bool)
     model_P, cuts = None, thr  # the queue ranks by the zero-shot at the task's threshold until a model exists
@@ -130,9 +131,9 @@ def each_round(data: SimData, feats: Features, policy: Policy, n_rounds: int, re
         labeled[batch.indices] = True
         train = np.flatnonzero(labeled & ~reserve)
         feats.rescore(train, data.y[train])
-        answered_calib = np.flatnonzero(labeled & calib)  # read by the cuts only where policy.cuts_on asks
+        held = None if calib is None else np.flatnonzero(labeled & calib)
         model, n_weak = fit_queue_model(feats.X, train, data.y[train], feats.P0, labeled | reserve, policy, ml, thr,
-                                        (answered_calib, data.y[answered_calib]))
+                                        None if held is None else (held, data.y[held]))
         model_P = model.predict_proba(feats.X)
         cuts = model.thresholds if ml else thr
         yield RoundState(round_no, batch, labeled.copy(), reserve, train, model, model_P, n_weak, shown, start)
