@@ -269,9 +269,12 @@ class FrozenBodyClassifier:
     def load(cls, path: str | Path, label_names: Sequence[str], multi_label: bool):
         import joblib
 
-        ref = json.loads((Path(path) / BODY_FILE).read_text())
-        return cls(joblib.load(Path(path) / "model_head.pkl"), ref["body"], ref.get("max_length"), label_names,
-                   multi_label)
+        try:
+            ref = json.loads((Path(path) / BODY_FILE).read_text())
+            return cls(joblib.load(Path(path) / "model_head.pkl"), ref["body"], ref.get("max_length"), label_names,
+                       multi_label)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise TrainingError(f"run folder {path} holds no readable logreg head and {BODY_FILE} ({exc!r})") from None
 
 
 def _body(body: str, max_length: int | None):

@@ -102,3 +102,15 @@ def test_a_projects_logreg_run_trains_from_the_embedding_cache(tmp_path, monkeyp
     np.testing.assert_allclose(P, run.predict_proba(make_labels(10)["text"].tolist()), atol=1e-12)
     assert body_cache(config, "setfit", {}) is None
     assert body_cache(config, "logreg", {"body": "some/other-model"}) is None
+
+
+def test_a_broken_body_reference_is_one_training_error(tmp_path):
+    from training.errors import TrainingError
+    from training.setfit_backend import BODY_FILE, FrozenBodyClassifier
+
+    (tmp_path / BODY_FILE).write_text("{not json")
+    with pytest.raises(TrainingError, match="no readable logreg head"):
+        FrozenBodyClassifier.load(tmp_path, ["a", "b"], False)
+    (tmp_path / BODY_FILE).write_text('{"body": "minilm", "max_length": 128}')  # no model_head.pkl beside it
+    with pytest.raises(TrainingError, match="FileNotFoundError"):
+        FrozenBodyClassifier.load(tmp_path, ["a", "b"], False)
