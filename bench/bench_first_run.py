@@ -15,7 +15,9 @@ so different gold and a different queue path, per seed).
     python bench/bench_first_run.py --dataset banking77 --batch 77 --seeds 0 1 2 --max-rounds 12
 
 Writes bench/results/first_run_<dataset>.json. ``--markdown FILES``: the first run per rule and seed;
-``--per-round FILES``: every round's trigger inputs, decision and shadow run.
+``--per-round FILES``: every round's trigger inputs, decision and shadow run; ``--start FILES``: the product's
+rule (``NOW``), per seed: the shadow run trained where it fires and ``compare``'s verdict on it, with the labels
+that verdict was scored on (gold + calibration where they count, ``labeler.evaluation.gold.verdict_splits``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ RULES = {  # name -> (one-sided confidence for the evidence rule, or None: no ev
     "P(better) >= 0.9, half (now)": (0.9, "half"), "P(better) >= 0.8, all": (0.8, "all"),
     "count only, all": (None, "all"), "count only, half": (None, "half")}
 FIRST = "95% CI above 0, all (first)"
+NOW = "P(better) >= 0.9, half (now)"  # the product's rule (training.trigger.first_run)
 
 
 def seeded_policy(policy, seed: int):
@@ -75,13 +78,16 @@ def shadow_run(config, policy, data, backend: str, P_zs_test) -> dict:
             return {"error": str(exc)}
         forced = True
     seconds = time.perf_counter() - t0
-    res = compare_project(config, run_ids=[run.run_id], write=False, reserve=policy.reserve).result
+    cp = compare_project(config, run_ids=[run.run_id], write=False, reserve=policy.reserve)
+    res = cp.result
     zs = next(iter(res.diffs))
     P_run = np.asarray(run_signal(config, run.run_id, build_signals(config)).predict_proba(data.eval_texts))
     kw = dict(multi_label=data.multi_label, threshold=data.threshold, n_resamples=1000, seed=0)
     gain = paired_bootstrap(P_run, P_zs_test, data.eval_y, "accuracy", **kw)
     return {"run_id": run.run_id, "forced": forced, "n_train": run.info["n_train"], "n_gold": run.info["n_gold"],
             "train_seconds": round(seconds, 1), "verdict": res.verdict,
+            # what the verdict was scored on: gold + calibration (single-label, a run that held calibration out)
+            "eval_n": res.n, "eval_gold": cp.n_gold, "eval_calib": cp.n_calib, "gold_only": cp.gold_only,
             "gold_gain": {k: float(res.diffs[zs][k]) for k in ("diff", "lo", "hi")},
             "test_run": bootstrap_ci(P_run, data.eval_y, "accuracy", **kw),
             "test_zero_shot": bootstrap_ci(P_zs_test, data.eval_y, "accuracy", **kw),
@@ -225,13 +231,36 @@ def per_round(paths: list[str]) -> str:
                          "reserve n": ev.get("n", ""), "P(better)": f"{1 - ev['p_value']:.3f}" if ev else "",
                          "due (rule)": r["rule"] if r["due"] else "-",
                          "run: test gain": f"{t['diff']:+.3f}" if t else "",
-                         "run: gold verdict": short_verdict(sh.get("verdict", "")) if sh else ""})
+                         "run: gold verdict": short_verdict(sh.get("verdict", "")) if sh else "",
+                         "verdict on (gold + calib)": f"{sh['eval_gold']} + {sh['eval_calib']}" if "eval_n" in sh
+                         else ""})
+    return markdown_table(rows, list(rows[0]))
+
+
+def start(paths: list[str]) -> str:
+    """Per data set and seed, the product's rule (``NOW``): where the first run starts, and the shadow run trained
+    there against zero-shot: ``compare``'s verdict, the labels it was scored on, its gain; the test-split gain."""
+    rows = []
+    for path in paths:
+        res = json.loads(Path(path).read_text())
+        for r in (r for r in res["summary"] if r["rule"] == NOW):
+            at = next((x for x in res["rounds"] if x["seed"] == r["seed"] and x["n_labels"] == r["labels"]), {})
+            sh = at.get("shadow") or {}
+            on = (f"{sh['eval_n']} (gold {sh['eval_gold']} + calibration {sh['eval_calib']})" if sh.get("eval_calib")
+                  else f"{sh['eval_n']} (gold only{': ' + sh['gold_only'] if sh.get('gold_only') else ''})"
+                  if "eval_n" in sh else "-")
+            rows.append({"data set": res["dataset"], "seed": r["seed"],
+                         "first run at": f"{r['labels']} ({r['by']})" if r["by"] else str(r["labels"]),
+                         "verdict on": on, "verdict": short_verdict(r["verdict"]),
+                         "gain on those (95% CI)": r["gold gain (95% CI)"] or "-",
+                         "test gain (95% CI)": r["test gain (95% CI)"] or "-"})
     return markdown_table(rows, list(rows[0]))
 
 
 def main() -> None:
-    if sys.argv[1:2] in (["--markdown"], ["--per-round"]):
-        print((combined if sys.argv[1] == "--markdown" else per_round)(sys.argv[2:]))
+    modes = {"--markdown": combined, "--per-round": per_round, "--start": start}
+    if sys.argv[1:2] and sys.argv[1] in modes:
+        print(modes[sys.argv[1]](sys.argv[2:]))
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("--dataset", default="banking77")

@@ -16,6 +16,8 @@ calibration):
   answered) and on the pool's records never asked;
 - covered: the share of draws whose interval holds the true value, and the mean error (reported - true)
   with its sd: a bias shows as a mean error far from 0 in sd / sqrt(draws) units; and the mean width.
+- the same three estimators on gold + calibration (``*_gc``: every answered reserve record, as ``compare``'s
+  single-label verdict now counts them; ``labeler.evaluation.compare_on_gold``), against the same truths.
 
 Each draw also keeps every gold and out-of-fold record's correctness (``records``), all an accuracy interval
 depends on: ``--rescore FILE...`` recomputes the reported intervals with the current ``training.evaluate``
@@ -42,7 +44,7 @@ import pandas as pd
 
 from common import RESULTS, write_json
 from labeler import simulate as sim
-from labeler.evaluation.gold import GOLD, GoldReserve
+from labeler.evaluation.gold import CALIB, GOLD, GoldReserve
 from labeler.loop.engine import Policy, fit_queue_model
 from labeler.simulate.driver import each_round
 from training.evaluate import bootstrap_ci, paired_bootstrap
@@ -123,26 +125,35 @@ def one_draw(data, feats, policy, batch: int, budgets, seed: int, folds: int) ->
         true["test"]["final_fit"] = acc(final.predict_proba(feats.X_eval), data.eval_y)
         true["reserve"]["final_fit"] = acc(final.predict_proba(feats.X[open_reserve]), data.y[open_reserve])
         true["unasked"]["final_fit"] = acc(final.predict_proba(feats.X[open_pool]), data.y[open_pool])
+        # gold + calibration: every answered reserve record (pool order), what compare's single-label verdict scores
+        ev = np.flatnonzero(labeled & ((split == GOLD) | (split == CALIB)))
+        y_e = data.y[ev]
+        rep |= {"zero_shot_gc": bootstrap_ci(feats.P0[ev], y_e, "accuracy", **boot),
+                "run_gc": bootstrap_ci(model_P[ev], y_e, "accuracy", **boot),
+                "gain_gc": paired_bootstrap(model_P[ev], feats.P0[ev], y_e, "accuracy", **boot)}
         records = {"zero_shot": bits(feats.P0[gold].argmax(1) == y_g), "run": bits(model_P[gold].argmax(1) == y_g),
-                   "final_fit": bits(P_oof.argmax(1) == y_oof)}
-        out.append({"seed": seed, "n_labels": n, "n_gold": len(gold), "n_answered_reserve": len(pos),
+                   "final_fit": bits(P_oof.argmax(1) == y_oof),
+                   "zero_shot_gc": bits(feats.P0[ev].argmax(1) == y_e), "run_gc": bits(model_P[ev].argmax(1) == y_e)}
+        out.append({"seed": seed, "n_labels": n, "n_gold": len(gold), "n_eval": len(ev), "n_answered_reserve": len(pos),
                     "reported": {m: {kk: float(v) for kk, v in d.items()} for m, d in rep.items()}, "true": true,
                     "records": records})
     return out
 
 
 ESTIMATES = ("zero_shot", "run", "gain", "final_fit")
+GC_ESTIMATES = ("zero_shot_gc", "run_gc", "gain_gc")  # on gold + calibration; truths: those of the base estimate
 
 
 def summarize(rows: list[dict], key: str = "reported") -> dict:
     """Per truth and estimate: the share of draws whose interval (``key``: ``reported``, or ``reported_before``
     after ``--rescore``) holds the true value, the mean error of the point estimate and its sd, the mean width."""
     out = {}
+    present = [m for m in ESTIMATES + GC_ESTIMATES if all(m in r[key] for r in rows)]
     for truth in ("test", "reserve", "unasked"):
-        for m in ESTIMATES:
+        for m in present:
             rep = [r[key][m] for r in rows]
-            point = [d["diff"] if m == "gain" else d["value"] for d in rep]
-            true = [r["true"][truth][m] for r in rows]
+            point = [d["diff"] if m.startswith("gain") else d["value"] for d in rep]
+            true = [r["true"][truth][m.removesuffix("_gc")] for r in rows]
             inside = [d["lo"] <= t <= d["hi"] for d, t in zip(rep, true)]
             err = np.array(point) - np.array(true)
             out[f"{truth}/{m}"] = {"covered": float(np.mean(inside)), "draws": len(rows),
@@ -165,12 +176,17 @@ def rescore(path: Path) -> None:
     boot = dict(n_resamples=N_RESAMPLES, seed=0)
     for d in result["datasets"].values():
         for r in d["draws"]:
-            P = {m: _as_P(r["records"][m]) for m in ("zero_shot", "run", "final_fit")}
+            P = {m: _as_P(bits_) for m, bits_ in r["records"].items()}
             y_g, y_oof = np.zeros(len(P["run"]), dtype=np.int64), np.zeros(len(P["final_fit"]), dtype=np.int64)
             rep = {"zero_shot": bootstrap_ci(P["zero_shot"], y_g, "accuracy", **boot),
                    "run": bootstrap_ci(P["run"], y_g, "accuracy", **boot),
                    "gain": paired_bootstrap(P["run"], P["zero_shot"], y_g, "accuracy", **boot),
                    "final_fit": bootstrap_ci(P["final_fit"], y_oof, "accuracy", **boot)}
+            if "run_gc" in P:
+                y_e = np.zeros(len(P["run_gc"]), dtype=np.int64)
+                rep |= {"zero_shot_gc": bootstrap_ci(P["zero_shot_gc"], y_e, "accuracy", **boot),
+                        "run_gc": bootstrap_ci(P["run_gc"], y_e, "accuracy", **boot),
+                        "gain_gc": paired_bootstrap(P["run_gc"], P["zero_shot_gc"], y_e, "accuracy", **boot)}
             r.setdefault("reported_before", r["reported"])
             r["reported"] = {m: {kk: float(v) for kk, v in x.items()} for m, x in rep.items()}
         budgets = sorted({r["n_labels"] for r in d["draws"]})
@@ -224,7 +240,27 @@ def markdown(paths: list[Path]) -> str:
             fit.append(f"| {name} | {share:g} | {b} | {len(rows)} | {run.mean():.3f} ({run.min():.3f}..{run.max():.3f}) | "
                        f"{final.mean():.3f} ({final.min():.3f}..{final.max():.3f}) | {np.mean(final - run):+.3f} "
                        f"(sd {np.std(final - run, ddof=1):.3f}) |")
-    return "\n".join(cov) + "\n\n" + "\n".join(lines) + "\n\n" + "\n".join(fit)
+    return "\n".join(cov) + "\n\n" + "\n".join(lines) + "\n\n" + "\n".join(fit) + gc_markdown(paths)
+
+
+def gc_markdown(paths: list[Path]) -> str:
+    """Draws that carry the gold + calibration estimators: coverage of the test value on gold alone -> on gold +
+    calibration (mean widths), and the gold + calibration point estimate's error against the reserve."""
+    out = ["| data set | gold share | labels | draws | gold n (median) | gold + calib n (median) | zero-shot acc | "
+           "run acc | gain | error vs reserve (zero-shot / run / gain) |", "|---|---:|---:|---:|---:|---:|---|---|---|---|"]
+    for (name, share), draws in sorted(_merged(paths).items(), key=lambda kv: (kv[0][0], -kv[0][1])):
+        draws = [r for r in draws if "run_gc" in r["reported"]]
+        for b in sorted({r["n_labels"] for r in draws}):
+            rows = [r for r in draws if r["n_labels"] == b]
+            summ = summarize(rows)
+            cells = [f"{summ[f'test/{m}']['covered']:.0%} → **{summ[f'test/{m}_gc']['covered']:.0%}** (width "
+                     f"{summ[f'test/{m}']['mean_width']:.3f} → {summ[f'test/{m}_gc']['mean_width']:.3f})"
+                     for m in ("zero_shot", "run", "gain")]
+            err = " / ".join(f"{summ[f'reserve/{m}']['mean_error']:+.3f} ± {summ[f'reserve/{m}']['sd_error']:.3f}"
+                             for m in GC_ESTIMATES)
+            out.append(f"| {name} | {share:g} | {b} | {len(rows)} | {int(np.median([r['n_gold'] for r in rows]))} | "
+                       f"{int(np.median([r['n_eval'] for r in rows]))} | " + " | ".join(cells) + f" | {err} |")
+    return "" if len(out) == 2 else "\n\n" + "\n".join(out)
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from labeler.data import Pool
 from labeler.errors import LabelerError
-from labeler.evaluation.gold import enough_gold
+from labeler.evaluation.gold import CALIB, enough_gold, verdict_splits
 from labeler.loop.human_labels import per_class
 from labeler.loop.policy import project_policy
 from labeler.loop.pool_matrices import Scores
@@ -40,9 +40,6 @@ def status(config) -> dict:
     else:
         out["labeled"] = 0
     out["labeled_per_split"] = {k: splits.get(k, 0) for k in ("train", "gold", "calib")}
-    ok, why = enough_gold(config, policy.reserve, out["labeled_per_split"]["gold"])
-    out["gold"] = {"n": out["labeled_per_split"]["gold"], "min_gold": config.training.min_gold, "enough": ok,
-                   "message": why}
     met, short, message = threshold(config, policy)
     out["training_threshold"] = {"min_per_class": policy.min_per_class, "met": met, "short": short,
                                  "message": message, "train_per_class": train_counts(config, policy.reserve)}
@@ -50,6 +47,12 @@ def status(config) -> dict:
     out["next_run"] = {"due": decision.due, "rule": decision.rule, "reason": decision.reason,
                        "below_floor": len(decision.below_floor)}
     run = current_run(config)
+    # what compare's verdict counts: gold + calibration single-label, unless the current run trained on calibration
+    n_gold, n_calib = out["labeled_per_split"]["gold"], out["labeled_per_split"]["calib"]
+    counted = CALIB in verdict_splits(config, [run] if run is not None else [])[0]
+    ok, why = enough_gold(config, policy.reserve, n_gold, n_calib if counted else None)
+    out["gold"] = {"n": n_gold, "n_calib": n_calib if counted else 0, "min_gold": config.training.min_gold,
+                   "enough": ok, "message": why}
     out["current_run"] = None if run is None else {
         "run_id": run.run_id, "backend": run.backend, "n_train": run.info.get("n_train"),
         "n_gold": run.info.get("n_gold"), "accuracy": (run.metrics.get("gold") or {}).get("accuracy"),
@@ -106,7 +109,7 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
                      if nxt["due"] else f"next run: {nxt['reason']}")
     gold = st["gold"]
     lines.append(f"gold: {gold['message']}" if not gold["enough"] else
-                 f"gold: {gold['n']} random gold labels (enough for verdicts, min {gold['min_gold']})")
+                 f"gold: {gold['message']} (enough for verdicts, min {gold['min_gold']})")
     return lines
 
 

@@ -95,7 +95,8 @@ def test_compare_150_classes_bounded_report(tmp_path, capsys):
     assert report["n"] == len(gold) and report["enough_gold"] is True
     assert report["verdict"].startswith("no fine-tuned run to compare; rules exact beats ")
     assert report["verdicts"]["noisy"].startswith("rules exact beats rules noisy by +")
-    assert report["verdict"] in out and report["verdict"].endswith(f"on {len(gold)} gold labels")
+    assert report["verdict"] in out and report["verdict"].endswith(
+        f"on {len(gold)} random labels (gold {len(gold)} + calibration 0)")  # single-label: calibration counts (none here)
     # every class in the JSON and the CSV, the worst and best ten in the Markdown, the rest counted
     ranked = {lab for lab in labels if report["systems"]["exact"]["metrics"]["per_class"][lab]["support"]}
     assert len(report["systems"]["exact"]["metrics"]["per_class"]) == 150
@@ -137,7 +138,7 @@ def test_tiny_gold_gives_no_verdict(tmp_path, capsys, n_labels, per_label):
     assert err == "" and "Traceback" not in out
     md = (tmp_path / "report" / "report.md").read_text()
     report = json.loads((tmp_path / "report" / "report.json").read_text())
-    why = f"no verdict: not enough gold labels for a verdict: 7 of {MIN_GOLD} random gold labels"
+    why = f"no verdict: not enough random labels for a verdict: 7 of {MIN_GOLD} (gold 7 + calibration 0)"
     assert report["n"] == 7 and report["enough_gold"] is False
     assert report["verdict"].startswith(why)
     assert all(v == report["verdict"] for v in report["verdicts"].values())
@@ -156,7 +157,8 @@ def test_no_gold_at_all_is_one_line(tmp_path, capsys):
         compare_cli(cfg, tmp_path / "report", capsys)
     assert exc.value.code == 1
     err = capsys.readouterr().err
-    assert err.startswith("Error: no random gold labels yet; not enough gold labels for a verdict: 0 of 50")
+    assert err.startswith("Error: no random gold labels yet; not enough random labels for a verdict: 0 of 50 "
+                          "(gold 0 + calibration 0)")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "report" / "report.md").exists()
 

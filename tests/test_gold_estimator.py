@@ -60,7 +60,7 @@ def banking77_loop(tmp_path_factory):
 @pytest.mark.slow
 def test_random_gold_accuracy_covers_the_held_out_accuracy(banking77_loop):
     from labeler.evaluation.compare_on_gold import compare_project
-    from labeler.evaluation.gold import GOLD, GoldReserve
+    from labeler.evaluation.gold import CALIB, GOLD, GoldReserve
     from labeler.loop.policy import project_reserve
     from labeler.loop.scoring import build_signals
 
@@ -70,9 +70,14 @@ def test_random_gold_accuracy_covers_the_held_out_accuracy(banking77_loop):
 
     cp = compare_project(config, run_ids=[run.run_id], write=False)
     res = cp.result
-    gold_ids = [i for i, s in project_reserve(config).splits(banking77_loop["project"].load_labels()["id"]).items() if s == GOLD]
-    assert res.n == len(gold_ids) >= MIN_GOLD and cp.enough
-    assert all(GoldReserve(config.queue.gold_share).contains(i) for i in gold_ids)
+    split = project_reserve(config).splits(banking77_loop["project"].load_labels()["id"])
+    gold_ids = [i for i, s in split.items() if s == GOLD]
+    calib_ids = [i for i, s in split.items() if s == CALIB]
+    # single-label, a logreg run that held calibration out: the verdict scores gold + calibration
+    assert run.info["n_calib"] == len(calib_ids) >= 20 and not cp.gold_only
+    assert res.n == len(gold_ids) + len(calib_ids) and (cp.n_gold, cp.n_calib) == (len(gold_ids), len(calib_ids))
+    assert res.n >= MIN_GOLD and cp.enough
+    assert all(GoldReserve(config.queue.gold_share).contains(i) for i in gold_ids + calib_ids)
 
     (zs,) = build_signals(config)
     zs_eval = float((np.asarray(zs.predict_proba(eval_texts)).argmax(1) == eval_y).mean())

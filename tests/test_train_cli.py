@@ -94,9 +94,11 @@ def test_status_uses_training_min_per_class(tmp_path):
     thr = st["training_threshold"]
     assert (thr["min_per_class"], thr["met"], thr["short"]) == (12, False, {"sports": 3, "business": 3, "tech": 3})
     assert st["labeled_per_split"] == {"train": 27, "gold": 2, "calib": 1}
-    assert st["gold"]["enough"] is False and st["gold"]["message"].startswith(
-        "not enough gold labels for a verdict: 2 of 50 random gold labels")
+    # no run yet, single-label: the verdict counts the calibration label too
+    assert st["gold"]["enough"] is False and st["gold"]["message"] == (
+        "not enough random labels for a verdict: 3 of 50 (gold 2 + calibration 1) (about 5 more rounds at 10 per batch)")
     lines = summary_lines(st)
+    assert f"gold: {st['gold']['message']}" in lines
     assert "labeled: 30 (train 27, gold 2, calibration 1)" in lines[1] and len(lines) < 12
     assert "pushed: n/a  labeled" in lines[1] and lines[2].startswith("server: ")  # the server at :9 is unreachable
     assert st["watcher"] is None and not any(line.startswith("watcher:") for line in lines)

@@ -1,9 +1,13 @@
 """``compare``: every configured signal, their ensemble and the chosen runs on the random gold labels.
 
 Gold is the human labels on records drawn uniformly at random from the pool (``labeler.evaluation.gold``), so the
-accuracies reported estimate accuracy on the pool itself. A verdict (beats / worse / no clear difference)
-is given only with at least ``training.min_gold`` gold labels; below that the report says how many more
-are needed. The report (Markdown + JSON) is written before any plot; a plot that fails is a warning line.
+accuracies reported estimate accuracy on the pool itself. Single-label, the calibration labels (the reserve's
+other split) count too, since nothing fitted on them moves an argmax (``gold.verdict_splits``; not where a
+compared run trained or early-stopped on them): every metric and the verdict are scored on gold + calibration,
+and ECE, which a run's temperature (fitted on calibration) does change, on gold alone. A verdict (beats / worse
+/ no clear difference) is given only with at least ``training.min_gold`` of those labels; below that the report
+says how many more are needed. The report (Markdown + JSON) is written before any plot; a plot that fails is a
+warning line.
 
 The verdict metric is ``training.verdict_metric``; unset, accuracy for single-label and micro-F1 for
 multi-label. Multi-label systems are judged at per-label cuts fitted on the calibration labels (the random
@@ -14,6 +18,7 @@ the report says so.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +26,14 @@ from pathlib import Path
 import numpy as np
 
 from labeler.errors import LabelerError
-from labeler.evaluation.gold import CALIB, GOLD, GoldReserve, enough_gold
+from labeler.evaluation.gold import CALIB, GOLD, GoldReserve, enough_gold, verdict_splits
 from labeler.loop.join import zero_shot_ensemble
 from labeler.loop.runs import registry, training_errors
 from labeler.loop.scoring import build_signals
 from labeler.project import Project
 from labeler.signals.cache import score_cached
 from training.compare import compare, default_metric, label_cuts
+from training.evaluate import evaluate
 
 ZERO_SHOT_TYPES = {"embedding", "nli", "summarize"}
 RULE_TYPES = {"keywords", "entities"}
@@ -77,12 +83,13 @@ def calibration_cuts(config, calib: Gold, calib_probas: dict) -> dict:
             for n, P in calib_probas.items()}
 
 
-def signal_probas(config, ids: list[str], texts: list[str], progress: bool = False) -> tuple[dict, dict]:
-    """Every configured signal's matrix on ``texts`` (through the cache) and each one's kind."""
+def signal_probas(config, ids: list[str], texts: list[str], progress: bool = False, signals=None) -> tuple[dict, dict]:
+    """Every configured signal's matrix on ``texts`` (through the cache) and each one's kind (``signals``: built
+    from the config when not given)."""
 
     cache = Project(config).cache
     probas, kinds = {}, {}
-    for sig in build_signals(config):
+    for sig in build_signals(config) if signals is None else signals:
         probas[sig.name] = score_cached(sig, ids, texts, cache, progress=progress)
         kinds[sig.name] = kind_of(getattr(sig, "type_name", ""))
     return probas, kinds
@@ -96,6 +103,23 @@ class ComparePaths:
     zero_shot_verdict: str | None = None
     enough: bool = False
     warnings: list[str] = field(default_factory=list)
+    n_gold: int = 0  # the gold labels scored
+    n_calib: int = 0  # the calibration labels scored with them (0 where the verdict is on gold alone)
+    gold_only: str = ""  # why calibration is left out (multi-label, or a run that trained on it), "" where it counts
+
+
+def evaluation_note(n_gold: int, n_calib: int, counted: bool) -> str:
+    """What the verdict is scored on: "92 random labels (gold 61 + calibration 31)", or "61 random gold labels"."""
+    return f"{n_gold + n_calib} random labels (gold {n_gold} + calibration {n_calib})" if counted else \
+        f"{n_gold} random gold labels"
+
+
+def gold_only_ece(result, systems_gold: dict, y_gold, config) -> None:
+    """ECE on the gold labels alone for every system (a run's temperature is fitted on calibration)."""
+    for name, P in systems_gold.items():
+        n = 0 if y_gold is None else len(y_gold)
+        result.systems[name].metrics["ece"] = evaluate(P, y_gold, config.label_names, False)["ece"] if n else float("nan")
+        result.systems[name].metrics["ece_n"] = n
 
 
 def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = False, out_dir: str | Path | None = None,
@@ -105,42 +129,58 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
 
     Runs: ``run_ids`` if given, else every run with ``all_runs``, else the current run (if any). The headline
     verdict is the primary run (the current one, else the first) against the strongest zero-shot system,
-    given only when gold holds ``training.min_gold`` labels. ``reserve``: the command's (``policy.reserve``;
-    read from the project when not given).
+    given only when the labels it is scored on (``gold.verdict_splits``: gold + calibration single-label, else
+    gold) number ``training.min_gold``. ``reserve``: the command's (``policy.reserve``; read from the project
+    when not given).
     """
 
     if reserve is None:
         from labeler.loop.policy import project_reserve
 
         reserve = project_reserve(config)
-    gold = gold_set(config, reserve)
-    ok, why = enough_gold(config, reserve, len(gold.ids))
-    if not gold.ids:
-        raise LabelerError(f"no random gold labels yet; {why}")
-    # multi-label: the calibration labels are scored with gold, in one pass, for each system's cuts
-    calib = gold_set(config, reserve, CALIB) if config.task.multi_label else Gold([], [], None)
-    ids, texts, n_gold = gold.ids + calib.ids, gold.texts + calib.texts, len(gold.ids)
-    probas, kinds = signal_probas(config, ids, texts, progress)
-    scored = dict(probas)
-    if len(probas) > 1:
-        scored["ensemble"] = zero_shot_ensemble(config, probas)
-        kinds["ensemble"] = "ensemble"
+    gold, calib = gold_set(config, reserve), gold_set(config, reserve, CALIB)
     reg = registry(config)
     with training_errors():
         if run_ids is None:
             run_ids = reg.run_ids() if all_runs else ([reg.current_id()] if reg.current_id() else [])
-        for rid in run_ids:
-            run = reg.load(rid)
+        runs = {rid: reg.load(rid) for rid in run_ids}
+    signals = build_signals(config)  # a configured fine-tuned signal is a run too: its argmax is checked the same way
+    signals_runs = [sig.run for sig in signals if getattr(sig, "type_name", "") == "finetuned"]
+    splits, gold_only = verdict_splits(config, list(runs.values()) + signals_runs)
+    counted = CALIB in splits
+    n_gold, n_calib = len(gold.ids), len(calib.ids)
+    ok, why = enough_gold(config, reserve, n_gold, n_calib if counted else None)
+    if not gold.ids and not (counted and calib.ids):
+        raise LabelerError(f"no random gold labels yet; {why}")
+    if not (counted or config.task.multi_label):
+        calib = Gold([], [], None)
+    # the calibration labels are scored with gold, in one pass: counted (single-label) or for the cuts (multi-label)
+    ids, texts = gold.ids + calib.ids, gold.texts + calib.texts
+    probas, kinds = signal_probas(config, ids, texts, progress, signals)
+    scored = dict(probas)
+    if len(probas) > 1:
+        scored["ensemble"] = zero_shot_ensemble(config, probas)
+        kinds["ensemble"] = "ensemble"
+    with training_errors():
+        for rid, run in runs.items():
             P = run.predict_proba(texts)
             scored[rid] = P[:, [run.labels.index(n) for n in config.label_names]]
             kinds[rid] = "fine-tuned"
-    systems = {name: P[:n_gold] for name, P in scored.items()}
-    cuts = calibration_cuts(config, calib, {name: P[n_gold:] for name, P in scored.items()})
+    if counted:
+        y = gold.y if not calib.ids else calib.y if not gold.ids else np.concatenate([gold.y, calib.y])
+        systems, cuts = scored, {}
+    else:
+        y, systems = gold.y, {name: P[:n_gold] for name, P in scored.items()}
+        cuts = calibration_cuts(config, calib, {name: P[n_gold:] for name, P in scored.items()})
     current = reg.current_id()
     primary = current if current in run_ids else (run_ids[0] if run_ids else None)
-    result = compare(systems, gold.y, config.label_names, config.task.multi_label, kinds=kinds, primary=primary,
+    result = compare(systems, y, config.label_names, config.task.multi_label, kinds=kinds, primary=primary,
                      metric=verdict_metric(config), n_resamples=n_resamples, threshold=config.task.threshold,
                      cuts=cuts)
+    if counted:
+        gold_only_ece(result, {name: P[:n_gold] for name, P in scored.items()}, gold.y, config)
+        said = evaluation_note(n_gold, n_calib, True)
+        result.rule = result.rule.replace("on the same gold records", "on the same random records (gold + calibration)")
     if config.training.verdict_metric:
         result.rule += " (training.verdict_metric)"
     elif config.task.multi_label:
@@ -158,13 +198,22 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
         result.verdict = zero_verdict
     elif kinds.get(result.primary) != "fine-tuned":
         result.verdict = "no fine-tuned run to compare; " + result.verdict
+    if counted and ok:  # the verdict lines name the labels they were scored on
+        n_all = re.compile(rf"\b{n_gold + n_calib} gold labels")
+        result.verdicts = {k: n_all.sub(said, v) for k, v in result.verdicts.items()}
+        result.verdict = n_all.sub(said, result.verdict)
+        zero_verdict = zero_verdict and n_all.sub(said, zero_verdict)
     out = Path(out_dir) if out_dir else Project(config).reports / time.strftime("%Y%m%d-%H%M%S")
-    cp = ComparePaths(result=result, out_dir=out, zero_shot_verdict=zero_verdict, enough=ok)
+    cp = ComparePaths(result=result, out_dir=out, zero_shot_verdict=zero_verdict, enough=ok, n_gold=n_gold,
+                      n_calib=n_calib if counted else 0, gold_only=gold_only)
     if write:
         from training.evaluate import read_history
         from training.report import write_report
 
-        note = f"{len(gold.ids)} human labels on records drawn uniformly at random from the pool (never trained on)"
+        note = (f"{evaluation_note(n_gold, n_calib, counted)}: human labels on records drawn uniformly at random from "
+                "the pool (never trained on)")
+        note += ("; ECE on the gold labels alone (a run's temperature is fitted on calibration)" if counted else
+                 f"; calibration left out ({gold_only})" if gold_only and not config.task.multi_label else "")
         cp.paths = write_report(result, out, history=read_history(reg.history_path), gold_note=note)
         cp.warnings = list(cp.paths.pop("warnings", []) or [])
     return cp

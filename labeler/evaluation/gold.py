@@ -11,6 +11,14 @@ and no model is trained on it. Answered reserve records split into gold (evaluat
 replace decisions) and calibration (``calib_share`` of them, by a second hash). Every other human label was
 chosen by the queue and is training data only. Because the reserve depends only on the ids and the share,
 the share is recorded at the first push and may not change afterwards.
+
+What a verdict counts (``verdict_splits``): for a single-label project nothing fitted on the calibration labels
+moves an argmax (a run's calibration is a temperature, which keeps every row's order; the signals and the
+zero-shot ensemble fit nothing on the reserve), so accuracy and every other argmax metric may be scored on gold
+and calibration together, 1.5x the labels at the default shares, without bias. Not where a compared run's
+argmax owes something to the calibration labels (``calibration_untouched``): a run that trained on them (fewer
+than ``training.train``'s ``min_calibration`` held out, or a final fit) or selected its checkpoint on them (the
+transformers backend early-stops on them). Multi-label keeps calibration for its per-label cuts: gold only.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from labeler.loop.human_labels import label_matrix
 from training.splits import CALIB, GOLD, TRAIN, hash_unit
 
 RESERVE_SEED = 0  # fixed: the reserve must not move when queue.seed changes
+VALIDATES_ON_CALIB = frozenset({"transformers"})  # backends whose fit selects a checkpoint on the calibration split
 
 
 def checked_share(config, state: dict) -> float:
@@ -100,15 +109,20 @@ class GoldReserve:
         return rows[keep], (y[keep] if keep.any() else None)
 
     # -- verdicts --------------------------------------------------------------------------------------
-    def enough(self, n: int, min_gold: int, batch_size: int) -> tuple[bool, str]:
-        """(enough, message) for ``n`` gold labels against ``min_gold``; the pace at ``batch_size`` per push."""
-        need = int(min_gold)
-        if n >= need:
-            return True, f"{n} random gold labels"
+    def enough(self, n: int, min_gold: int, batch_size: int, n_calib: int | None = None) -> tuple[bool, str]:
+        """(enough, message) for ``n`` gold labels against ``min_gold``; the pace at ``batch_size`` per push.
+        ``n_calib``: the verdict counts calibration labels too (``verdict_splits``): ``n + n_calib`` against
+        ``min_gold``, said as "N random labels (gold G + calibration C)"."""
+        need, total = int(min_gold), n + (n_calib or 0)
+        what = "random gold labels" if n_calib is None else f"(gold {n} + calibration {n_calib})"
+        if total >= need:
+            return True, f"{n} random gold labels" if n_calib is None else f"{total} random labels {what}"
         per_push = self.picks(int(batch_size))
-        pace = f" (about {-(-(need - n) // per_push)} more rounds at {per_push} per batch)" if per_push else \
+        pace = f" (about {-(-(need - total) // per_push)} more rounds at {per_push} per batch)" if per_push else \
             " (queue.gold_share is 0: no batch adds gold; set it above 0)"
-        return False, f"not enough gold labels for a verdict: {n} of {need} random gold labels{pace}"
+        if n_calib is None:
+            return False, f"not enough gold labels for a verdict: {n} of {need} random gold labels{pace}"
+        return False, f"not enough random labels for a verdict: {total} of {need} {what}{pace}"
 
 
 # -- the config-level readings every command uses, over one reserve ----------------------------------------
@@ -117,9 +131,32 @@ def gold_rows(config, reserve: GoldReserve, ids: list[str], labels_df) -> tuple[
     return reserve.rows_in_split(ids, labels_df, GOLD, config.label_names, config.task.multi_label)
 
 
-def enough_gold(config, reserve: GoldReserve, n: int) -> tuple[bool, str]:
-    """(enough, message) for ``n`` gold labels against ``training.min_gold``."""
-    return reserve.enough(n, config.training.min_gold, config.queue.batch_size)
+def enough_gold(config, reserve: GoldReserve, n: int, n_calib: int | None = None) -> tuple[bool, str]:
+    """(enough, message) for ``n`` gold labels (plus ``n_calib`` calibration labels where the verdict counts
+    them, ``verdict_splits``) against ``training.min_gold``."""
+    return reserve.enough(n, config.training.min_gold, config.queue.batch_size, n_calib)
+
+
+def calibration_untouched(run) -> str | None:
+    """None when ``run``'s argmax owes nothing to the calibration labels, else why it does: it held them out
+    (``info["n_calib"] > 0``; with fewer than ``min_calibration`` they join training, and a final fit trains on
+    every label) and its backend does not select a checkpoint on them (``VALIDATES_ON_CALIB``)."""
+    info = getattr(run, "info", None) or {}
+    if info.get("final_fit") or not int(info.get("n_calib") or 0):
+        return f"run {run.run_id} trained on the calibration labels"
+    if getattr(run, "backend", None) in VALIDATES_ON_CALIB:
+        return f"run {run.run_id} ({run.backend}) early-stops on the calibration labels"
+    return None
+
+
+def verdict_splits(config, runs=()) -> tuple[tuple[str, ...], str]:
+    """(the reserve splits a verdict scores on, why calibration is left out or ""): gold and calibration for a
+    single-label project whose compared ``runs`` all leave the calibration labels untouched
+    (``calibration_untouched``); gold alone for multi-label (calibration fits the per-label cuts) or otherwise."""
+    if config.task.multi_label:
+        return (GOLD,), "multi-label: the calibration labels fit the per-label cuts"
+    why = next((w for w in map(calibration_untouched, runs) if w), None)
+    return ((GOLD,), why) if why else ((GOLD, CALIB), "")
 
 
 
@@ -128,4 +165,5 @@ def in_reserve(record_id, share: float) -> bool:
     return GoldReserve(share).contains(record_id)
 
 
-__all__ = ["CALIB", "GOLD", "TRAIN", "RESERVE_SEED", "GoldReserve", "checked_share", "gold_rows", "enough_gold", "in_reserve"]
+__all__ = ["CALIB", "GOLD", "TRAIN", "RESERVE_SEED", "VALIDATES_ON_CALIB", "GoldReserve", "calibration_untouched",
+           "checked_share", "gold_rows", "enough_gold", "in_reserve", "verdict_splits"]

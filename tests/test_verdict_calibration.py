@@ -1,0 +1,105 @@
+"""Issue 26 item 1: a single-label verdict counts the calibration labels with gold (nothing fitted on them moves
+an argmax), unless a compared run trained or early-stopped on them; multi-label keeps them for its cuts."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from labeler.config import load_config
+from labeler.evaluation import compare_on_gold
+from labeler.evaluation.compare_on_gold import compare_project
+from labeler.evaluation.gold import CALIB, GOLD, GoldReserve, calibration_untouched, verdict_splits
+from labeler.loop.policy import project_reserve
+
+from .test_compare_many_classes import make_project, write_labels
+
+
+def fake_run(run_id: str = "run-1", backend: str = "logreg", n_calib: int = 31, **info):
+    return SimpleNamespace(run_id=run_id, backend=backend, info={"n_calib": n_calib, **info})
+
+
+def test_enough_counts_calibration_only_when_asked():
+    r = GoldReserve(0.2)  # 15 of a batch of 77 come from the reserve
+    assert r.enough(34, 50, 77) == (False, "not enough gold labels for a verdict: 34 of 50 random gold labels "
+                                           "(about 2 more rounds at 15 per batch)")
+    assert r.enough(34, 50, 77, n_calib=17) == (True, "51 random labels (gold 34 + calibration 17)")
+    assert r.enough(34, 50, 77, n_calib=10) == (False, "not enough random labels for a verdict: 44 of 50 "
+                                                       "(gold 34 + calibration 10) (about 1 more rounds at 15 per batch)")
+
+
+def test_which_runs_leave_calibration_untouched():
+    assert calibration_untouched(fake_run()) is None  # held out, a temperature fitted on it: argmax unchanged
+    assert calibration_untouched(fake_run(n_calib=0)) == "run run-1 trained on the calibration labels"
+    assert calibration_untouched(fake_run(final_fit={"folds": 5})) == "run run-1 trained on the calibration labels"
+    assert calibration_untouched(fake_run(backend="transformers")) == \
+        "run run-1 (transformers) early-stops on the calibration labels"
+    single = SimpleNamespace(task=SimpleNamespace(multi_label=False))
+    multi = SimpleNamespace(task=SimpleNamespace(multi_label=True))
+    assert verdict_splits(single) == ((GOLD, CALIB), "")
+    assert verdict_splits(single, [fake_run(), fake_run("run-2", "setfit")]) == ((GOLD, CALIB), "")
+    assert verdict_splits(single, [fake_run(), fake_run("run-2", n_calib=0)]) == \
+        ((GOLD,), "run run-2 trained on the calibration labels")
+    assert verdict_splits(multi, [fake_run()]) == ((GOLD,), "multi-label: the calibration labels fit the per-label cuts")
+
+
+class _Run:
+    """A run that predicts ``truth[text]`` (text -> label index; a few texts are shared by records of both labels)."""
+
+    labels = ["intent_000", "intent_001"]
+
+    def __init__(self, truth: dict, n_calib: int, backend: str = "logreg"):
+        self.run_id, self.backend, self.info, self.truth = "run-x", backend, {"n_calib": n_calib}, truth
+
+    def predict_proba(self, texts):
+        return np.eye(2)[[self.truth[t] for t in texts]]
+
+
+class _Registry:
+    def __init__(self, run):
+        self.run = run
+
+    def run_ids(self):
+        return [self.run.run_id]
+
+    def current_id(self):
+        return self.run.run_id
+
+    def load(self, rid):
+        return self.run
+
+
+@pytest.fixture
+def project(tmp_path):
+    """Two labels, 120 records, 95% in the reserve, a third of it calibration: 84 gold + 31 calibration."""
+    cfg, _, truth, texts = make_project(tmp_path, 2, 60, exact_right=0.8, noisy_right=0.5)
+    config = load_config(cfg, ["training.calib_share=0.3333", "training.min_gold=100"])
+    split = project_reserve(config).splits(list(truth))
+    write_labels(cfg, [i for i in truth if split[i] != "train"], truth, texts)
+    return config, split, {texts[i]: int(truth[i][-3:]) for i in truth}
+
+
+@pytest.mark.parametrize("n_calib,backend", [(31, "logreg"), (0, "logreg"), (31, "transformers")])
+def test_verdict_flips_when_calibration_counts(project, monkeypatch, n_calib, backend):
+    config, split, by_text = project
+    assert (sum(s == GOLD for s in split.values()), sum(s == CALIB for s in split.values())) == (84, 31)
+    monkeypatch.setattr(compare_on_gold, "registry", lambda config: _Registry(_Run(by_text, n_calib, backend)))
+    cp = compare_project(config, write=False, n_resamples=200)
+    res = cp.result
+    if n_calib and backend == "logreg":  # 115 of min_gold 100: a verdict, on gold + calibration
+        assert (cp.enough, res.enough_gold, res.n, cp.n_gold, cp.n_calib, cp.gold_only) == (True, True, 115, 84, 31, "")
+        assert res.verdict == ("fine-tuned run-x beats rules exact by +0.148 accuracy (95% CI +0.049..+0.244) "
+                               "on 115 random labels (gold 84 + calibration 31)")
+        assert res.rule.startswith("accuracy, run-x minus each other system on the same random records "
+                                   "(gold + calibration) (")
+        # ECE stays on gold alone (a run's temperature is fitted on calibration)
+        assert res.systems["run-x"].metrics["ece_n"] == 84 and res.systems["run-x"].metrics["accuracy"] == pytest.approx(100 / 115)
+        assert res.systems["exact"].metrics["accuracy"] == pytest.approx(83 / 115)
+    else:  # the run trained (or early-stopped) on calibration: gold alone, 84 of 100, no verdict
+        why = ("run run-x trained on the calibration labels" if not n_calib else
+               "run run-x (transformers) early-stops on the calibration labels")
+        assert (cp.enough, res.n, cp.n_gold, cp.n_calib, cp.gold_only) == (False, 84, 84, 0, why)
+        assert res.verdict == ("no verdict: not enough gold labels for a verdict: 84 of 100 random gold labels "
+                               "(about 1 more rounds at 48 per batch)")
