@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from labeler.cli import main
 from labeler.config import load_config
 from labeler.evaluation import compare_on_gold
 from labeler.evaluation.compare_on_gold import compare_project
@@ -58,6 +59,8 @@ class _Run:
 
 
 class _Registry:
+    history_path = "/nonexistent/history.jsonl"  # no training history: the report draws no learning curve
+
     def __init__(self, run):
         self.run = run
 
@@ -78,12 +81,12 @@ def project(tmp_path):
     config = load_config(cfg, ["training.calib_share=0.3333", "training.min_gold=100"])
     split = project_reserve(config).splits(list(truth))
     write_labels(cfg, [i for i in truth if split[i] != "train"], truth, texts)
-    return config, split, {texts[i]: int(truth[i][-3:]) for i in truth}
+    return config, split, {texts[i]: int(truth[i][-3:]) for i in truth}, cfg
 
 
 @pytest.mark.parametrize("n_calib,backend", [(31, "logreg"), (0, "logreg"), (31, "transformers")])
 def test_verdict_flips_when_calibration_counts(project, monkeypatch, n_calib, backend):
-    config, split, by_text = project
+    config, split, by_text, _ = project
     assert (sum(s == GOLD for s in split.values()), sum(s == CALIB for s in split.values())) == (84, 31)
     monkeypatch.setattr(compare_on_gold, "registry", lambda config: _Registry(_Run(by_text, n_calib, backend)))
     cp = compare_project(config, write=False, n_resamples=200)
@@ -103,3 +106,22 @@ def test_verdict_flips_when_calibration_counts(project, monkeypatch, n_calib, ba
         assert (cp.enough, res.n, cp.n_gold, cp.n_calib, cp.gold_only) == (False, 84, 84, 0, why)
         assert res.verdict == ("no verdict: not enough gold labels for a verdict: 84 of 100 random gold labels "
                                "(about 1 more rounds at 48 per batch)")
+
+
+@pytest.mark.parametrize("n_calib", [31, 0])
+def test_compare_cli_says_what_the_verdict_is_scored_on(project, monkeypatch, capsys, tmp_path, n_calib):
+    _, _, by_text, cfg = project
+    monkeypatch.setattr(compare_on_gold, "registry", lambda config: _Registry(_Run(by_text, n_calib)))
+    main(["compare", "-c", str(cfg), "--out", str(tmp_path / "report"), "--set", "training.calib_share=0.3333",
+          "--set", "training.min_gold=100"])
+    out = capsys.readouterr().out
+    md = (tmp_path / "report" / "report.md").read_text()
+    if n_calib:
+        assert "scored on 115 random labels (gold 84 + calibration 31); ECE on gold alone" in out.splitlines()
+        assert "gold: 115 random labels (gold 84 + calibration 31): human labels on records drawn uniformly at " \
+               "random from the pool (never trained on); ECE on the gold labels alone" in md
+    else:
+        assert "scored on 84 random gold labels (calibration left out: run run-x trained on the calibration labels)" \
+            in out.splitlines()
+        assert "gold: 84 random gold labels: human labels on records drawn uniformly at random from the pool (never " \
+               "trained on); calibration left out (run run-x trained on the calibration labels)" in md

@@ -13,11 +13,15 @@ from labeler.cli._common import config_option, load, set_option
 @click.option("--all-runs", is_flag=True, help="Every registered run, not only the current one.")
 def command(config_path, overrides, out_dir, all_runs):
     """Write report.md, report.json and PNG plots; print the table and the verdict."""
-    from labeler.evaluation.compare_on_gold import compare_project
+    from labeler.evaluation.compare_on_gold import compare_project, evaluation_note
 
     config = load(config_path, overrides)
     cmp = compare_project(config, all_runs=all_runs, out_dir=out_dir)
     click.echo(cmp.result.table())
+    scored = evaluation_note(cmp.n_gold, cmp.n_calib, bool(cmp.n_calib))
+    click.echo(f"scored on {scored}" + ("; ECE on gold alone" if cmp.n_calib else
+                                        f" (calibration left out: {cmp.gold_only})" if cmp.gold_only and not config.task.multi_label
+                                        else ""))
     click.echo(f"verdict rule: {cmp.result.rule}")
     for name, cuts in cmp.result.thresholds.items():  # multi-label: where each system's per-label cuts came from
         click.echo(f"cuts {name}: {cuts['note']}")
