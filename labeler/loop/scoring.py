@@ -165,6 +165,7 @@ def bootstrap(config, progress: bool = True, persist_fitted: bool = True, policy
         probas[run.run_id] = score_run(sig, ids, texts, project.cache, progress=progress, vectors=X)
 
     Q, queue_note = queue_model(config, signals, pool, zero_shot_ensemble(config, probas), labels_df, policy, X)
+    del X  # 8 bytes a dimension a text: not kept through the ensemble and the save
     # the fast model joins the suggestions like a run (labeler.loop.join) until a fine-tuned run is current
     fast = f"{FAST_MODEL}-n{len(rows)}" if Q is not None and run is None and config.ensemble.fast_model == "join" \
         else None
