@@ -8,7 +8,10 @@ training timed once, apart). A timed round is what ``labeler round`` does betwee
 server: the train step's question (``runs.trigger``; no retraining), ``bootstrap`` (every signal, the current run
 joined, the queue model) and ``plan_push``. Each repeat first answers the batch the variant's last round
 planned, so every round sees new labels. The logreg run's cached pool predictions are cleared before each of
-its rounds (cold: after a retrain a round always meets a run it has not scored yet; ``--warm`` keeps them).
+its rounds (cold: after a retrain a round always meets a run it has not scored yet; ``--warm`` keeps them). A
+logreg run scores from the embedding signal's vectors and caches only texts past its token limit
+(``scoring.score_run``), so cold and warm differ little; the pool's token counts, kept beside the embeddings
+like the vectors, are counted once (in the warm-up round, or the retrain before it), not per round.
 The SetFit run is timed warm (its pool predictions cached, a round after one that scored it): its first,
 cold round is the harness's warm-up call, timed apart. Timed interleaved (``harness.compare``: none, logreg,
 setfit, none, ...), ratios per repeat against no run.

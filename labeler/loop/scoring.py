@@ -24,7 +24,6 @@ from labeler.signals.catalog import build_signal, build_signals as build, embedd
 from labeler.signals.embedding import fit_temperature
 
 MIN_LABELS_FOR_TEMPERATURE = 10
-SHARED_RUN_CHUNK = 16384  # texts per cache chunk for a run scoring from cached vectors (a matrix product each)
 FAST_MODEL = "fast-model"  # the queue model's name when it joins the suggestions (``ensemble.fast_model``)
 
 
@@ -41,8 +40,8 @@ def embedder(config, signals: list):
 
 def run_signal(config, run_id: str, signals: list | None = None):
     """The run ``run_id`` as a signal named by its id (``labeler.signals.finetuned``). With the command's
-    ``signals``, a ``logreg`` run scores from the embedding signal's cached vectors (``share_encoder``), its head
-    applied to large chunks (``SHARED_RUN_CHUNK``) in ``bootstrap``."""
+    ``signals``, a ``logreg`` run scores from the embedding signal's cached vectors (``share_encoder``; in
+    ``bootstrap``, ``score_run``)."""
     project = Project(config)
     sig = build_signal("finetuned", run_id, config.task.labels, config.task.multi_label,
                        {"run": run_id, "runs_dir": str(project.runs)}, cache_dir=project.cache)
@@ -101,6 +100,21 @@ def score_signals(config, signals: list, ids: list[str], texts: list[str], rows,
                        else score_cached(sig, ids, texts, cache, progress=progress)) for sig in signals}
 
 
+def score_run(sig, ids: list[str], texts: list[str], cache, progress: bool = False,
+              vectors: np.ndarray | None = None) -> np.ndarray:
+    """The current run's (N, K) matrix on the pool. A run that scores from the embedding signal's cached vectors
+    (``shares_encoder``; ``vectors``: those of ``texts``, when read already) is scored again each round, in one
+    matrix product, with no prediction cache (writing 10,003 rows and reading them back cost more than the head:
+    BENCHMARKS.md "Round times"); only the texts its body must encode itself (past a token limit) go through the
+    cache. Any other run: ``score_cached``."""
+    if not sig.shares_encoder:
+        return score_cached(sig, ids, texts, cache, progress=progress)
+    P, rest = sig.predict_shared(texts, vectors)
+    if len(rest):
+        P[rest] = score_cached(sig, [ids[i] for i in rest], [texts[i] for i in rest], cache, progress=progress)
+    return P
+
+
 def combine(config, probas: dict, ids: list[str], labels_df, run_id: str | None, reserve: GoldReserve):
     """(ensemble, weights, note): the weighted mean (weights from ``join_plan`` when a run joined), or the
     stacked ensemble once enough labels exist (fitted on gold when a run has seen the training labels)."""
@@ -140,15 +154,18 @@ def bootstrap(config, progress: bool = True, persist_fitted: bool = True, policy
     ids, texts = pool.ids, pool.texts
     rows, y, _ = training_rows(config, ids, labels_df, policy.reserve)
     probas = score_signals(config, signals, ids, texts, rows, y, progress, persist_fitted=persist_fitted)
-    run = current_run(config)
+    run, X = current_run(config), None
     if run is not None:
         if run.run_id in probas:
             raise LabelerError(f"a configured signal is named like the current run {run.run_id!r}; rename it")
         sig = run_signal(config, run.run_id, signals)
-        probas[run.run_id] = score_cached(sig, ids, texts, project.cache, progress=progress,
-                                         batch_size=SHARED_RUN_CHUNK if sig.shares_encoder else 256)
+        # a logreg run's body output is the embedding signal's vectors: read once, for the run's head and the queue
+        # model (both compute in float64: converted once)
+        X = embedder(config, signals).encode(texts).astype(np.float64) if sig.shares_encoder else None
+        probas[run.run_id] = score_run(sig, ids, texts, project.cache, progress=progress, vectors=X)
 
-    Q, queue_note = queue_model(config, signals, pool, zero_shot_ensemble(config, probas), labels_df, policy)
+    Q, queue_note = queue_model(config, signals, pool, zero_shot_ensemble(config, probas), labels_df, policy, X)
+    del X  # 8 bytes a dimension a text: not kept through the ensemble and the save
     # the fast model joins the suggestions like a run (labeler.loop.join) until a fine-tuned run is current
     fast = f"{FAST_MODEL}-n{len(rows)}" if Q is not None and run is None and config.ensemble.fast_model == "join" \
         else None
@@ -161,16 +178,18 @@ def bootstrap(config, progress: bool = True, persist_fitted: bool = True, policy
     return pool, scores
 
 
-def queue_model(config, signals: list, pool, P0: np.ndarray, labels_df, policy) -> tuple[np.ndarray | None, str | None]:
+def queue_model(config, signals: list, pool, P0: np.ndarray, labels_df, policy, X: np.ndarray | None = None
+                ) -> tuple[np.ndarray | None, str | None]:
     """The fast queue model's matrix on the pool (None before the first human training label), saved to the
     project (``Project.queue_model``) so its accuracy can be measured on held-out texts. Its weak labels come
-    from the zero-shot ensemble ``P0`` (never from a run, which has seen the labels), as in ``simulate``."""
+    from the zero-shot ensemble ``P0`` (never from a run, which has seen the labels), as in ``simulate``.
+    ``X``: the embedding signal's vectors of the pool, when the caller has read them already."""
 
     rows, y, labeled = training_rows(config, pool.ids, labels_df, policy.reserve)
     if y is None or not len(rows):
         return None, None
     excluded = labeled | policy.reserve.mask(pool.ids)
-    X = embedder(config, signals).encode(pool.texts)
+    X = embedder(config, signals).encode(pool.texts) if X is None else X
     calib = None  # the answered calibration rows, read only where the policy fits the cuts on them too
     if policy.cuts_on == TRAIN_CALIB:
         c_rows, c_y = policy.reserve.rows_in_split(pool.ids, labels_df, CALIB, config.label_names,

@@ -157,6 +157,7 @@ class EmbeddingSignal(ModelSignal):
         self.prompts = [ps[0] for ps in self.label_prompt_lists]
         self._mem_dict: dict[str, np.ndarray] | None = None
         self._store = None
+        self._tokens = None  # token counts (``_counted``), beside the embeddings
         self._label_emb: np.ndarray | None = None
 
     # -- model ----------------------------------------------------------------------------------------
@@ -189,18 +190,37 @@ class EmbeddingSignal(ModelSignal):
 
     def fits(self, texts: Sequence[str], limit: int) -> np.ndarray:
         """Under a WordPiece tokenizer (the packaged MiniLM's) every token covers at least one character of the
-        NFD-normalised text, so a text of at most ``limit - 2`` such characters (2: [CLS], [SEP]) fits without
-        being tokenised (most of a pool: tokenising all of it cost a cold round 0.9 s of 1.5 s on BANKING77,
-        BENCHMARKS.md "Round times"); the rest, and every text under another tokenizer, is counted."""
+        NFD-normalised text that is not whitespace, so a text of at most ``limit - 2`` such characters (2: [CLS],
+        [SEP]) fits without being tokenised (``_covered``; most of a pool: tokenising all of it cost a cold round
+        0.9 s of 1.5 s on BANKING77, BENCHMARKS.md "Round times"); the rest, and every text under another
+        tokenizer, is counted once per cache (``_counted``), not at every round that asks."""
         texts = list(texts)
         short = np.zeros(len(texts), dtype=bool)
         backend = getattr(getattr(self.load(), "tokenizer", None), "backend_tokenizer", None)
         if type(getattr(backend, "model", None)).__name__ == "WordPiece":
-            short = np.array([len(unicodedata.normalize("NFD", t)) + 2 <= limit for t in texts], dtype=bool)
+            short = np.array([_covered(t, limit - 2) <= limit - 2 for t in texts], dtype=bool)
         rest = np.flatnonzero(~short)
         if len(rest):
-            short[rest] = super().fits([texts[i] for i in rest], limit)
+            short[rest] = np.array(self._counted([texts[i] for i in rest])) <= limit
         return short
+
+    def _counted(self, texts: list[str]) -> list[int]:
+        """``count_tokens``, the counts kept beside the embeddings (table ``tokens`` of their SQLite file): a
+        text's count depends on the text and the tokenizer alone."""
+        if self._disk() is None:
+            return self.count_tokens(texts)
+        if self._tokens is None:
+            from labeler.signals.cache import KVStore
+
+            self._tokens = KVStore(self._disk().path, table="tokens")
+        keys = [text_key(t) for t in texts]
+        known = self._tokens.get_many(keys)
+        todo = {k: t for k, t in zip(keys, texts) if k not in known}
+        if todo:
+            new = [(k, np.array([n], dtype=np.int64)) for k, n in zip(todo, self.count_tokens(list(todo.values())))]
+            self._tokens.put_many(new)
+            known.update(new)
+        return [int(known[k][0]) for k in keys]
 
     @property
     def dim(self) -> int:
@@ -355,3 +375,11 @@ def _nll(cos: np.ndarray, y: np.ndarray, multi_label: bool):
     return f
 
 
+def _covered(text: str, bound: int) -> int:
+    """An upper bound on the WordPiece tokens of ``text``, [CLS] and [SEP] aside: the length of its NFD form when
+    that is at most ``bound``, else the form's characters that are not whitespace (the pre-tokenizer splits on
+    whitespace; U+001C..U+001F, which Python calls whitespace and the tokenizer may not, are counted)."""
+    nfd = unicodedata.normalize("NFD", text)
+    if len(nfd) <= bound:
+        return len(nfd)
+    return len("".join(nfd.split())) + sum(nfd.count(c) for c in "\x1c\x1d\x1e\x1f")

@@ -69,32 +69,57 @@ class FinetunedSignal(Signal):
         self._embed = None if frozen is None else cached_body(embedding, *frozen)
         return self._embed is not None
 
+    def predict_shared(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(P, rest) for a run that ``shares_encoder``: P is the (N, K) matrix (``self.labels`` order) from the
+        embedding signal's cached vectors and the run's head, NaN on the rows ``rest``: the texts past a token
+        limit, which the run's body must encode itself (``predict_proba`` does; ``scoring.score_run`` sends only
+        those through the prediction cache). ``vectors``: the embedding signal's for ``texts``, when the caller
+        has read them already (``cached_body``)."""
+        texts = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
+        if not texts:
+            return np.zeros((0, len(self.labels))), np.zeros(0, dtype=np.int64)
+        X = self._embed(texts, vectors)
+        short = ~np.isnan(X).any(axis=1)
+        rest = np.flatnonzero(~short)
+        P = self.run.predict_proba_from_embeddings(X[short] if len(rest) else X) if short.any() else None
+        if P is not None and self._columns != list(range(len(self._columns))):
+            P = P[:, self._columns]
+        if not len(rest):
+            return P, rest
+        out = np.full((len(texts), len(self.labels)), np.nan)
+        if P is not None:
+            out[short] = P
+        return out, rest
+
     def _predict(self, texts: list[str]) -> np.ndarray:
         if self._embed is None or not texts:
             return self.run.predict_proba(texts)[:, self._columns]
-        X = self._embed(texts)
-        short = ~np.isnan(X).any(axis=1)
-        out = np.zeros((len(texts), len(self.run.labels)))
-        if short.any():
-            out[short] = self.run.predict_proba_from_embeddings(X[short])
-        if (~short).any():
-            out[~short] = self.run.predict_proba([t for t, s in zip(texts, short) if not s])
-        return out[:, self._columns]
+        out, rest = self.predict_shared(texts)
+        if len(rest):
+            out[rest] = self.run.predict_proba([texts[i] for i in rest])[:, self._columns]
+        return out
 
 
 def cached_body(embedding, body: str | None, max_length: int | None):
     """``embed(texts) -> (N, dim)``: a frozen body's vectors read from ``embedding``'s cache, when the body is that
     very model untouched (a ``logreg`` run's or one about to be trained; no text template, no int8); None
     otherwise. A text past either model's token limit gets a NaN row, for the body to encode itself, so both
-    truncate nothing. ``labeler.loop.runs`` trains logreg runs with it; ``share_encoder`` scores with it."""
+    truncate nothing. ``labeler.loop.runs`` trains logreg runs with it; ``share_encoder`` scores with it.
+    ``embed(texts, vectors)``: ``vectors`` are ``embedding.encode(texts)``, read already by the caller."""
     p = getattr(embedding, "params", None)
     if p is None or p.quantize or p.text_template != "{text}" or resolve_body(body) != str(embedding.model_path):
         return None
     limit = min(n for n in (max_length, embedding.max_tokens) if n)
 
-    def embed(texts) -> np.ndarray:
+    def embed(texts, vectors: np.ndarray | None = None) -> np.ndarray:
         texts = list(texts)
         short = embedding.fits(texts, limit)
+        if vectors is not None:  # float32, or float64 made from them (the same values)
+            X = np.asarray(vectors)
+            if not short.all():
+                X = X.copy()
+                X[~short] = np.nan
+            return X
         X = np.full((len(texts), embedding.dim), np.nan, dtype=np.float32)
         if short.any():
             X[short] = embedding.encode([t for t, s in zip(texts, short) if s])
