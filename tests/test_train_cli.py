@@ -74,7 +74,8 @@ def test_training_section_drives_the_threshold_message(tmp_path, capsys):
     # at 18 per class, 27 of 54 are short: half the count is there, and the run trains without --force
     code, out, err = cli(["train", "-c", str(cfg), "--set", "training.min_per_class=18"], capsys)
     assert code == 0, err
-    assert re.match(r"run \S+ \(logreg\): trained on 28 human labels \(0 random labels for calibration\)", out)
+    assert re.match(r"run \S+ \(logreg\): trained on 27 human labels \(1 random labels held out for calibration, "
+                    r"too few to calibrate on\)", out)
 
 
 def test_threshold_message_reads_well_at_150_classes():
@@ -157,12 +158,14 @@ def test_train_then_compare_through_the_cli(tmp_path, capsys):
     code, out, err = cli(["train", "-c", str(cfg)], capsys)
     assert code == 0, err
     lines = out.splitlines()
-    # 27 human training labels (the 3 reserve records are 2 gold + 1 calibration: too few to calibrate, so
-    # the calibration record trains too); gold is 2 labels: far below min_gold, so no verdict
-    run_id = re.match(r"run (\S+) \(logreg\): trained on 28 human labels \(0 random labels for calibration\), "
+    # 27 human training labels (the 3 reserve records are 2 gold + 1 calibration: too few to calibrate on,
+    # still held out); gold is 2 labels: far below min_gold, so no verdict
+    run_id = re.match(r"run (\S+) \(logreg\): trained on 27 human labels \(1 random labels held out for "
+                      r"calibration, too few to calibrate on\), "
                       r"evaluated on 2 random gold labels", lines[0]).group(1)
     assert re.fullmatch(r"  gold accuracy: \d\.\d{3} \(95% CI \d\.\d{3}\.\.\d\.\d{3}, n=2\)", lines[1])
-    assert lines[3] == ("verdict: no verdict: not enough gold labels for a verdict: 2 of 50 random gold labels "
+    # the run held its calibration record out, so the verdict counts it with gold
+    assert lines[3] == ("verdict: no verdict: not enough random labels for a verdict: 3 of 50 (gold 2 + calibration 1) "
                         "(about 5 more rounds at 10 per batch)")
     assert lines[4].startswith(f"run {run_id} is now current")
     out_dir = tmp_path / "report"
@@ -171,7 +174,7 @@ def test_train_then_compare_through_the_cli(tmp_path, capsys):
     assert "keywords" in out and run_id in out and f"report: {out_dir / 'report.md'}" in out
     assert "no verdict" not in out
     report = json.loads((out_dir / "report.json").read_text())
-    assert set(report["systems"]) == {"keywords", run_id} and report["n"] == 2
+    assert set(report["systems"]) == {"keywords", run_id} and report["n"] == 3  # gold 2 + calibration 1
     assert report["systems"]["keywords"]["kind"] == "rules" and report["systems"][run_id]["kind"] == "fine-tuned"
     assert (out_dir / "metrics.png").exists() and (out_dir / "report.md").read_text().startswith("# Comparison")
     # the run joins the signals at bootstrap; weights are fitted on gold only once min_gold gold labels exist

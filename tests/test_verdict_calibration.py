@@ -33,7 +33,10 @@ def test_enough_counts_calibration_only_when_asked():
 
 def test_which_runs_leave_calibration_untouched():
     assert calibration_untouched(fake_run()) is None  # held out, a temperature fitted on it: argmax unchanged
-    assert calibration_untouched(fake_run(n_calib=0)) == "run run-1 trained on the calibration labels"
+    assert calibration_untouched(fake_run(n_calib=0)) == "run run-1 trained on the calibration labels"  # an old run
+    # runs that record "calibrated" held calibration out at any count, even too few to calibrate on
+    assert calibration_untouched(fake_run(n_calib=7, calibrated=False)) is None
+    assert calibration_untouched(fake_run(n_calib=0, calibrated=False)) is None
     assert calibration_untouched(fake_run(final_fit={"folds": 5})) == "run run-1 trained on the calibration labels"
     assert calibration_untouched(fake_run(backend="transformers")) == \
         "run run-1 (transformers) early-stops on the calibration labels"

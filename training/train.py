@@ -120,9 +120,11 @@ def train(
 ) -> Run:
     """Train on the submitted human labels and register the run (current by default).
 
-    The gold split is never trained on. The calibration split is used when it holds at least
-    ``min_calibration`` labels (and, single-label, two classes); otherwise it joins training and the run is
-    left uncalibrated. For the transformers backend it is also the early-stopping validation split.
+    Neither the gold nor the calibration split is ever trained on (so a verdict may count both: nothing
+    fitted on calibration moves a single-label argmax). The calibration split fits the run's calibration
+    when it holds at least ``min_calibration`` labels (and, single-label, two classes); otherwise the run is
+    left uncalibrated and those labels stay held out (``info["n_calib"]``, ``info["calibrated"]``). For the
+    transformers backend it is also the early-stopping validation split.
     ``weak = (texts, targets, weight)``: extra weak rows (targets as class indices, or 0/1 rows multi-label)
     appended to the training rows only, with sample weight ``weight`` (human rows: 1.0); a weak row whose
     text is a labelled record's is dropped. They never enter gold or calibration, and do not count towards
@@ -167,10 +169,10 @@ def train(
     calib = df[which == CALIB]
     y_cal = table.targets(calib)
     use_calib = len(calib) >= min_calibration and (multi_label or len(np.unique(y_cal)) >= 2)
-    train_mask = (which == TRAIN) | ((which == CALIB) & (not use_calib))
+    train_mask = which == TRAIN  # calibration never joins training, even too few to calibrate on
     train_rows, gold = df[train_mask], df[which == GOLD]
     if len(train_rows) == 0:
-        raise TrainingError("no labels left to train on after holding out gold; label more records")
+        raise TrainingError("no labels left to train on after holding out gold and calibration; label more records")
     y_train = table.targets(train_rows)
     if not multi_label and len(np.unique(y_train)) < 2:
         raise TrainingError("the training labels hold a single class; label records of at least two classes")
@@ -200,7 +202,8 @@ def train(
     counts = (np.bincount(y_train, minlength=len(label_names)) if not multi_label else y_train.sum(0)).tolist()
     rnd = int(df["round"].max()) if len(df) and df["round"].notna().any() else 0
     info = {
-        "n_labels": len(df), "n_train": len(train_rows), "n_gold": len(gold), "n_calib": len(calib) if use_calib else 0,
+        "n_labels": len(df), "n_train": len(train_rows), "n_gold": len(gold), "n_calib": len(calib),
+        "calibrated": bool(use_calib),
         "round": rnd, "seed": seed, "skipped": table.skipped, "train_counts": dict(zip(label_names, map(int, counts))),
         "train_seconds": round(train_seconds, 2), "n_weak": len(weak_texts), "weak_weight": weak_weight if weak_texts else None,
     }

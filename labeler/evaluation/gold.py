@@ -16,9 +16,9 @@ What a verdict counts (``verdict_splits``): for a single-label project nothing f
 moves an argmax (a run's calibration is a temperature, which keeps every row's order; the signals and the
 zero-shot ensemble fit nothing on the reserve), so accuracy and every other argmax metric may be scored on gold
 and calibration together, 1.5x the labels at the default shares, without bias. Not where a compared run's
-argmax owes something to the calibration labels (``calibration_untouched``): a run that trained on them (fewer
-than ``training.train``'s ``min_calibration`` held out, or a final fit) or selected its checkpoint on them (the
-transformers backend early-stops on them). Multi-label keeps calibration for its per-label cuts: gold only.
+argmax owes something to the calibration labels (``calibration_untouched``): a run that trained on them (a final
+fit, or a run trained before they were always held out, which folded fewer than ``min_calibration`` into
+training) or selected its checkpoint on them (the transformers backend early-stops on them). Multi-label keeps calibration for its per-label cuts: gold only.
 """
 
 from __future__ import annotations
@@ -139,10 +139,13 @@ def enough_gold(config, reserve: GoldReserve, n: int, n_calib: int | None = None
 
 def calibration_untouched(run) -> str | None:
     """None when ``run``'s argmax owes nothing to the calibration labels, else why it does: it held them out
-    (``info["n_calib"] > 0``; with fewer than ``min_calibration`` they join training, and a final fit trains on
-    every label) and its backend does not select a checkpoint on them (``VALIDATES_ON_CALIB``)."""
+    (every run since ``info["calibrated"]`` exists; before, fewer than ``min_calibration`` joined training, and a
+    final fit trains on every label) and its backend does not select a checkpoint on them (``VALIDATES_ON_CALIB``)."""
     info = getattr(run, "info", None) or {}
-    if info.get("final_fit") or not int(info.get("n_calib") or 0):
+    # runs that record "calibrated" hold calibration out at any count; older runs folded fewer than
+    # ``min_calibration`` into training and recorded n_calib 0 then
+    held_out = "calibrated" in info or int(info.get("n_calib") or 0) > 0
+    if info.get("final_fit") or not held_out:
         return f"run {run.run_id} trained on the calibration labels"
     if getattr(run, "backend", None) in VALIDATES_ON_CALIB:
         return f"run {run.run_id} ({run.backend}) early-stops on the calibration labels"

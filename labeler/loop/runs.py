@@ -233,9 +233,11 @@ def describe_run(run) -> list[str]:
                              f"n={info.get('n_gold')}; {info['final_fit']['folds']} folds over the random reserve, "
                              "each scored by a model that never saw it)")
         return lines
+    n_calib = info.get("n_calib", 0)
+    calib = (f"{n_calib} random labels held out for calibration, too few to calibrate on"
+             if info.get("calibrated") is False and n_calib else f"{n_calib} random labels for calibration")
     lines = [f"run {run.run_id} ({run.backend}): trained on {info.get('n_train')} human labels{weak} "
-             f"({info.get('n_calib', 0)} random labels for calibration), evaluated on {info.get('n_gold')} random "
-             f"gold labels in {info.get('train_seconds', 0):.1f}s"]
+             f"({calib}), evaluated on {info.get('n_gold')} random gold labels in {info.get('train_seconds', 0):.1f}s"]
     for m in ("accuracy", "macro_f1"):
         c = ci.get(m, {})
         if gold.get(m) is not None and gold.get(m) == gold.get(m):

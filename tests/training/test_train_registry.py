@@ -88,8 +88,8 @@ def test_setfit_run_loads_with_setfit(tmp_path, labels_path):
     from setfit import SetFitModel
 
     run = train(labels_path, LABELS, backend="setfit", params={"max_steps": 2, "batch_size": 8}, project_dir=tmp_path, n_resamples=50)
-    assert run.calibrator.kind == "none"  # 3 calibration labels < min_calibration: they join training
-    assert run.info["n_train"] == 24 and run.info["n_gold"] == 6
+    assert run.calibrator.kind == "none"  # 3 calibration labels < min_calibration: uncalibrated, still held out
+    assert (run.info["n_train"], run.info["n_gold"], run.info["n_calib"], run.info["calibrated"]) == (21, 6, 3, False)
     model = SetFitModel.from_pretrained(str(run.model_dir))
     np.testing.assert_allclose(model.predict_proba(PROBE, as_numpy=True), load_run("current", tmp_path / "runs").predict_proba(PROBE), atol=1e-6)
 
@@ -137,3 +137,15 @@ def test_a_logreg_run_scores_from_the_embedding_signals_cached_vectors(tmp_path)
     run.backend = "setfit"  # a fine-tuned body: its vectors are its own
     with pytest.raises(TrainingError, match="fine-tuned its body"):
         run.predict_proba_from_embeddings(np.zeros((1, 384)))
+
+
+def test_too_few_calibration_labels_stay_held_out(tmp_path):
+    """Below ``min_calibration`` the run is uncalibrated, but the calibration labels still never train it, so
+    a single-label verdict may count them (``labeler.evaluation.gold.calibration_untouched``)."""
+    from labeler.evaluation.gold import calibration_untouched
+
+    path = tmp_path / "labels.parquet"
+    make_labels().to_parquet(path)
+    run = train(path, LABELS, backend="logreg", project_dir=tmp_path, n_resamples=20)  # 3 calib < 20
+    assert (run.info["n_train"], run.info["n_gold"], run.info["n_calib"], run.info["calibrated"]) == (21, 6, 3, False)
+    assert run.calibrator.kind == "none" and calibration_untouched(run) is None

@@ -89,8 +89,8 @@ def test_multi_label_weak_rows(tmp_path, fake):
     run = train(path, LABELS, multi_label=True, backend="fake", project_dir=tmp_path, n_resamples=20,
                 weak=(["weak a"], np.array([[1, 0, 1]]), 0.5))
     (call,) = fake
-    assert call["texts"][-1] == "weak a" and call["y"].shape == (25, 3) and call["y"][-1].tolist() == [1, 0, 1]
-    assert call["w"].tolist() == [1.0] * 24 + [0.5] and run.info["n_weak"] == 1
+    assert call["texts"][-1] == "weak a" and call["y"].shape == (22, 3) and call["y"][-1].tolist() == [1, 0, 1]
+    assert call["w"].tolist() == [1.0] * 21 + [0.5] and run.info["n_weak"] == 1  # 3 calibration labels held out
 
 
 @pytest.mark.parametrize("weak, message", [
@@ -131,7 +131,7 @@ def test_weak_rows_change_the_logreg_model_exactly(tmp_path, monkeypatch):
     plain = train(path, LABELS, backend="logreg", project_dir=tmp_path, n_resamples=20, seed=2)
     run = train(path, LABELS, backend="logreg", project_dir=tmp_path, n_resamples=20, seed=2, weak=weak)
     texts, y, w = seen[1]
-    assert texts[-3:] == weak[0] and w.tolist() == [1.0] * 24 + [0.3] * 3
+    assert texts[-3:] == weak[0] and w.tolist() == [1.0] * 21 + [0.3] * 3  # 3 calibration labels held out
     clf = run._model
     manual = LinearModel(3, False, 10.0, 2, 2000).fit(clf.embed(texts), y, w)
     X = clf.embed(PROBE)
