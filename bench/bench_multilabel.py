@@ -66,6 +66,9 @@ def variants(base: Policy) -> dict[str, Policy]:
         "default, diversity 0.5": r(base, diversity=0.5),
         "default, no coverage": r(base, coverage=0.0),
         "default, no coverage, zero-shot first batch": r(base, coverage=0.0, cold_start=False),
+        # a random warm-up sized by the labels: uniform picks until c x (number of labels) records are asked
+        "default, warm-up 2 per label": r(base, cold_start_by="random", warmup_per_label=2.0),
+        "default, warm-up 4 per label": r(base, cold_start_by="random", warmup_per_label=4.0),
     }
     # where the fitted cuts come from (``label_cuts``): each with random cut the same way, the fair baseline
     for label, fields in CUTS.items():

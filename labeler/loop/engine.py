@@ -76,11 +76,22 @@ class Policy:
     thresholds: str = FIXED  # multi-label: fixed (task.threshold for every label) | fitted (per label, ``label_cuts``)
     cut_folds: int = CUT_FOLDS  # fitted cuts: out-of-fold predictions over the human training rows, this many folds
     cuts_on: str = TRAIN_ROWS  # fitted cuts: train (out-of-fold training rows) | train+calib (plus the answered calibration rows)
+    warmup_per_label: float = 0.0  # random cold start: uniform picks until this many records per label are asked (0: one batch)
 
     def __post_init__(self):
         if self.cuts_on not in (TRAIN_ROWS, TRAIN_CALIB) or int(self.cut_folds) < 2:
             raise ValueError(f"cuts_on must be {TRAIN_ROWS!r} or {TRAIN_CALIB!r} and cut_folds at least 2, "
                              f"got {self.cuts_on!r} and {self.cut_folds!r}")
+        if self.warmup_per_label < 0 or (self.warmup_per_label > 0 and self.cold_start_by != "random"):
+            raise ValueError(f"warmup_per_label must be >= 0 and needs cold_start_by 'random', got "
+                             f"{self.warmup_per_label!r} with {self.cold_start_by!r}")
+
+    def warming_up(self, n_asked: int, n_labels: int, n_human: int) -> bool:
+        """Whether the cold start picks this batch: before any human training label, and with a random
+        warm-up (``warmup_per_label`` c > 0) while fewer than c x ``n_labels`` records are asked (gold included)."""
+        if not self.cold_start or self.is_random:
+            return False
+        return n_human == 0 or n_asked < self.warmup_per_label * n_labels
 
     @classmethod
     def from_config(cls, config, **overrides) -> "Policy":
@@ -91,7 +102,7 @@ class Policy:
                       coverage=q.coverage, min_per_class=t.min_per_class, gold_share=q.gold_share,
                       calib_share=t.calib_share, weak=WeakLabels(w.fraction, w.weight, w.until), seed=q.seed,
                       thresholds=config.task.thresholds if config.task.multi_label else FIXED,
-                      cold_start_by=q.cold_start_by)
+                      cold_start_by=q.cold_start_by, warmup_per_label=q.warmup_per_label or 0.0)
         values.update(overrides)
         return cls(**values)
 
@@ -110,6 +121,7 @@ class Policy:
         parts = [self.strategy]
         if not self.is_random:
             parts += [("cold" if self.cold_start_by == "confident" else f"cold-{self.cold_start_by}")] if self.cold_start else []
+            parts += [f"warmup{self.warmup_per_label:g}"] if self.cold_start and self.warmup_per_label else []
             parts += [f"explore{self.exploration:g}"] if self.exploration else []
             parts += [f"div{self.diversity:g}"] if self.diversity else []
             parts += [self.queue_with] if self.queue_with != "model" else []
@@ -297,7 +309,9 @@ def plan_batch(policy: Policy, n: int, P: np.ndarray, signals: dict, X: np.ndarr
     the queue (``select_batch`` over rows neither ``asked`` nor in the reserve), seeded ``seed + round_no``.
 
     ``asked``: rows already pushed or labeled. ``human_counts``: human training labels per class (coverage).
-    Cold start applies while no human label exists; ``random`` is ``select_batch`` with exploration 1.
+    Cold start applies while no human label exists, or during a random warm-up (``Policy.warming_up``: ``asked``
+    counts the records asked, the labels the number of columns of ``P``); ``random`` is ``select_batch`` with
+    exploration 1.
     """
 
     scoring = strategy_for(multi_label, None) if policy.is_random else policy.strategy
@@ -309,7 +323,7 @@ def plan_batch(policy: Policy, n: int, P: np.ndarray, signals: dict, X: np.ndarr
         P, max(1, n_queue), strategy=scoring, exploration=1.0 if policy.is_random else policy.exploration,
         diversity=0.0 if policy.is_random else policy.diversity, embeddings=X, exclude=exclude,
         seed=policy.seed + round_no, signal_probas=signals,
-        cold_start=policy.cold_start and not policy.is_random and int(np.sum(human_counts)) == 0,
+        cold_start=policy.warming_up(int(np.sum(asked)), P.shape[1], int(np.sum(human_counts))),
         multi_label=multi_label, threshold=threshold,
         short=None if policy.is_random else short_classes(human_counts, policy.min_per_class),
         coverage=policy.coverage, cold_start_by=policy.cold_start_by)
