@@ -154,6 +154,19 @@ def test_warmup_per_label_is_read_from_the_queue_config_and_needs_a_random_cold_
         validate_config({**raw, "task": {"labels": raw["task"]["labels"]}}, "x.yaml")
 
 
+def test_prior_shift_moves_each_cut_by_the_reserve_log_odds_against_the_training_rows():
+    from labeler.loop.engine import fit_queue_model, prior_shifted
+
+    Y_train, Y_reserve = np.array([[1, 0], [1, 0], [1, 1], [0, 0]]), np.array([[0, 0], [0, 1], [1, 1], [0, 1]])
+    # label 0: rate 3.5/5 = 0.7 among the training rows, (1 + 2 x 0.7) / 6 = 0.4 in the reserve: the cut rises
+    assert prior_shifted(np.array([0.5, 0.3]), Y_train, Y_reserve, 2.0).round(4).tolist() == [0.7778, 0.1091]
+    assert prior_shifted(np.array([0.5, 0.3]), Y_train, Y_reserve[:0], 2.0).round(12).tolist() == [0.5, 0.3]
+    X, P = np.random.default_rng(0).normal(size=(30, 4)), np.full((30, 2), 0.5)
+    policy = Policy(strategy="threshold_distance", thresholds="fitted", weak=WeakLabels(0.0), prior_shift=2.0)
+    with pytest.raises(ValueError, match="prior_shift needs the answered reserve rows"):
+        fit_queue_model(X, np.arange(25), np.tile(Y_train, (7, 1))[:25], P, np.zeros(30, bool), policy, True, 0.5)
+
+
 def test_random_policy_is_uniform_and_seeded():
     P = np.random.default_rng(2).dirichlet(np.ones(3), size=100)
     ids = [f"r{i}" for i in range(100)]

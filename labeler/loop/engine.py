@@ -77,6 +77,7 @@ class Policy:
     cut_folds: int = CUT_FOLDS  # fitted cuts: out-of-fold predictions over the human training rows, this many folds
     cuts_on: str = TRAIN_ROWS  # fitted cuts: train (out-of-fold training rows) | train+calib (plus the answered calibration rows)
     warmup_per_label: float = 0.0  # random cold start: uniform picks until this many records per label are asked (0: one batch)
+    prior_shift: float = 0.0  # multi-label, fitted cuts: shift them to the reserve's label rates (``prior_shifted``), shrink m
 
     def __post_init__(self):
         if self.cuts_on not in (TRAIN_ROWS, TRAIN_CALIB) or int(self.cut_folds) < 2:
@@ -135,6 +136,7 @@ class Policy:
             parts.append(f"cuts-{self.thresholds}")
             parts += [f"folds{self.cut_folds}"] if self.cut_folds != CUT_FOLDS else []
             parts += [self.cuts_on] if self.cuts_on != TRAIN_ROWS else []
+            parts += [f"prior{self.prior_shift:g}"] if self.prior_shift else []
         return "+".join(parts)
 
 
@@ -185,12 +187,15 @@ def training_set(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: n
 
 
 def fit_queue_model(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.ndarray, excluded: np.ndarray,
-                    policy: Policy, multi_label: bool, threshold: float, calib: tuple | None = None):
+                    policy: Policy, multi_label: bool, threshold: float, calib: tuple | None = None,
+                    answered_reserve: tuple | None = None):
     """The fast model the queue ranks by: ``training.head.LinearModel`` on the human + weak rows.
     Returns (model, number of weak rows used). Multi-label, the model carries its per-label cuts
     (``model.thresholds`` (K,), ``label_cuts``): the queue, the metrics and the suggestions cut its matrix there.
     ``calib``: (rows, targets) of the answered calibration records, read only when ``policy.cuts_on`` asks (then
-    required: ``labeler simulate`` and ``labeler round``'s queue model both hand them)."""
+    required: ``labeler simulate`` and ``labeler round``'s queue model both hand them). ``answered_reserve``:
+    (rows, targets) of the answered gold and calibration records, read only with ``policy.prior_shift``
+    (``prior_shifted``; only ``labeler simulate`` hands them today)."""
 
     Xt, yt, w, n_weak = training_set(X, rows, targets, P_weak, excluded, policy.weak, multi_label, threshold)
     model = LinearModel(P_weak.shape[1], multi_label, QUEUE_MODEL_C, policy.seed).fit(Xt, yt, w)
@@ -202,7 +207,28 @@ def fit_queue_model(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak
             c_rows = np.asarray(calib[0], dtype=np.int64)
             held = (model.predict_proba(X[c_rows]), np.asarray(calib[1]).reshape(len(c_rows), -1))
         model.thresholds = label_cuts(X, rows, targets, P_weak, excluded, policy, threshold, held)
+        if policy.prior_shift > 0 and policy.thresholds == FITTED:
+            if answered_reserve is None:
+                raise ValueError("prior_shift needs the answered reserve rows (answered_reserve); this caller has none")
+            k = P_weak.shape[1]
+            model.thresholds = prior_shifted(model.thresholds, np.asarray(targets).reshape(-1, k),
+                                             np.asarray(answered_reserve[1]).reshape(-1, k), policy.prior_shift)
     return model, n_weak
+
+
+def prior_shifted(cuts: np.ndarray, Y_train: np.ndarray, Y_reserve: np.ndarray, m: float) -> np.ndarray:
+    """Cuts moved for a prior shift (Saerens et al. 2002): each label's rate among the training rows (chosen by
+    the queue) differs from the pool's, estimated on the answered random reserve and shrunk to the training
+    rate with ``m`` pseudo-rows. Adding ``d = logit(reserve rate) - logit(training rate)`` to a label's logit
+    before its cut ``t`` is the same as cutting at ``sigmoid(logit(t) - d)``. Rates are smoothed (+0.5 / +1)."""
+    n_t, n_r = len(Y_train), len(Y_reserve)
+    if n_t == 0 or len(cuts) == 0:
+        return cuts
+    p_t = (Y_train.sum(axis=0) + 0.5) / (n_t + 1.0)
+    p_r = (Y_reserve.sum(axis=0) + m * p_t) / (n_r + m)
+    d = np.log(p_r / (1 - p_r)) - np.log(p_t / (1 - p_t))
+    t = np.clip(np.asarray(cuts, dtype=np.float64), 1e-6, 1 - 1e-6)
+    return 1.0 / (1.0 + np.exp(-(np.log(t / (1 - t)) - d)))
 
 
 def label_cuts(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.ndarray, excluded: np.ndarray,
