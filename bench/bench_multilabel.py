@@ -67,6 +67,7 @@ def variants(base: Policy) -> dict[str, Policy]:
         "default, no coverage": r(base, coverage=0.0),
         "default, no coverage, zero-shot first batch": r(base, coverage=0.0, cold_start=False),
         # a random warm-up sized by the labels: uniform picks until c x (number of labels) records are asked
+        "default, warm-up 1 per label": r(base, cold_start_by="random", warmup_per_label=1.0),
         "default, warm-up 2 per label": r(base, cold_start_by="random", warmup_per_label=2.0),
         "default, warm-up 4 per label": r(base, cold_start_by="random", warmup_per_label=4.0),
         # the queue model's cuts moved to the answered reserve's label rates (Saerens et al. 2002), 20 pseudo-rows
@@ -322,7 +323,8 @@ def cuts_table(out: dict) -> str:
     return "\n".join(lines)
 
 
-WARMUP = ["default", "default, warm-up 2 per label", "default, warm-up 4 per label", "default, prior shift"]
+WARMUP = ["default", "default, warm-up 1 per label", "default, warm-up 2 per label", "default, warm-up 4 per label",
+          "default, prior shift"]
 
 
 def warmup_table(out: dict) -> str:
