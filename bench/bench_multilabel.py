@@ -72,6 +72,9 @@ def variants(base: Policy) -> dict[str, Policy]:
         "default, warm-up 4 per label": r(base, cold_start_by="random", warmup_per_label=4.0),
         # the queue model's cuts moved to the answered reserve's label rates (Saerens et al. 2002), 20 pseudo-rows
         "default, prior shift": r(base, prior_shift=20.0),
+        "default, prior shift 50": r(base, prior_shift=50.0),
+        "default, warm-up 2 per label, prior shift 50": r(base, cold_start_by="random", warmup_per_label=2.0,
+                                                          prior_shift=50.0),
     }
     # where the fitted cuts come from (``label_cuts``): each with random cut the same way, the fair baseline
     for label, fields in CUTS.items():
@@ -324,7 +327,7 @@ def cuts_table(out: dict) -> str:
 
 
 WARMUP = ["default", "default, warm-up 1 per label", "default, warm-up 2 per label", "default, warm-up 4 per label",
-          "default, prior shift"]
+          "default, prior shift", "default, prior shift 50", "default, warm-up 2 per label, prior shift 50"]
 
 
 def warmup_table(out: dict) -> str:
