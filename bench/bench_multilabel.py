@@ -337,13 +337,14 @@ def warmup_table(out: dict) -> str:
              "(random) | exact match worst | ships micro-F1 AUC (random) | ships micro-F1 worst | ships exact match "
              "worst |", "|---" * 10 + "|"]
     for key, entry in out.items():
-        if key != f"{key.split(',')[0]}, 4 seeds" or key.split(",")[0] not in RUNS or "random" not in entry["variants"]:
-            continue
+        name, _, seeds = key.partition(", ")
+        if name not in RUNS or not seeds.endswith(" seeds") or " " in seeds[:-6] or "random" not in entry["variants"]:
+            continue  # the standard rounds with more seeds: "<set>, 4 seeds", "<set>, 8 seeds"
         r = entry["variants"]["random"]
         for label in (v for v in WARMUP if v in entry["variants"]):
             d, last = entry["variants"][label], entry["variants"][label]["n_labels"][-1]
             l95 = [x["micro_f1"]["labels_to_95"] for x in (d, r)]
-            cells = [key.split(",")[0], label, " / ".join(str(x) if x else f"> {last}" for x in l95)]
+            cells = [key if seeds != "4 seeds" else name, label, " / ".join(str(x) if x else f"> {last}" for x in l95)]
             for m in ("micro_f1", "accuracy", "ships_micro_f1", "ships_accuracy"):
                 if m != "ships_accuracy":
                     cells.append(f"{d[m]['auc']:.3f} ({r[m]['auc']:.3f})")
