@@ -66,6 +66,15 @@ def variants(base: Policy) -> dict[str, Policy]:
         "default, diversity 0.5": r(base, diversity=0.5),
         "default, no coverage": r(base, coverage=0.0),
         "default, no coverage, zero-shot first batch": r(base, coverage=0.0, cold_start=False),
+        # a random warm-up sized by the labels: uniform picks until c x (number of labels) records are asked
+        "default, warm-up 1 per label": r(base, cold_start_by="random", warmup_per_label=1.0),
+        "default, warm-up 2 per label": r(base, cold_start_by="random", warmup_per_label=2.0),
+        "default, warm-up 4 per label": r(base, cold_start_by="random", warmup_per_label=4.0),
+        # the queue model's cuts moved to the answered reserve's label rates (Saerens et al. 2002), 20 pseudo-rows
+        "default, prior shift": r(base, prior_shift=20.0),
+        "default, prior shift 50": r(base, prior_shift=50.0),
+        "default, warm-up 2 per label, prior shift 50": r(base, cold_start_by="random", warmup_per_label=2.0,
+                                                          prior_shift=50.0),
     }
     # where the fitted cuts come from (``label_cuts``): each with random cut the same way, the fair baseline
     for label, fields in CUTS.items():
@@ -317,6 +326,34 @@ def cuts_table(out: dict) -> str:
     return "\n".join(lines)
 
 
+WARMUP = ["default", "default, warm-up 1 per label", "default, warm-up 2 per label", "default, warm-up 4 per label",
+          "default, prior shift", "default, prior shift 50", "default, warm-up 2 per label, prior shift 50"]
+
+
+def warmup_table(out: dict) -> str:
+    """The warm-up and prior-shift variants (4-seed standard runs) against plain ``random``: AUC and the worst gap
+    to random's mean curve, both models, and labels to 95% of the whole-pool reference (queue model)."""
+    lines = ["| data set | variant | micro-F1 L95 variant / random | micro-F1 AUC (random) | micro-F1 worst | exact-match AUC "
+             "(random) | exact match worst | ships micro-F1 AUC (random) | ships micro-F1 worst | ships exact match "
+             "worst |", "|---" * 10 + "|"]
+    for key, entry in out.items():
+        name, _, seeds = key.partition(", ")
+        if name not in RUNS or not seeds.endswith(" seeds") or " " in seeds[:-6] or "random" not in entry["variants"]:
+            continue  # the standard rounds with more seeds: "<set>, 4 seeds", "<set>, 8 seeds"
+        r = entry["variants"]["random"]
+        for label in (v for v in WARMUP if v in entry["variants"]):
+            d, last = entry["variants"][label], entry["variants"][label]["n_labels"][-1]
+            l95 = [x["micro_f1"]["labels_to_95"] for x in (d, r)]
+            cells = [key if seeds != "4 seeds" else name, label, " / ".join(str(x) if x else f"> {last}" for x in l95)]
+            for m in ("micro_f1", "accuracy", "ships_micro_f1", "ships_accuracy"):
+                if m != "ships_accuracy":
+                    cells.append(f"{d[m]['auc']:.3f} ({r[m]['auc']:.3f})")
+                g = gaps(d, r, m)
+                cells.append(f"{g[0]:+.3f} ({g[1]})")
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default="nlupp_banking,nlupp_hotels,goemotions")
@@ -331,7 +368,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.markdown:
         out = json.loads(OUT.read_text())
-        print(markdown(dict(out)) + "\n" + targets(out) + "\n\n" + cuts_table(out))
+        print(markdown(dict(out)) + "\n" + targets(out) + "\n\n" + cuts_table(out) + "\n\n" + warmup_table(out))
         return
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     if args.cardinality:

@@ -121,6 +121,52 @@ def test_plan_batch_cold_start_only_before_any_training_label():
     assert "cold_start" not in later.reasons
 
 
+def test_random_warmup_picks_what_random_picks_until_c_per_label_are_asked():
+    P = np.random.default_rng(3).uniform(size=(60, 3))  # 3 labels: a warm-up of 2 per label is 6 records asked
+    ids = [f"r{i}" for i in range(60)]
+    reserve, order = GoldReserve(0.0).draw(ids)
+    warm = Policy(strategy="threshold_distance", cold_start_by="random", warmup_per_label=2.0, gold_share=0.0,
+                  coverage=0.0)
+    rand = dataclasses.replace(warm, strategy="random", warmup_per_label=0.0)
+    asked = np.zeros(60, bool)
+    asked[[0, 1, 2, 3, 4]] = True  # 5 asked, every label seen: the warm-up goes on (5 < 6)
+    args = (P, {}, None, asked, order, reserve, np.ones(3, int), 1, True, 0.5)
+    a, r = plan_batch(warm, 4, *args), plan_batch(rand, 4, *args)
+    assert a.indices.tolist() == [45, 32, 57, 29] and sorted(r.indices.tolist()) == [29, 32, 45, 57]
+    assert set(a.reasons) == {"cold_start"} and set(r.reasons) == {"explore"}
+    asked[5] = True  # 6 asked: the queue takes over
+    after = plan_batch(warm, 4, P, {}, None, asked, order, reserve, np.ones(3, int), 1, True, 0.5)
+    assert set(after.reasons) == {"uncertain"}
+    no_warmup = dataclasses.replace(warm, warmup_per_label=0.0)  # the default: the first batch only
+    assert "cold_start" not in plan_batch(no_warmup, 4, *args).reasons
+    assert warm.name == "threshold_distance+cold-random+warmup2+weak0.05x0.3"
+    with pytest.raises(ValueError, match="needs cold_start_by 'random'"):
+        Policy(warmup_per_label=2.0)
+
+
+def test_warmup_per_label_is_read_from_the_queue_config_and_needs_a_random_cold_start():
+    from labeler.config import validate_config
+
+    raw = {"data": {"path": "x.csv"}, "task": {"labels": [{"name": "a"}, {"name": "b"}], "multi_label": True},
+           "queue": {"warmup_per_label": 2}}
+    assert Policy.from_config(validate_config(raw, "x.yaml")).warmup_per_label == 2.0
+    with pytest.raises(LabelerError, match="queue.warmup_per_label needs queue.cold_start_by: random"):
+        validate_config({**raw, "task": {"labels": raw["task"]["labels"]}}, "x.yaml")
+
+
+def test_prior_shift_moves_each_cut_by_the_reserve_log_odds_against_the_training_rows():
+    from labeler.loop.engine import fit_queue_model, prior_shifted
+
+    Y_train, Y_reserve = np.array([[1, 0], [1, 0], [1, 1], [0, 0]]), np.array([[0, 0], [0, 1], [1, 1], [0, 1]])
+    # label 0: rate 3.5/5 = 0.7 among the training rows, (1 + 2 x 0.7) / 6 = 0.4 in the reserve: the cut rises
+    assert prior_shifted(np.array([0.5, 0.3]), Y_train, Y_reserve, 2.0).round(4).tolist() == [0.7778, 0.1091]
+    assert prior_shifted(np.array([0.5, 0.3]), Y_train, Y_reserve[:0], 2.0).round(12).tolist() == [0.5, 0.3]
+    X, P = np.random.default_rng(0).normal(size=(30, 4)), np.full((30, 2), 0.5)
+    policy = Policy(strategy="threshold_distance", thresholds="fitted", weak=WeakLabels(0.0), prior_shift=2.0)
+    with pytest.raises(ValueError, match="prior_shift needs the answered reserve rows"):
+        fit_queue_model(X, np.arange(25), np.tile(Y_train, (7, 1))[:25], P, np.zeros(30, bool), policy, True, 0.5)
+
+
 def test_random_policy_is_uniform_and_seeded():
     P = np.random.default_rng(2).dirichlet(np.ones(3), size=100)
     ids = [f"r{i}" for i in range(100)]

@@ -160,11 +160,12 @@ class QueueConfig(_Model):
     per predicted class opens the queue (``cold_start_by: confident``, the single-label default), a uniform
     random sample (``random``, the multi-label default: the zero-shot's most confident record per label is an
     easy positive that teaches little) or the records nearest the centres of a k-means clustering of the pool's
-    embeddings (``representative``). ``queue_with``: once human labels exist, the queue ranks by the fast
-    model (a logistic head on the cached embeddings, refitted every round: ``model``), by its mean with the
-    ensemble (``join``), or by the ensemble alone (``ensemble``). ``coverage``: while some class is short of
-    ``training.min_per_class`` labels, this share of each batch goes to records predicted to be in the short
-    classes (most uncertain first). ``gold_share``: this share of each batch is drawn uniformly at random from
+    embeddings (``representative``); ``warmup_per_label`` c: with ``random``, uniform picks go on until c x the
+    number of labels records are asked (0: the first batch only). ``queue_with``: once human labels exist, the
+    queue ranks by the fast model (a logistic head on the cached embeddings, refitted every round: ``model``),
+    by its mean with the ensemble (``join``), or by the ensemble alone (``ensemble``). ``coverage``: while some
+    class is short of ``training.min_per_class`` labels, this share of each batch goes to records predicted to
+    be in the short classes (most uncertain first). ``gold_share``: this share of each batch is drawn uniformly at random from
     the pool and kept out of training: the unbiased gold (and calibration) set ``compare`` reports on.
     """
 
@@ -174,6 +175,7 @@ class QueueConfig(_Model):
     diversity: float = Field(0.0, ge=0.0, le=1.0)
     cold_start: bool = True
     cold_start_by: Literal["confident", "representative", "random"] | None = None
+    warmup_per_label: float | None = Field(None, ge=0.0)
     queue_with: Literal["model", "join", "ensemble"] = "model"
     coverage: float = Field(0.5, ge=0.0, le=1.0)
     gold_share: float = Field(0.2, ge=0.0, lt=1.0)
@@ -343,6 +345,8 @@ class Config(_Model):
             raise ValueError(f"queue.strategy: {exc}") from None
         ml = self.task.multi_label
         self.queue.cold_start_by = self.queue.cold_start_by or COLD_START_BY[ml]
+        if self.queue.warmup_per_label and self.queue.cold_start_by != "random":
+            raise ValueError("queue.warmup_per_label needs queue.cold_start_by: random")
         if self.training.weak_labels.fraction is None:
             self.training.weak_labels.fraction = WEAK_FRACTION[ml]
         source = (info.context or {}).get("path")

@@ -76,11 +76,23 @@ class Policy:
     thresholds: str = FIXED  # multi-label: fixed (task.threshold for every label) | fitted (per label, ``label_cuts``)
     cut_folds: int = CUT_FOLDS  # fitted cuts: out-of-fold predictions over the human training rows, this many folds
     cuts_on: str = TRAIN_ROWS  # fitted cuts: train (out-of-fold training rows) | train+calib (plus the answered calibration rows)
+    warmup_per_label: float = 0.0  # random cold start: uniform picks until this many records per label are asked (0: one batch)
+    prior_shift: float = 0.0  # multi-label, fitted cuts: shift them to the reserve's label rates (``prior_shifted``), shrink m
 
     def __post_init__(self):
         if self.cuts_on not in (TRAIN_ROWS, TRAIN_CALIB) or int(self.cut_folds) < 2:
             raise ValueError(f"cuts_on must be {TRAIN_ROWS!r} or {TRAIN_CALIB!r} and cut_folds at least 2, "
                              f"got {self.cuts_on!r} and {self.cut_folds!r}")
+        if self.warmup_per_label < 0 or (self.warmup_per_label > 0 and self.cold_start_by != "random"):
+            raise ValueError(f"warmup_per_label must be >= 0 and needs cold_start_by 'random', got "
+                             f"{self.warmup_per_label!r} with {self.cold_start_by!r}")
+
+    def warming_up(self, n_asked: int, n_labels: int, n_human: int) -> bool:
+        """Whether the cold start picks this batch: before any human training label, and with a random
+        warm-up (``warmup_per_label`` c > 0) while fewer than c x ``n_labels`` records are asked (gold included)."""
+        if not self.cold_start or self.is_random:
+            return False
+        return n_human == 0 or n_asked < self.warmup_per_label * n_labels
 
     @classmethod
     def from_config(cls, config, **overrides) -> "Policy":
@@ -91,7 +103,7 @@ class Policy:
                       coverage=q.coverage, min_per_class=t.min_per_class, gold_share=q.gold_share,
                       calib_share=t.calib_share, weak=WeakLabels(w.fraction, w.weight, w.until), seed=q.seed,
                       thresholds=config.task.thresholds if config.task.multi_label else FIXED,
-                      cold_start_by=q.cold_start_by)
+                      cold_start_by=q.cold_start_by, warmup_per_label=q.warmup_per_label or 0.0)
         values.update(overrides)
         return cls(**values)
 
@@ -110,6 +122,7 @@ class Policy:
         parts = [self.strategy]
         if not self.is_random:
             parts += [("cold" if self.cold_start_by == "confident" else f"cold-{self.cold_start_by}")] if self.cold_start else []
+            parts += [f"warmup{self.warmup_per_label:g}"] if self.cold_start and self.warmup_per_label else []
             parts += [f"explore{self.exploration:g}"] if self.exploration else []
             parts += [f"div{self.diversity:g}"] if self.diversity else []
             parts += [self.queue_with] if self.queue_with != "model" else []
@@ -123,6 +136,7 @@ class Policy:
             parts.append(f"cuts-{self.thresholds}")
             parts += [f"folds{self.cut_folds}"] if self.cut_folds != CUT_FOLDS else []
             parts += [self.cuts_on] if self.cuts_on != TRAIN_ROWS else []
+            parts += [f"prior{self.prior_shift:g}"] if self.prior_shift else []
         return "+".join(parts)
 
 
@@ -173,12 +187,15 @@ def training_set(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: n
 
 
 def fit_queue_model(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.ndarray, excluded: np.ndarray,
-                    policy: Policy, multi_label: bool, threshold: float, calib: tuple | None = None):
+                    policy: Policy, multi_label: bool, threshold: float, calib: tuple | None = None,
+                    answered_reserve: tuple | None = None):
     """The fast model the queue ranks by: ``training.head.LinearModel`` on the human + weak rows.
     Returns (model, number of weak rows used). Multi-label, the model carries its per-label cuts
     (``model.thresholds`` (K,), ``label_cuts``): the queue, the metrics and the suggestions cut its matrix there.
     ``calib``: (rows, targets) of the answered calibration records, read only when ``policy.cuts_on`` asks (then
-    required: ``labeler simulate`` and ``labeler round``'s queue model both hand them)."""
+    required: ``labeler simulate`` and ``labeler round``'s queue model both hand them). ``answered_reserve``:
+    (rows, targets) of the answered gold and calibration records, read only with ``policy.prior_shift``
+    (``prior_shifted``; only ``labeler simulate`` hands them today)."""
 
     Xt, yt, w, n_weak = training_set(X, rows, targets, P_weak, excluded, policy.weak, multi_label, threshold)
     model = LinearModel(P_weak.shape[1], multi_label, QUEUE_MODEL_C, policy.seed).fit(Xt, yt, w)
@@ -190,7 +207,28 @@ def fit_queue_model(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak
             c_rows = np.asarray(calib[0], dtype=np.int64)
             held = (model.predict_proba(X[c_rows]), np.asarray(calib[1]).reshape(len(c_rows), -1))
         model.thresholds = label_cuts(X, rows, targets, P_weak, excluded, policy, threshold, held)
+        if policy.prior_shift > 0 and policy.thresholds == FITTED:
+            if answered_reserve is None:
+                raise ValueError("prior_shift needs the answered reserve rows (answered_reserve); this caller has none")
+            k = P_weak.shape[1]
+            model.thresholds = prior_shifted(model.thresholds, np.asarray(targets).reshape(-1, k),
+                                             np.asarray(answered_reserve[1]).reshape(-1, k), policy.prior_shift)
     return model, n_weak
+
+
+def prior_shifted(cuts: np.ndarray, Y_train: np.ndarray, Y_reserve: np.ndarray, m: float) -> np.ndarray:
+    """Cuts moved for a prior shift (Saerens et al. 2002): each label's rate among the training rows (chosen by
+    the queue) differs from the pool's, estimated on the answered random reserve and shrunk to the training
+    rate with ``m`` pseudo-rows. Adding ``d = logit(reserve rate) - logit(training rate)`` to a label's logit
+    before its cut ``t`` is the same as cutting at ``sigmoid(logit(t) - d)``. Rates are smoothed (+0.5 / +1)."""
+    n_t, n_r = len(Y_train), len(Y_reserve)
+    if n_t == 0 or len(cuts) == 0:
+        return cuts
+    p_t = (Y_train.sum(axis=0) + 0.5) / (n_t + 1.0)
+    p_r = (Y_reserve.sum(axis=0) + m * p_t) / (n_r + m)
+    d = np.log(p_r / (1 - p_r)) - np.log(p_t / (1 - p_t))
+    t = np.clip(np.asarray(cuts, dtype=np.float64), 1e-6, 1 - 1e-6)
+    return 1.0 / (1.0 + np.exp(-(np.log(t / (1 - t)) - d)))
 
 
 def label_cuts(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.ndarray, excluded: np.ndarray,
@@ -297,7 +335,9 @@ def plan_batch(policy: Policy, n: int, P: np.ndarray, signals: dict, X: np.ndarr
     the queue (``select_batch`` over rows neither ``asked`` nor in the reserve), seeded ``seed + round_no``.
 
     ``asked``: rows already pushed or labeled. ``human_counts``: human training labels per class (coverage).
-    Cold start applies while no human label exists; ``random`` is ``select_batch`` with exploration 1.
+    Cold start applies while no human label exists, or during a random warm-up (``Policy.warming_up``: ``asked``
+    counts the records asked, the labels the number of columns of ``P``); ``random`` is ``select_batch`` with
+    exploration 1.
     """
 
     scoring = strategy_for(multi_label, None) if policy.is_random else policy.strategy
@@ -309,7 +349,7 @@ def plan_batch(policy: Policy, n: int, P: np.ndarray, signals: dict, X: np.ndarr
         P, max(1, n_queue), strategy=scoring, exploration=1.0 if policy.is_random else policy.exploration,
         diversity=0.0 if policy.is_random else policy.diversity, embeddings=X, exclude=exclude,
         seed=policy.seed + round_no, signal_probas=signals,
-        cold_start=policy.cold_start and not policy.is_random and int(np.sum(human_counts)) == 0,
+        cold_start=policy.warming_up(int(np.sum(asked)), P.shape[1], int(np.sum(human_counts))),
         multi_label=multi_label, threshold=threshold,
         short=None if policy.is_random else short_classes(human_counts, policy.min_per_class),
         coverage=policy.coverage, cold_start_by=policy.cold_start_by)

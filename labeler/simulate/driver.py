@@ -13,6 +13,8 @@ Both use one ``Policy``; both score the same queue model on the same eval split.
 
 from __future__ import annotations
 
+import dataclasses
+
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,8 +134,9 @@ def each_round(data: SimData, feats: Features, policy: Policy, n_rounds: int, re
         train = np.flatnonzero(labeled & ~reserve)
         feats.rescore(train, data.y[train])
         held = None if calib is None else np.flatnonzero(labeled & calib)
+        answered = np.flatnonzero(labeled & reserve)  # read only by Policy.prior_shift
         model, n_weak = fit_queue_model(feats.X, train, data.y[train], feats.P0, labeled | reserve, policy, ml, thr,
-                                        None if held is None else (held, data.y[held]))
+                                        None if held is None else (held, data.y[held]), (answered, data.y[answered]))
         model_P = model.predict_proba(feats.X)
         cuts = model.thresholds if ml else thr
         yield RoundState(round_no, batch, labeled.copy(), reserve, train, model, model_P, n_weak, shown, start)
@@ -170,7 +173,8 @@ def ships_metrics(data: SimData, feats: Features, policy: Policy, labeled: np.nd
         model = queue_model
     else:
         none = np.zeros(0, dtype=np.int64)  # it trains on the calibration rows: none is held out for its cuts
-        model, _ = fit_queue_model(feats.X, rows, data.y[rows], feats.P0, labeled | reserve, policy,
+        final = dataclasses.replace(policy, prior_shift=0.0)  # the final fit has no queue-model prior shift
+        model, _ = fit_queue_model(feats.X, rows, data.y[rows], feats.P0, labeled | reserve, final,
                                    data.multi_label, data.threshold, (none, data.y[none]))
     m = score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data,
                       model.thresholds if data.multi_label else None)
