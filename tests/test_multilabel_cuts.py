@@ -115,9 +115,16 @@ def test_multi_label_policy_defaults_from_the_config():
 
     raw = {"data": {"path": "x.csv"}, "task": {"labels": [{"name": "a"}, {"name": "b"}], "multi_label": True}}
     policy = Policy.from_config(validate_config(raw, "x.yaml"))
-    assert (policy.thresholds, policy.cold_start_by, policy.weak.fraction) == (FITTED, "random", 0.0)
+    assert (policy.thresholds, policy.cold_start_by, policy.weak.fraction, policy.prior_shift) == \
+        (FITTED, "random", 0.0, 50.0)
     single = Policy.from_config(validate_config({**raw, "task": {"labels": raw["task"]["labels"]}}, "x.yaml"))
-    assert (single.thresholds, single.cold_start_by, single.weak.fraction) == (FIXED, "confident", 0.05)
+    assert (single.thresholds, single.cold_start_by, single.weak.fraction, single.prior_shift) == \
+        (FIXED, "confident", 0.05, 0.0)
+    off = Policy.from_config(validate_config({**raw, "queue": {"prior_shift": 0}}, "x.yaml"))
+    assert off.prior_shift == 0.0
+    # single-label ignores it even when set
+    assert Policy.from_config(validate_config({**raw, "task": {"labels": raw["task"]["labels"]},
+                                               "queue": {"prior_shift": 20}}, "x.yaml")).prior_shift == 0.0
 
 
 def test_random_first_batch_is_the_random_policys_first_batch():
@@ -202,7 +209,7 @@ def test_simulate_fits_the_cuts_on_the_answered_calibration_rows_when_asked(tmp_
     P0 = np.full(Y.shape, 0.5)
     feats = sim.Features(X=X, X_eval=Xe, signals={"zero-shot": P0}, P0=P0, P0_eval=np.full(Ye.shape, 0.5))
     policy = Policy.from_config(config, batch_size=20, gold_share=0.4, cuts_on="train+calib",
-                                strategy="threshold_distance")
+                                strategy="threshold_distance", prior_shift=0.0)  # the cuts alone
     s = list(each_round(data, feats, policy, 3))[-1]
     calib = np.array([s.labeled[i] and s.reserve[i] and policy.reserve.split_of(data.ids[i]) == CALIB
                       for i in range(200)])

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import yaml
 
 from labeler.config import QueueConfig, TrainingConfig, validate_config
-from labeler.config.models import WEAK_FRACTION
+from labeler.config.models import PRIOR_SHIFT, WEAK_FRACTION
 from labeler.data import column_values, sample_rows
 from labeler.data.encoding import guess_encoding
 from labeler.data.label_checks import look_alikes
@@ -217,6 +217,9 @@ def _render(data_path, out_path, labels, fields, id_field, label_field, label_fi
         label_line = "  # label_field: label   # a column with known labels, for simulate/demo"
     strategy = "threshold_distance" if multi_label else "margin"
     q, t = QueueConfig(), TrainingConfig()
+    prior = (f'  # {_c(f"prior_shift: {_v(PRIOR_SHIFT[True])}", 22)}# the queue\'s per-label cuts move to the label '
+             "rates of the\n                          # random reserve (m pseudo-records of shrinkage; 0 = off)\n"
+             if multi_label else "")
     w = t.weak_labels.model_copy(update={"fraction": WEAK_FRACTION[bool(multi_label)]})
     return f"""\
 # labeler config (more in configs/examples/). Override any key on the command line: --set section.key=value.
@@ -273,7 +276,7 @@ queue:
   # {_c(f"queue_with: {q.queue_with}", 22)}# rank with: model (a fast head refitted every round) | join | ensemble
   # {_c(f"exploration: {_v(q.exploration)}", 22)}# fraction picked at random, to find what the signals miss
   # {_c(f"diversity: {_v(q.diversity)}", 22)}# fraction picked by clustering embeddings, to avoid near-duplicates
-
+{prior}
 training:
   {_c(f"backend: {t.backend}")}# {" | ".join(BACKEND_NAMES)}
   {_c(f"min_per_class: {t.min_per_class}")}# a run starts once half of this many per label are there (each label counted up to it),

@@ -103,7 +103,8 @@ class Policy:
                       coverage=q.coverage, min_per_class=t.min_per_class, gold_share=q.gold_share,
                       calib_share=t.calib_share, weak=WeakLabels(w.fraction, w.weight, w.until), seed=q.seed,
                       thresholds=config.task.thresholds if config.task.multi_label else FIXED,
-                      cold_start_by=q.cold_start_by, warmup_per_label=q.warmup_per_label or 0.0)
+                      cold_start_by=q.cold_start_by, warmup_per_label=q.warmup_per_label or 0.0,
+                      prior_shift=(q.prior_shift or 0.0) if config.task.multi_label else 0.0)
         values.update(overrides)
         return cls(**values)
 
@@ -195,7 +196,7 @@ def fit_queue_model(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak
     ``calib``: (rows, targets) of the answered calibration records, read only when ``policy.cuts_on`` asks (then
     required: ``labeler simulate`` and ``labeler round``'s queue model both hand them). ``answered_reserve``:
     (rows, targets) of the answered gold and calibration records, read only with ``policy.prior_shift``
-    (``prior_shifted``; only ``labeler simulate`` hands them today)."""
+    (``prior_shifted``; ``labeler simulate`` and ``labeler round``'s queue model both hand them)."""
 
     Xt, yt, w, n_weak = training_set(X, rows, targets, P_weak, excluded, policy.weak, multi_label, threshold)
     model = LinearModel(P_weak.shape[1], multi_label, QUEUE_MODEL_C, policy.seed).fit(Xt, yt, w)

@@ -195,8 +195,15 @@ def queue_model(config, signals: list, pool, P0: np.ndarray, labels_df, policy, 
         c_rows, c_y = policy.reserve.rows_in_split(pool.ids, labels_df, CALIB, config.label_names,
                                                    config.task.multi_label)
         calib = (c_rows, c_y) if c_y is not None else (np.zeros(0, dtype=np.int64), None)
+    answered = None  # the answered random reserve (gold and calibration), read only by the prior shift
+    if policy.prior_shift > 0 and config.task.multi_label:
+        parts = [policy.reserve.rows_in_split(pool.ids, labels_df, split, config.label_names, True)
+                 for split in (GOLD, CALIB)]
+        parts = [(r, t) for r, t in parts if t is not None and len(r)]
+        answered = ((np.concatenate([r for r, _ in parts]), np.concatenate([t for _, t in parts])) if parts else
+                    (np.zeros(0, dtype=np.int64), np.zeros((0, len(config.label_names)), dtype=np.int64)))
     model, n_weak = fit_queue_model(X, rows, y, P0, excluded, policy, config.task.multi_label, config.task.threshold,
-                                    calib)
+                                    calib, answered)
     import joblib
 
     joblib.dump(model, Project(config).queue_model)
