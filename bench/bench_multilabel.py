@@ -316,14 +316,21 @@ def cuts_table(out: dict) -> str:
                 (rows.get(f"default, {label}"), rows.get(f"random, {label}"))
             if not d or not r:
                 continue
-            cells = [key.split(",")[0], label]
-            for m in ("micro_f1", "accuracy", "ships_micro_f1", "ships_accuracy"):
-                if m != "ships_accuracy":
-                    cells.append(f"{d[m]['auc']:.3f} / {r[m]['auc']:.3f}")
-                g = gaps(d, r, m)
-                cells.append(f"{g[0]:+.3f} ({g[1]})")
+            cells = [key.split(",")[0], label] + metric_cells(d, r, "{:.3f} / {:.3f}")
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def metric_cells(d: dict, r: dict, auc_format: str) -> list[str]:
+    """Per metric (micro-F1, exact match, what ships' micro-F1 and exact match): the AUCs of ``d`` and random ``r``
+    (``auc_format``; not for what ships' exact match) and ``d``'s worst gap to random's mean curve (labels)."""
+    cells = []
+    for m in ("micro_f1", "accuracy", "ships_micro_f1", "ships_accuracy"):
+        if m != "ships_accuracy":
+            cells.append(auc_format.format(d[m]["auc"], r[m]["auc"]))
+        g = gaps(d, r, m)
+        cells.append(f"{g[0]:+.3f} ({g[1]})")
+    return cells
 
 
 WARMUP = ["default", "default, warm-up 1 per label", "default, warm-up 2 per label", "default, warm-up 4 per label",
@@ -345,12 +352,7 @@ def warmup_table(out: dict) -> str:
             d, last = entry["variants"][label], entry["variants"][label]["n_labels"][-1]
             l95 = [x["micro_f1"]["labels_to_95"] for x in (d, r)]
             cells = [key if seeds != "4 seeds" else name, label, " / ".join(str(x) if x else f"> {last}" for x in l95)]
-            for m in ("micro_f1", "accuracy", "ships_micro_f1", "ships_accuracy"):
-                if m != "ships_accuracy":
-                    cells.append(f"{d[m]['auc']:.3f} ({r[m]['auc']:.3f})")
-                g = gaps(d, r, m)
-                cells.append(f"{g[0]:+.3f} ({g[1]})")
-            lines.append("| " + " | ".join(cells) + " |")
+            lines.append("| " + " | ".join(cells + metric_cells(d, r, "{:.3f} ({:.3f})")) + " |")
     return "\n".join(lines)
 
 
