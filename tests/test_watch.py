@@ -115,6 +115,18 @@ def test_swap_rule_on_random_gold(tmp_path):
     assert not swap and why == (f"kept run-1: run-2 is worse (-1.000 accuracy vs run-1, 95% CI -1.000.."
                                 f"{-1 + 2 ** 0.5 * z2 / (n_gold + z2):+.3f}, {n_gold} gold labels)")
     assert decide(config, reserve, "run-2", ids, good, bad, "run-1")[0]
+    # both runs held the calibration labels out: the verdict counts them with gold, as compare's does
+    from types import SimpleNamespace
+
+    runs = tuple(SimpleNamespace(run_id=r, backend="logreg", info={"n_calib": 5, "calibrated": True})
+                 for r in ("run-2", "run-1"))
+    n_all = len(gold)  # every answered reserve record: gold + calibration
+    swap, why = decide(config, reserve, "run-2", ids, bad, good, "run-1", runs)
+    assert not swap and why == (f"kept run-1: run-2 is worse (-1.000 accuracy vs run-1, 95% CI -1.000.."
+                                f"{-1 + 2 ** 0.5 * z2 / (n_all + z2):+.3f}, {n_all} random labels "
+                                f"(gold {n_gold} + calibration {n_all - n_gold}))")
+    old = (runs[0], SimpleNamespace(run_id="run-1", backend="logreg", info={"n_calib": 0}))  # trained on them
+    assert decide(config, reserve, "run-2", ids, bad, good, "run-1", old)[1].endswith(f"{n_gold} gold labels)")
 
 
 # -- against the real server ---------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ refresh reads it instead of running the model), and decides on random gold wheth
 
 - no current run: yes; the run joins the ensemble per ``training.mode`` (``labeler.loop.join``: weights fitted on
   gold once ``training.min_gold`` exist, ``replace`` only with a verdict);
-- a current run and at least ``training.min_gold`` gold labels: yes unless the paired 95% CI (Newcombe score) of
-  its accuracy minus the current run's lies below 0 (it is worse);
-- fewer gold labels: yes (no verdict either way; it saw more labels), and the reason says so.
+- a current run and at least ``training.min_gold`` random labels (gold, plus calibration single-label where
+  neither run trained on it, as ``compare`` counts them): yes unless the paired 95% CI (Newcombe score) of its
+  accuracy minus the current run's lies below 0 (it is worse);
+- fewer: yes (no verdict either way; it saw more labels), and the reason says so.
 
 The decision is written to a JSON file the watcher reads; the watcher makes the run current.
 """
@@ -32,7 +33,8 @@ import numpy as np
 from labeler.config import load_config
 from labeler.data import load_pool
 from labeler.errors import LabelerError
-from labeler.evaluation.gold import enough_gold, gold_rows
+from labeler.evaluation.compare_on_gold import evaluation_note
+from labeler.evaluation.gold import CALIB, GOLD, enough_gold, verdict_splits
 from labeler.loop.policy import project_policy
 from labeler.loop.runs import current_run, train_counts, train_project, trigger
 from labeler.loop.scoring import build_signals, run_signal
@@ -115,19 +117,27 @@ def _alive(pid: int) -> bool:
 
 
 def decide(config, reserve, run_id: str, ids: list[str], P_new: np.ndarray, P_cur: np.ndarray | None,
-           current_id: str | None) -> tuple[bool, str]:
-    """(swap, why) by the rule in the module docstring, on the gold of ``reserve`` (the command's)."""
+           current_id: str | None, runs: tuple | None = None) -> tuple[bool, str]:
+    """(swap, why) by the rule in the module docstring, on the random labels of ``reserve`` (the command's) that
+    ``compare``'s verdict counts: gold, plus calibration where ``runs`` (the new and the current run) both leave
+    it untouched (``labeler.evaluation.gold.verdict_splits``; ``runs`` None: gold alone)."""
 
     if current_id is None or P_cur is None:
         return True, f"first run: {run_id} joins the ensemble per training.mode ({config.training.mode})"
-    rows, y = gold_rows(config, reserve, ids, Project(config).load_labels())
-    n = 0 if y is None else len(rows)
-    ok, why = enough_gold(config, reserve, n)
+    splits = (GOLD,) if runs is None else verdict_splits(config, runs)[0]
+    labels = Project(config).load_labels()
+    parts = {s: reserve.rows_in_split(ids, labels, s, config.label_names, config.task.multi_label) for s in splits}
+    sizes = {s: 0 if y is None else len(r) for s, (r, y) in parts.items()}
+    counted = CALIB in splits
+    ok, why = enough_gold(config, reserve, sizes[GOLD], sizes[CALIB] if counted else None)
     if not ok:
         return True, f"no verdict against {current_id} ({why}); {run_id} saw more labels"
+    kept = [(r, y) for r, y in parts.values() if y is not None and len(r)]
+    rows, y = np.concatenate([r for r, _ in kept]), np.concatenate([t for _, t in kept])
     d = paired_bootstrap(P_new[rows], P_cur[rows], y, "accuracy", multi_label=config.task.multi_label,
                          threshold=config.task.threshold)
-    ci = f"{d['diff']:+.3f} accuracy vs {current_id}, 95% CI {d['lo']:+.3f}..{d['hi']:+.3f}, {d['n']} gold labels"
+    on = evaluation_note(sizes[GOLD], sizes.get(CALIB, 0), counted) if counted else f"{d['n']} gold labels"
+    ci = f"{d['diff']:+.3f} accuracy vs {current_id}, 95% CI {d['lo']:+.3f}..{d['hi']:+.3f}, {on}"
     if d["hi"] < 0:
         return False, f"kept {current_id}: {run_id} is worse ({ci})"
     return True, f"{run_id} swapped in ({ci})"
@@ -155,7 +165,7 @@ def main(argv=None) -> int:
         P_cur = score_cached(run_signal(config, current.run_id, signals), pool.ids, pool.texts, project.cache) \
             if current is not None else None
         swap, why = decide(config, policy.reserve, run.run_id, pool.ids, np.asarray(P_new), P_cur,
-                           current.run_id if current else None)
+                           current.run_id if current else None, (run, current) if current else (run,))
         result = {"run_id": run.run_id, "swap": swap, "why": why, "seconds": round(time.time() - t0, 1),
                   "n_train": run.info.get("n_train")}
     except LabelerError as exc:
