@@ -165,6 +165,15 @@ def test_prior_shift_moves_each_cut_by_the_reserve_log_odds_against_the_training
     policy = Policy(strategy="threshold_distance", thresholds="fitted", weak=WeakLabels(0.0), prior_shift=2.0)
     with pytest.raises(ValueError, match="prior_shift needs the answered reserve rows"):
         fit_queue_model(X, np.arange(25), np.tile(Y_train, (7, 1))[:25], P, np.zeros(30, bool), policy, True, 0.5)
+    # a uniform draw has the pool's label rates already: random's cuts are never shifted (nor need the reserve)
+    import dataclasses
+
+    rand = dataclasses.replace(policy, strategy="random")
+    assert policy.shifts_cuts and not rand.shifts_cuts and "prior" not in rand.name and "prior2" in policy.name
+    shifted = fit_queue_model(X, np.arange(25), np.tile(Y_train, (7, 1))[:25], P, np.zeros(30, bool), rand, True, 0.5)[0]
+    plain = fit_queue_model(X, np.arange(25), np.tile(Y_train, (7, 1))[:25], P, np.zeros(30, bool),
+                            dataclasses.replace(rand, prior_shift=0.0), True, 0.5)[0]
+    assert shifted.thresholds.tolist() == plain.thresholds.tolist()
 
 
 def test_random_policy_is_uniform_and_seeded():

@@ -118,6 +118,12 @@ class Policy:
         return self.strategy == RANDOM
 
     @property
+    def shifts_cuts(self) -> bool:
+        """Whether the queue model's fitted cuts get the prior shift: only where a queue chose the training rows
+        (a uniform draw has the pool's label rates already, so the shift would only add the reserve's noise)."""
+        return self.prior_shift > 0 and self.thresholds == FITTED and not self.is_random
+
+    @property
     def name(self) -> str:
         """A short label for tables and plots, e.g. ``margin+cold+weak0.05x0.3+cover0.5+gold0.2``."""
         parts = [self.strategy]
@@ -137,7 +143,7 @@ class Policy:
             parts.append(f"cuts-{self.thresholds}")
             parts += [f"folds{self.cut_folds}"] if self.cut_folds != CUT_FOLDS else []
             parts += [self.cuts_on] if self.cuts_on != TRAIN_ROWS else []
-            parts += [f"prior{self.prior_shift:g}"] if self.prior_shift else []
+            parts += [f"prior{self.prior_shift:g}"] if self.shifts_cuts else []
         return "+".join(parts)
 
 
@@ -208,7 +214,7 @@ def fit_queue_model(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak
             c_rows = np.asarray(calib[0], dtype=np.int64)
             held = (model.predict_proba(X[c_rows]), np.asarray(calib[1]).reshape(len(c_rows), -1))
         model.thresholds = label_cuts(X, rows, targets, P_weak, excluded, policy, threshold, held)
-        if policy.prior_shift > 0 and policy.thresholds == FITTED:
+        if policy.shifts_cuts:
             if answered_reserve is None:
                 raise ValueError("prior_shift needs the answered reserve rows (answered_reserve); this caller has none")
             k = P_weak.shape[1]

@@ -196,7 +196,7 @@ def queue_model(config, signals: list, pool, P0: np.ndarray, labels_df, policy, 
                                                    config.task.multi_label)
         calib = (c_rows, c_y) if c_y is not None else (np.zeros(0, dtype=np.int64), None)
     answered = None  # the answered random reserve (gold and calibration), read only by the prior shift
-    if policy.prior_shift > 0 and config.task.multi_label:
+    if policy.shifts_cuts and config.task.multi_label:
         parts = [policy.reserve.rows_in_split(pool.ids, labels_df, split, config.label_names, True)
                  for split in (GOLD, CALIB)]
         parts = [(r, t) for r, t in parts if t is not None and len(r)]
