@@ -128,9 +128,12 @@ def _fmt_ci(d: dict) -> str:
     return f"95% CI {d['lo']:+.3f}..{d['hi']:+.3f}"
 
 
-def verdict_line(a: str, kind_a: str, b: str, kind_b: str, d: dict, metric: str, n_total: int) -> str:
+def verdict_line(a: str, kind_a: str, b: str, kind_b: str, d: dict, metric: str, n_total: int,
+                 named: str | None = None) -> str:
+    """``named``: how the ``n_total`` records are called (default "<n_total> gold labels")."""
     who_a, who_b = (f"{k} {n}".strip() if k != n else n for k, n in ((kind_a, a), (kind_b, b)))
-    where = f"on {d['n']} gold labels" if d["n"] == n_total else f"on the {d['n']} of {n_total} gold labels both cover"
+    named = named or f"{n_total} gold labels"
+    where = f"on {named}" if d["n"] == n_total else f"on the {d['n']} of {named} both cover"
     if d["n"] == 0:
         return f"{who_a} and {who_b} share no covered gold labels; no comparison"
     if d["lo"] > 0 and d["diff"] > 0:
@@ -158,6 +161,8 @@ def compare(
     threshold: float = 0.5,
     min_gold: int | None = None,
     cuts: Mapping[str, LabelCuts] | None = None,
+    named: str | None = None,
+    records: str = "gold records",
 ) -> CompareResult:
     """Evaluate every ``(N, K)`` matrix in ``systems`` against gold ``y`` and compare the primary to the rest.
 
@@ -167,6 +172,8 @@ def compare(
     ``enough_gold`` is False (metrics, intervals and paired differences are still computed and reported).
     ``metric`` (default ``default_metric``) decides the verdict. Multi-label: ``cuts`` gives a system its
     per-label cuts (``label_cuts``); a system without them is cut at ``threshold`` for every label.
+    ``named``: how the verdicts call all of ``y``'s records (default "<N> gold labels"); ``records``: how the
+    rule calls them ("gold records").
     """
     if not systems:
         raise ValueError("compare needs at least one system")
@@ -199,7 +206,7 @@ def compare(
         labels=list(labels), multi_label=multi_label, n=len(y), metric=metric, primary=primary,
         systems=results, n_resamples=n_resamples, seed=seed, min_gold=min_gold,
         enough_gold=min_gold is None or len(y) >= min_gold,
-        rule=(f"{shown}, {primary} minus each other system on the same gold records ({interval_name(metric, True)}); "
+        rule=(f"{shown}, {primary} minus each other system on the same {records} ({interval_name(metric, True)}); "
               "a difference counts when its whole 95% CI lies on one side of 0"),
         thresholds={n: asdict(c) for n, c in cut_of.items()},
         n_empty=int((y.sum(axis=1) == 0).sum()) if multi_label and y.ndim == 2 else 0,
@@ -211,7 +218,8 @@ def compare(
         d = paired_bootstrap(systems[primary], systems[other], y, metric, threshold=np.asarray(t_a),
                              threshold_b=np.asarray(t_b), **boot)
         res.diffs[other] = d
-        res.verdicts[other] = verdict_line(primary, kinds.get(primary, ""), other, kinds.get(other, ""), d, shown, len(y))
+        res.verdicts[other] = verdict_line(primary, kinds.get(primary, ""), other, kinds.get(other, ""), d, shown, len(y),
+                                           named)
     if not res.enough_gold:
         res.verdict = not_enough_line(len(y), int(min_gold))
         res.verdicts = {o: res.verdict for o in res.verdicts}
@@ -221,7 +229,8 @@ def compare(
     else:
         c = results[primary].ci[metric]
         res.verdict = f"{kinds.get(primary, '')} {primary}".strip() + (
-            f": {c['value']:.3f} {shown} (95% CI {c['lo']:.3f}..{c['hi']:.3f}) on {c['n']} gold labels"
+            f": {c['value']:.3f} {shown} (95% CI {c['lo']:.3f}..{c['hi']:.3f}) on "
+            + (named if named and c["n"] == len(y) else f"{c['n']} gold labels")
         )
     return res
 

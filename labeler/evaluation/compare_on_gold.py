@@ -18,7 +18,6 @@ the report says so.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,13 +173,13 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
         cuts = calibration_cuts(config, calib, {name: P[n_gold:] for name, P in scored.items()})
     current = reg.current_id()
     primary = current if current in run_ids else (run_ids[0] if run_ids else None)
+    named = dict(named=evaluation_note(n_gold, n_calib, True), records="random records (gold + calibration)") \
+        if counted else {}  # the verdict lines and the rule name the labels they were scored on
     result = compare(systems, y, config.label_names, config.task.multi_label, kinds=kinds, primary=primary,
                      metric=verdict_metric(config), n_resamples=n_resamples, threshold=config.task.threshold,
-                     cuts=cuts)
+                     cuts=cuts, **named)
     if counted:
         gold_only_ece(result, {name: P[:n_gold] for name, P in scored.items()}, gold.y, config)
-        said = evaluation_note(n_gold, n_calib, True)
-        result.rule = result.rule.replace("on the same gold records", "on the same random records (gold + calibration)")
     if config.training.verdict_metric:
         result.rule += " (training.verdict_metric)"
     elif config.task.multi_label:
@@ -198,11 +197,6 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
         result.verdict = zero_verdict
     elif kinds.get(result.primary) != "fine-tuned":
         result.verdict = "no fine-tuned run to compare; " + result.verdict
-    if counted and ok:  # the verdict lines name the labels they were scored on
-        n_all = re.compile(rf"\b{n_gold + n_calib} gold labels")
-        result.verdicts = {k: n_all.sub(said, v) for k, v in result.verdicts.items()}
-        result.verdict = n_all.sub(said, result.verdict)
-        zero_verdict = zero_verdict and n_all.sub(said, zero_verdict)
     out = Path(out_dir) if out_dir else Project(config).reports / time.strftime("%Y%m%d-%H%M%S")
     cp = ComparePaths(result=result, out_dir=out, zero_shot_verdict=zero_verdict, enough=ok, n_gold=n_gold,
                       n_calib=n_calib if counted else 0, gold_only=gold_only)
