@@ -100,13 +100,22 @@ class GoldReserve:
     def rows_in_split(self, ids: list[str], labels_df, split: str, label_names, multi_label: bool
                       ) -> tuple[np.ndarray, np.ndarray | None]:
         """Rows of ``ids`` in ``split`` with a submitted human label, in pool order, and their targets."""
+        rows, y, _ = self.rows_in_splits(ids, labels_df, (split,), label_names, multi_label)
+        return rows, y
+
+    def rows_in_splits(self, ids: list[str], labels_df, splits, label_names, multi_label: bool
+                       ) -> tuple[np.ndarray, np.ndarray | None, dict[str, int]]:
+        """(rows, targets or None, answered per split): the rows of ``ids`` in any of ``splits`` with a submitted
+        human label, split after split in the order given, each in pool order (e.g. gold, then calibration)."""
         rows, y = label_matrix(labels_df, ids, label_names, multi_label)
         if y is None:
-            return rows, None
+            return rows, None, {s: 0 for s in splits}
         order = np.argsort(rows, kind="stable")  # pool order: the answers' arrival order never matters
         rows, y = rows[order], y[order]
-        keep = np.array([self.split_of(ids[r]) == split for r in rows], dtype=bool)
-        return rows[keep], (y[keep] if keep.any() else None)
+        which = [self.split_of(ids[r]) for r in rows]
+        keep = [np.array([i for i, w in enumerate(which) if w == s], dtype=np.int64) for s in splits]
+        picked = np.concatenate(keep)
+        return rows[picked], (y[picked] if len(picked) else None), {s: len(k) for s, k in zip(splits, keep)}
 
     # -- verdicts --------------------------------------------------------------------------------------
     def enough(self, n: int, min_gold: int, batch_size: int, n_calib: int | None = None) -> tuple[bool, str]:

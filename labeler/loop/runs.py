@@ -96,11 +96,9 @@ def fast_model_evidence(config, policy):
         return None
     names, ml = config.label_names, config.task.multi_label
     train_rows, y_train = policy.reserve.rows_in_split(scores.ids, labels, TRAIN, names, ml)
-    parts = [policy.reserve.rows_in_split(scores.ids, labels, split, names, ml) for split in (GOLD, CALIB)]
-    parts = [(r, y) for r, y in parts if y is not None and len(r)]
-    if y_train is None or not parts or (not ml and len(np.unique(y_train)) < 2):
+    rows, y, _ = policy.reserve.rows_in_splits(scores.ids, labels, (GOLD, CALIB), names, ml)
+    if y_train is None or y is None or (not ml and len(np.unique(y_train)) < 2):
         return None
-    rows, y = np.concatenate([r for r, _ in parts]), np.concatenate([y for _, y in parts])
     texts = Pool.load(project.pool).texts
     emb = _embedding(config)
     model = LinearModel(len(names), ml, QUEUE_MODEL_C, policy.seed).fit(emb.encode([texts[i] for i in train_rows]),

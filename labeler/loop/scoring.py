@@ -197,11 +197,9 @@ def queue_model(config, signals: list, pool, P0: np.ndarray, labels_df, policy, 
         calib = (c_rows, c_y) if c_y is not None else (np.zeros(0, dtype=np.int64), None)
     answered = None  # the answered random reserve (gold and calibration), read only by the prior shift
     if policy.shifts_cuts and config.task.multi_label:
-        parts = [policy.reserve.rows_in_split(pool.ids, labels_df, split, config.label_names, True)
-                 for split in (GOLD, CALIB)]
-        parts = [(r, t) for r, t in parts if t is not None and len(r)]
-        answered = ((np.concatenate([r for r, _ in parts]), np.concatenate([t for _, t in parts])) if parts else
-                    (np.zeros(0, dtype=np.int64), np.zeros((0, len(config.label_names)), dtype=np.int64)))
+        r, t, _ = policy.reserve.rows_in_splits(pool.ids, labels_df, (GOLD, CALIB), config.label_names, True)
+        answered = (r, t) if t is not None else \
+            (np.zeros(0, dtype=np.int64), np.zeros((0, len(config.label_names)), dtype=np.int64))
     model, n_weak = fit_queue_model(X, rows, y, P0, excluded, policy, config.task.multi_label, config.task.threshold,
                                     calib, answered)
     import joblib

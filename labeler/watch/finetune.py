@@ -125,15 +125,12 @@ def decide(config, reserve, run_id: str, ids: list[str], P_new: np.ndarray, P_cu
     if current_id is None or P_cur is None:
         return True, f"first run: {run_id} joins the ensemble per training.mode ({config.training.mode})"
     splits = (GOLD,) if runs is None else verdict_splits(config, runs)[0]
-    labels = Project(config).load_labels()
-    parts = {s: reserve.rows_in_split(ids, labels, s, config.label_names, config.task.multi_label) for s in splits}
-    sizes = {s: 0 if y is None else len(r) for s, (r, y) in parts.items()}
+    rows, y, sizes = reserve.rows_in_splits(ids, Project(config).load_labels(), splits, config.label_names,
+                                            config.task.multi_label)
     counted = CALIB in splits
     ok, why = enough_gold(config, reserve, sizes[GOLD], sizes[CALIB] if counted else None)
     if not ok:
         return True, f"no verdict against {current_id} ({why}); {run_id} saw more labels"
-    kept = [(r, y) for r, y in parts.values() if y is not None and len(r)]
-    rows, y = np.concatenate([r for r, _ in kept]), np.concatenate([t for _, t in kept])
     d = paired_bootstrap(P_new[rows], P_cur[rows], y, "accuracy", multi_label=config.task.multi_label,
                          threshold=config.task.threshold)
     on = evaluation_note(sizes[GOLD], sizes.get(CALIB, 0), counted) if counted else f"{d['n']} gold labels"
