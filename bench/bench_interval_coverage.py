@@ -131,29 +131,36 @@ def one_draw(data, feats, policy, batch: int, budgets, seed: int, folds: int) ->
         rep |= {"zero_shot_gc": bootstrap_ci(feats.P0[ev], y_e, "accuracy", **boot),
                 "run_gc": bootstrap_ci(model_P[ev], y_e, "accuracy", **boot),
                 "gain_gc": paired_bootstrap(model_P[ev], feats.P0[ev], y_e, "accuracy", **boot)}
+        # prediction-powered gains (training.ppi), as compare scores them: the unanswered reserve in draw order
+        unl = gold_reserve.unanswered(data.ids, [data.ids[i] for i in human])
+        both_u = (model_P[unl], feats.P0[unl])
+        rep |= {"gain_ppi": paired_bootstrap(model_P[gold], feats.P0[gold], y_g, "accuracy", unlabeled=both_u, **boot),
+                "gain_gc_ppi": paired_bootstrap(model_P[ev], feats.P0[ev], y_e, "accuracy", unlabeled=both_u, **boot)}
         records = {"zero_shot": bits(feats.P0[gold].argmax(1) == y_g), "run": bits(model_P[gold].argmax(1) == y_g),
                    "final_fit": bits(P_oof.argmax(1) == y_oof),
                    "zero_shot_gc": bits(feats.P0[ev].argmax(1) == y_e), "run_gc": bits(model_P[ev].argmax(1) == y_e)}
         out.append({"seed": seed, "n_labels": n, "n_gold": len(gold), "n_eval": len(ev), "n_answered_reserve": len(pos),
-                    "reported": {m: {kk: float(v) for kk, v in d.items()} for m, d in rep.items()}, "true": true,
+                    "reported": {m: {kk: v if isinstance(v, str) else float(v) for kk, v in d.items()}
+                                 for m, d in rep.items()}, "true": true,
                     "records": records})
     return out
 
 
 ESTIMATES = ("zero_shot", "run", "gain", "final_fit")
 GC_ESTIMATES = ("zero_shot_gc", "run_gc", "gain_gc")  # on gold + calibration; truths: those of the base estimate
+PPI_ESTIMATES = ("gain_ppi", "gain_gc_ppi")  # prediction-powered (training.ppi); truth: the gain
 
 
 def summarize(rows: list[dict], key: str = "reported") -> dict:
     """Per truth and estimate: the share of draws whose interval (``key``: ``reported``, or ``reported_before``
     after ``--rescore``) holds the true value, the mean error of the point estimate and its sd, the mean width."""
     out = {}
-    present = [m for m in ESTIMATES + GC_ESTIMATES if all(m in r[key] for r in rows)]
+    present = [m for m in ESTIMATES + GC_ESTIMATES + PPI_ESTIMATES if all(m in r[key] for r in rows)]
     for truth in ("test", "reserve", "unasked"):
         for m in present:
             rep = [r[key][m] for r in rows]
             point = [d["diff"] if m.startswith("gain") else d["value"] for d in rep]
-            true = [r["true"][truth][m.removesuffix("_gc")] for r in rows]
+            true = [r["true"][truth][m.removesuffix("_ppi").removesuffix("_gc")] for r in rows]
             inside = [d["lo"] <= t <= d["hi"] for d, t in zip(rep, true)]
             err = np.array(point) - np.array(true)
             out[f"{truth}/{m}"] = {"covered": float(np.mean(inside)), "draws": len(rows),
@@ -188,7 +195,8 @@ def rescore(path: Path) -> None:
                         "run_gc": bootstrap_ci(P["run_gc"], y_e, "accuracy", **boot),
                         "gain_gc": paired_bootstrap(P["run_gc"], P["zero_shot_gc"], y_e, "accuracy", **boot)}
             r.setdefault("reported_before", r["reported"])
-            r["reported"] = {m: {kk: float(v) for kk, v in x.items()} for m, x in rep.items()}
+            kept = {m: r["reported"][m] for m in PPI_ESTIMATES if m in r["reported"]}  # need the pool: not rescored
+            r["reported"] = {m: {kk: float(v) for kk, v in x.items()} for m, x in rep.items()} | kept
         budgets = sorted({r["n_labels"] for r in d["draws"]})
         d["summary"] = {str(b): summarize([r for r in d["draws"] if r["n_labels"] == b]) for b in budgets}
     result["rescored"] = "reported: recomputed by --rescore with the current training.evaluate; reported_before: as run"
@@ -240,7 +248,28 @@ def markdown(paths: list[Path]) -> str:
             fit.append(f"| {name} | {share:g} | {b} | {len(rows)} | {run.mean():.3f} ({run.min():.3f}..{run.max():.3f}) | "
                        f"{final.mean():.3f} ({final.min():.3f}..{final.max():.3f}) | {np.mean(final - run):+.3f} "
                        f"(sd {np.std(final - run, ddof=1):.3f}) |")
-    return "\n".join(cov) + "\n\n" + "\n".join(lines) + "\n\n" + "\n".join(fit) + gc_markdown(paths)
+    return "\n".join(cov) + "\n\n" + "\n".join(lines) + "\n\n" + "\n".join(fit) + gc_markdown(paths) + \
+        ppi_markdown(paths)
+
+
+def ppi_markdown(paths: list[Path]) -> str:
+    """Draws that carry the prediction-powered gains: coverage of the test gain, plain -> prediction-powered, on
+    gold and on gold + calibration (mean widths), and how many draws each calls "beats" (interval above 0)."""
+    out = ["| data set | gold share | labels | draws | gold / gold + calib n (median) | gain on gold: covered (width) | "
+           "gain on gold + calib: covered (width) | \"beats\" on gold + calib, draws |", "|---|---:|---:|---:|---|---|---|---|"]
+    for (name, share), draws in sorted(_merged(paths).items(), key=lambda kv: (kv[0][0], -kv[0][1])):
+        draws = [r for r in draws if "gain_gc_ppi" in r["reported"]]
+        for b in sorted({r["n_labels"] for r in draws}):
+            rows = [r for r in draws if r["n_labels"] == b]
+            summ = summarize(rows)
+            cells = [f"{summ[f'test/{m}']['covered']:.0%} → **{summ[f'test/{m}_ppi']['covered']:.0%}** (width "
+                     f"{summ[f'test/{m}']['mean_width']:.3f} → {summ[f'test/{m}_ppi']['mean_width']:.3f})"
+                     for m in ("gain", "gain_gc")]
+            beats = [sum(r["reported"][m]["lo"] > 0 for r in rows) for m in ("gain_gc", "gain_gc_ppi")]
+            out.append(f"| {name} | {share:g} | {b} | {len(rows)} | {int(np.median([r['n_gold'] for r in rows]))} / "
+                       f"{int(np.median([r['n_eval'] for r in rows]))} | " + " | ".join(cells) +
+                       f" | {beats[0]} → {beats[1]} |")
+    return "" if len(out) == 2 else "\n\n" + "\n".join(out)
 
 
 def gc_markdown(paths: list[Path]) -> str:

@@ -163,6 +163,7 @@ def compare(
     cuts: Mapping[str, LabelCuts] | None = None,
     named: str | None = None,
     records: str = "gold records",
+    unlabeled: Mapping[str, np.ndarray] | None = None,
 ) -> CompareResult:
     """Evaluate every ``(N, K)`` matrix in ``systems`` against gold ``y`` and compare the primary to the rest.
 
@@ -173,7 +174,9 @@ def compare(
     ``metric`` (default ``default_metric``) decides the verdict. Multi-label: ``cuts`` gives a system its
     per-label cuts (``label_cuts``); a system without them is cut at ``threshold`` for every label.
     ``named``: how the verdicts call all of ``y``'s records (default "<N> gold labels"); ``records``: how the
-    rule calls them ("gold records").
+    rule calls them ("gold records"). ``unlabeled``: systems' matrices on records drawn like ``y``'s but never
+    answered (the same rows for each); a single-label accuracy difference between two systems that both have
+    one is the prediction-powered estimate (``training.ppi``), and the rule says so.
     """
     if not systems:
         raise ValueError("compare needs at least one system")
@@ -215,11 +218,17 @@ def compare(
         if other == primary:
             continue
         t_a, t_b = (cut_of[primary].values, cut_of[other].values) if multi_label else (threshold, threshold)
+        pair = (unlabeled[primary], unlabeled[other]) if unlabeled and primary in unlabeled and other in unlabeled \
+            else None
         d = paired_bootstrap(systems[primary], systems[other], y, metric, threshold=np.asarray(t_a),
-                             threshold_b=np.asarray(t_b), **boot)
+                             threshold_b=np.asarray(t_b), unlabeled=pair, **boot)
         res.diffs[other] = d
         res.verdicts[other] = verdict_line(primary, kinds.get(primary, ""), other, kinds.get(other, ""), d, shown, len(y),
                                            named)
+    powered = [d for d in res.diffs.values() if d.get("method") == "prediction-powered"]
+    if powered:
+        res.rule += (f"; prediction-powered where both systems scored {powered[0]['n_unlabeled']} random records "
+                     "nobody answered (training.ppi: the models' expected gain there, corrected on the labels)")
     if not res.enough_gold:
         res.verdict = not_enough_line(len(y), int(min_gold))
         res.verdicts = {o: res.verdict for o in res.verdicts}

@@ -34,6 +34,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from training.calibration import ece
+from training.ppi import expected_gain, ppi_gain
 from training.thresholds import predict_sets
 
 METRICS = ("accuracy", "macro_f1", "micro_f1")
@@ -253,6 +254,7 @@ def paired_bootstrap(
     level: float = 0.95,
     threshold: float | np.ndarray = 0.5,
     threshold_b: float | np.ndarray | None = None,
+    unlabeled: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict:
     """Does A beat B? On the rows both cover, the same rows for both systems.
 
@@ -262,7 +264,11 @@ def paired_bootstrap(
     Returns ``diff`` (A - B on those rows); its CI ``lo..hi``: for accuracy Newcombe's paired score interval
     (``paired_score_ci``), for other metrics the percentile bootstrap (which may exclude ``diff``);
     ``p_value`` (share of paired bootstrap resamples where A - B <= 0: a one-sided bootstrap p-value, for
-    every metric), and ``n`` (rows covered by both).
+    every metric), ``n`` (rows covered by both) and ``method``.
+
+    ``unlabeled``: A's and B's matrices on records drawn the way ``y``'s were but never answered. Single-label
+    accuracy then uses the prediction-powered estimate (``training.ppi``: ``diff``, ``lo..hi`` and ``p_value``
+    from it, plus ``lam`` and ``n_unlabeled``) where it applies, else the paired score interval as above.
     """
     PA, y, keep_a, pred_a = _prepare(PA, y, multi_label, threshold)
     PB, _, keep_b, pred_b = _prepare(PB, y, multi_label, threshold if threshold_b is None else threshold_b)
@@ -275,13 +281,15 @@ def paired_bootstrap(
         lo, hi = paired_score_ci(_right(yc, a), _right(yc, b), level)
     else:
         lo, hi = _percentile_ci(diffs, level)
-    return {
-        "diff": score(metric, yc, a, k) - score(metric, yc, b, k),
-        "lo": lo,
-        "hi": hi,
-        "p_value": float((diffs <= 0).mean()),
-        "n": int(len(yc)),
-    }
+    plain = {"diff": score(metric, yc, a, k) - score(metric, yc, b, k), "lo": lo, "hi": hi,
+             "p_value": float((diffs <= 0).mean()), "n": int(len(yc)), "method": interval_name(metric, True)}
+    if unlabeled is None or metric != "accuracy" or multi_label:
+        return plain
+    UA, UB = (np.asarray(U, dtype=np.float64) for U in unlabeled)
+    both_u = covered(UA) & covered(UB)
+    d = _right(yc, a).astype(np.float64) - _right(yc, b).astype(np.float64)
+    ppi = ppi_gain(d, expected_gain(PA[keep], PB[keep]), expected_gain(UA[both_u], UB[both_u]), level)
+    return plain if ppi is None else plain | ppi | {"method": "prediction-powered"}
 
 
 # --- learning curve: one JSON line per training run --------------------------------------------------------

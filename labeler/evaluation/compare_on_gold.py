@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from labeler.data.load import load_pool
 from labeler.errors import LabelerError
 from labeler.evaluation.gold import CALIB, GOLD, GoldReserve, enough_gold, verdict_splits
 from labeler.loop.join import zero_shot_ensemble
@@ -62,6 +63,15 @@ def gold_set(config, reserve: GoldReserve, split: str = GOLD) -> Gold:
     rows, y = reserve.rows_in_split(ids, labels, split, config.label_names, config.task.multi_label)
     texts = labels["text"].tolist()
     return Gold([ids[r] for r in rows], [texts[r] for r in rows], y)
+
+
+def unanswered_reserve(config, reserve: GoldReserve) -> Gold:
+    """Up to ``gold.PPI_UNLABELED`` random reserve records nobody answered yet (``GoldReserve.unanswered``): where
+    a single-label accuracy verdict reads the models' expected gain (``training.ppi``)."""
+    pool, labels = load_pool(config), Project(config).load_labels()
+    ids, texts = pool.ids, pool.texts
+    rows = reserve.unanswered(ids, [] if labels is None else labels)
+    return Gold([ids[r] for r in rows], [texts[r] for r in rows], None)
 
 
 def verdict_metric(config) -> str:
@@ -153,8 +163,12 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
         raise LabelerError(f"no random gold labels yet; {why}")
     if not (counted or config.task.multi_label):
         calib = Gold([], [], None)
-    # the calibration labels are scored with gold, in one pass: counted (single-label) or for the cuts (multi-label)
-    ids, texts = gold.ids + calib.ids, gold.texts + calib.texts
+    # the calibration labels are scored with gold, in one pass: counted (single-label) or for the cuts (multi-label);
+    # single-label accuracy also scores unanswered reserve records, the prediction-powered verdict's other side
+    powered = not config.task.multi_label and verdict_metric(config) == "accuracy"
+    unl = unanswered_reserve(config, reserve) if powered else Gold([], [], None)
+    n_eval = len(gold.ids) + len(calib.ids)
+    ids, texts = gold.ids + calib.ids + unl.ids, gold.texts + calib.texts + unl.texts
     probas, kinds = signal_probas(config, ids, texts, progress, signals)
     scored = dict(probas)
     if len(probas) > 1:
@@ -165,6 +179,8 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
             P = run.predict_proba(texts)
             scored[rid] = P[:, [run.labels.index(n) for n in config.label_names]]
             kinds[rid] = "fine-tuned"
+    unlabeled = {name: P[n_eval:] for name, P in scored.items()} if unl.ids else None
+    scored = {name: P[:n_eval] for name, P in scored.items()}
     if counted:
         y = gold.y if not calib.ids else calib.y if not gold.ids else np.concatenate([gold.y, calib.y])
         systems, cuts = scored, {}
@@ -177,7 +193,7 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
         if counted else {}  # the verdict lines and the rule name the labels they were scored on
     result = compare(systems, y, config.label_names, config.task.multi_label, kinds=kinds, primary=primary,
                      metric=verdict_metric(config), n_resamples=n_resamples, threshold=config.task.threshold,
-                     cuts=cuts, **named)
+                     cuts=cuts, unlabeled=unlabeled, **named)
     if counted:
         gold_only_ece(result, {name: P[:n_gold] for name, P in scored.items()}, gold.y, config)
     if config.training.verdict_metric:

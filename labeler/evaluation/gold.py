@@ -33,6 +33,7 @@ from labeler.loop.human_labels import label_matrix
 from training.splits import CALIB, GOLD, TRAIN, hash_unit
 
 RESERVE_SEED = 0  # fixed: the reserve must not move when queue.seed changes
+PPI_UNLABELED = 1000  # unanswered reserve records a prediction-powered accuracy verdict reads (training.ppi)
 VALIDATES_ON_CALIB = frozenset({"transformers"})  # backends whose fit selects a checkpoint on the calibration split
 
 
@@ -81,6 +82,16 @@ class GoldReserve:
         mask = u < self.share
         rows = np.flatnonzero(mask)
         return mask, rows[np.argsort(u[rows], kind="stable")]
+
+    def unanswered(self, ids, answered, limit: int = PPI_UNLABELED) -> np.ndarray:
+        """Up to ``limit`` reserve rows of ``ids`` nobody answered (``answered``: ids with a human label, or the
+        labels table), in draw order: a uniform sample of the pool drawn the way gold was, the unlabeled side of
+        a prediction-powered accuracy verdict (``training.ppi``)."""
+        if hasattr(answered, "columns"):
+            answered = answered["id"] if len(answered) else []
+        answered = {str(a) for a in answered}
+        rows = self.draw(ids)[1]
+        return np.array([r for r in rows if str(ids[r]) not in answered][:limit], dtype=np.int64)
 
     def picks(self, n: int) -> int:
         """How many of a batch of ``n`` come from the reserve: ``round(share * n)``."""
@@ -177,5 +188,5 @@ def in_reserve(record_id, share: float) -> bool:
     return GoldReserve(share).contains(record_id)
 
 
-__all__ = ["CALIB", "GOLD", "TRAIN", "RESERVE_SEED", "VALIDATES_ON_CALIB", "GoldReserve", "calibration_untouched",
+__all__ = ["CALIB", "GOLD", "TRAIN", "PPI_UNLABELED", "RESERVE_SEED", "VALIDATES_ON_CALIB", "GoldReserve", "calibration_untouched",
            "checked_share", "gold_rows", "enough_gold", "in_reserve", "verdict_splits"]
