@@ -2,7 +2,9 @@
 
 ``compare(systems, y, labels, multi_label)`` evaluates each matrix with a CI for each headline metric, and
 compares the primary system (by default the first fine-tuned one, else the first) with every other on the
-same rows (``paired_bootstrap``: for accuracy a paired score interval, for F1 a paired bootstrap). The verdict says whether the primary beats the strongest other system and by how much,
+same rows (``paired_bootstrap``: for accuracy a paired score interval, or the prediction-powered interval when
+the caller hands the systems' matrices on unanswered random records, ``training.ppi``; for F1 a paired
+bootstrap). The verdict says whether the primary beats the strongest other system and by how much,
 on the verdict metric (``metric``: accuracy for single-label, micro-F1 for multi-label unless the caller says
 otherwise), which the verdict names:
 

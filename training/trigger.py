@@ -57,8 +57,10 @@ CONFIDENCE = 0.9  # P(the fast model beats zero-shot) at which a run starts (one
 class Evidence:
     """The fast model against the zero-shot suggestions on ``n`` random gold labels: accuracy gain ``diff``
     with its 95% CI ``lo``..``hi`` (``training.evaluate.paired_bootstrap``: Newcombe's paired score interval
-    for accuracy) and the bootstrap's one-sided ``p_value`` (the share of resamples where
-    the fast model is not better; NaN where unknown); ``model``: what was compared (for messages)."""
+    for accuracy, or the prediction-powered one where unanswered reserve records are scored too,
+    ``training.ppi``) and its one-sided ``p_value`` (the share of bootstrap resamples where the fast model is not
+    better, or the normal one of the prediction-powered estimate; NaN where unknown); ``model``: what was
+    compared (for messages)."""
 
     diff: float
     lo: float

@@ -272,7 +272,8 @@ class TrainingConfig(_Model):
     logreg, ``training.transformers_backend.TransformersParams``); an unknown key is reported by ``train``.
     ``mode``: ``join`` adds the current run to the signals with ensemble weights fitted on held-out (gold)
     labels; ``replace`` makes the run the only weighted signal once it beats the zero-shot ensemble on gold
-    (paired score CI of the accuracy difference above zero), else falls back to ``join`` and says why.
+    (the paired 95% CI of the accuracy difference above zero, as ``compare``'s), else falls back to ``join``
+    and says why.
     ``runs_dir`` defaults to ``<project.dir>/runs``. ``verdict_metric``: the metric ``compare``'s verdict
     decides on (accuracy, macro_f1, micro_f1; multi-label accuracy is exact match); unset, accuracy for
     single-label and micro_f1 for multi-label.

@@ -9,6 +9,11 @@ and ECE, which a run's temperature (fitted on calibration) does change, on gold 
 says how many more are needed. The report (Markdown + JSON) is written before any plot; a plot that fails is a
 warning line.
 
+A single-label accuracy verdict also scores every system on up to ``gold.PPI_UNLABELED`` reserve records nobody
+answered yet (``unanswered_reserve``: random like gold, free to score) and reports the prediction-powered gain
+(``training.ppi``): the models' own expected gain there, corrected on the answered records; unbiased, and about
+a quarter narrower than the plain interval on BANKING77 (BENCHMARKS.md "Interval coverage").
+
 The verdict metric is ``training.verdict_metric``; unset, accuracy for single-label and micro-F1 for
 multi-label. Multi-label systems are judged at per-label cuts fitted on the calibration labels (the random
 reserve's other split, ``labeler.evaluation.gold``), each system on its own matrix; with fewer than

@@ -5,7 +5,8 @@
   ``training.min_gold`` of them; before that the configured weights are kept and the run gets weight 1.
 - ``replace``: the run becomes the only weighted signal (the others stay in the scores and in Argilla's
   metadata with weight 0) when it beats the configured zero-shot ensemble on at least ``min_gold`` gold
-  labels with the paired score 95% CI of the accuracy difference above zero. Otherwise the plan falls
+  labels with the paired 95% CI of the accuracy difference above zero (prediction-powered with the unanswered
+  reserve, ``training.ppi``, else Newcombe's score interval). Otherwise the plan falls
   back to ``join`` and says why — the same rule ``compare`` uses for its verdict.
 
 Suggestion agent (``suggestion_agent``): a pushed suggestion's agent is the run id when the run holds at

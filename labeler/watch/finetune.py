@@ -12,8 +12,9 @@ refresh reads it instead of running the model), and decides on random gold wheth
 - no current run: yes; the run joins the ensemble per ``training.mode`` (``labeler.loop.join``: weights fitted on
   gold once ``training.min_gold`` exist, ``replace`` only with a verdict);
 - a current run and at least ``training.min_gold`` random labels (gold, plus calibration single-label where
-  neither run trained on it, as ``compare`` counts them): yes unless the paired 95% CI (Newcombe score) of its
-  accuracy minus the current run's lies below 0 (it is worse);
+  neither run trained on it, as ``compare`` counts them): yes unless the paired 95% CI of its accuracy minus the
+  current run's lies below 0 (it is worse): prediction-powered with the unanswered reserve, as ``compare``'s
+  (``training.ppi``), else Newcombe's score interval;
 - fewer: yes (no verdict either way; it saw more labels), and the reason says so.
 
 The decision is written to a JSON file the watcher reads; the watcher makes the run current.
