@@ -22,12 +22,14 @@ def test_ppi_gain_by_hand():
     f_u = np.array([0.5, 0.0, 0.3, 0.0] * 20)  # 80 unlabeled rows
     n, N = len(d), len(f_u)
     lam = np.cov(d, f)[0, 1] / ((1 + n / N) * f.var(ddof=1))
+    assert lam == pytest.approx(1.5403, abs=1e-4)
+    lam = 1.0  # clipped: plain PPI
     gain = lam * f_u.mean() + (d - lam * f).mean()
     se = np.sqrt(lam**2 * f_u.var(ddof=1) / N + (d - lam * f).var(ddof=1) / n)
     out = ppi_gain(d, f, f_u)
     assert out["lam"] == pytest.approx(lam) and out["n_unlabeled"] == 80
     assert (out["diff"], out["lo"], out["hi"]) == pytest.approx((gain, gain - 1.959964 * se, gain + 1.959964 * se))
-    assert out["diff"] == pytest.approx(0.20497, abs=1e-5)  # plain mean of d: 1/3; the unlabeled expect less gain than gold drew
+    assert out["diff"] == pytest.approx(0.25)  # plain mean of d: 1/3; f: 0.2833 on gold, 0.2 unlabeled
 
 
 def test_ppi_gain_keeps_the_plain_estimate_where_it_cannot_help():
@@ -37,8 +39,9 @@ def test_ppi_gain_keeps_the_plain_estimate_where_it_cannot_help():
     assert ppi_gain(d, f, np.full(39, 0.2)) is None  # fewer unlabeled rows than gold
     assert ppi_gain(d, np.zeros(40), np.full(100, 0.2)) is None  # the models agree everywhere: f says nothing
     assert ppi_gain(d, np.full(40, 0.3), np.full(100, 0.2)) is None  # one confidence everywhere: f says nothing
-    anti = ppi_gain(d, 0.5 - f, np.full(100, 0.3))  # f anti-tracks d: a negative weight, still unbiased
-    assert anti["lam"] == pytest.approx(-2 / (1 + 40 / 100)) and anti["diff"] == pytest.approx(0.5 + anti["lam"] * 0.05)
+    assert ppi_gain(d, 0.5 - f, np.full(100, 0.3)) is None  # f anti-tracks d: lam clipped to 0
+    strong = ppi_gain(d, f / 4, np.full(100, 0.05))  # f under-states d 4x: lam clipped to 1 (plain PPI)
+    assert strong["lam"] == 1.0 and strong["diff"] == pytest.approx(0.05 + (0.5 - 0.0625))
 
 
 def _population(rng, n_pop: int = 20_000, k: int = 5):
@@ -90,5 +93,5 @@ def test_ppi_interval_holds_over_many_draws_and_is_narrower():
             if name == "ppi":
                 est.append(r["diff"])
     assert hit == {"plain": 375, "ppi": 376}  # 93.8% and 94.0% of 400
-    assert np.mean(width["ppi"]) / np.mean(width["plain"]) == pytest.approx(0.896, abs=0.001)
+    assert np.mean(width["ppi"]) / np.mean(width["plain"]) == pytest.approx(0.899, abs=0.001)
     assert abs(np.mean(est) - truth) < 2 * np.std(est) / np.sqrt(len(est))
