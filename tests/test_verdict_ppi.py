@@ -32,31 +32,31 @@ class _Run:
 
 @pytest.fixture
 def project(tmp_path):
-    """Two labels, 1,200 rows (fewer records: some share a text), 30% in the reserve; the first 90 of it in draw order answered."""
+    """Two labels, 1,200 rows (fewer records: some share a text), 30% in the reserve; the first 120 of it in draw order answered."""
     cfg, _, truth, texts = make_project(tmp_path, 2, 600, exact_right=0.7, noisy_right=0.6)
     config = load_config(cfg, ["queue.gold_share=0.3", "training.calib_share=0.3333", "training.min_gold=50"])
     ids = load_pool(config).ids  # records sharing a text are one record
     drawn = [ids[r] for r in project_reserve(config).draw(ids)[1]]
-    write_labels(cfg, drawn[:90], truth, texts)
+    write_labels(cfg, drawn[:120], truth, texts)
     return config, drawn, {texts[i]: int(truth[i][-3:]) for i in truth}
 
 
 def test_compare_reads_the_unanswered_reserve(project, monkeypatch):
     config, drawn, by_text = project
     unl = unanswered_reserve(config, project_reserve(config))
-    assert unl.ids == drawn[90:] and len(unl.ids) == len(drawn) - 90  # the reserve past the answered prefix
+    assert unl.ids == drawn[120:] and len(unl.ids) == len(drawn) - 120  # the reserve past the answered prefix
     monkeypatch.setattr(compare_on_gold, "registry", lambda config: _Registry(_Run(by_text)))
     res = compare_project(config, write=False, n_resamples=200).result
     d = res.diffs["exact"]
-    assert d["method"] == "prediction-powered" and (d["n"], d["n_unlabeled"]) == (90, 241)
-    assert (d["diff"], d["lo"], d["hi"], d["lam"]) == pytest.approx((0.0571, -0.0341, 0.1483, 0.4045), abs=1e-4)
-    plain = 0.8444 - 0.8  # the run's and exact's accuracies on those 90: 76 and 72 right
+    assert d["method"] == "prediction-powered" and (d["n"], d["n_unlabeled"]) == (120, 211)
+    assert (d["diff"], d["lo"], d["hi"], d["lam"]) == pytest.approx((0.0642, -0.0145, 0.1429, 0.3984), abs=1e-4)
+    plain = 0.85 - 0.8  # the run's and exact's accuracies on those 120: 102 and 96 right
     assert (res.systems["run-x"].metrics["accuracy"], res.systems["exact"].metrics["accuracy"]) == \
-        pytest.approx((76 / 90, 72 / 90))
-    assert d["diff"] == pytest.approx(plain + 0.0126, abs=1e-4)  # the unanswered records expect a bit more
-    assert "prediction-powered where both systems scored 241 random records nobody answered" in res.rule
-    assert res.verdicts["exact"].startswith("fine-tuned run-x does not beat rules exact: +0.057 accuracy (95% CI "
-                                            "-0.034..+0.148, CI includes 0)")
+        pytest.approx((102 / 120, 96 / 120))
+    assert d["diff"] == pytest.approx(plain + 0.0142, abs=1e-4)  # the unanswered records expect a bit more
+    assert "prediction-powered where both systems scored 211 random records nobody answered" in res.rule
+    assert res.verdicts["exact"].startswith("fine-tuned run-x does not beat rules exact: +0.064 accuracy (95% CI "
+                                            "-0.014..+0.143, CI includes 0)")
 
 
 def test_an_f1_verdict_keeps_the_plain_interval(project, monkeypatch):

@@ -11,8 +11,9 @@ warning line.
 
 A single-label accuracy verdict also scores every system on up to ``gold.PPI_UNLABELED`` reserve records nobody
 answered yet (``unanswered_reserve``: random like gold, free to score) and reports the prediction-powered gain
-(``training.ppi``): the models' own expected gain there, corrected on the answered records; unbiased, and about
-a quarter narrower than the plain interval on BANKING77 (BENCHMARKS.md "Interval coverage").
+(``training.ppi``, from 100 answered records on): the models' own expected gain there, corrected on the answered
+records; unbiased, and 20-24% narrower than the plain interval on AG News and BANKING77 (BENCHMARKS.md
+"Interval coverage").
 
 The verdict metric is ``training.verdict_metric``; unset, accuracy for single-label and micro-F1 for
 multi-label. Multi-label systems are judged at per-label cuts fitted on the calibration labels (the random
