@@ -35,7 +35,7 @@ from labeler.errors import LabelerError
 from labeler.evaluation.gold import CALIB, GOLD, GoldReserve, enough_gold, verdict_splits
 from labeler.loop.join import zero_shot_ensemble
 from labeler.loop.runs import registry, training_errors
-from labeler.loop.scoring import build_signals
+from labeler.loop.scoring import build_signals, run_signal
 from labeler.project import Project
 from labeler.signals.cache import score_cached
 from training.compare import compare, default_metric, label_cuts
@@ -182,8 +182,10 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
         kinds["ensemble"] = "ensemble"
     with training_errors():
         for rid, run in runs.items():
-            P = run.predict_proba(texts)
-            scored[rid] = P[:, [run.labels.index(n) for n in config.label_names]]
+            # a logreg run's frozen body is the embedding signal's model: its cached vectors stand in for encoding
+            sig = run_signal(config, rid, signals) if getattr(run, "frozen_body", None) else None
+            scored[rid] = sig.predict_proba(texts) if sig is not None and sig.shares_encoder else \
+                run.predict_proba(texts)[:, [run.labels.index(n) for n in config.label_names]]
             kinds[rid] = "fine-tuned"
     unlabeled = {name: P[n_eval:] for name, P in scored.items()} if unl.ids else None
     scored = {name: P[:n_eval] for name, P in scored.items()}
