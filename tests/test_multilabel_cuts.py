@@ -227,3 +227,27 @@ def test_cuts_on_calibration_rows_refuse_a_caller_without_them():
     policy = Policy(thresholds=FITTED, weak=WeakLabels(0.0), cuts_on="train+calib")
     with pytest.raises(ValueError, match="needs the answered calibration rows"):
         fit_queue_model(X, np.arange(60), Y, np.full(Y.shape, 0.5), np.zeros(60, dtype=bool), policy, True, 0.5)
+
+
+def test_each_labels_cut_weighs_its_positives_against_the_global_cut():
+    P = np.array([[0.9, 0.2], [0.8, 0.6], [0.3, 0.7], [0.6, 0.1], [0.2, 0.4], [0.55, 0.35]])
+    Y = np.array([[1, 0], [1, 1], [0, 1], [1, 0], [0, 0], [0, 1]])
+    # the global cut 0.575; label 1's own micro-F1 cut 0.275 with 3 positives: 3/8 of it at shrink 5, 3/23 at 20
+    assert fit_thresholds(P, Y, 0.5, 0.0, "micro_f1").tolist() == pytest.approx([0.575, 0.275])
+    assert fit_thresholds(P, Y, 0.5, 5.0, "micro_f1").tolist() == pytest.approx([0.575, 0.4625])
+    assert fit_thresholds(P, Y, 0.5, 20.0, "micro_f1").tolist() == pytest.approx([0.575, (3 * 0.275 + 20 * 0.575) / 23])
+
+
+def test_label_cuts_use_the_policys_shrink():
+    X, Y = _toy(n=60)
+    P0 = np.full(Y.shape, 0.5)
+    none, rows = np.zeros(len(X), dtype=bool), np.arange(60)
+    oof = _oof_by_hand(X, Y, 3)
+    for shrink in (5.0, 20.0):
+        policy = Policy(thresholds=FITTED, weak=WeakLabels(0.0), cut_shrink=shrink)
+        expected = fit_thresholds(oof, Y, default=0.5, shrink=shrink, objective="micro_f1")
+        assert np.allclose(label_cuts(X, rows, Y, P0, none, policy, 0.5), expected)
+    assert Policy().cut_shrink == 5.0 and Policy(thresholds=FITTED).name.endswith("cuts-fitted")
+    assert Policy(thresholds=FITTED, cut_shrink=20).name.endswith("cuts-fitted+shrink20")
+    with pytest.raises(ValueError, match="cut_shrink >= 0"):
+        Policy(cut_shrink=-1.0)
