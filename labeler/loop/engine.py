@@ -34,6 +34,7 @@ QUEUE_MODEL_C = 10.0
 MIN_LABELS_FOR_CUTS = 20  # multi-label: fewer human training labels than this keep the task's one threshold
 CUT_FOLDS = 3  # out-of-fold predictions the per-label cuts are fitted on
 CUT_SHRINK = 5.0  # pseudo-positives of the global cut in each label's fitted cut (``fit_thresholds``' shrink)
+CUT_SHRINK_DOWN = 20.0  # the same for a label whose own cut is below the global one (issue 23: BENCHMARKS.md)
 FIXED, FITTED = "fixed", "fitted"
 TRAIN_ROWS, TRAIN_CALIB = "train", "train+calib"  # Policy.cuts_on: which labeled rows the fitted cuts are fitted on
 
@@ -77,14 +78,16 @@ class Policy:
     thresholds: str = FIXED  # multi-label: fixed (task.threshold for every label) | fitted (per label, ``label_cuts``)
     cut_folds: int = CUT_FOLDS  # fitted cuts: out-of-fold predictions over the human training rows, this many folds
     cut_shrink: float = CUT_SHRINK  # fitted cuts: each label's own cut weighs n_pos / (n_pos + cut_shrink) against the global one
+    cut_shrink_down: float = CUT_SHRINK_DOWN  # the same for a label whose own cut is below the global one
     cuts_on: str = TRAIN_ROWS  # fitted cuts: train (out-of-fold training rows) | train+calib (plus the answered calibration rows)
     warmup_per_label: float = 0.0  # random cold start: uniform picks until this many records per label are asked (0: one batch)
     prior_shift: float = 0.0  # multi-label, fitted cuts: shift them to the reserve's label rates (``prior_shifted``), shrink m
 
     def __post_init__(self):
-        if self.cuts_on not in (TRAIN_ROWS, TRAIN_CALIB) or int(self.cut_folds) < 2 or self.cut_shrink < 0:
+        if self.cuts_on not in (TRAIN_ROWS, TRAIN_CALIB) or int(self.cut_folds) < 2 or min(self.cut_shrink, self.cut_shrink_down) < 0:
             raise ValueError(f"cuts_on must be {TRAIN_ROWS!r} or {TRAIN_CALIB!r}, cut_folds at least 2 and cut_shrink "
-                             f">= 0, got {self.cuts_on!r}, {self.cut_folds!r} and {self.cut_shrink!r}")
+                             f"(and cut_shrink_down) >= 0, got {self.cuts_on!r}, {self.cut_folds!r} and "
+                             f"{self.cut_shrink!r} / {self.cut_shrink_down!r}")
         if self.warmup_per_label < 0 or (self.warmup_per_label > 0 and self.cold_start_by != "random"):
             raise ValueError(f"warmup_per_label must be >= 0 and needs cold_start_by 'random', got "
                              f"{self.warmup_per_label!r} with {self.cold_start_by!r}")
@@ -145,6 +148,7 @@ class Policy:
             parts.append(f"cuts-{self.thresholds}")
             parts += [f"folds{self.cut_folds}"] if self.cut_folds != CUT_FOLDS else []
             parts += [f"shrink{self.cut_shrink:g}"] if self.cut_shrink != CUT_SHRINK else []
+            parts += [f"down{self.cut_shrink_down:g}"] if self.cut_shrink_down != CUT_SHRINK_DOWN else []
             parts += [self.cuts_on] if self.cuts_on != TRAIN_ROWS else []
             parts += [f"prior{self.prior_shift:g}"] if self.shifts_cuts else []
         return "+".join(parts)
@@ -247,8 +251,8 @@ def label_cuts(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.
 
     ``policy.thresholds == "fitted"`` and at least ``MIN_LABELS_FOR_CUTS`` human training labels: each
     label's cut that maximises micro-F1 over all labels (``training.thresholds.fit_thresholds(objective=
-    "micro_f1")``, weighed ``n_pos / (n_pos + policy.cut_shrink)`` against the global micro-F1 cut) on
-    out-of-fold predictions: the human rows
+    "micro_f1")``, weighed ``n_pos / (n_pos + policy.cut_shrink)`` against the global micro-F1 cut, or
+    ``n_pos / (n_pos + policy.cut_shrink_down)`` where it is below it) on out-of-fold predictions: the human rows
     are split into ``policy.cut_folds`` folds by pool position, a model of the same kind (with the same weak rows)
     is fitted without each fold and predicts it. ``held``: (P, Y) of records no model trained on (the answered
     calibration rows, predicted by the queue model itself; ``policy.cuts_on`` "train+calib"), fitted on together
@@ -274,7 +278,8 @@ def label_cuts(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.
         oof[~fit_on] = LinearModel(k, True, QUEUE_MODEL_C, policy.seed).fit(Xt, yt, w).predict_proba(X[rows[~fit_on]])
     if held is not None:
         oof, Y = np.concatenate([oof, held[0]]), np.concatenate([Y, held[1]])
-    return fit_thresholds(oof, Y, default=threshold, shrink=policy.cut_shrink, objective="micro_f1")
+    return fit_thresholds(oof, Y, default=threshold, shrink=policy.cut_shrink, objective="micro_f1",
+                          shrink_down=policy.cut_shrink_down)
 
 
 def queue_matrix(P: np.ndarray, model_P: np.ndarray | None, queue_with: str, multi_label: bool) -> np.ndarray:
