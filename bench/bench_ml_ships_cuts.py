@@ -5,8 +5,9 @@ runs, seeds 0..n-1), at every budget, "what ships" (``labeler.simulate.driver.sh
 fit on every answered label, gold and calibration included) is scored on the eval split cut at:
 
 * ``fitted``: its own cuts (``labeler.loop.engine.label_cuts``, the product's), each label's micro-F1 cut weighed
-  ``n_pos / (n_pos + s)`` against the global cut, ``s`` = the policy's ``cut_shrink`` (5);
-* ``shrink S``: the same out-of-fold cuts with another ``cut_shrink`` (``label_cuts`` with the policy changed);
+  ``n_pos / (n_pos + s)`` against the global cut, ``s`` = the policy's ``cut_shrink`` (5) above the global cut and
+  ``cut_shrink_down`` below it (20 since ade8e0f; 5 before, when ``bench/results/ml_ships_cuts.json`` was written);
+* ``shrink S``: the same out-of-fold cuts with ``cut_shrink`` and ``cut_shrink_down`` both S (``label_cuts``);
 * ``0.5``: one 0.5 cut (how small-text's rows in bench_peers are scored);
 * ``oracle global`` / ``oracle``: the one cut / per-label micro-F1 cuts fitted on the eval split itself (a bound,
   not a method).
@@ -55,7 +56,7 @@ def study(name: str, seeds: list[int], shrinks: list[float], rounds: int | None)
             cuts = {"fitted": model.thresholds, "0.5": np.full(k, 0.5)}
             for sh in shrinks:
                 cuts[f"shrink {sh:g}"] = label_cuts(feats.X, rows, data.y[rows], feats.P0, s.labeled | s.reserve,
-                                                    dataclasses.replace(final, cut_shrink=sh), thr)
+                                                    dataclasses.replace(final, cut_shrink=sh, cut_shrink_down=sh), thr)
             cuts["oracle global"] = np.full(k, global_threshold(P, data.eval_y, thr))
             cuts["oracle"] = fit_thresholds(P, data.eval_y, thr, objective="micro_f1")
             d = by_n.setdefault(int(s.labeled.sum()), {})
