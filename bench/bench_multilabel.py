@@ -80,6 +80,7 @@ def variants(base: Policy) -> dict[str, Policy]:
         **{f"default, cut shrink {s:g}": r(base, cut_shrink=float(s), cut_shrink_down=float(s)) for s in (10, 20)},
         "default, cut shrink down 20": r(base, cut_shrink=5.0, cut_shrink_down=20.0),
         "default, cut shrink 5 (before)": r(base, cut_shrink=5.0, cut_shrink_down=5.0),
+        "default, k-means warm-up 3 per label": r(base, warmup_per_label=3.0, warmup_by="representative"),
     }
     # where the fitted cuts come from (``label_cuts``): each with random cut the same way, the fair baseline
     for label, fields in CUTS.items():

@@ -81,6 +81,7 @@ class Policy:
     cut_shrink_down: float = CUT_SHRINK_DOWN  # the same for a label whose own cut is below the global one
     cuts_on: str = TRAIN_ROWS  # fitted cuts: train (out-of-fold training rows) | train+calib (plus the answered calibration rows)
     warmup_per_label: float = 0.0  # random cold start: uniform picks until this many records per label are asked (0: one batch)
+    warmup_by: str = "random"  # how the warm-up's batches after the first are picked: random | representative (k-means)
     prior_shift: float = 0.0  # multi-label, fitted cuts: shift them to the reserve's label rates (``prior_shifted``), shrink m
 
     def __post_init__(self):
@@ -88,6 +89,8 @@ class Policy:
             raise ValueError(f"cuts_on must be {TRAIN_ROWS!r} or {TRAIN_CALIB!r}, cut_folds at least 2 and cut_shrink "
                              f"(and cut_shrink_down) >= 0, got {self.cuts_on!r}, {self.cut_folds!r} and "
                              f"{self.cut_shrink!r} / {self.cut_shrink_down!r}")
+        if self.warmup_by not in ("random", "representative"):
+            raise ValueError(f"warmup_by must be 'random' or 'representative', got {self.warmup_by!r}")
         if self.warmup_per_label < 0 or (self.warmup_per_label > 0 and self.cold_start_by != "random"):
             raise ValueError(f"warmup_per_label must be >= 0 and needs cold_start_by 'random', got "
                              f"{self.warmup_per_label!r} with {self.cold_start_by!r}")
@@ -135,6 +138,7 @@ class Policy:
         if not self.is_random:
             parts += [("cold" if self.cold_start_by == "confident" else f"cold-{self.cold_start_by}")] if self.cold_start else []
             parts += [f"warmup{self.warmup_per_label:g}"] if self.cold_start and self.warmup_per_label else []
+            parts += [f"by-{self.warmup_by}"] if self.cold_start and self.warmup_per_label and self.warmup_by != "random" else []
             parts += [f"explore{self.exploration:g}"] if self.exploration else []
             parts += [f"div{self.diversity:g}"] if self.diversity else []
             parts += [self.queue_with] if self.queue_with != "model" else []
@@ -368,7 +372,8 @@ def plan_batch(policy: Policy, n: int, P: np.ndarray, signals: dict, X: np.ndarr
         cold_start=policy.warming_up(int(np.sum(asked)), P.shape[1], int(np.sum(human_counts))),
         multi_label=multi_label, threshold=threshold,
         short=None if policy.is_random else short_classes(human_counts, policy.min_per_class),
-        coverage=policy.coverage, cold_start_by=policy.cold_start_by)
+        coverage=policy.coverage,
+        cold_start_by=policy.cold_start_by if not np.sum(human_counts) else policy.warmup_by)
     queued = [int(i) for i in sel.indices[:n_queue]] if n_queue > 0 else []
     reasons = list(sel.reasons[: len(queued)]) + [GOLD] * len(gold)
     return Batch(indices=np.array(queued + gold, dtype=np.int64), reasons=reasons,
