@@ -341,7 +341,8 @@ def metric_cells(d: dict, r: dict, auc_format: str) -> list[str]:
 
 WARMUP = ["default", "default, warm-up 1 per label", "default, warm-up 2 per label", "default, warm-up 4 per label",
           "default, prior shift", "default, prior shift 50", "default, warm-up 2 per label, prior shift 50",
-          "default, cut shrink 10", "default, cut shrink 20", "default, cut shrink down 20"]
+          "default, cut shrink 10", "default, cut shrink 20", "default, cut shrink down 20",
+          "default, k-means warm-up 3 per label"]
 
 
 def warmup_table(out: dict) -> str:
