@@ -75,6 +75,12 @@ def variants(base: Policy) -> dict[str, Policy]:
         "default, prior shift 50": r(base, prior_shift=50.0),
         "default, warm-up 2 per label, prior shift 50": r(base, cold_start_by="random", warmup_per_label=2.0,
                                                           prior_shift=50.0),
+        # each label's fitted cut weighed n_pos / (n_pos + s) against the global cut: s = 5 before, 20 for a cut below
+        # the global one since "cut shrink down 20" was measured (now the default)
+        **{f"default, cut shrink {s:g}": r(base, cut_shrink=float(s), cut_shrink_down=float(s)) for s in (10, 20)},
+        "default, cut shrink down 20": r(base, cut_shrink=5.0, cut_shrink_down=20.0),
+        "default, cut shrink 5 (before)": r(base, cut_shrink=5.0, cut_shrink_down=5.0),
+        "default, k-means warm-up 3 per label": r(base, warmup_per_label=3.0, warmup_by="representative"),
     }
     # where the fitted cuts come from (``label_cuts``): each with random cut the same way, the fair baseline
     for label, fields in CUTS.items():
@@ -334,7 +340,9 @@ def metric_cells(d: dict, r: dict, auc_format: str) -> list[str]:
 
 
 WARMUP = ["default", "default, warm-up 1 per label", "default, warm-up 2 per label", "default, warm-up 4 per label",
-          "default, prior shift", "default, prior shift 50", "default, warm-up 2 per label, prior shift 50"]
+          "default, prior shift", "default, prior shift 50", "default, warm-up 2 per label, prior shift 50",
+          "default, cut shrink 10", "default, cut shrink 20", "default, cut shrink down 20",
+          "default, k-means warm-up 3 per label"]
 
 
 def warmup_table(out: dict) -> str:

@@ -144,6 +144,30 @@ def test_random_warmup_picks_what_random_picks_until_c_per_label_are_asked():
         Policy(warmup_per_label=2.0)
 
 
+def test_representative_warmup_takes_kmeans_picks_after_the_random_first_batch():
+    from labeler.loop.queue import _representative
+
+    rng = np.random.default_rng(3)
+    P, X = rng.uniform(size=(60, 3)), rng.normal(size=(60, 4))
+    ids = [f"r{i}" for i in range(60)]
+    reserve, order = GoldReserve(0.0).draw(ids)
+    warm = Policy(strategy="threshold_distance", cold_start_by="random", warmup_per_label=2.0, gold_share=0.0,
+                  coverage=0.0, warmup_by="representative")
+    asked = np.zeros(60, bool)
+    first = plan_batch(warm, 4, P, {}, X, asked, order, reserve, np.zeros(3, int), 0, True, 0.5)
+    plain = dataclasses.replace(warm, warmup_by="random")
+    assert first.indices.tolist() == plan_batch(plain, 4, P, {}, X, asked, order, reserve, np.zeros(3, int), 0, True,
+                                                0.5).indices.tolist()  # the first batch: random either way
+    assert first.indices.tolist() == [16, 30, 48, 36]
+    asked[first.indices] = True  # 4 asked < 6: still warming up, now by k-means over what is left
+    second = plan_batch(warm, 2, P, {}, X, asked, order, reserve, np.ones(3, int), 1, True, 0.5)
+    assert second.indices.tolist() == [38, 32] == _representative(X, asked.copy(), 2)
+    assert set(second.reasons) == {"cold_start"}
+    assert warm.name == "threshold_distance+cold-random+warmup2+by-representative+weak0.05x0.3"
+    with pytest.raises(ValueError, match="warmup_by must be"):
+        Policy(warmup_by="confident")
+
+
 def test_warmup_per_label_is_read_from_the_queue_config_and_needs_a_random_cold_start():
     from labeler.config import validate_config
 

@@ -154,12 +154,13 @@ def test_label_cuts_use_the_policys_folds_and_the_held_out_rows():
     rows = np.arange(60)
     for folds in (3, 5):
         policy = Policy(thresholds=FITTED, weak=WeakLabels(0.0), cut_folds=folds)
-        expected = fit_thresholds(_oof_by_hand(X[rows], Y[rows], folds), Y[rows], default=0.5, objective="micro_f1")
+        expected = fit_thresholds(_oof_by_hand(X[rows], Y[rows], folds), Y[rows], default=0.5, objective="micro_f1",
+                                  shrink_down=20.0)
         assert np.allclose(label_cuts(X, rows, Y[rows], P0, none, policy, 0.5), expected)
     held = (np.linspace(0.05, 0.95, 30 * 3).reshape(30, 3), Y[60:])
     policy = Policy(thresholds=FITTED, weak=WeakLabels(0.0))
     both = fit_thresholds(np.concatenate([_oof_by_hand(X[rows], Y[rows], 3), held[0]]), np.concatenate([Y[rows], Y[60:]]),
-                          default=0.5, objective="micro_f1")
+                          default=0.5, objective="micro_f1", shrink_down=20.0)
     got = label_cuts(X, rows, Y[rows], P0, none, policy, 0.5, held)
     assert np.allclose(got, both)
     assert not np.allclose(got, label_cuts(X, rows, Y[rows], P0, none, policy, 0.5))
@@ -227,3 +228,40 @@ def test_cuts_on_calibration_rows_refuse_a_caller_without_them():
     policy = Policy(thresholds=FITTED, weak=WeakLabels(0.0), cuts_on="train+calib")
     with pytest.raises(ValueError, match="needs the answered calibration rows"):
         fit_queue_model(X, np.arange(60), Y, np.full(Y.shape, 0.5), np.zeros(60, dtype=bool), policy, True, 0.5)
+
+
+def test_each_labels_cut_weighs_its_positives_against_the_global_cut():
+    P = np.array([[0.9, 0.2], [0.8, 0.6], [0.3, 0.7], [0.6, 0.1], [0.2, 0.4], [0.55, 0.35]])
+    Y = np.array([[1, 0], [1, 1], [0, 1], [1, 0], [0, 0], [0, 1]])
+    # the global cut 0.575; label 1's own micro-F1 cut 0.275 with 3 positives: 3/8 of it at shrink 5, 3/23 at 20
+    assert fit_thresholds(P, Y, 0.5, 0.0, "micro_f1").tolist() == pytest.approx([0.575, 0.275])
+    assert fit_thresholds(P, Y, 0.5, 5.0, "micro_f1").tolist() == pytest.approx([0.575, 0.4625])
+    assert fit_thresholds(P, Y, 0.5, 20.0, "micro_f1").tolist() == pytest.approx([0.575, (3 * 0.275 + 20 * 0.575) / 23])
+    # shrink_down: 20 for a cut below the global one (label 1 here), 5 above it (label 1 of the flipped matrix)
+    assert fit_thresholds(P, Y, 0.5, 5.0, "micro_f1", shrink_down=20.0).tolist() == pytest.approx(
+        [0.575, (3 * 0.275 + 20 * 0.575) / 23])
+    flipped = fit_thresholds(1 - P, 1 - Y, 0.5, 5.0, "micro_f1")
+    assert fit_thresholds(1 - P, 1 - Y, 0.5, 5.0, "micro_f1", shrink_down=20.0).tolist() == flipped.tolist()
+    assert flipped.tolist() == pytest.approx([0.425, 0.453125])
+
+
+def test_label_cuts_use_the_policys_shrink():
+    X, Y = _toy(n=60)
+    P0 = np.full(Y.shape, 0.5)
+    none, rows = np.zeros(len(X), dtype=bool), np.arange(60)
+    oof = _oof_by_hand(X, Y, 3)
+    for shrink in (5.0, 20.0):
+        policy = Policy(thresholds=FITTED, weak=WeakLabels(0.0), cut_shrink=shrink, cut_shrink_down=shrink)
+        expected = fit_thresholds(oof, Y, default=0.5, shrink=shrink, objective="micro_f1")
+        assert np.allclose(label_cuts(X, rows, Y, P0, none, policy, 0.5), expected)
+    # the default: 5 pseudo-positives for a cut above the global one, 20 for one below it
+    default = Policy(thresholds=FITTED, weak=WeakLabels(0.0))
+    assert (default.cut_shrink, default.cut_shrink_down) == (5.0, 20.0) and default.name.endswith("cuts-fitted")
+    assert np.allclose(label_cuts(X, rows, Y, P0, none, default, 0.5),
+                       fit_thresholds(oof, Y, default=0.5, shrink=5.0, objective="micro_f1", shrink_down=20.0))
+    assert Policy(thresholds=FITTED, cut_shrink=20).name.endswith("cuts-fitted+shrink20")
+    assert Policy(thresholds=FITTED, cut_shrink_down=5).name.endswith("cuts-fitted+down5")
+    with pytest.raises(ValueError, match="cut_shrink"):
+        Policy(cut_shrink=-1.0)
+    with pytest.raises(ValueError, match="cut_shrink"):
+        Policy(cut_shrink_down=-1.0)

@@ -98,9 +98,10 @@ def global_threshold(P: np.ndarray, Y: np.ndarray, default: float = 0.5, objecti
 
 
 def fit_thresholds(P: np.ndarray, Y: np.ndarray, default: float = 0.5, shrink: float = SHRINK,
-                   objective: str = "f1") -> np.ndarray:
+                   objective: str = "f1", shrink_down: float | None = None) -> np.ndarray:
     """(K,) per-label cuts: each label's F1-optimal (or clicks-optimal) cut shrunk towards the global cut by
-    ``n_pos / (n_pos + shrink)``; labels without positives take the global cut."""
+    ``n_pos / (n_pos + shrink)``; labels without positives take the global cut. ``shrink_down``: the shrink of
+    a label whose own cut is below the global one (it would predict more), ``shrink`` only for those above."""
     _check_objective(objective)
     P, Y = np.asarray(P, dtype=float), np.asarray(Y, dtype=int)
     if P.ndim != 2 or P.shape != Y.shape:
@@ -117,7 +118,7 @@ def fit_thresholds(P: np.ndarray, Y: np.ndarray, default: float = 0.5, shrink: f
             own = _micro_cut(P[:, k], Y[:, k], base[:, k], (tp, fp, fn))
         else:
             own = _best_cut(P[:, k], Y[:, k], _candidates(P[:, k]), objective)
-        w = n_pos / (n_pos + shrink)
+        w = n_pos / (n_pos + (shrink if shrink_down is None or own >= g else shrink_down))
         out[k] = w * own + (1 - w) * g
     return out
 

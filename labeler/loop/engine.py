@@ -33,6 +33,8 @@ from training.thresholds import fit_thresholds
 QUEUE_MODEL_C = 10.0
 MIN_LABELS_FOR_CUTS = 20  # multi-label: fewer human training labels than this keep the task's one threshold
 CUT_FOLDS = 3  # out-of-fold predictions the per-label cuts are fitted on
+CUT_SHRINK = 5.0  # pseudo-positives of the global cut in each label's fitted cut (``fit_thresholds``' shrink)
+CUT_SHRINK_DOWN = 20.0  # the same for a label whose own cut is below the global one (issue 23: BENCHMARKS.md)
 FIXED, FITTED = "fixed", "fitted"
 TRAIN_ROWS, TRAIN_CALIB = "train", "train+calib"  # Policy.cuts_on: which labeled rows the fitted cuts are fitted on
 
@@ -75,14 +77,20 @@ class Policy:
     seed: int = 0
     thresholds: str = FIXED  # multi-label: fixed (task.threshold for every label) | fitted (per label, ``label_cuts``)
     cut_folds: int = CUT_FOLDS  # fitted cuts: out-of-fold predictions over the human training rows, this many folds
+    cut_shrink: float = CUT_SHRINK  # fitted cuts: each label's own cut weighs n_pos / (n_pos + cut_shrink) against the global one
+    cut_shrink_down: float = CUT_SHRINK_DOWN  # the same for a label whose own cut is below the global one
     cuts_on: str = TRAIN_ROWS  # fitted cuts: train (out-of-fold training rows) | train+calib (plus the answered calibration rows)
     warmup_per_label: float = 0.0  # random cold start: uniform picks until this many records per label are asked (0: one batch)
+    warmup_by: str = "random"  # how the warm-up's batches after the first are picked: random | representative (k-means)
     prior_shift: float = 0.0  # multi-label, fitted cuts: shift them to the reserve's label rates (``prior_shifted``), shrink m
 
     def __post_init__(self):
-        if self.cuts_on not in (TRAIN_ROWS, TRAIN_CALIB) or int(self.cut_folds) < 2:
-            raise ValueError(f"cuts_on must be {TRAIN_ROWS!r} or {TRAIN_CALIB!r} and cut_folds at least 2, "
-                             f"got {self.cuts_on!r} and {self.cut_folds!r}")
+        if self.cuts_on not in (TRAIN_ROWS, TRAIN_CALIB) or int(self.cut_folds) < 2 or min(self.cut_shrink, self.cut_shrink_down) < 0:
+            raise ValueError(f"cuts_on must be {TRAIN_ROWS!r} or {TRAIN_CALIB!r}, cut_folds at least 2 and cut_shrink "
+                             f"(and cut_shrink_down) >= 0, got {self.cuts_on!r}, {self.cut_folds!r} and "
+                             f"{self.cut_shrink!r} / {self.cut_shrink_down!r}")
+        if self.warmup_by not in ("random", "representative"):
+            raise ValueError(f"warmup_by must be 'random' or 'representative', got {self.warmup_by!r}")
         if self.warmup_per_label < 0 or (self.warmup_per_label > 0 and self.cold_start_by != "random"):
             raise ValueError(f"warmup_per_label must be >= 0 and needs cold_start_by 'random', got "
                              f"{self.warmup_per_label!r} with {self.cold_start_by!r}")
@@ -130,6 +138,7 @@ class Policy:
         if not self.is_random:
             parts += [("cold" if self.cold_start_by == "confident" else f"cold-{self.cold_start_by}")] if self.cold_start else []
             parts += [f"warmup{self.warmup_per_label:g}"] if self.cold_start and self.warmup_per_label else []
+            parts += [f"by-{self.warmup_by}"] if self.cold_start and self.warmup_per_label and self.warmup_by != "random" else []
             parts += [f"explore{self.exploration:g}"] if self.exploration else []
             parts += [f"div{self.diversity:g}"] if self.diversity else []
             parts += [self.queue_with] if self.queue_with != "model" else []
@@ -142,6 +151,8 @@ class Policy:
         if self.thresholds != FIXED:
             parts.append(f"cuts-{self.thresholds}")
             parts += [f"folds{self.cut_folds}"] if self.cut_folds != CUT_FOLDS else []
+            parts += [f"shrink{self.cut_shrink:g}"] if self.cut_shrink != CUT_SHRINK else []
+            parts += [f"down{self.cut_shrink_down:g}"] if self.cut_shrink_down != CUT_SHRINK_DOWN else []
             parts += [self.cuts_on] if self.cuts_on != TRAIN_ROWS else []
             parts += [f"prior{self.prior_shift:g}"] if self.shifts_cuts else []
         return "+".join(parts)
@@ -244,7 +255,8 @@ def label_cuts(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.
 
     ``policy.thresholds == "fitted"`` and at least ``MIN_LABELS_FOR_CUTS`` human training labels: each
     label's cut that maximises micro-F1 over all labels (``training.thresholds.fit_thresholds(objective=
-    "micro_f1")``, shrunk to the global micro-F1 cut for rare labels) on out-of-fold predictions: the human rows
+    "micro_f1")``, weighed ``n_pos / (n_pos + policy.cut_shrink)`` against the global micro-F1 cut, or
+    ``n_pos / (n_pos + policy.cut_shrink_down)`` where it is below it) on out-of-fold predictions: the human rows
     are split into ``policy.cut_folds`` folds by pool position, a model of the same kind (with the same weak rows)
     is fitted without each fold and predicts it. ``held``: (P, Y) of records no model trained on (the answered
     calibration rows, predicted by the queue model itself; ``policy.cuts_on`` "train+calib"), fitted on together
@@ -270,7 +282,8 @@ def label_cuts(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.
         oof[~fit_on] = LinearModel(k, True, QUEUE_MODEL_C, policy.seed).fit(Xt, yt, w).predict_proba(X[rows[~fit_on]])
     if held is not None:
         oof, Y = np.concatenate([oof, held[0]]), np.concatenate([Y, held[1]])
-    return fit_thresholds(oof, Y, default=threshold, objective="micro_f1")
+    return fit_thresholds(oof, Y, default=threshold, shrink=policy.cut_shrink, objective="micro_f1",
+                          shrink_down=policy.cut_shrink_down)
 
 
 def queue_matrix(P: np.ndarray, model_P: np.ndarray | None, queue_with: str, multi_label: bool) -> np.ndarray:
@@ -359,7 +372,8 @@ def plan_batch(policy: Policy, n: int, P: np.ndarray, signals: dict, X: np.ndarr
         cold_start=policy.warming_up(int(np.sum(asked)), P.shape[1], int(np.sum(human_counts))),
         multi_label=multi_label, threshold=threshold,
         short=None if policy.is_random else short_classes(human_counts, policy.min_per_class),
-        coverage=policy.coverage, cold_start_by=policy.cold_start_by)
+        coverage=policy.coverage,
+        cold_start_by=policy.cold_start_by if not np.sum(human_counts) else policy.warmup_by)
     queued = [int(i) for i in sel.indices[:n_queue]] if n_queue > 0 else []
     reasons = list(sel.reasons[: len(queued)]) + [GOLD] * len(gold)
     return Batch(indices=np.array(queued + gold, dtype=np.int64), reasons=reasons,

@@ -23,7 +23,7 @@ from labeler.simulate.report import RANDOM, compare_to_random, summarize, write_
 from training.head import LinearModel
 
 REFERENCE_FILE = "reference.json"
-CUTS_VERSION = "micro_f1-oof3"  # how fitted cuts are made (labeler.loop.engine.label_cuts); part of the cache key
+CUTS_VERSION = "micro_f1-oof3-down20"  # how fitted cuts are made (labeler.loop.engine.label_cuts); part of the cache key
 
 
 def reference(data: SimData, feats: Features, cuts: str | None = None) -> dict:
