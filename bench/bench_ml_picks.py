@@ -21,7 +21,7 @@ import dataclasses
 import numpy as np
 from common import RESULTS, write_json  # first: the offline environment
 
-from bench_peers import HeadFactory, initial_set, make_strategy
+from smalltext_head import HeadFactory, initial_set, make_strategy
 from scipy.sparse import csr_matrix
 from small_text import PoolBasedActiveLearner, SklearnDataset
 from threadpoolctl import threadpool_limits

@@ -49,14 +49,11 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from small_text import query_strategies as qs
 from small_text.base import LABEL_UNLABELED
-from small_text.classifiers.classification import Classifier, EmbeddingMixin
-from small_text.classifiers.factories import AbstractClassifierFactory
-from small_text.utils.classification import prediction_result
 
 from labeler import simulate as sim
-from labeler.loop.engine import QUEUE_MODEL_C, Policy
+from labeler.loop.engine import Policy
 from labeler.simulate.report import SHIPS
-from training.head import LinearModel
+from smalltext_head import HeadFactory, initial_set, make_strategy
 
 warnings.filterwarnings("ignore", message="The function get_flattened_unique_labels has been deprecated")
 
@@ -64,7 +61,6 @@ LABELER = "labeler default"
 SINGLE = ["random", "breaking_ties", "prediction_entropy", "embedding_kmeans", "dal"]
 MULTI = ["random", "cvirs", "breaking_ties", "prediction_entropy", "embedding_kmeans"]
 EXTRA = ["least_confidence", "contrastive", "greedy_coreset", "lightweight_coreset", "setfit"]
-DAL_ITERATIONS = 4  # sub-batches per DAL query (each one fits a labeled-vs-unlabeled head)
 NOT_APPLICABLE = {
     ("dal", True): "n/a: small-text 1.4.1 raises NotImplementedError on multi-label data "
                    "(DiscriminativeActiveLearning.get_relabeled_copy)",
@@ -78,60 +74,6 @@ NOT_RUN = {"SEALS, AnchorSubsampling": "need hnswlib, not installed",
            "BALD": "needs a dropout model (small-text's PyTorch classifiers); the head here is a logistic regression",
            "setfit (SetFitClassification + BreakingTies)": "loads the packaged MiniLM offline, but needs two numpy-2 patches and "
                                                             "one fit takes minutes on 2 cores; opt-in with --strategies setfit"}
-
-
-# -- the head as a small-text classifier ----------------------------------------------------------------------
-class HeadClassifier(EmbeddingMixin, Classifier):
-    """``training.head.LinearModel`` (the queue model) as a small-text classifier; features = embeddings."""
-
-    def __init__(self, num_classes: int, multi_label: bool, seed: int):
-        self.num_classes, self.multi_label, self.seed = num_classes, multi_label, seed
-        self.model: LinearModel | None = None
-
-    def fit(self, train_set, weights=None):
-        y = train_set.y.toarray() if self.multi_label else np.asarray(train_set.y)
-        self.model = LinearModel(self.num_classes, self.multi_label, QUEUE_MODEL_C, self.seed).fit(train_set.x, y, weights)
-        return self
-
-    def predict_proba(self, data_set):
-        return self.model.predict_proba(np.asarray(data_set.x))
-
-    def predict(self, data_set, return_proba=False):
-        return prediction_result(self.predict_proba(data_set), self.multi_label, self.num_classes, return_proba=return_proba)
-
-    def embed(self, data_set, return_proba=False, pbar=None, **_):
-        X = np.asarray(data_set.x)
-        return (X, self.predict_proba(data_set)) if return_proba else X
-
-
-class HeadFactory(AbstractClassifierFactory):
-    def __init__(self, num_classes: int, multi_label: bool, seed: int):
-        self.args = (num_classes, multi_label, seed)
-
-    def new(self):
-        return HeadClassifier(*self.args)
-
-
-class PredictionEntropy(qs.PredictionEntropy):
-    """small-text's PredictionEntropy, its per-row ``apply_along_axis`` replaced by the same scipy entropy over
-    the rows at once (same scores, same picks; 75 s less per AG News curve)."""
-
-    def get_confidence(self, clf, dataset, _indices_unlabeled, _indices_labeled, _y):
-        from scipy.stats import entropy
-
-        return entropy(clf.predict_proba(dataset), axis=1)
-
-
-def make_strategy(name: str, seed: int):
-    if name == "dal":
-        return qs.DiscriminativeActiveLearning(HeadFactory(2, False, seed), DAL_ITERATIONS, pbar=None)
-    if name == "cvirs":
-        return qs.CategoryVectorInconsistencyAndRanking(pbar=None)
-    if name == "contrastive":
-        return qs.ContrastiveActiveLearning(pbar=None)
-    return {"random": qs.RandomSampling, "breaking_ties": qs.BreakingTies, "prediction_entropy": PredictionEntropy,
-            "least_confidence": qs.LeastConfidence, "embedding_kmeans": qs.EmbeddingKMeans,
-            "greedy_coreset": qs.GreedyCoreset, "lightweight_coreset": qs.LightweightCoreset}[name]()
 
 
 def setfit_learner(data, seed: int):
@@ -166,10 +108,6 @@ def setfit_learner(data, seed: int):
 
 
 # -- one curve ----------------------------------------------------------------------------------------------
-def initial_set(n_pool: int, batch: int, seed: int) -> np.ndarray:
-    """The uniform random initial labeled set of one batch every small-text strategy starts from at ``seed``."""
-    return np.sort(np.random.default_rng(seed).choice(n_pool, size=batch, replace=False))
-
 
 def peer_curve(data, feats, name: str, batch: int, rounds: int, seed: int) -> sim.Curve:
     """``rounds`` rounds of small-text: the initial set, then ``rounds - 1`` queries of ``batch``; the head
