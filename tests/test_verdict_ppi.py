@@ -11,6 +11,7 @@ from labeler.data.load import load_pool
 from labeler.evaluation import compare_on_gold
 from labeler.evaluation.compare_on_gold import compare_project, unanswered_reserve
 from labeler.loop.policy import project_reserve
+from labeler.project import Project
 
 from .test_compare_many_classes import make_project, write_labels
 from .test_verdict_calibration import _Registry
@@ -65,3 +66,13 @@ def test_an_f1_verdict_keeps_the_plain_interval(project, monkeypatch):
     monkeypatch.setattr(config.training, "verdict_metric", "macro_f1")
     res = compare_project(config, write=False, n_resamples=200).result
     assert res.diffs["exact"]["method"] == "paired bootstrap" and "prediction-powered" not in res.rule
+
+
+def test_unanswered_reads_ids_a_labels_table_or_nothing(project):
+    config, drawn, _ = project
+    reserve = project_reserve(config)
+    ids = load_pool(config).ids
+    labels = Project(config).load_labels()
+    assert [ids[r] for r in reserve.unanswered(ids, None, limit=5)] == drawn[:5]  # no labels yet: the reserve's head
+    assert [ids[r] for r in reserve.unanswered(ids, labels, limit=5)] == drawn[120:125]
+    assert [ids[r] for r in reserve.unanswered(ids, drawn[:3], limit=2)] == drawn[3:5]

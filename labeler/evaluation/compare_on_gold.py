@@ -76,7 +76,7 @@ def unanswered_reserve(config, reserve: GoldReserve) -> Gold:
     a single-label accuracy verdict reads the models' expected gain (``training.ppi``)."""
     pool, labels = load_pool(config), Project(config).load_labels()
     ids, texts = pool.ids, pool.texts
-    rows = reserve.unanswered(ids, [] if labels is None else labels)
+    rows = reserve.unanswered(ids, labels)
     return Gold([ids[r] for r in rows], [texts[r] for r in rows], None)
 
 

@@ -87,8 +87,8 @@ class GoldReserve:
         """Up to ``limit`` reserve rows of ``ids`` nobody answered (``answered``: ids with a human label, or the
         labels table), in draw order: a uniform sample of the pool drawn the way gold was, the unlabeled side of
         a prediction-powered accuracy verdict (``training.ppi``)."""
-        if hasattr(answered, "columns"):
-            answered = answered["id"] if len(answered) else []
+        if answered is None or hasattr(answered, "columns"):  # no labels table yet, or the table itself
+            answered = [] if answered is None or not len(answered) else answered["id"]
         answered = {str(a) for a in answered}
         rows = self.draw(ids)[1]
         return np.array([r for r in rows if str(ids[r]) not in answered][:limit], dtype=np.int64)
