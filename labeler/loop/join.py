@@ -63,9 +63,9 @@ def join_plan(config, probas: dict, run_id: str, ids: list[str], reserve: GoldRe
         if not others:
             return JoinPlan(run_id, "replace", {run_id: 1.0}, "replace: no other signals")
         base = zero_shot_ensemble(config, {k: v[rows] for k, v in others.items()})
-        unl = reserve.unanswered(ids, labels_df)  # prediction-powered (training.ppi): single-label accuracy
+        unl = None if config.task.multi_label else reserve.unanswered(ids, labels_df)  # prediction-powered: training.ppi
         d = paired_bootstrap(probas[run_id][rows], base, y, "accuracy", multi_label=config.task.multi_label,
-                             threshold=config.task.threshold, unlabeled=(
+                             threshold=config.task.threshold, unlabeled=None if unl is None else (
                                  probas[run_id][unl], zero_shot_ensemble(config, {k: v[unl] for k, v in others.items()})))
         ci = f"{d['diff']:+.3f} accuracy, 95% CI {d['lo']:+.3f}..{d['hi']:+.3f}, on {d['n']} random gold labels"
         if d["lo"] > 0:

@@ -105,8 +105,8 @@ def fast_model_evidence(config, policy):
                                                                        y_train)
     P_fast = model.predict_proba(emb.encode([texts[i] for i in rows]))
     zero_shot = zero_shot_ensemble(config, scores.signals)
-    unl = policy.reserve.unanswered(scores.ids, labels)  # prediction-powered (training.ppi): single-label accuracy
-    P_unl = model.predict_proba(emb.encode([texts[i] for i in unl])) if len(unl) and not ml else None
+    unl = [] if ml else policy.reserve.unanswered(scores.ids, labels)  # prediction-powered (training.ppi)
+    P_unl = model.predict_proba(emb.encode([texts[i] for i in unl])) if len(unl) else None
     d = paired_bootstrap(P_fast, zero_shot[rows], y, "accuracy", multi_label=ml, threshold=config.task.threshold,
                          unlabeled=None if P_unl is None else (P_unl, zero_shot[unl]))
     return Evidence(float(d["diff"]), float(d["lo"]), float(d["hi"]), int(d["n"]), float(d["p_value"]))

@@ -13,10 +13,8 @@ Both use one ``Policy``; both score the same queue model on the same eval split.
 
 from __future__ import annotations
 
-import dataclasses
-
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -173,7 +171,7 @@ def ships_metrics(data: SimData, feats: Features, policy: Policy, labeled: np.nd
         model = queue_model
     else:
         none = np.zeros(0, dtype=np.int64)  # it trains on the calibration rows: none is held out for its cuts
-        final = dataclasses.replace(policy, prior_shift=0.0)  # the final fit has no queue-model prior shift
+        final = replace(policy, prior_shift=0.0)  # the final fit has no queue-model prior shift
         model, _ = fit_queue_model(feats.X, rows, data.y[rows], feats.P0, labeled | reserve, final,
                                    data.multi_label, data.threshold, (none, data.y[none]))
     m = score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data,

@@ -128,13 +128,13 @@ def decide(config, reserve, run_id: str, ids: list[str], P_new: np.ndarray, P_cu
     splits = (GOLD,) if runs is None else verdict_splits(config, runs)[0]
     labels = Project(config).load_labels()
     rows, y, sizes = reserve.rows_in_splits(ids, labels, splits, config.label_names, config.task.multi_label)
-    unl = reserve.unanswered(ids, labels)  # prediction-powered (training.ppi): single-label accuracy
     counted = CALIB in splits
     ok, why = enough_gold(config, reserve, sizes[GOLD], sizes[CALIB] if counted else None)
     if not ok:
         return True, f"no verdict against {current_id} ({why}); {run_id} saw more labels"
+    unl = None if config.task.multi_label else reserve.unanswered(ids, labels)  # prediction-powered: training.ppi
     d = paired_bootstrap(P_new[rows], P_cur[rows], y, "accuracy", multi_label=config.task.multi_label,
-                         threshold=config.task.threshold, unlabeled=(P_new[unl], P_cur[unl]))
+                         threshold=config.task.threshold, unlabeled=None if unl is None else (P_new[unl], P_cur[unl]))
     on = evaluation_note(sizes[GOLD], sizes.get(CALIB, 0), counted) if counted else f"{d['n']} gold labels"
     ci = f"{d['diff']:+.3f} accuracy vs {current_id}, 95% CI {d['lo']:+.3f}..{d['hi']:+.3f}, {on}"
     if d["hi"] < 0:
