@@ -67,8 +67,8 @@ NOT_APPLICABLE = {
     ("cvirs", False): "n/a: a multi-label strategy (small-text's constraint)",
 }
 NOTES = {
-    ("breaking_ties", True): "not a multi-label strategy: small-text takes the 48 one-vs-rest probabilities as one distribution",
-    ("prediction_entropy", True): "not a multi-label strategy: entropy of the 48 one-vs-rest probabilities, normalised",
+    ("breaking_ties", True): "not a multi-label strategy: small-text takes the K one-vs-rest probabilities as one distribution",
+    ("prediction_entropy", True): "not a multi-label strategy: entropy of the K one-vs-rest probabilities, normalised",
 }
 NOT_RUN = {"SEALS, AnchorSubsampling": "need hnswlib, not installed",
            "BALD": "needs a dropout model (small-text's PyTorch classifiers); the head here is a logistic regression",
@@ -200,7 +200,7 @@ def run(name: str, seeds: list[int], only: list[str] | None, pool: int | None, r
             p = curves[-1].points[-1]
             print(f"[{name}]   {strat} seed {seed}: {p['n_labels']} labels -> {primary} {p[primary]:.3f} "
                   f"({time.perf_counter() - t:.1f} s)", flush=True)
-        add(strat, curves, NOTES.get((strat, data.multi_label), ""))
+        add(strat, curves, NOTES.get((strat, data.multi_label), "").replace(" K ", f" {len(data.labels)} "))
     skipped = {s: why for (s, ml), why in NOT_APPLICABLE.items() if ml == data.multi_label}
     return {"dataset": name, "pool": len(data.ids), "pool_subsample": pool, "eval": len(data.eval_ids),
             "labels": len(data.labels), "multi_label": data.multi_label, "primary_metric": primary,

@@ -44,6 +44,8 @@ PLANS = {
     "banking77": dict(batch_size=77, rounds=24),  # up to 1,848 labels
     "sms_spam": dict(batch_size=16, rounds=20),  # up to 320 labels
     "nlupp_banking": dict(batch_size=32, rounds=15),  # up to 480 labels
+    "nlupp_hotels": dict(batch_size=20, rounds=25),  # up to 500 labels (bench_multilabel's standard run)
+    "goemotions": dict(batch_size=50, rounds=16),  # up to 800 labels (bench_multilabel's standard run)
 }
 
 
