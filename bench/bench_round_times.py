@@ -173,7 +173,7 @@ def main(argv=None) -> None:
     for name, secs in rounds_only.items():
         print(f"  {name}: round alone median {np.median(secs):.2f} s ({min(secs):.2f}..{max(secs):.2f}); "
               f"x none {np.median(np.array(rounds_only['none']) / np.array(secs)):.2f}")
-    profiles = {name: profile_round(call) for name, call in prepared.items() if name != "none"} if args.profile else {}
+    profiles = {name: profile_round(call) for name, call in prepared.items()} if args.profile else {}  # the baseline too
     write_json(args.out, {**machine_info(), "profiles": profiles, "command": "python bench/bench_round_times.py " + " ".join(sys.argv[1:]),
                           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "dataset": args.dataset,
                           "pool": len(data.ids), "batch": args.batch, "labels_before": len(answered),
