@@ -27,6 +27,8 @@ scored on the eval split, trained:
 
 ``--reserve-seeds N`` repeats it with the gold reserve drawn by hash seeds 0..N-1 (0: the product's), as
 bench_label_efficiency's ``--reserve-seeds`` does: one draw says little about differences this small.
+``--first-draw 4 --reserve-seeds 4 --out bench/results/ships_head_confirm.json``: draws 4..7, not looked at when
+the candidates were compared, to confirm a winner.
 
 Writes ``bench/results/ships_head.json`` (merged per data set) and prints per data set the AUC over budgets,
 labels-to-95%, the worst gap to ``today`` and the values at the budgets around today's labels-to-95%.
@@ -38,6 +40,7 @@ import argparse
 import dataclasses
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 from common import PLANS, RESULTS, load_average, markdown_table, write_json
@@ -159,10 +162,10 @@ def one_draw(data, feats, name: str, seed: int, rounds: int | None, reserve_seed
             "n_labels": n_labels, "candidates": summary, "cv_choices": choices, "load": load_average()}
 
 
-def study(name: str, seed: int, rounds: int | None = None, reserve_seeds: int = 1) -> dict:
+def study(name: str, seed: int, rounds: int | None = None, reserve_seeds: int = 1, first_draw: int = 0) -> dict:
     data = sim.dataset_data(name)
     feats = sim.compute_features(data, progress=False)
-    draws = [one_draw(data, feats, name, seed, rounds, r) for r in range(reserve_seeds)]
+    draws = [one_draw(data, feats, name, seed, rounds, r) for r in range(first_draw, first_draw + reserve_seeds)]
     over = {}
     for cand in draws[0]["candidates"]:
         d = [e["candidates"][cand] for e in draws]
@@ -207,17 +210,21 @@ def main() -> None:
     ap.add_argument("--datasets", default="banking77,sms_spam,ag_news")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--reserve-seeds", type=int, default=1, help="reserve draws 0..n-1 (0: the product's)")
+    ap.add_argument("--first-draw", type=int, default=0, help="reserve draws from this hash seed on (a fresh set "
+                    "of draws to confirm what the first ones suggested)")
+    ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--rounds", type=int, default=None, help="fewer rounds than bench_label_efficiency's")
     ap.add_argument("--markdown", action="store_true", help="print the tables from the saved JSON and stop")
     args = ap.parse_args()
+    out = Path(args.out)
     if not args.markdown:
         for name in [d.strip() for d in args.datasets.split(",") if d.strip()]:
-            entry = study(name, args.seed, args.rounds, args.reserve_seeds)
-            saved = {**(json.loads(OUT.read_text()) if OUT.exists() else {}), name: entry}
-            write_json(OUT, saved, indent=1)
+            entry = study(name, args.seed, args.rounds, args.reserve_seeds, args.first_draw)
+            saved = {**(json.loads(out.read_text()) if out.exists() else {}), name: entry}
+            write_json(out, saved, indent=1)
             print(table(name, entry) + "\n", flush=True)
     else:
-        saved = json.loads(OUT.read_text()) if OUT.exists() else {}
+        saved = json.loads(out.read_text()) if out.exists() else {}
         print("\n\n".join(table(name, e) for name, e in saved.items()))
 
 
