@@ -52,6 +52,7 @@ SMOKE: dict[str, list[str]] = {
     "product_path": ["--datasets", "sms_spam", "--rounds", "1"],
     "reliability": [],
     "server": ["--n", "500", "--reps", "2"],
+    "ships_head": ["--datasets", "sms_spam", "--rounds", "2"],
     "signals": ["--parts", "nli", "--nli-arch", "tiny", "--nli-texts", "3", "--repeats", "1"],
     "topk_recall": ["--datasets", "sms_spam", "--max-texts", "50"],
     "watch": ["--dataset", "sms_spam", "--answers", "10", "--human-answers", "0", "--every", "5", "--batch", "10"],
