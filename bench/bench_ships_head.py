@@ -47,13 +47,13 @@ from common import PLANS, RESULTS, load_average, markdown_table, write_json
 
 from labeler import simulate as sim
 from labeler.evaluation.gold import GoldReserve
-from labeler.loop.engine import Policy, WeakLabels, fit_queue_model, training_set, weak_rows
+from labeler.loop.engine import QUEUE_MODEL_C, Policy, WeakLabels, fit_queue_model, training_set, weak_rows
 from labeler.simulate.driver import each_round, primary_metric, score_metrics
 from labeler.simulate.report import FRACTION_95, auc, labels_to_target
 from training.head import LinearModel
 
 OUT = RESULTS / "ships_head.json"
-CS = (10.0, 3.0, 30.0, 1.0)  # the CV's candidates, the default first: a tie keeps it
+CS = (QUEUE_MODEL_C, 3.0, 30.0, 1.0)  # the CV's candidates, the default first: a tie keeps it
 FOLDS = 3
 TODAY = "today"
 
@@ -76,7 +76,7 @@ def cv_choices(X, y, w, n_human: int, in_reserve: np.ndarray, k: int, seed: int)
         "reserve acc": {c: float((P.argmax(1) == yh)[in_reserve].mean()) if in_reserve.any() else 0.0
                         for c, P in oof.items()},
     }
-    return {rule: max(CS, key=lambda c: (s[c], c == 10.0)) for rule, s in score.items()}
+    return {rule: max(CS, key=lambda c: (s[c], c == QUEUE_MODEL_C)) for rule, s in score.items()}
 
 
 def refits(data, feats, final: Policy, labeled: np.ndarray, reserve: np.ndarray) -> tuple[dict, dict]:
@@ -90,33 +90,33 @@ def refits(data, feats, final: Policy, labeled: np.ndarray, reserve: np.ndarray)
     models[TODAY] = today
     Xt, yt, w, n_weak = training_set(X, rows, data.y[rows], feats.P0, excluded, final.weak, False, data.threshold)
     n = len(rows)
-    by_c = {10.0: today}
+    by_c = {QUEUE_MODEL_C: today}
     for c in CS[1:]:
         by_c[c] = LinearModel(k, False, c, seed).fit(Xt, yt, w)
         models[f"C {c:g}"] = by_c[c]
-    human = LinearModel(k, False, 10.0, seed).fit(Xt[:n], yt[:n])
+    human = LinearModel(k, False, QUEUE_MODEL_C, seed).fit(Xt[:n], yt[:n])
     models["no weak"] = human
     for mult in (5, 10):
         models[f"weak < {mult}K"] = today if n < mult * k else human
-    models["unbalanced"] = LinearModel(k, False, 10.0, seed, balanced=False).fit(Xt, yt, w)
+    models["unbalanced"] = LinearModel(k, False, QUEUE_MODEL_C, seed, balanced=False).fit(Xt, yt, w)
     P_pool = today.predict_proba(X)
     sr, sy = weak_rows(P_pool, excluded, final.weak, n, False, data.threshold)
-    models["self-train"] = LinearModel(k, False, 10.0, seed).fit(
+    models["self-train"] = LinearModel(k, False, QUEUE_MODEL_C, seed).fit(
         np.concatenate([Xt[:n], X[sr]]), np.concatenate([yt[:n], sy]),
         np.concatenate([np.ones(n), np.full(len(sr), final.weak.weight)]))
     wr = np.arange(n, len(Xt))
     wrows, _ = weak_rows(feats.P0, excluded, final.weak, n, False, data.threshold)
     keep = np.concatenate([np.arange(n), wr[P_pool[wrows].argmax(1) == yt[n:]]]) if len(wr) else np.arange(n)
-    models["weak agree"] = LinearModel(k, False, 10.0, seed).fit(Xt[keep], yt[keep], w[keep])
+    models["weak agree"] = LinearModel(k, False, QUEUE_MODEL_C, seed).fit(Xt[keep], yt[keep], w[keep])
     for frac, weight in ((0.1, 0.3), (0.05, 0.5), (0.1, 0.1)):
         more = dataclasses.replace(final.weak, fraction=frac, weight=weight)
         Xm, ym, wm, _ = training_set(X, rows, data.y[rows], feats.P0, excluded, more, False, data.threshold)
-        models[f"weak {frac:g}x{weight:g}"] = LinearModel(k, False, 10.0, seed).fit(Xm, ym, wm)
+        models[f"weak {frac:g}x{weight:g}"] = LinearModel(k, False, QUEUE_MODEL_C, seed).fit(Xm, ym, wm)
     short = np.bincount(yt[:n], minlength=k) < final.min_per_class
     keep = np.concatenate([np.arange(n), wr[short[yt[n:]]]]) if len(wr) else np.arange(n)
-    models["weak for short classes"] = LinearModel(k, False, 10.0, seed).fit(Xt[keep], yt[keep], w[keep])
+    models["weak for short classes"] = LinearModel(k, False, QUEUE_MODEL_C, seed).fit(Xt[keep], yt[keep], w[keep])
     mr, my = weak_rows((feats.P0 + P_pool) / 2, excluded, final.weak, n, False, data.threshold)
-    models["weak from ensemble+model"] = LinearModel(k, False, 10.0, seed).fit(
+    models["weak from ensemble+model"] = LinearModel(k, False, QUEUE_MODEL_C, seed).fit(
         np.concatenate([Xt[:n], X[mr]]), np.concatenate([yt[:n], my]),
         np.concatenate([np.ones(n), np.full(len(mr), final.weak.weight)]))
     sorted_rows = np.sort(rows)
