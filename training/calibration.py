@@ -22,10 +22,13 @@ def _log(P: np.ndarray) -> np.ndarray:
     return np.log(np.clip(P, EPS, 1.0))
 
 
-def _softmax(Z: np.ndarray) -> np.ndarray:
-    Z = Z - Z.max(axis=1, keepdims=True)
-    E = np.exp(Z)
-    return E / E.sum(axis=1, keepdims=True)
+def _softmax_(Z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of ``Z`` written into ``Z`` (a round scores a 10,003 x 77 matrix: each fresh copy of it
+    costs more than the arithmetic here)."""
+    Z -= Z.max(axis=1, keepdims=True)
+    np.exp(Z, out=Z)
+    Z /= Z.sum(axis=1, keepdims=True)
+    return Z
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -43,7 +46,11 @@ def nll(P: np.ndarray, y: np.ndarray) -> float:
 
 
 def apply_temperature(P: np.ndarray, temperature: float) -> np.ndarray:
-    return _softmax(_log(np.asarray(P, dtype=np.float64)) / temperature)
+    """``softmax(log clip(P) / T)``, in one new array (``P`` is left as it is)."""
+    Z = np.clip(np.asarray(P, dtype=np.float64), EPS, 1.0)
+    np.log(Z, out=Z)
+    Z /= temperature
+    return _softmax_(Z)
 
 
 def fit_temperature(

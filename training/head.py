@@ -74,15 +74,19 @@ class LinearModel:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
+        single = None if self.multi_label else self._models[0]
+        if single is not None and len(single.classes_) == self.k:  # every class seen: sklearn's columns are label order
+            with np.errstate(all="ignore"):
+                return single.predict_proba(X)
         out = np.zeros((len(X), self.k))
         with np.errstate(all="ignore"):
             if self.multi_label:
                 for j, (m, c) in enumerate(zip(self._models, self._const)):
                     out[:, j] = c if m is None else m.predict_proba(X)[:, 1]
-            elif self._models[0] is None:
+            elif single is None:
                 out[:, self._classes[0]] = 1.0
             else:
-                out[:, self._models[0].classes_] = self._models[0].predict_proba(X)
+                out[:, single.classes_] = single.predict_proba(X)
         return out
 
     def predict(self, X: np.ndarray) -> np.ndarray:

@@ -379,6 +379,8 @@ def _covered(text: str, bound: int) -> int:
     """An upper bound on the WordPiece tokens of ``text``, [CLS] and [SEP] aside: the length of its NFD form when
     that is at most ``bound``, else the form's characters that are not whitespace (the pre-tokenizer splits on
     whitespace; U+001C..U+001F, which Python calls whitespace and the tokenizer may not, are counted)."""
+    if text.isascii() and len(text) <= bound:  # NFD leaves ASCII as it is
+        return len(text)
     nfd = unicodedata.normalize("NFD", text)
     if len(nfd) <= bound:
         return len(nfd)

@@ -56,3 +56,18 @@ def test_platt_per_label():
     assert Q[0, 0] == pytest.approx(0.6, abs=5e-3) and Q[-1, 0] == pytest.approx(0.4, abs=5e-3)
     assert ece(Q[:, :1], Y[:, :1]) < ece(P[:, :1], Y[:, :1])
     assert Calibrator.from_dict(cal.to_dict()) == cal
+
+
+def test_temperature_in_place_equals_the_formula_bit_for_bit():
+    """``apply_temperature`` works in one array; it equals ``softmax(log clip(P) / T)`` written out, to the bit,
+    with a zero probability in the matrix, and leaves ``P`` as it was."""
+    rng = np.random.default_rng(3)
+    P = rng.dirichlet(np.full(7, 0.2), size=50)
+    P[0, 2] = 0.0
+    before = P.copy()
+    for T in (0.4, 1.0, 3.1):
+        Z = np.log(np.clip(P, 1e-12, 1.0)) / T
+        Z = Z - Z.max(axis=1, keepdims=True)
+        E = np.exp(Z)
+        assert np.array_equal(apply_temperature(P, T), E / E.sum(axis=1, keepdims=True))
+    assert np.array_equal(P, before)

@@ -91,3 +91,17 @@ def test_bad_sample_weight_is_one_line():
     X, y = skewed()
     with pytest.raises(TrainingError, match="46 positive numbers"):
         fit_logreg_head(X, y, sample_weight=np.zeros(len(y)))
+
+
+def test_every_class_seen_or_not_the_columns_are_label_order():
+    """With every class in the training labels the head returns sklearn's matrix as it is (no copy into a zero
+    matrix); with a class missing, that column is 0 and the others are sklearn's, bit for bit either way."""
+    X, y = skewed()
+    full = LinearModel(4, False).fit(X, y)  # classes 0..2 of 4: the scatter path
+    lr = full._models[0]
+    ref = np.zeros((len(X), 4))
+    ref[:, lr.classes_] = lr.predict_proba(X)
+    assert np.array_equal(full.predict_proba(X), ref) and not full.predict_proba(X)[:, 3].any()
+    seen = LinearModel(3, False).fit(X, y)  # every class seen: the direct path
+    assert np.array_equal(seen.predict_proba(X), seen._models[0].predict_proba(X))
+    assert seen.predict_proba(X).shape == (len(X), 3)
