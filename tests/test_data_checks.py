@@ -44,6 +44,21 @@ def test_bootstrap_counts_the_rows_whose_label_is_not_in_the_config(tmp_path):
             "held out of simulate/demo answers") in result.stdout.splitlines()
 
 
+def test_a_blank_label_cell_is_no_label_not_a_label_outside_the_config(tmp_path):
+    """A CSV's empty label cells (most rows of a new project) are rows without a label, as `labeler init
+    --labels-from` counts them; before, bootstrap read them as the label '' and named it outside the config."""
+    from labeler.cli.bootstrap import command
+
+    (tmp_path / "d.csv").write_text("id,text,intent\n1,refund my invoice,billing\n2,where is my parcel,\n"
+                                    "3,parcel lost,shipping\n4,card declined,  \n", encoding="utf-8")
+    cfg = _config(tmp_path, {"path": "d.csv", "id_field": "id", "label_field": "intent"})
+    result = CliRunner().invoke(command, ["-c", str(cfg), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "outside the config" not in result.output
+    pool = load_pool(load_config(cfg))
+    assert [r.label for r in pool.records] == ["billing", None, "shipping", None]
+
+
 def test_multi_label_rows_with_an_unknown_label_are_counted_once():
     from types import SimpleNamespace as R
 
@@ -163,3 +178,16 @@ def test_simulate_says_which_rows_it_leaves_out_in_its_header(tmp_path):
     assert result.stdout.splitlines()[0] == ("3 rows carry labels outside the config: 'biling' (2, did you mean "
                                              "'billing'?), 'old_intent' (1); held out of simulate/demo answers")
     assert result.exit_code == 1 and "needs at least one strategy and one seed" in str(result.exception)
+
+
+def test_simulate_says_how_many_records_it_leaves_out_for_want_of_a_label(tmp_path):
+    from labeler.cli.simulate import command
+
+    rows = [{"id": i, "text": f"{'invoice refund' if i % 2 else 'parcel lost'} number {i}",
+             "intent": (["shipping", "billing"][i % 2] if i < 24 else None)} for i in range(30)]
+    _jsonl(tmp_path / "d.jsonl", rows)
+    cfg = _config(tmp_path, {"path": "d.jsonl", "id_field": "id", "label_field": "intent"})
+    result = CliRunner().invoke(command, ["-c", str(cfg), "--rounds", "1", "--seeds", "1", "--batch-size", "4",
+                                          "--strategy", "random", "-o", str(tmp_path / "sim")])
+    assert result.exit_code == 0, result.output
+    assert "6 of 30 records have no label in 'intent': left out (simulate needs the truth to answer)" in result.output

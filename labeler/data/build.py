@@ -140,8 +140,9 @@ def as_id(value: Any) -> str | None:
 
 def truth(value: Any, multi_label: bool) -> tuple[str | None, list[str] | None]:
     """(label, labels) from a label cell: multi-label wants a list (a scalar becomes a 1-item list);
-    single-label a scalar (a 1-item list is unwrapped; anything else is no truth)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    single-label a scalar (a 1-item list is unwrapped; anything else is no truth). A blank cell is no truth, as
+    ``labeler init --labels-from`` reads it (not a label ``''`` outside the config)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str) and not value.strip()):
         return None, None
     items = list(value) if isinstance(value, (list, tuple)) else None
     if multi_label:

@@ -13,7 +13,7 @@ from labeler.data.rows import INVALID_UTF8
 from labeler.errors import LabelerError
 
 META_KEY = b"labeler.pool"
-POOL_VERSION = 1
+POOL_VERSION = 2  # 2: a blank single-label cell reads as no label (was the label '')
 
 
 @dataclass(slots=True)
