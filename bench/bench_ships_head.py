@@ -20,7 +20,10 @@ scored on the eval split, trained:
 * ``weak F x W``: another weak fraction (F of each predicted class) and weight (W), always on;
 * ``weak for short classes``: the weak rows of a class only while it has fewer than ``min_per_class`` (8) human
   labels;
-* ``weak from ensemble+model``: the weak rows picked from the mean of the ensemble and today's model.
+* ``weak from ensemble+model``: the weak rows picked from the mean of the ensemble and today's model;
+* ``label rows``: today's training rows plus one row per class, the embedding signal's label vector (its prompt's
+  embedding) at weight 1, as SetFit's label texts add a templated example per label;
+* ``blend zero-shot 0.1``: 0.9 x today's probabilities + 0.1 x the zero-shot ensemble's on the eval split.
 
     .venv/bin/python bench/bench_ships_head.py --datasets banking77 --reserve-seeds 4
     .venv/bin/python bench/bench_ships_head.py --datasets sms_spam,ag_news --reserve-seeds 4
@@ -48,6 +51,7 @@ from common import PLANS, RESULTS, load_average, markdown_table, write_json
 from labeler import simulate as sim
 from labeler.evaluation.gold import GoldReserve
 from labeler.loop.engine import QUEUE_MODEL_C, Policy, WeakLabels, fit_queue_model, training_set, weak_rows
+from labeler.loop.scoring import embedder
 from labeler.simulate.driver import each_round, primary_metric, score_metrics
 from labeler.simulate.report import FRACTION_95, auc, labels_to_target
 from training.head import LinearModel
@@ -82,6 +86,7 @@ def cv_choices(X, y, w, n_human: int, in_reserve: np.ndarray, k: int, seed: int)
 def refits(data, feats, final: Policy, labeled: np.ndarray, reserve: np.ndarray) -> tuple[dict, dict]:
     """{candidate: eval metrics} and {CV rule: C} for what ships on the rows ``labeled`` at this budget."""
     k, X, seed = len(data.labels), feats.X, final.seed
+    label_vectors = embedder(data.config, feats.objects).label_embeddings().astype(np.float64)
     rows = np.flatnonzero(labeled)
     excluded = labeled | reserve
     models: dict[str, object] = {}
@@ -119,11 +124,15 @@ def refits(data, feats, final: Policy, labeled: np.ndarray, reserve: np.ndarray)
     models["weak from ensemble+model"] = LinearModel(k, False, QUEUE_MODEL_C, seed).fit(
         np.concatenate([Xt[:n], X[mr]]), np.concatenate([yt[:n], my]),
         np.concatenate([np.ones(n), np.full(len(mr), final.weak.weight)]))
+    models["label rows"] = LinearModel(k, False, QUEUE_MODEL_C, seed).fit(
+        np.vstack([Xt, label_vectors]), np.concatenate([yt, np.arange(k)]), np.concatenate([w, np.ones(k)]))
     sorted_rows = np.sort(rows)
     choice = cv_choices(Xt, yt, w, n, reserve[sorted_rows], k, seed)
     for rule, c in choice.items():
         models[f"C by CV ({rule})"] = by_c[c]
-    out = {name: score_metrics(m.predict_proba(feats.X_eval), data.eval_y, data) for name, m in models.items()}
+    probas = {name: m.predict_proba(feats.X_eval) for name, m in models.items()}
+    probas["blend zero-shot 0.1"] = 0.9 * probas[TODAY] + 0.1 * feats.P0_eval
+    out = {name: score_metrics(P, data.eval_y, data) for name, P in probas.items()}
     return out, {**choice, "n_weak": n_weak}
 
 
