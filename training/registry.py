@@ -91,6 +91,13 @@ class Run:
         return self.model.predict_proba(list(texts))
 
     @property
+    def cuts(self) -> np.ndarray | None:
+        """Multi-label: the (K,) per-label cuts the run was saved with (``training.train``), in label order; None for
+        a single-label run or one saved before runs kept them."""
+        saved = (self.info.get("cuts") or {}).get("values")
+        return None if not self.multi_label or not saved else np.asarray(saved, dtype=np.float64)
+
+    @property
     def frozen_body(self) -> tuple[str, int | None] | None:
         """(body, max_length) when the run's encoder is the untouched pretrained body (the ``logreg`` backend), so
         embeddings computed elsewhere with that body can stand in for its own; None for a fine-tuned body."""
@@ -277,6 +284,9 @@ def model_card(run_id, labels, multi_label, backend, config, info, metrics, cali
         f"- micro-F1 {_fmt(gold.get('micro_f1'))}; ECE {_fmt(gold.get('ece'))} (before calibration {_fmt(metrics.get('gold_uncalibrated', {}).get('ece'))})",
         f"- calibration: {calibrator.kind}" + (f", T = {calibrator.temperature:.3f}" if calibrator.kind == "temperature" else "")
         + f" (fitted on {calibrator.n} held-out labels)",
+        *([f"- per-label cuts (a label is predicted at or over its cut; none over: \"None of these\"): "
+           f"{info['cuts'].get('note', '')}: " + ", ".join(f"{lab} {v:.3f}" for lab, v in zip(labels, info['cuts']['values']))]
+          if info.get("cuts") else []),
         "",
         "## Limitations",
         "",

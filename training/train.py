@@ -13,8 +13,9 @@ import pandas as pd
 
 from training.backends import get_backend
 from training.calibration import Calibrator
+from training.compare import LabelCuts, label_cuts
 from training.errors import TrainingError
-from training.evaluate import append_history, bootstrap_ci, evaluate
+from training.evaluate import append_history, bootstrap_ci, evaluate, predict
 from training.labels import LabelTable, load_labels
 from training.registry import Registry, Run, default_root
 from training.splits import CALIB, GOLD, SPLIT_FILE, TRAIN, Splits, assign_splits, hash_unit
@@ -117,6 +118,7 @@ def train(
     splits: Mapping[str, str] | None = None,
     final_fit: int = 0,
     embed=None,
+    threshold: float = 0.5,
 ) -> Run:
     """Train on the submitted human labels and register the run (current by default).
 
@@ -139,6 +141,10 @@ def train(
     ``embed``: ``embed(texts) -> (N, dim)``, the frozen body's vectors from the caller's cache (NaN rows where it
     has none), handed to the backend's fit (the ``logreg`` backend uses it; the texts path stays for callers
     without a cache).
+    Multi-label, the run carries per-label cuts (``info["cuts"]``, ``Run.cuts``; ``labeler predict`` cuts there):
+    fitted on the calibration split as ``compare`` fits them (``training.compare.label_cuts``; ``threshold`` for
+    every label while it holds fewer than 20 positive labels), and its gold metrics are taken at those cuts. A
+    final fit's cuts are fitted on its cross-fitted reserve predictions (``_final_fit``).
     Raises ``TrainingError`` when a class has fewer than ``min_per_class`` labels, unless ``force``.
     """
     label_names = list(label_names)
@@ -161,6 +167,7 @@ def train(
     df = table.df
     if final_fit:
         return _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, int(final_fit), n_resamples,
+                          threshold,
                           dict(backend=backend, params=dataclasses.asdict(p), labels=label_names,
                                multi_label=multi_label, seed=seed, split=split_config, min_per_class=min_per_class,
                                force=force, labels_path="(a table in memory)" if isinstance(labels_path, pd.DataFrame)
@@ -189,14 +196,19 @@ def train(
                       sample_weight=sample_weight, embed=embed)
     train_seconds = time.perf_counter() - t0
 
-    calibrator = Calibrator.fit(model.predict_proba(calib["text"].tolist()), y_cal, multi_label) if use_calib else Calibrator()
+    P_cal = model.predict_proba(calib["text"].tolist()) if len(calib) else None
+    calibrator = Calibrator.fit(P_cal, y_cal, multi_label) if use_calib else Calibrator()
+    cuts = label_cuts(None if P_cal is None else calibrator(P_cal), y_cal if len(calib) else None, len(label_names),
+                      threshold, default_name="task.threshold") if multi_label else None
+    cut = cuts.values if cuts else threshold
     y_gold = table.targets(gold)
     P_raw = model.predict_proba(gold["text"].tolist()) if len(gold) else np.zeros((0, len(label_names)))
     P_gold = calibrator(P_raw)
     metrics = {
-        "gold": evaluate(P_gold, y_gold, label_names, multi_label),
-        "gold_uncalibrated": evaluate(P_raw, y_gold, label_names, multi_label),
-        "gold_ci": {m: bootstrap_ci(P_gold, y_gold, m, multi_label, n_resamples=n_resamples, seed=0) for m in ("accuracy", "macro_f1")},
+        "gold": evaluate(P_gold, y_gold, label_names, multi_label, cut),
+        "gold_uncalibrated": evaluate(P_raw, y_gold, label_names, multi_label, cut),
+        "gold_ci": {m: bootstrap_ci(P_gold, y_gold, m, multi_label, n_resamples=n_resamples, seed=0, threshold=cut)
+                    for m in ("accuracy", "macro_f1")},
         "train_seconds": train_seconds,
     }
     counts = (np.bincount(y_train, minlength=len(label_names)) if not multi_label else y_train.sum(0)).tolist()
@@ -206,6 +218,7 @@ def train(
         "calibrated": bool(use_calib),
         "round": rnd, "seed": seed, "skipped": table.skipped, "train_counts": dict(zip(label_names, map(int, counts))),
         "train_seconds": round(train_seconds, 2), "n_weak": len(weak_texts), "weak_weight": weak_weight if weak_texts else None,
+        **({"cuts": dataclasses.asdict(cuts)} if cuts else {}),
     }
     config = {
         "backend": backend, "params": dataclasses.asdict(p), "labels": label_names, "multi_label": multi_label,
@@ -225,11 +238,16 @@ def train(
     return run
 
 
-def cross_fit(table: LabelTable, which: np.ndarray, folds: int, fit, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, out-of-fold P) for the reserve rows (gold and calibration): each of ``folds`` folds (a hash of
-    the id) scored by ``fit(train_mask)``'s model, fitted on every other labelled row."""
+def reserve_folds(table: LabelTable, which: np.ndarray, folds: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, fold) of the reserve rows (gold and calibration): each row's fold, 0..folds-1, from a hash of its id."""
     reserve = np.flatnonzero((which == GOLD) | (which == CALIB))
-    fold = np.array([int(hash_unit(seed, str(table.ids[r]), "fold") * folds) for r in reserve], dtype=np.int64)
+    return reserve, np.array([int(hash_unit(seed, str(table.ids[r]), "fold") * folds) for r in reserve], dtype=np.int64)
+
+
+def cross_fit(table: LabelTable, which: np.ndarray, folds: int, fit, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, out-of-fold P) for the reserve rows (gold and calibration): each of ``folds`` folds
+    (``reserve_folds``) scored by ``fit(train_mask)``'s model, fitted on every other labelled row."""
+    reserve, fold = reserve_folds(table, which, folds, seed)
     texts = table.df["text"].tolist()
     P = None
     for f in range(folds):
@@ -244,8 +262,24 @@ def cross_fit(table: LabelTable, which: np.ndarray, folds: int, fit, seed: int =
     return reserve, (P if P is not None else np.zeros((0, 0)))
 
 
-def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, folds, n_resamples, config, registry,
-               make_current, embed=None) -> Run:
+def cross_fitted_cuts(P_oof: np.ndarray, Y: np.ndarray, fold: np.ndarray, threshold: float) -> tuple[np.ndarray, LabelCuts]:
+    """Multi-label, for a final fit: (0/1 sets, cuts). Each fold's out-of-fold rows are cut at per-label cuts fitted
+    (``label_cuts``) on the other folds' rows, so the sets score the model and its cut rule on records neither saw;
+    the cuts the shipped model keeps are fitted on every row."""
+    k = P_oof.shape[1]
+    sets = np.zeros(Y.shape, dtype=np.int64)
+    for f in np.unique(fold):
+        other = fold != f
+        sets[~other] = predict(P_oof[~other], True, label_cuts(P_oof[other], Y[other], k, threshold).values)
+    cuts = label_cuts(P_oof, Y, k, threshold, default_name="task.threshold")
+    cuts.note = (f"fitted on the cross-fitted predictions of {cuts.n_calib} random reserve records "
+                 f"({cuts.n_positives} positive labels)") if cuts.fitted else cuts.note.replace(
+        "calibration holds", "the random reserve holds")
+    return sets, cuts
+
+
+def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, folds, n_resamples, threshold, config,
+               registry, make_current, embed=None) -> Run:
     """The shipped model on every human label, its accuracy cross-fitted over the random reserve (``train``)."""
     if folds < 2:
         raise TrainingError(f"final fit needs at least 2 folds, got {folds}")
@@ -271,9 +305,16 @@ def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, f
     n_reserve = len(rows)
     estimate = (f"cross-fitted: {folds} folds over {n_reserve} random reserve labels, each fold scored by a model "
                 "trained on every other label")
+    scored, cuts = P_oof, None  # multi-label: scored as 0/1 sets, each fold cut where the other folds say
+    if multi_label and n_reserve:
+        scored, cuts = cross_fitted_cuts(P_oof, y_res, reserve_folds(table, which, folds, seed)[1], threshold)
+        estimate += " and cut at per-label cuts fitted on the other folds"
+    elif multi_label:
+        cuts = label_cuts(None, None, len(label_names), threshold, default_name="task.threshold")
     metrics = {
-        "gold": evaluate(P_oof, y_res, label_names, multi_label) if n_reserve else {},
-        "gold_ci": {m: bootstrap_ci(P_oof, y_res, m, multi_label, n_resamples=n_resamples, seed=0)
+        "gold": ({**evaluate(scored, y_res, label_names, multi_label, threshold),
+                  "ece": evaluate(P_oof, y_res, label_names, multi_label, threshold)["ece"]} if n_reserve else {}),
+        "gold_ci": {m: bootstrap_ci(scored, y_res, m, multi_label, n_resamples=n_resamples, seed=0, threshold=threshold)
                     for m in ("accuracy", "macro_f1")} if n_reserve else {},
         "estimate": estimate, "train_seconds": train_seconds,
     }
@@ -282,7 +323,8 @@ def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, f
     info = {"n_labels": len(df), "n_train": len(df), "n_gold": n_reserve, "n_calib": 0, "round": rnd, "seed": seed,
             "skipped": table.skipped, "train_counts": dict(zip(label_names, map(int, counts))),
             "train_seconds": round(train_seconds, 2), "n_weak": len(weak_texts),
-            "weak_weight": weak_weight if weak_texts else None, "final_fit": {"folds": folds, "n_reserve": n_reserve}}
+            "weak_weight": weak_weight if weak_texts else None, "final_fit": {"folds": folds, "n_reserve": n_reserve},
+            **({"cuts": dataclasses.asdict(cuts)} if cuts else {})}
     run = registry.save(model, labels=label_names, multi_label=multi_label, backend=backend,
                         config={**config, "final_fit": folds}, data_fingerprint=table.fingerprint(), metrics=metrics,
                         calibrator=Calibrator(), info=info, make_current=make_current)

@@ -7,7 +7,9 @@ the same ids, composition and rejects as the pool), scores it with the current (
     <project dir>/predictions/log.jsonl             append-only index: one JSON line per prediction file
 
 Columns of a prediction file, in order: ``id``, the text fields, ``label`` (the top label; multi-label: the
-labels at or above ``task.threshold``, comma-joined), ``score`` (its probability; multi-label the top one),
+labels at or above their cuts, comma-joined, most probable first, empty for "None of these"; the cuts are the run's
+own (``Run.cuts``), or ``task.threshold`` for every label for a run saved without them), ``score`` (its
+probability; multi-label the top one),
 ``p_<label>`` per label, ``model_id`` (the run id), ``input_fingerprint`` (sha256 of the input file's bytes,
 16 hex) and ``input_path``.
 
@@ -66,9 +68,16 @@ class PredictionResult:
     rejected: int
     label_counts: dict[str, int]
     out: Path | None = None
+    cut_note: str | None = None  # multi-label: where the cuts came from
+    n_none: int = 0  # multi-label: rows with no label at or over its cut ("None of these")
 
-    def summary(self) -> str:
-        counts = ", ".join(f"{k} {v}" for k, v in self.label_counts.items() if v)
+    def summary(self, shown: int = 10) -> str:
+        ranked = sorted(((v, k) for k, v in self.label_counts.items() if v), key=lambda t: (-t[0], t[1]))
+        counts = ", ".join(f"{k} {v}" for v, k in ranked[:shown])
+        if len(ranked) > shown:
+            counts += f" and {len(ranked) - shown} more labels"
+        if self.cut_note is not None:
+            counts += f"; none of these {self.n_none} (cut {self.cut_note})"
         extra = f" ({self.rejected} rows rejected)" if self.rejected else ""
         return (f"predicted {self.n} rows{extra} with {self.model_id}: {counts}\n"
                 f"logged to {self.path}" + (f"; written to {self.out}" if self.out else ""))
@@ -89,12 +98,19 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
         raise LabelerError(f"no usable rows in {input_path}: {pool.summary()}")
     run = run or load_run(config, run_id)
     labels = config.label_names
-    P = run.predict_proba(pool.texts)[:, [run.labels.index(n) for n in labels]]
+    order = [run.labels.index(n) for n in labels]
+    P = run.predict_proba(pool.texts)[:, order]
+    cuts, cut_note = None, None
+    if config.task.multi_label:
+        saved = run.cuts
+        cuts = np.full(len(labels), float(config.task.threshold)) if saved is None else saved[order]
+        cut_note = (f"at task.threshold {config.task.threshold:g} for every label: run {run.run_id} was saved without "
+                    "per-label cuts" if saved is None else f"per label, {run.info['cuts'].get('note', '')}")
     fp = file_fingerprint(input_path)
     rows = []
     for rec, p in zip(pool.records, P):
         if config.task.multi_label:
-            picked = [labels[k] for k in np.argsort(-p) if p[k] >= config.task.threshold] or [labels[int(np.argmax(p))]]
+            picked = [labels[k] for k in np.argsort(-p, kind="stable") if p[k] >= cuts[k]]  # none: "None of these"
             label, score = ",".join(picked), float(p.max())
         else:
             k = int(np.argmax(p))
@@ -114,7 +130,8 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
     df.to_parquet(path, index=False)
     top = P.argmax(axis=1)
     counts = {lab: int((top == k).sum()) for k, lab in enumerate(labels)} if not config.task.multi_label else \
-        {lab: int((P[:, k] >= config.task.threshold).sum()) for k, lab in enumerate(labels)}
+        {lab: int((P[:, k] >= cuts[k]).sum()) for k, lab in enumerate(labels)}
+    n_none = int((~(P >= cuts).any(axis=1)).sum()) if config.task.multi_label else 0
     entry = {"file": path.name, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
              "model_id": run.run_id, "input_path": str(input_path.resolve()), "input_fingerprint": fp,
              "n": len(df), "rejected": len(rejected), "label_counts": counts, "mean_score": float(df["score"].mean())}
@@ -130,7 +147,7 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
         else:
             df.to_parquet(out, index=False)
     return PredictionResult(path=path, model_id=run.run_id, input_fingerprint=fp, n=len(df), rejected=len(rejected),
-                            label_counts=counts, out=out)
+                            label_counts=counts, out=out, cut_note=cut_note, n_none=n_none)
 
 
 def read_log(config) -> list[dict]:

@@ -198,7 +198,7 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
                      force=force, runs_dir=project.runs,
                      splits=splits, min_per_class=floor, n_resamples=n_resamples,
                      weak=weak_training_rows(config, labels_df, policy), make_current=make_current,
-                     final_fit=final_fit)
+                     final_fit=final_fit, threshold=config.task.threshold)
 
 
 def body_cache(config, backend: str, params: dict):
@@ -233,7 +233,7 @@ def describe_run(run) -> list[str]:
                 lines.append(f"  cross-fitted {m}: {_f(gold.get(m))} (95% CI {_f(c.get('lo'))}..{_f(c.get('hi'))}, "
                              f"n={info.get('n_gold')}; {info['final_fit']['folds']} folds over the random reserve, "
                              "each scored by a model that never saw it)")
-        return lines
+        return lines + _cuts_line(info)
     n_calib = info.get("n_calib", 0)
     calib = (f"{n_calib} random labels held out for calibration, too few to calibrate on"
              if info.get("calibrated") is False and n_calib else f"{n_calib} random labels for calibration")
@@ -244,7 +244,17 @@ def describe_run(run) -> list[str]:
         if gold.get(m) is not None and gold.get(m) == gold.get(m):
             lines.append(f"  gold {m}: {_f(gold.get(m))} (95% CI {_f(c.get('lo'))}..{_f(c.get('hi'))}, "
                          f"n={info.get('n_gold')})")
-    return lines
+    return lines + _cuts_line(info)
+
+
+def _cuts_line(info: dict) -> list[str]:
+    """Multi-label: where the run's per-label cuts (what ``labeler predict`` cuts at) came from."""
+    cuts = info.get("cuts")
+    if not cuts:
+        return []
+    values = cuts.get("values") or [0.0]
+    spread = f" ({min(values):.2f}..{max(values):.2f})" if cuts.get("fitted") else ""
+    return [f"  per-label cuts{spread}: {cuts.get('note', '')}; its metrics and `labeler predict` cut there"]
 
 
 def _f(v) -> str:

@@ -1,0 +1,130 @@
+"""Multi-label runs carry per-label cuts (``Run.cuts``), fitted where nothing trained on them: a run's on its
+calibration split (as ``compare`` fits them), a final fit's on its cross-fitted reserve predictions, each fold
+cut where the other folds say. ``labeler predict`` cuts there, and "None of these" is a prediction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training.compare import label_cuts
+from training.evaluate import evaluate
+from training.train import cross_fitted_cuts, train
+
+LABELS = ["billing", "shipping", "refund"]
+
+
+def test_each_fold_is_cut_where_the_other_folds_say():
+    # label 0 separates at any cut in (0.6, 0.8]; label 1 has too few positives for a fit anywhere
+    n = 120
+    fold = np.arange(n) % 3
+    Y = np.zeros((n, 2), dtype=np.int64)
+    Y[: n // 2, 0] = 1
+    Y[:3, 1] = 1
+    P = np.where(Y == 1, 0.8, 0.6)
+    P[:, 1] = np.where(Y[:, 1] == 1, 0.9, 0.1)
+    P[5, 0], P[100, 0] = 0.65, 0.62  # a positive and a negative between the clusters: one cut decides both
+    sets, cuts = cross_fitted_cuts(P, Y, fold, threshold=0.5)
+    for f in range(3):
+        other = fold != f
+        c = label_cuts(P[other], Y[other], 2, 0.5).values
+        np.testing.assert_array_equal(sets[fold == f], (P[fold == f] >= np.asarray(c)).astype(np.int64))
+    assert sets[100, 0] == 0  # 0.62 under every fold's cut, which a single 0.5 cut would have taken
+    assert cuts.fitted and cuts.values[0] > 0.62
+    assert cuts.note == f"fitted on the cross-fitted predictions of {n} random reserve records ({n // 2 + 3} positive labels)"
+    few = cross_fitted_cuts(P[45:75], Y[45:75], fold[45:75], threshold=0.4)[1]  # 15 positives: under the 20 a fit needs
+    assert not few.fitted and few.values == [0.4, 0.4]
+    assert few.note == "the scalar task.threshold 0.4 for every label: the random reserve holds 15 positive labels in 30 records, " \
+                       "fewer than the 20 a fit needs"
+
+
+def _project(n=180, seed=0):
+    """Records whose vectors say their labels (a feature per label, +-1.5, noisy), as multi-label answers; splits
+    given: 60 gold, 60 calibration, 60 training."""
+    rng = np.random.default_rng(seed)
+    Y = (rng.random((n, 3)) < 0.35).astype(np.int64)
+    X = np.where(Y == 1, 1.5, -1.5) + rng.normal(0, 1.2, size=(n, 3))
+    X = np.hstack([X, rng.normal(size=(n, 5))])
+    texts = [f"ticket {i}" for i in range(n)]
+    df = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "text": texts,
+                       "labels": [[LABELS[j] for j in np.flatnonzero(y)] for y in Y], "status": "submitted",
+                       "annotator": "ann", "submitted_at": pd.Timestamp("2026-01-01"), "round": 1})
+    df["label"] = [ls[0] if ls else None for ls in df["labels"]]
+    vectors = dict(zip(texts, X))
+    splits = {f"r{i}": ("gold" if i % 3 == 0 else "calib" if i % 3 == 1 else "train") for i in range(n)}
+    return df, Y, splits, lambda batch: np.stack([vectors[t] for t in batch])
+
+
+def test_a_multi_label_run_keeps_cuts_fitted_on_its_calibration_labels(tmp_path):
+    df, Y, splits, embed = _project()
+    run = train(df, LABELS, multi_label=True, backend="logreg", project_dir=tmp_path, splits=splits, embed=embed,
+                force=True, threshold=0.5, n_resamples=20)
+    cuts = run.info["cuts"]
+    calib = [i for i in range(len(df)) if i % 3 == 1]
+    assert cuts["fitted"] and cuts["n_calib"] == 60 and cuts["n_positives"] == int(Y[calib].sum())
+    assert cuts["note"] == f"fitted on 60 calibration records ({int(Y[calib].sum())} positive labels)"
+    np.testing.assert_array_equal(run.cuts, cuts["values"])
+    gold = [i for i in range(len(df)) if i % 3 == 0]
+    P_gold = run.predict_proba_from_embeddings(embed([df["text"][i] for i in gold]))
+    assert run.metrics["gold"]["micro_f1"] == evaluate(P_gold, Y[gold], LABELS, True, run.cuts)["micro_f1"]
+    from labeler.loop.runs import describe_run
+
+    lo, hi = min(cuts["values"]), max(cuts["values"])
+    assert describe_run(run)[-1] == (f"  per-label cuts ({lo:.2f}..{hi:.2f}): {cuts['note']}; its metrics and "
+                                     "`labeler predict` cut there")
+
+
+def test_a_final_fit_keeps_cuts_fitted_on_its_cross_fitted_reserve(tmp_path):
+    df, Y, splits, embed = _project()
+    run = train(df, LABELS, multi_label=True, backend="logreg", project_dir=tmp_path, splits=splits, embed=embed,
+                force=True, threshold=0.5, n_resamples=20, final_fit=3, make_current=False)
+    assert run.info["cuts"]["fitted"] and run.info["cuts"]["n_calib"] == 120
+    assert run.info["cuts"]["note"].startswith("fitted on the cross-fitted predictions of 120 random reserve records")
+    assert run.metrics["estimate"] == ("cross-fitted: 3 folds over 120 random reserve labels, each fold scored by a "
+                                       "model trained on every other label and cut at per-label cuts fitted on the "
+                                       "other folds")
+    assert 0.0 < run.metrics["gold"]["micro_f1"] <= 1.0 and run.cuts.shape == (3,)
+
+
+class _Run:
+    """A registered run as ``predict_file`` reads it: labels in its own order, probabilities, saved cuts."""
+
+    run_id, multi_label = "20260101-000000-logreg", True
+
+    def __init__(self, P, cuts):
+        self.labels = ["refund", "billing", "shipping"]  # not the config's order
+        self._P, self.cuts = np.asarray(P, dtype=float), None if cuts is None else np.asarray(cuts, dtype=float)
+        self.info = {} if cuts is None else {"cuts": {"note": "fitted on 60 calibration records (40 positive labels)"}}
+
+    def predict_proba(self, texts):
+        return self._P[: len(texts)]
+
+
+@pytest.mark.parametrize("saved", [True, False])
+def test_predict_cuts_a_multi_label_run_at_its_own_cuts_and_may_predict_none(tmp_path, monkeypatch, saved):
+    import yaml
+
+    from labeler.config import load_config
+    from labeler.evaluation import predict
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"data": {"path": str(tmp_path / "d.csv"), "id_field": "id"},
+                                   "task": {"labels": LABELS, "multi_label": True, "threshold": 0.5},
+                                   "signals": [{"type": "keywords", "params": {"keywords": {"billing": ["invoice"]}}}],
+                                   "project": {"dir": str(tmp_path / "state")}}))
+    (tmp_path / "new.csv").write_text("id,text\na,one\nb,two\nc,three\n")
+    # run order refund, billing, shipping; cuts there 0.3, 0.7, 0.5
+    P = [[0.35, 0.6, 0.1], [0.1, 0.8, 0.55], [0.2, 0.45, 0.4]]
+    monkeypatch.setattr(predict, "load_run", lambda config, run_id: _Run(P, [0.3, 0.7, 0.5] if saved else None))
+    res = predict.predict_file(load_config(cfg), tmp_path / "new.csv")
+    got = pd.read_parquet(res.path)["label"].tolist()
+    if saved:
+        assert got == ["refund", "billing,shipping", ""]  # billing 0.6 is under its 0.7: not taken
+        assert res.label_counts == {"billing": 1, "shipping": 1, "refund": 1} and res.n_none == 1
+        assert "; none of these 1 (cut per label, fitted on 60 calibration records (40 positive labels))" in res.summary()
+    else:
+        assert got == ["billing", "billing,shipping", ""]
+        assert res.summary().splitlines()[0].endswith(
+            "none of these 1 (cut at task.threshold 0.5 for every label: run 20260101-000000-logreg was saved "
+            "without per-label cuts)")
