@@ -9,6 +9,10 @@ fit on every answered label, gold and calibration included) is scored on the eva
   ``cut_shrink_down`` below it (20 since ade8e0f; 5 before, when ``bench/results/ml_ships_cuts.json`` was written);
 * ``shrink S``: the same out-of-fold cuts with ``cut_shrink`` and ``cut_shrink_down`` both S (``label_cuts``);
 * ``0.5``: one 0.5 cut (how small-text's rows in bench_peers are scored);
+* ``final fit``: the cuts ``labeler train --final-fit`` keeps (``training.train.cross_fitted_cuts``): fitted with
+  ``training.compare.label_cuts`` on the cross-fitted predictions of the answered random reserve (``FOLDS`` folds by
+  a hash of the id, as ``training.train.reserve_folds``; each fold predicted by the same model fitted on every other
+  answered label), the task's threshold for every label while they hold fewer than 20 positive labels;
 * ``oracle global`` / ``oracle``: the one cut / per-label micro-F1 cuts fitted on the eval split itself (a bound,
   not a method).
 
@@ -24,6 +28,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 from common import RESULTS, write_json
@@ -31,10 +36,31 @@ from common import RESULTS, write_json
 from labeler import simulate as sim
 from labeler.loop.engine import Policy, fit_queue_model, label_cuts
 from labeler.simulate.driver import each_round, score_metrics
+from training.splits import hash_unit
 from training.thresholds import fit_thresholds, global_threshold
+from training.train import cross_fitted_cuts
 
 OUT = RESULTS / "ml_ships_cuts.json"
+FOLDS = 5  # labeler train --final-fit's default
 RUNS = {"nlupp_banking": (32, 15), "nlupp_hotels": (20, 25), "goemotions": (50, 16)}  # bench_multilabel's
+
+
+def final_fit_cuts(data, feats, final: Policy, s, thr: float) -> np.ndarray:
+    """The cuts ``labeler train --final-fit`` keeps at this budget (the ``final fit`` column)."""
+    reserve = np.flatnonzero(s.labeled & s.reserve)
+    if not len(reserve):
+        return np.full(len(data.labels), thr)
+    fold = np.array([int(hash_unit(0, data.ids[r], "fold") * FOLDS) for r in reserve], dtype=np.int64)
+    P_oof = np.zeros((len(reserve), len(data.labels)))
+    none = np.zeros(0, dtype=np.int64)
+    for f in np.unique(fold):
+        train = s.labeled.copy()
+        train[reserve[fold == f]] = False
+        rows = np.flatnonzero(train)
+        model, _ = fit_queue_model(feats.X, rows, data.y[rows], feats.P0, s.labeled | s.reserve, final, True, thr,
+                                   (none, data.y[none]))
+        P_oof[fold == f] = model.predict_proba(feats.X[reserve[fold == f]])
+    return np.asarray(cross_fitted_cuts(P_oof, data.y[reserve], fold, thr)[1].values)
 
 
 def study(name: str, seeds: list[int], shrinks: list[float], rounds: int | None) -> dict:
@@ -57,6 +83,7 @@ def study(name: str, seeds: list[int], shrinks: list[float], rounds: int | None)
             for sh in shrinks:
                 cuts[f"shrink {sh:g}"] = label_cuts(feats.X, rows, data.y[rows], feats.P0, s.labeled | s.reserve,
                                                     dataclasses.replace(final, cut_shrink=sh, cut_shrink_down=sh), thr)
+            cuts["final fit"] = final_fit_cuts(data, feats, final, s, thr)
             cuts["oracle global"] = np.full(k, global_threshold(P, data.eval_y, thr))
             cuts["oracle"] = fit_thresholds(P, data.eval_y, thr, objective="micro_f1")
             d = by_n.setdefault(int(s.labeled.sum()), {})
@@ -92,13 +119,15 @@ def main() -> None:
     ap.add_argument("--shrinks", default="10,20", help="other cut_shrink values to score (comma-separated)")
     ap.add_argument("--rounds", type=int, default=None, help="fewer rounds than bench_multilabel's")
     ap.add_argument("--markdown", action="store_true", help="print the tables from the saved JSON and stop")
+    ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
-    saved = json.loads(OUT.read_text()) if OUT.exists() else {}
+    out = args.out
+    saved = json.loads(out.read_text()) if out.exists() else {}
     if not args.markdown:
         for name in [d.strip() for d in args.datasets.split(",") if d.strip()]:
             entry = study(name, list(range(args.seeds)), [float(x) for x in args.shrinks.split(",")], args.rounds)
-            saved = {**(json.loads(OUT.read_text()) if OUT.exists() else {}), name: entry}
-            write_json(OUT, saved, indent=1)
+            saved = {**(json.loads(out.read_text()) if out.exists() else {}), name: entry}
+            write_json(out, saved, indent=1)
             print(table(name, entry) + "\n", flush=True)
     else:
         print("\n\n".join(table(name, entry) for name, entry in saved.items()))
