@@ -115,3 +115,34 @@ def test_drift_against_enough_gold_labels_uses_them(trained, tmp_path):
     assert rep.ref_dist == pytest.approx(expected) and rep.label_reference == f"{len(gold)} random gold labels"
     assert not rep.reference_biased and not any(w.startswith("Reference") for w in rep.words)
     assert rep.conf_reference == f"{len(gold)} gold texts"
+
+
+class _StubRun:
+    """A registered single-label run as ``predict_file`` reads it (its model's probabilities given)."""
+
+    run_id, multi_label, cuts, info = "20260101-000000-logreg", False, None, {}
+
+    def __init__(self, labels):
+        self.labels = list(labels)
+
+    def predict_proba(self, texts):
+        return np.array([[0.7, 0.2, 0.1] if "goal" in t else [0.1, 0.2, 0.7] for t in texts])
+
+
+def test_predict_keeps_every_row_duplicates_included_and_numbers_a_file_without_ids(tmp_path, monkeypatch):
+    """One prediction per usable input row: two identical texts are two rows (the pool collapses them, a batch
+    prediction must not), and a file without the config's id column is read with rows named by position."""
+    from labeler.evaluation import predict
+
+    config = load_config(make_project(tmp_path))
+    monkeypatch.setattr(predict, "load_run", lambda config, run_id: _StubRun(LABELS))
+    (tmp_path / "new.csv").write_text('text\na late goal\na new chip\na late goal\n" "\na late goal\n')
+    res = predict.predict_file(config, tmp_path / "new.csv")
+    df = pd.read_parquet(res.path)
+    assert df["id"].tolist() == ["row-1", "row-2", "row-3", "row-5"] and res.rejected == 1  # the blank text
+    assert df["label"].tolist() == ["sports", "tech", "sports", "sports"]
+    assert res.summary().splitlines()[0] == "no 'id' column in new.csv: rows are named row-<n>, their row in the file"
+    assert res.summary().splitlines()[1] == f"predicted 4 rows (1 rows rejected) with {_StubRun.run_id}: sports 3, tech 1"
+    (tmp_path / "ids.csv").write_text("id,text\na,a late goal\nb,a late goal\n")
+    res = predict.predict_file(config, tmp_path / "ids.csv")
+    assert pd.read_parquet(res.path)["id"].tolist() == ["a", "b"] and res.id_note is None

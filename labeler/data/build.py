@@ -25,10 +25,12 @@ from labeler.data.rows import (
 
 
 def build_pool(rows, path, text_fields, id_field, label_field, max_chars, multi_label,
-               label_names=None) -> tuple[Pool, list[dict]]:
+               label_names=None, collapse: bool = True) -> tuple[Pool, list[dict]]:
     """The pool of the usable rows (duplicates collapsed) and one reject entry per unusable row. Multi-label
     truth is read by ``labeler.data.multilabel.parse_labels`` (against ``label_names`` when given), and what
-    was odd about it is counted in ``Pool.label_notes``."""
+    was odd about it is counted in ``Pool.label_notes``. ``collapse=False`` (``labeler predict``: one prediction
+    per input row) keeps every row, a duplicate text included; without ``id_field`` a row is then named by its
+    position (``row-<n>``), since a text's hash would name its copies alike."""
     records: list[Record] = []
     by_text: dict[tuple, Record] = {}
     by_id: dict[str, Record] = {}
@@ -58,9 +60,11 @@ def build_pool(rows, path, text_fields, id_field, label_field, max_chars, multi_
             if rid is None:
                 reject(raw, MISSING_ID, f"{id_field!r} is {values.get(id_field)!r}", preview(values))
                 continue
+        elif not collapse:
+            rid = f"row-{raw.row}"
         else:
             rid = "h:" + hashlib.sha1("\x1f".join(key).encode("utf-8")).hexdigest()[:16]
-        if key in by_text:
+        if collapse and key in by_text:
             by_text[key].duplicates += 1
             continue
         if rid in by_id:

@@ -53,19 +53,26 @@ def read_pool(
     multi_label: bool = False,
     label_names: list[str] | None = None,
     encoding: str = "utf-8",
+    collapse: bool = True,
+    optional_id: bool = False,
 ) -> tuple[Pool, list[dict]]:
     """Read and check every row (no caching, no files written): the pool and the reject entries. Multi-label
-    truth outside ``label_names`` (when given) is dropped and counted (``labeler.data.multilabel``)."""
+    truth outside ``label_names`` (when given) is dropped and counted (``labeler.data.multilabel``).
+    ``collapse=False`` keeps duplicate texts as rows of their own (``build_pool``); ``optional_id``: a file without
+    the ``id_field`` column is read without ids (rows named by position with ``collapse=False``), not refused."""
     wanted = [*text_fields, *(f for f in (id_field, label_field) if f)]
     columns, rows = reader_for(fmt, encoding)(path, wanted)
     if not rows:
         raise LabelerError(f"{path} has no rows")
+    if optional_id and id_field and columns and id_field not in columns:
+        id_field = None
+        wanted = [f for f in wanted if f in text_fields or f == label_field]
     absent = [c for c in wanted if c not in columns]
     if columns and absent:  # no columns at all: every row failed to parse; the rejects say why
         seen = ", ".join(sorted(map(str, columns))[:20]) or "none"
         raise LabelerError(f"{path}: column(s) {', '.join(map(repr, absent))} not found in any row "
                            f"(columns: {seen}); check data.text_fields / id_field / label_field")
-    return build_pool(rows, path, text_fields, id_field, label_field, max_chars, multi_label, label_names)
+    return build_pool(rows, path, text_fields, id_field, label_field, max_chars, multi_label, label_names, collapse)
 
 
 def sample_rows(path: str | Path, fmt: str = "auto", n: int = 200,

@@ -70,6 +70,7 @@ class PredictionResult:
     out: Path | None = None
     cut_note: str | None = None  # multi-label: where the cuts came from
     n_none: int = 0  # multi-label: rows with no label at or over its cut ("None of these")
+    id_note: str | None = None  # the input had no id column: how rows are named
 
     def summary(self, shown: int = 10) -> str:
         ranked = sorted(((v, k) for k, v in self.label_counts.items() if v), key=lambda t: (-t[0], t[1]))
@@ -79,7 +80,8 @@ class PredictionResult:
         if self.cut_note is not None:
             counts += f"; none of these {self.n_none} (cut {self.cut_note})"
         extra = f" ({self.rejected} rows rejected)" if self.rejected else ""
-        return (f"predicted {self.n} rows{extra} with {self.model_id}: {counts}\n"
+        ids = f"{self.id_note}\n" if self.id_note else ""
+        return (f"{ids}predicted {self.n} rows{extra} with {self.model_id}: {counts}\n"
                 f"logged to {self.path}" + (f"; written to {self.out}" if self.out else ""))
 
 
@@ -92,8 +94,11 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
     if not input_path.exists():
         raise LabelerError(f"input file not found: {input_path}")
     d = config.data
+    # one prediction per usable input row: duplicate texts are kept; a file without the id column is numbered
     pool, rejected = read_pool(input_path, detect_format(input_path, "auto"), list(d.text_fields), d.id_field,
-                               None, d.max_chars, config.task.multi_label)
+                               None, d.max_chars, config.task.multi_label, encoding=d.encoding, collapse=False,
+                               optional_id=True)
+    numbered = bool(d.id_field) and bool(pool.records) and all(r.id == f"row-{r.row}" for r in pool.records)
     if not pool.records:
         raise LabelerError(f"no usable rows in {input_path}: {pool.summary()}")
     run = run or load_run(config, run_id)
@@ -147,7 +152,9 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
         else:
             df.to_parquet(out, index=False)
     return PredictionResult(path=path, model_id=run.run_id, input_fingerprint=fp, n=len(df), rejected=len(rejected),
-                            label_counts=counts, out=out, cut_note=cut_note, n_none=n_none)
+                            label_counts=counts, out=out, cut_note=cut_note, n_none=n_none,
+                            id_note=f"no {d.id_field!r} column in {input_path.name}: rows are named row-<n>, their "
+                                    "row in the file" if numbered else None)
 
 
 def read_log(config) -> list[dict]:
