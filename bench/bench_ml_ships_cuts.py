@@ -9,10 +9,9 @@ fit on every answered label, gold and calibration included) is scored on the eva
   ``cut_shrink_down`` below it (20 since ade8e0f; 5 before, when ``bench/results/ml_ships_cuts.json`` was written);
 * ``shrink S``: the same out-of-fold cuts with ``cut_shrink`` and ``cut_shrink_down`` both S (``label_cuts``);
 * ``0.5``: one 0.5 cut (how small-text's rows in bench_peers are scored);
-* ``final fit``: the cuts ``labeler train --final-fit`` keeps (``training.train.cross_fitted_cuts``): fitted with
-  ``training.compare.label_cuts`` on the cross-fitted predictions of the answered random reserve (``FOLDS`` folds by
-  a hash of the id, as ``training.train.reserve_folds``; each fold predicted by the same model fitted on every other
-  answered label), the task's threshold for every label while they hold fewer than 20 positive labels;
+* ``final fit``: the cuts ``labeler train --final-fit`` keeps (``training.train.fitted_cuts``): the queue model's
+  rule on out-of-fold predictions of every answered label, ``FOLDS`` folds by a hash of the id (as
+  ``training.train.hash_folds``), each fold predicted by the same model fitted on the other folds;
 * ``oracle global`` / ``oracle``: the one cut / per-label micro-F1 cuts fitted on the eval split itself (a bound,
   not a method).
 
@@ -38,7 +37,7 @@ from labeler.loop.engine import Policy, fit_queue_model, label_cuts
 from labeler.simulate.driver import each_round, score_metrics
 from training.splits import hash_unit
 from training.thresholds import fit_thresholds, global_threshold
-from training.train import cross_fitted_cuts
+from training.train import fitted_cuts
 
 OUT = RESULTS / "ml_ships_cuts.json"
 FOLDS = 5  # labeler train --final-fit's default
@@ -46,21 +45,19 @@ RUNS = {"nlupp_banking": (32, 15), "nlupp_hotels": (20, 25), "goemotions": (50, 
 
 
 def final_fit_cuts(data, feats, final: Policy, s, thr: float) -> np.ndarray:
-    """The cuts ``labeler train --final-fit`` keeps at this budget (the ``final fit`` column)."""
-    reserve = np.flatnonzero(s.labeled & s.reserve)
-    if not len(reserve):
-        return np.full(len(data.labels), thr)
-    fold = np.array([int(hash_unit(0, data.ids[r], "fold") * FOLDS) for r in reserve], dtype=np.int64)
-    P_oof = np.zeros((len(reserve), len(data.labels)))
+    """The cuts ``labeler train --final-fit`` keeps at this budget (the ``final fit`` column): out-of-fold
+    predictions of every answered label (``FOLDS`` folds by a hash of the id, ``training.train.hash_folds``; each
+    fold predicted by the same model fitted on the other folds), ``training.train.fitted_cuts`` on them."""
+    rows = np.flatnonzero(s.labeled)
+    fold = np.array([int(hash_unit(0, data.ids[r], "fold") * FOLDS) for r in rows], dtype=np.int64)
+    P_oof = np.zeros((len(rows), len(data.labels)))
     none = np.zeros(0, dtype=np.int64)
     for f in np.unique(fold):
-        train = s.labeled.copy()
-        train[reserve[fold == f]] = False
-        rows = np.flatnonzero(train)
-        model, _ = fit_queue_model(feats.X, rows, data.y[rows], feats.P0, s.labeled | s.reserve, final, True, thr,
+        train = rows[fold != f]
+        model, _ = fit_queue_model(feats.X, train, data.y[train], feats.P0, s.labeled | s.reserve, final, True, thr,
                                    (none, data.y[none]))
-        P_oof[fold == f] = model.predict_proba(feats.X[reserve[fold == f]])
-    return np.asarray(cross_fitted_cuts(P_oof, data.y[reserve], fold, thr)[1].values)
+        P_oof[fold == f] = model.predict_proba(feats.X[rows[fold == f]])
+    return np.asarray(fitted_cuts(P_oof, data.y[rows], thr).values)
 
 
 def study(name: str, seeds: list[int], shrinks: list[float], rounds: int | None) -> dict:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 SHRINK = 5.0  # pseudo-positives of the global cut in each label's estimate
+CUT_SHRINK_DOWN = 20.0  # the same for a label whose own cut is below the global one (it would predict more; issue 23)
+MIN_LABELS_FOR_CUTS = 20  # fewer labelled rows than this keep one threshold for every label
 
 
 MAX_CUTS = 512

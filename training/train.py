@@ -14,6 +14,7 @@ import pandas as pd
 from training.backends import get_backend
 from training.calibration import Calibrator
 from training.compare import LabelCuts, label_cuts
+from training.thresholds import CUT_SHRINK_DOWN, MIN_LABELS_FOR_CUTS, SHRINK, fit_thresholds
 from training.errors import TrainingError
 from training.evaluate import append_history, bootstrap_ci, evaluate, predict
 from training.labels import LabelTable, load_labels
@@ -137,14 +138,16 @@ def train(
     held-out gold, no calibration); its accuracy is then cross-fitted (``cross_fit``): the gold and
     calibration records split into K folds, each fold scored by a model fitted on every other label, the
     pooled out-of-fold predictions scored with ``bootstrap_ci`` (accuracy: a Wilson 95% CI; metrics ``gold`` and
-    ``gold_ci``, labelled by ``estimate``). K + 1 fits in all.
+    ``gold_ci``, labelled by ``estimate``). K + 1 fits in all. Multi-label, the K folds are over every label, so
+    that the cuts (``cross_fitted_cuts``) are fitted on out-of-fold predictions of all of them, as the queue
+    model's are; the estimate is the reserve's rows among them.
     ``embed``: ``embed(texts) -> (N, dim)``, the frozen body's vectors from the caller's cache (NaN rows where it
     has none), handed to the backend's fit (the ``logreg`` backend uses it; the texts path stays for callers
     without a cache).
     Multi-label, the run carries per-label cuts (``info["cuts"]``, ``Run.cuts``; ``labeler predict`` cuts there):
     fitted on the calibration split as ``compare`` fits them (``training.compare.label_cuts``; ``threshold`` for
     every label while it holds fewer than 20 positive labels), and its gold metrics are taken at those cuts. A
-    final fit's cuts are fitted on its cross-fitted reserve predictions (``_final_fit``).
+    final fit's cuts are fitted on out-of-fold predictions of every label (``_final_fit``).
     Raises ``TrainingError`` when a class has fewer than ``min_per_class`` labels, unless ``force``.
     """
     label_names = list(label_names)
@@ -238,44 +241,53 @@ def train(
     return run
 
 
-def reserve_folds(table: LabelTable, which: np.ndarray, folds: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, fold) of the reserve rows (gold and calibration): each row's fold, 0..folds-1, from a hash of its id."""
-    reserve = np.flatnonzero((which == GOLD) | (which == CALIB))
-    return reserve, np.array([int(hash_unit(seed, str(table.ids[r]), "fold") * folds) for r in reserve], dtype=np.int64)
+def hash_folds(table: LabelTable, rows: np.ndarray, folds: int, seed: int = 0) -> np.ndarray:
+    """Each of ``rows``' fold, 0..folds-1, from a hash of its id (stable across runs and machines)."""
+    return np.array([int(hash_unit(seed, str(table.ids[r]), "fold") * folds) for r in rows], dtype=np.int64)
 
 
-def cross_fit(table: LabelTable, which: np.ndarray, folds: int, fit, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, out-of-fold P) for the reserve rows (gold and calibration): each of ``folds`` folds
-    (``reserve_folds``) scored by ``fit(train_mask)``'s model, fitted on every other labelled row."""
-    reserve, fold = reserve_folds(table, which, folds, seed)
+def cross_fit(table: LabelTable, which: np.ndarray, folds: int, fit, seed: int = 0,
+              rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, out-of-fold P) for ``rows`` (default: the reserve rows, gold and calibration): each of ``folds``
+    folds (``hash_folds``) scored by ``fit(train_mask)``'s model, fitted on every other labelled row."""
+    scored = np.flatnonzero((which == GOLD) | (which == CALIB)) if rows is None else np.asarray(rows, dtype=np.int64)
+    fold = hash_folds(table, scored, folds, seed)
     texts = table.df["text"].tolist()
     P = None
     for f in range(folds):
-        held = reserve[fold == f]
+        held = scored[fold == f]
         if not len(held):
             continue
         train_mask = np.ones(len(texts), dtype=bool)
         train_mask[held] = False
         Pf = fit(train_mask).predict_proba([texts[r] for r in held])
-        P = np.zeros((len(reserve), Pf.shape[1])) if P is None else P
+        P = np.zeros((len(scored), Pf.shape[1])) if P is None else P
         P[fold == f] = Pf
-    return reserve, (P if P is not None else np.zeros((0, 0)))
+    return scored, (P if P is not None else np.zeros((0, 0)))
+
+
+def fitted_cuts(P: np.ndarray, Y: np.ndarray, threshold: float) -> LabelCuts:
+    """Per-label cuts on out-of-fold predictions of every label, the queue model's rule
+    (``labeler.loop.engine.label_cuts``): each label's micro-F1 cut weighed ``n_pos / (n_pos + 5)`` against the
+    global cut (``n_pos / (n_pos + 20)`` below it); ``threshold`` for every label under ``MIN_LABELS_FOR_CUTS`` rows."""
+    k, pos = P.shape[1], int(np.asarray(Y).sum())
+    if len(P) < MIN_LABELS_FOR_CUTS:
+        return LabelCuts([float(threshold)] * k, False, len(P), pos, f"the scalar task.threshold {threshold:g} for every "
+                         f"label: {len(P)} labels, fewer than the {MIN_LABELS_FOR_CUTS} a fit needs")
+    cuts = fit_thresholds(P, Y, default=threshold, shrink=SHRINK, objective="micro_f1", shrink_down=CUT_SHRINK_DOWN)
+    return LabelCuts([float(v) for v in cuts], True, len(P), pos,
+                     f"fitted on the cross-fitted predictions of {len(P)} labels ({pos} positive)")
 
 
 def cross_fitted_cuts(P_oof: np.ndarray, Y: np.ndarray, fold: np.ndarray, threshold: float) -> tuple[np.ndarray, LabelCuts]:
-    """Multi-label, for a final fit: (0/1 sets, cuts). Each fold's out-of-fold rows are cut at per-label cuts fitted
-    (``label_cuts``) on the other folds' rows, so the sets score the model and its cut rule on records neither saw;
-    the cuts the shipped model keeps are fitted on every row."""
-    k = P_oof.shape[1]
-    sets = np.zeros(Y.shape, dtype=np.int64)
+    """Multi-label, for a final fit: (0/1 sets, cuts) from out-of-fold predictions of every label. Each fold's rows
+    are cut at the cuts fitted (``fitted_cuts``) on the other folds' rows, so the sets score the model and its cut
+    rule on records neither saw; the cuts the shipped model keeps are fitted on every row."""
+    sets = np.zeros(np.shape(Y), dtype=np.int64)
     for f in np.unique(fold):
         other = fold != f
-        sets[~other] = predict(P_oof[~other], True, label_cuts(P_oof[other], Y[other], k, threshold).values)
-    cuts = label_cuts(P_oof, Y, k, threshold, default_name="task.threshold")
-    cuts.note = (f"fitted on the cross-fitted predictions of {cuts.n_calib} random reserve records "
-                 f"({cuts.n_positives} positive labels)") if cuts.fitted else cuts.note.replace(
-        "calibration holds", "the random reserve holds")
-    return sets, cuts
+        sets[~other] = predict(P_oof[~other], True, fitted_cuts(P_oof[other], Y[other], threshold).values)
+    return sets, fitted_cuts(P_oof, Y, threshold)
 
 
 def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, folds, n_resamples, threshold, config,
@@ -300,17 +312,24 @@ def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, f
     t0 = time.perf_counter()
     model = fit(np.ones(len(df), dtype=bool))
     train_seconds = time.perf_counter() - t0
-    rows, P_oof = cross_fit(table, which, folds, fit, seed)
+    in_reserve = (which == GOLD) | (which == CALIB)
+    scored, cuts = None, None
+    if multi_label:
+        # its cuts need out-of-fold predictions of every label (the queue model's rule): folds over every labelled
+        # row; the reserve's rows among them are the estimate, as 0/1 sets cut where the other folds say
+        every = np.arange(len(df))
+        _, P_every = cross_fit(table, which, folds, fit, seed, rows=every)
+        sets, cuts = cross_fitted_cuts(P_every, y_all, hash_folds(table, every, folds, seed), threshold)
+        rows, P_oof, scored = np.flatnonzero(in_reserve), P_every[in_reserve], sets[in_reserve]
+        how = "folds over all {n} labels, its {r} random reserve labels each scored by a model trained on the other " \
+              "folds and cut at per-label cuts fitted on them"
+    else:
+        rows, P_oof = cross_fit(table, which, folds, fit, seed)
+        scored = P_oof
+        how = "folds over {r} random reserve labels, each fold scored by a model trained on every other label"
     y_res = y_all[rows]
     n_reserve = len(rows)
-    estimate = (f"cross-fitted: {folds} folds over {n_reserve} random reserve labels, each fold scored by a model "
-                "trained on every other label")
-    scored, cuts = P_oof, None  # multi-label: scored as 0/1 sets, each fold cut where the other folds say
-    if multi_label and n_reserve:
-        scored, cuts = cross_fitted_cuts(P_oof, y_res, reserve_folds(table, which, folds, seed)[1], threshold)
-        estimate += " and cut at per-label cuts fitted on the other folds"
-    elif multi_label:
-        cuts = label_cuts(None, None, len(label_names), threshold, default_name="task.threshold")
+    estimate = f"cross-fitted: {folds} " + how.format(n=len(df), r=n_reserve)
     metrics = {
         "gold": ({**evaluate(scored, y_res, label_names, multi_label, threshold),
                   "ece": evaluate(P_oof, y_res, label_names, multi_label, threshold)["ece"]} if n_reserve else {}),

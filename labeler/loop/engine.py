@@ -28,13 +28,11 @@ from labeler.loop.ensemble import weighted_mean
 from labeler.loop.queue import select_batch
 from labeler.loop.strategies import RANDOM, strategy_for
 from training.head import LinearModel
-from training.thresholds import fit_thresholds
+from training.thresholds import CUT_SHRINK_DOWN, MIN_LABELS_FOR_CUTS, fit_thresholds
+from training.thresholds import SHRINK as CUT_SHRINK  # pseudo-positives of the global cut in each label's fitted cut
 
 QUEUE_MODEL_C = 10.0
-MIN_LABELS_FOR_CUTS = 20  # multi-label: fewer human training labels than this keep the task's one threshold
 CUT_FOLDS = 3  # out-of-fold predictions the per-label cuts are fitted on
-CUT_SHRINK = 5.0  # pseudo-positives of the global cut in each label's fitted cut (``fit_thresholds``' shrink)
-CUT_SHRINK_DOWN = 20.0  # the same for a label whose own cut is below the global one (issue 23: BENCHMARKS.md)
 FIXED, FITTED = "fixed", "fitted"
 TRAIN_ROWS, TRAIN_CALIB = "train", "train+calib"  # Policy.cuts_on: which labeled rows the fitted cuts are fitted on
 

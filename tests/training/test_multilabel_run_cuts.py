@@ -1,6 +1,7 @@
 """Multi-label runs carry per-label cuts (``Run.cuts``), fitted where nothing trained on them: a run's on its
-calibration split (as ``compare`` fits them), a final fit's on its cross-fitted reserve predictions, each fold
-cut where the other folds say. ``labeler predict`` cuts there, and "None of these" is a prediction."""
+calibration split (as ``compare`` fits them), a final fit's on out-of-fold predictions of every label (the queue
+model's rule), its estimate cutting each fold where the other folds say. ``labeler predict`` cuts there, and "None
+of these" is a prediction."""
 
 from __future__ import annotations
 
@@ -8,15 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.compare import label_cuts
 from training.evaluate import evaluate
-from training.train import cross_fitted_cuts, train
+from training.train import cross_fitted_cuts, fitted_cuts, train
 
 LABELS = ["billing", "shipping", "refund"]
 
 
 def test_each_fold_is_cut_where_the_other_folds_say():
-    # label 0 separates at any cut in (0.6, 0.8]; label 1 has too few positives for a fit anywhere
+    # label 0 separates at any cut in (0.6, 0.8]; label 1 at any cut in (0.1, 0.9]
     n = 120
     fold = np.arange(n) % 3
     Y = np.zeros((n, 2), dtype=np.int64)
@@ -24,19 +24,18 @@ def test_each_fold_is_cut_where_the_other_folds_say():
     Y[:3, 1] = 1
     P = np.where(Y == 1, 0.8, 0.6)
     P[:, 1] = np.where(Y[:, 1] == 1, 0.9, 0.1)
-    P[5, 0], P[100, 0] = 0.65, 0.62  # a positive and a negative between the clusters: one cut decides both
+    P[100, 0] = 0.62  # a negative between the clusters, which a 0.5 cut would take
     sets, cuts = cross_fitted_cuts(P, Y, fold, threshold=0.5)
     for f in range(3):
         other = fold != f
-        c = label_cuts(P[other], Y[other], 2, 0.5).values
+        c = fitted_cuts(P[other], Y[other], 0.5).values
         np.testing.assert_array_equal(sets[fold == f], (P[fold == f] >= np.asarray(c)).astype(np.int64))
-    assert sets[100, 0] == 0  # 0.62 under every fold's cut, which a single 0.5 cut would have taken
-    assert cuts.fitted and cuts.values[0] > 0.62
-    assert cuts.note == f"fitted on the cross-fitted predictions of {n} random reserve records ({n // 2 + 3} positive labels)"
-    few = cross_fitted_cuts(P[45:75], Y[45:75], fold[45:75], threshold=0.4)[1]  # 15 positives: under the 20 a fit needs
+    assert sets[100, 0] == 0 and (sets == Y).all()
+    assert cuts.fitted and 0.62 < cuts.values[0] <= 0.8 and 0.1 < cuts.values[1] <= 0.9
+    assert cuts.note == "fitted on the cross-fitted predictions of 120 labels (63 positive)"
+    few = fitted_cuts(P[:15], Y[:15], threshold=0.4)
     assert not few.fitted and few.values == [0.4, 0.4]
-    assert few.note == "the scalar task.threshold 0.4 for every label: the random reserve holds 15 positive labels in 30 records, " \
-                       "fewer than the 20 a fit needs"
+    assert few.note == "the scalar task.threshold 0.4 for every label: 15 labels, fewer than the 20 a fit needs"
 
 
 def _project(n=180, seed=0):
@@ -79,11 +78,12 @@ def test_a_final_fit_keeps_cuts_fitted_on_its_cross_fitted_reserve(tmp_path):
     df, Y, splits, embed = _project()
     run = train(df, LABELS, multi_label=True, backend="logreg", project_dir=tmp_path, splits=splits, embed=embed,
                 force=True, threshold=0.5, n_resamples=20, final_fit=3, make_current=False)
-    assert run.info["cuts"]["fitted"] and run.info["cuts"]["n_calib"] == 120
-    assert run.info["cuts"]["note"].startswith("fitted on the cross-fitted predictions of 120 random reserve records")
-    assert run.metrics["estimate"] == ("cross-fitted: 3 folds over 120 random reserve labels, each fold scored by a "
-                                       "model trained on every other label and cut at per-label cuts fitted on the "
-                                       "other folds")
+    assert run.info["cuts"]["fitted"] and run.info["cuts"]["n_calib"] == 180
+    assert run.info["cuts"]["note"] == f"fitted on the cross-fitted predictions of 180 labels ({int(Y.sum())} positive)"
+    assert run.metrics["estimate"] == ("cross-fitted: 3 folds over all 180 labels, its 120 random reserve labels each "
+                                       "scored by a model trained on the other folds and cut at per-label cuts fitted "
+                                       "on them")
+    assert run.info["n_gold"] == 120
     assert 0.0 < run.metrics["gold"]["micro_f1"] <= 1.0 and run.cuts.shape == (3,)
 
 
