@@ -14,12 +14,12 @@ import pandas as pd
 from training.backends import get_backend
 from training.calibration import Calibrator
 from training.compare import LabelCuts, label_cuts
-from training.thresholds import CUT_SHRINK_DOWN, MIN_LABELS_FOR_CUTS, SHRINK, fit_thresholds
 from training.errors import TrainingError
 from training.evaluate import append_history, bootstrap_ci, evaluate, predict
 from training.labels import LabelTable, load_labels
 from training.registry import Registry, Run, default_root
 from training.splits import CALIB, GOLD, SPLIT_FILE, TRAIN, Splits, assign_splits, hash_unit
+from training.thresholds import CUT_SHRINK_DOWN, MIN_LABELS_FOR_CUTS, SHRINK, fit_thresholds
 from training.trigger import check_threshold, threshold_message
 
 
@@ -211,7 +211,7 @@ def train(
         "gold": evaluate(P_gold, y_gold, label_names, multi_label, cut),
         "gold_uncalibrated": evaluate(P_raw, y_gold, label_names, multi_label, cut),
         "gold_ci": {m: bootstrap_ci(P_gold, y_gold, m, multi_label, n_resamples=n_resamples, seed=0, threshold=cut)
-                    for m in ("accuracy", "macro_f1")},
+                    for m in interval_metrics(multi_label)},
         "train_seconds": train_seconds,
     }
     counts = (np.bincount(y_train, minlength=len(label_names)) if not multi_label else y_train.sum(0)).tolist()
@@ -239,6 +239,12 @@ def train(
         "metrics": {k: metrics["gold"].get(k) for k in ("accuracy", "macro_f1", "micro_f1", "ece")},
     })
     return run
+
+
+def interval_metrics(multi_label: bool) -> tuple[str, ...]:
+    """The metrics a run reports with an interval: accuracy (exact match, multi-label) and macro-F1, and micro-F1
+    where it is the verdict's metric (multi-label)."""
+    return ("accuracy", "macro_f1", "micro_f1") if multi_label else ("accuracy", "macro_f1")
 
 
 def hash_folds(table: LabelTable, rows: np.ndarray, folds: int, seed: int = 0) -> np.ndarray:
@@ -334,7 +340,7 @@ def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, f
         "gold": ({**evaluate(scored, y_res, label_names, multi_label, threshold),
                   "ece": evaluate(P_oof, y_res, label_names, multi_label, threshold)["ece"]} if n_reserve else {}),
         "gold_ci": {m: bootstrap_ci(scored, y_res, m, multi_label, n_resamples=n_resamples, seed=0, threshold=threshold)
-                    for m in ("accuracy", "macro_f1")} if n_reserve else {},
+                    for m in interval_metrics(multi_label)} if n_reserve else {},
         "estimate": estimate, "train_seconds": train_seconds,
     }
     counts = (np.bincount(y_all, minlength=len(label_names)) if not multi_label else y_all.sum(0)).tolist()

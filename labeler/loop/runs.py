@@ -28,7 +28,7 @@ from training.evaluate import paired_bootstrap
 from training.head import LinearModel
 from training.labels import load_labels
 from training.registry import Registry, list_runs, set_current
-from training.train import make_params, train
+from training.train import interval_metrics, make_params, train
 from training.trigger import BACKEND_FLOOR, Evidence, first_run
 
 SHOWN_SHORT = 5  # short classes named in a message; the rest are counted
@@ -227,7 +227,7 @@ def describe_run(run) -> list[str]:
     if info.get("final_fit"):
         lines = [f"run {run.run_id} ({run.backend}, final fit): trained on all {info.get('n_train')} human labels, "
                  f"gold and calibration included{weak} in {info.get('train_seconds', 0):.1f}s"]
-        for m in ("accuracy", "macro_f1"):
+        for m in interval_metrics(run.multi_label):
             c = ci.get(m, {})
             if gold.get(m) is not None and gold.get(m) == gold.get(m):
                 lines.append(f"  cross-fitted {m}: {_f(gold.get(m))} (95% CI {_f(c.get('lo'))}..{_f(c.get('hi'))}, "
@@ -239,7 +239,7 @@ def describe_run(run) -> list[str]:
              if info.get("calibrated") is False and n_calib else f"{n_calib} random labels for calibration")
     lines = [f"run {run.run_id} ({run.backend}): trained on {info.get('n_train')} human labels{weak} "
              f"({calib}), evaluated on {info.get('n_gold')} random gold labels in {info.get('train_seconds', 0):.1f}s"]
-    for m in ("accuracy", "macro_f1"):
+    for m in interval_metrics(run.multi_label):
         c = ci.get(m, {})
         if gold.get(m) is not None and gold.get(m) == gold.get(m):
             lines.append(f"  gold {m}: {_f(gold.get(m))} (95% CI {_f(c.get('lo'))}..{_f(c.get('hi'))}, "
