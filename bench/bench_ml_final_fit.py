@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 from common import RESULTS, load_average, markdown_table, oracle_project, write_json, write_labels
 
+from training.train import FINAL_FIT_FOLDS
+
 OUT = RESULTS / "ml_final_fit.json"
 
 
@@ -98,7 +100,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--budgets", type=int, nargs="+", default=[160, 320, 480])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="queue.seed values")
-    ap.add_argument("--folds", type=int, default=5, help="the final fit's K (`labeler train --final-fit K`)")
+    ap.add_argument("--folds", type=int, default=FINAL_FIT_FOLDS[True],
+                    help="the final fit's K (`labeler train --final-fit K`; default: its multi-label default)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_ml_final_fit"))
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--markdown", action="store_true", help="print the tables from the saved JSON and stop")

@@ -37,10 +37,10 @@ from labeler.loop.engine import Policy, fit_queue_model, label_cuts
 from labeler.simulate.driver import each_round, score_metrics
 from training.splits import hash_unit
 from training.thresholds import fit_thresholds, global_threshold
-from training.train import fitted_cuts
+from training.train import FINAL_FIT_FOLDS, fitted_cuts
 
 OUT = RESULTS / "ml_ships_cuts.json"
-FOLDS = 5  # labeler train --final-fit's default
+FOLDS = FINAL_FIT_FOLDS[True]  # labeler train --final-fit's default on a multi-label task
 RUNS = {"nlupp_banking": (32, 15), "nlupp_hotels": (20, 25), "goemotions": (50, 16)}  # bench_multilabel's
 
 

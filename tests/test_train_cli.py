@@ -298,4 +298,13 @@ def test_final_fit_trains_on_every_label_and_reports_a_cross_fitted_accuracy(tmp
     assert current_run(config) is None
     run = registry(config).load(run_id)
     assert run.info["final_fit"] == {"folds": 3, "n_reserve": 3} and run.info["n_train"] == 30
+    code, out, err = cli(["train", "-c", str(cfg), "--final-fit"], capsys)  # no K: the single-label default
+    assert code == 0, err
+    assert registry(config).load(out.split()[1]).info["final_fit"]["folds"] == 5
     assert run.metrics["estimate"].startswith("cross-fitted: 3 folds over 3 random reserve labels")
+
+
+def test_final_fit_with_one_fold_is_one_line(tmp_path, capsys):
+    cfg = make_project(tmp_path)
+    code, out, err = cli(["train", "-c", str(cfg), "--final-fit", "1"], capsys)
+    assert code == 2 and "Error: Invalid value for --final-fit: K must be 2 to 20 folds, got 1" in err

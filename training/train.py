@@ -24,6 +24,10 @@ from training.trigger import check_threshold, threshold_message
 
 
 Weak = tuple[Sequence[str], np.ndarray, float]  # (texts, targets, sample weight) of extra weak rows
+# a final fit's folds when none are asked for, by multi_label: multi-label fits its cuts on the out-of-fold
+# predictions, which come from models trained on (K-1)/K of the labels (NLU++: BENCHMARKS.md, "The shipped
+# multi-label model")
+FINAL_FIT_FOLDS = {False: 5, True: 10}
 
 
 def make_params(backend: str, params: dict | None, multi_label: bool = False):

@@ -4,6 +4,7 @@ import click
 
 from labeler.cli._common import config_option, load, set_option, locked
 from training.backends import BACKEND_NAMES
+from training.train import FINAL_FIT_FOLDS
 
 
 @click.command("train")
@@ -15,10 +16,12 @@ from training.backends import BACKEND_NAMES
               help="Train now even when no run is due yet (see `labeler status`, 'next run'). The run is "
                    "registered and made current; without random gold labels it has no verdict yet (a warning, "
                    "exit code 0).")
-@click.option("--final-fit", "final_fit", type=click.IntRange(2, 20), default=None, is_flag=False, flag_value=5,
-              metavar="[K]", help="The model to ship: train on every human label, gold and calibration included; "
-                                  "accuracy is cross-fitted over K folds (default 5) of the random reserve. The run "
-                                  "is registered, not made current (gold can no longer judge it).")
+@click.option("--final-fit", "final_fit", type=click.IntRange(0, 20), default=None, is_flag=False, flag_value="0",
+              metavar="[K]",
+              help="The model to ship: train on every human label, gold and calibration included; accuracy is "
+                   f"cross-fitted over K folds (default {FINAL_FIT_FOLDS[False]}, multi-label "
+                   f"{FINAL_FIT_FOLDS[True]}) of the random reserve. The run is registered, not made current (gold "
+                   "can no longer judge it).")
 def command(config_path, overrides, backend, force, final_fit):
     """Train a run on labels.parquet, evaluate it on the held-out gold split, and register it as current."""
     from labeler.loop import runs
@@ -27,6 +30,10 @@ def command(config_path, overrides, backend, force, final_fit):
     from labeler.loop.policy import project_policy
 
     config = load(config_path, overrides)
+    if final_fit is not None and 0 < final_fit < 2:
+        raise click.BadParameter(f"K must be 2 to 20 folds, got {final_fit}", param_hint="--final-fit")
+    if final_fit == 0:  # --final-fit without K: the task's default
+        final_fit = FINAL_FIT_FOLDS[config.task.multi_label]
     policy = project_policy(config)  # the command's one policy: the trigger, the splits and the verdict use it
     with locked(config, "train"):
         run = runs.train_project(config, backend=backend, force=force, policy=policy, final_fit=final_fit or 0,
