@@ -365,3 +365,37 @@ def watcher_dataset(conn, config) -> str:
     from labeler.argilla.datasets import find_dataset
 
     return str(find_dataset(conn, config.argilla.dataset).id)
+
+
+def test_swap_rule_judges_multi_label_runs_at_their_own_cuts_on_the_verdict_metric(tmp_path):
+    """A multi-label run whose probabilities are right only at its own low cuts is not "worse" than the current
+    one: each run is cut where it was saved to be cut, and the verdict is on micro-F1, as compare's is."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from labeler.config import load_config
+    from labeler.loop.policy import project_reserve
+    from labeler.watch.finetune import decide
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"data: {{path: {tmp_path / 'x.csv'}}}\ntask: {{labels: [a, b], multi_label: true}}\n"
+                   f"project: {{dir: {tmp_path / 'state'}}}\ntraining: {{min_gold: 20}}\n")
+    config = load_config(cfg)
+    ids = [f"r{i}" for i in range(400)]
+    reserve = project_reserve(config)
+    Y = np.array([[i % 2, (i // 2) % 2] for i in range(len(ids))])
+    answered = [i for i, rid in enumerate(ids) if reserve.contains(rid)]
+    Path(config.project.dir).mkdir(parents=True)
+    pd.DataFrame({"id": [ids[i] for i in answered], "label": None,
+                  "labels": [[lab for lab, v in zip("ab", Y[i]) if v] for i in answered],
+                  "status": "submitted"}).to_parquet(Path(config.project.dir) / "labels.parquet")
+    low = np.where(Y == 1, 0.3, 0.1)  # right at a 0.2 cut, predicts nothing at 0.5
+    sure = Y.astype(float)
+    runs = (SimpleNamespace(run_id="run-2", backend="logreg", labels=["b", "a"], cuts=np.array([0.2, 0.2]), info={}),
+            SimpleNamespace(run_id="run-1", backend="logreg", labels=["a", "b"], cuts=None, info={}))
+    swap, why = decide(config, reserve, "run-2", ids, low, sure, "run-1", runs)
+    assert swap and why.startswith("run-2 swapped in (+0.000 micro-F1 vs run-1, 95% CI +0.000..+0.000, ")
+    uncut = (SimpleNamespace(**{**vars(runs[0]), "cuts": None}), runs[1])  # saved without cuts: task.threshold
+    swap, why = decide(config, reserve, "run-2", ids, low, sure, "run-1", uncut)
+    assert not swap and why.startswith("kept run-1: run-2 is worse (-1.000 micro-F1 vs run-1")

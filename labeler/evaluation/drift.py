@@ -161,8 +161,9 @@ def drift(config, log=None, run=None) -> DriftReport:
     labels = config.label_names
     ref, reference, biased = reference_labels(config, run)
     probs = df[[f"p_{lab}" for lab in labels]].to_numpy(dtype=float)
-    if config.task.multi_label:
-        hits = (probs >= config.task.threshold).sum(axis=0).astype(float)
+    if config.task.multi_label:  # the labels predict gave: at the run's own cuts (task.threshold without them)
+        cuts = config.task.threshold if run.cuts is None else run.cuts[[run.labels.index(n) for n in labels]]
+        hits = (probs >= cuts).sum(axis=0).astype(float)
     else:
         hits = np.bincount(probs.argmax(axis=1), minlength=len(labels)).astype(float)
     new = hits / max(hits.sum(), 1.0)

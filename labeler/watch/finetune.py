@@ -14,7 +14,9 @@ refresh reads it instead of running the model), and decides on random gold wheth
 - a current run and at least ``training.min_gold`` random labels (gold, plus calibration single-label where
   neither run trained on it, as ``compare`` counts them): yes unless the paired 95% CI of its accuracy minus the
   current run's lies below 0 (it is worse): prediction-powered with the unanswered reserve, as ``compare``'s
-  (``training.ppi``), else Newcombe's score interval;
+  (``training.ppi``), else Newcombe's score interval. The metric is ``compare``'s verdict metric
+  (``training.verdict_metric``; multi-label micro-F1 by default), each multi-label run cut at its own cuts
+  (``Run.cuts``; ``task.threshold`` for a run saved without them);
 - fewer: yes (no verdict either way; it saw more labels), and the reason says so.
 
 The decision is written to a JSON file the watcher reads; the watcher makes the run current.
@@ -34,14 +36,14 @@ import numpy as np
 from labeler.config import load_config
 from labeler.data import load_pool
 from labeler.errors import LabelerError
-from labeler.evaluation.compare_on_gold import evaluation_note
+from labeler.evaluation.compare_on_gold import evaluation_note, verdict_metric
 from labeler.evaluation.gold import CALIB, GOLD, enough_gold, verdict_splits
 from labeler.loop.policy import project_policy
 from labeler.loop.runs import current_run, train_counts, train_project, trigger
 from labeler.loop.scoring import build_signals, run_signal
 from labeler.project import Project
 from labeler.signals.cache import score_cached
-from training.evaluate import paired_bootstrap
+from training.evaluate import metric_name, paired_bootstrap
 
 
 def due(config) -> str | None:
@@ -132,14 +134,23 @@ def decide(config, reserve, run_id: str, ids: list[str], P_new: np.ndarray, P_cu
     ok, why = enough_gold(config, reserve, sizes[GOLD], sizes[CALIB] if counted else None)
     if not ok:
         return True, f"no verdict against {current_id} ({why}); {run_id} saw more labels"
+    metric = verdict_metric(config)
     unl = None if config.task.multi_label else reserve.unanswered(ids, labels)  # prediction-powered: training.ppi
-    d = paired_bootstrap(P_new[rows], P_cur[rows], y, "accuracy", multi_label=config.task.multi_label,
-                         threshold=config.task.threshold, unlabeled=None if unl is None else (P_new[unl], P_cur[unl]))
+    cut_new, cut_cur = (_cuts(config, r) for r in ((runs or ()) + (None, None))[:2])
+    d = paired_bootstrap(P_new[rows], P_cur[rows], y, metric, multi_label=config.task.multi_label,
+                         threshold=cut_new, threshold_b=cut_cur,
+                         unlabeled=None if unl is None else (P_new[unl], P_cur[unl]))
     on = evaluation_note(sizes[GOLD], sizes.get(CALIB, 0), counted) if counted else f"{d['n']} gold labels"
-    ci = f"{d['diff']:+.3f} accuracy vs {current_id}, 95% CI {d['lo']:+.3f}..{d['hi']:+.3f}, {on}"
+    ci = f"{d['diff']:+.3f} {metric_name(metric, config.task.multi_label)} vs {current_id}, 95% CI {d['lo']:+.3f}..{d['hi']:+.3f}, {on}"
     if d["hi"] < 0:
         return False, f"kept {current_id}: {run_id} is worse ({ci})"
     return True, f"{run_id} swapped in ({ci})"
+
+
+def _cuts(config, run):
+    """Where a run's multi-label matrix is cut: its own cuts (``Run.cuts``), else ``task.threshold``."""
+    cuts = getattr(run, "cuts", None) if config.task.multi_label else None
+    return config.task.threshold if cuts is None else cuts[[run.labels.index(n) for n in config.label_names]]
 
 
 def main(argv=None) -> int:
