@@ -1,7 +1,9 @@
 """Batch predictions with a run, logged for later drift checks.
 
 ``predict_file`` reads a CSV / JSONL / Parquet file with the config's text fields (``labeler.data.read_pool``:
-the same ids, composition and rejects as the pool), scores it with the current (or a named) run and writes
+the same composition and rejects as the pool, but duplicate texts are kept, one prediction per row, and a file
+without the config's id column has its rows named ``row-<n>``), scores it with the current (or a named) run and
+writes
 
     <project dir>/predictions/<timestamp>.parquet   one row per usable input row (columns: ``PREDICTION_COLUMNS``)
     <project dir>/predictions/log.jsonl             append-only index: one JSON line per prediction file
