@@ -7,7 +7,8 @@ default config. At each budget of ``--budgets`` the final fit is trained as `lab
 (``runs.train_project(final_fit=K)``, logreg, not made current) and its held-out test split is predicted:
 
 * at the run's own per-label cuts (``Run.cuts``: what `labeler predict` cuts at now; a final fit's are fitted on
-  out-of-fold predictions of every label, ``training.train.fitted_cuts``), and
+  out-of-fold predictions of every label, ``training.train.fitted_cuts``; at least one label per text where no
+  training label set was empty, ``Run.at_least_one``), and
 * at one 0.5 cut for every label (what `labeler predict` did before runs kept cuts; it also forced one label);
 
 with the run's own cross-fitted estimate (micro-F1 and exact match on its random reserve labels, 95% intervals)
@@ -41,6 +42,7 @@ def one_seed(data, budgets: list[int], batch: int, seed: int, folds: int, work: 
     from labeler.loop.runs import train_project
     from labeler.loop.scoring import bootstrap
     from labeler.simulate.driver import score_metrics
+    from training.evaluate import predict
 
     shutil.rmtree(work, ignore_errors=True)
     op = oracle_project(data, np.arange(len(data.ids)), work, batch, queue__seed=seed)
@@ -59,16 +61,19 @@ def one_seed(data, budgets: list[int], batch: int, seed: int, folds: int, work: 
         t0 = time.perf_counter()
         run = train_project(op.config, backend="logreg", final_fit=folds, make_current=False, policy=policy)
         seconds = time.perf_counter() - t0
-        P = run.predict_proba(data.eval_texts)[:, [run.labels.index(n) for n in data.labels]]
-        at_cuts = score_metrics(P, data.eval_y, data, run.cuts[[run.labels.index(n) for n in data.labels]])
-        at_half = score_metrics(P, data.eval_y, data, np.full(len(data.labels), 0.5))
+        order = [run.labels.index(n) for n in data.labels]
+        P = run.predict_proba(data.eval_texts)[:, order]
+        sets = predict(P, True, run.cuts[order], run.at_least_one)  # the label sets `labeler predict` writes
+        half = np.full(len(data.labels), 0.5)
+        at_cuts = score_metrics(sets.astype(float), data.eval_y, data, half)
+        at_half = score_metrics(P, data.eval_y, data, half)
         gold, ci = run.metrics["gold"], run.metrics["gold_ci"]
         row = {"seed": seed, "labels": len(answered), "reserve": run.info["n_gold"], "cuts": run.info["cuts"]["note"],
                "cross_fitted_micro_f1": [gold.get("micro_f1"), ci["micro_f1"]["lo"], ci["micro_f1"]["hi"]],
                "cross_fitted_exact": [gold.get("accuracy"), ci["accuracy"]["lo"], ci["accuracy"]["hi"]],
                "test_micro_f1_at_cuts": at_cuts["micro_f1"], "test_exact_at_cuts": at_cuts["accuracy"],
                "test_micro_f1_at_0.5": at_half["micro_f1"], "test_exact_at_0.5": at_half["accuracy"],
-               "test_none_at_cuts": float((~(P >= run.cuts[[run.labels.index(n) for n in data.labels]]).any(1)).mean()),
+               "test_none_at_cuts": float((sets.sum(axis=1) == 0).mean()), "at_least_one": run.at_least_one,
                "test_none_truth": float((data.eval_y.sum(1) == 0).mean()), "seconds": round(seconds, 1),
                "load": load_average()}
         print(f"[{data.name} seed {seed}] {row['labels']} labels: test micro-F1 {row['test_micro_f1_at_cuts']:.3f} at the "

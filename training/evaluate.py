@@ -61,10 +61,19 @@ def check_threshold(threshold, k: int) -> np.ndarray:
     return t
 
 
-def predict(P: np.ndarray, multi_label: bool, threshold: float | np.ndarray = 0.5) -> np.ndarray:
-    """Arg-max class indices (single-label) or 0/1 label sets at ``threshold`` (multi-label; scalar or (K,))."""
+def predict(P: np.ndarray, multi_label: bool, threshold: float | np.ndarray = 0.5,
+            at_least_one: bool = False) -> np.ndarray:
+    """Arg-max class indices (single-label) or 0/1 label sets at ``threshold`` (multi-label; scalar or (K,)).
+    ``at_least_one`` (multi-label): a row with no label at or over its cut gets its most probable one (for a model
+    whose training labels never held "None of these")."""
     P = np.asarray(P, dtype=np.float64)
-    return predict_sets(P, check_threshold(threshold, P.shape[1])) if multi_label else P.argmax(axis=1)
+    if not multi_label:
+        return P.argmax(axis=1)
+    sets = predict_sets(P, check_threshold(threshold, P.shape[1]))
+    if at_least_one and len(P):
+        empty = np.flatnonzero(sets.sum(axis=1) == 0)
+        sets[empty, P[empty].argmax(axis=1)] = 1
+    return sets
 
 
 def confusion(y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
@@ -109,14 +118,14 @@ def score(name: str, y: np.ndarray, pred: np.ndarray, k: int) -> float:
     raise ValueError(f"unknown metric {name!r}; choose from {', '.join(METRICS)}")
 
 
-def _prepare(P, y, multi_label, threshold):
+def _prepare(P, y, multi_label, threshold, at_least_one=False):
     P, y = np.asarray(P, dtype=np.float64), np.asarray(y).astype(np.int64)
     if P.ndim != 2 or len(P) != len(y):
         raise ValueError(f"P must be (N, K) with N = len(y) = {len(y)}; got {P.shape}")
     if multi_label and y.shape != P.shape:
         raise ValueError(f"multi-label y must be a 0/1 matrix of P's shape {P.shape}; got {y.shape}")
     keep = covered(P)
-    return P, y, keep, predict(np.nan_to_num(P), multi_label, threshold)
+    return P, y, keep, predict(np.nan_to_num(P), multi_label, threshold, at_least_one)
 
 
 def evaluate(
@@ -126,9 +135,11 @@ def evaluate(
     multi_label: bool = False,
     threshold: float | np.ndarray = 0.5,
     n_bins: int = 15,
+    at_least_one: bool = False,
 ) -> dict:
-    """Accuracy, macro/micro F1, per-class precision/recall/F1/support/predicted, ECE, confusion, coverage."""
-    P, y, keep, pred = _prepare(P, y, multi_label, threshold)
+    """Accuracy, macro/micro F1, per-class precision/recall/F1/support/predicted, ECE, confusion, coverage.
+    ``at_least_one``: multi-label sets as ``predict`` makes them with it."""
+    P, y, keep, pred = _prepare(P, y, multi_label, threshold, at_least_one)
     k = len(labels)
     out = {"n": int(len(y)), "n_covered": int(keep.sum()), "coverage": float(keep.mean()) if len(y) else float("nan")}
     yc, pc = y[keep], pred[keep]
@@ -227,11 +238,12 @@ def bootstrap_ci(
     seed: int = 0,
     level: float = 0.95,
     threshold: float | np.ndarray = 0.5,
+    at_least_one: bool = False,
 ) -> dict:
     """The metric on the covered rows with its interval: ``{"value", "lo", "hi", "n"}``. Accuracy: the Wilson
     score interval (``n_resamples`` and ``seed`` unused); other metrics: a percentile bootstrap, whose
     ``value`` may lie outside ``lo..hi`` (see the module docstring)."""
-    P, y, keep, pred = _prepare(P, y, multi_label, threshold)
+    P, y, keep, pred = _prepare(P, y, multi_label, threshold, at_least_one)
     yc, pc, k = y[keep], pred[keep], P.shape[1]
     if len(yc) == 0:
         return {"value": float("nan"), "lo": float("nan"), "hi": float("nan"), "n": 0}

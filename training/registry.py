@@ -98,6 +98,12 @@ class Run:
         return None if not self.multi_label or not saved else np.asarray(saved, dtype=np.float64)
 
     @property
+    def at_least_one(self) -> bool:
+        """Multi-label: the run predicts at least one label per text (its training labels never held "None of
+        these": ``training.train.never_none``)."""
+        return bool((self.info.get("cuts") or {}).get("at_least_one"))
+
+    @property
     def frozen_body(self) -> tuple[str, int | None] | None:
         """(body, max_length) when the run's encoder is the untouched pretrained body (the ``logreg`` backend), so
         embeddings computed elsewhere with that body can stand in for its own; None for a fine-tuned body."""
@@ -284,7 +290,9 @@ def model_card(run_id, labels, multi_label, backend, config, info, metrics, cali
         f"- micro-F1 {_fmt(gold.get('micro_f1'))}; ECE {_fmt(gold.get('ece'))} (before calibration {_fmt(metrics.get('gold_uncalibrated', {}).get('ece'))})",
         f"- calibration: {calibrator.kind}" + (f", T = {calibrator.temperature:.3f}" if calibrator.kind == "temperature" else "")
         + f" (fitted on {calibrator.n} held-out labels)",
-        *([f"- per-label cuts (a label is predicted at or over its cut; none over: \"None of these\"): "
+        *([f"- per-label cuts (a label is predicted at or over its cut; none over: "
+           + ("its most probable label, since no training text was \"None of these\"" if info["cuts"].get("at_least_one")
+              else "\"None of these\"") + "): "
            f"{info['cuts'].get('note', '')}: " + ", ".join(f"{lab} {v:.3f}" for lab, v in zip(labels, info['cuts']['values']))]
           if info.get("cuts") else []),
         "",

@@ -207,15 +207,16 @@ def train(
     calibrator = Calibrator.fit(P_cal, y_cal, multi_label) if use_calib else Calibrator()
     cuts = label_cuts(None if P_cal is None else calibrator(P_cal), y_cal if len(calib) else None, len(label_names),
                       threshold, default_name="task.threshold") if multi_label else None
+    one = bool(cuts) and never_none(y_train)
     cut = cuts.values if cuts else threshold
     y_gold = table.targets(gold)
     P_raw = model.predict_proba(gold["text"].tolist()) if len(gold) else np.zeros((0, len(label_names)))
     P_gold = calibrator(P_raw)
     metrics = {
-        "gold": evaluate(P_gold, y_gold, label_names, multi_label, cut),
-        "gold_uncalibrated": evaluate(P_raw, y_gold, label_names, multi_label, cut),
-        "gold_ci": {m: bootstrap_ci(P_gold, y_gold, m, multi_label, n_resamples=n_resamples, seed=0, threshold=cut)
-                    for m in interval_metrics(multi_label)},
+        "gold": evaluate(P_gold, y_gold, label_names, multi_label, cut, at_least_one=one),
+        "gold_uncalibrated": evaluate(P_raw, y_gold, label_names, multi_label, cut, at_least_one=one),
+        "gold_ci": {m: bootstrap_ci(P_gold, y_gold, m, multi_label, n_resamples=n_resamples, seed=0, threshold=cut,
+                                    at_least_one=one) for m in interval_metrics(multi_label)},
         "train_seconds": train_seconds,
     }
     counts = (np.bincount(y_train, minlength=len(label_names)) if not multi_label else y_train.sum(0)).tolist()
@@ -225,7 +226,7 @@ def train(
         "calibrated": bool(use_calib),
         "round": rnd, "seed": seed, "skipped": table.skipped, "train_counts": dict(zip(label_names, map(int, counts))),
         "train_seconds": round(train_seconds, 2), "n_weak": len(weak_texts), "weak_weight": weak_weight if weak_texts else None,
-        **({"cuts": dataclasses.asdict(cuts)} if cuts else {}),
+        **({"cuts": {**dataclasses.asdict(cuts), "at_least_one": one}} if cuts else {}),
     }
     config = {
         "backend": backend, "params": dataclasses.asdict(p), "labels": label_names, "multi_label": multi_label,
@@ -243,6 +244,13 @@ def train(
         "metrics": {k: metrics["gold"].get(k) for k in ("accuracy", "macro_f1", "micro_f1", "ece")},
     })
     return run
+
+
+def never_none(Y: np.ndarray) -> bool:
+    """Multi-label: whether every training label set holds a label (no "None of these" among them; a taxonomy
+    with its own catch-all label, GoEmotions' "neutral"): then the run predicts at least one label per text."""
+    Y = np.asarray(Y)
+    return bool(len(Y)) and Y.ndim == 2 and bool((Y.sum(axis=1) > 0).all())
 
 
 def interval_metrics(multi_label: bool) -> tuple[str, ...]:
@@ -292,11 +300,13 @@ def fitted_cuts(P: np.ndarray, Y: np.ndarray, threshold: float) -> LabelCuts:
 def cross_fitted_cuts(P_oof: np.ndarray, Y: np.ndarray, fold: np.ndarray, threshold: float) -> tuple[np.ndarray, LabelCuts]:
     """Multi-label, for a final fit: (0/1 sets, cuts) from out-of-fold predictions of every label. Each fold's rows
     are cut at the cuts fitted (``fitted_cuts``) on the other folds' rows, so the sets score the model and its cut
-    rule on records neither saw; the cuts the shipped model keeps are fitted on every row."""
+    rule on records neither saw; the cuts the shipped model keeps are fitted on every row. Where no label set is
+    empty (``never_none``), every row keeps at least its most probable label."""
+    one = never_none(Y)
     sets = np.zeros(np.shape(Y), dtype=np.int64)
     for f in np.unique(fold):
         other = fold != f
-        sets[~other] = predict(P_oof[~other], True, fitted_cuts(P_oof[other], Y[other], threshold).values)
+        sets[~other] = predict(P_oof[~other], True, fitted_cuts(P_oof[other], Y[other], threshold).values, one)
     return sets, fitted_cuts(P_oof, Y, threshold)
 
 
@@ -353,7 +363,7 @@ def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, f
             "skipped": table.skipped, "train_counts": dict(zip(label_names, map(int, counts))),
             "train_seconds": round(train_seconds, 2), "n_weak": len(weak_texts),
             "weak_weight": weak_weight if weak_texts else None, "final_fit": {"folds": folds, "n_reserve": n_reserve},
-            **({"cuts": dataclasses.asdict(cuts)} if cuts else {})}
+            **({"cuts": {**dataclasses.asdict(cuts), "at_least_one": never_none(y_all)}} if cuts else {})}
     run = registry.save(model, labels=label_names, multi_label=multi_label, backend=backend,
                         config={**config, "final_fit": folds}, data_fingerprint=table.fingerprint(), metrics=metrics,
                         calibrator=Calibrator(), info=info, make_current=make_current)

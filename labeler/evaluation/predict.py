@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from labeler.data import detect_format, read_pool
+from training.evaluate import predict as predict_sets
 from labeler.errors import LabelerError
 from labeler.loop.runs import training_errors
 from labeler.project import Project
@@ -107,17 +108,20 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
     labels = config.label_names
     order = [run.labels.index(n) for n in labels]
     P = run.predict_proba(pool.texts)[:, order]
-    cuts, cut_note = None, None
+    cuts, cut_note, sets = None, None, None
     if config.task.multi_label:
         saved = run.cuts
         cuts = np.full(len(labels), float(config.task.threshold)) if saved is None else saved[order]
         cut_note = (f"at task.threshold {config.task.threshold:g} for every label: run {run.run_id} was saved without "
                     "per-label cuts" if saved is None else f"per label, {run.info['cuts'].get('note', '')}")
+        if run.at_least_one:
+            cut_note += "; at least one label per text: no training text was None of these"
+        sets = predict_sets(P, True, cuts, run.at_least_one)
     fp = file_fingerprint(input_path)
     rows = []
-    for rec, p in zip(pool.records, P):
+    for i, (rec, p) in enumerate(zip(pool.records, P)):
         if config.task.multi_label:
-            picked = [labels[k] for k in np.argsort(-p, kind="stable") if p[k] >= cuts[k]]  # none: "None of these"
+            picked = [labels[k] for k in np.argsort(-p, kind="stable") if sets[i, k]]  # none: "None of these"
             label, score = ",".join(picked), float(p.max())
         else:
             k = int(np.argmax(p))
@@ -137,8 +141,8 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
     df.to_parquet(path, index=False)
     top = P.argmax(axis=1)
     counts = {lab: int((top == k).sum()) for k, lab in enumerate(labels)} if not config.task.multi_label else \
-        {lab: int((P[:, k] >= cuts[k]).sum()) for k, lab in enumerate(labels)}
-    n_none = int((~(P >= cuts).any(axis=1)).sum()) if config.task.multi_label else 0
+        {lab: int(sets[:, k].sum()) for k, lab in enumerate(labels)}
+    n_none = int((sets.sum(axis=1) == 0).sum()) if config.task.multi_label else 0
     entry = {"file": path.name, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
              "model_id": run.run_id, "input_path": str(input_path.resolve()), "input_fingerprint": fp,
              "n": len(df), "rejected": len(rejected), "label_counts": counts, "mean_score": float(df["score"].mean())}

@@ -254,7 +254,8 @@ def _cuts_line(info: dict) -> list[str]:
         return []
     values = cuts.get("values") or [0.0]
     spread = f" ({min(values):.2f}..{max(values):.2f})" if cuts.get("fitted") else ""
-    return [f"  per-label cuts{spread}: {cuts.get('note', '')}; its metrics and `labeler predict` cut there"]
+    one = "; at least one label per text (no training text was None of these)" if cuts.get("at_least_one") else ""
+    return [f"  per-label cuts{spread}: {cuts.get('note', '')}; its metrics and `labeler predict` cut there{one}"]
 
 
 def _f(v) -> str:

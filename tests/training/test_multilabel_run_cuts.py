@@ -92,13 +92,36 @@ class _Run:
 
     run_id, multi_label = "20260101-000000-logreg", True
 
-    def __init__(self, P, cuts):
+    def __init__(self, P, cuts, at_least_one=False):
+        self.at_least_one = at_least_one
         self.labels = ["refund", "billing", "shipping"]  # not the config's order
         self._P, self.cuts = np.asarray(P, dtype=float), None if cuts is None else np.asarray(cuts, dtype=float)
         self.info = {} if cuts is None else {"cuts": {"note": "fitted on 60 calibration records (40 positive labels)"}}
 
     def predict_proba(self, texts):
         return self._P[: len(texts)]
+
+
+def test_a_taxonomy_without_none_of_these_predicts_at_least_one_label(tmp_path):
+    """Where no training label set is empty (GoEmotions' "neutral" is a label), a row with nothing over its cut
+    keeps its most probable label, in the run's metrics and in predict; one empty set keeps "None of these"."""
+    from training.evaluate import predict
+
+    from training.train import never_none
+
+    assert never_none(np.array([[1, 0], [0, 1], [1, 1]])) and not never_none(np.array([[1, 0], [0, 0]]))
+    assert not never_none(np.zeros((0, 2)))
+    P = np.array([[0.1, 0.3], [0.9, 0.2]])
+    assert predict(P, True, 0.5).tolist() == [[0, 0], [1, 0]]
+    assert predict(P, True, 0.5, at_least_one=True).tolist() == [[0, 1], [1, 0]]
+    df, Y, splits, embed = _project()
+    every = df.assign(labels=[ls or ["refund"] for ls in df["labels"]])
+    run = train(every, LABELS, multi_label=True, backend="logreg", project_dir=tmp_path, splits=splits, embed=embed,
+                force=True, threshold=0.5, n_resamples=20, final_fit=3, make_current=False)
+    assert run.info["cuts"]["at_least_one"] and run.at_least_one
+    mixed = train(df, LABELS, multi_label=True, backend="logreg", project_dir=tmp_path, splits=splits, embed=embed,
+                  force=True, threshold=0.5, n_resamples=20)
+    assert not mixed.at_least_one
 
 
 @pytest.mark.parametrize("saved", [True, False])
@@ -121,6 +144,11 @@ def test_predict_cuts_a_multi_label_run_at_its_own_cuts_and_may_predict_none(tmp
     got = pd.read_parquet(res.path)["label"].tolist()
     if saved:
         assert got == ["refund", "billing,shipping", ""]  # billing 0.6 is under its 0.7: not taken
+        monkeypatch.setattr(predict, "load_run", lambda config, run_id: _Run(P, [0.3, 0.7, 0.5], at_least_one=True))
+        one = predict.predict_file(load_config(cfg), tmp_path / "new.csv")
+        assert pd.read_parquet(one.path)["label"].tolist() == ["refund", "billing,shipping", "billing"]
+        assert one.n_none == 0 and one.summary().splitlines()[0].endswith(
+            "at least one label per text: no training text was None of these)")
         assert res.label_counts == {"billing": 1, "shipping": 1, "refund": 1} and res.n_none == 1
         assert "; none of these 1 (cut per label, fitted on 60 calibration records (40 positive labels))" in res.summary()
     else:
