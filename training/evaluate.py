@@ -267,11 +267,12 @@ def paired_bootstrap(
     threshold: float | np.ndarray = 0.5,
     threshold_b: float | np.ndarray | None = None,
     unlabeled: tuple[np.ndarray, np.ndarray] | None = None,
+    at_least_one: tuple[bool, bool] = (False, False),
 ) -> dict:
     """Does A beat B? On the rows both cover, the same rows for both systems.
 
     Multi-label: A's sets are cut at ``threshold``, B's at ``threshold_b`` (default: the same), so each
-    system is judged at its own per-label cuts.
+    system is judged at its own per-label cuts; ``at_least_one`` (A's, B's): ``predict``'s rule for each.
 
     Returns ``diff`` (A - B on those rows); its CI ``lo..hi``: for accuracy Newcombe's paired score interval
     (``paired_score_ci``), for other metrics the percentile bootstrap (which may exclude ``diff``);
@@ -282,8 +283,9 @@ def paired_bootstrap(
     accuracy then uses the prediction-powered estimate (``training.ppi``: ``diff``, ``lo..hi`` and ``p_value``
     from it, plus ``lam`` and ``n_unlabeled``) where it applies, else the paired score interval as above.
     """
-    PA, y, keep_a, pred_a = _prepare(PA, y, multi_label, threshold)
-    PB, _, keep_b, pred_b = _prepare(PB, y, multi_label, threshold if threshold_b is None else threshold_b)
+    PA, y, keep_a, pred_a = _prepare(PA, y, multi_label, threshold, at_least_one[0])
+    PB, _, keep_b, pred_b = _prepare(PB, y, multi_label, threshold if threshold_b is None else threshold_b,
+                                     at_least_one[1])
     keep = keep_a & keep_b
     yc, a, b, k = y[keep], pred_a[keep], pred_b[keep], PA.shape[1]
     if len(yc) == 0:

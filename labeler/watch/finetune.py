@@ -15,8 +15,8 @@ refresh reads it instead of running the model), and decides on random gold wheth
   neither run trained on it, as ``compare`` counts them): yes unless the paired 95% CI of its accuracy minus the
   current run's lies below 0 (it is worse): prediction-powered with the unanswered reserve, as ``compare``'s
   (``training.ppi``), else Newcombe's score interval. The metric is ``compare``'s verdict metric
-  (``training.verdict_metric``; multi-label micro-F1 by default), each multi-label run cut at its own cuts
-  (``Run.cuts``; ``task.threshold`` for a run saved without them);
+  (``training.verdict_metric``; multi-label micro-F1 by default), each multi-label run cut as ``labeler predict``
+  cuts it (``Run.cuts``, ``Run.at_least_one``; ``task.threshold`` for a run saved without cuts);
 - fewer: yes (no verdict either way; it saw more labels), and the reason says so.
 
 The decision is written to a JSON file the watcher reads; the watcher makes the run current.
@@ -136,10 +136,12 @@ def decide(config, reserve, run_id: str, ids: list[str], P_new: np.ndarray, P_cu
         return True, f"no verdict against {current_id} ({why}); {run_id} saw more labels"
     metric = verdict_metric(config)
     unl = None if config.task.multi_label else reserve.unanswered(ids, labels)  # prediction-powered: training.ppi
-    cut_new, cut_cur = (_cuts(config, r) for r in ((runs or ()) + (None, None))[:2])
+    pair = ((runs or ()) + (None, None))[:2]
+    cut_new, cut_cur = (_cuts(config, r) for r in pair)
     d = paired_bootstrap(P_new[rows], P_cur[rows], y, metric, multi_label=config.task.multi_label,
                          threshold=cut_new, threshold_b=cut_cur,
-                         unlabeled=None if unl is None else (P_new[unl], P_cur[unl]))
+                         unlabeled=None if unl is None else (P_new[unl], P_cur[unl]),
+                         at_least_one=tuple(bool(getattr(r, "at_least_one", False)) for r in pair))
     on = evaluation_note(sizes[GOLD], sizes.get(CALIB, 0), counted) if counted else f"{d['n']} gold labels"
     ci = f"{d['diff']:+.3f} {metric_name(metric, config.task.multi_label)} vs {current_id}, 95% CI {d['lo']:+.3f}..{d['hi']:+.3f}, {on}"
     if d["hi"] < 0:

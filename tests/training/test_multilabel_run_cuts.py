@@ -156,3 +156,15 @@ def test_predict_cuts_a_multi_label_run_at_its_own_cuts_and_may_predict_none(tmp
         assert res.summary().splitlines()[0].endswith(
             "none of these 1 (cut at task.threshold 0.5 for every label: run 20260101-000000-logreg was saved "
             "without per-label cuts)")
+
+
+def test_paired_bootstrap_cuts_each_system_by_its_own_at_least_one_rule():
+    from training.evaluate import paired_bootstrap
+
+    Y = np.array([[1, 0], [0, 1]] * 10)
+    A = np.where(Y == 1, 0.4, 0.1)  # nothing over 0.5: empty sets, unless A keeps its most probable label
+    B = Y.astype(float)
+    kept = paired_bootstrap(A, B, Y, "micro_f1", multi_label=True, threshold=0.5, at_least_one=(True, False),
+                            n_resamples=50)
+    empty = paired_bootstrap(A, B, Y, "micro_f1", multi_label=True, threshold=0.5, n_resamples=50)
+    assert kept["diff"] == 0.0 and empty["diff"] == -1.0
