@@ -80,21 +80,26 @@ def test_listener_acts_only_on_signed_answers_to_its_dataset():
     assert inbox.wake.is_set()
 
 
+def _swap_project(tmp_path, task: str):
+    """A config (``task: {labels: ...}``, min_gold 20), 400 record ids and the project's random reserve."""
+    from labeler.config import load_config
+    from labeler.loop.policy import project_reserve
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"data: {{path: {tmp_path / 'x.csv'}}}\ntask: {{labels: {task}}}\n"
+                   f"project: {{dir: {tmp_path / 'state'}}}\ntraining: {{min_gold: 20}}\n")
+    config = load_config(cfg)
+    return config, [f"r{i}" for i in range(400)], project_reserve(config)
+
+
 def test_swap_rule_on_random_gold(tmp_path):
     """No current run: swap; too little gold: swap with "no verdict"; a run clearly worse on gold: keep."""
     import pandas as pd
 
-    from labeler.config import load_config
     from labeler.evaluation.gold import gold_rows
-    from labeler.loop.policy import project_reserve
     from labeler.watch.finetune import decide
 
-    cfg = tmp_path / "c.yaml"
-    cfg.write_text(f"data: {{path: {tmp_path / 'x.csv'}}}\ntask: {{labels: [a, b]}}\n"
-                   f"project: {{dir: {tmp_path / 'state'}}}\ntraining: {{min_gold: 20}}\n")
-    config = load_config(cfg)
-    ids = [f"r{i}" for i in range(400)]
-    reserve = project_reserve(config)
+    config, ids, reserve = _swap_project(tmp_path, "[a, b]")
     gold = [i for i, rid in enumerate(ids) if reserve.contains(rid)]
     y = np.array([i % 2 for i in range(len(ids))])
     good, bad = np.eye(2)[y], np.eye(2)[1 - y]
@@ -374,16 +379,9 @@ def test_swap_rule_judges_multi_label_runs_at_their_own_cuts_on_the_verdict_metr
 
     import pandas as pd
 
-    from labeler.config import load_config
-    from labeler.loop.policy import project_reserve
     from labeler.watch.finetune import decide
 
-    cfg = tmp_path / "c.yaml"
-    cfg.write_text(f"data: {{path: {tmp_path / 'x.csv'}}}\ntask: {{labels: [a, b], multi_label: true}}\n"
-                   f"project: {{dir: {tmp_path / 'state'}}}\ntraining: {{min_gold: 20}}\n")
-    config = load_config(cfg)
-    ids = [f"r{i}" for i in range(400)]
-    reserve = project_reserve(config)
+    config, ids, reserve = _swap_project(tmp_path, "[a, b], multi_label: true")
     Y = np.array([[i % 2, (i // 2) % 2] for i in range(len(ids))])
     answered = [i for i, rid in enumerate(ids) if reserve.contains(rid)]
     Path(config.project.dir).mkdir(parents=True)
