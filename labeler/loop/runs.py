@@ -24,7 +24,7 @@ from labeler.signals.catalog import build_signals, embedding_signal
 from labeler.signals.finetuned import cached_body
 from labeler.signals.templated import DEFAULT_TEMPLATE, label_text
 from training.errors import TrainingError
-from training.evaluate import paired_bootstrap
+from training.evaluate import metric_name, paired_bootstrap
 from training.head import LinearModel
 from training.labels import load_labels
 from training.registry import Registry, list_runs, set_current
@@ -227,11 +227,13 @@ def describe_run(run) -> list[str]:
     if info.get("final_fit"):
         lines = [f"run {run.run_id} ({run.backend}, final fit): trained on all {info.get('n_train')} human labels, "
                  f"gold and calibration included{weak} in {info.get('train_seconds', 0):.1f}s"]
+        over = "every label, the random reserve's records" if run.multi_label else "the random reserve,"
         for m in interval_metrics(run.multi_label):
             c = ci.get(m, {})
             if gold.get(m) is not None and gold.get(m) == gold.get(m):
-                lines.append(f"  cross-fitted {m}: {_f(gold.get(m))} (95% CI {_f(c.get('lo'))}..{_f(c.get('hi'))}, "
-                             f"n={info.get('n_gold')}; {info['final_fit']['folds']} folds over the random reserve, "
+                lines.append(f"  cross-fitted {metric_name(m, run.multi_label)}: {_f(gold.get(m))} "
+                             f"(95% CI {_f(c.get('lo'))}..{_f(c.get('hi'))}, "
+                             f"n={info.get('n_gold')}; {info['final_fit']['folds']} folds over {over} "
                              "each scored by a model that never saw it)")
         return lines + _cuts_line(info)
     n_calib = info.get("n_calib", 0)
@@ -242,7 +244,8 @@ def describe_run(run) -> list[str]:
     for m in interval_metrics(run.multi_label):
         c = ci.get(m, {})
         if gold.get(m) is not None and gold.get(m) == gold.get(m):
-            lines.append(f"  gold {m}: {_f(gold.get(m))} (95% CI {_f(c.get('lo'))}..{_f(c.get('hi'))}, "
+            lines.append(f"  gold {metric_name(m, run.multi_label)}: {_f(gold.get(m))} "
+                         f"(95% CI {_f(c.get('lo'))}..{_f(c.get('hi'))}, "
                          f"n={info.get('n_gold')})")
     return lines + _cuts_line(info)
 

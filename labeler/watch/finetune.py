@@ -143,7 +143,8 @@ def decide(config, reserve, run_id: str, ids: list[str], P_new: np.ndarray, P_cu
                          unlabeled=None if unl is None else (P_new[unl], P_cur[unl]),
                          at_least_one=tuple(bool(getattr(r, "at_least_one", False)) for r in pair))
     on = evaluation_note(sizes[GOLD], sizes.get(CALIB, 0), counted) if counted else f"{d['n']} gold labels"
-    ci = f"{d['diff']:+.3f} {metric_name(metric, config.task.multi_label)} vs {current_id}, 95% CI {d['lo']:+.3f}..{d['hi']:+.3f}, {on}"
+    ci = (f"{d['diff']:+.3f} {metric_name(metric, config.task.multi_label)} vs {current_id}, "
+          f"95% CI {d['lo']:+.3f}..{d['hi']:+.3f}, {on}")
     if d["hi"] < 0:
         return False, f"kept {current_id}: {run_id} is worse ({ci})"
     return True, f"{run_id} swapped in ({ci})"
