@@ -220,3 +220,29 @@ def test_agreement_line_counts_annotators_in_words():
                                                    "(argilla.min_submitted: 2 sends each record to two annotators); "
                                                    "3 annotators")
     assert agreement_line(0.5, 0.25, 4, 1, 2) == "agreement: alpha 0.50, kappa 0.25 over 4 records with 2+ answers, 1 annotator"
+
+
+def test_multi_label_agreement_with_the_model_is_with_the_preselected_suggestion(tmp_path):
+    """Multi-label, "agreement with the model" compares an answer with the labels the suggestion pre-selects (the
+    cuts push fits on the answered random reserve), not with one 0.5 cut the annotators never saw."""
+    from labeler.loop.policy import project_reserve
+
+    config = make_config(tmp_path, multi_label=True)
+    ids = [f"r{i}" for i in range(300)]
+    reserve = project_reserve(config)
+    answered = [i for i, rid in enumerate(ids) if reserve.contains(rid)]
+    assert len(answered) >= 20  # MIN_LABELS_FOR_SUGGESTIONS
+    Y = np.zeros((len(ids), 3), dtype=np.int64)
+    Y[::3, 0] = 1  # billing, scored 0.9 when right
+    Y[::2, 2] = 1  # refund, scored 0.3 when right: under 0.5, over its fitted cut
+    P = np.where(Y == 1, np.array([0.9, 0.0, 0.3]), np.array([0.1, 0.0, 0.05]))
+    Scores(ids=ids, P=P, agreement=np.ones(len(ids)), signals={}).save(Project(config).ensure().scores)
+    pd.DataFrame({"id": [ids[i] for i in answered], "label": None,
+                  "labels": [[LABELS[k] for k in np.flatnonzero(Y[i])] for i in answered],
+                  "status": "submitted"}).to_parquet(Project(config).labels)
+    write_responses(config, {"r0": {"x": [B, R], "y": [B, R]}})  # r0 is billing and refund
+    report = build(config, min_shared=2)
+    assert {r.name: r.model for r in report.annotators} == {"x": (1, 1), "y": (1, 1)}
+    from labeler.quality.agreement import model_labels
+
+    assert model_labels(config)["r0"] == frozenset({B})  # what one 0.5 cut would have compared with

@@ -12,7 +12,8 @@ Input: ``responses.parquet`` (``labeler pull``: every individual answer); only *
 - Cohen's kappa per annotator pair, on the records both answered (scikit-learn's ``cohen_kappa_score``).
 - Each annotator's agreement with the consensus (the majority of the *other* annotators' answers on the same
   record; records where the others tie are skipped) and with the current model (the ensemble's top label in
-  ``scores.npz``; multi-label: the labels at or over ``task.threshold``, at least the top one).
+  ``scores.npz``; multi-label: the labels the suggestion pre-selects, at the cuts ``labeler push`` fits on the
+  answered random reserve (``labeler.loop.round.suggestion_cuts``), or at ``task.threshold`` before it fits any).
 - Confusions between annotators: unordered label pairs given by two annotators to the same record.
 - Answers per hour per annotator: answers between consecutive answers at most ``BREAK_S`` apart, divided
   by the time those gaps add up to (longer gaps are breaks, not work).
@@ -35,6 +36,8 @@ from dataclasses import dataclass, field
 from labeler.argilla.pull import fleiss_kappa
 from labeler.argilla.schema import ANSWER_NONE_WITH_LABELS, NONE_TEXT, answer_labels
 from labeler.errors import LabelerError
+from labeler.loop.policy import project_reserve
+from labeler.loop.round import suggestion_cuts
 from labeler.project import Project
 
 BREAK_S = 600  # seconds between two answers above which the annotator is taken to have paused
@@ -234,6 +237,17 @@ def model_labels(config, thresholds=None) -> dict[str, object] | None:
     return out
 
 
+def suggestion_thresholds(config):
+    """Multi-label: the per-label cuts the pushed suggestions pre-select at (``labeler.loop.round.suggestion_cuts``,
+    fitted on the answered random reserve), so "agreement with the model" is with what annotators were shown;
+    None (``task.threshold``) for a single-label task, before scores exist or while too little reserve is answered."""
+    project = Project(config)
+    if not config.task.multi_label or not project.scores.exists():
+        return None
+    scores = project.load_scores()
+    return suggestion_cuts(config, scores.ids, scores.P, project.load_labels(), project_reserve(config))
+
+
 def model_agreement(answers: Answers, model: dict[str, object]) -> dict[str, tuple[int, int]]:
     """Annotator -> (answers equal to the model's label, answers on records the model scored)."""
     out: dict[str, list[int]] = {}
@@ -329,7 +343,7 @@ def build(config, min_shared: int = MIN_SHARED) -> QualityReport:
         raise LabelerError(f"no submitted answers in {Project(config).responses}; review records in Argilla, "
                            "then run `labeler pull`")
     overlapped = Answers(answers.labels, answers.multi_label, answers.overlapped())
-    model = model_labels(config)
+    model = model_labels(config, suggestion_thresholds(config))
     consensus = consensus_agreement(answers)
     with_model = model_agreement(answers, model) if model is not None else {}
     counts = Counter(a for ans in answers.by_record.values() for a in ans)
