@@ -125,6 +125,13 @@ class Run:
         return self.calibrator(self.predict_proba_raw(texts))
 
 
+def cuts_in_order(run, label_names: Sequence[str], default: float):
+    """Where ``run``'s multi-label matrix is cut, in ``label_names`` order: its saved cuts (``Run.cuts``), or
+    ``default`` for every label (no run, or one saved before runs kept cuts)."""
+    cuts = getattr(run, "cuts", None)
+    return default if cuts is None else cuts[[run.labels.index(n) for n in label_names]]
+
+
 def load_model(model_dir: Path, backend: str, labels: list[str], multi_label: bool, config: dict | None = None):
     return get_backend(backend, str(model_dir.parent)).load(model_dir, labels, multi_label, config or {})
 

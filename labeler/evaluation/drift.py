@@ -31,6 +31,7 @@ from labeler.loop.runs import training_errors
 from labeler.project import Project
 from training.evaluate import predict as predict_sets
 from training.labels import load_labels
+from training.registry import cuts_in_order
 
 MIN_GOLD_REFERENCE = 20
 EPS = 1e-4
@@ -163,7 +164,7 @@ def drift(config, log=None, run=None) -> DriftReport:
     ref, reference, biased = reference_labels(config, run)
     probs = df[[f"p_{lab}" for lab in labels]].to_numpy(dtype=float)
     if config.task.multi_label:  # the labels predict gave: at the run's own cuts (task.threshold without them)
-        cuts = config.task.threshold if run.cuts is None else run.cuts[[run.labels.index(n) for n in labels]]
+        cuts = cuts_in_order(run, labels, config.task.threshold)
         hits = predict_sets(probs, True, cuts, run.at_least_one).sum(axis=0).astype(float)
     else:
         hits = np.bincount(probs.argmax(axis=1), minlength=len(labels)).astype(float)

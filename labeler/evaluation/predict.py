@@ -34,7 +34,7 @@ from training.evaluate import predict as predict_sets
 from labeler.errors import LabelerError
 from labeler.loop.runs import training_errors
 from labeler.project import Project
-from training.registry import load_run as load_registered_run
+from training.registry import cuts_in_order, load_run as load_registered_run
 
 LOG_FILE = "log.jsonl"
 
@@ -108,15 +108,13 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
     labels = config.label_names
     order = [run.labels.index(n) for n in labels]
     P = run.predict_proba(pool.texts)[:, order]
-    cuts, cut_note, sets = None, None, None
+    cut_note, sets = None, None
     if config.task.multi_label:
-        saved = run.cuts
-        cuts = np.full(len(labels), float(config.task.threshold)) if saved is None else saved[order]
         cut_note = (f"at task.threshold {config.task.threshold:g} for every label: run {run.run_id} was saved without "
-                    "per-label cuts" if saved is None else f"per label, {run.info['cuts'].get('note', '')}")
+                    "per-label cuts" if run.cuts is None else f"per label, {run.info['cuts'].get('note', '')}")
         if run.at_least_one:
             cut_note += "; at least one label per text: no training text was None of these"
-        sets = predict_sets(P, True, cuts, run.at_least_one)
+        sets = predict_sets(P, True, cuts_in_order(run, labels, config.task.threshold), run.at_least_one)
     fp = file_fingerprint(input_path)
     rows = []
     for i, (rec, p) in enumerate(zip(pool.records, P)):

@@ -44,6 +44,7 @@ from labeler.loop.scoring import build_signals, run_signal
 from labeler.project import Project
 from labeler.signals.cache import score_cached
 from training.evaluate import metric_name, paired_bootstrap
+from training.registry import cuts_in_order
 
 
 def due(config) -> str | None:
@@ -137,7 +138,8 @@ def decide(config, reserve, run_id: str, ids: list[str], P_new: np.ndarray, P_cu
     metric = verdict_metric(config)
     unl = None if config.task.multi_label else reserve.unanswered(ids, labels)  # prediction-powered: training.ppi
     pair = ((runs or ()) + (None, None))[:2]
-    cut_new, cut_cur = (_cuts(config, r) for r in pair)
+    cut_new, cut_cur = (cuts_in_order(r, config.label_names, config.task.threshold) if config.task.multi_label
+                        else config.task.threshold for r in pair)
     d = paired_bootstrap(P_new[rows], P_cur[rows], y, metric, multi_label=config.task.multi_label,
                          threshold=cut_new, threshold_b=cut_cur,
                          unlabeled=None if unl is None else (P_new[unl], P_cur[unl]),
@@ -148,12 +150,6 @@ def decide(config, reserve, run_id: str, ids: list[str], P_new: np.ndarray, P_cu
     if d["hi"] < 0:
         return False, f"kept {current_id}: {run_id} is worse ({ci})"
     return True, f"{run_id} swapped in ({ci})"
-
-
-def _cuts(config, run):
-    """Where a run's multi-label matrix is cut: its own cuts (``Run.cuts``), else ``task.threshold``."""
-    cuts = getattr(run, "cuts", None) if config.task.multi_label else None
-    return config.task.threshold if cuts is None else cuts[[run.labels.index(n) for n in config.label_names]]
 
 
 def main(argv=None) -> int:
