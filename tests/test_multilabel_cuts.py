@@ -265,3 +265,46 @@ def test_label_cuts_use_the_policys_shrink():
         Policy(cut_shrink=-1.0)
     with pytest.raises(ValueError, match="cut_shrink"):
         Policy(cut_shrink_down=-1.0)
+
+
+def test_what_ships_predicts_at_least_one_label_where_no_answer_was_none_of_these(tmp_path):
+    # the shipped run's rule (training.train.never_none): "neutral" catches every text no other label does, as in
+    # GoEmotions, so the final fit predicts at least its most probable label; simulate's "what ships" scores that
+    from dataclasses import replace
+
+    from labeler import simulate as sim
+    from labeler.config import validate_config
+    from labeler.simulate.driver import each_round, ships_metrics
+
+    def with_neutral(X, Y):
+        return X, np.column_stack([Y, (Y.sum(axis=1) == 0).astype(np.int64)])
+
+    X, Y = with_neutral(*_toy(n=200, seed=1))
+    Xe, Ye = with_neutral(*_toy(n=60, seed=2))
+    labels = ["a", "b", "c", "neutral"]
+    config = validate_config({"data": {"path": "pool.jsonl", "label_field": "label"},
+                              "task": {"labels": labels, "multi_label": True},
+                              "project": {"dir": str(tmp_path / "proj")}}, tmp_path / "sim.yaml")
+    data = sim.SimData(name="toy", config=config, labels=labels, multi_label=True, ids=[f"p{i}" for i in range(200)],
+                       texts=[f"t{i}" for i in range(200)], y=Y, eval_ids=[f"e{i}" for i in range(60)],
+                       eval_texts=[f"e{i}" for i in range(60)], eval_y=Ye)
+    P0 = np.full(Y.shape, 0.5)
+    feats = sim.Features(X=X, X_eval=Xe, signals={"zero-shot": P0}, P0=P0, P0_eval=np.full(Ye.shape, 0.5))
+    policy = Policy.from_config(config, batch_size=20, gold_share=0.4, strategy="threshold_distance")
+    s = list(each_round(data, feats, policy, 2))[-1]
+    rows = np.flatnonzero(s.labeled)
+    model, _ = fit_queue_model(X, rows, Y[rows], P0, s.labeled | s.reserve, replace(policy, prior_shift=0.0), True,
+                               data.threshold, (np.zeros(0, dtype=np.int64), Y[:0]))
+    P = model.predict_proba(Xe)
+    one = sim.score_metrics(P, Ye, data, model.thresholds, at_least_one=True)
+    plain = sim.score_metrics(P, Ye, data, model.thresholds)
+    assert one != plain  # some test rows have nothing over their cuts: the rule decides them
+    assert ships_metrics(data, feats, policy, s.labeled, s.reserve, s.model) == {f"ships_{k}": v for k, v in one.items()}
+    # one answered "None of these" (an empty set) and the final fit may predict none: no rule
+    Y0 = Y.copy()
+    Y0[rows[0]] = 0
+    data0 = replace(data, y=Y0)
+    model0, _ = fit_queue_model(X, rows, Y0[rows], P0, s.labeled | s.reserve, replace(policy, prior_shift=0.0), True,
+                                data.threshold, (np.zeros(0, dtype=np.int64), Y[:0]))
+    assert ships_metrics(data0, feats, policy, s.labeled, s.reserve, s.model) == \
+        {f"ships_{k}": v for k, v in sim.score_metrics(model0.predict_proba(Xe), Ye, data0, model0.thresholds).items()}

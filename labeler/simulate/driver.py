@@ -32,6 +32,7 @@ from labeler.project import Project
 from labeler.simulate.data import Features, SimData
 from training.evaluate import evaluate
 from training.thresholds import predict_sets
+from training.train import never_none
 
 
 @dataclass
@@ -51,13 +52,16 @@ class Curve:
 
 
 # -- metrics ------------------------------------------------------------------------------------------
-def score_metrics(P: np.ndarray, y: np.ndarray, data: SimData, thresholds=None) -> dict[str, float]:
+def score_metrics(P: np.ndarray, y: np.ndarray, data: SimData, thresholds=None, at_least_one: bool = False
+                  ) -> dict[str, float]:
     """accuracy (exact match for multi-label), macro-F1, micro-F1 (multi-label), the positive class's F1:
     ``training.evaluate``'s metrics, as every report in labeler computes them. Multi-label ``P`` is cut at
-    ``thresholds`` (K,) (the model's per-label cuts) or, without them, at the task's one threshold."""
+    ``thresholds`` (K,) (the model's per-label cuts) or, without them, at the task's one threshold;
+    ``at_least_one``: a row with nothing over its cut keeps its most probable label (``training.evaluate.predict``)."""
 
     cut = data.threshold if thresholds is None else np.asarray(thresholds, dtype=np.float64)
-    m = evaluate(P, np.asarray(y, dtype=np.int64), data.labels, data.multi_label, threshold=cut)
+    m = evaluate(P, np.asarray(y, dtype=np.int64), data.labels, data.multi_label, threshold=cut,
+                 at_least_one=at_least_one)
     out = {"accuracy": float(m["accuracy"]), "macro_f1": float(m["macro_f1"])}
     if data.multi_label:
         out["micro_f1"] = float(m["micro_f1"])
@@ -164,7 +168,9 @@ def ships_metrics(data: SimData, feats: Features, policy: Policy, labeled: np.nd
                   queue_model) -> dict[str, float]:
     """"What ships" at this budget (``ships_<metric>``): the final fit (``labeler train --final-fit``) trains on
     every human label, the answered gold and calibration records included, with the same weak labels; the
-    queue model keeps them apart. Without a gold share both are the same model, which is not refitted."""
+    queue model keeps them apart. Without a gold share both are the same model, which is not refitted.
+    Multi-label, it predicts as the shipped run does: at its cuts, and at least its most probable label where
+    no human label set was empty (``training.train.never_none``: GoEmotions, whose "neutral" is a label)."""
 
     rows = np.flatnonzero(labeled)
     if not (labeled & reserve).any():
@@ -174,8 +180,9 @@ def ships_metrics(data: SimData, feats: Features, policy: Policy, labeled: np.nd
         final = replace(policy, prior_shift=0.0)  # the final fit has no queue-model prior shift
         model, _ = fit_queue_model(feats.X, rows, data.y[rows], feats.P0, labeled | reserve, final,
                                    data.multi_label, data.threshold, (none, data.y[none]))
+    one = data.multi_label and never_none(data.y[rows])
     m = score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data,
-                      model.thresholds if data.multi_label else None)
+                      model.thresholds if data.multi_label else None, at_least_one=one)
     return {f"ships_{k}": v for k, v in m.items()}
 
 
