@@ -28,16 +28,19 @@ MIN_LABELS_FOR_CUTS = 20  # fewer labelled rows than this keep one threshold for
 
 
 MAX_CUTS = 512
+MIN_CUT = 1e-6  # the lowest cut: "every label" is every score from here up; a fitted cut stays in (0, 1)
 
 
 def _candidates(p: np.ndarray) -> np.ndarray:
     """Cut points halfway between consecutive distinct scores (plus the ends), so a cut never sits on a score;
-    over ``MAX_CUTS`` of them, that many quantiles of the midpoints (keeps large pools O(N K))."""
+    over ``MAX_CUTS`` of them, that many quantiles of the midpoints (keeps large pools O(N K)). The low end is
+    ``MIN_CUT``, not 0: a cut is a probability the queue's strategies accept (in (0, 1)), and a score of exactly 0
+    (a label the model never saw, as in an early round's fold) is no prediction; points below it merge into it."""
     u = np.unique(np.clip(p, 0.0, 1.0))
     mids = (u[:-1] + u[1:]) / 2 if len(u) > 1 else u
     if len(mids) > MAX_CUTS:
         mids = np.unique(np.quantile(mids, np.linspace(0, 1, MAX_CUTS + 1)))
-    return np.concatenate([[0.0], mids, [1.0 + 1e-9]])
+    return np.concatenate([[MIN_CUT], mids[mids > MIN_CUT], [1.0 + 1e-9]])
 
 
 def _f1_at(p: np.ndarray, y: np.ndarray, cuts: np.ndarray) -> np.ndarray:
@@ -90,10 +93,10 @@ def _check_objective(objective: str) -> None:
 
 def global_threshold(P: np.ndarray, Y: np.ndarray, default: float = 0.5, objective: str = "f1") -> float:
     """The one cut that maximises micro-F1 (or saved clicks) over every (row, label) cell; ``default``
-    without positives."""
+    without positives, or (F1) where no positive scores ``MIN_CUT`` or more: no cut would find one."""
     _check_objective(objective)
     P, Y = np.asarray(P, dtype=float), np.asarray(Y, dtype=int)
-    if P.size == 0 or Y.sum() == 0:
+    if P.size == 0 or Y.sum() == 0 or (objective != "clicks" and not (P[Y == 1] >= MIN_CUT).any()):
         return float(default)
     p, y = P.ravel(), Y.ravel()
     return _best_cut(p, y, _candidates(p), objective)

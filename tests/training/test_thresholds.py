@@ -44,3 +44,24 @@ def test_micro_f1_objective_silences_a_label_whose_predictions_hurt_micro_f1():
     # micro-F1 6/8 = 0.75, predicting nothing gives 4/5 = 0.8: the micro-F1 cut sits above every score
     assert fit_thresholds(P, Y, shrink=0.0)[1] == pytest.approx(0.35)
     assert fit_thresholds(P, Y, shrink=0.0, objective="micro_f1")[1] > 0.6
+
+
+def test_a_cut_that_takes_every_label_is_still_a_probability_the_queue_accepts():
+    # an early round: every cell is a positive and label 1 scores exactly 0 where a fold's model never saw it.
+    # The best cut was 0.0 (every cell, zeros included), which threshold_distance refused with a ValueError (found
+    # on a 10-label GoEmotions subset at 40 labels). The lowest cut is MIN_CUT now and a zero score no prediction:
+    # MIN_CUT and 0.05 tie (F1 0.8) and the middle of the ties is 0.05
+    from labeler.loop.strategies import threshold_distance
+    from training.thresholds import MIN_CUT
+
+    P = np.array([[0.3, 0.0], [0.1, 0.0], [0.2, 0.4]])
+    Y = np.ones((3, 2), dtype=int)
+    assert global_threshold(P, Y) == pytest.approx(0.05)
+    cuts = fit_thresholds(P, Y, shrink=5.0, objective="micro_f1", shrink_down=20.0)
+    assert ((cuts >= MIN_CUT) & (cuts < 1)).all()
+    assert predict_sets(P, cuts).tolist() == [[1, 0], [1, 0], [1, 1]]
+    assert len(threshold_distance(P, cuts)) == 3  # accepted
+    # no positive scores anything: no cut finds one, the default stands
+    assert global_threshold(np.zeros((2, 2)), np.ones((2, 2), dtype=int), default=0.4) == 0.4
+    cuts = fit_thresholds(np.zeros((2, 2)), np.ones((2, 2), dtype=int), default=0.4, objective="micro_f1")
+    assert ((cuts > 0.4) & (cuts < 1)).all()  # each label's own cut predicts nothing: shrunk up from the default
