@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from labeler.data import Pool
 from labeler.errors import LabelerError
+from labeler.evaluation.compare_on_gold import verdict_metric
 from labeler.evaluation.gold import CALIB, enough_gold, verdict_splits
-from labeler.loop.human_labels import per_class
+from labeler.loop.human_labels import per_class, submitted
 from labeler.loop.policy import project_policy
 from labeler.loop.pool_matrices import Scores
-from labeler.loop.runs import current_run, threshold, train_counts, trigger
+from labeler.loop.runs import current_run, labels_unchanged, threshold, train_counts, trigger
 from labeler.project import Project
 from labeler.quality.agreement import summary_line
 from labeler.watch.state import status_line
+from training.evaluate import metric_name
 
 SHOWN = 5
 
@@ -26,6 +28,9 @@ def status(config) -> dict:
     out["scored"] = len(Scores.load(project.scores).ids) if project.scores.exists() else 0
     labels = project.load_labels()
     out["labeled_per_class"] = per_class(labels, config.label_names, config.task.multi_label)
+    sub = submitted(labels)  # multi-label: the answers "None of these" (an empty label set), which no class counts
+    out["none_of_these"] = (int(sum(len(labs) == 0 for labs in sub["labels"])) if sub is not None else 0) \
+        if config.task.multi_label else None
     splits = {}
     if labels is not None and not labels.empty:
         sub = labels[labels["status"] == "submitted"]
@@ -45,7 +50,9 @@ def status(config) -> dict:
                                  "message": message, "train_per_class": train_counts(config, policy.reserve)}
     decision = trigger(config, policy)
     out["next_run"] = {"due": decision.due, "rule": decision.rule, "reason": decision.reason,
-                       "below_floor": len(decision.below_floor)}
+                       "below_floor": len(decision.below_floor),
+                       # `labeler round` does not retrain a run on the labels it was trained on
+                       "unchanged_since": labels_unchanged(config) if decision.due else None}
     run = current_run(config)
     # what compare's verdict counts: gold + calibration single-label, unless the current run trained on calibration
     n_gold, n_calib = out["labeled_per_split"]["gold"], out["labeled_per_split"]["calib"]
@@ -53,10 +60,11 @@ def status(config) -> dict:
     ok, why = enough_gold(config, policy.reserve, n_gold, n_calib if counted else None)
     out["gold"] = {"n": n_gold, "n_calib": n_calib if counted else 0, "min_gold": config.training.min_gold,
                    "enough": ok, "message": why}
+    metric = verdict_metric(config)  # the run's score on gold, as its verdict reads it (micro-F1, multi-label)
     out["current_run"] = None if run is None else {
         "run_id": run.run_id, "backend": run.backend, "n_train": run.info.get("n_train"),
-        "n_gold": run.info.get("n_gold"), "accuracy": (run.metrics.get("gold") or {}).get("accuracy"),
-        "ci": (run.metrics.get("gold_ci") or {}).get("accuracy")}
+        "n_gold": run.info.get("n_gold"), "metric": metric_name(metric, config.task.multi_label),
+        "value": (run.metrics.get("gold") or {}).get(metric), "ci": (run.metrics.get("gold_ci") or {}).get(metric)}
 
     out["watcher"] = status_line(project.dir)
     out["agreement"] = summary_line(config)
@@ -80,7 +88,8 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
     lines = [f"project: {st['project']} (round {st['round']})",
              f"pool: {st['pool']}  scored: {st['scored']}  pushed: {_or_na(st.get('pushed'))}  labeled: {st['labeled']} "
              f"(train {st['labeled_per_split']['train']}, gold {st['labeled_per_split']['gold']}, "
-             f"calibration {st['labeled_per_split']['calib']})"]
+             f"calibration {st['labeled_per_split']['calib']}"
+             + (f"; {st['none_of_these']} 'None of these'" if st.get("none_of_these") else "") + ")"]
     if st.get("server"):
         lines.append(f"server: {st['server']}")
     if st.get("watcher"):
@@ -105,8 +114,12 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
     lines.append(current_run_line(st.get("current_run")))
     nxt = st.get("next_run")
     if nxt:
-        lines.append(f"next run: due now ({nxt['reason']}); `labeler round` or `labeler train` starts it"
-                     if nxt["due"] else f"next run: {nxt['reason']}")
+        if nxt["due"] and nxt.get("unchanged_since"):
+            lines.append(f"next run: with the next new labels ({nxt['reason']}; run {nxt['unchanged_since']} was "
+                         "trained on every label there is)")
+        else:
+            lines.append(f"next run: due now ({nxt['reason']}); `labeler round` or `labeler train` starts it"
+                         if nxt["due"] else f"next run: {nxt['reason']}")
     gold = st["gold"]
     lines.append(f"gold: {gold['message']}" if not gold["enough"] else
                  f"gold: {gold['message']} (enough for verdicts, min {gold['min_gold']})")
@@ -114,10 +127,12 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
 
 
 def current_run_line(run: dict | None) -> str:
-    """``current run: <id> (<backend>, <n> training labels), gold accuracy 0.812 (95% CI .., n=..)``."""
+    """``current run: <id> (<backend>, <n> training labels), gold accuracy 0.812 (95% CI .., n=..)`` (the verdict's
+    metric: micro-F1 for multi-label)."""
     if not run:
         return "current run: none yet (suggestions come from the zero-shot signals and the fast model)"
-    acc, ci, n = run.get("accuracy"), run.get("ci") or {}, run.get("n_gold")
-    gold = (f"gold accuracy {acc:.3f} (95% CI {ci.get('lo', float('nan')):.3f}..{ci.get('hi', float('nan')):.3f}, "
-            f"n={n})" if isinstance(acc, (int, float)) and acc == acc and n else "no gold labels to score it yet")
+    value, ci, n = run.get("value"), run.get("ci") or {}, run.get("n_gold")
+    gold = (f"gold {run.get('metric', 'accuracy')} {value:.3f} (95% CI {ci.get('lo', float('nan')):.3f}.."
+            f"{ci.get('hi', float('nan')):.3f}, n={n})" if isinstance(value, (int, float)) and value == value and n
+            else "no gold labels to score it yet")
     return f"current run: {run['run_id']} ({run['backend']}, {run.get('n_train')} training labels), {gold}"

@@ -273,7 +273,7 @@ def test_compare_multi_label_few_calibration_labels(tmp_path, capsys):
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     n_pos = sum(len(truth[i]) for i in calib)
     note = (f"the scalar task.threshold 0.5 for every label: calibration holds {n_pos} positive labels in "
-            f"{len(calib)} records, fewer than the 20 a fit needs")
+            f"{len(calib)} records, fewer than the 20 positive labels a fit needs")
     assert report["thresholds"]["noisy"] == {"values": [0.5, 0.5], "fitted": False, "n_calib": len(calib),
                                              "n_positives": n_pos, "note": note}
     assert f"| noisy | 0.50 for every label | {note} |" in md and f"cuts noisy: {note}" in out

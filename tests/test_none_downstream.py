@@ -33,3 +33,31 @@ def test_gold_keeps_none_of_these_as_an_all_zero_row(tmp_path):
 
     P = np.where(gold.y == 1, 0.9, 0.1)  # right everywhere, including "no label over 0.5" on the none rows
     assert evaluate(P, gold.y, LABELS, True, threshold=0.5)["accuracy"] == 1.0
+
+
+def test_status_counts_none_of_these_and_scores_the_run_by_its_verdict_metric(tmp_path):
+    # the answers no class counts are said beside the splits; a multi-label run is read by micro-F1, as its verdict
+    from labeler.config import load_config
+    from labeler.status import status, summary_lines
+    from tests.test_train_cli import FakeModel
+    from training.registry import Registry
+
+    make_config(tmp_path, multi_label=True, min_submitted=1)
+    config = load_config(tmp_path / "q.yaml", ["argilla.url=http://127.0.0.1:9"])
+    ids = [f"g{i:03d}" for i in range(30)]
+    rows = [{"id": rid, "text": f"text {rid}", "fields": json.dumps({"text": f"text {rid}"}), "label": None,
+             "labels": [] if i % 3 == 0 else [LABELS[i % 3]], "status": "submitted", "annotator": "a",
+             "n_annotators": 1, "agreement": 1.0, "submitted_at": None, "round": 1} for i, rid in enumerate(ids)]
+    Project(config).ensure()
+    pd.DataFrame(rows).to_parquet(Project(config).labels, index=False)
+    Registry(Project(config).runs).save(
+        FakeModel(), labels=LABELS, multi_label=True, backend="logreg", config={}, data_fingerprint="f",
+        metrics={"gold": {"accuracy": 0.5, "micro_f1": 0.75},
+                 "gold_ci": {"accuracy": {"lo": 0.3, "hi": 0.7}, "micro_f1": {"lo": 0.625, "hi": 0.875}}},
+        info={"n_train": 20, "n_gold": 6}, make_current=True)
+    st = status(config)
+    lines = summary_lines(st)
+    assert st["none_of_these"] == 10
+    assert lines[1].endswith("; 10 'None of these')")
+    assert any(line.endswith("(logreg, 20 training labels), gold micro-F1 0.750 (95% CI 0.625..0.875, n=6)")
+               for line in lines)

@@ -308,3 +308,21 @@ def test_final_fit_with_one_fold_is_one_line(tmp_path, capsys):
     cfg = make_project(tmp_path)
     code, out, err = cli(["train", "-c", str(cfg), "--final-fit", "1"], capsys)
     assert code == 2 and "Error: Invalid value for --final-fit: K must be 2 to 20 folds, got 1" in err
+
+
+def test_status_says_a_due_run_waits_for_new_labels_when_the_current_one_has_them_all(tmp_path, capsys):
+    # `labeler round` does not retrain on the labels a run was trained on: status must not say "due now" then
+    from labeler.status import status, summary_lines
+
+    cfg = make_project(tmp_path, min_per_class=9)
+    config = load_config(cfg, ["argilla.url=http://127.0.0.1:9"])
+    assert any(line.startswith("next run: due now (") for line in summary_lines(status(config)))
+    code, out, err = cli(["train", "-c", str(cfg)], capsys)
+    assert code == 0, err
+    run_id = out.split()[1]
+    st = status(config)
+    assert st["next_run"]["unchanged_since"] == run_id
+    assert f"next run: with the next new labels (every class has at least 9 training labels; run {run_id} was " \
+           "trained on every label there is)" in summary_lines(st)
+    assert re.search(rf"current run: {run_id} \(logreg, 27 training labels\), gold accuracy \d\.\d{{3}} \(95% CI ",
+                     "\n".join(summary_lines(st)))

@@ -66,8 +66,8 @@ def label_cuts(P_cal: np.ndarray | None, Y_cal: np.ndarray | None, n_labels: int
     P, Y = P[keep], Y[keep]
     n, pos = len(P), int(Y.sum())
     if pos < min_positives:
-        why = "no calibration labels" if n == 0 else \
-            f"calibration holds {pos} positive labels in {n} records, fewer than the {min_positives} a fit needs"
+        why = "no calibration labels" if n == 0 else (f"calibration holds {pos} positive labels in {n} records, "
+                                                      f"fewer than the {min_positives} positive labels a fit needs")
         return LabelCuts([float(default)] * n_labels, False, n, pos,
                          f"the scalar {default_name} {default:g} for every label: {why}")
     t = fit_thresholds(P, Y, default=default)

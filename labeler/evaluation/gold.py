@@ -138,7 +138,8 @@ class GoldReserve:
         if total >= need:
             return True, f"{n} random gold labels" if n_calib is None else f"{total} random labels {what}"
         per_push = self.picks(int(batch_size))
-        pace = f" (about {-(-(need - total) // per_push)} more rounds at {per_push} per batch)" if per_push else \
+        rounds = -(-(need - total) // per_push) if per_push else 0
+        pace = f" (about {rounds} more round{'s' * (rounds != 1)} at {per_push} per batch)" if per_push else \
             " (queue.gold_share is 0: no batch adds gold; set it above 0)"
         if n_calib is None:
             return False, f"not enough gold labels for a verdict: {n} of {need} random gold labels{pace}"

@@ -188,7 +188,7 @@ def test_label_cuts_fit_on_calibration_or_fall_back():
     assert c.note == f"fitted on 36 calibration records ({int(Y[4:].sum())} positive labels)"
     few = label_cuts(P_ML, Y_ML, 3, 0.4, default_name="task.threshold")
     assert few == LabelCuts([0.4, 0.4, 0.4], False, 5, 4, "the scalar task.threshold 0.4 for every label: calibration "
-                                                          "holds 4 positive labels in 5 records, fewer than the 20 a fit needs")
+                                                          "holds 4 positive labels in 5 records, fewer than the 20 positive labels a fit needs")
     none = label_cuts(None, None, 2, 0.5)
     assert none == LabelCuts([0.5, 0.5], False, 0, 0, "the scalar threshold 0.5 for every label: no calibration labels")
     with pytest.raises(ValueError, match=r"calibration P \(5, 3\) and Y \(4, 3\) must both be \(N, 3\)"):
