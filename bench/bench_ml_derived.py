@@ -15,7 +15,8 @@ Each set goes through the user's path: ``labeler init FILE --labels-from labels 
 no descriptions), then ``labeler simulate -c CONFIG --seeds S --batch-size B --rounds R`` (the default policy
 and random, every label counted), both in process (``common.cli``). The table reads simulate's ``curves.json``:
 the default's AUC minus random's and its worst gap below random's mean curve, for the queue model and for what
-ships, on exact match and micro-F1.
+ships, on exact match and micro-F1, with the gap's standard error there (seed-paired: both policies share a seed's
+gold draw and eval split).
 
     python bench/bench_ml_derived.py --seeds 8
     python bench/bench_ml_derived.py --sets goemo10 --seeds 4 --rounds 16
@@ -32,6 +33,8 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+
+import numpy as np
 
 from common import RESULTS, cli, load_average, markdown_table, read_jsonl, require_shared_data, write_json
 from harness import machine_info
@@ -84,10 +87,18 @@ def summarise(curves: dict) -> dict:
         dm, rm = d[metric]["mean"], r[metric]["mean"]
         gaps = [a - b for a, b in zip(dm, rm)]
         worst = min(range(len(gaps)), key=gaps.__getitem__)
+        paired = per_seed(variants["default"], metric) - per_seed(variants["random"], metric)  # same seed, same gold
+        se = paired.std(axis=0, ddof=1) / np.sqrt(len(paired)) if len(paired) > 1 else np.full(len(x), np.nan)
         out[metric] = {"default_auc": sum(dm) / len(dm), "random_auc": sum(rm) / len(rm),
                        "auc_minus_random": (sum(dm) - sum(rm)) / len(dm), "worst_gap": gaps[worst],
-                       "worst_gap_at": x[worst], "default_mean": dm, "random_mean": rm}
+                       "worst_gap_at": x[worst], "worst_gap_se": float(se[worst]), "default_mean": dm,
+                       "random_mean": rm, "gap_se": [float(v) for v in se]}
     return out
+
+
+def per_seed(variant: dict, metric: str) -> np.ndarray:
+    """(seeds, budgets) of one variant's curves, seeds in order."""
+    return np.array([[p[metric] for p in run["curve"]] for run in sorted(variant["runs"], key=lambda r: r["seed"])])
 
 
 def row(name: str, s: dict) -> dict:
@@ -97,7 +108,8 @@ def row(name: str, s: dict) -> dict:
         m = s[metric]
         cell[f"{title}: AUC default / random"] = f"{m['default_auc']:.3f} / {m['random_auc']:.3f}"
         flag = "" if m["worst_gap"] >= -0.01 else " ✘"
-        cell[f"{title}: worst vs random"] = f"{m['worst_gap']:+.3f} ({m['worst_gap_at']}){flag}"
+        cell[f"{title}: worst vs random (labels, SE)"] = \
+            f"{m['worst_gap']:+.3f} ({m['worst_gap_at']}, {m['worst_gap_se']:.3f}){flag}"
     return {"set": f"{name} ({s['labels']} labels, {len(s['seeds'])} seeds)", **cell}
 
 
@@ -109,6 +121,8 @@ def main(argv=None) -> None:
     ap.add_argument("--batch", type=int, default=None, help="override each set's batch size")
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_ml_derived"))
     ap.add_argument("--out", type=Path, default=RESULTS / "ml_derived.json")
+    ap.add_argument("--resummarise", action="store_true",
+                    help="no simulate: summarise the curves.json an earlier run left under --work again")
     args = ap.parse_args(argv)
 
     shared = require_shared_data()
@@ -130,12 +144,14 @@ def main(argv=None) -> None:
         cli("init", str(data), "--labels-from", "labels", "--multi-label", "-o", str(config), "--force")
         out = work / "simulate"
         started = time.time()
-        cli("simulate", "-c", str(config), "--seeds", args.seeds, "--batch-size", str(args.batch or plan["batch"]),
-            "--rounds", str(args.rounds or plan["rounds"]), "-q", "-o", str(out))
+        if not args.resummarise:
+            cli("simulate", "-c", str(config), "--seeds", args.seeds, "--batch-size", str(args.batch or plan["batch"]),
+                "--rounds", str(args.rounds or plan["rounds"]), "-q", "-o", str(out))
         s = summarise(json.loads((out / "curves.json").read_text()))
         s.update(rows=len(rows), none_share=sum(not r["labels"] for r in rows) / len(rows),
-                 minutes=round((time.time() - started) / 60, 1), date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                 load=load_average())
+                 **({k: results.get(name, {}).get(k) for k in ("minutes", "date", "load")} if args.resummarise else
+                    {"minutes": round((time.time() - started) / 60, 1), "load": load_average(),
+                     "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}))
         results[name] = s
         print(markdown_table([row(name, s)], list(row(name, s))), flush=True)
     print(markdown_table([row(n, s) for n, s in results.items()], list(row(*next(iter(results.items()))))))

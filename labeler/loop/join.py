@@ -2,7 +2,8 @@
 
 - ``join``: the run is one more signal; the weights of all signals are refitted
   (``labeler.loop.ensemble.fit_weights``) on the random gold labels (which no model trains on) once there are
-  ``training.min_gold`` of them; before that the configured weights are kept and the run gets weight 1.
+  ``training.min_gold`` of them; before that the configured weights are kept and the run (or the fast model) gets
+  weight 1.
 - ``replace``: the run becomes the only weighted signal (the others stay in the scores and in Argilla's
   metadata with weight 0) when it beats the configured zero-shot ensemble on at least ``min_gold`` gold
   labels with the paired 95% CI of the accuracy difference above zero (prediction-powered with the unanswered
@@ -56,7 +57,7 @@ def join_plan(config, probas: dict, run_id: str, ids: list[str], reserve: GoldRe
     if not ok:
         mode_note = "replace needs a verdict on gold; " if config.training.mode == "replace" else ""
         return JoinPlan(run_id, "join", {**configured, run_id: 1.0},
-                        f"join with configured weights, run weight 1: {mode_note}{why}")
+                        f"join with configured weights, {run_id} weight 1: {mode_note}{why}")
     others = {k: v for k, v in probas.items() if k != run_id and k in configured}
     prefix = ""
     if config.training.mode == "replace":
