@@ -229,6 +229,9 @@ def test_compare_multi_label_60_labels(tmp_path, capsys):
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     n_empty = sum(1 for i in gold if not truth[i])
     assert (report["n"], report["n_empty"], report["metric"]) == (len(gold), n_empty, "micro_f1")
+    # what micro-F1 rests on: the records that carry a label and their positives
+    assert f"scored on {len(gold)} random gold labels; {len(gold) - n_empty} carry a label ({n_empty} 'None of " \
+           f"these'), {sum(len(truth[i]) for i in gold)} label positives\n" in out
     assert report["verdict"].startswith("no fine-tuned run to compare; rules exact beats ")
     assert " micro-F1 (95% CI +" in report["verdict"] and report["verdict"] in out
     assert report["rule"] == ("micro-F1, exact minus each other system on the same gold records (paired bootstrap); "

@@ -21,7 +21,7 @@ def command(config_path, overrides, out_dir, all_runs):
     scored = evaluation_note(cmp.n_gold, cmp.n_calib, bool(cmp.n_calib))
     click.echo(f"scored on {scored}" + ("; ECE on gold alone" if cmp.n_calib else
                                         f" (calibration left out: {cmp.gold_only})" if cmp.gold_only and not config.task.multi_label
-                                        else ""))
+                                        else "") + (f"; {cmp.positives_note()}" if cmp.positives else ""))
     click.echo(f"verdict rule: {cmp.result.rule}")
     for name, cuts in cmp.result.thresholds.items():  # multi-label: where each system's per-label cuts came from
         click.echo(f"cuts {name}: {cuts['note']}")

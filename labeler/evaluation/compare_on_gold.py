@@ -121,6 +121,15 @@ class ComparePaths:
     n_gold: int = 0  # the gold labels scored
     n_calib: int = 0  # the calibration labels scored with them (0 where the verdict is on gold alone)
     gold_only: str = ""  # why calibration is left out (multi-label, or a run that trained on it), "" where it counts
+    positives: tuple[int, int] | None = None  # multi-label: (records answered "None of these", label positives)
+
+    def positives_note(self) -> str:
+        """Multi-label: what micro-F1 rests on, e.g. "9 carry a label (46 'None of these'), 10 label positives"."""
+        if self.positives is None:
+            return ""
+        none, pos = self.positives
+        n = self.n_gold + self.n_calib
+        return f"{n - none} carry a label ({none} 'None of these'), {pos} label positive{'s' * (pos != 1)}"
 
 
 def evaluation_note(n_gold: int, n_calib: int, counted: bool) -> str:
@@ -223,7 +232,9 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
         result.verdict = "no fine-tuned run to compare; " + result.verdict
     out = Path(out_dir) if out_dir else Project(config).reports / time.strftime("%Y%m%d-%H%M%S")
     cp = ComparePaths(result=result, out_dir=out, zero_shot_verdict=zero_verdict, enough=ok, n_gold=n_gold,
-                      n_calib=n_calib if counted else 0, gold_only=gold_only)
+                      n_calib=n_calib if counted else 0, gold_only=gold_only,
+                      positives=(int((np.asarray(y).sum(axis=1) == 0).sum()), int(np.asarray(y).sum()))
+                      if config.task.multi_label and y is not None and len(y) else None)
     if write:
         from training.evaluate import read_history
         from training.report import write_report
