@@ -146,3 +146,13 @@ def test_predict_keeps_every_row_duplicates_included_and_numbers_a_file_without_
     (tmp_path / "ids.csv").write_text("id,text\na,a late goal\nb,a late goal\n")
     res = predict.predict_file(config, tmp_path / "ids.csv")
     assert pd.read_parquet(res.path)["id"].tolist() == ["a", "b"] and res.id_note is None
+
+
+def test_summary_of_a_multi_label_file_where_nothing_passed_a_cut_reads_well(tmp_path):
+    from labeler.evaluation.predict import PredictionResult
+
+    r = PredictionResult(path=tmp_path / "p.parquet", model_id="run-1", input_fingerprint="f", n=5, rejected=0,
+                         label_counts={"anger": 0, "gratitude": 0}, cut_note="fitted", n_none=5)
+    assert r.summary().splitlines()[0] == "predicted 5 rows with run-1: none of these 5 (cut fitted)"
+    r.label_counts["anger"] = 2
+    assert r.summary().splitlines()[0] == "predicted 5 rows with run-1: anger 2; none of these 5 (cut fitted)"

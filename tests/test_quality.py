@@ -135,6 +135,8 @@ def test_multi_label_is_per_label_binary_averaged(tmp_path):
     assert {r.name: r.consensus for r in report.annotators} == {"x": (1, 3), "y": (1, 3)}
     assert report.confusions == [("refund", "", 1), ("shipping", "", 1)]
     assert "per-label binary" in markdown(report)
+    assert "Model: the labels the suggestion pre-selected (push's cuts). " in markdown(report)
+    assert "- 6 submitted answers on 3 records by 2 annotators; " in markdown(report)
 
 
 def test_multi_label_none_of_these_is_the_empty_set_and_a_contradiction_is_left_out(tmp_path):

@@ -81,7 +81,7 @@ class PredictionResult:
         if len(ranked) > shown:
             counts += f" and {len(ranked) - shown} more labels"
         if self.cut_note is not None:
-            counts += f"; none of these {self.n_none} (cut {self.cut_note})"
+            counts += f"{'; ' if counts else ''}none of these {self.n_none} (cut {self.cut_note})"
         extra = f" ({self.rejected} rows rejected)" if self.rejected else ""
         ids = f"{self.id_note}\n" if self.id_note else ""
         return (f"{ids}predicted {self.n} rows{extra} with {self.model_id}: {counts}\n"

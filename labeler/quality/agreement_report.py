@@ -37,7 +37,8 @@ def _more(n: int, what: str) -> list[str]:
 def markdown(report: QualityReport) -> str:
     kind = "multi-label" if report.multi_label else "single-label"
     lines = ["# Label quality", "", report.line(), "",
-             f"- {report.answers} submitted answers on {report.records} records by {len(report.annotators)} annotators; "
+             f"- {report.answers} submitted answers on {report.records} records by {len(report.annotators)} "
+             f"annotator{'s' * (len(report.annotators) != 1)}; "
              f"{report.overlapped} records have 2+ answers (argilla.min_submitted: {report.min_submitted})",
              f"- Krippendorff's alpha (nominal): {_num(report.alpha)}; Fleiss' kappa: {_num(report.fleiss)} "
              f"({kind}, {report.labels} labels, over the records with 2+ answers)"]
@@ -63,8 +64,10 @@ def markdown(report: QualityReport) -> str:
         lines += ["", f"{fewer} pairs share 2 to {report.min_shared - 1} records and are not listed "
                       f"(`--min-shared` lowers the bar)."]
     lines += ["", "## Annotators, lowest agreement with the consensus first", "",
-              "Consensus: the majority of the *other* annotators on the same record (ties skipped). Model: the "
-              "current ensemble's top label. Answers per hour count gaps of at most 10 minutes between answers.", "",
+              "Consensus: the majority of the *other* annotators on the same record (ties skipped). Model: "
+              + ("the labels the suggestion pre-selected (push's cuts)" if report.multi_label else
+                 "the current ensemble's top label")
+              + ". Answers per hour count gaps of at most 10 minutes between answers.", "",
               "| annotator | answers | agrees with consensus | agrees with model | answers/hour | active minutes |",
               "|---|---:|---:|---:|---:|---:|"]
     rows = sorted(report.annotators, key=lambda r: (r.consensus is None,
