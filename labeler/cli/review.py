@@ -37,10 +37,9 @@ def command(config_path, overrides, budget, do_push, pull_only):
         suspects = find_suspects(config)
         n = default_budget(config, suspects) if budget is None else min(budget, len(suspects.items))
         click.echo(suspects.summary())
-        picked = suspects.items[:n]
+        picked = suspects.to_send(n)
         if picked:
-            click.echo(f"the {n} lowest label quality first (budget {n}" + (
-                "; --budget to change)" if budget is None else ")"))
+            click.echo(suspects.sending(picked, n, budget is None))
             for line in suspects_table([s.row() for s in picked], shown=SHOWN):
                 click.echo(line)
         else:

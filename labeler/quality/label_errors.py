@@ -156,12 +156,14 @@ def rank_labels(P: np.ndarray, y: np.ndarray, multi_label: bool) -> Ranking:
 
 
 def model_label(p: np.ndarray, labels: list[str], multi_label: bool, threshold: float = 0.5):
-    """(the model's label, its probability): the top class, or every label over ``threshold`` (at least
-    the top one) with the lowest of their probabilities."""
+    """(the model's label, its probability): the top class, or every label at or over ``threshold`` with the
+    lowest of their probabilities; none over it: "None of these" (an empty list), with 1 minus the highest."""
     if not multi_label:
         k = int(np.argmax(p))
         return labels[k], float(p[k])
-    picked = [k for k in range(len(labels)) if p[k] >= threshold] or [int(np.argmax(p))]
+    picked = [k for k in range(len(labels)) if p[k] >= threshold]
+    if not picked:
+        return [], float(1.0 - np.max(p))
     return [labels[k] for k in picked], float(min(p[k] for k in picked))
 
 

@@ -57,6 +57,19 @@ class Suspects:
     def flagged(self) -> list[Suspect]:
         return [s for s in self.items if s.flagged]
 
+    def to_send(self, n: int) -> list[Suspect]:
+        """The ``n`` to send: cleanlab's label issues first, then the rest, each lowest label quality first (the
+        two orders differ: a label issue is judged against its class's noise rate, not by its quality alone)."""
+        return (self.flagged + [s for s in self.items if not s.flagged])[:n]
+
+    def sending(self, picked: list[Suspect], budget: int, default: bool) -> str:
+        """What ``picked`` are, for the console: "the 3 labels cleanlab flags, lowest label quality first ..."."""
+        k = sum(s.flagged for s in picked)
+        what = (f"the {k} label{'s' * (k != 1)} cleanlab flags, lowest label quality first" if k == len(picked) else
+                f"the {k} label{'s' * (k != 1)} cleanlab flags, then {len(picked) - k} more, lowest label quality "
+                "first" if k else f"the {len(picked)} lowest label quality first")
+        return f"{what} (budget {budget}" + ("; --budget to change)" if default else ")")
+
     def summary(self) -> str:
         extra = [f"{self.unranked} not ranked (the only label of their class: {self.unranked_classes} "
                  f"class{'es' if self.unranked_classes != 1 else ''} with 1 label)"] if self.unranked else []
