@@ -100,3 +100,28 @@ def test_too_few_gold_labels_fall_back_to_the_training_labels_and_say_so(tmp_pat
     assert ref.tolist() == [0.6, 0.3, 0.1] and biased
     assert what == ("the run's 10 training labels (chosen by the queue because they were hard: a biased reference; "
                     f"{n} of 20 random gold labels needed for an unbiased one)")
+
+
+def test_multi_label_reference_counts_none_of_these_once_per_text(tmp_path):
+    # a batch whose texts lose their labels must show as a shift: "None of these" is one more category
+    rows = [(f"r{j}", labs) for j, labs in enumerate([["sports"]] * 10 + [["sports", "tech"]] * 5 + [[]] * 15)]
+    state = tmp_path / "state"
+    state.mkdir()
+    pd.DataFrame({"id": [i for i, _ in rows], "text": [f"text {i}" for i, _ in rows], "label": None,
+                  "labels": [labs for _, labs in rows], "status": "submitted"}).to_parquet(state / "labels.parquet")
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump({
+        "data": {"path": "d.jsonl"}, "task": {"labels": ["sports", "business", "tech"], "multi_label": True},
+        "queue": {"gold_share": 0.95}, "training": {"calib_share": 0.0}, "project": {"dir": str(state)}}))
+    config = load_config(tmp_path / "p.yaml")
+    gold = set(gold_of(config))
+    assert len(gold) >= MIN_GOLD_REFERENCE
+    labs = dict(rows)
+    counts = [sum("sports" in labs[g] for g in gold), 0, sum("tech" in labs[g] for g in gold),
+              sum(not labs[g] for g in gold)]
+    ref, _, biased = reference_labels(config, RUN)
+    assert ref.tolist() == pytest.approx([c / sum(counts) for c in counts]) and counts[3] > 0 and not biased
+    # too few gold: the run's training counts, with its "None of these" where it recorded them
+    few = load_config(tmp_path / "p.yaml", ["queue.gold_share=0.05"])
+    with_none = SimpleNamespace(run_id="run-2", info={**RUN.info, "train_none": 10})
+    assert reference_labels(few, with_none)[0].tolist() == [0.3, 0.15, 0.05, 0.5]
+    assert reference_labels(few, RUN)[0].tolist() == [0.6, 0.3, 0.1]  # a run saved before train_none: K entries

@@ -1,6 +1,7 @@
 """Drift of a logged prediction batch (``labeler predict --drift``): its labels and confidence against a reference.
 
-- labels: the predicted label distribution (single-label: top label; multi-label: label frequency) against a
+- labels: the predicted label distribution (single-label: top label; multi-label: label frequency, and "None of
+  these" once per text given no label, so a batch that loses its labels shows as a shift) against a
   reference distribution. The reference is random when one exists: the gold labels (records drawn uniformly
   at random from the pool, ``labeler.evaluation.gold``, joined with the human labels), once there are at least
   ``MIN_GOLD_REFERENCE`` of them. Otherwise it is the run's training labels, which the queue chose because
@@ -22,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from labeler.argilla.schema import NONE_TEXT
 from labeler.errors import LabelerError
 from labeler.evaluation.gold import GOLD
 from labeler.evaluation.predict import load_run, resolve_log
@@ -108,18 +110,21 @@ def gold_ids(config) -> set[str]:
 
 def reference_labels(config, run) -> tuple[np.ndarray, str, bool]:
     """``(reference proportions, what they are, biased)``: the gold labels' mix when there are at least
-    ``MIN_GOLD_REFERENCE`` of them, else the run's training label counts (queue-chosen, so biased)."""
+    ``MIN_GOLD_REFERENCE`` of them, else the run's training label counts (queue-chosen, so biased). Multi-label,
+    a last entry counts the texts with no label ("None of these"), where the reference knows them (a run saved
+    before its ``train_none`` was recorded does not: then K entries)."""
 
-    labels = config.label_names
+    labels, ml = config.label_names, config.task.multi_label
     gold = gold_ids(config)
     labels_df = Project(config).load_labels() if gold else None
-    counts = per_class(labels_df, labels, config.task.multi_label, ids=gold)
+    counts = per_class(labels_df, labels, ml, ids=gold)
     n_gold = _n_rows(labels_df, gold)
-    if n_gold >= MIN_GOLD_REFERENCE and sum(counts.values()):
-        ref = np.array([float(counts[lab]) for lab in labels])
+    if n_gold >= MIN_GOLD_REFERENCE and (sum(counts.values()) or ml):
+        ref = np.array([float(counts[lab]) for lab in labels] + ([float(_n_none(labels_df, gold))] if ml else []))
         return ref / ref.sum(), f"{n_gold} random gold labels", False
     train = run.info.get("train_counts") or {}
-    ref = np.array([float(train.get(lab, 0)) for lab in labels])
+    none = [float(run.info["train_none"])] if ml and run.info.get("train_none") is not None else []
+    ref = np.array([float(train.get(lab, 0)) for lab in labels] + none)
     if ref.sum() == 0:
         raise LabelerError(f"run {run.run_id} records no training label counts")
     n_train = int(run.info.get("n_train") or ref.sum())
@@ -131,6 +136,15 @@ def reference_labels(config, run) -> tuple[np.ndarray, str, bool]:
 def _n_rows(labels_df, ids: set[str]) -> int:
     sub = submitted(labels_df)
     return 0 if sub is None else int(sub["id"].astype(str).isin(ids).sum())
+
+
+def _n_none(labels_df, ids: set[str]) -> int:
+    """Multi-label: the submitted answers "None of these" (an empty label set) among ``ids``."""
+    sub = submitted(labels_df)
+    if sub is None:
+        return 0
+    sub = sub[sub["id"].astype(str).isin(ids)]
+    return int(sum(len(labs) == 0 for labs in sub["labels"]))
 
 
 def reference_confidence(config, run) -> tuple[np.ndarray, str]:
@@ -165,7 +179,10 @@ def drift(config, log=None, run=None) -> DriftReport:
     probs = df[[f"p_{lab}" for lab in labels]].to_numpy(dtype=float)
     if config.task.multi_label:  # the labels predict gave: at the run's own cuts (task.threshold without them)
         cuts = cuts_in_order(run, labels, config.task.threshold)
-        hits = predict_sets(probs, True, cuts, run.at_least_one).sum(axis=0).astype(float)
+        sets = predict_sets(probs, True, cuts, run.at_least_one)
+        hits = sets.sum(axis=0).astype(float)
+        if len(ref) == len(labels) + 1:  # and "None of these", where the reference counts it
+            hits, labels = np.append(hits, float((sets.sum(axis=1) == 0).sum())), [*labels, NONE_TEXT]
     else:
         hits = np.bincount(probs.argmax(axis=1), minlength=len(labels)).astype(float)
     new = hits / max(hits.sum(), 1.0)

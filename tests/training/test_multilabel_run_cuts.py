@@ -64,6 +64,8 @@ def test_a_multi_label_run_keeps_cuts_fitted_on_its_calibration_labels(tmp_path)
     assert cuts["fitted"] and cuts["n_calib"] == 60 and cuts["n_positives"] == int(Y[calib].sum())
     assert cuts["note"] == f"fitted on 60 calibration records ({int(Y[calib].sum())} positive labels)"
     np.testing.assert_array_equal(run.cuts, cuts["values"])
+    train_rows = [i for i in range(len(df)) if i % 3 == 2]  # what drift's fallback reference counts
+    assert run.info["train_none"] == int((Y[train_rows].sum(axis=1) == 0).sum()) > 0
     gold = [i for i in range(len(df)) if i % 3 == 0]
     P_gold = run.predict_proba_from_embeddings(embed([df["text"][i] for i in gold]))
     assert run.metrics["gold"]["micro_f1"] == evaluate(P_gold, Y[gold], LABELS, True, run.cuts)["micro_f1"]
@@ -83,7 +85,7 @@ def test_a_final_fit_keeps_cuts_fitted_on_its_cross_fitted_reserve(tmp_path):
     assert run.metrics["estimate"] == ("cross-fitted: 3 folds over all 180 labels, its 120 random reserve labels each "
                                        "scored by a model trained on the other folds and cut at per-label cuts fitted "
                                        "on them")
-    assert run.info["n_gold"] == 120
+    assert run.info["n_gold"] == 120 and run.info["train_none"] == int((Y.sum(axis=1) == 0).sum())
     assert 0.0 < run.metrics["gold"]["micro_f1"] <= 1.0 and run.cuts.shape == (3,)
 
 
