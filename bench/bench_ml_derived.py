@@ -155,7 +155,9 @@ def main(argv=None) -> None:
         results[name] = s
         print(markdown_table([row(name, s)], list(row(name, s))), flush=True)
     print(markdown_table([row(n, s) for n, s in results.items()], list(row(*next(iter(results.items()))))))
-    write_json(args.out, {**machine_info(), "command": "python bench/bench_ml_derived.py " + " ".join(sys.argv[1:]),
+    command = "python bench/bench_ml_derived.py " + " ".join(sys.argv[1:])
+    kept = {"command": previous.get("command"), "resummarised_by": command} if args.resummarise else {"command": command}
+    write_json(args.out, {**machine_info(), **kept,
                           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load_start": load0,
                           "load_end": load_average(), "minutes": round((time.time() - t0) / 60, 1), "sets": results})
     print(f"wrote {args.out}")
