@@ -43,7 +43,7 @@ SMOKE: dict[str, list[str]] = {
     "interval_coverage": ["--datasets", "ag_news", "--draws", "2", "--budgets", "100"],
     "ml_picks": ["--seeds", "1", "--rounds", "2"],
     "ml_ships_cuts": ["--datasets", "nlupp_banking", "--seeds", "1", "--rounds", "2"],
-    "ml_derived": ["--sets", "goemo2", "--seeds", "1", "--rounds", "2", "--work", "RESULTS/work"],
+    "derived": ["--sets", "goemo2", "--seeds", "1", "--rounds", "2", "--work", "RESULTS/work"],
     "ml_final_fit": ["--dataset", "nlupp_banking", "--budgets", "64", "--work", "RESULTS/work"],
     "ml_label_texts": ["--samples", "per-label:1", "--seeds", "0", "--steps", "2"],
     "label_errors": ["--datasets", "sms_spam", "--seeds", "1", "--n", "200"],

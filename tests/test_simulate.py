@@ -343,3 +343,17 @@ def test_cli_on_a_labeled_config(tickets, tmp_path):
     assert (tmp_path / "out" / "curves.png").stat().st_size > 0
     refused = CliRunner().invoke(command, ["-c", str(cfg), "--pool-size", "30", "--via-argilla"])
     assert refused.exit_code == 2 and "not with --via-argilla" in refused.output
+
+
+def test_a_single_label_table_reports_macro_f1_beside_accuracy(tmp_path):
+    # accuracy alone rewards a model that predicts the most frequent class; the table shows macro-F1 too
+    data, feats = synthetic(tmp_path, n_pool=200)
+    pols = [policy(batch_size=10, strategy="random"), policy(batch_size=10, strategy="margin")]
+    report = sim.simulate(data, pols, [0, 1], 3, progress=False, feats=feats)
+    head, cols, _, row = sim.format_table(report).splitlines()
+    assert "macro_f1 " in head and cols.split(" | ")[6:11] == ["macro_f1:L95", "macro_f1:AUC", "macro_f1:final",
+                                                               "macro_f1:AUC-rand", "macro_f1:worst-rand@n"]
+    vs = report["variants"][1]["vs_random"]["macro_f1"]
+    s, r = report["variants"][1]["summary"]["macro_f1"], report["variants"][0]["summary"]["macro_f1"]
+    assert vs["auc_minus_random"] == pytest.approx(s["auc"] - r["auc"])
+    assert row.split(" | ")[9] == f"{vs['auc_minus_random']:+.3f}"

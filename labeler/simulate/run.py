@@ -19,7 +19,7 @@ from labeler.loop.engine import QUEUE_MODEL_C, Policy, WeakLabels, label_cuts
 from labeler.project import Project
 from labeler.simulate.data import Features, SimData, compute_features
 from labeler.simulate.driver import Curve, primary_metric, run_curve, run_curve_via_argilla, score_metrics
-from labeler.simulate.report import RANDOM, compare_to_random, summarize, write_outputs
+from labeler.simulate.report import RANDOM, compare_to_random, shown_metrics, summarize, write_outputs
 from training.head import LinearModel
 
 REFERENCE_FILE = "reference.json"
@@ -105,7 +105,7 @@ def simulate(data: SimData, variants: Sequence[Policy], seeds: Sequence[int], ro
         "seeds": list(seeds), "rounds": rounds, "via_argilla": via_argilla, "reference": ref, "zero_shot": zero_shot,
         "variants": [
             {"name": v.name, "settings": dataclasses.asdict(v), "summary": s,
-             "vs_random": {m: compare_to_random(s, rand, m) for m in dict.fromkeys(["accuracy", primary])},
+             "vs_random": {m: compare_to_random(s, rand, m) for m in shown_metrics(primary, data.multi_label)},
              "runs": [{"seed": c.seed, "curve": c.points, "selected": c.selected} for c in curves]}
             for v, curves, s in results
         ],

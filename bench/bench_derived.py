@@ -1,8 +1,8 @@
-"""Multi-label sets the defaults were not chosen on, made from the shared data: the default policy against random.
+"""Sets the defaults were not chosen on, made from the shared data: the default policy against random.
 
-"The project is also checked on multi-label data you do not have": a default tuned to NLU++ and GoEmotions would
-show on another set. These four are derived at run time from the shared folder (written under ``--work``, never
-into the repository), each a different shape from the three sets the multi-label defaults were chosen on:
+"The project is also checked on data you do not have": a default tuned to the shared sets would show on another
+one. These are derived at run time from the shared folder (written under ``--work``, never into the repository),
+each a shape the defaults were not chosen on. Multi-label (the defaults were chosen on NLU++ and GoEmotions):
 
 - ``agpairs``: AG News as long multi-topic news (3,000 records; 45% one article, the rest two articles joined,
   labelled with both topics; 4 labels, 41% with two);
@@ -11,17 +11,22 @@ into the repository), each a different shape from the three sets the multi-label
 - ``goemo2``: GoEmotions' first 5,000 with two labels, gratitude and anger (90% "None of these");
 - ``nlupp_both``: NLU++ banking and hotels as one 62-label set (3,080 records; the generic intents shared).
 
-Each set goes through the user's path: ``labeler init FILE --labels-from labels --multi-label`` (label names only,
-no descriptions), then ``labeler simulate -c CONFIG --seeds S --batch-size B --rounds R`` (the default policy
-and random, every label counted), both in process (``common.cli``). The table reads simulate's ``curves.json``:
-the default's AUC minus random's and its worst gap below random's mean curve, for the queue model and for what
-ships, on exact match and micro-F1, with the gap's standard error there (seed-paired: both policies share a seed's
-gold draw and eval split).
+Single-label (the defaults were chosen on AG News, BANKING77 and SMS spam, all but SMS spam balanced or nearly):
 
-    python bench/bench_ml_derived.py --seeds 8
-    python bench/bench_ml_derived.py --sets goemo10 --seeds 4 --rounds 16
+- ``goemo_single``: GoEmotions' first 8,000 comments with exactly one label, 28 classes, 36% "neutral" and the
+  rarest with 6 comments.
 
-Writes bench/results/ml_derived.json.
+Each set goes through the user's path: ``labeler init FILE --labels-from labels --multi-label`` (``label`` and no
+flag, single-label; label names only, no descriptions), then ``labeler simulate -c CONFIG --seeds S --batch-size
+B --rounds R`` (the default policy and random, every label counted), both in process (``common.cli``). The table
+reads simulate's ``curves.json``: the default's AUC minus random's and its worst gap below random's mean curve, for
+the queue model and for what ships, on exact match and micro-F1 (single-label: accuracy and macro-F1), with the
+gap's standard error there (seed-paired: both policies share a seed's gold draw and eval split).
+
+    python bench/bench_derived.py --seeds 8
+    python bench/bench_derived.py --sets goemo10 --seeds 4 --rounds 16
+
+Writes bench/results/derived.json.
 """
 
 from __future__ import annotations
@@ -39,12 +44,16 @@ import numpy as np
 from common import RESULTS, cli, load_average, markdown_table, read_jsonl, require_shared_data, write_json
 from harness import machine_info
 
-SETS = {"agpairs": dict(batch=50, rounds=12), "goemo10": dict(batch=50, rounds=16),
-        "goemo2": dict(batch=50, rounds=16), "nlupp_both": dict(batch=50, rounds=16)}
+SETS = {"agpairs": dict(batch=50, rounds=12, multi_label=True), "goemo10": dict(batch=50, rounds=16, multi_label=True),
+        "goemo2": dict(batch=50, rounds=16, multi_label=True), "nlupp_both": dict(batch=50, rounds=16, multi_label=True),
+        "goemo_single": dict(batch=50, rounds=16, multi_label=False)}
+METRICS = {True: ("accuracy", "micro_f1"), False: ("accuracy", "macro_f1")}
+TITLES = {True: ("exact match", "micro-F1"), False: ("accuracy", "macro-F1")}
 
 
 def derive(name: str, shared: Path) -> list[dict]:
-    """The rows ``{"id", "text", "labels"}`` of the derived set ``name`` (deterministic)."""
+    """The rows ``{"id", "text", "labels"}`` (single-label: ``"label"``) of the derived set ``name``
+    (deterministic)."""
     if name == "agpairs":
         rng = random.Random(7)
         news = read_jsonl(shared / "ag_news" / "test_all.jsonl")
@@ -68,6 +77,10 @@ def derive(name: str, shared: Path) -> list[dict]:
             keep, n = {"gratitude", "anger"}, 5000
         return [{"id": r["id"], "text": r["text"], "labels": [x for x in r["labels"] if x in keep]}
                 for r in comments[:n]]
+    if name == "goemo_single":
+        comments = read_jsonl(shared / "goemotions" / "train.jsonl")
+        return [{"id": r["id"], "text": r["text"], "label": r["labels"][0]}
+                for r in comments if len(r["labels"]) == 1][:8000]
     if name == "nlupp_both":
         return [{"id": f"{domain[0]}{k}", "text": r["text"], "labels": r["labels"]}
                 for domain in ("banking", "hotels")
@@ -79,11 +92,12 @@ def summarise(curves: dict) -> dict:
     """The default's row against random from simulate's ``curves.json``."""
     variants = {("random" if v["settings"]["strategy"] == "random" else "default"): v for v in curves["variants"]}
     d, r = variants["default"]["summary"], variants["random"]["summary"]
-    x = d["n_labels"]
-    out = {"labels": len(curves["labels"]), "pool": curves["pool"], "eval": curves["eval"], "budgets": x,
-           "seeds": curves["seeds"], "reference": {k: curves["reference"].get(k) for k in ("accuracy", "micro_f1")},
-           "zero_shot": {k: curves["zero_shot"].get(k) for k in ("accuracy", "micro_f1")}}
-    for metric in ("accuracy", "micro_f1", "ships_accuracy", "ships_micro_f1"):
+    x, ml = d["n_labels"], bool(curves["multi_label"])
+    out = {"labels": len(curves["labels"]), "multi_label": ml, "pool": curves["pool"], "eval": curves["eval"],
+           "budgets": x, "seeds": curves["seeds"],
+           "reference": {k: curves["reference"].get(k) for k in METRICS[ml]},
+           "zero_shot": {k: curves["zero_shot"].get(k) for k in METRICS[ml]}}
+    for metric in [*METRICS[ml], *("ships_" + m for m in METRICS[ml])]:
         dm, rm = d[metric]["mean"], r[metric]["mean"]
         gaps = [a - b for a, b in zip(dm, rm)]
         worst = min(range(len(gaps)), key=gaps.__getitem__)
@@ -102,9 +116,9 @@ def per_seed(variant: dict, metric: str) -> np.ndarray:
 
 
 def row(name: str, s: dict) -> dict:
-    cell = {}
-    for metric, title in (("accuracy", "exact match"), ("micro_f1", "micro-F1"), ("ships_accuracy", "ships exact"),
-                          ("ships_micro_f1", "ships micro-F1")):
+    cell, ml = {}, s.get("multi_label", True)
+    for metric, title in [*zip(METRICS[ml], TITLES[ml]), *zip(("ships_" + m for m in METRICS[ml]),
+                                                              ("ships " + t for t in TITLES[ml]))]:
         m = s[metric]
         cell[f"{title}: AUC default / random"] = f"{m['default_auc']:.3f} / {m['random_auc']:.3f}"
         flag = "" if m["worst_gap"] >= -0.01 else " ✘"
@@ -119,8 +133,8 @@ def main(argv=None) -> None:
     ap.add_argument("--seeds", default="4", help="simulate's --seeds: a count or a list")
     ap.add_argument("--rounds", type=int, default=None, help="override each set's rounds")
     ap.add_argument("--batch", type=int, default=None, help="override each set's batch size")
-    ap.add_argument("--work", type=Path, default=Path("/tmp/bench_ml_derived"))
-    ap.add_argument("--out", type=Path, default=RESULTS / "ml_derived.json")
+    ap.add_argument("--work", type=Path, default=Path("/tmp/bench_derived"))
+    ap.add_argument("--out", type=Path, default=RESULTS / "derived.json")
     ap.add_argument("--resummarise", action="store_true",
                     help="no simulate: summarise the curves.json an earlier run left under --work again")
     args = ap.parse_args(argv)
@@ -141,21 +155,25 @@ def main(argv=None) -> None:
         data = work / f"{name}.jsonl"
         data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
         config = work / f"{name}.yaml"
-        cli("init", str(data), "--labels-from", "labels", "--multi-label", "-o", str(config), "--force")
+        kind = ["--labels-from", "labels", "--multi-label"] if plan["multi_label"] else ["--labels-from", "label"]
+        cli("init", str(data), *kind, "-o", str(config), "--force")
         out = work / "simulate"
         started = time.time()
         if not args.resummarise:
             cli("simulate", "-c", str(config), "--seeds", args.seeds, "--batch-size", str(args.batch or plan["batch"]),
                 "--rounds", str(args.rounds or plan["rounds"]), "-q", "-o", str(out))
         s = summarise(json.loads((out / "curves.json").read_text()))
-        s.update(rows=len(rows), none_share=sum(not r["labels"] for r in rows) / len(rows),
+        s.update(rows=len(rows), none_share=sum(not r["labels"] for r in rows) / len(rows) if plan["multi_label"] else None,
                  **({k: results.get(name, {}).get(k) for k in ("minutes", "date", "load")} if args.resummarise else
                     {"minutes": round((time.time() - started) / 60, 1), "load": load_average(),
                      "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}))
         results[name] = s
         print(markdown_table([row(name, s)], list(row(name, s))), flush=True)
-    print(markdown_table([row(n, s) for n, s in results.items()], list(row(*next(iter(results.items()))))))
-    command = "python bench/bench_ml_derived.py " + " ".join(sys.argv[1:])
+    for ml in (True, False):  # one table per kind: their metrics differ
+        kind = [row(n, s) for n, s in results.items() if s.get("multi_label", True) == ml]
+        if kind:
+            print(markdown_table(kind, list(kind[0])))
+    command = "python bench/bench_derived.py " + " ".join(sys.argv[1:])
     kept = {"command": previous.get("command"), "resummarised_by": command} if args.resummarise else {"command": command}
     write_json(args.out, {**machine_info(), **kept,
                           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load_start": load0,
