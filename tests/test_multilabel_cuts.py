@@ -192,23 +192,28 @@ def test_policy_rejects_unknown_cut_sources():
         Policy(cut_folds=1)
 
 
-def test_simulate_fits_the_cuts_on_the_answered_calibration_rows_when_asked(tmp_path):
+def _toy_simulation(tmp_path, X, Y, Xe, Ye, labels):
+    """(config, SimData, Features) of a multi-label toy pool: vectors ``X``, truth ``Y``, a flat zero-shot (0.5)."""
     from labeler import simulate as sim
     from labeler.config import validate_config
+
+    config = validate_config({"data": {"path": "pool.jsonl", "label_field": "label"},
+                              "task": {"labels": labels, "multi_label": True},
+                              "project": {"dir": str(tmp_path / "proj")}}, tmp_path / "sim.yaml")
+    data = sim.SimData(name="toy", config=config, labels=labels, multi_label=True, ids=[f"p{i}" for i in range(len(X))],
+                       texts=[f"t{i}" for i in range(len(X))], y=Y, eval_ids=[f"e{i}" for i in range(len(Xe))],
+                       eval_texts=[f"e{i}" for i in range(len(Xe))], eval_y=Ye)
+    P0 = np.full(Y.shape, 0.5)
+    return config, data, sim.Features(X=X, X_eval=Xe, signals={"zero-shot": P0}, P0=P0, P0_eval=np.full(Ye.shape, 0.5))
+
+
+def test_simulate_fits_the_cuts_on_the_answered_calibration_rows_when_asked(tmp_path):
     from labeler.evaluation.gold import CALIB
     from labeler.simulate.driver import each_round
 
     X, Y = _toy(n=200, seed=1)
-    Xe, Ye = _toy(n=40, seed=2)
-    labels = ["a", "b", "c"]
-    config = validate_config({"data": {"path": "pool.jsonl", "label_field": "label"},
-                              "task": {"labels": labels, "multi_label": True},
-                              "project": {"dir": str(tmp_path / "proj")}}, tmp_path / "sim.yaml")
-    data = sim.SimData(name="toy", config=config, labels=labels, multi_label=True, ids=[f"p{i}" for i in range(200)],
-                       texts=[f"t{i}" for i in range(200)], y=Y, eval_ids=[f"e{i}" for i in range(40)],
-                       eval_texts=[f"e{i}" for i in range(40)], eval_y=Ye)
-    P0 = np.full(Y.shape, 0.5)
-    feats = sim.Features(X=X, X_eval=Xe, signals={"zero-shot": P0}, P0=P0, P0_eval=np.full(Ye.shape, 0.5))
+    config, data, feats = _toy_simulation(tmp_path, X, Y, *_toy(n=40, seed=2), ["a", "b", "c"])
+    P0 = feats.P0
     policy = Policy.from_config(config, batch_size=20, gold_share=0.4, cuts_on="train+calib",
                                 strategy="threshold_distance", prior_shift=0.0)  # the cuts alone
     s = list(each_round(data, feats, policy, 3))[-1]
@@ -273,7 +278,6 @@ def test_what_ships_predicts_at_least_one_label_where_no_answer_was_none_of_thes
     from dataclasses import replace
 
     from labeler import simulate as sim
-    from labeler.config import validate_config
     from labeler.simulate.driver import each_round, ships_metrics
 
     def with_neutral(X, Y):
@@ -281,15 +285,8 @@ def test_what_ships_predicts_at_least_one_label_where_no_answer_was_none_of_thes
 
     X, Y = with_neutral(*_toy(n=200, seed=1))
     Xe, Ye = with_neutral(*_toy(n=60, seed=2))
-    labels = ["a", "b", "c", "neutral"]
-    config = validate_config({"data": {"path": "pool.jsonl", "label_field": "label"},
-                              "task": {"labels": labels, "multi_label": True},
-                              "project": {"dir": str(tmp_path / "proj")}}, tmp_path / "sim.yaml")
-    data = sim.SimData(name="toy", config=config, labels=labels, multi_label=True, ids=[f"p{i}" for i in range(200)],
-                       texts=[f"t{i}" for i in range(200)], y=Y, eval_ids=[f"e{i}" for i in range(60)],
-                       eval_texts=[f"e{i}" for i in range(60)], eval_y=Ye)
-    P0 = np.full(Y.shape, 0.5)
-    feats = sim.Features(X=X, X_eval=Xe, signals={"zero-shot": P0}, P0=P0, P0_eval=np.full(Ye.shape, 0.5))
+    config, data, feats = _toy_simulation(tmp_path, X, Y, Xe, Ye, ["a", "b", "c", "neutral"])
+    P0 = feats.P0
     policy = Policy.from_config(config, batch_size=20, gold_share=0.4, strategy="threshold_distance")
     s = list(each_round(data, feats, policy, 2))[-1]
     rows = np.flatnonzero(s.labeled)
