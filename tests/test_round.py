@@ -88,3 +88,21 @@ def test_round_trains_rescores_and_refreshes_pending_suggestions(tmp_path, argil
         assert {after[rid]["suggestion"][2] for rid in pending} == {
             suggestion_agent(scores.weights, {n: not np.isnan(m[pos[rid]]).all() for n, m in scores.signals.items()},
                              run_id, "ensemble") for rid in pending}
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_a_first_round_with_the_simulated_annotator_pushes_instead_of_failing(tmp_path, argilla_client):
+    # `labeler round --simulate-annotator N` on a project never pushed: nothing to answer or pull yet, and the
+    # round pushes the first batch (it stopped with "dataset ... not found; push first")
+    config = project(tmp_path, "join")
+    report = simulate_annotator(config, 10)
+    assert report.answered == 0 and report.summary() == (
+        f"simulated annotator: nothing to answer yet (no dataset {config.argilla.dataset!r} on the server; this round "
+        "pushes the first batch)")
+    lines: list[str] = []
+    run_round(config, progress=False, echo=lines.append)
+    assert lines[1].startswith(f"  nothing to pull yet: dataset {config.argilla.dataset!r} not found on ") and \
+        lines[1].endswith(" (this round pushes the first batch)")
+    assert any(line.startswith(f"  pushed to {config.argilla.dataset!r}: 60 new") for line in lines)
+    assert simulate_annotator(config, 10).answered == 10

@@ -33,11 +33,15 @@ class AnswerReport:
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> records passed over
     labels_dropped: int = 0  # multi-label: held-back label values outside the config's set, dropped
     first_rejection: str | None = None
+    not_pushed: str | None = None  # the dataset, when nothing was pushed to it yet (nothing to answer)
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
     def summary(self) -> str:
+        if self.not_pushed:
+            return (f"simulated annotator: nothing to answer yet (no dataset {self.not_pushed!r} on the server; "
+                    "this round pushes the first batch)")
         parts = [f"answered {self.answered}"]
         parts += [f"skipped {count} ({reason})" for reason, count in sorted(self.skipped.items())]
         if self.labels_dropped:

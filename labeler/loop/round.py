@@ -12,10 +12,10 @@ import dataclasses
 
 import numpy as np
 
-from labeler.argilla.annotate import answer_pending
+from labeler.argilla.annotate import AnswerReport, answer_pending
 from labeler.argilla.candidates import above_threshold, top_candidates
 from labeler.argilla.client import resolve
-from labeler.argilla.datasets import server_view as view
+from labeler.argilla.datasets import find_dataset, server_view as view
 from labeler.argilla.pull import pull
 from labeler.argilla.push import PushRecord, push
 from labeler.argilla.schema import (META_AGREEMENT, META_PRIORITY, META_ROUND, META_SAMPLE, META_UNCERTAINTY, META_WHY,
@@ -258,7 +258,7 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
     except LabelerError as exc:
         if "not found" not in str(exc):
             raise
-        echo(f"  nothing to pull: {exc}")
+        echo(f"  nothing to pull yet: {exc.args[0].split(';')[0]} (this round pushes the first batch)")
     echo("[2/4] train")
     decision = runs.trigger(config, policy, backend)
     if not (decision.due or force):
@@ -296,9 +296,13 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
 
 def simulate_annotator(config, n: int):
     """Answer the ``n`` highest-priority pending records through the Argilla API with the pool's held-back
-    labels (``data.label_field``), mapped to the config's labels; returns the ``AnswerReport``."""
+    labels (``data.label_field``), mapped to the config's labels; returns the ``AnswerReport`` (one that says
+    there is nothing to answer yet before the first push: the round about to run pushes the first batch)."""
 
     pool = load_pool(config)
     truth = {r.id: (r.labels if config.task.multi_label else r.label) for r in pool.records}
-    return answer_pending(connection(config), config.argilla.dataset, config.argilla.workspace, truth, n,
+    conn = connection(config)
+    if n > 0 and not find_dataset(conn, config.argilla.dataset, config.argilla.workspace):
+        return AnswerReport(not_pushed=config.argilla.dataset)
+    return answer_pending(conn, config.argilla.dataset, config.argilla.workspace, truth, n,
                           config.label_names, config.task.multi_label)
