@@ -129,10 +129,11 @@ class GoldReserve:
         return rows[picked], (y[picked] if len(picked) else None), {s: len(k) for s, k in zip(splits, keep)}
 
     # -- verdicts --------------------------------------------------------------------------------------
-    def enough(self, n: int, min_gold: int, batch_size: int, n_calib: int | None = None) -> tuple[bool, str]:
+    def enough(self, n: int, min_gold: int, batch_size: int, n_calib: int | None = None,
+               purpose: str = "for a verdict") -> tuple[bool, str]:
         """(enough, message) for ``n`` gold labels against ``min_gold``; the pace at ``batch_size`` per push.
         ``n_calib``: the verdict counts calibration labels too (``verdict_splits``): ``n + n_calib`` against
-        ``min_gold``, said as "N random labels (gold G + calibration C)"."""
+        ``min_gold``, said as "N random labels (gold G + calibration C)". ``purpose``: what they are needed for."""
         need, total = int(min_gold), n + (n_calib or 0)
         what = "random gold labels" if n_calib is None else f"(gold {n} + calibration {n_calib})"
         if total >= need:
@@ -142,8 +143,8 @@ class GoldReserve:
         pace = f" (about {rounds} more round{'s' * (rounds != 1)} at {per_push} per batch)" if per_push else \
             " (queue.gold_share is 0: no batch adds gold; set it above 0)"
         if n_calib is None:
-            return False, f"not enough gold labels for a verdict: {n} of {need} random gold labels{pace}"
-        return False, f"not enough random labels for a verdict: {total} of {need} {what}{pace}"
+            return False, f"not enough gold labels {purpose}: {n} of {need} random gold labels{pace}"
+        return False, f"not enough random labels {purpose}: {total} of {need} {what}{pace}"
 
 
 # -- the config-level readings every command uses, over one reserve ----------------------------------------
@@ -152,10 +153,11 @@ def gold_rows(config, reserve: GoldReserve, ids: list[str], labels_df) -> tuple[
     return reserve.rows_in_split(ids, labels_df, GOLD, config.label_names, config.task.multi_label)
 
 
-def enough_gold(config, reserve: GoldReserve, n: int, n_calib: int | None = None) -> tuple[bool, str]:
+def enough_gold(config, reserve: GoldReserve, n: int, n_calib: int | None = None,
+                purpose: str = "for a verdict") -> tuple[bool, str]:
     """(enough, message) for ``n`` gold labels (plus ``n_calib`` calibration labels where the verdict counts
-    them, ``verdict_splits``) against ``training.min_gold``."""
-    return reserve.enough(n, config.training.min_gold, config.queue.batch_size, n_calib)
+    them, ``verdict_splits``) against ``training.min_gold``; ``purpose`` names what they are needed for."""
+    return reserve.enough(n, config.training.min_gold, config.queue.batch_size, n_calib, purpose)
 
 
 def calibration_untouched(run) -> str | None:

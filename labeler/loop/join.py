@@ -53,7 +53,8 @@ def join_plan(config, probas: dict, run_id: str, ids: list[str], reserve: GoldRe
     configured = {s.name: s.weight for s in config.signals if s.name in probas}
     rows, y = gold_rows(config, reserve, ids, labels_df)
     n = 0 if y is None else len(rows)
-    ok, why = enough_gold(config, reserve, n)
+    # gold alone: a run's temperature is fitted on calibration, so its weight must not be (the verdict may count both)
+    ok, why = enough_gold(config, reserve, n, purpose="to fit the join weights")
     if not ok:
         mode_note = "replace needs a verdict on gold; " if config.training.mode == "replace" else ""
         return JoinPlan(run_id, "join", {**configured, run_id: 1.0},
