@@ -11,8 +11,8 @@ SHOWN = 10
 @config_option
 @set_option
 @click.option("--budget", type=click.IntRange(min=0), default=None,
-              help="Suspects to send this time, lowest label quality first (default: the labels cleanlab flags, "
-                   "at most queue.batch_size).")
+              help="Suspects to send this time: the labels cleanlab flags first, then the lowest label quality "
+                   "(default: the flagged ones, at most queue.batch_size).")
 @click.option("--push/--no-push", "do_push", default=True,
               help="Send the suspects to <dataset>-review (default), or only print the ranking.")
 @click.option("--pull", "pull_only", is_flag=True, help="Only pull the review answers and apply the verdicts.")
