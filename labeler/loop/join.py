@@ -6,9 +6,10 @@
   weight 1.
 - ``replace``: the run becomes the only weighted signal (the others stay in the scores and in Argilla's
   metadata with weight 0) when it beats the configured zero-shot ensemble on at least ``min_gold`` gold
-  labels with the paired 95% CI of the accuracy difference above zero (prediction-powered with the unanswered
-  reserve, ``training.ppi``, else Newcombe's score interval). Otherwise the plan falls
-  back to ``join`` and says why — the same rule ``compare`` uses for its verdict.
+  labels with the paired 95% CI of the difference in the verdict's metric above zero (accuracy: prediction-powered
+  with the unanswered reserve, ``training.ppi``, else Newcombe's score interval; multi-label: micro-F1, each
+  system at cuts fitted on the calibration labels). Otherwise the plan falls back to ``join`` and says why — the
+  same rule ``compare`` uses for its verdict.
 
 Suggestion agent (``suggestion_agent``): a pushed suggestion's agent is the run id when the run holds at
 least ``DOMINANT_SHARE`` (90%) of the weight of the signals that voted on that record; otherwise it is the
@@ -19,9 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from labeler.evaluation.gold import GoldReserve, enough_gold, gold_rows
+import numpy as np
+
+from labeler.evaluation.gold import CALIB, GoldReserve, enough_gold, gold_rows
 from labeler.loop.ensemble import fit_weights, weighted_mean
-from training.evaluate import paired_bootstrap
+from training.compare import default_metric, label_cuts
+from training.evaluate import metric_name, paired_bootstrap
 
 DOMINANT_SHARE = 0.9
 RUN_META_NAME = "finetuned"  # Argilla metadata property (top_finetuned) for whichever run is current
@@ -64,12 +68,16 @@ def join_plan(config, probas: dict, run_id: str, ids: list[str], reserve: GoldRe
     if config.training.mode == "replace":
         if not others:
             return JoinPlan(run_id, "replace", {run_id: 1.0}, "replace: no other signals")
+        ml = config.task.multi_label
+        metric = config.training.verdict_metric or default_metric(ml)  # compare's verdict metric
         base = zero_shot_ensemble(config, {k: v[rows] for k, v in others.items()})
-        unl = None if config.task.multi_label else reserve.unanswered(ids, labels_df)  # prediction-powered: training.ppi
-        d = paired_bootstrap(probas[run_id][rows], base, y, "accuracy", multi_label=config.task.multi_label,
-                             threshold=config.task.threshold, unlabeled=None if unl is None else (
+        cut_run, cut_base = replace_cuts(config, probas[run_id], others, ids, reserve, labels_df)
+        unl = None if ml else reserve.unanswered(ids, labels_df)  # prediction-powered: training.ppi
+        d = paired_bootstrap(probas[run_id][rows], base, y, metric, multi_label=ml, threshold=cut_run,
+                             threshold_b=cut_base, unlabeled=None if unl is None else (
                                  probas[run_id][unl], zero_shot_ensemble(config, {k: v[unl] for k, v in others.items()})))
-        ci = f"{d['diff']:+.3f} accuracy, 95% CI {d['lo']:+.3f}..{d['hi']:+.3f}, on {d['n']} random gold labels"
+        ci = (f"{d['diff']:+.3f} {metric_name(metric, ml)}, 95% CI {d['lo']:+.3f}..{d['hi']:+.3f}, on {d['n']} "
+              "random gold labels")
         if d["lo"] > 0:
             return JoinPlan(run_id, "replace", {**{k: 0.0 for k in configured}, run_id: 1.0},
                             f"replace: run {run_id} beats the zero-shot ensemble ({ci})")
@@ -78,6 +86,22 @@ def join_plan(config, probas: dict, run_id: str, ids: list[str], reserve: GoldRe
     weights = fit_weights(sub, y, multi_label=config.task.multi_label)
     shown = ", ".join(f"{k} {v:.2f}" for k, v in weights.items())
     return JoinPlan(run_id, "join", weights, f"{prefix}join: weights fitted on {n} random gold labels ({shown})")
+
+
+def replace_cuts(config, P_run, others: dict, ids: list[str], reserve: GoldReserve, labels_df):
+    """(the run's cuts, the zero-shot ensemble's) for ``replace``'s test: multi-label, each fitted on its matrix over
+    the answered calibration records, as ``compare`` cuts every system (``training.compare.label_cuts``;
+    ``task.threshold`` where they hold too few positives); single-label, ``task.threshold`` (unused)."""
+    t = float(config.task.threshold)
+    if not config.task.multi_label:
+        return t, t
+    rows, y = reserve.rows_in_split(ids, labels_df, CALIB, config.label_names, True)
+    k = len(config.label_names)
+
+    def cuts(P):
+        return np.asarray(label_cuts(P if y is not None and len(rows) else None, y, k, t).values)
+
+    return cuts(P_run[rows]), cuts(zero_shot_ensemble(config, {n: v[rows] for n, v in others.items()}))
 
 
 def suggestion_agent(weights: dict[str, float], voted: dict[str, bool], run_id: str | None, default: str) -> str:
