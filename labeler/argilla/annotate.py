@@ -7,7 +7,8 @@ empty, is answered "None of these" (``schema.NONE_VALUE``: the empty label set, 
 oracle answers it). A single-label record whose label is outside the set is skipped and counted, and so is a
 pending record with no held-back label at all (a missing value, not an empty list). Skipped records stay
 pending and do not count towards ``n``. Answers are the API user's, status "submitted", sent with the bulk responses
-endpoint (an upsert per record and user, so a retried batch changes nothing twice).
+endpoint (an upsert per record and user, so a retried batch changes nothing twice). Before the first push there
+is no dataset and nothing to answer: the report says so (``not_pushed``) instead of failing the round that pushes.
 """
 
 from __future__ import annotations
@@ -87,8 +88,8 @@ def answer_pending(conn: Connection, dataset_name: str, workspace: str | None, t
     if n <= 0:
         return report
     dataset = find_dataset(conn, dataset_name, workspace)
-    if dataset is None:
-        raise LabelerError(f"dataset {dataset_name!r} not found on {conn.url}; push first")
+    if dataset is None:  # nothing pushed yet, so nothing to answer (`labeler round` pushes the first batch next)
+        return AnswerReport(not_pushed=dataset_name)
     pending = [rec for rec in rest.iter_records(conn, dataset.id, include="responses") if not rec.get("responses")]
     pending.sort(key=lambda rec: (_priority(rec), rec.get("external_id") or rec["id"]))
     items = []

@@ -12,10 +12,10 @@ import dataclasses
 
 import numpy as np
 
-from labeler.argilla.annotate import AnswerReport, answer_pending
+from labeler.argilla.annotate import answer_pending
 from labeler.argilla.candidates import above_threshold, top_candidates
 from labeler.argilla.client import resolve
-from labeler.argilla.datasets import find_dataset, server_view as view
+from labeler.argilla.datasets import server_view as view
 from labeler.argilla.pull import pull
 from labeler.argilla.push import PushRecord, push
 from labeler.argilla.schema import (META_AGREEMENT, META_PRIORITY, META_ROUND, META_SAMPLE, META_UNCERTAINTY, META_WHY,
@@ -301,8 +301,5 @@ def simulate_annotator(config, n: int):
 
     pool = load_pool(config)
     truth = {r.id: (r.labels if config.task.multi_label else r.label) for r in pool.records}
-    conn = connection(config)
-    if n > 0 and not find_dataset(conn, config.argilla.dataset, config.argilla.workspace):
-        return AnswerReport(not_pushed=config.argilla.dataset)
-    return answer_pending(conn, config.argilla.dataset, config.argilla.workspace, truth, n,
+    return answer_pending(connection(config), config.argilla.dataset, config.argilla.workspace, truth, n,
                           config.label_names, config.task.multi_label)

@@ -112,8 +112,9 @@ def test_dataset_lookup_delete_and_one_line_errors(argilla_server):
     name = f"ann-{uuid.uuid4().hex[:6]}"
     assert find_dataset(conn, name) is None and server_view(conn, name) == (set(), set())
     assert delete_dataset(conn, name) is False
-    with pytest.raises(LabelerError, match="push first"):
-        answer_pending(conn, name, None, {"a": "billing"}, 1, LABELS, False)
+    assert answer_pending(conn, name, None, {"a": "billing"}, 1, LABELS, False).not_pushed == name  # nothing yet
+    with pytest.raises(LabelerError, match="needs held-back labels"):  # said before the server is asked
+        answer_pending(conn, name, None, {"a": None}, 1, LABELS, False)
     _push(conn, name, False, ["a"])
     with pytest.raises(LabelerError, match="needs held-back labels"):
         answer_pending(conn, name, None, {"a": None}, 1, LABELS, False)
