@@ -326,3 +326,32 @@ def test_status_says_a_due_run_waits_for_new_labels_when_the_current_one_has_the
            "trained on every label there is)" in summary_lines(st)
     assert re.search(rf"current run: {run_id} \(logreg, 27 training labels\), gold accuracy \d\.\d{{3}} \(95% CI ",
                      "\n".join(summary_lines(st)))
+
+
+def test_a_multi_label_fast_models_evidence_is_the_verdicts_micro_f1_on_gold(tmp_path):
+    """Multi-label, the first run's evidence is judged as `compare` judges: micro-F1 on the gold labels (calibration
+    only fits the cuts), not exact match at one 0.5 cut on gold and calibration together."""
+    from labeler.data import load_pool
+    from labeler.loop.policy import project_policy
+    from labeler.loop.pool_matrices import Scores
+    from labeler.loop.runs import fast_model_evidence, trigger
+    from labeler.project import Project
+
+    cfg = make_project(tmp_path, min_per_class=50, min_gold=5)
+    (tmp_path / "state" / "labels.parquet").unlink()
+    make_labels(multi=True).assign(agreement=1.0).to_parquet(tmp_path / "state" / "labels.parquet")
+    config = load_config(cfg, ["queue.gold_share=0.5", "task.multi_label=true"])
+    policy = project_policy(config)
+    pool = load_pool(config)
+    truth = dict(zip(make_labels(multi=True)["id"], make_labels(multi=True)["labels"]))
+    Y = np.array([[int(lab in truth[i]) for lab in LABELS] for i in pool.ids])
+    wrong = np.where(Y == 1, 0.1, 0.9)  # a zero-shot signal that is always wrong
+    Scores(ids=pool.ids, P=wrong, agreement=np.ones(len(Y)), signals={"keywords": wrong}).save(Project(config).scores)
+    splits = policy.reserve.splits(pool.ids)
+    n_gold = sum(s == "gold" for s in splits.values())
+    assert 5 <= n_gold < sum(s in ("gold", "calib") for s in splits.values())
+    ev = fast_model_evidence(config, policy)
+    assert ev.metric == "micro-F1" and ev.n == n_gold and ev.diff > 0.5 and ev.lo > 0
+    d = trigger(config, policy)
+    assert (d.due, d.rule) == (True, "evidence") and \
+        f"on {n_gold} random reserve labels: {ev.diff:+.3f} micro-F1 (95% CI " in d.reason

@@ -68,6 +68,7 @@ class Evidence:
     n: int
     p_value: float = float("nan")
     model: str = "the fast model"
+    metric: str = "accuracy"  # how the difference is named (multi-label: "micro-F1", the verdict's metric)
 
     @property
     def better(self) -> float:
@@ -76,7 +77,7 @@ class Evidence:
 
     def line(self) -> str:
         better = "" if self.p_value != self.p_value else f", better in {100 * self.better:.0f}% of resamples"
-        return (f"{self.model} vs zero-shot on {self.n} random reserve labels: {self.diff:+.3f} accuracy "
+        return (f"{self.model} vs zero-shot on {self.n} random reserve labels: {self.diff:+.3f} {self.metric} "
                 f"(95% CI {self.lo:+.3f}..{self.hi:+.3f}{better})")
 
     def convinces(self, confidence: float) -> bool:

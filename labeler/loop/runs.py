@@ -23,6 +23,7 @@ from labeler.quality.label_errors import apply_reviews
 from labeler.signals.catalog import build_signals, embedding_signal
 from labeler.signals.finetuned import cached_body
 from labeler.signals.templated import DEFAULT_TEMPLATE, label_text
+from training.compare import default_metric, label_cuts
 from training.errors import TrainingError
 from training.evaluate import metric_name, paired_bootstrap
 from training.head import LinearModel
@@ -86,7 +87,9 @@ def fast_model_evidence(config, policy):
     head, without weak labels: the evidence is about what the labels teach) against the zero-shot ensemble on
     the answered random reserve, gold and calibration both (neither ever trains it):
     ``training.trigger.Evidence``, or None before a scored pool, two trained-on classes or any reserve answer.
-    Embeddings come from the embedding signal's cache; zero-shot from scores.npz."""
+    Multi-label, as ``compare`` judges: micro-F1 (``training.verdict_metric`` where set) on gold, each model cut
+    where the calibration labels say (``training.compare.label_cuts``; ``task.threshold`` while they hold too few
+    positives). Embeddings come from the embedding signal's cache; zero-shot from scores.npz."""
 
     project = Project(config)
     if not project.scores.exists() or not project.pool.exists():
@@ -103,13 +106,37 @@ def fast_model_evidence(config, policy):
     emb = _embedding(config)
     model = LinearModel(len(names), ml, QUEUE_MODEL_C, policy.seed).fit(emb.encode([texts[i] for i in train_rows]),
                                                                        y_train)
-    P_fast = model.predict_proba(emb.encode([texts[i] for i in rows]))
     zero_shot = zero_shot_ensemble(config, scores.signals)
-    unl = [] if ml else policy.reserve.unanswered(scores.ids, labels)  # prediction-powered (training.ppi)
+    if ml:
+        return _multi_label_evidence(config, policy, scores, labels, model, emb, texts, zero_shot)
+    P_fast = model.predict_proba(emb.encode([texts[i] for i in rows]))
+    unl = policy.reserve.unanswered(scores.ids, labels)  # prediction-powered (training.ppi)
     P_unl = model.predict_proba(emb.encode([texts[i] for i in unl])) if len(unl) else None
-    d = paired_bootstrap(P_fast, zero_shot[rows], y, "accuracy", multi_label=ml, threshold=config.task.threshold,
-                         unlabeled=None if P_unl is None else (P_unl, zero_shot[unl]))
+    d = paired_bootstrap(P_fast, zero_shot[rows], y, "accuracy", unlabeled=None if P_unl is None else
+                         (P_unl, zero_shot[unl]))
     return Evidence(float(d["diff"]), float(d["lo"]), float(d["hi"]), int(d["n"]), float(d["p_value"]))
+
+
+def _multi_label_evidence(config, policy, scores, labels, model, emb, texts, zero_shot):
+    """``fast_model_evidence`` for multi-label: the verdict's metric on the gold labels, each model at cuts fitted on
+    the calibration labels (None before any gold answer)."""
+    names, t = config.label_names, float(config.task.threshold)
+    g_rows, g_y = policy.reserve.rows_in_split(scores.ids, labels, GOLD, names, True)
+    c_rows, c_y = policy.reserve.rows_in_split(scores.ids, labels, CALIB, names, True)
+    if g_y is None:
+        return None
+
+    def cuts(P_calib):
+        return np.asarray(label_cuts(P_calib if c_y is not None and len(c_rows) else None, c_y, len(names), t).values)
+
+    def fast(rows):
+        return model.predict_proba(emb.encode([texts[i] for i in rows])) if len(rows) else np.zeros((0, len(names)))
+
+    metric = config.training.verdict_metric or default_metric(True)
+    d = paired_bootstrap(fast(g_rows), zero_shot[g_rows], g_y, metric, multi_label=True,
+                         threshold=cuts(fast(c_rows)), threshold_b=cuts(zero_shot[c_rows]))
+    return Evidence(float(d["diff"]), float(d["lo"]), float(d["hi"]), int(d["n"]), float(d["p_value"]),
+                    metric=metric_name(metric, True))
 
 
 def trigger(config, policy, backend: str | None = None):
