@@ -6,7 +6,7 @@ from labeler.data import Pool
 from labeler.errors import LabelerError
 from labeler.evaluation.compare_on_gold import verdict_metric
 from labeler.evaluation.gold import CALIB, enough_gold, verdict_splits
-from labeler.loop.human_labels import per_class, submitted
+from labeler.loop.human_labels import none_answers, per_class
 from labeler.loop.policy import project_policy
 from labeler.loop.pool_matrices import Scores
 from labeler.loop.runs import current_run, labels_unchanged, threshold, train_counts, trigger
@@ -28,9 +28,7 @@ def status(config) -> dict:
     out["scored"] = len(Scores.load(project.scores).ids) if project.scores.exists() else 0
     labels = project.load_labels()
     out["labeled_per_class"] = per_class(labels, config.label_names, config.task.multi_label)
-    sub = submitted(labels)  # multi-label: the answers "None of these" (an empty label set), which no class counts
-    out["none_of_these"] = (int(sum(len(labs) == 0 for labs in sub["labels"])) if sub is not None else 0) \
-        if config.task.multi_label else None
+    out["none_of_these"] = none_answers(labels) if config.task.multi_label else None  # which no class counts
     splits = {}
     if labels is not None and not labels.empty:
         sub = labels[labels["status"] == "submitted"]

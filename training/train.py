@@ -225,7 +225,7 @@ def train(
         "n_labels": len(df), "n_train": len(train_rows), "n_gold": len(gold), "n_calib": len(calib),
         "calibrated": bool(use_calib),
         "round": rnd, "seed": seed, "skipped": table.skipped, "train_counts": dict(zip(label_names, map(int, counts))),
-        **({"train_none": int((np.asarray(y_train).sum(axis=1) == 0).sum())} if multi_label else {}),
+        **({"train_none": n_none(y_train)} if multi_label else {}),
         "train_seconds": round(train_seconds, 2), "n_weak": len(weak_texts), "weak_weight": weak_weight if weak_texts else None,
         **({"cuts": {**dataclasses.asdict(cuts), "at_least_one": one}} if cuts else {}),
     }
@@ -252,6 +252,11 @@ def never_none(Y: np.ndarray) -> bool:
     with its own catch-all label, GoEmotions' "neutral"): then the run predicts at least one label per text."""
     Y = np.asarray(Y)
     return bool(len(Y)) and Y.ndim == 2 and bool((Y.sum(axis=1) > 0).all())
+
+
+def n_none(Y: np.ndarray) -> int:
+    """Multi-label: the label sets with no label ("None of these"), which a run records as ``train_none``."""
+    return int((np.asarray(Y).sum(axis=1) == 0).sum())
 
 
 def interval_metrics(multi_label: bool) -> tuple[str, ...]:
@@ -362,7 +367,7 @@ def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, f
     rnd = int(df["round"].max()) if len(df) and df["round"].notna().any() else 0
     info = {"n_labels": len(df), "n_train": len(df), "n_gold": n_reserve, "n_calib": 0, "round": rnd, "seed": seed,
             "skipped": table.skipped, "train_counts": dict(zip(label_names, map(int, counts))),
-            **({"train_none": int((np.asarray(y_all).sum(axis=1) == 0).sum())} if multi_label else {}),
+            **({"train_none": n_none(y_all)} if multi_label else {}),
             "train_seconds": round(train_seconds, 2), "n_weak": len(weak_texts),
             "weak_weight": weak_weight if weak_texts else None, "final_fit": {"folds": folds, "n_reserve": n_reserve},
             **({"cuts": {**dataclasses.asdict(cuts), "at_least_one": never_none(y_all)}} if cuts else {})}

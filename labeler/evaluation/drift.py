@@ -27,7 +27,7 @@ from labeler.argilla.schema import NONE_TEXT
 from labeler.errors import LabelerError
 from labeler.evaluation.gold import GOLD
 from labeler.evaluation.predict import load_run, resolve_log
-from labeler.loop.human_labels import per_class, submitted
+from labeler.loop.human_labels import none_answers, per_class, submitted
 from labeler.loop.policy import project_reserve
 from labeler.loop.runs import training_errors
 from labeler.project import Project
@@ -120,7 +120,7 @@ def reference_labels(config, run) -> tuple[np.ndarray, str, bool]:
     counts = per_class(labels_df, labels, ml, ids=gold)
     n_gold = _n_rows(labels_df, gold)
     if n_gold >= MIN_GOLD_REFERENCE and (sum(counts.values()) or ml):
-        ref = np.array([float(counts[lab]) for lab in labels] + ([float(_n_none(labels_df, gold))] if ml else []))
+        ref = np.array([float(counts[lab]) for lab in labels] + ([float(none_answers(labels_df, gold))] if ml else []))
         return ref / ref.sum(), f"{n_gold} random gold labels", False
     train = run.info.get("train_counts") or {}
     none = [float(run.info["train_none"])] if ml and run.info.get("train_none") is not None else []
@@ -136,15 +136,6 @@ def reference_labels(config, run) -> tuple[np.ndarray, str, bool]:
 def _n_rows(labels_df, ids: set[str]) -> int:
     sub = submitted(labels_df)
     return 0 if sub is None else int(sub["id"].astype(str).isin(ids).sum())
-
-
-def _n_none(labels_df, ids: set[str]) -> int:
-    """Multi-label: the submitted answers "None of these" (an empty label set) among ``ids``."""
-    sub = submitted(labels_df)
-    if sub is None:
-        return 0
-    sub = sub[sub["id"].astype(str).isin(ids)]
-    return int(sum(len(labs) == 0 for labs in sub["labels"]))
 
 
 def reference_confidence(config, run) -> tuple[np.ndarray, str]:

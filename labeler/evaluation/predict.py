@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 
 from labeler.data import detect_format, read_pool
-from training.evaluate import predict as predict_sets
 from labeler.errors import LabelerError
 from labeler.loop.runs import training_errors
 from labeler.project import Project
+from training.evaluate import predict as predict_sets
 from training.registry import cuts_in_order, load_run as load_registered_run
 
 LOG_FILE = "log.jsonl"

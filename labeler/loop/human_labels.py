@@ -37,6 +37,17 @@ def label_matrix(labels_df, ids: list[str], label_names: list[str], multi_label:
     return np.array(rows, dtype=int), (np.array(targets) if rows else None)
 
 
+def none_answers(labels_df, ids: set[str] | None = None) -> int:
+    """Multi-label: the submitted answers "None of these" (an empty label set), which ``per_class`` counts in no
+    class; only ``ids`` when given."""
+    sub = submitted(labels_df)
+    if sub is None:
+        return 0
+    if ids is not None:
+        sub = sub[sub["id"].astype(str).isin(ids)]
+    return int(sum(len(labs) == 0 for labs in sub["labels"]))
+
+
 def per_class(labels_df, label_names: list[str], multi_label: bool, ids: set[str] | None = None) -> dict[str, int]:
     """Submitted labels per class (a multi-label row counts once per label); only ``ids`` when given."""
     counts = {name: 0 for name in label_names}

@@ -95,13 +95,10 @@ def replace_cuts(config, P_run, others: dict, ids: list[str], reserve: GoldReser
     t = float(config.task.threshold)
     if not config.task.multi_label:
         return t, t
-    rows, y = reserve.rows_in_split(ids, labels_df, CALIB, config.label_names, True)
+    rows, y = reserve.rows_in_split(ids, labels_df, CALIB, config.label_names, True)  # none: no rows, y None
     k = len(config.label_names)
-
-    def cuts(P):
-        return np.asarray(label_cuts(P if y is not None and len(rows) else None, y, k, t).values)
-
-    return cuts(P_run[rows]), cuts(zero_shot_ensemble(config, {n: v[rows] for n, v in others.items()}))
+    return tuple(np.asarray(label_cuts(P, y, k, t).values)
+                 for P in (P_run[rows], zero_shot_ensemble(config, {n: v[rows] for n, v in others.items()})))
 
 
 def suggestion_agent(weights: dict[str, float], voted: dict[str, bool], run_id: str | None, default: str) -> str:

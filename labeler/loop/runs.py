@@ -99,17 +99,17 @@ def fast_model_evidence(config, policy):
         return None
     names, ml = config.label_names, config.task.multi_label
     train_rows, y_train = policy.reserve.rows_in_split(scores.ids, labels, TRAIN, names, ml)
-    rows, y, _ = policy.reserve.rows_in_splits(scores.ids, labels, (GOLD, CALIB), names, ml)
-    if y_train is None or y is None or (not ml and len(np.unique(y_train)) < 2):
+    rows, y, answered = policy.reserve.rows_in_splits(scores.ids, labels, (GOLD, CALIB), names, ml)  # gold first
+    if y_train is None or y is None or (not ml and len(np.unique(y_train)) < 2) or (ml and not answered[GOLD]):
         return None
     texts = Pool.load(project.pool).texts
     emb = _embedding(config)
     model = LinearModel(len(names), ml, QUEUE_MODEL_C, policy.seed).fit(emb.encode([texts[i] for i in train_rows]),
                                                                        y_train)
     zero_shot = zero_shot_ensemble(config, scores.signals)
-    if ml:
-        return _multi_label_evidence(config, policy, scores, labels, model, emb, texts, zero_shot)
     P_fast = model.predict_proba(emb.encode([texts[i] for i in rows]))
+    if ml:
+        return _multi_label_evidence(config, P_fast, zero_shot[rows], y, answered[GOLD])
     unl = policy.reserve.unanswered(scores.ids, labels)  # prediction-powered (training.ppi)
     P_unl = model.predict_proba(emb.encode([texts[i] for i in unl])) if len(unl) else None
     d = paired_bootstrap(P_fast, zero_shot[rows], y, "accuracy", unlabeled=None if P_unl is None else
@@ -117,24 +117,15 @@ def fast_model_evidence(config, policy):
     return Evidence(float(d["diff"]), float(d["lo"]), float(d["hi"]), int(d["n"]), float(d["p_value"]))
 
 
-def _multi_label_evidence(config, policy, scores, labels, model, emb, texts, zero_shot):
-    """``fast_model_evidence`` for multi-label: the verdict's metric on the gold labels, each model at cuts fitted on
-    the calibration labels (None before any gold answer)."""
-    names, t = config.label_names, float(config.task.threshold)
-    g_rows, g_y = policy.reserve.rows_in_split(scores.ids, labels, GOLD, names, True)
-    c_rows, c_y = policy.reserve.rows_in_split(scores.ids, labels, CALIB, names, True)
-    if g_y is None:
-        return None
-
-    def cuts(P_calib):
-        return np.asarray(label_cuts(P_calib if c_y is not None and len(c_rows) else None, c_y, len(names), t).values)
-
-    def fast(rows):
-        return model.predict_proba(emb.encode([texts[i] for i in rows])) if len(rows) else np.zeros((0, len(names)))
-
+def _multi_label_evidence(config, P_fast: np.ndarray, P_zero: np.ndarray, y: np.ndarray, n_gold: int) -> Evidence:
+    """``fast_model_evidence`` for multi-label, on the answered reserve's rows (its first ``n_gold`` gold, the rest
+    calibration): the verdict's metric on gold, each model at cuts fitted on the calibration rows."""
+    gold, calib = slice(None, n_gold), slice(n_gold, None)
+    k, t = len(config.label_names), float(config.task.threshold)
     metric = config.training.verdict_metric or default_metric(True)
-    d = paired_bootstrap(fast(g_rows), zero_shot[g_rows], g_y, metric, multi_label=True,
-                         threshold=cuts(fast(c_rows)), threshold_b=cuts(zero_shot[c_rows]))
+    d = paired_bootstrap(P_fast[gold], P_zero[gold], y[gold], metric, multi_label=True,
+                         threshold=np.asarray(label_cuts(P_fast[calib], y[calib], k, t).values),
+                         threshold_b=np.asarray(label_cuts(P_zero[calib], y[calib], k, t).values))
     return Evidence(float(d["diff"]), float(d["lo"]), float(d["hi"]), int(d["n"]), float(d["p_value"]),
                     metric=metric_name(metric, True))
 
