@@ -141,12 +141,30 @@ def test_labels_from_a_list_column_are_the_union(tmp_path):
             {"text": "d", "tags": "z"}, {"text": "e", "tags": ["y", "y"]}]
     found = labels_from_column(jsonl(tmp_path / "d.jsonl", rows), "tags")
     assert found.labels == ["y", "x", "z"] and found.counts == {"y": 3, "x": 1, "z": 1}
-    assert found.summary() == "found 3 labels in column 'tags' of 5 rows; 1 rows without one; 1 rows hold several labels"
+    assert found.summary() == "found 3 labels in column 'tags' of 5 rows; 1 row without one; 1 row holds several labels"
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
 
     pq.write_table(pa.Table.from_pylist([r for r in rows if isinstance(r["tags"], list)]), tmp_path / "d.parquet")
     assert labels_from_column(tmp_path / "d.parquet", "tags").labels == ["y", "x"]
+
+
+def test_multi_label_strings_are_split_as_the_reader_splits_them(tmp_path):
+    # a CSV's multi-label column: "x;y" is two labels, as the data reader reads it, not a third label that the
+    # reader would then never split (a config label holding the separator is kept whole)
+    data = tmp_path / "d.csv"
+    data.write_text('text,labels\na,x\nb,"x;y"\nc,\nd,"[""y"",""z""]"\ne,[]\nf,"[""x"", [1]]"\ng,z|x\n')
+    found = labels_from_column(data, "labels", multi_label=True)
+    assert found.labels == ["x", "y", "z"] and found.counts == {"x": 3, "y": 2, "z": 2}
+    assert (found.rows, found.labeled, found.several, found.none) == (7, 4, 3, 1)
+    assert found.summary() == ("found 3 labels in column 'labels' of 7 rows; 2 rows without one; 1 row with none of "
+                               "them (an empty list: 'None of these'); 3 rows hold several labels")
+    assert found.notes == "held-back labels: 1 not a list of labels (no truth)"
+    # single-label keeps every value whole, and says when values read as several labels
+    data.write_text('text,labels\na,x\nb,y\nc,z\nd,"x;y"\ne,z|x\nf,"x/y"\ng,"x,w"\n')
+    single = labels_from_column(data, "labels")
+    assert single.labels == ["x", "x,w", "x/y", "x;y", "y", "z", "z|x"]
+    assert (single.several, single.notes) == (2, None)  # "x;y" and "z|x"; "x,w" ("w" is no label), "x/y" stay whole
 
 
 def test_labels_from_a_missing_or_empty_column_is_one_line(tmp_path):

@@ -21,11 +21,12 @@ def command(data_path, labels, labels_from, out, text_fields, multi_label, force
         raise click.UsageError("give the labels with --labels 'a,b,c' or take them from a column with --labels-from "
                                "COLUMN (one of the two)")
     if labels_from is not None:
-        found = labels_from_column(data_path, labels_from)
+        found = labels_from_column(data_path, labels_from, multi_label=multi_label)
         names = found.labels
         hint = "" if multi_label or not found.several else " (pass --multi-label to keep every label of a list)"
         click.echo(found.summary() + hint, err=True)
-        for line in ([found.warning] if found.warning else []) + found.look_alike_lines():
+        notes = [f"warning: {found.notes}"] if found.notes else []
+        for line in notes + ([found.warning] if found.warning else []) + found.look_alike_lines():
             click.echo(line, err=True)
     else:
         names = [x.strip() for x in labels.split(",") if x.strip()]

@@ -24,6 +24,7 @@ from labeler.config.models import PRIOR_SHIFT, WEAK_FRACTION
 from labeler.data import column_values, sample_rows
 from labeler.data.encoding import guess_encoding
 from labeler.data.label_checks import look_alikes
+from labeler.data.multilabel import EMPTY_LIST, SEPARATORS, LabelNotes, parse_labels
 from labeler.errors import LabelerError
 from labeler.loop.strategies import MULTI_LABEL_STRATEGIES, RANDOM, SINGLE_LABEL_STRATEGIES
 from training.backends import BACKEND_NAMES
@@ -86,6 +87,8 @@ class FoundLabels:
     labeled: int  # rows holding at least one label
     several: int  # rows holding more than one label (lists)
     warning: str | None = None  # many distinct values for the rows: taken since the user named the column
+    notes: str | None = None  # multi-label: what was odd in the cells (``LabelNotes.line``)
+    none: int = 0  # multi-label: rows whose cell is an empty list (the answer "None of these")
     look_alike: list = field(default_factory=list)  # (rare, common) values that look like a typo of each other
 
     def look_alike_lines(self, shown: int = 5) -> list[str]:
@@ -97,21 +100,31 @@ class FoundLabels:
         return lines
 
     def summary(self) -> str:
-        unlabeled = self.rows - self.labeled
-        extra = f"; {unlabeled} rows without one" if unlabeled else ""
-        lists = f"; {self.several} rows hold several labels" if self.several else ""
-        return f"found {len(self.labels)} labels in column {self.column!r} of {self.rows} rows{extra}{lists}"
+        unlabeled = self.rows - self.labeled - self.none
+        extra = f"; {_n(unlabeled, 'row')} without one" if unlabeled else ""
+        none = f"; {_n(self.none, 'row')} with none of them (an empty list: 'None of these')" if self.none else ""
+        lists = f"; {_n(self.several, 'row')} hold{'s' if self.several == 1 else ''} several labels" \
+            if self.several else ""
+        return f"found {len(self.labels)} labels in column {self.column!r} of {_n(self.rows, 'row')}{extra}{none}{lists}"
 
 
-def labels_from_column(data_path: str | Path, column: str) -> FoundLabels:
+def labels_from_column(data_path: str | Path, column: str, multi_label: bool = False) -> FoundLabels:
     """Every distinct value of ``column`` over the whole file, most frequent first; a list value counts each
-    of its items. Values are kept as the data reader reads held-back labels (``str(value)``); null, NaN and
-    blank values are no label. A missing column or one without a single label is one ``LabelerError`` line."""
+    of its items. Single-label: values are kept as the data reader reads held-back labels (``str(value)``).
+    Multi-label: each cell is read as the data reader reads it for a multi-label project
+    (``labeler.data.multilabel.parse_labels``: strings split at ``|`` ``;`` ``,``, JSON lists written as text,
+    an empty list is "None of these"), so ``billing|refund`` is two labels, not a third one that the reader would
+    then never split. Null, NaN and blank values are no label. A missing column or one without a single label
+    is one ``LabelerError`` line."""
     values = column_values(data_path, column, encoding=guess_encoding(data_path))
     counts: Counter[str] = Counter()
-    labeled = several = 0
+    labeled = several = none = 0
+    notes = LabelNotes()
     for value in values:
-        items = [_label_text(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+        if multi_label:
+            items = parse_labels(value, None, notes) or []
+        else:
+            items = [_label_text(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
         items = list(dict.fromkeys(i for i in items if i is not None))
         counts.update(items)
         labeled += bool(items)
@@ -122,11 +135,25 @@ def labels_from_column(data_path: str | Path, column: str) -> FoundLabels:
     if len(counts) > MAX_DISTINCT or (many and max(counts.values()) == 1):
         raise LabelerError(f"column {column!r} of {data_path} holds {len(counts)} distinct values in {labeled} rows: "
                            "not a label column (labels repeat); name another with --labels-from or use --labels")
+    if not multi_label:  # values such as "billing|refund" whose parts are labels on their own: a multi-label column
+        several += sum(n for name, n in counts.items() if len(split_parts(name, counts)) > 1)
     ranked = sorted(counts, key=lambda name: (-counts[name], name))
     found = FoundLabels(column, ranked, {name: counts[name] for name in ranked}, len(values), labeled, several)
+    found.none = notes.pop(EMPTY_LIST, 0)  # the summary names them
     found.warning = sparse_warning(found) if many else None
+    found.notes = notes.line()
     found.look_alike = look_alikes(found.counts)
     return found
+
+
+def split_parts(value: str, known) -> list[str]:
+    """``value``'s parts at the first of ``|`` ``;`` ``,`` it holds when every part is in ``known`` (two or more);
+    ``[value]`` otherwise."""
+    for sep in SEPARATORS:
+        if sep in value:
+            parts = [p.strip() for p in value.split(sep) if p.strip()]
+            return parts if len(parts) > 1 and all(p in known for p in parts) else [value]
+    return [value]
 
 
 def sparse_warning(found: "FoundLabels") -> str:
@@ -136,6 +163,10 @@ def sparse_warning(found: "FoundLabels") -> str:
     return (f"warning: {len(found.labels)} distinct values in {found.labeled} labeled rows ({once} seen once); "
             f"taken as the labels since you named {found.column!r}. Check the list in the config for typos and "
             "values that are not labels")
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _label_text(value: Any) -> str | None:
