@@ -357,3 +357,14 @@ def test_a_single_label_table_reports_macro_f1_beside_accuracy(tmp_path):
     s, r = report["variants"][1]["summary"]["macro_f1"], report["variants"][0]["summary"]["macro_f1"]
     assert vs["auc_minus_random"] == pytest.approx(s["auc"] - r["auc"])
     assert row.split(" | ")[9] == f"{vs['auc_minus_random']:+.3f}"
+
+
+def test_a_multi_label_table_names_accuracy_exact_match(tmp_path):
+    # multi-label "accuracy" is exact match: the printed table says so (the JSON and CSV keep the key)
+    data, feats = synthetic(tmp_path, n_pool=200)
+    report = sim.simulate(data, [policy(batch_size=10, strategy="random")], [0], 2, progress=False, feats=feats)
+    report["multi_label"] = True
+    head, cols, row = sim.format_table(report).splitlines()
+    assert "exact_match " in head and "accuracy" not in head
+    assert cols.split(" | ")[1:3] == ["exact_match:L95", "exact_match:AUC"] and "accuracy" not in cols
+    assert sim.shown_name("accuracy", False) == "accuracy" and sim.shown_name("micro_f1", True) == "micro_f1"

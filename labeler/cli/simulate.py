@@ -99,7 +99,9 @@ def command(config_path, dataset, overrides, strategies, batch_size, rounds, see
         unlabeled = sum((r.labels if config.task.multi_label else r.label) is None for r in pool.records)
         if unlabeled:
             click.echo(f"{unlabeled:,} of {len(pool.records):,} records have no label in "
-                       f"{config.data.label_field!r}: left out (simulate needs the truth to answer)")
+                       f"{config.data.label_field!r}: left out (simulate needs the truth to answer"
+                       + ("; a text with none of the labels is an empty list, [] in a CSV cell)"
+                          if config.task.multi_label else ")"))
     fields = {"batch_size": batch_size, "gold_share": gold_share, "diversity": diversity, "exploration": exploration}
     base = dataclasses.replace(Policy.from_config(data.config), **{k: v for k, v in fields.items() if v is not None})
     starts = {"config": [base.cold_start], "on": [True], "off": [False], "both": [True, False]}[cold_start]

@@ -13,9 +13,10 @@ Modules: ``data`` (the labeled pool and eval split, features computed once), ``d
 
 from labeler.simulate.data import Features, SimData, compute_features, config_data, dataset_data, subsample
 from labeler.simulate.driver import Curve, Oracle, primary_metric, run_curve, run_curve_via_argilla, score_metrics
-from labeler.simulate.report import FRACTION_95, RANDOM, auc, format_table, labels_to_target, summarize
+from labeler.simulate.report import FRACTION_95, RANDOM, auc, format_table, labels_to_target, shown_name, summarize
 from labeler.simulate.run import deterministic, reference, simulate, variants_from
 
 __all__ = ["Features", "SimData", "compute_features", "config_data", "dataset_data", "subsample", "Curve", "Oracle",
            "primary_metric", "run_curve", "run_curve_via_argilla", "score_metrics", "FRACTION_95", "RANDOM", "auc",
-           "format_table", "labels_to_target", "summarize", "deterministic", "reference", "simulate", "variants_from"]
+           "format_table", "labels_to_target", "shown_name", "summarize", "deterministic", "reference", "simulate",
+           "variants_from"]

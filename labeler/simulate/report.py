@@ -46,6 +46,12 @@ def shown_metrics(primary: str, multi_label: bool) -> list[str]:
     return list(dict.fromkeys(["accuracy", primary, *([] if multi_label else ["macro_f1"])]))
 
 
+def shown_name(metric: str, multi_label: bool) -> str:
+    """A metric's name in the printed table and log lines: multi-label accuracy is exact match (the JSON and CSV
+    keep the key ``accuracy``)."""
+    return "exact_match" if multi_label and metric == "accuracy" else metric
+
+
 def summarize(curves: list, metrics: list[str], ref: dict, primary: str) -> dict:
     """Mean/std per budget over seeds, AUC per metric, labels-to-95% (accuracy and the primary metric)."""
     n = min(len(c.points) for c in curves)
@@ -108,14 +114,17 @@ def table_rows(report: dict) -> list[dict]:
 def format_table(report: dict) -> str:
     primary = report["primary_metric"]
     ref = report["reference"]
-    metrics = [m for m in shown_metrics(primary, report["multi_label"]) if m in ref]
+    ml = report["multi_label"]
+    metrics = [m for m in shown_metrics(primary, ml) if m in ref]
+    name = {m: shown_name(m, ml) for m in [*metrics, primary, "accuracy"]}
     head = (f"{report['dataset']}: pool {report['pool']}, eval {report['eval']}; full-pool {ref['model']}: "
-            + ", ".join(f"{m} {ref[m]:.3f} (95% = {FRACTION_95 * ref[m]:.3f})" for m in metrics)
-            + f"; zero-shot accuracy {report['zero_shot']['accuracy']:.3f}; seeds {report['seeds']}")
-    cols = ["variant"] + [c for m in metrics for c in (f"{m}:L95", f"{m}:AUC", f"{m}:final", f"{m}:AUC-rand", f"{m}:worst-rand@n")]
+            + ", ".join(f"{name[m]} {ref[m]:.3f} (95% = {FRACTION_95 * ref[m]:.3f})" for m in metrics)
+            + f"; zero-shot {name['accuracy']} {report['zero_shot']['accuracy']:.3f}; seeds {report['seeds']}")
+    cols = ["variant"] + [c for m in metrics for c in (f"{name[m]}:L95", f"{name[m]}:AUC", f"{name[m]}:final",
+                                                       f"{name[m]}:AUC-rand", f"{name[m]}:worst-rand@n")]
     rows = table_rows(report)
     ships = any(f"{SHIPS}{primary}_auc" in r for r in rows)
-    cols += [f"ships {primary}:L95", f"ships {primary}:AUC"] if ships else []
+    cols += [f"ships {name[primary]}:L95", f"ships {name[primary]}:AUC"] if ships else []
     lines = [head, " | ".join(cols)]
 
     def fmt(x, digits=3):
@@ -188,8 +197,8 @@ def plot(report: dict, path: Path) -> Path:
             ax.axhline(ref, color="black", linewidth=0.8, label=f"full pool ({ref:.3f})")
             ax.axhline(FRACTION_95 * ref, color="grey", linewidth=0.8, linestyle=":", label="95% of full pool")
         ax.set_xlabel("human labels")
-        ax.set_ylabel(m)
-        ax.set_title(f"{report['dataset']}: {m}")
+        ax.set_ylabel(shown_name(m, report["multi_label"]))
+        ax.set_title(f"{report['dataset']}: {shown_name(m, report['multi_label'])}")
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7, loc="lower right")
     fig.tight_layout()

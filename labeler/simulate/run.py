@@ -19,7 +19,7 @@ from labeler.loop.engine import QUEUE_MODEL_C, Policy, WeakLabels, label_cuts
 from labeler.project import Project
 from labeler.simulate.data import Features, SimData, compute_features
 from labeler.simulate.driver import Curve, primary_metric, run_curve, run_curve_via_argilla, score_metrics
-from labeler.simulate.report import RANDOM, compare_to_random, shown_metrics, summarize, write_outputs
+from labeler.simulate.report import RANDOM, compare_to_random, shown_metrics, shown_name, summarize, write_outputs
 from training.head import LinearModel
 
 REFERENCE_FILE = "reference.json"
@@ -77,10 +77,11 @@ def simulate(data: SimData, variants: Sequence[Policy], seeds: Sequence[int], ro
     ref = reference(data, feats)
     zero_shot = score_metrics(feats.P0_eval, data.eval_y, data)
     primary = primary_metric(data)
+    acc = shown_name("accuracy", data.multi_label)  # exact match, multi-label
     log(f"{data.name}: pool {len(data.ids)}, eval {len(data.eval_ids)}, {len(data.labels)} labels; "
-        f"full-pool {ref['model']}: accuracy {ref['accuracy']:.3f}"
+        f"full-pool {ref['model']}: {acc} {ref['accuracy']:.3f}"
         + (f", {primary} {ref[primary]:.3f}" if primary != "accuracy" else "") + "; "
-        f"zero-shot accuracy {zero_shot['accuracy']:.3f}")
+        f"zero-shot {acc} {zero_shot['accuracy']:.3f}")
     results = []
     for v in variants:
         curves: list[Curve] = []
@@ -95,7 +96,7 @@ def simulate(data: SimData, variants: Sequence[Policy], seeds: Sequence[int], ro
             curves.append(curve)
             last = curve.points[-1]
             extra = f", {primary} {last[primary]:.3f}" if primary != "accuracy" else ""
-            log(f"  {v.name} seed {seed}: {last['n_labels']} labels ({last['n_train']} trained on) -> accuracy "
+            log(f"  {v.name} seed {seed}: {last['n_labels']} labels ({last['n_train']} trained on) -> {acc} "
                 f"{last['accuracy']:.3f}{extra} ({time.perf_counter() - start:.1f} s)")
         results.append((v, curves, summarize(curves, data.metrics, ref, primary)))
     rand = next((s for v, _, s in results if v.is_random), None)
