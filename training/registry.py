@@ -268,9 +268,56 @@ def trained_on(info: dict) -> str:
     return text
 
 
+CARD_LIST = 20  # a card names every label inline up to this many; past it, the per-label table holds them
+
+
 def model_card(run_id, labels, multi_label, backend, config, info, metrics, calibrator: Calibrator) -> str:
+    """The run folder's README.md. Reads the same at 2 labels and at 150: labels, per-class counts and cuts are
+    named inline up to ``CARD_LIST`` labels and summarised past it, with every label in the per-label table."""
+    from training.evaluate import metric_name
+
     gold = metrics.get("gold", {})
     ci = metrics.get("gold_ci", {})
+    final = info.get("final_fit")
+    counts = info.get("train_counts", {})
+    cuts = info.get("cuts")
+    n_eval = info.get("n_gold", "n/a")
+    many = len(labels) > CARD_LIST
+
+    def metric(m: str) -> str:
+        c = ci.get(m, {})
+        return f"{metric_name(m, multi_label)} {_fmt(gold.get(m))} (95% CI {_fmt(c.get('lo'))}–{_fmt(c.get('hi'))})"
+
+    if final:
+        data = (f"- {trained_on(info)}, gold and calibration included (a final fit: every human label); no held-out "
+                f"labels, so the metrics are cross-fitted over the {final.get('n_reserve', n_eval)} random reserve labels")
+        heading = (f"## Metrics (cross-fitted: {final.get('folds')} folds; each random reserve record scored by a model "
+                   f"that never saw it; n = {n_eval})")
+        calibration = "- calibration: none (a final fit holds no labels out to calibrate on)"
+    else:
+        data = f"- {trained_on(info)}; calibration: {info.get('n_calib', 0)}; held-out gold: {n_eval}"
+        heading = f"## Metrics (held-out gold labels, n = {n_eval})"
+        calibration = (f"- calibration: {calibrator.kind}"
+                       + (f", T = {calibrator.temperature:.3f}" if calibrator.kind == "temperature" else "")
+                       + f" (fitted on {calibrator.n} held-out labels)")
+    if counts and many:
+        values = np.array(list(counts.values()))
+        per_class = (f"min {values.min()}, median {np.median(values):g}, max {values.max()}; "
+                     f"{int((values == 0).sum())} labels with none (every label in the table below)")
+    else:
+        per_class = ", ".join(f"{lab} {n}" for lab, n in counts.items()) or "n/a"
+    cut_line = []
+    if cuts:
+        values = cuts["values"]
+        none = ('its most probable label, since no training text was "None of these"' if cuts.get("at_least_one")
+                else '"None of these"')
+        shown = f"{min(values):.3f}..{max(values):.3f} (each label's in the table below)"
+        cut_line = [f"- per-label cuts (a label is predicted at or over its cut; none over: {none}): "
+                    f"{cuts.get('note', '')}: {shown}"]
+    table = ["## Per label", "", "| label | training labels |" + (" cut |" if cuts else ""),
+             "|---|---:|" + ("---:|" if cuts else "")]
+    table += [f"| {lab} | {counts.get(lab, 0)} |" + (f" {cuts['values'][i]:.3f} |" if cuts else "")
+              for i, lab in enumerate(labels)]
     lines = [
         f"# {run_id}",
         "",
@@ -280,33 +327,33 @@ def model_card(run_id, labels, multi_label, backend, config, info, metrics, cali
         "",
         "## Intended use",
         "",
-        f"Classifying short texts of the same kind and source as the training data into: {', '.join(labels)}. "
+        "Classifying short texts of the same kind and source as the training data into "
+        + (f"{len(labels)} labels (the per-label table below)" if many else ", ".join(labels)) + ". "
         "It is a labelling aid: its predictions are suggestions for human review and a weak-label signal for the "
         "next round, not decisions about people.",
         "",
         "## Data",
         "",
-        f"- {trained_on(info)}; calibration: {info.get('n_calib', 0)}; held-out gold: {info.get('n_gold', 'n/a')}",
+        data,
         f"- label rounds: up to {info.get('round', 'n/a')}; data fingerprint (sha256 of sorted id,label pairs): `{info.get('data_fingerprint', '')}`",
-        f"- training labels per class: {json.dumps(info.get('train_counts', {}))}",
+        f"- training labels per class: {per_class}",
+        *([f"- \"None of these\" (no label): {info['train_none']} training texts"] if multi_label and "train_none" in info else []),
         "",
-        "## Metrics (held-out gold labels)",
+        heading,
         "",
-        f"- accuracy {_fmt(gold.get('accuracy'))} (95% CI {_fmt(ci.get('accuracy', {}).get('lo'))}–{_fmt(ci.get('accuracy', {}).get('hi'))})",
-        f"- macro-F1 {_fmt(gold.get('macro_f1'))} (95% CI {_fmt(ci.get('macro_f1', {}).get('lo'))}–{_fmt(ci.get('macro_f1', {}).get('hi'))})",
-        f"- micro-F1 {_fmt(gold.get('micro_f1'))}; ECE {_fmt(gold.get('ece'))} (before calibration {_fmt(metrics.get('gold_uncalibrated', {}).get('ece'))})",
-        f"- calibration: {calibrator.kind}" + (f", T = {calibrator.temperature:.3f}" if calibrator.kind == "temperature" else "")
-        + f" (fitted on {calibrator.n} held-out labels)",
-        *([f"- per-label cuts (a label is predicted at or over its cut; none over: "
-           + ("its most probable label, since no training text was \"None of these\"" if info["cuts"].get("at_least_one")
-              else "\"None of these\"") + "): "
-           f"{info['cuts'].get('note', '')}: " + ", ".join(f"{lab} {v:.3f}" for lab, v in zip(labels, info['cuts']['values']))]
-          if info.get("cuts") else []),
+        f"- {metric('accuracy')}",
+        f"- {metric('macro_f1')}",
+        f"- micro-F1 {_fmt(gold.get('micro_f1'))}; ECE {_fmt(gold.get('ece'))}"
+        + ("" if final else f" (before calibration {_fmt(metrics.get('gold_uncalibrated', {}).get('ece'))})"),
+        calibration,
+        *cut_line,
+        "",
+        *table,
         "",
         "## Limitations",
         "",
-        "- Trained on few labels chosen by uncertainty sampling, so the training set is not a random sample; the gold "
-        "set is a stratified random hold-out, but small gold sets give wide confidence intervals (see above).",
+        "- Trained on labels chosen mostly by uncertainty sampling, so the training set is not a random sample; the "
+        "gold set is a uniform random sample of the pool, but small gold sets give wide confidence intervals (see above).",
         "- Labels absent from training get probability 0 (single-label) or an untrained score (multi-label).",
         "- Performance on text from another domain, language or time period is unknown.",
         "",

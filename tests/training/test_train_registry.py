@@ -149,3 +149,32 @@ def test_too_few_calibration_labels_stay_held_out(tmp_path):
     run = train(path, LABELS, backend="logreg", project_dir=tmp_path, n_resamples=20)  # 3 calib < 20
     assert (run.info["n_train"], run.info["n_gold"], run.info["n_calib"], run.info["calibrated"]) == (21, 6, 3, False)
     assert run.calibrator.kind == "none" and calibration_untouched(run) is None
+
+
+def test_the_model_card_reads_the_same_at_150_labels_and_names_a_final_fit():
+    from training.calibration import Calibrator
+    from training.registry import model_card
+
+    labels = [f"intent_{i}" for i in range(150)]
+    info = {"n_train": 1200, "n_calib": 100, "n_gold": 200, "train_counts": {lab: i % 9 for i, lab in enumerate(labels)},
+            "cuts": {"values": [0.3 + i / 1000 for i in range(150)], "note": "fitted on 100 calibration labels",
+                     "at_least_one": True}}
+    gold = {"gold": {"accuracy": 0.5, "micro_f1": 0.7}, "gold_ci": {"accuracy": {"lo": 0.43, "hi": 0.57}}}
+    card = model_card("r1", labels, True, "logreg", {}, info, gold, Calibrator()).splitlines()
+    assert "into 150 labels (the per-label table below)" in card[6]
+    assert "- training labels per class: min 0, median 4, max 8; 17 labels with none (every label in the table below)" in card
+    assert "## Metrics (held-out gold labels, n = 200)" in card and "- exact match 0.500 (95% CI 0.430–0.570)" in card
+    at = card.index("## Per label")
+    assert card[at + 2:at + 5] == ["| label | training labels | cut |", "|---|---:|---:|", "| intent_0 | 0 | 0.300 |"]
+    assert sum(line.startswith("| intent_") for line in card) == 150
+    assert max(len(line) for line in card if not line.startswith("  ")) < 300  # no line lists 150 labels
+    # a final fit: no held-out labels, cross-fitted metrics, no calibration; two labels are named inline
+    info = {"n_train": 30, "n_gold": 4, "train_counts": {"a": 20, "b": 10}, "final_fit": {"folds": 10, "n_reserve": 4}}
+    card = model_card("r2", ["a", "b"], False, "logreg", {}, info, gold, Calibrator()).splitlines()
+    assert "the training data into a, b. It is" in card[6]
+    assert card[10] == ("- trained on 30 human labels, gold and calibration included (a final fit: every human label); "
+                        "no held-out labels, so the metrics are cross-fitted over the 4 random reserve labels")
+    assert "- training labels per class: a 20, b 10" in card and "- accuracy 0.500 (95% CI 0.430–0.570)" in card
+    assert card[14] == ("## Metrics (cross-fitted: 10 folds; each random reserve record scored by a model that never "
+                        "saw it; n = 4)")
+    assert "- calibration: none (a final fit holds no labels out to calibrate on)" in card
