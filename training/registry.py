@@ -33,6 +33,7 @@ import numpy as np
 from training.backends import get_backend
 from training.calibration import Calibrator
 from training.errors import TrainingError
+from training.evaluate import metric_name
 
 CURRENT = "CURRENT"
 HISTORY = "history.jsonl"
@@ -274,8 +275,6 @@ CARD_LIST = 20  # a card names every label inline up to this many; past it, the 
 def model_card(run_id, labels, multi_label, backend, config, info, metrics, calibrator: Calibrator) -> str:
     """The run folder's README.md. Reads the same at 2 labels and at 150: labels, per-class counts and cuts are
     named inline up to ``CARD_LIST`` labels and summarised past it, with every label in the per-label table."""
-    from training.evaluate import metric_name
-
     gold = metrics.get("gold", {})
     ci = metrics.get("gold_ci", {})
     final = info.get("final_fit")
