@@ -69,7 +69,7 @@ def test_training_section_drives_the_threshold_message(tmp_path, capsys):
     assert code == 1 and out == ""
     assert err == ("Error: not training yet: a run starts when the fast model beats zero-shot on the random reserve in "
                    "90% of resamples (no fast model or gold labels yet) or when at most half of the 57 labels 19 per "
-                   "class asks for are short (3 classes short, 30 labels in all, at most 28: business needs 10 more, "
+                   "class asks for are short (30 short now, in 3 classes; due at 28: business needs 10 more, "
                    "sports needs 10 more, tech needs 10 more); label more or pass --force\n")
     # at 18 per class, 27 of 54 are short: half the count is there, and the run trains without --force
     code, out, err = cli(["train", "-c", str(cfg), "--set", "training.min_per_class=18"], capsys)
@@ -226,7 +226,7 @@ def test_status_shows_the_current_run_and_when_the_next_one_starts(tmp_path):
     assert [line for line in lines if line.startswith("next run: ")] == [
         "next run: not training yet: a run starts when the fast model beats zero-shot on the random reserve in 90% of "
         "resamples (no fast model or gold labels yet) or when at most half of the 57 labels 19 per class asks for are "
-        "short (3 classes short, 30 labels in all, at most 28: business needs 10 more, sports needs 10 more, tech "
+        "short (30 short now, in 3 classes; due at 28: business needs 10 more, sports needs 10 more, tech "
         "needs 10 more)"]
     run = fake_run(config, 0.75, 0.7, 24)
     st = status(config)

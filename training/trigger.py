@@ -143,8 +143,8 @@ def first_run(counts: Mapping[str, int], min_per_class: int, floor: int, evidenc
     more = f", and {len(ranked) - SHOWN} more" if len(ranked) > SHOWN else ""
     return Decision(False, "none", "not training yet: a run starts when the fast model beats zero-shot on the random "
                                    f"reserve in {100 * confidence:.0f}% of resamples ({wait}) or when at most half of "
-                                   f"the {asked} labels {min_per_class} per class asks for are short ({len(short)} "
-                                   f"classes short, {missing} labels in all, at most {asked // 2}: {named}{more})",
+                                   f"the {asked} labels {min_per_class} per class asks for are short ({missing} short now, "
+                                   f"in {len(short)} classes; due at {asked // 2}: {named}{more})",
                     below)
 
 

@@ -30,7 +30,7 @@ def test_no_run_yet_says_what_is_missing():
     assert d.reason == ("not training yet: a run starts when the fast model beats zero-shot on the random reserve in 90% "
                         "of resamples (the fast model vs zero-shot on 40 random reserve labels: +0.120 accuracy (95% CI "
                         "+0.040..+0.200, better in 100% of resamples); the rule needs 50) or when at most half of the 32 "
-                        "labels 8 per class asks for are short (4 classes short, 23 labels in all, at most 16: d needs "
+                        "labels 8 per class asks for are short (23 short now, in 4 classes; due at 16: d needs "
                         "8 more, c needs 7 more, b needs 5 more, a needs 3 more)")
     # better in 84% of resamples is not yet 90%; fewer than two classes at the floor is no run
     assert first_run(COUNTS, 8, 2, Evidence(0.05, -0.01, 0.1, 60, p_value=0.16), 50).reason.startswith(
@@ -65,7 +65,7 @@ def test_half_the_per_class_count_starts_the_run_and_classes_below_the_floor_do_
 def test_the_count_rule_reads_well_at_150_classes():
     many = {f"intent_{i:03d}": i % 9 for i in range(150)}  # 0..8 labels: 609 of 1,200 short, half is 600
     d = first_run(many, 8, 2, None, 50)
-    assert not d.due and "(134 classes short, 609 labels in all, at most 600: " in d.reason
+    assert not d.due and "(609 short now, in 134 classes; due at 600: " in d.reason
     assert d.reason.count("needs") == 5 and d.reason.endswith(", and 129 more)") and len(d.reason) < 420
     # 150 classes with 0-5 labels each early on: 4 on average with every class counted is half, and due
     early = {f"intent_{i:03d}": [3, 4, 5][i % 3] for i in range(150)}
