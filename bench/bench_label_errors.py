@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -62,14 +63,14 @@ def flip(y: np.ndarray, rate: float, k: int, rng) -> tuple[np.ndarray, np.ndarra
     return out, rows
 
 
-def one(data, X_pool, X_test, n: int, seed: int) -> list[dict]:
+def one(data, X_pool, X_test, n: int, seed: int, rates=RATES) -> list[dict]:
     k = len(data.labels)
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(len(data.ids), min(n, len(data.ids)), replace=False))
     X, y = X_pool[idx], data.y[idx]
     clean = accuracy(X, y, X_test, data.eval_y, k, seed)
     out = []
-    for rate in RATES:
+    for rate in rates:
         t0 = time.perf_counter()
         noisy, rows = flip(y, rate, k, np.random.default_rng([seed, int(round(rate * 1000))]))
         is_flip = np.zeros(len(y), dtype=bool)
@@ -77,7 +78,7 @@ def one(data, X_pool, X_test, n: int, seed: int) -> list[dict]:
         keep = np.flatnonzero(rankable(noisy, k, False))  # classes with one label are not ranked
         P = oof_probabilities(X[keep], noisy[keep], k, False, seed=seed)
         ranking = rank_labels(P, noisy[keep], False)
-        budget = BUDGET_FACTOR * len(rows)
+        budget = BUDGET_FACTOR * len(rows)  # 0 with nothing flipped: what cleanlab flags is then all false alarms
         top = keep[ranking.top(budget)]
         flagged = keep[ranking.flagged]
         fixed = noisy.copy()
@@ -85,10 +86,12 @@ def one(data, X_pool, X_test, n: int, seed: int) -> list[dict]:
         out.append({
             "seed": seed, "rate": rate, "n": len(y), "flipped": len(rows), "budget": budget,
             "unranked": len(y) - len(keep),
-            "precision": float(is_flip[top].mean()), "recall": float(is_flip[top].sum() / len(rows)),
-            "at_flips": float(is_flip[keep[ranking.top(len(rows))]].mean()),  # budget = the flips: precision = recall
+            "precision": float(is_flip[top].mean()) if len(top) else None,
+            "recall": float(is_flip[top].sum() / len(rows)) if len(rows) else None,
+            # budget = the flips: precision = recall
+            "at_flips": float(is_flip[keep[ranking.top(len(rows))]].mean()) if len(rows) else None,
             "flagged": len(flagged), "flagged_precision": float(is_flip[flagged].mean()) if len(flagged) else None,
-            "flagged_recall": float(is_flip[flagged].sum() / len(rows)),
+            "flagged_recall": float(is_flip[flagged].sum() / len(rows)) if len(rows) else None,
             "acc_clean": clean, "acc_flipped": accuracy(X, noisy, X_test, data.eval_y, k, seed),
             "acc_corrected": accuracy(X, fixed, X_test, data.eval_y, k, seed),
             "seconds_ranking": round(time.perf_counter() - t0, 2)})
@@ -102,11 +105,14 @@ def summary(runs: list[dict]) -> dict:
     out = {}
     for key in keys:
         vals = np.array([r[key] for r in runs if r[key] is not None], dtype=float)
-        out[key] = {"median": float(np.median(vals)), "min": float(vals.min()), "max": float(vals.max())}
+        out[key] = {"median": float(np.median(vals)), "min": float(vals.min()), "max": float(vals.max())} \
+            if len(vals) else None
     return out
 
 
-def fmt(s: dict, digits: int = 3, sign: bool = False) -> str:
+def fmt(s: dict | None, digits: int = 3, sign: bool = False) -> str:
+    if s is None:
+        return "-"
     f = f"{{:+.{digits}f}}" if sign else f"{{:.{digits}f}}"
     return f"{f.format(s['median'])} ({f.format(s['min'])}..{f.format(s['max'])})"
 
@@ -131,20 +137,24 @@ def main() -> None:
     ap.add_argument("--datasets", default="ag_news,banking77,sms_spam")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--n", type=int, default=1000, help="human labels per run (records of the pool, at random)")
+    ap.add_argument("--rates", default=",".join(f"{r:g}" for r in RATES),
+                    help="shares of labels flipped, comma-separated (0: no label is wrong, every flag a false alarm)")
+    ap.add_argument("--out", type=Path, default=RESULTS / "label_errors.json")
     args = ap.parse_args()
-    results = {"n": args.n, "seeds": list(range(args.seeds)), "rates": list(RATES), "budget_factor": BUDGET_FACTOR,
+    rates = [float(r) for r in args.rates.split(",")]
+    results = {"n": args.n, "seeds": list(range(args.seeds)), "rates": rates, "budget_factor": BUDGET_FACTOR,
                "model": f"training.head.LinearModel C={QUEUE_MODEL_C:g} on MiniLM embeddings, 5-fold out-of-fold",
                "datasets": {}}
     t0 = time.perf_counter()
     for name in args.datasets.split(","):
         data, X_pool, X_test = embed(name)
-        runs = [r for seed in range(args.seeds) for r in one(data, X_pool, X_test, args.n, seed)]
+        runs = [r for seed in range(args.seeds) for r in one(data, X_pool, X_test, args.n, seed, rates)]
         results["datasets"][name] = {
             "n": min(args.n, len(data.ids)), "classes": len(data.labels), "test": len(data.eval_ids), "runs": runs,
-            "summary": {str(rate): summary([r for r in runs if r["rate"] == rate]) for rate in RATES}}
+            "summary": {str(rate): summary([r for r in runs if r["rate"] == rate]) for rate in rates}}
         print(f"[{name}] done in {time.perf_counter() - t0:.0f}s", flush=True)
     results["seconds"] = round(time.perf_counter() - t0, 1)
-    write_json(RESULTS / "label_errors.json", results, indent=1)
+    write_json(args.out, results, indent=1)
     print(markdown(results))
 
 

@@ -34,6 +34,25 @@ def test_rank_labels_on_a_hand_written_matrix():
     assert r.top(2).tolist() == [5, 8]
 
 
+def test_a_label_is_flagged_only_where_the_model_clearly_prefers_another():
+    # cleanlab counts row 9 (given 1 at 0.30, class 0 at 0.50, over class 0's threshold) as an issue; the model
+    # prefers class 0 by 5:3 only, under PREFERRED_BY (2:1), so it is not flagged; rows 2 (7:2) and 5 (18:1) are
+    P = np.array([[0.90, 0.05, 0.05], [0.10, 0.80, 0.10], [0.70, 0.20, 0.10], [0.05, 0.05, 0.90],
+                  [0.20, 0.70, 0.10], [0.05, 0.05, 0.90], [0.85, 0.10, 0.05], [0.10, 0.85, 0.05],
+                  [0.10, 0.10, 0.80], [0.50, 0.30, 0.20]])
+    y = np.array([0, 1, 1, 2, 1, 0, 0, 1, 0, 1])
+    import warnings
+
+    from cleanlab.filter import find_label_issues
+
+    with warnings.catch_warnings():  # "may not flag all label issues" in classes this small
+        warnings.simplefilter("ignore")
+        issues = find_label_issues(y, P, filter_by="prune_by_noise_rate", n_jobs=1)
+    assert np.flatnonzero(issues).tolist() == [2, 5, 9]
+    r = rank_labels(P, y, multi_label=False)
+    assert np.flatnonzero(r.flagged).tolist() == [2, 5] and r.order[:4].tolist() == [5, 8, 2, 9]
+
+
 def _clusters(seed=0):
     rng = np.random.default_rng(seed)
     centers = np.array([[5.0, 0.0], [0.0, 5.0], [-5.0, -5.0]])

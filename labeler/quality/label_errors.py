@@ -6,7 +6,8 @@ matrix (5 folds over the human labels of every split, gold labels included since
 leave-one-out while some class has fewer than 5 labels, ``fold_plan``). cleanlab, the library,
 does the confident learning: ``cleanlab.rank.get_label_quality_scores`` (self-confidence: the out-of-fold
 probability of the given label) orders the labels, lowest first, and ``cleanlab.filter.find_label_issues``
-(prune by noise rate) says which it counts as label issues. Multi-label tasks use cleanlab's
+(prune by noise rate) says which it counts as label issues; single-label, only those where the out-of-fold model
+gives another label at least ``PREFERRED_BY`` (2) times the given label's probability. Multi-label tasks use cleanlab's
 ``multilabel_classification`` module. A single-label class with fewer than ``MIN_PER_CLASS`` labels is not
 ranked: a fold that holds out its only label has never seen the class and would call every such label wrong.
 
@@ -45,6 +46,7 @@ STALE = "stale"  # the label on disk is neither the reviewed one nor the decided
 AMBIGUOUS_STATUS = "ambiguous"  # the label table's status for an ambiguous record: not "submitted", never used
 FOLDS = 5
 MIN_PER_CLASS = 2
+PREFERRED_BY = 2.0  # single-label: a flagged label's out-of-fold model prefers another label at least this many times over
 LOO_MAX = 200  # up to this many labels, a class with fewer than FOLDS labels gets leave-one-out probabilities
 COLUMNS = ["id", "first_answer", "first_annotator", "quality", "suggested", "reason", "flagged", "pushed_at",
            "attempts", "status", "final_answer", "second_answer", "second_annotator", "third_answer",
@@ -150,6 +152,9 @@ def rank_labels(P: np.ndarray, y: np.ndarray, multi_label: bool) -> Ranking:
         with warnings.catch_warnings():  # one line per class with few labels: 150 lines early in a project
             warnings.filterwarnings("ignore", message="May not flag all label issues in class")
             flagged = find_label_issues(y, P, filter_by="prune_by_noise_rate", n_jobs=1)
+        # and the model prefers another label clearly: cleanlab's per-class thresholds, fitted on a handful of
+        # labels per class early on, flag a fifth of correct labels (BENCHMARKS.md "Suspected label errors")
+        flagged = np.asarray(flagged, dtype=bool) & (P.max(axis=1) >= PREFERRED_BY * P[np.arange(len(y)), y])
     quality = np.asarray(quality, dtype=np.float64)
     order = np.lexsort((np.arange(len(quality)), quality))
     return Ranking(quality=quality, flagged=np.asarray(flagged, dtype=bool), order=order)
