@@ -1,5 +1,7 @@
-"""``labeler predict --drift`` in words: the labels that moved are always named, 150 labels stay readable, and the
-reference is random gold labels when there are enough, else the run's training labels, said to be biased."""
+"""``labeler predict --drift`` in words: the labels that moved are always named, 150 labels stay readable, a shift
+counts only when chance rarely gives one that large, and (without enough unlabeled random pool texts for the run's
+own predictions) the reference is random gold labels when there are enough, else the run's training labels, said to
+be biased."""
 
 from __future__ import annotations
 
@@ -125,3 +127,24 @@ def test_multi_label_reference_counts_none_of_these_once_per_text(tmp_path):
     with_none = SimpleNamespace(run_id="run-2", info={**RUN.info, "train_none": 10})
     assert reference_labels(few, with_none)[0].tolist() == [0.3, 0.15, 0.05, 0.5]
     assert reference_labels(few, RUN)[0].tolist() == [0.6, 0.3, 0.1]  # a run saved before train_none: K entries
+
+
+def test_chance_p_is_one_for_equal_mixes_small_for_a_real_shift_and_large_for_noise_over_150_labels():
+    from labeler.evaluation.drift import chance_p
+
+    assert chance_p([10, 10], 20, [30, 30], 60) == 1.0
+    assert chance_p([90, 10], 100, [50, 50], 100) == pytest.approx(1 / 2001)  # no draw reaches TVD 0.4
+    rng = np.random.default_rng(0)  # 300 predictions and 1,000 reference ones, both from one mix of 150 labels
+    new, ref = rng.multinomial(300, np.full(150, 1 / 150)), rng.multinomial(1000, np.full(150, 1 / 150))
+    tvd, _ = label_shift(new / 300, ref / 1000)
+    assert tvd > 0.3 and chance_p(new, 300, ref, 1000) > 0.05  # a large TVD that chance gives often
+    assert chance_p([5, 0], 5, [0, 0], 0) == 1.0
+
+
+def test_no_clear_shift_says_chance_and_sample_size_in_words():
+    labels = [f"l{k:03d}" for k in range(150)]
+    rep = report(labels, np.full(150, 1 / 150), np.r_[np.full(75, 2 / 150), np.zeros(75)])
+    rep.label_drift, rep.chance_p, rep.n = "none", 0.4, 300
+    assert words(rep)[0] == ("Labels: no clear shift (TVD 0.50, PSI "
+                             f"{rep.psi_total:.2f}): chance alone gives a mix this different 40% of the time with "
+                             "300 predictions over 150 labels; a larger batch would tell.")

@@ -1,5 +1,5 @@
-"""``labeler predict``: the prediction log's exact contents, and drift against the gold labels or the run's training
-labels."""
+"""``labeler predict``: the prediction log's exact contents, and drift against the run's predictions on random pool
+texts nobody labeled, or (without enough of them) the gold labels or the run's training labels."""
 
 from __future__ import annotations
 
@@ -156,3 +156,48 @@ def test_summary_of_a_multi_label_file_where_nothing_passed_a_cut_reads_well(tmp
     assert r.summary().splitlines()[0] == "predicted 5 rows with run-1: none of these 5 (cut fitted)"
     r.label_counts["anger"] = 2
     assert r.summary().splitlines()[0] == "predicted 5 rows with run-1: anger 2; none of these 5 (cut fitted)"
+
+
+@pytest.mark.slow
+def test_drift_reference_is_the_runs_predictions_on_random_pool_texts_nobody_labeled(tmp_path):
+    """With enough unlabeled random reserve texts the reference is the run's own predictions on them (predicted
+    mix against predicted mix, and its confidence there), and a same-source batch reads as no shift."""
+    from labeler.evaluation.drift import MIN_REFERENCE_TEXTS
+    from labeler.loop.policy import project_reserve
+    from labeler.loop.runs import train_project
+    from labeler.data import load_pool
+    from tests.training.data import TEXTS
+
+    cfg = make_project(tmp_path, min_per_class=8)
+    # 300 texts nobody labeled: the labeled ones in other cases and punctuation (the body lowercases)
+    variants = (str.upper, str.title, str.capitalize, lambda t: t + "!", lambda t: t + "?", lambda t: t.upper() + ".",
+                lambda t: t + ".", lambda t: t.title() + "!", lambda t: t.capitalize() + "?", lambda t: t + "...")
+    extra = [{"id": f"u{lab}-{j}-{v}", "text": f(t), "label": lab}
+             for lab in LABELS for j, t in enumerate(TEXTS[lab]) for v, f in enumerate(variants)]
+    data = tmp_path / "news.jsonl"
+    data.write_text(data.read_text() + "\n".join(json.dumps(r) for r in extra) + "\n")
+    config = load_config(cfg, ["queue.gold_share=0.4"])  # most of the 30 labels still train the run
+    run = train_project(config, n_resamples=50, force=True)
+    pool = load_pool(config)
+    rows = project_reserve(config).unanswered(pool.ids, config_labels(config))
+    assert len(rows) >= MIN_REFERENCE_TEXTS
+    P = run.predict_proba([pool.texts[r] for r in rows])
+
+    same = predict_file(config, write_csv(tmp_path / "same.csv", [r["text"] for r in extra[::2]]), run=run)
+    rep = drift(config, same.path, run=run)
+    assert rep.label_reference == f"the run's predictions on {len(rows)} random pool texts nobody labeled"
+    expected = np.bincount(P.argmax(1), minlength=3) / len(rows)
+    assert rep.ref_dist == pytest.approx(expected.tolist(), abs=1e-12) and not rep.reference_biased
+    assert rep.conf_reference == f"{len(rows)} random pool texts"
+    assert rep.conf_ref_median == pytest.approx(float(np.median(P.max(1))), abs=1e-9)
+    assert rep.label_drift == "none" and rep.chance_p >= 0.05
+    sports = predict_file(config, write_csv(tmp_path / "sports.csv", [r["text"] for r in extra if r["label"] == "sports"]),
+                          run=run)
+    rep = drift(config, sports.path, run=run)
+    assert rep.label_drift == "major" and rep.chance_p < 0.001 and "most moved: sports" in rep.words[0]
+
+
+def config_labels(config):
+    from labeler.project import Project
+
+    return Project(config).load_labels()

@@ -2,18 +2,25 @@
 
 - labels: the predicted label distribution (single-label: top label; multi-label: label frequency, and "None of
   these" once per text given no label, so a batch that loses its labels shows as a shift) against a
-  reference distribution. The reference is random when one exists: the gold labels (records drawn uniformly
-  at random from the pool, ``labeler.evaluation.gold``, joined with the human labels), once there are at least
-  ``MIN_GOLD_REFERENCE`` of them. Otherwise it is the run's training labels, which the queue chose because
-  they were hard: a biased reference, and the report says so. Reported: total variation distance
-  ``TVD = 1/2 sum_k |p_k - q_k|`` and the population stability index per label
-  ``PSI_k = (p_k - q_k) ln(p_k / q_k)`` (proportions floored at 1e-4) and their sum.
-- confidence: the top probability of each prediction against the run's top probabilities on its gold texts
-  (held out, so not optimistic) or, with fewer than ``MIN_GOLD_REFERENCE`` gold labels, on all its labelled
-  texts. Reported: the two-sample Kolmogorov-Smirnov statistic and p-value.
+  reference distribution. The reference is the same run's predictions on up to ``REFERENCE_TEXTS`` pool texts
+  nobody labeled from the random reserve (``GoldReserve.unanswered``: a uniform sample of the pool, never
+  trained on), scored through the prediction cache: predictions against predictions, so the run's own errors
+  do not read as drift, and a thousand texts, so 150 labels are not compared with a few dozen gold labels.
+  Without ``MIN_REFERENCE_TEXTS`` of them (a pool nearly all labeled, or not loadable), the gold labels' mix
+  (records drawn uniformly at random, ``labeler.evaluation.gold``) once there are ``MIN_GOLD_REFERENCE``, else
+  the run's training labels, which the queue chose because they were hard: a biased reference, and the report
+  says so. Reported: total variation distance ``TVD = 1/2 sum_k |p_k - q_k|``, the population stability index
+  per label ``PSI_k = (p_k - q_k) ln(p_k / q_k)`` (proportions floored at 1e-4) and their sum, and how often a
+  TVD this large arises by chance (``chance_p``: both samples drawn again from their pooled mix).
+- confidence: the top probability of each prediction against the run's top probabilities on the same reference
+  texts (never trained on, so not optimistic); in the fallbacks, on its gold texts or, with fewer than
+  ``MIN_GOLD_REFERENCE`` gold labels, on all its labelled texts. Reported: the two-sample Kolmogorov-Smirnov
+  statistic and p-value.
 
 Rules of thumb used for the plain-words summary: labels moved when PSI >= 0.25 or TVD >= 0.2 (moderately when
-PSI >= 0.1); confidence moved when KS >= 0.2 and p < 0.05. The summary lists the labels that moved most
+PSI >= 0.1), and only when chance gives a TVD that large less than 5% of the time (``LABEL_ALPHA``): 300
+predictions over 150 labels differ from any reference by a TVD near 0.5 by chance alone; confidence moved when
+KS >= 0.2 and p < 0.05. The summary lists the labels that moved most
 (``TABLE_ROWS`` in the table, ``TOP_MOVERS`` in words) and counts the rest, so 150 labels stay readable.
 """
 
@@ -24,18 +31,25 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from labeler.argilla.schema import NONE_TEXT
+from labeler.data import load_pool
 from labeler.errors import LabelerError
 from labeler.evaluation.gold import GOLD
 from labeler.evaluation.predict import load_run, resolve_log
 from labeler.loop.human_labels import none_answers, per_class, submitted
 from labeler.loop.policy import project_reserve
 from labeler.loop.runs import training_errors
+from labeler.loop.scoring import run_signal
 from labeler.project import Project
+from labeler.signals.cache import score_cached
 from training.evaluate import predict as predict_sets
 from training.labels import load_labels
 from training.registry import cuts_in_order
 
 MIN_GOLD_REFERENCE = 20
+REFERENCE_TEXTS = 1000  # unlabeled random reserve texts the run predicts for the reference
+MIN_REFERENCE_TEXTS = 100  # fewer: the gold labels or the training labels instead
+LABEL_ALPHA = 0.05  # a label shift counts only when chance gives a TVD this large less often than this
+CHANCE_DRAWS = 2000
 EPS = 1e-4
 PSI_MAJOR, PSI_MODERATE, TVD_MAJOR = 0.25, 0.1, 0.2
 KS_MOVED, KS_ALPHA = 0.2, 0.05
@@ -51,6 +65,23 @@ def label_shift(p: np.ndarray, q: np.ndarray) -> tuple[float, np.ndarray]:
     tvd = 0.5 * float(np.abs(p - q).sum())
     pp, qq = np.maximum(p, EPS), np.maximum(q, EPS)
     return tvd, (pp - qq) * np.log(pp / qq)
+
+
+def chance_p(new_counts: np.ndarray, n_new: int, ref_counts: np.ndarray, n_ref: int, draws: int = CHANCE_DRAWS,
+             seed: int = 0) -> float:
+    """How often two samples of the sizes seen, drawn from one mix (the pooled counts), differ by a TVD at least
+    the observed one: a two-sample parametric bootstrap (``new_counts``, ``ref_counts``: hits per category,
+    ``n_new`` and ``n_ref`` of them; multi-label hits are drawn as if independent). 1 when either sample is empty."""
+    new_counts, ref_counts = np.asarray(new_counts, dtype=float), np.asarray(ref_counts, dtype=float)
+    if n_new <= 0 or n_ref <= 0:
+        return 1.0
+    observed = 0.5 * np.abs(new_counts / n_new - ref_counts / n_ref).sum()
+    pooled = (new_counts + ref_counts) / (new_counts + ref_counts).sum()
+    rng = np.random.default_rng(seed)
+    a = rng.multinomial(n_new, pooled, size=draws) / n_new
+    b = rng.multinomial(n_ref, pooled, size=draws) / n_ref
+    tvd = 0.5 * np.abs(a - b).sum(axis=1)
+    return float((1 + (tvd >= observed - 1e-12).sum()) / (1 + draws))
 
 
 def movers(labels: list[str], ref: list[float], new: list[float]) -> list[tuple[str, float, float]]:
@@ -78,18 +109,21 @@ class DriftReport:
     confidence_drift: bool
     label_reference: str = ""  # what the label distribution is compared with, in words
     reference_biased: bool = False  # True: the run's queue-chosen training labels, not a random draw
+    chance_p: float = 0.0  # how often chance alone gives a TVD this large (``chance_p``)
     words: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def summary(self) -> str:
-        lines = [f"drift of {self.log} ({self.n} predictions by {self.model_id}) against {self.label_reference}",
-                 f"  labels: TVD {self.tvd:.3f}, PSI {self.psi_total:.3f}",
-                 "  " + f"{'label':<24} {'reference':>9} {'now':>7} {'PSI':>7}"]
         ranked = movers(self.labels, self.ref_dist, self.new_dist)
+        width = min(LABEL_WIDTH, max([len("label"), *(len(lab) for lab, _, _ in ranked[:TABLE_ROWS])]))
+        lines = [f"drift of {self.log} ({self.n} predictions by {self.model_id}) against {self.label_reference}",
+                 f"  labels: TVD {self.tvd:.3f} (chance gives one this large p = {self.chance_p:.3g}), "
+                 f"PSI {self.psi_total:.3f}",
+                 "  " + f"{'label':<{width}} {'reference':>9} {'now':>7} {'PSI':>7}"]
         for lab, q, p in ranked[:TABLE_ROWS]:
-            lines.append("  " + f"{lab:<24} {q:>9.1%} {p:>7.1%} {self.psi[lab]:>7.3f}")
+            lines.append("  " + f"{_cut(lab, width):<{width}} {q:>9.1%} {p:>7.1%} {self.psi[lab]:>7.3f}")
         rest = ranked[TABLE_ROWS:]
         if rest:
             moved = sum(abs(p - q) >= MOVED for _, q, p in rest)
@@ -97,6 +131,13 @@ class DriftReport:
         lines.append(f"  confidence: KS {self.ks:.3f} (p {self.ks_p:.3g}); median {self.conf_ref_median:.3f} "
                      f"({self.conf_reference}) -> {self.conf_new_median:.3f}")
         return "\n".join(lines + [""] + self.words)
+
+
+LABEL_WIDTH = 40  # the table's label column: longer names are cut with "…"
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def gold_ids(config) -> set[str]:
@@ -138,6 +179,30 @@ def _n_rows(labels_df, ids: set[str]) -> int:
     return 0 if sub is None else int(sub["id"].astype(str).isin(ids).sum())
 
 
+@dataclass
+class Reference:
+    """The run's predictions on random pool texts nobody labeled (``reference_predictions``)."""
+
+    P: np.ndarray  # (M, K) the run's probabilities, ``config.label_names`` order
+    what: str
+
+
+def reference_predictions(config, run) -> Reference | None:
+    """The run's probabilities on up to ``REFERENCE_TEXTS`` unanswered random reserve texts (a uniform sample of
+    the pool nobody labeled, so never trained on), through the prediction cache; None with fewer than
+    ``MIN_REFERENCE_TEXTS`` of them or a pool that cannot be loaded (the caller falls back)."""
+    try:
+        pool = load_pool(config)
+    except LabelerError:
+        return None
+    rows = project_reserve(config).unanswered(pool.ids, Project(config).load_labels(), limit=REFERENCE_TEXTS)
+    if len(rows) < MIN_REFERENCE_TEXTS:
+        return None
+    ids, texts = [pool.ids[r] for r in rows], [pool.texts[r] for r in rows]
+    P = score_cached(run_signal(config, run.run_id), ids, texts, Project(config).cache, progress=False)
+    return Reference(P, f"the run's predictions on {len(rows)} random pool texts nobody labeled")
+
+
 def reference_confidence(config, run) -> tuple[np.ndarray, str]:
     """The run's top probabilities on its gold texts, or on all its labelled texts when gold is small."""
 
@@ -165,40 +230,61 @@ def drift(config, log=None, run=None) -> DriftReport:
         raise LabelerError(f"{path} holds no predictions")
     model_ids = df["model_id"].unique().tolist()
     run = run or load_run(config, model_ids[0])
-    labels = config.label_names
-    ref, reference, biased = reference_labels(config, run)
+    labels, ml = config.label_names, config.task.multi_label
     probs = df[[f"p_{lab}" for lab in labels]].to_numpy(dtype=float)
-    if config.task.multi_label:  # the labels predict gave: at the run's own cuts (task.threshold without them)
-        cuts = cuts_in_order(run, labels, config.task.threshold)
-        sets = predict_sets(probs, True, cuts, run.at_least_one)
-        hits = sets.sum(axis=0).astype(float)
-        if len(ref) == len(labels) + 1:  # and "None of these", where the reference counts it
-            hits, labels = np.append(hits, float((sets.sum(axis=1) == 0).sum())), [*labels, NONE_TEXT]
+    reference = reference_predictions(config, run)
+    if reference is not None:  # predictions against predictions: counted the same way
+        ref_hits = _hits(reference.P, run, config, with_none=ml)
+        ref, what, biased = ref_hits / max(ref_hits.sum(), 1.0), reference.what, False
+        conf_ref, where = reference.P.max(axis=1), f"{len(reference.P)} random pool texts"
+        n_ref = len(reference.P)
     else:
-        hits = np.bincount(probs.argmax(axis=1), minlength=len(labels)).astype(float)
+        ref, what, biased = reference_labels(config, run)
+        conf_ref, where = reference_confidence(config, run)
+        n_ref = len(conf_ref) if not biased else int(run.info.get("n_train") or len(conf_ref))
+        ref_hits = ref * n_ref
+    hits = _hits(probs, run, config, with_none=len(ref) == len(labels) + 1)
+    if len(hits) == len(labels) + 1:  # and "None of these", where the reference counts it
+        labels = [*labels, NONE_TEXT]
     new = hits / max(hits.sum(), 1.0)
     tvd, psi = label_shift(new, ref)
-    conf_ref, where = reference_confidence(config, run)
+    p_chance = chance_p(hits, int(hits.sum()), ref_hits, int(round(ref_hits.sum())))
     conf_new = df["score"].to_numpy(dtype=float)
     ks = ks_2samp(conf_new, conf_ref)
     psi_total = float(psi.sum())
-    label_drift = "major" if psi_total >= PSI_MAJOR or tvd >= TVD_MAJOR else ("moderate" if psi_total >= PSI_MODERATE else "none")
+    label_drift = "none" if p_chance >= LABEL_ALPHA else \
+        "major" if psi_total >= PSI_MAJOR or tvd >= TVD_MAJOR else ("moderate" if psi_total >= PSI_MODERATE else "none")
     conf_drift = bool(ks.statistic >= KS_MOVED and ks.pvalue < KS_ALPHA)
     rep = DriftReport(
         model_id=run.run_id, log=str(path), n=len(df), labels=labels, new_dist=new.tolist(), ref_dist=ref.tolist(),
         tvd=tvd, psi={lab: float(v) for lab, v in zip(labels, psi)}, psi_total=psi_total, ks=float(ks.statistic),
         ks_p=float(ks.pvalue), conf_new_median=float(np.median(conf_new)), conf_ref_median=float(np.median(conf_ref)),
-        conf_reference=where, label_drift=label_drift, confidence_drift=conf_drift, label_reference=reference,
-        reference_biased=biased,
+        conf_reference=where, label_drift=label_drift, confidence_drift=conf_drift, label_reference=what,
+        reference_biased=biased, chance_p=p_chance,
     )
     rep.words = words(rep)
     return rep
 
 
+def _hits(P: np.ndarray, run, config, with_none: bool) -> np.ndarray:
+    """Predicted labels counted per label (single-label: the top label; multi-label: the labels ``labeler
+    predict`` gives, at the run's own cuts, and with ``with_none`` one more count per text given none)."""
+    labels = config.label_names
+    if not config.task.multi_label:
+        return np.bincount(P.argmax(axis=1), minlength=len(labels)).astype(float)
+    sets = predict_sets(P, True, cuts_in_order(run, labels, config.task.threshold), run.at_least_one)
+    hits = sets.sum(axis=0).astype(float)
+    return np.append(hits, float((sets.sum(axis=1) == 0).sum())) if with_none else hits
+
+
 def words(r: DriftReport) -> list[str]:
     """The report in plain words: labels, confidence, and what to make of the reference and the sample."""
     out = []
-    if r.label_drift == "none":
+    if r.label_drift == "none" and r.chance_p >= LABEL_ALPHA and (r.psi_total >= PSI_MODERATE or r.tvd >= TVD_MAJOR):
+        out.append(f"Labels: no clear shift (TVD {r.tvd:.2f}, PSI {r.psi_total:.2f}): chance alone gives a mix this "
+                   f"different {r.chance_p:.0%} of the time with {r.n} predictions over {len(r.labels)} labels; "
+                   "a larger batch would tell.")
+    elif r.label_drift == "none":
         out.append(f"Labels: no shift (TVD {r.tvd:.2f}, PSI {r.psi_total:.2f}); the predicted mix matches the reference.")
     else:
         ranked = movers(r.labels, r.ref_dist, r.new_dist)
