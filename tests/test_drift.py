@@ -145,6 +145,10 @@ def test_no_clear_shift_says_chance_and_sample_size_in_words():
     labels = [f"l{k:03d}" for k in range(150)]
     rep = report(labels, np.full(150, 1 / 150), np.r_[np.full(75, 2 / 150), np.zeros(75)])
     rep.label_drift, rep.chance_p, rep.n = "none", 0.4, 300
-    assert words(rep)[0] == ("Labels: no clear shift (TVD 0.50, PSI "
+    assert words(rep)[0] == ("Labels: no shift beyond chance (TVD 0.50, PSI "
                              f"{rep.psi_total:.2f}): chance alone gives a mix this different 40% of the time with "
+                             "300 predictions over 150 labels.")
+    rep.chance_p = 0.08
+    assert words(rep)[0] == ("Labels: no clear shift (TVD 0.50, PSI "
+                             f"{rep.psi_total:.2f}): chance alone gives a mix this different 8% of the time with "
                              "300 predictions over 150 labels; a larger batch would tell.")

@@ -160,12 +160,11 @@ def test_summary_of_a_multi_label_file_where_nothing_passed_a_cut_reads_well(tmp
 
 @pytest.mark.slow
 def test_drift_reference_is_the_runs_predictions_on_random_pool_texts_nobody_labeled(tmp_path):
-    """With enough unlabeled random reserve texts the reference is the run's own predictions on them (predicted
-    mix against predicted mix, and its confidence there), and a same-source batch reads as no shift."""
+    """With a pool of 100 texts or more the reference is the run's own predictions on it (predicted mix against
+    predicted mix; confidence on the texts nobody labeled), and a same-source batch reads as no shift."""
     from labeler.evaluation.drift import MIN_REFERENCE_TEXTS
-    from labeler.loop.policy import project_reserve
-    from labeler.loop.runs import train_project
     from labeler.data import load_pool
+    from labeler.loop.runs import train_project
     from tests.training.data import TEXTS
 
     cfg = make_project(tmp_path, min_per_class=8)
@@ -176,20 +175,21 @@ def test_drift_reference_is_the_runs_predictions_on_random_pool_texts_nobody_lab
              for lab in LABELS for j, t in enumerate(TEXTS[lab]) for v, f in enumerate(variants)]
     data = tmp_path / "news.jsonl"
     data.write_text(data.read_text() + "\n".join(json.dumps(r) for r in extra) + "\n")
-    config = load_config(cfg, ["queue.gold_share=0.4"])  # most of the 30 labels still train the run
+    config = load_config(cfg)
     run = train_project(config, n_resamples=50, force=True)
     pool = load_pool(config)
-    rows = project_reserve(config).unanswered(pool.ids, config_labels(config))
-    assert len(rows) >= MIN_REFERENCE_TEXTS
-    P = run.predict_proba([pool.texts[r] for r in rows])
+    assert len(pool.ids) == 330 >= MIN_REFERENCE_TEXTS
+    P = run.predict_proba(pool.texts)
+    unlabeled = ~np.isin(pool.ids, config_labels(config)["id"].tolist())
+    assert unlabeled.sum() == 300
 
     same = predict_file(config, write_csv(tmp_path / "same.csv", [r["text"] for r in extra[::2]]), run=run)
     rep = drift(config, same.path, run=run)
-    assert rep.label_reference == f"the run's predictions on {len(rows)} random pool texts nobody labeled"
-    expected = np.bincount(P.argmax(1), minlength=3) / len(rows)
+    assert rep.label_reference == "the run's predictions on the pool (330 texts)"
+    expected = np.bincount(P.argmax(1), minlength=3) / 330
     assert rep.ref_dist == pytest.approx(expected.tolist(), abs=1e-12) and not rep.reference_biased
-    assert rep.conf_reference == f"{len(rows)} random pool texts"
-    assert rep.conf_ref_median == pytest.approx(float(np.median(P.max(1))), abs=1e-9)
+    assert rep.conf_reference == "300 pool texts nobody labeled"
+    assert rep.conf_ref_median == pytest.approx(float(np.median(P[unlabeled].max(1))), abs=1e-6)
     assert rep.label_drift == "none" and rep.chance_p >= 0.05
     sports = predict_file(config, write_csv(tmp_path / "sports.csv", [r["text"] for r in extra if r["label"] == "sports"]),
                           run=run)

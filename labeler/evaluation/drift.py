@@ -2,18 +2,19 @@
 
 - labels: the predicted label distribution (single-label: top label; multi-label: label frequency, and "None of
   these" once per text given no label, so a batch that loses its labels shows as a shift) against a
-  reference distribution. The reference is the same run's predictions on up to ``REFERENCE_TEXTS`` pool texts
-  nobody labeled from the random reserve (``GoldReserve.unanswered``: a uniform sample of the pool, never
-  trained on), scored through the prediction cache: predictions against predictions, so the run's own errors
-  do not read as drift, and a thousand texts, so 150 labels are not compared with a few dozen gold labels.
-  Without ``MIN_REFERENCE_TEXTS`` of them (a pool nearly all labeled, or not loadable), the gold labels' mix
-  (records drawn uniformly at random, ``labeler.evaluation.gold``) once there are ``MIN_GOLD_REFERENCE``, else
-  the run's training labels, which the queue chose because they were hard: a biased reference, and the report
-  says so. Reported: total variation distance ``TVD = 1/2 sum_k |p_k - q_k|``, the population stability index
-  per label ``PSI_k = (p_k - q_k) ln(p_k / q_k)`` (proportions floored at 1e-4) and their sum, and how often a
-  TVD this large arises by chance (``chance_p``: both samples drawn again from their pooled mix).
-- confidence: the top probability of each prediction against the run's top probabilities on the same reference
-  texts (never trained on, so not optimistic); in the fallbacks, on its gold texts or, with fewer than
+  reference distribution. The reference is the same run's predictions on the pool, the population new texts
+  from the same source come from (up to ``REFERENCE_TEXTS``, a uniform sample of a larger pool; from
+  ``scores.npz`` when ``bootstrap`` scored this run, else through the prediction cache): predictions against
+  predictions, so the run's own errors do not read as drift, and thousands of texts, so 150 labels are not
+  compared with a few dozen gold labels, and no one draw of a reference sample sets the verdict for every batch.
+  For a pool under ``MIN_REFERENCE_TEXTS`` (or one that cannot be loaded), the gold labels' mix (records drawn
+  uniformly at random, ``labeler.evaluation.gold``) once there are ``MIN_GOLD_REFERENCE``, else the run's
+  training labels, which the queue chose because they were hard: a biased reference, and the report says so.
+  Reported: total variation distance ``TVD = 1/2 sum_k |p_k - q_k|``, the population stability index per label
+  ``PSI_k = (p_k - q_k) ln(p_k / q_k)`` (proportions floored at 1e-4) and their sum, and how often a TVD this
+  large arises by chance (``chance_p``: both samples drawn again from their pooled mix).
+- confidence: the top probability of each prediction against the run's top probabilities on the pool texts nobody
+  labeled (never trained on, so not optimistic); in the fallbacks, on its gold texts or, with fewer than
   ``MIN_GOLD_REFERENCE`` gold labels, on all its labelled texts. Reported: the two-sample Kolmogorov-Smirnov
   statistic and p-value.
 
@@ -46,10 +47,11 @@ from training.labels import load_labels
 from training.registry import cuts_in_order
 
 MIN_GOLD_REFERENCE = 20
-REFERENCE_TEXTS = 1000  # unlabeled random reserve texts the run predicts for the reference
-MIN_REFERENCE_TEXTS = 100  # fewer: the gold labels or the training labels instead
+REFERENCE_TEXTS = 20000  # pool texts the run predicts for the reference (a uniform sample of a larger pool)
+MIN_REFERENCE_TEXTS = 100  # a smaller pool: the gold labels or the training labels instead
 LABEL_ALPHA = 0.05  # a label shift counts only when chance gives a TVD this large less often than this
 CHANCE_DRAWS = 2000
+BORDERLINE = 0.2  # chance_p under this (and over LABEL_ALPHA): "no clear shift; a larger batch would tell"
 EPS = 1e-4
 PSI_MAJOR, PSI_MODERATE, TVD_MAJOR = 0.25, 0.1, 0.2
 KS_MOVED, KS_ALPHA = 0.2, 0.05
@@ -181,26 +183,40 @@ def _n_rows(labels_df, ids: set[str]) -> int:
 
 @dataclass
 class Reference:
-    """The run's predictions on random pool texts nobody labeled (``reference_predictions``)."""
+    """The run's predictions on the pool (``reference_predictions``)."""
 
-    P: np.ndarray  # (M, K) the run's probabilities, ``config.label_names`` order
+    P: np.ndarray  # (M, K) the run's probabilities on M pool texts, ``config.label_names`` order
+    unlabeled: np.ndarray  # (M,) True where nobody labeled the text (the run never trained on it)
     what: str
 
 
 def reference_predictions(config, run) -> Reference | None:
-    """The run's probabilities on up to ``REFERENCE_TEXTS`` unanswered random reserve texts (a uniform sample of
-    the pool nobody labeled, so never trained on), through the prediction cache; None with fewer than
-    ``MIN_REFERENCE_TEXTS`` of them or a pool that cannot be loaded (the caller falls back)."""
+    """The run's probabilities on the pool (a seeded uniform sample of ``REFERENCE_TEXTS`` when larger): from
+    ``scores.npz`` when the last ``bootstrap`` scored this run, else through the prediction cache. None for a pool
+    of fewer than ``MIN_REFERENCE_TEXTS`` texts or one that cannot be loaded (the caller falls back)."""
     try:
         pool = load_pool(config)
     except LabelerError:
         return None
-    rows = project_reserve(config).unanswered(pool.ids, Project(config).load_labels(), limit=REFERENCE_TEXTS)
-    if len(rows) < MIN_REFERENCE_TEXTS:
+    n = len(pool.ids)
+    if n < MIN_REFERENCE_TEXTS:
         return None
-    ids, texts = [pool.ids[r] for r in rows], [pool.texts[r] for r in rows]
-    P = score_cached(run_signal(config, run.run_id), ids, texts, Project(config).cache, progress=False)
-    return Reference(P, f"the run's predictions on {len(rows)} random pool texts nobody labeled")
+    rows = np.arange(n) if n <= REFERENCE_TEXTS else \
+        np.sort(np.random.default_rng(0).choice(n, REFERENCE_TEXTS, replace=False))
+    project = Project(config)
+    P = None
+    if project.scores.exists():
+        scores = project.load_scores()
+        if scores.run_id == run.run_id and run.run_id in scores.signals and scores.ids == pool.ids:
+            P = np.asarray(scores.signals[run.run_id], dtype=float)[rows]
+    if P is None:
+        P = score_cached(run_signal(config, run.run_id), [pool.ids[r] for r in rows], [pool.texts[r] for r in rows],
+                         project.cache, progress=False)
+    labels_df = project.load_labels()
+    labeled = set() if labels_df is None or labels_df.empty else set(labels_df["id"].astype(str))
+    unlabeled = np.array([str(pool.ids[r]) not in labeled for r in rows], dtype=bool)
+    what = f"the run's predictions on the pool ({len(rows)} texts{'' if len(rows) == n else f' of {n}, at random'})"
+    return Reference(P, unlabeled, what)
 
 
 def reference_confidence(config, run) -> tuple[np.ndarray, str]:
@@ -236,7 +252,8 @@ def drift(config, log=None, run=None) -> DriftReport:
     if reference is not None:  # predictions against predictions: counted the same way
         ref_hits = _hits(reference.P, run, config, with_none=ml)
         ref, what, biased = ref_hits / max(ref_hits.sum(), 1.0), reference.what, False
-        conf_ref, where = reference.P.max(axis=1), f"{len(reference.P)} random pool texts"
+        unl = reference.P[reference.unlabeled] if reference.unlabeled.any() else reference.P
+        conf_ref, where = unl.max(axis=1), f"{len(unl)} pool texts nobody labeled"
         n_ref = len(reference.P)
     else:
         ref, what, biased = reference_labels(config, run)
@@ -281,9 +298,11 @@ def words(r: DriftReport) -> list[str]:
     """The report in plain words: labels, confidence, and what to make of the reference and the sample."""
     out = []
     if r.label_drift == "none" and r.chance_p >= LABEL_ALPHA and (r.psi_total >= PSI_MODERATE or r.tvd >= TVD_MAJOR):
-        out.append(f"Labels: no clear shift (TVD {r.tvd:.2f}, PSI {r.psi_total:.2f}): chance alone gives a mix this "
-                   f"different {r.chance_p:.0%} of the time with {r.n} predictions over {len(r.labels)} labels; "
-                   "a larger batch would tell.")
+        borderline = r.chance_p < BORDERLINE
+        verdict = "no clear shift" if borderline else "no shift beyond chance"
+        out.append(f"Labels: {verdict} (TVD {r.tvd:.2f}, PSI {r.psi_total:.2f}): chance alone gives a mix this "
+                   f"different {r.chance_p:.0%} of the time with {r.n} predictions over {len(r.labels)} labels"
+                   + ("; a larger batch would tell." if borderline else "."))
     elif r.label_drift == "none":
         out.append(f"Labels: no shift (TVD {r.tvd:.2f}, PSI {r.psi_total:.2f}); the predicted mix matches the reference.")
     else:
