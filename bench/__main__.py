@@ -44,6 +44,8 @@ SMOKE: dict[str, list[str]] = {
     "ml_picks": ["--seeds", "1", "--rounds", "2"],
     "ml_ships_cuts": ["--datasets", "nlupp_banking", "--seeds", "1", "--rounds", "2"],
     "derived": ["--sets", "goemo2", "--seeds", "1", "--rounds", "2", "--work", "RESULTS/work"],
+    "drift": ["--dataset", "sms_spam", "--labels", "40", "--batch", "20", "--batches", "1", "--size", "50",
+              "--work", "RESULTS/work"],
     "ml_final_fit": ["--dataset", "nlupp_banking", "--budgets", "64", "--work", "RESULTS/work"],
     "ml_label_texts": ["--samples", "per-label:1", "--seeds", "0", "--steps", "2"],
     "label_errors": ["--datasets", "sms_spam", "--seeds", "1", "--n", "200"],
