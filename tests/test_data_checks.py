@@ -92,6 +92,20 @@ def test_a_latin1_file_names_data_encoding_and_reads_with_it(tmp_path):
         load_config(_config(tmp_path, {"path": "d.csv", "encoding": "latin-9000"}))
 
 
+def test_a_binary_file_under_a_text_name_is_one_line(tmp_path):
+    import pandas as pd
+
+    pd.DataFrame({"id": ["1"], "text": ["hello"]}).to_parquet(tmp_path / "d.csv")  # Parquet named .csv
+    with pytest.raises(LabelerError) as info:
+        load_pool(load_config(_config(tmp_path, {"path": "d.csv", "id_field": "id"})), use_cache=False)
+    assert str(info.value) == f"{tmp_path / 'd.csv'} is a Parquet file, not CSV text: name it .parquet (or set data.format)"
+    (tmp_path / "e.csv").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00,\xd0\n\x03\x00,\x01\n")  # an executable's bytes
+    with pytest.raises(LabelerError) as info:
+        load_pool(load_config(_config(tmp_path, {"path": "e.csv"})), use_cache=False)
+    assert str(info.value) == (f"{tmp_path / 'e.csv'}: its first line is no header of column names (binary data, "
+                               "or another format than csv?); column(s) 'text' not found")
+
+
 # -- long texts, cut for the annotator ------------------------------------------------------------------
 def test_a_text_over_max_chars_reaches_the_annotator_cut_with_a_marker(tmp_path):
     from labeler.argilla.push import PushRecord, cut_for_annotator, to_argilla

@@ -67,7 +67,7 @@ def test_prediction_log_contents(trained, capsys):
     # the CLI: a second call appends to the log
     main(["predict", "-c", str(tmp / "news.yaml"), "--input", str(src), "--run", run.run_id])
     out = capsys.readouterr().out
-    assert out.startswith(f"predicted 3 rows (1 rows rejected) with {run.run_id}: ")
+    assert out.startswith(f"predicted 3 rows (1 row rejected: 1 empty text) with {run.run_id}: ")
     assert len((res.path.parent / LOG_FILE).read_text().splitlines()) == len(log) + 1
 
 
@@ -142,7 +142,7 @@ def test_predict_keeps_every_row_duplicates_included_and_numbers_a_file_without_
     assert df["id"].tolist() == ["row-1", "row-2", "row-3", "row-5"] and res.rejected == 1  # the blank text
     assert df["label"].tolist() == ["sports", "tech", "sports", "sports"]
     assert res.summary().splitlines()[0] == "no 'id' column in new.csv: rows are named row-<n>, their row in the file"
-    assert res.summary().splitlines()[1] == f"predicted 4 rows (1 rows rejected) with {_StubRun.run_id}: sports 3, tech 1"
+    assert res.summary().splitlines()[1] == f"predicted 4 rows (1 row rejected: 1 empty text) with {_StubRun.run_id}: sports 3, tech 1"
     (tmp_path / "ids.csv").write_text("id,text\na,a late goal\nb,a late goal\n")
     res = predict.predict_file(config, tmp_path / "ids.csv")
     assert pd.read_parquet(res.path)["id"].tolist() == ["a", "b"] and res.id_note is None
@@ -201,3 +201,18 @@ def config_labels(config):
     from labeler.project import Project
 
     return Project(config).load_labels()
+
+
+def test_predict_says_why_rows_were_rejected_and_refuses_an_out_file_it_cannot_write(tmp_path):
+    from labeler.errors import LabelerError
+
+    cfg = make_project(tmp_path)
+    config = load_config(cfg)
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "the team won"}\n{bad json\n{"text": null}\n{"text": "shares fell"}\n')
+    with pytest.raises(LabelerError, match=r"^--out .*x\.txt: write a \.csv, \.jsonl or \.parquet file$"):
+        predict_file(config, src, out=tmp_path / "x.txt", run=_StubRun(LABELS))
+    assert not (tmp_path / "x.txt").exists() and not (tmp_path / "state" / "predictions").exists()
+    res = predict_file(config, src, run=_StubRun(LABELS))
+    assert (res.n, res.rejected, res.rejects) == (2, 2, {"invalid JSON": 1, "null text": 1})
+    assert "predicted 2 rows (2 rows rejected: 1 invalid JSON, 1 null text) with 20260101-000000-logreg: " in res.summary()

@@ -69,6 +69,9 @@ def read_pool(
         wanted = [f for f in wanted if f in text_fields or f == label_field]
     absent = [c for c in wanted if c not in columns]
     if columns and absent:  # no columns at all: every row failed to parse; the rejects say why
+        if not all(str(c).isprintable() for c in columns):  # control characters or undecodable bytes in the header
+            raise LabelerError(f"{path}: its first line is no header of column names (binary data, or another "
+                               f"format than {fmt}?); column(s) {', '.join(map(repr, absent))} not found")
         seen = ", ".join(sorted(map(str, columns))[:20]) or "none"
         raise LabelerError(f"{path}: column(s) {', '.join(map(repr, absent))} not found in any row "
                            f"(columns: {seen}); check data.text_fields / id_field / label_field")

@@ -37,6 +37,7 @@ from training.evaluate import predict as predict_sets
 from training.registry import cuts_in_order, load_run as load_registered_run
 
 LOG_FILE = "log.jsonl"
+OUT_SUFFIXES = (".csv", ".jsonl", ".json", ".parquet")  # what `--out` writes
 
 
 def predictions_dir(config) -> Path:
@@ -70,6 +71,7 @@ class PredictionResult:
     n: int
     rejected: int
     label_counts: dict[str, int]
+    rejects: dict[str, int] | None = None  # rejected rows per reason
     out: Path | None = None
     cut_note: str | None = None  # multi-label: where the cuts came from
     n_none: int = 0  # multi-label: rows with no label at or over its cut ("None of these")
@@ -82,7 +84,9 @@ class PredictionResult:
             counts += f" and {len(ranked) - shown} more labels"
         if self.cut_note is not None:
             counts += f"{'; ' if counts else ''}none of these {self.n_none} (cut {self.cut_note})"
-        extra = f" ({self.rejected} rows rejected)" if self.rejected else ""
+        why = ", ".join(f"{n} {reason}" for reason, n in sorted((self.rejects or {}).items()))
+        extra = f" ({self.rejected} {'row' if self.rejected == 1 else 'rows'} rejected{': ' + why if why else ''})" \
+            if self.rejected else ""
         ids = f"{self.id_note}\n" if self.id_note else ""
         return (f"{ids}predicted {self.n} rows{extra} with {self.model_id}: {counts}\n"
                 f"logged to {self.path}" + (f"; written to {self.out}" if self.out else ""))
@@ -96,6 +100,8 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
     input_path = Path(input_path)
     if not input_path.exists():
         raise LabelerError(f"input file not found: {input_path}")
+    if out is not None and Path(out).suffix not in OUT_SUFFIXES:
+        raise LabelerError(f"--out {out}: write a .csv, .jsonl or .parquet file")
     d = config.data
     # one prediction per usable input row: duplicate texts are kept; a file without the id column is numbered
     pool, rejected = read_pool(input_path, detect_format(input_path, "auto"), list(d.text_fields), d.id_field,
@@ -153,10 +159,10 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
             df.to_csv(out, index=False)
         elif out.suffix in (".jsonl", ".json"):
             df.to_json(out, orient="records", lines=True, force_ascii=False)
-        else:
+        else:  # .parquet
             df.to_parquet(out, index=False)
     return PredictionResult(path=path, model_id=run.run_id, input_fingerprint=fp, n=len(df), rejected=len(rejected),
-                            label_counts=counts, out=out, cut_note=cut_note, n_none=n_none,
+                            rejects=dict(pool.rejects), label_counts=counts, out=out, cut_note=cut_note, n_none=n_none,
                             id_note=f"no {d.id_field!r} column in {input_path.name}: rows are named row-<n>, their "
                                     "row in the file" if numbered else None)
 
