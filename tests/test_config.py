@@ -141,7 +141,7 @@ def test_a_bad_value_names_key_value_and_file(tmp_path, sections, expected):
     "labels, multi, expected",
     [
         (["only"], False, "single-label task needs at least 2 labels, got 1"),
-        ([], True, "multi-label task needs at least 1 labels, got 0"),
+        ([], True, "multi-label task needs at least 1 label, got 0"),
         (["a", "b", "a"], False, "duplicate label names: 'a'"),
         (["a", " a "], False, "duplicate label names: 'a'"),
         (["a", "  "], False, "label names must not be empty"),

@@ -118,7 +118,7 @@ class TaskConfig(_Model):
         need = 1 if self.multi_label else 2
         if len(names) < need:
             kind = "multi-label" if self.multi_label else "single-label"
-            raise ValueError(f"a {kind} task needs at least {need} labels, got {len(names)}")
+            raise ValueError(f"a {kind} task needs at least {need} label{'' if need == 1 else 's'}, got {len(names)}")
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"duplicate label names: {', '.join(map(repr, dupes))}")
