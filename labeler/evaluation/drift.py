@@ -254,7 +254,6 @@ def drift(config, log=None, run=None) -> DriftReport:
         ref, what, biased = ref_hits / max(ref_hits.sum(), 1.0), reference.what, False
         unl = reference.P[reference.unlabeled] if reference.unlabeled.any() else reference.P
         conf_ref, where = unl.max(axis=1), f"{len(unl)} pool texts nobody labeled"
-        n_ref = len(reference.P)
     else:
         ref, what, biased = reference_labels(config, run)
         conf_ref, where = reference_confidence(config, run)
