@@ -8,7 +8,8 @@ reserve (the reference is drawn from the reserve, so no batch text is in it):
 - **same**: drawn uniformly from them (the pool's own mix, which new texts from the same source have: no shift;
   not the test split, which for BANKING77 is class-balanced where the pool is not; and not only the unlabeled ones,
   which lack the records the queue chose);
-- **shifted**: drawn from those of a random ``--shift-share`` of the classes (a real shift).
+- **shifted**: drawn from those of a random ``--shift-share`` of the classes (a real shift; multi-label: texts
+  carrying at least one of those labels, so "None of these" texts are gone too).
 
 Each batch goes through ``labeler predict`` (``predict_file``) and ``drift`` (what ``--drift`` prints); the
 verdict ``drift`` gives (the run's predictions on the pool as the reference, a shift only when chance rarely gives
@@ -19,6 +20,7 @@ the gold labels' mix (``reference_labels``), no chance test. Per kind of batch: 
     python bench/bench_drift.py --dataset banking77 --labels 462 --batches 40 --size 300
     python bench/bench_drift.py --dataset banking77 --labels 462 --batches 40 --size 100
     python bench/bench_drift.py --dataset banking77 --labels 462 --batches 40 --size 300 --shift-share 0.8
+    python bench/bench_drift.py --dataset nlupp_banking --labels 320 --batch 32 --batches 40 --size 100
 
 Writes bench/results/drift_<dataset>_<size>_shift<share>.json.
 """
@@ -67,8 +69,6 @@ def main() -> None:
 
     t_start, load0 = time.time(), load_average()
     data = sim.dataset_data(args.dataset)
-    if data.multi_label:
-        raise SystemExit("single-label data sets only (the shifted batches pick classes)")
     shutil.rmtree(args.work, ignore_errors=True)
     op = oracle_project(data, np.arange(len(data.ids)), args.work / "project", args.batch)
     answered: dict = {}
@@ -93,7 +93,8 @@ def main() -> None:
             pick = rng.choice(np.flatnonzero(outside), args.size, replace=False)
         else:
             classes = rng.choice(len(data.labels), max(1, round(args.shift_share * len(data.labels))), replace=False)
-            candidates = np.flatnonzero(outside & np.isin(y, classes))
+            picked = y[:, classes].any(axis=1) if data.multi_label else np.isin(y, classes)
+            candidates = np.flatnonzero(outside & picked)
             pick = rng.choice(candidates, min(args.size, len(candidates)), replace=False)
         path = args.work / f"batch{b}.csv"
         pd.DataFrame({"id": [f"b{b}-{i}" for i in pick], "text": [data.texts[i] for i in pick]}).to_csv(path, index=False)
