@@ -39,13 +39,6 @@ from common import RESULTS, load_average, oracle_project, write_json, write_labe
 from harness import machine_info
 
 
-def old_verdict(tvd: float, psi: float) -> str:
-    """The rule before: TVD/PSI thresholds alone."""
-    from labeler.evaluation.drift import PSI_MAJOR, PSI_MODERATE, TVD_MAJOR
-
-    return "major" if psi >= PSI_MAJOR or tvd >= TVD_MAJOR else ("moderate" if psi >= PSI_MODERATE else "none")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="banking77")
@@ -61,7 +54,7 @@ def main() -> None:
     import shutil
 
     from labeler import simulate as sim
-    from labeler.evaluation.drift import drift, label_shift, reference_labels
+    from labeler.evaluation.drift import drift, label_shift, reference_labels, shift_size
     from labeler.evaluation.predict import predict_file
     from labeler.loop.round import plan_push
     from labeler.loop.runs import train_project
@@ -101,7 +94,7 @@ def main() -> None:
         rep = drift(op.config, predict_file(op.config, path, run=run).path, run=run)
         gold_ref, gold_what, _ = reference_labels(op.config, run)
         tvd_old, psi_old = label_shift(np.asarray(rep.new_dist[:len(gold_ref)]), gold_ref)
-        old = old_verdict(tvd_old, float(psi_old.sum()))
+        old = shift_size(tvd_old, float(psi_old.sum()))  # the rule before: thresholds alone
         verdicts[f"{kind} new"][rep.label_drift] += 1
         verdicts[f"{kind} old"][old] += 1
         rows.append({"batch": b, "kind": kind, "n": rep.n, "tvd": rep.tvd, "psi": rep.psi_total, "chance_p": rep.chance_p,
