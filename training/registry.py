@@ -300,17 +300,16 @@ def model_card(run_id, labels, multi_label, backend, config, info, metrics, cali
                        + (f", T = {calibrator.temperature:.3f}" if calibrator.kind == "temperature" else "")
                        + f" (fitted on {calibrator.n} held-out labels)")
     if counts and many:
-        values = np.array(list(counts.values()))
-        per_class = (f"min {values.min()}, median {np.median(values):g}, max {values.max()}; "
-                     f"{int((values == 0).sum())} labels with none (every label in the table below)")
+        n = np.array(list(counts.values()))
+        per_class = (f"min {n.min()}, median {np.median(n):g}, max {n.max()}; "
+                     f"{int((n == 0).sum())} labels with none (every label in the table below)")
     else:
         per_class = ", ".join(f"{lab} {n}" for lab, n in counts.items()) or "n/a"
     cut_line = []
     if cuts:
-        values = cuts["values"]
         none = ('its most probable label, since no training text was "None of these"' if cuts.get("at_least_one")
                 else '"None of these"')
-        shown = f"{min(values):.3f}..{max(values):.3f} (each label's in the table below)"
+        shown = f"{min(cuts['values']):.3f}..{max(cuts['values']):.3f} (each label's in the table below)"
         cut_line = [f"- per-label cuts (a label is predicted at or over its cut; none over: {none}): "
                     f"{cuts.get('note', '')}: {shown}"]
     table = ["## Per label", "", "| label | training labels |" + (" cut |" if cuts else ""),

@@ -38,7 +38,7 @@ def not_decodable(encoding: str) -> str:
     return f"bytes that are not {name} (data.encoding)"
 
 
-def check_text(path: Path, data: bytes, kind: str) -> None:
+def refuse_parquet(path: Path, data: bytes, kind: str) -> None:
     """A one-line ``LabelerError`` for a Parquet file under a text name (its magic ``PAR1`` at both ends); any other
     odd bytes are the rows' business (rejected per row, or no usable rows: ``read_pool``)."""
     if len(data) >= 8 and data[:4] == b"PAR1" and data[-4:] == b"PAR1":
@@ -48,7 +48,7 @@ def check_text(path: Path, data: bytes, kind: str) -> None:
 def read_csv(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:
     """Decode with surrogateescape so one bad byte only rejects the row whose used cells hold it."""
     data = path.read_bytes()
-    check_text(path, data, "CSV")
+    refuse_parquet(path, data, "CSV")
     text = data.decode(encoding, errors="surrogateescape").removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
     old_limit = csv.field_size_limit()
@@ -87,7 +87,7 @@ def _unescape(text: str) -> str:
 
 def read_jsonl(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:
     data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
-    check_text(path, data, "JSON")
+    refuse_parquet(path, data, "JSON")
     if path.suffix.lower() == ".json" and data.lstrip()[:1] == b"[":
         return _read_json_array(path, data, encoding)
     columns: dict = {}
