@@ -151,14 +151,15 @@ def test_init_warns_of_a_label_value_that_looks_like_a_typo_of_another(tmp_path)
     from labeler.cli.init import command
 
     intents = ["card_arrival"] * 5 + ["card_arival"] + ["Refund"] * 3 + ["refund"] + ["exchange_rate"] * 4 + ["exchange_via_app"] * 2
+    intents += ["h_request_info"] * 9 + ["b_request_info"]  # a namespace: other words, not a typo
     data = _jsonl(tmp_path / "d.jsonl", [{"id": i, "text": f"text {i}", "intent": v} for i, v in enumerate(intents)])
     result = CliRunner().invoke(command, [str(data), "--labels-from", "intent", "-o", str(tmp_path / "c.yaml")])
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
-        "found 6 labels in column 'intent' of 16 rows",
-        "warning: label 'card_arival' (1 rows) looks like 'card_arrival' (5 rows); a typo? fix the data or drop it "
+        "found 8 labels in column 'intent' of 26 rows",
+        "warning: label 'card_arival' (1 row) looks like 'card_arrival' (5 rows); a typo? fix the data or drop it "
         "from task.labels",
-        "warning: label 'refund' (1 rows) looks like 'Refund' (3 rows); a typo? fix the data or drop it from task.labels"]
+        "warning: label 'refund' (1 row) looks like 'Refund' (3 rows); a typo? fix the data or drop it from task.labels"]
 
 
 def test_init_on_a_file_that_is_not_utf8_writes_the_encoding_it_guessed(tmp_path):

@@ -157,8 +157,9 @@ def test_multi_label_strings_are_split_as_the_reader_splits_them(tmp_path):
     found = labels_from_column(data, "labels", multi_label=True)
     assert found.labels == ["x", "y", "z"] and found.counts == {"x": 3, "y": 2, "z": 2}
     assert (found.rows, found.labeled, found.several, found.none) == (7, 4, 3, 1)
-    assert found.summary() == ("found 3 labels in column 'labels' of 7 rows; 2 rows without one; 1 row with none of "
-                               "them (an empty list: 'None of these'); 3 rows hold several labels")
+    assert found.summary() == ("found 3 labels in column 'labels' of 7 rows; 2 rows without one (a blank cell is no "
+                               "label; where it means 'None of these', write []); 1 row with none of them (an empty "
+                               "list: 'None of these'); 3 rows hold several labels")
     assert found.notes == "held-back labels: 1 not a list of labels (no truth)"
     # single-label keeps every value whole, and says when values read as several labels
     data.write_text('text,labels\na,x\nb,y\nc,z\nd,"x;y"\ne,z|x\nf,"x/y"\ng,"x,w"\n')

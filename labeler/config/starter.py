@@ -90,18 +90,21 @@ class FoundLabels:
     notes: str | None = None  # multi-label: what was odd in the cells (``LabelNotes.line``)
     none: int = 0  # multi-label: rows whose cell is an empty list (the answer "None of these")
     look_alike: list = field(default_factory=list)  # (rare, common) values that look like a typo of each other
+    multi_label: bool = False
 
     def look_alike_lines(self, shown: int = 5) -> list[str]:
         """One warning per label value that looks like a typo of a more frequent one (the first ``shown``)."""
-        lines = [f"warning: label {rare!r} ({self.counts[rare]} rows) looks like {common!r} ({self.counts[common]} "
-                 "rows); a typo? fix the data or drop it from task.labels" for rare, common in self.look_alike[:shown]]
+        lines = [f"warning: label {rare!r} ({_n(self.counts[rare], 'row')}) looks like {common!r} "
+                 f"({_n(self.counts[common], 'row')}); a typo? fix the data or drop it from task.labels"
+                 for rare, common in self.look_alike[:shown]]
         if len(self.look_alike) > shown:
             lines.append(f"warning: and {len(self.look_alike) - shown} more look-alike labels")
         return lines
 
     def summary(self) -> str:
         unlabeled = self.rows - self.labeled - self.none
-        extra = f"; {_n(unlabeled, 'row')} without one" if unlabeled else ""
+        blank = " (a blank cell is no label; where it means 'None of these', write [])" if self.multi_label else ""
+        extra = f"; {_n(unlabeled, 'row')} without one{blank}" if unlabeled else ""
         none = f"; {_n(self.none, 'row')} with none of them (an empty list: 'None of these')" if self.none else ""
         lists = f"; {_n(self.several, 'row')} hold{'s' if self.several == 1 else ''} several labels" \
             if self.several else ""
@@ -139,6 +142,7 @@ def labels_from_column(data_path: str | Path, column: str, multi_label: bool = F
         several += sum(n for name, n in counts.items() if len(split_parts(name, counts)) > 1)
     ranked = sorted(counts, key=lambda name: (-counts[name], name))
     found = FoundLabels(column, ranked, {name: counts[name] for name in ranked}, len(values), labeled, several)
+    found.multi_label = multi_label
     found.none = notes.pop(EMPTY_LIST, 0)  # the summary names them
     found.warning = sparse_warning(found) if many else None
     found.notes = notes.line()

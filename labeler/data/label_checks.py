@@ -61,14 +61,27 @@ def labels_outside(records, names, multi_label: bool) -> OutsideLabels:
 def look_alikes(counts: dict[str, int], cutoff: float = 0.9) -> list[tuple[str, str]]:
     """(rare, common) pairs of label values that look like a typo of each other (``card_arival`` in 1 row,
     ``card_arrival`` in 37): the rarer one is named first, and is at most a third as frequent. Values differing
-    only in case count too; values differing only in digits (``intent_1``, ``intent_11``) do not."""
+    only in case count too; values differing only in digits (``intent_1``, ``intent_11``) or in whole words
+    (``hotel_request_info``, ``bank_request_info``: a namespace, not a slip of the hand) do not."""
     names = sorted(counts, key=lambda n: (-counts[n], n))
     out = []
     for i, rare in enumerate(names):
         for common in names[:i]:
             if counts[rare] * 3 > counts[common] or re.sub(r"\d", "", rare) == re.sub(r"\d", "", common):
                 continue
-            if rare.lower() == common.lower() or difflib.SequenceMatcher(None, rare, common).ratio() >= cutoff:
+            if rare.lower() == common.lower() or (difflib.SequenceMatcher(None, rare, common).ratio() >= cutoff
+                                                  and not _other_words(rare, common)):
                 out.append((rare, common))
                 break
     return out
+
+
+def _other_words(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` split into as many words (at ``_``, ``-``, ``/``, ``.``, ``:`` and spaces) and every
+    word that differs is another word, not a misspelt one (``h``/``b``; ``arival``/``arrival`` is misspelt)."""
+    wa, wb = re.split(r"[\W_]+", a.lower()), re.split(r"[\W_]+", b.lower())
+    if len(wa) != len(wb):
+        return False
+    differ = [(x, y) for x, y in zip(wa, wb) if x != y]
+    return bool(differ) and all(min(len(x), len(y)) <= 2 or difflib.SequenceMatcher(None, x, y).ratio() < 0.75
+                                for x, y in differ)
