@@ -52,14 +52,14 @@ class FakeModel:
         (path / "weights.txt").write_text("fake")
 
 
-def fake_run(config, accuracy, macro_f1, n_train, make_current=True):
+def fake_run(config, accuracy, macro_f1, n_train, make_current=True, n=None, info=()):
     from labeler.project import Project
     from training.registry import Registry
 
-    metrics = {"gold": {"accuracy": accuracy, "macro_f1": macro_f1}}
+    metrics = {"gold": {"accuracy": accuracy, "macro_f1": macro_f1, **({"n": n} if n else {})}}
     return Registry(Project(config).runs).save(
         FakeModel(), labels=LABELS, multi_label=False, backend="logreg", config={}, data_fingerprint="f",
-        metrics=metrics, info={"n_train": n_train}, make_current=make_current)
+        metrics=metrics, info={"n_train": n_train, **dict(info)}, make_current=make_current)
 
 
 def test_training_section_drives_the_threshold_message(tmp_path, capsys):
@@ -126,12 +126,17 @@ def test_runs_lists_and_sets_current(tmp_path, capsys):
     code, out, _ = cli(["runs", "-c", str(cfg)], capsys)
     assert code == 0 and out == f"no runs under {tmp_path / 'state' / 'runs'}; train one with `labeler train`\n"
     first = fake_run(config, 0.5, 0.4, 20)
-    second = fake_run(config, 0.75, 0.7, 24)
+    second = fake_run(config, 0.75, 0.7, 24, n=12, info={"final_fit": {"folds": 5}})
     code, out, _ = cli(["runs", "-c", str(cfg)], capsys)
     lines = out.splitlines()
-    assert code == 0 and lines[0].split() == ["run", "backend", "created", "n_train", "accuracy", "macro_f1"]
-    assert lines[1].split() == [first.run_id, "logreg", first.info["created_at"], "20", "0.500", "0.400"]
-    assert lines[2].split() == ["*", second.run_id, "logreg", second.info["created_at"], "24", "0.750", "0.700"]
+    assert code == 0 and lines[0].split() == ["run", "backend", "created", "n_train", "accuracy", "macro_f1", "gold", "n"]
+    assert lines[1].split() == [first.run_id, "logreg", first.info["created_at"], "20", "0.500", "0.400", "n/a"]
+    assert lines[2].split() == ["*", second.run_id, "logreg", second.info["created_at"], "24", "0.750", "0.700", "12",
+                                "(final", "fit:", "cross-fitted)"]
+    from labeler.loop.runs import list_project_runs, runs_table  # multi-label: exact match, micro- and macro-F1
+
+    assert runs_table(list_project_runs(config), multi_label=True).splitlines()[0].split() == [
+        "run", "backend", "created", "n_train", "exact_match", "micro_f1", "macro_f1", "gold", "n"]
     code, out, _ = cli(["runs", "-c", str(cfg), "--set-current", first.run_id], capsys)
     assert (code, out) == (0, f"current run: {first.run_id}\n")
     _, out, _ = cli(["runs", "-c", str(cfg)], capsys)

@@ -203,7 +203,7 @@ class Registry:
             info = _read_json(self.root / rid / "run.json")
             metrics = _read_json(self.root / rid / "metrics.json") if (self.root / rid / "metrics.json").exists() else {}
             gold = metrics.get("gold", {})
-            out.append({**info, "current": rid == current, "accuracy": gold.get("accuracy"), "macro_f1": gold.get("macro_f1")})
+            out.append({**info, "current": rid == current, **{k: gold.get(k) for k in GOLD_KEYS}})
         return sorted(out, key=lambda r: (r.get("created_at", ""), r["run_id"]))
 
     def current_id(self) -> str | None:
@@ -243,6 +243,9 @@ class Registry:
             config=_read_json(path / "config.json"),
             calibrator=Calibrator.from_dict(_read_json(path / "calibration.json")),
         )
+
+
+GOLD_KEYS = ("accuracy", "macro_f1", "micro_f1", "n")  # the gold metrics a run's summary carries (``list``)
 
 
 def list_runs(root: str | Path) -> list[dict]:

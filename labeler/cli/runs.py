@@ -11,7 +11,7 @@ from labeler.cli._common import config_option, load, set_option
 @click.option("--set-current", "set_current", metavar="RUN_ID", default=None,
               help="Make RUN_ID the current run (the one that joins the signals and serves predict).")
 def command(config_path, overrides, set_current):
-    """List runs (id, backend, created, n_train, gold accuracy, macro-F1; * = current)."""
+    """List runs (id, backend, created, n_train, gold accuracy or exact match, F1, gold n; * = current)."""
     from labeler.loop import runs as project_runs
     from labeler.project import Project
 
@@ -24,4 +24,4 @@ def command(config_path, overrides, set_current):
     if not runs:
         click.echo(f"no runs under {Project(config).runs}; train one with `labeler train`")
         return
-    click.echo(project_runs.runs_table(runs))
+    click.echo(project_runs.runs_table(runs, config.task.multi_label))
