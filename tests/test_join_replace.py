@@ -45,3 +45,37 @@ def test_replace_judges_a_multi_label_run_by_micro_f1_at_calibrated_cuts(tmp_pat
     assert d["lo"] > 0 and plan.mode == "replace" and plan.weights == {"kw": 0.0, "run-1": 1.0}
     assert plan.note == (f"replace: run run-1 beats the zero-shot ensemble ({d['diff']:+.3f} micro-F1, 95% CI "
                          f"{d['lo']:+.3f}..{d['hi']:+.3f}, on {len(gold)} random gold labels)")
+
+
+def test_compare_scores_the_suggestions_with_join_weights_cross_fitted_on_gold(tmp_path):
+    # what annotators are shown once the run joins: weights fitted on gold would score themselves, so a gold row's
+    # joined probabilities never depend on its own label; the rows past gold use weights fitted on all of it
+    from labeler.loop.ensemble import fit_weights, weighted_mean
+    from labeler.loop.join import joined_on_gold
+
+    config = validate_config({
+        "data": {"path": "d.jsonl"}, "task": {"labels": LABELS},
+        "signals": [{"type": "keywords", "name": "kw", "weight": 2.0, "params": {"keywords": {"billing": ["x"]}}}],
+        "project": {"dir": str(tmp_path / "state")}}, tmp_path / "c.yaml")
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 40)
+
+    def right_on_70_percent():  # two signals with independent errors: the best join weighs both
+        label = np.where(rng.random(40) < 0.7, y, 1 - y)
+        return np.eye(2)[label] * 0.8 + 0.1
+
+    run, zero = right_on_70_percent(), right_on_70_percent()
+    probas = {"kw": zero, "run-1": run}
+    P, note = joined_on_gold(config, probas, "run-1", 30, y[:30], fit=False)
+    assert np.allclose(P, weighted_mean(probas, {"kw": 2.0, "run-1": 1.0}).P)
+    assert note == "run-1 joined with kw at the configured weights (run 1): too few gold labels to fit them"
+    P, note = joined_on_gold(config, probas, "run-1", 30, y[:30], fit=True)
+    assert note == ("run-1 joined with kw; the join weights cross-fitted: each of 5 gold folds is scored with "
+                    "weights fitted on the others")
+    full = fit_weights({k: v[:30] for k, v in probas.items()}, y[:30])
+    assert 0 < full["run-1"] < 1 and np.allclose(P[30:], weighted_mean({k: v[30:] for k, v in probas.items()}, full).P)
+    flipped = y[:30].copy()
+    flipped[0] = 1 - flipped[0]  # one gold answer changes: its own row does not move, rows in other folds may
+    P2, _ = joined_on_gold(config, probas, "run-1", 30, flipped, fit=True)
+    assert np.allclose(P2[0], P[0]) and not np.allclose(P2[30:], P[30:])
+    assert joined_on_gold(config, {"run-1": run}, "run-1", 30, y[:30], fit=True) is None  # nothing to join with

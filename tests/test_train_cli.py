@@ -179,8 +179,13 @@ def test_train_then_compare_through_the_cli(tmp_path, capsys):
     assert "keywords" in out and run_id in out and f"report: {out_dir / 'report.md'}" in out
     assert "no verdict" not in out
     report = json.loads((out_dir / "report.json").read_text())
-    assert set(report["systems"]) == {"keywords", run_id} and report["n"] == 3  # gold 2 + calibration 1
+    # the suggestions annotators see (the run joined with keywords) are scored too; the headline stays on keywords
+    assert set(report["systems"]) == {"keywords", run_id, "suggestions"} and report["n"] == 3  # gold 2 + calib 1
     assert report["systems"]["keywords"]["kind"] == "rules" and report["systems"][run_id]["kind"] == "fine-tuned"
+    assert report["systems"]["suggestions"]["kind"] == "joined"
+    assert f"fine-tuned {run_id} does not beat rules keywords: " in out
+    assert f"suggestions: {run_id} joined with keywords; the join weights cross-fitted: each of 5 gold folds is " \
+           "scored with weights fitted on the others" in out.splitlines()
     assert (out_dir / "metrics.png").exists() and (out_dir / "report.md").read_text().startswith("# Comparison")
     # the run joins the signals at bootstrap; weights are fitted on gold only once min_gold gold labels exist
     from labeler.loop.scoring import bootstrap

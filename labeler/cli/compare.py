@@ -27,4 +27,6 @@ def command(config_path, overrides, out_dir, all_runs):
         click.echo(f"cuts {name}: {cuts['note']}")
     for warning in cmp.warnings:
         click.echo(f"warning: {warning}")
+    if cmp.joined:
+        click.echo(f"suggestions: {cmp.joined}")
     click.echo(f"report: {cmp.paths['markdown']}")

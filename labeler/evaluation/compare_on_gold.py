@@ -33,7 +33,7 @@ import numpy as np
 from labeler.data.load import load_pool
 from labeler.errors import LabelerError
 from labeler.evaluation.gold import CALIB, GOLD, GoldReserve, enough_gold, verdict_splits
-from labeler.loop.join import zero_shot_ensemble
+from labeler.loop.join import SUGGESTIONS, joined_on_gold, zero_shot_ensemble
 from labeler.loop.runs import registry, training_errors
 from labeler.loop.scoring import build_signals, run_signal
 from labeler.project import Project
@@ -122,6 +122,7 @@ class ComparePaths:
     n_calib: int = 0  # the calibration labels scored with them (0 where the verdict is on gold alone)
     gold_only: str = ""  # why calibration is left out (multi-label, or a run that trained on it), "" where it counts
     positives: tuple[int, int] | None = None  # multi-label: (records answered "None of these", label positives)
+    joined: str | None = None  # how the suggestions row joined the current run (``_suggestions``), None without it
 
     def positives_note(self) -> str:
         """Multi-label: what micro-F1 rests on, e.g. "9 carry a label (46 'None of these'), 10 label positives"."""
@@ -144,6 +145,24 @@ def gold_only_ece(result, systems_gold: dict, y_gold, config) -> None:
         n = 0 if y_gold is None else len(y_gold)
         result.systems[name].metrics["ece"] = evaluate(P, y_gold, config.label_names, False)["ece"] if n else float("nan")
         result.systems[name].metrics["ece_n"] = n
+
+
+def _suggestions(config, reserve, scored: dict, kinds: dict, run_id: str | None, gold) -> str | None:
+    """Add the suggestions annotators are shown once the current run ``run_id`` joins the signals
+    (``labeler.loop.join.joined_on_gold``: weights cross-fitted on gold) to ``scored`` as ``SUGGESTIONS``; return
+    how they were joined, or why there is no such row (None: no current run, or no signal to join it with)."""
+    if run_id is None:
+        return None
+    if config.training.mode != "join":
+        return f"not scored: training.mode {config.training.mode} (the run's own suggestions once it wins)"
+    if config.ensemble.method != "weighted_mean":
+        return f"not scored: ensemble.method {config.ensemble.method} (only the weighted mean's join is scored)"
+    fit = enough_gold(config, reserve, len(gold.ids), purpose="to fit the join weights")[0]
+    joined = joined_on_gold(config, scored, run_id, len(gold.ids), gold.y, fit)
+    if joined is None:
+        return None
+    scored[SUGGESTIONS], kinds[SUGGESTIONS] = joined[0], "joined"
+    return joined[1]
 
 
 def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = False, out_dir: str | Path | None = None,
@@ -196,6 +215,8 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
             scored[rid] = sig.predict_proba(texts) if sig is not None and sig.shares_encoder else \
                 run.predict_proba(texts)[:, [run.labels.index(n) for n in config.label_names]]
             kinds[rid] = "fine-tuned"
+    current = reg.current_id()
+    joined_note = _suggestions(config, reserve, scored, kinds, current if current in runs else None, gold)
     unlabeled = {name: P[n_eval:] for name, P in scored.items()} if unl.ids else None
     scored = {name: P[:n_eval] for name, P in scored.items()}
     if counted:
@@ -204,7 +225,6 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
     else:
         y, systems = gold.y, {name: P[:n_gold] for name, P in scored.items()}
         cuts = calibration_cuts(config, calib, {name: P[n_gold:] for name, P in scored.items()})
-    current = reg.current_id()
     primary = current if current in run_ids else (run_ids[0] if run_ids else None)
     named = dict(named=evaluation_note(n_gold, n_calib, True), records="random records (gold + calibration)") \
         if counted else {}  # the verdict lines and the rule name the labels they were scored on
@@ -228,11 +248,16 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
         zero_verdict = result.verdicts[best]
         result.verdicts = {best: zero_verdict, **{k: v for k, v in result.verdicts.items() if k != best}}
         result.verdict = zero_verdict
+    elif kinds.get(result.primary) == "fine-tuned" and set(result.diffs) - {SUGGESTIONS}:
+        # the headline is against the signals (or other runs), never the suggestions the run itself is part of
+        best = min(set(result.diffs) - {SUGGESTIONS},
+                   key=lambda o: (np.nan_to_num(result.diffs[o]["diff"], nan=np.inf), o))
+        result.verdict = result.verdicts[best]
     elif kinds.get(result.primary) != "fine-tuned":
         result.verdict = "no fine-tuned run to compare; " + result.verdict
     out = Path(out_dir) if out_dir else Project(config).reports / time.strftime("%Y%m%d-%H%M%S")
     cp = ComparePaths(result=result, out_dir=out, zero_shot_verdict=zero_verdict, enough=ok, n_gold=n_gold,
-                      n_calib=n_calib if counted else 0, gold_only=gold_only,
+                      n_calib=n_calib if counted else 0, gold_only=gold_only, joined=joined_note,
                       positives=(int((np.asarray(y).sum(axis=1) == 0).sum()), int(np.asarray(y).sum()))
                       if config.task.multi_label and y is not None and len(y) else None)
     if write:
@@ -243,6 +268,7 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
                 "the pool (never trained on)")
         note += ("; ECE on the gold labels alone (a run's temperature is fitted on calibration)" if counted else
                  f"; calibration left out ({gold_only})" if gold_only and not config.task.multi_label else "")
+        note += f". {SUGGESTIONS}: {joined_note}" if joined_note else ""
         cp.paths = write_report(result, out, history=read_history(reg.history_path), gold_note=note)
         cp.warnings = list(cp.paths.pop("warnings", []) or [])
     return cp

@@ -88,6 +88,40 @@ def join_plan(config, probas: dict, run_id: str, ids: list[str], reserve: GoldRe
     return JoinPlan(run_id, "join", weights, f"{prefix}join: weights fitted on {n} random gold labels ({shown})")
 
 
+JOIN_FOLDS = 5  # compare's suggestions row: gold folds, each joined with weights fitted on the others
+SUGGESTIONS = "suggestions"  # compare's name for the run joined with the signals: what annotators are shown
+
+
+def joined_on_gold(config, probas: dict, run_id: str, n_gold: int, y_gold, fit: bool):
+    """(matrix, note): the suggestions ``bootstrap`` makes once the run joins (``training.mode: join``), on
+    ``compare``'s rows, of which the first ``n_gold`` are gold; None where no configured signal is scored.
+
+    ``fit``: enough gold to fit the join weights (``enough_gold``). Weights fitted on gold would then score
+    themselves, so each of ``JOIN_FOLDS`` gold folds is joined with weights fitted on the other folds
+    (cross-fitted), and the rows past gold with weights fitted on all of it. Otherwise the weights are
+    ``join_plan``'s: the configured ones, the run's 1."""
+    configured = {s.name: s.weight for s in config.signals if s.name in probas}
+    if not configured:
+        return None
+    sub = {k: np.asarray(probas[k], dtype=np.float64) for k in (*configured, run_id)}
+    ml, t = config.task.multi_label, config.task.threshold
+    if not fit:
+        return (weighted_mean(sub, {**configured, run_id: 1.0}, multi_label=ml, threshold=t).P,
+                f"{run_id} joined with {', '.join(configured)} at the configured weights (run 1): too few gold "
+                "labels to fit them")
+    y = np.asarray(y_gold)
+    P = weighted_mean(sub, fit_weights({k: v[:n_gold] for k, v in sub.items()}, y, multi_label=ml),
+                      multi_label=ml, threshold=t).P
+    fold = np.random.default_rng(0).permutation(n_gold) % JOIN_FOLDS
+    for f in range(min(JOIN_FOLDS, n_gold)):
+        test = np.flatnonzero(fold == f)
+        train = np.flatnonzero(fold != f)
+        w = fit_weights({k: v[train] for k, v in sub.items()}, y[train], multi_label=ml)
+        P[test] = weighted_mean({k: v[test] for k, v in sub.items()}, w, multi_label=ml, threshold=t).P
+    return P, (f"{run_id} joined with {', '.join(configured)}; the join weights cross-fitted: each of {JOIN_FOLDS} "
+               "gold folds is scored with weights fitted on the others")
+
+
 def replace_cuts(config, P_run, others: dict, ids: list[str], reserve: GoldReserve, labels_df):
     """(the run's cuts, the zero-shot ensemble's) for ``replace``'s test: multi-label, each fitted on its matrix over
     the answered calibration records, as ``compare`` cuts every system (``training.compare.label_cuts``;
