@@ -69,6 +69,19 @@ def test_prediction_log_contents(trained, capsys):
     out = capsys.readouterr().out
     assert out.startswith(f"predicted 3 rows (1 row rejected: 1 empty text) with {run.run_id}: ")
     assert len((res.path.parent / LOG_FILE).read_text().splitlines()) == len(log) + 1
+    # --input with --drift: the batch is predicted, logged, then checked (it used to check the latest log instead,
+    # or fail before any was written)
+    main(["predict", "-c", str(tmp / "news.yaml"), "--input", str(src), "--run", run.run_id, "--drift"])
+    out = capsys.readouterr().out.splitlines()
+    newest = (res.path.parent / json.loads((res.path.parent / LOG_FILE).read_text().splitlines()[-1])["file"])
+    assert out[0].startswith("predicted 3 rows ") and out[1] == f"logged to {newest}"
+    assert out[2].startswith(f"drift of {newest} (3 predictions by {run.run_id}) against ")
+    assert len((res.path.parent / LOG_FILE).read_text().splitlines()) == len(log) + 2
+    with pytest.raises(SystemExit) as stop:
+        main(["predict", "-c", str(tmp / "news.yaml"), "--input", str(src), "--drift", "old.parquet"])
+    assert stop.value.code == 1 and capsys.readouterr().err == (
+        "Error: --input predicts a new batch and --drift checks it; --drift old.parquet names another log: give one "
+        "of them\n")
 
 
 @pytest.mark.slow

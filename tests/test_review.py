@@ -478,6 +478,19 @@ def test_the_budget_goes_to_cleanlabs_label_issues_first():
     assert none.sending(none.to_send(5), 5, False) == "the 1 lowest label quality first (budget 5)"
 
 
+def test_more_flags_than_annotators_plausibly_get_wrong_come_with_a_note():
+    # multi-label early on, cleanlab flags half of the correct answers (BENCHMARKS.md "Suspected label errors")
+    from labeler.quality.suspects import Suspects
+
+    many = Suspects(items=[], n_labels=450, n_ranked=450, n_flagged=243)
+    assert many.summary().splitlines()[1] == (
+        "note: 54% flagged is more than annotators plausibly get wrong: most flags are likely correct labels that a "
+        "model fitted on 450 labels cannot yet tell from errors; the likeliest errors still come first (--budget sets "
+        "how many are sent)")
+    assert "\n" not in Suspects(items=[], n_labels=450, n_ranked=450, n_flagged=112).summary()  # a quarter: no note
+    assert "\n" not in Suspects(items=[], n_labels=10, n_ranked=10, n_flagged=6).summary()  # too few to judge
+
+
 def test_a_multi_label_model_that_puts_nothing_over_the_cut_suggests_none_of_these():
     from labeler.quality.label_errors import model_label, show
 

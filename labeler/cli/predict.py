@@ -14,8 +14,9 @@ from labeler.cli._common import config_option, load, set_option
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the predictions here (.csv, .jsonl or .parquet).")
 @click.option("--drift", "drift_log", is_flag=False, flag_value="latest", default=None, metavar="[LOG]",
-              help="Compare a logged prediction file (default: the latest) with the gold labels (or, before there are "
-                   "enough, the run's training labels) and the run's confidence.")
+              help="Check a logged batch for drift (default: the latest; with --input, the batch just predicted): its "
+                   "label mix against the run's predictions on the pool, its confidence against the run's on "
+                   "unlabeled pool texts.")
 def command(config_path, overrides, input_path, run_id, out_path, drift_log):
     """Predict a file with the current (or named) run, logging to <project dir>/predictions/."""
     from labeler.evaluation import predict
@@ -23,9 +24,15 @@ def command(config_path, overrides, input_path, run_id, out_path, drift_log):
     from labeler.errors import LabelerError
 
     config = load(config_path, overrides)
-    if drift_log is not None:
+    if input_path and drift_log not in (None, "latest"):
+        raise LabelerError(f"--input predicts a new batch and --drift checks it; --drift {drift_log} names another "
+                           "log: give one of them")
+    if drift_log is not None and not input_path:
         click.echo(drift(config, drift_log).summary())
         return
     if not input_path:
         raise LabelerError("give --input FILE to predict, or --drift [LOG] to check a logged batch")
-    click.echo(predict.predict_file(config, input_path, run_id=run_id, out=out_path).summary())
+    result = predict.predict_file(config, input_path, run_id=run_id, out=out_path)
+    click.echo(result.summary())
+    if drift_log is not None:  # the batch just predicted, by the run that predicted it
+        click.echo(drift(config, str(result.path)).summary())

@@ -17,6 +17,9 @@ from labeler.quality.label_errors import (FOLDS, describe_folds, fold_plan, mode
                                           rankable, read_reviews, review_path, show)
 
 
+IMPLAUSIBLE_SHARE = 0.25  # flags on more than this share of the labels: beyond any plausible annotation error rate
+
+
 # -- ranking --------------------------------------------------------------------------------------------
 @dataclass
 class Suspect:
@@ -78,7 +81,17 @@ class Suspects:
         return (f"cleanlab flags {self.n_flagged} of {self.n_ranked} ranked human labels as label issues "
                 f"({self.folds} out-of-fold probabilities of the queue model{self.folds_why}); "
                 f"{len(self.flagged)} of them not reviewed yet"
-                + (f"; of {self.n_labels} labels: " + ", ".join(extra) if extra else ""))
+                + (f"; of {self.n_labels} labels: " + ", ".join(extra) if extra else "") + self.too_many())
+
+    def too_many(self) -> str:
+        """A warning when the flags are more than annotators plausibly get wrong (``IMPLAUSIBLE_SHARE``): early on,
+        and on multi-label data, the out-of-fold model disagrees with many correct labels (BENCHMARKS.md
+        "Suspected label errors": 30-80% of correct multi-label answers flagged at 200-1,000 labels)."""
+        if self.n_ranked < 20 or self.n_flagged <= IMPLAUSIBLE_SHARE * self.n_ranked:
+            return ""
+        return (f"\nnote: {self.n_flagged / self.n_ranked:.0%} flagged is more than annotators plausibly get wrong: most "
+                f"flags are likely correct labels that a model fitted on {self.n_ranked} labels cannot yet tell from "
+                "errors; the likeliest errors still come first (--budget sets how many are sent)")
 
 
 def find_suspects(config) -> Suspects:
