@@ -1,7 +1,9 @@
 """Suspected label errors (issue 13.4): how well ``labeler review`` finds flipped labels, and what fixing them buys.
 
 For each data set and seed: ``--n`` records drawn at random from the pool (the train split) carry their true
-labels; 5% and 10% of them are flipped at random to another class (uniformly). ``labeler.quality.label_errors`` ranks the
+labels; 5% and 10% of them are flipped at random to another class (uniformly). Multi-label sets (NLU++,
+GoEmotions): a flipped record's label set loses one of its labels or gains a wrong one (half and half; a record
+with none gains one), the slips an annotator makes on a long label list; the models are scored on micro-F1. ``labeler.quality.label_errors`` ranks the
 labels exactly as ``labeler review`` does (a 5-fold logistic head, ``training.head.LinearModel`` C=10, on the
 packaged MiniLM's embeddings; cleanlab's self-confidence label quality, lowest first). Reported:
 
@@ -50,8 +52,14 @@ def embed(name: str):
 
 
 def accuracy(X, y, X_test, y_test, k: int, seed: int) -> float:
-    model = LinearModel(k, False, QUEUE_MODEL_C, seed).fit(X, y)
-    return float((model.predict(X_test) == y_test).mean())
+    """Test accuracy of the head trained on ``y``; multi-label (``y`` a 0/1 matrix), micro-F1 at one 0.5 cut."""
+    multi_label = np.ndim(y) == 2
+    model = LinearModel(k, multi_label, QUEUE_MODEL_C, seed).fit(X, y)
+    if not multi_label:
+        return float((model.predict(X_test) == y_test).mean())
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y_test, model.predict_proba(X_test) >= 0.5, average="micro", zero_division=0))
 
 
 def flip(y: np.ndarray, rate: float, k: int, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -59,6 +67,11 @@ def flip(y: np.ndarray, rate: float, k: int, rng) -> tuple[np.ndarray, np.ndarra
     n_flip = int(round(rate * len(y)))
     rows = np.sort(rng.choice(len(y), n_flip, replace=False))
     out = y.copy()
+    if np.ndim(y) == 2:  # multi-label: one label lost or one wrong label gained
+        for r in rows:
+            on, off = np.flatnonzero(out[r]), np.flatnonzero(out[r] == 0)
+            out[r, rng.choice(on) if len(on) and rng.random() < 0.5 else rng.choice(off)] ^= 1
+        return out, rows
     out[rows] = (y[rows] + rng.integers(1, k, n_flip)) % k
     return out, rows
 
@@ -75,9 +88,10 @@ def one(data, X_pool, X_test, n: int, seed: int, rates=RATES) -> list[dict]:
         noisy, rows = flip(y, rate, k, np.random.default_rng([seed, int(round(rate * 1000))]))
         is_flip = np.zeros(len(y), dtype=bool)
         is_flip[rows] = True
-        keep = np.flatnonzero(rankable(noisy, k, False))  # classes with one label are not ranked
-        P = oof_probabilities(X[keep], noisy[keep], k, False, seed=seed)
-        ranking = rank_labels(P, noisy[keep], False)
+        ml = data.multi_label
+        keep = np.flatnonzero(rankable(noisy, k, ml))  # single-label classes with one label are not ranked
+        P = oof_probabilities(X[keep], noisy[keep], k, ml, seed=seed)
+        ranking = rank_labels(P, noisy[keep], ml)
         budget = BUDGET_FACTOR * len(rows)  # 0 with nothing flipped: what cleanlab flags is then all false alarms
         top = keep[ranking.top(budget)]
         flagged = keep[ranking.flagged]
@@ -118,13 +132,14 @@ def fmt(s: dict | None, digits: int = 3, sign: bool = False) -> str:
 
 
 def markdown(results: dict) -> str:
-    lines = ["| data set | flipped | budget | precision@budget | recall@budget | precision = recall at budget = flips "
+    lines = ["| data set (test metric) | flipped | budget | precision@budget | recall@budget | precision = recall at budget = flips "
              "| cleanlab flags: n, precision, recall | acc clean | acc flipped | acc corrected | gain |",
              "|---|---:|---:|---|---|---|---|---|---|---|---|"]
     for name, res in results["datasets"].items():
         for rate, s in res["summary"].items():
             lines.append(
-                f"| {name} | {float(rate):.0%} ({s['flipped']['median']:.0f} of {res['n']}) "
+                f"| {name}{' (micro-F1)' if res.get('metric') == 'micro_f1' else ''} "
+                f"| {float(rate):.0%} ({s['flipped']['median']:.0f} of {res['n']}) "
                 f"| {s['budget']['median']:.0f} "
                 f"| {fmt(s['precision'])} | {fmt(s['recall'])} | {fmt(s['at_flips'])} | {s['flagged']['median']:.0f}, "
                 f"{fmt(s['flagged_precision'], 2)}, {fmt(s['flagged_recall'], 2)} | {fmt(s['acc_clean'])} "
@@ -151,6 +166,7 @@ def main() -> None:
         runs = [r for seed in range(args.seeds) for r in one(data, X_pool, X_test, args.n, seed, rates)]
         results["datasets"][name] = {
             "n": min(args.n, len(data.ids)), "classes": len(data.labels), "test": len(data.eval_ids), "runs": runs,
+            "metric": "micro_f1" if data.multi_label else "accuracy",
             "summary": {str(rate): summary([r for r in runs if r["rate"] == rate]) for rate in rates}}
         print(f"[{name}] done in {time.perf_counter() - t0:.0f}s", flush=True)
     results["seconds"] = round(time.perf_counter() - t0, 1)
