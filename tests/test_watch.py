@@ -397,3 +397,30 @@ def test_swap_rule_judges_multi_label_runs_at_their_own_cuts_on_the_verdict_metr
     uncut = (SimpleNamespace(**{**vars(runs[0]), "cuts": None}), runs[1])  # saved without cuts: task.threshold
     swap, why = decide(config, reserve, "run-2", ids, low, sure, "run-1", uncut)
     assert not swap and why.startswith("kept run-1: run-2 is worse (-1.000 micro-F1 vs run-1")
+
+
+def test_a_multi_label_project_retrains_on_new_records_not_on_label_positives(tmp_path, monkeypatch):
+    """watch's fine-tune is due when the training *records* grew by ``watch.retrain_after``; it counted each record
+    once per label, so a multi-label project (2-3 labels a record) retrained at once with nothing new."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from labeler.evaluation.gold import TRAIN
+    from labeler.loop.runs import train_counts, train_records
+    from labeler.watch import finetune
+
+    config, ids, reserve = _swap_project(tmp_path, "[a, b, c], multi_label: true")
+    train = [rid for rid in ids if reserve.splits([rid])[rid] == TRAIN][:100]
+    Path(config.project.dir).mkdir(parents=True)
+    labels = [["a", "b"], ["a", "b", "c"], []]  # "None of these" is a training record too
+    pd.DataFrame({"id": train, "label": None, "labels": [labels[i % 3] for i in range(100)],
+                  "status": "submitted"}).to_parquet(Path(config.project.dir) / "labels.parquet")
+    assert train_records(config, reserve) == 100 and sum(train_counts(config, reserve).values()) == 167
+    monkeypatch.setattr(finetune, "trigger", lambda config, policy: SimpleNamespace(due=True, reason="due"))
+    run = SimpleNamespace(run_id="run-1", info={"n_train": 100})
+    monkeypatch.setattr(finetune, "current_run", lambda config: run)
+    assert finetune.due(config) is None  # the run saw every record there is
+    run.info["n_train"] = 80  # 25% more records since: past watch.retrain_after
+    assert config.watch.retrain_after <= 0.25
+    assert finetune.due(config) == "100 human training labels, 20 more than run run-1 saw"

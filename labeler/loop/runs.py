@@ -61,6 +61,17 @@ def train_counts(config, reserve: GoldReserve) -> dict[str, int]:
     return dict(zip(config.label_names, map(int, per)))
 
 
+def train_records(config, reserve: GoldReserve) -> int:
+    """Human training labels as records: multi-label, a record with three labels (or none: "None of these") is one,
+    where ``train_counts`` counts it under each of its labels. What a run's ``n_train`` counts."""
+    labels = Project(config).load_labels()
+    if labels is None or labels.empty:
+        return 0
+    rows, y = reserve.rows_in_split(labels["id"].astype(str).tolist(), labels, TRAIN, config.label_names,
+                                    config.task.multi_label)
+    return 0 if y is None else len(rows)
+
+
 def short_message(short: dict[str, int], n: int, shown: int = SHOWN_SHORT) -> str:
     """One line at any label count: the neediest few classes by name, the rest counted."""
     if not short:

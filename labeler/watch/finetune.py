@@ -39,7 +39,7 @@ from labeler.errors import LabelerError
 from labeler.evaluation.compare_on_gold import evaluation_note, verdict_metric
 from labeler.evaluation.gold import CALIB, GOLD, enough_gold, verdict_splits
 from labeler.loop.policy import project_policy
-from labeler.loop.runs import current_run, train_counts, train_project, trigger
+from labeler.loop.runs import current_run, train_project, train_records, trigger
 from labeler.loop.scoring import build_signals, run_signal
 from labeler.project import Project
 from labeler.signals.cache import score_cached
@@ -56,7 +56,7 @@ def due(config) -> str | None:
     decision = trigger(config, policy)
     if not decision.due:
         return None
-    n = sum(train_counts(config, policy.reserve).values())
+    n = train_records(config, policy.reserve)  # records, as a run's n_train counts them (not label positives)
     run = current_run(config)
     if run is None:
         return f"no run yet, {n} human training labels: {decision.reason}"
