@@ -94,12 +94,13 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
         lines.append(st["watcher"])
     per = st["labeled_per_class"]
     ranked = sorted(per.items(), key=lambda kv: (kv[1], kv[0]))
+    counts = [n for _, n in ranked]
+    if counts:  # the same header at 2 classes, at 150 and with --all
+        lines.append(f"labels per class: {len(ranked)} classes, min {counts[0]}, median {counts[len(counts) // 2]}, "
+                     f"max {counts[-1]}; {sum(1 for n in counts if n == 0)} with none")
     if show_all or len(ranked) <= 2 * SHOWN:
         lines += [f"  {name}: {n}" for name, n in per.items()]
     else:
-        counts = [n for _, n in ranked]
-        lines.append(f"labels per class: {len(ranked)} classes, min {counts[0]}, median {counts[len(counts) // 2]}, "
-                     f"max {counts[-1]}; {sum(1 for n in counts if n == 0)} with none")
         lines.append("  fewest: " + ", ".join(f"{k} {v}" for k, v in ranked[:SHOWN]) + f" ... and {len(ranked) - SHOWN} "
                      "more (--all lists every class)")
     if st.get("agreement"):

@@ -59,5 +59,9 @@ def test_status_counts_none_of_these_and_scores_the_run_by_its_verdict_metric(tm
     lines = summary_lines(st)
     assert st["none_of_these"] == 10
     assert lines[1].endswith("; 10 'None of these')")
+    # a few classes are listed whole, under the same header as at 150 ("labels per class: ..." was missing then)
+    per = [line for line in lines if line.startswith("  ")]
+    assert lines[lines.index(per[0]) - 1].startswith(f"labels per class: {len(LABELS)} classes, min ")
+    assert [p.split(":")[0].strip() for p in per] == list(LABELS)
     assert any(line.endswith("(logreg, 20 training labels), gold micro-F1 0.750 (95% CI 0.625..0.875, n=6)")
                for line in lines)

@@ -34,6 +34,9 @@ def test_state_round_trip_and_status_line(tmp_path):
     assert back == st
     assert status_line(tmp_path, now=1090.0) == ("watcher: not running; 3 refreshes, last 90s ago; backlog 4 answers "
                                                  "(2 processed)")
+    WatchState(processed=["a|u|t1"], refreshes=1, last_refresh=1000.0, backlog=1, mode="webhook", pid=123).save(tmp_path)
+    assert status_line(tmp_path, now=1090.0) == ("watcher: not running; 1 refresh, last 90s ago; backlog 1 answer "
+                                                 "(1 processed)")
 
 
 def test_second_watcher_on_a_project_refuses_in_one_line(tmp_path):
@@ -230,9 +233,9 @@ def test_watch_webhooks_refresh_pending_survive_kill9_and_stop_cleanly(tmp_path,
     assert (f" by labeler watch after 5 answers. Suggestions: the ensemble with the fast model fast-model-n{n_train}. "
             "Current fine-tuned run: none yet.") in guidelines
     out = _stop(w1)
-    assert out.rstrip().endswith("watcher stopped: 1 refreshes in all, backlog 0 answers")
+    assert out.rstrip().endswith("watcher stopped: 1 refresh in all, backlog 0 answers")
     assert not any(h.description.startswith(marker) for h in list_hooks(conn))  # Ctrl-C removed its webhook
-    assert status_line(config.project.dir).startswith("watcher: not running; 1 refreshes, last ")
+    assert status_line(config.project.dir).startswith("watcher: not running; 1 refresh, last ")
 
     # kill -9 in the middle of a refresh (stalled between re-scoring and pushing), then restart
     w2 = _watch(cfg, sets, env={"LABELER_WATCH_FAULT_PAUSE": "60"})

@@ -19,6 +19,7 @@ def command(config_path, overrides, mode, refresh_every, no_fine_tune, max_refre
     """Refresh the fast model, the suggestions and the review order every few answers; fine-tune in the
     background when it pays. Runs until Ctrl-C; a restart (even after kill -9) catches up exactly."""
     from labeler.watch.runner import Watcher
+    from labeler.watch.state import plural
 
     overrides = list(overrides)
     if refresh_every:
@@ -32,4 +33,5 @@ def command(config_path, overrides, mode, refresh_every, no_fine_tune, max_refre
         raise click.UsageError("the config names no argilla.dataset")
     state = Watcher(config, config_path, overrides, echo=lambda m: click.echo(m, nl=True),
                     max_refreshes=max_refreshes, exit_after=exit_after).run()
-    click.echo(f"watcher stopped: {state.refreshes} refreshes in all, backlog {state.backlog} answers")
+    click.echo(f"watcher stopped: {plural(state.refreshes, 'refresh', 'refreshes')} in all, backlog "
+               f"{plural(state.backlog, 'answer')}")

@@ -121,8 +121,13 @@ def status_line(project_dir: Path, now: float | None = None) -> str | None:
     last = "never" if st.last_refresh is None else f"{_ago(now - st.last_refresh)} ago"
     head = f"watcher: running (pid {st.pid}, {st.mode})" if alive else "watcher: not running"
     tune = ", fine-tune running" if alive and st.fine_tune else ""
-    return (f"{head}; {st.refreshes} refreshes, last {last}; backlog {st.backlog} answers "
-            f"({len(st.processed)} processed){tune}")
+    return (f"{head}; {plural(st.refreshes, 'refresh', 'refreshes')}, last {last}; backlog "
+            f"{plural(st.backlog, 'answer')} ({len(st.processed)} processed){tune}")
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``1 refresh``, ``3 refreshes``, ``0 answers``."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def _ago(seconds: float) -> str:
