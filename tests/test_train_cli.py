@@ -97,7 +97,7 @@ def test_status_uses_training_min_per_class(tmp_path):
     assert st["labeled_per_split"] == {"train": 27, "gold": 2, "calib": 1}
     # no run yet, single-label: the verdict counts the calibration label too
     assert st["gold"]["enough"] is False and st["gold"]["message"] == (
-        "not enough random labels for a verdict: 3 of 50 (gold 2 + calibration 1) (about 5 more rounds at 10 per batch)")
+        "not enough random labels for a verdict: 3 of 50 (gold 2 + calibration 1) (about 5 more batches of 50 new records)")
     lines = summary_lines(st)
     assert f"gold: {st['gold']['message']}" in lines
     assert "labeled: 30 (train 27, gold 2, calibration 1)" in lines[1] and len(lines) < 12
@@ -171,7 +171,7 @@ def test_train_then_compare_through_the_cli(tmp_path, capsys):
     assert re.fullmatch(r"  gold accuracy: \d\.\d{3} \(95% CI \d\.\d{3}\.\.\d\.\d{3}, n=2\)", lines[1])
     # the run held its calibration record out, so the verdict counts it with gold
     assert lines[3] == ("verdict: no verdict: not enough random labels for a verdict: 3 of 50 (gold 2 + calibration 1) "
-                        "(about 5 more rounds at 10 per batch)")
+                        "(about 5 more batches of 50 new records)")
     assert lines[4].startswith(f"run {run_id} is now current")
     out_dir = tmp_path / "report"
     code, out, err = cli(["compare", "-c", str(cfg), "--out", str(out_dir), "--set", "training.min_gold=2"], capsys)
@@ -193,7 +193,7 @@ def test_train_then_compare_through_the_cli(tmp_path, capsys):
     _, scores = bootstrap(load_config(cfg), progress=False)
     assert scores.run_id == run_id and set(scores.signals) == {"keywords", run_id}
     assert scores.note == (f"join with configured weights, {run_id} weight 1: not enough gold labels to fit the join "
-                           "weights: 2 of 50 random gold labels (about 5 more rounds at 10 per batch)")
+                           "weights: 2 of 50 random gold labels (about 8 more batches of 50 new records)")
     _, scores = bootstrap(load_config(cfg, ["training.min_gold=2"]), progress=False)
     assert scores.note.startswith("join: weights fitted on 2 random gold labels (keywords ")
     assert set(scores.weights) == {"keywords", run_id} and sum(scores.weights.values()) == pytest.approx(1)

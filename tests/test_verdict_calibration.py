@@ -25,10 +25,10 @@ def fake_run(run_id: str = "run-1", backend: str = "logreg", n_calib: int = 31, 
 def test_enough_counts_calibration_only_when_asked():
     r = GoldReserve(0.2)  # 15 of a batch of 77 come from the reserve
     assert r.enough(34, 50, 77) == (False, "not enough gold labels for a verdict: 34 of 50 random gold labels "
-                                           "(about 2 more rounds at 15 per batch)")
+                                           "(about 2 more batches of 77 new records)")
     assert r.enough(34, 50, 77, n_calib=17) == (True, "51 random labels (gold 34 + calibration 17)")
     assert r.enough(34, 50, 77, n_calib=10) == (False, "not enough random labels for a verdict: 44 of 50 "
-                                                       "(gold 34 + calibration 10) (about 1 more round at 15 per batch)")
+                                                       "(gold 34 + calibration 10) (about 1 more batch of 77 new records)")
 
 
 def test_which_runs_leave_calibration_untouched():
@@ -108,7 +108,7 @@ def test_verdict_flips_when_calibration_counts(project, monkeypatch, n_calib, ba
                "run run-x (transformers) early-stops on the calibration labels")
         assert (cp.enough, res.n, cp.n_gold, cp.n_calib, cp.gold_only) == (False, 84, 84, 0, why)
         assert res.verdict == ("no verdict: not enough gold labels for a verdict: 84 of 100 random gold labels "
-                               "(about 1 more round at 48 per batch)")
+                               "(about 1 more batch of 50 new records)")
 
 
 @pytest.mark.parametrize("n_calib", [31, 0])

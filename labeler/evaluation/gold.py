@@ -138,10 +138,11 @@ class GoldReserve:
         what = "random gold labels" if n_calib is None else f"(gold {n} + calibration {n_calib})"
         if total >= need:
             return True, f"{n} random gold labels" if n_calib is None else f"{total} random labels {what}"
-        per_push = self.picks(int(batch_size))
-        rounds = -(-(need - total) // per_push) if per_push else 0
-        pace = f" (about {rounds} more round{'s' * (rounds != 1)} at {per_push} per batch)" if per_push else \
-            " (queue.gold_share is 0: no batch adds gold; set it above 0)"
+        # per batch of new records: the reserve's picks, of which gold alone is the (1 - calib_share) part
+        per_push = self.picks(int(batch_size)) * (1.0 if n_calib is not None else 1.0 - self.calib_share)
+        batches = math.ceil((need - total) / per_push) if per_push > 0 else 0
+        pace = (f" (about {batches} more batch{'es' * (batches != 1)} of {int(batch_size)} new records)" if per_push > 0
+                else " (queue.gold_share is 0: no batch adds gold; set it above 0)")
         if n_calib is None:
             return False, f"not enough gold labels {purpose}: {n} of {need} random gold labels{pace}"
         return False, f"not enough random labels {purpose}: {total} of {need} {what}{pace}"
