@@ -312,6 +312,13 @@ def test_final_fit_trains_on_every_label_and_reports_a_cross_fitted_accuracy(tmp
     assert code == 0, err
     assert registry(config).load(out.split()[1]).info["final_fit"]["folds"] == 5
     assert run.metrics["estimate"].startswith("cross-fitted: 3 folds over 3 random reserve labels")
+    # compare never scores a final fit on the gold labels it trained on (it read near perfect there)
+    code, out, err = cli(["compare", "-c", str(cfg), "--all-runs", "--out", str(tmp_path / "rep")], capsys)
+    assert code == 0, err
+    assert run_id not in out.split("left out:")[0] and out.count("left out: run ") == 2
+    assert (f"left out: run {run_id} (a final fit: it trained on the gold labels; its cross-fitted metrics are in "
+            "`labeler runs` and its model card)") in out.splitlines()
+    assert set(json.loads((tmp_path / "rep" / "report.json").read_text())["systems"]) == {"keywords"}
 
 
 def test_final_fit_with_one_fold_is_one_line(tmp_path, capsys):

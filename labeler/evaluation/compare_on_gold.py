@@ -123,6 +123,7 @@ class ComparePaths:
     gold_only: str = ""  # why calibration is left out (multi-label, or a run that trained on it), "" where it counts
     positives: tuple[int, int] | None = None  # multi-label: (records answered "None of these", label positives)
     joined: str | None = None  # how the suggestions row joined the current run (``_suggestions``), None without it
+    left_out: list[str] = field(default_factory=list)  # runs not scored on gold, and why (final fits trained on it)
 
     def positives_note(self) -> str:
         """Multi-label: what micro-F1 rests on, e.g. "9 carry a label (46 'None of these'), 10 label positives"."""
@@ -187,6 +188,11 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
         if run_ids is None:
             run_ids = reg.run_ids() if all_runs else ([reg.current_id()] if reg.current_id() else [])
         runs = {rid: reg.load(rid) for rid in run_ids}
+    # a final fit trained on these very gold labels: scored on them it would read near perfect
+    left_out = [f"run {rid} (a final fit: it trained on the gold labels; its cross-fitted metrics are in `labeler "
+                "runs` and its model card)" for rid, run in runs.items() if (run.info or {}).get("final_fit")]
+    runs = {rid: run for rid, run in runs.items() if not (run.info or {}).get("final_fit")}
+    run_ids = list(runs)
     signals = build_signals(config)  # a configured fine-tuned signal is a run too: its argmax is checked the same way
     signals_runs = [sig.run for sig in signals if getattr(sig, "type_name", "") == "finetuned"]
     splits, gold_only = verdict_splits(config, list(runs.values()) + signals_runs)
@@ -257,7 +263,7 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
         result.verdict = "no fine-tuned run to compare; " + result.verdict
     out = Path(out_dir) if out_dir else Project(config).reports / time.strftime("%Y%m%d-%H%M%S")
     cp = ComparePaths(result=result, out_dir=out, zero_shot_verdict=zero_verdict, enough=ok, n_gold=n_gold,
-                      n_calib=n_calib if counted else 0, gold_only=gold_only, joined=joined_note,
+                      n_calib=n_calib if counted else 0, gold_only=gold_only, joined=joined_note, left_out=left_out,
                       positives=(int((np.asarray(y).sum(axis=1) == 0).sum()), int(np.asarray(y).sum()))
                       if config.task.multi_label and y is not None and len(y) else None)
     if write:
@@ -269,6 +275,7 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
         note += ("; ECE on the gold labels alone (a run's temperature is fitted on calibration)" if counted else
                  f"; calibration left out ({gold_only})" if gold_only and not config.task.multi_label else "")
         note += f". {SUGGESTIONS}: {joined_note}" if joined_note else ""
+        note += "".join(f". Left out: {why}" for why in left_out)
         cp.paths = write_report(result, out, history=read_history(reg.history_path), gold_note=note)
         cp.warnings = list(cp.paths.pop("warnings", []) or [])
     return cp
