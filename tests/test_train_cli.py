@@ -137,8 +137,10 @@ def test_runs_lists_and_sets_current(tmp_path, capsys):
 
     assert runs_table(list_project_runs(config), multi_label=True).splitlines()[0].split() == [
         "run", "backend", "created", "n_train", "exact_match", "micro_f1", "macro_f1", "gold", "n"]
-    code, out, _ = cli(["runs", "-c", str(cfg), "--set-current", first.run_id], capsys)
-    assert (code, out) == (0, f"current run: {first.run_id}\n")
+    code, out, err = cli(["runs", "-c", str(cfg), "--set-current", second.run_id], capsys)  # a final fit: said
+    assert (code, out) == (0, f"current run: {second.run_id}\n") and err.startswith("note: a final fit trained on the gold")
+    code, out, err = cli(["runs", "-c", str(cfg), "--set-current", first.run_id], capsys)
+    assert (code, out, err) == (0, f"current run: {first.run_id}\n", "")
     _, out, _ = cli(["runs", "-c", str(cfg)], capsys)
     assert out.splitlines()[1].startswith(f"* {first.run_id} ") and out.splitlines()[2].startswith(f"  {second.run_id} ")
     code, _, err = cli(["runs", "-c", str(cfg), "--set-current", "nope"], capsys)

@@ -19,6 +19,10 @@ def command(config_path, overrides, set_current):
     if set_current:
         project_runs.set_current_run(config, set_current)
         click.echo(f"current run: {set_current}")
+        if any(r["run_id"] == set_current and r.get("final_fit") for r in project_runs.list_project_runs(config)):
+            click.echo("note: a final fit trained on the gold labels: `compare` leaves it out, and the join weights "
+                       "fitted on gold favour it; `labeler predict --run` serves it without making it current",
+                       err=True)
         return
     runs = project_runs.list_project_runs(config)
     if not runs:
