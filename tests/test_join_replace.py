@@ -45,6 +45,11 @@ def test_replace_judges_a_multi_label_run_by_micro_f1_at_calibrated_cuts(tmp_pat
     assert d["lo"] > 0 and plan.mode == "replace" and plan.weights == {"kw": 0.0, "run-1": 1.0}
     assert plan.note == (f"replace: run run-1 beats the zero-shot ensemble ({d['diff']:+.3f} micro-F1, 95% CI "
                          f"{d['lo']:+.3f}..{d['hi']:+.3f}, on {len(gold)} random gold labels)")
+    # a final fit trained on that gold: it can neither fit the run's weight nor judge it
+    final = join_plan(config, {"kw": zero, "run-1": run}, "run-1", ids, reserve, labels_df, final_fit=True)
+    assert (final.mode, final.weights) == ("join", {"kw": 1.0, "run-1": 1.0})
+    assert final.note == ("join with configured weights, run-1 weight 1: a final fit trained on the gold labels, so "
+                          "they cannot fit its weight")
 
 
 def test_compare_scores_the_suggestions_with_join_weights_cross_fitted_on_gold(tmp_path):

@@ -135,6 +135,10 @@ def test_swap_rule_on_random_gold(tmp_path):
                                 f"(gold {n_gold} + calibration {n_all - n_gold}))")
     old = (runs[0], SimpleNamespace(run_id="run-1", backend="logreg", info={"n_calib": 0}))  # trained on them
     assert decide(config, reserve, "run-2", ids, bad, good, "run-1", old)[1].endswith(f"{n_gold} gold labels)")
+    final = (runs[0], SimpleNamespace(run_id="run-1", backend="logreg", info={"final_fit": {"folds": 5}}))
+    assert decide(config, reserve, "run-2", ids, bad, good, "run-1", final) == (True, (  # gold cannot judge a final fit
+        "no verdict against run-1 (a final fit: it trained on the gold labels, which cannot judge it); run-2 saw the "
+        "new labels"))
 
 
 # -- against the real server ---------------------------------------------------------------------------------

@@ -50,11 +50,17 @@ def zero_shot_ensemble(config, probas: dict):
     return weighted_mean(own, weights, multi_label=config.task.multi_label, threshold=config.task.threshold).P
 
 
-def join_plan(config, probas: dict, run_id: str, ids: list[str], reserve: GoldReserve, labels_df) -> JoinPlan:
+def join_plan(config, probas: dict, run_id: str, ids: list[str], reserve: GoldReserve, labels_df,
+              final_fit: bool = False) -> JoinPlan:
     """Decide the ensemble weights once the run's matrix ``probas[run_id]`` sits beside the configured signals
-    (gold: the human labels ``labels_df`` in the command's ``reserve``)."""
+    (gold: the human labels ``labels_df`` in the command's ``reserve``). ``final_fit``: the run trained on gold,
+    so gold can neither fit its weight nor judge it: the configured weights, the run's 1."""
 
     configured = {s.name: s.weight for s in config.signals if s.name in probas}
+    if final_fit:
+        return JoinPlan(run_id, "join", {**configured, run_id: 1.0},
+                        f"join with configured weights, {run_id} weight 1: a final fit trained on the gold labels, "
+                        "so they cannot fit its weight")
     rows, y = gold_rows(config, reserve, ids, labels_df)
     n = 0 if y is None else len(rows)
     # gold alone: a run's temperature is fitted on calibration, so its weight must not be (the verdict may count both)

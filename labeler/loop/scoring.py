@@ -115,15 +115,17 @@ def score_run(sig, ids: list[str], texts: list[str], cache, progress: bool = Fal
     return P
 
 
-def combine(config, probas: dict, ids: list[str], labels_df, run_id: str | None, reserve: GoldReserve):
+def combine(config, probas: dict, ids: list[str], labels_df, run_id: str | None, reserve: GoldReserve,
+            final_fit: bool = False):
     """(ensemble, weights, note): the weighted mean (weights from ``join_plan`` when a run joined), or the
-    stacked ensemble once enough labels exist (fitted on gold when a run has seen the training labels)."""
+    stacked ensemble once enough labels exist (fitted on gold when a run has seen the training labels).
+    ``final_fit``: the joined run trained on gold (``join_plan`` keeps the configured weights)."""
 
     weights, note = {s.name: s.weight for s in config.signals}, None
     if run_id is not None:
         from labeler.loop.join import join_plan
 
-        plan = join_plan(config, probas, run_id, ids, reserve, labels_df)
+        plan = join_plan(config, probas, run_id, ids, reserve, labels_df, final_fit=final_fit)
         weights, note = plan.weights, plan.note
     ens = weighted_mean(probas, weights, multi_label=config.task.multi_label, threshold=config.task.threshold)
     if config.ensemble.method == "stacked":
@@ -170,7 +172,8 @@ def bootstrap(config, progress: bool = True, persist_fitted: bool = True, policy
     fast = f"{FAST_MODEL}-n{len(rows)}" if Q is not None and run is None and config.ensemble.fast_model == "join" \
         else None
     joined = {**probas, fast: Q} if fast else probas
-    ens, weights, note = combine(config, joined, ids, labels_df, run.run_id if run else fast, policy.reserve)
+    ens, weights, note = combine(config, joined, ids, labels_df, run.run_id if run else fast, policy.reserve,
+                                 final_fit=bool(run is not None and (run.info or {}).get("final_fit")))
     scores = Scores(ids=ids, P=ens.P, agreement=ens.agreement, signals=probas, method=ens.method,
                     weights={k: float(v) for k, v in weights.items()}, run_id=run.run_id if run else None, note=note,
                     Q=Q, queue_note=queue_note, fast_model=fast)

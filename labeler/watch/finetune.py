@@ -17,7 +17,9 @@ refresh reads it instead of running the model), and decides on random gold wheth
   (``training.ppi``), else Newcombe's score interval. The metric is ``compare``'s verdict metric
   (``training.verdict_metric``; multi-label micro-F1 by default), each multi-label run cut as ``labeler predict``
   cuts it (``Run.cuts``, ``Run.at_least_one``; ``task.threshold`` for a run saved without cuts);
-- fewer: yes (no verdict either way; it saw more labels), and the reason says so.
+- fewer: yes (no verdict either way; it saw more labels), and the reason says so;
+- a current final fit (``labeler train --final-fit``, made current by hand): yes, since it trained on the gold labels
+  that would judge it.
 
 The decision is written to a JSON file the watcher reads; the watcher makes the run current.
 """
@@ -128,6 +130,9 @@ def decide(config, reserve, run_id: str, ids: list[str], P_new: np.ndarray, P_cu
 
     if current_id is None or P_cur is None:
         return True, f"first run: {run_id} joins the ensemble per training.mode ({config.training.mode})"
+    if runs is not None and len(runs) > 1 and (getattr(runs[1], "info", None) or {}).get("final_fit"):
+        return True, (f"no verdict against {current_id} (a final fit: it trained on the gold labels, which cannot "
+                      f"judge it); {run_id} saw the new labels")
     splits = (GOLD,) if runs is None else verdict_splits(config, runs)[0]
     labels = Project(config).load_labels()
     rows, y, sizes = reserve.rows_in_splits(ids, labels, splits, config.label_names, config.task.multi_label)
