@@ -62,7 +62,8 @@ def status(config) -> dict:
     out["current_run"] = None if run is None else {
         "run_id": run.run_id, "backend": run.backend, "n_train": run.info.get("n_train"),
         "n_gold": run.info.get("n_gold"), "metric": metric_name(metric, config.task.multi_label),
-        "value": (run.metrics.get("gold") or {}).get(metric), "ci": (run.metrics.get("gold_ci") or {}).get(metric)}
+        "value": (run.metrics.get("gold") or {}).get(metric), "ci": (run.metrics.get("gold_ci") or {}).get(metric),
+        "final_fit": bool(run.info.get("final_fit"))}
 
     out["watcher"] = status_line(project.dir)
     out["agreement"] = summary_line(config)
@@ -131,7 +132,8 @@ def current_run_line(run: dict | None) -> str:
     if not run:
         return "current run: none yet (suggestions come from the zero-shot signals and the fast model)"
     value, ci, n = run.get("value"), run.get("ci") or {}, run.get("n_gold")
-    gold = (f"gold {run.get('metric', 'accuracy')} {value:.3f} (95% CI {ci.get('lo', float('nan')):.3f}.."
+    where = "cross-fitted" if run.get("final_fit") else "gold"  # a final fit trained on gold: K folds over it
+    gold = (f"{where} {run.get('metric', 'accuracy')} {value:.3f} (95% CI {ci.get('lo', float('nan')):.3f}.."
             f"{ci.get('hi', float('nan')):.3f}, n={n})" if isinstance(value, (int, float)) and value == value and n
             else "no gold labels to score it yet")
     return f"current run: {run['run_id']} ({run['backend']}, {run.get('n_train')} training labels), {gold}"

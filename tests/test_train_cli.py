@@ -235,6 +235,12 @@ def test_status_shows_the_current_run_and_when_the_next_one_starts(tmp_path):
     config = load_config(make_project(tmp_path, min_per_class=19), ["argilla.url=http://127.0.0.1:9"])
     lines = summary_lines(status(config))
     assert "current run: none yet (suggestions come from the zero-shot signals and the fast model)" in lines
+    from labeler.status import current_run_line  # a final fit made current: its numbers are cross-fitted, not gold
+
+    final = {"run_id": "r", "backend": "logreg", "n_train": 30, "n_gold": 12, "metric": "accuracy", "value": 0.75,
+             "ci": {"lo": 0.5, "hi": 0.9}, "final_fit": True}
+    assert current_run_line(final) == ("current run: r (logreg, 30 training labels), cross-fitted accuracy 0.750 "
+                                       "(95% CI 0.500..0.900, n=12)")
     assert [line for line in lines if line.startswith("next run: ")] == [
         "next run: not training yet: a run starts when the fast model beats zero-shot on the random reserve in 90% of "
         "resamples (no fast model or gold labels yet) or when at most half of the 57 labels 19 per class asks for are "
