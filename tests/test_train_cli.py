@@ -380,3 +380,22 @@ def test_a_multi_label_fast_models_evidence_is_the_verdicts_micro_f1_on_gold(tmp
     d = trigger(config, policy)
     assert (d.due, d.rule) == (True, "evidence") and \
         f"on {n_gold} random reserve labels: {ev.diff:+.3f} micro-F1 (95% CI " in d.reason
+
+
+@pytest.mark.slow
+def test_a_run_worse_than_zero_shot_says_how_to_bring_back_the_previous_one(tmp_path, capsys, monkeypatch):
+    from types import SimpleNamespace
+
+    from labeler.evaluation import compare_on_gold
+
+    cfg = make_project(tmp_path, min_per_class=8)
+    code, out, err = cli(["train", "-c", str(cfg), "--force"], capsys)
+    assert code == 0, err
+    first = re.match(r"run (\S+) ", out).group(1)
+    worse = "fine-tuned x is worse than zero-shot keywords by -0.174 accuracy (95% CI -0.275..-0.085) on 59 gold labels"
+    monkeypatch.setattr(compare_on_gold, "compare_project",
+                        lambda *a, **k: SimpleNamespace(result=SimpleNamespace(verdict=worse)))
+    code, out, err = cli(["train", "-c", str(cfg), "--force"], capsys)
+    assert code == 0 and f"verdict: {worse}" in out.splitlines()
+    assert err == (f"note: the run is current all the same (its join weight is fitted on gold); `labeler runs "
+                   f"--set-current {first}` brings back the previous one\n")

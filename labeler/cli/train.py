@@ -35,6 +35,7 @@ def command(config_path, overrides, backend, force, final_fit):
     if final_fit == 0:  # --final-fit without K: the task's default
         final_fit = FINAL_FIT_FOLDS[config.task.multi_label]
     policy = project_policy(config)  # the command's one policy: the trigger, the splits and the verdict use it
+    before = runs.current_run(config)
     with locked(config, "train"):
         run = runs.train_project(config, backend=backend, force=force, policy=policy, final_fit=final_fit or 0,
                                  make_current=not final_fit)
@@ -47,6 +48,9 @@ def command(config_path, overrides, backend, force, final_fit):
     if gold_set(config, policy.reserve).ids:
         cmp = compare_project(config, run_ids=[run.run_id], write=False, reserve=policy.reserve)
         click.echo(f"verdict: {cmp.result.verdict}")
+        if " is worse than " in cmp.result.verdict and before is not None:
+            click.echo(f"note: the run is current all the same (its join weight is fitted on gold); `labeler runs "
+                       f"--set-current {before.run_id}` brings back the previous one", err=True)
     else:
         click.echo(f"warning: no verdict for this run: {enough_gold(config, policy.reserve, 0)[1]}", err=True)
     click.echo(f"run {run.run_id} is now current ({run.path})")
