@@ -48,6 +48,8 @@ SMOKE: dict[str, list[str]] = {
               "--work", "RESULTS/work"],
     "ml_final_fit": ["--dataset", "nlupp_banking", "--budgets", "64", "--work", "RESULTS/work"],
     "ml_label_texts": ["--samples", "per-label:1", "--seeds", "0", "--steps", "2"],
+    "ml_transformers": ["--datasets", "nlupp_hotels", "--n", "40", "--steps", "2", "--variants", "after",
+                        "--out", "RESULTS/work/ml_transformers_smoke.json"],
     "label_errors": ["--datasets", "sms_spam", "--seeds", "1", "--n", "200"],
     "nli_int8": ["--train-texts", "40", "--train-seconds", "5", "--eval-texts", "10", "--eval-pairs", "40"],
     "nli_options": ["--arch", "tiny", "--parts", "speed", "--nli-texts", "3", "--repeats", "1"],

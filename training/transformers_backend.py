@@ -2,10 +2,11 @@
 
 Using the stock ``Trainer`` keeps ``accelerate launch`` and multi-GPU working unchanged. Single-label runs use
 ``problem_type="single_label_classification"`` with class-balanced cross-entropy; multi-label runs use
-``multi_label_classification`` (sigmoid + BCE). ``sample_weight`` (down-weighted weak rows, for example)
-weights each example's loss through a ``weight`` column in the dataset. With a validation split, the trainer evaluates every
-``eval_steps``, stops early (``EarlyStoppingCallback``) and reloads the best checkpoint
-(``load_best_model_at_end``). fp16/bf16 only on a GPU. The saved folder loads with
+``multi_label_classification`` (sigmoid + BCE), each label's positives weighted by its negatives-to-positives
+ratio (``positive_weights``; unweighted, a 48-label head learned to predict nothing). ``sample_weight``
+(down-weighted weak rows, for example) weights each example's loss through a ``weight`` column in the dataset.
+With a validation split (single-label, by default), the trainer evaluates every ``eval_steps``, stops early
+(``EarlyStoppingCallback``) and reloads the best checkpoint (``load_best_model_at_end``). fp16/bf16 only on a GPU. The saved folder loads with
 ``pipeline("text-classification", model=path)``: ``id2label``/``label2id`` are set.
 """
 
@@ -38,7 +39,10 @@ class TransformersParams:
     max_length: int = 128
     eval_steps: int | None = None  # default: a fifth of the steps
     patience: int = 3
-    class_weight: str | None = "balanced"  # single-label only
+    class_weight: str | None = "balanced"  # single-label: class weights; multi-label: each label's pos_weight
+    # stop early on the validation split's loss: None = single-label only (multi-label, a few dozen validation
+    # records picked checkpoints that predicted almost nothing: BENCHMARKS.md "transformers on multi-label data")
+    early_stopping: bool | None = None
 
     def validate(self, multi_label: bool) -> None:
         if self.max_steps == 0 or self.max_steps < -1:
@@ -113,6 +117,16 @@ def _dataset(tokenizer, texts, y, multi_label: bool, max_length: int, weight: np
     return Dataset.from_dict({**enc, "labels": labels, **extra})
 
 
+def positive_weights(Y: np.ndarray, sample_weight: np.ndarray | None = None) -> np.ndarray:
+    """Multi-label "balanced": each label's ``pos_weight`` in the BCE, its (weighted) negatives over its positives,
+    so a label's few positives weigh as much as its many negatives (what ``class_weight="balanced"`` does for each
+    one-vs-rest head of ``training.head.LinearModel``); 1 for a label without positives or negatives."""
+    Y = np.asarray(Y, dtype=np.float64)
+    w = np.ones(len(Y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    pos, neg = w @ Y, w @ (1.0 - Y)
+    return np.where((pos > 0) & (neg > 0), neg / np.maximum(pos, 1e-12), 1.0)
+
+
 def class_weights(y: np.ndarray, n_labels: int, sample_weight: np.ndarray | None = None) -> np.ndarray:
     """Single-label "balanced" class weights, ``total / (K * class total)`` over the (weighted) class totals;
     a class without examples gets 0. With unit weights: the counts."""
@@ -143,12 +157,16 @@ def _trainer_class():
             labels = inputs.pop("labels")
             outputs = model(**inputs)
             logits = outputs.logits.float()
-            if sw is None:  # class weights alone: the stock weighted mean
+            if self.multi_label:  # class weights: each label's positives weighed as much as its negatives
+                pos = self.class_weights.to(logits.device) if self.class_weights is not None else None
+                per = torch.nn.functional.binary_cross_entropy_with_logits(
+                    logits, labels.float(), pos_weight=pos, reduction="none").mean(1)
+                if sw is None:
+                    return (per.mean(), outputs) if return_outputs else per.mean()
+                c = torch.ones_like(per)
+            elif sw is None:  # class weights alone: the stock weighted mean
                 loss = torch.nn.functional.cross_entropy(logits, labels, weight=self.class_weights.to(logits.device))
                 return (loss, outputs) if return_outputs else loss
-            if self.multi_label:
-                per = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels.float(), reduction="none").mean(1)
-                c = torch.ones_like(per)
             else:
                 per = torch.nn.functional.cross_entropy(logits, labels, reduction="none")
                 c = self.class_weights.to(logits.device)[labels] if self.class_weights is not None else torch.ones_like(per)
@@ -225,13 +243,15 @@ def train_transformers(
         problem_type="multi_label_classification" if multi_label else "single_label_classification",
     )
     train_ds = _dataset(tokenizer, texts, y, multi_label, params.max_length, sample_weight)
-    has_val = val_texts is not None and len(val_texts) > 0
+    stop_early = (not multi_label) if params.early_stopping is None else params.early_stopping
+    has_val = stop_early and val_texts is not None and len(val_texts) > 0
     eval_ds = _dataset(tokenizer, val_texts, val_y, multi_label, params.max_length) if has_val else None
     steps = train_steps(len(train_ds), params)
     eval_steps = params.eval_steps or max(1, steps // 5)
     weights = None
-    if params.class_weight == "balanced" and not multi_label:
-        weights = torch.tensor(class_weights(y, len(label_names), sample_weight), dtype=torch.float32)
+    if params.class_weight == "balanced":
+        weights = torch.tensor(positive_weights(y, sample_weight) if multi_label else
+                               class_weights(y, len(label_names), sample_weight), dtype=torch.float32)
     with tempfile.TemporaryDirectory() as tmp:
         args = TrainingArguments(
             output_dir=str(output_dir or tmp),

@@ -43,3 +43,29 @@ def test_head_gets_its_own_learning_rate_and_no_decay_on_biases():
     assert len(by_param) == len(named)  # every trainable parameter is in exactly one group
     same = _optimizer(model, TransformersParams(learning_rate=1e-4, head_learning_rate=None))
     assert {g["lr"] for g in same.param_groups} == {1e-4}
+
+
+def test_multi_label_balanced_weighs_each_labels_positives_like_its_negatives():
+    import numpy as np
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, TrainingArguments
+
+    from training.transformers_backend import _trainer_class, positive_weights
+
+    Y = np.array([[1, 0, 0], [1, 1, 0], [0, 0, 0], [0, 0, 0]])
+    assert positive_weights(Y).tolist() == [1.0, 3.0, 1.0]  # 2:2, 3 negatives per positive, no positive: 1
+    assert positive_weights(Y, np.array([1.0, 1.0, 0.5, 0.5])).tolist() == [0.5, 2.0, 1.0]  # weighted counts
+    # the loss: BCE with those pos_weights, the mean over labels and examples (no example weights)
+    model = BertForSequenceClassification(BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=1,
+                                                     num_attention_heads=2, intermediate_size=16, num_labels=3,
+                                                     problem_type="multi_label_classification")).eval()
+    trainer = _trainer_class()(model=model, args=TrainingArguments(output_dir="/tmp/unused", report_to="none",
+                                                                   use_cpu=True),
+                               class_weights=torch.tensor(positive_weights(Y), dtype=torch.float32), multi_label=True)
+    inputs = {"input_ids": torch.tensor([[1, 5, 2]] * 4), "attention_mask": torch.ones(4, 3, dtype=torch.long),
+              "labels": torch.tensor(Y, dtype=torch.float32)}
+    loss = trainer.compute_loss(model, dict(inputs))
+    logits = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).logits
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, inputs["labels"], pos_weight=torch.tensor([1.0, 3.0, 1.0]))
+    assert torch.allclose(loss, expected)
