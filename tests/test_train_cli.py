@@ -184,7 +184,10 @@ def test_train_then_compare_through_the_cli(tmp_path, capsys):
     # the suggestions annotators see (the run joined with keywords) are scored too; the headline stays on keywords
     assert set(report["systems"]) == {"keywords", run_id, "suggestions"} and report["n"] == 3  # gold 2 + calib 1
     assert report["systems"]["keywords"]["kind"] == "rules" and report["systems"][run_id]["kind"] == "fine-tuned"
-    assert report["systems"]["suggestions"]["kind"] == "joined"
+    assert report["systems"]["suggestions"]["kind"] == "joined" and report["notes"] == [
+        f"suggestions: {run_id} joined with keywords; the join weights cross-fitted: each of 5 gold folds is scored "
+        "with weights fitted on the others"]
+    assert f"\n- {report['notes'][0]}\n" in (out_dir / "report.md").read_text()  # under the systems table
     assert f"fine-tuned {run_id} does not beat rules keywords: " in out
     assert f"suggestions: {run_id} joined with keywords; the join weights cross-fitted: each of 5 gold folds is " \
            "scored with weights fitted on the others" in out.splitlines()

@@ -153,7 +153,7 @@ def _confusions_md(result: CompareResult, n: int) -> list[str]:
 
 
 def to_markdown(result: CompareResult, images: dict[str, str] | None = None, gold_note: str | None = None,
-                warnings: list[str] | None = None, n_each: int = CLASSES_EACH) -> str:
+                warnings: list[str] | None = None, n_each: int = CLASSES_EACH, notes: list[str] | None = None) -> str:
     metrics = result.shown_metrics()
     estimator = interval_note(result.n_resamples, result.seed, result.multi_label)
     empty = f" ({result.n_empty} of them with no label: \"none of these\")" if result.multi_label else ""
@@ -171,6 +171,7 @@ def to_markdown(result: CompareResult, images: dict[str, str] | None = None, gol
             outside |= bool(mark)
             cells.append(f"{c['value']:.3f}{mark} ({c['lo']:.3f}–{c['hi']:.3f})")
         lines.append(f"| {s.name} | {s.kind} | {s.metrics['coverage']:.2f} | " + " | ".join(cells) + f" | {s.metrics.get('ece', float('nan')):.3f} |")
+    lines += [""] + [f"- {n}" for n in notes] if notes else []
     if result.diffs:
         title = (f"## {result.primary} against each system ({interval_name(result.metric, paired=True)}, "
                  f"{metric_name(result.metric, result.multi_label)})")
@@ -197,9 +198,10 @@ _NUM = r"(?:-?\d[\d.eE+-]*|null|true|false)"
 _NUMBER_LIST = re.compile(rf"\[\n\s*({_NUM}(?:,\n\s*{_NUM})*)\n\s*\]")
 
 
-def to_json(result: CompareResult, history: list[dict] | None, gold_note: str | None, warnings: list[str]) -> str:
+def to_json(result: CompareResult, history: list[dict] | None, gold_note: str | None, warnings: list[str],
+            notes: list[str] | None = None) -> str:
     data = _clean(json.loads(json.dumps(result.to_dict(), default=_json_default)))
-    data.update(gold_note=gold_note, history=history or [], warnings=list(warnings))
+    data.update(gold_note=gold_note, history=history or [], warnings=list(warnings), notes=list(notes or []))
     text = json.dumps(data, indent=2, default=_json_default)
     # a list of numbers on one line (a 150-class confusion matrix is 150 lines, not 22,650); strings hold no
     # raw newline, so only lists json.dumps broke over lines can match
@@ -254,6 +256,7 @@ def write_report(
     history: list[dict] | None = None,
     print_table: bool = False,
     gold_note: str | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, Any]:
     """Write the report into ``out_dir``; return the paths by name, plus ``"warnings"`` (a list of lines).
 
@@ -261,7 +264,8 @@ def write_report(
     warnings). Then, each attempted on its own: ``per_class.csv``; single-label ``confusion.csv`` (primary)
     and ``confusion_<system>.csv`` (the others); ``metrics.png``, ``diffs.png``, ``confusion_<system>.png``,
     ``learning_curve.png`` (when ``history`` has points). ``gold_note`` describes the gold labels in the
-    header (e.g. "316 human labels on records drawn uniformly at random from the pool").
+    header (e.g. "316 human labels on records drawn uniformly at random from the pool"); ``notes``: lines under the
+    systems table (how a row was made, what was left out and why).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -269,8 +273,8 @@ def write_report(
     paths: dict[str, Any] = {"markdown": out / "report.md", "json": out / "report.json"}
 
     def write_text(images: dict[str, str]) -> None:
-        paths["markdown"].write_text(to_markdown(result, images, gold_note, warnings))
-        paths["json"].write_text(to_json(result, history, gold_note, warnings))
+        paths["markdown"].write_text(to_markdown(result, images, gold_note, warnings, notes=notes))
+        paths["json"].write_text(to_json(result, history, gold_note, warnings, notes))
 
     write_text({})
     steps: list[tuple[str, str, Callable[[], Path | None]]] = [

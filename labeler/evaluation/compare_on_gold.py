@@ -274,8 +274,7 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
                 "the pool (never trained on)")
         note += ("; ECE on the gold labels alone (a run's temperature is fitted on calibration)" if counted else
                  f"; calibration left out ({gold_only})" if gold_only and not config.task.multi_label else "")
-        note += f". {SUGGESTIONS}: {joined_note}" if joined_note else ""
-        note += "".join(f". Left out: {why}" for why in left_out)
-        cp.paths = write_report(result, out, history=read_history(reg.history_path), gold_note=note)
+        notes = ([f"{SUGGESTIONS}: {joined_note}"] if joined_note else []) + [f"left out: {why}" for why in left_out]
+        cp.paths = write_report(result, out, history=read_history(reg.history_path), gold_note=note, notes=notes)
         cp.warnings = list(cp.paths.pop("warnings", []) or [])
     return cp
