@@ -7,6 +7,7 @@ run dominates, always under ``training.mode: replace``) and the answered records
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -105,4 +106,7 @@ def test_a_first_round_with_the_simulated_annotator_pushes_instead_of_failing(tm
     assert lines[1].startswith(f"  nothing to pull yet: dataset {config.argilla.dataset!r} not found on ") and \
         lines[1].endswith(" (this round pushes the first batch)")
     assert any(line.startswith(f"  pushed to {config.argilla.dataset!r}: 60 new") for line in lines)
+    # the random picks are gold and calibration: the note no longer calls them all gold
+    assert any(re.fullmatch(r"  note: \d+ of the new records were drawn at random \(the random reserve: gold, and "
+                            r"calibration, never trained on\)", line) for line in lines)
     assert simulate_annotator(config, 10).answered == 10

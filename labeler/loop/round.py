@@ -226,7 +226,8 @@ def push_queue(config, progress: bool = True, by: str = "labeler push", policy=N
         state.setdefault("gold_share", float(policy.gold_share))
         project.write_state(state)
     if gold_rows:
-        report.notes.append(f"{len(gold_rows)} of the new records were drawn at random for the gold set")
+        report.notes.append(f"{len(gold_rows)} of the new records were drawn at random (the random reserve: gold, "
+                            "and calibration, never trained on)")
     return report
 
 
