@@ -137,6 +137,9 @@ def load_model(model_dir: Path, backend: str, labels: list[str], multi_label: bo
     return get_backend(backend, str(model_dir.parent)).load(model_dir, labels, multi_label, config or {})
 
 
+GOLD_KEYS = ("accuracy", "macro_f1", "micro_f1", "n")  # the gold metrics a run's summary carries (``list``)
+
+
 class Registry:
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -243,9 +246,6 @@ class Registry:
             config=_read_json(path / "config.json"),
             calibrator=Calibrator.from_dict(_read_json(path / "calibration.json")),
         )
-
-
-GOLD_KEYS = ("accuracy", "macro_f1", "micro_f1", "n")  # the gold metrics a run's summary carries (``list``)
 
 
 def list_runs(root: str | Path) -> list[dict]:

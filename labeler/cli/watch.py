@@ -19,7 +19,7 @@ def command(config_path, overrides, mode, refresh_every, no_fine_tune, max_refre
     """Refresh the fast model, the suggestions and the review order every few answers; fine-tune in the
     background when it pays. Runs until Ctrl-C; a restart (even after kill -9) catches up exactly."""
     from labeler.watch.runner import Watcher
-    from labeler.watch.state import plural
+    from labeler.words import plural
 
     overrides = list(overrides)
     if refresh_every:

@@ -27,6 +27,7 @@ from labeler.data.label_checks import look_alikes
 from labeler.data.multilabel import EMPTY_LIST, SEPARATORS, LabelNotes, parse_labels
 from labeler.errors import LabelerError
 from labeler.loop.strategies import MULTI_LABEL_STRATEGIES, RANDOM, SINGLE_LABEL_STRATEGIES
+from labeler.words import plural
 from training.backends import BACKEND_NAMES
 
 TEXT_NAMES = ("text", "content", "body", "message", "sentence", "review", "document", "utterance", "comment",
@@ -94,8 +95,8 @@ class FoundLabels:
 
     def look_alike_lines(self, shown: int = 5) -> list[str]:
         """One warning per label value that looks like a typo of a more frequent one (the first ``shown``)."""
-        lines = [f"warning: label {rare!r} ({_n(self.counts[rare], 'row')}) looks like {common!r} "
-                 f"({_n(self.counts[common], 'row')}); a typo? fix the data or drop it from task.labels"
+        lines = [f"warning: label {rare!r} ({plural(self.counts[rare], 'row')}) looks like {common!r} "
+                 f"({plural(self.counts[common], 'row')}); a typo? fix the data or drop it from task.labels"
                  for rare, common in self.look_alike[:shown]]
         if len(self.look_alike) > shown:
             lines.append(f"warning: and {len(self.look_alike) - shown} more look-alike labels")
@@ -104,11 +105,11 @@ class FoundLabels:
     def summary(self) -> str:
         unlabeled = self.rows - self.labeled - self.none
         blank = " (a blank cell is no label; where it means 'None of these', write [])" if self.multi_label else ""
-        extra = f"; {_n(unlabeled, 'row')} without one{blank}" if unlabeled else ""
-        none = f"; {_n(self.none, 'row')} with none of them (an empty list: 'None of these')" if self.none else ""
-        lists = f"; {_n(self.several, 'row')} hold{'s' if self.several == 1 else ''} several labels" \
+        extra = f"; {plural(unlabeled, 'row')} without one{blank}" if unlabeled else ""
+        none = f"; {plural(self.none, 'row')} with none of them (an empty list: 'None of these')" if self.none else ""
+        lists = f"; {plural(self.several, 'row')} hold{'s' if self.several == 1 else ''} several labels" \
             if self.several else ""
-        return f"found {len(self.labels)} labels in column {self.column!r} of {_n(self.rows, 'row')}{extra}{none}{lists}"
+        return f"found {len(self.labels)} labels in column {self.column!r} of {plural(self.rows, 'row')}{extra}{none}{lists}"
 
 
 def labels_from_column(data_path: str | Path, column: str, multi_label: bool = False) -> FoundLabels:
@@ -167,10 +168,6 @@ def sparse_warning(found: "FoundLabels") -> str:
     return (f"warning: {len(found.labels)} distinct values in {found.labeled} labeled rows ({once} seen once); "
             f"taken as the labels since you named {found.column!r}. Check the list in the config for typos and "
             "values that are not labels")
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _label_text(value: Any) -> str | None:

@@ -189,9 +189,10 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
             run_ids = reg.run_ids() if all_runs else ([reg.current_id()] if reg.current_id() else [])
         runs = {rid: reg.load(rid) for rid in run_ids}
     # a final fit trained on these very gold labels: scored on them it would read near perfect
+    final = [rid for rid, run in runs.items() if (run.info or {}).get("final_fit")]
     left_out = [f"run {rid} (a final fit: it trained on the gold labels; its cross-fitted metrics are in `labeler "
-                "runs` and its model card)" for rid, run in runs.items() if (run.info or {}).get("final_fit")]
-    runs = {rid: run for rid, run in runs.items() if not (run.info or {}).get("final_fit")}
+                "runs` and its model card)" for rid in final]
+    runs = {rid: run for rid, run in runs.items() if rid not in final}
     run_ids = list(runs)
     signals = build_signals(config)  # a configured fine-tuned signal is a run too: its argmax is checked the same way
     signals_runs = [sig.run for sig in signals if getattr(sig, "type_name", "") == "finetuned"]

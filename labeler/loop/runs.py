@@ -46,17 +46,21 @@ def training_errors():
 
 
 # -- threshold ---------------------------------------------------------------------------------------
-def train_counts(config, reserve: GoldReserve) -> dict[str, int]:
-    """Human training labels per class (queue-chosen records; gold and calibration never train)."""
-    project = Project(config)
-    labels = project.load_labels()
-    counts = {name: 0 for name in config.label_names}
+def _train_labels(config, reserve: GoldReserve):
+    """The human training labels' targets (class indices, or a 0/1 matrix multi-label), None when there are none."""
+    labels = Project(config).load_labels()
     if labels is None or labels.empty:
-        return counts
+        return None
     _, y = reserve.rows_in_split(labels["id"].astype(str).tolist(), labels, TRAIN, config.label_names,
                                  config.task.multi_label)
+    return y
+
+
+def train_counts(config, reserve: GoldReserve) -> dict[str, int]:
+    """Human training labels per class (queue-chosen records; gold and calibration never train)."""
+    y = _train_labels(config, reserve)
     if y is None:
-        return counts
+        return {name: 0 for name in config.label_names}
     per = class_counts(y, len(config.label_names), config.task.multi_label)
     return dict(zip(config.label_names, map(int, per)))
 
@@ -64,12 +68,8 @@ def train_counts(config, reserve: GoldReserve) -> dict[str, int]:
 def train_records(config, reserve: GoldReserve) -> int:
     """Human training labels as records: multi-label, a record with three labels (or none: "None of these") is one,
     where ``train_counts`` counts it under each of its labels. What a run's ``n_train`` counts."""
-    labels = Project(config).load_labels()
-    if labels is None or labels.empty:
-        return 0
-    rows, y = reserve.rows_in_split(labels["id"].astype(str).tolist(), labels, TRAIN, config.label_names,
-                                    config.task.multi_label)
-    return 0 if y is None else len(rows)
+    y = _train_labels(config, reserve)
+    return 0 if y is None else len(y)
 
 
 def short_message(short: dict[str, int], n: int, shown: int = SHOWN_SHORT) -> str:

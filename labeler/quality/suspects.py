@@ -86,7 +86,7 @@ class Suspects:
     def too_many(self) -> str:
         """A warning when the flags are more than annotators plausibly get wrong (``IMPLAUSIBLE_SHARE``): early on,
         and on multi-label data, the out-of-fold model disagrees with many correct labels (BENCHMARKS.md
-        "Suspected label errors": 30-80% of correct multi-label answers flagged at 200-1,000 labels)."""
+        "Suspected label errors": 31-81% of correct multi-label answers flagged at 200-1,000 labels)."""
         if self.n_ranked < 20 or self.n_flagged <= IMPLAUSIBLE_SHARE * self.n_ranked:
             return ""
         return (f"\nnote: {self.n_flagged / self.n_ranked:.0%} flagged is more than annotators plausibly get wrong: most "

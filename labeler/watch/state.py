@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from labeler.errors import LabelerError
+from labeler.words import plural
 
 STATE_FILE = "watch.json"
 LOCK_FILE = ".watch.lock"
@@ -124,10 +125,6 @@ def status_line(project_dir: Path, now: float | None = None) -> str | None:
     return (f"{head}; {plural(st.refreshes, 'refresh', 'refreshes')}, last {last}; backlog "
             f"{plural(st.backlog, 'answer')} ({len(st.processed)} processed){tune}")
 
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    """``1 refresh``, ``3 refreshes``, ``0 answers``."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def _ago(seconds: float) -> str:
