@@ -127,6 +127,9 @@ def test_a_text_over_max_chars_reaches_the_annotator_cut_with_a_marker(tmp_path)
 
 
 # -- labeler init --labels-from with many values --------------------------------------------------------
+READ_LINE = "the models read 'text' (guessed from the first rows; --text-field to choose); ids from 'id'"
+
+
 def test_init_takes_a_named_label_column_with_many_values_with_a_warning(tmp_path):
     from labeler.cli.init import command
     from labeler.config.starter import labels_from_column
@@ -140,7 +143,7 @@ def test_init_takes_a_named_label_column_with_many_values_with_a_warning(tmp_pat
                              "not labels")
     result = CliRunner().invoke(command, [str(data), "--labels-from", "intent", "-o", str(tmp_path / "c.yaml")])
     assert result.exit_code == 0, result.output
-    assert result.stderr.splitlines() == ["found 117 labels in column 'intent' of 201 rows", found.warning]
+    assert result.stderr.splitlines() == ["found 117 labels in column 'intent' of 201 rows", found.warning, READ_LINE]
     assert len(load_config(tmp_path / "c.yaml").label_names) == 117
     _jsonl(tmp_path / "t.jsonl", [{"text": f"unique text {i}"} for i in range(60)])  # nothing repeats: still refused
     with pytest.raises(LabelerError, match=re.escape("holds 60 distinct values in 60 rows: not a label column")):
@@ -159,7 +162,8 @@ def test_init_warns_of_a_label_value_that_looks_like_a_typo_of_another(tmp_path)
         "found 8 labels in column 'intent' of 26 rows",
         "warning: label 'card_arival' (1 row) looks like 'card_arrival' (5 rows); a typo? fix the data or drop it "
         "from task.labels",
-        "warning: label 'refund' (1 row) looks like 'Refund' (3 rows); a typo? fix the data or drop it from task.labels"]
+        "warning: label 'refund' (1 row) looks like 'Refund' (3 rows); a typo? fix the data or drop it from task.labels",
+        READ_LINE]
 
 
 def test_init_on_a_file_that_is_not_utf8_writes_the_encoding_it_guessed(tmp_path):

@@ -21,7 +21,7 @@ def jsonl(path, rows):
 def test_jsonl_with_a_text_column(tmp_path):
     (tmp_path / "data").mkdir()
     data = jsonl(tmp_path / "data" / "tickets.jsonl", [{"id": i, "text": f"ticket {i}", "label": "billing"} for i in range(5)])
-    out = write_starter_config(data, ["billing", "refund"], tmp_path / "configs" / "tickets.yaml")
+    out = write_starter_config(data, ["billing", "refund"], tmp_path / "configs" / "tickets.yaml").path
     config = load_config(out)
     assert config.data.path == data
     assert config.data.text_fields == ["text"] and config.data.id_field == "id"
@@ -40,17 +40,39 @@ def test_jsonl_with_a_text_column(tmp_path):
 def test_csv_without_a_text_column_picks_a_known_name_then_the_longest(tmp_path):
     data = tmp_path / "mail.csv"
     data.write_text("message_id,subject,body,category\n1,Hi,A much longer body text here,sales\n2,Yo,Another body,spam\n")
-    config = load_config(write_starter_config(data, ["sales", "spam"], tmp_path / "a.yaml"))
-    assert config.data.text_fields == ["body"] and config.data.id_field is None
+    starter = write_starter_config(data, ["sales", "spam"], tmp_path / "a.yaml")
+    config = load_config(starter.path)
+    # an email's subject heads its body: both are read, the subject first; message_id is an id column
+    assert config.data.text_fields == ["subject", "body"] and config.data.id_field == "message_id"
+    assert starter.line() == ("the models read 'subject' + 'body' (guessed from the first rows; --text-field to "
+                              "choose); ids from 'message_id'")
     data.write_text("key,headline,story\nk1,Short,A much longer story than the headline\nk2,Brief,Long again here\n")
-    config = load_config(write_starter_config(data, ["x", "y"], tmp_path / "b.yaml"))
-    assert config.data.text_fields == ["story"]
+    config = load_config(write_starter_config(data, ["x", "y"], tmp_path / "b.yaml").path)
+    assert config.data.text_fields == ["headline", "story"] and config.data.id_field is None
+
+
+def test_a_heading_the_body_repeats_is_not_read_twice_and_unread_columns_are_named(tmp_path):
+    rows = [{"Ticket ID": f"T{i}", "title": f"Title {i}", "text": f"Title {i} and a body long enough to read",
+             "notes": f"an agent's note number {i}, long enough to be a text", "label": "a"} for i in range(4)]
+    starter = write_starter_config(jsonl(tmp_path / "d.jsonl", rows), ["a", "b"], tmp_path / "c.yaml")
+    assert starter.text_fields == ["text"] and starter.id_field == "Ticket ID"
+    assert starter.unread == ["notes"]  # 'title' is short; 'label' is the suggested label column
+    assert starter.line() == ("the models read 'text' (guessed from the first rows; --text-field to choose); other "
+                              "text columns, not read: 'notes'; ids from 'Ticket ID'")
+
+
+def test_the_label_column_is_never_guessed_as_a_text(tmp_path):
+    rows = [{"subject": s, "body": f"a question about {s} number {i}"} for i, s in enumerate(["maths", "history"] * 3)]
+    data = jsonl(tmp_path / "school.jsonl", rows)
+    starter = write_starter_config(data, ["maths", "history"], tmp_path / "c.yaml", label_field="subject")
+    assert starter.text_fields == ["body"] and load_config(starter.path).data.label_field == "subject"
+    assert "no unique id column" in starter.line()
 
 
 def test_explicit_text_fields_and_multi_label(tmp_path):
     data = tmp_path / "mail.csv"
     data.write_text("id,subject,body\n1,Hi,Body one\n2,Yo,Body two\n")
-    out = write_starter_config(data, ["urgent"], tmp_path / "m.yaml", text_fields=["subject", "body"], multi_label=True)
+    out = write_starter_config(data, ["urgent"], tmp_path / "m.yaml", text_fields=["subject", "body"], multi_label=True).path
     config = load_config(out)
     assert config.data.text_fields == ["subject", "body"] and config.data.id_field == "id"
     assert config.task.multi_label and config.queue.strategy == "threshold_distance"
@@ -60,13 +82,13 @@ def test_explicit_text_fields_and_multi_label(tmp_path):
 
 def test_ids_that_repeat_are_not_used(tmp_path):
     data = jsonl(tmp_path / "d.jsonl", [{"id": 1, "text": "a"}, {"id": 1, "text": "b"}])
-    assert load_config(write_starter_config(data, ["a", "b"], tmp_path / "c.yaml")).data.id_field is None
+    assert load_config(write_starter_config(data, ["a", "b"], tmp_path / "c.yaml").path).data.id_field is None
 
 
 def test_awkward_label_names_survive_yaml(tmp_path):
     data = jsonl(tmp_path / "d.jsonl", [{"text": "a"}])
     labels = ["yes", "no", "null", "a: b", "#hash", "say \"hi\"", "Rückerstattung", "退款", "123", "- dash"]
-    config = load_config(write_starter_config(data, labels, tmp_path / "c.yaml"))
+    config = load_config(write_starter_config(data, labels, tmp_path / "c.yaml").path)
     assert config.label_names == labels
 
 
@@ -104,16 +126,16 @@ def test_parquet_and_hf_folders(tmp_path):
     import pyarrow.parquet as pq
 
     pq.write_table(pa.Table.from_pylist([{"content": "hello", "intent": "x"}]), tmp_path / "d.parquet")
-    assert load_config(write_starter_config(tmp_path / "d.parquet", ["x", "y"], tmp_path / "p.yaml")).data.text_fields == ["content"]
+    assert load_config(write_starter_config(tmp_path / "d.parquet", ["x", "y"], tmp_path / "p.yaml").path).data.text_fields == ["content"]
     datasets = pytest.importorskip("datasets")
     datasets.Dataset.from_list([{"sentence": "hello", "label": 0}]).save_to_disk(str(tmp_path / "ds"))
-    config = load_config(write_starter_config(tmp_path / "ds", ["x", "y"], tmp_path / "h.yaml"))
+    config = load_config(write_starter_config(tmp_path / "ds", ["x", "y"], tmp_path / "h.yaml").path)
     assert config.data.text_fields == ["sentence"] and config.data.path == tmp_path / "ds"
 
 
 def test_the_starter_is_plain_yaml_with_every_section(tmp_path):
     data = jsonl(tmp_path / "d.jsonl", [{"text": "a"}])
-    raw = yaml.safe_load(write_starter_config(data, ["a", "b"], tmp_path / "c.yaml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load(write_starter_config(data, ["a", "b"], tmp_path / "c.yaml").path.read_text(encoding="utf-8"))
     assert set(raw) == {"data", "task", "signals", "ensemble", "queue", "training", "argilla", "project"}
     # every value written is the config's default (the file only spells them out)
     assert raw["training"] == {"backend": "setfit", "min_per_class": 8, "mode": "join", "min_gold": 50, "seed": 0,
@@ -189,7 +211,8 @@ def test_init_cli_with_labels_from(tmp_path, capsys):
     out = tmp_path / "c.yaml"
     main(["init", str(data), "--labels-from", "label", "-o", str(out)])
     captured = capsys.readouterr()
-    assert captured.err == "found 2 labels in column 'label' of 8 rows\n"
+    assert captured.err == ("found 2 labels in column 'label' of 8 rows\nthe models read 'text' (guessed from the "
+                            "first rows; --text-field to choose); ids from 'id'\n")
     assert captured.out.startswith(f"wrote {out};")
     config = load_config(out)
     assert config.label_names == ["refund", "billing"] and config.data.label_field == "label"

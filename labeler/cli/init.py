@@ -30,12 +30,14 @@ def command(data_path, labels, labels_from, out, text_fields, multi_label, force
             click.echo(line, err=True)
     else:
         names = [x.strip() for x in labels.split(",") if x.strip()]
-    path = write_starter_config(data_path, names, out, text_fields=list(text_fields) or None,
-                                multi_label=multi_label, force=force, label_field=labels_from)
+    starter = write_starter_config(data_path, names, out, text_fields=list(text_fields) or None,
+                                   multi_label=multi_label, force=force, label_field=labels_from)
+    path = starter.path
     from labeler.data.encoding import guess_encoding
 
     encoding = guess_encoding(data_path)
     if encoding != "utf-8":
         click.echo(f"warning: {data_path} is not valid UTF-8; wrote data.encoding: {encoding} (check the texts, "
                    "e.g. with `labeler bootstrap`, and change it if they look wrong)", err=True)
+    click.echo(starter.line(), err=True)
     click.echo(f"wrote {path}; edit the label descriptions and signals, then run `labeler bootstrap -c {path}`")

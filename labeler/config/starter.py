@@ -32,6 +32,7 @@ from training.backends import BACKEND_NAMES
 
 TEXT_NAMES = ("text", "content", "body", "message", "sentence", "review", "document", "utterance", "comment",
               "description", "question", "title", "subject")
+HEADING_NAMES = ("title", "subject", "headline")  # read before the body they head, unless the body repeats them
 ID_NAMES = ("id", "_id", "uuid", "record_id", "doc_id", "example_id")
 LABEL_NAMES = ("label", "labels", "category", "intent", "class", "target", "topic")
 MAX_DISTINCT = 1000  # more distinct values than this is not a label column
@@ -45,11 +46,12 @@ def write_starter_config(
     multi_label: bool = False,
     force: bool = False,
     label_field: str | None = None,
-) -> Path:
-    """Write ``out_path`` (YAML, with a comment on every option) and return it.
+) -> "Starter":
+    """Write ``out_path`` (YAML, with a comment on every option) and return what was written (``Starter``).
 
     ``text_fields``: the columns to read; by default the first of ``TEXT_NAMES`` found, else the string
-    column with the longest texts. ``label_field``: the column holding known labels (written as
+    column with the longest texts, with a heading column (``HEADING_NAMES``: a title, a subject) before it
+    unless the body already repeats the heading. ``label_field``: the column holding known labels (written as
     ``data.label_field``); by default a column named like a label is suggested in a comment. Refuses to
     overwrite an existing file unless ``force``.
     """
@@ -64,7 +66,8 @@ def write_starter_config(
             raise LabelerError(f"{data_path} has no column(s) {missing}; columns: {', '.join(map(str, columns))}")
         fields = list(text_fields)
     else:
-        fields = [_guess_text_field(columns, rows, data_path)]
+        readable = [c for c in columns if c != label_field]  # the labels are never a text to read
+        fields = _with_heading(_guess_text_field(readable, rows, data_path), readable, rows)
     id_field = _guess_id_field(columns, rows, fields)
     if label_field is not None and label_field in fields:
         raise LabelerError(f"column {label_field!r} is a text field; the labels must come from another column")
@@ -74,7 +77,28 @@ def write_starter_config(
     validate_config(yaml.safe_load(text), out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(text, encoding="utf-8")
-    return out_path
+    unread = [c for c in columns if c not in fields and c != id_field and c != suggested
+              and _string_share(rows, c) >= 0.8 and _mean_length(rows, c) >= 20]
+    return Starter(out_path, fields, id_field, guessed=not text_fields, unread=unread)
+
+
+@dataclass
+class Starter:
+    """What ``write_starter_config`` wrote: the file, the text fields and id column it chose, and the text-like
+    columns it left unread (what ``labeler init`` says, so a user sees what the models will read)."""
+
+    path: Path
+    text_fields: list[str]
+    id_field: str | None
+    guessed: bool  # the text fields were guessed, not given
+    unread: list[str]
+
+    def line(self) -> str:
+        what = " + ".join(repr(f) for f in self.text_fields)
+        how = "guessed from the first rows; --text-field to choose" if self.guessed else "as given"
+        unread = f"; other text columns, not read: {', '.join(map(repr, self.unread))}" if self.unread else ""
+        ids = f"ids from {self.id_field!r}" if self.id_field else "no unique id column (ids: a hash of the text)"
+        return f"the models read {what} ({how}){unread}; {ids}"
 
 
 @dataclass
@@ -189,14 +213,40 @@ def _guess_text_field(columns: list[str], rows: list[dict], data_path: Path) -> 
     return max(candidates, key=lambda c: sum(len(r[c]) for r in rows if isinstance(r.get(c), str)))
 
 
+def _with_heading(body: str, columns: list[str], rows: list[dict]) -> list[str]:
+    """``[heading, body]`` when a heading column (a title, a subject) is there and the body does not already
+    hold it (AG News' ``text`` starts with its ``title``) in most sampled rows; ``[body]`` otherwise."""
+    if body in HEADING_NAMES:
+        return [body]
+    for name in HEADING_NAMES:
+        if name in columns and _string_share(rows, name) >= 0.8:
+            pairs = [(r.get(name), r.get(body)) for r in rows if isinstance(r.get(name), str) and r[name].strip()]
+            repeated = sum(isinstance(b, str) and h.strip() in b for h, b in pairs)
+            if pairs and repeated <= len(pairs) / 2:
+                return [name, body]
+    return [body]
+
+
+def _id_like(name: str) -> bool:
+    """A column named as ids are: ``id``, ``uuid``, ``article_id``, ``messageId``, ``Ticket ID``."""
+    low = str(name).lower()
+    return low in ID_NAMES or low.endswith(("_id", "-id", " id", ".id")) or str(name).endswith("Id")
+
+
 def _guess_id_field(columns: list[str], rows: list[dict], fields: list[str]) -> str | None:
-    for name in ID_NAMES:
-        if name in columns and name not in fields:
+    named = [c for c in ID_NAMES if c in columns] + [c for c in columns if c not in ID_NAMES and _id_like(c)]
+    for name in named:
+        if name not in fields:
             values = [r.get(name) for r in rows]
             if all(v is not None and not isinstance(v, (dict, list)) for v in values) \
                     and len(set(map(str, values))) == len(values):
                 return name
     return None
+
+
+def _mean_length(rows: list[dict], column: str) -> float:
+    values = [len(r[column]) for r in rows if isinstance(r.get(column), str)]
+    return sum(values) / len(values) if values else 0.0
 
 
 def _string_share(rows: list[dict], column: str) -> float:
