@@ -18,6 +18,7 @@ from pydantic import Field
 
 from labeler.errors import LabelerError
 from labeler.signals.base import Signal, SignalParams
+from labeler.words import plural
 
 
 class KeywordParams(SignalParams):
@@ -67,3 +68,37 @@ def counts_to_proba(counts: np.ndarray, multi_label: bool) -> np.ndarray:
         out = (counts > 0).astype(np.float64) if multi_label else counts / total
     out[total[:, 0] == 0] = np.nan
     return out
+
+
+def vote_lines(matrices: dict[str, np.ndarray], labels: list[str], multi_label: bool, shown: int = 5) -> list[str]:
+    """One line per signal that abstains somewhere (rules, entity lexicons): how many records it votes on and
+    for which labels, so a user who wrote patterns sees what they reach. A single-label vote is the row's top
+    label; a multi-label vote counts every label at 0.5 or more. Signals that vote on every record (the
+    zero-shot models) get no line."""
+    lines = []
+    for name, P in matrices.items():
+        voted = ~np.isnan(P).all(axis=1)
+        n, v = len(P), int(voted.sum())
+        if v == n:
+            continue
+        if v == 0:
+            lines.append(f"{name} votes on no record of {n:,}: check its patterns or rules against the texts")
+            continue
+        rows = P[voted]
+        if multi_label:
+            counts = (np.nan_to_num(rows) >= 0.5).sum(axis=0)
+        else:
+            counts = np.bincount(np.nan_to_num(rows).argmax(axis=1), minlength=len(labels))
+        order = [k for k in np.argsort(-counts, kind="stable") if counts[k] > 0]
+        top = ", ".join(f"{labels[k]} {counts[k]:,}" for k in order[:shown])
+        more = f", and {plural(len(order) - shown, 'more label')}" if len(order) > shown else ""
+        never = [labels[k] for k in range(len(labels)) if counts[k] == 0]
+        if not never:
+            missing = ""
+        elif len(never) <= shown:
+            missing = f"; never for {', '.join(map(repr, never))}"
+        else:
+            missing = f"; never for {len(never)} of {len(labels)} labels"
+        lines.append(f"{name} votes on {v:,} of {n:,} records ({v / n:.0%}): {top}{more}{missing}; "
+                     "abstains on the rest")
+    return lines

@@ -119,3 +119,26 @@ def test_build_signal_is_lazy_and_light():
     assert sig.predict_proba(["x", "y"]).shape == (2, 1)
     assert sig.predict_proba([]).shape == (0, 1)
     _ = sys  # building signals must not load models; the contract test checks predictions
+
+
+def test_vote_lines_say_what_each_abstaining_signal_reaches():
+    from labeler.signals.rules import vote_lines
+
+    nan = [np.nan] * 3
+    kw = np.array([[1, 0, 0], [0.5, 0.5, 0], nan, [0, 1, 0], nan, [1, 0, 0]], dtype=float)
+    zero_shot = np.full((6, 3), 1 / 3)
+    silent = np.full((6, 3), np.nan)
+    lines = vote_lines({"embedding": zero_shot, "kw": kw, "silent": silent}, ["a", "b", "c"], multi_label=False)
+    assert lines == [
+        "kw votes on 4 of 6 records (67%): a 3, b 1; never for 'c'; abstains on the rest",
+        "silent votes on no record of 6: check its patterns or rules against the texts",
+    ]
+    # multi-label: every label at 0.5 or more is a vote; many labels are summed up, not listed
+    labels = [f"l{k}" for k in range(14)]
+    ml = np.full((4, 14), np.nan)
+    ml[0] = ml[1] = 0.0
+    ml[0, :7] = 1.0
+    ml[1, 0] = 1.0
+    assert vote_lines({"ents": ml}, labels, multi_label=True) == [
+        "ents votes on 2 of 4 records (50%): l0 2, l1 1, l2 1, l3 1, l4 1, and 2 more labels; never for 7 of 14 "
+        "labels; abstains on the rest"]
