@@ -246,6 +246,29 @@ def compare(
     return res
 
 
+def below_trivial(result: CompareResult, y: np.ndarray, kinds: Sequence[str] = ("zero-shot",)) -> list[str]:
+    """One line per system of ``kinds`` whose whole 95% interval lies below a model that reads no text:
+    single-label, always answering gold's most frequent label (accuracy); multi-label, every label on every
+    record (micro-F1 ``2p / (1 + p)``, p the share of positive cells). Such a signal pulls the ensemble down."""
+    y = np.asarray(y)
+    if not len(y):
+        return []
+    if result.multi_label:
+        metric, p = "micro_f1", float(y.mean())
+        what, value = "every label on every record", 2 * p / (1 + p)
+    else:
+        metric, counts = "accuracy", np.bincount(y.astype(int), minlength=len(result.labels))
+        what, value = f"always answering {result.labels[int(counts.argmax())]!r}", float(counts.max() / len(y))
+    lines = []
+    for s in result.systems.values():
+        c = s.ci.get(metric)
+        if s.kind in kinds and c and s.metrics.get("coverage", 1.0) >= 0.999 and c["hi"] < value:
+            lines.append(f"{s.name} scores {metric_name(metric, result.multi_label)} {c['value']:.3f} [{c['lo']:.3f},"
+                         f"{c['hi']:.3f}], below {what} ({value:.3f}): it pulls the ensemble down; check its model "
+                         "and template, or lower its weight in the config")
+    return lines
+
+
 def _cuts_by_system(names: Sequence[str], k: int, multi_label: bool, threshold: float,
                     cuts: Mapping[str, LabelCuts]) -> dict[str, LabelCuts]:
     """Multi-label: each system's cuts (given, else ``threshold`` for every label), checked; else empty."""

@@ -25,7 +25,7 @@ def command(config_path, overrides, out_dir, all_runs):
     click.echo(f"verdict rule: {cmp.result.rule}")
     for name, cuts in cmp.result.thresholds.items():  # multi-label: where each system's per-label cuts came from
         click.echo(f"cuts {name}: {cuts['note']}")
-    for warning in cmp.warnings:
+    for warning in cmp.weak + cmp.warnings:
         click.echo(f"warning: {warning}")
     for why in cmp.left_out:
         click.echo(f"left out: {why}")

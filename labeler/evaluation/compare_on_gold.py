@@ -38,7 +38,7 @@ from labeler.loop.runs import registry, training_errors
 from labeler.loop.scoring import build_signals, run_signal
 from labeler.project import Project
 from labeler.signals.cache import score_cached
-from training.compare import compare, default_metric, label_cuts
+from training.compare import below_trivial, compare, default_metric, label_cuts
 from training.evaluate import evaluate
 
 ZERO_SHOT_TYPES = {"embedding", "nli", "summarize"}
@@ -124,6 +124,7 @@ class ComparePaths:
     positives: tuple[int, int] | None = None  # multi-label: (records answered "None of these", label positives)
     joined: str | None = None  # how the suggestions row joined the current run (``_suggestions``), None without it
     left_out: list[str] = field(default_factory=list)  # runs not scored on gold, and why (final fits trained on it)
+    weak: list[str] = field(default_factory=list)  # zero-shot signals below a model that reads no text (``below_trivial``)
 
     def positives_note(self) -> str:
         """Multi-label: what micro-F1 rests on, e.g. "9 carry a label (46 'None of these'), 10 label positives"."""
@@ -262,9 +263,10 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
         result.verdict = result.verdicts[best]
     elif kinds.get(result.primary) != "fine-tuned":
         result.verdict = "no fine-tuned run to compare; " + result.verdict
+    weak = below_trivial(result, y) if ok else []
     out = Path(out_dir) if out_dir else Project(config).reports / time.strftime("%Y%m%d-%H%M%S")
     cp = ComparePaths(result=result, out_dir=out, zero_shot_verdict=zero_verdict, enough=ok, n_gold=n_gold,
-                      n_calib=n_calib if counted else 0, gold_only=gold_only, joined=joined_note, left_out=left_out,
+                      n_calib=n_calib if counted else 0, gold_only=gold_only, joined=joined_note, left_out=left_out, weak=weak,
                       positives=(int((np.asarray(y).sum(axis=1) == 0).sum()), int(np.asarray(y).sum()))
                       if config.task.multi_label and y is not None and len(y) else None)
     if write:
@@ -275,7 +277,8 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
                 "the pool (never trained on)")
         note += ("; ECE on the gold labels alone (a run's temperature is fitted on calibration)" if counted else
                  f"; calibration left out ({gold_only})" if gold_only and not config.task.multi_label else "")
-        notes = ([f"{SUGGESTIONS}: {joined_note}"] if joined_note else []) + [f"left out: {why}" for why in left_out]
+        notes = ([f"{SUGGESTIONS}: {joined_note}"] if joined_note else []) + [f"left out: {why}" for why in left_out] \
+            + [f"warning: {line}" for line in weak]
         cp.paths = write_report(result, out, history=read_history(reg.history_path), gold_note=note, notes=notes)
         cp.warnings = list(cp.paths.pop("warnings", []) or [])
     return cp

@@ -302,3 +302,26 @@ def test_multi_label_report_at_60_labels_is_bounded(tmp_path):
     assert rows[0] == "| intent_12 | 4 | 1.00 | 0.75 | 0.86 | 0.35 |" and rows[9].startswith("| intent_21 | 4 |")
     assert rows[10] == "| intent_24 | 4 | 1.00 | 1.00 | 1.00 | 0.40 |" and rows[19].startswith("| intent_33 | 4 |")
     assert len(rows) == 20 and len(md.splitlines()) < 80
+
+
+def test_below_trivial_names_a_zero_shot_signal_worse_than_reading_no_text():
+    from training.compare import below_trivial
+
+    y = np.array([0] * 60 + [1] * 25 + [2] * 15)
+    right = np.eye(3)[y]
+    wrong = np.eye(3)[(y + 1) % 3]  # never right: accuracy 0, its whole interval under 0.6
+    r = compare({"run-1": right, "nli": wrong, "embedding": right, "kw": wrong}, y, ["a", "b", "c"],
+                kinds={"run-1": "fine-tuned", "nli": "zero-shot", "embedding": "zero-shot", "kw": "rules"},
+                n_resamples=200)
+    assert below_trivial(r, y) == [
+        "nli scores accuracy 0.000 [0.000,0.037], below always answering 'a' (0.600): it pulls the ensemble down; "
+        "check its model and template, or lower its weight in the config"]
+    assert below_trivial(r, y[:0]) == []
+    # multi-label: every label on every record scores micro-F1 2p / (1 + p); p = 0.25 here
+    Y = np.zeros((40, 4), dtype=int)
+    Y[np.arange(40), np.arange(40) % 4] = 1
+    ml = compare({"nli": 1.0 - Y, "embedding": Y.astype(float)}, Y, list("abcd"), multi_label=True,
+                 kinds={"nli": "zero-shot", "embedding": "zero-shot"}, n_resamples=200)
+    lines = below_trivial(ml, Y)
+    assert len(lines) == 1 and lines[0].startswith("nli scores micro-F1 0.000 [") \
+        and "below every label on every record (0.400)" in lines[0]
