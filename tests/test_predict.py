@@ -229,3 +229,33 @@ def test_predict_says_why_rows_were_rejected_and_refuses_an_out_file_it_cannot_w
     res = predict_file(config, src, run=_StubRun(LABELS))
     assert (res.n, res.rejected, res.rejects) == (2, 2, {"invalid JSON": 1, "null text": 1})
     assert "predicted 2 rows (2 rows rejected: 1 invalid JSON, 1 null text) with 20260101-000000-logreg: " in res.summary()
+
+
+def test_the_out_file_keeps_the_inputs_id_name_and_other_columns(tmp_path, monkeypatch):
+    """A user joins predictions back to their data: the --out file names the id column as the input does and
+    carries the input's other columns (a truth column named like a prediction column becomes input_<name>); the
+    log keeps its own schema."""
+    from labeler.evaluation import predict
+
+    config = load_config(make_project(tmp_path)).model_copy(deep=True)
+    config.data.id_field = "ticket_id"
+    monkeypatch.setattr(predict, "load_run", lambda config, run_id: _StubRun(LABELS))
+    rows = [{"ticket_id": "t1", "text": "a late goal", "customer": "ACME", "label": "sports"},
+            {"ticket_id": "t2", "text": "", "customer": "Initech", "label": "tech"},
+            {"ticket_id": "t3", "text": "a new chip", "customer": "Umbrella", "label": "tech"}]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for suffix in (".csv", ".jsonl", ".parquet"):
+        res = predict.predict_file(config, src, out=tmp_path / f"out{suffix}")
+        out = {".csv": pd.read_csv, ".parquet": pd.read_parquet,
+               ".jsonl": lambda p: pd.read_json(p, lines=True)}[suffix](tmp_path / f"out{suffix}")
+        assert list(out.columns[:6]) == ["ticket_id", "text", "customer", "input_label", "label", "score"]
+        assert out["ticket_id"].tolist() == ["t1", "t3"] and out["customer"].tolist() == ["ACME", "Umbrella"]
+        assert out["input_label"].tolist() == ["sports", "tech"] and out["label"].tolist() == ["sports", "tech"]
+        assert res.summary().endswith(f"written to {tmp_path / f'out{suffix}'} (with the input's 'customer', 'label' "
+                                      "as 'input_label')")
+        assert list(pd.read_parquet(res.path).columns) == prediction_columns(["text"], LABELS)
+    parquet = tmp_path / "in.parquet"
+    pd.DataFrame(rows).to_parquet(parquet)
+    out = predict.predict_file(config, parquet, out=tmp_path / "p.csv")
+    assert pd.read_csv(tmp_path / "p.csv")["customer"].tolist() == ["ACME", "Umbrella"] and out.rejected == 1

@@ -13,7 +13,9 @@ labels at or above their cuts, comma-joined, most probable first, empty for "Non
 own (``Run.cuts``), or ``task.threshold`` for every label for a run saved without them), ``score`` (its
 probability; multi-label the top one),
 ``p_<label>`` per label, ``model_id`` (the run id), ``input_fingerprint`` (sha256 of the input file's bytes,
-16 hex) and ``input_path``.
+16 hex) and ``input_path``. The ``--out`` file is the same rows for the user's own use: its id column keeps the
+input's name (``data.id_field``), and the input's other columns (metadata, a truth column) follow the text fields,
+``input_``-prefixed where a name is taken by a prediction column (``carry_input_columns``).
 
 ``labeler.evaluation.drift`` compares a logged prediction file with a reference label mix and the run's confidence on its
 own data.
@@ -30,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from labeler.data import detect_format, read_pool
+from labeler.data.readers import reader_for
 from labeler.errors import LabelerError
 from labeler.loop.runs import training_errors
 from labeler.project import Project
@@ -76,6 +79,7 @@ class PredictionResult:
     cut_note: str | None = None  # multi-label: where the cuts came from
     n_none: int = 0  # multi-label: rows with no label at or over its cut ("None of these")
     id_note: str | None = None  # the input had no id column: how rows are named
+    carried: list[str] | None = None  # the input's other columns in the --out file ("'label' as 'input_label'")
 
     def summary(self, shown: int = 10) -> str:
         ranked = sorted(((v, k) for k, v in self.label_counts.items() if v), key=lambda t: (-t[0], t[1]))
@@ -88,8 +92,9 @@ class PredictionResult:
         extra = f" ({self.rejected} {'row' if self.rejected == 1 else 'rows'} rejected{': ' + why if why else ''})" \
             if self.rejected else ""
         ids = f"{self.id_note}\n" if self.id_note else ""
+        kept = f" (with the input's {', '.join(self.carried)})" if self.carried else ""
         return (f"{ids}predicted {self.n} rows{extra} with {self.model_id}: {counts}\n"
-                f"logged to {self.path}" + (f"; written to {self.out}" if self.out else ""))
+                f"logged to {self.path}" + (f"; written to {self.out}{kept}" if self.out else ""))
 
 
 def predict_file(config, input_path: str | Path, run_id: str | None = None, out: str | Path | None = None,
@@ -152,19 +157,47 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
              "n": len(df), "rejected": len(rejected), "label_counts": counts, "mean_score": float(df["score"].mean())}
     with (pdir / LOG_FILE).open("a") as f:
         f.write(json.dumps(entry, sort_keys=True) + "\n")
+    carried: list[str] = []
     if out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
+        written, carried = carry_input_columns(df, input_path, config, [r.row for r in pool.records],
+                                               keep_id_name=not numbered)
         if out.suffix == ".csv":
-            df.to_csv(out, index=False)
+            written.to_csv(out, index=False)
         elif out.suffix in (".jsonl", ".json"):
-            df.to_json(out, orient="records", lines=True, force_ascii=False)
+            written.to_json(out, orient="records", lines=True, force_ascii=False)
         else:  # .parquet
-            df.to_parquet(out, index=False)
+            written.to_parquet(out, index=False)
     return PredictionResult(path=path, model_id=run.run_id, input_fingerprint=fp, n=len(df), rejected=len(rejected),
                             rejects=dict(pool.rejects), label_counts=counts, out=out, cut_note=cut_note, n_none=n_none,
+                            carried=carried,
                             id_note=f"no {d.id_field!r} column in {input_path.name}: rows are named row-<n>, their "
                                     "row in the file" if numbered else None)
+
+
+def carry_input_columns(df, input_path: Path, config, rows: list[int], keep_id_name: bool = True):
+    """The ``--out`` frame: ``df`` with its id column named as the input's (``data.id_field``) and the input's
+    other columns after the text fields, taken from the rows predicted (``rows``: their 1-based numbers in the
+    file); a name a prediction column holds is written ``input_<name>``. Returns the frame and a phrase per
+    column carried (``'topic'``, ``'label' as 'input_label'``)."""
+    import pandas as pd
+
+    d = config.data
+    fmt = detect_format(input_path, "auto")
+    reader = reader_for(fmt, d.encoding)
+    names, raw = reader(input_path, [])  # CSV and JSON Lines: every column; Parquet and HF folders: the names
+    if fmt in ("parquet", "hf"):
+        names, raw = reader(input_path, list(names))
+    columns, by_row = list(names), {r.row: r.values for r in raw if r.values is not None}
+    id_name = d.id_field if keep_id_name and d.id_field else "id"
+    taken = set(df.columns) | {id_name}
+    extra = [c for c in columns if c not in d.text_fields and c != d.id_field]
+    names = {c: f"input_{c}" if c in taken else c for c in extra}
+    carried = pd.DataFrame({names[c]: [by_row.get(r, {}).get(c) for r in rows] for c in extra}, index=df.index)
+    at = 1 + len(d.text_fields)
+    out = pd.concat([df.iloc[:, :at], carried, df.iloc[:, at:]], axis=1).rename(columns={"id": id_name})
+    return out, [repr(c) if c == n else f"{c!r} as {n!r}" for c, n in names.items()]
 
 
 def read_log(config) -> list[dict]:
