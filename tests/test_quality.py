@@ -168,8 +168,8 @@ def test_multi_label_none_of_these_is_the_empty_set_and_a_contradiction_is_left_
 def test_no_overlap_says_how_to_get_it(tmp_path):
     config = make_config(tmp_path, min_submitted=1)
     write_responses(config, {"r0": {"a": B}, "r1": {"b": S}})
-    assert summary_line(config) == ("agreement: n/a, no record has 2+ submitted answers yet (argilla.min_submitted: "
-                                    "2 sends each record to two annotators); 2 annotators")
+    assert summary_line(config) == ("agreement: n/a, no record has 2+ submitted answers yet (set argilla.min_submitted: "
+                                    "2 to send each record to two annotators); 2 annotators")
 
 
 def test_cli_writes_a_readable_report_at_50_annotators_and_150_labels(tmp_path, capsys):
@@ -219,7 +219,7 @@ def test_agreement_line_counts_annotators_in_words():
 
     assert agreement_line(None, None, 0, 1, 2) == "agreement: n/a, no record has 2+ submitted answers yet; 1 annotator"
     assert agreement_line(None, None, 0, 3, 1) == ("agreement: n/a, no record has 2+ submitted answers yet "
-                                                   "(argilla.min_submitted: 2 sends each record to two annotators); "
+                                                   "(set argilla.min_submitted: 2 to send each record to two annotators); "
                                                    "3 annotators")
     assert agreement_line(0.5, 0.25, 4, 1, 2) == "agreement: alpha 0.50, kappa 0.25 over 4 records with 2+ answers, 1 annotator"
 

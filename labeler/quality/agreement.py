@@ -328,7 +328,7 @@ class QualityReport:
 def agreement_line(alpha_: float | None, kappa: float | None, overlapped: int, annotators: int,
                    min_submitted: int) -> str:
     if not overlapped:
-        hint = "" if min_submitted > 1 else " (argilla.min_submitted: 2 sends each record to two annotators)"
+        hint = "" if min_submitted > 1 else " (set argilla.min_submitted: 2 to send each record to two annotators)"
         return (f"agreement: n/a, no record has 2+ submitted answers yet{hint}; "
                 f"{annotators} annotator{'s' if annotators != 1 else ''}")
     fmt = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
