@@ -310,3 +310,39 @@ def test_compare_multi_label_run_gets_its_own_cuts(tmp_path, capsys):
     assert report["primary"] == run.run_id and report["metric"] == "micro_f1"
     assert re.match(rf"fine-tuned {run.run_id} (beats|is worse than|does not beat) (zero-shot |rules )?\S+.* micro-F1", report["verdict"])
     assert f"cuts {run.run_id}: {cuts['note']}" in out
+
+
+def test_a_stacked_ensemble_row_is_stacked_on_training_labels_never_gold(tmp_path):
+    """ensemble.method stacked: compare's ensemble row is the stack bootstrap fits before a run exists (on the human
+    training labels, from scores.npz), not the weighted mean; before bootstrap it says why it fell back."""
+    from labeler.evaluation.compare_on_gold import compare_project
+    from labeler.loop.ensemble import StackedEnsemble
+    from labeler.loop.pool_matrices import Scores
+    from labeler.loop.scoring import bootstrap, training_rows
+    from labeler.project import Project
+
+    # exact_right 1: every text is its own (a wrong word can repeat another record's text, which the pool collapses)
+    cfg, labels, truth, texts = make_project(tmp_path, 2, 60, exact_right=1.0, noisy_right=0.6)
+    raw = yaml.safe_load(cfg.read_text())
+    raw["queue"]["gold_share"] = 0.5
+    raw["ensemble"] = {"method": "stacked", "min_labels_for_stacking": 10}
+    cfg.write_text(yaml.safe_dump(raw, sort_keys=False))
+    write_labels(cfg, list(truth), truth, texts)  # every record answered: about half gold, half training
+    config = load_config(cfg)
+    before = compare_project(config, write=False)
+    assert before.ensemble == "the signals' weighted mean: run `labeler bootstrap` to score the pool the stack is fitted on"
+    bootstrap(config, progress=False)
+    cmp = compare_project(config, write=False)
+    scores = Scores.load(Project(config).scores)
+    rows, y, _ = training_rows(config, scores.ids, Project(config).load_labels())
+    gold = gold_ids(cfg, truth)
+    assert len(rows) >= 40 and not {scores.ids[r] for r in rows} & set(gold)  # the reserve is never stacked on
+    assert cmp.ensemble == f"stacked on {len(rows)} human training labels (never on gold)"
+    stack = StackedEnsemble(min_labels=10, weights={"exact": 1.0, "noisy": 1.0}).fit(
+        {n: scores.signals[n][rows] for n in ("exact", "noisy")}, y)
+    at = [scores.ids.index(i) for i in gold]
+    expected = stack.predict_proba({n: scores.signals[n][at] for n in ("exact", "noisy")})
+    accuracy = float((expected.argmax(1) == np.array([labels.index(truth[i]) for i in gold])).mean())
+    assert cmp.result.systems["ensemble"].metrics["accuracy"] == pytest.approx(accuracy, abs=1e-12)
+    # the weighted mean splits every disagreement evenly; the stack learned to trust 'exact'
+    assert before.result.systems["ensemble"].metrics["accuracy"] < accuracy == 1.0

@@ -29,6 +29,8 @@ def command(config_path, overrides, out_dir, all_runs):
         click.echo(f"warning: {warning}")
     for why in cmp.left_out:
         click.echo(f"left out: {why}")
+    if cmp.ensemble:
+        click.echo(f"ensemble: {cmp.ensemble}")
     if cmp.joined:
         click.echo(f"suggestions: {cmp.joined}")
     click.echo(f"report: {cmp.paths['markdown']}")

@@ -35,7 +35,9 @@ from labeler.errors import LabelerError
 from labeler.evaluation.gold import CALIB, GOLD, GoldReserve, enough_gold, verdict_splits
 from labeler.loop.join import SUGGESTIONS, joined_on_gold, zero_shot_ensemble
 from labeler.loop.runs import registry, training_errors
-from labeler.loop.scoring import build_signals, run_signal
+from labeler.loop.ensemble import StackedEnsemble
+from labeler.loop.pool_matrices import Scores
+from labeler.loop.scoring import build_signals, run_signal, training_rows
 from labeler.project import Project
 from labeler.signals.cache import score_cached
 from training.compare import below_trivial, compare, default_metric, label_cuts
@@ -125,6 +127,7 @@ class ComparePaths:
     joined: str | None = None  # how the suggestions row joined the current run (``_suggestions``), None without it
     left_out: list[str] = field(default_factory=list)  # runs not scored on gold, and why (final fits trained on it)
     weak: list[str] = field(default_factory=list)  # zero-shot signals below a model that reads no text (``below_trivial``)
+    ensemble: str | None = None  # ensemble.method stacked: what the ensemble row was stacked on (``_ensemble``)
 
     def positives_note(self) -> str:
         """Multi-label: what micro-F1 rests on, e.g. "9 carry a label (46 'None of these'), 10 label positives"."""
@@ -147,6 +150,28 @@ def gold_only_ece(result, systems_gold: dict, y_gold, config) -> None:
         n = 0 if y_gold is None else len(y_gold)
         result.systems[name].metrics["ece"] = evaluate(P, y_gold, config.label_names, False)["ece"] if n else float("nan")
         result.systems[name].metrics["ece_n"] = n
+
+
+def _ensemble(config, probas: dict, reserve) -> tuple[np.ndarray, str | None]:
+    """The ensemble row: the signals' weighted mean, or, with ``ensemble.method: stacked``, the stack fitted as
+    ``bootstrap`` fits it before a run exists: on the human training labels (never gold), over the signals'
+    pool matrices in ``scores.npz``. The note says what it was stacked on, or why it fell back."""
+    P = zero_shot_ensemble(config, probas)
+    if config.ensemble.method != "stacked":
+        return P, None
+    names = [s.name for s in config.signals if s.name in probas]
+    path = Project(config).scores
+    scores = Scores.load(path) if path.exists() else None
+    if scores is None or any(n not in scores.signals for n in names):
+        return P, "the signals' weighted mean: run `labeler bootstrap` to score the pool the stack is fitted on"
+    rows, y, _ = training_rows(config, scores.ids, Project(config).load_labels(), reserve)
+    if y is None or not len(rows):
+        return P, "the signals' weighted mean: no training labels to stack on yet"
+    stack = StackedEnsemble(multi_label=config.task.multi_label, cv_folds=config.ensemble.cv_folds,
+                            min_labels=config.ensemble.min_labels_for_stacking, threshold=config.task.threshold,
+                            weights={s.name: s.weight for s in config.signals if s.name in probas})
+    out = stack.fit({n: scores.signals[n][rows] for n in names}, y).predict({n: probas[n] for n in names})
+    return out.P, f"stacked on {len(rows)} human training labels (never on gold)" + (f"; {out.note}" if out.note else "")
 
 
 def _suggestions(config, reserve, scored: dict, kinds: dict, run_id: str | None, gold) -> str | None:
@@ -213,8 +238,9 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
     ids, texts = gold.ids + calib.ids + unl.ids, gold.texts + calib.texts + unl.texts
     probas, kinds = signal_probas(config, ids, texts, progress, signals)
     scored = dict(probas)
+    ensemble_note = None
     if len(probas) > 1:
-        scored["ensemble"] = zero_shot_ensemble(config, probas)
+        scored["ensemble"], ensemble_note = _ensemble(config, probas, reserve)
         kinds["ensemble"] = "ensemble"
     with training_errors():
         for rid, run in runs.items():
@@ -267,6 +293,7 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
     out = Path(out_dir) if out_dir else Project(config).reports / time.strftime("%Y%m%d-%H%M%S")
     cp = ComparePaths(result=result, out_dir=out, zero_shot_verdict=zero_verdict, enough=ok, n_gold=n_gold,
                       n_calib=n_calib if counted else 0, gold_only=gold_only, joined=joined_note, left_out=left_out, weak=weak,
+                      ensemble=ensemble_note,
                       positives=(int((np.asarray(y).sum(axis=1) == 0).sum()), int(np.asarray(y).sum()))
                       if config.task.multi_label and y is not None and len(y) else None)
     if write:
@@ -277,7 +304,8 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
                 "the pool (never trained on)")
         note += ("; ECE on the gold labels alone (a run's temperature is fitted on calibration)" if counted else
                  f"; calibration left out ({gold_only})" if gold_only and not config.task.multi_label else "")
-        notes = ([f"{SUGGESTIONS}: {joined_note}"] if joined_note else []) + [f"left out: {why}" for why in left_out] \
+        notes = ([f"ensemble: {ensemble_note}"] if ensemble_note else []) \
+            + ([f"{SUGGESTIONS}: {joined_note}"] if joined_note else []) + [f"left out: {why}" for why in left_out] \
             + [f"warning: {line}" for line in weak]
         cp.paths = write_report(result, out, history=read_history(reg.history_path), gold_note=note, notes=notes)
         cp.warnings = list(cp.paths.pop("warnings", []) or [])

@@ -181,6 +181,9 @@ class StackedEnsemble:
         return None
 
     def _fit_one(self, X: np.ndarray, target: np.ndarray):
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegressionCV
         from sklearn.model_selection import StratifiedKFold
         from threadpoolctl import threadpool_limits
@@ -189,7 +192,10 @@ class StackedEnsemble:
         cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
         model = LogisticRegressionCV(Cs=[0.01, 0.1, 1.0, 10.0, 100.0], cv=cv, scoring="neg_log_loss",
                                      max_iter=1000, l1_ratios=(0.0,), use_legacy_attributes=False)
-        with threadpool_limits(1):  # a few hundred rows: threads only add overhead
+        # a few hundred rows: threads only add overhead. The weakest penalties may stop short of convergence on
+        # separable features; cross-validated log-loss judges them as they are, so the warning only adds noise
+        with threadpool_limits(1), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
             return model.fit(X, target)
 
     def _fill_rows(self, stack: np.ndarray) -> np.ndarray:
