@@ -35,6 +35,7 @@ from training.evaluate import (METRICS, bootstrap_ci, check_threshold, covered, 
 from training.thresholds import fit_thresholds
 
 MIN_CALIB_POSITIVES = 20  # positive (record, label) pairs in calibration a per-label fit needs
+MIN_TRIVIAL = 20  # fewer labels than this: no below-a-constant warning (the intervals are too wide to tell)
 
 
 def default_metric(multi_label: bool) -> str:
@@ -247,18 +248,19 @@ def compare(
 
 
 def below_trivial(result: CompareResult, y: np.ndarray, kinds: Sequence[str] = ("zero-shot",)) -> list[str]:
-    """One line per system of ``kinds`` whose whole 95% interval lies below a model that reads no text:
-    single-label, always answering gold's most frequent label (accuracy); multi-label, every label on every
-    record (micro-F1 ``2p / (1 + p)``, p the share of positive cells). Such a signal pulls the ensemble down."""
+    """One line per system of ``kinds`` whose whole 95% interval lies below a model that reads no text.
+    Single-label: macro-F1 under chance, 1/K (a random guess that follows the label mix scores each class's F1
+    at its share; on imbalanced data accuracy would flag useful signals below "always the largest class").
+    Multi-label: micro-F1 (the primary metric) under the best constant label set, the m most frequent labels
+    given to every record (m chosen on the same labels). Such a signal pulls the ensemble down."""
     y = np.asarray(y)
-    if not len(y):
+    if len(y) < MIN_TRIVIAL:
         return []
     if result.multi_label:
-        metric, p = "micro_f1", float(y.mean())
-        what, value = "every label on every record", 2 * p / (1 + p)
+        metric, value, what = "micro_f1", *_best_constant_set(y, result.labels)
     else:
-        metric, counts = "accuracy", np.bincount(y.astype(int), minlength=len(result.labels))
-        what, value = f"always answering {result.labels[int(counts.argmax())]!r}", float(counts.max() / len(y))
+        metric, value = "macro_f1", 1.0 / len(result.labels)
+        what = "chance, a random guess that follows the label mix"
     lines = []
     for s in result.systems.values():
         c = s.ci.get(metric)
@@ -267,6 +269,19 @@ def below_trivial(result: CompareResult, y: np.ndarray, kinds: Sequence[str] = (
                          f"{c['hi']:.3f}], below {what} ({value:.3f}): it pulls the ensemble down; check its model "
                          "and template, or lower its weight in the config")
     return lines
+
+
+def _best_constant_set(Y: np.ndarray, labels: Sequence[str]) -> tuple[float, str]:
+    """The best micro-F1 of one label set given to every record (the m most frequent labels), and its words."""
+    counts = Y.sum(axis=0)
+    order = np.argsort(-counts, kind="stable")
+    total, n = float(counts.sum()), len(Y)
+    tp = np.cumsum(counts[order])  # m = 1..K most frequent labels
+    m = np.arange(1, len(order) + 1)
+    f1 = 2 * tp / np.maximum(m * n + total, 1)  # 2TP / (2TP + FP + FN) with FP = m n - TP, FN = total - TP
+    best = int(f1.argmax())
+    names = ", ".join(repr(labels[k]) for k in order[:min(best + 1, 3)]) + (", ..." if best >= 3 else "")
+    return float(f1[best]), f"always answering the same {best + 1} label{'s' * (best > 0)} ({names})"
 
 
 def _cuts_by_system(names: Sequence[str], k: int, multi_label: bool, threshold: float,

@@ -120,7 +120,9 @@ def first_run(counts: Mapping[str, int], min_per_class: int, floor: int, evidenc
     at_floor = len(counts) - len(below)
     short = {name: min_per_class - n for name, n in counts.items() if n < min_per_class}
     missing, asked = sum(short.values()), min_per_class * len(counts)
-    floor_note = (f"; {len(below)} classes below the floor of {floor} keep their zero-shot evidence "
+    one = len(below) == 1
+    floor_note = (f"; {len(below)} class{'' if one else 'es'} below the floor of {floor} "
+                  f"{'keeps its' if one else 'keep their'} zero-shot evidence "
                   f"({_named(below)})" if below else "")
     if not short:
         return Decision(True, "count", f"every class has at least {min_per_class} training labels", below)

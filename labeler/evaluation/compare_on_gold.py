@@ -289,7 +289,7 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
         result.verdict = result.verdicts[best]
     elif kinds.get(result.primary) != "fine-tuned":
         result.verdict = "no fine-tuned run to compare; " + result.verdict
-    weak = below_trivial(result, y) if ok else []
+    weak = below_trivial(result, y)
     out = Path(out_dir) if out_dir else Project(config).reports / time.strftime("%Y%m%d-%H%M%S")
     cp = ComparePaths(result=result, out_dir=out, zero_shot_verdict=zero_verdict, enough=ok, n_gold=n_gold,
                       n_calib=n_calib if counted else 0, gold_only=gold_only, joined=joined_note, left_out=left_out, weak=weak,

@@ -52,7 +52,7 @@ def test_half_the_per_class_count_starts_the_run_and_classes_below_the_floor_do_
     assert (shortfall(counts, 8), half_counted(counts, 8)) == (16, True)
     assert first_run(counts, 8, 2, None, 50) == Decision(
         True, "count", "half the labels 8 per class asks for are there (16 of 32 short, at most 16): training can be "
-                       "expected to help; 1 classes below the floor of 2 keep their zero-shot evidence (c)", ("c",))
+                       "expected to help; 1 class below the floor of 2 keeps its zero-shot evidence (c)", ("c",))
     # one label fewer is not half
     assert not first_run({**counts, "d": 3}, 8, 2, None, 50).due
     # each class counts up to min_per_class: one large class does not stand in for three empty ones
