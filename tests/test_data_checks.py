@@ -210,3 +210,11 @@ def test_simulate_says_how_many_records_it_leaves_out_for_want_of_a_label(tmp_pa
                                           "--strategy", "random", "-o", str(tmp_path / "sim")])
     assert result.exit_code == 0, result.output
     assert "6 of 30 records have no label in 'intent': left out (simulate needs the truth to answer)" in result.output
+
+
+def test_labels_that_differ_only_in_case_and_spacing_are_one_label_written_twice_at_any_counts():
+    from labeler.data.label_checks import look_alikes
+
+    counts = {"Billing, invoices": 8, "billing,  Invoices": 8, "card_arrival": 37, "card_arival": 1,
+              "card_arrival_late": 20, "intent_1": 9, "intent_11": 1}
+    assert look_alikes(counts) == [("billing,  Invoices", "Billing, invoices"), ("card_arival", "card_arrival")]

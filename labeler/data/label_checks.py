@@ -60,20 +60,27 @@ def labels_outside(records, names, multi_label: bool) -> OutsideLabels:
 
 def look_alikes(counts: dict[str, int], cutoff: float = 0.9) -> list[tuple[str, str]]:
     """(rare, common) pairs of label values that look like a typo of each other (``card_arival`` in 1 row,
-    ``card_arrival`` in 37): the rarer one is named first, and is at most a third as frequent. Values differing
-    only in case count too; values differing only in digits (``intent_1``, ``intent_11``) or in whole words
-    (``hotel_request_info``, ``bank_request_info``: a namespace, not a slip of the hand) do not."""
+    ``card_arrival`` in 37): the rarer one is named first, and is at most a third as frequent. Values that differ
+    only in case and spacing (``Billing, invoices``, ``billing,  Invoices``) are one label written two ways at any
+    counts; values differing only in digits (``intent_1``, ``intent_11``) or in whole words
+    (``hotel_request_info``, ``bank_request_info``: a namespace, not a slip of the hand) are not look-alikes."""
     names = sorted(counts, key=lambda n: (-counts[n], n))
     out = []
     for i, rare in enumerate(names):
         for common in names[:i]:
+            if _folded(rare) == _folded(common):
+                out.append((rare, common))
+                break
             if counts[rare] * 3 > counts[common] or re.sub(r"\d", "", rare) == re.sub(r"\d", "", common):
                 continue
-            if rare.lower() == common.lower() or (difflib.SequenceMatcher(None, rare, common).ratio() >= cutoff
-                                                  and not _other_words(rare, common)):
+            if difflib.SequenceMatcher(None, rare, common).ratio() >= cutoff and not _other_words(rare, common):
                 out.append((rare, common))
                 break
     return out
+
+
+def _folded(name: str) -> str:
+    return " ".join(name.casefold().split())
 
 
 def _other_words(a: str, b: str) -> bool:

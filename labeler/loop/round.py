@@ -226,8 +226,8 @@ def push_queue(config, progress: bool = True, by: str = "labeler push", policy=N
         state.setdefault("gold_share", float(policy.gold_share))
         project.write_state(state)
     if gold_rows:
-        report.notes.append(f"{len(gold_rows)} of the new records were drawn at random (the random reserve: gold, "
-                            "and calibration, never trained on)")
+        report.notes.append(f"{len(gold_rows)} of the new records {'was' if len(gold_rows) == 1 else 'were'} drawn at "
+                            "random (the random reserve: gold, and calibration, never trained on)")
     return report
 
 
