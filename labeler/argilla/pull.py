@@ -51,6 +51,8 @@ class PullReport:
     overlapped: int = 0  # records with 2+ submitted answers (what kappa is computed on)
     none: int = 0  # multi-label: labeled records whose answer is "None of these" (the empty label set)
     none_with_labels: int = 0  # multi-label: answers choosing "None of these" and labels (their records: conflicts)
+    kept: int = 0  # labels of records not in this dataset, kept from the last pull (answered in an earlier dataset)
+    dataset: str = ""
 
     def summary(self) -> str:
         kappa = "n/a (fewer than 2 answers per record)" if self.kappa is None \
@@ -60,8 +62,10 @@ class PullReport:
         none = f" ({self.none} 'None of these')" if self.none else ""
         contradictions = (f", of which {self.none_with_labels} answer(s) chose 'None of these' together with labels"
                           if self.none_with_labels else "")
+        kept = (f"; {self.kept} more kept from the last pull: their records are not in {self.dataset!r} (answered in "
+                "an earlier dataset)" if self.kept else "")
         return (f"{self.submitted} labeled{none}, {self.discarded} discarded, {len(self.conflicts)} conflicts (ties"
-                f"{contradictions}){waiting}, {self.drafts_only} drafts only; Fleiss' kappa {kappa}")
+                f"{contradictions}){waiting}, {self.drafts_only} drafts only; Fleiss' kappa {kappa}{kept}")
 
 
 def join_fields(fields: dict[str, str]) -> str:
@@ -128,8 +132,10 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path) -> PullReport:
     field_names = spec.field_names()
     raw_rows, label_rows, tables = [], [], []
     per_label_tables: dict[str, list[Counter]] = {lab: [] for lab in spec.labels}
+    present: set[str] = set()
     for rec in rest.iter_records(conn, dataset.id, include="responses"):
         rid = rec.get("external_id") or rec["id"]
+        present.add(str(rid))
         fields = {col: rec["fields"].get(name, "") for col, name in field_names.items()}
         answers = []
         for resp in rec.get("responses") or []:
@@ -195,10 +201,33 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path) -> PullReport:
     labels_df = pd.DataFrame(label_rows, columns=["id", "text", "fields", "label", "labels", "status", "annotator",
                                                   "n_annotators", "agreement", "submitted_at", "round"])
     labels_df["submitted_at"] = pd.to_datetime(labels_df["submitted_at"], errors="coerce", utc=True)
+    responses_df = pd.DataFrame(raw_rows, columns=["id", "annotator", "status", "value", "updated_at"])
+    # a record this dataset does not hold was answered in another one (a new dataset after the labels changed):
+    # its label stays; the dataset's own records are read from it alone
+    report.dataset = spec.name
+    labels_df, report.kept = _keep_elsewhere(labels_df, out_dir / "labels.parquet", present)
+    responses_df, _ = _keep_elsewhere(responses_df, out_dir / "responses.parquet", present)
     _write_atomic(labels_df, out_dir / "labels.parquet")
-    _write_atomic(pd.DataFrame(raw_rows, columns=["id", "annotator", "status", "value", "updated_at"]),
-                  out_dir / "responses.parquet")
+    _write_atomic(responses_df, out_dir / "responses.parquet")
     return report
+
+
+def _keep_elsewhere(df, path: Path, present: set[str]):
+    """``df`` with the rows of the last pull's ``path`` whose records are not in ``present`` (the dataset's
+    record ids), and how many such records there are."""
+    import pandas as pd
+
+    if not path.exists():
+        return df, 0
+    old = pd.read_parquet(path)
+    old = old[~old["id"].astype(str).isin(present)]
+    if old.empty:
+        return df, 0
+    old = old.reindex(columns=df.columns)
+    if "submitted_at" in df:
+        old["submitted_at"] = pd.to_datetime(old["submitted_at"], errors="coerce", utc=True)
+    kept = int(old["id"].nunique())
+    return (old.reset_index(drop=True) if df.empty else pd.concat([df, old], ignore_index=True)), kept
 
 
 def _write_atomic(df, path: Path) -> None:

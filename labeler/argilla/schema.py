@@ -338,6 +338,7 @@ def check_compatible(dataset, spec: DatasetSpec) -> None:
         if extra:
             parts.append(f"dataset has {extra} not in the config")
         raise LabelerError(
-            f"label set differs from existing dataset {spec.name!r}: {'; '.join(parts)}; "
-            f"use a new dataset name (e.g. --set argilla.dataset={spec.name}-v2)"
+            f"label set differs from existing dataset {spec.name!r}: {'; '.join(parts)} (Argilla cannot change a "
+            f"published question's labels); set a new dataset name in the config (argilla.dataset: {spec.name}-v2): "
+            f"the answers given in {spec.name!r} stay in the project's labels"
         )

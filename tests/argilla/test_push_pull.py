@@ -88,6 +88,45 @@ def test_incompatible_label_set_names_the_difference(argilla_server):
     assert "['other']" in msg and "not in the config" in msg and f"{name}-v2" in msg
 
 
+def test_a_new_dataset_after_the_labels_changed_keeps_the_answers_given_in_the_old_one(argilla_server, argilla_client,
+                                                                                      tmp_path):
+    """Argilla cannot change a published question's labels, so a label added mid-project means a new dataset
+    (push's error says so); pulling from it used to rewrite labels.parquet with its answers alone, dropping every
+    label answered before. Records the new dataset does not hold keep their labels; its own are read from it."""
+    import argilla as rg
+
+    conn = Connection(argilla_server.url, argilla_server.api_key, "test")
+    old, new = f"pp-{uuid.uuid4().hex[:6]}", f"pp-{uuid.uuid4().hex[:6]}"
+    push(conn, _spec(old), _records(), progress=False)
+    me = argilla_client.me.id
+
+    def answer(name, values):
+        ds = argilla_client.datasets(name=name)
+        recs = [r for r in ds.records() if r.id in values]
+        for rec in recs:
+            rec.responses.add(rg.Response("label", values[rec.id], user_id=me, status="submitted"))
+        ds.records.log(recs)
+
+    answer(old, {"r0": "billing", "r1": "tech, support"})
+    pull(conn, _spec(old), tmp_path)
+    more = DatasetSpec(name=old, labels=LABELS + ["refund"], vector_dim=4)
+    with pytest.raises(LabelerError, match=rf"config adds \['refund'\] .*argilla.dataset: {old}-v2\): the answers "
+                                           rf"given in '{old}' stay in the project's labels"):
+        push(conn, more, _records()[2:], progress=False)
+    more = DatasetSpec(name=new, labels=LABELS + ["refund"], vector_dim=4)
+    push(conn, more, _records()[2:], progress=False)  # r2, r3: the records not answered yet
+    report = pull(conn, more, tmp_path)  # nothing answered in the new dataset yet
+    labels = pd.read_parquet(tmp_path / "labels.parquet").set_index("id")
+    assert labels["label"].to_dict() == {"r0": "billing", "r1": "tech, support"} and report.kept == 2
+    answer(new, {"r2": "refund"})
+    report = pull(conn, more, tmp_path)
+    labels = pd.read_parquet(tmp_path / "labels.parquet").set_index("id")
+    assert labels["label"].to_dict() == {"r2": "refund", "r0": "billing", "r1": "tech, support"}
+    assert report.summary().endswith(f"; 2 more kept from the last pull: their records are not in {new!r} (answered "
+                                     "in an earlier dataset)")
+    assert sorted(pd.read_parquet(tmp_path / "responses.parquet")["id"]) == ["r0", "r1", "r2"]
+
+
 def test_wrong_key_and_wrong_url_are_one_line_errors(argilla_server):
     spec = _spec("never-created")
     with pytest.raises(LabelerError, match="rejected the API key"):
