@@ -36,6 +36,19 @@ SPLIT_FILE = "splits.json"
 QUEUE_MODEL_FILE = "queue_model.joblib"
 
 
+def renamed(labels, names: dict[str, str]):
+    """The label table with answers given under a label's former name (``task.labels[].was``) under its name now."""
+    if not names or labels.empty:
+        return labels
+    out = labels.copy()
+    if "label" in out:
+        out["label"] = out["label"].map(lambda v: names.get(v, v) if isinstance(v, str) else v)
+    if "labels" in out:
+        out["labels"] = [list(dict.fromkeys(names.get(v, v) for v in vs)) if vs is not None and not isinstance(vs, str)
+                         else vs for vs in out["labels"]]
+    return out
+
+
 class Project:
     """The paths and small state files of the project a config describes."""
 
@@ -123,10 +136,8 @@ class Project:
         import pandas as pd
 
         labels = pd.read_parquet(self.labels)
-        if not reviewed:
-            return labels
-
-        return apply_reviews(self, labels)
+        labels = labels if not reviewed else apply_reviews(self, labels)
+        return renamed(labels, self.config.task.renamed)
 
     def require_labels(self) -> Path:
         if not self.labels.exists():
@@ -135,4 +146,17 @@ class Project:
         return self.labels
 
     def load_scores(self):
-        return Scores.load(self.scores)
+        """The pool's matrices; a one-line error when they were scored for other labels than the config's."""
+        scores = Scores.load(self.scores)
+        if not scores.fits(self.config.label_names):
+            raise LabelerError(f"{self.scores} was scored for other labels than the config's (they changed since); "
+                               "run `labeler bootstrap` (or `labeler round`) to score the pool again")
+        return scores
+
+    def fitting_scores(self):
+        """The pool's matrices, or None before ``bootstrap`` and once the labels changed since it ran (for the
+        readers that then do without them, as before the first ``bootstrap``)."""
+        if not self.scores.exists():
+            return None
+        scores = Scores.load(self.scores)
+        return scores if scores.fits(self.config.label_names) else None

@@ -9,7 +9,7 @@ from labeler.evaluation.gold import CALIB, enough_gold, verdict_splits
 from labeler.loop.human_labels import none_answers, per_class
 from labeler.loop.policy import project_policy
 from labeler.loop.pool_matrices import Scores
-from labeler.loop.runs import current_run, labels_unchanged, threshold, train_counts, trigger
+from labeler.loop.runs import current_run, labels_unchanged, run_mismatch, threshold, train_counts, trigger
 from labeler.project import Project
 from labeler.quality.agreement import summary_line
 from labeler.watch.state import status_line
@@ -25,7 +25,8 @@ def status(config) -> dict:
     policy = project_policy(config)
     out: dict = {"project": str(project.dir), "round": project.round}
     out["pool"] = len(Pool.load(project.pool)) if project.pool.exists() else None
-    out["scored"] = len(Scores.load(project.scores).ids) if project.scores.exists() else 0
+    scores = project.fitting_scores()  # matrices scored for other labels (the config changed since) count as none
+    out["scored"] = len(scores.ids) if scores is not None else 0
     labels = project.load_labels()
     out["labeled_per_class"] = per_class(labels, config.label_names, config.task.multi_label)
     out["none_of_these"] = none_answers(labels) if config.task.multi_label else None  # which no class counts
@@ -63,7 +64,7 @@ def status(config) -> dict:
         "run_id": run.run_id, "backend": run.backend, "n_train": run.info.get("n_train"),
         "n_gold": run.info.get("n_gold"), "metric": metric_name(metric, config.task.multi_label),
         "value": (run.metrics.get("gold") or {}).get(metric), "ci": (run.metrics.get("gold_ci") or {}).get(metric),
-        "final_fit": bool(run.info.get("final_fit"))}
+        "final_fit": bool(run.info.get("final_fit")), "mismatch": run_mismatch(config, run)}
 
     out["watcher"] = status_line(project.dir)
     out["agreement"] = summary_line(config)
@@ -136,4 +137,8 @@ def current_run_line(run: dict | None) -> str:
     gold = (f"{where} {run.get('metric', 'accuracy')} {value:.3f} (95% CI {ci.get('lo', float('nan')):.3f}.."
             f"{ci.get('hi', float('nan')):.3f}, n={n})" if isinstance(value, (int, float)) and value == value and n
             else "no gold labels to score it yet")
-    return f"current run: {run['run_id']} ({run['backend']}, {run.get('n_train')} training labels), {gold}"
+    line = f"current run: {run['run_id']} ({run['backend']}, {run.get('n_train')} training labels), {gold}"
+    if run.get("mismatch"):  # the labels changed since it trained: bootstrap leaves it out
+        line += f"; trained on other labels than the config's ({run['mismatch'].split(' (', 1)[1]}: left out of the " \
+                "suggestions until the next run"
+    return line

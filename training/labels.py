@@ -71,6 +71,16 @@ def _as_list(value) -> list[str]:
     return [str(v) for v in value]
 
 
+def _named(counts: Counter, shown: int = 3) -> str:
+    """``'Sports' 50, 'Health' 2`` (the first ``shown`` by count, then how many more); one label alone: ``'Sports'``
+    (the line's own count says how many)."""
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    if len(ranked) == 1:
+        return repr(ranked[0][0])
+    more = f" and {len(ranked) - shown} more" if len(ranked) > shown else ""
+    return ", ".join(f"{name!r} {n}" for name, n in ranked[:shown]) + more
+
+
 def _is_missing(value) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
 
@@ -84,8 +94,9 @@ def load_labels(
 
     Skips (counted in ``LabelTable.skipped``): non-submitted rows (``status: discarded`` etc.), submitted
     rows with no label (``no label``), empty text, and older duplicates of an id (the latest
-    ``submitted_at`` wins). Raises ``TrainingError`` (one line) on a missing file or column or an unknown
-    label.
+    ``submitted_at`` wins), and answers with a label no longer in ``label_names`` (taken out of the config
+    since: single-label, the row; multi-label, that label from the record's set). Raises ``TrainingError``
+    (one line) on a missing file or column.
     """
     label_names = list(label_names)
     if len(set(label_names)) != len(label_names) or not label_names:
@@ -115,22 +126,27 @@ def load_labels(
     df["id"] = df["id"].astype(str)
     df["text"] = df["text"].fillna("").astype(str)
 
+    known = set(label_names)
     if multi_label:
         df["labels"] = [_as_list(v) for v in df["labels"]]
-        # a submitted empty list is the answer "None of these": kept, an all-negative target row
-        values = [lab for labs in df["labels"] for lab in labs]
+        # a submitted empty list is the answer "None of these": kept, an all-negative target row. A label taken out
+        # of the config since it was answered is dropped from its record's set: none of the others was chosen there
+        gone = Counter(lab for labs in df["labels"] for lab in labs if lab not in known)
+        if gone:
+            skipped[f"labels no longer in the config ({_named(gone)}), dropped from their records (kept with "
+                    "their other labels; renamed? list the old name under the label's was:)"] += sum(gone.values())
+            df["labels"] = [[lab for lab in labs if lab in known] for labs in df["labels"]]
     else:
         no_label = df["label"].map(_is_missing)
         if no_label.any():
             skipped["submitted without a label"] += int(no_label.sum())
         df = df[~no_label].copy()
         df["label"] = df["label"].astype(str)
-        values = df["label"].tolist()
-    unknown = sorted(set(values) - set(label_names))
-    if unknown:
-        raise TrainingError(
-            f"{where} has label(s) {unknown} not in the configured labels {label_names}; update the config's labels"
-        )
+        outside = ~df["label"].isin(known)
+        if outside.any():  # a label taken out of the config since it was answered: its texts fit none of the others
+            skipped[f"labeled {_named(Counter(df.loc[outside, 'label']))}, no longer in the config (renamed? list "
+                    "the old name under the label's was:)"] += int(outside.sum())
+            df = df[~outside].copy()
     empty = df["text"].str.strip() == ""
     if empty.any():
         skipped["empty text"] += int(empty.sum())

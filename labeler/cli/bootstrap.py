@@ -23,6 +23,9 @@ def command(config_path, overrides, quiet):
     top = scores.P.max(axis=1)
     click.echo(f"scored {len(scores.ids)} records with {', '.join(scores.signals)} ({scores.method}); "
                f"mean top probability {top.mean():.3f}, mean agreement {scores.agreement.mean():.3f}")
+    for note in (scores.note, scores.queue_note):  # how a run joined (or why it was left out), the queue model
+        if note:
+            click.echo(note)
     from labeler.signals.rules import vote_lines
 
     for line in vote_lines(scores.signals, config.label_names, config.task.multi_label):

@@ -72,10 +72,12 @@ class DataConfig(_Model):
 
 
 class LabelSpec(_Model):
-    """A label: its name (the Argilla value, case-sensitive) and an optional one-sentence description."""
+    """A label: its name (the Argilla value, case-sensitive), an optional one-sentence description, and the names
+    it had before (``was``: a label renamed mid-project keeps the answers given under its old name)."""
 
     name: str
     description: str | None = None
+    was: list[str] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -122,7 +124,17 @@ class TaskConfig(_Model):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"duplicate label names: {', '.join(map(repr, dupes))}")
+        former = [old for label in self.labels for old in label.was]
+        taken = sorted({n for n in former if n in names or former.count(n) > 1})
+        if taken:
+            raise ValueError(f"a former name (was:) must belong to one label and be no label's name now: "
+                             f"{', '.join(map(repr, taken))}")
         return self
+
+    @property
+    def renamed(self) -> dict[str, str]:
+        """Former name -> the label's name now (``was``)."""
+        return {old: label.name for label in self.labels for old in label.was}
 
 
 class SignalSpec(_Model):

@@ -322,7 +322,8 @@ data:
 task:
   multi_label: {"true " if multi_label else "false"}      # true: each text may carry any number of labels
   threshold: 0.5          # multi-label only: a label applies when its probability >= threshold
-  # Labels: a plain string, or name + description (descriptions help the zero-shot signals).
+  # Labels: a plain string, or name + description (descriptions help the zero-shot signals). Renamed
+  # mid-project? Keep the old name under the label's was: ["old name"], and its answers count.
   labels:
 {label_lines}
 

@@ -34,9 +34,8 @@ from labeler.data.load import load_pool
 from labeler.errors import LabelerError
 from labeler.evaluation.gold import CALIB, GOLD, GoldReserve, enough_gold, verdict_splits
 from labeler.loop.join import SUGGESTIONS, joined_on_gold, zero_shot_ensemble
-from labeler.loop.runs import registry, training_errors
+from labeler.loop.runs import registry, run_mismatch, training_errors
 from labeler.loop.ensemble import StackedEnsemble
-from labeler.loop.pool_matrices import Scores
 from labeler.loop.scoring import build_signals, run_signal, training_rows
 from labeler.project import Project
 from labeler.signals.cache import score_cached
@@ -160,8 +159,7 @@ def _ensemble(config, probas: dict, reserve) -> tuple[np.ndarray, str | None]:
     if config.ensemble.method != "stacked":
         return P, None
     names = [s.name for s in config.signals if s.name in probas]
-    path = Project(config).scores
-    scores = Scores.load(path) if path.exists() else None
+    scores = Project(config).fitting_scores()
     if scores is None or any(n not in scores.signals for n in names):
         return P, "the signals' weighted mean: run `labeler bootstrap` to score the pool the stack is fitted on"
     rows, y, _ = training_rows(config, scores.ids, Project(config).load_labels(), reserve)
@@ -218,7 +216,9 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
     final = [rid for rid, run in runs.items() if (run.info or {}).get("final_fit")]
     left_out = [f"run {rid} (a final fit: it trained on the gold labels; its cross-fitted metrics are in `labeler "
                 "runs` and its model card)" for rid in final]
-    runs = {rid: run for rid, run in runs.items() if rid not in final}
+    stale = {rid: why for rid, run in runs.items() if (why := run_mismatch(config, run))}
+    left_out += [f"{why}: it cannot be scored on them" for why in stale.values()]
+    runs = {rid: run for rid, run in runs.items() if rid not in final and rid not in stale}
     run_ids = list(runs)
     signals = build_signals(config)  # a configured fine-tuned signal is a run too: its argmax is checked the same way
     signals_runs = [sig.run for sig in signals if getattr(sig, "type_name", "") == "finetuned"]

@@ -39,7 +39,7 @@ from labeler.evaluation.gold import GOLD
 from labeler.evaluation.predict import load_run, resolve_log
 from labeler.loop.human_labels import none_answers, per_class, submitted
 from labeler.loop.policy import project_reserve
-from labeler.loop.runs import training_errors
+from labeler.loop.runs import run_mismatch, training_errors
 from labeler.loop.scoring import run_signal
 from labeler.project import Project
 from labeler.signals.cache import score_cached
@@ -214,8 +214,8 @@ def reference_predictions(config, run) -> Reference | None:
         np.sort(np.random.default_rng(0).choice(n, REFERENCE_TEXTS, replace=False))
     project = Project(config)
     P = None
-    if project.scores.exists():
-        scores = project.load_scores()
+    scores = project.fitting_scores()
+    if scores is not None:
         if scores.run_id == run.run_id and run.run_id in scores.signals and scores.ids == pool.ids:
             P = np.asarray(scores.signals[run.run_id], dtype=float)[rows]
     if P is None:
@@ -255,6 +255,9 @@ def drift(config, log=None, run=None) -> DriftReport:
         raise LabelerError(f"{path} holds no predictions")
     model_ids = df["model_id"].unique().tolist()
     run = run or load_run(config, model_ids[0])
+    mismatch = run_mismatch(config, run)
+    if mismatch:  # its reference (the pool, gold) is read in the config's labels
+        raise LabelerError(f"no drift check: {mismatch}; `labeler train` trains a run on every label")
     labels, ml = config.label_names, config.task.multi_label
     probs = df[[f"p_{lab}" for lab in labels]].to_numpy(dtype=float)
     reference = reference_predictions(config, run)

@@ -34,7 +34,7 @@ import numpy as np
 from labeler.data import detect_format, read_pool
 from labeler.data.readers import reader_for
 from labeler.errors import LabelerError
-from labeler.loop.runs import training_errors
+from labeler.loop.runs import run_mismatch, training_errors
 from labeler.project import Project
 from training.evaluate import predict as predict_sets
 from training.registry import cuts_in_order, load_run as load_registered_run
@@ -80,6 +80,7 @@ class PredictionResult:
     n_none: int = 0  # multi-label: rows with no label at or over its cut ("None of these")
     id_note: str | None = None  # the input had no id column: how rows are named
     carried: list[str] | None = None  # the input's other columns in the --out file ("'label' as 'input_label'")
+    mismatch: str | None = None  # the run was trained on other labels than the config's: which it predicted
 
     def summary(self, shown: int = 10) -> str:
         ranked = sorted(((v, k) for k, v in self.label_counts.items() if v), key=lambda t: (-t[0], t[1]))
@@ -91,7 +92,7 @@ class PredictionResult:
         why = ", ".join(f"{n} {reason}" for reason, n in sorted((self.rejects or {}).items()))
         extra = f" ({self.rejected} {'row' if self.rejected == 1 else 'rows'} rejected{': ' + why if why else ''})" \
             if self.rejected else ""
-        ids = f"{self.id_note}\n" if self.id_note else ""
+        ids = "".join(f"{note}\n" for note in (self.mismatch, self.id_note) if note)
         kept = f" (with the input's {', '.join(self.carried)})" if self.carried else ""
         return (f"{ids}predicted {self.n} rows{extra} with {self.model_id}: {counts}\n"
                 f"logged to {self.path}" + (f"; written to {self.out}{kept}" if self.out else ""))
@@ -116,7 +117,10 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
     if not pool.records:
         raise LabelerError(f"no usable rows in {input_path}: {pool.summary()}")
     run = run or load_run(config, run_id)
-    labels = config.label_names
+    mismatch = run_mismatch(config, run)
+    if mismatch and bool(run.multi_label) != bool(config.task.multi_label):
+        raise LabelerError(f"{mismatch}; train a new run, or name another with --run")
+    labels = list(run.labels) if mismatch else config.label_names  # the labels changed since it trained: its own
     order = [run.labels.index(n) for n in labels]
     P = run.predict_proba(pool.texts)[:, order]
     cut_note, sets = None, None
@@ -171,7 +175,8 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
             written.to_parquet(out, index=False)
     return PredictionResult(path=path, model_id=run.run_id, input_fingerprint=fp, n=len(df), rejected=len(rejected),
                             rejects=dict(pool.rejects), label_counts=counts, out=out, cut_note=cut_note, n_none=n_none,
-                            carried=carried,
+                            carried=carried, mismatch=f"{mismatch}: predicted with its own {len(labels)} labels"
+                            if mismatch else None,
                             id_note=f"no {d.id_field!r} column in {input_path.name}: rows are named row-<n>, their "
                                     "row in the file" if numbered else None)
 

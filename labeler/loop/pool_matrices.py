@@ -28,6 +28,12 @@ class Scores:
     Q: np.ndarray | None = None  # (N, K) the queue model's matrix
     queue_note: str | None = None  # what the queue model was fitted on
     fast_model: str | None = None  # the fast model's agent name when it joined ``P`` (``ensemble.fast_model``)
+    labels: list[str] | None = None  # the config's labels, in the matrices' column order (None: an older file)
+
+    def fits(self, labels) -> bool:
+        """Whether the matrices' columns are ``labels`` (the config's, in order): False once the labels changed
+        since these were scored. An older file without its labels is judged by its width."""
+        return list(self.labels) == list(labels) if self.labels is not None else self.P.shape[1] == len(labels)
 
     @property
     def queue_P(self) -> np.ndarray:
@@ -38,7 +44,7 @@ class Scores:
         if self.Q is not None:
             arrays["Q"] = self.Q
         meta = json.dumps({"weights": self.weights, "run_id": self.run_id, "note": self.note,
-                           "queue_note": self.queue_note, "fast_model": self.fast_model})
+                           "queue_note": self.queue_note, "fast_model": self.fast_model, "labels": self.labels})
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # per process: `torchrun` runs several
         np.savez(tmp, ids=np.array(self.ids, dtype=object), P=self.P, agreement=self.agreement,
                  method=np.array(self.method), meta=np.array(meta), **arrays)
@@ -54,4 +60,4 @@ class Scores:
             return cls(ids=list(data["ids"]), P=data["P"], agreement=data["agreement"], signals=signals,
                        method=str(data["method"]), weights=meta.get("weights") or {}, run_id=meta.get("run_id"),
                        note=meta.get("note"), Q=data["Q"] if "Q" in data.files else None,
-                       queue_note=meta.get("queue_note"), fast_model=meta.get("fast_model"))
+                       queue_note=meta.get("queue_note"), fast_model=meta.get("fast_model"), labels=meta.get("labels"))

@@ -103,9 +103,10 @@ def fast_model_evidence(config, policy):
     positives). Embeddings come from the embedding signal's cache; zero-shot from scores.npz."""
 
     project = Project(config)
-    if not project.scores.exists() or not project.pool.exists():
+    scores = project.fitting_scores() if project.pool.exists() else None
+    if scores is None:
         return None
-    scores, labels = project.load_scores(), project.load_labels()
+    labels = project.load_labels()
     if labels is None or labels.empty:
         return None
     names, ml = config.label_names, config.task.multi_label
@@ -164,10 +165,10 @@ def weak_training_rows(config, labels_df=None, policy=None) -> tuple[list[str], 
 
     project = Project(config)
     policy = project_policy(config) if policy is None else policy
-    if policy.weak.fraction <= 0 or not project.scores.exists() or not project.pool.exists():
+    scores = project.fitting_scores() if policy.weak.fraction > 0 and project.pool.exists() else None
+    if scores is None:  # no weak labels before bootstrap, nor from matrices scored for other labels
         return None
-
-    scores, pool = project.load_scores(), Pool.load(project.pool)
+    pool = Pool.load(project.pool)
     if scores.ids != pool.ids:
         return None
     labels_df = project.load_labels() if labels_df is None else labels_df
@@ -264,7 +265,7 @@ def describe_run(run) -> list[str]:
                              f"(95% CI {_f(c.get('lo'))}..{_f(c.get('hi'))}, "
                              f"n={info.get('n_gold')}; {info['final_fit']['folds']} folds over {over} "
                              "each scored by a model that never saw it)")
-        return lines + _cuts_line(info)
+        return lines + _cuts_line(info) + _skipped_line(info)
     n_calib = info.get("n_calib", 0)
     calib = (f"{n_calib} random labels held out for calibration, too few to calibrate on"
              if info.get("calibrated") is False and n_calib else f"{n_calib} random labels for calibration")
@@ -276,7 +277,14 @@ def describe_run(run) -> list[str]:
             lines.append(f"  gold {metric_name(m, run.multi_label)}: {_f(gold.get(m))} "
                          f"(95% CI {_f(c.get('lo'))}..{_f(c.get('hi'))}, "
                          f"n={info.get('n_gold')})")
-    return lines + _cuts_line(info)
+    return lines + _cuts_line(info) + _skipped_line(info)
+
+
+def _skipped_line(info: dict) -> list[str]:
+    """The answers a run left out besides the unsubmitted ones ``pull`` already counts: labels taken out of the
+    config since, answers without a label or text, older duplicates."""
+    shown = {why: n for why, n in (info.get("skipped") or {}).items() if "(not submitted)" not in why}
+    return ["  skipped " + ", ".join(f"{n} {why}" for why, n in sorted(shown.items()))] if shown else []
 
 
 def _cuts_line(info: dict) -> list[str]:
@@ -304,6 +312,29 @@ def current_run(config):
     reg = registry(config)
     with training_errors():
         return reg.load("current") if reg.current_id() else None
+
+
+def run_mismatch(config, run) -> str | None:
+    """Why ``run`` cannot serve the config's labels (the labels changed since it trained, or the task's mode),
+    as one phrase; None when it can. A run that does not fit is left out of the suggestions and retrained, never
+    read with the wrong columns."""
+    labels, multi = getattr(run, "labels", None), getattr(run, "multi_label", config.task.multi_label)
+    if run is None or labels is None:  # a stand-in without labels (tests' stubs) is taken at its word
+        return None
+    if bool(multi) != bool(config.task.multi_label):
+        return f"run {run.run_id} is {'multi' if multi else 'single'}-label and the config is not"
+    new = [n for n in config.label_names if n not in labels]
+    gone = [n for n in labels if n not in config.label_names]
+    if not new and not gone:
+        return None
+    what = "; ".join(part for part in (
+        f"new: {_names(new)}" if new else "", f"no longer in the config: {_names(gone)}" if gone else "") if part)
+    return f"run {run.run_id} was trained on other labels than the config's ({what})"
+
+
+def _names(names: list[str], shown: int = 5) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(map(repr, names[:shown])) + more
 
 
 def list_project_runs(config) -> list[dict]:
@@ -337,7 +368,7 @@ def labels_unchanged(config) -> str | None:
 
     run = current_run(config)
     project = Project(config)
-    if run is None or not project.labels.exists():
+    if run is None or not project.labels.exists() or run_mismatch(config, run):  # new labels: a retrain is due
         return None
     with training_errors():  # reviewed labels: a new second-review verdict is a change
         table = load_labels(project.load_labels(), config.label_names, config.task.multi_label)

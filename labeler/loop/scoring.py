@@ -17,7 +17,7 @@ from labeler.loop.human_labels import label_matrix
 from labeler.loop.join import zero_shot_ensemble
 from labeler.loop.policy import project_policy
 from labeler.loop.pool_matrices import Scores
-from labeler.loop.runs import current_run
+from labeler.loop.runs import current_run, run_mismatch
 from labeler.project import Project
 from labeler.signals.cache import score_cached
 from labeler.signals.catalog import build_signal, build_signals as build, embedding_signal
@@ -157,6 +157,9 @@ def bootstrap(config, progress: bool = True, persist_fitted: bool = True, policy
     rows, y, _ = training_rows(config, ids, labels_df, policy.reserve)
     probas = score_signals(config, signals, ids, texts, rows, y, progress, persist_fitted=persist_fitted)
     run, X = current_run(config), None
+    stale = run_mismatch(config, run)
+    if stale:  # the labels changed since it trained: the suggestions come from the signals until a run covers them
+        run = None
     if run is not None:
         if run.run_id in probas:
             raise LabelerError(f"a configured signal is named like the current run {run.run_id!r}; rename it")
@@ -174,9 +177,11 @@ def bootstrap(config, progress: bool = True, persist_fitted: bool = True, policy
     joined = {**probas, fast: Q} if fast else probas
     ens, weights, note = combine(config, joined, ids, labels_df, run.run_id if run else fast, policy.reserve,
                                  final_fit=bool(run is not None and (run.info or {}).get("final_fit")))
+    if stale:
+        note = f"{stale}: left out of the suggestions until a run trains on every label" + (f"; {note}" if note else "")
     scores = Scores(ids=ids, P=ens.P, agreement=ens.agreement, signals=probas, method=ens.method,
                     weights={k: float(v) for k, v in weights.items()}, run_id=run.run_id if run else None, note=note,
-                    Q=Q, queue_note=queue_note, fast_model=fast)
+                    Q=Q, queue_note=queue_note, fast_model=fast, labels=list(config.label_names))
     scores.save(project.scores)
     return pool, scores
 

@@ -221,10 +221,9 @@ def model_labels(config, thresholds=None) -> dict[str, object] | None:
     ``labeler bootstrap``."""
     import numpy as np
 
-    project = Project(config)
-    if not project.scores.exists():
+    scores = Project(config).fitting_scores()
+    if scores is None:
         return None
-    scores = project.load_scores()
     names = list(config.label_names)
     cut = np.broadcast_to(np.asarray(config.task.threshold if thresholds is None else thresholds, dtype=float),
                           (len(names),))
@@ -242,9 +241,9 @@ def suggestion_thresholds(config):
     fitted on the answered random reserve), so "agreement with the model" is with what annotators were shown;
     None (``task.threshold``) for a single-label task, before scores exist or while too little reserve is answered."""
     project = Project(config)
-    if not config.task.multi_label or not project.scores.exists():
+    scores = project.fitting_scores() if config.task.multi_label else None
+    if scores is None:
         return None
-    scores = project.load_scores()
     return suggestion_cuts(config, scores.ids, scores.P, project.load_labels(), project_reserve(config))
 
 

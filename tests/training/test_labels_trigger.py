@@ -32,10 +32,12 @@ def test_missing_column_and_unknown_label_are_one_line_errors(labels_df):
     with pytest.raises(TrainingError, match="lacks column.*status") as e:
         load_labels(labels_df.drop(columns=["status"]), LABELS)
     assert "\n" not in str(e.value)
+    # a label taken out of the config since it was answered: those answers are skipped, counted, never trained on
     bad = labels_df.copy()
-    bad.loc[0, "label"] = "weather"
-    with pytest.raises(TrainingError, match=r"\['weather'\] not in the configured labels"):
-        load_labels(bad, LABELS)
+    bad.loc[[0, 1], "label"] = "weather"
+    t = load_labels(bad, LABELS)
+    assert "weather" not in set(t.df["label"]) and len(t) == len(load_labels(labels_df, LABELS)) - 2
+    assert t.skipped["labeled 'weather', no longer in the config (renamed? list the old name under the label's was:)"] == 2
     with pytest.raises(TrainingError, match="not found"):
         load_labels("/nonexistent/labels.parquet", LABELS)
 
@@ -89,3 +91,12 @@ def test_none_of_these_is_a_submitted_all_negative_row():
     X = np.eye(3)[[0, 1, 2, 0]] * 3.0
     model = LinearModel(3, True, seed=0).fit(X, np.array([[1, 0, 0], [0, 1, 0], [0, 0, 0], [1, 0, 0]]))
     assert model.predict_proba(X[2:3])[0, 2] < 0.5  # a label seen only in "None of these" rows stays unlikely
+
+
+def test_multi_label_answers_lose_only_the_labels_taken_out_of_the_config():
+    df = pd.DataFrame({"id": ["a", "b", "c"], "text": ["t1", "t2", "t3"], "status": ["submitted"] * 3,
+                       "label": [None] * 3, "labels": [["spa", "booking"], ["spa"], []]})
+    t = load_labels(df, ["booking", "gym"], multi_label=True)
+    assert t.df["labels"].tolist() == [["booking"], [], []]  # 'b' chose only spa: none of the others applies
+    assert t.skipped_message() == ("skipped 2 labels no longer in the config ('spa'), dropped from their records "
+                                   "(kept with their other labels; renamed? list the old name under the label's was:)")

@@ -1,0 +1,92 @@
+"""The config's labels change mid-project (a label added, one taken out): the current run and the pool's matrices
+no longer fit. Every reader says so in one line and goes on as before a run (suggestions from the signals, a
+retrain due, answers with a removed label skipped and counted), never reading a matrix with the wrong columns."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+
+from labeler.config import load_config
+from labeler.errors import LabelerError
+from labeler.evaluation.compare_on_gold import compare_project
+from labeler.evaluation.predict import predict_file
+from labeler.loop.runs import describe_run, labels_unchanged, run_mismatch, train_project
+from labeler.loop.scoring import bootstrap
+from labeler.project import Project
+from tests.test_train_cli import make_project
+from tests.training.data import LABELS
+
+
+def with_labels(cfg, labels):
+    """The same project under another label list."""
+    raw = yaml.safe_load(cfg.read_text())
+    raw["task"]["labels"] = labels
+    keywords = raw["signals"][0]["params"]["keywords"]  # a rule for a label taken out is an error of its own
+    raw["signals"][0]["params"]["keywords"] = {k: v for k, v in keywords.items() if k in labels}
+    out = cfg.with_name(f"labels-{len(labels)}-{labels[-1]}.yaml")
+    out.write_text(yaml.safe_dump(raw))
+    return load_config(out)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("labels_change")
+    cfg = make_project(tmp, min_per_class=2)
+    config = load_config(cfg)
+    run = train_project(config, n_resamples=50)
+    bootstrap(config, progress=False)
+    return tmp, cfg, config, run
+
+
+def test_a_new_label_leaves_the_run_out_until_a_retrain(project):
+    tmp, cfg, config, run = project
+    added = with_labels(cfg, LABELS + ["weather"])
+    why = f"run {run.run_id} was trained on other labels than the config's (new: 'weather')"
+    assert run_mismatch(config, run) is None and run_mismatch(added, run) == why
+    # the pool's matrices were scored for three labels: absent for the readers that can do without, one line elsewhere
+    assert Project(config).fitting_scores() is not None and Project(added).fitting_scores() is None
+    with pytest.raises(LabelerError, match=r"scored for other labels than the config's .* run `labeler bootstrap`"):
+        Project(added).load_scores()
+    # the labels on disk did not change, the label set did: a retrain is due
+    assert labels_unchanged(config) == run.run_id and labels_unchanged(added) is None
+    # predict: the run answers in its own labels, and says so; compare leaves it out
+    src = tmp / "new.csv"
+    pd.DataFrame({"id": ["n1"], "text": ["the striker scored a late goal"]}).to_csv(src, index=False)
+    res = predict_file(added, src)
+    assert res.summary().splitlines()[0] == f"{why}: predicted with its own 3 labels"
+    assert [c for c in pd.read_parquet(res.path).columns if c.startswith("p_")] == [f"p_{lab}" for lab in LABELS]
+    assert compare_project(added, write=False).left_out == [f"{why}: it cannot be scored on them"]
+    # bootstrap: the suggestions come from the signals and the fast model, the matrices carry the new labels
+    _, scores = bootstrap(added, progress=False)
+    assert scores.run_id is None and run.run_id not in scores.signals and scores.labels == LABELS + ["weather"]
+    assert scores.note.startswith(f"{why}: left out of the suggestions until a run trains on every label")
+    assert Project(added).fitting_scores() is not None and Project(config).fitting_scores() is None
+    bootstrap(config, progress=False)  # back to the module's labels for the next test
+
+
+def test_answers_with_a_label_taken_out_are_skipped_and_counted(project):
+    tmp, cfg, config, run = project
+    fewer = with_labels(cfg, ["sports", "business"])
+    assert run_mismatch(fewer, run) == f"run {run.run_id} was trained on other labels than the config's (no longer " \
+                                       "in the config: 'tech')"
+    new = train_project(fewer, n_resamples=50, force=True, make_current=False)
+    assert new.labels == ["sports", "business"] and new.info["n_train"] + new.info.get("n_gold", 0) \
+        + new.info.get("n_calib", 0) == 20  # the ten 'tech' answers are not trained on
+    why = "labeled 'tech', no longer in the config (renamed? list the old name under the label's was:)"
+    assert new.info["skipped"] == {why: 10}
+    assert describe_run(new)[-1] == f"  skipped 10 {why}"
+
+
+def test_a_renamed_label_keeps_the_answers_given_under_its_old_name(project):
+    tmp, cfg, config, run = project
+    renamed = with_labels(cfg, ["sports", "business", {"name": "technology", "was": ["tech"]}])
+    assert renamed.task.renamed == {"tech": "technology"}
+    labels = Project(renamed).load_labels()
+    assert (labels["label"] == "technology").sum() == 10 and "tech" not in set(labels["label"])
+    new = train_project(renamed, n_resamples=50, force=True, make_current=False)
+    assert new.labels == ["sports", "business", "technology"] and not new.info["skipped"]
+    for bad, why in (([{"name": "a", "was": ["b"]}, "b"], "'b'"), ([{"name": "a", "was": ["c"]}, {"name": "b", "was": ["c"]}], "'c'")):
+        with pytest.raises(Exception, match=f"must belong to one label and be no label's name now: {why}"):
+            with_labels(cfg, bad)
