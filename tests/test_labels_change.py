@@ -90,3 +90,19 @@ def test_a_renamed_label_keeps_the_answers_given_under_its_old_name(project):
     for bad, why in (([{"name": "a", "was": ["b"]}, "b"], "'b'"), ([{"name": "a", "was": ["c"]}, {"name": "b", "was": ["c"]}], "'c'")):
         with pytest.raises(Exception, match=f"must belong to one label and be no label's name now: {why}"):
             with_labels(cfg, bad)
+
+
+def test_watchs_background_fine_tune_swaps_over_a_run_trained_on_other_labels(project):
+    import json
+
+    from labeler.watch.finetune import main
+
+    tmp, cfg, config, run = project
+    added = with_labels(cfg, LABELS + ["weather"])
+    out = tmp / "finetune.json"
+    code = main(["--config", str(cfg.with_name("labels-4-weather.yaml")), "--labels",
+                 str(Project(added).labels), "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert code == 0 and result["swap"] is True
+    assert result["why"] == (f"run {run.run_id} was trained on other labels than the config's (new: 'weather'); "
+                             f"{result['run_id']} trained on every label")

@@ -41,7 +41,7 @@ from labeler.errors import LabelerError
 from labeler.evaluation.compare_on_gold import evaluation_note, verdict_metric
 from labeler.evaluation.gold import CALIB, GOLD, enough_gold, verdict_splits
 from labeler.loop.policy import project_policy
-from labeler.loop.runs import current_run, train_project, train_records, trigger
+from labeler.loop.runs import current_run, run_mismatch, train_project, train_records, trigger
 from labeler.loop.scoring import build_signals, run_signal
 from labeler.project import Project
 from labeler.signals.cache import score_cached
@@ -172,6 +172,9 @@ def main(argv=None) -> int:
         project = Project(config)
         policy = project_policy(config)
         current = current_run(config)
+        stale = run_mismatch(config, current)
+        if stale:  # trained on other labels than the config's: nothing to keep it for
+            current = None
         run = train_project(config, labels_path=args.labels, make_current=False, policy=policy)
         pool = load_pool(config)
         signals = build_signals(config)  # a logreg run scores from the embedding signal's cached vectors
@@ -180,6 +183,7 @@ def main(argv=None) -> int:
             if current is not None else None
         swap, why = decide(config, policy.reserve, run.run_id, pool.ids, np.asarray(P_new), P_cur,
                            current.run_id if current else None, (run, current) if current else (run,))
+        why = f"{stale}; {run.run_id} trained on every label" if stale else why
         result = {"run_id": run.run_id, "swap": swap, "why": why, "seconds": round(time.time() - t0, 1),
                   "n_train": run.info.get("n_train")}
     except LabelerError as exc:
