@@ -2,8 +2,13 @@
 
 Layout::
 
-    <cache_dir>/<fingerprint>/predictions.sqlite   table preds(id TEXT PRIMARY KEY, p BLOB float64[K])
+    <cache_dir>/<fingerprint>/predictions.sqlite   table preds(id TEXT PRIMARY KEY, p BLOB float64[K],
+                                                   digest INTEGER: of the text it was scored on)
     <cache_dir>/<fingerprint>/signal.json          name, type, labels (for humans)
+
+A record whose text changed since it was scored (the data file edited, or ``data.text_fields`` changed, the ids
+kept) is scored again: its digest no longer matches. A prediction written before digests were kept takes the
+text it meets first as its own.
 
 ``score_cached`` computes only ids missing from the cache, in chunks of ``batch_size`` over the missing
 ids in the order given, and commits each chunk in one transaction. A run killed midway (even with
@@ -27,13 +32,13 @@ from typing import Sequence
 
 import numpy as np
 
-from labeler.signals.base import Signal
+from labeler.signals.base import Signal, text_key
 
 
 class KVStore:
     """A tiny SQLite key -> float array store (WAL, busy timeout): predictions and embeddings."""
 
-    def __init__(self, path: str | os.PathLike, table: str = "kv") -> None:
+    def __init__(self, path: str | os.PathLike, table: str = "kv", digests: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.table = table
@@ -44,6 +49,8 @@ class KVStore:
         self._retry(lambda: self._conn.execute(
             f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, dim INTEGER NOT NULL, dtype TEXT NOT NULL, p BLOB NOT NULL)"
         ))
+        if digests and "digest" not in {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}:
+            self._retry(lambda: self._conn.execute(f"ALTER TABLE {table} ADD COLUMN digest INTEGER"))
 
     @staticmethod
     def _retry(fn, tries: int = 50):
@@ -66,14 +73,41 @@ class KVStore:
                 out[key] = np.frombuffer(blob, dtype=dtype).copy()
         return out
 
-    def put_many(self, items: Sequence[tuple[str, np.ndarray]]) -> None:
-        """Write all items in one transaction (all or nothing)."""
+    def get_matching(self, digest: dict[str, int]) -> dict[str, np.ndarray]:
+        """The entries of ``digest``'s keys stored with that digest (a store opened with ``digests``): one whose
+        text changed since is left out; one stored without a digest (written before they were kept) is taken
+        as matching, and its digest written."""
+        out: dict[str, np.ndarray] = {}
+        adopt: list[tuple[int, str]] = []
+        keys = list(digest)
+        for start in range(0, len(keys), 900):
+            part = keys[start : start + 900]
+            marks = ",".join("?" * len(part))
+            rows = self._conn.execute(f"SELECT id, dtype, p, digest FROM {self.table} WHERE id IN ({marks})",
+                                      part).fetchall()
+            for key, dtype, blob, stored in rows:
+                if stored is None:
+                    adopt.append((digest[key], key))
+                elif stored != digest[key]:
+                    continue
+                out[key] = np.frombuffer(blob, dtype=dtype).copy()
+        if adopt:
+            self._retry(lambda: self._conn.executemany(f"UPDATE {self.table} SET digest = ? WHERE id = ?", adopt))
+        return out
+
+    def put_many(self, items: Sequence[tuple[str, np.ndarray]], digests: dict[str, int] | None = None) -> None:
+        """Write all items in one transaction (all or nothing); ``digests``: each key's text digest (a store
+        opened with ``digests``)."""
         rows = [(k, int(v.size), v.dtype.str, np.ascontiguousarray(v).tobytes()) for k, v in items]
+        if digests is not None:
+            rows = [(*row, digests[row[0]]) for row in rows]
+        sql = (f"INSERT OR REPLACE INTO {self.table} (id, dim, dtype, p{', digest' if digests is not None else ''}) "
+               f"VALUES (?, ?, ?, ?{', ?' if digests is not None else ''})")
 
         def write():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                self._conn.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?, ?, ?)", rows)
+                self._conn.executemany(sql, rows)
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
@@ -94,7 +128,7 @@ def cache_path(cache_dir: str | os.PathLike, signal: Signal) -> Path:
 
 def open_cache(cache_dir: str | os.PathLike, signal: Signal) -> KVStore:
     path = cache_path(cache_dir, signal)
-    store = KVStore(path, table="preds")
+    store = KVStore(path, table="preds", digests=True)
     meta = path.parent / "signal.json"
     if not meta.exists():
         tmp = meta.with_suffix(f".{os.getpid()}.tmp")
@@ -147,11 +181,12 @@ def score_cached(
             index, count, state = _distributed_shard()
         else:
             index, count = shard
-        cached = store.get_many(keys)
         first_text: dict[str, str] = {}
         for key, text in zip(keys, texts):
             if key not in first_text:
                 first_text[key] = text
+        digest = {key: _digest(text) for key, text in first_text.items()}
+        cached = store.get_matching(digest)  # a record whose text changed since is scored again
         # Shards own fixed chunks of the full id list, so the split does not depend on what another shard
         # has already cached when this one starts; each chunk is then reduced to its missing ids.
         unique = list(first_text)
@@ -167,14 +202,14 @@ def score_cached(
             for chunk in mine:
                 probs = signal.predict_proba([first_text[key] for key in chunk])
                 items = [(key, np.asarray(row, dtype=np.float64)) for key, row in zip(chunk, probs)]
-                store.put_many(items)
+                store.put_many(items, digests=digest)
                 cached.update(items)
                 bar.update(len(chunk))
             bar.close()
         if state is not None:
             state.wait_for_everyone()
         if count > 1:
-            cached.update(store.get_many([key for key in keys if key not in cached]))
+            cached.update(store.get_matching({key: digest[key] for key in digest if key not in cached}))
         out = np.full((len(keys), k), np.nan, dtype=np.float64)
         for row, key in enumerate(keys):
             if key in cached:
@@ -182,3 +217,8 @@ def score_cached(
         return out
     finally:
         store.close()
+
+
+def _digest(text: str) -> int:
+    """A text's digest as one int64 (the first 60 bits of its sha1)."""
+    return int(text_key(text)[:15], 16)

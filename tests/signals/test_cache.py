@@ -93,6 +93,27 @@ def test_nan_rows_duplicates_and_no_cache(tmp_path):
         score_cached(sig, [1], ["a", "b"], tmp_path)
 
 
+def test_a_record_whose_text_changed_is_scored_again(tmp_path):
+    """Ids stay when the data file is edited or data.text_fields change: the cache used to return the old text's
+    prediction for them. A table written before digests were kept takes the text it meets first as its own."""
+    import sqlite3
+
+    from labeler.signals.rules import KeywordSignal
+
+    sig = KeywordSignal("kw", ["x", "y"], False, {"keywords": {"x": ["foo"], "y": ["bar"]}})
+    assert np.array_equal(score_cached(sig, ["1", "2"], ["foo", "bar"], tmp_path, progress=False), [[1, 0], [0, 1]])
+    assert np.array_equal(score_cached(sig, ["1", "2"], ["bar", "bar"], tmp_path, progress=False), [[0, 1], [0, 1]])
+    # an older cache: no digest column; its rows are adopted by the text met first, then checked
+    path = cache_path(tmp_path / "old", sig)
+    path.parent.mkdir(parents=True)
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE preds (id TEXT PRIMARY KEY, dim INTEGER NOT NULL, dtype TEXT NOT NULL, p BLOB NOT NULL)")
+        conn.execute("INSERT INTO preds VALUES (?, ?, ?, ?)", ("1", 2, "<f8", np.array([0.25, 0.75]).tobytes()))
+    assert np.array_equal(score_cached(sig, ["1"], ["foo"], tmp_path / "old", progress=False), [[0.25, 0.75]])
+    assert np.array_equal(score_cached(sig, ["1"], ["foo"], tmp_path / "old", progress=False), [[0.25, 0.75]])
+    assert np.array_equal(score_cached(sig, ["1"], ["bar"], tmp_path / "old", progress=False), [[0, 1]])
+
+
 RUNNER = '''
 import sys, pickle, numpy as np
 sys.path.insert(0, sys.argv[1])
