@@ -61,6 +61,13 @@ def test_a_heading_the_body_repeats_is_not_read_twice_and_unread_columns_are_nam
                               "text columns, not read: 'notes'; ids from 'Ticket ID'")
 
 
+def test_a_title_heads_the_longer_column_it_was_found_before(tmp_path):
+    rows = [{"paper_id": f"p{i}", "title": f"On topic {i}", "abstract": f"We study topic {i} at length, with results.",
+             "venue": "ACL"} for i in range(4)]
+    starter = write_starter_config(jsonl(tmp_path / "papers.jsonl", rows), ["a", "b"], tmp_path / "c.yaml")
+    assert starter.text_fields == ["title", "abstract"] and starter.id_field == "paper_id" and starter.unread == []
+
+
 def test_the_label_column_is_never_guessed_as_a_text(tmp_path):
     rows = [{"subject": s, "body": f"a question about {s} number {i}"} for i, s in enumerate(["maths", "history"] * 3)]
     data = jsonl(tmp_path / "school.jsonl", rows)

@@ -203,10 +203,15 @@ def _label_text(value: Any) -> str | None:
 
 def _guess_text_field(columns: list[str], rows: list[dict], data_path: Path) -> str:
     stringy = [c for c in columns if _string_share(rows, c) >= 0.8]
+    candidates = [c for c in stringy if c not in ID_NAMES and c not in LABEL_NAMES]
     for name in TEXT_NAMES:
         if name in stringy:
+            if name in HEADING_NAMES:  # a title found first: the longer column it heads is the body (an abstract)
+                longer = [c for c in candidates
+                          if c not in HEADING_NAMES and _mean_length(rows, c) > _mean_length(rows, name)]
+                if longer:
+                    return max(longer, key=lambda c: _mean_length(rows, c))
             return name
-    candidates = [c for c in stringy if c not in ID_NAMES and c not in LABEL_NAMES]
     if not candidates:
         raise LabelerError(f"no text-like column in {data_path} (columns: {', '.join(map(str, columns))}); "
                            f"name one with --text-field")
