@@ -36,16 +36,26 @@ SPLIT_FILE = "splits.json"
 QUEUE_MODEL_FILE = "queue_model.joblib"
 
 
-def renamed(labels, names: dict[str, str]):
-    """The label table with answers given under a label's former name (``task.labels[].was``) under its name now."""
-    if not names or labels.empty:
+def as_configured(labels, names: dict[str, str], multi_label: bool):
+    """The label table in the config's terms: answers given under a label's former name (``task.labels[].was``)
+    under its name now, and answers given while the task was of the other kind read as this one's: a single
+    label is a one-label set; a one-label set is a single label (a set of several, or "None of these", stays no
+    single label: training skips and counts it)."""
+    if labels.empty or "label" not in labels or "labels" not in labels:
         return labels
+    import pandas as pd
+
     out = labels.copy()
-    if "label" in out:
-        out["label"] = out["label"].map(lambda v: names.get(v, v) if isinstance(v, str) else v)
-    if "labels" in out:
-        out["labels"] = [list(dict.fromkeys(names.get(v, v) for v in vs)) if vs is not None and not isinstance(vs, str)
-                         else vs for vs in out["labels"]]
+    out["label"] = pd.Series([names.get(v, v) if isinstance(v, str) else None for v in out["label"]], index=out.index,
+                             dtype=object)
+    out["labels"] = [[] if vs is None or (isinstance(vs, float) and vs != vs) else
+                     [names.get(v, v) for v in dict.fromkeys([vs] if isinstance(vs, str) else vs)]
+                     for vs in out["labels"]]
+    if multi_label:
+        out["labels"] = [vs if len(vs) or not isinstance(v, str) else [v] for v, vs in zip(out["label"], out["labels"])]
+    else:
+        out["label"] = pd.Series([vs[0] if not isinstance(v, str) and len(vs) == 1 else v
+                                  for v, vs in zip(out["label"], out["labels"])], index=out.index, dtype=object)
     return out
 
 
@@ -137,7 +147,7 @@ class Project:
 
         labels = pd.read_parquet(self.labels)
         labels = labels if not reviewed else apply_reviews(self, labels)
-        return renamed(labels, self.config.task.renamed)
+        return as_configured(labels, self.config.task.renamed, self.config.task.multi_label)
 
     def require_labels(self) -> Path:
         if not self.labels.exists():

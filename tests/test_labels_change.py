@@ -106,3 +106,16 @@ def test_watchs_background_fine_tune_swaps_over_a_run_trained_on_other_labels(pr
     assert code == 0 and result["swap"] is True
     assert result["why"] == (f"run {run.run_id} was trained on other labels than the config's (new: 'weather'); "
                              f"{result['run_id']} trained on every label")
+
+
+def test_answers_given_while_the_task_was_of_the_other_kind_read_as_this_ones():
+    """A project switched between single- and multi-label (a new dataset, its old labels kept by pull): a single
+    label is a one-label set, not "None of these"; a one-label set is a single label."""
+    from labeler.project import as_configured
+
+    df = pd.DataFrame({"id": ["a", "b", "c", "d"], "label": ["tech", None, None, None],
+                       "labels": [[], ["sports"], ["sports", "tech"], []]})
+    multi = as_configured(df, {"tech": "technology"}, multi_label=True)
+    assert multi["labels"].tolist() == [["technology"], ["sports"], ["sports", "technology"], []]
+    single = as_configured(df, {}, multi_label=False)
+    assert single["label"].tolist() == ["tech", "sports", None, None]  # several, or none: no single label
