@@ -59,6 +59,9 @@ def test_a_heading_the_body_repeats_is_not_read_twice_and_unread_columns_are_nam
     assert starter.unread == ["notes"]  # 'title' is short; 'label' is the suggested label column
     assert starter.line() == ("the models read 'text' (guessed from the first rows; --text-field to choose); other "
                               "text columns, not read: 'notes'; ids from 'Ticket ID'")
+    wide = [{**row, **{f"note_{k}": f"another long note, number {k}, on this ticket" for k in range(8)}} for row in rows]
+    starter = write_starter_config(jsonl(tmp_path / "w.jsonl", wide), ["a", "b"], tmp_path / "w.yaml")
+    assert "not read: 'notes', 'note_0', 'note_1', 'note_2', 'note_3' and 4 more; ids" in starter.line()
 
 
 def test_a_title_heads_the_longer_column_it_was_found_before(tmp_path):

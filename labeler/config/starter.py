@@ -96,7 +96,8 @@ class Starter:
     def line(self) -> str:
         what = " + ".join(repr(f) for f in self.text_fields)
         how = "guessed from the first rows; --text-field to choose" if self.guessed else "as given"
-        unread = f"; other text columns, not read: {', '.join(map(repr, self.unread))}" if self.unread else ""
+        more = f" and {len(self.unread) - 5} more" if len(self.unread) > 5 else ""
+        unread = f"; other text columns, not read: {', '.join(map(repr, self.unread[:5]))}{more}" if self.unread else ""
         ids = f"ids from {self.id_field!r}" if self.id_field else "no unique id column (ids: a hash of the text)"
         return f"the models read {what} ({how}){unread}; {ids}"
 
