@@ -87,6 +87,12 @@ def test_a_renamed_label_keeps_the_answers_given_under_its_old_name(project):
     assert (labels["label"] == "technology").sum() == 10 and "tech" not in set(labels["label"])
     new = train_project(renamed, n_resamples=50, force=True, make_current=False)
     assert new.labels == ["sports", "business", "technology"] and not new.info["skipped"]
+    # the data's held-back truth too (the simulated annotator and simulate read it)
+    from labeler.data import load_pool
+
+    truth = [r.label for r in load_pool(renamed).records]
+    assert truth.count("technology") == 10 and "tech" not in truth
+    assert [r.label for r in load_pool(config).records].count("tech") == 10  # the cached pool itself is unchanged
     for bad, why in (([{"name": "a", "was": ["b"]}, "b"], "'b'"), ([{"name": "a", "was": ["c"]}, {"name": "b", "was": ["c"]}], "'c'")):
         with pytest.raises(Exception, match=f"must belong to one label and be no label's name now: {why}"):
             with_labels(cfg, bad)

@@ -31,15 +31,24 @@ def load_pool(config, use_cache: bool = True) -> Pool:
     fmt = detect_format(path, data.format)
     key = cache_key(config, path)
     pool_path = project_dir / POOL_FILE
+    renames = config.task.renamed  # held-back truth under a label's former name (task.labels[].was) counts as it
     if use_cache and pool_path.exists() and Pool.cache_key_of(pool_path) == key:
-        return Pool.load(pool_path)
+        return _renamed_truth(Pool.load(pool_path), renames)
     pool, rejected = read_pool(path, fmt, data.text_fields, data.id_field, data.label_field,
                                data.max_chars, config.task.multi_label, encoding=data.encoding,
-                               label_names=config.label_names if config.task.multi_label else None)
+                               label_names=config.label_names + list(renames) if config.task.multi_label else None)
     write_rejects(project_dir / REJECTS_FILE, rejected)
     if not pool.records:
         raise LabelerError(f"no usable rows in {path}: {pool.summary()}; see {project_dir / REJECTS_FILE}")
     pool.save(pool_path, cache_key=key)
+    return _renamed_truth(pool, renames)
+
+
+def _renamed_truth(pool: Pool, renames: dict[str, str]) -> Pool:
+    if renames:
+        for rec in pool.records:
+            rec.label = renames.get(rec.label, rec.label) if rec.label is not None else None
+            rec.labels = None if rec.labels is None else list(dict.fromkeys(renames.get(x, x) for x in rec.labels))
     return pool
 
 
@@ -121,7 +130,7 @@ def cache_key(config, path: Path) -> str:
     stamp = [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in files]
     payload = {"v": POOL_VERSION, "data": config.data.model_dump(mode="json"),
                "multi_label": config.task.multi_label, "files": stamp,
-               **({"labels": list(config.label_names)} if config.task.multi_label else {})}
+               **({"labels": list(config.label_names) + list(config.task.renamed)} if config.task.multi_label else {})}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
