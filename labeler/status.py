@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from labeler.data import Pool
+from labeler.data.load import cache_key
 from labeler.errors import LabelerError
 from labeler.evaluation.compare_on_gold import verdict_metric
 from labeler.evaluation.gold import CALIB, enough_gold, verdict_splits
@@ -25,6 +28,9 @@ def status(config) -> dict:
     policy = project_policy(config)
     out: dict = {"project": str(project.dir), "round": project.round}
     out["pool"] = len(Pool.load(project.pool)) if project.pool.exists() else None
+    data = Path(config.data.path)  # the data file changed since bootstrap read it: the counts are the last read's
+    out["pool_changed"] = bool(out["pool"] is not None and data.exists()
+                               and Pool.cache_key_of(project.pool) != cache_key(config, data))
     scores = project.fitting_scores()  # matrices scored for other labels (the config changed since) count as none
     out["scored"] = len(scores.ids) if scores is not None else 0
     labels = project.load_labels()
@@ -90,6 +96,9 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
              f"(train {st['labeled_per_split']['train']}, gold {st['labeled_per_split']['gold']}, "
              f"calibration {st['labeled_per_split']['calib']}"
              + (f"; {st['none_of_these']} 'None of these'" if st.get("none_of_these") else "") + ")"]
+    if st.get("pool_changed"):
+        lines.append("data: the file (or data settings) changed since the pool was read; `labeler bootstrap` or "
+                     "`labeler round` reads it again")
     if st.get("server"):
         lines.append(f"server: {st['server']}")
     if st.get("watcher"):

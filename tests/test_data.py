@@ -264,3 +264,29 @@ def test_the_demo_corpus_loads_with_the_demo_config(tmp_path):
     pool = load_pool(config, use_cache=False)
     assert len(pool) > 100 and pool.rejects == {}
     assert {r.label for r in pool} == set(config.label_names)
+
+
+def test_a_fresh_read_says_which_records_came_and_went(tmp_path):
+    from labeler.config import load_config
+    from labeler.data import load_pool
+
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"id": i, "text": f"text {i}"}) + "\n" for i in range(5)))
+    (tmp_path / "c.yaml").write_text(f"data: {{path: {data}, id_field: id}}\ntask: {{labels: [a, b]}}\n"
+                                     f"project: {{dir: {tmp_path / 'p'}}}\n")
+    config = load_config(tmp_path / "c.yaml")
+    assert load_pool(config).changed is None  # the first read
+    data.write_text("".join(json.dumps({"id": i, "text": f"text {i}"}) + "\n" for i in range(2, 9)))
+    pool = load_pool(config)
+    assert pool.changed == "since the last read: 4 new records, 2 gone from the data (their labels stay)"
+    assert pool.summary().endswith("; " + pool.changed)
+    assert load_pool(config).changed is None  # the cached pool: nothing new to say
+    # status reads the last read's pool, and says when the file has changed since
+    from labeler.status import status, summary_lines
+
+    assert status(config)["pool_changed"] is False
+    data.write_text(data.read_text() + json.dumps({"id": 99, "text": "text 99"}) + "\n")
+    st = status(config)
+    assert st["pool"] == 7 and st["pool_changed"] is True
+    assert "data: the file (or data settings) changed since the pool was read; `labeler bootstrap` or `labeler " \
+        "round` reads it again" in summary_lines(st)

@@ -40,8 +40,32 @@ def load_pool(config, use_cache: bool = True) -> Pool:
     write_rejects(project_dir / REJECTS_FILE, rejected)
     if not pool.records:
         raise LabelerError(f"no usable rows in {path}: {pool.summary()}; see {project_dir / REJECTS_FILE}")
+    if pool_path.exists():  # the data changed since the last read: say how, in records
+        pool.changed = _changes(_ids_of(pool_path), pool.ids)
     pool.save(pool_path, cache_key=key)
     return _renamed_truth(pool, renames)
+
+
+def _ids_of(pool_path: Path) -> list[str]:
+    """The ids of the last read's pool file ([] when it cannot be read: it is rebuilt anyway)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return [str(i) for i in pq.read_table(pool_path, columns=["id"]).column("id").to_pylist()]
+    except Exception:  # noqa: BLE001 - a damaged or older file: nothing to compare with
+        return []
+
+
+def _changes(before: list[str], now: list[str]) -> str | None:
+    """``since the last read: 200 new records, 3 gone from the data (their labels stay)``; None when the ids are
+    the same."""
+    if not before:
+        return None
+    old, new = set(before), set(now)
+    added, gone = len(new - old), len(old - new)
+    parts = ([f"{added:,} new record{'s' * (added != 1)}"] if added else []) + \
+        ([f"{gone:,} gone from the data (their labels stay)"] if gone else [])
+    return f"since the last read: {', '.join(parts)}" if parts else None
 
 
 def _renamed_truth(pool: Pool, renames: dict[str, str]) -> Pool:

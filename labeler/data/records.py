@@ -39,6 +39,7 @@ class Pool:
     text_fields: list[str]
     source: str = ""
     label_notes: dict = field(default_factory=dict)  # multi-label truth: odd cells per kind (labeler.data.multilabel)
+    changed: str | None = None  # what a fresh read found against the last one ("200 new records since ..."); not saved
     _index: dict[str, int] | None = field(default=None, init=False, repr=False)
 
     def __len__(self) -> int:
@@ -76,7 +77,8 @@ class Pool:
         labels = LabelNotes.from_dict(self.label_notes).line()
         hint = " - set data.encoding to the file's encoding, e.g. latin-1" if self.rejects.get(INVALID_UTF8) else ""
         return (f"{len(self)} records from {self.rows_read} rows ({self.collapsed} duplicates collapsed; "
-                f"rejected: {rejected}{hint}; {too_long} over max_chars)" + (f"; {labels}" if labels else ""))
+                f"rejected: {rejected}{hint}; {too_long} over max_chars)" + (f"; {labels}" if labels else "")
+                + (f"; {self.changed}" if self.changed else ""))
 
     # -- persistence ---------------------------------------------------------------------------------
     def save(self, path: str | Path, cache_key: str = "") -> None:
