@@ -63,6 +63,11 @@ def test_a_new_label_leaves_the_run_out_until_a_retrain(project):
     assert scores.run_id is None and run.run_id not in scores.signals and scores.labels == LABELS + ["weather"]
     assert scores.note.startswith(f"{why}: left out of the suggestions until a run trains on every label")
     assert Project(added).fitting_scores() is not None and Project(config).fitting_scores() is None
+    from labeler.loop.runs import list_project_runs, runs_table
+
+    table = runs_table(list_project_runs(added), False, added.label_names).splitlines()
+    assert table[1].startswith(f"* {run.run_id}") and table[1].endswith("  (trained on other labels than the config's)")
+    assert not runs_table(list_project_runs(config), False, config.label_names).splitlines()[1].endswith("config's)")
     bootstrap(config, progress=False)  # back to the module's labels for the next test
 
 

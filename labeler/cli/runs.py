@@ -28,4 +28,4 @@ def command(config_path, overrides, set_current):
     if not runs:
         click.echo(f"no runs under {Project(config).runs}; train one with `labeler train`")
         return
-    click.echo(project_runs.runs_table(runs, config.task.multi_label))
+    click.echo(project_runs.runs_table(runs, config.task.multi_label, config.label_names))

@@ -347,9 +347,10 @@ def set_current_run(config, run_id: str) -> None:
         set_current(run_id, Project(config).runs)
 
 
-def runs_table(runs: list[dict], multi_label: bool = False) -> str:
+def runs_table(runs: list[dict], multi_label: bool = False, labels: list[str] | None = None) -> str:
     """One line a run, oldest first, ``*`` for the current one: its gold metrics (multi-label: exact match,
-    micro-F1, macro-F1) and the records they are on; a final fit's are cross-fitted over the random reserve."""
+    micro-F1, macro-F1) and the records they are on; a final fit's are cross-fitted over the random reserve. A run
+    trained on other labels than ``labels`` (the config's, changed since) is marked."""
     keys = ("accuracy", "micro_f1", "macro_f1") if multi_label else ("accuracy", "macro_f1")
     names = ["exact_match" if k == "accuracy" and multi_label else k for k in keys]
     lines = [f"  {'run':<30} {'backend':<12} {'created':<20} {'n_train':>7} "
@@ -357,6 +358,8 @@ def runs_table(runs: list[dict], multi_label: bool = False) -> str:
     for r in runs:
         mark = "*" if r.get("current") else " "
         final = "  (final fit: cross-fitted)" if r.get("final_fit") else ""
+        if labels is not None and r.get("train_counts") and set(r["train_counts"]) != set(labels):
+            final += "  (trained on other labels than the config's)"
         lines.append(f"{mark} {r['run_id']:<30} {r.get('backend', ''):<12} {r.get('created_at', ''):<20} "
                      f"{r.get('n_train', ''):>7} " + " ".join(f"{_f(r.get(k)):>11}" for k in keys)
                      + f" {r.get('n') if r.get('n') is not None else 'n/a':>6}{final}")
