@@ -236,3 +236,17 @@ def test_init_cli_with_labels_from(tmp_path, capsys):
     assert exit_info.value.code != 0 and not (tmp_path / "y.yaml").exists()
     err = capsys.readouterr().err
     assert "has no column 'nope'" in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_nested_json_fields_are_read_under_dotted_names(tmp_path):
+    """A ticketing system's export nests its fields; they are read as ticket.subject, ticket.body, meta.id."""
+    from labeler.data import load_pool
+
+    rows = [{"meta": {"id": f"t{i}", "lang": "en"}, "ticket": {"subject": f"Subject {i}",
+             "body": f"the body of ticket {i}, long enough to read"}, "label": "a" if i % 2 else "b"} for i in range(4)]
+    starter = write_starter_config(jsonl(tmp_path / "t.jsonl", rows), ["a", "b"], tmp_path / "c.yaml", label_field="label")
+    assert starter.text_fields == ["ticket.subject", "ticket.body"] and starter.id_field == "meta.id"
+    assert starter.unread == []
+    pool = load_pool(load_config(starter.path))
+    assert pool.ids == ["t0", "t1", "t2", "t3"] and [r.label for r in pool] == ["b", "a", "b", "a"]
+    assert pool[0].text == "ticket.subject: Subject 0\nticket.body: the body of ticket 0, long enough to read"

@@ -255,6 +255,13 @@ def test_the_out_file_keeps_the_inputs_id_name_and_other_columns(tmp_path, monke
         assert res.summary().endswith(f"written to {tmp_path / f'out{suffix}'} (with the input's 'customer', 'label' "
                                       "as 'input_label')")
         assert list(pd.read_parquet(res.path).columns) == prediction_columns(["text"], LABELS)
+    # a nested object is carried as it is, not also as its dotted fields
+    nested = tmp_path / "nested.jsonl"
+    nested.write_text(json.dumps({"ticket_id": "t9", "text": "a late goal", "meta": {"customer": "ACME"}}) + "\n")
+    predict.predict_file(config, nested, out=tmp_path / "nested_out.jsonl")
+    written = pd.read_json(tmp_path / "nested_out.jsonl", lines=True)
+    assert "meta" in written.columns and "meta.customer" not in written.columns
+    assert written["meta"].tolist() == [{"customer": "ACME"}]
     parquet = tmp_path / "in.parquet"
     pd.DataFrame(rows).to_parquet(parquet)
     out = predict.predict_file(config, parquet, out=tmp_path / "p.csv")

@@ -20,6 +20,15 @@ from typing import Any, Sequence
 import yaml
 
 from labeler.config import QueueConfig, TrainingConfig, validate_config
+from labeler.config.guess import (
+    LABEL_NAMES,
+    guess_id_field,
+    guess_text_field,
+    mean_length,
+    named,
+    string_share,
+    with_heading,
+)
 from labeler.config.models import PRIOR_SHIFT, WEAK_FRACTION
 from labeler.data import column_values, sample_rows
 from labeler.data.encoding import guess_encoding
@@ -30,11 +39,6 @@ from labeler.loop.strategies import MULTI_LABEL_STRATEGIES, RANDOM, SINGLE_LABEL
 from labeler.words import plural
 from training.backends import BACKEND_NAMES
 
-TEXT_NAMES = ("text", "content", "body", "message", "sentence", "review", "document", "utterance", "comment",
-              "description", "question", "title", "subject")
-HEADING_NAMES = ("title", "subject", "headline")  # read before the body they head, unless the body repeats them
-ID_NAMES = ("id", "_id", "uuid", "record_id", "doc_id", "example_id")
-LABEL_NAMES = ("label", "labels", "category", "intent", "class", "target", "topic")
 MAX_DISTINCT = 1000  # more distinct values than this is not a label column
 
 
@@ -67,18 +71,20 @@ def write_starter_config(
         fields = list(text_fields)
     else:
         readable = [c for c in columns if c != label_field]  # the labels are never a text to read
-        fields = _with_heading(_guess_text_field(readable, rows, data_path), readable, rows)
-    id_field = _guess_id_field(columns, rows, fields)
+        fields = with_heading(guess_text_field(readable, rows, data_path), readable, rows)
+    id_field = guess_id_field(columns, rows, fields)
     if label_field is not None and label_field in fields:
         raise LabelerError(f"column {label_field!r} is a text field; the labels must come from another column")
-    suggested = label_field or next((c for c in LABEL_NAMES if c in columns and c not in fields), None)
+    suggested = label_field or next((c for c in (named(columns, n) for n in LABEL_NAMES) if c and c not in fields),
+                                    None)
     text = _render(data_path, out_path, list(labels), fields, id_field, suggested, label_field is not None,
                    multi_label, encoding)
     validate_config(yaml.safe_load(text), out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(text, encoding="utf-8")
     unread = [c for c in columns if c not in fields and c != id_field and c != suggested
-              and _string_share(rows, c) >= 0.8 and _mean_length(rows, c) >= 20]
+              and string_share(rows, c) >= 0.8 and mean_length(rows, c) >= 20
+              and not any(str(f).startswith(f"{c}.") or str(c).startswith(f"{f}.") for f in fields)]
     return Starter(out_path, fields, id_field, guessed=not text_fields, unread=unread)
 
 
@@ -200,64 +206,6 @@ def _label_text(value: Any) -> str | None:
         return None
     text = str(value)
     return text if text.strip() else None
-
-
-def _guess_text_field(columns: list[str], rows: list[dict], data_path: Path) -> str:
-    stringy = [c for c in columns if _string_share(rows, c) >= 0.8]
-    candidates = [c for c in stringy if c not in ID_NAMES and c not in LABEL_NAMES]
-    for name in TEXT_NAMES:
-        if name in stringy:
-            if name in HEADING_NAMES:  # a title found first: the longer column it heads is the body (an abstract)
-                longer = [c for c in candidates
-                          if c not in HEADING_NAMES and _mean_length(rows, c) > _mean_length(rows, name)]
-                if longer:
-                    return max(longer, key=lambda c: _mean_length(rows, c))
-            return name
-    if not candidates:
-        raise LabelerError(f"no text-like column in {data_path} (columns: {', '.join(map(str, columns))}); "
-                           f"name one with --text-field")
-    return max(candidates, key=lambda c: sum(len(r[c]) for r in rows if isinstance(r.get(c), str)))
-
-
-def _with_heading(body: str, columns: list[str], rows: list[dict]) -> list[str]:
-    """``[heading, body]`` when a heading column (a title, a subject) is there and the body does not already
-    hold it (AG News' ``text`` starts with its ``title``) in most sampled rows; ``[body]`` otherwise."""
-    if body in HEADING_NAMES:
-        return [body]
-    for name in HEADING_NAMES:
-        if name in columns and _string_share(rows, name) >= 0.8:
-            pairs = [(r.get(name), r.get(body)) for r in rows if isinstance(r.get(name), str) and r[name].strip()]
-            repeated = sum(isinstance(b, str) and h.strip() in b for h, b in pairs)
-            if pairs and repeated <= len(pairs) / 2:
-                return [name, body]
-    return [body]
-
-
-def _id_like(name: str) -> bool:
-    """A column named as ids are: ``id``, ``uuid``, ``article_id``, ``messageId``, ``Ticket ID``."""
-    low = str(name).lower()
-    return low in ID_NAMES or low.endswith(("_id", "-id", " id", ".id")) or str(name).endswith("Id")
-
-
-def _guess_id_field(columns: list[str], rows: list[dict], fields: list[str]) -> str | None:
-    named = [c for c in ID_NAMES if c in columns] + [c for c in columns if c not in ID_NAMES and _id_like(c)]
-    for name in named:
-        if name not in fields:
-            values = [r.get(name) for r in rows]
-            if all(v is not None and not isinstance(v, (dict, list)) for v in values) \
-                    and len(set(map(str, values))) == len(values):
-                return name
-    return None
-
-
-def _mean_length(rows: list[dict], column: str) -> float:
-    values = [len(r[column]) for r in rows if isinstance(r.get(column), str)]
-    return sum(values) / len(values) if values else 0.0
-
-
-def _string_share(rows: list[dict], column: str) -> float:
-    values = [r.get(column) for r in rows if r.get(column) is not None]
-    return sum(isinstance(v, str) for v in values) / len(values) if values else 0.0
 
 
 def _q(value: Any) -> str:

@@ -129,11 +129,24 @@ def _read_json_array(path: Path, data: bytes, encoding: str = "utf-8") -> tuple[
 
 def _set_object(raw: RawRow, value: Any, source: str | None, columns: dict) -> None:
     if isinstance(value, dict):
-        raw.values = value
-        columns.update(dict.fromkeys(value))
+        raw.values = with_nested(value)
+        columns.update(dict.fromkeys(raw.values))
     else:
         raw.reason, raw.detail = NOT_OBJECT, f"a JSON {type(value).__name__}"
         raw.preview = (source if source is not None else json.dumps(value, ensure_ascii=False))[:PREVIEW]
+
+
+def with_nested(value: dict, prefix: str = "", depth: int = 3) -> dict:
+    """A JSON object with its nested objects' fields also under dotted names (``{"ticket": {"body": ..}}`` gives
+    ``ticket.body`` too), so a ticketing system's export can name ``data.text_fields: [ticket.subject,
+    ticket.body]``; the top-level keys stay as they are."""
+    out = dict(value) if not prefix else {}
+    for key, inner in value.items():
+        if isinstance(inner, dict) and depth > 0:
+            name = f"{prefix}{key}"
+            out.update({f"{name}.{k}": v for k, v in inner.items()})
+            out.update({k: v for k, v in with_nested(inner, f"{name}.", depth - 1).items()})
+    return out
 
 
 def read_parquet(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:

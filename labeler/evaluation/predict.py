@@ -197,7 +197,10 @@ def carry_input_columns(df, input_path: Path, config, rows: list[int], keep_id_n
     columns, by_row = list(names), {r.row: r.values for r in raw if r.values is not None}
     id_name = d.id_field if keep_id_name and d.id_field else "id"
     taken = set(df.columns) | {id_name}
-    extra = [c for c in columns if c not in d.text_fields and c != d.id_field]
+    # a nested object's fields are also read under dotted names (labeler.data.readers.with_nested): the object is
+    # carried as it is, not its fields twice
+    extra = [c for c in columns if c not in d.text_fields and c != d.id_field
+             and not ("." in str(c) and str(c).rsplit(".", 1)[0] in columns)]
     names = {c: f"input_{c}" if c in taken else c for c in extra}
     carried = pd.DataFrame({names[c]: [by_row.get(r, {}).get(c) for r in rows] for c in extra}, index=df.index)
     at = 1 + len(d.text_fields)
