@@ -19,9 +19,15 @@ def _quiet(ctx, param, value: bool) -> bool:
 quiet_option = click.option("-q", "--quiet", is_flag=True, callback=_quiet, help="No progress bars.")
 
 
-def load(config_path, overrides):
+def load(config_path, overrides, quiet_models: bool = False):
+    """The config; ``quiet_models``: for a command that draws no progress of its own (compare, predict, quality,
+    review), no "Loading weights" bar from the models either."""
     from labeler.config import load_config
 
+    if quiet_models:
+        from labeler.signals.embedding import quiet_loading
+
+        quiet_loading()
     return load_config(config_path, list(overrides))
 
 

@@ -15,7 +15,7 @@ def command(config_path, overrides, out_dir, all_runs):
     """Write report.md, report.json and PNG plots; print the table and the verdict."""
     from labeler.evaluation.compare_on_gold import compare_project, evaluation_note
 
-    config = load(config_path, overrides)
+    config = load(config_path, overrides, quiet_models=True)
     cmp = compare_project(config, all_runs=all_runs, out_dir=out_dir)
     click.echo(cmp.result.table())
     scored = evaluation_note(cmp.n_gold, cmp.n_calib, bool(cmp.n_calib))

@@ -23,7 +23,7 @@ def command(config_path, overrides, input_path, run_id, out_path, drift_log):
     from labeler.evaluation.drift import drift
     from labeler.errors import LabelerError
 
-    config = load(config_path, overrides)
+    config = load(config_path, overrides, quiet_models=True)
     if input_path and drift_log not in (None, "latest"):
         raise LabelerError(f"--input predicts a new batch and --drift checks it; --drift {drift_log} names another "
                            "log: give one of them")

@@ -16,7 +16,7 @@ def command(config_path, min_shared, overrides):
     from labeler.quality.agreement import build
     from labeler.quality.agreement_report import write
 
-    config = load(config_path, overrides)
+    config = load(config_path, overrides, quiet_models=True)
     report = build(config, min_shared=min_shared)
     click.echo(report.line())
     listed = [p for p in report.pairs if p.shared >= min_shared and p.kappa is not None]

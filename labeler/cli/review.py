@@ -24,7 +24,7 @@ def command(config_path, overrides, budget, do_push, pull_only):
     from labeler.quality.second_review import pull_reviews, push_review
     from labeler.quality.suspects import default_budget, find_suspects
 
-    config = load(config_path, overrides)
+    config = load(config_path, overrides, quiet_models=True)
     with locked(config, "review"):
         if pull_only:
             for line in pull_reviews(config).lines():
