@@ -26,7 +26,7 @@ def status(config) -> dict:
 
     project = Project(config)
     policy = project_policy(config)
-    out: dict = {"project": str(project.dir), "round": project.round}
+    out: dict = {"project": str(project.dir), "round": project.round, "multi_label": bool(config.task.multi_label)}
     out["pool"] = len(Pool.load(project.pool)) if project.pool.exists() else None
     data = Path(config.data.path)  # the data file changed since bootstrap read it: the counts are the last read's
     out["pool_changed"] = bool(out["pool"] is not None and data.exists()
@@ -47,6 +47,9 @@ def status(config) -> dict:
         agree = labels["agreement"].dropna()
         out["mean_agreement"] = float(agree.mean()) if len(agree) else None
         out["labeled"] = int(len(sub))
+        known = set(config.label_names)  # answers with a label taken out of the config since: not trained on
+        out["outside"] = int(sum(any(x not in known for x in labs) for labs in sub["labels"])) if config.task.multi_label \
+            else int(sum(isinstance(x, str) and x not in known for x in sub["label"]))
     else:
         out["labeled"] = 0
     out["labeled_per_split"] = {k: splits.get(k, 0) for k in ("train", "gold", "calib")}
@@ -96,6 +99,10 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
              f"(train {st['labeled_per_split']['train']}, gold {st['labeled_per_split']['gold']}, "
              f"calibration {st['labeled_per_split']['calib']}"
              + (f"; {st['none_of_these']} 'None of these'" if st.get("none_of_these") else "") + ")"]
+    if st.get("outside"):
+        what = "that label is dropped from their sets" if st.get("multi_label") else "not trained on"
+        lines.append(f"labels: {st['outside']} answers carry a label no longer in the config ({what}; renamed? list "
+                     "the old name under the label's was:)")
     if st.get("pool_changed"):
         lines.append("data: the file (or data settings) changed since the pool was read; `labeler bootstrap` or "
                      "`labeler round` reads it again")

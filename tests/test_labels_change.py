@@ -76,6 +76,10 @@ def test_answers_with_a_label_taken_out_are_skipped_and_counted(project):
     fewer = with_labels(cfg, ["sports", "business"])
     assert run_mismatch(fewer, run) == f"run {run.run_id} was trained on other labels than the config's (no longer " \
                                        "in the config: 'tech')"
+    from labeler.status import status, summary_lines
+
+    assert "labels: 10 answers carry a label no longer in the config (not trained on; renamed? list the old name " \
+        "under the label's was:)" in summary_lines(status(fewer))
     new = train_project(fewer, n_resamples=50, force=True, make_current=False)
     assert new.labels == ["sports", "business"] and new.info["n_train"] + new.info.get("n_gold", 0) \
         + new.info.get("n_calib", 0) == 20  # the ten 'tech' answers are not trained on
