@@ -84,8 +84,17 @@ def write_starter_config(
     out_path.write_text(text, encoding="utf-8")
     unread = [c for c in columns if c not in fields and c != id_field and c != suggested
               and string_share(rows, c) >= 0.8 and mean_length(rows, c) >= 20
-              and not any(str(f).startswith(f"{c}.") or str(c).startswith(f"{f}.") for f in fields)]
+              and not any(str(f).startswith(f"{c}.") or str(c).startswith(f"{f}.") for f in fields)
+              and not _repeated(rows, c, fields)]
     return Starter(out_path, fields, id_field, guessed=not text_fields, unread=unread)
+
+
+def _repeated(rows: list[dict], column: str, fields: list[str]) -> bool:
+    """Whether ``column``'s text is already inside the fields read, in most sampled rows (AG News' ``title`` and
+    ``description`` inside its ``text``): not a column left unread."""
+    pairs = [(r[column].strip(), " ".join(str(r.get(f) or "") for f in fields)) for r in rows
+             if isinstance(r.get(column), str) and r[column].strip()]
+    return bool(pairs) and sum(value in text for value, text in pairs) > 0.8 * len(pairs)
 
 
 @dataclass
