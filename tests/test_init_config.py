@@ -54,7 +54,7 @@ def test_csv_without_a_text_column_picks_a_known_name_then_the_longest(tmp_path)
 def test_a_heading_the_body_repeats_is_not_read_twice_and_unread_columns_are_named(tmp_path):
     rows = [{"Ticket ID": f"T{i}", "title": f"Title {i}", "text": f"Title {i} and a body long enough to read",
              "notes": f"an agent's note number {i}, long enough to be a text", "label": "a",
-             "excerpt": f"and a body long enough to read"} for i in range(4)]  # inside the text: not unread
+             "excerpt": "and a body long enough to read"} for i in range(4)]  # inside the text: not unread
     starter = write_starter_config(jsonl(tmp_path / "d.jsonl", rows), ["a", "b"], tmp_path / "c.yaml")
     assert starter.text_fields == ["text"] and starter.id_field == "Ticket ID"
     assert starter.unread == ["notes"]  # 'title' is short; 'label' is the suggested label column
