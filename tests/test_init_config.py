@@ -251,3 +251,12 @@ def test_nested_json_fields_are_read_under_dotted_names(tmp_path):
     pool = load_pool(load_config(starter.path))
     assert pool.ids == ["t0", "t1", "t2", "t3"] and [r.label for r in pool] == ["b", "a", "b", "a"]
     assert pool[0].text == "ticket.subject: Subject 0\nticket.body: the body of ticket 0, long enough to read"
+    # the same rows as Parquet: struct columns' fields read the same way
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "t.parquet")
+    starter = write_starter_config(tmp_path / "t.parquet", ["a", "b"], tmp_path / "p.yaml", label_field="label")
+    assert starter.text_fields == ["ticket.subject", "ticket.body"] and starter.id_field == "meta.id"
+    parquet_pool = load_pool(load_config(starter.path))
+    assert parquet_pool.ids == pool.ids and parquet_pool.texts == pool.texts

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from labeler.data.build import build_pool
-from labeler.data.readers import detect_format, load_hf, reader_for
+from labeler.data.readers import detect_format, load_hf, reader_for, with_nested
 from labeler.data.records import POOL_VERSION, Pool
 from labeler.errors import LabelerError
 
@@ -126,7 +126,8 @@ def sample_rows(path: str | Path, fmt: str = "auto", n: int = 200,
             batch = next(pf.iter_batches(batch_size=n), None)
         except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a damaged file
             raise LabelerError(f"{path}: not a readable Parquet file ({' '.join(str(exc).split())})") from None
-        return list(pf.schema_arrow.names), batch.to_pylist() if batch is not None else []
+        rows = [with_nested(r) for r in batch.to_pylist()] if batch is not None else []
+        return list(dict.fromkeys([*pf.schema_arrow.names, *(k for r in rows for k in r)])), rows
     if fmt == "hf":
         ds = load_hf(path)
         return list(ds.column_names), ds.select(range(min(n, len(ds)))).to_list()

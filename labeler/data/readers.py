@@ -150,14 +150,36 @@ def with_nested(value: dict, prefix: str = "", depth: int = 3) -> dict:
 
 
 def read_parquet(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
+    """The ``wanted`` columns; a struct column's fields are columns too, under dotted names (``ticket.body``), as
+    a JSON object's are (``with_nested``)."""
     import pyarrow.parquet as pq
 
     try:
-        names = dict.fromkeys(pq.read_schema(path).names)
-        table = pq.read_table(path, columns=[c for c in wanted if c in names])
+        schema = pq.read_schema(path)
+        names = dict.fromkeys(schema.names)
+        names.update(dict.fromkeys(_struct_names(schema)))
+        top = list(dict.fromkeys(c.split(".")[0] if c not in schema.names else c for c in wanted if c in names))
+        table = flat = pq.read_table(path, columns=top)
+        columns = {c: table.column(c).to_pylist() for c in table.column_names if c in wanted}
+        while any(str(f.type).startswith("struct") for f in flat.schema):
+            flat = flat.flatten()
+            columns.update({c: flat.column(c).to_pylist() for c in flat.column_names if c in wanted and c not in columns})
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a damaged file
         raise LabelerError(f"{path}: not a readable Parquet file ({' '.join(str(exc).split())})") from None
-    return names, _rows_from_columns({c: table.column(c).to_pylist() for c in table.column_names}, table.num_rows)
+    return names, _rows_from_columns(columns, table.num_rows)
+
+
+def _struct_names(schema, prefix: str = "", depth: int = 3) -> list[str]:
+    """Every struct field's dotted name (``ticket.body``), a few levels down."""
+    import pyarrow as pa
+
+    out = []
+    for field in schema:
+        if pa.types.is_struct(field.type) and depth > 0:
+            for child in field.type:
+                out.append(f"{prefix}{field.name}.{child.name}")
+            out += _struct_names(list(field.type), f"{prefix}{field.name}.", depth - 1)
+    return out
 
 
 def read_hf(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
