@@ -137,15 +137,17 @@ class Project:
     def round(self) -> int:
         return int(self.read_state()["round"])
 
-    def load_labels(self, reviewed: bool = True):
+    def load_labels(self, reviewed: bool = True, path: Path | None = None):
         """The pulled label table (pandas), or None before the first pull; with ``reviewed``, the second
         review's verdicts laid over it (``labeler.quality.label_errors.apply_reviews``: corrected labels, ambiguous records
-        no longer "submitted")."""
-        if not self.labels.exists():
+        no longer "submitted"); in the config's terms (``as_configured``). ``path``: a snapshot of the table to read
+        instead (``labeler watch``'s background fine-tune)."""
+        path = self.labels if path is None else Path(path)
+        if not path.exists():
             return None
         import pandas as pd
 
-        labels = pd.read_parquet(self.labels)
+        labels = pd.read_parquet(path)
         labels = labels if not reviewed else apply_reviews(self, labels)
         return as_configured(labels, self.config.task.renamed, self.config.task.multi_label)
 

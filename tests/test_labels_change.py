@@ -96,6 +96,11 @@ def test_a_renamed_label_keeps_the_answers_given_under_its_old_name(project):
     assert (labels["label"] == "technology").sum() == 10 and "tech" not in set(labels["label"])
     new = train_project(renamed, n_resamples=50, force=True, make_current=False)
     assert new.labels == ["sports", "business", "technology"] and not new.info["skipped"]
+    # watch's background fine-tune trains on a snapshot of the table: renamed the same way
+    snapshot = tmp / "snapshot.parquet"
+    snapshot.write_bytes(Project(renamed).labels.read_bytes())
+    from_snapshot = train_project(renamed, n_resamples=50, force=True, make_current=False, labels_path=snapshot)
+    assert not from_snapshot.info["skipped"] and from_snapshot.info["n_train"] == new.info["n_train"]
     # the data's held-back truth too (the simulated annotator and simulate read it)
     from labeler.data import load_pool
 

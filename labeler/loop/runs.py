@@ -19,7 +19,6 @@ from labeler.loop.human_labels import label_matrix
 from labeler.loop.join import zero_shot_ensemble
 from labeler.loop.policy import project_policy
 from labeler.project import Project
-from labeler.quality.label_errors import apply_reviews
 from labeler.signals.catalog import build_signals, embedding_signal
 from labeler.signals.finetuned import cached_body
 from labeler.signals.templated import DEFAULT_TEMPLATE, label_text
@@ -204,9 +203,6 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
     watcher's background fine-tune, while refreshes keep rewriting the project's file). ``policy``: the
     command's (built here when not given). ``final_fit``: K folds: train on every human label, gold and
     calibration included, accuracy cross-fitted over the random reserve (``training.train``)."""
-    import pandas as pd
-
-
     t = config.training
     project = Project(config)
     project.require_labels()
@@ -218,8 +214,8 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
         if not decision.due:
             raise LabelerError(decision.reason + "; label more or pass --force")
         floor = 0  # either rule lets classes below min_per_class (or the floor) train without blocking
-    # the second review's verdicts laid over the labels (corrections train, ambiguous records do not)
-    labels_df = project.load_labels() if labels_path is None else apply_reviews(project, pd.read_parquet(labels_path))
+    # the second review's verdicts laid over the labels (corrections train, ambiguous records do not), renames applied
+    labels_df = project.load_labels(path=labels_path)
     splits = policy.reserve.splits(labels_df["id"].astype(str).tolist())
     params = training_params(config, backend)
     with training_errors():
