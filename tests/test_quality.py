@@ -248,3 +248,15 @@ def test_multi_label_agreement_with_the_model_is_with_the_preselected_suggestion
     from labeler.quality.agreement import model_labels
 
     assert model_labels(config)["r0"] == frozenset({B})  # what one 0.5 cut would have compared with
+
+
+def test_answers_under_a_former_label_name_count_under_its_name_now(tmp_path):
+    from labeler.quality.agreement import load_answers
+
+    labels = [LABELS[0], {"name": "renamed", "was": [LABELS[1]]}] + list(LABELS[2:])
+    config = make_config(tmp_path, labels=labels)
+    write_responses(config, {"r0": {"a": LABELS[1], "b": "renamed"}})
+    assert load_answers(config).by_record == {"r0": {"a": "renamed", "b": "renamed"}}
+    config = make_config(tmp_path, multi_label=True, labels=labels)
+    write_responses(config, {"r0": {"a": [LABELS[0], LABELS[1]], "b": ["renamed"]}})
+    assert load_answers(config).by_record == {"r0": {"a": frozenset({LABELS[0], "renamed"}), "b": frozenset({"renamed"})}}

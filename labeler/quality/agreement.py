@@ -75,10 +75,15 @@ def load_answers(config) -> Answers:
     df = df[df["status"] == "submitted"]
     out = Answers(list(config.label_names), bool(config.task.multi_label))
     stamps = pd.to_datetime(df["updated_at"], errors="coerce", utc=True)
+    renamed = config.task.renamed  # an answer under a label's former name counts under its name now
     for rid, who, raw, when in zip(df["id"].astype(str), df["annotator"].astype(str), df["value"], stamps):
         value = json.loads(raw) if isinstance(raw, str) else raw
         if value is None:
             continue
+        if isinstance(value, list):
+            value = [renamed.get(v, v) for v in value]
+        elif isinstance(value, str):
+            value = renamed.get(value, value)
         if out.multi_label:
             labels, kind = answer_labels(value, out.labels)
             if kind == ANSWER_NONE_WITH_LABELS:
