@@ -260,3 +260,11 @@ def test_nested_json_fields_are_read_under_dotted_names(tmp_path):
     assert starter.text_fields == ["ticket.subject", "ticket.body"] and starter.id_field == "meta.id"
     parquet_pool = load_pool(load_config(starter.path))
     assert parquet_pool.ids == pool.ids and parquet_pool.texts == pool.texts
+    # and as a folder saved by datasets
+    import datasets
+
+    datasets.Dataset.from_list(rows).save_to_disk(str(tmp_path / "ds"))
+    starter = write_starter_config(tmp_path / "ds", ["a", "b"], tmp_path / "h.yaml", label_field="label")
+    assert starter.text_fields == ["ticket.subject", "ticket.body"] and starter.id_field == "meta.id"
+    hf_pool = load_pool(load_config(starter.path))
+    assert hf_pool.ids == pool.ids and hf_pool.texts == pool.texts

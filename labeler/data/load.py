@@ -130,7 +130,8 @@ def sample_rows(path: str | Path, fmt: str = "auto", n: int = 200,
         return list(dict.fromkeys([*pf.schema_arrow.names, *(k for r in rows for k in r)])), rows
     if fmt == "hf":
         ds = load_hf(path)
-        return list(ds.column_names), ds.select(range(min(n, len(ds)))).to_list()
+        rows = [with_nested(r) for r in ds.select(range(min(n, len(ds)))).to_list()]
+        return list(dict.fromkeys([*ds.column_names, *(k for r in rows for k in r)])), rows
     columns, rows = reader_for(fmt, encoding)(path, [])
     return list(columns), [r.values for r in rows if r.values is not None][:n]
 

@@ -183,9 +183,15 @@ def _struct_names(schema, prefix: str = "", depth: int = 3) -> list[str]:
 
 
 def read_hf(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
+    """The ``wanted`` columns of a saved dataset; a nested feature's fields are columns too, under dotted names
+    (``Dataset.flatten``), as a JSON object's are."""
     ds = load_hf(path)
-    names = dict.fromkeys(ds.column_names)
-    columns = ds.select_columns([c for c in wanted if c in names])[:] if len(ds) else {}
+    flat = ds.flatten()
+    names = dict.fromkeys([*ds.column_names, *flat.column_names])
+    top = [c for c in wanted if c in ds.column_names]
+    nested = [c for c in wanted if c in flat.column_names and c not in ds.column_names]
+    columns = {**(ds.select_columns(top)[:] if top else {}), **(flat.select_columns(nested)[:] if nested else {})} \
+        if len(ds) else {}
     return names, _rows_from_columns(columns, len(ds))
 
 
