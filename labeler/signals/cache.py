@@ -62,47 +62,16 @@ class KVStore:
                     raise
                 time.sleep(0.05 * (attempt + 1))
 
-    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
+    def _select(self, keys: Sequence[str], columns: str):
+        """``SELECT id, <columns>`` for ``keys``, in chunks SQLite's parameter limit allows."""
         keys = list(dict.fromkeys(keys))
         for start in range(0, len(keys), 900):
             part = keys[start : start + 900]
             marks = ",".join("?" * len(part))
-            rows = self._conn.execute(f"SELECT id, dtype, p FROM {self.table} WHERE id IN ({marks})", part).fetchall()
-            for key, dtype, blob in rows:
-                out[key] = np.frombuffer(blob, dtype=dtype).copy()
-        return out
+            yield from self._conn.execute(f"SELECT id, {columns} FROM {self.table} WHERE id IN ({marks})", part)
 
-    def get_matching(self, digest: dict[str, int]) -> dict[str, np.ndarray]:
-        """The entries of ``digest``'s keys stored with that digest (a store opened with ``digests``): one whose
-        text changed since is left out; one stored without a digest (written before they were kept) is taken
-        as matching, and its digest written."""
-        out: dict[str, np.ndarray] = {}
-        adopt: list[tuple[int, str]] = []
-        keys = list(digest)
-        for start in range(0, len(keys), 900):
-            part = keys[start : start + 900]
-            marks = ",".join("?" * len(part))
-            rows = self._conn.execute(f"SELECT id, dtype, p, digest FROM {self.table} WHERE id IN ({marks})",
-                                      part).fetchall()
-            for key, dtype, blob, stored in rows:
-                if stored is None:
-                    adopt.append((digest[key], key))
-                elif stored != digest[key]:
-                    continue
-                out[key] = np.frombuffer(blob, dtype=dtype).copy()
-        if adopt:
-            self._retry(lambda: self._conn.executemany(f"UPDATE {self.table} SET digest = ? WHERE id = ?", adopt))
-        return out
-
-    def put_many(self, items: Sequence[tuple[str, np.ndarray]], digests: dict[str, int] | None = None) -> None:
-        """Write all items in one transaction (all or nothing); ``digests``: each key's text digest (a store
-        opened with ``digests``)."""
-        rows = [(k, int(v.size), v.dtype.str, np.ascontiguousarray(v).tobytes()) for k, v in items]
-        if digests is not None:
-            rows = [(*row, digests[row[0]]) for row in rows]
-        sql = (f"INSERT OR REPLACE INTO {self.table} (id, dim, dtype, p{', digest' if digests is not None else ''}) "
-               f"VALUES (?, ?, ?, ?{', ?' if digests is not None else ''})")
+    def _write(self, sql: str, rows: list[tuple]) -> None:
+        """``sql`` over ``rows`` in one transaction (all or nothing)."""
 
         def write():
             self._conn.execute("BEGIN IMMEDIATE")
@@ -114,6 +83,35 @@ class KVStore:
                 raise
 
         self._retry(write)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        return {key: np.frombuffer(blob, dtype=dtype).copy() for key, dtype, blob in self._select(keys, "dtype, p")}
+
+    def get_matching(self, digest: dict[str, int]) -> dict[str, np.ndarray]:
+        """The entries of ``digest``'s keys stored with that digest (a store opened with ``digests``): one whose
+        text changed since is left out; one stored without a digest (written before they were kept) is taken
+        as matching, and its digest written."""
+        out: dict[str, np.ndarray] = {}
+        adopt: list[tuple[int, str]] = []
+        for key, dtype, blob, stored in self._select(list(digest), "dtype, p, digest"):
+            if stored is None:
+                adopt.append((digest[key], key))
+            elif stored != digest[key]:
+                continue
+            out[key] = np.frombuffer(blob, dtype=dtype).copy()
+        if adopt:
+            self._write(f"UPDATE {self.table} SET digest = ? WHERE id = ?", adopt)
+        return out
+
+    def put_many(self, items: Sequence[tuple[str, np.ndarray]], digests: dict[str, int] | None = None) -> None:
+        """Write all items in one transaction (all or nothing); ``digests``: each key's text digest (a store
+        opened with ``digests``)."""
+        rows = [(k, int(v.size), v.dtype.str, np.ascontiguousarray(v).tobytes()) for k, v in items]
+        if digests is None:
+            self._write(f"INSERT OR REPLACE INTO {self.table} (id, dim, dtype, p) VALUES (?, ?, ?, ?)", rows)
+        else:
+            self._write(f"INSERT OR REPLACE INTO {self.table} (id, dim, dtype, p, digest) VALUES (?, ?, ?, ?, ?)",
+                        [(*row, digests[row[0]]) for row in rows])
 
     def count(self) -> int:
         return self._conn.execute(f"SELECT COUNT(*) FROM {self.table}").fetchone()[0]
