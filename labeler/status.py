@@ -11,7 +11,6 @@ from labeler.evaluation.compare_on_gold import verdict_metric
 from labeler.evaluation.gold import CALIB, enough_gold, verdict_splits
 from labeler.loop.human_labels import none_answers, per_class
 from labeler.loop.policy import project_policy
-from labeler.loop.pool_matrices import Scores
 from labeler.loop.runs import current_run, labels_unchanged, run_mismatch, threshold, train_counts, trigger
 from labeler.project import Project
 from labeler.quality.agreement import summary_line
@@ -154,7 +153,6 @@ def current_run_line(run: dict | None) -> str:
             f"{ci.get('hi', float('nan')):.3f}, n={n})" if isinstance(value, (int, float)) and value == value and n
             else "no gold labels to score it yet")
     line = f"current run: {run['run_id']} ({run['backend']}, {run.get('n_train')} training labels), {gold}"
-    if run.get("mismatch"):  # the labels changed since it trained: bootstrap leaves it out
-        line += f"; trained on other labels than the config's ({run['mismatch'].split(' (', 1)[1]}: left out of the " \
-                "suggestions until the next run"
+    if run.get("mismatch"):  # the labels (or the task's kind) changed since it trained: bootstrap leaves it out
+        line += f"; {run['mismatch']}: left out of the suggestions until the next run"
     return line

@@ -139,3 +139,14 @@ def test_answers_given_while_the_task_was_of_the_other_kind_read_as_this_ones():
     assert multi["labels"].tolist() == [["technology"], ["sports"], ["sports", "technology"], []]
     single = as_configured(df, {}, multi_label=False)
     assert single["label"].tolist() == ["tech", "sports", None, None]  # several, or none: no single label
+
+
+def test_status_names_why_the_current_run_is_left_out_whatever_changed():
+    from labeler.status import current_run_line
+
+    run = {"run_id": "r1", "backend": "logreg", "n_train": 3, "value": None}
+    for why in ("run r1 was trained on other labels than the config's (new: 'weather')",
+                "run r1 is multi-label and the config is not"):
+        assert current_run_line({**run, "mismatch": why}) == (
+            f"current run: r1 (logreg, 3 training labels), no gold labels to score it yet; {why}: left out of the "
+            "suggestions until the next run")
