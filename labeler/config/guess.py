@@ -55,11 +55,18 @@ def with_heading(body: str, columns: list[str], rows: list[dict]) -> list[str]:
     for name in HEADING_NAMES:
         found = named(columns, name)
         if found is not None and string_share(rows, found) >= 0.8:
-            pairs = [(r.get(found), r.get(body)) for r in rows if isinstance(r.get(found), str) and r[found].strip()]
-            repeated = sum(isinstance(b, str) and h.strip() in b for h, b in pairs)
-            if pairs and repeated <= len(pairs) / 2:
+            inside = share_inside(rows, found, [body])
+            if inside is not None and inside <= 0.5:
                 return [found, body]
     return [body]
+
+
+def share_inside(rows: list[dict], column: str, fields: list[str]) -> float | None:
+    """The share of sampled rows whose ``column`` text is already inside the ``fields`` read (AG News' ``title``
+    inside its ``text``); None when the column is blank in every row."""
+    pairs = [(r[column].strip(), " ".join(v for f in fields if isinstance(v := r.get(f), str))) for r in rows
+             if isinstance(r.get(column), str) and r[column].strip()]
+    return sum(value in text for value, text in pairs) / len(pairs) if pairs else None
 
 
 def _id_like(name: str) -> bool:
@@ -69,8 +76,8 @@ def _id_like(name: str) -> bool:
 
 
 def guess_id_field(columns: list[str], rows: list[dict], fields: list[str]) -> str | None:
-    named = [c for c in ID_NAMES if c in columns] + [c for c in columns if c not in ID_NAMES and _id_like(c)]
-    for name in named:
+    candidates = [c for c in ID_NAMES if c in columns] + [c for c in columns if c not in ID_NAMES and _id_like(c)]
+    for name in candidates:
         if name not in fields:
             values = [r.get(name) for r in rows]
             if all(v is not None and not isinstance(v, (dict, list)) for v in values) \

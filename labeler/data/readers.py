@@ -136,16 +136,14 @@ def _set_object(raw: RawRow, value: Any, source: str | None, columns: dict) -> N
         raw.preview = (source if source is not None else json.dumps(value, ensure_ascii=False))[:PREVIEW]
 
 
-def with_nested(value: dict, prefix: str = "", depth: int = 3) -> dict:
+def with_nested(value: dict, depth: int = 3) -> dict:
     """A JSON object with its nested objects' fields also under dotted names (``{"ticket": {"body": ..}}`` gives
     ``ticket.body`` too), so a ticketing system's export can name ``data.text_fields: [ticket.subject,
     ticket.body]``; the top-level keys stay as they are."""
-    out = dict(value) if not prefix else {}
+    out = dict(value)
     for key, inner in value.items():
         if isinstance(inner, dict) and depth > 0:
-            name = f"{prefix}{key}"
-            out.update({f"{name}.{k}": v for k, v in inner.items()})
-            out.update({k: v for k, v in with_nested(inner, f"{name}.", depth - 1).items()})
+            out.update({f"{key}.{k}": v for k, v in with_nested(inner, depth - 1).items()})
     return out
 
 

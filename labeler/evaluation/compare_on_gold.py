@@ -34,8 +34,8 @@ from labeler.data.load import load_pool
 from labeler.errors import LabelerError
 from labeler.evaluation.gold import CALIB, GOLD, GoldReserve, enough_gold, verdict_splits
 from labeler.loop.join import SUGGESTIONS, joined_on_gold, zero_shot_ensemble
-from labeler.loop.runs import registry, run_mismatch, training_errors
 from labeler.loop.ensemble import StackedEnsemble
+from labeler.loop.runs import registry, run_mismatch, training_errors
 from labeler.loop.scoring import build_signals, run_signal, training_rows
 from labeler.project import Project
 from labeler.signals.cache import score_cached
