@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 
 from labeler.errors import LabelerError
+from labeler.data.label_checks import rename
 from labeler.loop.pool_matrices import Scores
 from labeler.quality.label_errors import apply_reviews
 
@@ -46,11 +47,10 @@ def as_configured(labels, names: dict[str, str], multi_label: bool):
     import pandas as pd
 
     out = labels.copy()
-    out["label"] = pd.Series([names.get(v, v) if isinstance(v, str) else None for v in out["label"]], index=out.index,
-                             dtype=object)
+    out["label"] = pd.Series([rename(v, names) if isinstance(v, str) else None for v in out["label"]],
+                             index=out.index, dtype=object)
     out["labels"] = [[] if vs is None or (isinstance(vs, float) and vs != vs) else
-                     [names.get(v, v) for v in dict.fromkeys([vs] if isinstance(vs, str) else vs)]
-                     for vs in out["labels"]]
+                     rename([vs] if isinstance(vs, str) else vs, names) for vs in out["labels"]]
     if multi_label:
         out["labels"] = [vs if len(vs) or not isinstance(v, str) else [v] for v, vs in zip(out["label"], out["labels"])]
     else:

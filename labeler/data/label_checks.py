@@ -5,7 +5,9 @@ multi-label). A value that is not one of the config's labels (a typo, a retired 
 answer: ``labeler simulate`` leaves such a row out (multi-label: drops the unknown labels of the row) and the
 demo's simulated annotator skips it. ``labels_outside`` counts them so ``bootstrap`` and ``simulate`` can say so
 in one line, with the closest configured name when one is near. ``look_alikes``: the values of a label column
-that look like a typo of a more frequent one (``labeler init --labels-from``).
+that look like a typo of a more frequent one (``labeler init --labels-from``). ``rename``: a label answered or
+held back under a name the config has since changed (``task.labels[].was``), under its name now; the label table,
+the raw answers and the pool's truth all read through it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 SHOWN = 5  # values named in the line; the rest are counted
 
@@ -92,3 +95,14 @@ def _other_words(a: str, b: str) -> bool:
     differ = [(x, y) for x, y in zip(wa, wb) if x != y]
     return bool(differ) and all(min(len(x), len(y)) <= 2 or difflib.SequenceMatcher(None, x, y).ratio() < 0.75
                                 for x, y in differ)
+
+
+def rename(value: Any, names: dict[str, str]) -> Any:
+    """A label, or a sequence of labels (deduplicated, in order), under its name now (``names``:
+    ``TaskConfig.renamed``); anything else (None, a number) as it is."""
+    if isinstance(value, str):
+        return names.get(value, value)
+    if isinstance(value, (list, tuple)) or (hasattr(value, "__iter__") and hasattr(value, "__len__")
+                                             and not isinstance(value, (dict, bytes))):
+        return list(dict.fromkeys(names.get(v, v) for v in value))
+    return value

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
+from labeler.data.label_checks import rename
 from labeler.data.build import build_pool
 from labeler.data.readers import detect_format, load_hf, reader_for, with_nested
 from labeler.data.records import POOL_VERSION, Pool
@@ -71,8 +72,7 @@ def _changes(before: list[str], now: list[str]) -> str | None:
 def _renamed_truth(pool: Pool, renames: dict[str, str]) -> Pool:
     if renames:
         for rec in pool.records:
-            rec.label = renames.get(rec.label, rec.label) if rec.label is not None else None
-            rec.labels = None if rec.labels is None else list(dict.fromkeys(renames.get(x, x) for x in rec.labels))
+            rec.label, rec.labels = rename(rec.label, renames), rename(rec.labels, renames)
     return pool
 
 

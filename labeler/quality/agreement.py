@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 from labeler.argilla.pull import fleiss_kappa
 from labeler.argilla.schema import ANSWER_NONE_WITH_LABELS, NONE_TEXT, answer_labels
+from labeler.data.label_checks import rename
 from labeler.errors import LabelerError
 from labeler.loop.policy import project_reserve
 from labeler.loop.round import suggestion_cuts
@@ -80,10 +81,7 @@ def load_answers(config) -> Answers:
         value = json.loads(raw) if isinstance(raw, str) else raw
         if value is None:
             continue
-        if isinstance(value, list):
-            value = [renamed.get(v, v) for v in value]
-        elif isinstance(value, str):
-            value = renamed.get(value, value)
+        value = rename(value, renamed)
         if out.multi_label:
             labels, kind = answer_labels(value, out.labels)
             if kind == ANSWER_NONE_WITH_LABELS:
