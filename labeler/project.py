@@ -46,11 +46,17 @@ def as_configured(labels, names: dict[str, str], multi_label: bool):
         return labels
     import pandas as pd
 
+    sizes = labels["labels"].map(lambda vs: 1 if isinstance(vs, str) else len(vs) if hasattr(vs, "__len__") else 0)
+    other_kind = (labels["label"].map(lambda v: isinstance(v, str)) & sizes.eq(0)) if multi_label else \
+        (~labels["label"].map(lambda v: isinstance(v, str)) & sizes.eq(1))
+    if not names and not other_kind.any():  # the common case, read on every command: nothing to change
+        return labels
+
     out = labels.copy()
     out["label"] = pd.Series([rename(v, names) if isinstance(v, str) else None for v in out["label"]],
                              index=out.index, dtype=object)
-    out["labels"] = [[] if vs is None or (isinstance(vs, float) and vs != vs) else
-                     rename([vs] if isinstance(vs, str) else vs, names) for vs in out["labels"]]
+    out["labels"] = [rename([vs] if isinstance(vs, str) else vs, names) if hasattr(vs, "__len__") else []
+                     for vs in out["labels"]]  # None or NaN: no labels
     if multi_label:
         out["labels"] = [vs if len(vs) or not isinstance(v, str) else [v] for v, vs in zip(out["label"], out["labels"])]
     else:
