@@ -31,6 +31,7 @@ SMOKE: dict[str, list[str]] = {
     "cascade": ["--arch", "tiny", "--texts", "3", "--repeats", "1"],
     "embedding_speed": ["--datasets", "sms_spam", "--texts", "32", "--repeats", "1", "--max-load", "1000"],
     "fewshot": ["--datasets", "ag_news", "--methods", "logreg", "--sizes", "8", "--seeds", "0", "--eval-limit", "100"],
+    "head_predict": ["--rows", "500", "--repeats", "3"],
     "gold": ["--datasets", "sms_spam", "--pool-size", "400", "--eval-size", "200", "--rounds", "2", "--batch", "40",
              "--markdown", "RESULTS/gold.md"],
     "label_efficiency": ["--datasets", "sms_spam", "--seeds", "1", "--only", "default"],

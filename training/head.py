@@ -27,6 +27,32 @@ def _balanced_weights(y: np.ndarray, w: np.ndarray, n_classes: int) -> np.ndarra
     return w * cw[y]
 
 
+def _checked(X: np.ndarray, model) -> bool:
+    """Whether ``X`` is what sklearn's own input check would pass unchanged: a finite 2-D float64 matrix as wide
+    as ``model`` was fitted on (the sum is sklearn's own quick finiteness test). Anything else goes through
+    sklearn, which converts it or says what is wrong."""
+    return (model is not None and X.ndim == 2 and X.dtype == np.float64 and X.shape[1] == model.n_features_in_
+            and bool(np.isfinite(X.sum())))
+
+
+def _proba(model, X: np.ndarray) -> np.ndarray:
+    """``LogisticRegression.predict_proba(X)`` (scikit-learn 1.9) for a ``_checked`` matrix, without checking it
+    again: the same operations in the same order, so the same bits. Its input check, a pass over all of X, cost
+    half of scoring a 10,003-text pool, and a multi-label head pays it once per label (BENCHMARKS.md "Round
+    times"); ``tests/training/test_head.py`` holds the two equal."""
+    from scipy.special import expit
+
+    scores = X @ model.coef_.T + model.intercept_
+    if len(model.classes_) <= 2:  # sklearn's _predict_proba_lr: the expit of the one decision column
+        p = scores.reshape(-1)
+        expit(p, out=p)
+        return np.stack([1 - p, p], axis=1)
+    scores -= scores.max(axis=1).reshape(-1, 1)  # sklearn's softmax, in place
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=1).reshape(-1, 1)
+    return scores
+
+
 class LinearModel:
     """Logistic regression (``C``, class-balanced) on fixed features; ``predict_proba -> (N, K)``."""
 
@@ -74,19 +100,21 @@ class LinearModel:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
+        fitted = next((m for m in self._models if m is not None), None)
+        proba = _proba if _checked(X, fitted) else (lambda m, X: m.predict_proba(X))
         single = None if self.multi_label else self._models[0]
         if single is not None and len(single.classes_) == self.k:  # every class seen: sklearn's columns are label order
             with np.errstate(all="ignore"):
-                return single.predict_proba(X)
+                return proba(single, X)
         out = np.zeros((len(X), self.k))
         with np.errstate(all="ignore"):
             if self.multi_label:
                 for j, (m, c) in enumerate(zip(self._models, self._const)):
-                    out[:, j] = c if m is None else m.predict_proba(X)[:, 1]
+                    out[:, j] = c if m is None else proba(m, X)[:, 1]
             elif single is None:
                 out[:, self._classes[0]] = 1.0
             else:
-                out[:, single.classes_] = single.predict_proba(X)
+                out[:, single.classes_] = proba(single, X)
         return out
 
     def predict(self, X: np.ndarray) -> np.ndarray:

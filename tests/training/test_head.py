@@ -105,3 +105,34 @@ def test_every_class_seen_or_not_the_columns_are_label_order():
     seen = LinearModel(3, False).fit(X, y)  # every class seen: the direct path
     assert np.array_equal(seen.predict_proba(X), seen._models[0].predict_proba(X))
     assert seen.predict_proba(X).shape == (len(X), 3)
+
+
+@pytest.mark.parametrize("case", ["multinomial", "classes_unseen", "binary", "one_class", "multi_label"])
+def test_predict_proba_equals_sklearns_own_to_the_bit(case):
+    """``predict_proba`` skips sklearn's per-call input check on a finite float64 matrix (``_proba``): the same
+    operations in the same order as ``LogisticRegression.predict_proba``, so the same bits, in every head shape."""
+    X, y = skewed(n_per=(30, 12, 4, 9), d=20, seed=3)
+    X_new = np.random.default_rng(4).normal(size=(257, 20)) * 3
+    if case == "multi_label":
+        X, Y = multi(n=80, d=20)
+        Y[:, 2] = 0  # a constant label column: a constant, no model
+        model = LinearModel(3, True, C=10.0).fit(X, Y)
+        ref = np.stack([np.full(len(X_new), float(c)) if m is None else m.predict_proba(X_new)[:, 1]
+                        for m, c in zip(model._models, model._const)], axis=1)
+    else:
+        keep = {"multinomial": [0, 1, 2, 3], "classes_unseen": [0, 1, 3], "binary": [0, 2], "one_class": [1]}[case]
+        rows = np.isin(y, keep)
+        model = LinearModel(4, False, C=10.0).fit(X[rows], y[rows])
+        ref = np.zeros((len(X_new), 4))
+        single = model._models[0]
+        if single is None:
+            ref[:, 1] = 1.0
+        else:
+            ref[:, single.classes_] = single.predict_proba(X_new)
+    np.testing.assert_array_equal(model.predict_proba(X_new), ref)
+    # float32 is read as float64 first, as sklearn reads it; a matrix with NaN goes through sklearn, and its error
+    np.testing.assert_array_equal(model.predict_proba(X_new.astype(np.float32)), model.predict_proba(
+        X_new.astype(np.float32).astype(np.float64)))
+    if case != "one_class":
+        with pytest.raises(ValueError, match="NaN"):
+            model.predict_proba(np.where(np.arange(20) == 3, np.nan, X_new))
