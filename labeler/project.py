@@ -24,6 +24,7 @@ from pathlib import Path
 
 from labeler.errors import LabelerError
 from labeler.data.label_checks import rename
+from labeler.data.records import Pool
 from labeler.loop.pool_matrices import Scores
 from labeler.quality.label_errors import apply_reviews
 
@@ -130,6 +131,10 @@ class Project:
         return self.dir / "simulate"
 
     # -- small state --------------------------------------------------------------------------------------
+    def pool_ids(self) -> list[str] | None:
+        """The pool's ids as last read (None before ``bootstrap``)."""
+        return Pool.ids_of(self.pool) if self.pool.exists() else None
+
     def read_state(self) -> dict:
         return json.loads(self.state.read_text()) if self.state.exists() else {"round": 0}
 

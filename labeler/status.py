@@ -64,7 +64,7 @@ def status(config) -> dict:
     # what compare's verdict counts: gold + calibration single-label, unless the current run trained on calibration
     n_gold, n_calib = out["labeled_per_split"]["gold"], out["labeled_per_split"]["calib"]
     counted = CALIB in verdict_splits(config, [run] if run is not None else [])[0]
-    ok, why = enough_gold(config, policy.reserve, n_gold, n_calib if counted else None)
+    ok, why = enough_gold(config, policy.reserve, n_gold, n_calib if counted else None, ids=project.pool_ids())
     out["gold"] = {"n": n_gold, "n_calib": n_calib if counted else 0, "min_gold": config.training.min_gold,
                    "enough": ok, "message": why}
     metric = verdict_metric(config)  # the run's score on gold, as its verdict reads it (micro-F1, multi-label)

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from labeler.config import load_config
-from labeler.loop.round import pull_labels, push_queue, simulate_annotator
+from labeler.evaluation.gold import GoldReserve
+from labeler.loop.round import pull_labels, push_queue, short_pool_note, simulate_annotator
 from labeler.project import Project
 from labeler.loop.pool_matrices import Scores
 from labeler.loop.scoring import bootstrap
@@ -114,3 +115,21 @@ def test_embedding_temperature_is_fitted_on_human_labels(tmp_path):
     expected = fit_temperature(signals[0].cosines(texts), y)
     assert fitted == {"embedding": pytest.approx(expected)}
     assert signals[0].params.temperature == pytest.approx(expected) and signals[0].fingerprint() != before
+
+
+def test_a_push_short_of_its_batch_says_why():
+    reserve = GoldReserve(0.2)
+    ids = [f"r{i}" for i in range(40)]
+    inside = [i for i in ids if reserve.contains(i)]
+    outside = [i for i in ids if not reserve.contains(i)]
+    assert len(inside) == 11
+    assert short_pool_note(ids, set(ids[:10]), 10, 10, reserve) is None  # a full batch
+    assert short_pool_note(ids, set(ids), 0, 10, reserve) == (
+        "every record in the pool has been asked (40): add records to the data file (`labeler bootstrap` reads them) "
+        "to go on")
+    # the queue ran dry, the reserve did not: its records come in at the gold share
+    assert short_pool_note(ids, set(outside) | set(inside[:2]), 2, 10, reserve) == (
+        "2 new of the 10 the batch asks for: every record outside the random reserve has been asked; its 9 unasked "
+        "records come in at queue.gold_share of each batch")
+    # records the queue could still ask: no claim
+    assert short_pool_note(ids, set(inside), 0, 10, reserve) is None

@@ -110,3 +110,8 @@ def test_a_first_round_with_the_simulated_annotator_pushes_instead_of_failing(tm
     assert any(re.fullmatch(r"  note: \d+ of the new records (?:was|were) drawn at random \(the random reserve: gold, and "
                             r"calibration, never trained on\)", line) for line in lines)
     assert simulate_annotator(config, 10).answered == 10
+    # the 60 records are all asked: the next push says so instead of pushing nothing in silence
+    report = push_queue(config, progress=False)
+    assert report.created == 0 and report.notes[-1] == (
+        "every record in the pool has been asked (60): add records to the data file (`labeler bootstrap` reads them) "
+        "to go on")

@@ -198,7 +198,8 @@ def test_train_then_compare_through_the_cli(tmp_path, capsys):
     _, scores = bootstrap(load_config(cfg), progress=False)
     assert scores.run_id == run_id and set(scores.signals) == {"keywords", run_id}
     assert scores.note == (f"join with configured weights, {run_id} weight 1: not enough gold labels to fit the join "
-                           "weights: 2 of 50 random gold labels (about 8 more batches of 50 new records)")
+                           "weights: 2 of 50; the pool holds 2 gold records in all (queue.gold_share 0.2 of 30 records, "
+                           "33% of them kept for calibration): add records, or set training.min_gold to 2 or fewer")
     _, scores = bootstrap(load_config(cfg, ["training.min_gold=2"]), progress=False)
     assert scores.note.startswith("join: weights fitted on 2 random gold labels (keywords ")
     assert set(scores.weights) == {"keywords", run_id} and sum(scores.weights.values()) == pytest.approx(1)

@@ -31,6 +31,28 @@ def test_enough_counts_calibration_only_when_asked():
                                                        "(gold 34 + calibration 10) (about 1 more batch of 77 new records)")
 
 
+def test_a_pool_too_small_for_min_gold_is_told_so_not_sent_for_more_batches():
+    r = GoldReserve(0.2)
+    ids = [f"r{i}" for i in range(62)]
+    gold, calib = r.held(ids, (GOLD,)), r.held(ids, (CALIB,))
+    assert (gold, calib) == (sum(r.split_of(i) == GOLD for i in ids), sum(r.split_of(i) == CALIB for i in ids))
+    assert (gold, calib) == (8, 4)  # 12 of 62 in the reserve
+    assert r.enough(3, 50, 50, ids=ids) == (False, "not enough gold labels for a verdict: 3 of 50; the pool holds 8 "
+                                                   "gold records in all (queue.gold_share 0.2 of 62 records, 33% of them "
+                                                   "kept for calibration): add records, or set training.min_gold to 8 "
+                                                   "or fewer")
+    assert r.enough(3, 50, 50, n_calib=2, ids=ids)[1] == ("not enough random labels for a verdict: 5 of 50; the pool "
+                                                          "holds 12 random records in all (queue.gold_share 0.2 of 62 "
+                                                          "records): add records, or set training.min_gold to 12 or fewer")
+    assert r.enough(0, 50, 50, ids=ids[:2], purpose="to fit the join weights")[1] == (
+        "not enough gold labels to fit the join weights: 0 of 50; the pool holds 0 gold records in all "
+        "(queue.gold_share 0.2 of 2 records, 33% of them kept for calibration): add records")
+    # a pool whose reserve can hold min_gold keeps the pace; enough is enough whatever the pool
+    big = [f"r{i}" for i in range(1000)]
+    assert r.enough(34, 50, 77, ids=big) == r.enough(34, 50, 77)
+    assert r.enough(8, 8, 50, ids=ids) == (True, "8 random gold labels")
+
+
 def test_which_runs_leave_calibration_untouched():
     assert calibration_untouched(fake_run()) is None  # held out, a temperature fitted on it: argmax unchanged
     assert calibration_untouched(fake_run(n_calib=0)) == "run run-1 trained on the calibration labels"  # an old run

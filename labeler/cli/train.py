@@ -28,6 +28,7 @@ def command(config_path, overrides, backend, force, final_fit):
     from labeler.evaluation.compare_on_gold import compare_project, gold_set
     from labeler.evaluation.gold import enough_gold
     from labeler.loop.policy import project_policy
+    from labeler.project import Project
 
     config = load(config_path, overrides)
     if final_fit is not None and 0 < final_fit < 2:
@@ -52,5 +53,6 @@ def command(config_path, overrides, backend, force, final_fit):
             click.echo(f"note: the run is current all the same (its join weight is fitted on gold); `labeler runs "
                        f"--set-current {before.run_id}` brings back the previous one", err=True)
     else:
-        click.echo(f"warning: no verdict for this run: {enough_gold(config, policy.reserve, 0)[1]}", err=True)
+        why = enough_gold(config, policy.reserve, 0, ids=Project(config).pool_ids())[1]
+        click.echo(f"warning: no verdict for this run: {why}", err=True)
     click.echo(f"run {run.run_id} is now current ({run.path})")

@@ -42,19 +42,10 @@ def load_pool(config, use_cache: bool = True) -> Pool:
     if not pool.records:
         raise LabelerError(f"no usable rows in {path}: {pool.summary()}; see {project_dir / REJECTS_FILE}")
     if pool_path.exists():  # the data changed since the last read: say how, in records
-        pool.changed = _changes(_ids_of(pool_path), pool.ids)
+        pool.changed = _changes(Pool.ids_of(pool_path), pool.ids)
     pool.save(pool_path, cache_key=key)
     return _renamed_truth(pool, renames)
 
-
-def _ids_of(pool_path: Path) -> list[str]:
-    """The ids of the last read's pool file ([] when it cannot be read: it is rebuilt anyway)."""
-    import pyarrow.parquet as pq
-
-    try:
-        return [str(i) for i in pq.read_table(pool_path, columns=["id"]).column("id").to_pylist()]
-    except Exception:  # noqa: BLE001 - a damaged or older file: nothing to compare with
-        return []
 
 
 def _changes(before: list[str], now: list[str]) -> str | None:

@@ -130,6 +130,16 @@ class Pool:
                    text_fields=meta["text_fields"], source=meta["source"], label_notes=meta.get("label_notes") or {})
 
     @staticmethod
+    def ids_of(path: str | Path) -> list[str]:
+        """The ids of a saved pool, its id column alone ([] when it cannot be read: it is rebuilt anyway)."""
+        import pyarrow.parquet as pq
+
+        try:
+            return [str(i) for i in pq.read_table(path, columns=["id"]).column("id").to_pylist()]
+        except Exception:  # noqa: BLE001 - a damaged or older file: nothing to read
+            return []
+
+    @staticmethod
     def cache_key_of(path: str | Path) -> str:
         import pyarrow.parquet as pq
 

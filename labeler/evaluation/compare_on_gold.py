@@ -225,7 +225,7 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
     splits, gold_only = verdict_splits(config, list(runs.values()) + signals_runs)
     counted = CALIB in splits
     n_gold, n_calib = len(gold.ids), len(calib.ids)
-    ok, why = enough_gold(config, reserve, n_gold, n_calib if counted else None)
+    ok, why = enough_gold(config, reserve, n_gold, n_calib if counted else None, ids=Project(config).pool_ids())
     if not gold.ids and not (counted and calib.ids):
         raise LabelerError(f"no random gold labels yet; {why}")
     if not (counted or config.task.multi_label):

@@ -129,15 +129,29 @@ class GoldReserve:
         return rows[picked], (y[picked] if len(picked) else None), {s: len(k) for s, k in zip(splits, keep)}
 
     # -- verdicts --------------------------------------------------------------------------------------
+    def held(self, ids, splits) -> int:
+        """How many records of ``ids`` (the pool) fall in ``splits``: the most labels those splits can ever hold."""
+        return sum(self.split_of(i) in splits for i in ids)
+
     def enough(self, n: int, min_gold: int, batch_size: int, n_calib: int | None = None,
-               purpose: str = "for a verdict") -> tuple[bool, str]:
+               purpose: str = "for a verdict", ids=None) -> tuple[bool, str]:
         """(enough, message) for ``n`` gold labels against ``min_gold``; the pace at ``batch_size`` per push.
         ``n_calib``: the verdict counts calibration labels too (``verdict_splits``): ``n + n_calib`` against
-        ``min_gold``, said as "N random labels (gold G + calibration C)". ``purpose``: what they are needed for."""
+        ``min_gold``, said as "N random labels (gold G + calibration C)". ``purpose``: what they are needed for.
+        ``ids``: the pool's, when known: a pool whose reserve can never hold ``min_gold`` is told so (a small
+        pool), not sent for more batches."""
         need, total = int(min_gold), n + (n_calib or 0)
         what = "random gold labels" if n_calib is None else f"(gold {n} + calibration {n_calib})"
         if total >= need:
             return True, f"{n} random gold labels" if n_calib is None else f"{total} random labels {what}"
+        held = None if ids is None else self.held(ids, (GOLD,) if n_calib is None else (GOLD, CALIB))
+        if held is not None and held < need:
+            kind = "gold" if n_calib is None else "random"
+            calib = f", {self.calib_share:.0%} of them kept for calibration" if n_calib is None and self.calib_share else ""
+            share = f"queue.gold_share {self.share:g} of {len(ids)} records{calib}"
+            fix = f"add records, or set training.min_gold to {held} or fewer" if held else "add records"
+            return False, (f"not enough {kind} labels {purpose}: {total} of {need}; the pool holds {held} {kind} "
+                           f"records in all ({share}): {fix}")
         # per batch of new records: the reserve's picks, of which gold alone is the (1 - calib_share) part
         per_push = self.picks(int(batch_size)) * (1.0 if n_calib is not None else 1.0 - self.calib_share)
         batches = math.ceil((need - total) / per_push) if per_push > 0 else 0
@@ -155,10 +169,11 @@ def gold_rows(config, reserve: GoldReserve, ids: list[str], labels_df) -> tuple[
 
 
 def enough_gold(config, reserve: GoldReserve, n: int, n_calib: int | None = None,
-                purpose: str = "for a verdict") -> tuple[bool, str]:
+                purpose: str = "for a verdict", ids=None) -> tuple[bool, str]:
     """(enough, message) for ``n`` gold labels (plus ``n_calib`` calibration labels where the verdict counts
-    them, ``verdict_splits``) against ``training.min_gold``; ``purpose`` names what they are needed for."""
-    return reserve.enough(n, config.training.min_gold, config.queue.batch_size, n_calib, purpose)
+    them, ``verdict_splits``) against ``training.min_gold``; ``purpose`` names what they are needed for;
+    ``ids``: the pool's, where the caller has them (``GoldReserve.enough``)."""
+    return reserve.enough(n, config.training.min_gold, config.queue.batch_size, n_calib, purpose, ids)
 
 
 def calibration_untouched(run) -> str | None:

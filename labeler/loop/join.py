@@ -64,7 +64,7 @@ def join_plan(config, probas: dict, run_id: str, ids: list[str], reserve: GoldRe
     rows, y = gold_rows(config, reserve, ids, labels_df)
     n = 0 if y is None else len(rows)
     # gold alone: a run's temperature is fitted on calibration, so its weight must not be (the verdict may count both)
-    ok, why = enough_gold(config, reserve, n, purpose="to fit the join weights")
+    ok, why = enough_gold(config, reserve, n, purpose="to fit the join weights", ids=ids)
     if not ok:
         mode_note = "replace needs a verdict on gold; " if config.training.mode == "replace" else ""
         return JoinPlan(run_id, "join", {**configured, run_id: 1.0},

@@ -228,7 +228,26 @@ def push_queue(config, progress: bool = True, by: str = "labeler push", policy=N
     if gold_rows:
         report.notes.append(f"{len(gold_rows)} of the new records {'was' if len(gold_rows) == 1 else 'were'} drawn at "
                             "random (the random reserve: gold, and calibration, never trained on)")
+    short = short_pool_note(pool.ids, present | done | {pool.ids[i] for i in new}, len(new),
+                            max(0, policy.batch_size - len(pending_old)), policy.reserve)
+    if short:
+        report.notes.append(short)
     return report
+
+
+def short_pool_note(ids: list[str], asked: set[str], n_new: int, wanted: int, reserve) -> str | None:
+    """Why a push brought fewer new records than the batch asked for, or None: the pool has no record left
+    to ask, or none outside the random reserve (whose records come ``queue.gold_share`` of a batch at a time)."""
+    if n_new >= wanted:
+        return None
+    left = [rid for rid in ids if rid not in asked]
+    if not left:
+        return (f"every record in the pool has been asked ({len(ids)}): add records to the data file "
+                "(`labeler bootstrap` reads them) to go on")
+    if any(not reserve.contains(rid) for rid in left):
+        return None
+    return (f"{n_new} new of the {wanted} the batch asks for: every record outside the random reserve has been "
+            f"asked; its {len(left)} unasked records come in at queue.gold_share of each batch")
 
 
 def server_view(conn, spec) -> tuple[set[str], set[str]]:

@@ -137,7 +137,7 @@ def decide(config, reserve, run_id: str, ids: list[str], P_new: np.ndarray, P_cu
     labels = Project(config).load_labels()
     rows, y, sizes = reserve.rows_in_splits(ids, labels, splits, config.label_names, config.task.multi_label)
     counted = CALIB in splits
-    ok, why = enough_gold(config, reserve, sizes[GOLD], sizes[CALIB] if counted else None)
+    ok, why = enough_gold(config, reserve, sizes[GOLD], sizes[CALIB] if counted else None, ids=ids)
     if not ok:
         return True, f"no verdict against {current_id} ({why}); {run_id} saw more labels"
     metric = verdict_metric(config)
