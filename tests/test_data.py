@@ -92,6 +92,47 @@ def test_csv_and_tsv(tmp_path):
         assert [r.row for r in pool] == list(range(1, len(ROWS) + 1))
 
 
+def test_semicolon_and_pipe_separated_csv_are_read_by_their_header_line(tmp_path):
+    from labeler.data.readers import csv_delimiter, separator_note
+
+    assert [csv_delimiter(h) for h in ("id,text", "id;text;label", "text", "a|b,c|d", "a\tb", "a;b,c\n1;2;3;4")] == \
+        [",", ";", ",", "|", "\t", ","]  # a tie keeps the comma
+    rows = [[r["id"], r["text"], r["label"]] for r in ROWS]  # the texts hold commas, semicolons, tabs, newlines
+    for delimiter, note in ((";", "read as semicolon-separated (the separator of the header line)"),
+                            ("|", "read as pipe-separated (the separator of the header line)"), (",", None)):
+        write_csv(tmp_path / "d.csv", ["id", "text", "label"], rows + [[99, "semi; colon", "a"]], delimiter)
+        pool = pool_of(tmp_path, {"path": "d.csv", "id_field": "id", "label_field": "label"})
+        assert [(r.id, r.text, r.label) for r in pool] == expected_records() + [("99", "semi; colon", "a")]
+        assert separator_note(tmp_path / "d.csv") == note
+
+
+def test_a_folder_of_text_files_is_one_text_per_file(tmp_path):
+    folder = tmp_path / "memos"
+    for rel, body in {"top.txt": "no folder", "hr/leave.txt": "Leave requests by the 15th.",
+                      "it/vpn.md": "VPN down Saturday.", "it/deep/patch.eml": "Subject: patch\n\nUpdate now."}.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(body, encoding="utf-8")
+    (folder / "hr" / "scan.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "hr" / "latin.txt").write_bytes("Caf\xe9 ouvert".encode("latin-1"))
+    (folder / ".DS_Store").write_bytes(b"\x00")  # hidden: left out
+    config = make_config(tmp_path, {"path": "memos", "text_fields": ["text"], "id_field": "path",
+                                    "label_field": "folder"}, labels=("hr", "it"))
+    pool = load_pool(config, use_cache=False)
+    assert [(r.id, r.text, r.label) for r in pool] == [
+        ("hr/leave.txt", "Leave requests by the 15th.", "hr"), ("it/deep/patch.eml", "Subject: patch\n\nUpdate now.", "it"),
+        ("it/vpn.md", "VPN down Saturday.", "it"), ("top.txt", "no folder", None)]
+    assert pool.rows_read == 6 and pool.rejects == {"invalid UTF-8": 1, "not a text file": 1} and counts_add_up(pool)
+    assert [(e["reason"], e["detail"]) for e in rejects_of(config)] == [
+        ("invalid UTF-8", "hr/latin.txt: bytes that are not UTF-8 (set data.encoding if the file has another "
+                          "encoding, e.g. latin-1): invalid continuation byte at byte 3"),
+        ("not a text file", "hr/scan.pdf: only .txt, .text, .md, .eml files are read from a folder")]
+    latin = make_config(tmp_path, {"path": "memos", "text_fields": ["text"], "id_field": "path", "encoding": "latin-1"})
+    assert "Café ouvert" in [r.text for r in load_pool(latin, use_cache=False)]
+    with pytest.raises(LabelerError, match=r"set data.format \(csv, jsonl, parquet, hf or files\) \(a folder of text "
+                                           r"files is read one file per text: point data.path at the folder\)"):
+        pool_of(tmp_path, {"path": "memos/top.txt"})
+
+
 def test_json_array(tmp_path):
     (tmp_path / "d.json").write_text(json.dumps(ROWS + [7], ensure_ascii=False), encoding="utf-8")
     pool = pool_of(tmp_path, {"path": "d.json", "id_field": "id", "label_field": "label"})

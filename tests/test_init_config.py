@@ -268,3 +268,18 @@ def test_nested_json_fields_are_read_under_dotted_names(tmp_path):
     assert starter.text_fields == ["ticket.subject", "ticket.body"] and starter.id_field == "meta.id"
     hf_pool = load_pool(load_config(starter.path))
     assert hf_pool.ids == pool.ids and hf_pool.texts == pool.texts
+
+
+def test_init_on_a_folder_of_text_files_takes_labels_from_the_subfolders(tmp_path, capsys):
+    from labeler.cli import main
+
+    for label in ("hr", "it"):
+        for i in range(3):
+            (tmp_path / "memos" / label).mkdir(parents=True, exist_ok=True)
+            (tmp_path / "memos" / label / f"m{i}.txt").write_text(f"{label} memo number {i}", encoding="utf-8")
+    main(["init", str(tmp_path / "memos"), "--labels-from", "folder", "-o", str(tmp_path / "c.yaml")])
+    assert capsys.readouterr().err == ("found 2 labels in column 'folder' of 6 rows\nthe models read 'text' (guessed "
+                                       "from the first rows; --text-field to choose); ids from 'path'\n")
+    config = load_config(tmp_path / "c.yaml")
+    assert (config.data.text_fields, config.data.id_field, config.data.label_field) == (["text"], "path", "folder")
+    assert config.label_names == ["hr", "it"]

@@ -39,5 +39,10 @@ def command(data_path, labels, labels_from, out, text_fields, multi_label, force
     if encoding != "utf-8":
         click.echo(f"warning: {data_path} is not valid UTF-8; wrote data.encoding: {encoding} (check the texts, "
                    "e.g. with `labeler bootstrap`, and change it if they look wrong)", err=True)
+    from labeler.data.readers import separator_note
+
+    note = separator_note(data_path, encoding)
+    if note:
+        click.echo(note, err=True)
     click.echo(starter.line(), err=True)
     click.echo(f"wrote {path}; edit the label descriptions and signals, then run `labeler bootstrap -c {path}`")

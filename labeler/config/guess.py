@@ -15,7 +15,7 @@ from labeler.errors import LabelerError
 TEXT_NAMES = ("text", "content", "body", "message", "sentence", "review", "document", "utterance", "comment",
               "description", "question", "title", "subject")
 HEADING_NAMES = ("title", "subject", "headline")  # read before the body they head, unless the body repeats them
-ID_NAMES = ("id", "_id", "uuid", "record_id", "doc_id", "example_id")
+ID_NAMES = ("id", "_id", "uuid", "record_id", "doc_id", "example_id", "path", "filename", "file_name")
 LABEL_NAMES = ("label", "labels", "category", "intent", "class", "target", "topic")
 
 

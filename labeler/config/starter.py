@@ -266,7 +266,7 @@ def _render(data_path, out_path, labels, fields, id_field, label_field, label_fi
 data:
   # CSV / TSV, JSONL, Parquet, or a folder written by datasets' save_to_disk.
   path: {_q(rel)}
-  format: auto            # auto (by suffix; a folder = hf) | csv | jsonl | parquet | hf
+  format: auto            # auto (by suffix; a folder: hf if saved by datasets, else files) | csv | jsonl | parquet | hf | files
   # Column(s) the models read; several become "field: value" lines.
   text_fields: [{", ".join(_q(f) for f in fields)}]
   # Column with a unique id per row; null = a hash of the text fields (stable across runs).

@@ -1,7 +1,9 @@
 """One reader per format: each returns (the columns seen, one ``RawRow`` per data row).
 
-CSV is decoded with surrogateescape so that one bad byte only rejects the row whose used cells hold it; JSON
-Lines are parsed line by line; a JSON array, Parquet and a saved Hugging Face dataset are read whole.
+CSV is decoded with surrogateescape so that one bad byte only rejects the row whose used cells hold it (its
+separator, when not a comma, is read off the header line: ``csv_delimiter``); JSON Lines are parsed line by line;
+a JSON array, Parquet and a saved Hugging Face dataset are read whole; a folder of text files gives one row per
+file (``read_files``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from labeler.data.rows import (
     INVALID_UTF8,
     MALFORMED_CSV,
     NOT_OBJECT,
+    NOT_TEXT_FILE,
     PREVIEW,
     SURROGATE,
     RawRow,
@@ -28,6 +31,10 @@ from labeler.errors import LabelerError
 
 SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
             ".parquet": "parquet", ".pq": "parquet"}
+FORMATS = ("csv", "jsonl", "parquet", "hf", "files")
+DELIMITERS = (",", ";", "\t", "|")  # a CSV file's separator: the comma unless the header line says otherwise
+TEXT_FILES = (".txt", ".text", ".md", ".eml")  # a folder's files read as texts (format files)
+FILE_COLUMNS = ("path", "text", "folder")  # format files: the path in the folder, the text, the top-level subfolder
 
 
 def not_decodable(encoding: str) -> str:
@@ -50,7 +57,8 @@ def read_csv(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[di
     data = path.read_bytes()
     refuse_parquet(path, data, "CSV")
     text = data.decode(encoding, errors="surrogateescape").removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else csv_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     old_limit = csv.field_size_limit()
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     rows: list[RawRow] = []
@@ -79,6 +87,27 @@ def read_csv(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[di
     finally:
         csv.field_size_limit(old_limit)
     return dict.fromkeys(header), rows
+
+
+def csv_delimiter(text: str) -> str:
+    """The separator of a CSV text, from its header line: the comma, unless another of ``DELIMITERS`` occurs more
+    often there (a semicolon-separated export of a European spreadsheet; a tab- or pipe-separated dump)."""
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=counts.__getitem__)  # a tie keeps the first: the comma
+    return best if counts[best] > counts[","] else ","
+
+
+def separator_note(path, encoding: str = "utf-8") -> str | None:
+    """For ``labeler init``: a line when a CSV file is read with another separator than the comma, else None."""
+    path = Path(path)
+    if path.is_dir() or path.suffix.lower() != ".csv":
+        return None
+    with open(path, "rb") as f:
+        head = f.read(65536).decode(encoding, errors="replace").removeprefix("\ufeff")
+    found = csv_delimiter(head)
+    name = {";": "semicolon", "\t": "tab", "|": "pipe"}.get(found)
+    return f"read as {name}-separated (the separator of the header line)" if name else None
 
 
 def _unescape(text: str) -> str:
@@ -209,6 +238,32 @@ def load_hf(path: Path):
     return ds
 
 
+def read_files(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:
+    """A folder of text files (``TEXT_FILES``, at any depth, in path order), one row per file: ``path`` (the
+    file's path inside the folder: an id), ``text`` (the whole file) and ``folder`` (the top-level subfolder it is
+    in, '' for a file at the top: the label, where files are sorted into a folder per label). Any other file is a rejected row, named; hidden
+    files and folders (a leading dot) are left out."""
+    files = sorted(f for f in path.rglob("*") if f.is_file()
+                   and not any(part.startswith(".") for part in f.relative_to(path).parts))
+    rows: list[RawRow] = []
+    for f in files:
+        rel = f.relative_to(path)
+        raw = RawRow(row=len(rows) + 1, line=None, preview=str(rel))
+        rows.append(raw)
+        if f.suffix.lower() not in TEXT_FILES:
+            raw.reason = NOT_TEXT_FILE
+            raw.detail = f"{rel}: only {', '.join(TEXT_FILES)} files are read from a folder"
+            continue
+        data = f.read_bytes().removeprefix(b"\xef\xbb\xbf")
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raw.reason, raw.detail = INVALID_UTF8, f"{rel}: {not_decodable(encoding)}: {exc.reason} at byte {exc.start}"
+            continue
+        raw.values = {"path": rel.as_posix(), "text": text, "folder": rel.parts[0] if len(rel.parts) > 1 else ""}
+    return dict.fromkeys(FILE_COLUMNS), rows
+
+
 def _rows_from_columns(columns: dict[str, list], n_rows: int) -> list[RawRow]:
     names = list(columns)
     return [RawRow(row=i + 1, line=None, values={n: columns[n][i] for n in names}) for i in range(n_rows)]
@@ -217,18 +272,21 @@ def _rows_from_columns(columns: dict[str, list], n_rows: int) -> list[RawRow]:
 def detect_format(path: Path, fmt: str) -> str:
     if fmt != "auto":
         return fmt
-    if path.is_dir():
-        return "hf"
+    if path.is_dir():  # a saved Hugging Face dataset, or a folder of text files
+        saved = ("dataset_info.json", "state.json", "dataset_dict.json")
+        return "hf" if any((path / name).exists() for name in saved) else "files"
     found = SUFFIXES.get(path.suffix.lower())
     if found is None:
+        hint = " (a folder of text files is read one file per text: point data.path at the folder)" \
+            if path.suffix.lower() in TEXT_FILES else ""
         raise LabelerError(f"cannot tell the format of {path} from its suffix; set data.format "
-                           f"(csv, jsonl, parquet or hf)")
+                           f"(csv, jsonl, parquet, hf or files){hint}")
     return found
 
 
 def reader_for(fmt: str, encoding: str = "utf-8"):
     """The reader of a format: ``reader(path, wanted_columns) -> (columns, rows)``; CSV and JSON Lines are
     decoded with ``encoding`` (``data.encoding``)."""
-    if fmt in ("csv", "jsonl"):
-        return functools.partial(read_csv if fmt == "csv" else read_jsonl, encoding=encoding)
+    if fmt in ("csv", "jsonl", "files"):
+        return functools.partial({"csv": read_csv, "jsonl": read_jsonl, "files": read_files}[fmt], encoding=encoding)
     return {"parquet": read_parquet, "hf": read_hf}[fmt]

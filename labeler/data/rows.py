@@ -17,8 +17,9 @@ NOT_OBJECT = "not a JSON object"
 MALFORMED_CSV = "malformed CSV row"
 MISSING_ID = "missing id"
 DUPLICATE_ID = "duplicate id with different text"
+NOT_TEXT_FILE = "not a text file"  # a folder's file of another kind (format files)
 REJECT_REASONS = (MISSING_FIELD, NULL_TEXT, NON_STRING, EMPTY_TEXT, INVALID_UTF8, INVALID_JSON, NOT_OBJECT,
-                  MALFORMED_CSV, MISSING_ID, DUPLICATE_ID)
+                  MALFORMED_CSV, MISSING_ID, DUPLICATE_ID, NOT_TEXT_FILE)
 
 PREVIEW = 200  # characters of a rejected row kept in rejects.jsonl
 SURROGATE = re.compile("[\ud800-\udfff]")  # undecodable bytes (surrogateescape) or lone surrogates
