@@ -266,3 +266,30 @@ def test_the_out_file_keeps_the_inputs_id_name_and_other_columns(tmp_path, monke
     pd.DataFrame(rows).to_parquet(parquet)
     out = predict.predict_file(config, parquet, out=tmp_path / "p.csv")
     assert pd.read_csv(tmp_path / "p.csv")["customer"].tolist() == ["ACME", "Umbrella"] and out.rejected == 1
+
+
+def test_predict_reads_a_folder_of_text_files_and_a_saved_dataset_from_the_cli(tmp_path, monkeypatch, capsys):
+    """``--input`` takes what ``data.path`` takes: a folder of text files (one text per file; the click option
+    refused folders) and a saved Hugging Face dataset; the log's fingerprint covers the folder's files."""
+    from labeler.cli import main
+    from labeler.evaluation import predict
+
+    datasets = pytest.importorskip("datasets")
+    cfg = make_project(tmp_path)
+    monkeypatch.setattr(predict, "load_run", lambda config, run_id: _StubRun(LABELS))
+    folder = tmp_path / "inbox"
+    (folder / "sport").mkdir(parents=True)
+    (folder / "sport" / "a.txt").write_text("a late goal", encoding="utf-8")
+    (folder / "b.txt").write_text("a new chip", encoding="utf-8")
+    main(["predict", "-c", str(cfg), "--input", str(folder), "--out", str(tmp_path / "out.csv")])
+    out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    assert out[["path", "text", "folder", "label"]].values.tolist() == [
+        ["b.txt", "a new chip", "", "tech"], ["sport/a.txt", "a late goal", "sport", "sports"]]
+    first = out["input_fingerprint"][0]
+    (folder / "b.txt").write_text("a newer chip", encoding="utf-8")
+    main(["predict", "-c", str(cfg), "--input", str(folder), "--out", str(tmp_path / "out.csv")])
+    assert pd.read_csv(tmp_path / "out.csv")["input_fingerprint"][0] != first  # an edited file is another batch
+    datasets.Dataset.from_list([{"text": "a late goal"}, {"text": "a new chip"}]).save_to_disk(str(tmp_path / "ds"))
+    main(["predict", "-c", str(cfg), "--input", str(tmp_path / "ds"), "--out", str(tmp_path / "ds.csv")])
+    assert pd.read_csv(tmp_path / "ds.csv")["label"].tolist() == ["sports", "tech"]
+    assert "Traceback" not in capsys.readouterr().err

@@ -8,8 +8,8 @@ from labeler.cli._common import config_option, load, set_option
 @click.command("predict")
 @config_option
 @set_option
-@click.option("--input", "input_path", type=click.Path(dir_okay=False), default=None,
-              help="CSV, JSONL or Parquet file with the config's text fields.")
+@click.option("--input", "input_path", type=click.Path(), default=None,
+              help="CSV, JSONL or Parquet file (or a saved dataset or text-file folder) with the config's text fields.")
 @click.option("--run", "run_id", default=None, metavar="RUN_ID", help="A run id (default: the current run).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the predictions here (.csv, .jsonl or .parquet).")
