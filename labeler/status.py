@@ -79,7 +79,7 @@ def status(config) -> dict:
     try:
         from labeler.loop.round import connection, dataset_spec, server_view
 
-        present, answered = server_view(connection(config), dataset_spec(config, [], None))
+        present, answered = server_view(connection(config), dataset_spec(config, [], None), project)
         out["pushed"], out["answered_in_argilla"] = len(present), len(answered)
     except LabelerError as exc:
         out["pushed"], out["server"] = None, str(exc)

@@ -224,7 +224,7 @@ def test_second_review_round_trip_with_two_annotators(argilla_server, argilla_cl
     from labeler.argilla import rest
     from labeler.cli.review import command
     from labeler.loop.human_labels import label_matrix
-    from labeler.loop.round import connection, dataset_spec, pull_labels
+    from labeler.loop.round import claim_dataset, connection, dataset_spec, pull_labels
     from labeler.project import Project
     from labeler.quality.second_review import pull_reviews, push_review
     from labeler.quality.suspects import Suspect
@@ -234,9 +234,10 @@ def test_second_review_round_trip_with_two_annotators(argilla_server, argilla_cl
     conn = connection(config)
     first = {"r0": "billing", "r1": "shipping", "r2": "refund", "r3": "billing", "r4": "shipping"}
     # the first labels: the owner ("argilla") answers the main dataset, `labeler pull` writes labels.parquet
-    push(conn, dataset_spec(config, [], None), [PushRecord(id=f"r{i}", fields={"text": f"t{i}"}, value="billing",
-                                                           score=0.5, agent="ensemble") for i in range(5)],
-         progress=False)
+    records = [PushRecord(id=f"r{i}", fields={"text": f"t{i}"}, value="billing", score=0.5, agent="ensemble")
+               for i in range(5)]
+    pushed = push(conn, dataset_spec(config, [], None), records, progress=False)
+    claim_dataset(config, pushed.dataset_id)  # pushed by hand, not by `labeler push`, which records it
     assert answer_pending(conn, name, None, first, 5, LABELS, False).answered == 5
     assert pull_labels(config).submitted == 5
     owner = argilla_client.me.username
@@ -320,7 +321,7 @@ def test_labeler_review_finds_flipped_labels_and_an_oracle_reviewer_corrects_the
     from labeler.argilla.push import PushRecord, push
     from labeler.cli.review import command
     from labeler.config import load_config
-    from labeler.loop.round import connection, dataset_spec, pull_labels
+    from labeler.loop.round import claim_dataset, connection, dataset_spec, pull_labels
     from labeler.project import Project
 
     rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:60]
@@ -335,8 +336,10 @@ def test_labeler_review_finds_flipped_labels_and_an_oracle_reviewer_corrects_the
     truth = {r["id"]: r["label"] for r in rows}
     flips = {"T0006": "refund_request", "T0021": "billing", "T0042": "feature_request"}  # truth: shipping_delivery,
     conn = connection(config)  # technical_issue, account_access
-    push(conn, dataset_spec(config, [], None), [PushRecord(id=r["id"], fields={"text": r["text"]}, value="billing",
-                                                           score=0.5, agent="ensemble") for r in rows], progress=False)
+    pushed = push(conn, dataset_spec(config, [], None), [PushRecord(id=r["id"], fields={"text": r["text"]},
+                                                                    value="billing", score=0.5, agent="ensemble")
+                                                         for r in rows], progress=False)
+    claim_dataset(config, pushed.dataset_id)  # pushed by hand, not by `labeler push`, which records it
     assert answer_pending(conn, name, None, {**truth, **flips}, 60, config.label_names, False).answered == 60
     assert pull_labels(config).submitted == 60
 

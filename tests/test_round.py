@@ -62,9 +62,11 @@ def test_round_trains_rescores_and_refreshes_pending_suggestions(tmp_path, argil
     out = run_round(config, progress=False, echo=lines.append)
     run_id, scores = out["trained"], out["scores"]
     assert run_id and scores.run_id == run_id and run_id in scores.signals
-    assert lines[0] == "[1/4] pull" and "[2/4] train" in lines and lines[-2] == "[4/4] push"
-    assert lines[-1] == (f"  pushed to {config.argilla.dataset!r}: 0 new, 15 refreshed, "
-                         "0 left untouched (already answered)")  # answered ones are not even sent
+    assert lines[0] == "[1/4] pull" and "[2/4] train" in lines and lines[-3] == "[4/4] push"
+    assert lines[-2:] == [f"  pushed to {config.argilla.dataset!r}: 0 new, 15 refreshed, 0 left untouched (already "
+                          "answered)",  # answered ones are not even sent
+                          "  note: every record in the pool has been asked (60): add records to the data file "
+                          "(`labeler bootstrap` reads them) to go on"]
     if mode == "replace":
         assert scores.note.startswith(f"replace: run {run_id} beats the zero-shot ensemble (")
     else:

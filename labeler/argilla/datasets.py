@@ -58,10 +58,16 @@ def answered_ids(conn: Connection, dataset_id) -> tuple[set[str], set[str]]:
 
 def server_view(conn: Connection, name: str, workspace: str | None = None, client=None) -> tuple[set[str], set[str]]:
     """(ids present in the dataset, ids answered there); two empty sets before the dataset exists."""
+    return dataset_view(conn, name, workspace, client)[1:]
+
+
+def dataset_view(conn: Connection, name: str, workspace: str | None = None, client=None
+                 ) -> tuple[str | None, set[str], set[str]]:
+    """(the dataset's id, ids present in it, ids answered there); None and two empty sets before it exists."""
     dataset = find_dataset(conn, name, workspace, client)
     if dataset is None:
-        return set(), set()
-    return answered_ids(conn, dataset.id)
+        return None, set(), set()
+    return (str(dataset.id), *answered_ids(conn, dataset.id))
 
 
 def submitted_keys(conn: Connection, dataset_id) -> set[str]:

@@ -53,6 +53,7 @@ class PullReport:
     none_with_labels: int = 0  # multi-label: answers choosing "None of these" and labels (their records: conflicts)
     kept: int = 0  # labels of records not in this dataset, kept from the last pull (answered in an earlier dataset)
     dataset: str = ""
+    dataset_id: str = ""
 
     def summary(self) -> str:
         kappa = "n/a (fewer than 2 answers per record)" if self.kappa is None \
@@ -120,8 +121,10 @@ def resolve_record(answers: list[dict], multi_label: bool, labels: list[str],
     return "submitted", counts[0][0]
 
 
-def pull(conn: Connection, spec: DatasetSpec, out_dir: Path) -> PullReport:
-    """Write responses.parquet and labels.parquet for the project's dataset; return the counts."""
+def pull(conn: Connection, spec: DatasetSpec, out_dir: Path, check=None) -> PullReport:
+    """Write responses.parquet and labels.parquet for the project's dataset; return the counts. ``check(dataset_id,
+    present)``: called with the dataset's id and record ids before anything is written (it raises to refuse a
+    dataset that is not the project's: ``labeler.argilla.ownership``)."""
     import pandas as pd
 
     dataset = find_dataset(conn, spec.name, spec.workspace or None)
@@ -192,6 +195,8 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path) -> PullReport:
             report.conflicts.append(rid)
         elif status == "awaiting":
             report.awaiting += 1
+    if check is not None:
+        check(str(dataset.id), present)
     if spec.multi_label:
         kappas = [k for lab in spec.labels if (k := fleiss_kappa(per_label_tables[lab], [True, False])) is not None]
         report.kappa = sum(kappas) / len(kappas) if kappas else None
@@ -204,7 +209,7 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path) -> PullReport:
     responses_df = pd.DataFrame(raw_rows, columns=["id", "annotator", "status", "value", "updated_at"])
     # a record this dataset does not hold was answered in another one (a new dataset after the labels changed):
     # its label stays; the dataset's own records are read from it alone
-    report.dataset = spec.name
+    report.dataset, report.dataset_id = spec.name, str(dataset.id)
     labels_df, report.kept = _keep_elsewhere(labels_df, out_dir / "labels.parquet", present)
     responses_df, _ = _keep_elsewhere(responses_df, out_dir / "responses.parquet", present)
     _write_atomic(labels_df, out_dir / "labels.parquet")

@@ -15,7 +15,8 @@ import numpy as np
 from labeler.argilla.annotate import answer_pending
 from labeler.argilla.candidates import above_threshold, top_candidates
 from labeler.argilla.client import resolve
-from labeler.argilla.datasets import server_view as view
+from labeler.argilla.datasets import dataset_view
+from labeler.argilla.ownership import foreign, owned, record
 from labeler.argilla.pull import pull
 from labeler.argilla.push import PushRecord, push
 from labeler.argilla.schema import (META_AGREEMENT, META_PRIORITY, META_ROUND, META_SAMPLE, META_UNCERTAINTY, META_WHY,
@@ -178,7 +179,10 @@ def push_queue(config, progress: bool = True, by: str = "labeler push", policy=N
     labeled = project.load_labels()
     spec = dataset_spec(config, names, int(emb.shape[1]), labeled, queue_status=queue_status(scores, by))
     conn = connection(config)
-    present, answered = server_view(conn, spec)
+    dataset_id, present, answered = dataset_view(conn, spec.name, spec.workspace)
+    why = foreign(owned(state, conn.url, spec.workspace, spec.name), spec.name, conn.url, dataset_id, present, pool.ids)
+    if why:
+        raise LabelerError(why)
     done = answered | (set(labeled["id"]) if labeled is not None else set())
     batch, pending_old = plan_push(config, pool, scores, present, done, labeled, policy)
     uncertainty = batch.all_scores
@@ -221,9 +225,11 @@ def push_queue(config, progress: bool = True, by: str = "labeler push", policy=N
         records.append(PushRecord(id=rec.id, fields=rec.fields, value=value, score=score, agent=agent,
                                   metadata=meta, vector=emb[i].tolist(), candidates=cands))
     report = push(conn, spec, records, progress=progress)
+    changed = record(state, conn.url, spec.workspace, spec.name, report.dataset_id)
     if new:
         state["round"] = round_no
         state.setdefault("gold_share", float(policy.gold_share))
+    if new or changed:
         project.write_state(state)
     if gold_rows:
         report.notes.append(f"{len(gold_rows)} of the new records {'was' if len(gold_rows) == 1 else 'were'} drawn at "
@@ -250,15 +256,45 @@ def short_pool_note(ids: list[str], asked: set[str], n_new: int, wanted: int, re
             f"asked; its {len(left)} unasked records come in at queue.gold_share of each batch")
 
 
-def server_view(conn, spec) -> tuple[set[str], set[str]]:
-    """(ids present in Argilla, ids answered there); empty sets before the dataset exists."""
+def server_view(conn, spec, project=None) -> tuple[set[str], set[str]]:
+    """(ids present in Argilla, ids answered there); empty sets before the dataset exists. With ``project``: a
+    dataset of that name that is not the project's (``labeler.argilla.ownership``) is a one-line error."""
 
-    return view(conn, spec.name, spec.workspace)
+    dataset_id, present, answered = dataset_view(conn, spec.name, spec.workspace)
+    if project is not None:
+        recorded = owned(project.read_state(), conn.url, spec.workspace, spec.name)
+        why = foreign(recorded, spec.name, conn.url, dataset_id, present, project.pool_ids())
+        if why:
+            raise LabelerError(why)
+    return present, answered
+
+
+def claim_dataset(config, dataset_id) -> None:
+    """Record ``dataset_id`` as the project's dataset (``labeler.argilla.ownership``): for records pushed to it by
+    other means than ``push_queue`` (a script calling ``labeler.argilla.push.push``), which records it itself."""
+    project, conn = Project(config).ensure(), connection(config)
+    state = project.read_state()
+    if record(state, conn.url, config.argilla.workspace, config.argilla.dataset, dataset_id):
+        project.write_state(state)
 
 
 def pull_labels(config):
+    """Pull the project's dataset (``labeler.argilla.pull``), refusing one of the same name that is not the
+    project's before anything is written; a dataset whose records are the pool's is recorded as the project's."""
     spec = dataset_spec(config, [s.name for s in config.signals], None)
-    return pull(connection(config), spec, Project(config).ensure().dir)
+    project, conn = Project(config).ensure(), connection(config)
+    state = project.read_state()
+    recorded = owned(state, conn.url, spec.workspace, spec.name)
+
+    def check(dataset_id, present):
+        why = foreign(recorded, spec.name, conn.url, dataset_id, present, project.pool_ids())
+        if why:
+            raise LabelerError(why)
+
+    report = pull(conn, spec, project.dir, check=check)
+    if record(state, conn.url, spec.workspace, spec.name, report.dataset_id):
+        project.write_state(state)
+    return report
 
 
 def run_round(config, backend: str | None = None, force: bool = False, progress: bool = True, echo=print) -> dict:

@@ -18,7 +18,7 @@ from labeler.argilla.connection import Connection
 from labeler.argilla.datasets import find_dataset
 from labeler.argilla.push import PushRecord, push
 from labeler.argilla.sync import _sync_distribution
-from labeler.loop.round import connection, dataset_spec, pull_labels
+from labeler.loop.round import claim_dataset, connection, dataset_spec, pull_labels
 from labeler.project import Project
 from tests.argilla.test_users import cli
 from tests.test_quality import ANSWERS, LABELS, MODEL, make_config, write_scores
@@ -48,6 +48,7 @@ def test_three_annotators_overlap_pull_and_quality(argilla_server, tmp_path, cap
                           metadata={"priority": i + 1}) for i in range(8)]
     push(owner, dataclasses.replace(spec, min_submitted=1), records, progress=False)
     dataset = find_dataset(owner, spec.name)
+    claim_dataset(config, dataset.id)  # pushed by hand, not by `labeler push`, which records it
     assert _distribution(owner, dataset.id) == {"strategy": "overlap", "min_submitted": 1}
     report = push(owner, spec, records, progress=False)
     assert report.notes == [f"argilla.min_submitted 1 -> 2 on {spec.name!r}: 0 completed records went back to "
