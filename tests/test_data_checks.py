@@ -218,3 +218,30 @@ def test_labels_that_differ_only_in_case_and_spacing_are_one_label_written_twice
     counts = {"Billing, invoices": 8, "billing,  Invoices": 8, "card_arrival": 37, "card_arival": 1,
               "card_arrival_late": 20, "intent_1": 9, "intent_11": 1}
     assert look_alikes(counts) == [("billing,  Invoices", "Billing, invoices"), ("card_arival", "card_arrival")]
+
+
+def test_labels_that_are_codes_without_words_are_a_warning_in_init_and_bootstrap(tmp_path):
+    from types import SimpleNamespace
+
+    from labeler.cli.bootstrap import data_lines
+    from labeler.cli.init import command
+    from labeler.data.label_checks import wordless_labels
+
+    label = lambda name, description=None: SimpleNamespace(name=name, description=description)  # noqa: E731
+    codes = [label(str(i)) for i in range(7)]
+    warning = ("warning: 7 of 8 labels are codes with no words ('0', '1', '2', '3', '4' and 2 more): the zero-shot "
+               "signals read each label's name and description, so give each a description (task.labels: - {name: "
+               "'0', description: 'one sentence on what belongs here'})")
+    assert wordless_labels(codes + [label("billing")], ["embedding"]) == warning
+    assert wordless_labels([label("0", "the bill is wrong"), label("B-2", "a parcel is late")], ["nli"]) is None
+    assert wordless_labels(codes, ["keywords"]) is None  # rules read their own patterns, not the label names
+    assert wordless_labels([label("card_arrival"), label("Ärger")], ["embedding"]) is None
+    data = _jsonl(tmp_path / "d.jsonl", [{"id": i, "text": f"text {i}", "label": i % 2} for i in range(20)])
+    result = CliRunner().invoke(command, [str(data), "--labels-from", "label", "-o", str(tmp_path / "c.yaml")])
+    assert result.exit_code == 0, result.output
+    one = ("warning: 2 of 2 labels are codes with no words ('0', '1'): the zero-shot signals read each label's name "
+           "and description, so give each a description (task.labels: - {name: '0', description: 'one sentence on "
+           "what belongs here'})")
+    assert result.stderr.splitlines()[-1] == one
+    config = load_config(tmp_path / "c.yaml")
+    assert data_lines(config, load_pool(config)) == [one]

@@ -35,13 +35,14 @@ def command(config_path, overrides, quiet):
 
 
 def data_lines(config, pool) -> list[str]:
-    """What the data holds that the config does not expect: held-back labels outside the config's labels."""
-    from labeler.data.label_checks import labels_outside
+    """What the data or the config holds that the signals cannot use well: held-back labels outside the config's
+    labels; labels that are codes with nothing for the zero-shot signals to read."""
+    from labeler.data.label_checks import labels_outside, wordless_labels
 
-    if not config.data.label_field:
-        return []
-    line = labels_outside(pool.records, config.label_names, config.task.multi_label).line()
-    return [line] if line else []
+    lines = [wordless_labels(config.task.labels, [s.type for s in config.signals])]
+    if config.data.label_field:
+        lines.append(labels_outside(pool.records, config.label_names, config.task.multi_label).line())
+    return [line for line in lines if line]
 
 
 def cascade_lines(config, scores) -> list[str]:

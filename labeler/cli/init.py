@@ -45,4 +45,11 @@ def command(data_path, labels, labels_from, out, text_fields, multi_label, force
     if note:
         click.echo(note, err=True)
     click.echo(starter.line(), err=True)
+    from labeler.config import load_config
+    from labeler.data.label_checks import wordless_labels
+
+    written = load_config(path)
+    codes = wordless_labels(written.task.labels, [s.type for s in written.signals])
+    if codes:
+        click.echo(codes, err=True)
     click.echo(f"wrote {path}; edit the label descriptions and signals, then run `labeler bootstrap -c {path}`")

@@ -106,3 +106,21 @@ def rename(value: Any, names: dict[str, str]) -> Any:
                                              and not isinstance(value, (dict, bytes))):
         return list(dict.fromkeys(names.get(v, v) for v in value))
     return value
+
+
+READS_LABEL_WORDS = ("embedding", "nli", "summarize", "templated")  # signal types that read a label's name/description
+
+
+def wordless_labels(labels, signal_types) -> str | None:
+    """A warning when labels are codes (``0``, ``1``, ``B-2``: no letter) with no description while a signal reads
+    label words (``READS_LABEL_WORDS``): the zero-shot signals would compare each text with "0", "1"... None when
+    every label has words to read or no signal reads them. ``labels``: the config's (``task.labels``)."""
+    if not any(t in READS_LABEL_WORDS for t in signal_types):
+        return None
+    codes = [label.name for label in labels if not label.description and not any(c.isalpha() for c in label.name)]
+    if not codes:
+        return None
+    shown = ", ".join(map(repr, codes[:SHOWN])) + (f" and {len(codes) - SHOWN} more" if len(codes) > SHOWN else "")
+    return (f"warning: {len(codes)} of {len(labels)} labels are codes with no words ({shown}): the zero-shot "
+            "signals read each label's name and description, so give each a description (task.labels: - {name: "
+            "'0', description: 'one sentence on what belongs here'})")
