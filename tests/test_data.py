@@ -163,6 +163,26 @@ def test_saved_hf_dataset(tmp_path):
         pool_of(tmp_path, {"path": "two"})
 
 
+def test_a_saved_datasets_class_labels_are_read_as_their_names(tmp_path):
+    """A ``ClassLabel`` column (the Hub's usual label feature) holds integers; its names are the labels, in the
+    pool, in ``init --labels-from`` and for multi-label lists; -1 (no label) is no label."""
+    datasets = pytest.importorskip("datasets")
+    from labeler.config.starter import labels_from_column
+
+    names = ["World", "Sports", "Sci/Tech"]
+    feats = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=names),
+                               "tags": datasets.Sequence(datasets.ClassLabel(names=["a", "b"]))})
+    datasets.Dataset.from_dict({"text": ["war", "goal", "chip", "none"], "label": [0, 1, 2, -1],
+                                "tags": [[0], [0, 1], [], [1]]}, features=feats).save_to_disk(str(tmp_path / "ds"))
+    pool = pool_of(tmp_path, {"path": "ds", "label_field": "label"}, labels=names)
+    assert [(r.text, r.label) for r in pool] == [("war", "World"), ("goal", "Sports"), ("chip", "Sci/Tech"),
+                                                ("none", None)]
+    ml = pool_of(tmp_path, {"path": "ds", "label_field": "tags"}, labels=("a", "b"), multi_label=True)
+    assert [r.labels for r in ml] == [["a"], ["a", "b"], [], ["b"]]
+    assert labels_from_column(tmp_path / "ds", "label").labels == ["Sci/Tech", "Sports", "World"]
+    assert sample_rows(tmp_path / "ds")[1][0] == {"text": "war", "label": "World", "tags": ["a"]}
+
+
 def test_format_can_be_forced(tmp_path):
     write_jsonl(tmp_path / "d.txt", ROWS)
     with pytest.raises(LabelerError, match="set data.format"):

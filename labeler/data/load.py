@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from labeler.data.label_checks import rename
 from labeler.data.build import build_pool
-from labeler.data.readers import detect_format, load_hf, reader_for, with_nested
+from labeler.data.readers import class_names, detect_format, load_hf, reader_for, with_nested
 from labeler.data.records import POOL_VERSION, Pool
 from labeler.errors import LabelerError
 
@@ -121,7 +121,8 @@ def sample_rows(path: str | Path, fmt: str = "auto", n: int = 200,
         return list(dict.fromkeys([*pf.schema_arrow.names, *(k for r in rows for k in r)])), rows
     if fmt == "hf":
         ds = load_hf(path)
-        rows = [with_nested(r) for r in ds.select(range(min(n, len(ds)))).to_list()]
+        rows = [with_nested({k: class_names(ds.features.get(k), v) for k, v in r.items()})
+                for r in ds.select(range(min(n, len(ds)))).to_list()]
         return list(dict.fromkeys([*ds.column_names, *(k for r in rows for k in r)])), rows
     columns, rows = reader_for(fmt, encoding)(path, [])
     return list(columns), [r.values for r in rows if r.values is not None][:n]

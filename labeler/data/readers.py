@@ -219,7 +219,20 @@ def read_hf(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
     nested = [c for c in wanted if c in flat.column_names and c not in ds.column_names]
     columns = {**(ds.select_columns(top)[:] if top else {}), **(flat.select_columns(nested)[:] if nested else {})} \
         if len(ds) else {}
+    features = {**flat.features, **ds.features}
+    columns = {c: [class_names(features.get(c), v) for v in values] for c, values in columns.items()}
     return names, _rows_from_columns(columns, len(ds))
+
+
+def class_names(feature, value):
+    """A saved dataset's value as its names say: a ``ClassLabel`` integer (or a list of them: multi-label) becomes
+    its class name, -1 (no label) None; any other value is returned as it is."""
+    inner = getattr(feature, "feature", None)
+    if type(inner).__name__ == "ClassLabel" and isinstance(value, list):
+        return [inner.int2str(v) for v in value if v is not None and v >= 0]
+    if type(feature).__name__ == "ClassLabel" and isinstance(value, int):
+        return feature.int2str(value) if value >= 0 else None
+    return value
 
 
 def load_hf(path: Path):
