@@ -126,7 +126,7 @@ def test_a_typo_names_the_dotted_key_and_the_file(tmp_path, sections, key, hint)
         ({"queue": {"diversity": -0.1}}, "queue.diversity = -0.1"),
         ({"signals": [{"type": "embedding", "weight": -1}]}, "signals.0.weight = -1"),
         ({"ensemble": {"method": "vote"}}, "ensemble.method = 'vote'"),
-        ({"data": {"path": "x", "format": "xlsx"}}, "data.format = 'xlsx'"),
+        ({"data": {"path": "x", "format": "xls"}}, "data.format = 'xls'"),
         ({"task": {"labels": ["a", "b"], "threshold": 1.0}}, "task.threshold = 1.0"),
         ({"task": {"labels": ["a", "b"], "multi_label": "maybe"}}, "task.multi_label = 'maybe'"),
     ],

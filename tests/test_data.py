@@ -128,7 +128,7 @@ def test_a_folder_of_text_files_is_one_text_per_file(tmp_path):
         ("not a text file", "hr/scan.pdf: only .txt, .text, .md, .eml files are read from a folder")]
     latin = make_config(tmp_path, {"path": "memos", "text_fields": ["text"], "id_field": "path", "encoding": "latin-1"})
     assert "Café ouvert" in [r.text for r in load_pool(latin, use_cache=False)]
-    with pytest.raises(LabelerError, match=r"set data.format \(csv, jsonl, parquet, hf or files\) \(a folder of text "
+    with pytest.raises(LabelerError, match=r"set data.format \(csv, jsonl, parquet, hf, files or xlsx\) \(a folder of text "
                                            r"files is read one file per text: point data.path at the folder\)"):
         pool_of(tmp_path, {"path": "memos/top.txt"})
 
@@ -181,6 +181,51 @@ def test_a_saved_datasets_class_labels_are_read_as_their_names(tmp_path):
     assert [r.labels for r in ml] == [["a"], ["a", "b"], [], ["b"]]
     assert labels_from_column(tmp_path / "ds", "label").labels == ["Sci/Tech", "Sports", "World"]
     assert sample_rows(tmp_path / "ds")[1][0] == {"text": "war", "label": "World", "tags": ["a"]}
+
+
+def test_an_excel_workbooks_first_sheet_is_read_as_a_csv_would_be(tmp_path):
+    import datetime
+
+    import openpyxl
+
+    from labeler.data.readers import sheet_note
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Tickets"
+    sheet.append(["Ticket ID", "Subject", "Body", "Category", "Opened"])
+    sheet.append([101, "Refund", "Where is my refund?", "billing", datetime.datetime(2026, 3, 1, 9, 30)])
+    sheet.append([None, None, None, None, None])  # an empty line is not a row
+    sheet.append([102.0, "Login", "I cannot log in", "account", None])
+    sheet.append([103, "Number", 12345, "", None])  # a number in a text column reads as its text
+    sheet.append([104, "Blank", None, "billing", None])
+    book.create_sheet("Notes").append(["not read"])
+    book.save(tmp_path / "t.xlsx")
+    config = make_config(tmp_path, {"path": "t.xlsx", "text_fields": ["Body"], "id_field": "Ticket ID",
+                                    "label_field": "Category"}, labels=("billing", "account"))
+    pool = load_pool(config, use_cache=False)
+    assert [(r.id, r.text, r.label, r.row) for r in pool] == [("101", "Where is my refund?", "billing", 1),
+                                                              ("102", "I cannot log in", "account", 2),
+                                                              ("103", "12345", None, 3)]
+    assert pool.rejects == {NULL_TEXT: 1} and [e["line"] for e in rejects_of(config)] == [6]
+    assert sample_rows(tmp_path / "t.xlsx")[1][0]["Opened"] == "2026-03-01T09:30:00"
+    assert sheet_note(tmp_path / "t.xlsx") == "read the first sheet, 'Tickets', of 2 ('Notes' not read)"
+    from click.testing import CliRunner
+
+    from labeler.cli.init import command
+
+    result = CliRunner().invoke(command, [str(tmp_path / "t.xlsx"), "--labels-from", "Category", "-o",
+                                          str(tmp_path / "c.yaml")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [  # a workbook is binary: no encoding guessed from its bytes
+        "found 2 labels in column 'Category' of 4 rows; 1 row without one",
+        "read the first sheet, 'Tickets', of 2 ('Notes' not read)",
+        "the models read 'Subject' + 'Body' (guessed from the first rows; --text-field to choose); ids from "
+        "'Ticket ID'"]  # headers matched in any case: Subject heads Body
+    assert load_config(tmp_path / "c.yaml").data.encoding == "utf-8"
+    (tmp_path / "bad.xlsx").write_text("not a workbook")
+    with pytest.raises(LabelerError, match=r"bad\.xlsx: not a readable Excel workbook \("):
+        pool_of(tmp_path, {"path": "bad.xlsx"})
 
 
 def test_format_can_be_forced(tmp_path):

@@ -1,8 +1,8 @@
 """What ``labeler init`` guesses from a sample of the data: the text column(s), an id column, a label column.
 
-Columns are matched by name, at the top level or nested (``ticket.body``: a JSON object's fields are read under
-dotted names, ``labeler.data.readers.with_nested``): the first of ``TEXT_NAMES`` is the body, else the string
-column with the longest texts; a heading (``HEADING_NAMES``) goes before the body it heads unless the body
+Columns are matched by name, in any case, at the top level or nested (``ticket.body``: a JSON object's fields are
+read under dotted names, ``labeler.data.readers.with_nested``): the first of ``TEXT_NAMES`` is the body, else the
+string column with the longest texts; a heading (``HEADING_NAMES``) goes before the body it heads unless the body
 repeats it; an id column is one named like ids whose sampled values are unique.
 """
 
@@ -20,8 +20,9 @@ LABEL_NAMES = ("label", "labels", "category", "intent", "class", "target", "topi
 
 
 def _leaf(column) -> str:
-    """A column's own name: ``ticket.body`` -> ``body`` (nested JSON fields are read under dotted names)."""
-    return str(column).rsplit(".", 1)[-1]
+    """A column's own name, in lower case, to match against the names above: ``ticket.Body`` -> ``body`` (nested
+    JSON fields are read under dotted names; exports often capitalise their headers: ``Subject``, ``Body``)."""
+    return str(column).rsplit(".", 1)[-1].lower()
 
 
 def named(columns: list[str], name: str) -> str | None:

@@ -3,7 +3,7 @@
 CSV is decoded with surrogateescape so that one bad byte only rejects the row whose used cells hold it (its
 separator, when not a comma, is read off the header line: ``csv_delimiter``); JSON Lines are parsed line by line;
 a JSON array, Parquet and a saved Hugging Face dataset are read whole; a folder of text files gives one row per
-file (``read_files``).
+file (``read_files``); an Excel workbook, its first sheet (``read_xlsx``).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from labeler.data.rows import (
 from labeler.errors import LabelerError
 
 SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-            ".parquet": "parquet", ".pq": "parquet"}
-FORMATS = ("csv", "jsonl", "parquet", "hf", "files")
+            ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx"}
+FORMATS = ("csv", "jsonl", "parquet", "hf", "files", "xlsx")
 DELIMITERS = (",", ";", "\t", "|")  # a CSV file's separator: the comma unless the header line says otherwise
 TEXT_FILES = (".txt", ".text", ".md", ".eml")  # a folder's files read as texts (format files)
 FILE_COLUMNS = ("path", "text", "folder")  # format files: the path in the folder, the text, the top-level subfolder
@@ -277,6 +277,57 @@ def read_files(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[
     return dict.fromkeys(FILE_COLUMNS), rows
 
 
+def read_xlsx(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
+    """An Excel workbook's first sheet: its first row names the columns, every other non-empty row is a row.
+    Cells are read as a CSV's are, as text (``cell_text``: 7 not 7.0, a date in ISO form); an empty cell is none."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - zipfile, XML and openpyxl's own errors for a file that is no workbook
+        raise LabelerError(f"{path}: not a readable Excel workbook ({' '.join(str(exc).split())})") from None
+    try:
+        sheet = book.worksheets[0]
+        lines = sheet.iter_rows(values_only=True)
+        header = [cell_text(c) or f"column {i + 1}" for i, c in enumerate(next(lines, ()) or ())]
+        rows: list[RawRow] = []
+        for number, cells in enumerate(lines, start=2):
+            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+                continue  # an empty line is not a row
+            rows.append(RawRow(row=len(rows) + 1, line=number,
+                               values={name: cell_text(c) for name, c in zip(header, cells)}))
+    finally:
+        book.close()
+    return dict.fromkeys(header), rows
+
+
+def cell_text(value):
+    """A spreadsheet cell as a CSV cell would hold it: None for an empty one, else text."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value if isinstance(value, str) else str(value)
+
+
+def sheet_note(path) -> str | None:
+    """For ``labeler init``: which sheet of a workbook with several is read, else None."""
+    path = Path(path)
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return None
+    import openpyxl
+
+    try:
+        names = openpyxl.load_workbook(path, read_only=True).sheetnames
+    except Exception:  # noqa: BLE001 - reading it says what is wrong
+        return None
+    if len(names) < 2:
+        return None
+    return f"read the first sheet, {names[0]!r}, of {len(names)} ({', '.join(map(repr, names[1:]))} not read)"
+
+
 def _rows_from_columns(columns: dict[str, list], n_rows: int) -> list[RawRow]:
     names = list(columns)
     return [RawRow(row=i + 1, line=None, values={n: columns[n][i] for n in names}) for i in range(n_rows)]
@@ -293,7 +344,7 @@ def detect_format(path: Path, fmt: str) -> str:
         hint = " (a folder of text files is read one file per text: point data.path at the folder)" \
             if path.suffix.lower() in TEXT_FILES else ""
         raise LabelerError(f"cannot tell the format of {path} from its suffix; set data.format "
-                           f"(csv, jsonl, parquet, hf or files){hint}")
+                           f"(csv, jsonl, parquet, hf, files or xlsx){hint}")
     return found
 
 
@@ -302,4 +353,4 @@ def reader_for(fmt: str, encoding: str = "utf-8"):
     decoded with ``encoding`` (``data.encoding``)."""
     if fmt in ("csv", "jsonl", "files"):
         return functools.partial({"csv": read_csv, "jsonl": read_jsonl, "files": read_files}[fmt], encoding=encoding)
-    return {"parquet": read_parquet, "hf": read_hf}[fmt]
+    return {"parquet": read_parquet, "hf": read_hf, "xlsx": read_xlsx}[fmt]
