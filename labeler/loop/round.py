@@ -180,9 +180,7 @@ def push_queue(config, progress: bool = True, by: str = "labeler push", policy=N
     spec = dataset_spec(config, names, int(emb.shape[1]), labeled, queue_status=queue_status(scores, by))
     conn = connection(config)
     dataset_id, present, answered = dataset_view(conn, spec.name, spec.workspace)
-    why = foreign(owned(state, conn.url, spec.workspace, spec.name), spec.name, conn.url, dataset_id, present, pool.ids)
-    if why:
-        raise LabelerError(why)
+    refuse_foreign(state, conn, spec, dataset_id, present, pool.ids)
     done = answered | (set(labeled["id"]) if labeled is not None else set())
     batch, pending_old = plan_push(config, pool, scores, present, done, labeled, policy)
     uncertainty = batch.all_scores
@@ -262,11 +260,16 @@ def server_view(conn, spec, project=None) -> tuple[set[str], set[str]]:
 
     dataset_id, present, answered = dataset_view(conn, spec.name, spec.workspace)
     if project is not None:
-        recorded = owned(project.read_state(), conn.url, spec.workspace, spec.name)
-        why = foreign(recorded, spec.name, conn.url, dataset_id, present, project.pool_ids())
-        if why:
-            raise LabelerError(why)
+        refuse_foreign(project.read_state(), conn, spec, dataset_id, present, project.pool_ids())
     return present, answered
+
+
+def refuse_foreign(state: dict, conn, spec, dataset_id, present: set[str], pool_ids) -> None:
+    """A one-line error when the server's dataset ``spec.name`` is not the project's (``state``: the project's;
+    ``labeler.argilla.ownership.foreign``)."""
+    why = foreign(owned(state, conn.url, spec.workspace, spec.name), spec.name, conn.url, dataset_id, present, pool_ids)
+    if why:
+        raise LabelerError(why)
 
 
 def claim_dataset(config, dataset_id) -> None:
@@ -284,14 +287,9 @@ def pull_labels(config):
     spec = dataset_spec(config, [s.name for s in config.signals], None)
     project, conn = Project(config).ensure(), connection(config)
     state = project.read_state()
-    recorded = owned(state, conn.url, spec.workspace, spec.name)
-
-    def check(dataset_id, present):
-        why = foreign(recorded, spec.name, conn.url, dataset_id, present, project.pool_ids())
-        if why:
-            raise LabelerError(why)
-
-    report = pull(conn, spec, project.dir, check=check)
+    report = pull(conn, spec, project.dir,
+                  check=lambda dataset_id, present: refuse_foreign(state, conn, spec, dataset_id, present,
+                                                                   project.pool_ids()))
     if record(state, conn.url, spec.workspace, spec.name, report.dataset_id):
         project.write_state(state)
     return report
