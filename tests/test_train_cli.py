@@ -403,3 +403,20 @@ def test_a_run_worse_than_zero_shot_says_how_to_bring_back_the_previous_one(tmp_
     assert code == 0 and f"verdict: {worse}" in out.splitlines()
     assert err == (f"note: the run is current all the same (its join weight is fitted on gold); `labeler runs "
                    f"--set-current {first}` brings back the previous one\n")
+
+
+@pytest.mark.slow
+def test_compare_leaves_a_pruned_run_out_and_says_so(tmp_path, capsys):
+    from labeler.evaluation.compare_on_gold import compare_project
+    from labeler.loop.runs import train_project
+
+    cfg = make_project(tmp_path, min_per_class=2)
+    config = load_config(cfg)
+    old = train_project(config, backend="logreg", n_resamples=50)
+    new = train_project(config, backend="logreg", n_resamples=50, force=True)
+    code, out, _ = cli(["runs", "-c", str(cfg), "--prune", "--keep", "0"], capsys)
+    assert code == 0 and out.startswith(f"deleted the models of 1 run (") and old.run_id in out
+    result = compare_project(config, all_runs=True, write=False)
+    assert result.left_out == [f"run {old.run_id} (its model was deleted by `labeler runs --prune`; its metrics are "
+                               "in `labeler runs`)"]
+    assert result.result.primary == new.run_id  # the run with a model is scored

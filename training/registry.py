@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,10 @@ class Run:
     @property
     def model(self):
         if self._model is None:
+            if self.info.get(PRUNED) or not self.model_dir.exists():
+                raise TrainingError(f"run {self.run_id}'s model was deleted (`labeler runs --prune`, "
+                                    f"{self.info.get(PRUNED, 'by hand')}); its metrics stay: train a new run, or "
+                                    "make one with a model current (`labeler runs --set-current`)")
             self._model = load_model(self.model_dir, self.backend, self.labels, self.multi_label, self.config)
         return self._model
 
@@ -137,6 +142,7 @@ def load_model(model_dir: Path, backend: str, labels: list[str], multi_label: bo
     return get_backend(backend, str(model_dir.parent)).load(model_dir, labels, multi_label, config or {})
 
 
+PRUNED = "model_deleted_at"  # run.json: when ``Registry.prune`` deleted the run's model (its record stays)
 GOLD_KEYS = ("accuracy", "macro_f1", "micro_f1", "n")  # the gold metrics a run's summary carries (``list``)
 
 
@@ -209,6 +215,27 @@ class Registry:
             out.append({**info, "current": rid == current, **{k: gold.get(k) for k in GOLD_KEYS}})
         return sorted(out, key=lambda r: (r.get("created_at", ""), r["run_id"]))
 
+    def prune(self, keep: int, protect=()) -> list[tuple[str, int]]:
+        """Delete the model folders of old runs, all but: the current run, the ``keep`` newest, final fits (the model
+        to ship) and ``protect`` (runs other records point at). A pruned run keeps its record (run.json, marked
+        ``PRUNED``; metrics; model card), so ``labeler runs`` and the history still show it. Returns (run id, bytes
+        freed) per run pruned, oldest first."""
+        runs = self.list()  # oldest first
+        kept = {r["run_id"] for r in runs[len(runs) - keep:]} if keep > 0 else set()
+        kept |= set(protect) | {r["run_id"] for r in runs if r.get("current") or r.get("final_fit")}
+        pruned = []
+        for r in runs:
+            model = self.root / r["run_id"] / "model"
+            if r["run_id"] in kept or not model.exists():
+                continue
+            size = sum(f.stat().st_size for f in model.rglob("*") if f.is_file())
+            info = _read_json(self.root / r["run_id"] / "run.json")  # marked first: a half-deleted model reads as gone
+            _write_json(self.root / r["run_id"] / "run.json",
+                        {**info, PRUNED: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+            shutil.rmtree(model)
+            pruned.append((r["run_id"], size))
+        return pruned
+
     def current_id(self) -> str | None:
         marker = self.root / CURRENT
         if not marker.exists():
@@ -219,6 +246,8 @@ class Registry:
     def set_current(self, run_id: str) -> None:
         if not (self.root / run_id / "run.json").exists():
             raise TrainingError(f"no run {run_id!r} under {self.root}; `labeler runs` lists them")
+        if _read_json(self.root / run_id / "run.json").get(PRUNED):
+            raise TrainingError(f"run {run_id}'s model was deleted (`labeler runs --prune`): it cannot be current")
         tmp = self.root / (CURRENT + ".tmp")
         tmp.write_text(run_id + "\n")
         os.replace(tmp, self.root / CURRENT)

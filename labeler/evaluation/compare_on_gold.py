@@ -41,6 +41,7 @@ from labeler.project import Project
 from labeler.signals.cache import score_cached
 from training.compare import below_trivial, compare, default_metric, label_cuts
 from training.evaluate import evaluate
+from training.registry import PRUNED
 
 ZERO_SHOT_TYPES = {"embedding", "nli", "summarize"}
 RULE_TYPES = {"keywords", "entities"}
@@ -218,7 +219,10 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
                 "runs` and its model card)" for rid in final]
     stale = {rid: why for rid, run in runs.items() if (why := run_mismatch(config, run))}
     left_out += [f"{why}: it cannot be scored on them" for why in stale.values()]
-    runs = {rid: run for rid, run in runs.items() if rid not in final and rid not in stale}
+    pruned = [rid for rid, run in runs.items() if run.info.get(PRUNED) and rid not in final and rid not in stale]
+    left_out += [f"run {rid} (its model was deleted by `labeler runs --prune`; its metrics are in `labeler runs`)"
+                 for rid in pruned]
+    runs = {rid: run for rid, run in runs.items() if rid not in final and rid not in stale and rid not in pruned}
     run_ids = list(runs)
     signals = build_signals(config)  # a configured fine-tuned signal is a run too: its argmax is checked the same way
     signals_runs = [sig.run for sig in signals if getattr(sig, "type_name", "") == "finetuned"]

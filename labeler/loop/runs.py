@@ -27,7 +27,7 @@ from training.errors import TrainingError
 from training.evaluate import metric_name, paired_bootstrap
 from training.head import LinearModel
 from training.labels import load_labels
-from training.registry import Registry, list_runs, set_current
+from training.registry import PRUNED, Registry, list_runs, set_current
 from training.train import interval_metrics, make_params, train
 from training.trigger import BACKEND_FLOOR, Evidence, first_run
 
@@ -354,6 +354,8 @@ def runs_table(runs: list[dict], multi_label: bool = False, labels: list[str] | 
     for r in runs:
         mark = "*" if r.get("current") else " "
         final = "  (final fit: cross-fitted)" if r.get("final_fit") else ""
+        if r.get(PRUNED):
+            final += "  (model deleted)"
         if labels is not None and r.get("train_counts") and set(r["train_counts"]) != set(labels):
             final += "  (trained on other labels than the config's)"
         lines.append(f"{mark} {r['run_id']:<30} {r.get('backend', ''):<12} {r.get('created_at', ''):<20} "

@@ -178,3 +178,55 @@ def test_the_model_card_reads_the_same_at_150_labels_and_names_a_final_fit():
     assert card[14] == ("## Metrics (cross-fitted: 10 folds; each random reserve record scored by a model that never "
                         "saw it; n = 4)")
     assert "- calibration: none (a final fit holds no labels out to calibrate on)" in card
+
+
+class _FileModel:
+    """A model whose saved folder is one file of known size."""
+
+    def save(self, path):
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "weights.bin").write_bytes(b"x" * 1000)
+
+
+def test_prune_deletes_old_models_and_keeps_their_records(tmp_path):
+    reg = Registry(tmp_path / "runs")
+    ids = [reg.save(_FileModel(), labels=LABELS, multi_label=False, backend="logreg", config={}, data_fingerprint=str(i),
+                    metrics={"gold": {"accuracy": 0.5 + i / 10, "n": 10}},
+                    info={"final_fit": {"folds": 5}} if i == 1 else None).run_id for i in range(5)]
+    reg.set_current(ids[2])
+    # kept: the newest (keep=1), the current run, the final fit, and a run predictions were logged with
+    assert reg.prune(1, protect={ids[0]}) == [(ids[3], 1000)]
+    assert [(p / "model").exists() for p in map(reg.root.joinpath, ids)] == [True, True, True, False, True]
+    assert [r["run_id"] for r in reg.list()] == ids  # every record stays
+    pruned = reg.load(ids[3])
+    assert pruned.info["model_deleted_at"] and pruned.metrics["gold"]["accuracy"] == 0.8
+    with pytest.raises(TrainingError, match=rf"^run {ids[3]}'s model was deleted \(`labeler runs --prune`, "):
+        pruned.predict_proba(PROBE)
+    with pytest.raises(TrainingError, match=r"model was deleted \(`labeler runs --prune`\): it cannot be current"):
+        reg.set_current(ids[3])
+    assert reg.prune(1, protect={ids[0]}) == []  # nothing left to delete
+    assert reg.prune(0) == [(ids[0], 1000), (ids[4], 1000)]  # the current run and the final fit stay
+
+
+def test_runs_prune_from_the_cli_keeps_runs_with_logged_predictions(tmp_path):
+    from click.testing import CliRunner
+
+    from labeler.cli.runs import command
+    from labeler.config import load_config
+    from labeler.project import Project
+
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text(f"data: {{path: d.csv}}\ntask: {{labels: {LABELS}}}\nproject: {{dir: {tmp_path / 'state'}}}\n")
+    config = load_config(cfg)
+    reg = Registry(Project(config).runs)
+    ids = [reg.save(_FileModel(), labels=LABELS, multi_label=False, backend="logreg", config={}, data_fingerprint=str(i),
+                    metrics={}).run_id for i in range(4)]
+    log = Project(config).predictions / "log.jsonl"
+    log.parent.mkdir(parents=True)
+    log.write_text(json.dumps({"model_id": ids[1], "n": 3}) + "\n")
+    result = CliRunner().invoke(command, ["-c", str(cfg), "--prune", "--keep", "1"])
+    assert result.exit_code == 0, result.output
+    assert result.output == (f"deleted the models of 2 runs (0 MB): {ids[0]}, {ids[2]}; their metrics stay in "
+                             "`labeler runs`\n")
+    table = CliRunner().invoke(command, ["-c", str(cfg)]).output.splitlines()
+    assert [line.endswith("(model deleted)") for line in table[1:]] == [True, False, True, False]
