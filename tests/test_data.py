@@ -396,3 +396,21 @@ def test_a_fresh_read_says_which_records_came_and_went(tmp_path):
     assert st["pool"] == 7 and st["pool_changed"] is True
     assert "data: the file (or data settings) changed since the pool was read; `labeler bootstrap` or `labeler " \
         "round` reads it again" in summary_lines(st)
+
+
+def test_a_json_object_wrapping_its_records_is_read_from_its_one_list(tmp_path):
+    """API exports wrap the records: ``{"count": 2, "tickets": [...]}``; the one list of objects is the rows."""
+    from labeler.data.readers import json_records_note
+
+    doc = {"count": 3, "next_page": None, "tickets": ROWS[:2] + [7], "tags": ["a", "b"]}
+    (tmp_path / "export.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    pool = pool_of(tmp_path, {"path": "export.json", "id_field": "id", "label_field": "label"})
+    assert [(r.id, r.text, r.label) for r in pool] == expected_records()[:2]
+    assert pool.rejects == {NOT_OBJECT: 1}  # 7 is no object: a rejected row, as in an array
+    assert json_records_note(tmp_path / "export.json") == "read the 3 records under 'tickets'"
+    (tmp_path / "one.json").write_text(json.dumps(ROWS[0]), encoding="utf-8")  # one record: JSON Lines' one row
+    assert [r.id for r in pool_of(tmp_path, {"path": "one.json", "id_field": "id"})] == ["0"]
+    (tmp_path / "two.json").write_text(json.dumps({"open": ROWS[:1], "closed": ROWS[1:2]}), encoding="utf-8")
+    with pytest.raises(LabelerError, match=r"two\.json: one object with 2 lists of records \('open', 'closed'\); "
+                                           r"write the one to label as a JSON array or JSON Lines"):
+        pool_of(tmp_path, {"path": "two.json"})

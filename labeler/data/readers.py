@@ -119,6 +119,10 @@ def read_jsonl(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[
     refuse_parquet(path, data, "JSON")
     if path.suffix.lower() == ".json" and data.lstrip()[:1] == b"[":
         return _read_json_array(path, data, encoding)
+    if path.suffix.lower() == ".json" and data.lstrip()[:1] == b"{":
+        key, items = records_key(path, data, encoding)
+        if key is not None:
+            return _items(items)
     columns: dict = {}
     rows: list[RawRow] = []
     for number, line in enumerate(data.split(b"\n"), start=1):
@@ -147,6 +151,43 @@ def _read_json_array(path: Path, data: bytes, encoding: str = "utf-8") -> tuple[
         items = json.loads(data.decode(encoding))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LabelerError(f"{path}: not a valid JSON array ({exc}); use JSON Lines for row-by-row checks") from None
+    return _items(items)
+
+
+def records_key(path: Path, data: bytes, encoding: str = "utf-8") -> tuple[str | None, list]:
+    """A .json document that is one object wrapping its records, as API exports are (``{"count": 120, "tickets":
+    [{...}, ...]}``): (the key of its one list of objects, that list); (None, []) when the document is not such an
+    object (a JSON Lines file under a .json name, one record). Two or more such lists: a one-line error."""
+    try:
+        doc = json.loads(data.decode(encoding))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None, []  # JSON Lines: read line by line, each bad line a reject
+    if not isinstance(doc, dict):
+        return None, []
+    lists = [k for k, v in doc.items() if isinstance(v, list) and any(isinstance(x, dict) for x in v)]
+    if len(lists) > 1:
+        raise LabelerError(f"{path}: one object with {len(lists)} lists of records ({', '.join(map(repr, lists))}); "
+                           "write the one to label as a JSON array or JSON Lines")
+    return (lists[0], doc[lists[0]]) if lists else (None, [])
+
+
+def json_records_note(path) -> str | None:
+    """For ``labeler init``: which key of a wrapping .json object the records were read from, else None."""
+    path = Path(path)
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return None
+    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    if data.lstrip()[:1] != b"{":
+        return None
+    try:
+        key, items = records_key(path, data)
+    except LabelerError:
+        return None  # reading it says what is wrong
+    return None if key is None else f"read the {len(items)} records under {key!r}"
+
+
+def _items(items: list) -> tuple[dict, list[RawRow]]:
+    """A JSON array's items as rows (an item that is not an object: a rejected row)."""
     columns: dict = {}
     rows = []
     for i, item in enumerate(items, start=1):
