@@ -223,7 +223,7 @@ def test_predict_says_why_rows_were_rejected_and_refuses_an_out_file_it_cannot_w
     config = load_config(cfg)
     src = tmp_path / "in.jsonl"
     src.write_text('{"text": "the team won"}\n{bad json\n{"text": null}\n{"text": "shares fell"}\n')
-    with pytest.raises(LabelerError, match=r"^--out .*x\.txt: write a \.csv, \.jsonl or \.parquet file$"):
+    with pytest.raises(LabelerError, match=r"^--out .*x\.txt: write a \.csv, \.jsonl, \.parquet or \.xlsx file$"):
         predict_file(config, src, out=tmp_path / "x.txt", run=_StubRun(LABELS))
     assert not (tmp_path / "x.txt").exists() and not (tmp_path / "state" / "predictions").exists()
     res = predict_file(config, src, run=_StubRun(LABELS))
@@ -245,9 +245,9 @@ def test_the_out_file_keeps_the_inputs_id_name_and_other_columns(tmp_path, monke
             {"ticket_id": "t3", "text": "a new chip", "customer": "Umbrella", "label": "tech"}]
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    for suffix in (".csv", ".jsonl", ".parquet"):
+    for suffix in (".csv", ".jsonl", ".parquet", ".xlsx"):
         res = predict.predict_file(config, src, out=tmp_path / f"out{suffix}")
-        out = {".csv": pd.read_csv, ".parquet": pd.read_parquet,
+        out = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".xlsx": pd.read_excel,
                ".jsonl": lambda p: pd.read_json(p, lines=True)}[suffix](tmp_path / f"out{suffix}")
         assert list(out.columns[:6]) == ["ticket_id", "text", "customer", "input_label", "label", "score"]
         assert out["ticket_id"].tolist() == ["t1", "t3"] and out["customer"].tolist() == ["ACME", "Umbrella"]
@@ -262,6 +262,8 @@ def test_the_out_file_keeps_the_inputs_id_name_and_other_columns(tmp_path, monke
     written = pd.read_json(tmp_path / "nested_out.jsonl", lines=True)
     assert "meta" in written.columns and "meta.customer" not in written.columns
     assert written["meta"].tolist() == [{"customer": "ACME"}]
+    predict.predict_file(config, nested, out=tmp_path / "nested_out.xlsx")  # a cell holds the object as JSON text
+    assert pd.read_excel(tmp_path / "nested_out.xlsx")["meta"].tolist() == ['{"customer": "ACME"}']
     parquet = tmp_path / "in.parquet"
     pd.DataFrame(rows).to_parquet(parquet)
     out = predict.predict_file(config, parquet, out=tmp_path / "p.csv")

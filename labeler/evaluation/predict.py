@@ -40,7 +40,7 @@ from training.evaluate import predict as predict_sets
 from training.registry import cuts_in_order, load_run as load_registered_run
 
 LOG_FILE = "log.jsonl"
-OUT_SUFFIXES = (".csv", ".jsonl", ".json", ".parquet")  # what `--out` writes
+OUT_SUFFIXES = (".csv", ".jsonl", ".json", ".parquet", ".xlsx")  # what `--out` writes
 
 
 def predictions_dir(config) -> Path:
@@ -112,7 +112,7 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
     if not input_path.exists():
         raise LabelerError(f"input file not found: {input_path}")
     if out is not None and Path(out).suffix not in OUT_SUFFIXES:
-        raise LabelerError(f"--out {out}: write a .csv, .jsonl or .parquet file")
+        raise LabelerError(f"--out {out}: write a .csv, .jsonl, .parquet or .xlsx file")
     d = config.data
     # one prediction per usable input row: duplicate texts are kept; a file without the id column is numbered
     pool, rejected = read_pool(input_path, detect_format(input_path, "auto"), list(d.text_fields), d.id_field,
@@ -176,6 +176,9 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
             written.to_csv(out, index=False)
         elif out.suffix in (".jsonl", ".json"):
             written.to_json(out, orient="records", lines=True, force_ascii=False)
+        elif out.suffix == ".xlsx":  # a nested object or list is written as its JSON text (a cell holds no object)
+            written.map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v).to_excel(
+                out, index=False)
         else:  # .parquet
             written.to_parquet(out, index=False)
     return PredictionResult(path=path, model_id=run.run_id, input_fingerprint=fp, n=len(df), rejected=len(rejected),
