@@ -298,6 +298,20 @@ def test_second_review_round_trip_with_two_annotators(argilla_server, argilla_cl
     assert pd.read_parquet(tmp_path / "state" / "labels.parquet").set_index("id").at["r1", "label"] == "shipping"
     rows, y = label_matrix(Project(config).load_labels(), [f"r{i}" for i in range(5)], LABELS, False)
     assert rows.tolist() == [0, 1, 3, 4] and y.tolist() == [0, 2, 0, 1]  # r2 out, r1 corrected
+    # the review dataset is the project's, recorded; a project with other records under the same name is refused
+    from labeler.argilla.ownership import owned
+    from labeler.data import load_pool
+    from labeler.errors import LabelerError
+
+    assert owned(Project(config).read_state(), conn.url, None, f"{name}-review") == str(review.id)
+    (tmp_path / "other").mkdir()
+    other = _config(tmp_path / "other", name)
+    (tmp_path / "other" / "pool.jsonl").write_text("".join(json.dumps({"id": f"x{i}", "text": f"other {i}"}) + "\n"
+                                                           for i in range(5)))
+    load_pool(other)
+    with pytest.raises(LabelerError, match=rf"^dataset '{name}-review' on .* already holds 5 records, 0 of them from "
+                                           r"this project's pool: another project's dataset"):
+        pull_reviews(other)
 
 
 @pytest.mark.server

@@ -31,7 +31,8 @@ from labeler.argilla.push import ensure_dataset
 from labeler.argilla.schema import ANSWER_NONE_WITH_LABELS, QUESTION, answer_labels, check_compatible, render_guidelines
 from labeler.data import load_pool
 from labeler.errors import LabelerError
-from labeler.loop.round import connection, dataset_spec
+from labeler.argilla.ownership import record
+from labeler.loop.round import connection, dataset_spec, refuse_foreign
 from labeler.project import Project
 from labeler.quality.label_errors import (AMBIGUOUS, CHANGED, CONFIRMED, DECIDED, PENDING, decide, dumps, loads,
                                           read_reviews, review_path, show, tally, write_reviews)
@@ -99,6 +100,17 @@ def _server_records(conn, dataset) -> list[dict]:
                     a["status"] = "discarded"
         out.append({"id": ext, "of": of, "status": rec.get("status"), "answers": answers})
     return out
+
+
+def _own_records(project, conn, spec, dataset) -> list[dict]:
+    """``_server_records``, once the review dataset is known to be the project's (``labeler.argilla.ownership``:
+    the id recorded at its first push, else records reviewing the project's pool), recorded as its own."""
+    records = _server_records(conn, dataset)
+    state = project.read_state()
+    refuse_foreign(state, conn, spec, str(dataset.id), {rec["of"] for rec in records}, project.pool_ids())
+    if record(state, conn.url, spec.workspace, spec.name, dataset.id):
+        project.write_state(state)
+    return records
 
 
 @dataclass
@@ -191,7 +203,8 @@ def pull_reviews(config, missing_ok: bool = False) -> ReviewReport | None:
         if missing_ok:
             return None
         raise LabelerError(f"no review dataset {spec.name!r} on {conn.url}; run `labeler review` to send suspects")
-    return _resolve(Project(config), _server_records(conn, dataset))
+    project = Project(config)
+    return _resolve(project, _own_records(project, conn, spec, dataset))
 
 
 @dataclass
@@ -216,7 +229,7 @@ def push_review(config, suspects: list[Suspect]) -> ReviewPush:
     spec = review_spec(config)
     conn = connection(config)
     dataset = _dataset(conn, spec, create=True)
-    records = _server_records(conn, dataset)
+    records = _own_records(project, conn, spec, dataset)
     out = ReviewPush(dataset=spec.name, pulled=_resolve(project, records))
     reviews = read_reviews(review_path(project))
     pool = load_pool(config)
