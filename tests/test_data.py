@@ -106,6 +106,31 @@ def test_semicolon_and_pipe_separated_csv_are_read_by_their_header_line(tmp_path
         assert separator_note(tmp_path / "d.csv") == note
 
 
+def test_a_header_that_repeats_or_leaves_out_a_name_loses_no_column(tmp_path):
+    """``id,text,text,`` kept only the last 'text' (a dict of the row); now each column has a name of its own."""
+    import openpyxl
+
+    from labeler.data.readers import header_note
+    from labeler.data.rows import renamed_line, unique_names
+
+    assert unique_names(["id", "text", "text", "", None, "text_2", "text"]) == [
+        "id", "text", "text_2", "column 4", "column 5", "text_2_2", "text_3"]
+    assert renamed_line(["id", "text"]) is None
+    (tmp_path / "d.csv").write_text("id,text,text,\n1,first part,second part,x\n2,more,and more,y\n")
+    pool = pool_of(tmp_path, {"path": "d.csv", "text_fields": ["text", "text_2", "column 4"], "id_field": "id"})
+    assert [r.text for r in pool] == ["text: first part\ntext_2: second part\ncolumn 4: x",
+                                      "text: more\ntext_2: and more\ncolumn 4: y"]
+    note = "header: 'text' again in column 3: read as 'text_2'; column 4 has no name: read as 'column 4'"
+    assert header_note(tmp_path / "d.csv") == note
+    book = openpyxl.Workbook()
+    for row in (["id", "text", "text", None], [1, "first part", "second part", "x"]):
+        book.active.append(row)
+    book.save(tmp_path / "d.xlsx")
+    assert [r.text for r in pool_of(tmp_path, {"path": "d.xlsx", "text_fields": ["text_2"], "id_field": "id"})] == \
+        ["second part"]
+    assert header_note(tmp_path / "d.xlsx") == note
+
+
 def test_a_folder_of_text_files_is_one_text_per_file(tmp_path):
     folder = tmp_path / "memos"
     for rel, body in {"top.txt": "no folder", "hr/leave.txt": "Leave requests by the 15th.",
@@ -188,7 +213,7 @@ def test_an_excel_workbooks_first_sheet_is_read_as_a_csv_would_be(tmp_path):
 
     import openpyxl
 
-    from labeler.data.readers import sheet_note
+    from labeler.data.exports import sheet_note
 
     book = openpyxl.Workbook()
     sheet = book.active

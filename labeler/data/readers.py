@@ -17,15 +17,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from labeler.data.exports import TEXT_FILES, read_files, read_xlsx, sheet_header_note
 from labeler.data.rows import (
     INVALID_JSON,
     INVALID_UTF8,
     MALFORMED_CSV,
     NOT_OBJECT,
-    NOT_TEXT_FILE,
     PREVIEW,
     SURROGATE,
     RawRow,
+    not_decodable,
+    renamed_line,
+    unique_names,
 )
 from labeler.errors import LabelerError
 
@@ -33,16 +36,6 @@ SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
             ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx"}
 FORMATS = ("csv", "jsonl", "parquet", "hf", "files", "xlsx")
 DELIMITERS = (",", ";", "\t", "|")  # a CSV file's separator: the comma unless the header line says otherwise
-TEXT_FILES = (".txt", ".text", ".md", ".eml")  # a folder's files read as texts (format files)
-FILE_COLUMNS = ("path", "text", "folder")  # format files: the path in the folder, the text, the top-level subfolder
-
-
-def not_decodable(encoding: str) -> str:
-    """The reject detail's words for bytes ``encoding`` cannot decode, naming ``data.encoding``."""
-    name = codecs.lookup(encoding).name
-    if name == "utf-8":
-        return "bytes that are not UTF-8 (set data.encoding if the file has another encoding, e.g. latin-1)"
-    return f"bytes that are not {name} (data.encoding)"
 
 
 def refuse_parquet(path: Path, data: bytes, kind: str) -> None:
@@ -66,6 +59,7 @@ def read_csv(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[di
         header = next(reader, None)
         if header is None:
             return {}, []
+        header = unique_names(header)
         start = reader.line_num + 1
         for cells in reader:
             line, start = start, reader.line_num + 1
@@ -96,6 +90,19 @@ def csv_delimiter(text: str) -> str:
     counts = {d: header.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=counts.__getitem__)  # a tie keeps the first: the comma
     return best if counts[best] > counts[","] else ","
+
+
+def header_note(path, encoding: str = "utf-8") -> str | None:
+    """For ``labeler init``: how a CSV or Excel header's blank or repeated column names are read, else None."""
+    path = Path(path)
+    if path.is_dir() or SUFFIXES.get(path.suffix.lower()) not in ("csv", "xlsx"):
+        return None
+    if SUFFIXES[path.suffix.lower()] == "xlsx":
+        return sheet_header_note(path)
+    with open(path, "rb") as f:
+        head = f.read(65536).decode(encoding, errors="replace").removeprefix("\ufeff")
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else csv_delimiter(head)
+    return renamed_line(next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), []))
 
 
 def separator_note(path, encoding: str = "utf-8") -> str | None:
@@ -290,83 +297,6 @@ def load_hf(path: Path):
                                f"e.g. {path / sorted(ds)[0]}")
         ds = next(iter(ds.values()))
     return ds
-
-
-def read_files(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:
-    """A folder of text files (``TEXT_FILES``, at any depth, in path order), one row per file: ``path`` (the
-    file's path inside the folder: an id), ``text`` (the whole file) and ``folder`` (the top-level subfolder it is
-    in, '' for a file at the top: the label, where files are sorted into a folder per label). Any other file is a rejected row, named; hidden
-    files and folders (a leading dot) are left out."""
-    files = sorted(f for f in path.rglob("*") if f.is_file()
-                   and not any(part.startswith(".") for part in f.relative_to(path).parts))
-    rows: list[RawRow] = []
-    for f in files:
-        rel = f.relative_to(path)
-        raw = RawRow(row=len(rows) + 1, line=None, preview=str(rel))
-        rows.append(raw)
-        if f.suffix.lower() not in TEXT_FILES:
-            raw.reason = NOT_TEXT_FILE
-            raw.detail = f"{rel}: only {', '.join(TEXT_FILES)} files are read from a folder"
-            continue
-        data = f.read_bytes().removeprefix(b"\xef\xbb\xbf")
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raw.reason, raw.detail = INVALID_UTF8, f"{rel}: {not_decodable(encoding)}: {exc.reason} at byte {exc.start}"
-            continue
-        raw.values = {"path": rel.as_posix(), "text": text, "folder": rel.parts[0] if len(rel.parts) > 1 else ""}
-    return dict.fromkeys(FILE_COLUMNS), rows
-
-
-def read_xlsx(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
-    """An Excel workbook's first sheet: its first row names the columns, every other non-empty row is a row.
-    Cells are read as a CSV's are, as text (``cell_text``: 7 not 7.0, a date in ISO form); an empty cell is none."""
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - zipfile, XML and openpyxl's own errors for a file that is no workbook
-        raise LabelerError(f"{path}: not a readable Excel workbook ({' '.join(str(exc).split())})") from None
-    try:
-        sheet = book.worksheets[0]
-        lines = sheet.iter_rows(values_only=True)
-        header = [cell_text(c) or f"column {i + 1}" for i, c in enumerate(next(lines, ()) or ())]
-        rows: list[RawRow] = []
-        for number, cells in enumerate(lines, start=2):
-            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
-                continue  # an empty line is not a row
-            rows.append(RawRow(row=len(rows) + 1, line=number,
-                               values={name: cell_text(c) for name, c in zip(header, cells)}))
-    finally:
-        book.close()
-    return dict.fromkeys(header), rows
-
-
-def cell_text(value):
-    """A spreadsheet cell as a CSV cell would hold it: None for an empty one, else text."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value if isinstance(value, str) else str(value)
-
-
-def sheet_note(path) -> str | None:
-    """For ``labeler init``: which sheet of a workbook with several is read, else None."""
-    path = Path(path)
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        return None
-    import openpyxl
-
-    try:
-        names = openpyxl.load_workbook(path, read_only=True).sheetnames
-    except Exception:  # noqa: BLE001 - reading it says what is wrong
-        return None
-    if len(names) < 2:
-        return None
-    return f"read the first sheet, {names[0]!r}, of {len(names)} ({', '.join(map(repr, names[1:]))} not read)"
 
 
 def _rows_from_columns(columns: dict[str, list], n_rows: int) -> list[RawRow]:

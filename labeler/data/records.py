@@ -13,7 +13,9 @@ from labeler.data.rows import INVALID_UTF8
 from labeler.errors import LabelerError
 
 META_KEY = b"labeler.pool"
-POOL_VERSION = 2  # 2: a blank single-label cell reads as no label (was the label '')
+# 2: a blank single-label cell reads as no label (was the label ''); 3: a CSV or sheet header's repeated or blank
+# names are renamed (the last repeat won), a saved dataset's ClassLabel values read as their names
+POOL_VERSION = 3
 
 
 @dataclass(slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from dataclasses import dataclass
@@ -39,3 +40,33 @@ class RawRow:
 
 def preview(values: Any) -> str:
     return json.dumps(values, ensure_ascii=False, default=str)[:PREVIEW] if values is not None else ""
+
+
+def not_decodable(encoding: str) -> str:
+    """The reject detail's words for bytes ``encoding`` cannot decode, naming ``data.encoding``."""
+    name = codecs.lookup(encoding).name
+    if name == "utf-8":
+        return "bytes that are not UTF-8 (set data.encoding if the file has another encoding, e.g. latin-1)"
+    return f"bytes that are not {name} (data.encoding)"
+
+
+def unique_names(header: list) -> list[str]:
+    """A header's column names, each once: a blank name becomes ``column <n>`` (its position), a repeated one
+    ``<name>_2``, ``<name>_3`` (a CSV or a sheet may repeat a name; a dict of the row would keep only the last)."""
+    out: list[str] = []
+    for i, name in enumerate(header):
+        base = str(name) if name is not None and str(name).strip() else f"column {i + 1}"
+        new, n = base, 1
+        while new in out:
+            n += 1
+            new = f"{base}_{n}"
+        out.append(new)
+    return out
+
+
+def renamed_line(header: list) -> str | None:
+    """For ``labeler init``: how ``unique_names`` renamed a header's blank or repeated names, else None."""
+    parts = [f"column {i + 1} has no name" if not (h is not None and str(h).strip()) else f"{str(h)!r} again in "
+             f"column {i + 1}" for i, (h, n) in enumerate(zip(header, unique_names(header))) if str(h) != n]
+    named = [n for h, n in zip(header, unique_names(header)) if str(h) != n]
+    return "header: " + "; ".join(f"{p}: read as {n!r}" for p, n in zip(parts, named)) if parts else None

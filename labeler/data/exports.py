@@ -1,0 +1,103 @@
+"""What other tools export, read as rows: a folder of text files (one text per file) and an Excel workbook (its
+first sheet). Each reader returns (the columns seen, one ``RawRow`` per row), as ``labeler.data.readers``' do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from labeler.data.rows import INVALID_UTF8, NOT_TEXT_FILE, RawRow, not_decodable, renamed_line, unique_names
+from labeler.errors import LabelerError
+
+TEXT_FILES = (".txt", ".text", ".md", ".eml")  # a folder's files read as texts (format files)
+FILE_COLUMNS = ("path", "text", "folder")  # format files: the path in the folder, the text, the top-level subfolder
+
+
+def read_files(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:
+    """A folder of text files (``TEXT_FILES``, at any depth, in path order), one row per file: ``path`` (the
+    file's path inside the folder: an id), ``text`` (the whole file) and ``folder`` (the top-level subfolder it is
+    in, '' for a file at the top: the label, where files are sorted into a folder per label). Any other file is a rejected row, named; hidden
+    files and folders (a leading dot) are left out."""
+    files = sorted(f for f in path.rglob("*") if f.is_file()
+                   and not any(part.startswith(".") for part in f.relative_to(path).parts))
+    rows: list[RawRow] = []
+    for f in files:
+        rel = f.relative_to(path)
+        raw = RawRow(row=len(rows) + 1, line=None, preview=str(rel))
+        rows.append(raw)
+        if f.suffix.lower() not in TEXT_FILES:
+            raw.reason = NOT_TEXT_FILE
+            raw.detail = f"{rel}: only {', '.join(TEXT_FILES)} files are read from a folder"
+            continue
+        data = f.read_bytes().removeprefix(b"\xef\xbb\xbf")
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raw.reason, raw.detail = INVALID_UTF8, f"{rel}: {not_decodable(encoding)}: {exc.reason} at byte {exc.start}"
+            continue
+        raw.values = {"path": rel.as_posix(), "text": text, "folder": rel.parts[0] if len(rel.parts) > 1 else ""}
+    return dict.fromkeys(FILE_COLUMNS), rows
+
+
+def read_xlsx(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
+    """An Excel workbook's first sheet: its first row names the columns, every other non-empty row is a row.
+    Cells are read as a CSV's are, as text (``cell_text``: 7 not 7.0, a date in ISO form); an empty cell is none."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - zipfile, XML and openpyxl's own errors for a file that is no workbook
+        raise LabelerError(f"{path}: not a readable Excel workbook ({' '.join(str(exc).split())})") from None
+    try:
+        sheet = book.worksheets[0]
+        lines = sheet.iter_rows(values_only=True)
+        header = unique_names([cell_text(c) for c in next(lines, ()) or ()])
+        rows: list[RawRow] = []
+        for number, cells in enumerate(lines, start=2):
+            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+                continue  # an empty line is not a row
+            rows.append(RawRow(row=len(rows) + 1, line=number,
+                               values={name: cell_text(c) for name, c in zip(header, cells)}))
+    finally:
+        book.close()
+    return dict.fromkeys(header), rows
+
+
+def cell_text(value):
+    """A spreadsheet cell as a CSV cell would hold it: None for an empty one, else text."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value if isinstance(value, str) else str(value)
+
+
+def sheet_note(path) -> str | None:
+    """For ``labeler init``: which sheet of a workbook with several is read, else None."""
+    path = Path(path)
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return None
+    import openpyxl
+
+    try:
+        names = openpyxl.load_workbook(path, read_only=True).sheetnames
+    except Exception:  # noqa: BLE001 - reading it says what is wrong
+        return None
+    if len(names) < 2:
+        return None
+    return f"read the first sheet, {names[0]!r}, of {len(names)} ({', '.join(map(repr, names[1:]))} not read)"
+
+
+def sheet_header_note(path) -> str | None:
+    """For ``labeler init``: how the first sheet's blank or repeated column names are read (``renamed_line``)."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        header = next(book.worksheets[0].iter_rows(values_only=True), ()) or ()
+        book.close()
+    except Exception:  # noqa: BLE001 - reading it says what is wrong
+        return None
+    return renamed_line([cell_text(c) for c in header])
