@@ -37,6 +37,7 @@ class DataConfig(_Model):
     max_chars: int = Field(DEFAULT_MAX_CHARS, gt=0)
     label_field: str | None = None
     encoding: str = "utf-8"  # of CSV / JSON Lines files (e.g. latin-1, cp1252); Parquet and HF carry their own
+    strip_html: bool = False  # texts hold HTML: read them as plain text (``labeler.data.html``)
 
     @field_validator("encoding")
     @classmethod

@@ -33,6 +33,7 @@ from labeler.config.guess import (
 from labeler.config.models import PRIOR_SHIFT, WEAK_FRACTION
 from labeler.data import column_values, sample_rows
 from labeler.data.encoding import guess_encoding
+from labeler.data.html import SHARE as HTML_SHARE, looks_like_html
 from labeler.data.label_checks import look_alikes
 from labeler.data.multilabel import EMPTY_LIST, SEPARATORS, LabelNotes, parse_labels
 from labeler.errors import LabelerError
@@ -78,8 +79,9 @@ def write_starter_config(
         raise LabelerError(f"column {label_field!r} is a text field; the labels must come from another column")
     suggested = label_field or next((c for c in (named(columns, n) for n in LABEL_NAMES) if c and c not in fields),
                                     None)
+    html = max((looks_like_html(r.get(f) for r in rows) for f in fields), default=0.0)
     text = _render(data_path, out_path, list(labels), fields, id_field, suggested, label_field is not None,
-                   multi_label, encoding)
+                   multi_label, encoding, html >= HTML_SHARE)
     validate_config(yaml.safe_load(text), out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(text, encoding="utf-8")
@@ -87,7 +89,7 @@ def write_starter_config(
               and string_share(rows, c) >= 0.8 and mean_length(rows, c) >= 20
               and not any(str(f).startswith(f"{c}.") or str(c).startswith(f"{f}.") for f in fields)
               and (share_inside(rows, c, fields) or 0) <= 0.8]  # AG News' title is inside its text: read already
-    return Starter(out_path, fields, id_field, guessed=not text_fields, unread=unread)
+    return Starter(out_path, fields, id_field, guessed=not text_fields, unread=unread, html=html)
 
 
 @dataclass
@@ -100,6 +102,7 @@ class Starter:
     id_field: str | None
     guessed: bool  # the text fields were guessed, not given
     unread: list[str]
+    html: float = 0.0  # the share of sampled texts holding HTML tags (``strip_html`` written from HTML_SHARE up)
 
     def line(self) -> str:
         what = " + ".join(repr(f) for f in self.text_fields)
@@ -107,7 +110,9 @@ class Starter:
         more = f" and {len(self.unread) - 5} more" if len(self.unread) > 5 else ""
         unread = f"; other text columns, not read: {', '.join(map(repr, self.unread[:5]))}{more}" if self.unread else ""
         ids = f"ids from {self.id_field!r}" if self.id_field else "no unique id column (ids: a hash of the text)"
-        return f"the models read {what} ({how}){unread}; {ids}"
+        html = (f"; {self.html:.0%} of the sampled texts hold HTML: wrote data.strip_html: true (read as plain text)"
+                if self.html >= HTML_SHARE else "")
+        return f"the models read {what} ({how}){unread}; {ids}{html}"
 
 
 @dataclass
@@ -236,7 +241,7 @@ def _encoding_line(encoding: str) -> str:
 
 
 def _render(data_path, out_path, labels, fields, id_field, label_field, label_field_set, multi_label,
-            encoding: str = "utf-8") -> str:
+            encoding: str = "utf-8", html: bool = False) -> str:
     data_abs, out_dir = data_path.resolve(), out_path.resolve().parent
     try:  # relative when the two share a folder below the root (a project moved as a whole still works)
         shared = Path(os.path.commonpath([data_abs, out_dir]))
@@ -275,6 +280,7 @@ data:
 {label_line}
   max_chars: 20000        # longer texts are kept whole (annotators see the first argilla.cut_to characters)
   {_encoding_line(encoding)}
+  strip_html: {"true " if html else "false"}       # true: HTML in the texts is read as plain text (tags dropped, entities decoded)
 
 task:
   multi_label: {"true " if multi_label else "false"}      # true: each text may carry any number of labels

@@ -11,6 +11,7 @@ from typing import Any, Iterable
 
 from labeler.data.label_checks import rename
 from labeler.data.build import build_pool
+from labeler.data.html import html_text
 from labeler.data.readers import class_names, detect_format, load_hf, reader_for, with_nested
 from labeler.data.records import POOL_VERSION, Pool
 from labeler.errors import LabelerError
@@ -37,7 +38,8 @@ def load_pool(config, use_cache: bool = True) -> Pool:
         return _renamed_truth(Pool.load(pool_path), renames)
     pool, rejected = read_pool(path, fmt, data.text_fields, data.id_field, data.label_field,
                                data.max_chars, config.task.multi_label, encoding=data.encoding,
-                               label_names=config.label_names + list(renames) if config.task.multi_label else None)
+                               label_names=config.label_names + list(renames) if config.task.multi_label else None,
+                               strip_html=data.strip_html)
     write_rejects(project_dir / REJECTS_FILE, rejected)
     if not pool.records:
         raise LabelerError(f"no usable rows in {path}: {pool.summary()}; see {project_dir / REJECTS_FILE}")
@@ -78,14 +80,21 @@ def read_pool(
     label_names: list[str] | None = None,
     encoding: str = "utf-8",
     collapse: bool = True,
+    strip_html: bool = False,
     optional_id: bool = False,
 ) -> tuple[Pool, list[dict]]:
     """Read and check every row (no caching, no files written): the pool and the reject entries. Multi-label
     truth outside ``label_names`` (when given) is dropped and counted (``labeler.data.multilabel``).
     ``collapse=False`` keeps duplicate texts as rows of their own (``build_pool``); ``optional_id``: a file without
-    the ``id_field`` column is read without ids (rows named by position with ``collapse=False``), not refused."""
+    the ``id_field`` column is read without ids (rows named by position with ``collapse=False``), not refused;
+    ``strip_html``: the text fields are read as plain text (``labeler.data.html``)."""
     wanted = [*text_fields, *(f for f in (id_field, label_field) if f)]
     columns, rows = reader_for(fmt, encoding)(path, wanted)
+    if strip_html:
+        for raw in rows:
+            for f in text_fields if raw.values else ():
+                if isinstance(raw.values.get(f), str) and "<" in raw.values[f]:
+                    raw.values[f] = html_text(raw.values[f])
     if not rows:
         raise LabelerError(f"{path} has no rows")
     if optional_id and id_field and columns and id_field not in columns:
