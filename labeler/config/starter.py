@@ -280,7 +280,7 @@ data:
 {label_line}
   max_chars: 20000        # longer texts are kept whole (annotators see the first argilla.cut_to characters)
   {_encoding_line(encoding)}
-  strip_html: {"true " if html else "false"}       # true: HTML in the texts is read as plain text (tags dropped, entities decoded)
+  strip_html: {"true " if html else "false"}       # true: texts holding HTML are read as plain text
 
 task:
   multi_label: {"true " if multi_label else "false"}      # true: each text may carry any number of labels
