@@ -153,9 +153,10 @@ def test_a_folder_of_text_files_is_one_text_per_file(tmp_path):
         ("not a text file", "hr/scan.pdf: only .txt, .text, .md, .eml files are read from a folder")]
     latin = make_config(tmp_path, {"path": "memos", "text_fields": ["text"], "id_field": "path", "encoding": "latin-1"})
     assert "Café ouvert" in [r.text for r in load_pool(latin, use_cache=False)]
-    with pytest.raises(LabelerError, match=r"set data.format \(csv, jsonl, parquet, hf, files or xlsx\) \(a folder of text "
-                                           r"files is read one file per text: point data.path at the folder\)"):
-        pool_of(tmp_path, {"path": "memos/top.txt"})
+    with pytest.raises(LabelerError, match=r"set data.format \(csv, jsonl, parquet, hf, files, xlsx or lines\) \(a "
+                                           r"folder of such files is read one file per text: point data.path at the "
+                                           r"folder; a .txt file is read one text per line\)"):
+        pool_of(tmp_path, {"path": "memos/it/vpn.md"})
 
 
 def test_json_array(tmp_path):
@@ -254,10 +255,24 @@ def test_an_excel_workbooks_first_sheet_is_read_as_a_csv_would_be(tmp_path):
 
 
 def test_format_can_be_forced(tmp_path):
-    write_jsonl(tmp_path / "d.txt", ROWS)
+    write_jsonl(tmp_path / "d.dat", ROWS)
     with pytest.raises(LabelerError, match="set data.format"):
+        pool_of(tmp_path, {"path": "d.dat"})
+    assert len(pool_of(tmp_path, {"path": "d.dat", "format": "jsonl"})) == len(ROWS)
+    write_jsonl(tmp_path / "d.txt", ROWS)  # .txt is one text per line, unless its lines are JSON objects
+    with pytest.raises(LabelerError, match=r"d\.txt looks like JSON Lines, not one text per line: name it \.jsonl or "
+                                           r"set data.format: jsonl"):
         pool_of(tmp_path, {"path": "d.txt"})
     assert len(pool_of(tmp_path, {"path": "d.txt", "format": "jsonl"})) == len(ROWS)
+
+
+def test_a_txt_file_is_one_text_per_line(tmp_path):
+    (tmp_path / "c.txt").write_bytes("great service\r\n\n  slow delivery  \nCaf\xe9 closed\ngreat service\n".encode(
+        "utf-8").replace("Café".encode("utf-8"), b"Caf\xe9"))
+    pool = pool_of(tmp_path, {"path": "c.txt"})
+    assert [(r.text, r.row) for r in pool] == [("great service", 1), ("slow delivery", 2)]
+    assert pool.rejects == {"invalid UTF-8": 1} and pool.collapsed == 1 and counts_add_up(pool)
+    assert [r.id for r in pool][0] == hash_id("great service")  # ids: the text's hash, not the line's number
 
 
 # -- ids and duplicates -------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""What other tools export, read as rows: a folder of text files (one text per file) and an Excel workbook (its
-first sheet). Each reader returns (the columns seen, one ``RawRow`` per row), as ``labeler.data.readers``' do.
+"""What other tools export, read as rows: a folder of text files (one text per file), a plain text file (one text
+per line) and an Excel workbook (its first sheet). Each reader returns (the columns seen, one ``RawRow`` per row), as ``labeler.data.readers``' do.
 """
 
 from __future__ import annotations
@@ -37,6 +37,29 @@ def read_files(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[
             continue
         raw.values = {"path": rel.as_posix(), "text": text, "folder": rel.parts[0] if len(rel.parts) > 1 else ""}
     return dict.fromkeys(FILE_COLUMNS), rows
+
+
+def read_lines(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:
+    """A plain text file, one text per non-blank line (comments, survey answers): column ``text``. No id column (a
+    line's number moves when lines are added): ids are a hash of the text."""
+    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    first = next((line.strip() for line in data.split(b"\n") if line.strip()), b"")
+    if first[:1] == b"{" and first[-1:] == b"}":
+        raise LabelerError(f"{path} looks like JSON Lines, not one text per line: name it .jsonl or set data.format: "
+                           "jsonl")
+    rows: list[RawRow] = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        line = line.rstrip(b"\r")
+        if not line.strip():
+            continue
+        raw = RawRow(row=len(rows) + 1, line=number)
+        rows.append(raw)
+        try:
+            raw.values = {"text": line.decode(encoding).strip()}
+        except UnicodeDecodeError as exc:
+            raw.reason, raw.detail = INVALID_UTF8, f"{not_decodable(encoding)}: {exc.reason} at byte {exc.start}"
+            raw.preview = line.decode("utf-8", "replace")[:200]
+    return {"text": None}, rows
 
 
 def read_xlsx(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:

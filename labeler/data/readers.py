@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from labeler.data.exports import TEXT_FILES, read_files, read_xlsx, sheet_header_note
+from labeler.data.exports import TEXT_FILES, read_files, read_lines, read_xlsx, sheet_header_note
 from labeler.data.rows import (
     INVALID_JSON,
     INVALID_UTF8,
@@ -33,8 +33,8 @@ from labeler.data.rows import (
 from labeler.errors import LabelerError
 
 SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-            ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx"}
-FORMATS = ("csv", "jsonl", "parquet", "hf", "files", "xlsx")
+            ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx", ".txt": "lines"}
+FORMATS = ("csv", "jsonl", "parquet", "hf", "files", "xlsx", "lines")
 DELIMITERS = (",", ";", "\t", "|")  # a CSV file's separator: the comma unless the header line says otherwise
 
 
@@ -312,16 +312,17 @@ def detect_format(path: Path, fmt: str) -> str:
         return "hf" if any((path / name).exists() for name in saved) else "files"
     found = SUFFIXES.get(path.suffix.lower())
     if found is None:
-        hint = " (a folder of text files is read one file per text: point data.path at the folder)" \
-            if path.suffix.lower() in TEXT_FILES else ""
+        hint = (" (a folder of such files is read one file per text: point data.path at the folder; a .txt file is "
+                "read one text per line)") if path.suffix.lower() in TEXT_FILES else ""
         raise LabelerError(f"cannot tell the format of {path} from its suffix; set data.format "
-                           f"(csv, jsonl, parquet, hf, files or xlsx){hint}")
+                           f"(csv, jsonl, parquet, hf, files, xlsx or lines){hint}")
     return found
 
 
 def reader_for(fmt: str, encoding: str = "utf-8"):
     """The reader of a format: ``reader(path, wanted_columns) -> (columns, rows)``; CSV and JSON Lines are
     decoded with ``encoding`` (``data.encoding``)."""
-    if fmt in ("csv", "jsonl", "files"):
-        return functools.partial({"csv": read_csv, "jsonl": read_jsonl, "files": read_files}[fmt], encoding=encoding)
+    if fmt in ("csv", "jsonl", "files", "lines"):
+        return functools.partial({"csv": read_csv, "jsonl": read_jsonl, "files": read_files, "lines": read_lines}[fmt],
+                                 encoding=encoding)
     return {"parquet": read_parquet, "hf": read_hf, "xlsx": read_xlsx}[fmt]
