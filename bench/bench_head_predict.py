@@ -55,8 +55,8 @@ def main(argv=None) -> None:
         model = LinearModel(k, multi).fit(X_fit, y)
         same = bool(np.array_equal(model.predict_proba(X), sklearn_proba(model, X)))
         print(f"{name}: {args.rows:,} x {args.dim}, the same bits: {same}")
-        cmp = compare({"sklearn": lambda m=model: sklearn_proba(m, X), "labeler": lambda m=model: model.predict_proba(X)},
-                      baseline="sklearn", repeats=args.repeats, warmup=1, unit="pools")
+        variants = {"sklearn": lambda m=model: sklearn_proba(m, X), "labeler": lambda m=model: m.predict_proba(X)}
+        cmp = compare(variants, baseline="sklearn", repeats=args.repeats, warmup=1, unit="pools")
         print(cmp.table())
         med = {v: float(np.median(s)) * 1e3 for v, s in cmp.seconds.items()}
         ratio = float(np.median(cmp.ratios()["labeler"]))

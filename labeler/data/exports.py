@@ -1,12 +1,14 @@
 """What other tools export, read as rows: a folder of text files (one text per file), a plain text file (one text
-per line) and an Excel workbook (its first sheet). Each reader returns (the columns seen, one ``RawRow`` per row), as ``labeler.data.readers``' do.
+per line) and an Excel workbook (its first sheet). Each reader returns (the columns seen, one ``RawRow`` per row),
+as ``labeler.data.readers``' do.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from labeler.data.rows import INVALID_UTF8, NOT_TEXT_FILE, RawRow, not_decodable, renamed_line, unique_names
+from labeler.data.rows import (INVALID_UTF8, NOT_TEXT_FILE, PREVIEW, RawRow, not_decodable, renamed_line,
+                               unique_names)
 from labeler.errors import LabelerError
 
 TEXT_FILES = (".txt", ".text", ".md", ".eml")  # a folder's files read as texts (format files)
@@ -16,8 +18,8 @@ FILE_COLUMNS = ("path", "text", "folder")  # format files: the path in the folde
 def read_files(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:
     """A folder of text files (``TEXT_FILES``, at any depth, in path order), one row per file: ``path`` (the
     file's path inside the folder: an id), ``text`` (the whole file) and ``folder`` (the top-level subfolder it is
-    in, '' for a file at the top: the label, where files are sorted into a folder per label). Any other file is a rejected row, named; hidden
-    files and folders (a leading dot) are left out."""
+    in, '' for a file at the top: the label, where files are sorted into a folder per label). Any other file is a
+    rejected row, named; hidden files and folders (a leading dot) are left out."""
     files = sorted(f for f in path.rglob("*") if f.is_file()
                    and not any(part.startswith(".") for part in f.relative_to(path).parts))
     rows: list[RawRow] = []
@@ -58,7 +60,7 @@ def read_lines(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[
             raw.values = {"text": line.decode(encoding).strip()}
         except UnicodeDecodeError as exc:
             raw.reason, raw.detail = INVALID_UTF8, f"{not_decodable(encoding)}: {exc.reason} at byte {exc.start}"
-            raw.preview = line.decode("utf-8", "replace")[:200]
+            raw.preview = line.decode("utf-8", "replace")[:PREVIEW]
     return {"text": None}, rows
 
 
