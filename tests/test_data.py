@@ -144,7 +144,7 @@ def test_a_folder_of_text_files_is_one_text_per_file(tmp_path):
                                     "label_field": "folder"}, labels=("hr", "it"))
     pool = load_pool(config, use_cache=False)
     assert [(r.id, r.text, r.label) for r in pool] == [
-        ("hr/leave.txt", "Leave requests by the 15th.", "hr"), ("it/deep/patch.eml", "Subject: patch\n\nUpdate now.", "it"),
+        ("hr/leave.txt", "Leave requests by the 15th.", "hr"), ("it/deep/patch.eml", "patch\n\nUpdate now.", "it"),  # an e-mail: subject, body
         ("it/vpn.md", "VPN down Saturday.", "it"), ("top.txt", "no folder", None)]
     assert pool.rows_read == 6 and pool.rejects == {"invalid UTF-8": 1, "not a text file": 1} and counts_add_up(pool)
     assert [(e["reason"], e["detail"]) for e in rejects_of(config)] == [
@@ -264,6 +264,25 @@ def test_format_can_be_forced(tmp_path):
                                            r"set data.format: jsonl"):
         pool_of(tmp_path, {"path": "d.txt"})
     assert len(pool_of(tmp_path, {"path": "d.txt", "format": "jsonl"})) == len(ROWS)
+
+
+def test_an_email_file_reads_as_its_subject_and_body(tmp_path):
+    from email.message import EmailMessage
+
+    (tmp_path / "mail" / "billing").mkdir(parents=True)
+    plain = EmailMessage()
+    plain["Subject"], plain["From"], plain["Received"] = "Invoice wrong", "ana@example.com", "from mx by relay"
+    plain.set_content("My invoice shows 99 EUR instead of 9.")
+    plain.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="invoice.pdf")
+    html = EmailMessage()
+    html["Subject"] = "Wo ist mein Paket?"
+    html.set_content("<p>Das Paket ist nicht angekommen.</p><p>Gr\u00fc\u00dfe</p>", subtype="html", charset="utf-8")
+    (tmp_path / "mail" / "billing" / "a.eml").write_bytes(bytes(plain))
+    (tmp_path / "mail" / "b.eml").write_bytes(bytes(html))
+    pool = pool_of(tmp_path, {"path": "mail", "id_field": "path", "label_field": "folder"}, labels=("billing", "x"))
+    assert [(r.id, r.text, r.label) for r in pool] == [
+        ("b.eml", "Wo ist mein Paket?\n\nDas Paket ist nicht angekommen.\nGr\u00fc\u00dfe", None),
+        ("billing/a.eml", "Invoice wrong\n\nMy invoice shows 99 EUR instead of 9.", "billing")]
 
 
 def test_a_txt_file_is_one_text_per_line(tmp_path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from labeler.data.html import html_text
 from labeler.data.rows import (INVALID_UTF8, NOT_TEXT_FILE, PREVIEW, RawRow, not_decodable, renamed_line,
                                unique_names)
 from labeler.errors import LabelerError
@@ -17,9 +18,10 @@ FILE_COLUMNS = ("path", "text", "folder")  # format files: the path in the folde
 
 def read_files(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:
     """A folder of text files (``TEXT_FILES``, at any depth, in path order), one row per file: ``path`` (the
-    file's path inside the folder: an id), ``text`` (the whole file) and ``folder`` (the top-level subfolder it is
-    in, '' for a file at the top: the label, where files are sorted into a folder per label). Any other file is a
-    rejected row, named; hidden files and folders (a leading dot) are left out."""
+    file's path inside the folder: an id), ``text`` (the whole file; an e-mail's subject and body, ``email_text``)
+    and ``folder`` (the top-level subfolder it is in, '' for a file at the top: the label, where files are sorted
+    into a folder per label). Any other file is a rejected row, named; hidden files and folders (a leading dot) are
+    left out."""
     files = sorted(f for f in path.rglob("*") if f.is_file()
                    and not any(part.startswith(".") for part in f.relative_to(path).parts))
     rows: list[RawRow] = []
@@ -33,12 +35,31 @@ def read_files(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[
             continue
         data = f.read_bytes().removeprefix(b"\xef\xbb\xbf")
         try:
-            text = data.decode(encoding)
+            text = (email_text(data) if f.suffix.lower() == ".eml" else None) or data.decode(encoding)
         except UnicodeDecodeError as exc:
             raw.reason, raw.detail = INVALID_UTF8, f"{rel}: {not_decodable(encoding)}: {exc.reason} at byte {exc.start}"
             continue
         raw.values = {"path": rel.as_posix(), "text": text, "folder": rel.parts[0] if len(rel.parts) > 1 else ""}
     return dict.fromkeys(FILE_COLUMNS), rows
+
+
+def email_text(data: bytes) -> str | None:
+    """An e-mail file (``.eml``, RFC 822) as what its reader sees: the subject, a blank line, the body (the plain
+    text part, else the HTML part as plain text); no headers, no attachments. Each part is decoded by its own
+    charset; None when the message cannot be parsed (the file is then read as text)."""
+    import email
+    from email import policy
+
+    try:
+        msg = email.message_from_bytes(data, policy=policy.default)
+        part = msg.get_body(preferencelist=("plain", "html"))
+        body = "" if part is None else part.get_content()
+    except Exception:  # noqa: BLE001 - an unknown charset or a broken MIME part: the file is read as text instead
+        return None
+    if part is not None and part.get_content_subtype() == "html":
+        body = html_text(body)
+    subject = str(msg["subject"] or "").strip()
+    return f"{subject}\n\n{body.strip()}" if subject else body.strip()
 
 
 def read_lines(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:
