@@ -39,13 +39,10 @@ def command(data_path, labels, labels_from, out, text_fields, multi_label, force
     if encoding != "utf-8":
         click.echo(f"warning: {data_path} is not valid UTF-8; wrote data.encoding: {encoding} (check the texts, "
                    "e.g. with `labeler bootstrap`, and change it if they look wrong)", err=True)
-    from labeler.data.exports import sheet_note
-    from labeler.data.readers import header_note, json_records_note, separator_note
+    from labeler.data.readers import reading_notes
 
-    for note in (separator_note(data_path, encoding), sheet_note(data_path), json_records_note(data_path),
-                 header_note(data_path, encoding)):
-        if note:
-            click.echo(note, err=True)
+    for note in reading_notes(data_path, encoding):
+        click.echo(note, err=True)
     click.echo(starter.line(), err=True)
     from labeler.config import load_config
     from labeler.data.label_checks import wordless_labels

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from labeler.data.exports import TEXT_FILES, read_files, read_lines, read_xlsx, sheet_header_note
+from labeler.data.exports import TEXT_FILES, read_files, read_lines, read_xlsx, sheet_header_note, sheet_note
 from labeler.data.rows import (
     INVALID_JSON,
     INVALID_UTF8,
@@ -90,6 +90,13 @@ def csv_delimiter(text: str) -> str:
     counts = {d: header.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=counts.__getitem__)  # a tie keeps the first: the comma
     return best if counts[best] > counts[","] else ","
+
+
+def reading_notes(path, encoding: str = "utf-8") -> list[str]:
+    """For ``labeler init``: how the file is read where that is not plain to see: a CSV's separator, the sheet of a
+    workbook, the key of a wrapped JSON export, renamed header names."""
+    notes = (separator_note(path, encoding), sheet_note(path), json_records_note(path), header_note(path, encoding))
+    return [note for note in notes if note]
 
 
 def header_note(path, encoding: str = "utf-8") -> str | None:
