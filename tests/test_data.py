@@ -157,6 +157,16 @@ def test_a_folder_of_text_files_is_one_text_per_file(tmp_path):
                                            r"folder of such files is read one file per text: point data.path at the "
                                            r"folder; a .txt file is read one text per line\)"):
         pool_of(tmp_path, {"path": "memos/it/vpn.md"})
+    (tmp_path / "csvs").mkdir()
+    for name in ("jan.csv", "feb.csv", "notes.pdf"):
+        (tmp_path / "csvs" / name).write_text("text\nhi\n")
+    with pytest.raises(LabelerError, match=r"csvs: a folder with no text files \(\.txt, \.text, \.md, \.eml\): it holds "
+                                           r"2 \.csv, 1 \.pdf; point data.path at one data file \(join several into "
+                                           r"one\), or at a folder of text files"):
+        pool_of(tmp_path, {"path": "csvs"})
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LabelerError, match=r"empty: a folder with no text files .*: it holds no file;"):
+        pool_of(tmp_path, {"path": "empty"})
 
 
 def test_json_array(tmp_path):

@@ -5,6 +5,7 @@ as ``labeler.data.readers``' do.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from labeler.data.html import html_text
@@ -40,6 +41,11 @@ def read_files(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[
             raw.reason, raw.detail = INVALID_UTF8, f"{rel}: {not_decodable(encoding)}: {exc.reason} at byte {exc.start}"
             continue
         raw.values = {"path": rel.as_posix(), "text": text, "folder": rel.parts[0] if len(rel.parts) > 1 else ""}
+    if not any(f.suffix.lower() in TEXT_FILES for f in files):  # not a folder of texts at all: say what it holds
+        kinds = Counter(f.suffix.lower() or "no suffix" for f in files)
+        held = ", ".join(f"{n} {k}" for k, n in kinds.most_common(5)) if files else "no file"
+        raise LabelerError(f"{path}: a folder with no text files ({', '.join(TEXT_FILES)}): it holds {held}; point "
+                           "data.path at one data file (join several into one), or at a folder of text files")
     return dict.fromkeys(FILE_COLUMNS), rows
 
 
