@@ -153,17 +153,17 @@ def test_a_folder_of_text_files_is_one_text_per_file(tmp_path):
         ("not a text file", "hr/scan.pdf: only .txt, .text, .md, .eml files are read from a folder")]
     latin = make_config(tmp_path, {"path": "memos", "text_fields": ["text"], "id_field": "path", "encoding": "latin-1"})
     assert "Café ouvert" in [r.text for r in load_pool(latin, use_cache=False)]
-    with pytest.raises(LabelerError, match=r"set data.format \(csv, jsonl, parquet, hf, files, xlsx or lines\) \(a "
+    with pytest.raises(LabelerError, match=r"set data.format \(csv, jsonl, parquet, hf, files, xlsx, lines or tables\) \(a "
                                            r"folder of such files is read one file per text: point data.path at the "
                                            r"folder; a .txt file is read one text per line\)"):
         pool_of(tmp_path, {"path": "memos/it/vpn.md"})
-    (tmp_path / "csvs").mkdir()
-    for name in ("jan.csv", "feb.csv", "notes.pdf"):
-        (tmp_path / "csvs" / name).write_text("text\nhi\n")
-    with pytest.raises(LabelerError, match=r"csvs: a folder with no text files \(\.txt, \.text, \.md, \.eml\): it holds "
-                                           r"2 \.csv, 1 \.pdf; point data.path at one data file \(join several into "
-                                           r"one\), or at a folder of text files"):
-        pool_of(tmp_path, {"path": "csvs"})
+    (tmp_path / "scans").mkdir()
+    for name in ("jan.pdf", "feb.pdf", "logo.png"):
+        (tmp_path / "scans" / name).write_bytes(b"%PDF")
+    with pytest.raises(LabelerError, match=r"scans: a folder with no text files \(\.txt, \.text, \.md, \.eml\): it "
+                                           r"holds 2 \.pdf, 1 \.png; point data.path at a data file, a folder of data "
+                                           r"files of one format, or a folder of text files"):
+        pool_of(tmp_path, {"path": "scans"})
     (tmp_path / "empty").mkdir()
     with pytest.raises(LabelerError, match=r"empty: a folder with no text files .*: it holds no file;"):
         pool_of(tmp_path, {"path": "empty"})
@@ -293,6 +293,26 @@ def test_an_email_file_reads_as_its_subject_and_body(tmp_path):
     assert [(r.id, r.text, r.label) for r in pool] == [
         ("b.eml", "Wo ist mein Paket?\n\nDas Paket ist nicht angekommen.\nGr\u00fc\u00dfe", None),
         ("billing/a.eml", "Invoice wrong\n\nMy invoice shows 99 EUR instead of 9.", "billing")]
+
+
+def test_a_folder_of_data_files_of_one_format_is_one_table(tmp_path):
+    """Monthly exports in one folder: read in path order as one table, each row's file in a ``file`` column."""
+    from labeler.data.readers import reading_notes
+
+    (tmp_path / "exports").mkdir()
+    write_csv(tmp_path / "exports" / "2026-01.csv", ["id", "text", "label"], [[1, "charged twice", "a"]])
+    write_csv(tmp_path / "exports" / "2026-02.csv", ["id", "text", "label", "agent"],
+              [[2, "parcel late", "b", "ana"], [3, "", "a", "bo"], [1, "charged twice", "a", "cy"]])
+    pool = pool_of(tmp_path, {"path": "exports", "id_field": "id", "label_field": "label"})
+    assert [(r.id, r.text, r.label, r.row) for r in pool] == [("1", "charged twice", "a", 1), ("2", "parcel late", "b", 2)]
+    assert pool.rejects == {EMPTY_TEXT: 1} and pool.collapsed == 1 and counts_add_up(pool)
+    assert sample_rows(tmp_path / "exports")[1][1] == {"id": "2", "text": "parcel late", "label": "b", "agent": "ana",
+                                                       "file": "2026-02.csv"}
+    assert reading_notes(tmp_path / "exports") == [
+        "read the 2 csv files in exports as one table (column 'file' names each row's file)"]
+    write_jsonl(tmp_path / "exports" / "2026-03.jsonl", ROWS[:1])
+    with pytest.raises(LabelerError, match=r"exports holds data files of 2 formats \(csv, jsonl\); keep one format"):
+        pool_of(tmp_path, {"path": "exports"})
 
 
 def test_a_txt_file_is_one_text_per_line(tmp_path):

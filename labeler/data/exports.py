@@ -17,14 +17,19 @@ TEXT_FILES = (".txt", ".text", ".md", ".eml")  # a folder's files read as texts 
 FILE_COLUMNS = ("path", "text", "folder")  # format files: the path in the folder, the text, the top-level subfolder
 
 
+def visible_files(path: Path) -> list[Path]:
+    """The files under a folder, in path order, hidden ones (a leading dot anywhere in the path) left out."""
+    return sorted(f for f in path.rglob("*") if f.is_file()
+                  and not any(part.startswith(".") for part in f.relative_to(path).parts))
+
+
 def read_files(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:
     """A folder of text files (``TEXT_FILES``, at any depth, in path order), one row per file: ``path`` (the
     file's path inside the folder: an id), ``text`` (the whole file; an e-mail's subject and body, ``email_text``)
     and ``folder`` (the top-level subfolder it is in, '' for a file at the top: the label, where files are sorted
     into a folder per label). Any other file is a rejected row, named; hidden files and folders (a leading dot) are
     left out."""
-    files = sorted(f for f in path.rglob("*") if f.is_file()
-                   and not any(part.startswith(".") for part in f.relative_to(path).parts))
+    files = visible_files(path)
     rows: list[RawRow] = []
     for f in files:
         rel = f.relative_to(path)
@@ -45,7 +50,7 @@ def read_files(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[
         kinds = Counter(f.suffix.lower() or "no suffix" for f in files)
         held = ", ".join(f"{n} {k}" for k, n in kinds.most_common(5)) if files else "no file"
         raise LabelerError(f"{path}: a folder with no text files ({', '.join(TEXT_FILES)}): it holds {held}; point "
-                           "data.path at one data file (join several into one), or at a folder of text files")
+                           "data.path at a data file, a folder of data files of one format, or a folder of text files")
     return dict.fromkeys(FILE_COLUMNS), rows
 
 

@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from labeler.data.exports import TEXT_FILES, read_files, read_lines, read_xlsx, sheet_header_note, sheet_note
+from labeler.data.exports import (TEXT_FILES, read_files, read_lines, read_xlsx, sheet_header_note, sheet_note,
+                                   visible_files)
 from labeler.data.rows import (
     INVALID_JSON,
     INVALID_UTF8,
@@ -34,7 +35,8 @@ from labeler.errors import LabelerError
 
 SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
             ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx", ".txt": "lines"}
-FORMATS = ("csv", "jsonl", "parquet", "hf", "files", "xlsx", "lines")
+FORMATS = ("csv", "jsonl", "parquet", "hf", "files", "xlsx", "lines", "tables")
+TABLES = ("csv", "jsonl", "parquet", "xlsx")  # the formats a folder of data files (format tables) may hold
 DELIMITERS = (",", ";", "\t", "|")  # a CSV file's separator: the comma unless the header line says otherwise
 
 
@@ -95,8 +97,19 @@ def csv_delimiter(text: str) -> str:
 def reading_notes(path, encoding: str = "utf-8") -> list[str]:
     """For ``labeler init``: how the file is read where that is not plain to see: a CSV's separator, the sheet of a
     workbook, the key of a wrapped JSON export, renamed header names."""
-    notes = (separator_note(path, encoding), sheet_note(path), json_records_note(path), header_note(path, encoding))
+    notes = (separator_note(path, encoding), sheet_note(path), json_records_note(path), header_note(path, encoding),
+             tables_note(path))
     return [note for note in notes if note]
+
+
+def tables_note(path) -> str | None:
+    """For ``labeler init``: a folder of data files is read as one table."""
+    path = Path(path)
+    if not path.is_dir() or detect_format(path, "auto") != "tables":
+        return None
+    files = _table_files(path)
+    return (f"read the {len(files)} {SUFFIXES[files[0].suffix.lower()]} files in {path.name} as one table (column "
+            "'file' names each row's file)")
 
 
 def header_note(path, encoding: str = "utf-8") -> str | None:
@@ -314,22 +327,55 @@ def _rows_from_columns(columns: dict[str, list], n_rows: int) -> list[RawRow]:
 def detect_format(path: Path, fmt: str) -> str:
     if fmt != "auto":
         return fmt
-    if path.is_dir():  # a saved Hugging Face dataset, or a folder of text files
+    if path.is_dir():  # a saved Hugging Face dataset, a folder of data files of one format, or of text files
         saved = ("dataset_info.json", "state.json", "dataset_dict.json")
-        return "hf" if any((path / name).exists() for name in saved) else "files"
+        if any((path / name).exists() for name in saved):
+            return "hf"
+        if not any(f.suffix.lower() in TEXT_FILES for f in visible_files(path)) and _table_files(path):
+            return "tables"
+        return "files"
     found = SUFFIXES.get(path.suffix.lower())
     if found is None:
         hint = (" (a folder of such files is read one file per text: point data.path at the folder; a .txt file is "
                 "read one text per line)") if path.suffix.lower() in TEXT_FILES else ""
         raise LabelerError(f"cannot tell the format of {path} from its suffix; set data.format "
-                           f"(csv, jsonl, parquet, hf, files, xlsx or lines){hint}")
+                           f"(csv, jsonl, parquet, hf, files, xlsx, lines or tables){hint}")
     return found
+
+
+def _table_files(path: Path) -> list[Path]:
+    """A folder's data files when they share one format (``TABLES``); several formats: a one-line error."""
+    files = [f for f in visible_files(path) if SUFFIXES.get(f.suffix.lower()) in TABLES]
+    kinds = sorted({SUFFIXES[f.suffix.lower()] for f in files})
+    if len(kinds) > 1:
+        raise LabelerError(f"{path} holds data files of {len(kinds)} formats ({', '.join(kinds)}); keep one format "
+                           "in the folder (set data.format to choose how the rest is read)")
+    return files
+
+
+def read_tables(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:
+    """A folder of data files of one format (monthly exports), read as one table in path order, with a ``file``
+    column (the file's path in the folder). A rejected row's detail names its file; its line is the file's."""
+    columns: dict = {}
+    rows: list[RawRow] = []
+    for f in _table_files(path):
+        rel = f.relative_to(path).as_posix()
+        cols, part = reader_for(SUFFIXES[f.suffix.lower()], encoding)(f, [c for c in wanted if c != "file"])
+        columns.update(cols)
+        for raw in part:
+            raw.row = len(rows) + 1
+            if raw.values is not None:
+                raw.values["file"] = rel
+            else:
+                raw.detail = f"{rel}: {raw.detail}" if raw.detail else rel
+            rows.append(raw)
+    return {**columns, "file": None}, rows
 
 
 def reader_for(fmt: str, encoding: str = "utf-8"):
     """The reader of a format: ``reader(path, wanted_columns) -> (columns, rows)``; CSV and JSON Lines are
     decoded with ``encoding`` (``data.encoding``)."""
-    if fmt in ("csv", "jsonl", "files", "lines"):
-        return functools.partial({"csv": read_csv, "jsonl": read_jsonl, "files": read_files, "lines": read_lines}[fmt],
-                                 encoding=encoding)
+    if fmt in ("csv", "jsonl", "files", "lines", "tables"):
+        readers = {"csv": read_csv, "jsonl": read_jsonl, "files": read_files, "lines": read_lines, "tables": read_tables}
+        return functools.partial(readers[fmt], encoding=encoding)
     return {"parquet": read_parquet, "hf": read_hf, "xlsx": read_xlsx}[fmt]
