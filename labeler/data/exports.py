@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from labeler.data.html import html_text
-from labeler.data.rows import (INVALID_UTF8, NOT_TEXT_FILE, PREVIEW, RawRow, not_decodable, renamed_line,
+from labeler.data.rows import (INVALID_UTF8, NOT_TEXT_FILE, RawRow, decoded_lines, not_decodable, renamed_line,
                                unique_names)
 from labeler.errors import LabelerError
 
@@ -82,17 +82,10 @@ def read_lines(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[
         raise LabelerError(f"{path} looks like JSON Lines, not one text per line: name it .jsonl or set data.format: "
                            "jsonl")
     rows: list[RawRow] = []
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        line = line.rstrip(b"\r")
-        if not line.strip():
-            continue
-        raw = RawRow(row=len(rows) + 1, line=number)
+    for raw, line in decoded_lines(data, encoding):
         rows.append(raw)
-        try:
-            raw.values = {"text": line.decode(encoding).strip()}
-        except UnicodeDecodeError as exc:
-            raw.reason, raw.detail = INVALID_UTF8, f"{not_decodable(encoding)}: {exc.reason} at byte {exc.start}"
-            raw.preview = line.decode("utf-8", "replace")[:PREVIEW]
+        if line is not None:
+            raw.values = {"text": line.strip()}
     return {"text": None}, rows
 
 

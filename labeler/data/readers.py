@@ -27,6 +27,7 @@ from labeler.data.rows import (
     PREVIEW,
     SURROGATE,
     RawRow,
+    decoded_lines,
     not_decodable,
     renamed_line,
     unique_names,
@@ -152,17 +153,9 @@ def read_jsonl(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[
             return _items(items)
     columns: dict = {}
     rows: list[RawRow] = []
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        line = line.rstrip(b"\r")
-        if not line.strip():
-            continue
-        raw = RawRow(row=len(rows) + 1, line=number)
+    for raw, decoded in decoded_lines(data, encoding):
         rows.append(raw)
-        try:
-            decoded = line.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raw.reason, raw.detail = INVALID_UTF8, f"{not_decodable(encoding)}: {exc.reason} at byte {exc.start}"
-            raw.preview = line.decode("utf-8", "replace")[:PREVIEW]
+        if decoded is None:
             continue
         try:
             value = json.loads(decoded)

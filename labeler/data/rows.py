@@ -50,6 +50,24 @@ def not_decodable(encoding: str) -> str:
     return f"bytes that are not {name} (data.encoding)"
 
 
+def decoded_lines(data: bytes, encoding: str):
+    """One ``RawRow`` per non-blank line of ``data`` (rows numbered, each with its line), with the line decoded, or
+    None where its bytes do not decode (the row is then rejected as invalid UTF-8, with a preview)."""
+    rows = 0
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        line = line.rstrip(b"\r")
+        if not line.strip():
+            continue
+        rows += 1
+        raw = RawRow(row=rows, line=number)
+        try:
+            decoded = line.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raw.reason, raw.detail = INVALID_UTF8, f"{not_decodable(encoding)}: {exc.reason} at byte {exc.start}"
+            raw.preview, decoded = line.decode("utf-8", "replace")[:PREVIEW], None
+        yield raw, decoded
+
+
 def unique_names(header: list) -> list[str]:
     """A header's column names, each once: a blank name becomes ``column <n>`` (its position), a repeated one
     ``<name>_2``, ``<name>_3`` (a CSV or a sheet may repeat a name; a dict of the row would keep only the last)."""
