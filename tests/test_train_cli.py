@@ -415,7 +415,7 @@ def test_compare_leaves_a_pruned_run_out_and_says_so(tmp_path, capsys):
     old = train_project(config, backend="logreg", n_resamples=50)
     new = train_project(config, backend="logreg", n_resamples=50, force=True)
     code, out, _ = cli(["runs", "-c", str(cfg), "--prune", "--keep", "0"], capsys)
-    assert code == 0 and out.startswith(f"deleted the models of 1 run (") and old.run_id in out
+    assert code == 0 and out.startswith("deleted the models of 1 run (") and old.run_id in out
     result = compare_project(config, all_runs=True, write=False)
     assert result.left_out == [f"run {old.run_id} (its model was deleted by `labeler runs --prune`; its metrics are "
                                "in `labeler runs`)"]

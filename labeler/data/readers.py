@@ -8,7 +8,6 @@ file (``read_files``); an Excel workbook, its first sheet (``read_xlsx``).
 
 from __future__ import annotations
 
-import codecs
 import csv
 import functools
 import io
