@@ -153,8 +153,8 @@ def test_a_folder_of_text_files_is_one_text_per_file(tmp_path):
         ("not a text file", "hr/scan.pdf: only .txt, .text, .md, .eml files are read from a folder")]
     latin = make_config(tmp_path, {"path": "memos", "text_fields": ["text"], "id_field": "path", "encoding": "latin-1"})
     assert "Café ouvert" in [r.text for r in load_pool(latin, use_cache=False)]
-    with pytest.raises(LabelerError, match=r"set data.format \(csv, jsonl, parquet, hf, files, xlsx, lines or tables\) \(a "
-                                           r"folder of such files is read one file per text: point data.path at the "
+    with pytest.raises(LabelerError, match=r"set data.format \(csv, jsonl, parquet, hf, files, xlsx, lines, tables or "
+                                           r"mbox\) \(a folder of such files is read one file per text: point data.path at the "
                                            r"folder; a .txt file is read one text per line\)"):
         pool_of(tmp_path, {"path": "memos/it/vpn.md"})
     (tmp_path / "scans").mkdir()
@@ -313,6 +313,26 @@ def test_a_folder_of_data_files_of_one_format_is_one_table(tmp_path):
     write_jsonl(tmp_path / "exports" / "2026-03.jsonl", ROWS[:1])
     with pytest.raises(LabelerError, match=r"exports holds data files of 2 formats \(csv, jsonl\); keep one format"):
         pool_of(tmp_path, {"path": "exports"})
+
+
+def test_a_mailbox_is_one_email_per_row(tmp_path):
+    import mailbox
+    from email.message import EmailMessage
+
+    box = mailbox.mbox(tmp_path / "inbox.mbox")
+    for i, (subject, body) in enumerate([("Invoice wrong", "I was charged twice."), ("Parcel", "It never came.")]):
+        msg = EmailMessage()
+        msg["Subject"], msg["From"], msg["Message-ID"] = subject, f"c{i}@example.com", f"<m{i}@example.com>"
+        msg["Date"] = "Mon, 07 Dec 2026 09:00:00 +0000"
+        msg.set_content(body)
+        box.add(msg)
+    box.flush()
+    pool = pool_of(tmp_path, {"path": "inbox.mbox", "id_field": "message_id"})
+    assert [(r.id, r.text) for r in pool] == [("<m0@example.com>", "Invoice wrong\n\nI was charged twice."),
+                                             ("<m1@example.com>", "Parcel\n\nIt never came.")]
+    assert sample_rows(tmp_path / "inbox.mbox")[1][1] == {
+        "message_id": "<m1@example.com>", "from": "c1@example.com", "date": "Mon, 07 Dec 2026 09:00:00 +0000",
+        "subject": "Parcel", "text": "Parcel\n\nIt never came."}
 
 
 def test_a_txt_file_is_one_text_per_line(tmp_path):

@@ -27,14 +27,14 @@ class _Model(BaseModel):
 
 # -- sections -----------------------------------------------------------------------------------------
 class DataConfig(_Model):
-    """Where the texts come from. ``format: auto`` picks by suffix (.csv, .jsonl/.json, .parquet, .xlsx, .txt: lines) or a folder: a saved
+    """Where the texts come from. ``format: auto`` picks by suffix (.csv, .jsonl/.json, .parquet, .xlsx, .txt: lines, .mbox) or a folder: a saved
     Hugging Face dataset (hf), data files of one format read as one table (tables: a ``file`` column added), else text
     files, one text per file (files: columns ``path``, ``text``, ``folder``)."""
 
     path: Path
     text_fields: list[str] = Field(default_factory=lambda: ["text"], min_length=1)
     id_field: str | None = None
-    format: Literal["auto", "csv", "jsonl", "parquet", "hf", "files", "xlsx", "lines", "tables"] = "auto"
+    format: Literal["auto", "csv", "jsonl", "parquet", "hf", "files", "xlsx", "lines", "tables", "mbox"] = "auto"
     max_chars: int = Field(DEFAULT_MAX_CHARS, gt=0)
     label_field: str | None = None
     encoding: str = "utf-8"  # of CSV / JSON Lines files (e.g. latin-1, cp1252); Parquet and HF carry their own

@@ -269,11 +269,12 @@ def _render(data_path, out_path, labels, fields, id_field, label_field, label_fi
 # Unknown keys are errors. Relative paths are relative to this file's folder.
 
 data:
-  # CSV / TSV, JSONL, Parquet, an Excel workbook (its first sheet), a .txt file (one text per line), or a folder:
+  # CSV / TSV, JSONL, Parquet, an Excel workbook (its first sheet), a .txt file (one text per line), a mailbox
+  # (.mbox: one e-mail per row), or a folder:
   # written by datasets' save_to_disk, of data files of one format (read as one table, with a file column), or of
   # text files (one text per file: columns path, text, folder).
   path: {_q(rel)}
-  format: auto            # auto (by suffix or folder) | csv | jsonl | parquet | xlsx | lines | hf | tables | files
+  format: auto            # auto | csv | jsonl | parquet | xlsx | lines | mbox | hf | tables | files
   # Column(s) the models read; several become "field: value" lines.
   text_fields: [{", ".join(_q(f) for f in fields)}]
   # Column with a unique id per row; null = a hash of the text fields (stable across runs).

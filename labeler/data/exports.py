@@ -1,6 +1,6 @@
 """What other tools export, read as rows: a folder of text files (one text per file), a plain text file (one text
-per line) and an Excel workbook (its first sheet). Each reader returns (the columns seen, one ``RawRow`` per row),
-as ``labeler.data.readers``' do.
+per line), a mailbox (one e-mail per row) and an Excel workbook (its first sheet). Each reader returns (the columns
+seen, one ``RawRow`` per row), as ``labeler.data.readers``' do.
 """
 
 from __future__ import annotations
@@ -71,6 +71,29 @@ def email_text(data: bytes) -> str | None:
         body = html_text(body)
     subject = str(msg["subject"] or "").strip()
     return f"{subject}\n\n{body.strip()}" if subject else body.strip()
+
+
+MBOX_COLUMNS = ("message_id", "from", "date", "subject", "text")  # format mbox; text: subject and body
+
+
+def read_mbox(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:
+    """A mailbox file (``.mbox``: a Thunderbird or Gmail export, a shared inbox), one row per e-mail: its
+    ``message_id`` (an id), ``from``, ``date``, ``subject`` and ``text`` (subject and body, ``email_text``). A message
+    that cannot be parsed is a rejected row."""
+    import mailbox
+
+    rows: list[RawRow] = []
+    for key, msg in mailbox.mbox(path, create=False).iteritems():
+        raw = RawRow(row=len(rows) + 1, line=None)
+        rows.append(raw)
+        data = msg.as_bytes()
+        text = email_text(data)
+        if text is None:
+            raw.reason, raw.detail = INVALID_UTF8, f"message {key + 1}: its parts cannot be decoded"
+            continue
+        raw.values = {"message_id": str(msg["message-id"] or "").strip() or None, "from": msg["from"],
+                      "date": msg["date"], "subject": msg["subject"], "text": text}
+    return dict.fromkeys(MBOX_COLUMNS), rows
 
 
 def read_lines(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:

@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from labeler.data.exports import (TEXT_FILES, read_files, read_lines, read_xlsx, sheet_header_note, sheet_note,
-                                   visible_files)
+from labeler.data.exports import (TEXT_FILES, read_files, read_lines, read_mbox, read_xlsx, sheet_header_note,
+                                   sheet_note, visible_files)
 from labeler.data.rows import (
     INVALID_JSON,
     INVALID_UTF8,
@@ -34,8 +34,8 @@ from labeler.data.rows import (
 from labeler.errors import LabelerError
 
 SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-            ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx", ".txt": "lines"}
-FORMATS = ("csv", "jsonl", "parquet", "hf", "files", "xlsx", "lines", "tables")
+            ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx", ".txt": "lines", ".mbox": "mbox"}
+FORMATS = ("csv", "jsonl", "parquet", "hf", "files", "xlsx", "lines", "tables", "mbox")
 TABLES = ("csv", "jsonl", "parquet", "xlsx")  # the formats a folder of data files (format tables) may hold
 DELIMITERS = (",", ";", "\t", "|")  # a CSV file's separator: the comma unless the header line says otherwise
 
@@ -331,7 +331,7 @@ def detect_format(path: Path, fmt: str) -> str:
         hint = (" (a folder of such files is read one file per text: point data.path at the folder; a .txt file is "
                 "read one text per line)") if path.suffix.lower() in TEXT_FILES else ""
         raise LabelerError(f"cannot tell the format of {path} from its suffix; set data.format "
-                           f"(csv, jsonl, parquet, hf, files, xlsx, lines or tables){hint}")
+                           f"(csv, jsonl, parquet, hf, files, xlsx, lines, tables or mbox){hint}")
     return found
 
 
@@ -367,7 +367,8 @@ def read_tables(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple
 def reader_for(fmt: str, encoding: str = "utf-8"):
     """The reader of a format: ``reader(path, wanted_columns) -> (columns, rows)``; CSV and JSON Lines are
     decoded with ``encoding`` (``data.encoding``)."""
-    if fmt in ("csv", "jsonl", "files", "lines", "tables"):
-        readers = {"csv": read_csv, "jsonl": read_jsonl, "files": read_files, "lines": read_lines, "tables": read_tables}
+    if fmt in ("csv", "jsonl", "files", "lines", "tables", "mbox"):
+        readers = {"csv": read_csv, "jsonl": read_jsonl, "files": read_files, "lines": read_lines,
+                   "tables": read_tables, "mbox": read_mbox}
         return functools.partial(readers[fmt], encoding=encoding)
     return {"parquet": read_parquet, "hf": read_hf, "xlsx": read_xlsx}[fmt]
