@@ -245,7 +245,15 @@ def test_an_excel_workbooks_first_sheet_is_read_as_a_csv_would_be(tmp_path):
                                                               ("103", "12345", None, 3)]
     assert pool.rejects == {NULL_TEXT: 1} and [e["line"] for e in rejects_of(config)] == [6]
     assert sample_rows(tmp_path / "t.xlsx")[1][0]["Opened"] == "2026-03-01T09:30:00"
-    assert sheet_note(tmp_path / "t.xlsx") == "read the first sheet, 'Tickets', of 2 ('Notes' not read)"
+    assert sheet_note(tmp_path / "t.xlsx") == ("read the first sheet, 'Tickets', of 2 ('Notes' not read; data.sheet "
+                                               "names another)")
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    book["Notes"].append(["a note"])  # its header: "not read"; one row
+    book.save(tmp_path / "t.xlsx")
+    assert [r.text for r in pool_of(tmp_path, {"path": "t.xlsx", "text_fields": ["not read"], "sheet": "Notes"})] == [
+        "a note"]
+    with pytest.raises(LabelerError, match=r"t\.xlsx has no sheet 'Nope' \(data.sheet\); its sheets: 'Tickets', 'Notes'"):
+        pool_of(tmp_path, {"path": "t.xlsx", "sheet": "Nope"})
     from click.testing import CliRunner
 
     from labeler.cli.init import command
@@ -255,10 +263,11 @@ def test_an_excel_workbooks_first_sheet_is_read_as_a_csv_would_be(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [  # a workbook is binary: no encoding guessed from its bytes
         "found 2 labels in column 'Category' of 4 rows; 1 row without one",
-        "read the first sheet, 'Tickets', of 2 ('Notes' not read)",
+        "read the first sheet, 'Tickets', of 2 ('Notes' not read; data.sheet names another)",
         "the models read 'Subject' + 'Body' (guessed from the first rows; --text-field to choose); ids from "
         "'Ticket ID'"]  # headers matched in any case: Subject heads Body
     assert load_config(tmp_path / "c.yaml").data.encoding == "utf-8"
+    assert "  sheet: null             # the workbook's sheet to read; null = the first\n" in (tmp_path / "c.yaml").read_text()
     (tmp_path / "bad.xlsx").write_text("not a workbook")
     with pytest.raises(LabelerError, match=r"bad\.xlsx: not a readable Excel workbook \("):
         pool_of(tmp_path, {"path": "bad.xlsx"})

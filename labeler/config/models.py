@@ -39,6 +39,7 @@ class DataConfig(_Model):
     label_field: str | None = None
     encoding: str = "utf-8"  # of CSV / JSON Lines files (e.g. latin-1, cp1252); Parquet and HF carry their own
     strip_html: bool = False  # texts hold HTML: read them as plain text (``labeler.data.html``)
+    sheet: str | None = None  # an Excel workbook's sheet to read (None: the first)
 
     @field_validator("encoding")
     @classmethod

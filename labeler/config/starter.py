@@ -264,6 +264,8 @@ def _render(data_path, out_path, labels, fields, id_field, label_field, label_fi
              "rates of the\n                          # random reserve (m pseudo-records of shrinkage; 0 = off)\n"
              if multi_label else "")
     w = t.weak_labels.model_copy(update={"fraction": WEAK_FRACTION[bool(multi_label)]})
+    sheet_line = "  sheet: null             # the workbook's sheet to read; null = the first\n" \
+        if data_path.suffix.lower() in (".xlsx", ".xlsm") else ""
     return f"""\
 # labeler config (more in configs/examples/). Override any key on the command line: --set section.key=value.
 # Unknown keys are errors. Relative paths are relative to this file's folder.
@@ -283,7 +285,7 @@ data:
   max_chars: 20000        # longer texts are kept whole (annotators see the first argilla.cut_to characters)
   {_encoding_line(encoding)}
   strip_html: {"true " if html else "false"}       # true: texts holding HTML are read as plain text
-
+{sheet_line}
 task:
   multi_label: {"true " if multi_label else "false"}      # true: each text may carry any number of labels
   threshold: 0.5          # multi-label only: a label applies when its probability >= threshold

@@ -112,9 +112,10 @@ def read_lines(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[
     return {"text": None}, rows
 
 
-def read_xlsx(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
-    """An Excel workbook's first sheet: its first row names the columns, every other non-empty row is a row.
-    Cells are read as a CSV's are, as text (``cell_text``: 7 not 7.0, a date in ISO form); an empty cell is none."""
+def read_xlsx(path: Path, wanted: list[str], sheet: str | None = None) -> tuple[dict, list[RawRow]]:
+    """An Excel workbook's sheet (``sheet``, ``data.sheet``; None: the first): its first row names the columns,
+    every other non-empty row is a row. Cells are read as a CSV's are, as text (``cell_text``: 7 not 7.0, a date in
+    ISO form); an empty cell is none."""
     import openpyxl
 
     try:
@@ -122,8 +123,10 @@ def read_xlsx(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
     except Exception as exc:  # noqa: BLE001 - zipfile, XML and openpyxl's own errors for a file that is no workbook
         raise LabelerError(f"{path}: not a readable Excel workbook ({' '.join(str(exc).split())})") from None
     try:
-        sheet = book.worksheets[0]
-        lines = sheet.iter_rows(values_only=True)
+        if sheet is not None and sheet not in book.sheetnames:
+            raise LabelerError(f"{path} has no sheet {sheet!r} (data.sheet); its sheets: "
+                               f"{', '.join(map(repr, book.sheetnames))}")
+        lines = (book[sheet] if sheet is not None else book.worksheets[0]).iter_rows(values_only=True)
         header = unique_names([cell_text(c) for c in next(lines, ()) or ()])
         rows: list[RawRow] = []
         for number, cells in enumerate(lines, start=2):
@@ -160,7 +163,8 @@ def sheet_note(path) -> str | None:
         return None
     if len(names) < 2:
         return None
-    return f"read the first sheet, {names[0]!r}, of {len(names)} ({', '.join(map(repr, names[1:]))} not read)"
+    return (f"read the first sheet, {names[0]!r}, of {len(names)} ({', '.join(map(repr, names[1:]))} not read; "
+            "data.sheet names another)")
 
 
 def sheet_header_note(path) -> str | None:

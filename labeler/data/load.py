@@ -39,7 +39,7 @@ def load_pool(config, use_cache: bool = True) -> Pool:
     pool, rejected = read_pool(path, fmt, data.text_fields, data.id_field, data.label_field,
                                data.max_chars, config.task.multi_label, encoding=data.encoding,
                                label_names=config.label_names + list(renames) if config.task.multi_label else None,
-                               strip_html=data.strip_html)
+                               strip_html=data.strip_html, sheet=data.sheet)
     write_rejects(project_dir / REJECTS_FILE, rejected)
     if not pool.records:
         raise LabelerError(f"no usable rows in {path}: {pool.summary()}; see {project_dir / REJECTS_FILE}")
@@ -81,6 +81,7 @@ def read_pool(
     encoding: str = "utf-8",
     collapse: bool = True,
     strip_html: bool = False,
+    sheet: str | None = None,
     optional_id: bool = False,
 ) -> tuple[Pool, list[dict]]:
     """Read and check every row (no caching, no files written): the pool and the reject entries. Multi-label
@@ -89,7 +90,7 @@ def read_pool(
     the ``id_field`` column is read without ids (rows named by position with ``collapse=False``), not refused;
     ``strip_html``: the text fields are read as plain text (``labeler.data.html``)."""
     wanted = [*text_fields, *(f for f in (id_field, label_field) if f)]
-    columns, rows = reader_for(fmt, encoding)(path, wanted)
+    columns, rows = reader_for(fmt, encoding, sheet)(path, wanted)
     if strip_html:
         for raw in rows:
             for f in text_fields if raw.values else ():

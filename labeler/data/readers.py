@@ -345,14 +345,15 @@ def _table_files(path: Path) -> list[Path]:
     return files
 
 
-def read_tables(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[dict, list[RawRow]]:
+def read_tables(path: Path, wanted: list[str], encoding: str = "utf-8",
+                sheet: str | None = None) -> tuple[dict, list[RawRow]]:
     """A folder of data files of one format (monthly exports), read as one table in path order, with a ``file``
     column (the file's path in the folder). A rejected row's detail names its file; its line is the file's."""
     columns: dict = {}
     rows: list[RawRow] = []
     for f in _table_files(path):
         rel = f.relative_to(path).as_posix()
-        cols, part = reader_for(SUFFIXES[f.suffix.lower()], encoding)(f, [c for c in wanted if c != "file"])
+        cols, part = reader_for(SUFFIXES[f.suffix.lower()], encoding, sheet)(f, [c for c in wanted if c != "file"])
         columns.update(cols)
         for raw in part:
             raw.row = len(rows) + 1
@@ -364,11 +365,13 @@ def read_tables(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple
     return {**columns, "file": None}, rows
 
 
-def reader_for(fmt: str, encoding: str = "utf-8"):
+def reader_for(fmt: str, encoding: str = "utf-8", sheet: str | None = None):
     """The reader of a format: ``reader(path, wanted_columns) -> (columns, rows)``; CSV and JSON Lines are
-    decoded with ``encoding`` (``data.encoding``)."""
-    if fmt in ("csv", "jsonl", "files", "lines", "tables", "mbox"):
-        readers = {"csv": read_csv, "jsonl": read_jsonl, "files": read_files, "lines": read_lines,
-                   "tables": read_tables, "mbox": read_mbox}
+    decoded with ``encoding`` (``data.encoding``); an Excel workbook is read from ``sheet`` (``data.sheet``)."""
+    if fmt in ("csv", "jsonl", "files", "lines", "mbox"):
+        readers = {"csv": read_csv, "jsonl": read_jsonl, "files": read_files, "lines": read_lines, "mbox": read_mbox}
         return functools.partial(readers[fmt], encoding=encoding)
-    return {"parquet": read_parquet, "hf": read_hf, "xlsx": read_xlsx}[fmt]
+    if fmt in ("xlsx", "tables"):
+        return functools.partial(read_xlsx, sheet=sheet) if fmt == "xlsx" else \
+            functools.partial(read_tables, encoding=encoding, sheet=sheet)
+    return {"parquet": read_parquet, "hf": read_hf}[fmt]

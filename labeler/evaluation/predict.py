@@ -117,7 +117,7 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
     # one prediction per usable input row: duplicate texts are kept; a file without the id column is numbered
     pool, rejected = read_pool(input_path, detect_format(input_path, "auto"), list(d.text_fields), d.id_field,
                                None, d.max_chars, config.task.multi_label, encoding=d.encoding, collapse=False,
-                               optional_id=True, strip_html=d.strip_html)
+                               optional_id=True, strip_html=d.strip_html, sheet=d.sheet)
     numbered = bool(d.id_field) and bool(pool.records) and all(r.id == f"row-{r.row}" for r in pool.records)
     if not pool.records:
         raise LabelerError(f"no usable rows in {input_path}: {pool.summary()}")
@@ -198,7 +198,7 @@ def carry_input_columns(df, input_path: Path, config, rows: list[int], keep_id_n
 
     d = config.data
     fmt = detect_format(input_path, "auto")
-    reader = reader_for(fmt, d.encoding)
+    reader = reader_for(fmt, d.encoding, d.sheet)
     names, raw = reader(input_path, [])  # CSV and JSON Lines: every column; Parquet and HF folders: the names
     if fmt in ("parquet", "hf"):
         names, raw = reader(input_path, list(names))
