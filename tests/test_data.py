@@ -144,7 +144,8 @@ def test_a_folder_of_text_files_is_one_text_per_file(tmp_path):
                                     "label_field": "folder"}, labels=("hr", "it"))
     pool = load_pool(config, use_cache=False)
     assert [(r.id, r.text, r.label) for r in pool] == [
-        ("hr/leave.txt", "Leave requests by the 15th.", "hr"), ("it/deep/patch.eml", "patch\n\nUpdate now.", "it"),  # an e-mail: subject, body
+        ("hr/leave.txt", "Leave requests by the 15th.", "hr"),
+        ("it/deep/patch.eml", "patch\n\nUpdate now.", "it"),  # an e-mail: subject, body
         ("it/vpn.md", "VPN down Saturday.", "it"), ("top.txt", "no folder", None)]
     assert pool.rows_read == 6 and pool.rejects == {"invalid UTF-8": 1, "not a text file": 1} and counts_add_up(pool)
     assert [(e["reason"], e["detail"]) for e in rejects_of(config)] == [
@@ -154,8 +155,8 @@ def test_a_folder_of_text_files_is_one_text_per_file(tmp_path):
     latin = make_config(tmp_path, {"path": "memos", "text_fields": ["text"], "id_field": "path", "encoding": "latin-1"})
     assert "Café ouvert" in [r.text for r in load_pool(latin, use_cache=False)]
     with pytest.raises(LabelerError, match=r"set data.format \(csv, jsonl, parquet, hf, files, xlsx, lines, tables or "
-                                           r"mbox\) \(a folder of such files is read one file per text: point data.path at the "
-                                           r"folder; a .txt file is read one text per line\)"):
+                                           r"mbox\) \(a folder of such files is read one file per text: point "
+                                           r"data.path at the folder; a .txt file is read one text per line\)"):
         pool_of(tmp_path, {"path": "memos/it/vpn.md"})
     (tmp_path / "scans").mkdir()
     for name in ("jan.pdf", "feb.pdf", "logo.png"):
