@@ -299,10 +299,15 @@ def test_an_email_file_reads_as_its_subject_and_body(tmp_path):
     html.set_content("<p>Das Paket ist nicht angekommen.</p><p>Gr\u00fc\u00dfe</p>", subtype="html", charset="utf-8")
     (tmp_path / "mail" / "billing" / "a.eml").write_bytes(bytes(plain))
     (tmp_path / "mail" / "b.eml").write_bytes(bytes(html))
+    empty = EmailMessage()
+    empty["From"] = "nobody@example.com"
+    empty.set_content("")
+    (tmp_path / "mail" / "c.eml").write_bytes(bytes(empty))  # no subject, no body: an empty text, not its headers
     pool = pool_of(tmp_path, {"path": "mail", "id_field": "path", "label_field": "folder"}, labels=("billing", "x"))
     assert [(r.id, r.text, r.label) for r in pool] == [
         ("b.eml", "Wo ist mein Paket?\n\nDas Paket ist nicht angekommen.\nGr\u00fc\u00dfe", None),
         ("billing/a.eml", "Invoice wrong\n\nMy invoice shows 99 EUR instead of 9.", "billing")]
+    assert pool.rejects == {EMPTY_TEXT: 1}
 
 
 def test_a_folder_of_data_files_of_one_format_is_one_table(tmp_path):

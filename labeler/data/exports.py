@@ -41,7 +41,8 @@ def read_files(path: Path, wanted: list[str], encoding: str = "utf-8") -> tuple[
             continue
         data = f.read_bytes().removeprefix(b"\xef\xbb\xbf")
         try:
-            text = (email_text(data) if f.suffix.lower() == ".eml" else None) or data.decode(encoding)
+            text = email_text(data) if f.suffix.lower() == ".eml" else None
+            text = data.decode(encoding) if text is None else text  # not an e-mail, or one that cannot be parsed
         except UnicodeDecodeError as exc:
             raw.reason, raw.detail = INVALID_UTF8, f"{rel}: {not_decodable(encoding)}: {exc.reason} at byte {exc.start}"
             continue
