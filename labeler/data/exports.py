@@ -151,31 +151,35 @@ def cell_text(value):
     return value if isinstance(value, str) else str(value)
 
 
-def sheet_note(path) -> str | None:
-    """For ``labeler init``: which sheet of a workbook with several is read, else None."""
+def _workbook_head(path) -> tuple[list[str], list] | None:
+    """(a workbook's sheet names, its first sheet's header cells as text), for ``labeler init``'s notes; None when
+    ``path`` is no workbook or cannot be read (reading it says what is wrong)."""
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return None
     import openpyxl
 
     try:
-        names = openpyxl.load_workbook(path, read_only=True).sheetnames
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        header = next(book.worksheets[0].iter_rows(values_only=True), ()) or ()
+        names = book.sheetnames
+        book.close()
     except Exception:  # noqa: BLE001 - reading it says what is wrong
         return None
-    if len(names) < 2:
+    return names, [cell_text(c) for c in header]
+
+
+def sheet_note(path) -> str | None:
+    """For ``labeler init``: which sheet of a workbook with several is read, else None."""
+    head = _workbook_head(path)
+    if head is None or len(head[0]) < 2:
         return None
+    names = head[0]
     return (f"read the first sheet, {names[0]!r}, of {len(names)} ({', '.join(map(repr, names[1:]))} not read; "
             "data.sheet names another)")
 
 
 def sheet_header_note(path) -> str | None:
     """For ``labeler init``: how the first sheet's blank or repeated column names are read (``renamed_line``)."""
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        header = next(book.worksheets[0].iter_rows(values_only=True), ()) or ()
-        book.close()
-    except Exception:  # noqa: BLE001 - reading it says what is wrong
-        return None
-    return renamed_line([cell_text(c) for c in header])
+    head = _workbook_head(path)
+    return None if head is None else renamed_line(head[1])

@@ -112,28 +112,31 @@ def tables_note(path) -> str | None:
             "'file' names each row's file)")
 
 
+def _csv_head(path: Path, encoding: str) -> tuple[str, str] | None:
+    """(a CSV or TSV file's first 64 KB as text, its separator as ``read_csv`` picks it), for ``labeler init``'s
+    notes; None for any other path."""
+    if path.is_dir() or SUFFIXES.get(path.suffix.lower()) != "csv":
+        return None
+    with open(path, "rb") as f:
+        head = f.read(65536).decode(encoding, errors="replace").removeprefix("\ufeff")
+    return head, "\t" if path.suffix.lower() == ".tsv" else csv_delimiter(head)
+
+
 def header_note(path, encoding: str = "utf-8") -> str | None:
     """For ``labeler init``: how a CSV or Excel header's blank or repeated column names are read, else None."""
     path = Path(path)
-    if path.is_dir() or SUFFIXES.get(path.suffix.lower()) not in ("csv", "xlsx"):
-        return None
-    if SUFFIXES[path.suffix.lower()] == "xlsx":
+    if SUFFIXES.get(path.suffix.lower()) == "xlsx":
         return sheet_header_note(path)
-    with open(path, "rb") as f:
-        head = f.read(65536).decode(encoding, errors="replace").removeprefix("\ufeff")
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else csv_delimiter(head)
-    return renamed_line(next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), []))
+    head = _csv_head(path, encoding)
+    return None if head is None else renamed_line(next(csv.reader(io.StringIO(head[0], newline=""),
+                                                                  delimiter=head[1]), []))
 
 
 def separator_note(path, encoding: str = "utf-8") -> str | None:
     """For ``labeler init``: a line when a CSV file is read with another separator than the comma, else None."""
     path = Path(path)
-    if path.is_dir() or path.suffix.lower() != ".csv":
-        return None
-    with open(path, "rb") as f:
-        head = f.read(65536).decode(encoding, errors="replace").removeprefix("\ufeff")
-    found = csv_delimiter(head)
-    name = {";": "semicolon", "\t": "tab", "|": "pipe"}.get(found)
+    head = _csv_head(path, encoding) if path.suffix.lower() == ".csv" else None  # a .tsv says its separator
+    name = None if head is None else {";": "semicolon", "\t": "tab", "|": "pipe"}.get(head[1])
     return f"read as {name}-separated (the separator of the header line)" if name else None
 
 
@@ -250,7 +253,8 @@ def read_parquet(path: Path, wanted: list[str]) -> tuple[dict, list[RawRow]]:
         columns = {c: table.column(c).to_pylist() for c in table.column_names if c in wanted}
         while any(str(f.type).startswith("struct") for f in flat.schema):
             flat = flat.flatten()
-            columns.update({c: flat.column(c).to_pylist() for c in flat.column_names if c in wanted and c not in columns})
+            columns.update({c: flat.column(c).to_pylist() for c in flat.column_names
+                            if c in wanted and c not in columns})
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a damaged file
         raise LabelerError(f"{path}: not a readable Parquet file ({' '.join(str(exc).split())})") from None
     return names, _rows_from_columns(columns, table.num_rows)
