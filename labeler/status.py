@@ -26,7 +26,8 @@ def status(config) -> dict:
     project = Project(config)
     policy = project_policy(config)
     out: dict = {"project": str(project.dir), "round": project.round, "multi_label": bool(config.task.multi_label)}
-    out["pool"] = len(Pool.load(project.pool)) if project.pool.exists() else None
+    pool_ids = project.pool_ids()  # read once: the count, the gold the pool can hold, whose dataset it is
+    out["pool"] = len(pool_ids) if pool_ids is not None else None
     data = Path(config.data.path)  # the data file changed since bootstrap read it: the counts are the last read's
     out["pool_changed"] = bool(out["pool"] is not None and data.exists()
                                and Pool.cache_key_of(project.pool) != cache_key(config, data))
@@ -47,8 +48,9 @@ def status(config) -> dict:
         out["mean_agreement"] = float(agree.mean()) if len(agree) else None
         out["labeled"] = int(len(sub))
         known = set(config.label_names)  # answers with a label taken out of the config since: not trained on
-        out["outside"] = int(sum(any(x not in known for x in labs) for labs in sub["labels"])) if config.task.multi_label \
-            else int(sum(isinstance(x, str) and x not in known for x in sub["label"]))
+        out["outside"] = (int(sum(any(x not in known for x in labs) for labs in sub["labels"]))
+                          if config.task.multi_label else int(sum(isinstance(x, str) and x not in known
+                                                                  for x in sub["label"])))
     else:
         out["labeled"] = 0
     out["labeled_per_split"] = {k: splits.get(k, 0) for k in ("train", "gold", "calib")}
@@ -64,7 +66,7 @@ def status(config) -> dict:
     # what compare's verdict counts: gold + calibration single-label, unless the current run trained on calibration
     n_gold, n_calib = out["labeled_per_split"]["gold"], out["labeled_per_split"]["calib"]
     counted = CALIB in verdict_splits(config, [run] if run is not None else [])[0]
-    ok, why = enough_gold(config, policy.reserve, n_gold, n_calib if counted else None, ids=project.pool_ids())
+    ok, why = enough_gold(config, policy.reserve, n_gold, n_calib if counted else None, ids=pool_ids)
     out["gold"] = {"n": n_gold, "n_calib": n_calib if counted else 0, "min_gold": config.training.min_gold,
                    "enough": ok, "message": why}
     metric = verdict_metric(config)  # the run's score on gold, as its verdict reads it (micro-F1, multi-label)
@@ -79,7 +81,7 @@ def status(config) -> dict:
     try:
         from labeler.loop.round import connection, dataset_spec, server_view
 
-        present, answered = server_view(connection(config), dataset_spec(config, [], None), project)
+        present, answered = server_view(connection(config), dataset_spec(config, [], None), project, pool_ids)
         out["pushed"], out["answered_in_argilla"] = len(present), len(answered)
     except LabelerError as exc:
         out["pushed"], out["server"] = None, str(exc)

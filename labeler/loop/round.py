@@ -254,13 +254,15 @@ def short_pool_note(ids: list[str], asked: set[str], n_new: int, wanted: int, re
             f"asked; its {len(left)} unasked records come in at queue.gold_share of each batch")
 
 
-def server_view(conn, spec, project=None) -> tuple[set[str], set[str]]:
+def server_view(conn, spec, project=None, pool_ids=None) -> tuple[set[str], set[str]]:
     """(ids present in Argilla, ids answered there); empty sets before the dataset exists. With ``project``: a
-    dataset of that name that is not the project's (``labeler.argilla.ownership``) is a one-line error."""
+    dataset of that name that is not the project's (``labeler.argilla.ownership``) is a one-line error;
+    ``pool_ids``: the project's pool, when the caller has read it (else read here)."""
 
     dataset_id, present, answered = dataset_view(conn, spec.name, spec.workspace)
     if project is not None:
-        refuse_foreign(project.read_state(), conn, spec, dataset_id, present, project.pool_ids())
+        refuse_foreign(project.read_state(), conn, spec, dataset_id, present,
+                       project.pool_ids() if pool_ids is None else pool_ids)
     return present, answered
 
 
