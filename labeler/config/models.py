@@ -27,9 +27,10 @@ class _Model(BaseModel):
 
 # -- sections -----------------------------------------------------------------------------------------
 class DataConfig(_Model):
-    """Where the texts come from. ``format: auto`` picks by suffix (.csv, .jsonl/.json, .parquet, .xlsx, .txt: lines, .mbox) or a folder: a saved
-    Hugging Face dataset (hf), data files of one format read as one table (tables: a ``file`` column added), else text
-    files, one text per file (files: columns ``path``, ``text``, ``folder``)."""
+    """Where the texts come from. ``format: auto`` picks by suffix (.csv, .jsonl/.json, .parquet, .xlsx, .txt:
+    lines, .mbox) or by what a folder holds: a saved Hugging Face dataset (hf), data files of one format read as one
+    table (tables: a ``file`` column added), else text files, one text per file (files: columns ``path``, ``text``,
+    ``folder``)."""
 
     path: Path
     text_fields: list[str] = Field(default_factory=lambda: ["text"], min_length=1)

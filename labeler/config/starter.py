@@ -272,9 +272,8 @@ def _render(data_path, out_path, labels, fields, id_field, label_field, label_fi
 
 data:
   # CSV / TSV, JSONL, Parquet, an Excel workbook (its first sheet), a .txt file (one text per line), a mailbox
-  # (.mbox: one e-mail per row), or a folder:
-  # written by datasets' save_to_disk, of data files of one format (read as one table, with a file column), or of
-  # text files (one text per file: columns path, text, folder).
+  # (.mbox: one e-mail per row), or a folder: one written by datasets' save_to_disk, one of data files of one
+  # format (read as one table, with a file column), or one of text files (one text per file: path, text, folder).
   path: {_q(rel)}
   format: auto            # auto | csv | jsonl | parquet | xlsx | lines | mbox | hf | tables | files
   # Column(s) the models read; several become "field: value" lines.

@@ -2,8 +2,8 @@
 
 UTF-8 when the first ``SNIFF`` bytes decode as UTF-8 (a character cut at the end of the sample is fine); else
 Windows-1252 when they decode as that (Western European files from Excel and Windows tools), else Latin-1,
-which decodes any byte. Parquet files, Excel workbooks and saved Hugging Face datasets carry their own encoding: UTF-8
-(so is a path that is not a file: the reader says what is wrong with it).
+which decodes any byte. Parquet files, Excel workbooks and saved Hugging Face datasets carry their own encoding:
+UTF-8 (so is a path that is not a file: the reader says what is wrong with it).
 """
 
 from __future__ import annotations

@@ -49,7 +49,6 @@ def load_pool(config, use_cache: bool = True) -> Pool:
     return _renamed_truth(pool, renames)
 
 
-
 def _changes(before: list[str], now: list[str]) -> str | None:
     """``since the last read: 200 new records, 3 gone from the data (their labels stay)``; None when the ids are
     the same."""

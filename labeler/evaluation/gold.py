@@ -147,7 +147,8 @@ class GoldReserve:
         held = None if ids is None else self.held(ids, (GOLD,) if n_calib is None else (GOLD, CALIB))
         if held is not None and held < need:
             kind = "gold" if n_calib is None else "random"
-            calib = f", {self.calib_share:.0%} of them kept for calibration" if n_calib is None and self.calib_share else ""
+            calib = (f", {self.calib_share:.0%} of them kept for calibration"
+                     if n_calib is None and self.calib_share else "")
             share = f"queue.gold_share {self.share:g} of {len(ids)} records{calib}"
             fix = f"add records, or set training.min_gold to {held} or fewer" if held else "add records"
             return False, (f"not enough {kind} labels {purpose}: {total} of {need}; the pool holds {held} {kind} "
