@@ -32,6 +32,8 @@ SMOKE: dict[str, list[str]] = {
     "embedding_speed": ["--datasets", "sms_spam", "--texts", "32", "--repeats", "1", "--max-load", "1000"],
     "fewshot": ["--datasets", "ag_news", "--methods", "logreg", "--sizes", "8", "--seeds", "0", "--eval-limit", "100"],
     "head_predict": ["--rows", "500", "--repeats", "3"],
+    "long_texts": ["--docs", "40", "--seeds", "1", "--rounds", "2", "--batch", "8", "--kinds", "preamble",
+                   "--work", "RESULTS/long_texts_work"],
     "gold": ["--datasets", "sms_spam", "--pool-size", "400", "--eval-size", "200", "--rounds", "2", "--batch", "40",
              "--markdown", "RESULTS/gold.md"],
     "label_efficiency": ["--datasets", "sms_spam", "--seeds", "1", "--only", "default"],

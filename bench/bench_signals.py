@@ -204,7 +204,8 @@ BANKING_VARIANTS = {
 def bench_accuracy(data: dict, cache_dir: Path) -> dict:
     from sklearn.metrics import accuracy_score, f1_score
 
-    from labeler.signals.embedding import DEFAULT_TEMPERATURE, EmbeddingSignal, fit_calibration, fit_temperature, scores_to_proba
+    from labeler.signals.cosine_calibration import DEFAULT_TEMPERATURE, fit_calibration, fit_temperature, scores_to_proba
+    from labeler.signals.embedding import EmbeddingSignal
 
     def nll(P, y):
         return float(-np.mean(np.log(np.clip(P[np.arange(len(y)), y], 1e-12, 1))))

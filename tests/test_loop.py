@@ -97,7 +97,7 @@ def test_embedding_temperature_is_fitted_on_human_labels(tmp_path):
 
     from labeler.data import load_pool
     from labeler.loop.scoring import build_signals, fit_embedding_temperatures
-    from labeler.signals.embedding import fit_temperature
+    from labeler.signals.cosine_calibration import fit_temperature
 
     rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:24]
     data = tmp_path / "t.jsonl"

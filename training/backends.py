@@ -74,7 +74,8 @@ def _fit_transformers(texts, y, labels, multi_label, params, seed, sample_weight
 
 def _setfit_loader(backend: str):
     def load(model_dir: Path, labels: list[str], multi_label: bool, config: dict | None = None):
-        return SetFitClassifier.load(model_dir, labels, multi_label, backend)
+        return SetFitClassifier.load(model_dir, labels, multi_label, backend,
+                                     (config or {}).get("params", {}).get("long_texts", "start"))
 
     return load
 

@@ -7,6 +7,8 @@ value (a local path or a hub id) is passed through unchanged.
 
 from __future__ import annotations
 
+from training.device import resolve_device
+
 MINILM_NAMES = {"minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 DEFAULT_BODY = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -21,6 +23,17 @@ def resolve_body(name: str | None) -> str:
         except ImportError:
             return DEFAULT_BODY
     return str(name)
+
+
+def load_body(body: str | None, max_length: int | None):
+    """The pretrained body as a SentenceTransformer, truncating at ``max_length`` tokens."""
+    quiet()
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(resolve_body(body), device=resolve_device())
+    if max_length:
+        st.max_seq_length = min(st.max_seq_length, max_length)
+    return st
 
 
 def quiet(setfit: bool = False) -> None:

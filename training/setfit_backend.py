@@ -9,14 +9,16 @@ Multi-label uses ``multi_target_strategy``: one-vs-rest and multi-output both fi
 per label; classifier-chain chains them (``training.head.ChainModel``). The same seed gives the same model.
 
 Label texts: ``label_texts`` (one text per label, in label order, e.g. SetFit's templated ``"This sentence is
-{description}"``) adds each as one more training example of its label, body and head alike, weight 1.0; an
-empty text adds nothing. Off by default (``None``).
+{description}"``) adds each as one more training example of its label, body and head alike, weight 1.0 (an empty
+text adds nothing; off by default, ``None``).
 
 Weak labels: ``sample_weight`` weights the head's rows; SetFit's contrastive body step uses only the rows of
 weight 1.0 (the human labels), since a pair of two down-weighted guesses is not a trustworthy signal.
 
 The ``logreg`` backend is the same model with the contrastive step skipped: the balanced head (C=10) on
-frozen embeddings (``FrozenBodyClassifier``: the head saved, the untouched body referenced by name, not copied).
+frozen embeddings (``FrozenBodyClassifier``: the head saved, the untouched body referenced by name, not copied),
+a text past ``max_length`` read whole (``long_texts``, ``training.windows``; SetFit's head too, its contrastive step
+reads the start)
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ from typing import Sequence
 
 import numpy as np
 
-from training.body import DEFAULT_BODY, drop_printer, quiet, resolve_body
-from training.device import resolve_device
+from training.body import DEFAULT_BODY, drop_printer, load_body, quiet, resolve_body
 from training.errors import TrainingError
 from training.head import ChainModel, LinearModel
+from training.windows import encode_sentences
 
 STRATEGIES = ("one-vs-rest", "multi-output", "classifier-chain")
 SAMPLING = ("oversampling", "undersampling", "unique")
@@ -47,6 +49,7 @@ class SetFitParams:
     body_learning_rate: float = 2e-5
     warmup_proportion: float = 0.1
     max_length: int | None = 128
+    long_texts: str = "whole"  # a text past max_length: its windows' mean for the head (training.windows) | "start"
     multi_target_strategy: str = "one-vs-rest"
     head_c: float = 10.0
     class_weight: str | None = "balanced"
@@ -66,6 +69,8 @@ class SetFitParams:
         if self.label_texts is not None and (isinstance(self.label_texts, str)
                                              or not all(isinstance(t, str) for t in self.label_texts)):
             raise ValueError("label_texts must be a list of strings, one per label")
+        if self.long_texts not in ("whole", "start"):
+            raise ValueError(f"long_texts must be 'whole' or 'start', got {self.long_texts!r}")
 
 
 HEAD_MAX_ITER = 2000
@@ -173,13 +178,17 @@ def head_proba(head, embeddings: np.ndarray, k: int, multi_label: bool) -> np.nd
 class SetFitClassifier:
     """A trained SetFit model with ``predict_proba(texts) -> (N, K)`` in label order."""
 
-    def __init__(self, model, label_names: Sequence[str], multi_label: bool, backend: str = "setfit"):
-        self.model = model
+    def __init__(self, model, label_names: Sequence[str], multi_label: bool, backend: str = "setfit",
+                 long_texts: str = "start"):
+        self.model, self.long_texts = model, long_texts  # "whole": the head reads windows' means (training.windows)
         self.labels = list(label_names)
         self.multi_label = multi_label
         self.backend = backend
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        if self.long_texts == "whole":
+            return encode_sentences(self.model.model_body, texts, batch_size=batch_size,
+                                    normalize_embeddings=self.model.normalize_embeddings)
         return self.model.encode(list(texts), batch_size=batch_size, show_progress_bar=False)
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
@@ -198,18 +207,20 @@ class SetFitClassifier:
         return Path(path)
 
     @classmethod
-    def load(cls, path: str | Path, label_names: Sequence[str], multi_label: bool, backend: str = "setfit") -> "SetFitClassifier":
+    def load(cls, path: str | Path, label_names: Sequence[str], multi_label: bool, backend: str = "setfit",
+             long_texts: str = "start") -> "SetFitClassifier":
         quiet(setfit=True)
         from setfit import SetFitModel
 
-        return cls(SetFitModel.from_pretrained(str(path), local_files_only=True), label_names, multi_label, backend)
+        return cls(SetFitModel.from_pretrained(str(path), local_files_only=True), label_names, multi_label, backend,
+                   long_texts)
 
 
 BODY_FILE = "body.json"  # a logreg run's reference to its frozen body, beside the head
 SEEN_MAX = 20_000  # texts whose frozen-body vectors a process keeps (a round's training, calibration, gold texts)
-# (resolved body, max_length) -> text -> vector: a frozen body's output depends on the text alone, so a run
-# loaded again in the same process (``labeler round``'s comparison on gold after training) encodes nothing twice
-_SEEN: dict[tuple[str, int | None], dict[str, np.ndarray]] = {}
+# (resolved body, max_length, long_texts) -> text -> vector: a frozen body's output depends on the text alone, so a
+# run loaded again in one process (``labeler round``'s comparison on gold after training) encodes nothing twice
+_SEEN: dict[tuple[str, int | None, str], dict[str, np.ndarray]] = {}
 
 
 class FrozenBodyClassifier:
@@ -219,22 +230,22 @@ class FrozenBodyClassifier:
     before, with a copied body, load as ``SetFitClassifier``."""
 
     def __init__(self, head, body: str, max_length: int | None, label_names: Sequence[str], multi_label: bool,
-                 embed=None, encoder=None):
-        self.head, self.body, self.max_length = head, body, max_length
+                 embed=None, encoder=None, long_texts: str = "start"):
+        self.head, self.body, self.max_length, self.long_texts = head, body, max_length, long_texts
         self.labels, self.multi_label, self.backend = list(label_names), multi_label, "logreg"
         self._embed, self._encoder = embed, encoder
 
     @property
     def encoder(self):
         if self._encoder is None:
-            self._encoder = _body(self.body, self.max_length)
+            self._encoder = load_body(self.body, self.max_length)
         return self._encoder
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """The body's (N, dim) vectors: those this process has seen for the body (``_SEEN``), then ``embed``'s, the
         rest encoded by the body (at the batch size SetFit's own encode used: the numbers a copied body gave)."""
         texts = list(texts)
-        seen = _SEEN.setdefault((resolve_body(self.body), self.max_length), {})
+        seen = _SEEN.setdefault((resolve_body(self.body), self.max_length, self.long_texts), {})
         rows = [seen.get(t) for t in texts]
         for source in ([lambda t, _: self._embed(t)] if self._embed is not None else []) + [self._encode]:
             todo = [i for i, v in enumerate(rows) if v is None]
@@ -246,6 +257,8 @@ class FrozenBodyClassifier:
         return np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
 
     def _encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        if self.long_texts == "whole":  # runs saved before long texts were read whole: "start"
+            return encode_sentences(self.encoder, texts, batch_size=batch_size)
         return self.encoder.encode(texts, batch_size=batch_size, show_progress_bar=False)
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
@@ -262,7 +275,8 @@ class FrozenBodyClassifier:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         joblib.dump(self.head, path / "model_head.pkl")
-        (path / BODY_FILE).write_text(json.dumps({"body": self.body, "max_length": self.max_length}, indent=2))
+        (path / BODY_FILE).write_text(json.dumps({"body": self.body, "max_length": self.max_length,
+                                                  "long_texts": self.long_texts}, indent=2))
         return path
 
     @classmethod
@@ -272,27 +286,16 @@ class FrozenBodyClassifier:
         try:
             ref = json.loads((Path(path) / BODY_FILE).read_text())
             return cls(joblib.load(Path(path) / "model_head.pkl"), ref["body"], ref.get("max_length"), label_names,
-                       multi_label)
+                       multi_label, long_texts=ref.get("long_texts", "start"))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise TrainingError(f"run folder {path} holds no readable logreg head and {BODY_FILE} ({exc!r})") from None
-
-
-def _body(body: str, max_length: int | None):
-    """The pretrained body as a SentenceTransformer, truncating at ``max_length`` tokens."""
-    quiet()
-    from sentence_transformers import SentenceTransformer
-
-    st = SentenceTransformer(resolve_body(body), device=resolve_device())
-    if max_length:
-        st.max_seq_length = min(st.max_seq_length, max_length)
-    return st
 
 
 def _new_model(body: str, head, label_names, multi_label: bool, params: SetFitParams):
     from setfit import SetFitModel
 
     return SetFitModel(
-        model_body=_body(body, params.max_length),
+        model_body=load_body(body, params.max_length),
         model_head=head,
         multi_target_strategy=params.multi_target_strategy if multi_label else None,
         labels=list(label_names),
@@ -309,11 +312,8 @@ def train_setfit(
     output_dir: str | Path | None = None,
     sample_weight: np.ndarray | None = None,
 ) -> SetFitClassifier:
-    """Contrastive fine-tuning (capped) then the balanced head. ``y``: indices (N,) or 0/1 (N, K).
-
-    ``sample_weight`` (N,): the head's row weights. The contrastive body step sees only the rows of weight
-    1.0 (the human labels); down-weighted weak rows train the head alone.
-    """
+    """Contrastive fine-tuning (capped) then the balanced head. ``y``: indices (N,) or 0/1 (N, K). ``sample_weight``
+    (N,): the head's row weights; the contrastive body step sees only the rows of weight 1.0 (the human labels)."""
     params = params or SetFitParams()
     params.validate(multi_label)
     w = _weights(sample_weight, len(texts))
@@ -355,10 +355,13 @@ def train_setfit(
                                                     train_dataset=Dataset.from_dict({"text": body_texts, "label": body_y}))
         drop_printer(trainer)
         trainer.train_embeddings(body_texts, body_y, args=args)  # the body; the head is ours, below
-    # as SetFit's own head step: the body's encode at its default batch size, normalised as the model says
-    X = model.model_body.encode(list(texts), normalize_embeddings=model.normalize_embeddings, show_progress_bar=False)
+    # as SetFit's own head step: the body's encode at its default batch size, normalised as the model says; a text
+    # past max_length read whole for the head (the contrastive step above saw its start)
+    kw = {"normalize_embeddings": model.normalize_embeddings}
+    X = (encode_sentences(model.model_body, list(texts), **kw) if params.long_texts == "whole"
+         else model.model_body.encode(list(texts), show_progress_bar=False, **kw))
     model.model_head = _head(multi_label, params, seed, len(label_names)).fit(X, np.asarray(y), w)
-    return SetFitClassifier(model, label_names, multi_label, "setfit")
+    return SetFitClassifier(model, label_names, multi_label, "setfit", params.long_texts)
 
 
 def fit_logreg_head(embeddings: np.ndarray, y: np.ndarray, multi_label: bool = False, C: float = 10.0, seed: int = 0,
@@ -391,6 +394,7 @@ def train_logreg(
     params = params or SetFitParams()
     params.validate(multi_label)
     w = _weights(sample_weight, len(texts))
-    clf = FrozenBodyClassifier(None, params.body, params.max_length, label_names, multi_label, embed=embed)
+    clf = FrozenBodyClassifier(None, params.body, params.max_length, label_names, multi_label, embed=embed,
+                               long_texts=params.long_texts)
     clf.head = _head(multi_label, params, seed, len(label_names)).fit(clf.embed(texts), np.asarray(y), w)
     return clf

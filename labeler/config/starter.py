@@ -298,7 +298,8 @@ task:
 signals:
   - type: embedding       # cosine similarity of text and label embeddings
     weight: 1.0
-    params: {{}}            # model: a path or hub id; temperature: float; prompt_template: "{{name}}: {{description}}"
+    params: {{}}            # model: a path or hub id; temperature: float; prompt_template: "{{name}}: {{description}}";
+                          # long_texts: whole (a text past the model's 256 word pieces is read in windows) | start
   # - type: nli           # zero-shot entailment, slower but often stronger
   #   weight: 1.0
   #   params: {{model: facebook/bart-large-mnli, hypothesis_template: "This text is about {{}}."}}

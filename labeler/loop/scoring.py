@@ -21,7 +21,7 @@ from labeler.loop.runs import current_run, run_mismatch
 from labeler.project import Project
 from labeler.signals.cache import score_cached
 from labeler.signals.catalog import build_signal, build_signals as build, embedding_signal
-from labeler.signals.embedding import fit_temperature
+from labeler.signals.cosine_calibration import fit_temperature
 
 MIN_LABELS_FOR_TEMPERATURE = 10
 FAST_MODEL = "fast-model"  # the queue model's name when it joins the suggestions (``ensemble.fast_model``)

@@ -10,21 +10,23 @@ The offline default signal: the packaged sentence-transformers/all-MiniLM-L6-v2 
   three phrasings beat the best single one by ~1.5 points); ``prompt_template: []`` uses only
   ``label_prompts``.
 * single-label: ``P = softmax(cos / temperature + label_bias)``; the temperature only changes
-  confidence, never the argmax (``label_bias`` does: fit both with :func:`fit_calibration`).
+  confidence, never the argmax (``label_bias`` does: fit both with ``cosine_calibration.fit_calibration``).
 * multi-label: ``P_k = sigmoid((cos_k - threshold) / temperature)``, independent per label: a label
   whose prompt is nearer than ``threshold`` (cosine) gets probability above 0.5. Fit ``temperature`` and
-  ``threshold`` on human labels with ``fit_calibration(..., multi_label=True)``.
+  ``threshold`` on human labels with ``cosine_calibration.fit_calibration(..., multi_label=True)``.
 
 ``encode(texts)`` gives the L2-normalised embeddings (the queue's diversity and Argilla's vector field
 use them); they are cached in memory and, when the signal has a ``cache_dir``, on disk keyed by the
-model fingerprint and the text's sha1.
+model fingerprint and the text's sha1. A text past the model's token limit is read whole (``long_texts:
+whole``, ``training.windows``: the weighted mean of windows that fit, at most ``max_windows``) under a key of
+its own; ``long_texts: start`` reads its first window only, as the model alone does.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from typing import ClassVar, Sequence
+from typing import ClassVar, Literal, Sequence
 
 import numpy as np
 from pydantic import Field
@@ -37,14 +39,12 @@ from labeler.signals.base import (
     hub_unreachable_message,
     model_revision,
     quantize_int8,
-    sigmoid,
-    softmax,
     stable_hash,
     text_key,
 )
+from labeler.signals.cosine_calibration import DEFAULT_TEMPERATURE, DEFAULT_THRESHOLD, scores_to_proba
+from training.windows import MAX_WINDOWS, encode_whole
 
-DEFAULT_TEMPERATURE = 0.05
-DEFAULT_THRESHOLD = 0.3
 
 
 def default_model_path() -> str:
@@ -74,6 +74,8 @@ class EmbeddingParams(SignalParams):
     device: str = "auto"
     max_seq_length: int | None = Field(default=None, ge=8)
     quantize: bool = False
+    long_texts: Literal["whole", "start"] = "whole"  # past the token limit: windows' mean | the first window
+    max_windows: int = Field(default=MAX_WINDOWS, ge=1)
     threshold: float = DEFAULT_THRESHOLD
     label_bias: list[float] | None = None
 
@@ -186,7 +188,7 @@ class EmbeddingSignal(ModelSignal):
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         tok = self.load().tokenizer
-        return [len(ids) for ids in tok(list(texts), add_special_tokens=True)["input_ids"]]
+        return [len(ids) for ids in tok(list(texts), add_special_tokens=True, verbose=False)["input_ids"]]
 
     def fits(self, texts: Sequence[str], limit: int) -> np.ndarray:
         """Under a WordPiece tokenizer (the packaged MiniLM's) every token covers at least one character of the
@@ -251,8 +253,13 @@ class EmbeddingSignal(ModelSignal):
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if not use_cache:
+            if self.params.long_texts == "whole" and not self.fits(texts, self.max_tokens).all():
+                return encode_whole(self._encode_raw, self.load().tokenizer, texts, self.max_tokens,
+                                    self.params.max_windows).vectors
             return self._encode_raw(texts)
-        keys = [text_key(t) for t in texts]
+        whole = self.params.long_texts == "whole"
+        long = ~self.fits(texts, self.max_tokens) if whole else np.zeros(len(texts), dtype=bool)
+        keys = [text_key(f"\x00whole:{self.params.max_windows}\x00{t}" if w else t) for t, w in zip(texts, long)]
         found = {k: self._mem[k] for k in keys if k in self._mem}
         store = self._disk()
         if store is not None:
@@ -262,12 +269,16 @@ class EmbeddingSignal(ModelSignal):
                 found.update(got)
                 self._mem.update(got)
         todo: dict[str, str] = {}
-        for k, t in zip(keys, texts):
-            if k not in found and k not in todo:
-                todo[k] = t
-        if todo:
-            emb = self._encode_raw(list(todo.values()))
-            new = dict(zip(todo, emb))
+        todo_long: dict[str, str] = {}
+        for k, t, w in zip(keys, texts, long):
+            if k not in found and k not in todo and k not in todo_long:
+                (todo_long if w else todo)[k] = t
+        if todo or todo_long:
+            new = dict(zip(todo, self._encode_raw(list(todo.values())))) if todo else {}
+            if todo_long:
+                read = encode_whole(self._encode_raw, self.load().tokenizer, list(todo_long.values()),
+                                    self.max_tokens, self.params.max_windows)
+                new.update(zip(todo_long, read.vectors))
             found.update(new)
             if len(self._mem) < 200_000:
                 self._mem.update(new)
@@ -291,6 +302,26 @@ class EmbeddingSignal(ModelSignal):
             self._label_emb = _SHARED_LABEL_EMB[key] = np.stack(out).astype(np.float32)
         return self._label_emb
 
+    def reading_note(self, texts: Sequence[str]) -> str | None:
+        """What the signal reads of the texts past its model's token limit (None when every text fits), e.g.
+        "120 of 400 texts are longer than the model's 256 word pieces (median 1,530): read whole, about 6.4
+        windows each"; texts past ``max_windows`` windows and ``long_texts: start`` say what is left out."""
+        texts = [self.params.text_template.format(text=t) for t in texts]
+        limit = self.max_tokens
+        idx = np.flatnonzero(~self.fits(texts, limit))
+        if not len(idx):
+            return None
+        counts = np.array(self._counted([texts[i] for i in idx]))
+        windows = np.ceil((counts - 2) / max(limit - 2, 1))
+        head = (f"{self.name}: {len(idx):,} of {len(texts):,} texts are longer than the model's {limit} word pieces "
+                f"(median {int(np.median(counts)):,})")
+        if self.params.long_texts == "start":
+            return f"{head}: only their first {limit} are read (params.long_texts: whole reads them whole)"
+        cut, most = int((windows > self.params.max_windows).sum()), self.params.max_windows
+        return (f"{head}: read whole, about {np.minimum(windows, most).mean():.1f} windows each"
+                + (f"; {cut:,} past {most} windows ({most * (limit - 2):,} word pieces): the rest of each is left out "
+                   f"(params.max_windows)" if cut else ""))
+
     # -- scores ---------------------------------------------------------------------------------------
     def cosines(self, texts: Sequence[str]) -> np.ndarray:
         """``(N, K)`` cosine similarities between texts and label prompts (the raw scores)."""
@@ -301,78 +332,6 @@ class EmbeddingSignal(ModelSignal):
             self.cosines(texts), self.params.temperature, self.multi_label,
             threshold=self.params.threshold, label_bias=self.params.label_bias,
         )
-
-
-def scores_to_proba(cos: np.ndarray, temperature: float, multi_label: bool = False,
-                    threshold: float = DEFAULT_THRESHOLD, label_bias: Sequence[float] | None = None) -> np.ndarray:
-    """Cosines -> probabilities: ``softmax(cos/T + b)`` or, multi-label, ``sigmoid((cos - threshold)/T)``."""
-    cos = np.asarray(cos, dtype=np.float64)
-    if multi_label:
-        return sigmoid((cos - threshold) / temperature)
-    z = cos / temperature
-    if label_bias is not None:
-        z = z + np.asarray(label_bias, dtype=np.float64)
-    return softmax(z, axis=1)
-
-
-def fit_temperature(cos: np.ndarray, y: Sequence, multi_label: bool = False,
-                    bounds: tuple[float, float] = (1e-3, 10.0), threshold: float = DEFAULT_THRESHOLD) -> float:
-    """The temperature minimising the NLL of human labels ``y`` under :func:`scores_to_proba`.
-
-    ``cos``: ``(N, K)`` cosines. ``y``: ``(N,)`` label indices, or for ``multi_label`` an ``(N, K)`` 0/1
-    matrix (then the binary cross-entropy at the given ``threshold``). Bounded 1-D search over log T.
-    """
-    from scipy.optimize import minimize_scalar
-
-    nll = _nll(np.asarray(cos, dtype=np.float64), np.asarray(y), multi_label)
-    res = minimize_scalar(lambda lt: nll(np.exp(lt), threshold, None), bounds=np.log(bounds), method="bounded")
-    return float(np.exp(res.x))
-
-
-def fit_calibration(cos: np.ndarray, y: Sequence, multi_label: bool = False, l2: float = 1.0) -> dict:
-    """Temperature plus per-label bias (single-label) or threshold (multi-label) from human labels.
-
-    Returns params for the signal: ``{"temperature", "label_bias"}`` or ``{"temperature", "threshold"}``.
-    The bias shifts the argmax (it corrects labels whose prompts sit systematically nearer or farther);
-    an L2 penalty (``l2``, per label) keeps it small on few labels.
-    """
-    from scipy.optimize import minimize
-
-    cos = np.asarray(cos, dtype=np.float64)
-    y = np.asarray(y)
-    nll = _nll(cos, y, multi_label)
-    n, k = cos.shape
-    if multi_label:
-        res = minimize(lambda v: nll(np.exp(v[0]), v[1], None), x0=[np.log(DEFAULT_TEMPERATURE), DEFAULT_THRESHOLD],
-                       method="L-BFGS-B", bounds=[(np.log(1e-3), np.log(10.0)), (-1.0, 1.0)])
-        return {"temperature": float(np.exp(res.x[0])), "threshold": float(res.x[1])}
-    t0 = fit_temperature(cos, y)
-
-    def loss(v):
-        b = v[1:] - v[1:].mean()
-        return nll(np.exp(v[0]), 0.0, b) + l2 * float(b @ b) / n
-
-    res = minimize(loss, x0=np.r_[np.log(t0), np.zeros(k)], method="L-BFGS-B",
-                   bounds=[(np.log(1e-3), np.log(10.0))] + [(-10.0, 10.0)] * k)
-    bias = res.x[1:] - res.x[1:].mean()
-    return {"temperature": float(np.exp(res.x[0])), "label_bias": [float(b) for b in bias]}
-
-
-def _nll(cos: np.ndarray, y: np.ndarray, multi_label: bool):
-    eps = 1e-12
-    if multi_label:
-        def f(t, threshold, _b):
-            p = np.clip(sigmoid((cos - threshold) / t), eps, 1 - eps)
-            return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-        return f
-    y = y.astype(int)
-
-    def f(t, _threshold, b):
-        z = cos / t if b is None else cos / t + b
-        z = z - z.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        return float(-np.mean(logp[np.arange(len(y)), y]))
-    return f
 
 
 def _covered(text: str, bound: int) -> int:

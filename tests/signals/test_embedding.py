@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from labeler.errors import LabelerError
-from labeler.signals.embedding import EmbeddingSignal, fit_calibration, fit_temperature, scores_to_proba
+from labeler.signals.cosine_calibration import fit_calibration, fit_temperature, scores_to_proba
+from labeler.signals.embedding import EmbeddingSignal
 
 from .conftest import shared_path
 

@@ -1,0 +1,111 @@
+"""Long texts: the embedding signal reading the start of a text (its model's first 256 word pieces) against reading
+it whole (``embedding.params.long_texts``: windows' weighted mean, ``training.windows``), through `labeler simulate`.
+
+No shared data set has long texts (AG News has 2 of 7,600 past 256 word pieces, the others none), so two are built
+at run time from AG News' descriptions (``../shared/datasets/ag_news``), one document per row, its label the topic
+it was built around:
+- ``briefings``: 8-40 paragraphs, each of the document's topic with probability 0.75, else of any topic;
+- ``preamble``: 3-6 paragraphs of other topics first (a round-up's opening), then 8-40 of the document's topic.
+Each variant is one `labeler simulate -c <config> --strategy random,margin` run (the product's queue and models;
+the embedding cache starts empty, so the seconds include encoding the pool), the config alike but for
+``signals[0].params.long_texts``.
+
+    python bench/bench_long_texts.py --docs 400 --seeds 2 --rounds 10 --batch 20
+
+Writes bench/results/long_texts.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import RESULTS, SHARED_DATASETS as SHARED, load_average, write_json
+from harness import machine_info
+
+KINDS = ("briefings", "preamble")
+
+
+def documents(kind: str, n: int, seed: int = 7) -> list[dict]:
+    """``n`` documents of ``kind`` from AG News' descriptions (see the module docstring)."""
+    by: dict[str, list[str]] = {}
+    with open(SHARED / "ag_news" / "test_all.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            by.setdefault(row["label"], []).append(row["description"].replace("\\", " "))
+    labels, rnd, out = sorted(by), random.Random(seed), []
+    for i in range(n):
+        topic, k = rnd.choice(labels), rnd.randint(8, 40)
+        if kind == "briefings":
+            parts = [rnd.choice(by[topic if rnd.random() < 0.75 else rnd.choice(labels)]) for _ in range(k)]
+        else:
+            others = [lab for lab in labels if lab != topic]
+            parts = [rnd.choice(by[rnd.choice(others)]) for _ in range(rnd.randint(3, 6))]
+            parts += [rnd.choice(by[topic]) for _ in range(k)]
+        out.append({"id": f"{kind}-{i:04d}", "text": "\n\n".join(parts), "topic": topic})
+    return out
+
+
+def config_text(data: Path, labels: list[str], mode: str, batch: int) -> str:
+    return json.dumps({  # JSON is YAML
+        "data": {"path": str(data), "text_fields": ["text"], "id_field": "id", "label_field": "topic"},
+        "task": {"labels": labels},
+        "signals": [{"type": "embedding", "params": {"long_texts": mode}}],
+        "queue": {"batch_size": batch}, "training": {"backend": "logreg"},
+    }, indent=1)
+
+
+def run_variant(work: Path, kind: str, docs: list[dict], mode: str, args) -> dict:
+    folder = work / f"{kind}-{mode}"
+    folder.mkdir(parents=True, exist_ok=True)
+    data = folder / "docs.jsonl"
+    data.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+    cfg = folder / "project.yaml"
+    cfg.write_text(config_text(data, sorted({d["topic"] for d in docs}), mode, args.batch), encoding="utf-8")
+    t0 = time.time()
+    cmd = [sys.executable, "-m", "labeler.cli", "simulate", "-c", str(cfg), "--strategy", "random,margin", "-q",
+           "--seeds", str(args.seeds), "-r", str(args.rounds), "-b", str(args.batch), "-o", str(folder / "out")]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{kind} {mode}: simulate failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    summary = json.loads((folder / "out" / "summary.json").read_text())
+    return {"kind": kind, "long_texts": mode, "seconds": round(time.time() - t0, 1), "summary": summary,
+            "stdout": done.stdout[-3000:]}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--docs", type=int, default=400)
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=20)
+    ap.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/bench_long_texts"))
+    ap.add_argument("--out", type=Path, default=RESULTS / "long_texts.json")
+    args = ap.parse_args(argv)
+    if not (SHARED / "ag_news" / "test_all.jsonl").exists():
+        raise SystemExit(f"skipped: {SHARED / 'ag_news'} is absent (the long documents are built from AG News)")
+    t_start, load0, rows = time.time(), load_average(), []
+    for kind in args.kinds:
+        docs = documents(kind, args.docs)
+        chars = sorted(len(d["text"]) for d in docs)
+        for mode in ("start", "whole"):
+            row = run_variant(args.work, kind, docs, mode, args)
+            row["median_chars"] = chars[len(chars) // 2]
+            rows.append(row)
+            print(f"== {kind} ({len(docs)} documents, median {row['median_chars']:,} characters), long_texts: {mode}, "
+                  f"{row['seconds']} s\n{row['stdout']}", flush=True)
+    write_json(args.out, {**machine_info(), "command": "python bench/bench_long_texts.py " + " ".join(sys.argv[1:]),
+                          "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "rows": rows,
+                          "load_start": load0, "load_end": load_average(),
+                          "minutes": round((time.time() - t_start) / 60, 1)})
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
