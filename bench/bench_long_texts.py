@@ -12,6 +12,10 @@ the embedding cache starts empty, so the seconds include encoding the pool), the
 
     python bench/bench_long_texts.py --docs 400 --seeds 2 --rounds 10 --batch 20
 
+``--overhead banking77`` also times what reading whole costs a pool of short texts: ``EmbeddingSignal.encode`` of
+the shared set's pool from a warm cache (every vector cached, as in a round), ``long_texts: whole`` (each call checks
+which texts are long) against ``start``, interleaved (``harness.compare``).
+
 Writes bench/results/long_texts.json.
 """
 
@@ -26,7 +30,7 @@ import time
 from pathlib import Path
 
 from common import RESULTS, SHARED_DATASETS as SHARED, load_average, write_json
-from harness import machine_info
+from harness import compare, machine_info
 
 KINDS = ("briefings", "preamble")
 
@@ -78,13 +82,31 @@ def run_variant(work: Path, kind: str, docs: list[dict], mode: str, args) -> dic
             "stdout": done.stdout[-3000:]}
 
 
+def short_overhead(dataset: str, repeats: int, work: Path) -> dict:
+    """``encode`` of ``dataset``'s pool texts from a warm cache, ``long_texts`` whole against start."""
+    from labeler import simulate as sim
+    from labeler.signals.embedding import EmbeddingSignal
+
+    texts = list(sim.dataset_data(dataset).texts)
+    signals = {mode: EmbeddingSignal("embedding", ["a", "b"], params={"long_texts": mode}, cache_dir=work / "cache")
+               for mode in ("start", "whole")}
+    for sig in signals.values():
+        sig.encode(texts)  # fills the cache
+    cmp = compare({mode: (lambda sig=sig: sig.encode(texts)) for mode, sig in signals.items()}, baseline="start",
+                  repeats=repeats, warmup=1, unit="encodes")
+    print(f"== encode of {dataset}'s {len(texts):,} pool texts, warm cache\n{cmp.table()}", flush=True)
+    return {"dataset": dataset, "texts": len(texts), "comparison": cmp.to_json()}
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=400)
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--batch", type=int, default=20)
-    ap.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    ap.add_argument("--kinds", nargs="*", default=list(KINDS), choices=KINDS, help="none: --overhead alone")
+    ap.add_argument("--overhead", metavar="DATASET", help="also time encode of this shared set's short texts")
+    ap.add_argument("--repeats", type=int, default=15, help="of --overhead")
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_long_texts"))
     ap.add_argument("--out", type=Path, default=RESULTS / "long_texts.json")
     args = ap.parse_args(argv)
@@ -100,8 +122,10 @@ def main(argv=None) -> None:
             rows.append(row)
             print(f"== {kind} ({len(docs)} documents, median {row['median_chars']:,} characters), long_texts: {mode}, "
                   f"{row['seconds']} s\n{row['stdout']}", flush=True)
+    overhead = short_overhead(args.overhead, args.repeats, args.work) if args.overhead else None
     write_json(args.out, {**machine_info(), "command": "python bench/bench_long_texts.py " + " ".join(sys.argv[1:]),
                           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "rows": rows,
+                          "short_text_overhead": overhead,
                           "load_start": load0, "load_end": load_average(),
                           "minutes": round((time.time() - t_start) / 60, 1)})
     print(f"wrote {args.out}")
