@@ -283,3 +283,19 @@ def test_init_on_a_folder_of_text_files_takes_labels_from_the_subfolders(tmp_pat
     config = load_config(tmp_path / "c.yaml")
     assert (config.data.text_fields, config.data.id_field, config.data.label_field) == (["text"], "path", "folder")
     assert config.label_names == ["hr", "it"]
+
+
+def test_init_says_when_texts_run_past_what_the_model_reads_at_once(tmp_path, capsys):
+    from labeler.cli import main
+
+    memo = "The board met on Tuesday to discuss the budget. " * 30  # 1,440 characters
+    rows = [{"id": i, "text": memo if i % 4 else "A short note."} for i in range(8)]
+    out = tmp_path / "c.yaml"
+    main(["init", str(jsonl(tmp_path / "d.jsonl", rows)), "--labels", "budget,other", "-o", str(out)])
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "6 of 8 sampled texts run past about 1,000 characters (median 1,440), the 256 word pieces the embedding model "
+        "reads at once: they are read whole, in windows (an encoding each; `bootstrap` counts them), or from the start "
+        "only with the signal's params.long_texts: start")
+    starter = write_starter_config(jsonl(tmp_path / "e.jsonl", rows[:1] * 20 + rows[1:2]), ["a", "b"],
+                                   tmp_path / "e.yaml")
+    assert starter.long_note() is None  # 1 of 21 long: under a tenth

@@ -41,6 +41,7 @@ from labeler.loop.strategies import MULTI_LABEL_STRATEGIES, RANDOM, SINGLE_LABEL
 from labeler.words import plural
 from training.backends import BACKEND_NAMES
 
+LONG_CHARS = 1_000  # about the 256 word pieces the packaged MiniLM reads at once, in English
 MAX_DISTINCT = 1000  # more distinct values than this is not a label column
 
 
@@ -89,7 +90,8 @@ def write_starter_config(
               and string_share(rows, c) >= 0.8 and mean_length(rows, c) >= 20
               and not any(str(f).startswith(f"{c}.") or str(c).startswith(f"{f}.") for f in fields)
               and (share_inside(rows, c, fields) or 0) <= 0.8]  # AG News' title is inside its text: read already
-    return Starter(out_path, fields, id_field, guessed=not text_fields, unread=unread, html=html)
+    lengths = [sum(len(v) for f in fields if isinstance(v := r.get(f), str)) for r in rows]
+    return Starter(out_path, fields, id_field, guessed=not text_fields, unread=unread, html=html, lengths=lengths)
 
 
 @dataclass
@@ -103,6 +105,19 @@ class Starter:
     guessed: bool  # the text fields were guessed, not given
     unread: list[str]
     html: float = 0.0  # the share of sampled texts holding HTML tags (``strip_html`` written from HTML_SHARE up)
+    lengths: list[int] = field(default_factory=list)  # characters of each sampled row's text fields
+
+    def long_note(self) -> str | None:
+        """A line when a tenth or more of the sampled texts run past about LONG_CHARS characters: what the embedding
+        model reads at once, so they are read in windows (``training.windows``)."""
+        n = sum(x > LONG_CHARS for x in self.lengths)
+        if not self.lengths or n < 0.1 * len(self.lengths):
+            return None
+        median = sorted(self.lengths)[len(self.lengths) // 2]
+        share = f"all {n}" if n == len(self.lengths) else f"{n} of {len(self.lengths)}"
+        return (f"{share} sampled texts run past about {LONG_CHARS:,} characters (median {median:,}), "
+                "the 256 word pieces the embedding model reads at once: they are read whole, in windows (an encoding "
+                "each; `bootstrap` counts them), or from the start only with the signal's params.long_texts: start")
 
     def line(self) -> str:
         what = " + ".join(repr(f) for f in self.text_fields)
