@@ -45,36 +45,41 @@ def window_spans(offsets: Sequence[tuple[int, int]], size: int, max_windows: int
 
 
 def encode_whole(encode: Callable[[list[str]], np.ndarray], tokenizer, texts: Sequence[str], limit: int,
-                 max_windows: int = MAX_WINDOWS) -> WholeTexts:
+                 max_windows: int = MAX_WINDOWS, group: int = 64) -> WholeTexts:
     """Vectors of ``texts`` read whole. ``encode(texts) -> (N, dim)``: the encoder truncating at ``limit`` word
-    pieces, special tokens included; ``tokenizer``: its (fast) tokenizer, for the pieces' character offsets."""
+    pieces, special tokens included; ``tokenizer``: its (fast) tokenizer, for the pieces' character offsets. Texts
+    are cut ``group`` at a time, each tokenised no further than its windows reach (memory stays bounded)."""
     texts = [str(t) for t in texts]
     size = max(limit - 2, 1)  # [CLS] and [SEP]
-    pieces, spans, cut = [], [], 0
-    enc = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-    for text, offsets in zip(texts, enc["offset_mapping"]):
-        if len(offsets) <= size:
-            spans.append([(0, len(text), max(len(offsets), 1))])
-            pieces.append(text)
-            continue
-        s, was_cut = window_spans(offsets, size, max_windows)
-        cut += was_cut
-        spans.append(s)
-        pieces.extend(text[a:b] for a, b, _ in s)
-    flat = np.asarray(encode(pieces), dtype=np.float32)
-    out, windows, row = np.empty((len(texts), flat.shape[1] if len(flat) else 0), dtype=np.float32), [], 0
-    for i, s in enumerate(spans):
-        block = flat[row:row + len(s)]
-        row += len(s)
-        windows.append(len(s))
-        if len(s) == 1:
-            out[i] = block[0]
-            continue
-        w = np.array([n for _, _, n in s], dtype=np.float64)
-        v = (w[:, None] * block.astype(np.float64)).sum(axis=0) / w.sum()
-        scale = float(np.linalg.norm(block.astype(np.float64), axis=1).mean())
-        out[i] = (v * scale / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
-    return WholeTexts(out, np.array(windows, dtype=np.int64), cut)
+    vectors, windows, cut = [], [], 0
+    for at in range(0, len(texts), group):
+        part = texts[at:at + group]
+        enc = tokenizer(part, add_special_tokens=False, return_offsets_mapping=True, truncation=True,
+                        max_length=size * max_windows + 1, verbose=False)
+        pieces, spans = [], []
+        for text, offsets in zip(part, enc["offset_mapping"]):
+            s, was_cut = ([(0, len(text), max(len(offsets), 1))], False) if len(offsets) <= size else \
+                window_spans(offsets, size, max_windows)
+            cut += was_cut
+            spans.append(s)
+            pieces.extend(text[a:b] for a, b, _ in s)  # a text that fits: its one span is the text
+        flat, row = np.asarray(encode(pieces), dtype=np.float32), 0
+        for s in spans:
+            block = flat[row:row + len(s)]
+            row += len(s)
+            windows.append(len(s))
+            vectors.append(block[0] if len(s) == 1 else _weighted_mean(block, [n for _, _, n in s]))
+    dim = len(vectors[0]) if vectors else 0
+    return WholeTexts(np.array(vectors, dtype=np.float32).reshape(len(texts), dim), np.array(windows, dtype=np.int64),
+                      cut)
+
+
+def _weighted_mean(block: np.ndarray, pieces: list[int]) -> np.ndarray:
+    """The windows' mean weighted by their word pieces, rescaled to the windows' mean length."""
+    w = np.array(pieces, dtype=np.float64)
+    v = (w[:, None] * block.astype(np.float64)).sum(axis=0) / w.sum()
+    scale = float(np.linalg.norm(block.astype(np.float64), axis=1).mean())
+    return (v * scale / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
 
 
 def encode_sentences(model, texts: Sequence[str], max_windows: int = MAX_WINDOWS, **encode) -> np.ndarray:
