@@ -75,6 +75,7 @@ class _Run:
     """A run that predicts ``truth[text]`` (text -> label index; a few texts are shared by records of both labels)."""
 
     labels = ["intent_000", "intent_001"]
+    multi_label, frozen_body, data_fingerprint = False, None, "fixed"  # scored through the prediction cache
 
     def __init__(self, truth: dict, n_calib: int, backend: str = "logreg"):
         self.run_id, self.backend, self.info, self.truth = "run-x", backend, {"n_calib": n_calib}, truth

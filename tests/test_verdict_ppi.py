@@ -21,6 +21,7 @@ class _Run:
     """Right on 95% of the texts (a fixed draw), 0.7 on its label and 0.3 on the other."""
 
     labels = ["intent_000", "intent_001"]
+    multi_label, frozen_body, data_fingerprint = False, None, "fixed"  # scored through the prediction cache
 
     def __init__(self, by_text: dict):
         rng = np.random.default_rng(5)
@@ -58,6 +59,20 @@ def test_compare_reads_the_unanswered_reserve(project, monkeypatch):
     assert "prediction-powered where both systems scored 211 random records nobody answered" in res.rule
     assert res.verdicts["exact"].startswith("fine-tuned run-x does not beat rules exact: +0.064 accuracy (95% CI "
                                             "-0.014..+0.143, CI includes 0)")
+
+
+def test_a_run_is_scored_once_through_the_prediction_cache(project, monkeypatch):
+    """compare reads a run's rows where bootstrap (or an earlier compare) cached them: a SetFit run re-encoded
+    every reserve text at each compare."""
+    config, _, by_text = project
+    run, asked = _Run(by_text), []
+    predict = run.predict_proba
+    run.predict_proba = lambda texts: asked.append(len(texts)) or predict(texts)
+    monkeypatch.setattr(compare_on_gold, "registry", lambda config: _Registry(run))
+    first = compare_project(config, write=False, n_resamples=200).result
+    again = compare_project(config, write=False, n_resamples=200).result
+    assert asked == [256, 120 + 211 - 256]  # the answered reserve and the unanswered records, once (chunks of 256)
+    assert again.systems["run-x"].metrics == first.systems["run-x"].metrics
 
 
 def test_an_f1_verdict_keeps_the_plain_interval(project, monkeypatch):

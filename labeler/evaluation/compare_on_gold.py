@@ -36,7 +36,7 @@ from labeler.evaluation.gold import CALIB, GOLD, GoldReserve, enough_gold, verdi
 from labeler.loop.join import SUGGESTIONS, joined_on_gold, zero_shot_ensemble
 from labeler.loop.ensemble import StackedEnsemble
 from labeler.loop.runs import registry, run_mismatch, training_errors
-from labeler.loop.scoring import build_signals, run_signal, training_rows
+from labeler.loop.scoring import build_signals, run_signal, score_run, training_rows
 from labeler.project import Project
 from labeler.signals.cache import score_cached
 from training.compare import below_trivial, compare, default_metric, label_cuts
@@ -248,10 +248,9 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
         kinds["ensemble"] = "ensemble"
     with training_errors():
         for rid, run in runs.items():
-            # a logreg run's frozen body is the embedding signal's model: its cached vectors stand in for encoding
-            sig = run_signal(config, rid, signals) if getattr(run, "frozen_body", None) else None
-            scored[rid] = sig.predict_proba(texts) if sig is not None and sig.shares_encoder else \
-                run.predict_proba(texts)[:, [run.labels.index(n) for n in config.label_names]]
+            # as bootstrap scores a run: a logreg run from the embedding signal's cached vectors, any other through
+            # the prediction cache, where bootstrap's rows of the pool (the reserve among them) are found
+            scored[rid] = score_run(run_signal(config, rid, signals, run), ids, texts, Project(config).cache, progress)
             kinds[rid] = "fine-tuned"
     current = reg.current_id()
     joined_note = _suggestions(config, reserve, scored, kinds, current if current in runs else None, gold)

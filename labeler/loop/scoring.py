@@ -22,6 +22,7 @@ from labeler.project import Project
 from labeler.signals.cache import score_cached
 from labeler.signals.catalog import build_signal, build_signals as build, embedding_signal
 from labeler.signals.cosine_calibration import fit_temperature
+from labeler.signals.finetuned import FinetunedSignal
 
 MIN_LABELS_FOR_TEMPERATURE = 10
 FAST_MODEL = "fast-model"  # the queue model's name when it joins the suggestions (``ensemble.fast_model``)
@@ -38,13 +39,15 @@ def embedder(config, signals: list):
     return embedding_signal(signals, config.task.labels, config.task.multi_label, cache_dir=Project(config).cache)
 
 
-def run_signal(config, run_id: str, signals: list | None = None):
-    """The run ``run_id`` as a signal named by its id (``labeler.signals.finetuned``). With the command's
-    ``signals``, a ``logreg`` run scores from the embedding signal's cached vectors (``share_encoder``; in
-    ``bootstrap``, ``score_run``)."""
+def run_signal(config, run_id: str, signals: list | None = None, run=None):
+    """The run ``run_id`` as a signal named by its id (``labeler.signals.finetuned``; ``run``: the run, loaded
+    already). With the command's ``signals``, a ``logreg`` run scores from the embedding signal's cached vectors
+    (``share_encoder``; in ``bootstrap``, ``score_run``)."""
     project = Project(config)
-    sig = build_signal("finetuned", run_id, config.task.labels, config.task.multi_label,
-                       {"run": run_id, "runs_dir": str(project.runs)}, cache_dir=project.cache)
+    params = {"run": run_id, "runs_dir": str(project.runs)}
+    sig = build_signal("finetuned", run_id, config.task.labels, config.task.multi_label, params,
+                       cache_dir=project.cache) if run is None else \
+        FinetunedSignal(run_id, config.task.labels, config.task.multi_label, params, project.cache, run=run)
     if signals is not None:
         sig.share_encoder(embedder(config, signals))
     return sig

@@ -33,10 +33,11 @@ class FinetunedSignal(Signal):
         multi_label: bool | None = None,
         params: SignalParams | dict | None = None,
         cache_dir=None,
+        run=None,
     ) -> None:
         params = params if params is not None else {}
         p = params if isinstance(params, FinetunedParams) else FinetunedParams.model_validate(params)
-        self.run = load_run(p.run, Path(p.runs_dir))
+        self.run = load_run(p.run, Path(p.runs_dir)) if run is None else run  # ``run``: loaded already
         labels = list(labels) or list(self.run.labels)
         if multi_label is None:
             multi_label = self.run.multi_label
