@@ -1,7 +1,8 @@
 """Issue 26.4: a logreg run trains from the embedding signal's cached vectors and references its frozen body.
 
 The vectors a cache gives are the body's own (the packaged MiniLM, untouched), so the run predicts what a run
-that encoded its texts itself predicts; a text past the run's 128 tokens is still encoded by the body. The run
+that encoded its texts itself predicts; a text past the run's 128 tokens is still encoded by the body (whole, in
+windows). The run
 folder holds the head and ``body.json``, not a copy of the body; a folder saved before, with the body copied,
 still loads and predicts the same.
 """
@@ -34,7 +35,7 @@ def test_logreg_run_trained_from_cached_vectors_predicts_as_one_that_encoded(tmp
     plain = train(path, LABELS, backend="logreg", project_dir=tmp_path / "a", min_calibration=3, n_resamples=20,
                   weak=weak)
     encoded = []  # texts the run's own body encodes while training from the cache
-    real_body = sb._body
+    real_body = sb.load_body
 
     def body(name, max_length):
         st = real_body(name, max_length)
@@ -42,13 +43,15 @@ def test_logreg_run_trained_from_cached_vectors_predicts_as_one_that_encoded(tmp
         st.encode = lambda texts, **kw: encoded.extend(texts) or real_encode(texts, **kw)
         return st
 
-    monkeypatch.setattr(sb, "_body", body)
+    monkeypatch.setattr(sb, "load_body", body)
     monkeypatch.setattr(sb, "_SEEN", {})  # the vectors the plain run's training saw in this process: forgotten
     emb = EmbeddingSignal("embedding", LABELS, False, {}, cache_dir=tmp_path / "cache")
     embed = cached_body(emb, DEFAULT_BODY, 128)
     cached = train(path, LABELS, backend="logreg", project_dir=tmp_path / "b", min_calibration=3, n_resamples=20,
                    weak=weak, embed=embed)
-    assert encoded == [LONG]  # training, calibration and gold texts came from the cache; the long one did not fit
+    # training, calibration and gold texts came from the cache; the long one did not fit: the body read it whole,
+    # in windows between words (training.windows)
+    assert len(encoded) == 4 and " ".join(encoded) == LONG.strip()
     assert cached.info["n_weak"] == 2 and cached.calibrator.kind == plain.calibrator.kind == "temperature"
     texts = [*PROBE, LONG]
     monkeypatch.setattr(sb, "_SEEN", {})
@@ -61,7 +64,8 @@ def test_logreg_run_trained_from_cached_vectors_predicts_as_one_that_encoded(tmp
     # the folder references the body: no copy of its weights
     model_dir = cached.model_dir
     assert sorted(p.name for p in model_dir.iterdir()) == ["body.json", "model_head.pkl"]
-    assert json.loads((model_dir / "body.json").read_text()) == {"body": DEFAULT_BODY, "max_length": 128}
+    assert json.loads((model_dir / "body.json").read_text()) == {"body": DEFAULT_BODY, "max_length": 128,
+                                                                 "long_texts": "whole"}
     assert sum(p.stat().st_size for p in model_dir.iterdir()) < 100_000
 
     # a run saved before this change (SetFit format, the body copied) loads as before and predicts the same
@@ -74,7 +78,9 @@ def test_logreg_run_trained_from_cached_vectors_predicts_as_one_that_encoded(tmp
     SetFitModel(model_body=real_body(DEFAULT_BODY, 128), model_head=head, labels=LABELS).save_pretrained(str(old / "model"))
     old_run = load_run("old-logreg", tmp_path / "b" / "runs")
     assert type(old_run.model).__name__ == "SetFitClassifier" and (old / "model" / "model.safetensors").exists()
-    np.testing.assert_allclose(old_run.predict_proba(texts), P_cached, atol=1e-6)
+    # the same on the texts that fit; the long one it reads from the start, as runs saved then did
+    np.testing.assert_allclose(old_run.predict_proba(texts)[:3], P_cached[:3], atol=1e-6)
+    assert old_run.model.long_texts == "start" and np.abs(old_run.predict_proba([LONG]) - P_cached[3:]).max() > 1e-5
     np.testing.assert_allclose(old_run.predict_proba_from_embeddings(emb.encode(PROBE)), P_cached[:3], atol=1e-6)
 
 
