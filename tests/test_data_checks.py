@@ -245,3 +245,16 @@ def test_labels_that_are_codes_without_words_are_a_warning_in_init_and_bootstrap
     assert result.stderr.splitlines()[-1] == one
     config = load_config(tmp_path / "c.yaml")
     assert data_lines(config, load_pool(config)) == [one]
+
+
+def test_bootstrap_says_how_it_reads_texts_past_the_models_token_limit(tmp_path):
+    from labeler.cli.bootstrap import command
+
+    memo = "The board met to discuss the budget and the invoice backlog. " * 3  # 48 word pieces with "(i)"
+    _jsonl(tmp_path / "d.jsonl", [{"id": i, "text": f"{memo}({i})" if i < 2 else f"ticket {i}"} for i in range(5)])
+    cfg = _config(tmp_path, {"path": "d.jsonl", "id_field": "id"},
+                  signals=[{"type": "embedding", "params": {"max_seq_length": 16}}])
+    result = CliRunner().invoke(command, ["-c", str(cfg), "-q"])
+    assert result.exit_code == 0, result.output
+    assert ("embedding: 2 of 5 texts are longer than the model's 16 word pieces (median 50): read whole, about "
+            "4.0 windows each") in result.stdout.splitlines()

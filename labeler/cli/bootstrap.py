@@ -18,7 +18,9 @@ def command(config_path, overrides, quiet):
     with locked(config, "bootstrap"):
         pool, scores = bootstrap(config, progress=not quiet)
     click.echo(pool.summary())
-    for line in data_lines(config, pool) + reading_lines(config, pool):
+    from labeler.loop.scoring import reading_lines
+
+    for line in data_lines(config, pool) + reading_lines(config, pool.texts):
         click.echo(line)
     top = scores.P.max(axis=1)
     click.echo(f"scored {len(scores.ids)} records with {', '.join(scores.signals)} ({scores.method}); "
@@ -43,15 +45,6 @@ def data_lines(config, pool) -> list[str]:
     if config.data.label_field:
         lines.append(labels_outside(pool.records, config.label_names, config.task.multi_label).line())
     return [line for line in lines if line]
-
-
-def reading_lines(config, pool) -> list[str]:
-    """What each embedding signal reads of the texts past its model's token limit (``EmbeddingSignal.reading_note``;
-    the queue model and logreg runs read the same vectors)."""
-    from labeler.loop.scoring import build_signals
-
-    notes = [s.reading_note(pool.texts) for s in build_signals(config) if hasattr(s, "reading_note")]
-    return [n for n in notes if n]
 
 
 def cascade_lines(config, scores) -> list[str]:

@@ -29,7 +29,7 @@ from labeler.loop.engine import CALIB, GOLD, class_counts, plan_batch, suggestio
 from labeler.loop.human_labels import per_class
 from labeler.loop.join import RUN_META_NAME, suggestion_agent
 from labeler.loop.policy import project_policy
-from labeler.loop.scoring import bootstrap, build_signals, embedder, training_rows
+from labeler.loop.scoring import bootstrap, build_signals, embedder, reading_lines, training_rows
 from labeler.project import Project
 
 
@@ -103,8 +103,6 @@ def plan_push(config, pool, scores, present: set[str], done: set[str], labels_df
     X = None
     cold = policy.cold_start and policy.cold_start_by == "representative" and int(np.sum(counts)) == 0
     if (policy.diversity > 0 or cold) and not policy.is_random:
-        from labeler.loop.scoring import build_signals, embedder
-
         X = embedder(config, build_signals(config)).encode(pool.texts)
     batch = plan_batch(policy, max(1, n_new), scores.queue_P, signals, X, asked, reserve_order, reserve, counts,
                        project.round, config.task.multi_label, queue_cuts(config, scores))
@@ -340,7 +338,7 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
     pool, scores = bootstrap(config, progress=progress, policy=policy)
     out["scores"] = scores
     echo(f"  scored {len(scores.ids)} records with {', '.join(scores.signals)} ({scores.method})")
-    for note in (scores.note, scores.queue_note):
+    for note in reading_lines(config, pool.texts) + [scores.note, scores.queue_note]:
         if note:
             echo(f"  {note}")
     echo("[4/4] push")

@@ -39,6 +39,13 @@ def embedder(config, signals: list):
     return embedding_signal(signals, config.task.labels, config.task.multi_label, cache_dir=Project(config).cache)
 
 
+def reading_lines(config, texts: list[str]) -> list[str]:
+    """What each embedding signal reads of the texts past its model's token limit (``EmbeddingSignal.reading_note``;
+    the queue model and logreg runs read the same vectors): a line for ``bootstrap`` and ``round``."""
+    notes = [s.reading_note(texts) for s in build_signals(config) if hasattr(s, "reading_note")]
+    return [n for n in notes if n]
+
+
 def run_signal(config, run_id: str, signals: list | None = None, run=None):
     """The run ``run_id`` as a signal named by its id (``labeler.signals.finetuned``; ``run``: the run, loaded
     already). With the command's ``signals``, a ``logreg`` run scores from the embedding signal's cached vectors
