@@ -88,8 +88,9 @@ def _load_logreg(model_dir: Path, labels: list[str], multi_label: bool, config: 
 
 
 def _load_transformers(model_dir: Path, labels: list[str], multi_label: bool, config: dict | None = None):
-    max_length = int((config or {}).get("params", {}).get("max_length", 128))
-    return TransformersClassifier.load(model_dir, labels, multi_label, max_length)
+    params = (config or {}).get("params", {})
+    return TransformersClassifier.load(model_dir, labels, multi_label, int(params.get("max_length", 128)),
+                                       params.get("long_texts", "start"))
 
 
 BACKENDS: dict[str, Backend] = {

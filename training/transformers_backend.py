@@ -6,8 +6,11 @@ Using the stock ``Trainer`` keeps ``accelerate launch`` and multi-GPU working un
 ratio (``positive_weights``; unweighted, a 48-label head learned to predict nothing). ``sample_weight``
 (down-weighted weak rows, for example) weights each example's loss through a ``weight`` column in the dataset.
 With a validation split (single-label, by default), the trainer evaluates every ``eval_steps``, stops early
-(``EarlyStoppingCallback``) and reloads the best checkpoint (``load_best_model_at_end``). fp16/bf16 only on a GPU. The saved folder loads with
-``pipeline("text-classification", model=path)``: ``id2label``/``label2id`` are set.
+(``EarlyStoppingCallback``) and reloads the best checkpoint (``load_best_model_at_end``). fp16/bf16 only on a GPU.
+A text past ``max_length`` is read whole (``long_texts``): its windows are training rows (its label, an equal share
+of its weight) and its prediction is their probabilities' mean weighted by tokens (``token_windows``,
+``window_mean``). The saved folder loads with ``pipeline("text-classification", model=path)``: ``id2label`` and
+``label2id`` are set (the pipeline reads a text's start).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 from training.body import DEFAULT_BODY, drop_printer, quiet, resolve_body
 from training.device import resolve_device
 from training.errors import TrainingError
+from training.windows import MAX_WINDOWS
 
 
 @dataclass
@@ -37,6 +41,7 @@ class TransformersParams:
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     max_length: int = 128
+    long_texts: str = "whole"  # a text past max_length: windows, trained on and averaged (training.windows) | "start"
     eval_steps: int | None = None  # default: a fifth of the steps
     patience: int = 3
     class_weight: str | None = "balanced"  # single-label: class weights; multi-label: each label's pos_weight
@@ -51,6 +56,8 @@ class TransformersParams:
             raise ValueError("num_epochs, min_steps and batch_size must be positive")
         if self.class_weight not in (None, "balanced"):
             raise ValueError(f"class_weight must be 'balanced' or null, got {self.class_weight!r}")
+        if self.long_texts not in ("whole", "start"):
+            raise ValueError(f"long_texts must be 'whole' or 'start', got {self.long_texts!r}")
 
 
 def train_steps(n_examples: int, params: TransformersParams) -> int:
@@ -73,9 +80,11 @@ class TransformersClassifier:
 
     backend = "transformers"
 
-    def __init__(self, model, tokenizer, label_names: Sequence[str], multi_label: bool, max_length: int = 128):
+    def __init__(self, model, tokenizer, label_names: Sequence[str], multi_label: bool, max_length: int = 128,
+                 long_texts: str = "start"):
         self.model, self.tokenizer = model, tokenizer
         self.labels, self.multi_label, self.max_length = list(label_names), multi_label, max_length
+        self.long_texts = long_texts  # "whole": a long text's windows' probabilities, averaged; runs saved before: start
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         import torch
@@ -88,10 +97,14 @@ class TransformersClassifier:
         with torch.no_grad():
             for s in range(0, len(texts), batch_size):
                 idx = order[s : s + batch_size]
-                enc = self.tokenizer([texts[i] for i in idx], truncation=True, max_length=self.max_length, padding=True, return_tensors="pt")
-                logits = self.model(**{k: v.to(dev) for k, v in enc.items()}).logits.float()
-                p = torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
-                out[idx] = p.cpu().numpy()
+                enc, owner = token_windows(self.tokenizer, [texts[i] for i in idx], self.max_length,
+                                           self.long_texts == "whole")
+                rows = []
+                for w in range(0, len(owner), batch_size):  # a batch of long texts: many windows, batch_size at once
+                    part = self.tokenizer.pad({k: v[w:w + batch_size] for k, v in enc.items()}, return_tensors="pt")
+                    logits = self.model(**{k: v.to(dev) for k, v in part.items()}).logits.float()
+                    rows.append((torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)).cpu())
+                out[idx] = window_mean(torch.cat(rows).numpy().astype(np.float64), owner, enc, len(idx))
         return out
 
     def save(self, path: str | Path) -> Path:
@@ -100,19 +113,48 @@ class TransformersClassifier:
         return Path(path)
 
     @classmethod
-    def load(cls, path: str | Path, label_names: Sequence[str], multi_label: bool, max_length: int = 128) -> "TransformersClassifier":
+    def load(cls, path: str | Path, label_names: Sequence[str], multi_label: bool, max_length: int = 128,
+             long_texts: str = "start") -> "TransformersClassifier":
         quiet()
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         model = AutoModelForSequenceClassification.from_pretrained(str(path)).to(resolve_device())
-        return cls(model, AutoTokenizer.from_pretrained(str(path)), label_names, multi_label, max_length)
+        return cls(model, AutoTokenizer.from_pretrained(str(path)), label_names, multi_label, max_length, long_texts)
 
 
-def _dataset(tokenizer, texts, y, multi_label: bool, max_length: int, weight: np.ndarray | None = None):
+def token_windows(tokenizer, texts: list[str], max_length: int, whole: bool) -> tuple[dict, np.ndarray]:
+    """(encoding, owner): each text's windows of at most ``max_length`` tokens, special tokens included, at most
+    ``MAX_WINDOWS`` a text (``whole``), or its first window only; ``owner[r]``: the text of row ``r``."""
+    if not whole:
+        return dict(tokenizer(texts, truncation=True, max_length=max_length)), np.arange(len(texts))
+    enc = tokenizer(texts, truncation=True, max_length=max_length, return_overflowing_tokens=True)
+    owner = np.asarray(enc.pop("overflow_to_sample_mapping"), dtype=np.int64)
+    keep = np.concatenate([np.flatnonzero(owner == i)[:MAX_WINDOWS] for i in range(len(texts))]).astype(np.int64) \
+        if len(owner) > len(texts) else np.arange(len(owner))
+    return {k: [v[r] for r in keep] for k, v in enc.items()}, owner[keep]
+
+
+def window_mean(P: np.ndarray, owner: np.ndarray, enc: dict, n: int) -> np.ndarray:
+    """(n, K): each text's window rows of ``P``, averaged weighted by their tokens (one window: its row)."""
+    if len(owner) == n:
+        return P
+    size = np.array([len(ids) for ids in enc["input_ids"]], dtype=np.float64)
+    out = np.zeros((n, P.shape[1]))
+    np.add.at(out, owner, P * size[:, None])
+    return out / np.bincount(owner, weights=size, minlength=n)[:, None]
+
+
+def _dataset(tokenizer, texts, y, multi_label: bool, max_length: int, weight: np.ndarray | None = None,
+             whole: bool = False):
+    """The rows a run trains on: a text's windows (``token_windows``), each with its label and an equal share of
+    its weight (a text weighs what it weighed, however many windows it has)."""
     from datasets import Dataset
 
-    enc = tokenizer(list(texts), truncation=True, max_length=max_length)
-    labels = np.asarray(y, dtype=np.float32 if multi_label else np.int64).tolist()
+    enc, owner = token_windows(tokenizer, list(texts), max_length, whole)
+    labels = np.asarray(y, dtype=np.float32 if multi_label else np.int64)[owner].tolist()
+    if len(owner) > len(texts):
+        share = 1.0 / np.bincount(owner, minlength=len(texts))[owner]
+        weight = share if weight is None else np.asarray(weight, dtype=np.float64)[owner] * share
     extra = {} if weight is None else {"weight": np.asarray(weight, dtype=np.float32).tolist()}
     return Dataset.from_dict({**enc, "labels": labels, **extra})
 
@@ -242,10 +284,11 @@ def train_transformers(
         label2id={lab: i for i, lab in enumerate(label_names)},
         problem_type="multi_label_classification" if multi_label else "single_label_classification",
     )
-    train_ds = _dataset(tokenizer, texts, y, multi_label, params.max_length, sample_weight)
+    whole = params.long_texts == "whole"
+    train_ds = _dataset(tokenizer, texts, y, multi_label, params.max_length, sample_weight, whole)
     stop_early = (not multi_label) if params.early_stopping is None else params.early_stopping
     has_val = stop_early and val_texts is not None and len(val_texts) > 0
-    eval_ds = _dataset(tokenizer, val_texts, val_y, multi_label, params.max_length) if has_val else None
+    eval_ds = _dataset(tokenizer, val_texts, val_y, multi_label, params.max_length, whole=whole) if has_val else None
     steps = train_steps(len(train_ds), params)
     eval_steps = params.eval_steps or max(1, steps // 5)
     weights = None
@@ -275,7 +318,7 @@ def train_transformers(
             report_to="none",
             disable_tqdm=True,
             use_cpu=resolve_device() == "cpu",
-            remove_unused_columns=sample_weight is None,  # keep the ``weight`` column for compute_loss
+            remove_unused_columns="weight" not in train_ds.column_names,  # keep it for compute_loss
             **_precision_flags(),
         )
         trainer = _trainer_class()(
@@ -293,4 +336,4 @@ def train_transformers(
         drop_printer(trainer)
         trainer.train()
         model = trainer.model
-    return TransformersClassifier(model, tokenizer, label_names, multi_label, params.max_length)
+    return TransformersClassifier(model, tokenizer, label_names, multi_label, params.max_length, params.long_texts)
