@@ -175,7 +175,7 @@ def labels_from_column(data_path: str | Path, column: str, multi_label: bool = F
     is one ``LabelerError`` line."""
     values = column_values(data_path, column, encoding=guess_encoding(data_path))
     counts: Counter[str] = Counter()
-    labeled = several = none = 0
+    labeled = several = 0
     notes = LabelNotes()
     for value in values:
         if multi_label:
