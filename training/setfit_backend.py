@@ -17,8 +17,8 @@ weight 1.0 (the human labels), since a pair of two down-weighted guesses is not 
 
 The ``logreg`` backend is the same model with the contrastive step skipped: the balanced head (C=10) on
 frozen embeddings (``FrozenBodyClassifier``: the head saved, the untouched body referenced by name, not copied),
-a text past ``max_length`` read whole (``long_texts``, ``training.windows``; SetFit's head too, its contrastive step
-reads the start)
+a text past ``max_length`` read whole (``long_texts``, ``training.windows``; SetFit's contrastive step learns from
+every window of a long text, its head reads their mean)
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import numpy as np
 from training.body import DEFAULT_BODY, drop_printer, load_body, quiet, resolve_body
 from training.errors import TrainingError
 from training.head import ChainModel, LinearModel
-from training.windows import encode_sentences
+from training.windows import encode_sentences, window_texts
 
 STRATEGIES = ("one-vs-rest", "multi-output", "classifier-chain")
 SAMPLING = ("oversampling", "undersampling", "unique")
@@ -64,13 +64,12 @@ class SetFitParams:
             raise ValueError(f"max_steps must be positive (or -1 for no cap), got {self.max_steps}")
         if self.class_weight not in (None, "balanced"):
             raise ValueError(f"class_weight must be 'balanced' or null, got {self.class_weight!r}")
-        if self.sampling_strategy not in SAMPLING:
-            raise ValueError(f"sampling_strategy {self.sampling_strategy!r} is not one of {', '.join(SAMPLING)}")
+        for name, allowed in (("sampling_strategy", SAMPLING), ("long_texts", ("whole", "start"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} {getattr(self, name)!r} is not one of {', '.join(allowed)}")
         if self.label_texts is not None and (isinstance(self.label_texts, str)
                                              or not all(isinstance(t, str) for t in self.label_texts)):
             raise ValueError("label_texts must be a list of strings, one per label")
-        if self.long_texts not in ("whole", "start"):
-            raise ValueError(f"long_texts must be 'whole' or 'start', got {self.long_texts!r}")
 
 
 HEAD_MAX_ITER = 2000
@@ -207,8 +206,7 @@ class SetFitClassifier:
         return Path(path)
 
     @classmethod
-    def load(cls, path: str | Path, label_names: Sequence[str], multi_label: bool, backend: str = "setfit",
-             long_texts: str = "start") -> "SetFitClassifier":
+    def load(cls, path, label_names: Sequence[str], multi_label: bool, backend="setfit", long_texts="start"):
         quiet(setfit=True)
         from setfit import SetFitModel
 
@@ -331,8 +329,10 @@ def train_setfit(
 
     set_seed(seed)
     model = _new_model(params.body, None, label_names, multi_label, params)
-    body_texts = [t for t, h in zip(texts, human) if h]
-    body_y = np.asarray(y)[human].tolist()
+    body_texts, body_y = [t for t, h in zip(texts, human) if h], np.asarray(y)[human].tolist()
+    if params.long_texts == "whole":  # a long text's windows, each with its label: the body learns from all of it
+        body_texts, owner = window_texts(model.model_body.tokenizer, body_texts, model.model_body.max_seq_length)
+        body_y = [body_y[i] for i in owner]
     with tempfile.TemporaryDirectory() as tmp:
         args = TrainingArguments(
             output_dir=str(output_dir or tmp),
@@ -356,7 +356,7 @@ def train_setfit(
         drop_printer(trainer)
         trainer.train_embeddings(body_texts, body_y, args=args)  # the body; the head is ours, below
     # as SetFit's own head step: the body's encode at its default batch size, normalised as the model says; a text
-    # past max_length read whole for the head (the contrastive step above saw its start)
+    # past max_length read whole
     kw = {"normalize_embeddings": model.normalize_embeddings}
     X = (encode_sentences(model.model_body, list(texts), **kw) if params.long_texts == "whole"
          else model.model_body.encode(list(texts), show_progress_bar=False, **kw))

@@ -44,25 +44,35 @@ def window_spans(offsets: Sequence[tuple[int, int]], size: int, max_windows: int
     return spans, start < n
 
 
+def text_windows(tokenizer, texts: Sequence[str], limit: int, max_windows: int = MAX_WINDOWS
+                 ) -> tuple[list[list[tuple[int, int, int]]], int]:
+    """(spans per text, texts cut): each text's windows as ``window_spans`` gives them, for an encoder truncating at
+    ``limit`` word pieces with special tokens ([CLS], [SEP]); a text that fits is one span, itself. Each text is
+    tokenised no further than its windows reach."""
+    size = max(limit - 2, 1)
+    enc = tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True, truncation=True,
+                    max_length=size * max_windows + 1, verbose=False)
+    spans, cut = [], 0
+    for text, offsets in zip(texts, enc["offset_mapping"]):
+        s, was_cut = ([(0, len(text), max(len(offsets), 1))], False) if len(offsets) <= size else \
+            window_spans(offsets, size, max_windows)
+        cut += was_cut
+        spans.append(s)
+    return spans, cut
+
+
 def encode_whole(encode: Callable[[list[str]], np.ndarray], tokenizer, texts: Sequence[str], limit: int,
                  max_windows: int = MAX_WINDOWS, group: int = 64) -> WholeTexts:
     """Vectors of ``texts`` read whole. ``encode(texts) -> (N, dim)``: the encoder truncating at ``limit`` word
     pieces, special tokens included; ``tokenizer``: its (fast) tokenizer, for the pieces' character offsets. Texts
-    are cut ``group`` at a time, each tokenised no further than its windows reach (memory stays bounded)."""
+    are cut ``group`` at a time (memory stays bounded)."""
     texts = [str(t) for t in texts]
-    size = max(limit - 2, 1)  # [CLS] and [SEP]
     vectors, windows, cut = [], [], 0
     for at in range(0, len(texts), group):
         part = texts[at:at + group]
-        enc = tokenizer(part, add_special_tokens=False, return_offsets_mapping=True, truncation=True,
-                        max_length=size * max_windows + 1, verbose=False)
-        pieces, spans = [], []
-        for text, offsets in zip(part, enc["offset_mapping"]):
-            s, was_cut = ([(0, len(text), max(len(offsets), 1))], False) if len(offsets) <= size else \
-                window_spans(offsets, size, max_windows)
-            cut += was_cut
-            spans.append(s)
-            pieces.extend(text[a:b] for a, b, _ in s)  # a text that fits: its one span is the text
+        spans, n_cut = text_windows(tokenizer, part, limit, max_windows)
+        cut += n_cut
+        pieces = [text[a:b] for text, s in zip(part, spans) for a, b, _ in s]  # a text that fits: itself
         flat, row = np.asarray(encode(pieces), dtype=np.float32), 0
         for s in spans:
             block = flat[row:row + len(s)]
@@ -72,6 +82,15 @@ def encode_whole(encode: Callable[[list[str]], np.ndarray], tokenizer, texts: Se
     dim = len(vectors[0]) if vectors else 0
     return WholeTexts(np.array(vectors, dtype=np.float32).reshape(len(texts), dim), np.array(windows, dtype=np.int64),
                       cut)
+
+
+def window_texts(tokenizer, texts: Sequence[str], limit: int, max_windows: int = MAX_WINDOWS
+                 ) -> tuple[list[str], np.ndarray]:
+    """(pieces, owner): every window of every text as a text of its own (a text that fits: itself), and the text
+    each came from; what a model trains on to learn from the whole of long texts."""
+    spans, _ = text_windows(tokenizer, [str(t) for t in texts], limit, max_windows)
+    pieces = [str(text)[a:b] for text, s in zip(texts, spans) for a, b, _ in s]
+    return pieces, np.repeat(np.arange(len(texts)), [len(s) for s in spans])
 
 
 def _weighted_mean(block: np.ndarray, pieces: list[int]) -> np.ndarray:

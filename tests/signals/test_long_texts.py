@@ -114,3 +114,34 @@ def test_a_setfit_run_reads_whole_for_its_head_and_the_loader_follows_the_runs_p
     load = get_backend("setfit").load
     assert load(tmp_path / "run", TOPICS, False, {"params": {"long_texts": "whole"}}).long_texts == "whole"
     assert load(tmp_path / "run", TOPICS, False, {"params": {}}).long_texts == "start"  # a run saved before
+
+
+def test_windows_as_texts_of_their_own_for_a_models_training():
+    from training.windows import window_texts
+
+    tok = EmbeddingSignal("emb", TOPICS).load().tokenizer
+    pieces, owner = window_texts(tok, [SHORT, LONG], 16)
+    assert pieces[0] == SHORT and owner.tolist() == [0, 1, 1, 1, 1, 1, 1]  # LONG: 6 windows of 14 pieces at most
+    assert " ".join(pieces[1:]) == LONG and all(len(tok(p)["input_ids"]) <= 16 for p in pieces)
+
+
+def test_setfits_contrastive_step_learns_from_every_window(monkeypatch):
+    import training.setfit_backend as sb
+
+    seen = {}
+
+    class Trainer:  # records what the contrastive step is given; trains nothing
+        def __init__(self, model, args, train_dataset):
+            pass
+
+        def train_embeddings(self, texts, y, args):
+            seen.update(texts=list(texts), y=list(y))
+
+    monkeypatch.setattr(sb, "_trainer_class", lambda self_pairs: Trainer)
+    monkeypatch.setattr(sb, "drop_printer", lambda trainer: None)
+    params = sb.SetFitParams(max_length=16, max_steps=1)
+    clf = sb.train_setfit([SHORT, LONG], np.array([0, 1]), TOPICS, params=params)
+    assert seen["texts"][0] == SHORT and " ".join(seen["texts"][1:]) == LONG and seen["y"] == [0, 1, 1, 1, 1, 1, 1]
+    assert clf.long_texts == "whole"
+    sb.train_setfit([SHORT, LONG], np.array([0, 1]), TOPICS, params=sb.SetFitParams(max_length=16, long_texts="start"))
+    assert seen["texts"] == [SHORT, LONG] and seen["y"] == [0, 1]
