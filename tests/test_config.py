@@ -324,7 +324,7 @@ def test_config_fingerprint(tmp_path):
 
 # -- the shipped configs ------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["demo.yaml", "examples/nli_hub.yaml", "examples/multi_label.yaml",
-                                  "examples/several_fields.yaml"])
+                                  "examples/several_fields.yaml", "examples/long_texts.yaml"])
 def test_shipped_configs_load(name):
     config = load_config(REPO / "configs" / name)  # params are checked too when the registry imports
     assert isinstance(config, Config) and config.signals
@@ -350,6 +350,9 @@ def test_examples_use_the_agreed_param_names():
     assert multi.task.multi_label and multi.queue.strategy == "threshold_distance"
     several = load_config(REPO / "configs" / "examples" / "several_fields.yaml")
     assert several.data.text_fields == ["subject", "body"]
+    long = load_config(REPO / "configs" / "examples" / "long_texts.yaml")
+    assert [(s.type, s.params.get("long_texts")) for s in long.signals] == [("embedding", "whole"), ("summarize", None)]
+    assert long.signals[1].params["inner"]["type"] == "nli" and long.training.params == {"long_texts": "whole"}
 
 
 # -- properties ---------------------------------------------------------------------------------------
