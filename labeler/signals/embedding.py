@@ -24,8 +24,10 @@ its own; ``long_texts: start`` reads its first window only, as the model alone d
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from pathlib import Path
 from typing import ClassVar, Literal, Sequence
 
 import numpy as np
@@ -160,6 +162,7 @@ class EmbeddingSignal(ModelSignal):
         self._mem_dict: dict[str, np.ndarray] | None = None
         self._store = None
         self._tokens = None  # token counts (``_counted``), beside the embeddings
+        self._files_info: dict | None = None  # ``_files``
         self._label_emb: np.ndarray | None = None
 
     # -- model ----------------------------------------------------------------------------------------
@@ -184,7 +187,22 @@ class EmbeddingSignal(ModelSignal):
 
     @property
     def max_tokens(self) -> int | None:
-        return int(self.load().max_seq_length)
+        known = self.params.max_seq_length or self._files().get("max_seq_length")
+        return int(known) if known else int(self.load().max_seq_length)
+
+    def _files(self) -> dict:
+        """What a local model folder's files say without loading the model (and torch): ``max_seq_length`` (its
+        sentence-transformers config) and ``wordpiece`` (its tokenizer's model), so that ``encode`` of cached texts
+        needs no model; a key the files do not give (or a hub id) is absent and the loaded model answers."""
+        if self._files_info is None:
+            folder, self._files_info = Path(str(self.model_path)), {}
+            for key, name, read in (("max_seq_length", "sentence_bert_config.json", lambda d: int(d["max_seq_length"])),
+                                    ("wordpiece", "tokenizer.json", lambda d: d["model"]["type"] == "WordPiece")):
+                try:
+                    self._files_info[key] = read(json.loads((folder / name).read_text(encoding="utf-8")))
+                except (OSError, ValueError, KeyError, TypeError):
+                    pass
+        return self._files_info
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         tok = self.load().tokenizer
@@ -198,8 +216,11 @@ class EmbeddingSignal(ModelSignal):
         tokenizer, is counted once per cache (``_counted``), not at every round that asks."""
         texts = list(texts)
         short = np.zeros(len(texts), dtype=bool)
-        backend = getattr(getattr(self.load(), "tokenizer", None), "backend_tokenizer", None)
-        if type(getattr(backend, "model", None)).__name__ == "WordPiece":
+        wordpiece = self._files().get("wordpiece")
+        if wordpiece is None:
+            backend = getattr(getattr(self.load(), "tokenizer", None), "backend_tokenizer", None)
+            wordpiece = type(getattr(backend, "model", None)).__name__ == "WordPiece"
+        if wordpiece:
             short = np.array([_covered(t, limit - 2) <= limit - 2 for t in texts], dtype=bool)
         rest = np.flatnonzero(~short)
         if len(rest):

@@ -145,3 +145,20 @@ def test_setfits_contrastive_step_learns_from_every_window(monkeypatch):
     assert clf.long_texts == "whole"
     sb.train_setfit([SHORT, LONG], np.array([0, 1]), TOPICS, params=sb.SetFitParams(max_length=16, long_texts="start"))
     assert seen["texts"] == [SHORT, LONG] and seen["y"] == [0, 1]
+
+
+def test_cached_texts_long_or_short_need_no_model(tmp_path, monkeypatch):
+    """``encode`` of cached texts reads which are long from the model folder's files and the cached token counts:
+    `labeler push` encodes the whole pool and loaded torch and the model (5 s) for vectors it had on disk."""
+    import labeler.signals.embedding as em
+
+    first = EmbeddingSignal("emb", TOPICS, params={"max_seq_length": 16}, cache_dir=tmp_path)
+    want = first.encode([SHORT, LONG])
+    plain = EmbeddingSignal("emb", TOPICS)
+    assert plain._files() == {"max_seq_length": 256, "wordpiece": True}
+    assert plain.max_tokens == int(plain.load().max_seq_length)
+    monkeypatch.setattr(em, "_SHARED_TEXT_EMB", {})  # nothing in memory: the disk cache answers
+    monkeypatch.setattr(em, "load_sentence_transformer", lambda *a, **k: pytest.fail("the model was loaded"))
+    again = EmbeddingSignal("emb", TOPICS, params={"max_seq_length": 16}, cache_dir=tmp_path)
+    np.testing.assert_array_equal(again.encode([SHORT, LONG]), want)
+    assert again.reading_note([SHORT, LONG]).startswith("emb: 1 of 2 texts are longer than the model's 16 word pieces")
