@@ -64,6 +64,7 @@ def default_model_path() -> str:
 # label vectors (the same at every refresh of ``labeler watch``, which rebuilds its signals each time)
 _SHARED_TEXT_EMB: dict[tuple, dict[str, np.ndarray]] = {}
 _SHARED_LABEL_EMB: dict[tuple, np.ndarray] = {}
+_MODEL_FILES: dict[str, dict] = {}  # model folder -> what its files say (``EmbeddingSignal._files``)
 
 class EmbeddingParams(SignalParams):
     model: str | None = None
@@ -162,7 +163,6 @@ class EmbeddingSignal(ModelSignal):
         self._mem_dict: dict[str, np.ndarray] | None = None
         self._store = None
         self._tokens = None  # token counts (``_counted``), beside the embeddings
-        self._files_info: dict | None = None  # ``_files``
         self._label_emb: np.ndarray | None = None
 
     # -- model ----------------------------------------------------------------------------------------
@@ -194,15 +194,16 @@ class EmbeddingSignal(ModelSignal):
         """What a local model folder's files say without loading the model (and torch): ``max_seq_length`` (its
         sentence-transformers config) and ``wordpiece`` (its tokenizer's model), so that ``encode`` of cached texts
         needs no model; a key the files do not give (or a hub id) is absent and the loaded model answers."""
-        if self._files_info is None:
-            folder, self._files_info = Path(str(self.model_path)), {}
+        folder = str(self.model_path)
+        if folder not in _MODEL_FILES:  # once per process: signals are built several times a round
+            info = _MODEL_FILES[folder] = {}
             for key, name, read in (("max_seq_length", "sentence_bert_config.json", lambda d: int(d["max_seq_length"])),
                                     ("wordpiece", "tokenizer.json", lambda d: d["model"]["type"] == "WordPiece")):
                 try:
-                    self._files_info[key] = read(json.loads((folder / name).read_text(encoding="utf-8")))
+                    info[key] = read(json.loads((Path(folder) / name).read_text(encoding="utf-8")))
                 except (OSError, ValueError, KeyError, TypeError):
                     pass
-        return self._files_info
+        return _MODEL_FILES[folder]
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         tok = self.load().tokenizer
