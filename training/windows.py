@@ -1,12 +1,15 @@
 """Long texts read whole: a text past a sentence encoder's token limit is cut into consecutive windows that each
 fit, every window is encoded, and the text's vector is the windows' mean weighted by their word pieces (rescaled to
-the windows' mean length, so a unit-norm encoder still gives unit vectors). A text that fits is encoded as it is:
-its vector is the one plain encoding gives, to the bit.
+the windows' mean length, so a unit-norm encoder still gives unit vectors). A text that fits is encoded as it is;
+the embedding signal and ``encode_sentences`` encode such texts apart from the windows, as plain encoding does, so
+their vectors are unchanged to the bit.
 
 Windows end where a word ends (never inside a word's pieces) when one ends in the window's last quarter. At most
 ``max_windows`` windows are read per text; what lies past them is left out (``WholeTexts.cut`` counts such texts).
-The embedding signal (``labeler.signals.embedding``) and a ``logreg`` run's frozen body
-(``training.setfit_backend.FrozenBodyClassifier``) both encode this way, so their vectors agree.
+Readers: the embedding signal (``labeler.signals.embedding``, at its model's 256 word pieces) and a ``logreg`` run's
+frozen body (``training.setfit_backend.FrozenBodyClassifier``, at the run's 128) encode this way; SetFit's
+contrastive step trains on ``window_texts``; the transformers backend cuts its own token windows the same way
+(``training.transformers_backend.token_windows``, without the word-boundary step).
 """
 
 from __future__ import annotations
