@@ -5,12 +5,17 @@ No shared data set has long texts (AG News has 2 of 7,600 past 256 word pieces, 
 at run time from AG News' descriptions (``../shared/datasets/ag_news``), one document per row, its label the topic
 it was built around:
 - ``briefings``: 8-40 paragraphs, each of the document's topic with probability 0.75, else of any topic;
-- ``preamble``: 3-6 paragraphs of other topics first (a round-up's opening), then 8-40 of the document's topic.
-Each variant is one `labeler simulate -c <config> --strategy random,margin` run (the product's queue and models;
+- ``preamble``: 3-6 paragraphs of other topics first (a round-up's opening), then 8-40 of the document's topic;
+- ``mixed`` (multi-label): 8-40 paragraphs of one topic, or of two (each at least a third of them), shuffled; its
+  labels are its topics.
+Each variant is one `labeler simulate -c <config> --strategy random,<the task's default>` run (the product's queue
+and models;
 the embedding cache starts empty, so the seconds include encoding the pool), the config alike but for
 ``signals[0].params.long_texts``.
 
-    python bench/bench_long_texts.py --docs 400 --seeds 2 --rounds 10 --batch 20
+    python bench/bench_long_texts.py --docs 400 --seeds 2 --rounds 10 --batch 20 --kinds briefings preamble
+    python bench/bench_long_texts.py --docs 400 --seeds 2 --rounds 10 --batch 20 --kinds mixed \
+        --out bench/results/long_texts_multilabel.json
 
 ``--overhead banking77`` also times what reading whole costs a pool of short texts: ``EmbeddingSignal.encode`` of
 the shared set's pool from a warm cache (every vector cached, as in a round), ``long_texts: whole`` (each call checks
@@ -32,7 +37,7 @@ from pathlib import Path
 from common import RESULTS, SHARED_DATASETS as SHARED, load_average, write_json
 from harness import compare, machine_info
 
-KINDS = ("briefings", "preamble")
+KINDS = ("briefings", "preamble", "mixed")
 
 
 def documents(kind: str, n: int, seed: int = 7) -> list[dict]:
@@ -47,6 +52,13 @@ def documents(kind: str, n: int, seed: int = 7) -> list[dict]:
         topic, k = rnd.choice(labels), rnd.randint(8, 40)
         if kind == "briefings":
             parts = [rnd.choice(by[topic if rnd.random() < 0.75 else rnd.choice(labels)]) for _ in range(k)]
+        elif kind == "mixed":
+            topics = [topic] if rnd.random() < 0.5 else rnd.sample(labels, 2)
+            first = k if len(topics) == 1 else rnd.randint(-(-k // 3), k - (-(-k // 3)))
+            parts = [rnd.choice(by[topics[0]]) for _ in range(first)] + \
+                [rnd.choice(by[topics[-1]]) for _ in range(k - first)]
+            rnd.shuffle(parts)
+            topic = sorted(topics)
         else:
             others = [lab for lab in labels if lab != topic]
             parts = [rnd.choice(by[rnd.choice(others)]) for _ in range(rnd.randint(3, 6))]
@@ -55,10 +67,10 @@ def documents(kind: str, n: int, seed: int = 7) -> list[dict]:
     return out
 
 
-def config_text(data: Path, labels: list[str], mode: str, batch: int) -> str:
+def config_text(data: Path, labels: list[str], mode: str, batch: int, multi_label: bool = False) -> str:
     return json.dumps({  # JSON is YAML
         "data": {"path": str(data), "text_fields": ["text"], "id_field": "id", "label_field": "topic"},
-        "task": {"labels": labels},
+        "task": {"labels": labels, "multi_label": multi_label},
         "signals": [{"type": "embedding", "params": {"long_texts": mode}}],
         "queue": {"batch_size": batch}, "training": {"backend": "logreg"},
     }, indent=1)
@@ -70,9 +82,12 @@ def run_variant(work: Path, kind: str, docs: list[dict], mode: str, args) -> dic
     data = folder / "docs.jsonl"
     data.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
     cfg = folder / "project.yaml"
-    cfg.write_text(config_text(data, sorted({d["topic"] for d in docs}), mode, args.batch), encoding="utf-8")
+    multi = kind == "mixed"
+    labels = sorted({t for d in docs for t in (d["topic"] if multi else [d["topic"]])})
+    cfg.write_text(config_text(data, labels, mode, args.batch, multi), encoding="utf-8")
     t0 = time.time()
-    cmd = [sys.executable, "-m", "labeler.cli", "simulate", "-c", str(cfg), "--strategy", "random,margin", "-q",
+    strategy = "random,threshold_distance" if multi else "random,margin"
+    cmd = [sys.executable, "-m", "labeler.cli", "simulate", "-c", str(cfg), "--strategy", strategy, "-q",
            "--seeds", str(args.seeds), "-r", str(args.rounds), "-b", str(args.batch), "-o", str(folder / "out")]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode:
