@@ -20,7 +20,7 @@ from labeler.loop.pool_matrices import Scores
 from labeler.loop.runs import current_run, run_mismatch
 from labeler.project import Project
 from labeler.signals.cache import score_cached
-from labeler.signals.catalog import build_signal, build_signals as build, embedding_signal
+from labeler.signals.catalog import build_signals as build, embedding_signal
 from labeler.signals.cosine_calibration import fit_temperature
 from labeler.signals.finetuned import FinetunedSignal
 
@@ -51,10 +51,8 @@ def run_signal(config, run_id: str, signals: list | None = None, run=None):
     already). With the command's ``signals``, a ``logreg`` run scores from the embedding signal's cached vectors
     (``share_encoder``; in ``bootstrap``, ``score_run``)."""
     project = Project(config)
-    params = {"run": run_id, "runs_dir": str(project.runs)}
-    sig = build_signal("finetuned", run_id, config.task.labels, config.task.multi_label, params,
-                       cache_dir=project.cache) if run is None else \
-        FinetunedSignal(run_id, config.task.labels, config.task.multi_label, params, project.cache, run=run)
+    sig = FinetunedSignal(run_id, config.task.labels, config.task.multi_label,
+                          {"run": run_id, "runs_dir": str(project.runs)}, project.cache, run=run)
     if signals is not None:
         sig.share_encoder(embedder(config, signals))
     return sig

@@ -274,13 +274,10 @@ class EmbeddingSignal(ModelSignal):
         texts = [self.params.text_template.format(text=t) for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        long = ~self.fits(texts, self.max_tokens) if self.params.long_texts == "whole" \
+            else np.zeros(len(texts), dtype=bool)
         if not use_cache:
-            if self.params.long_texts == "whole" and not self.fits(texts, self.max_tokens).all():
-                return encode_whole(self._encode_raw, self.load().tokenizer, texts, self.max_tokens,
-                                    self.params.max_windows).vectors
-            return self._encode_raw(texts)
-        whole = self.params.long_texts == "whole"
-        long = ~self.fits(texts, self.max_tokens) if whole else np.zeros(len(texts), dtype=bool)
+            return self._encode_new(texts, long)
         keys = [text_key(f"\x00whole:{self.params.max_windows}\x00{t}" if w else t) for t, w in zip(texts, long)]
         found = {k: self._mem[k] for k in keys if k in self._mem}
         store = self._disk()
@@ -290,23 +287,31 @@ class EmbeddingSignal(ModelSignal):
                 got = store.get_many(need)
                 found.update(got)
                 self._mem.update(got)
-        todo: dict[str, str] = {}
-        todo_long: dict[str, str] = {}
+        todo: dict[str, tuple[str, bool]] = {}
         for k, t, w in zip(keys, texts, long):
-            if k not in found and k not in todo and k not in todo_long:
-                (todo_long if w else todo)[k] = t
-        if todo or todo_long:
-            new = dict(zip(todo, self._encode_raw(list(todo.values())))) if todo else {}
-            if todo_long:
-                read = encode_whole(self._encode_raw, self.load().tokenizer, list(todo_long.values()),
-                                    self.max_tokens, self.params.max_windows)
-                new.update(zip(todo_long, read.vectors))
+            if k not in found and k not in todo:
+                todo[k] = (t, w)
+        if todo:
+            new = dict(zip(todo, self._encode_new([t for t, _ in todo.values()],
+                                                  np.array([w for _, w in todo.values()], dtype=bool))))
             found.update(new)
             if len(self._mem) < 200_000:
                 self._mem.update(new)
             if store is not None:
                 store.put_many(list(new.items()))
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+    def _encode_new(self, texts: list[str], long: np.ndarray) -> np.ndarray:
+        """``(N, dim)`` vectors computed now: the texts that fit as the model encodes them, the ``long`` ones read
+        whole (``training.windows.encode_whole``)."""
+        if not long.any():
+            return self._encode_raw(texts)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        out[long] = encode_whole(self._encode_raw, self.load().tokenizer, [t for t, w in zip(texts, long) if w],
+                                 self.max_tokens, self.params.max_windows).vectors
+        if not long.all():
+            out[~long] = self._encode_raw([t for t, w in zip(texts, long) if not w])
+        return out
 
     def label_embeddings(self) -> np.ndarray:
         """``(K, dim)`` label vectors: the normalised mean embedding of each label's prompts."""

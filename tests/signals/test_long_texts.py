@@ -58,6 +58,7 @@ def test_the_signal_reads_long_texts_whole_under_keys_of_their_own(tmp_path):
     np.testing.assert_array_equal(s[1], start._encode_raw([LONG])[0])  # start: the model's own truncation
     np.testing.assert_array_equal(w[1], encode_whole(whole._encode_raw, whole.load().tokenizer, [LONG], 16).vectors[0])
     assert float(w[1] @ s[1]) < 0.99 and abs(float(np.linalg.norm(w[1])) - 1.0) < 1e-5
+    np.testing.assert_array_equal(whole.encode([SHORT, LONG], use_cache=False), w)  # the same vectors uncached
     again = EmbeddingSignal("emb", TOPICS, params={"max_seq_length": 16}, cache_dir=tmp_path)
     np.testing.assert_array_equal(again.encode([LONG]), w[1:])  # read back from the disk cache
     assert whole._disk().count() == 3  # SHORT, LONG read whole, LONG's start
