@@ -18,7 +18,7 @@ weight 1.0 (the human labels), since a pair of two down-weighted guesses is not 
 The ``logreg`` backend is the same model with the contrastive step skipped: the balanced head (C=10) on
 frozen embeddings (``FrozenBodyClassifier``: the head saved, the untouched body referenced by name, not copied),
 a text past ``max_length`` read whole (``long_texts``, ``training.windows``; SetFit's contrastive step learns from
-every window of a long text, its head reads their mean)
+every window of a long text, its head reads their mean).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import numpy as np
 from training.body import DEFAULT_BODY, drop_printer, load_body, quiet, resolve_body
 from training.errors import TrainingError
 from training.head import ChainModel, LinearModel
-from training.windows import encode_sentences, window_texts
+from training.windows import LONG_TEXTS, encode_sentences, window_texts
 
 STRATEGIES = ("one-vs-rest", "multi-output", "classifier-chain")
 SAMPLING = ("oversampling", "undersampling", "unique")
@@ -49,7 +49,7 @@ class SetFitParams:
     body_learning_rate: float = 2e-5
     warmup_proportion: float = 0.1
     max_length: int | None = 128
-    long_texts: str = "whole"  # a text past max_length: its windows' mean for the head (training.windows) | "start"
+    long_texts: str = "whole"  # a text past max_length: every window, for the body and the head | "start"
     multi_target_strategy: str = "one-vs-rest"
     head_c: float = 10.0
     class_weight: str | None = "balanced"
@@ -64,7 +64,7 @@ class SetFitParams:
             raise ValueError(f"max_steps must be positive (or -1 for no cap), got {self.max_steps}")
         if self.class_weight not in (None, "balanced"):
             raise ValueError(f"class_weight must be 'balanced' or null, got {self.class_weight!r}")
-        for name, allowed in (("sampling_strategy", SAMPLING), ("long_texts", ("whole", "start"))):
+        for name, allowed in (("sampling_strategy", SAMPLING), ("long_texts", LONG_TEXTS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} {getattr(self, name)!r} is not one of {', '.join(allowed)}")
         if self.label_texts is not None and (isinstance(self.label_texts, str)

@@ -26,7 +26,7 @@ import numpy as np
 from training.body import DEFAULT_BODY, drop_printer, quiet, resolve_body
 from training.device import resolve_device
 from training.errors import TrainingError
-from training.windows import MAX_WINDOWS
+from training.windows import LONG_TEXTS, MAX_WINDOWS
 
 
 @dataclass
@@ -56,8 +56,8 @@ class TransformersParams:
             raise ValueError("num_epochs, min_steps and batch_size must be positive")
         if self.class_weight not in (None, "balanced"):
             raise ValueError(f"class_weight must be 'balanced' or null, got {self.class_weight!r}")
-        if self.long_texts not in ("whole", "start"):
-            raise ValueError(f"long_texts must be 'whole' or 'start', got {self.long_texts!r}")
+        if self.long_texts not in LONG_TEXTS:
+            raise ValueError(f"long_texts {self.long_texts!r} is not one of {', '.join(LONG_TEXTS)}")
 
 
 def train_steps(n_examples: int, params: TransformersParams) -> int:

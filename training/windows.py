@@ -20,6 +20,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 MAX_WINDOWS = 32  # per text: 32 windows of MiniLM's 254 pieces read about 8,000 word pieces (30,000 characters)
+LONG_TEXTS = ("whole", "start")  # how a model reads a text past its limit: every window | the first
 
 
 @dataclass
