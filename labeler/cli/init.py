@@ -43,9 +43,9 @@ def command(data_path, labels, labels_from, out, text_fields, multi_label, force
 
     for note in reading_notes(data_path, encoding):
         click.echo(note, err=True)
-    click.echo(starter.line(), err=True)
-    if starter.long_note():
-        click.echo(starter.long_note(), err=True)
+    for line in (starter.line(), starter.long_note()):
+        if line:
+            click.echo(line, err=True)
     from labeler.config import load_config
     from labeler.data.label_checks import wordless_labels
 
