@@ -17,6 +17,10 @@ the embedding cache starts empty, so the seconds include encoding the pool), the
     python bench/bench_long_texts.py --docs 400 --seeds 2 --rounds 10 --batch 20 --kinds mixed \
         --out bench/results/long_texts_multilabel.json
 
+``--runs 40`` also fits a SetFit run (the default 48 steps) and a transformers run (60 steps, 6 documents for
+validation) on the first 24 of 40 preamble documents, each reading from the start and whole, and counts how many of
+the other 16 (SetFit) or the last 10 (transformers) each gets right: a smoke check of the runs, not a curve.
+
 ``--overhead banking77`` also times what reading whole costs a pool of short texts: ``EmbeddingSignal.encode`` of
 the shared set's pool from a warm cache (every vector cached, as in a round), ``long_texts: whole`` (each call checks
 which texts are long) against ``start``, interleaved (``harness.compare``).
@@ -113,6 +117,36 @@ def short_overhead(dataset: str, repeats: int, work: Path) -> dict:
     return {"dataset": dataset, "texts": len(texts), "comparison": cmp.to_json()}
 
 
+def run_smoke(n: int) -> list[dict]:
+    """``--runs``: SetFit and transformers runs on preamble documents, from the start and whole (module docstring)."""
+    import numpy as np
+
+    from training.setfit_backend import SetFitParams, train_setfit
+    from training.transformers_backend import TransformersParams, train_transformers
+
+    docs = documents("preamble", n)
+    labels = sorted({d["topic"] for d in docs})
+    texts, y = [d["text"] for d in docs], np.array([labels.index(d["topic"]) for d in docs])
+    out = []
+    for backend in ("setfit", "transformers"):
+        for mode in ("start", "whole"):
+            t0 = time.time()
+            if backend == "setfit":
+                clf = train_setfit(texts[:24], y[:24], labels, params=SetFitParams(long_texts=mode))
+                scored = slice(24, n)
+            else:
+                params = TransformersParams(max_steps=60, long_texts=mode)
+                clf = train_transformers(texts[:24], y[:24], labels, params=params, val_texts=texts[24:30],
+                                         val_y=y[24:30])
+                scored = slice(30, n)
+            right = int((clf.predict_proba(texts[scored]).argmax(1) == y[scored]).sum())
+            out.append({"backend": backend, "long_texts": mode, "right": right, "of": len(y[scored]),
+                        "seconds": round(time.time() - t0, 1)})
+            print(f"== {backend} run, long_texts: {mode}: {right} of {len(y[scored])} right, {out[-1]['seconds']} s",
+                  flush=True)
+    return out
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=400)
@@ -122,6 +156,8 @@ def main(argv=None) -> None:
     ap.add_argument("--kinds", nargs="*", default=list(KINDS), choices=KINDS, help="none: --overhead alone")
     ap.add_argument("--overhead", metavar="DATASET", help="also time encode of this shared set's short texts")
     ap.add_argument("--repeats", type=int, default=15, help="of --overhead")
+    ap.add_argument("--runs", type=int, metavar="DOCS",
+                    help="also the runs' smoke check on this many preamble documents (40)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_long_texts"))
     ap.add_argument("--out", type=Path, default=RESULTS / "long_texts.json")
     args = ap.parse_args(argv)
@@ -138,9 +174,10 @@ def main(argv=None) -> None:
             print(f"== {kind} ({len(docs)} documents, median {row['median_chars']:,} characters), long_texts: {mode}, "
                   f"{row['seconds']} s\n{row['stdout']}", flush=True)
     overhead = short_overhead(args.overhead, args.repeats, args.work) if args.overhead else None
+    runs = run_smoke(args.runs) if args.runs else None
     write_json(args.out, {**machine_info(), "command": "python bench/bench_long_texts.py " + " ".join(sys.argv[1:]),
                           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "rows": rows,
-                          "short_text_overhead": overhead,
+                          "short_text_overhead": overhead, "runs": runs,
                           "load_start": load0, "load_end": load_average(),
                           "minutes": round((time.time() - t_start) / 60, 1)})
     print(f"wrote {args.out}")
