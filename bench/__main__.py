@@ -43,6 +43,8 @@ SMOKE: dict[str, list[str]] = {
     "first_run": ["--dataset", "sms_spam", "--batch", "20", "--max-rounds", "2"],
     "round_times": ["--dataset", "sms_spam", "--batch", "20", "--labels", "40", "--repeats", "1", "--variants", "none",
                     "logreg"],
+    "retrain_cadence": ["--dataset", "sms_spam", "--batch", "20", "--start", "40", "--rounds", "2", "--setfit-steps",
+                        "2", "--work", "RESULTS/work"],
     "interval_coverage": ["--datasets", "ag_news", "--draws", "2", "--budgets", "100"],
     "ml_picks": ["--seeds", "1", "--rounds", "2"],
     "ml_ships_cuts": ["--datasets", "nlupp_banking", "--seeds", "1", "--rounds", "2"],

@@ -11,7 +11,8 @@ from labeler.evaluation.compare_on_gold import verdict_metric
 from labeler.evaluation.gold import CALIB, enough_gold, verdict_splits
 from labeler.loop.human_labels import none_answers, per_class
 from labeler.loop.policy import project_policy
-from labeler.loop.runs import current_run, labels_unchanged, run_mismatch, threshold, train_counts, trigger
+from labeler.loop.runs import (current_run, growth_wait, labels_unchanged, run_mismatch, threshold, train_counts,
+                                trigger)
 from labeler.project import Project
 from labeler.quality.agreement import summary_line
 from labeler.watch.state import status_line
@@ -62,6 +63,9 @@ def status(config) -> dict:
                        "below_floor": len(decision.below_floor),
                        # `labeler round` does not retrain a run on the labels it was trained on
                        "unchanged_since": labels_unchanged(config) if decision.due else None}
+    wait = growth_wait(config, policy) if decision.due and not out["next_run"]["unchanged_since"] else None
+    out["next_run"]["wait"] = None if wait is None else dict(zip(("run_id", "n_before", "n_now", "at"), wait),
+                                                             retrain_after=config.training.retrain_after)
     run = current_run(config)
     # what compare's verdict counts: gold + calibration single-label, unless the current run trained on calibration
     n_gold, n_calib = out["labeled_per_split"]["gold"], out["labeled_per_split"]["calib"]
@@ -130,18 +134,26 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
         lines.append(f"awaiting overlap: {st['awaiting']} records have fewer than argilla.min_submitted answers "
                      "(not trained on yet)")
     lines.append(current_run_line(st.get("current_run")))
-    nxt = st.get("next_run")
-    if nxt:
-        if nxt["due"] and nxt.get("unchanged_since"):
-            lines.append(f"next run: with the next new labels ({nxt['reason']}; run {nxt['unchanged_since']} was "
-                         "trained on every label there is)")
-        else:
-            lines.append(f"next run: due now ({nxt['reason']}); `labeler round` or `labeler train` starts it"
-                         if nxt["due"] else f"next run: {nxt['reason']}")
+    if st.get("next_run"):
+        lines.append(next_run_line(st["next_run"]))
     gold = st["gold"]
     lines.append(f"gold: {gold['message']}" if not gold["enough"] else
                  f"gold: {gold['message']} (enough for verdicts, min {gold['min_gold']})")
     return lines
+
+
+def next_run_line(nxt: dict) -> str:
+    """When the next run starts: due now, with the next new labels, at a count (``training.retrain_after``), or
+    what the trigger waits for."""
+    if nxt["due"] and nxt.get("unchanged_since"):
+        return (f"next run: with the next new labels ({nxt['reason']}; run {nxt['unchanged_since']} was trained on "
+                "every label there is)")
+    if nxt["due"] and nxt.get("wait"):
+        w = nxt["wait"]
+        return (f"next run: at {w['at']} human training labels, {w['n_now']} now (run {w['run_id']} trained on "
+                f"{w['n_before']}; training.retrain_after {w['retrain_after']:g}); `labeler train` starts one now")
+    return (f"next run: due now ({nxt['reason']}); `labeler round` or `labeler train` starts it" if nxt["due"]
+            else f"next run: {nxt['reason']}")
 
 
 def current_run_line(run: dict | None) -> str:

@@ -407,7 +407,7 @@ def test_swap_rule_judges_multi_label_runs_at_their_own_cuts_on_the_verdict_metr
 
 
 def test_a_multi_label_project_retrains_on_new_records_not_on_label_positives(tmp_path, monkeypatch):
-    """watch's fine-tune is due when the training *records* grew by ``watch.retrain_after``; it counted each record
+    """watch's fine-tune is due when the training *records* grew by ``training.retrain_after``; it counted each record
     once per label, so a multi-label project (2-3 labels a record) retrained at once with nothing new."""
     from types import SimpleNamespace
 
@@ -428,6 +428,6 @@ def test_a_multi_label_project_retrains_on_new_records_not_on_label_positives(tm
     run = SimpleNamespace(run_id="run-1", info={"n_train": 100})
     monkeypatch.setattr(finetune, "current_run", lambda config: run)
     assert finetune.due(config) is None  # the run saw every record there is
-    run.info["n_train"] = 80  # 25% more records since: past watch.retrain_after
-    assert config.watch.retrain_after <= 0.25
+    run.info["n_train"] = 80  # 25% more records since: past training.retrain_after
+    assert config.training.retrain_after <= 0.25
     assert finetune.due(config) == "100 human training labels, 20 more than run run-1 saw"

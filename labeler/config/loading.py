@@ -104,9 +104,26 @@ def _apply_override(raw: dict, item: str, path: Path) -> None:
             node = node[key]
 
 
+# keys that moved: (section, key) of a config written before -> where it lives now; read from either place
+MOVED = {("watch", "retrain_after"): ("training", "retrain_after")}
+
+
+def _move_keys(raw: dict) -> dict:
+    """``raw`` with each key of ``MOVED`` at its new place (the new place wins where a config sets both)."""
+    raw = dict(raw)
+    for (old, key), (new, new_key) in MOVED.items():
+        if isinstance(raw.get(old), dict) and key in raw[old]:
+            section = dict(raw[old])
+            value = section.pop(key)
+            raw[old] = section
+            if raw.get(new) is None or isinstance(raw[new], dict):
+                raw[new] = {new_key: value, **(raw.get(new) or {})}
+    return raw
+
+
 def validate_config(raw: dict, path: str | Path, overrides: Iterable[str] = ()) -> Config:
     """Validate an already-parsed config mapping as if read from ``path`` (paths resolve against its folder)."""
-    path, overrides = Path(path), list(overrides)
+    path, overrides, raw = Path(path), list(overrides), _move_keys(raw)
     try:
         config = Config.model_validate(raw, context={"path": str(path)})
     except ValidationError as exc:

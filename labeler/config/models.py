@@ -242,10 +242,8 @@ class ArgillaConfig(_Model):
     @classmethod
     def _no_secret(cls, value: Any) -> Any:
         if isinstance(value, dict) and "api_key" in value:
-            raise ValueError(
-                "argilla.api_key is not allowed in a config file; put the key in the environment "
-                "variable named by argilla.api_key_env (default ARGILLA_API_KEY)"
-            )
+            raise ValueError("argilla.api_key is not allowed in a config file; put the key in the environment "
+                             "variable named by argilla.api_key_env (default ARGILLA_API_KEY)")
         return value
 
     @field_validator("url")
@@ -293,7 +291,9 @@ class TrainingConfig(_Model):
     and says why.
     ``runs_dir`` defaults to ``<project.dir>/runs``. ``verdict_metric``: the metric ``compare``'s verdict
     decides on (accuracy, macro_f1, micro_f1; multi-label accuracy is exact match); unset, accuracy for
-    single-label and micro_f1 for multi-label.
+    single-label and micro_f1 for multi-label. ``retrain_after`` g: a SetFit or transformers run (scoring it
+    encodes the pool again) is retrained by ``labeler round`` once the human training labels grew by g since it
+    trained, ``labeler watch``'s background fine-tune of any backend likewise; a logreg run at every change.
     """
 
     backend: str = "setfit"
@@ -306,6 +306,7 @@ class TrainingConfig(_Model):
     mode: Literal["replace", "join"] = "join"
     runs_dir: Path | None = None
     verdict_metric: Literal["accuracy", "macro_f1", "micro_f1"] | None = None
+    retrain_after: float = Field(0.25, ge=0.0)  # was watch.retrain_after (still read: config.loading.MOVED)
 
     @field_validator("backend")
     @classmethod
@@ -321,13 +322,12 @@ class WatchConfig(_Model):
     Argilla webhooks when the server is local (127.0.0.1 / localhost) and polls otherwise; ``webhook`` or
     ``polling`` force one. ``poll_seconds``: the polling interval (also the safety net under webhooks).
     ``fine_tune``: train the configured backend in a background process once the training threshold is met
-    and the human training labels grew by ``retrain_after`` (a fraction) since the current run."""
+    and the human training labels grew by ``training.retrain_after`` (a fraction) since the current run."""
 
     refresh_every: int = Field(10, ge=1)
     mode: Literal["auto", "webhook", "polling"] = "auto"
     poll_seconds: float = Field(5.0, gt=0.0)
     fine_tune: bool = True
-    retrain_after: float = Field(0.25, ge=0.0)
     host: str = "127.0.0.1"
     port: int = Field(0, ge=0, le=65535)
 

@@ -348,6 +348,8 @@ training:
                           # or earlier when the fast model beats zero-shot on gold (--force overrides)
   {_c(f"mode: {t.mode}")}# join: the run joins the signals (weights fitted on gold labels) |
                           # replace: it replaces them once it beats the zero-shot ensemble on gold
+  # {_c(f"retrain_after: {_v(t.retrain_after)}", 22)}# `round` retrains a setfit/transformers run once the training
+                          # labels grew by this share (it encodes the pool again); logreg: every round
   weak_labels:            # the ensemble's most confident records as down-weighted training rows
     {_c(f"fraction: {_v(w.fraction)}", 22)}# of each predicted class among unlabeled records; 0 = off
     {_c(f"weight: {_v(w.weight)}", 22)}# sample weight (a human label weighs 1)

@@ -9,6 +9,7 @@ push can never leave a record marked as pushed.
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import numpy as np
 
@@ -319,9 +320,11 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
         out["train_note"] = decision.reason
         echo(f"  {decision.reason}")
     else:
-        unchanged = runs.labels_unchanged(config)
-        if unchanged and not force:
-            out["train_note"] = f"labels unchanged since run {unchanged}; not retraining"
+        unchanged = None if force else runs.labels_unchanged(config)
+        wait = None if force or unchanged else runs.growth_wait(config, policy, backend)
+        if unchanged or wait:
+            out["train_note"] = f"labels unchanged since run {unchanged}; not retraining" if unchanged else \
+                retrain_note(config, wait, backend or config.training.backend)
             echo(f"  {out['train_note']}")
         else:
             echo(f"  training: {decision.reason}" if decision.due else "  training: --force")
@@ -335,9 +338,11 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
             except LabelerError as exc:
                 echo(f"  no comparison: {exc}")
     echo("[3/4] bootstrap")
+    started = time.perf_counter()
     pool, scores = bootstrap(config, progress=progress, policy=policy)
     out["scores"] = scores
-    echo(f"  scored {len(scores.ids)} records with {', '.join(scores.signals)} ({scores.method})")
+    echo(f"  scored {len(scores.ids)} records with {', '.join(scores.signals)} ({scores.method}) in "
+         f"{time.perf_counter() - started:.1f} s")
     for note in reading_lines(config, pool.texts) + [scores.note, scores.queue_note]:
         if note:
             echo(f"  {note}")
@@ -346,6 +351,14 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
     for line in out["push"].summary().splitlines():
         echo("  " + line)
     return out
+
+
+def retrain_note(config, wait: tuple[str, int, int, int], backend: str) -> str:
+    """Why the round does not retrain the current run yet (``runs.growth_wait``), in one line."""
+    run_id, before, n, at = wait
+    return (f"not retraining yet: run {run_id} trained on {before} human training labels, {n} now; the next {backend} "
+            f"run at {at} (training.retrain_after {config.training.retrain_after:g}: scoring a {backend} run "
+            f"encodes the whole pool again); --force trains now")
 
 
 def simulate_annotator(config, n: int):

@@ -8,6 +8,7 @@ Training errors (``training.errors.TrainingError``) become ``LabelerError`` here
 from __future__ import annotations
 
 import contextlib
+import math
 
 import numpy as np
 
@@ -374,3 +375,25 @@ def labels_unchanged(config) -> str | None:
     with training_errors():  # reviewed labels: a new second-review verdict is a change
         table = load_labels(project.load_labels(), config.label_names, config.task.multi_label)
     return run.run_id if table.fingerprint() == run.data_fingerprint else None
+
+
+REENCODING_BACKENDS = ("setfit", "transformers")  # fine-tuned bodies: scoring a run encodes the whole pool again
+
+
+def retrain_at(n_before: int, growth: float) -> int:  # the records that retrain a run that saw n_before
+    return max(n_before + 1, math.ceil(n_before * (1 + growth) - 1e-9))
+
+
+def growth_wait(config, policy, backend: str | None = None) -> tuple[str, int, int, int] | None:
+    """(run id, the human training records it saw, the records now, the count that retrains it) while ``labeler
+    round`` waits for ``training.retrain_after`` more labels to retrain the current run; None: it retrains on any
+    change (``retrain_after`` 0, no run, one that no longer fits the labels, a final fit, another backend than the
+    one to train, or a logreg run: a second's work, its pool scored from the cached embeddings)."""
+    backend = backend or config.training.backend
+    run = current_run(config) if config.training.retrain_after > 0 else None
+    if run is None or backend not in REENCODING_BACKENDS or getattr(run, "backend", backend) != backend \
+            or run_mismatch(config, run) or (run.info or {}).get("final_fit"):
+        return None
+    before = int((run.info or {}).get("n_train") or 0)
+    n, at = train_records(config, policy.reserve), retrain_at(before, config.training.retrain_after)
+    return None if n >= at else (run.run_id, before, n, at)

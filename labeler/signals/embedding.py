@@ -340,12 +340,16 @@ class EmbeddingSignal(ModelSignal):
             return None
         counts = np.array(self._counted([texts[i] for i in idx]))
         windows = np.ceil((counts - 2) / max(limit - 2, 1))
-        head = (f"{self.name}: {len(idx):,} of {len(texts):,} texts are longer than the model's {limit} word pieces "
-                f"(median {int(np.median(counts)):,})")
+        one = len(idx) == 1
+        head = (f"{self.name}: {len(idx):,} of {len(texts):,} texts {'is' if one else 'are'} longer than the model's "
+                f"{limit} word pieces ({'' if one else 'median '}{int(np.median(counts)):,})")
         if self.params.long_texts == "start":
-            return f"{head}: only their first {limit} are read (params.long_texts: whole reads them whole)"
+            return f"{head}: only {'its' if one else 'their'} first {limit} are read (params.long_texts: whole reads " \
+                   f"{'it' if one else 'them'} whole)"
         cut, most = int((windows > self.params.max_windows).sum()), self.params.max_windows
-        return (f"{head}: read whole, about {np.minimum(windows, most).mean():.1f} windows each"
+        each = f"in {int(min(windows[0], most))} windows" if one else \
+            f"about {np.minimum(windows, most).mean():.1f} windows each"
+        return (f"{head}: read whole, {each}"
                 + (f"; {cut:,} past {most} windows ({most * (limit - 2):,} word pieces): the rest of each is left out "
                    f"(params.max_windows)" if cut else ""))
 

@@ -3,7 +3,7 @@
 ``due(config)`` says when one pays: a run is due (``labeler.loop.runs.trigger``: the fast model beats zero-shot on
 the random reserve in 90% of bootstrap resamples, or half the labels ``training.min_per_class`` per class asks for are there;
 ``training.trigger``) and the human training labels grew by
-``watch.retrain_after`` (a fraction) since the current run was trained (any growth when there is no run yet).
+``training.retrain_after`` (a fraction) since the current run was trained (any growth when there is no run yet).
 ``start`` snapshots labels.parquet and launches ``python -m labeler.watch.finetune`` with one thread and
 ``nice`` 10, so the server and the refreshes keep a core. That process trains the configured backend (the run
 is registered, not made current), scores the pool with it into the prediction cache (so the watcher's next
@@ -41,7 +41,7 @@ from labeler.errors import LabelerError
 from labeler.evaluation.compare_on_gold import evaluation_note, verdict_metric
 from labeler.evaluation.gold import CALIB, GOLD, enough_gold, verdict_splits
 from labeler.loop.policy import project_policy
-from labeler.loop.runs import current_run, run_mismatch, train_project, train_records, trigger
+from labeler.loop.runs import current_run, retrain_at, run_mismatch, train_project, train_records, trigger
 from labeler.loop.scoring import build_signals, run_signal
 from labeler.project import Project
 from labeler.signals.cache import score_cached
@@ -63,7 +63,7 @@ def due(config) -> str | None:
     if run is None:
         return f"no run yet, {n} human training labels: {decision.reason}"
     before = int(run.info.get("n_train") or 0)
-    if n >= max(before + 1, before * (1 + config.watch.retrain_after)):
+    if n >= retrain_at(before, config.training.retrain_after):
         return f"{n} human training labels, {n - before} more than run {run.run_id} saw"
     return None
 

@@ -79,6 +79,11 @@ def test_the_reading_note_says_what_is_read_and_what_is_left_out():
     start = EmbeddingSignal("emb", TOPICS, params={"max_seq_length": 16, "long_texts": "start"})
     assert start.reading_note(texts) == ("emb: 2 of 3 texts are longer than the model's 16 word pieces (median 75): "
                                          "only their first 16 are read (params.long_texts: whole reads them whole)")
+    # one long text among many: its own count and windows, no median of one
+    assert whole.reading_note(texts[:2]) == ("emb: 1 of 2 texts is longer than the model's 16 word pieces (74): "
+                                             "read whole, in 6 windows")
+    assert start.reading_note(texts[:2]) == ("emb: 1 of 2 texts is longer than the model's 16 word pieces (74): "
+                                             "only its first 16 are read (params.long_texts: whole reads it whole)")
 
 
 def test_a_logreg_runs_body_reads_whole_and_older_runs_keep_reading_the_start(tmp_path):
@@ -162,4 +167,4 @@ def test_cached_texts_long_or_short_need_no_model(tmp_path, monkeypatch):
     monkeypatch.setattr(em, "load_sentence_transformer", lambda *a, **k: pytest.fail("the model was loaded"))
     again = EmbeddingSignal("emb", TOPICS, params={"max_seq_length": 16}, cache_dir=tmp_path)
     np.testing.assert_array_equal(again.encode([SHORT, LONG]), want)
-    assert again.reading_note([SHORT, LONG]).startswith("emb: 1 of 2 texts are longer than the model's 16 word pieces")
+    assert again.reading_note([SHORT, LONG]).startswith("emb: 1 of 2 texts is longer than the model's 16 word pieces")
