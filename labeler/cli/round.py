@@ -12,7 +12,8 @@ from training.backends import BACKEND_NAMES
 @quiet_option
 @click.option("--backend", type=click.Choice(BACKEND_NAMES), default=None,
               help="Override training.backend.")
-@click.option("--force", is_flag=True, help="Train even below the threshold or on unchanged labels.")
+@click.option("--force", is_flag=True,
+              help="Train even below the threshold, on unchanged labels or before training.retrain_after more labels.")
 @click.option("--simulate-annotator", "simulate", type=click.IntRange(min=0), default=0, metavar="N",
               help="First answer the N top-priority pending records with the corpus' held-back labels (demo/testing).")
 def command(config_path, overrides, quiet, backend, force, simulate):
