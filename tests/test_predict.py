@@ -264,6 +264,10 @@ def test_the_out_file_keeps_the_inputs_id_name_and_other_columns(tmp_path, monke
     assert written["meta"].tolist() == [{"customer": "ACME"}]
     predict.predict_file(config, nested, out=tmp_path / "nested_out.xlsx")  # a cell holds the object as JSON text
     assert pd.read_excel(tmp_path / "nested_out.xlsx")["meta"].tolist() == ['{"customer": "ACME"}']
+    listed = tmp_path / "listed.jsonl"  # a label list (a multi-label export) is JSON in a CSV too, not Python's repr
+    listed.write_text(json.dumps({"ticket_id": "t8", "text": "a late goal", "tags": ["sad", "café"]}) + "\n")
+    predict.predict_file(config, listed, out=tmp_path / "listed_out.csv")
+    assert pd.read_csv(tmp_path / "listed_out.csv")["tags"].tolist() == ['["sad", "café"]']
     parquet = tmp_path / "in.parquet"
     pd.DataFrame(rows).to_parquet(parquet)
     out = predict.predict_file(config, parquet, out=tmp_path / "p.csv")

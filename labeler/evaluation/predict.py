@@ -172,13 +172,14 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
         out.parent.mkdir(parents=True, exist_ok=True)
         written, carried = carry_input_columns(df, input_path, config, [r.row for r in pool.records],
                                                keep_id_name=not numbered)
+        # a CSV or Excel cell holds no object: a nested object or list (an input's label list) is its JSON text
+        flat = (lambda: written.map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v))
         if out.suffix == ".csv":
-            written.to_csv(out, index=False)
+            flat().to_csv(out, index=False)
         elif out.suffix in (".jsonl", ".json"):
             written.to_json(out, orient="records", lines=True, force_ascii=False)
-        elif out.suffix == ".xlsx":  # a nested object or list is written as its JSON text (a cell holds no object)
-            written.map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v).to_excel(
-                out, index=False)
+        elif out.suffix == ".xlsx":
+            flat().to_excel(out, index=False)
         else:  # .parquet
             written.to_parquet(out, index=False)
     return PredictionResult(path=path, model_id=run.run_id, input_fingerprint=fp, n=len(df), rejected=len(rejected),
