@@ -514,3 +514,32 @@ def test_a_multi_label_model_that_puts_nothing_over_the_cut_suggests_none_of_the
     assert model_label(np.array([0.08, 0.3]), ["gratitude", "anger"], True, 0.5) == ([], pytest.approx(0.7))
     assert show(model_label(np.array([0.08, 0.3]), ["gratitude", "anger"], True, 0.5)[0]) == "(none)"
     assert model_label(np.array([0.6, 0.9]), ["gratitude", "anger"], True, 0.5) == (["gratitude", "anger"], 0.6)
+
+
+def test_review_again_tops_up_one_batch_instead_of_sending_another(tmp_path, monkeypatch):
+    """`labeler review` run twice sent a second batch of suspects while the first still waited (on a 43,000-text
+    project: 50, then 100 open); now the default budget keeps one batch (``queue.batch_size``) open, as ``push``
+    does, and ``--budget N`` still sends N."""
+    from labeler.cli import review
+    from labeler.quality import second_review, suspects
+    from labeler.quality.second_review import ReviewPush, ReviewReport
+    from labeler.quality.suspects import Suspect, Suspects, default_budget
+
+    config = _config(tmp_path, "rv-topup")
+    flagged = [Suspect(f"r{i}", "billing", "refund", 0.9, 0.1 + i / 100, True, "ann") for i in range(5)]
+    sus = Suspects(items=flagged, n_labels=5, n_ranked=5, n_flagged=5)
+    config.queue.batch_size = 4
+    assert [default_budget(config, sus, w) for w in (0, 1, 3, 4, 9)] == [4, 3, 1, 0, 0]
+    sent = []
+    monkeypatch.setattr(suspects, "find_suspects", lambda config: sus)
+    monkeypatch.setattr(second_review, "pull_reviews", lambda config, missing_ok=False: ReviewReport(
+        counts={PENDING: 3, AMBIGUOUS: 1}))
+    monkeypatch.setattr(second_review, "push_review", lambda config, picked: sent.append(len(picked)) or ReviewPush(
+        dataset="rv-topup-review", refreshed=4, pulled=ReviewReport()))
+    args = ["-c", str(tmp_path / "review.yaml"), "--set", f"project.dir={tmp_path / 'state'}",
+            "--set", "queue.batch_size=4"]
+    out = _run(review.command, args)
+    assert "no new suspects sent: 4 sent before still wait for an answer (a batch is queue.batch_size 4); " \
+           "--budget N sends N more" in out and sent == [0]
+    out = _run(review.command, args + ["--budget", "2"])
+    assert "the 2 labels cleanlab flags, lowest label quality first (budget 2)" in out and sent == [0, 2]

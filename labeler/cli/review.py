@@ -12,7 +12,7 @@ SHOWN = 10
 @set_option
 @click.option("--budget", type=click.IntRange(min=0), default=None,
               help="Suspects to send this time: the labels cleanlab flags first, then the lowest label quality "
-                   "(default: the flagged ones, at most queue.batch_size).")
+                   "(default: the flagged ones, up to queue.batch_size open with those still waiting).")
 @click.option("--push/--no-push", "do_push", default=True,
               help="Send the suspects to <dataset>-review (default), or only print the ranking.")
 @click.option("--pull", "pull_only", is_flag=True, help="Only pull the review answers and apply the verdicts.")
@@ -20,7 +20,7 @@ def command(config_path, overrides, budget, do_push, pull_only):
     """Rank human labels by how likely they are wrong (cleanlab on out-of-fold probabilities) and send the top
     suspects to a second annotator; --pull reads the answers: confirmed, changed or ambiguous."""
     from labeler.project import Project
-    from labeler.quality.label_errors import review_path, suspects_table
+    from labeler.quality.label_errors import AMBIGUOUS, PENDING, review_path, suspects_table
     from labeler.quality.second_review import pull_reviews, push_review
     from labeler.quality.suspects import default_budget, find_suspects
 
@@ -35,13 +35,17 @@ def command(config_path, overrides, budget, do_push, pull_only):
         for line in pulled.lines() if pulled else []:
             click.echo(line)
         suspects = find_suspects(config)
-        n = default_budget(config, suspects) if budget is None else min(budget, len(suspects.items))
+        waiting = sum(pulled.counts.get(k, 0) for k in (PENDING, AMBIGUOUS)) if pulled else 0
+        n = default_budget(config, suspects, waiting) if budget is None else min(budget, len(suspects.items))
         click.echo(suspects.summary())
         picked = suspects.to_send(n)
         if picked:
             click.echo(suspects.sending(picked, n, budget is None))
             for line in suspects_table([s.row() for s in picked], shown=SHOWN):
                 click.echo(line)
+        elif budget is None and waiting and suspects.flagged:
+            click.echo(f"no new suspects sent: {waiting} sent before still wait for an answer (a batch is "
+                       f"queue.batch_size {config.queue.batch_size}); --budget N sends N more")
         else:
             click.echo("no suspects to send" + (" (--budget 0)" if budget == 0 else ""))
         if not do_push:

@@ -148,6 +148,8 @@ def _folds_why(y, multi_label: bool, folds: int) -> str:
     return f": {short} of {int((counts > 0).sum())} classes have fewer than {folds} labels"
 
 
-def default_budget(config, suspects: Suspects) -> int:
-    """The flagged labels not reviewed yet, at most one queue batch (``queue.batch_size``)."""
-    return min(len(suspects.flagged), int(config.queue.batch_size))
+def default_budget(config, suspects: Suspects, waiting: int = 0) -> int:
+    """The flagged labels not reviewed yet, up to one queue batch (``queue.batch_size``) open in the review dataset
+    with the ``waiting`` ones (sent, not decided yet), as ``push`` keeps one batch pending: running ``review``
+    again does not pile up another batch."""
+    return min(len(suspects.flagged), max(0, int(config.queue.batch_size) - waiting))
