@@ -309,6 +309,11 @@ def test_final_fit_trains_on_every_label_and_reports_a_cross_fitted_accuracy(tmp
     code, out, err = cli(["train", "-c", str(cfg), "--final-fit", "3"], capsys)
     assert code == 0, err
     lines = out.splitlines()
+    assert lines[0] == "final fit: the model on every label, then 3 cross-fitted folds: up to 4 logreg fits"
+    fits = [line for line in lines if line.startswith("  fit ")]  # each fit as it ends: the 3 reserve rows' folds
+    assert [f.split(" done in ")[0] for f in fits] == [f"  fit {i} of {len(fits)}" for i in range(1, len(fits) + 1)]
+    assert 2 <= len(fits) <= 4 and lines[1:1 + len(fits)] == fits
+    lines = lines[1 + len(fits):]
     run_id = re.match(r"run (\S+) \(logreg, final fit\): trained on all 30 human labels, gold and calibration "
                       r"included in \d+\.\ds$", lines[0]).group(1)
     assert re.fullmatch(r"  cross-fitted accuracy: \d\.\d{3} \(95% CI \d\.\d{3}\.\.\d\.\d{3}, n=3; 3 folds over the "
@@ -322,7 +327,7 @@ def test_final_fit_trains_on_every_label_and_reports_a_cross_fitted_accuracy(tmp
     assert run.info["final_fit"] == {"folds": 3, "n_reserve": 3} and run.info["n_train"] == 30
     code, out, err = cli(["train", "-c", str(cfg), "--final-fit"], capsys)  # no K: the single-label default
     assert code == 0, err
-    assert registry(config).load(out.split()[1]).info["final_fit"]["folds"] == 5
+    assert registry(config).load(re.search(r"^run (\S+) \(", out, re.M).group(1)).info["final_fit"]["folds"] == 5
     assert run.metrics["estimate"].startswith("cross-fitted: 3 folds over 3 random reserve labels")
     # compare never scores a final fit on the gold labels it trained on (it read near perfect there)
     code, out, err = cli(["compare", "-c", str(cfg), "--all-runs", "--out", str(tmp_path / "rep")], capsys)

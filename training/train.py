@@ -124,6 +124,7 @@ def train(
     final_fit: int = 0,
     embed=None,
     threshold: float = 0.5,
+    progress=None,
 ) -> Run:
     """Train on the submitted human labels and register the run (current by default).
 
@@ -151,7 +152,8 @@ def train(
     Multi-label, the run carries per-label cuts (``info["cuts"]``, ``Run.cuts``; ``labeler predict`` cuts there):
     fitted on the calibration split as ``compare`` fits them (``training.compare.label_cuts``; ``threshold`` for
     every label while it holds fewer than 20 positive labels), and its gold metrics are taken at those cuts. A
-    final fit's cuts are fitted on out-of-fold predictions of every label (``_final_fit``).
+    final fit's cuts are fitted on out-of-fold predictions of every label (``_final_fit``); ``progress(i, n,
+    seconds)`` is called after each of its n fits.
     Raises ``TrainingError`` when a class has fewer than ``min_per_class`` labels, unless ``force``.
     """
     label_names = list(label_names)
@@ -174,7 +176,7 @@ def train(
     df = table.df
     if final_fit:
         return _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, int(final_fit), n_resamples,
-                          threshold,
+                          threshold, progress,
                           dict(backend=backend, params=dataclasses.asdict(p), labels=label_names,
                                multi_label=multi_label, seed=seed, split=split_config, min_per_class=min_per_class,
                                force=force, labels_path="(a table in memory)" if isinstance(labels_path, pd.DataFrame)
@@ -316,8 +318,8 @@ def cross_fitted_cuts(P_oof: np.ndarray, Y: np.ndarray, fold: np.ndarray, thresh
     return sets, fitted_cuts(P_oof, Y, threshold)
 
 
-def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, folds, n_resamples, threshold, config,
-               registry, make_current, embed=None) -> Run:
+def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, folds, n_resamples, threshold, progress,
+               config, registry, make_current, embed=None) -> Run:
     """The shipped model on every human label, its accuracy cross-fitted over the random reserve (``train``)."""
     if folds < 2:
         raise TrainingError(f"final fit needs at least 2 folds, got {folds}")
@@ -328,24 +330,31 @@ def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, f
     weak_texts, weak_y, weak_weight = weak_rows(weak, len(label_names), multi_label, set(df["text"]))
     texts = df["text"].tolist()
 
+    in_reserve = (which == GOLD) | (which == CALIB)
+    folded = np.arange(len(df)) if multi_label else np.flatnonzero(in_reserve)  # the rows cross_fit scores
+    n_fits, done = 1 + len(np.unique(hash_folds(table, folded, folds, seed))), []  # an empty fold is not fitted
+
     def fit(mask: np.ndarray):
+        started = time.perf_counter()
         fit_texts, fit_y, w = [t for t, m in zip(texts, mask) if m], y_all[mask], None
         if weak_texts:
             fit_texts, fit_y = fit_texts + weak_texts, np.concatenate([fit_y, weak_y])
             w = np.concatenate([np.ones(int(mask.sum())), np.full(len(weak_texts), weak_weight)])
-        return fit_model(backend, p, fit_texts, fit_y, label_names, multi_label, seed, sample_weight=w, embed=embed)
+        model = fit_model(backend, p, fit_texts, fit_y, label_names, multi_label, seed, sample_weight=w, embed=embed)
+        done.append(time.perf_counter() - started)
+        if progress is not None:
+            progress(len(done), n_fits, done[-1])
+        return model
 
     t0 = time.perf_counter()
     model = fit(np.ones(len(df), dtype=bool))
     train_seconds = time.perf_counter() - t0
-    in_reserve = (which == GOLD) | (which == CALIB)
     scored, cuts = None, None
     if multi_label:
         # its cuts need out-of-fold predictions of every label (the queue model's rule): folds over every labelled
         # row; the reserve's rows among them are the estimate, as 0/1 sets cut where the other folds say
-        every = np.arange(len(df))
-        _, P_every = cross_fit(table, which, folds, fit, seed, rows=every)
-        sets, cuts = cross_fitted_cuts(P_every, y_all, hash_folds(table, every, folds, seed), threshold)
+        _, P_every = cross_fit(table, which, folds, fit, seed, rows=folded)
+        sets, cuts = cross_fitted_cuts(P_every, y_all, hash_folds(table, folded, folds, seed), threshold)
         rows, P_oof, scored = np.flatnonzero(in_reserve), P_every[in_reserve], sets[in_reserve]
         how = "folds over all {n} labels, its {r} random reserve labels each scored by a model trained on the other " \
               "folds and cut at per-label cuts fitted on them"

@@ -198,12 +198,13 @@ def training_params(config, backend: str) -> dict:
 
 
 def train_project(config, backend: str | None = None, force: bool = False, n_resamples: int = 1000,
-                  labels_path=None, make_current: bool = True, policy=None, final_fit: int = 0):
+                  labels_path=None, make_current: bool = True, policy=None, final_fit: int = 0, progress=None):
     """Train a run on the project's labels (weak labels per ``training.weak_labels``); it becomes current
     unless ``make_current`` is False. ``labels_path``: a snapshot of labels.parquet to train on instead (the
     watcher's background fine-tune, while refreshes keep rewriting the project's file). ``policy``: the
     command's (built here when not given). ``final_fit``: K folds: train on every human label, gold and
-    calibration included, accuracy cross-fitted over the random reserve (``training.train``)."""
+    calibration included, accuracy cross-fitted over the random reserve (``training.train``; ``progress`` is told
+    after each of its K + 1 fits)."""
     t = config.training
     project = Project(config)
     project.require_labels()
@@ -225,7 +226,7 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
                      force=force, runs_dir=project.runs,
                      splits=splits, min_per_class=floor, n_resamples=n_resamples,
                      weak=weak_training_rows(config, labels_df, policy), make_current=make_current,
-                     final_fit=final_fit, threshold=config.task.threshold)
+                     final_fit=final_fit, threshold=config.task.threshold, progress=progress)
 
 
 def body_cache(config, backend: str, params: dict):

@@ -78,8 +78,11 @@ def test_a_multi_label_run_keeps_cuts_fitted_on_its_calibration_labels(tmp_path)
 
 def test_a_final_fit_keeps_cuts_fitted_on_its_cross_fitted_reserve(tmp_path):
     df, Y, splits, embed = _project()
+    told = []  # the model on every label, then one fit per fold, each reported as it ends
     run = train(df, LABELS, multi_label=True, backend="logreg", project_dir=tmp_path, splits=splits, embed=embed,
-                force=True, threshold=0.5, n_resamples=20, final_fit=3, make_current=False)
+                force=True, threshold=0.5, n_resamples=20, final_fit=3, make_current=False,
+                progress=lambda i, n, seconds: told.append((i, n, seconds >= 0)))
+    assert told == [(1, 4, True), (2, 4, True), (3, 4, True), (4, 4, True)]
     assert run.info["cuts"]["fitted"] and run.info["cuts"]["n_calib"] == 180
     assert run.info["cuts"]["note"] == f"fitted on the cross-fitted predictions of 180 labels ({int(Y.sum())} positive)"
     assert run.metrics["estimate"] == ("cross-fitted: 3 folds over all 180 labels, its 120 random reserve labels each "
