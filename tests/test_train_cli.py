@@ -310,10 +310,8 @@ def test_final_fit_trains_on_every_label_and_reports_a_cross_fitted_accuracy(tmp
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "final fit: the model on every label, then 3 cross-fitted folds: up to 4 logreg fits"
-    fits = [line for line in lines if line.startswith("  fit ")]  # each fit as it ends: the 3 reserve rows' folds
-    assert [f.split(" done in ")[0] for f in fits] == [f"  fit {i} of {len(fits)}" for i in range(1, len(fits) + 1)]
-    assert 2 <= len(fits) <= 4 and lines[1:1 + len(fits)] == fits
-    lines = lines[1 + len(fits):]
+    assert not [line for line in lines if line.startswith("  fit ")]  # a logreg fit takes a second: no line each
+    lines = lines[1:]
     run_id = re.match(r"run (\S+) \(logreg, final fit\): trained on all 30 human labels, gold and calibration "
                       r"included in \d+\.\ds$", lines[0]).group(1)
     assert re.fullmatch(r"  cross-fitted accuracy: \d\.\d{3} \(95% CI \d\.\d{3}\.\.\d\.\d{3}, n=3; 3 folds over the "
@@ -425,3 +423,27 @@ def test_compare_leaves_a_pruned_run_out_and_says_so(tmp_path, capsys):
     assert result.left_out == [f"run {old.run_id} (its model was deleted by `labeler runs --prune`; its metrics are "
                                "in `labeler runs`)"]
     assert result.result.primary == new.run_id  # the run with a model is scored
+
+
+def test_a_setfit_final_fit_reports_each_fit_as_it_ends(tmp_path, capsys, monkeypatch):
+    """A multi-label SetFit final fit is 11 fits, minutes on a CPU: the start line says how many, each fit says when
+    it ended (a logreg one, a second each, does not: the test above)."""
+    from types import SimpleNamespace
+
+    from labeler.loop import runs
+
+    cfg = make_project(tmp_path, min_per_class=2)
+
+    def fake_train(config, backend=None, progress=None, **kw):
+        assert backend == "setfit" and kw["final_fit"] == 3
+        for i, seconds in enumerate((31.0, 28.5, 29.25, 30.0), start=1):
+            progress(i, 4, seconds)
+        return SimpleNamespace(run_id="run-ff", path=tmp_path / "run-ff")
+
+    monkeypatch.setattr(runs, "train_project", fake_train)
+    monkeypatch.setattr(runs, "describe_run", lambda run: [])
+    code, out, err = cli(["train", "-c", str(cfg), "--final-fit", "3", "--backend", "setfit"], capsys)
+    assert code == 0, err
+    assert out.splitlines()[:5] == ["final fit: the model on every label, then 3 cross-fitted folds: up to 4 setfit fits",
+                                    "  fit 1 of 4 done in 31.0 s", "  fit 2 of 4 done in 28.5 s",
+                                    "  fit 3 of 4 done in 29.2 s", "  fit 4 of 4 done in 30.0 s"]

@@ -37,11 +37,12 @@ def command(config_path, overrides, backend, force, final_fit):
         final_fit = FINAL_FIT_FOLDS[config.task.multi_label]
     policy = project_policy(config)  # the command's one policy: the trigger, the splits and the verdict use it
     before = runs.current_run(config)
-    progress = None
-    if final_fit:  # K + 1 fits of the backend: say so, then each as it ends (a SetFit fit takes about half a minute)
+    progress, chosen = None, backend or config.training.backend
+    if final_fit:  # K + 1 fits: say so, then each as it ends where one fine-tunes a body (SetFit: half a minute each)
         click.echo(f"final fit: the model on every label, then {final_fit} cross-fitted folds: up to {final_fit + 1} "
-                   f"{backend or config.training.backend} fits")
-        progress = (lambda i, n, seconds: click.echo(f"  fit {i} of {n} done in {seconds:.1f} s"))
+                   f"{chosen} fits")
+        if chosen in runs.REENCODING_BACKENDS:
+            progress = (lambda i, n, seconds: click.echo(f"  fit {i} of {n} done in {seconds:.1f} s"))
     with locked(config, "train"):
         run = runs.train_project(config, backend=backend, force=force, policy=policy, final_fit=final_fit or 0,
                                  make_current=not final_fit, progress=progress)
