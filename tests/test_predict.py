@@ -66,8 +66,10 @@ def test_prediction_log_contents(trained, capsys):
     assert pd.read_json(tmp / "out.jsonl", lines=True)["id"].tolist() == ["x0", "x1", "x3"]
     # the CLI: a second call appends to the log
     main(["predict", "-c", str(tmp / "news.yaml"), "--input", str(src), "--run", run.run_id])
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert out.startswith(f"predicted 3 rows (1 row rejected: 1 empty text) with {run.run_id}: ")
+    # what is about to be scored, before it is (a SetFit run takes minutes on a large file), on standard error
+    assert f"predicting 3 rows of {src.name} with run {run.run_id} ({run.backend})" in err.splitlines()
     assert len((res.path.parent / LOG_FILE).read_text().splitlines()) == len(log) + 1
     # --input with --drift: the batch is predicted, logged, then checked (it used to check the latest log instead,
     # or fail before any was written)

@@ -32,7 +32,8 @@ def command(config_path, overrides, input_path, run_id, out_path, drift_log):
         return
     if not input_path:
         raise LabelerError("give --input FILE to predict, or --drift [LOG] to check a logged batch")
-    result = predict.predict_file(config, input_path, run_id=run_id, out=out_path)
+    result = predict.predict_file(config, input_path, run_id=run_id, out=out_path,
+                                  echo=lambda line: click.echo(line, err=True))  # stdout keeps the summary
     click.echo(result.summary())
     if drift_log is not None:  # the batch just predicted, by the run that predicted it
         click.echo(drift(config, str(result.path)).summary())

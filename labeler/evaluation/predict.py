@@ -104,8 +104,9 @@ class PredictionResult:
 
 
 def predict_file(config, input_path: str | Path, run_id: str | None = None, out: str | Path | None = None,
-                 run=None):
-    """Predict every usable row of ``input_path``; log the predictions; optionally also write ``out``."""
+                 run=None, echo=None):
+    """Predict every usable row of ``input_path``; log the predictions; optionally also write ``out``. ``echo``:
+    told what is about to be scored (a SetFit run encodes a few hundred texts a second on a CPU)."""
     import pandas as pd
 
     input_path = Path(input_path)
@@ -127,6 +128,9 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
         raise LabelerError(f"{mismatch}; train a new run, or name another with --run")
     labels = list(run.labels) if mismatch else config.label_names  # the labels changed since it trained: its own
     order = [run.labels.index(n) for n in labels]
+    if echo is not None:
+        echo(f"predicting {len(pool.records):,} rows of {input_path.name} with run {run.run_id} "
+             f"({getattr(run, 'backend', 'a model')})")
     P = run.predict_proba(pool.texts)[:, order]
     cut_note, sets = None, None
     if config.task.multi_label:
