@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import RESULTS, load_average, markdown_table, oracle_project, write_json, write_labels
+from common import RESULTS, answered_project, load_average, markdown_table, write_json, write_labels
 
 
 QUALITY = {False: [("suggestions right, batch", "batch_suggestion_acc"),
@@ -108,22 +108,9 @@ def main(argv=None) -> None:
     ap.add_argument("--out", type=Path, default=RESULTS / "retrain_cadence.json")
     args = ap.parse_args(argv)
 
-    from labeler import simulate as sim
-    from labeler.loop.round import plan_push
-    from labeler.loop.scoring import bootstrap
-
     t_start, load0 = time.time(), load_average()
-    data = sim.dataset_data(args.dataset)
-    shutil.rmtree(args.work, ignore_errors=True)
-    op = oracle_project(data, np.arange(len(data.ids)), args.work / "base", args.batch)
-    answered: dict[str, str] = {}
-    while len(answered) < args.start:  # no run yet: the same path for every cadence
-        pool, scores = bootstrap(op.config, progress=False)
-        batch, _ = plan_push(op.config, pool, scores, set(answered), set(answered), op.project.load_labels())
-        answered.update({scores.ids[i]: op.truth[scores.ids[i]] for i in batch.indices})
-        write_labels(op.project, answered, op.texts)
-        op.project.write_state({"round": len(answered) // args.batch, "gold_share": op.config.queue.gold_share})
-    print(f"  setup: {len(answered)} answers", flush=True)
+    data, op, answered, _ = answered_project(args.dataset, args.work, args.batch, args.start,  # no run: one path
+                                             echo=lambda line: print(line, flush=True))
     results = [run_cadence(op, data, answered, g, args.rounds, args.work, args.setfit_steps) for g in args.growth]
     same = all(a["chosen"] == b["chosen"] for res in results[1:] for a, b in zip(results[0]["rounds"], res["rounds"]))
     table = []

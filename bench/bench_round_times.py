@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import RESULTS, load_average, oracle_project, write_json, write_labels
+from common import RESULTS, answered_project, load_average, write_json, write_labels
 from harness import compare, machine_info
 
 
@@ -112,27 +112,12 @@ def main(argv=None) -> None:
     ap.add_argument("--out", type=Path, default=RESULTS / "round_times.json")
     args = ap.parse_args(argv)
 
-    from labeler import simulate as sim
-    from labeler.loop.round import plan_push
     from labeler.loop.runs import train_project
-    from labeler.loop.scoring import bootstrap
     from labeler.project import Project
 
     t_start, load0 = time.time(), load_average()
-    data = sim.dataset_data(args.dataset)
-    shutil.rmtree(args.work, ignore_errors=True)
-    op = oracle_project(data, np.arange(len(data.ids)), args.work / "base", args.batch)
-    answered: dict[str, str] = {}
-    setup = []
-    while len(answered) < args.labels:
-        t0 = time.perf_counter()
-        pool, scores = bootstrap(op.config, progress=False)
-        batch, _ = plan_push(op.config, pool, scores, set(answered), set(answered), op.project.load_labels())
-        answered.update({scores.ids[i]: op.truth[scores.ids[i]] for i in batch.indices})
-        write_labels(op.project, answered, op.texts)
-        op.project.write_state({"round": len(setup) + 1, "gold_share": op.config.queue.gold_share})
-        setup.append(round(time.perf_counter() - t0, 1))
-        print(f"  setup round {len(setup)}: {len(answered)} labels, {setup[-1]} s", flush=True)
+    data, op, answered, setup = answered_project(args.dataset, args.work, args.batch, args.labels,
+                                                 echo=lambda line: print(line, flush=True))
 
     variants, trained, retrains = {}, {}, {}
     for name in dict.fromkeys(["none", *args.variants]):

@@ -228,6 +228,37 @@ def oracle_project(data, rows, root: Path, batch: int, **settings: Any) -> Oracl
     return OracleProject(config, project, {data.ids[i]: truth(i) for i in rows}, {data.ids[i]: data.texts[i] for i in rows})
 
 
+def answered_project(dataset: str, root: Path, batch: int, n: int, echo=print):
+    """A shared data set's whole pool as a fresh project under ``root`` (``oracle_project``; ``root`` emptied
+    first), brought to ``n`` answers (a batch past it at most) by the product's steps in process, no run:
+    ``scoring.bootstrap`` -> ``loop.plan_push`` -> the oracle answers the batch, written as ``pull`` writes it.
+    Returns (the ``SimData``, the ``OracleProject``, the answers, each round's seconds)."""
+    import shutil
+    import time
+
+    import numpy as np
+
+    from labeler import simulate as sim
+    from labeler.loop.round import plan_push
+    from labeler.loop.scoring import bootstrap
+
+    data = sim.dataset_data(dataset)
+    shutil.rmtree(root, ignore_errors=True)
+    op = oracle_project(data, np.arange(len(data.ids)), root / "base", batch)
+    answered: dict[str, Any] = {}
+    seconds: list[float] = []
+    while len(answered) < n:
+        t0 = time.perf_counter()
+        pool, scores = bootstrap(op.config, progress=False)
+        batch, _ = plan_push(op.config, pool, scores, set(answered), set(answered), op.project.load_labels())
+        answered.update({scores.ids[i]: op.truth[scores.ids[i]] for i in batch.indices})
+        write_labels(op.project, answered, op.texts)
+        op.project.write_state({"round": len(seconds) + 1, "gold_share": op.config.queue.gold_share})
+        seconds.append(round(time.perf_counter() - t0, 1))
+        echo(f"  setup round {len(seconds)}: {len(answered)} labels, {seconds[-1]} s")
+    return data, op, answered, seconds
+
+
 @dataclass
 class OracleRound:
     round: int  # 1, 2, ...
