@@ -103,6 +103,12 @@ class PredictionResult:
                 f"logged to {self.path}" + (f"; written to {self.out}{kept}" if self.out else ""))
 
 
+def _json_cells(df):
+    """``df`` with each nested object or list (an input's label list) as its JSON text: a CSV or Excel cell holds no
+    object (pandas would write Python's repr, ``['a']``)."""
+    return df.map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v)
+
+
 def predict_file(config, input_path: str | Path, run_id: str | None = None, out: str | Path | None = None,
                  run=None, echo=None):
     """Predict every usable row of ``input_path``; log the predictions; optionally also write ``out``. ``echo``:
@@ -176,14 +182,12 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
         out.parent.mkdir(parents=True, exist_ok=True)
         written, carried = carry_input_columns(df, input_path, config, [r.row for r in pool.records],
                                                keep_id_name=not numbered)
-        # a CSV or Excel cell holds no object: a nested object or list (an input's label list) is its JSON text
-        flat = (lambda: written.map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v))
         if out.suffix == ".csv":
-            flat().to_csv(out, index=False)
+            _json_cells(written).to_csv(out, index=False)
         elif out.suffix in (".jsonl", ".json"):
             written.to_json(out, orient="records", lines=True, force_ascii=False)
         elif out.suffix == ".xlsx":
-            flat().to_excel(out, index=False)
+            _json_cells(written).to_excel(out, index=False)
         else:  # .parquet
             written.to_parquet(out, index=False)
     return PredictionResult(path=path, model_id=run.run_id, input_fingerprint=fp, n=len(df), rejected=len(rejected),
