@@ -121,7 +121,7 @@ def first_run(counts: Mapping[str, int], min_per_class: int, floor: int, evidenc
     short = {name: min_per_class - n for name, n in counts.items() if n < min_per_class}
     missing, asked = sum(short.values()), min_per_class * len(counts)
     one = len(below) == 1
-    floor_note = (f"; {len(below)} class{'' if one else 'es'} below the floor of {floor} "
+    floor_note = (f"; {len(below)} class{'' if one else 'es'} below the floor of {floor} training labels "
                   f"{'keeps its' if one else 'keep their'} zero-shot evidence "
                   f"({_named(below)})" if below else "")
     if not short:

@@ -11,8 +11,8 @@ def test_the_fast_model_better_in_90_percent_of_resamples_starts_the_run_and_cla
     d = first_run(COUNTS, 8, 2, ev, 50)
     assert d == Decision(True, "evidence", "the fast model vs zero-shot on 90 random reserve labels: +0.078 accuracy "
                                            "(95% CI -0.033..+0.178, better in 93% of resamples): training can be "
-                                           "expected to help; 2 classes below the floor of 2 keep their zero-shot "
-                                           "evidence (c, d)", ("c", "d"))
+                                           "expected to help; 2 classes below the floor of 2 training labels keep "
+                                           "their zero-shot evidence (c, d)", ("c", "d"))
     # the boundary: exactly 90% starts it, 89.9% does not; a stricter confidence is a parameter
     assert first_run(COUNTS, 8, 2, Evidence(0.05, -0.05, 0.15, 60, p_value=0.1), 50).due
     assert not first_run(COUNTS, 8, 2, Evidence(0.05, -0.05, 0.15, 60, p_value=0.101), 50).due
@@ -52,7 +52,8 @@ def test_half_the_per_class_count_starts_the_run_and_classes_below_the_floor_do_
     assert (shortfall(counts, 8), half_counted(counts, 8)) == (16, True)
     assert first_run(counts, 8, 2, None, 50) == Decision(
         True, "count", "half the labels 8 per class asks for are there (16 of 32 short, at most 16): training can be "
-                       "expected to help; 1 class below the floor of 2 keeps its zero-shot evidence (c)", ("c",))
+                       "expected to help; 1 class below the floor of 2 training labels keeps its zero-shot evidence "
+                       "(c)", ("c",))
     # one label fewer is not half
     assert not first_run({**counts, "d": 3}, 8, 2, None, 50).due
     # each class counts up to min_per_class: one large class does not stand in for three empty ones
