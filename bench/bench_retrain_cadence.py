@@ -4,8 +4,8 @@ every round (``0``) or once the human training labels grew by a quarter (``0.25`
 A shared data set's whole pool (``common.oracle_project``, BANKING77 by default: 10,003 texts), brought by the
 product's steps in process to ``--start`` answers (batches of ``--batch``), then copied once per cadence. Each
 copy runs ``--rounds`` rounds in ``labeler round``'s order without the server: the train step as ``run_round``
-decides it (``runs.trigger``, ``runs.labels_unchanged``, ``runs.growth_wait``; ``runs.train_project`` with the
-configured backend), ``scoring.bootstrap`` (the new run scored on the whole pool: its fine-tuned body encodes
+decides it (``runs.trigger``, ``loop.round.retrain_hold``; ``runs.train_project`` with the configured
+backend), ``scoring.bootstrap`` (the new run scored on the whole pool: its fine-tuned body encodes
 every text), ``loop.plan_push``, the oracle answers the batch. The queue ranks by the fast model, refitted every
 round whatever the run, so both cadences ask the same records (checked: ``same_batches``); what differs is the
 seconds and the suggestions. Per round: seconds (train, bootstrap, the round), whether it trained, and the
@@ -42,7 +42,7 @@ def run_cadence(op, data, answered0: dict, growth: float, rounds: int, work: Pat
     """``rounds`` rounds on a copy of ``op``'s project with ``training.retrain_after`` = ``growth``."""
     from labeler.loop import runs
     from labeler.loop.policy import project_policy
-    from labeler.loop.round import plan_push, suggestion, suggestion_cuts
+    from labeler.loop.round import plan_push, retrain_hold, suggestion, suggestion_cuts
     from labeler.loop.scoring import bootstrap
     from labeler.project import Project
 
@@ -60,7 +60,7 @@ def run_cadence(op, data, answered0: dict, growth: float, rounds: int, work: Pat
         t0 = time.perf_counter()
         policy = project_policy(config)
         decision, trained, t_train = runs.trigger(config, policy), None, 0.0
-        if decision.due and not runs.labels_unchanged(config) and not runs.growth_wait(config, policy):
+        if decision.due and not retrain_hold(config, policy):  # the train step's decision, as run_round takes it
             t1 = time.perf_counter()
             trained = runs.train_project(config, policy=policy).run_id
             t_train = time.perf_counter() - t1

@@ -14,7 +14,7 @@ from labeler.config import load_config
 from labeler.evaluation.gold import TRAIN
 from labeler.loop import runs
 from labeler.loop.policy import project_policy
-from labeler.loop.round import retrain_note
+from labeler.loop.round import retrain_hold
 from labeler.status import next_run_line
 
 
@@ -26,7 +26,8 @@ def _project(tmp_path, training: str = "{}", extra: str = ""):
     policy = project_policy(config)
     train = [rid for rid in (f"r{i}" for i in range(1000)) if policy.reserve.splits([rid])[rid] == TRAIN][:110]
     Path(config.project.dir).mkdir(parents=True)
-    pd.DataFrame({"id": train, "label": ["a", "b"] * 55, "labels": [[]] * 110, "status": "submitted"}).to_parquet(
+    pd.DataFrame({"id": train, "text": [f"text {rid}" for rid in train], "label": ["a", "b"] * 55, "labels": [[]] * 110,
+                  "status": "submitted"}).to_parquet(
         Path(config.project.dir) / "labels.parquet")
     return config, policy
 
@@ -49,7 +50,7 @@ def test_a_setfit_run_waits_for_a_quarter_more_labels_a_logreg_run_does_not(tmp_
     _run(monkeypatch)
     assert runs.growth_wait(config, policy) == ("run-1", 100, 110, 125)
     assert runs.growth_wait(config, policy, "transformers") is None  # another backend than the run's: train it now
-    assert retrain_note(config, runs.growth_wait(config, policy), "setfit") == (
+    assert retrain_hold(config, policy) == (
         "not retraining yet: run run-1 trained on 100 human training labels, 110 now; the next setfit run at 125 "
         "(training.retrain_after 0.25: scoring a setfit run encodes the whole pool again); --force trains now")
     _run(monkeypatch, n_train=88)  # 88 x 1.25 = 110: due

@@ -332,7 +332,8 @@ def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, f
 
     in_reserve = (which == GOLD) | (which == CALIB)
     folded = np.arange(len(df)) if multi_label else np.flatnonzero(in_reserve)  # the rows cross_fit scores
-    n_fits, done = 1 + len(np.unique(hash_folds(table, folded, folds, seed))), []  # an empty fold is not fitted
+    fold_of = hash_folds(table, folded, folds, seed)
+    n_fits, done = 1 + len(np.unique(fold_of)), []  # an empty fold is not fitted
 
     def fit(mask: np.ndarray):
         started = time.perf_counter()
@@ -354,7 +355,7 @@ def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, f
         # its cuts need out-of-fold predictions of every label (the queue model's rule): folds over every labelled
         # row; the reserve's rows among them are the estimate, as 0/1 sets cut where the other folds say
         _, P_every = cross_fit(table, which, folds, fit, seed, rows=folded)
-        sets, cuts = cross_fitted_cuts(P_every, y_all, hash_folds(table, folded, folds, seed), threshold)
+        sets, cuts = cross_fitted_cuts(P_every, y_all, fold_of, threshold)
         rows, P_oof, scored = np.flatnonzero(in_reserve), P_every[in_reserve], sets[in_reserve]
         how = "folds over all {n} labels, its {r} random reserve labels each scored by a model trained on the other " \
               "folds and cut at per-label cuts fitted on them"

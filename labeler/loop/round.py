@@ -320,12 +320,10 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
         out["train_note"] = decision.reason
         echo(f"  {decision.reason}")
     else:
-        unchanged = None if force else runs.labels_unchanged(config)
-        wait = None if force or unchanged else runs.growth_wait(config, policy, backend)
-        if unchanged or wait:
-            out["train_note"] = f"labels unchanged since run {unchanged}; not retraining" if unchanged else \
-                retrain_note(config, wait, backend or config.training.backend)
-            echo(f"  {out['train_note']}")
+        hold = None if force else retrain_hold(config, policy, backend)
+        if hold:
+            out["train_note"] = hold
+            echo(f"  {hold}")
         else:
             echo(f"  training: {decision.reason}" if decision.due else "  training: --force")
             run = runs.train_project(config, backend=backend, force=force, policy=policy)
@@ -353,9 +351,18 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
     return out
 
 
-def retrain_note(config, wait: tuple[str, int, int, int], backend: str) -> str:
-    """Why the round does not retrain the current run yet (``runs.growth_wait``), in one line."""
+def retrain_hold(config, policy, backend: str | None = None) -> str | None:
+    """Why the train step does not retrain the current run now, in one line (None: it does, once a run is due): the
+    labels are unchanged since it trained, or a SetFit or transformers run waits for ``training.retrain_after`` more
+    (``runs.growth_wait``)."""
+    unchanged = runs.labels_unchanged(config)
+    if unchanged:
+        return f"labels unchanged since run {unchanged}; not retraining"
+    wait = runs.growth_wait(config, policy, backend)
+    if wait is None:
+        return None
     run_id, before, n, at = wait
+    backend = backend or config.training.backend
     return (f"not retraining yet: run {run_id} trained on {before} human training labels, {n} now; the next {backend} "
             f"run at {at} (training.retrain_after {config.training.retrain_after:g}: scoring a {backend} run "
             f"encodes the whole pool again); --force trains now")

@@ -392,8 +392,8 @@ def growth_wait(config, policy, backend: str | None = None) -> tuple[str, int, i
     one to train, or a logreg run: a second's work, its pool scored from the cached embeddings)."""
     backend = backend or config.training.backend
     run = current_run(config) if config.training.retrain_after > 0 else None
-    if run is None or backend not in REENCODING_BACKENDS or getattr(run, "backend", backend) != backend \
-            or run_mismatch(config, run) or (run.info or {}).get("final_fit"):
+    if run is None or backend not in REENCODING_BACKENDS or run.backend != backend or run_mismatch(config, run) \
+            or (run.info or {}).get("final_fit"):
         return None
     before = int((run.info or {}).get("n_train") or 0)
     n, at = train_records(config, policy.reserve), retrain_at(before, config.training.retrain_after)
