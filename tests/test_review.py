@@ -325,18 +325,13 @@ def test_pull_before_any_push_is_one_line(argilla_server, tmp_path):
     assert pull_reviews(config, missing_ok=True) is None
 
 
-@pytest.mark.slow
-@pytest.mark.server
-def test_labeler_review_finds_flipped_labels_and_an_oracle_reviewer_corrects_them(argilla_server, argilla_client,
-                                                                                  tmp_path):
-    """60 demo tickets answered with 3 labels flipped; `labeler review` ranks them first (MiniLM embeddings,
-    5-fold logistic head, cleanlab) and sends them; a second annotator answers the truth; --pull corrects."""
+def _flipped_tickets(tmp_path):
+    """60 demo tickets pushed to a fresh dataset on the real local server and answered with 3 labels flipped, then
+    pulled: (CLI args, config, connection, dataset name, truth, the flipped answers)."""
     from labeler.argilla.annotate import answer_pending
     from labeler.argilla.push import PushRecord, push
-    from labeler.cli.review import command
     from labeler.config import load_config
     from labeler.loop.round import claim_dataset, connection, dataset_spec, pull_labels
-    from labeler.project import Project
 
     rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:60]
     (tmp_path / "tickets.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -356,7 +351,19 @@ def test_labeler_review_finds_flipped_labels_and_an_oracle_reviewer_corrects_the
     claim_dataset(config, pushed.dataset_id)  # pushed by hand, not by `labeler push`, which records it
     assert answer_pending(conn, name, None, {**truth, **flips}, 60, config.label_names, False).answered == 60
     assert pull_labels(config).submitted == 60
+    return args, config, conn, name, truth, flips
 
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_labeler_review_finds_flipped_labels_and_an_oracle_reviewer_corrects_them(argilla_server, argilla_client,
+                                                                                  tmp_path):
+    """60 demo tickets answered with 3 labels flipped; `labeler review` ranks them first (MiniLM embeddings,
+    5-fold logistic head, cleanlab) and sends them; a second annotator answers the truth; --pull corrects."""
+    from labeler.cli.review import command
+    from labeler.project import Project
+
+    args, config, conn, name, truth, flips = _flipped_tickets(tmp_path)
     out = _run(command, args + ["--budget", "3"])
     assert out[0].startswith("cleanlab flags 2 of 60 ranked human labels")
     assert out[1] == "the 2 labels cleanlab flags, then 1 more, lowest label quality first (budget 3)"
@@ -392,6 +399,30 @@ def test_labeler_review_finds_flipped_labels_and_an_oracle_reviewer_corrects_the
     raw = load_labels(Project(config).load_labels(reviewed=False), config.label_names).fingerprint()
     assert run.data_fingerprint == reviewed != raw
     assert labels_unchanged(config) == run.run_id
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_review_again_keeps_one_batch_open_on_the_real_server(argilla_server, tmp_path):
+    """Against the real local server: a first `labeler review` sends one flagged label (queue.batch_size 1); run
+    again, it sends no new suspect while that one waits; with a batch of 2 it tops up with the other flagged one."""
+    from labeler.cli.review import command
+
+    args, _, _, name, _, _ = _flipped_tickets(tmp_path)
+    one = args + ["--set", "queue.batch_size=1"]
+    out = _run(command, one)
+    assert out[1] == "the 1 label cleanlab flags, lowest label quality first (budget 1; --budget to change)"
+    assert out[-1] == f"pushed to '{name}-review': 1 new suspects, 0 sent again for another opinion, 0 still open " \
+                      "(priority refreshed)"
+    out = _run(command, one)
+    assert out[0].startswith("second review: 0 confirmed, 0 changed, 0 ambiguous, 1 waiting for an answer")
+    assert "no new suspects sent: 1 sent before still wait for an answer (a batch is queue.batch_size 1); --budget N " \
+           "sends N more" in out
+    assert out[-1] == f"pushed to '{name}-review': 0 new suspects, 0 sent again for another opinion, 1 still open " \
+                      "(priority refreshed)"
+    out = _run(command, args + ["--set", "queue.batch_size=2"])
+    assert out[-1] == f"pushed to '{name}-review': 1 new suspects, 0 sent again for another opinion, 1 still open " \
+                      "(priority refreshed)"
 
 
 def test_too_few_labels_are_one_line_errors(tmp_path):
