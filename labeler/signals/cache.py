@@ -46,11 +46,22 @@ class KVStore:
         self._conn.execute("PRAGMA busy_timeout=120000")
         self._retry(lambda: self._conn.execute("PRAGMA journal_mode=WAL"))
         self._conn.execute("PRAGMA synchronous=NORMAL")
+        digest_column = ", digest INTEGER" if digests else ""
         self._retry(lambda: self._conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, dim INTEGER NOT NULL, dtype TEXT NOT NULL, p BLOB NOT NULL)"
+            f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, dim INTEGER NOT NULL, dtype TEXT NOT NULL, p BLOB NOT NULL"
+            f"{digest_column})"
         ))
         if digests and "digest" not in {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}:
-            self._retry(lambda: self._conn.execute(f"ALTER TABLE {table} ADD COLUMN digest INTEGER"))
+            self._add_digest_column()
+
+    def _add_digest_column(self) -> None:
+        """Add the ``digest`` column to a cache written before it existed; a second writer that
+        opened the same file at once may have added it first, which is as good."""
+        try:
+            self._retry(lambda: self._conn.execute(f"ALTER TABLE {self.table} ADD COLUMN digest INTEGER"))
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):
+                raise
 
     @staticmethod
     def _retry(fn, tries: int = 50):

@@ -114,6 +114,17 @@ def test_a_record_whose_text_changed_is_scored_again(tmp_path):
     assert np.array_equal(score_cached(sig, ["1"], ["bar"], tmp_path / "old", progress=False), [[0, 1]])
 
 
+def test_a_second_writer_adding_the_digest_column_too_is_fine(tmp_path):
+    """Two sharded writers opening an older cache at once both saw no digest column and both added it: the
+    second ALTER failed with 'duplicate column name' and its shard crashed (CI, stop 40)."""
+    from labeler.signals.cache import KVStore
+
+    store = KVStore(tmp_path / "c.sqlite", table="preds", digests=True)
+    store._add_digest_column()  # what the writer that lost the race runs
+    columns = [row[1] for row in store._conn.execute("PRAGMA table_info(preds)")]
+    assert columns == ["id", "dim", "dtype", "p", "digest"]
+
+
 RUNNER = '''
 import sys, pickle, numpy as np
 sys.path.insert(0, sys.argv[1])
