@@ -109,8 +109,8 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
         lines.append(f"labels: {st['outside']} answers carry a label no longer in the config ({what}; renamed? list "
                      "the old name under the label's was:)")
     if st.get("pool_changed"):
-        lines.append("data: the file (or data settings) changed since the pool was read; `labeler bootstrap` or "
-                     "`labeler round` reads it again")
+        lines.append("data: the file, the data settings or labeler's pool format changed since the pool was read; "
+                     "`labeler bootstrap` or `labeler round` reads it again")
     if st.get("server"):
         lines.append(f"server: {st['server']}")
     if st.get("watcher"):

@@ -518,8 +518,8 @@ def test_a_fresh_read_says_which_records_came_and_went(tmp_path):
     data.write_text(data.read_text() + json.dumps({"id": 99, "text": "text 99"}) + "\n")
     st = status(config)
     assert st["pool"] == 7 and st["pool_changed"] is True
-    assert "data: the file (or data settings) changed since the pool was read; `labeler bootstrap` or `labeler " \
-        "round` reads it again" in summary_lines(st)
+    assert ("data: the file, the data settings or labeler's pool format changed since the pool was read; `labeler "
+            "bootstrap` or `labeler round` reads it again") in summary_lines(st)
 
 
 def test_a_json_object_wrapping_its_records_is_read_from_its_one_list(tmp_path):

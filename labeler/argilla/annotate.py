@@ -5,7 +5,8 @@ answered, until ``n`` are answered. Held-back labels are mapped to the config's 
 multi-label, labels outside it are dropped (and counted), and a record whose held-back set is empty, or left
 empty, is answered "None of these" (``schema.NONE_VALUE``: the empty label set, as ``labeler simulate``'s
 oracle answers it). A single-label record whose label is outside the set is skipped and counted, and so is a
-pending record with no held-back label at all (a missing value, not an empty list). Skipped records stay
+pending record with no held-back label at all (a missing value, not an empty list), and a "None of these" answer
+on a dataset created before that option existed (Argilla would reject it). Skipped records stay
 pending and do not count towards ``n``. Answers are the API user's, status "submitted", sent with the bulk responses
 endpoint (an upsert per record and user, so a retried batch changes nothing twice). Before the first push there
 is no dataset and nothing to answer: the report says so (``not_pushed``) instead of failing the round that pushes.
@@ -19,13 +20,15 @@ from dataclasses import dataclass, field
 from labeler.argilla import rest
 from labeler.argilla.connection import Connection
 from labeler.argilla.datasets import find_dataset
-from labeler.argilla.schema import META_PRIORITY, NONE_VALUE, QUESTION
+from labeler.argilla.schema import META_PRIORITY, NONE_TEXT, NONE_VALUE, QUESTION, has_none_option
 from labeler.errors import LabelerError
 
 BULK = 100  # the server's maximum items per POST /api/v1/me/responses/bulk
 NO_TRUTH = "no held-back label"
 OUTSIDE = "held-back label outside the config's labels"
 REJECTED = "rejected by Argilla"
+NO_NONE_OPTION = (f"no label, and dataset {{name!r}} was created without the {NONE_TEXT!r} option; a new dataset "
+                  "name has it: --set argilla.dataset={name}-v2")
 
 
 @dataclass
@@ -90,6 +93,7 @@ def answer_pending(conn: Connection, dataset_name: str, workspace: str | None, t
     dataset = find_dataset(conn, dataset_name, workspace)
     if dataset is None:  # nothing pushed yet, so nothing to answer (`labeler round` pushes the first batch next)
         return AnswerReport(not_pushed=dataset_name)
+    none_answerable = not multi_label or has_none_option(dataset)
     pending = [rec for rec in rest.iter_records(conn, dataset.id, include="responses") if not rec.get("responses")]
     pending.sort(key=lambda rec: (_priority(rec), rec.get("external_id") or rec["id"]))
     items = []
@@ -104,6 +108,9 @@ def answer_pending(conn: Connection, dataset_name: str, workspace: str | None, t
         report.labels_dropped += dropped
         if answer is None:
             report.skip(OUTSIDE)
+            continue
+        if answer == [NONE_VALUE] and not none_answerable:
+            report.skip(NO_NONE_OPTION.format(name=dataset_name))
             continue
         items.append({"record_id": rec["id"], "status": "submitted", "values": {QUESTION: {"value": answer}}})
     for start in range(0, len(items), BULK):

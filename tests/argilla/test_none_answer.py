@@ -78,3 +78,22 @@ def test_settings_on_the_server_and_an_older_dataset_gets_a_note(argilla_server)
                  [rec], progress=False)
     assert len(again.notes) == 1 and "\n" not in again.notes[0]
     assert f"without the {NONE_TEXT!r} option" in again.notes[0] and f"argilla.dataset={old.name}-v2" in again.notes[0]
+
+
+@pytest.mark.server
+def test_the_simulated_annotator_skips_none_answers_an_older_dataset_cannot_take(argilla_server):
+    """A project upgraded from before the option: its dataset rejected every "None of these" answer (one 422 per
+    record, "skipped 31 (rejected by Argilla)" on the walk-through); now they are skipped with the way out."""
+    from labeler.argilla.annotate import NO_NONE_OPTION, answer_pending
+
+    conn = Connection(argilla_server.url, argilla_server.api_key, "test")
+    old = _OldSpec(name=f"none-{uuid.uuid4().hex[:6]}", labels=LABELS, multi_label=True)
+    recs = [PushRecord(id=f"o{i}", fields={"text": f"t{i}"}, value=["billing"], score=[0.6], agent="ensemble",
+                       metadata={"priority": i + 1}) for i in range(3)]
+    push(conn, old, recs, progress=False)
+    report = answer_pending(conn, old.name, None, {"o0": [], "o1": ["refund"], "o2": ["nothing_here"]}, 5, LABELS, True)
+    reason = NO_NONE_OPTION.format(name=old.name)
+    assert (report.answered, report.skipped, report.first_rejection) == (1, {reason: 2}, None)
+    assert report.summary() == (f"simulated annotator: answered 1, skipped 2 ({reason}), dropped 1 held-back "
+                                "label(s) outside the config's labels")
+    assert f"argilla.dataset={old.name}-v2" in reason
