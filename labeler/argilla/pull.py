@@ -51,7 +51,7 @@ class PullReport:
     overlapped: int = 0  # records with 2+ submitted answers (what kappa is computed on)
     none: int = 0  # multi-label: labeled records whose answer is "None of these" (the empty label set)
     none_with_labels: int = 0  # multi-label: answers choosing "None of these" and labels (their records: conflicts)
-    kept: int = 0  # labels of records not in this dataset, kept from the last pull (answered in an earlier dataset)
+    kept: int = 0  # labels kept from the last pull: answered in another dataset, not answered in this one
     dataset: str = ""
     dataset_id: str = ""
 
@@ -63,8 +63,8 @@ class PullReport:
         none = f" ({self.none} 'None of these')" if self.none else ""
         contradictions = (f", of which {self.none_with_labels} answer(s) chose 'None of these' together with labels"
                           if self.none_with_labels else "")
-        kept = (f"; {self.kept} more kept from the last pull: their records are not in {self.dataset!r} (answered in "
-                "an earlier dataset)" if self.kept else "")
+        kept = (f"; {self.kept} more kept from the last pull: answered in another dataset, not in {self.dataset!r}"
+                if self.kept else "")
         return (f"{self.submitted} labeled{none}, {self.discarded} discarded, {len(self.conflicts)} conflicts (ties"
                 f"{contradictions}){waiting}, {self.drafts_only} drafts only; Fleiss' kappa {kappa}{kept}")
 
@@ -145,7 +145,7 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path, check=None) -> Pull
             value = (resp.get("values") or {}).get(QUESTION, {}).get("value")
             answer = {"id": rid, "annotator": users.get(resp["user_id"], resp["user_id"]),
                       "status": resp["status"], "value": value, "updated_at": resp.get("updated_at")}
-            raw_rows.append({**answer, "value": json.dumps(value, ensure_ascii=False)})
+            raw_rows.append({**answer, "value": json.dumps(value, ensure_ascii=False), "dataset": spec.name})
             if resp["status"] != "draft":
                 if spec.multi_label and resp["status"] == "submitted":
                     answer["value"], kind = answer_labels(value, spec.labels)
@@ -182,6 +182,7 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path, check=None) -> Pull
             "agreement": agree,
             "submitted_at": max(str(a["updated_at"] or "") for a in answers) or None,
             "round": int(meta.get("round", 0) or 0),
+            "dataset": spec.name,
         })
         report.records += 1
         if status == "submitted":
@@ -204,28 +205,33 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path, check=None) -> Pull
         report.kappa = fleiss_kappa(tables, spec.labels)
     out_dir.mkdir(parents=True, exist_ok=True)
     labels_df = pd.DataFrame(label_rows, columns=["id", "text", "fields", "label", "labels", "status", "annotator",
-                                                  "n_annotators", "agreement", "submitted_at", "round"])
+                                                  "n_annotators", "agreement", "submitted_at", "round", "dataset"])
     labels_df["submitted_at"] = pd.to_datetime(labels_df["submitted_at"], errors="coerce", utc=True)
-    responses_df = pd.DataFrame(raw_rows, columns=["id", "annotator", "status", "value", "updated_at"])
-    # a record this dataset does not hold was answered in another one (a new dataset after the labels changed):
-    # its label stays; the dataset's own records are read from it alone
+    responses_df = pd.DataFrame(raw_rows, columns=["id", "annotator", "status", "value", "updated_at", "dataset"])
+    # a record answered in another dataset (a new one after the labels changed, or for the "None of these"
+    # option) keeps its label unless this dataset answers it; this dataset's own answers are read from it alone
     report.dataset, report.dataset_id = spec.name, str(dataset.id)
-    labels_df, report.kept = _keep_elsewhere(labels_df, out_dir / "labels.parquet", present)
-    responses_df, _ = _keep_elsewhere(responses_df, out_dir / "responses.parquet", present)
+    labels_df, report.kept = _keep_elsewhere(labels_df, out_dir / "labels.parquet", present, spec.name)
+    responses_df, _ = _keep_elsewhere(responses_df, out_dir / "responses.parquet", present, spec.name)
     _write_atomic(labels_df, out_dir / "labels.parquet")
     _write_atomic(responses_df, out_dir / "responses.parquet")
     return report
 
 
-def _keep_elsewhere(df, path: Path, present: set[str]):
-    """``df`` with the rows of the last pull's ``path`` whose records are not in ``present`` (the dataset's
-    record ids), and how many such records there are."""
+def _keep_elsewhere(df, path: Path, present: set[str], dataset: str):
+    """``df`` with the rows of the last pull's ``path`` answered elsewhere, and how many records they hold: those
+    whose records are not in ``present`` (this dataset's record ids), and those ``df`` has no row for that another
+    dataset answered (a record sent to a new dataset and back; a row pulled before the ``dataset`` column was
+    written counts as this dataset's: an answer withdrawn here is gone)."""
     import pandas as pd
 
     if not path.exists():
         return df, 0
     old = pd.read_parquet(path)
-    old = old[~old["id"].astype(str).isin(present)]
+    ids = old["id"].astype(str)
+    source = old["dataset"] if "dataset" in old else pd.Series(None, index=old.index, dtype=object)
+    elsewhere = source.notna() & (source != dataset) & ~ids.isin(set(df["id"].astype(str)))
+    old = old[~ids.isin(present) | elsewhere]
     if old.empty:
         return df, 0
     old = old.reindex(columns=df.columns)

@@ -122,9 +122,20 @@ def test_a_new_dataset_after_the_labels_changed_keeps_the_answers_given_in_the_o
     report = pull(conn, more, tmp_path)
     labels = pd.read_parquet(tmp_path / "labels.parquet").set_index("id")
     assert labels["label"].to_dict() == {"r2": "refund", "r0": "billing", "r1": "tech, support"}
-    assert report.summary().endswith(f"; 2 more kept from the last pull: their records are not in {new!r} (answered "
-                                     "in an earlier dataset)")
+    assert report.summary().endswith(f"; 2 more kept from the last pull: answered in another dataset, not in {new!r}")
     assert sorted(pd.read_parquet(tmp_path / "responses.parquet")["id"]) == ["r0", "r1", "r2"]
+    # back to the old dataset, where r2 still waits unanswered: its answer from the new one stays (it was dropped,
+    # silently, on an upgrade walk-through that went back), while an answer withdrawn there is gone
+    from labeler.argilla import rest
+    from labeler.argilla.datasets import find_dataset
+
+    dataset = find_dataset(conn, old)
+    r0 = next(r for r in rest.iter_records(conn, dataset.id, include="responses") if r["external_id"] == "r0")
+    rest.request(conn, "DELETE", f"/api/v1/responses/{r0['responses'][0]['id']}")
+    report = pull(conn, _spec(old), tmp_path)
+    labels = pd.read_parquet(tmp_path / "labels.parquet").set_index("id")
+    assert labels["label"].to_dict() == {"r1": "tech, support", "r2": "refund"} and report.kept == 1
+    assert labels["dataset"].to_dict() == {"r1": old, "r2": new}
 
 
 def test_wrong_key_and_wrong_url_are_one_line_errors(argilla_server):
