@@ -149,8 +149,8 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
     rows = []
     for i, (rec, p) in enumerate(zip(pool.records, P)):
         if config.task.multi_label:
-            picked = [labels[k] for k in np.argsort(-p, kind="stable") if sets[i, k]]  # none: "None of these"
-            label, score = ",".join(picked), float(p.max())
+            # a list, most probable first (empty: "None of these"): a label name may hold a comma
+            label, score = [labels[k] for k in np.argsort(-p, kind="stable") if sets[i, k]], float(p.max())
         else:
             k = int(np.argmax(p))
             label, score = labels[k], float(p[k])

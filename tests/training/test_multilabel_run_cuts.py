@@ -146,18 +146,22 @@ def test_predict_cuts_a_multi_label_run_at_its_own_cuts_and_may_predict_none(tmp
     P = [[0.35, 0.6, 0.1], [0.1, 0.8, 0.55], [0.2, 0.45, 0.4]]
     monkeypatch.setattr(predict, "load_run", lambda config, run_id: _Run(P, [0.3, 0.7, 0.5] if saved else None))
     res = predict.predict_file(load_config(cfg), tmp_path / "new.csv")
-    got = pd.read_parquet(res.path)["label"].tolist()
+    got = [list(v) for v in pd.read_parquet(res.path)["label"]]
     if saved:
-        assert got == ["refund", "billing,shipping", ""]  # billing 0.6 is under its 0.7: not taken
+        assert got == [["refund"], ["billing", "shipping"], []]  # billing 0.6 is under its 0.7: not taken
         monkeypatch.setattr(predict, "load_run", lambda config, run_id: _Run(P, [0.3, 0.7, 0.5], at_least_one=True))
         one = predict.predict_file(load_config(cfg), tmp_path / "new.csv")
-        assert pd.read_parquet(one.path)["label"].tolist() == ["refund", "billing,shipping", "billing"]
+        assert [list(v) for v in pd.read_parquet(one.path)["label"]] == [["refund"], ["billing", "shipping"], ["billing"]]
+        # a list, not "billing,shipping": a label name may hold a comma; JSON text in a CSV cell
+        predict.predict_file(load_config(cfg), tmp_path / "new.csv", out=tmp_path / "out.csv")
+        assert pd.read_csv(tmp_path / "out.csv")["label"].tolist() == ['["refund"]', '["billing", "shipping"]',
+                                                                       '["billing"]']
         assert one.n_none == 0 and one.summary().splitlines()[0].endswith(
             "at least one label per text: no training text was None of these)")
         assert res.label_counts == {"billing": 1, "shipping": 1, "refund": 1} and res.n_none == 1
         assert "; none of these 1 (cut per label, fitted on 60 calibration records (40 positive labels))" in res.summary()
     else:
-        assert got == ["billing", "billing,shipping", ""]
+        assert got == [["billing"], ["billing", "shipping"], []]
         assert res.summary().splitlines()[0].endswith(
             "none of these 1 (cut at task.threshold 0.5 for every label: run 20260101-000000-logreg was saved "
             "without per-label cuts)")
