@@ -373,6 +373,41 @@ def test_a_stopping_watcher_counts_its_backlog_on_the_server(tmp_path, argilla_s
     assert watcher.state.backlog == 10
 
 
+@pytest.mark.server
+def test_a_watcher_waits_for_a_server_that_stops_answering(tmp_path, argilla_server, argilla_client, monkeypatch):
+    """The server restarted under a running watcher (walk-through): it exited with "kept failing (ConnectError)
+    after 5 tries". Now it says so once, keeps looking, and counts the answers given meanwhile once it is back."""
+    import dataclasses
+
+    from labeler.argilla import rest
+    from labeler.watch.runner import Watcher
+
+    monkeypatch.setattr(rest, "BACKOFF", 0.01)  # the retries themselves: not what is tested
+    config, cfg, sets = _project(tmp_path, "down")
+    conn = _push_twelve(config)
+    said: list[str] = []
+    watcher = Watcher(config, str(cfg), sets, echo=said.append, mode="polling")
+    dead = dataclasses.replace(conn, url="http://127.0.0.1:9")  # nothing listens there: ConnectError
+    watcher.conn, watcher.dataset_id, watcher.state = dead, watcher_dataset(conn, config), WatchState(backlog=0)
+    waits: list[float] = []
+
+    def wait(timeout: float) -> int:
+        waits.append(timeout)
+        if len(waits) == 2:  # the server is back, with 3 answers given while it was away
+            watcher.conn = conn
+            _bulk_answers(argilla_client, config, 3)
+        if len(waits) == 3:
+            watcher.stopping = True
+        return 0
+
+    watcher._loop(wait)
+    assert said[0] == ("server unreachable (ConnectError after 5 tries): waiting for it, looking again every 10s "
+                       "(Ctrl-C stops the watcher)")
+    assert len(said) == 2 and said[1].startswith("server back after ") and said[1].endswith(
+        "s; answers given meanwhile were counted")
+    assert waits == [1.0, 1.0, 1.0] and watcher.state.backlog == 3  # polling every second; 3 < refresh_every 5
+
+
 def watcher_dataset(conn, config) -> str:
     from labeler.argilla.datasets import find_dataset
 

@@ -3,7 +3,9 @@ fine-tune in the background when due, swap the run in when the rule allows. See 
 
 Answers are counted against the server, never against events alone: an event (webhook) or a tick (polling)
 only prompts a look at the submitted answers (``submitted_keys``); the state file says which of them a
-completed refresh has processed. Under webhooks a slower safety tick catches anything a lost event missed.
+completed refresh has processed. Under webhooks a slower safety tick catches anything a lost event missed. A
+server that stops answering (every retry failed) is waited for, not fatal: the watcher says so once, looks again
+every ``DOWN_TICK`` and says when it is back; answers given meanwhile are counted at that look.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from urllib.parse import urlparse
 
 from labeler.argilla import webhooks
+from labeler.argilla.rest import RetriesExhausted
 from labeler.argilla.datasets import find_dataset, submitted_keys
 from labeler.errors import LabelerError
 from labeler.loop.round import connection
@@ -26,6 +29,7 @@ from labeler.watch.refresh import refresh
 from labeler.watch.state import WatchLock, WatchState
 
 SAFETY_TICK = 30.0  # seconds between answer checks under webhooks, whatever the events say
+DOWN_TICK = 10.0  # seconds between looks while the server does not answer (each look retries for up to 7.5 s)
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -121,27 +125,43 @@ class Watcher:
                                                                                   self.config.watch.poll_seconds)
         started = time.monotonic()
         announced, force = 0, self.dataset_id is None  # no dataset yet: the first refresh pushes and creates it
-        look = True
+        look, down = True, None  # down: when the server stopped answering (a restart, an upgrade, a crash)
         while not self.stopping:
-            force |= self._check_fine_tune()
-            if look or force:
-                backlog = self._look()
-                if backlog >= every or force:
-                    self._refresh(backlog)
-                    force = False
-                else:
-                    self.state.save(self.project.dir)
-                announced = 0  # the look counted them
-                self._maybe_fine_tune()
+            try:
+                force |= self._check_fine_tune()
+                if look or force:
+                    backlog = self._look()
+                    if backlog >= every or force:
+                        self._refresh(backlog)
+                        force = False
+                    else:
+                        self.state.save(self.project.dir)
+                    announced = 0  # the look counted them
+                    self._maybe_fine_tune()
+                down = self._server_back(down)
+            except RetriesExhausted as exc:  # every retry failed: wait for the server instead of exiting
+                down = self._server_down(exc, down)
             if self._done(started):
                 break
-            got = wait(tick)
+            got = wait(tick if down is None else min(tick, DOWN_TICK))
             announced += got
             # polling: look every tick; webhooks: once enough answers were announced, or on the safety tick
-            # (or any other wake-up that announced nothing: a draft, a signal, a lost count)
-            look = self.mode == "polling" or got == 0 or announced + self.state.backlog >= every
+            # (or any other wake-up that announced nothing: a draft, a signal, a lost count); the server down:
+            # every DOWN_TICK
+            look = down is not None or self.mode == "polling" or got == 0 or announced + self.state.backlog >= every
         if self.stopping:
             self.close()
+
+    def _server_down(self, exc: RetriesExhausted, down: float | None) -> float:
+        if down is None:
+            self.echo(f"server unreachable ({exc.problem} after {exc.tries} tries): waiting for it, looking again "
+                      f"every {DOWN_TICK:g}s (Ctrl-C stops the watcher)")
+        return time.monotonic() if down is None else down
+
+    def _server_back(self, down: float | None) -> None:
+        if down is not None:
+            self.echo(f"server back after {time.monotonic() - down:.0f}s; answers given meanwhile were counted")
+        return None
 
     def _look(self) -> int:
         """The backlog as the server has it: submitted answers no completed refresh has processed."""
