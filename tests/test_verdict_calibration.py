@@ -151,3 +151,26 @@ def test_compare_cli_says_what_the_verdict_is_scored_on(project, monkeypatch, ca
             in out.splitlines()
         assert "gold: 84 random gold labels: human labels on records drawn uniformly at random from the pool (never " \
                "trained on); calibration left out (run run-x trained on the calibration labels)" in md
+
+
+def test_all_runs_with_an_older_run_says_the_current_one_alone_counts_calibration(project, monkeypatch):
+    """An upgraded project: a run from before calibration was held out, beside the current one. ``--all-runs`` scores
+    every system on gold alone and loses the verdict; it now says that without --all-runs calibration counts."""
+    config, _, by_text, _ = project
+    current, old = _Run(by_text, 31), _Run(by_text, 0)
+    old.run_id = "run-old"
+
+    class _Two(_Registry):
+        def run_ids(self):
+            return [old.run_id, current.run_id]
+
+        def load(self, rid):
+            return old if rid == old.run_id else current
+
+    monkeypatch.setattr(compare_on_gold, "registry", lambda config: _Two(current))
+    every = compare_project(config, all_runs=True, write=False, n_resamples=200)
+    assert (every.n_gold, every.n_calib, every.gold_only) == (84, 0, (
+        "run run-old trained on the calibration labels; without --all-runs the current run's verdict counts the "
+        "calibration labels too"))
+    alone = compare_project(config, write=False, n_resamples=200)
+    assert (alone.n_gold, alone.n_calib, alone.gold_only, alone.enough) == (84, 31, "", True)

@@ -228,6 +228,9 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
     signals_runs = [sig.run for sig in signals if getattr(sig, "type_name", "") == "finetuned"]
     splits, gold_only = verdict_splits(config, list(runs.values()) + signals_runs)
     counted = CALIB in splits
+    current = reg.current_id()
+    if gold_only and all_runs and current in runs and CALIB in verdict_splits(config, [runs[current], *signals_runs])[0]:
+        gold_only += "; without --all-runs the current run's verdict counts the calibration labels too"
     n_gold, n_calib = len(gold.ids), len(calib.ids)
     ok, why = enough_gold(config, reserve, n_gold, n_calib if counted else None, ids=Project(config).pool_ids())
     if not gold.ids and not (counted and calib.ids):
@@ -252,7 +255,6 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
             # the prediction cache, where bootstrap's rows of the pool (the reserve among them) are found
             scored[rid] = score_run(run_signal(config, rid, signals, run), ids, texts, Project(config).cache, progress)
             kinds[rid] = "fine-tuned"
-    current = reg.current_id()
     joined_note = _suggestions(config, reserve, scored, kinds, current if current in runs else None, gold)
     unlabeled = {name: P[n_eval:] for name, P in scored.items()} if unl.ids else None
     scored = {name: P[:n_eval] for name, P in scored.items()}
