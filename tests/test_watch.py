@@ -286,7 +286,7 @@ def test_watch_polling_fine_tunes_in_the_background_and_swaps_the_run_in(tmp_pat
     pending = {v["agent"] for v in _records(argilla_client, config).values() if not v["responses"]}
     assert pending <= {"ensemble", run_id}, pending  # the run joined: the fast model left the suggestions
     out = _stop(w)
-    assert f"fine-tune done in " in out and "fine-tune started in the background" in out
+    assert "fine-tune done in " in out and "fine-tune started in the background" in out
 
 
 # -- answers logged in bulk through the SDK (issue 24) ---------------------------------------------------
