@@ -408,6 +408,27 @@ def test_a_watcher_waits_for_a_server_that_stops_answering(tmp_path, argilla_ser
     assert waits == [1.0, 1.0, 1.0] and watcher.state.backlog == 3  # polling every second; 3 < refresh_every 5
 
 
+def test_a_server_gone_mid_refresh_is_waited_for_too(tmp_path, monkeypatch):
+    """A refresh whose every retry failed used to end in "refresh skipped: ... Re-run the command"; it is the same
+    wait as a failed look, and the refresh it owes runs once the server is back."""
+    from labeler.argilla.rest import RetriesExhausted
+    from labeler.watch import runner
+
+    config, cfg, sets = _project(tmp_path, "midway")
+    said: list[str] = []
+    watcher = runner.Watcher(config, str(cfg), sets, echo=said.append, mode="polling")
+    watcher.conn, watcher.dataset_id, watcher.state = None, None, WatchState(backlog=0)  # no dataset: refresh at once
+
+    def gone(*args):
+        raise RetriesExhausted("Argilla at http://x kept failing", "ConnectError", 5)
+
+    monkeypatch.setattr(runner, "refresh", gone)
+    monkeypatch.setattr(runner.finetune, "due", lambda config: None)
+    watcher._loop(lambda timeout: setattr(watcher, "stopping", True) or 0)
+    assert said == ["server unreachable (ConnectError after 5 tries): waiting for it, looking again every 10s "
+                    "(Ctrl-C stops the watcher)"]
+
+
 def watcher_dataset(conn, config) -> str:
     from labeler.argilla.datasets import find_dataset
 

@@ -182,6 +182,8 @@ class Watcher:
         t0 = time.perf_counter()
         try:
             report = refresh(self.config, self.conn, self.dataset_id)
+        except RetriesExhausted:  # the server went away mid-refresh: the loop waits for it, then refreshes
+            raise
         except LabelerError as exc:
             self.echo(f"refresh skipped: {exc}")
             return
