@@ -273,11 +273,12 @@ def hash_folds(table: LabelTable, rows: np.ndarray, folds: int, seed: int = 0) -
 
 
 def cross_fit(table: LabelTable, which: np.ndarray, folds: int, fit, seed: int = 0,
-              rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+              rows: np.ndarray | None = None, fold: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(rows, out-of-fold P) for ``rows`` (default: the reserve rows, gold and calibration): each of ``folds``
-    folds (``hash_folds``) scored by ``fit(train_mask)``'s model, fitted on every other labelled row."""
+    folds (``fold``: the rows' ``hash_folds``, computed here when not given) scored by ``fit(train_mask)``'s model,
+    fitted on every other labelled row."""
     scored = np.flatnonzero((which == GOLD) | (which == CALIB)) if rows is None else np.asarray(rows, dtype=np.int64)
-    fold = hash_folds(table, scored, folds, seed)
+    fold = hash_folds(table, scored, folds, seed) if fold is None else fold
     texts = table.df["text"].tolist()
     P = None
     for f in range(folds):
@@ -354,13 +355,13 @@ def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, f
     if multi_label:
         # its cuts need out-of-fold predictions of every label (the queue model's rule): folds over every labelled
         # row; the reserve's rows among them are the estimate, as 0/1 sets cut where the other folds say
-        _, P_every = cross_fit(table, which, folds, fit, seed, rows=folded)
+        _, P_every = cross_fit(table, which, folds, fit, seed, rows=folded, fold=fold_of)
         sets, cuts = cross_fitted_cuts(P_every, y_all, fold_of, threshold)
         rows, P_oof, scored = np.flatnonzero(in_reserve), P_every[in_reserve], sets[in_reserve]
         how = "folds over all {n} labels, its {r} random reserve labels each scored by a model trained on the other " \
               "folds and cut at per-label cuts fitted on them"
     else:
-        rows, P_oof = cross_fit(table, which, folds, fit, seed)
+        rows, P_oof = cross_fit(table, which, folds, fit, seed, rows=folded, fold=fold_of)
         scored = P_oof
         how = "folds over {r} random reserve labels, each fold scored by a model trained on every other label"
     y_res = y_all[rows]
