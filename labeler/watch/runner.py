@@ -17,8 +17,8 @@ import time
 from urllib.parse import urlparse
 
 from labeler.argilla import webhooks
-from labeler.argilla.rest import RetriesExhausted
 from labeler.argilla.datasets import find_dataset, submitted_keys
+from labeler.argilla.rest import RetriesExhausted
 from labeler.errors import LabelerError
 from labeler.loop.round import connection
 from labeler.loop.runs import set_current_run
@@ -138,9 +138,14 @@ class Watcher:
                         self.state.save(self.project.dir)
                     announced = 0  # the look counted them
                     self._maybe_fine_tune()
-                down = self._server_back(down)
+                if down is not None:
+                    self.echo(f"server back after {time.monotonic() - down:.0f}s; answers given meanwhile were counted")
+                    down = None
             except RetriesExhausted as exc:  # every retry failed: wait for the server instead of exiting
-                down = self._server_down(exc, down)
+                if down is None:
+                    down = time.monotonic()
+                    self.echo(f"server unreachable ({exc.problem} after {exc.tries} tries): waiting for it, looking "
+                              f"again every {DOWN_TICK:g}s (Ctrl-C stops the watcher)")
             if self._done(started):
                 break
             got = wait(tick if down is None else min(tick, DOWN_TICK))
@@ -151,17 +156,6 @@ class Watcher:
             look = down is not None or self.mode == "polling" or got == 0 or announced + self.state.backlog >= every
         if self.stopping:
             self.close()
-
-    def _server_down(self, exc: RetriesExhausted, down: float | None) -> float:
-        if down is None:
-            self.echo(f"server unreachable ({exc.problem} after {exc.tries} tries): waiting for it, looking again "
-                      f"every {DOWN_TICK:g}s (Ctrl-C stops the watcher)")
-        return time.monotonic() if down is None else down
-
-    def _server_back(self, down: float | None) -> None:
-        if down is not None:
-            self.echo(f"server back after {time.monotonic() - down:.0f}s; answers given meanwhile were counted")
-        return None
 
     def _look(self) -> int:
         """The backlog as the server has it: submitted answers no completed refresh has processed."""
