@@ -119,8 +119,10 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
     ranked = sorted(per.items(), key=lambda kv: (kv[1], kv[0]))
     counts = [n for _, n in ranked]
     if counts:  # the same header at 2 classes, at 150 and with --all
-        lines.append(f"labels per class: {len(ranked)} classes, min {counts[0]}, median {counts[len(counts) // 2]}, "
-                     f"max {counts[-1]}; {sum(1 for n in counts if n == 0)} with none")
+        empty = sum(1 for n in counts if n == 0)
+        lines.append(f"labels per class: {len(ranked)} class{'' if len(ranked) == 1 else 'es'}, min {counts[0]}, "
+                     f"median {counts[len(counts) // 2]}, max {counts[-1]}; {empty} "
+                     f"class{'' if empty == 1 else 'es'} with no label yet")
     if show_all or len(ranked) <= 2 * SHOWN:
         lines += [f"  {name}: {n}" for name, n in per.items()]
     else:

@@ -84,6 +84,19 @@ def test_multi_label_ranking_uses_cleanlabs_multilabel_module():
     assert r.order[0] == 4 and r.flagged[4]
 
 
+def test_a_one_label_multi_label_task_is_ranked_as_two_classes():
+    # "spam" or "None of these": cleanlab refuses a one-column multi-label matrix ("Labels must be in multi-label
+    # format", a traceback from `labeler review` on a tagging project); it is ranked as the two-class label it is
+    X, y = _clusters()
+    Y = (y == 0).astype(int)[:, None]
+    Y[[4, 15]] = [[0], [1]]  # a spam record answered "None of these", a "None of these" record answered spam
+    P = oof_probabilities(X, Y, 1, multi_label=True, seed=0)
+    r = rank_labels(P, Y, multi_label=True)
+    both = rank_labels(np.column_stack([1 - P[:, 0], P[:, 0]]), Y[:, 0], multi_label=False)
+    assert sorted(r.top(2).tolist()) == [4, 15] and np.flatnonzero(r.flagged).tolist() == [4, 15]
+    np.testing.assert_array_equal(r.quality, both.quality)
+
+
 def test_a_class_with_one_label_is_not_ranked():
     assert rankable(np.array([0, 0, 1, 2, 2]), 3, False).tolist() == [True, True, False, True, True]
     assert rankable(np.zeros((3, 2)), 2, True).all()

@@ -121,22 +121,23 @@ def first_run(counts: Mapping[str, int], min_per_class: int, floor: int, evidenc
     short = {name: min_per_class - n for name, n in counts.items() if n < min_per_class}
     missing, asked = sum(short.values()), min_per_class * len(counts)
     one = len(below) == 1
+    enough_classes = at_floor >= min(2, len(counts))  # two classes to tell apart; a one-label tagging task has one
     floor_note = (f"; {len(below)} class{'' if one else 'es'} below the floor of {floor} training labels "
                   f"{'keeps its' if one else 'keep their'} zero-shot evidence "
                   f"({_named(below)})" if below else "")
     if not short:
         return Decision(True, "count", f"every class has at least {min_per_class} training labels", below)
-    if half_counted(counts, min_per_class) and at_floor >= 2:
+    if half_counted(counts, min_per_class) and enough_classes:
         return Decision(True, "count", f"half the labels {min_per_class} per class asks for are there ({missing} of "
                                        f"{asked} short, at most {asked // 2}): training can be expected to help"
                                        f"{floor_note}", below)
-    if evidence is not None and evidence.n >= min_gold and evidence.convinces(confidence) and at_floor >= 2:
+    if evidence is not None and evidence.n >= min_gold and evidence.convinces(confidence) and enough_classes:
         return Decision(True, "evidence", f"{evidence.line()}: training can be expected to help{floor_note}", below)
     if evidence is None:
         wait = "no fast model or gold labels yet"
     elif evidence.n < min_gold:
         wait = f"{evidence.line()}; the rule needs {min_gold}"
-    elif at_floor < 2:
+    elif not enough_classes:
         wait = f"{evidence.line()}, but fewer than two classes have {floor} training labels"
     else:
         wait = f"{evidence.line()}: not yet {100 * confidence:.0f}%"
@@ -146,7 +147,7 @@ def first_run(counts: Mapping[str, int], min_per_class: int, floor: int, evidenc
     return Decision(False, "none", "not training yet: a run starts when the fast model beats zero-shot on the random "
                                    f"reserve in {100 * confidence:.0f}% of resamples ({wait}) or when at most half of "
                                    f"the {asked} labels {min_per_class} per class asks for are short ({missing} short now, "
-                                   f"in {len(short)} classes; due at {asked // 2}: {named}{more})",
+                                   f"in {len(short)} class{'' if len(short) == 1 else 'es'}; due at {asked // 2}: {named}{more})",
                     below)
 
 

@@ -98,9 +98,9 @@ class DatasetSpec:
         return names
 
     def validate(self) -> None:
-        if len(self.labels) < 2:
+        if len(self.labels) < (1 if self.multi_label else 2):  # multi-label: "None of these" is the second option
             raise LabelerError(
-                f"Argilla needs at least 2 labels for a label question; got {len(self.labels)}: {self.labels}"
+                f"Argilla needs at least 2 options for a label question; got {len(self.labels)}: {self.labels}"
             )
         long = [lab for lab in self.labels if not 1 <= len(lab) <= MAX_LABEL_CHARS]
         if long:

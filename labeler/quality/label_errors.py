@@ -136,6 +136,9 @@ def _as_lists(Y: np.ndarray) -> list[list[int]]:
 def rank_labels(P: np.ndarray, y: np.ndarray, multi_label: bool) -> Ranking:
     """cleanlab's label quality (self-confidence) and label issues for labels ``y`` under out-of-fold ``P``."""
     P = np.asarray(P, dtype=np.float64)
+    if multi_label and P.shape[1] == 1:  # one label ("spam" or "None of these"): a two-class label, which is how
+        # cleanlab scores each column of a multi-label matrix (and it refuses a one-column one)
+        return rank_labels(np.column_stack([1.0 - P[:, 0], P[:, 0]]), np.asarray(y)[:, 0], False)
     if multi_label:
         from cleanlab.multilabel_classification import get_label_quality_scores
         from cleanlab.multilabel_classification.filter import find_label_issues

@@ -97,3 +97,29 @@ def test_the_simulated_annotator_skips_none_answers_an_older_dataset_cannot_take
     assert report.summary() == (f"simulated annotator: answered 1, skipped 2 ({reason}), dropped 1 held-back "
                                 "label(s) outside the config's labels")
     assert f"argilla.dataset={old.name}-v2" in reason
+
+
+@pytest.mark.server
+def test_a_one_label_tagging_dataset_is_spam_or_none_of_these(argilla_server, tmp_path):
+    """Multi-label with one label ("is it spam?"): the question's two options are "None of these" and the label.
+    Push refused it ("Argilla needs at least 2 labels", after init and bootstrap had taken the config); a
+    single-label question still needs two labels."""
+    import pandas as pd
+
+    from labeler.argilla.annotate import answer_pending
+    from labeler.argilla.pull import pull
+
+    with pytest.raises(LabelerError, match="needs at least 2 options"):
+        DatasetSpec(name="x", labels=["spam"]).validate()
+    conn = Connection(argilla_server.url, argilla_server.api_key, "test")
+    spec = DatasetSpec(name=f"tag-{uuid.uuid4().hex[:6]}", labels=["spam"], multi_label=True)
+    recs = [PushRecord(id=f"s{i}", fields={"text": f"t{i}"}, value=["spam"] if i else [], score=[0.7] if i else [],
+                       agent="ensemble", metadata={"priority": i + 1}) for i in range(3)]
+    report = push(conn, spec, recs, progress=False)
+    questions = rest.request(conn, "GET", f"/api/v1/datasets/{report.dataset_id}/questions").json()["items"]
+    assert [o["value"] for o in questions[0]["settings"]["options"]] == [NONE_VALUE, "spam"]
+    assert answer_pending(conn, spec.name, None, {"s0": [], "s1": ["spam"], "s2": []}, 5, ["spam"], True).answered == 3
+    pulled = pull(conn, spec, tmp_path)
+    assert (pulled.submitted, pulled.none) == (3, 2)
+    labels = pd.read_parquet(tmp_path / "labels.parquet").set_index("id")["labels"]
+    assert {rid: list(v) for rid, v in labels.items()} == {"s0": [], "s1": ["spam"], "s2": []}

@@ -71,3 +71,14 @@ def test_the_count_rule_reads_well_at_150_classes():
     # 150 classes with 0-5 labels each early on: 4 on average with every class counted is half, and due
     early = {f"intent_{i:03d}": [3, 4, 5][i % 3] for i in range(150)}
     assert first_run(early, 8, 2, None, 50).due
+
+
+def test_a_one_label_tagging_task_trains_on_half_its_count_and_on_evidence():
+    # multi-label with one label ("spam" or "None of these"): the one label at the floor is enough classes
+    assert first_run({"spam": 4}, 8, 2, None, 50) == Decision(
+        True, "count", "half the labels 8 per class asks for are there (4 of 8 short, at most 4): training can be "
+                       "expected to help", ())
+    short = first_run({"spam": 3}, 8, 2, None, 50)
+    assert not short.due and "(5 short now, in 1 class; due at 4: spam needs 5 more)" in short.reason
+    assert first_run({"spam": 3}, 8, 2, Evidence(0.2, 0.05, 0.3, 60, p_value=0.0), 50).rule == "evidence"
+    assert not first_run({"spam": 1}, 8, 2, Evidence(0.2, 0.05, 0.3, 60, p_value=0.0), 50).due  # below the floor
