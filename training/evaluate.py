@@ -17,7 +17,8 @@ interval and the paired difference of two accuracies on the same rows is Newcomb
 that hold their nominal level on a few dozen rows, where the percentile bootstrap they replace was too narrow
 (over many draws of 40-record random gold its 95% interval held the true gain about 87% of the time:
 BENCHMARKS.md "Interval coverage"). Macro- and micro-F1 are not proportions: their intervals stay percentile
-bootstraps, the 2.5th and 97.5th percentiles of the metric over resamples of the rows. Every interval is
+bootstraps, the 2.5th and 97.5th percentiles of the metric over resamples of the rows; a perfect F1, whose every
+resample is perfect too, takes the Wilson lower bound of its labelled rows instead (``perfect_f1_floor``). Every interval is
 reported next to the point estimate on all the rows (``value`` / ``diff``). A percentile interval need
 not contain its estimate: macro-F1 on a small sample with many one-example classes is the usual case (a
 resample leaves about a third of those classes out, and macro-F1 averages only the classes present, so
@@ -184,7 +185,7 @@ def interval_note(n_resamples: int, seed: int, multi_label: bool = False) -> str
     """One line for a report's header: which 95% interval each metric gets."""
     acc = metric_name("accuracy", multi_label)
     return (f"95% CIs: {acc} Wilson score, {acc} differences Newcombe paired score; F1 percentile bootstrap, "
-            f"{n_resamples:,} resamples (seed {seed})")
+            f"{n_resamples:,} resamples (seed {seed}; a perfect F1: the Wilson bound of its labelled rows)")
 
 
 def _resample_indices(n: int, n_resamples: int, seed: int) -> np.ndarray:
@@ -247,12 +248,24 @@ def bootstrap_ci(
     yc, pc, k = y[keep], pred[keep], P.shape[1]
     if len(yc) == 0:
         return {"value": float("nan"), "lo": float("nan"), "hi": float("nan"), "n": 0}
+    value = score(metric, yc, pc, k)
     if metric == "accuracy":
         lo, hi = wilson_ci(int(_right(yc, pc).sum()), len(yc), level)
     else:
         stats = np.array([score(metric, yc[i], pc[i], k) for i in _resample_indices(len(yc), n_resamples, seed)])
         lo, hi = _percentile_ci(stats, level)
-    return {"value": score(metric, yc, pc, k), "lo": lo, "hi": hi, "n": int(len(yc))}
+        if value == 1.0 and lo == 1.0:
+            lo = perfect_f1_floor(yc, pc, level)
+    return {"value": value, "lo": lo, "hi": hi, "n": int(len(yc))}
+
+
+def perfect_f1_floor(y: np.ndarray, pred: np.ndarray, level: float = 0.95) -> float:
+    """The lower end of a perfect F1's interval: every resample of an error-free sample is perfect too, so the
+    percentile bootstrap says 1.000..1.000. The Wilson lower bound for the rows that carry a label (in the truth
+    or the prediction; every row single-label, where it is accuracy's), all of them right, takes its place:
+    6 of 6 right gives 0.61, 45 of 45 gives 0.92."""
+    rows = int((np.asarray(y).any(axis=1) | np.asarray(pred).any(axis=1)).sum()) if np.ndim(y) == 2 else len(y)
+    return wilson_ci(rows, rows, level)[0] if rows else 0.0
 
 
 def paired_bootstrap(

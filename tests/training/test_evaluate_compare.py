@@ -60,8 +60,20 @@ def test_intervals_are_seeded_and_degenerate_cases_are_exact():
     idx = np.random.default_rng(3).integers(0, 80, size=(300, 80))
     f1s = [evaluate(P[i], y[i], ["a", "b", "c"])["macro_f1"] for i in idx]
     assert (m["lo"], m["hi"]) == pytest.approx(tuple(np.percentile(f1s, [2.5, 97.5])))
+    # a perfect F1: every resample is perfect too (the bootstrap says 1..1); the lower end is Wilson's for the
+    # labelled rows, all right: every row single-label (accuracy's), the rows with a label in truth or prediction
+    # multi-label (6 of 45 here: 6 / (6 + z^2) = 0.61, not 1.0)
     perfect = bootstrap_ci(onehot(y), y, "macro_f1", n_resamples=100)
-    assert (perfect["value"], perfect["lo"], perfect["hi"]) == (1.0, 1.0, 1.0)
+    assert (perfect["value"], perfect["hi"]) == (1.0, 1.0)
+    assert perfect["lo"] == pytest.approx(80 / (80 + 1.959964 ** 2))
+    tags = np.zeros((45, 1), dtype=int)
+    tags[:6] = 1
+    for metric in ("micro_f1", "macro_f1"):
+        tagged = bootstrap_ci(tags * 0.9 + 0.05, tags, metric, multi_label=True, n_resamples=100)
+        assert (tagged["value"], tagged["hi"], tagged["n"]) == (1.0, 1.0, 45)
+        assert tagged["lo"] == pytest.approx(6 / (6 + 1.959964 ** 2))
+    nearly = bootstrap_ci(onehot(np.where(np.arange(80) == 0, (y + 1) % 3, y)), y, "macro_f1", n_resamples=100)
+    assert nearly["value"] < 1.0 and nearly["lo"] < nearly["value"]  # one error: the bootstrap's own interval
     # 80 of 80 right is not "100% for sure": Wilson's lower end is n / (n + z^2)
     all_right = bootstrap_ci(onehot(y), y, "accuracy")
     assert (all_right["value"], all_right["hi"]) == (1.0, 1.0)

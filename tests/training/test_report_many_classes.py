@@ -104,7 +104,7 @@ def test_150_classes_worst_best_csv_and_top_confusions(tmp_path):
     md = paths["markdown"].read_text()
     assert md.split("\n")[2] == ("gold: 300 human labels on records drawn uniformly at random from the pool; "
                                  "95% CIs: accuracy Wilson score, accuracy differences Newcombe paired score; F1 "
-                                 "percentile bootstrap, 100 resamples (seed 0)")
+                                 "percentile bootstrap, 100 resamples (seed 0; a perfect F1: the Wilson bound of its labelled rows)")
     assert len(md_table(md, "Worst 10:")) == 10 and len(md_table(md, "Best 10:")) == 10
     assert md_table(md, "Worst 10:")[5] == "| intent_149 | 2 | 0.17 | 1.00 | 0.29 | 1.00 |"
     assert "and 130 more (all classes in per_class.csv)" in md
