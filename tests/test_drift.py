@@ -152,3 +152,18 @@ def test_no_clear_shift_says_chance_and_sample_size_in_words():
     assert words(rep)[0] == ("Labels: no clear shift (TVD 0.50, PSI "
                              f"{rep.psi_total:.2f}): chance alone gives a mix this different 8% of the time with "
                              "300 predictions over 150 labels; a larger batch would tell.")
+
+
+def test_confidence_is_compared_with_the_random_reserve_texts_nobody_labeled_or_says_its_reference_is_surer():
+    from labeler.evaluation.drift import MIN_CONFIDENCE_REFERENCE, Reference
+
+    P = np.column_stack([np.linspace(0.5, 1.0, 200), np.linspace(0.5, 0.0, 200)])
+    unlabeled = np.arange(200) % 4 != 0  # 150 nobody labeled
+    reserve = np.arange(200) < 80  # the first 80 in the random reserve, 60 of them nobody labeled
+    top, where = Reference(P, unlabeled, "pool", reserve).confidence(P.max(axis=1))
+    assert where == "60 random reserve texts nobody labeled" and MIN_CONFIDENCE_REFERENCE == 50
+    np.testing.assert_array_equal(top, P[unlabeled & reserve].max(axis=1))
+    top, where = Reference(P, unlabeled, "pool", np.arange(200) < 40).confidence(P.max(axis=1))  # 30: too few
+    assert where == ("150 pool texts nobody labeled (without the hard ones the queue took: surer than on the pool; "
+                     "30 of 50 random reserve texts nobody labeled for an unbiased reference)")
+    np.testing.assert_array_equal(top, P[unlabeled].max(axis=1))

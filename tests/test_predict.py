@@ -176,7 +176,8 @@ def test_summary_of_a_multi_label_file_where_nothing_passed_a_cut_reads_well(tmp
 @pytest.mark.slow
 def test_drift_reference_is_the_runs_predictions_on_random_pool_texts_nobody_labeled(tmp_path):
     """With a pool of 100 texts or more the reference is the run's own predictions on it (predicted mix against
-    predicted mix; confidence on the texts nobody labeled), and a same-source batch reads as no shift."""
+    predicted mix; confidence on the random reserve's texts nobody labeled), and a same-source batch reads as no
+    shift."""
     from labeler.evaluation.drift import MIN_REFERENCE_TEXTS
     from labeler.data import load_pool
     from labeler.loop.runs import train_project
@@ -203,8 +204,14 @@ def test_drift_reference_is_the_runs_predictions_on_random_pool_texts_nobody_lab
     assert rep.label_reference == "the run's predictions on the pool (330 texts)"
     expected = np.bincount(P.argmax(1), minlength=3) / 330
     assert rep.ref_dist == pytest.approx(expected.tolist(), abs=1e-12) and not rep.reference_biased
-    assert rep.conf_reference == "300 pool texts nobody labeled"
-    assert rep.conf_ref_median == pytest.approx(float(np.median(P[unlabeled].max(1))), abs=1e-6)
+    # confidence: the random reserve's texts nobody labeled (a uniform draw the run never trained on), not all
+    # the texts nobody labeled (which lack the queue's hard picks)
+    from labeler.loop.policy import project_reserve
+
+    unseen = unlabeled & project_reserve(config).mask(pool.ids)
+    assert unseen.sum() >= 50
+    assert rep.conf_reference == f"{int(unseen.sum())} random reserve texts nobody labeled"
+    assert rep.conf_ref_median == pytest.approx(float(np.median(P[unseen].max(1))), abs=1e-6)
     assert rep.label_drift == "none" and rep.chance_p >= 0.05
     sports = predict_file(config, write_csv(tmp_path / "sports.csv", [r["text"] for r in extra if r["label"] == "sports"]),
                           run=run)

@@ -128,6 +128,17 @@ def fit_thresholds(P: np.ndarray, Y: np.ndarray, default: float = 0.5, shrink: f
     return out
 
 
+def set_scores(P: np.ndarray, sets: np.ndarray) -> np.ndarray:
+    """How sure each multi-label prediction is, one number per row as a single-label top probability is: the
+    lowest probability among the labels in the set, or, for an empty set ("None of these"), 1 minus the highest
+    probability (the max alone read 0.000 for a sure "None of these")."""
+    P, sets = np.asarray(P, dtype=float), np.asarray(sets).astype(bool)
+    if P.shape[1] == 0:
+        return np.ones(len(P))
+    lowest_in = np.where(sets, P, np.inf).min(axis=1)
+    return np.where(sets.any(axis=1), lowest_in, 1.0 - P.max(axis=1))
+
+
 def predict_sets(P: np.ndarray, thresholds: float | np.ndarray) -> np.ndarray:
     """0/1 (N, K): label k is predicted where ``P[:, k] >= thresholds[k]`` (a scalar applies to every label)."""
     P = np.asarray(P, dtype=float)

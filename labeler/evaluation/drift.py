@@ -13,10 +13,14 @@
   Reported: total variation distance ``TVD = 1/2 sum_k |p_k - q_k|``, the population stability index per label
   ``PSI_k = (p_k - q_k) ln(p_k / q_k)`` (proportions floored at 1e-4) and their sum, and how often a TVD this
   large arises by chance (``chance_p``: both samples drawn again from their pooled mix).
-- confidence: the top probability of each prediction against the run's top probabilities on the pool texts nobody
-  labeled (never trained on, so not optimistic); in the fallbacks, on its gold texts or, with fewer than
-  ``MIN_GOLD_REFERENCE`` gold labels, on all its labelled texts. Reported: the two-sample Kolmogorov-Smirnov
-  statistic and p-value.
+- confidence: how sure the run is of each prediction (``predict``'s ``score``: the top probability; multi-label the
+  lowest probability in the set, 1 minus the highest for "None of these") against the same on the random reserve's
+  pool texts nobody labeled: never trained on (not optimistic) and drawn uniformly (the pool texts nobody labeled
+  at all lack the hard ones the queue took, so the run is surer on them than on the pool: a same-source batch read
+  "shifted", BENCHMARKS.md "Drift"). Under ``MIN_CONFIDENCE_REFERENCE`` such texts, all the pool texts nobody
+  labeled, and the report says the reference is surer than the pool; in the fallbacks, the gold texts or, with
+  fewer than ``MIN_GOLD_REFERENCE`` gold labels, all the labelled texts. Reported: the two-sample
+  Kolmogorov-Smirnov statistic and p-value.
 
 Rules of thumb used for the plain-words summary: labels moved when PSI >= 0.25 or TVD >= 0.2 (moderately when
 PSI >= 0.1), and only when chance gives a TVD that large less than 5% of the time (``LABEL_ALPHA``): 300
@@ -46,10 +50,12 @@ from labeler.signals.cache import score_cached
 from training.evaluate import predict as predict_sets
 from training.labels import load_labels
 from training.registry import cuts_in_order
+from training.thresholds import set_scores
 
 MIN_GOLD_REFERENCE = 20
 REFERENCE_TEXTS = 20000  # pool texts the run predicts for the reference (a uniform sample of a larger pool)
 MIN_REFERENCE_TEXTS = 100  # a smaller pool: the gold labels or the training labels instead
+MIN_CONFIDENCE_REFERENCE = 50  # random reserve texts nobody labeled, for the confidence reference
 LABEL_ALPHA = 0.05  # a label shift counts only when chance gives a TVD this large less often than this
 CHANCE_DRAWS = 2000
 BORDERLINE = 0.2  # chance_p under this (and over LABEL_ALPHA): "no clear shift; a larger batch would tell"
@@ -197,6 +203,18 @@ class Reference:
     P: np.ndarray  # (M, K) the run's probabilities on M pool texts, ``config.label_names`` order
     unlabeled: np.ndarray  # (M,) True where nobody labeled the text (the run never trained on it)
     what: str
+    reserve: np.ndarray | None = None  # (M,) True for the random reserve's texts (drawn uniformly from the pool)
+
+    def confidence(self, scores: np.ndarray) -> tuple[np.ndarray, str]:
+        """``scores`` (the run's confidence on each of the M texts, ``confidence``) on the texts a batch's
+        confidence is compared with, and what they are."""
+        unseen = self.unlabeled & (self.reserve if self.reserve is not None else False)
+        if unseen.sum() >= MIN_CONFIDENCE_REFERENCE:
+            return scores[unseen], f"{int(unseen.sum())} random reserve texts nobody labeled"
+        unl = scores[self.unlabeled] if self.unlabeled.any() else scores
+        return unl, (f"{len(unl)} pool texts nobody labeled (without the hard ones the queue took: "
+                                 f"surer than on the pool; {int(unseen.sum())} of {MIN_CONFIDENCE_REFERENCE} random "
+                                 "reserve texts nobody labeled for an unbiased reference)")
 
 
 def reference_predictions(config, run) -> Reference | None:
@@ -225,7 +243,7 @@ def reference_predictions(config, run) -> Reference | None:
     labeled = set() if labels_df is None or labels_df.empty else set(labels_df["id"].astype(str))
     unlabeled = np.array([str(pool.ids[r]) not in labeled for r in rows], dtype=bool)
     what = f"the run's predictions on the pool ({len(rows)} texts{'' if len(rows) == n else f' of {n}, at random'})"
-    return Reference(P, unlabeled, what)
+    return Reference(P, unlabeled, what, project_reserve(config).mask([pool.ids[r] for r in rows]))
 
 
 def reference_confidence(config, run) -> tuple[np.ndarray, str]:
@@ -240,8 +258,7 @@ def reference_confidence(config, run) -> tuple[np.ndarray, str]:
         texts, where = gold["text"].tolist(), f"{len(gold)} gold texts"
     else:
         texts, where = table.df["text"].tolist(), f"{len(table.df)} labelled texts"
-    P = run.predict_proba(texts)
-    return P.max(axis=1), where
+    return confidence(run.predict_proba(texts), run, config), where
 
 
 def drift(config, log=None, run=None) -> DriftReport:
@@ -264,8 +281,7 @@ def drift(config, log=None, run=None) -> DriftReport:
     if reference is not None:  # predictions against predictions: counted the same way
         ref_hits = _hits(reference.P, run, config, with_none=ml)
         ref, what, biased = ref_hits / max(ref_hits.sum(), 1.0), reference.what, False
-        unl = reference.P[reference.unlabeled] if reference.unlabeled.any() else reference.P
-        conf_ref, where = unl.max(axis=1), f"{len(unl)} pool texts nobody labeled"
+        conf_ref, where = reference.confidence(confidence(reference.P, run, config))
     else:
         ref, what, biased = reference_labels(config, run)
         conf_ref, where = reference_confidence(config, run)
@@ -277,7 +293,7 @@ def drift(config, log=None, run=None) -> DriftReport:
     new = hits / max(hits.sum(), 1.0)
     tvd, psi = label_shift(new, ref)
     p_chance = chance_p(hits, int(hits.sum()), ref_hits, int(round(ref_hits.sum())))
-    conf_new = df["score"].to_numpy(dtype=float)
+    conf_new = confidence(probs, run, config)  # as `predict` scores (from the p_ columns: a log of any version)
     ks = ks_2samp(conf_new, conf_ref)
     psi_total = float(psi.sum())
     label_drift = "none" if p_chance >= LABEL_ALPHA else shift_size(tvd, psi_total)
@@ -291,6 +307,15 @@ def drift(config, log=None, run=None) -> DriftReport:
     )
     rep.words = words(rep)
     return rep
+
+
+def confidence(P: np.ndarray, run, config) -> np.ndarray:
+    """How sure the run is of each prediction, as ``labeler predict``'s ``score``: the top probability;
+    multi-label, of the set at the run's cuts (``set_scores``: "None of these" is sure when no label is close)."""
+    if not config.task.multi_label:
+        return P.max(axis=1)
+    return set_scores(P, predict_sets(P, True, cuts_in_order(run, config.label_names, config.task.threshold),
+                                      run.at_least_one))
 
 
 def _hits(P: np.ndarray, run, config, with_none: bool) -> np.ndarray:

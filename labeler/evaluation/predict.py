@@ -9,9 +9,10 @@ writes
     <project dir>/predictions/log.jsonl             append-only index: one JSON line per prediction file
 
 Columns of a prediction file, in order: ``id``, the text fields, ``label`` (the top label; multi-label: the
-labels at or above their cuts, comma-joined, most probable first, empty for "None of these"; the cuts are the run's
+labels at or above their cuts, a list, most probable first, empty for "None of these"; the cuts are the run's
 own (``Run.cuts``), or ``task.threshold`` for every label for a run saved without them), ``score`` (its
-probability; multi-label the top one),
+probability; multi-label ``training.thresholds.set_scores``: the lowest probability in the set, 1 minus the
+highest for "None of these"),
 ``p_<label>`` per label, ``model_id`` (the run id), ``input_fingerprint`` (sha256 of the input file's bytes,
 16 hex) and ``input_path``. The ``--out`` file is the same rows for the user's own use: its id column keeps the
 input's name (``data.id_field``), and the input's other columns (metadata, a truth column) follow the text fields,
@@ -38,6 +39,7 @@ from labeler.loop.runs import run_mismatch, training_errors
 from labeler.project import Project
 from training.evaluate import predict as predict_sets
 from training.registry import cuts_in_order, load_run as load_registered_run
+from training.thresholds import set_scores
 
 LOG_FILE = "log.jsonl"
 OUT_SUFFIXES = (".csv", ".jsonl", ".json", ".parquet", ".xlsx")  # what `--out` writes
@@ -145,12 +147,13 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
         if run.at_least_one:
             cut_note += "; at least one label per text: no training text was None of these"
         sets = predict_sets(P, True, cuts_in_order(run, labels, config.task.threshold), run.at_least_one)
+        scores = set_scores(P, sets)
     fp = file_fingerprint(input_path)
     rows = []
     for i, (rec, p) in enumerate(zip(pool.records, P)):
         if config.task.multi_label:
             # a list, most probable first (empty: "None of these"): a label name may hold a comma
-            label, score = [labels[k] for k in np.argsort(-p, kind="stable") if sets[i, k]], float(p.max())
+            label, score = [labels[k] for k in np.argsort(-p, kind="stable") if sets[i, k]], float(scores[i])
         else:
             k = int(np.argmax(p))
             label, score = labels[k], float(p[k])

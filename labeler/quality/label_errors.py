@@ -38,6 +38,7 @@ import numpy as np
 
 from labeler.loop.engine import QUEUE_MODEL_C
 from training.head import LinearModel
+from training.thresholds import predict_sets, set_scores
 
 REVIEW_FILE = "review.parquet"
 PENDING, CONFIRMED, CHANGED, AMBIGUOUS = "pending", "confirmed", "changed", "ambiguous"
@@ -169,10 +170,8 @@ def model_label(p: np.ndarray, labels: list[str], multi_label: bool, threshold: 
     if not multi_label:
         k = int(np.argmax(p))
         return labels[k], float(p[k])
-    picked = [k for k in range(len(labels)) if p[k] >= threshold]
-    if not picked:
-        return [], float(1.0 - np.max(p))
-    return [labels[k] for k in picked], float(min(p[k] for k in picked))
+    picked = predict_sets(np.asarray(p, dtype=float)[None, :], threshold)
+    return [labels[k] for k in np.flatnonzero(picked[0])], float(set_scores(np.asarray(p)[None, :], picked)[0])
 
 
 # -- verdicts --------------------------------------------------------------------------------------------

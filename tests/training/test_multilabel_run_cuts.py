@@ -149,9 +149,13 @@ def test_predict_cuts_a_multi_label_run_at_its_own_cuts_and_may_predict_none(tmp
     got = [list(v) for v in pd.read_parquet(res.path)["label"]]
     if saved:
         assert got == [["refund"], ["billing", "shipping"], []]  # billing 0.6 is under its 0.7: not taken
+        # score: how sure the set is, the lowest probability in it; "None of these" 1 minus the highest (0.45 was
+        # the max alone, read as a shaky guess)
+        assert pd.read_parquet(res.path)["score"].tolist() == pytest.approx([0.35, 0.55, 0.55])
         monkeypatch.setattr(predict, "load_run", lambda config, run_id: _Run(P, [0.3, 0.7, 0.5], at_least_one=True))
         one = predict.predict_file(load_config(cfg), tmp_path / "new.csv")
         assert [list(v) for v in pd.read_parquet(one.path)["label"]] == [["refund"], ["billing", "shipping"], ["billing"]]
+        assert pd.read_parquet(one.path)["score"].tolist() == pytest.approx([0.35, 0.55, 0.45])
         # a list, not "billing,shipping": a label name may hold a comma; JSON text in a CSV cell
         predict.predict_file(load_config(cfg), tmp_path / "new.csv", out=tmp_path / "out.csv")
         assert pd.read_csv(tmp_path / "out.csv")["label"].tolist() == ['["refund"]', '["billing", "shipping"]',

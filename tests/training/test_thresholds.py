@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from training.thresholds import fit_thresholds, global_threshold, predict_sets
+from training.thresholds import fit_thresholds, global_threshold, predict_sets, set_scores
 
 
 def test_global_threshold_maximises_micro_f1():
@@ -65,3 +65,10 @@ def test_a_cut_that_takes_every_label_is_still_a_probability_the_queue_accepts()
     assert global_threshold(np.zeros((2, 2)), np.ones((2, 2), dtype=int), default=0.4) == 0.4
     cuts = fit_thresholds(np.zeros((2, 2)), np.ones((2, 2), dtype=int), default=0.4, objective="micro_f1")
     assert ((cuts > 0.4) & (cuts < 1)).all()  # each label's own cut predicts nothing: shrunk up from the default
+
+
+def test_set_scores_are_the_lowest_probability_in_the_set_or_one_minus_the_highest_for_none():
+    P = np.array([[0.9, 0.6, 0.1], [0.2, 0.3, 0.05], [0.5, 0.5, 0.5], [0.0, 0.0, 0.0]])
+    sets = predict_sets(P, 0.5)
+    assert sets.tolist() == [[1, 1, 0], [0, 0, 0], [1, 1, 1], [0, 0, 0]]
+    np.testing.assert_allclose(set_scores(P, sets), [0.6, 0.7, 0.5, 1.0])
