@@ -74,9 +74,11 @@ def status(config) -> dict:
     out["gold"] = {"n": n_gold, "n_calib": n_calib if counted else 0, "min_gold": config.training.min_gold,
                    "enough": ok, "message": why}
     metric = verdict_metric(config)  # the run's score on gold, as its verdict reads it (micro-F1, multi-label)
+    if run is not None and run.multi_label != config.task.multi_label:  # a run of the task's other kind: its own
+        metric = "micro_f1" if run.multi_label else "accuracy"  # metric with an interval ("nan..nan" was printed)
     out["current_run"] = None if run is None else {
         "run_id": run.run_id, "backend": run.backend, "n_train": run.info.get("n_train"),
-        "n_gold": run.info.get("n_gold"), "metric": metric_name(metric, config.task.multi_label),
+        "n_gold": run.info.get("n_gold"), "metric": metric_name(metric, run.multi_label),
         "value": (run.metrics.get("gold") or {}).get(metric), "ci": (run.metrics.get("gold_ci") or {}).get(metric),
         "final_fit": bool(run.info.get("final_fit")), "mismatch": run_mismatch(config, run)}
 

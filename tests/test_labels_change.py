@@ -150,3 +150,17 @@ def test_status_names_why_the_current_run_is_left_out_whatever_changed():
         assert current_run_line({**run, "mismatch": why}) == (
             f"current run: r1 (logreg, 3 training labels), no gold labels to score it yet; {why}: left out of the "
             "suggestions until the next run")
+
+
+def test_status_scores_a_run_of_the_other_kind_by_its_own_metric(project):
+    """A single-label project switched to multi-label: its single-label run is left out, and status showed its
+    gold micro-F1 with "95% CI nan..nan" (a single-label run has no micro-F1 interval); it shows its accuracy."""
+    from labeler.status import current_run_line, status
+
+    tmp, cfg, config, run = project
+    multi = load_config(cfg, ["task.multi_label=true", "queue.strategy=threshold_distance"])
+    line = current_run_line(status(multi)["current_run"])
+    acc, ci = run.metrics["gold"]["accuracy"], run.metrics["gold_ci"]["accuracy"]
+    assert line == (f"current run: {run.run_id} (logreg, {run.info['n_train']} training labels), gold accuracy "
+                    f"{acc:.3f} (95% CI {ci['lo']:.3f}..{ci['hi']:.3f}, n={run.info['n_gold']}); run {run.run_id} is "
+                    "single-label and the config is not: left out of the suggestions until the next run")

@@ -329,7 +329,10 @@ def check_compatible(dataset, spec: DatasetSpec) -> None:
     labels, multi = existing_labels(dataset)
     if multi != spec.multi_label:
         kind = "multi-label" if multi else "single-label"
-        raise LabelerError(f"dataset {spec.name!r} exists as {kind}; set argilla.dataset to a new name")
+        now = "multi-label" if spec.multi_label else "single-label"
+        raise LabelerError(f"dataset {spec.name!r} exists as {kind} and the config is {now} (Argilla cannot change a "
+                           f"published question's kind); set a new dataset name in the config (argilla.dataset: "
+                           f"{spec.name}-v2): the answers given in {spec.name!r} stay in the project's labels")
     missing, extra = [x for x in spec.labels if x not in labels], [x for x in labels if x not in spec.labels]
     if missing or extra:
         parts = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import pandas as pd
@@ -86,6 +87,13 @@ def test_incompatible_label_set_names_the_difference(argilla_server):
         push(conn, other, _records()[:1], progress=False)
     msg = str(err.value)
     assert "['other']" in msg and "not in the config" in msg and f"{name}-v2" in msg
+    # a project switched to multi-label: the same way out, and its answers are kept (pull keeps another dataset's)
+    multi = dataclasses.replace(_spec(name), multi_label=True)
+    with pytest.raises(LabelerError) as err:
+        push(conn, multi, _records()[:1], progress=False)
+    assert str(err.value) == (f"dataset {name!r} exists as single-label and the config is multi-label (Argilla cannot "
+                              "change a published question's kind); set a new dataset name in the config "
+                              f"(argilla.dataset: {name}-v2): the answers given in {name!r} stay in the project's labels")
 
 
 def test_a_new_dataset_after_the_labels_changed_keeps_the_answers_given_in_the_old_one(argilla_server, argilla_client,
