@@ -36,6 +36,7 @@ from training.thresholds import fit_thresholds
 
 MIN_CALIB_POSITIVES = 20  # positive (record, label) pairs in calibration a per-label fit needs
 MIN_TRIVIAL = 20  # fewer labels than this: no below-a-constant warning (the intervals are too wide to tell)
+MAJORITY_SHARE = 0.8  # single-label: compare says what always answering the largest label scores from this share
 
 
 def default_metric(multi_label: bool) -> str:
@@ -269,6 +270,25 @@ def below_trivial(result: CompareResult, y: np.ndarray, kinds: Sequence[str] = (
                          f"{c['hi']:.3f}], below {what} ({value:.3f}): it pulls the ensemble down; check its model "
                          "and template, or lower its weight in the config")
     return lines
+
+
+def majority_note(result: CompareResult, y: np.ndarray, metric: str) -> str | None:
+    """Single-label, one label most of the records scored (``MAJORITY_SHARE``): what always answering it scores, so
+    that an accuracy near it reads as what it is (2% spam: "always 'ham'" scores 0.98), with the way to judge runs
+    on macro-F1 when the verdict reads accuracy. None otherwise."""
+    y = np.asarray(y)
+    if result.multi_label or len(y) < MIN_TRIVIAL:
+        return None
+    counts = np.bincount(y.astype(np.int64), minlength=len(result.labels))
+    k = int(counts.argmax())
+    share, rest = counts[k] / len(y), len(y) - int(counts[k])
+    if share < MAJORITY_SHARE:
+        return None
+    macro = 2 * share / (1 + share) / max(1, int((counts > 0).sum()))  # its F1 for that label, 0 for the others
+    line = (f"{result.labels[k]!r} is {share:.0%} of these {len(y)} records: always answering it scores accuracy "
+            f"{share:.3f} (macro-F1 {macro:.3f}); the other labels rest on {rest} record{'s' * (rest != 1)}")
+    return line + ("; on labels this imbalanced judge runs on macro-F1 (training.verdict_metric: macro_f1)"
+                   if metric == "accuracy" else "")
 
 
 def _best_constant_set(Y: np.ndarray, labels: Sequence[str]) -> tuple[float, str]:

@@ -27,6 +27,8 @@ def command(config_path, overrides, out_dir, all_runs):
         click.echo(f"cuts {name}: {cuts['note']}")
     for warning in cmp.weak + cmp.warnings:
         click.echo(f"warning: {warning}")
+    if cmp.majority:
+        click.echo(f"note: {cmp.majority}")
     for why in cmp.left_out:
         click.echo(f"left out: {why}")
     if cmp.ensemble:

@@ -39,7 +39,7 @@ from labeler.loop.runs import registry, run_mismatch, training_errors
 from labeler.loop.scoring import build_signals, run_signal, score_run, training_rows
 from labeler.project import Project
 from labeler.signals.cache import score_cached
-from training.compare import below_trivial, compare, default_metric, label_cuts
+from training.compare import below_trivial, compare, default_metric, label_cuts, majority_note
 from training.evaluate import evaluate
 from training.registry import PRUNED
 
@@ -127,6 +127,7 @@ class ComparePaths:
     joined: str | None = None  # how the suggestions row joined the current run (``_suggestions``), None without it
     left_out: list[str] = field(default_factory=list)  # runs not scored on gold, and why (final fits trained on it)
     weak: list[str] = field(default_factory=list)  # zero-shot signals below a model that reads no text (``below_trivial``)
+    majority: str | None = None  # single-label, one label most of the records: what always answering it scores
     ensemble: str | None = None  # ensemble.method stacked: what the ensemble row was stacked on (``_ensemble``)
 
     def positives_note(self) -> str:
@@ -295,9 +296,11 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
     elif kinds.get(result.primary) != "fine-tuned":
         result.verdict = "no fine-tuned run to compare; " + result.verdict
     weak = below_trivial(result, y)
+    majority = majority_note(result, y, verdict_metric(config)) if y is not None else None
     out = Path(out_dir) if out_dir else Project(config).reports / time.strftime("%Y%m%d-%H%M%S")
     cp = ComparePaths(result=result, out_dir=out, zero_shot_verdict=zero_verdict, enough=ok, n_gold=n_gold,
                       n_calib=n_calib if counted else 0, gold_only=gold_only, joined=joined_note, left_out=left_out, weak=weak,
+                      majority=majority,
                       ensemble=ensemble_note,
                       positives=(int((np.asarray(y).sum(axis=1) == 0).sum()), int(np.asarray(y).sum()))
                       if config.task.multi_label and y is not None and len(y) else None)
@@ -311,7 +314,7 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
                  f"; calibration left out ({gold_only})" if gold_only and not config.task.multi_label else "")
         notes = ([f"ensemble: {ensemble_note}"] if ensemble_note else []) \
             + ([f"{SUGGESTIONS}: {joined_note}"] if joined_note else []) + [f"left out: {why}" for why in left_out] \
-            + [f"warning: {line}" for line in weak]
+            + [f"warning: {line}" for line in weak] + ([f"note: {majority}"] if majority else [])
         cp.paths = write_report(result, out, history=read_history(reg.history_path), gold_note=note, notes=notes)
         cp.warnings = list(cp.paths.pop("warnings", []) or [])
     return cp

@@ -341,3 +341,19 @@ def test_below_trivial_names_a_zero_shot_signal_worse_than_reading_no_text():
     lines = below_trivial(ml, Y)
     assert len(lines) == 1 and lines[0].startswith("nli scores micro-F1 0.000 [") \
         and "below always answering the same 1 label ('a') (0.571)" in lines[0]
+
+
+def test_majority_note_says_what_always_answering_the_largest_label_scores():
+    from training.compare import majority_note
+
+    y = np.array([0] * 58 + [1] * 2)  # 2 spam in 60: always 'ham' scores 0.967 accuracy
+    r = compare({"run-1": np.eye(2)[y], "embedding": np.eye(2)[1 - y]}, y, ["ham", "spam"],
+                kinds={"run-1": "fine-tuned", "embedding": "zero-shot"}, n_resamples=50)
+    assert majority_note(r, y, "accuracy") == (
+        "'ham' is 97% of these 60 records: always answering it scores accuracy 0.967 (macro-F1 0.492); the other "
+        "labels rest on 2 records; on labels this imbalanced judge runs on macro-F1 (training.verdict_metric: macro_f1)")
+    assert majority_note(r, y, "macro_f1").endswith("the other labels rest on 2 records")
+    balanced = np.array([0, 1] * 30)
+    assert majority_note(compare({"run-1": np.eye(2)[balanced]}, balanced, ["ham", "spam"], n_resamples=50),
+                         balanced, "accuracy") is None  # 50%: nothing to say
+    assert majority_note(r, y[:19], "accuracy") is None  # too few records to say it
