@@ -42,7 +42,9 @@ def status(config) -> dict:
         sub = labels[labels["status"] == "submitted"]
         for split in policy.reserve.splits(sub["id"].astype(str).tolist()).values():
             splits[split] = splits.get(split, 0) + 1
-        out["discarded"] = int((labels["status"] == "discarded").sum())
+        discarded = labels.loc[labels["status"] == "discarded", "id"].astype(str)
+        out["discarded"] = int(len(discarded))
+        out["discarded_reserve"] = int(sum(policy.reserve.contains(rid) for rid in discarded))
         out["conflicts"] = int((labels["status"] == "conflict").sum())
         out["awaiting"] = int((labels["status"] == "awaiting").sum())  # short of argilla.min_submitted answers
         agree = labels["agreement"].dropna()
@@ -106,6 +108,11 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
              f"(train {st['labeled_per_split']['train']}, gold {st['labeled_per_split']['gold']}, "
              f"calibration {st['labeled_per_split']['calib']}"
              + (f"; {st['none_of_these']} 'None of these'" if st.get("none_of_these") else "") + ")"]
+    if st.get("discarded") or st.get("conflicts"):
+        lines.append("not trained on: " + "; ".join(filter(None, [
+            discarded_line(st.get("discarded", 0), st.get("discarded_reserve", 0)) if st.get("discarded") else "",
+            f"{st['conflicts']} conflict{'s' * (st['conflicts'] != 1)} (annotators disagree; `labeler pull` lists "
+            "them)" if st.get("conflicts") else ""])))
     if st.get("outside"):
         what = "that label is dropped from their sets" if st.get("multi_label") else "not trained on"
         lines.append(f"labels: {st['outside']} answers carry a label no longer in the config ({what}; renamed? list "
@@ -144,6 +151,15 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
     lines.append(f"gold: {gold['message']}" if not gold["enough"] else
                  f"gold: {gold['message']} (enough for verdicts, min {gold['min_gold']})")
     return lines
+
+
+def discarded_line(n: int, in_reserve: int) -> str:
+    """Records annotators discarded (never trained on, not asked again), and what they do to the gold estimates."""
+    line = f"{n} discarded by annotators (not asked again)"
+    if in_reserve:
+        line += (f", {in_reserve} of them {'a random reserve record' if in_reserve == 1 else 'random reserve records'}"
+                 ": gold scores the ones answered, and a discarded record is often a hard one")
+    return line
 
 
 def next_run_line(nxt: dict) -> str:

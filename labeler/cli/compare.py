@@ -29,6 +29,8 @@ def command(config_path, overrides, out_dir, all_runs):
         click.echo(f"warning: {warning}")
     if cmp.majority:
         click.echo(f"note: {cmp.majority}")
+    if cmp.discarded:
+        click.echo(f"note: {cmp.discarded_note()}")
     for why in cmp.left_out:
         click.echo(f"left out: {why}")
     if cmp.ensemble:

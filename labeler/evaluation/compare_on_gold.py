@@ -128,7 +128,14 @@ class ComparePaths:
     left_out: list[str] = field(default_factory=list)  # runs not scored on gold, and why (final fits trained on it)
     weak: list[str] = field(default_factory=list)  # zero-shot signals below a model that reads no text (``below_trivial``)
     majority: str | None = None  # single-label, one label most of the records: what always answering it scores
+    discarded: int = 0  # random reserve records annotators discarded: not scored (the estimates cover the answered)
     ensemble: str | None = None  # ensemble.method stacked: what the ensemble row was stacked on (``_ensemble``)
+
+    def discarded_note(self) -> str:
+        n = self.discarded
+        return (f"{n} random reserve record{'s were' if n != 1 else ' was'} discarded by annotators and "
+                f"{'are' if n != 1 else 'is'} not scored: the estimates cover the records answered (a discarded "
+                "record is often a hard one)")
 
     def positives_note(self) -> str:
         """Multi-label: what micro-F1 rests on, e.g. "9 carry a label (46 'None of these'), 10 label positives"."""
@@ -296,11 +303,14 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
     elif kinds.get(result.primary) != "fine-tuned":
         result.verdict = "no fine-tuned run to compare; " + result.verdict
     weak = below_trivial(result, y)
+    labels_df = Project(config).load_labels()
+    discarded = 0 if labels_df is None or "status" not in labels_df else int(sum(
+        reserve.contains(rid) for rid in labels_df.loc[labels_df["status"] == "discarded", "id"].astype(str)))
     majority = majority_note(result, y, verdict_metric(config)) if y is not None else None
     out = Path(out_dir) if out_dir else Project(config).reports / time.strftime("%Y%m%d-%H%M%S")
     cp = ComparePaths(result=result, out_dir=out, zero_shot_verdict=zero_verdict, enough=ok, n_gold=n_gold,
                       n_calib=n_calib if counted else 0, gold_only=gold_only, joined=joined_note, left_out=left_out, weak=weak,
-                      majority=majority,
+                      majority=majority, discarded=discarded,
                       ensemble=ensemble_note,
                       positives=(int((np.asarray(y).sum(axis=1) == 0).sum()), int(np.asarray(y).sum()))
                       if config.task.multi_label and y is not None and len(y) else None)
@@ -314,7 +324,8 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
                  f"; calibration left out ({gold_only})" if gold_only and not config.task.multi_label else "")
         notes = ([f"ensemble: {ensemble_note}"] if ensemble_note else []) \
             + ([f"{SUGGESTIONS}: {joined_note}"] if joined_note else []) + [f"left out: {why}" for why in left_out] \
-            + [f"warning: {line}" for line in weak] + ([f"note: {majority}"] if majority else [])
+            + [f"warning: {line}" for line in weak] + ([f"note: {majority}"] if majority else []) \
+            + ([f"note: {cp.discarded_note()}"] if discarded else [])
         cp.paths = write_report(result, out, history=read_history(reg.history_path), gold_note=note, notes=notes)
         cp.warnings = list(cp.paths.pop("warnings", []) or [])
     return cp
