@@ -125,7 +125,11 @@ class TaskConfig(_Model):
         need = 1 if self.multi_label else 2
         if len(names) < need:
             kind = "multi-label" if self.multi_label else "single-label"
-            raise ValueError(f"a {kind} task needs at least {need} label{'' if need == 1 else 's'}, got {len(names)}")
+            hint = (f" (one label, '{names[0]}' or not, is a tagging task: task.multi_label: true, or `labeler init "
+                    "--multi-label`; annotators answer with the label or 'None of these')"
+                    if len(names) == 1 and need == 2 else "")
+            raise ValueError(f"a {kind} task needs at least {need} label{'' if need == 1 else 's'}, got {len(names)}"
+                             + hint)
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"duplicate label names: {', '.join(map(repr, dupes))}")
