@@ -1,6 +1,7 @@
-"""Records annotators discard (Argilla's Discard button): never trained on, not asked again, and said where they
-bear on the numbers: `status` counts them (it computed the count and never printed it), and `compare` says how
-many random reserve records are missing from the gold it scores (a discarded record is often a hard one)."""
+"""Answers the numbers do not use, said where they are left out: records annotators discard (Argilla's Discard
+button: never trained on, not asked again; `status` counts them, which it computed and never printed, and `compare`
+says how many random reserve records are missing from the gold it scores), and answered records taken out of the
+data file (left out by what reads the pool)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,24 @@ def test_status_and_compare_count_what_annotators_discarded(tmp_path):
         "2 random reserve records were discarded by annotators and are not scored: the estimates cover the records "
         "answered (a discarded record is often a hard one)")
     assert cmp.n_gold + cmp.n_calib == len(in_reserve) - 2
+
+
+def test_answers_whose_records_left_the_data_file_are_said_where_they_are_left_out(tmp_path):
+    """Records taken out of the data file after they were answered: the queue model and the join weights (which
+    read the pool) left them out silently, while `train` and `compare` keep them (labels.parquet holds the texts)."""
+    import json
+
+    from labeler.loop.scoring import bootstrap
+
+    cfg = make_project(tmp_path, per_class=12, min_per_class=2)
+    config = load_config(cfg)
+    data = tmp_path / "news.jsonl"
+    rows = data.read_text().splitlines()
+    data.write_text("\n".join(rows[2:]) + "\n")  # two answered records taken out of the file
+    gone = [json.loads(r)["id"] for r in rows[:2]]
+    assert all(rid in set(pd.read_parquet(Project(config).labels)["id"]) for rid in gone)
+    _, scores = bootstrap(config, progress=False)
+    note = ("2 answered records are no longer in the data file: the queue model and the join weights leave them out; "
+            "`train` and `compare` keep them (labels.parquet holds their texts)")
+    assert scores.queue_note.endswith(f" weak labels; {note}")
+    assert f"data: {note}" in summary_lines(status(load_config(cfg, ["argilla.url=http://127.0.0.1:9"])))

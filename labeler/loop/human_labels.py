@@ -12,6 +12,19 @@ def submitted(labels_df):
     return labels_df[labels_df["status"] == "submitted"]
 
 
+def outside_pool(labels_df, pool_ids) -> int:
+    """Submitted answers whose record is no longer in the data file (taken out of it since it was answered)."""
+    sub = submitted(labels_df)
+    if sub is None or pool_ids is None:
+        return 0
+    return int((~sub["id"].astype(str).isin(set(map(str, pool_ids)))).sum())
+
+
+def outside_pool_note(n: int) -> str:
+    return (f"{n} answered record{'s are' if n != 1 else ' is'} no longer in the data file: the queue model and the "
+            "join weights leave them out; `train` and `compare` keep them (labels.parquet holds their texts)")
+
+
 def label_matrix(labels_df, ids: list[str], label_names: list[str], multi_label: bool):
     """Rows of ``ids`` that have a submitted human label, and their targets (class index or 0/1 matrix; a
     multi-label "None of these", a submitted empty list, is an all-zero row)."""

@@ -13,7 +13,7 @@ from labeler.errors import LabelerError
 from labeler.evaluation.gold import CALIB, GOLD, TRAIN, GoldReserve
 from labeler.loop.engine import TRAIN_CALIB, fit_queue_model
 from labeler.loop.ensemble import StackedEnsemble, weighted_mean
-from labeler.loop.human_labels import label_matrix
+from labeler.loop.human_labels import label_matrix, outside_pool, outside_pool_note
 from labeler.loop.join import zero_shot_ensemble
 from labeler.loop.policy import project_policy
 from labeler.loop.pool_matrices import Scores
@@ -221,4 +221,6 @@ def queue_model(config, signals: list, pool, P0: np.ndarray, labels_df, policy, 
     import joblib
 
     joblib.dump(model, Project(config).queue_model)
-    return model.predict_proba(X), f"queue model: logistic head on {len(rows)} human + {n_weak} weak labels"
+    gone = outside_pool(labels_df, pool.ids)
+    return model.predict_proba(X), (f"queue model: logistic head on {len(rows)} human + {n_weak} weak labels"
+                                    + (f"; {outside_pool_note(gone)}" if gone else ""))
