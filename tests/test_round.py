@@ -102,10 +102,10 @@ def test_a_first_round_with_the_simulated_annotator_pushes_instead_of_failing(tm
     report = simulate_annotator(config, 10)
     assert report.answered == 0 and report.summary() == (
         f"simulated annotator: nothing to answer yet (no dataset {config.argilla.dataset!r} on the server; this round "
-        "pushes the first batch)")
+        "pushes one)")
     lines: list[str] = []
     run_round(config, progress=False, echo=lines.append)
-    assert lines[1].startswith(f"  nothing to pull yet: dataset {config.argilla.dataset!r} not found on ") and \
+    assert lines[1].startswith(f"  nothing to pull: dataset {config.argilla.dataset!r} not found on ") and \
         lines[1].endswith(" (this round pushes the first batch)")
     assert any(line.startswith(f"  pushed to {config.argilla.dataset!r}: 60 new") for line in lines)
     # the random picks are gold and calibration: the note no longer calls them all gold
@@ -117,3 +117,13 @@ def test_a_first_round_with_the_simulated_annotator_pushes_instead_of_failing(tm
     assert report.created == 0 and report.notes[-1] == (
         "every record in the pool has been asked (60): add records to the data file (`labeler bootstrap` reads them) "
         "to go on")
+    # the dataset deleted (in the UI, or argilla.url pointed at another server): the answers stay, and the round
+    # says so instead of "this round pushes the first batch"
+    lines = []
+    run_round(config, progress=False, echo=lines.append)  # pulls the 10 answers
+    argilla_client.datasets(name=config.argilla.dataset).delete()
+    lines = []
+    run_round(config, progress=False, echo=lines.append)
+    assert lines[1].endswith(" (the 10 answers pulled before are kept in labels.parquet; the dataset was deleted, or "
+                             "argilla.url or argilla.workspace points elsewhere; this round pushes the queue to a new one)")
+    assert any(line.startswith(f"  pushed to {config.argilla.dataset!r}: 50 new") for line in lines)

@@ -45,7 +45,7 @@ class AnswerReport:
     def summary(self) -> str:
         if self.not_pushed:
             return (f"simulated annotator: nothing to answer yet (no dataset {self.not_pushed!r} on the server; "
-                    "this round pushes the first batch)")
+                    "this round pushes one)")
         parts = [f"answered {self.answered}"]
         parts += [f"skipped {count} ({reason})" for reason, count in sorted(self.skipped.items())]
         if self.labels_dropped:

@@ -74,6 +74,17 @@ def suggestion(p: np.ndarray, labels: list[str], multi_label: bool, threshold):
     return [labels[k] for k in picked], [float(p[k]) for k in picked]
 
 
+def dataset_gone(config) -> str:
+    """What a round does when the project's dataset is not on the server: the first push, or (answers pulled
+    before, the dataset deleted or the connection pointed elsewhere) a new dataset, the answers kept."""
+    labels = Project(config).load_labels()
+    n = 0 if labels is None or labels.empty else int((labels["status"] == "submitted").sum())
+    if not n:
+        return "this round pushes the first batch"
+    return (f"the {n} answers pulled before are kept in labels.parquet; the dataset was deleted, or argilla.url or "
+            "argilla.workspace points elsewhere; this round pushes the queue to a new one")
+
+
 def interleave(queued: list[int], gold: list[int]) -> list[int]:
     """The gold picks spread evenly through the queued ones, so a partial session still adds gold."""
     total = len(queued) + len(gold)
@@ -313,7 +324,7 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
     except LabelerError as exc:
         if "not found" not in str(exc):
             raise
-        echo(f"  nothing to pull yet: {exc.args[0].split(';')[0]} (this round pushes the first batch)")
+        echo(f"  nothing to pull: {exc.args[0].split(';')[0]} ({dataset_gone(config)})")
     echo("[2/4] train")
     decision = runs.trigger(config, policy, backend)
     if not (decision.due or force):
