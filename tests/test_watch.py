@@ -408,6 +408,25 @@ def test_a_watcher_waits_for_a_server_that_stops_answering(tmp_path, argilla_ser
     assert waits == [1.0, 1.0, 1.0] and watcher.state.backlog == 3  # polling every second; 3 < refresh_every 5
 
 
+@pytest.mark.server
+def test_a_watcher_whose_dataset_is_deleted_stops_in_one_line(tmp_path, argilla_server, argilla_client):
+    """The dataset deleted in the UI under a running watcher: it exited with the raw "GET /api/v1/datasets/<id>/records
+    failed: HTTP 404 ..."; it says the dataset is gone, that the answers are kept, and what pushes a new one."""
+    from labeler.errors import LabelerError
+    from labeler.watch.runner import Watcher
+
+    config, cfg, sets = _project(tmp_path, "gone")
+    conn = _push_twelve(config)
+    watcher = Watcher(config, str(cfg), sets, echo=lambda line: None, mode="polling")
+    watcher.conn, watcher.dataset_id, watcher.state = conn, watcher_dataset(conn, config), WatchState(backlog=0)
+    assert watcher._look() == 0
+    argilla_client.datasets(name=config.argilla.dataset).delete()
+    with pytest.raises(LabelerError) as err:
+        watcher._look()
+    assert str(err.value) == (f"dataset {config.argilla.dataset!r} is gone from the server: the watcher stops (`labeler "
+                              "round` or `labeler watch` again pushes the first batch)")
+
+
 def test_a_server_gone_mid_refresh_is_waited_for_too(tmp_path, monkeypatch):
     """A refresh whose every retry failed used to end in "refresh skipped: ... Re-run the command"; it is the same
     wait as a failed look, and the refresh it owes runs once the server is back."""

@@ -74,15 +74,15 @@ def suggestion(p: np.ndarray, labels: list[str], multi_label: bool, threshold):
     return [labels[k] for k in picked], [float(p[k]) for k in picked]
 
 
-def dataset_gone(config) -> str:
-    """What a round does when the project's dataset is not on the server: the first push, or (answers pulled
+def dataset_gone(config, pusher: str = "this round") -> str:
+    """What ``pusher`` does when the project's dataset is not on the server: the first push, or (answers pulled
     before, the dataset deleted or the connection pointed elsewhere) a new dataset, the answers kept."""
     labels = Project(config).load_labels()
     n = 0 if labels is None or labels.empty else int((labels["status"] == "submitted").sum())
     if not n:
-        return "this round pushes the first batch"
+        return f"{pusher} pushes the first batch"
     return (f"the {n} answers pulled before are kept in labels.parquet; the dataset was deleted, or argilla.url or "
-            "argilla.workspace points elsewhere; this round pushes the queue to a new one")
+            f"argilla.workspace points elsewhere; {pusher} pushes the queue to a new one")
 
 
 def interleave(queued: list[int], gold: list[int]) -> list[int]:

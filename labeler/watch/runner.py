@@ -20,7 +20,7 @@ from labeler.argilla import webhooks
 from labeler.argilla.datasets import find_dataset, submitted_keys
 from labeler.argilla.rest import RetriesExhausted
 from labeler.errors import LabelerError
-from labeler.loop.round import connection
+from labeler.loop.round import connection, dataset_gone
 from labeler.loop.runs import set_current_run
 from labeler.project import Project
 from labeler.watch import finetune
@@ -160,7 +160,15 @@ class Watcher:
     def _look(self) -> int:
         """The backlog as the server has it: submitted answers no completed refresh has processed."""
 
-        keys = submitted_keys(self.conn, self.dataset_id) if self.dataset_id else set()
+        try:
+            keys = submitted_keys(self.conn, self.dataset_id) if self.dataset_id else set()
+        except RetriesExhausted:
+            raise
+        except LabelerError:
+            if self.dataset_id and self._dataset_id() != self.dataset_id:  # deleted under the watcher (HTTP 404)
+                raise LabelerError(f"dataset {self.config.argilla.dataset!r} is gone from the server: the watcher "
+                                   f"stops ({dataset_gone(self.config, '`labeler round` or `labeler watch` again')})")
+            raise
         backlog = len(keys - set(self.state.processed))
         self.state.backlog, self.state.last_check = backlog, time.time()
         return backlog
