@@ -154,13 +154,20 @@ def test_status_names_why_the_current_run_is_left_out_whatever_changed():
 
 def test_status_scores_a_run_of_the_other_kind_by_its_own_metric(project):
     """A single-label project switched to multi-label: its single-label run is left out, and status showed its
-    gold micro-F1 with "95% CI nan..nan" (a single-label run has no micro-F1 interval); it shows its accuracy."""
+    gold micro-F1 with "95% CI nan..nan" (a single-label run has no micro-F1 interval); it shows its accuracy. `labeler
+    runs` listed a run of the other kind under the config's columns unmarked (a multi-label run's exact match as
+    "accuracy")."""
     from labeler.status import current_run_line, status
 
     tmp, cfg, config, run = project
     multi = load_config(cfg, ["task.multi_label=true", "queue.strategy=threshold_distance"])
     line = current_run_line(status(multi)["current_run"])
     acc, ci = run.metrics["gold"]["accuracy"], run.metrics["gold_ci"]["accuracy"]
+    from labeler.loop.runs import list_project_runs, runs_table
+
+    rows = runs_table(list_project_runs(multi), True, multi.label_names).splitlines()
+    assert rows[0].split()[4] == "exact_match" and rows[1].endswith("  (a single-label run)")
+    assert not runs_table(list_project_runs(config), False, config.label_names).splitlines()[1].endswith("run)")
     assert line == (f"current run: {run.run_id} (logreg, {run.info['n_train']} training labels), gold accuracy "
                     f"{acc:.3f} (95% CI {ci['lo']:.3f}..{ci['hi']:.3f}, n={run.info['n_gold']}); run {run.run_id} is "
                     "single-label and the config is not: left out of the suggestions until the next run")

@@ -212,7 +212,9 @@ class Registry:
             info = _read_json(self.root / rid / "run.json")
             metrics = _read_json(self.root / rid / "metrics.json") if (self.root / rid / "metrics.json").exists() else {}
             gold = metrics.get("gold", {})
-            out.append({**info, "current": rid == current, **{k: gold.get(k) for k in GOLD_KEYS}})
+            kind = _read_json(self.root / rid / "label_map.json") if (self.root / rid / "label_map.json").exists() else {}
+            out.append({**info, "current": rid == current, **{k: gold.get(k) for k in GOLD_KEYS},
+                        "multi_label": kind.get("multi_label")})
         return sorted(out, key=lambda r: (r.get("created_at", ""), r["run_id"]))
 
     def prune(self, keep: int, protect=()) -> list[tuple[str, int]]:

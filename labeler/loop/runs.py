@@ -360,6 +360,8 @@ def runs_table(runs: list[dict], multi_label: bool = False, labels: list[str] | 
             final += "  (model deleted)"
         if labels is not None and r.get("train_counts") and set(r["train_counts"]) != set(labels):
             final += "  (trained on other labels than the config's)"
+        if r.get("multi_label") is not None and bool(r["multi_label"]) != multi_label:  # the task changed kind since
+            final += "  (a multi-label run: its accuracy is exact match)" if r["multi_label"] else "  (a single-label run)"
         lines.append(f"{mark} {r['run_id']:<30} {r.get('backend', ''):<12} {r.get('created_at', ''):<20} "
                      f"{r.get('n_train', ''):>7} " + " ".join(f"{_f(r.get(k)):>11}" for k in keys)
                      + f" {r.get('n') if r.get('n') is not None else 'n/a':>6}{final}")
