@@ -18,7 +18,9 @@ that hold their nominal level on a few dozen rows, where the percentile bootstra
 (over many draws of 40-record random gold its 95% interval held the true gain about 87% of the time:
 BENCHMARKS.md "Interval coverage"). Macro- and micro-F1 are not proportions: their intervals stay percentile
 bootstraps, the 2.5th and 97.5th percentiles of the metric over resamples of the rows; a perfect F1, whose every
-resample is perfect too, takes the Wilson lower bound of its labelled rows instead (``perfect_f1_floor``). Every interval is
+resample is perfect too, takes the Wilson lower bound of its labelled rows instead (``perfect_f1_floor``), and a
+difference of two F1s each perfect or zero on every resample joins their Wilson intervals as Newcombe's does
+(``_extreme_f1_diff``). Every interval is
 reported next to the point estimate on all the rows (``value`` / ``diff``). A percentile interval need
 not contain its estimate: macro-F1 on a small sample with many one-example classes is the usual case (a
 resample leaves about a third of those classes out, and macro-F1 averages only the classes present, so
@@ -225,6 +227,19 @@ def paired_score_ci(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[
     return float(max(p1 - p2 - down, -1.0)), float(min(p1 - p2 + up, 1.0))
 
 
+def _extreme_f1_diff(va: float, vb: float, y: np.ndarray, level: float) -> tuple[float, float]:
+    """A - B for two F1s each perfect or zero on every resample (so the paired bootstrap says +1.000..+1.000):
+    each F1's Wilson interval over the rows that carry a label in the truth, all right (perfect) or none (zero),
+    joined as Newcombe's square-and-add difference."""
+    rows = int(np.asarray(y).any(axis=1).sum()) if np.ndim(y) == 2 else len(y)
+    if not rows:
+        return va - vb, va - vb
+    low = wilson_ci(rows, rows, level)[0]
+    (la, ua), (lb, ub) = ((low, 1.0) if v == 1.0 else (0.0, 1.0 - low) for v in (va, vb))
+    d = va - vb
+    return float(max(d - np.hypot(va - la, ub - vb), -1.0)), float(min(d + np.hypot(ua - va, vb - lb), 1.0))
+
+
 def _right(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Per row: the prediction is right (the exact set, for multi-label)."""
     return (y == pred).all(axis=1) if y.ndim == 2 else y == pred
@@ -304,11 +319,14 @@ def paired_bootstrap(
     if len(yc) == 0:
         return {"diff": float("nan"), "lo": float("nan"), "hi": float("nan"), "p_value": float("nan"), "n": 0}
     diffs = np.array([score(metric, yc[i], a[i], k) - score(metric, yc[i], b[i], k) for i in _resample_indices(len(yc), n_resamples, seed)])
+    va, vb = score(metric, yc, a, k), score(metric, yc, b, k)
     if metric == "accuracy":
         lo, hi = paired_score_ci(_right(yc, a), _right(yc, b), level)
     else:
         lo, hi = _percentile_ci(diffs, level)
-    plain = {"diff": score(metric, yc, a, k) - score(metric, yc, b, k), "lo": lo, "hi": hi,
+        if lo == hi and va in (0.0, 1.0) and vb in (0.0, 1.0):  # every resample the same: no spread to read
+            lo, hi = _extreme_f1_diff(va, vb, yc, level)
+    plain = {"diff": va - vb, "lo": lo, "hi": hi,
              "p_value": float((diffs <= 0).mean()), "n": int(len(yc)), "method": interval_name(metric, True)}
     if unlabeled is None or metric != "accuracy" or multi_label:
         return plain

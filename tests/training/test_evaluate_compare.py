@@ -84,8 +84,12 @@ def test_intervals_are_seeded_and_degenerate_cases_are_exact():
     assert d["lo"] == pytest.approx(1 - np.sqrt(2) * z2 / (80 + z2))
     same = paired_bootstrap(P, P, y, n_resamples=100)
     assert (same["diff"], same["p_value"]) == (0.0, 1.0) and same["lo"] < 0 < same["hi"]
+    # F1 differences: the percentile bootstrap, but where both F1s are perfect or zero on every resample (no
+    # spread: it said 1.0..1.0) each gets its Wilson interval and they join as Newcombe's: single-label, accuracy's
     d_f1 = paired_bootstrap(onehot(y), onehot((y + 1) % 3), y, "macro_f1", n_resamples=100)
-    assert (d_f1["diff"], d_f1["lo"], d_f1["hi"]) == (1.0, 1.0, 1.0)  # the percentile bootstrap: no spread
+    assert (d_f1["diff"], d_f1["hi"]) == (1.0, 1.0) and d_f1["lo"] == pytest.approx(d["lo"])
+    tie = paired_bootstrap(onehot(y), onehot(y), y, "micro_f1", n_resamples=100)
+    assert tie["diff"] == 0.0 and (tie["lo"], tie["hi"]) == pytest.approx((-z2 / (80 + z2), z2 / (80 + z2)))
 
 
 def test_score_intervals_on_a_hand_made_example():
