@@ -51,6 +51,7 @@ def prune_line(config, keep: int) -> str:
     if not pruned:
         return f"nothing to prune: every run's model is kept (the current run, the {keep} newest, final fits, runs " \
                "with logged predictions) or was deleted before"
-    freed = sum(size for _, size in pruned) / 1e6
-    return (f"deleted the models of {len(pruned)} run{'s' * (len(pruned) != 1)} ({freed:,.0f} MB): "
+    freed = sum(size for _, size in pruned)
+    size = f"{freed / 1e6:,.0f} MB" if freed >= 1e6 else f"{freed / 1e3:,.0f} KB"  # a logreg run is a head: KB
+    return (f"deleted the models of {len(pruned)} run{'s' * (len(pruned) != 1)} ({size}): "
             f"{', '.join(rid for rid, _ in pruned)}; their metrics stay in `labeler runs`")

@@ -226,7 +226,7 @@ def test_runs_prune_from_the_cli_keeps_runs_with_logged_predictions(tmp_path):
     log.write_text(json.dumps({"model_id": ids[1], "n": 3}) + "\n")
     result = CliRunner().invoke(command, ["-c", str(cfg), "--prune", "--keep", "1"])
     assert result.exit_code == 0, result.output
-    assert result.output == (f"deleted the models of 2 runs (0 MB): {ids[0]}, {ids[2]}; their metrics stay in "
+    assert result.output == (f"deleted the models of 2 runs (2 KB): {ids[0]}, {ids[2]}; their metrics stay in "
                              "`labeler runs`\n")
     table = CliRunner().invoke(command, ["-c", str(cfg)]).output.splitlines()
     assert [line.endswith("(model deleted)") for line in table[1:]] == [True, False, True, False]
