@@ -377,6 +377,11 @@ def test_labeler_review_finds_flipped_labels_and_an_oracle_reviewer_corrects_the
     from labeler.project import Project
 
     args, config, conn, name, truth, flips = _flipped_tickets(tmp_path)
+    # nothing to send and no review dataset yet: none is made (an empty '-review' dataset only cluttered the UI)
+    assert _run(command, args + ["--budget", "0"])[-1] == "nothing pushed: no suspect to start the review dataset with"
+    from labeler.argilla.datasets import find_dataset
+
+    assert find_dataset(conn, f"{name}-review") is None
     out = _run(command, args + ["--budget", "3"])
     assert out[0].startswith("cleanlab flags 2 of 60 ranked human labels")
     assert out[1] == "the 2 labels cleanlab flags, then 1 more, lowest label quality first (budget 3)"

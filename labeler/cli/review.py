@@ -51,6 +51,9 @@ def command(config_path, overrides, budget, do_push, pull_only):
         if not do_push:
             click.echo("not sent (--no-push)")
             return
+        if not picked and pulled is None:  # no review dataset yet: an empty one would only clutter the UI
+            click.echo("nothing pushed: no suspect to start the review dataset with")
+            return
         out = push_review(config, picked)
         if out.pulled.changes or out.pulled.newly:  # answers that arrived since the pull above
             for line in out.pulled.lines():
