@@ -162,7 +162,7 @@ class FoundLabels:
         none = f"; {plural(self.none, 'row')} with none of them (an empty list: 'None of these')" if self.none else ""
         lists = f"; {plural(self.several, 'row')} hold{'s' if self.several == 1 else ''} several labels" \
             if self.several else ""
-        return f"found {len(self.labels)} labels in column {self.column!r} of {plural(self.rows, 'row')}{extra}{none}{lists}"
+        return f"found {plural(len(self.labels), 'label')} in column {self.column!r} of {plural(self.rows, 'row')}{extra}{none}{lists}"
 
 
 def labels_from_column(data_path: str | Path, column: str, multi_label: bool = False) -> FoundLabels:
