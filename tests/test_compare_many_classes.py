@@ -288,6 +288,9 @@ def test_compare_multi_label_few_calibration_labels(tmp_path, capsys):
     main(["compare", "-c", str(cfg), "--out", str(tmp_path / "report2")])
     report = json.loads((tmp_path / "report2" / "report.json").read_text())
     assert report["thresholds"]["exact"]["note"] == "the scalar task.threshold 0.5 for every label: no calibration labels"
+    # every system's cuts alike: one line, not one a system
+    cut_lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("cuts ")]
+    assert cut_lines == ["cuts (every system): the scalar task.threshold 0.5 for every label: no calibration labels"]
 
 
 @pytest.mark.slow

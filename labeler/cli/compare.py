@@ -23,8 +23,12 @@ def command(config_path, overrides, out_dir, all_runs):
                                         f" (calibration left out: {cmp.gold_only})" if cmp.gold_only and not config.task.multi_label
                                         else "") + (f"; {cmp.positives_note()}" if cmp.positives else ""))
     click.echo(f"verdict rule: {cmp.result.rule}")
-    for name, cuts in cmp.result.thresholds.items():  # multi-label: where each system's per-label cuts came from
-        click.echo(f"cuts {name}: {cuts['note']}")
+    notes = {name: cuts["note"] for name, cuts in cmp.result.thresholds.items()}  # multi-label: where each
+    if len(notes) > 1 and len(set(notes.values())) == 1:  # system's per-label cuts came from; one line when alike
+        click.echo(f"cuts (every system): {next(iter(notes.values()))}")
+    else:
+        for name, note in notes.items():
+            click.echo(f"cuts {name}: {note}")
     for warning in cmp.weak + cmp.warnings:
         click.echo(f"warning: {warning}")
     if cmp.majority:
