@@ -18,7 +18,8 @@ that hold their nominal level on a few dozen rows, where the percentile bootstra
 (over many draws of 40-record random gold its 95% interval held the true gain about 87% of the time:
 BENCHMARKS.md "Interval coverage"). Macro- and micro-F1 are not proportions: their intervals stay percentile
 bootstraps, the 2.5th and 97.5th percentiles of the metric over resamples of the rows; a perfect F1, whose every
-resample is perfect too, takes the Wilson lower bound of its labelled rows instead (``perfect_f1_floor``), and a
+resample is perfect too, takes the Wilson lower bound of its labelled rows instead (``perfect_f1_floor``; an F1 of
+zero, none right, the mirror image for its upper end), and a
 difference of two F1s each perfect or zero on every resample joins their Wilson intervals as Newcombe's does
 (``_extreme_f1_diff``). Every interval is
 reported next to the point estimate on all the rows (``value`` / ``diff``). A percentile interval need
@@ -271,6 +272,8 @@ def bootstrap_ci(
         lo, hi = _percentile_ci(stats, level)
         if value == 1.0 and lo == 1.0:
             lo = perfect_f1_floor(yc, pc, level)
+        elif value == 0.0 and hi == 0.0 and (np.ndim(yc) == 1 or yc.any()):  # none right: the mirror image
+            hi = 1.0 - perfect_f1_floor(yc, pc, level)
     return {"value": value, "lo": lo, "hi": hi, "n": int(len(yc))}
 
 

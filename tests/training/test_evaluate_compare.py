@@ -72,6 +72,9 @@ def test_intervals_are_seeded_and_degenerate_cases_are_exact():
         tagged = bootstrap_ci(tags * 0.9 + 0.05, tags, metric, multi_label=True, n_resamples=100)
         assert (tagged["value"], tagged["hi"], tagged["n"]) == (1.0, 1.0, 45)
         assert tagged["lo"] == pytest.approx(6 / (6 + 1.959964 ** 2))
+        silent = bootstrap_ci(np.full((45, 1), 0.05), tags, metric, multi_label=True, n_resamples=100)
+        assert (silent["value"], silent["lo"]) == (0.0, 0.0)  # none right: the mirror image, 1 - 6 / (6 + z^2)
+        assert silent["hi"] == pytest.approx(1.959964 ** 2 / (6 + 1.959964 ** 2))
     nearly = bootstrap_ci(onehot(np.where(np.arange(80) == 0, (y + 1) % 3, y)), y, "macro_f1", n_resamples=100)
     assert nearly["value"] < 1.0 and nearly["lo"] < nearly["value"]  # one error: the bootstrap's own interval
     # 80 of 80 right is not "100% for sure": Wilson's lower end is n / (n + z^2)
