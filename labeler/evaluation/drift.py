@@ -212,9 +212,9 @@ class Reference:
         if unseen.sum() >= MIN_CONFIDENCE_REFERENCE:
             return scores[unseen], f"{int(unseen.sum())} random reserve texts nobody labeled"
         unl = scores[self.unlabeled] if self.unlabeled.any() else scores
-        return unl, (f"{len(unl)} pool texts nobody labeled (without the hard ones the queue took: "
-                                 f"surer than on the pool; {int(unseen.sum())} of {MIN_CONFIDENCE_REFERENCE} random "
-                                 "reserve texts nobody labeled for an unbiased reference)")
+        return unl, (f"{len(unl)} pool texts nobody labeled (without the hard ones the queue took: surer than on the "
+                     f"pool; {int(unseen.sum())} of {MIN_CONFIDENCE_REFERENCE} random reserve texts nobody labeled for "
+                     "an unbiased reference)")
 
 
 def reference_predictions(config, run) -> Reference | None:
