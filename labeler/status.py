@@ -16,6 +16,7 @@ from labeler.loop.runs import (current_run, growth_wait, labels_unchanged, run_m
 from labeler.project import Project
 from labeler.quality.agreement import summary_line
 from labeler.watch.state import status_line
+from labeler.words import plural
 from training.evaluate import metric_name
 
 SHOWN = 5
@@ -112,8 +113,8 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
     if st.get("discarded") or st.get("conflicts"):
         lines.append("not trained on: " + "; ".join(filter(None, [
             discarded_line(st.get("discarded", 0), st.get("discarded_reserve", 0)) if st.get("discarded") else "",
-            f"{st['conflicts']} conflict{'s' * (st['conflicts'] != 1)} (annotators disagree; `labeler pull` lists "
-            "them)" if st.get("conflicts") else ""])))
+            f"{plural(st['conflicts'], 'conflict')} (annotators disagree; `labeler pull` lists them)"
+            if st.get("conflicts") else ""])))
     if st.get("outside_pool"):
         lines.append(f"data: {outside_pool_note(st['outside_pool'])}")
     if st.get("outside"):
@@ -132,9 +133,9 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
     counts = [n for _, n in ranked]
     if counts:  # the same header at 2 classes, at 150 and with --all
         empty = sum(1 for n in counts if n == 0)
-        lines.append(f"labels per class: {len(ranked)} class{'' if len(ranked) == 1 else 'es'}, min {counts[0]}, "
-                     f"median {counts[len(counts) // 2]}, max {counts[-1]}; {empty} "
-                     f"class{'' if empty == 1 else 'es'} with no label yet")
+        lines.append(f"labels per class: {plural(len(ranked), 'class', 'classes')}, min {counts[0]}, "
+                     f"median {counts[len(counts) // 2]}, max {counts[-1]}; {plural(empty, 'class', 'classes')} with "
+                     "no label yet")
     if show_all or len(ranked) <= 2 * SHOWN:
         lines += [f"  {name}: {n}" for name, n in per.items()]
     else:

@@ -140,9 +140,8 @@ def test_a_bad_value_names_key_value_and_file(tmp_path, sections, expected):
 @pytest.mark.parametrize(
     "labels, multi, expected",
     [
-        (["only"], False, "single-label task needs at least 2 labels, got 1 (one label, 'only' or not, is a tagging "
-                          "task: task.multi_label: true, or `labeler init --multi-label`; annotators answer with the "
-                          "label or 'None of these')"),
+        (["only"], False, "single-label task needs at least 2 labels, got 1 ('only' or not is a tagging task: "
+                          "task.multi_label: true, or init --multi-label)"),
         ([], True, "multi-label task needs at least 1 label, got 0"),
         (["a", "b", "a"], False, "duplicate label names: 'a'"),
         (["a", " a "], False, "duplicate label names: 'a'"),

@@ -475,7 +475,8 @@ def test_swap_rule_judges_multi_label_runs_at_their_own_cuts_on_the_verdict_metr
     runs = (SimpleNamespace(run_id="run-2", backend="logreg", labels=["b", "a"], cuts=np.array([0.2, 0.2]), info={}),
             SimpleNamespace(run_id="run-1", backend="logreg", labels=["a", "b"], cuts=None, info={}))
     swap, why = decide(config, reserve, "run-2", ids, low, sure, "run-1", runs)
-    assert swap and why.startswith("run-2 swapped in (+0.000 micro-F1 vs run-1, 95% CI +0.000..+0.000, ")
+    # both perfect: no difference, with the Wilson-joined interval of two perfect F1s (not +0.000..+0.000)
+    assert swap and why == "run-2 swapped in (+0.000 micro-F1 vs run-1, 95% CI -0.090..+0.090, 54 gold labels)"
     uncut = (SimpleNamespace(**{**vars(runs[0]), "cuts": None}), runs[1])  # saved without cuts: task.threshold
     swap, why = decide(config, reserve, "run-2", ids, low, sure, "run-1", uncut)
     assert not swap and why.startswith("kept run-1: run-2 is worse (-1.000 micro-F1 vs run-1")

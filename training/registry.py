@@ -291,7 +291,7 @@ def set_current(run_id: str, root: str | Path = "runs") -> None:
     Registry(root).set_current(run_id)
 
 
-def _fmt(v) -> str:
+def fmt_metric(v) -> str:  # 3 decimals; "n/a" when missing or NaN
     return f"{v:.3f}" if isinstance(v, (int, float)) and v == v else "n/a"
 
 
@@ -319,7 +319,8 @@ def model_card(run_id, labels, multi_label, backend, config, info, metrics, cali
 
     def metric(m: str) -> str:
         c = ci.get(m, {})
-        return f"{metric_name(m, multi_label)} {_fmt(gold.get(m))} (95% CI {_fmt(c.get('lo'))}–{_fmt(c.get('hi'))})"
+        return (f"{metric_name(m, multi_label)} {fmt_metric(gold.get(m))} (95% CI {fmt_metric(c.get('lo'))}–"
+                f"{fmt_metric(c.get('hi'))})")
 
     if final:
         data = (f"- {trained_on(info)}, gold and calibration included (a final fit: every human label); no held-out "
@@ -375,8 +376,8 @@ def model_card(run_id, labels, multi_label, backend, config, info, metrics, cali
         "",
         f"- {metric('accuracy')}",
         f"- {metric('macro_f1')}",
-        f"- micro-F1 {_fmt(gold.get('micro_f1'))}; ECE {_fmt(gold.get('ece'))}"
-        + ("" if final else f" (before calibration {_fmt(metrics.get('gold_uncalibrated', {}).get('ece'))})"),
+        f"- micro-F1 {fmt_metric(gold.get('micro_f1'))}; ECE {fmt_metric(gold.get('ece'))}"
+        + ("" if final else f" (before calibration {fmt_metric(metrics.get('gold_uncalibrated', {}).get('ece'))})"),
         calibration,
         *cut_line,
         "",

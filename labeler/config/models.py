@@ -123,21 +123,17 @@ class TaskConfig(_Model):
     def _check_labels(self) -> "TaskConfig":
         names = [label.name for label in self.labels]
         need = 1 if self.multi_label else 2
-        if len(names) < need:
-            kind = "multi-label" if self.multi_label else "single-label"
-            hint = (f" (one label, '{names[0]}' or not, is a tagging task: task.multi_label: true, or `labeler init "
-                    "--multi-label`; annotators answer with the label or 'None of these')"
-                    if len(names) == 1 and need == 2 else "")
-            raise ValueError(f"a {kind} task needs at least {need} label{'' if need == 1 else 's'}, got {len(names)}"
-                             + hint)
+        if len(names) < need:  # one label ('spam' or not) is a tagging task, answered with the label or None of these
+            hint = f" ('{names[0]}' or not is a tagging task: task.multi_label: true, or init --multi-label)" if names else ""
+            raise ValueError(f"a {'multi' if self.multi_label else 'single'}-label task needs at least {need} "
+                             f"label{'s' * (need > 1)}, got {len(names)}{hint}")
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"duplicate label names: {', '.join(map(repr, dupes))}")
         former = [old for label in self.labels for old in label.was]
         taken = sorted({n for n in former if n in names or former.count(n) > 1})
         if taken:
-            raise ValueError(f"a former name (was:) must belong to one label and be no label's name now: "
-                             f"{', '.join(map(repr, taken))}")
+            raise ValueError(f"a former name (was:) must belong to one label and be no label's name now: {', '.join(map(repr, taken))}")
         return self
 
     @property

@@ -28,7 +28,7 @@ from training.errors import TrainingError
 from training.evaluate import metric_name, paired_bootstrap
 from training.head import LinearModel
 from training.labels import load_labels
-from training.registry import PRUNED, Registry, list_runs, set_current
+from training.registry import PRUNED, Registry, fmt_metric, list_runs, set_current
 from training.train import interval_metrics, make_params, train
 from training.trigger import BACKEND_FLOOR, Evidence, first_run
 
@@ -259,8 +259,8 @@ def describe_run(run) -> list[str]:
         for m in interval_metrics(run.multi_label):
             c = ci.get(m, {})
             if gold.get(m) is not None and gold.get(m) == gold.get(m):
-                lines.append(f"  cross-fitted {metric_name(m, run.multi_label)}: {_f(gold.get(m))} "
-                             f"(95% CI {_f(c.get('lo'))}..{_f(c.get('hi'))}, "
+                lines.append(f"  cross-fitted {metric_name(m, run.multi_label)}: {fmt_metric(gold.get(m))} "
+                             f"(95% CI {fmt_metric(c.get('lo'))}..{fmt_metric(c.get('hi'))}, "
                              f"n={info.get('n_gold')}; {info['final_fit']['folds']} folds over {over} "
                              "each scored by a model that never saw it)")
         return lines + _cuts_line(info) + _skipped_line(info)
@@ -272,8 +272,8 @@ def describe_run(run) -> list[str]:
     for m in interval_metrics(run.multi_label):
         c = ci.get(m, {})
         if gold.get(m) is not None and gold.get(m) == gold.get(m):
-            lines.append(f"  gold {metric_name(m, run.multi_label)}: {_f(gold.get(m))} "
-                         f"(95% CI {_f(c.get('lo'))}..{_f(c.get('hi'))}, "
+            lines.append(f"  gold {metric_name(m, run.multi_label)}: {fmt_metric(gold.get(m))} "
+                         f"(95% CI {fmt_metric(c.get('lo'))}..{fmt_metric(c.get('hi'))}, "
                          f"n={info.get('n_gold')})")
     return lines + _cuts_line(info) + _skipped_line(info)
 
@@ -294,10 +294,6 @@ def _cuts_line(info: dict) -> list[str]:
     spread = f" ({min(values):.2f}..{max(values):.2f})" if cuts.get("fitted") else ""
     one = "; at least one label per text (no training text was None of these)" if cuts.get("at_least_one") else ""
     return [f"  per-label cuts{spread}: {cuts.get('note', '')}; its metrics and `labeler predict` cut there{one}"]
-
-
-def _f(v) -> str:
-    return f"{v:.3f}" if isinstance(v, (int, float)) and v == v else "n/a"
 
 
 # -- the registry ------------------------------------------------------------------------------------
@@ -363,7 +359,7 @@ def runs_table(runs: list[dict], multi_label: bool = False, labels: list[str] | 
         if r.get("multi_label") is not None and bool(r["multi_label"]) != multi_label:  # the task changed kind since
             final += "  (a multi-label run: its accuracy is exact match)" if r["multi_label"] else "  (a single-label run)"
         lines.append(f"{mark} {r['run_id']:<30} {r.get('backend', ''):<12} {r.get('created_at', ''):<20} "
-                     f"{r.get('n_train', ''):>7} " + " ".join(f"{_f(r.get(k)):>11}" for k in keys)
+                     f"{r.get('n_train', ''):>7} " + " ".join(f"{fmt_metric(r.get(k)):>11}" for k in keys)
                      + f" {r.get('n') if r.get('n') is not None else 'n/a':>6}{final}")
     return "\n".join(lines)
 
