@@ -9,7 +9,7 @@ from labeler.data.load import cache_key
 from labeler.errors import LabelerError
 from labeler.evaluation.compare_on_gold import verdict_metric
 from labeler.evaluation.gold import CALIB, enough_gold, verdict_splits
-from labeler.loop.human_labels import none_answers, outside_pool, outside_pool_note, per_class
+from labeler.loop.human_labels import none_answers, outside_pool, outside_pool_note, per_class, unfound, unfound_note
 from labeler.loop.policy import project_policy
 from labeler.loop.runs import (current_run, growth_wait, labels_unchanged, run_mismatch, threshold, train_counts,
                                 trigger)
@@ -47,6 +47,8 @@ def status(config) -> dict:
         out["discarded"] = int(len(discarded))
         out["discarded_reserve"] = int(sum(policy.reserve.contains(rid) for rid in discarded))
         out["outside_pool"] = outside_pool(labels, pool_ids)
+        if policy.coverage > 0 and not policy.is_random:
+            out["unfound"] = unfound(labels, config.label_names, config.task.multi_label, policy.min_per_class)
         out["conflicts"] = int((labels["status"] == "conflict").sum())
         out["awaiting"] = int((labels["status"] == "awaiting").sum())  # short of argilla.min_submitted answers
         agree = labels["agreement"].dropna()
@@ -117,6 +119,8 @@ def summary_lines(st: dict, show_all: bool = False) -> list[str]:
             if st.get("conflicts") else ""])))
     if st.get("outside_pool"):
         lines.append(f"data: {outside_pool_note(st['outside_pool'])}")
+    if st.get("unfound") and st["unfound"][0]:
+        lines.append(f"queue: {unfound_note(*st['unfound'])}")
     if st.get("outside"):
         what = "that label is dropped from their sets" if st.get("multi_label") else "not trained on"
         lines.append(f"labels: {st['outside']} answers carry a label no longer in the config ({what}; renamed? list "

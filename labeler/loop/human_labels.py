@@ -74,3 +74,23 @@ def per_class(labels_df, label_names: list[str], multi_label: bool, ids: set[str
             if lab in counts:
                 counts[lab] += 1
     return counts
+
+
+def unfound(labels_df, label_names: list[str], multi_label: bool, min_per_class: int) -> tuple[list[str], int]:
+    """(labels no answer carries yet, answers) once the answers number ``min_per_class`` per label: the pool may
+    hold none of them, and the queue's class coverage keeps hunting them every batch. Else ([], answers)."""
+    sub = submitted(labels_df)
+    n = 0 if sub is None else len(sub)
+    if n < min_per_class * len(label_names):
+        return [], n
+    return [name for name, k in per_class(labels_df, label_names, multi_label).items() if k == 0], n
+
+
+def unfound_note(names: list[str], n: int, picks: int | None = None) -> str:
+    """What the queue spends on labels no answer has carried yet (``picks`` of this batch, or each batch), and the
+    way out."""
+    one = len(names) == 1
+    shown = ", ".join(map(repr, names[:5])) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    who = f"{picks} of the new records hunt" if picks is not None else "class coverage hunts each batch"
+    return (f"{who} {'a label' if one else 'labels'} no answer has carried in {n} answers ({shown}): if the pool "
+            f"holds none, take {'it' if one else 'them'} out of task.labels, or lower queue.coverage")

@@ -103,6 +103,7 @@ def select_batch(
 
 
 COLD_STARTS = ("confident", "representative", "random")
+COVERAGE = "coverage"  # the reason of a pick made for a short class
 
 
 def _select(P, scores, taken, batch_size, exploration, diversity, embeddings, seed, cold_start, multi_label,
@@ -132,7 +133,7 @@ def _select(P, scores, taken, batch_size, exploration, diversity, embeddings, se
             take(_diverse(candidates, embeddings, n_div, seed), "diverse")
     rest = n - n_explore - len(picks)
     if short and coverage > 0 and rest > 0:
-        take(_coverage(P, order, taken, short, _round(coverage * rest), multi_label, threshold), "coverage")
+        take(_coverage(P, order, taken, short, _round(coverage * rest), multi_label, threshold), COVERAGE)
     rest = n - n_explore - len(picks)
     take(order[~taken[order]][:rest], "uncertain")
     if n_explore:

@@ -27,9 +27,10 @@ from labeler.errors import LabelerError
 from labeler.evaluation.compare_on_gold import compare_project
 from labeler.loop import runs
 from labeler.loop.engine import CALIB, GOLD, class_counts, plan_batch, suggestion_cuts as fit_suggestion_cuts
-from labeler.loop.human_labels import per_class
+from labeler.loop.human_labels import per_class, unfound, unfound_note
 from labeler.loop.join import RUN_META_NAME, suggestion_agent
 from labeler.loop.policy import project_policy
+from labeler.loop.queue import COVERAGE
 from labeler.loop.scoring import bootstrap, build_signals, embedder, reading_lines, training_rows
 from labeler.project import Project
 
@@ -242,6 +243,10 @@ def push_queue(config, progress: bool = True, by: str = "labeler push", policy=N
     if gold_rows:
         report.notes.append(f"{len(gold_rows)} of the new records {'was' if len(gold_rows) == 1 else 'were'} drawn at "
                             "random (the random reserve: gold, and calibration, never trained on)")
+    hunted = sum(r == COVERAGE for r in batch.reasons)
+    names, n_answers = unfound(labeled, config.label_names, config.task.multi_label, policy.min_per_class)
+    if hunted and names:
+        report.notes.append(unfound_note(names, n_answers, hunted))
     short = short_pool_note(pool.ids, present | done | {pool.ids[i] for i in new}, len(new),
                             max(0, policy.batch_size - len(pending_old)), policy.reserve)
     if short:
