@@ -122,8 +122,8 @@ def first_run(counts: Mapping[str, int], min_per_class: int, floor: int, evidenc
     missing, asked = sum(short.values()), min_per_class * len(counts)
     one = len(below) == 1
     enough_classes = at_floor >= min(2, len(counts))  # two classes to tell apart; a one-label tagging task has one
-    floor_note = (f"; {len(below)} class{'' if one else 'es'} below the floor of {floor} training labels "
-                  f"{'keeps its' if one else 'keep their'} zero-shot evidence "
+    floor_note = (f"; {len(below)} class{'' if one else 'es'} below the floor of {floor} training "
+                  f"label{'s' * (floor != 1)} {'keeps its' if one else 'keep their'} zero-shot evidence "
                   f"({_named(below)})" if below else "")
     if not short:
         return Decision(True, "count", f"every class has at least {min_per_class} training labels", below)
