@@ -20,8 +20,8 @@ def test_a_label_no_answer_carries_is_named_once_the_answers_could_have_found_it
     assert unfound(labels, LABELS + ["weather"], False, 6) == (["weather"], 24)
     assert unfound(labels, LABELS, False, 6) == ([], 24)
     assert unfound_note(["weather"], 24, 8) == (
-        "8 of the new records hunt a label no answer has carried in 24 answers ('weather'): if the pool holds none, "
-        "take it out of task.labels, or lower queue.coverage")
+        "class coverage (8 picks of this batch) hunts a label no answer has carried in 24 answers ('weather'): if the "
+        "pool holds none, take it out of task.labels, or lower queue.coverage")
     many = [f"l{i}" for i in range(7)]
     assert unfound_note(many, 400) == (
         "class coverage hunts each batch labels no answer has carried in 400 answers ('l0', 'l1', 'l2', 'l3', 'l4' "

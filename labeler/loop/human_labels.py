@@ -87,10 +87,10 @@ def unfound(labels_df, label_names: list[str], multi_label: bool, min_per_class:
 
 
 def unfound_note(names: list[str], n: int, picks: int | None = None) -> str:
-    """What the queue spends on labels no answer has carried yet (``picks`` of this batch, or each batch), and the
-    way out."""
+    """What the queue spends on labels no answer has carried yet (``picks``: this batch's coverage picks, which may
+    hunt other short labels too), and the way out."""
     one = len(names) == 1
     shown = ", ".join(map(repr, names[:5])) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    who = f"{picks} of the new records hunt" if picks is not None else "class coverage hunts each batch"
+    who = "class coverage hunts each batch" if picks is None else f"class coverage ({picks} picks of this batch) hunts"
     return (f"{who} {'a label' if one else 'labels'} no answer has carried in {n} answers ({shown}): if the pool "
             f"holds none, take {'it' if one else 'them'} out of task.labels, or lower queue.coverage")
