@@ -182,6 +182,21 @@ def test_labels_from_a_list_column_are_the_union(tmp_path):
     assert labels_from_column(tmp_path / "d.parquet", "tags").labels == ["y", "x"]
 
 
+def test_a_multi_label_value_that_reads_as_no_label_is_named(tmp_path):
+    # an export that writes "none" where the row carries no label: a label of its own beside "None of these"
+    rows = [{"text": f"t{i}", "tags": tags} for i, tags in enumerate(
+        [["billing"], ["none"], ["billing", "shipping"], ["none"], ["N/A"], []])]
+    found = labels_from_column(jsonl(tmp_path / "d.jsonl", rows), "tags", multi_label=True)
+    assert found.labels == ["billing", "none", "N/A", "shipping"]
+    assert found.look_alike_lines()[:2] == [
+        "warning: label 'none' (2 rows) reads as no label: in a multi-label project an empty list ([]) is the answer "
+        "'None of these'; write [] in the data for those rows, or keep it as a label of its own",
+        "warning: label 'N/A' (1 row) reads as no label: in a multi-label project an empty list ([]) is the answer "
+        "'None of these'; write [] in the data for those rows, or keep it as a label of its own"]
+    assert labels_from_column(jsonl(tmp_path / "s.jsonl", [{"text": "a", "y": "none"}, {"text": "b", "y": "x"}]),
+                              "y").look_alike_lines() == []  # single-label: "none" is a label like any other
+
+
 def test_multi_label_strings_are_split_as_the_reader_splits_them(tmp_path):
     # a CSV's multi-label column: "x;y" is two labels, as the data reader reads it, not a third label that the
     # reader would then never split (a config label holding the separator is kept whole)

@@ -130,6 +130,9 @@ class Starter:
         return f"the models read {what} ({how}){unread}; {ids}{html}"
 
 
+NO_LABEL_WORDS = {"none", "no label", "no labels", "n/a", "na", "null", "nil", "-", "nothing", "empty"}
+
+
 @dataclass
 class FoundLabels:
     """The labels of one column: ``labels`` by decreasing frequency (ties by name), ``counts`` per label."""
@@ -147,10 +150,15 @@ class FoundLabels:
     multi_label: bool = False
 
     def look_alike_lines(self, shown: int = 5) -> list[str]:
-        """One warning per label value that looks like a typo of a more frequent one (the first ``shown``)."""
-        lines = [f"warning: label {rare!r} ({plural(self.counts[rare], 'row')}) looks like {common!r} "
-                 f"({plural(self.counts[common], 'row')}); a typo? fix the data or drop it from task.labels"
-                 for rare, common in self.look_alike[:shown]]
+        """One warning per label value that looks like a typo of a more frequent one (the first ``shown``), and,
+        multi-label, per value that reads as no label ("none", "n/a"), which the answer "None of these" already is."""
+        lines = [f"warning: label {name!r} ({plural(self.counts[name], 'row')}) reads as no label: in a multi-label "
+                 "project an empty list ([]) is the answer 'None of these'; write [] in the data for those rows, or "
+                 "keep it as a label of its own" for name in self.labels
+                 if self.multi_label and name.strip().casefold() in NO_LABEL_WORDS]
+        lines += [f"warning: label {rare!r} ({plural(self.counts[rare], 'row')}) looks like {common!r} "
+                  f"({plural(self.counts[common], 'row')}); a typo? fix the data or drop it from task.labels"
+                  for rare, common in self.look_alike[:shown]]
         if len(self.look_alike) > shown:
             lines.append(f"warning: and {len(self.look_alike) - shown} more look-alike labels")
         return lines
