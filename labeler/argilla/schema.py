@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from labeler.errors import LabelerError
+from labeler.words import plural
 
 QUESTION = "label"
 VECTOR = "embedding"
@@ -144,7 +145,7 @@ class DatasetSpec:
     def question_description(self) -> str:
         search = " Type in the search box to find a label." if self.has_search() else ""
         none = f" If no label applies, choose only \"{NONE_TEXT}\"." if self.multi_label else ""
-        return (f"{len(self.labels)} labels; the suggestion is pre-selected.{search}{none} "
+        return (f"{plural(len(self.labels), 'label')}; the suggestion is pre-selected.{search}{none} "
                 "The guidelines say what each label means.")
 
     def question_options(self) -> dict[str, str]:

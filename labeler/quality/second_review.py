@@ -37,6 +37,7 @@ from labeler.project import Project
 from labeler.quality.label_errors import (AMBIGUOUS, CHANGED, CONFIRMED, DECIDED, PENDING, decide, dumps, loads,
                                           read_reviews, review_path, show, tally, write_reviews)
 from labeler.quality.suspects import Suspect
+from labeler.words import plural
 
 REVIEW_SUFFIX = "-review"
 BULK = 500  # the server's maximum records per bulk upsert
@@ -80,7 +81,7 @@ def _dataset(conn, spec, create: bool):
     rest.request(conn, "PATCH", f"/api/v1/datasets/{dataset.id}", json={"guidelines": guide})
     search = " Type in the search box to find a label." if spec.has_search() else ""
     rest.request(conn, "PATCH", f"/api/v1/questions/{dataset.settings.questions[QUESTION].id}",
-                 json={"description": f"{len(spec.labels)} labels; nothing is pre-selected.{search}"})
+                 json={"description": f"{plural(len(spec.labels), 'label')}; nothing is pre-selected.{search}"})
     return dataset
 
 

@@ -50,6 +50,8 @@ def test_the_option_comes_first_only_for_multi_label_and_no_label_can_take_its_p
         with pytest.raises(LabelerError, match="is reserved: a multi-label project has the built-in answer"):
             DatasetSpec(name="x", labels=[*LABELS, bad], multi_label=True).validate()
     DatasetSpec(name="x", labels=[*LABELS, "none of these"]).validate()  # single-label: an ordinary label
+    assert DatasetSpec(name="x", labels=["spam"], multi_label=True).question_description().startswith(
+        "1 label; the suggestion is pre-selected. If no label applies, choose only")  # a tagging task
 
 
 class _OldSpec(DatasetSpec):
