@@ -159,7 +159,7 @@ def to_markdown(result: CompareResult, images: dict[str, str] | None = None, gol
     empty = f" ({result.n_empty} of them with no label: \"none of these\")" if result.multi_label else ""
     lines = ["# Comparison on gold labels", "", f"gold: {gold_note or f'{result.n} labels'}; {estimator}", "",
              f"**{result.verdict}**", ""] + ([f"Verdict rule: {result.rule}.", ""] if result.rule else []) + [
-             f"{result.n} gold labels{empty}, {len(result.labels)} labels ({'multi' if result.multi_label else 'single'}-label); "
+             f"{result.n} gold labels{empty}, {len(result.labels)} label{'s' * (len(result.labels) != 1)} ({'multi' if result.multi_label else 'single'}-label); "
              "abstaining rows are left out of a system's metrics and counted in its coverage.", "",
              "| system | kind | coverage | " + " | ".join(metric_name(m, result.multi_label) for m in metrics) + " | ECE |",
              "|---|---|---:|" + "---:|" * (len(metrics) + 1)]

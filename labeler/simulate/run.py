@@ -78,7 +78,7 @@ def simulate(data: SimData, variants: Sequence[Policy], seeds: Sequence[int], ro
     zero_shot = score_metrics(feats.P0_eval, data.eval_y, data)
     primary = primary_metric(data)
     acc = shown_name("accuracy", data.multi_label)  # exact match, multi-label
-    log(f"{data.name}: pool {len(data.ids)}, eval {len(data.eval_ids)}, {len(data.labels)} labels; "
+    log(f"{data.name}: pool {len(data.ids)}, eval {len(data.eval_ids)}, {len(data.labels)} label{'s' * (len(data.labels) != 1)}; "
         f"full-pool {ref['model']}: {acc} {ref['accuracy']:.3f}"
         + (f", {primary} {ref[primary]:.3f}" if primary != "accuracy" else "") + "; "
         f"zero-shot {acc} {zero_shot['accuracy']:.3f}")
