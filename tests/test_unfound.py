@@ -24,7 +24,7 @@ def test_a_label_no_answer_carries_is_named_once_the_answers_could_have_found_it
         "pool holds none, take it out of task.labels, or lower queue.coverage")
     many = [f"l{i}" for i in range(7)]
     assert unfound_note(many, 400) == (
-        "class coverage hunts each batch labels no answer has carried in 400 answers ('l0', 'l1', 'l2', 'l3', 'l4' "
+        "class coverage looks each batch for labels no answer has carried in 400 answers ('l0', 'l1', 'l2', 'l3', 'l4' "
         "and 2 more): if the pool holds none, take them out of task.labels, or lower queue.coverage")
     multi = pd.DataFrame({"id": ["a", "b"], "label": None, "labels": [["x"], []], "status": "submitted"})
     assert unfound(multi, ["x", "y"], True, 1) == (["y"], 2)  # "None of these" answers count as answers
@@ -36,7 +36,7 @@ def test_status_names_the_label_coverage_keeps_hunting(tmp_path):
     raw["task"]["labels"] = LABELS + ["weather"]
     cfg.write_text(yaml.safe_dump(raw))
     lines = summary_lines(status(load_config(cfg, ["argilla.url=http://127.0.0.1:9"])))
-    assert ("queue: class coverage hunts each batch a label no answer has carried in 30 answers ('weather'): if the "
+    assert ("queue: class coverage looks each batch for a label no answer has carried in 30 answers ('weather'): if the "
             "pool holds none, take it out of task.labels, or lower queue.coverage") in lines
     assert not any(line.startswith("queue:") for line in summary_lines(status(load_config(
         cfg, ["argilla.url=http://127.0.0.1:9", "queue.coverage=0"]))))

@@ -91,6 +91,6 @@ def unfound_note(names: list[str], n: int, picks: int | None = None) -> str:
     hunt other short labels too), and the way out."""
     one = len(names) == 1
     shown = ", ".join(map(repr, names[:5])) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    who = "class coverage hunts each batch" if picks is None else f"class coverage ({picks} picks of this batch) hunts"
+    who = "class coverage looks each batch for" if picks is None else f"class coverage ({picks} picks of this batch) hunts"
     return (f"{who} {'a label' if one else 'labels'} no answer has carried in {n} answers ({shown}): if the pool "
             f"holds none, take {'it' if one else 'them'} out of task.labels, or lower queue.coverage")
