@@ -9,7 +9,7 @@ from labeler.data.load import cache_key
 from labeler.errors import LabelerError
 from labeler.evaluation.compare_on_gold import verdict_metric
 from labeler.evaluation.gold import CALIB, enough_gold, verdict_splits
-from labeler.loop.human_labels import none_answers, outside_pool, outside_pool_note, per_class, unfound, unfound_note
+from labeler.loop.human_labels import discarded, none_answers, outside_pool, outside_pool_note, per_class, unfound, unfound_note
 from labeler.loop.policy import project_policy
 from labeler.loop.runs import (current_run, growth_wait, labels_unchanged, run_mismatch, threshold, train_counts,
                                 trigger)
@@ -43,9 +43,7 @@ def status(config) -> dict:
         sub = labels[labels["status"] == "submitted"]
         for split in policy.reserve.splits(sub["id"].astype(str).tolist()).values():
             splits[split] = splits.get(split, 0) + 1
-        discarded = labels.loc[labels["status"] == "discarded", "id"].astype(str)
-        out["discarded"] = int(len(discarded))
-        out["discarded_reserve"] = int(sum(policy.reserve.contains(rid) for rid in discarded))
+        out["discarded"], out["discarded_reserve"] = discarded(labels, policy.reserve)
         out["outside_pool"] = outside_pool(labels, pool_ids)
         if policy.coverage > 0 and not policy.is_random:
             out["unfound"] = unfound(labels, config.label_names, config.task.multi_label, policy.min_per_class)

@@ -232,7 +232,7 @@ def _extreme_f1_diff(va: float, vb: float, y: np.ndarray, level: float) -> tuple
     """A - B for two F1s each perfect or zero on every resample (so the paired bootstrap says +1.000..+1.000):
     each F1's Wilson interval over the rows that carry a label in the truth, all right (perfect) or none (zero),
     joined as Newcombe's square-and-add difference."""
-    rows = int(np.asarray(y).any(axis=1).sum()) if np.ndim(y) == 2 else len(y)
+    rows = _labelled_rows(y)
     if not rows:
         return va - vb, va - vb
     low = wilson_ci(rows, rows, level)[0]
@@ -282,8 +282,17 @@ def perfect_f1_floor(y: np.ndarray, pred: np.ndarray, level: float = 0.95) -> fl
     percentile bootstrap says 1.000..1.000. The Wilson lower bound for the rows that carry a label (in the truth
     or the prediction; every row single-label, where it is accuracy's), all of them right, takes its place:
     6 of 6 right gives 0.61, 45 of 45 gives 0.92."""
-    rows = int((np.asarray(y).any(axis=1) | np.asarray(pred).any(axis=1)).sum()) if np.ndim(y) == 2 else len(y)
+    rows = _labelled_rows(y, pred)
     return wilson_ci(rows, rows, level)[0] if rows else 0.0
+
+
+def _labelled_rows(y: np.ndarray, pred: np.ndarray | None = None) -> int:
+    """Rows that carry a label in the truth (or in ``pred``): every row single-label, the non-empty sets
+    multi-label."""
+    if np.ndim(y) != 2:
+        return len(y)
+    labelled = np.asarray(y).any(axis=1) if pred is None else np.asarray(y).any(axis=1) | np.asarray(pred).any(axis=1)
+    return int(labelled.sum())
 
 
 def paired_bootstrap(

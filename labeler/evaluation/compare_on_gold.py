@@ -35,6 +35,7 @@ from labeler.errors import LabelerError
 from labeler.evaluation.gold import CALIB, GOLD, GoldReserve, enough_gold, verdict_splits
 from labeler.loop.join import SUGGESTIONS, joined_on_gold, zero_shot_ensemble
 from labeler.loop.ensemble import StackedEnsemble
+from labeler.loop.human_labels import discarded
 from labeler.loop.runs import registry, run_mismatch, training_errors
 from labeler.loop.scoring import build_signals, run_signal, score_run, training_rows
 from labeler.project import Project
@@ -303,14 +304,12 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
     elif kinds.get(result.primary) != "fine-tuned":
         result.verdict = "no fine-tuned run to compare; " + result.verdict
     weak = below_trivial(result, y)
-    labels_df = Project(config).load_labels()
-    discarded = 0 if labels_df is None or "status" not in labels_df else int(sum(
-        reserve.contains(rid) for rid in labels_df.loc[labels_df["status"] == "discarded", "id"].astype(str)))
+    _, discarded_reserve = discarded(Project(config).load_labels(), reserve)
     majority = majority_note(result, y, verdict_metric(config)) if y is not None else None
     out = Path(out_dir) if out_dir else Project(config).reports / time.strftime("%Y%m%d-%H%M%S")
     cp = ComparePaths(result=result, out_dir=out, zero_shot_verdict=zero_verdict, enough=ok, n_gold=n_gold,
                       n_calib=n_calib if counted else 0, gold_only=gold_only, joined=joined_note, left_out=left_out, weak=weak,
-                      majority=majority, discarded=discarded,
+                      majority=majority, discarded=discarded_reserve,
                       ensemble=ensemble_note,
                       positives=(int((np.asarray(y).sum(axis=1) == 0).sum()), int(np.asarray(y).sum()))
                       if config.task.multi_label and y is not None and len(y) else None)
@@ -325,7 +324,7 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
         notes = ([f"ensemble: {ensemble_note}"] if ensemble_note else []) \
             + ([f"{SUGGESTIONS}: {joined_note}"] if joined_note else []) + [f"left out: {why}" for why in left_out] \
             + [f"warning: {line}" for line in weak] + ([f"note: {majority}"] if majority else []) \
-            + ([f"note: {cp.discarded_note()}"] if discarded else [])
+            + ([f"note: {cp.discarded_note()}"] if discarded_reserve else [])
         cp.paths = write_report(result, out, history=read_history(reg.history_path), gold_note=note, notes=notes)
         cp.warnings = list(cp.paths.pop("warnings", []) or [])
     return cp

@@ -40,17 +40,14 @@ from labeler.argilla.schema import NONE_TEXT
 from labeler.data import load_pool
 from labeler.errors import LabelerError
 from labeler.evaluation.gold import GOLD
-from labeler.evaluation.predict import load_run, resolve_log
+from labeler.evaluation.predict import load_run, prediction_scores, resolve_log, run_sets
 from labeler.loop.human_labels import none_answers, per_class, submitted
 from labeler.loop.policy import project_reserve
 from labeler.loop.runs import run_mismatch, training_errors
 from labeler.loop.scoring import run_signal
 from labeler.project import Project
 from labeler.signals.cache import score_cached
-from training.evaluate import predict as predict_sets
 from training.labels import load_labels
-from training.registry import cuts_in_order
-from training.thresholds import set_scores
 
 MIN_GOLD_REFERENCE = 20
 REFERENCE_TEXTS = 20000  # pool texts the run predicts for the reference (a uniform sample of a larger pool)
@@ -310,12 +307,10 @@ def drift(config, log=None, run=None) -> DriftReport:
 
 
 def confidence(P: np.ndarray, run, config) -> np.ndarray:
-    """How sure the run is of each prediction, as ``labeler predict``'s ``score``: the top probability;
-    multi-label, of the set at the run's cuts (``set_scores``: "None of these" is sure when no label is close)."""
-    if not config.task.multi_label:
-        return P.max(axis=1)
-    return set_scores(P, predict_sets(P, True, cuts_in_order(run, config.label_names, config.task.threshold),
-                                      run.at_least_one))
+    """How sure the run is of each prediction: ``labeler predict``'s ``score`` (multi-label, of the set at the run's
+    cuts)."""
+    ml = config.task.multi_label
+    return prediction_scores(P, run_sets(P, run, config.label_names, config.task.threshold) if ml else None)
 
 
 def _hits(P: np.ndarray, run, config, with_none: bool) -> np.ndarray:
@@ -324,7 +319,7 @@ def _hits(P: np.ndarray, run, config, with_none: bool) -> np.ndarray:
     labels = config.label_names
     if not config.task.multi_label:
         return np.bincount(P.argmax(axis=1), minlength=len(labels)).astype(float)
-    sets = predict_sets(P, True, cuts_in_order(run, labels, config.task.threshold), run.at_least_one)
+    sets = run_sets(P, run, labels, config.task.threshold)
     hits = sets.sum(axis=0).astype(float)
     return np.append(hits, float((sets.sum(axis=1) == 0).sum())) if with_none else hits
 

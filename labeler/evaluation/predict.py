@@ -105,6 +105,18 @@ class PredictionResult:
                 f"logged to {self.path}" + (f"; written to {self.out}{kept}" if self.out else ""))
 
 
+def run_sets(P: np.ndarray, run, labels: list[str], threshold: float) -> np.ndarray:
+    """Multi-label: the 0/1 label sets ``labeler predict`` gives, ``P`` (columns in ``labels``' order) cut at the
+    run's own cuts (``threshold`` for every label where it was saved without), at least one label where it says so."""
+    return predict_sets(P, True, cuts_in_order(run, labels, threshold), run.at_least_one)
+
+
+def prediction_scores(P: np.ndarray, sets: np.ndarray | None = None) -> np.ndarray:
+    """The ``score`` column: how sure each prediction is. The top probability; multi-label (``sets`` given) how sure
+    the set is (``set_scores``: the lowest probability in it, 1 minus the highest for "None of these")."""
+    return P.max(axis=1) if sets is None else set_scores(P, sets)
+
+
 def _json_cells(df):
     """``df`` with each nested object or list (an input's label list) as its JSON text: a CSV or Excel cell holds no
     object (pandas would write Python's repr, ``['a']``)."""
@@ -146,17 +158,17 @@ def predict_file(config, input_path: str | Path, run_id: str | None = None, out:
                     "per-label cuts" if run.cuts is None else f"per label, {run.info['cuts'].get('note', '')}")
         if run.at_least_one:
             cut_note += "; at least one label per text: no training text was None of these"
-        sets = predict_sets(P, True, cuts_in_order(run, labels, config.task.threshold), run.at_least_one)
-        scores = set_scores(P, sets)
+        sets = run_sets(P, run, labels, config.task.threshold)
+    scores = prediction_scores(P, sets)
     fp = file_fingerprint(input_path)
     rows = []
     for i, (rec, p) in enumerate(zip(pool.records, P)):
         if config.task.multi_label:
             # a list, most probable first (empty: "None of these"): a label name may hold a comma
-            label, score = [labels[k] for k in np.argsort(-p, kind="stable") if sets[i, k]], float(scores[i])
+            label = [labels[k] for k in np.argsort(-p, kind="stable") if sets[i, k]]
         else:
-            k = int(np.argmax(p))
-            label, score = labels[k], float(p[k])
+            label = labels[int(np.argmax(p))]
+        score = float(scores[i])
         row = {"id": rec.id, **{f: rec.fields.get(f, "") for f in d.text_fields}, "label": label, "score": score}
         row.update({f"p_{lab}": float(v) for lab, v in zip(labels, p)})
         row.update({"model_id": run.run_id, "input_fingerprint": fp, "input_path": str(input_path.resolve())})

@@ -12,6 +12,14 @@ def submitted(labels_df):
     return labels_df[labels_df["status"] == "submitted"]
 
 
+def discarded(labels_df, reserve) -> tuple[int, int]:
+    """(records annotators discarded, of them in the random ``reserve``): never trained on, and missing from gold."""
+    if labels_df is None or labels_df.empty or "status" not in labels_df:
+        return 0, 0
+    ids = labels_df.loc[labels_df["status"] == "discarded", "id"].astype(str)
+    return len(ids), int(sum(reserve.contains(rid) for rid in ids))
+
+
 def outside_pool(labels_df, pool_ids) -> int:
     """Submitted answers whose record is no longer in the data file (taken out of it since it was answered)."""
     sub = submitted(labels_df)

@@ -27,7 +27,7 @@ from labeler.errors import LabelerError
 from labeler.evaluation.compare_on_gold import compare_project
 from labeler.loop import runs
 from labeler.loop.engine import CALIB, GOLD, class_counts, plan_batch, suggestion_cuts as fit_suggestion_cuts
-from labeler.loop.human_labels import per_class, unfound, unfound_note
+from labeler.loop.human_labels import per_class, submitted, unfound, unfound_note
 from labeler.loop.join import RUN_META_NAME, suggestion_agent
 from labeler.loop.policy import project_policy
 from labeler.loop.queue import COVERAGE
@@ -78,8 +78,8 @@ def suggestion(p: np.ndarray, labels: list[str], multi_label: bool, threshold):
 def dataset_gone(config, pusher: str = "this round") -> str:
     """What ``pusher`` does when the project's dataset is not on the server: the first push, or (answers pulled
     before, the dataset deleted or the connection pointed elsewhere) a new dataset, the answers kept."""
-    labels = Project(config).load_labels()
-    n = 0 if labels is None or labels.empty else int((labels["status"] == "submitted").sum())
+    answered = submitted(Project(config).load_labels())
+    n = 0 if answered is None else len(answered)
     if not n:
         return f"{pusher} pushes the first batch"
     return (f"the {n} answers pulled before are kept in labels.parquet; the dataset was deleted, or argilla.url or "

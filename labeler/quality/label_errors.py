@@ -170,8 +170,9 @@ def model_label(p: np.ndarray, labels: list[str], multi_label: bool, threshold: 
     if not multi_label:
         k = int(np.argmax(p))
         return labels[k], float(p[k])
-    picked = predict_sets(np.asarray(p, dtype=float)[None, :], threshold)
-    return [labels[k] for k in np.flatnonzero(picked[0])], float(set_scores(np.asarray(p)[None, :], picked)[0])
+    row = np.asarray(p, dtype=float)[None, :]
+    picked = predict_sets(row, threshold)
+    return [labels[k] for k in np.flatnonzero(picked[0])], float(set_scores(row, picked)[0])
 
 
 # -- verdicts --------------------------------------------------------------------------------------------
