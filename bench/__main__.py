@@ -37,6 +37,7 @@ SMOKE: dict[str, list[str]] = {
     "gold": ["--datasets", "sms_spam", "--pool-size", "400", "--eval-size", "200", "--rounds", "2", "--batch", "40",
              "--markdown", "RESULTS/gold.md"],
     "label_efficiency": ["--datasets", "sms_spam", "--seeds", "1", "--only", "default"],
+    "lexical_cost": ["--datasets", "sms_spam", "--repeats", "1"],
     "coverage": ["--datasets", "sms_spam"],
     "run_scoring": ["--dataset", "sms_spam", "--texts", "200", "--repeats", "1"],
     "multilabel": ["--datasets", "nlupp_banking", "--seeds", "1", "--rounds", "2"],

@@ -80,9 +80,12 @@ def saved_report(out_dir: Path, variants: list[Policy], seeds: list[int], pool: 
     return report if same else None
 
 
-def run(name: str, seeds: list[int], only: list[str] | None, reuse: bool = False, suffix: str = "") -> dict:
+def run(name: str, seeds: list[int], only: list[str] | None, reuse: bool = False, suffix: str = "",
+        lexical: float | None = None) -> dict:
     start = time.perf_counter()
     data = sim.dataset_data(name)
+    if lexical is not None:  # every variant's queue model and the whole-pool reference read the pool's words too
+        data.config.queue.lexical = lexical
     feats = sim.compute_features(data, progress=False)
     print(f"[{name}] features ready in {time.perf_counter() - start:.0f} s", flush=True)
     keys, variants, rounds = variants_for(data, only)
@@ -201,13 +204,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", default="ag_news,banking77,sms_spam,nlupp_banking")
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--only", default="", help="comma-separated variant names to run (random always runs)")
+    ap.add_argument("--only", default="", help="variant names to run, separated by commas, or by | where a name "
+                    "has a comma (random always runs)")
     ap.add_argument("--markdown", action="store_true", help="print Markdown tables of the saved results; run nothing")
     ap.add_argument("--reserve-seeds", type=int, default=0, help="gold 0.2 vs 0.1 over this many reserve draws; "
                     "writes label_efficiency_reserve.json")
     ap.add_argument("--shares", default="0.2,0.1", help="the gold shares --reserve-seeds runs")
     ap.add_argument("--ships", action="store_true",
                     help=f"issue 26.2: run random and {', '.join(SHIPS_SET)}; write label_efficiency_ships*")
+    ap.add_argument("--lexical", type=float, default=None, help="queue.lexical for every variant and the reference "
+                    "(the fast model's words beside its embeddings); results in label_efficiency[_ships]_lexical<W>from<F>.json")
     ap.add_argument("--reuse", action="store_true",
                     help="take a data set's curves from its last run's curves.json when variants, seeds and pool match")
     args = ap.parse_args()
@@ -222,7 +228,8 @@ def main() -> None:
             saved["command"] = "python bench/bench_label_efficiency.py " + " ".join(sys.argv[1:])
             write_json(path, saved, indent=1)
         return
-    suffix = "_ships" if args.ships else ""
+    suffix = ("_ships" if args.ships else "") + (f"_lexical{args.lexical:g}from{Policy.lexical_from:g}"
+                                                 if args.lexical is not None else "")
     out_path = RESULTS / f"label_efficiency{suffix}.json"
     if args.markdown:
         print(markdown(json.loads(out_path.read_text())))
@@ -234,9 +241,9 @@ def main() -> None:
     results["engine"] = "labeler.loop.engine"  # a format tag of the results file, kept when the module moved
     results["command"] = "python bench/bench_label_efficiency.py " + " ".join(sys.argv[1:])
     results["model"] = "the queue model: balanced logistic regression (C=10) on frozen all-MiniLM-L6-v2 embeddings"
-    only = [s for s in args.only.split(",") if s] or (SHIPS_SET if args.ships else None)
+    only = [s for s in args.only.split("|" if "|" in args.only else ",") if s] or (SHIPS_SET if args.ships else None)
     for name in [d for d in args.datasets.split(",") if d]:
-        res = run(name, list(range(args.seeds)), only, args.reuse, suffix)
+        res = run(name, list(range(args.seeds)), only, args.reuse, suffix, args.lexical)
         res["command"] = results["command"]
         if out_path.exists():  # another process may have written other data sets meanwhile: keep them
             results["datasets"] = {**json.loads(out_path.read_text()).get("datasets", {}), **results["datasets"]}

@@ -90,15 +90,20 @@ def variants(base: Policy) -> dict[str, Policy]:
     return {label: p for label, p in named.items() if seen.setdefault(p, label) == label}  # one run per policy
 
 
-def run(datasets: list[str], seeds: list[int], only: list[str] | None, rounds_override: int | None = None) -> dict:
+def run(datasets: list[str], seeds: list[int], only: list[str] | None, rounds_override: int | None = None,
+        lexical: float | None = None) -> dict:
+    """``lexical``: the config's ``queue.lexical`` set to it for every variant and the reference (its own table)."""
     out = json.loads(OUT.read_text()) if OUT.exists() else {}
     for name in datasets:
         data = sim.dataset_data(name)
+        if lexical is not None:
+            data.config.queue.lexical = lexical
         feats = sim.compute_features(data, progress=False)
         batch, rounds = RUNS[name]
         rounds = rounds_override or rounds
         key = (name if rounds == RUNS[name][1] else f"{name}, {rounds} rounds")  # a longer run: its own table
         key += f", {len(seeds)} seeds" if len(seeds) != 2 else ""  # so are more seeds
+        key += f", lexical {lexical:g} from {Policy.lexical_from:g}" if lexical is not None else ""
         base = dataclasses.replace(Policy.from_config(data.config), batch_size=batch)
         every = variants(base)
         chosen = {k: every[k] for k in only if k in every} if only else every  # in the order asked
@@ -374,6 +379,8 @@ def main() -> None:
                     "(comma-separated; a size over the pool = the whole pool) and stop")
     ap.add_argument("--cardinality", action="store_true", help="labels predicted per eval text, default vs random, "
                     "at every budget (is the queue's cut biased?) and stop")
+    ap.add_argument("--lexical", type=float, default=None, help="queue.lexical for every variant and the reference "
+                    "(the fast model's words beside its embeddings; a table of its own)")
     ap.add_argument("--markdown", action="store_true", help="print the tables from the saved JSON and stop")
     args = ap.parse_args()
     if args.markdown:
@@ -388,7 +395,8 @@ def main() -> None:
         cut_study(datasets, [int(x) for x in args.cuts.split(",")])
         return
     only = [v.strip() for v in args.variants.split("|")] if args.variants else None
-    out = run([d.strip() for d in args.datasets.split(",") if d.strip()], list(range(args.seeds)), only, args.rounds)
+    out = run([d.strip() for d in args.datasets.split(",") if d.strip()], list(range(args.seeds)), only, args.rounds,
+              args.lexical)
     print(markdown(out))
 
 

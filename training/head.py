@@ -27,6 +27,14 @@ def _balanced_weights(y: np.ndarray, w: np.ndarray, n_classes: int) -> np.ndarra
     return w * cw[y]
 
 
+def _matrix(X):
+    """``X`` as the heads compute on it: a float64 array, or a sparse matrix kept sparse (CSR: the embeddings
+    beside a lexical block, ``training.lexical``), which scikit-learn's logistic regression takes as it is."""
+    from scipy import sparse
+
+    return X.tocsr().astype(np.float64, copy=False) if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
+
+
 def _checked(X: np.ndarray, model) -> bool:
     """Whether ``X`` is what sklearn's own input check would pass unchanged: a finite 2-D float64 matrix as wide
     as ``model`` was fitted on (the sum is sklearn's own quick finiteness test). Anything else goes through
@@ -75,8 +83,8 @@ class LinearModel:
     def fit(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> "LinearModel":
         from threadpoolctl import threadpool_limits
 
-        w = np.ones(len(X)) if w is None else np.asarray(w, dtype=np.float64)
-        X = np.asarray(X, dtype=np.float64)
+        X = _matrix(X)
+        w = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
         with threadpool_limits(1), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="The number of unique classes")  # 77 classes, 77 labels
             if self.multi_label:
@@ -99,14 +107,14 @@ class LinearModel:
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
+        X = _matrix(X)
         fitted = next((m for m in self._models if m is not None), None)
         proba = _proba if _checked(X, fitted) else (lambda m, X: m.predict_proba(X))
         single = None if self.multi_label else self._models[0]
         if single is not None and len(single.classes_) == self.k:  # every class seen: sklearn's columns are label order
             with np.errstate(all="ignore"):
                 return proba(single, X)
-        out = np.zeros((len(X), self.k))
+        out = np.zeros((X.shape[0], self.k))
         with np.errstate(all="ignore"):
             if self.multi_label:
                 for j, (m, c) in enumerate(zip(self._models, self._const)):

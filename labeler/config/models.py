@@ -1,8 +1,7 @@
 """The project config's pydantic models, one per section of ``configs/*.yaml`` (loading: ``labeler.config.loading``).
 
-Every model forbids unknown keys, so a typo is an error. Defaults that depend on the file:
-``argilla.dataset`` and ``project.name`` are the file's stem, ``project.dir`` is ``.labeler/<stem>``
-in the file's folder.
+Every model forbids unknown keys, so a typo is an error. Defaults that depend on the file: ``argilla.dataset`` and
+``project.name`` are the file's stem, ``project.dir`` is ``.labeler/<stem>`` in the file's folder.
 """
 
 from __future__ import annotations
@@ -27,9 +26,9 @@ class _Model(BaseModel):
 
 # -- sections -----------------------------------------------------------------------------------------
 class DataConfig(_Model):
-    """Where the texts come from. ``format: auto`` picks by suffix (.csv, .jsonl/.json, .parquet, .xlsx, .txt:
-    lines, .mbox) or by what a folder holds: a saved Hugging Face dataset (hf), data files of one format read as one
-    table (tables: a ``file`` column added), else text files, one text per file (files: columns ``path``, ``text``,
+    """Where the texts come from. ``format: auto`` picks by suffix (.csv, .jsonl/.json, .parquet, .xlsx, .txt: lines,
+    .mbox) or by what a folder holds: a saved Hugging Face dataset (hf), data files of one format read as one table
+    (tables: a ``file`` column added), else text files, one text per file (files: columns ``path``, ``text``,
     ``folder``)."""
 
     path: Path
@@ -158,10 +157,10 @@ class SignalSpec(_Model):
 
 
 class EnsembleConfig(_Model):
-    """How the signals combine into the suggestions. ``fast_model: join``: once human labels exist and no
-    fine-tuned run is current, the fast queue model (a logistic head on the cached embeddings) joins the
-    signals the way a run does (``labeler.loop.join``: weights fitted on random gold once ``training.min_gold``
-    exist, weight 1 before), so the suggestions improve with every refresh; ``off`` keeps them zero-shot."""
+    """How the signals combine into the suggestions. ``fast_model: join``: once human labels exist and no fine-tuned
+    run is current, the fast queue model (a logistic head on the cached embeddings) joins the signals the way a run
+    does (``labeler.loop.join``: weights fitted on random gold once ``training.min_gold`` exist, weight 1 before), so
+    the suggestions improve with every refresh; ``off`` keeps them zero-shot."""
 
     method: Literal["weighted_mean", "stacked"] = "weighted_mean"
     min_labels_for_stacking: int = Field(30, ge=2)
@@ -172,21 +171,22 @@ class EnsembleConfig(_Model):
 class QueueConfig(_Model):
     """The labelling policy's queue half (``labeler.loop.policy.Policy`` reads it; ``simulate`` measures it).
 
-    ``strategy`` defaults to ``margin`` (single-label) or ``threshold_distance`` (multi-label); ``random``
-    draws uniformly. ``cold_start``: before any human label, the zero-shot ensemble's most confident record
-    per predicted class opens the queue (``cold_start_by: confident``, the single-label default), a uniform
-    random sample (``random``, the multi-label default: the zero-shot's most confident record per label is an
-    easy positive that teaches little) or the records nearest the centres of a k-means clustering of the pool's
-    embeddings (``representative``); ``warmup_per_label`` c: with ``random``, uniform picks go on until c x the
-    number of labels records are asked (0: the first batch only). ``prior_shift`` m (multi-label): the queue
-    model's per-label cuts move to each label's rate in the answered random reserve (Saerens et al. 2002; the
-    queue's training rows are chosen, so their label rates are not the pool's), shrunk towards the training rate
-    with m pseudo-records; 0 is off, the multi-label default is 50 (single-label ignores it). ``queue_with``: once human labels exist, the
-    queue ranks by the fast model (a logistic head on the cached embeddings, refitted every round: ``model``),
-    by its mean with the ensemble (``join``), or by the ensemble alone (``ensemble``). ``coverage``: while some
-    class is short of ``training.min_per_class`` labels, this share of each batch goes to records predicted to
-    be in the short classes (most uncertain first). ``gold_share``: this share of each batch is drawn uniformly at random from
-    the pool and kept out of training: the unbiased gold (and calibration) set ``compare`` reports on.
+    ``strategy`` defaults to ``margin`` (single-label) or ``threshold_distance`` (multi-label); ``random`` draws
+    uniformly. ``cold_start``: before any human label, the zero-shot ensemble's most confident record per predicted
+    class opens the queue (``cold_start_by: confident``, the single-label default), a uniform random sample
+    (``random``, the multi-label default: the zero-shot's most confident record per label is an easy positive that
+    teaches little) or the records nearest the centres of a k-means clustering of the pool's embeddings
+    (``representative``); ``warmup_per_label`` c: with ``random``, uniform picks go on until c x the number of labels
+    records are asked (0: the first batch only). ``prior_shift`` m (multi-label): the queue model's per-label cuts
+    move to each label's rate in the answered random reserve (Saerens et al. 2002; the queue's training rows are
+    chosen, so their label rates are not the pool's), shrunk towards the training rate with m pseudo-records; 0 is
+    off, the multi-label default is 50 (single-label ignores it). ``queue_with``: once human labels exist, the queue
+    ranks by the fast model (a logistic head on the cached embeddings, refitted every round: ``model``), by its mean
+    with the ensemble (``join``), or by the ensemble alone (``ensemble``). ``coverage``: while some class is short of
+    ``training.min_per_class`` labels, this share of each batch goes to records predicted to be in the short classes
+    (most uncertain first). ``gold_share``: this share of each batch is drawn uniformly at random from the pool and
+    kept out of training: the unbiased gold (and calibration) set ``compare`` reports on. ``lexical`` w: the fast
+    model reads the pool's words beside its embeddings (TF-IDF rows times w, from 4 labels per label; 0: off).
     """
 
     strategy: str | None = None
@@ -200,6 +200,7 @@ class QueueConfig(_Model):
     queue_with: Literal["model", "join", "ensemble"] = "model"
     coverage: float = Field(0.5, ge=0.0, le=1.0)
     gold_share: float = Field(0.2, ge=0.0, lt=1.0)
+    lexical: float | None = Field(None, ge=0.0)
     seed: int = 0
 
     @field_validator("strategy")
@@ -267,13 +268,14 @@ class ArgillaConfig(_Model):
 COLD_START_BY = {False: "confident", True: "random"}
 WEAK_FRACTION = {False: 0.05, True: 0.0}
 PRIOR_SHIFT = {False: 0.0, True: 50.0}  # issue 23: exact match and micro-F1 within 0.01 of random on 3 sets, 8 seeds
+LEXICAL = {False: 0.0, True: 0.5}  # never below the embeddings alone on 3 multi-label sets; early dips single-label
 
 
 class WeakLabelsConfig(_Model):
     """Weak labels as training rows: the ensemble's most confident ``fraction`` of each predicted class among
     unlabeled pool records, with sample weight ``weight``, until ``until`` human labels exist (null: always).
-    ``fraction: 0`` turns them off. Used by every backend (``labeler train``/``round``), the fast queue model
-    and ``labeler simulate``; never in gold or calibration."""
+    ``fraction: 0`` turns them off. Used by every backend (``labeler train``/``round``), the fast queue model and
+    ``labeler simulate``; never in gold or calibration."""
 
     fraction: float | None = Field(None, ge=0.0, le=1.0)  # unset: 0.05 single-label, 0 multi-label
     weight: float = Field(0.3, gt=0.0, le=1.0)
@@ -284,16 +286,15 @@ class TrainingConfig(_Model):
     """Fine-tuning on the human labels (``labeler train`` / ``labeler round``) and how the run joins the loop.
 
     ``params`` go to the backend's parameter dataclass (``training.setfit_backend.SetFitParams`` for setfit and
-    logreg, ``training.transformers_backend.TransformersParams``); an unknown key is reported by ``train``.
-    ``mode``: ``join`` adds the current run to the signals with ensemble weights fitted on held-out (gold)
-    labels; ``replace`` makes the run the only weighted signal once it beats the zero-shot ensemble on gold
-    (the paired 95% CI of the accuracy difference above zero, as ``compare``'s), else falls back to ``join``
-    and says why.
-    ``runs_dir`` defaults to ``<project.dir>/runs``. ``verdict_metric``: the metric ``compare``'s verdict
-    decides on (accuracy, macro_f1, micro_f1; multi-label accuracy is exact match); unset, accuracy for
-    single-label and micro_f1 for multi-label. ``retrain_after`` g: a SetFit or transformers run (scoring it
-    encodes the pool again) is retrained by ``labeler round`` once the human training labels grew by g since it
-    trained, ``labeler watch``'s background fine-tune of any backend likewise; a logreg run at every change.
+    logreg, ``training.transformers_backend.TransformersParams``); an unknown key is reported by ``train``. ``mode``:
+    ``join`` adds the current run to the signals with ensemble weights fitted on held-out (gold) labels; ``replace``
+    makes the run the only weighted signal once it beats the zero-shot ensemble on gold (the paired 95% CI of the
+    accuracy difference above zero, as ``compare``'s), else falls back to ``join`` and says why. ``runs_dir`` defaults
+    to ``<project.dir>/runs``. ``verdict_metric``: the metric ``compare``'s verdict decides on (accuracy, macro_f1,
+    micro_f1; multi-label accuracy is exact match); unset, accuracy for single-label and micro_f1 for multi-label.
+    ``retrain_after`` g: a SetFit or transformers run (scoring it encodes the pool again) is retrained by ``labeler
+    round`` once the human training labels grew by g since it trained, ``labeler watch``'s background fine-tune of any
+    backend likewise; a logreg run at every change.
     """
 
     backend: str = "setfit"
@@ -370,10 +371,9 @@ class Config(_Model):
         self.queue.cold_start_by = self.queue.cold_start_by or COLD_START_BY[ml]
         if self.queue.warmup_per_label and self.queue.cold_start_by != "random":
             raise ValueError("queue.warmup_per_label needs queue.cold_start_by: random")
-        if self.queue.prior_shift is None:
-            self.queue.prior_shift = PRIOR_SHIFT[ml]
-        if self.training.weak_labels.fraction is None:
-            self.training.weak_labels.fraction = WEAK_FRACTION[ml]
+        for section, key, default in ((self.queue, "prior_shift", PRIOR_SHIFT), (self.queue, "lexical", LEXICAL),
+                                      (self.training.weak_labels, "fraction", WEAK_FRACTION)):
+            setattr(section, key, default[ml] if getattr(section, key) is None else getattr(section, key))
         source = (info.context or {}).get("path")
         base = Path(source).resolve().parent if source else Path.cwd()
         stem = Path(source).stem if source else "labeler"

@@ -30,7 +30,7 @@ from labeler.config.guess import (
     string_share,
     with_heading,
 )
-from labeler.config.models import PRIOR_SHIFT, WEAK_FRACTION
+from labeler.config.models import LEXICAL, PRIOR_SHIFT, WEAK_FRACTION
 from labeler.data import column_values, sample_rows
 from labeler.data.encoding import guess_encoding
 from labeler.data.html import SHARE as HTML_SHARE, looks_like_html
@@ -349,6 +349,8 @@ queue:
   # {_c(f"queue_with: {q.queue_with}", 22)}# rank with: model (a fast head refitted every round) | join | ensemble
   # {_c(f"exploration: {_v(q.exploration)}", 22)}# fraction picked at random, to find what the signals miss
   # {_c(f"diversity: {_v(q.diversity)}", 22)}# fraction picked by clustering embeddings, to avoid near-duplicates
+  # {_c(f"lexical: {_v(LEXICAL[bool(multi_label)])}", 22)}# the fast model also reads the pool's words (TF-IDF x this) from 4
+                          # labels per label; 0 = off (default 0.5 multi-label, 0 single-label)
 {prior}
 training:
   {_c(f"backend: {t.backend}")}# {" | ".join(BACKEND_NAMES)}

@@ -3,8 +3,9 @@
 One round, whoever drives it (``labeler round`` against Argilla, ``labeler simulate`` with an oracle):
 
 1. ``queue_model``: once human labels exist, a fast model (``training.head.LinearModel``: class-balanced
-   logistic regression, C=10, on the cached embeddings) is fitted on the human training labels plus the
-   ensemble's most confident weak labels (``weak_rows``); the queue ranks by its matrix (``queue_matrix``).
+   logistic regression, C=10, on the cached embeddings, with the pool's words beside them once ``Policy.lexical``
+   and enough labels say so: ``training.lexical``) is fitted on the human training labels plus the ensemble's
+   most confident weak labels (``weak_rows``); the queue ranks by its matrix (``queue_matrix``).
 2. ``plan_batch``: ``gold_share`` of the batch comes from the gold reserve (records drawn uniformly at random
    by a hash of their id, ``labeler.evaluation.gold.GoldReserve``; never queued, never trained on: the unbiased gold set), the
    rest from ``labeler.loop.queue.select_batch`` with the policy's strategy, cold start, exploration, diversity
@@ -81,6 +82,8 @@ class Policy:
     warmup_per_label: float = 0.0  # random cold start: uniform picks until this many records per label are asked (0: one batch)
     warmup_by: str = "random"  # how the warm-up's batches after the first are picked: random | representative (k-means)
     prior_shift: float = 0.0  # multi-label, fitted cuts: shift them to the reserve's label rates (``prior_shifted``), shrink m
+    lexical: float = 0.0  # the fast model's lexical block: TF-IDF rows beside the embeddings, times this (0: off)
+    lexical_from: float = 4.0  # ... once the human training labels are this many per label (fewer: it overfits)
 
     def __post_init__(self):
         if self.cuts_on not in (TRAIN_ROWS, TRAIN_CALIB) or int(self.cut_folds) < 2 or min(self.cut_shrink, self.cut_shrink_down) < 0:
@@ -110,9 +113,14 @@ class Policy:
                       calib_share=t.calib_share, weak=WeakLabels(w.fraction, w.weight, w.until), seed=q.seed,
                       thresholds=config.task.thresholds if config.task.multi_label else FIXED,
                       cold_start_by=q.cold_start_by, warmup_per_label=q.warmup_per_label or 0.0,
-                      prior_shift=(q.prior_shift or 0.0) if config.task.multi_label else 0.0)
+                      prior_shift=(q.prior_shift or 0.0) if config.task.multi_label else 0.0, lexical=q.lexical or 0.0)
         values.update(overrides)
         return cls(**values)
+
+    def lexical_weight(self, n_human: int, n_labels: int) -> float:
+        """The weight of the fast model's lexical block with ``n_human`` human training labels: ``lexical`` from
+        ``lexical_from`` x ``n_labels`` of them on, 0 before (few labels over thousands of terms overfit)."""
+        return self.lexical if self.lexical and n_human >= self.lexical_from * n_labels else 0.0
 
     @property
     def reserve(self) -> GoldReserve:
@@ -141,6 +149,8 @@ class Policy:
             parts += [f"div{self.diversity:g}"] if self.diversity else []
             parts += [self.queue_with] if self.queue_with != "model" else []
             parts += [f"cover{self.coverage:g}"] if self.coverage else []
+        parts += [f"lex{self.lexical:g}" + (f"from{self.lexical_from:g}" if self.lexical_from != 4.0 else "")
+                  ] if self.lexical else []
         if self.weak.fraction > 0:
             parts.append(f"weak{self.weak.fraction:g}x{self.weak.weight:g}"
                          + (f"<{self.weak.until}" if self.weak.until else ""))
@@ -196,7 +206,7 @@ def training_set(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: n
     order = np.argsort(rows, kind="stable")
     rows, targets = np.asarray(rows, dtype=np.int64)[order], np.asarray(targets)[order]
     wr, wy = weak_rows(P_weak, excluded, weak, len(rows), multi_label, threshold)
-    Xt = np.concatenate([X[rows], X[wr]])
+    Xt = X[np.concatenate([rows, wr])]  # rows of an array, or of the CSR features with a lexical block
     yt = np.concatenate([targets, wy]) if len(wr) else targets
     w = np.concatenate([np.ones(len(rows)), np.full(len(wr), weak.weight)])
     return Xt, yt, w, len(wr)
@@ -274,7 +284,7 @@ def label_cuts(X: np.ndarray, rows: np.ndarray, targets: np.ndarray, P_weak: np.
     fold = np.arange(len(rows)) % folds
     for f in range(folds):
         fit_on = fold != f
-        Xt = np.concatenate([X[rows[fit_on]], X[wr]])
+        Xt = X[np.concatenate([rows[fit_on], wr])]  # rows of an array, or of the CSR features with a lexical block
         yt = np.concatenate([Y[fit_on], wy]) if len(wr) else Y[fit_on]
         w = np.concatenate([np.ones(int(fit_on.sum())), np.full(len(wr), policy.weak.weight)])
         oof[~fit_on] = LinearModel(k, True, QUEUE_MODEL_C, policy.seed).fit(Xt, yt, w).predict_proba(X[rows[~fit_on]])

@@ -23,6 +23,7 @@ from labeler.signals.cache import score_cached
 from labeler.signals.catalog import build_signals as build, embedding_signal
 from labeler.signals.cosine_calibration import fit_temperature
 from labeler.signals.finetuned import FinetunedSignal
+from training.lexical import Lexical
 
 MIN_LABELS_FOR_TEMPERATURE = 10
 FAST_MODEL = "fast-model"  # the queue model's name when it joins the suggestions (``ensemble.fast_model``)
@@ -216,11 +217,16 @@ def queue_model(config, signals: list, pool, P0: np.ndarray, labels_df, policy, 
         r, t, _ = policy.reserve.rows_in_splits(pool.ids, labels_df, (GOLD, CALIB), config.label_names, True)
         answered = (r, t) if t is not None else \
             (np.zeros(0, dtype=np.int64), np.zeros((0, len(config.label_names)), dtype=np.int64))
-    model, n_weak = fit_queue_model(X, rows, y, P0, excluded, policy, config.task.multi_label, config.task.threshold,
+    # the pool's words beside its embeddings (queue.lexical), once there are enough labels per label
+    lex = Lexical(policy.lexical_weight(len(rows), len(config.label_names))).fit(pool.texts)
+    H = lex.features(X, pool.texts)
+    model, n_weak = fit_queue_model(H, rows, y, P0, excluded, policy, config.task.multi_label, config.task.threshold,
                                     calib, answered)
+    model.lexical = lex.weight if lex.terms else 0.0  # the features it reads (labeler simulate --via-argilla scores it)
     import joblib
 
     joblib.dump(model, Project(config).queue_model)
     gone = outside_pool(labels_df, pool.ids)
-    return model.predict_proba(X), (f"queue model: logistic head on {len(rows)} human + {n_weak} weak labels"
+    return model.predict_proba(H), (f"queue model: logistic head on {len(rows)} human + {n_weak} weak labels"
+                                    + (f", with {lex.terms:,} terms of the pool beside the embeddings" if lex.terms else "")
                                     + (f"; {outside_pool_note(gone)}" if gone else ""))

@@ -25,6 +25,7 @@ from labeler.loop.scoring import MIN_LABELS_FOR_TEMPERATURE, build_signals, embe
 from labeler.project import Project
 from labeler.signals.cache import score_cached
 from labeler.simulate.datasets import REPO, SHARED_DATASETS, get_dataset
+from training.lexical import Lexical
 
 
 @dataclass
@@ -76,6 +77,18 @@ class Features:
     data: "SimData | None" = None
     objects: list = dataclasses.field(default_factory=list)  # the signal objects (their temperatures change)
     initial: dict = dataclasses.field(default_factory=dict)  # name -> params at round 0
+    heads: dict = dataclasses.field(default_factory=dict)  # lexical weight -> (pool, eval) head features
+
+    def head(self, lexical: float = 0.0) -> tuple:
+        """(pool, eval) features of the fast model's head: the embeddings, with the lexical block beside them when
+        ``lexical`` > 0 (``training.lexical``: a vocabulary of the pool's texts, as ``labeler round`` fits it)."""
+        if not lexical or self.data is None:
+            return self.X, self.X_eval
+        if lexical not in self.heads:
+            lex = Lexical(lexical).fit(self.data.texts)
+            self.heads[lexical] = (lex.features(self.X, self.data.texts),
+                                   lex.features(self.X_eval, self.data.eval_texts))
+        return self.heads[lexical]
 
     def reset(self) -> None:
         for sig in self.objects:

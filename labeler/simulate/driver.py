@@ -137,9 +137,12 @@ def each_round(data: SimData, feats: Features, policy: Policy, n_rounds: int, re
         feats.rescore(train, data.y[train])
         held = None if calib is None else np.flatnonzero(labeled & calib)
         answered = np.flatnonzero(labeled & reserve)  # read only by Policy.prior_shift
-        model, n_weak = fit_queue_model(feats.X, train, data.y[train], feats.P0, labeled | reserve, policy, ml, thr,
+        lexical = policy.lexical_weight(len(train), k)
+        H = feats.head(lexical)[0]  # what the fast model reads (feats.X for the queue's distances)
+        model, n_weak = fit_queue_model(H, train, data.y[train], feats.P0, labeled | reserve, policy, ml, thr,
                                         None if held is None else (held, data.y[held]), (answered, data.y[answered]))
-        model_P = model.predict_proba(feats.X)
+        model.lexical = lexical  # the features it reads: the embeddings, and the pool's words at this weight
+        model_P = model.predict_proba(H)
         cuts = model.thresholds if ml else thr
         yield RoundState(round_no, batch, labeled.copy(), reserve, train, model, model_P, n_weak, shown, start)
 
@@ -153,7 +156,8 @@ def run_curve(data: SimData, feats: Features, policy: Policy, rounds: int, seed:
     for s in each_round(data, feats, policy, rounds):
         cuts = s.model.thresholds if ml else None
         point = {"round": s.round_no + 1, "n_labels": int(s.labeled.sum()), "n_train": len(s.train),
-                 "n_weak": s.n_weak, **score_metrics(s.model.predict_proba(feats.X_eval), data.eval_y, data, cuts),
+                 "n_weak": s.n_weak, **score_metrics(s.model.predict_proba(feats.head(s.model.lexical)[1]), data.eval_y,
+                                                     data, cuts),
                  **ships_metrics(data, feats, policy, s.labeled, s.reserve, s.model),
                  **s.shown, "seconds": round(time.perf_counter() - s.started, 3)}
         curve.points.append(point)
@@ -168,16 +172,17 @@ def ships_metrics(data: SimData, feats: Features, policy: Policy, labeled: np.nd
                   queue_model) -> dict[str, float]:
     """"What ships" at this budget (``ships_<metric>``): the final fit (``labeler train --final-fit``) trains on
     every human label, the answered gold and calibration records included, with the same weak labels; the
-    queue model keeps them apart. Without a gold share both are the same model, which is not refitted.
+    queue model keeps them apart. Without a gold share both are the same model, which is not refitted, unless the
+    queue model reads the pool's words beside the embeddings (``queue.lexical``): a run's head reads the embeddings.
     Multi-label, it predicts as the shipped run does: at its cuts, and at least its most probable label where
     no human label set was empty (``training.train.never_none``: GoEmotions, whose "neutral" is a label)."""
 
     rows = np.flatnonzero(labeled)
-    if not (labeled & reserve).any():
+    if not (labeled & reserve).any() and not getattr(queue_model, "lexical", 0.0):
         model = queue_model
-    else:
+    else:  # a run's head reads the embeddings alone: no lexical block (``queue.lexical`` is the fast model's)
         none = np.zeros(0, dtype=np.int64)  # it trains on the calibration rows: none is held out for its cuts
-        final = replace(policy, prior_shift=0.0)  # the final fit has no queue-model prior shift
+        final = replace(policy, prior_shift=0.0, lexical=0.0)  # the final fit has no queue-model prior shift
         model, _ = fit_queue_model(feats.X, rows, data.y[rows], feats.P0, labeled | reserve, final,
                                    data.multi_label, data.threshold, (none, data.y[none]))
     one = data.multi_label and never_none(data.y[rows])
@@ -257,7 +262,7 @@ def run_curve_via_argilla(data: SimData, feats: Features, policy: Policy, rounds
         model = joblib.load(project.queue_model)
         labeled = np.isin(np.asarray(data.ids), now)
         point = {"round": round_no + 1, "n_labels": len(now), "n_train": len(train),
-                 **score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data,
+                 **score_metrics(model.predict_proba(feats.head(getattr(model, "lexical", 0.0))[1]), data.eval_y, data,
                                  getattr(model, "thresholds", None) if data.multi_label else None),
                  **ships_metrics(data, feats, policy, labeled, reserve, model),
                  "seconds": round(time.perf_counter() - start, 3)}

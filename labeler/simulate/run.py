@@ -26,29 +26,35 @@ REFERENCE_FILE = "reference.json"
 CUTS_VERSION = "micro_f1-oof3-down20"  # how fitted cuts are made (labeler.loop.engine.label_cuts); part of the cache key
 
 
-def reference(data: SimData, feats: Features, cuts: str | None = None) -> dict:
+def reference(data: SimData, feats: Features, cuts: str | None = None, lexical: float | None = None) -> dict:
     """The queue model trained on the whole labeled pool, scored on the eval split (cached in the project).
 
     Multi-label with ``cuts`` ``fitted`` (the config's ``task.thresholds``): the model's matrix is cut per label
-    as the loop cuts it (``labeler.loop.engine.label_cuts`` on out-of-fold predictions over the whole pool)."""
+    as the loop cuts it (``labeler.loop.engine.label_cuts`` on out-of-fold predictions over the whole pool).
+    ``lexical``: the weight of its lexical block (default the config's ``queue.lexical``: the same head as the queue
+    model's)."""
     import numpy as np
 
     cuts = (cuts or data.config.task.thresholds) if data.multi_label else None
+    lexical = (data.config.queue.lexical or 0.0) if lexical is None else lexical
+    H, H_eval = feats.head(lexical)
     key = hashlib.sha256(json.dumps([data.ids, data.y.tolist(), data.eval_ids, data.labels, QUEUE_MODEL_C,
-                                     feats.X[:5].round(5).tolist()] + ([cuts, CUTS_VERSION] if cuts else [])).encode()).hexdigest()[:16]
+                                     feats.X[:5].round(5).tolist()] + ([cuts, CUTS_VERSION] if cuts else [])
+                                    + ([f"lexical {lexical:g}"] if lexical else [])).encode()).hexdigest()[:16]
     path = Project(data.config).ensure().dir / REFERENCE_FILE
     cached = json.loads(path.read_text()) if path.exists() else {}
     if key not in cached:
         start = time.perf_counter()
-        fitted = LinearModel(len(data.labels), data.multi_label, QUEUE_MODEL_C, 0).fit(feats.X, data.y)
+        fitted = LinearModel(len(data.labels), data.multi_label, QUEUE_MODEL_C, 0).fit(H, data.y)
         t = None
         if cuts:
             rows = np.arange(len(data.ids))
-            t = label_cuts(feats.X, rows, data.y, feats.P0, np.ones(len(rows), dtype=bool),
+            t = label_cuts(H, rows, data.y, feats.P0, np.ones(len(rows), dtype=bool),
                            Policy(thresholds=cuts, weak=WeakLabels(0.0)), data.threshold)
-        name = f"logreg C={QUEUE_MODEL_C:g} balanced" + (f", cuts {cuts}" if cuts else "")
+        name = (f"logreg C={QUEUE_MODEL_C:g} balanced" + (f", lexical {lexical:g}" if lexical else "")
+                + (f", cuts {cuts}" if cuts else ""))
         cached[key] = {"n_labels": len(data.ids), "model": name, "seconds": round(time.perf_counter() - start, 2),
-                       **score_metrics(fitted.predict_proba(feats.X_eval), data.eval_y, data, t)}
+                       **score_metrics(fitted.predict_proba(H_eval), data.eval_y, data, t)}
         path.write_text(json.dumps(cached, indent=2))
     return cached[key]
 

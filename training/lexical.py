@@ -1,0 +1,57 @@
+"""The lexical block: the pool's words beside its sentence embeddings, for the linear heads that score a pool.
+
+A sentence embedding keeps what a text is about and loses which words it uses; a label that is one word away
+from another ("card arrival" / "card delivery estimate", "spam" with its give-away tokens) is told apart by the
+words. ``Lexical.fit(texts)`` learns a TF-IDF vocabulary on the pool (word unigrams and bigrams seen in at least
+two texts, sublinear counts, rows of unit length: unsupervised, so no label leaks into it) and ``features(X,
+texts)`` returns the embeddings with the texts' TF-IDF rows beside them, scaled by ``weight`` (CSR, which the
+heads of ``training.head`` take as they are). Measured in BENCHMARKS.md ("The lexical block").
+
+Nothing here imports torch; scikit-learn and scipy are imported when a vocabulary is fitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+NGRAMS = (1, 2)  # word unigrams and bigrams
+MIN_DF = 2  # a term in one text only tells nothing about another
+
+
+class Lexical:
+    """A TF-IDF vocabulary fitted on a pool's texts; ``features`` puts its rows beside the embeddings."""
+
+    def __init__(self, weight: float):
+        self.weight = float(weight)
+        self.vectorizer = None  # None: no vocabulary (weight 0, or a pool too small to have a repeated term)
+
+    def fit(self, texts: Sequence[str]) -> "Lexical":
+        if self.weight <= 0:
+            return self
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vec = TfidfVectorizer(sublinear_tf=True, ngram_range=NGRAMS, min_df=MIN_DF if len(texts) > 1 else 1,
+                              dtype=np.float64)
+        try:
+            vec.fit(list(texts))
+        except ValueError:  # "empty vocabulary": no term repeats (a handful of texts), the embeddings alone
+            return self
+        self.vectorizer = vec
+        return self
+
+    @property
+    def terms(self) -> int:
+        return 0 if self.vectorizer is None else len(self.vectorizer.vocabulary_)
+
+    def features(self, X: np.ndarray, texts: Sequence[str]):
+        """``X`` (N, D) with the texts' weighted TF-IDF rows beside it (CSR, N x (D + terms)); ``X`` itself
+        when there is no vocabulary."""
+        if self.vectorizer is None:
+            return X
+        from scipy import sparse
+
+        T = self.vectorizer.transform(list(texts))
+        return sparse.hstack([sparse.csr_matrix(np.asarray(X, dtype=np.float64)), self.weight * T],
+                             format="csr", dtype=np.float64)
