@@ -123,7 +123,7 @@ class TaskConfig(_Model):
         names = [label.name for label in self.labels]
         need = 1 if self.multi_label else 2
         if len(names) < need:  # one label ('spam' or not) is a tagging task, answered with the label or None of these
-            hint = f" ('{names[0]}' or not is a tagging task: task.multi_label: true, or init --multi-label)" if names else ""
+            hint = f" ({names[0]!r} or not is a tagging task: task.multi_label: true, or init --multi-label)" if names else ""
             raise ValueError(f"a {'multi' if self.multi_label else 'single'}-label task needs at least {need} "
                              f"label{'s' * (need > 1)}, got {len(names)}{hint}")
         dupes = sorted({n for n in names if names.count(n) > 1})
