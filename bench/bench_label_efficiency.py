@@ -38,7 +38,7 @@ from common import PLANS, REPO, RESULTS, write_json
 
 from labeler import simulate as sim
 from labeler.evaluation.gold import GoldReserve
-from labeler.loop.engine import Policy, WeakLabels
+from labeler.loop.engine import LEXICAL_FROM, Policy, WeakLabels
 from labeler.simulate.report import SHIPS, plot, table_rows
 
 PLAIN = "plain margin, no gold"  # the issue 26.2 yardstick for what ships
@@ -228,7 +228,7 @@ def main() -> None:
             saved["command"] = "python bench/bench_label_efficiency.py " + " ".join(sys.argv[1:])
             write_json(path, saved, indent=1)
         return
-    suffix = ("_ships" if args.ships else "") + (f"_lexical{args.lexical:g}from{Policy.lexical_from:g}"
+    suffix = ("_ships" if args.ships else "") + (f"_lexical{args.lexical:g}from{LEXICAL_FROM:g}"
                                                  if args.lexical is not None else "")
     out_path = RESULTS / f"label_efficiency{suffix}.json"
     if args.markdown:

@@ -4,8 +4,9 @@ without it, interleaved.
 Per data set, the pool's embeddings and ``--per-label`` x (number of labels) uniformly drawn human rows (seed 0), the
 default policy of the data set's task kind (weak rows and, multi-label, the fitted cuts with their out-of-fold
 fits). ``embeddings``: ``fit_queue_model`` on the embeddings, then its matrix on the pool (what ``labeler round``'s
-``scoring.queue_model`` does today). ``lexical``: the TF-IDF vocabulary fitted on the pool's texts, the features
-built, the same fit and matrix on them (what it does with ``queue.lexical: 0.5``). Times through
+``scoring.queue_model`` does with ``queue.lexical: 0``, the single-label default). ``lexical``: the TF-IDF vocabulary
+fitted on the pool's texts, the features built, the same fit and matrix on them (``queue.lexical: 0.5``, the
+multi-label default, past 4 labels per label). Times through
 ``harness.compare`` (interleaved, the ratio per repeat).
 
     .venv/bin/python bench/bench_lexical_cost.py --datasets banking77,nlupp_banking,goemotions --repeats 5

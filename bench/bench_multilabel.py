@@ -26,7 +26,7 @@ import numpy as np
 from common import RESULTS, write_json
 
 from labeler import simulate as sim
-from labeler.loop.engine import FITTED, FIXED, TRAIN_CALIB, Policy, WeakLabels
+from labeler.loop.engine import FITTED, FIXED, LEXICAL_FROM, TRAIN_CALIB, Policy, WeakLabels
 
 OUT = RESULTS / "multilabel.json"
 # batch size and rounds per data set: about a third of NLU++ banking's pool, GoEmotions to 800 labels
@@ -103,7 +103,7 @@ def run(datasets: list[str], seeds: list[int], only: list[str] | None, rounds_ov
         rounds = rounds_override or rounds
         key = (name if rounds == RUNS[name][1] else f"{name}, {rounds} rounds")  # a longer run: its own table
         key += f", {len(seeds)} seeds" if len(seeds) != 2 else ""  # so are more seeds
-        key += f", lexical {lexical:g} from {Policy.lexical_from:g}" if lexical is not None else ""
+        key += f", lexical {lexical:g} from {LEXICAL_FROM:g}" if lexical is not None else ""
         base = dataclasses.replace(Policy.from_config(data.config), batch_size=batch)
         every = variants(base)
         chosen = {k: every[k] for k in only if k in every} if only else every  # in the order asked

@@ -31,6 +31,7 @@ from labeler.config.guess import (
     with_heading,
 )
 from labeler.config.models import LEXICAL, PRIOR_SHIFT, WEAK_FRACTION
+from labeler.loop.engine import LEXICAL_FROM
 from labeler.data import column_values, sample_rows
 from labeler.data.encoding import guess_encoding
 from labeler.data.html import SHARE as HTML_SHARE, looks_like_html
@@ -349,7 +350,7 @@ queue:
   # {_c(f"queue_with: {q.queue_with}", 22)}# rank with: model (a fast head refitted every round) | join | ensemble
   # {_c(f"exploration: {_v(q.exploration)}", 22)}# fraction picked at random, to find what the signals miss
   # {_c(f"diversity: {_v(q.diversity)}", 22)}# fraction picked by clustering embeddings, to avoid near-duplicates
-  # {_c(f"lexical: {_v(LEXICAL[bool(multi_label)])}", 22)}# the fast model also reads the pool's words (TF-IDF x this) from 4
+  # {_c(f"lexical: {_v(LEXICAL[bool(multi_label)])}", 22)}# the fast model also reads the pool's words (TF-IDF x this) from {LEXICAL_FROM:g}
                           # labels per label; 0 = off (default 0.5 multi-label, 0 single-label)
 {prior}
 training:

@@ -34,6 +34,7 @@ from training.thresholds import SHRINK as CUT_SHRINK  # pseudo-positives of the 
 
 QUEUE_MODEL_C = 10.0
 CUT_FOLDS = 3  # out-of-fold predictions the per-label cuts are fitted on
+LEXICAL_FROM = 4.0  # human training labels per label before the fast model reads the pool's words (fewer overfit)
 FIXED, FITTED = "fixed", "fitted"
 TRAIN_ROWS, TRAIN_CALIB = "train", "train+calib"  # Policy.cuts_on: which labeled rows the fitted cuts are fitted on
 
@@ -83,7 +84,7 @@ class Policy:
     warmup_by: str = "random"  # how the warm-up's batches after the first are picked: random | representative (k-means)
     prior_shift: float = 0.0  # multi-label, fitted cuts: shift them to the reserve's label rates (``prior_shifted``), shrink m
     lexical: float = 0.0  # the fast model's lexical block: TF-IDF rows beside the embeddings, times this (0: off)
-    lexical_from: float = 4.0  # ... once the human training labels are this many per label (fewer: it overfits)
+    lexical_from: float = LEXICAL_FROM  # ... once the human training labels are this many per label
 
     def __post_init__(self):
         if self.cuts_on not in (TRAIN_ROWS, TRAIN_CALIB) or int(self.cut_folds) < 2 or min(self.cut_shrink, self.cut_shrink_down) < 0:
@@ -149,7 +150,7 @@ class Policy:
             parts += [f"div{self.diversity:g}"] if self.diversity else []
             parts += [self.queue_with] if self.queue_with != "model" else []
             parts += [f"cover{self.coverage:g}"] if self.coverage else []
-        parts += [f"lex{self.lexical:g}" + (f"from{self.lexical_from:g}" if self.lexical_from != 4.0 else "")
+        parts += [f"lex{self.lexical:g}" + (f"from{self.lexical_from:g}" if self.lexical_from != LEXICAL_FROM else "")
                   ] if self.lexical else []
         if self.weak.fraction > 0:
             parts.append(f"weak{self.weak.fraction:g}x{self.weak.weight:g}"
