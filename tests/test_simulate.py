@@ -329,6 +329,30 @@ def test_multi_label_round_with_none_answers_equals_simulate(nlupp_small, argill
 
 
 @pytest.mark.slow
+@pytest.mark.server
+def test_multi_label_round_with_the_lexical_block_equals_simulate(nlupp_small, argilla_server):
+    """The fast model reading the pool's words (``queue.lexical``, switched on from the first round here): the round's
+    own queue model (``scoring.queue_model``, through the server) fits the same vocabulary on the same texts as the
+    simulation, so the curves and the records asked are the same to every digit."""
+    import joblib
+
+    data = sim.config_data(nlupp_small, eval_fraction=0.2)
+    feats = sim.compute_features(data, progress=False)
+    policy = dataclasses.replace(Policy.from_config(data.config), batch_size=8, gold_share=0.2, lexical=0.5,
+                                 lexical_from=0.1)
+    assert policy.lexical == 0.5 and "+lex0.5from0.1+" in policy.name
+    local = sim.simulate(data, [policy], [7], 3, progress=False, feats=feats)
+    remote = sim.simulate(data, [policy], [7], 3, progress=False, feats=feats, via_argilla=True)
+    ra, rb = local["variants"][0]["runs"][0], remote["variants"][0]["runs"][0]
+    assert [sorted(x) for x in ra["selected"]] == [sorted(x) for x in rb["selected"]]
+    learned = ("round", "n_labels", "n_train", "accuracy", "macro_f1", "micro_f1")
+    assert [{k: p[k] for k in learned} for p in ra["curve"]] == [{k: p[k] for k in learned} for p in rb["curve"]]
+    tag = "".join(ch if ch.isalnum() else "-" for ch in f"{policy.name}-s7").lower()
+    model = joblib.load(Path(data.config.project.dir) / "argilla" / tag / "queue_model.joblib")
+    assert model.lexical == 0.5  # the product's queue model read the words (a vocabulary of the 48 pool texts)
+
+
+@pytest.mark.slow
 def test_cli_on_a_labeled_config(tickets, tmp_path):
     from click.testing import CliRunner
 
