@@ -1,13 +1,21 @@
-"""Do SetFit's label texts help a multi-label task? NLU++ banking (48 intents), paired, few-shot.
+"""Do SetFit's label texts help a multi-label task? And the pool's words in a run's head? NLU++ banking, paired.
 
     nice .venv/bin/python bench/bench_ml_label_texts.py                       # 3 seeds, both samples
     nice .venv/bin/python bench/bench_ml_label_texts.py --seeds 0 --samples per-label:2
     .venv/bin/python bench/bench_ml_label_texts.py --markdown                 # the table from the JSON
+    nice .venv/bin/python bench/bench_ml_label_texts.py --variants labels words --samples random:400 \
+        --out bench/results/ml_head_words.json                                # SetFit's head with the words
+    nice .venv/bin/python bench/bench_ml_label_texts.py --backend logreg --variants none words --samples random:400 \
+        --out bench/results/ml_head_words.json --append                      # a logreg run's head
 
 Label texts are what ``labeler.loop.runs.training_params`` adds for SetFit (single-label from the start; multi-label
 since this measurement): one more training example per label, "This sentence is {description}" (the
 descriptions of ``labeler simulate --dataset nlupp_banking``, from NLU++'s own ontology). Here both variants
 train on the same few-shot sample with the same seed: ``none`` (a multi-label run before) and ``labels``.
+``words``: the label texts (SetFit) and the pool's words beside the embeddings in the head, at ``queue.lexical``'s
+multi-label weight, the vocabulary fitted on the pool's texts (``labeler.loop.runs.run_lexical``; the product
+turns it on from 4 training labels per label, so samples of 192 rows or more are the ones it ships).
+``--backend logreg``: the same on a frozen body (label texts are SetFit's only).
 
 Data, through the product's loader (``labeler.simulate.datasets``): the training sample is drawn from folds
 4-19; folds 2-3 are the calibration rows the per-label thresholds are fitted on (``training.thresholds``, as
@@ -34,7 +42,7 @@ from common import RESULTS, SHARED_DATASETS, load_average, write_json
 from harness import machine_info
 
 OUT = RESULTS / "ml_label_texts.json"
-VARIANTS = ("none", "labels")
+VARIANTS = ("none", "labels", "words")
 CALIB_FOLDS, EVAL_FOLDS = (2, 3), (0, 1)
 
 
@@ -97,34 +105,39 @@ def metrics(P_cal, Y_cal, P_ev, Y_ev, labels) -> dict:
 
 
 def summarize(rows: list[dict]) -> list[dict]:
+    """Per sample and backend, each variant's means and its paired differences to the first variant measured
+    (``none``, or ``labels`` when ``none`` was not run)."""
     out = []
-    for how in dict.fromkeys(r["sample"] for r in rows):
-        base = {r["seed"]: r for r in rows if r["sample"] == how and r["variant"] == "none"}
+    backend_of = lambda r: r.get("backend", "setfit")  # noqa: E731  (rows measured before the option: SetFit)
+    for how, backend in dict.fromkeys((r["sample"], backend_of(r)) for r in rows):
+        mine = [r for r in rows if r["sample"] == how and backend_of(r) == backend]
+        first = next(v for v in VARIANTS if any(r["variant"] == v for r in mine))  # the paired baseline
+        base = {r["seed"]: r for r in mine if r["variant"] == first}
         for name in VARIANTS:
-            rs = [r for r in rows if r["sample"] == how and r["variant"] == name]
+            rs = [r for r in mine if r["variant"] == name]
             if not rs:
                 continue
-            s = {"sample": how, "variant": name, "seeds": [r["seed"] for r in rs], "n_train": [r["n_train"] for r in rs],
-                 "train_s_median": float(np.median([r["train_s"] for r in rs]))}
+            s = {"sample": how, "backend": backend, "variant": name, "seeds": [r["seed"] for r in rs],
+                 "n_train": [r["n_train"] for r in rs], "train_s_median": float(np.median([r["train_s"] for r in rs]))}
             for m in ("micro_f1", "exact_match", "macro_f1", "micro_f1_at_0.5"):
                 s[m] = float(np.mean([r[m] for r in rs]))
                 paired = [r[m] - base[r["seed"]][m] for r in rs if r["seed"] in base]
-                s[f"{m}_delta"] = float(np.mean(paired)) if paired and name != "none" else None
-                s[f"{m}_up"] = int(sum(d > 0 for d in paired)) if name != "none" else None
+                s[f"{m}_delta"] = float(np.mean(paired)) if paired and name != first else None
+                s[f"{m}_up"] = int(sum(d > 0 for d in paired)) if name != first else None
             out.append(s)
     return out
 
 
 def markdown(summary: list[dict]) -> str:
-    lines = ["| sample | label texts | micro-F1 (per-label cuts) | Δ paired | exact match | Δ paired | macro-F1 | "
+    lines = ["| sample | backend | variant | micro-F1 (per-label cuts) | Δ paired | exact match | Δ paired | macro-F1 | "
              "micro-F1 at 0.5 | Δ paired | seeds | train rows | training s (median) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
 
     def d(s, m):
         return "" if s[f"{m}_delta"] is None else f"{s[f'{m}_delta']:+.3f} ({s[f'{m}_up']}/{len(s['seeds'])} up)"
 
     for s in summary:
-        lines.append(f"| {s['sample']} | {'yes' if s['variant'] == 'labels' else 'no'} | {s['micro_f1']:.3f} | "
+        lines.append(f"| {s['sample']} | {s.get('backend', 'setfit')} | {s['variant']} | {s['micro_f1']:.3f} | "
                      f"{d(s, 'micro_f1')} | {s['exact_match']:.3f} | {d(s, 'exact_match')} | {s['macro_f1']:.3f} | "
                      f"{s['micro_f1_at_0.5']:.3f} | {d(s, 'micro_f1_at_0.5')} | {len(s['seeds'])} | "
                      f"{min(s['n_train'])}-{max(s['n_train'])} | {s['train_s_median']:.0f} |")
@@ -136,6 +149,8 @@ def main(argv=None) -> int:
     ap.add_argument("--samples", nargs="+", default=["per-label:2", "random:100"])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--steps", type=int, default=48, help="SetFit contrastive steps (the few-shot bench's cap)")
+    ap.add_argument("--variants", nargs="+", default=["none", "labels"], choices=VARIANTS)
+    ap.add_argument("--backend", default="setfit", choices=("setfit", "logreg"))
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1 on a shared machine)")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--append", action="store_true", help="keep the rows in --out; skip what is measured")
@@ -146,31 +161,37 @@ def main(argv=None) -> int:
         return 0
     import torch
 
+    from labeler.config.models import LEXICAL
     from training.body import quiet
-    from training.setfit_backend import SetFitParams, train_setfit
+    from training.lexical import Lexical
+    from training.setfit_backend import SetFitParams, train_logreg, train_setfit
 
     quiet()
     torch.set_num_threads(args.threads)
     train, calib, ev, labels, label_texts = load_nlupp()
     Y_cal, Y_ev = matrix(calib, labels), matrix(ev, labels)
+    vocabulary = Lexical(LEXICAL[True]).fit([t for t, _ in train + calib])  # the pool's texts, as a project's run
+    fit = train_setfit if args.backend == "setfit" else train_logreg
     rows = json.loads(args.out.read_text())["rows"] if args.append and args.out.exists() else []
     meta = {**machine_info(), "command": "python bench/bench_ml_label_texts.py " + " ".join(sys.argv[1:] if argv is None else argv),
             "steps": args.steps, "n_labels": len(labels), "n_calib": len(calib), "n_eval": len(ev),
-            "label_text_example": label_texts[0]}
-    key = lambda r: (r["sample"], r["seed"], r["variant"])  # noqa: E731
+            "label_text_example": label_texts[0], "terms": vocabulary.terms, "weight": vocabulary.weight}
+    key = lambda r: (r["sample"], r["seed"], r["variant"], r.get("backend", "setfit"))  # noqa: E731
     for seed in args.seeds:
         for how in args.samples:
             idx = sample(train, labels, how, seed)
             texts, Y = [train[i][0] for i in idx], matrix([train[i] for i in idx], labels)
-            for name in VARIANTS:
-                if any(key(r) == (how, seed, name) for r in rows):
+            for name in args.variants:
+                if any(key(r) == (how, seed, name, args.backend) for r in rows):
                     continue
-                params = SetFitParams(max_steps=args.steps, label_texts=label_texts if name == "labels" else None)
+                params = SetFitParams(max_steps=args.steps, label_texts=label_texts if name != "none" and
+                                      args.backend == "setfit" else None)
                 before, t0 = load_average()[0], time.perf_counter()
-                clf = train_setfit(texts, Y, labels, multi_label=True, params=params, seed=seed)
+                clf = fit(texts, Y, labels, multi_label=True, params=params, seed=seed,
+                          lexical=vocabulary if name == "words" else None)
                 train_s = time.perf_counter() - t0
                 m = metrics(clf.predict_proba([t for t, _ in calib]), Y_cal, clf.predict_proba([t for t, _ in ev]), Y_ev, labels)
-                row = {"sample": how, "seed": seed, "variant": name, "n_train": len(idx),
+                row = {"sample": how, "seed": seed, "variant": name, "backend": args.backend, "n_train": len(idx),
                        "labels_without_positive": int((Y.sum(0) == 0).sum()), **m, "train_s": round(train_s, 1),
                        "load_before": before, "load_after": load_average()[0]}
                 rows = [r for r in rows if key(r) != key(row)] + [row]

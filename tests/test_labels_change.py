@@ -12,7 +12,8 @@ from labeler.config import load_config
 from labeler.errors import LabelerError
 from labeler.evaluation.compare_on_gold import compare_project
 from labeler.evaluation.predict import predict_file
-from labeler.loop.runs import describe_run, labels_unchanged, run_mismatch, train_project
+from labeler.loop.run_lines import describe_run
+from labeler.loop.runs import labels_unchanged, run_mismatch, train_project
 from labeler.loop.scoring import bootstrap
 from labeler.project import Project
 from tests.test_train_cli import make_project
@@ -63,7 +64,8 @@ def test_a_new_label_leaves_the_run_out_until_a_retrain(project):
     assert scores.run_id is None and run.run_id not in scores.signals and scores.labels == LABELS + ["weather"]
     assert scores.note.startswith(f"{why}: left out of the suggestions until a run trains on every label")
     assert Project(added).fitting_scores() is not None and Project(config).fitting_scores() is None
-    from labeler.loop.runs import list_project_runs, runs_table
+    from labeler.loop.run_lines import runs_table
+    from labeler.loop.runs import list_project_runs
 
     table = runs_table(list_project_runs(added), False, added.label_names).splitlines()
     assert table[1].startswith(f"* {run.run_id}") and table[1].endswith("  (trained on other labels than the config's)")
@@ -163,7 +165,8 @@ def test_status_scores_a_run_of_the_other_kind_by_its_own_metric(project):
     multi = load_config(cfg, ["task.multi_label=true", "queue.strategy=threshold_distance"])
     line = current_run_line(status(multi)["current_run"])
     acc, ci = run.metrics["gold"]["accuracy"], run.metrics["gold_ci"]["accuracy"]
-    from labeler.loop.runs import list_project_runs, runs_table
+    from labeler.loop.run_lines import runs_table
+    from labeler.loop.runs import list_project_runs
 
     rows = runs_table(list_project_runs(multi), True, multi.label_names).splitlines()
     assert rows[0].split()[4] == "exact_match" and rows[1].endswith("  (a single-label run)")

@@ -133,7 +133,8 @@ def test_runs_lists_and_sets_current(tmp_path, capsys):
     assert lines[1].split() == [first.run_id, "logreg", first.info["created_at"], "20", "0.500", "0.400", "n/a"]
     assert lines[2].split() == ["*", second.run_id, "logreg", second.info["created_at"], "24", "0.750", "0.700", "12",
                                 "(final", "fit:", "cross-fitted)"]
-    from labeler.loop.runs import list_project_runs, runs_table  # multi-label: exact match, micro- and macro-F1
+    from labeler.loop.run_lines import runs_table
+    from labeler.loop.runs import list_project_runs  # multi-label: exact match, micro- and macro-F1
 
     assert runs_table(list_project_runs(config), multi_label=True).splitlines()[0].split() == [
         "run", "backend", "created", "n_train", "exact_match", "micro_f1", "macro_f1", "gold", "n"]
@@ -430,7 +431,7 @@ def test_a_setfit_final_fit_reports_each_fit_as_it_ends(tmp_path, capsys, monkey
     it ended (a logreg one, a second each, does not: the test above)."""
     from types import SimpleNamespace
 
-    from labeler.loop import runs
+    from labeler.loop import run_lines, runs
 
     cfg = make_project(tmp_path, min_per_class=2)
 
@@ -441,7 +442,7 @@ def test_a_setfit_final_fit_reports_each_fit_as_it_ends(tmp_path, capsys, monkey
         return SimpleNamespace(run_id="run-ff", path=tmp_path / "run-ff")
 
     monkeypatch.setattr(runs, "train_project", fake_train)
-    monkeypatch.setattr(runs, "describe_run", lambda run: [])
+    monkeypatch.setattr(run_lines, "describe_run", lambda run: [])
     code, out, err = cli(["train", "-c", str(cfg), "--final-fit", "3", "--backend", "setfit"], capsys)
     assert code == 0, err
     assert out.splitlines()[:5] == ["final fit: the model on every label, then 3 cross-fitted folds: up to 4 setfit fits",

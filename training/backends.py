@@ -8,6 +8,8 @@ the fit/load functions import their libraries (torch, transformers, setfit) only
 returns a model with ``predict_proba(texts) -> (N, K)`` and ``save(path)``; ``load(model_dir, labels, multi_label,
 config)`` reads one back. ``sample_weight`` (N,) weights the rows (weak labels); every backend honours it.
 ``embed``: the frozen body's vectors from a cache (``train_logreg``); backends that fine-tune their body ignore it.
+``lexical``: a fitted vocabulary (``training.lexical``) whose rows a backend with a ``linear_head`` (logreg, setfit)
+reads beside the embeddings; the transformers backend has no such head and ignores it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Backend:
     fit: Callable[..., Any]
     load: Callable[..., Any]
     description: str = ""
+    linear_head: bool = False  # its head is ``training.head``'s, on embeddings: it can read the pool's words too
 
     @property
     def params_cls(self) -> type:
@@ -58,16 +61,19 @@ def _transformers_params():
     return TransformersParams
 
 
-def _fit_setfit(texts, y, labels, multi_label, params, seed, sample_weight=None, val_texts=None, val_y=None, embed=None):
-    return train_setfit(texts, y, labels, multi_label, params, seed, sample_weight=sample_weight)
+def _fit_setfit(texts, y, labels, multi_label, params, seed, sample_weight=None, val_texts=None, val_y=None, embed=None,
+                lexical=None):
+    return train_setfit(texts, y, labels, multi_label, params, seed, sample_weight=sample_weight, lexical=lexical)
 
 
-def _fit_logreg(texts, y, labels, multi_label, params, seed, sample_weight=None, val_texts=None, val_y=None, embed=None):
-    return train_logreg(texts, y, labels, multi_label, params, seed, sample_weight=sample_weight, embed=embed)
+def _fit_logreg(texts, y, labels, multi_label, params, seed, sample_weight=None, val_texts=None, val_y=None, embed=None,
+                lexical=None):
+    return train_logreg(texts, y, labels, multi_label, params, seed, sample_weight=sample_weight, embed=embed,
+                        lexical=lexical)
 
 
 def _fit_transformers(texts, y, labels, multi_label, params, seed, sample_weight=None, val_texts=None, val_y=None,
-                      embed=None):
+                      embed=None, lexical=None):
     return train_transformers(texts, y, labels, multi_label, params, seed, val_texts=val_texts, val_y=val_y,
                               sample_weight=sample_weight)
 
@@ -97,11 +103,11 @@ BACKENDS: dict[str, Backend] = {
     b.name: b
     for b in (
         Backend("setfit", _setfit_params, _fit_setfit, _setfit_loader("setfit"),
-                "contrastive fine-tuning of a sentence-transformers body, then the balanced linear head"),
+                "contrastive fine-tuning of a sentence-transformers body, then the balanced linear head", True),
         Backend("transformers", _transformers_params, _fit_transformers, _load_transformers,
                 "AutoModelForSequenceClassification fine-tuned with the transformers Trainer"),
         Backend("logreg", _setfit_params, _fit_logreg, _load_logreg,
-                "the balanced linear head on frozen sentence embeddings (fast)"),
+                "the balanced linear head on frozen sentence embeddings (fast)", True),
     )
 }
 BACKEND_NAMES: tuple[str, ...] = tuple(BACKENDS)

@@ -5,7 +5,9 @@ regression (``C``) on fixed features whose per-row weights are the caller's samp
 "balanced" class weights, computed from the *weighted* class totals. With unit weights it is exactly
 ``LogisticRegression(class_weight="balanced")``; with weights (down-weighted weak rows, for example) it uses
 them. Multi-label fits one such binary model per label (one-vs-rest; a constant column is a constant), and
-``ChainModel`` is the classifier-chain variant. ``predict_proba(X) -> (N, K)`` in label order.
+``ChainModel`` is the classifier-chain variant. ``predict_proba(X) -> (N, K)`` in label order. ``head_proba``
+reads any run head's matrix in label order, ``head_features`` what it reads (the pool's words beside the
+embeddings when the run keeps a vocabulary, ``training.lexical``).
 
 Nothing here imports torch; sklearn is imported when a model is fitted.
 """
@@ -13,8 +15,11 @@ Nothing here imports torch; sklearn is imported when a model is fitted.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
+
+from training.errors import TrainingError
 
 
 def _balanced_weights(y: np.ndarray, w: np.ndarray, n_classes: int) -> np.ndarray:
@@ -59,6 +64,37 @@ def _proba(model, X: np.ndarray) -> np.ndarray:
     np.exp(scores, out=scores)
     scores /= scores.sum(axis=1).reshape(-1, 1)
     return scores
+
+
+def head_proba(head, embeddings: np.ndarray, k: int, multi_label: bool) -> np.ndarray:
+    """Head probabilities as an (N, K) matrix in label order, whatever the head type.
+
+    Single-label heads only know the classes they saw; an unseen class gets probability 0. Runs saved before
+    the shared head hold a scikit-learn estimator; they load and predict as before.
+    """
+    if isinstance(head, (LinearModel, ChainModel)):
+        P = head.predict_proba(embeddings)
+        return P if P.shape[1] == k else np.pad(P, ((0, 0), (0, k - P.shape[1])))
+    P = head.predict_proba(embeddings)
+    if isinstance(P, list):  # MultiOutputClassifier: one (N, 2) per label
+        P = np.stack([p[:, 1] if p.shape[1] == 2 else np.zeros(len(p)) for p in P], axis=1)
+    P = np.asarray(P, dtype=np.float64)
+    if multi_label:
+        return P
+    out = np.zeros((len(P), k))
+    out[:, np.asarray(head.classes_, dtype=int)] = P
+    return out
+
+
+def head_features(lexical, embeddings: np.ndarray, texts: Sequence[str] | None):
+    """What a run's head reads: the (N, dim) embeddings, with the texts' words beside them when the run keeps a
+    vocabulary (``lexical``); such a run needs the texts."""
+    X = np.asarray(embeddings)
+    if lexical is None:
+        return X
+    if texts is None:
+        raise TrainingError("this run's head reads the texts' words beside their embeddings: it needs the texts")
+    return lexical.features(X, list(texts))
 
 
 class LinearModel:
@@ -149,18 +185,28 @@ class ChainModel:
         self._links: list[LinearModel] = []
 
     def fit(self, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None = None) -> "ChainModel":
-        X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.int64)
-        self._links = [LinearModel(1, True, self.C, self.seed, self.max_iter, self.balanced).fit(np.hstack([X, Y[:, :j]]), Y[:, j:j + 1], w)
+        X, Y = _matrix(X), np.asarray(Y, dtype=np.int64)
+        self._links = [LinearModel(1, True, self.C, self.seed, self.max_iter, self.balanced).fit(_beside(X, Y[:, :j]), Y[:, j:j + 1], w)
                        for j in range(self.k)]
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
-        out, prev = np.zeros((len(X), self.k)), np.zeros((len(X), self.k))
+        X = _matrix(X)
+        n = X.shape[0]
+        out, prev = np.zeros((n, self.k)), np.zeros((n, self.k))
         for j, link in enumerate(self._links):
-            out[:, j] = link.predict_proba(np.hstack([X, prev[:, :j]]))[:, 0]
-            prev[:, j] = link.predict(np.hstack([X, prev[:, :j]]))[:, 0]
+            out[:, j] = link.predict_proba(_beside(X, prev[:, :j]))[:, 0]
+            prev[:, j] = link.predict(_beside(X, prev[:, :j]))[:, 0]
         return out
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return (self.predict_proba(X) >= 0.5).astype(np.int64)
+
+
+def _beside(X, columns: np.ndarray):
+    """``X`` with ``columns`` beside it (a chain link's input), sparse when ``X`` is."""
+    from scipy import sparse
+
+    if sparse.issparse(X):
+        return sparse.hstack([X, sparse.csr_matrix(columns.astype(np.float64))], format="csr")
+    return np.hstack([X, columns])

@@ -7,17 +7,23 @@ two texts, sublinear counts, rows of unit length: unsupervised, so no label leak
 texts)`` returns the embeddings with the texts' TF-IDF rows beside them, scaled by ``weight`` (CSR, which the
 heads of ``training.head`` take as they are). Measured in BENCHMARKS.md ("The lexical block").
 
+A run whose head reads the words (``logreg`` and ``setfit``: ``training.train``'s ``lexical``) keeps its fitted
+vocabulary beside the head (``save`` / ``load``: ``lexical.pkl`` in the run folder), so ``predict`` builds the
+same rows for texts it has never seen.
+
 Nothing here imports torch; scikit-learn and scipy are imported when a vocabulary is fitted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 NGRAMS = (1, 2)  # word unigrams and bigrams
 MIN_DF = 2  # a term in one text only tells nothing about another
+FILE = "lexical.pkl"  # a run's vocabulary, beside its head
 
 
 class Lexical:
@@ -55,3 +61,22 @@ class Lexical:
         T = self.vectorizer.transform(list(texts))
         return sparse.hstack([sparse.csr_matrix(np.asarray(X, dtype=np.float64)), self.weight * T],
                              format="csr", dtype=np.float64)
+
+
+def save(lexical: "Lexical | None", path) -> None:
+    """Write a run's vocabulary into its folder ``path``; nothing when the run reads the embeddings alone."""
+    if lexical is not None and lexical.vectorizer is not None:
+        import joblib
+
+        joblib.dump(lexical, Path(path) / FILE)
+
+
+def load(path) -> "Lexical | None":
+    """The vocabulary a run folder ``path`` keeps (``save``); None for a run that reads the embeddings alone."""
+    f = Path(path) / FILE
+    if not f.exists():
+        return None
+    import joblib
+
+    return joblib.load(f)
+

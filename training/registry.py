@@ -6,8 +6,8 @@
       CURRENT                      the current run id (one line)
       history.jsonl                one line per run: round, n_labels, gold metrics (the learning curve)
       <run-id>/
-        model/                     the model in its library's format (SetFit save_pretrained, or
-                                   transformers save_pretrained + tokenizer)
+        model/                     the model in its library's format (SetFit save_pretrained, transformers
+                                   save_pretrained + tokenizer; lexical.pkl: a head's words' vocabulary)
         label_map.json             labels in column order, multi_label, backend
         config.json                the exact training configuration
         run.json                   run id, time, data fingerprint, split sizes, label counts
@@ -118,11 +118,11 @@ class Run:
         params = self.config.get("params", {})
         return params.get("body"), params.get("max_length")
 
-    def predict_proba_from_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
-        """Calibrated (N, K) probabilities from the body's embeddings (``frozen_body`` runs only)."""
+    def predict_proba_from_embeddings(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """Calibrated (N, K) probabilities from the body's embeddings, ``frozen_body`` runs only (+ ``texts``: words)."""
         if self.frozen_body is None:
             raise TrainingError(f"run {self.run_id} ({self.backend}) fine-tuned its body: it needs the texts")
-        return self.calibrator(self.model.predict_proba_from_embeddings(embeddings))
+        return self.calibrator(self.model.predict_proba_from_embeddings(embeddings, texts))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated (N, K) probabilities in label order."""

@@ -19,6 +19,9 @@ The ``logreg`` backend is the same model with the contrastive step skipped: the 
 frozen embeddings (``FrozenBodyClassifier``: the head saved, the untouched body referenced by name, not copied),
 a text past ``max_length`` read whole (``long_texts``, ``training.windows``; SetFit's contrastive step learns from
 every window of a long text, its head reads their mean).
+
+The pool's words: ``lexical`` (a fitted ``training.lexical.Lexical``) puts the texts' TF-IDF rows beside the
+body's embeddings as the head's features, both backends; the run keeps the vocabulary (``lexical.pkl``).
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ from typing import Sequence
 import numpy as np
 
 from training.body import DEFAULT_BODY, drop_printer, load_body, quiet, resolve_body
+from training import lexical as words
 from training.errors import TrainingError
-from training.head import ChainModel, LinearModel
+from training.head import ChainModel, LinearModel, head_features, head_proba
 from training.windows import LONG_TEXTS, encode_sentences, window_texts
 
 STRATEGIES = ("one-vs-rest", "multi-output", "classifier-chain")
@@ -154,35 +158,16 @@ def add_label_texts(texts: Sequence[str], y: np.ndarray, w: np.ndarray | None, l
     return list(texts) + [label_texts[k] for k in ks], y, w
 
 
-def head_proba(head, embeddings: np.ndarray, k: int, multi_label: bool) -> np.ndarray:
-    """Head probabilities as an (N, K) matrix in label order, whatever the head type.
-
-    Single-label heads only know the classes they saw; an unseen class gets probability 0. Runs saved before
-    the shared head hold a scikit-learn estimator; they load and predict as before.
-    """
-    if isinstance(head, (LinearModel, ChainModel)):
-        P = head.predict_proba(embeddings)
-        return P if P.shape[1] == k else np.pad(P, ((0, 0), (0, k - P.shape[1])))
-    P = head.predict_proba(embeddings)
-    if isinstance(P, list):  # MultiOutputClassifier: one (N, 2) per label
-        P = np.stack([p[:, 1] if p.shape[1] == 2 else np.zeros(len(p)) for p in P], axis=1)
-    P = np.asarray(P, dtype=np.float64)
-    if multi_label:
-        return P
-    out = np.zeros((len(P), k))
-    out[:, np.asarray(head.classes_, dtype=int)] = P
-    return out
-
-
 class SetFitClassifier:
     """A trained SetFit model with ``predict_proba(texts) -> (N, K)`` in label order."""
 
     def __init__(self, model, label_names: Sequence[str], multi_label: bool, backend: str = "setfit",
-                 long_texts: str = "start"):
+                 long_texts: str = "start", lexical=None):
         self.model, self.long_texts = model, long_texts  # "whole": the head reads windows' means (training.windows)
         self.labels = list(label_names)
         self.multi_label = multi_label
         self.backend = backend
+        self.lexical = lexical  # the vocabulary whose rows the head reads beside the embeddings (None: embeddings)
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         if self.long_texts == "whole":
@@ -193,16 +178,19 @@ class SetFitClassifier:
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         if len(texts) == 0:
             return np.zeros((0, len(self.labels)))
-        return head_proba(self.model.model_head, self.embed(texts, batch_size), len(self.labels), self.multi_label)
+        return self.predict_proba_from_embeddings(self.embed(texts, batch_size), texts)
 
-    def predict_proba_from_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
+    def predict_proba_from_embeddings(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
         """The head alone on (N, dim) embeddings this model's body would give (a ``logreg`` run's body is frozen:
-        the embedding signal's cached vectors of the same model are those)."""
-        return head_proba(self.model.model_head, np.asarray(embeddings), len(self.labels), self.multi_label)
+        the embedding signal's cached vectors of the same model are those); ``texts`` too when it reads words."""
+        return head_proba(self.model.model_head, head_features(self.lexical, embeddings, texts), len(self.labels),
+                          self.multi_label)
 
     def save(self, path: str | Path) -> Path:
-        """``SetFitModel.save_pretrained`` format: loadable by ``SetFitModel.from_pretrained(path)``."""
+        """``SetFitModel.save_pretrained`` format: loadable by ``SetFitModel.from_pretrained(path)`` (the
+        vocabulary, when the head reads words, beside it)."""
         self.model.save_pretrained(str(path))
+        words.save(self.lexical, path)
         return Path(path)
 
     @classmethod
@@ -211,7 +199,7 @@ class SetFitClassifier:
         from setfit import SetFitModel
 
         return cls(SetFitModel.from_pretrained(str(path), local_files_only=True), label_names, multi_label, backend,
-                   long_texts)
+                   long_texts, words.load(path))
 
 
 BODY_FILE = "body.json"  # a logreg run's reference to its frozen body, beside the head
@@ -228,10 +216,11 @@ class FrozenBodyClassifier:
     before, with a copied body, load as ``SetFitClassifier``."""
 
     def __init__(self, head, body: str, max_length: int | None, label_names: Sequence[str], multi_label: bool,
-                 embed=None, encoder=None, long_texts: str = "start"):
+                 embed=None, encoder=None, long_texts: str = "start", lexical=None):
         self.head, self.body, self.max_length, self.long_texts = head, body, max_length, long_texts
         self.labels, self.multi_label, self.backend = list(label_names), multi_label, "logreg"
         self._embed, self._encoder = embed, encoder
+        self.lexical = lexical  # the vocabulary whose rows the head reads beside the embeddings (None: embeddings)
 
     @property
     def encoder(self):
@@ -262,10 +251,10 @@ class FrozenBodyClassifier:
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         if len(texts) == 0:
             return np.zeros((0, len(self.labels)))
-        return self.predict_proba_from_embeddings(self.embed(texts, batch_size))
+        return self.predict_proba_from_embeddings(self.embed(texts, batch_size), texts)
 
-    def predict_proba_from_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
-        return head_proba(self.head, np.asarray(embeddings), len(self.labels), self.multi_label)
+    def predict_proba_from_embeddings(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        return head_proba(self.head, head_features(self.lexical, embeddings, texts), len(self.labels), self.multi_label)
 
     def save(self, path: str | Path) -> Path:
         import joblib
@@ -273,6 +262,7 @@ class FrozenBodyClassifier:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         joblib.dump(self.head, path / "model_head.pkl")
+        words.save(self.lexical, path)
         (path / BODY_FILE).write_text(json.dumps({"body": self.body, "max_length": self.max_length,
                                                   "long_texts": self.long_texts}, indent=2))
         return path
@@ -284,7 +274,7 @@ class FrozenBodyClassifier:
         try:
             ref = json.loads((Path(path) / BODY_FILE).read_text())
             return cls(joblib.load(Path(path) / "model_head.pkl"), ref["body"], ref.get("max_length"), label_names,
-                       multi_label, long_texts=ref.get("long_texts", "start"))
+                       multi_label, long_texts=ref.get("long_texts", "start"), lexical=words.load(path))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise TrainingError(f"run folder {path} holds no readable logreg head and {BODY_FILE} ({exc!r})") from None
 
@@ -309,9 +299,11 @@ def train_setfit(
     seed: int = 0,
     output_dir: str | Path | None = None,
     sample_weight: np.ndarray | None = None,
+    lexical=None,
 ) -> SetFitClassifier:
     """Contrastive fine-tuning (capped) then the balanced head. ``y``: indices (N,) or 0/1 (N, K). ``sample_weight``
-    (N,): the head's row weights; the contrastive body step sees only the rows of weight 1.0 (the human labels)."""
+    (N,): the head's row weights; the contrastive body step sees only the rows of weight 1.0 (the human labels).
+    ``lexical``: a fitted vocabulary whose rows the head reads beside the embeddings (the body never sees them)."""
     params = params or SetFitParams()
     params.validate(multi_label)
     w = _weights(sample_weight, len(texts))
@@ -360,8 +352,9 @@ def train_setfit(
     kw = {"normalize_embeddings": model.normalize_embeddings}
     X = (encode_sentences(model.model_body, list(texts), **kw) if params.long_texts == "whole"
          else model.model_body.encode(list(texts), show_progress_bar=False, **kw))
-    model.model_head = _head(multi_label, params, seed, len(label_names)).fit(X, np.asarray(y), w)
-    return SetFitClassifier(model, label_names, multi_label, "setfit", params.long_texts)
+    model.model_head = _head(multi_label, params, seed, len(label_names)).fit(head_features(lexical, X, texts),
+                                                                                np.asarray(y), w)
+    return SetFitClassifier(model, label_names, multi_label, "setfit", params.long_texts, lexical)
 
 
 def fit_logreg_head(embeddings: np.ndarray, y: np.ndarray, multi_label: bool = False, C: float = 10.0, seed: int = 0,
@@ -386,15 +379,18 @@ def train_logreg(
     seed: int = 0,
     sample_weight: np.ndarray | None = None,
     embed=None,
+    lexical=None,
 ) -> "FrozenBodyClassifier":
     """Frozen body + balanced logistic regression (C = ``params.head_c``, 10 by default), rows weighted by
     ``sample_weight`` (N,) when given. ``embed``: vectors the body would give, computed elsewhere (a cache):
     ``embed(texts) -> (N, dim)``, a row of NaN where it has none (the body encodes that text); the model keeps
-    using it for its own ``predict_proba`` in this process. The run's body is referenced, not copied."""
+    using it for its own ``predict_proba`` in this process. The run's body is referenced, not copied. ``lexical``: a
+    fitted vocabulary whose rows the head reads beside the embeddings (kept with the run)."""
     params = params or SetFitParams()
     params.validate(multi_label)
     w = _weights(sample_weight, len(texts))
     clf = FrozenBodyClassifier(None, params.body, params.max_length, label_names, multi_label, embed=embed,
-                               long_texts=params.long_texts)
-    clf.head = _head(multi_label, params, seed, len(label_names)).fit(clf.embed(texts), np.asarray(y), w)
+                               long_texts=params.long_texts, lexical=lexical)
+    clf.head = _head(multi_label, params, seed, len(label_names)).fit(head_features(lexical, clf.embed(texts), texts),
+                                                                      np.asarray(y), w)
     return clf

@@ -36,9 +36,10 @@ def make_params(backend: str, params: dict | None, multi_label: bool = False):
 
 
 def fit_model(backend: str, params, texts, y, labels, multi_label, seed, val_texts=None, val_y=None, sample_weight=None,
-              embed=None):
-    """The backend's fit; ``embed`` (the frozen body's vectors from a cache, see ``train``) only when given."""
-    extra = {} if embed is None else {"embed": embed}
+              embed=None, lexical=None):
+    """The backend's fit; ``embed`` (the frozen body's vectors from a cache) and ``lexical`` (see ``train``) only
+    when given."""
+    extra = {k: v for k, v in (("embed", embed), ("lexical", lexical)) if v is not None}
     return get_backend(backend).fit(texts, y, labels, multi_label, params, seed, sample_weight=sample_weight,
                                     val_texts=val_texts, val_y=val_y, **extra)
 
@@ -125,6 +126,7 @@ def train(
     embed=None,
     threshold: float = 0.5,
     progress=None,
+    lexical=None,
 ) -> Run:
     """Train on the submitted human labels and register the run (current by default).
 
@@ -148,7 +150,8 @@ def train(
     model's are; the estimate is the reserve's rows among them.
     ``embed``: ``embed(texts) -> (N, dim)``, the frozen body's vectors from the caller's cache (NaN rows where it
     has none), handed to the backend's fit (the ``logreg`` backend uses it; the texts path stays for callers
-    without a cache).
+    without a cache). ``lexical``: a fitted vocabulary (``training.lexical.Lexical``, on the pool's texts) whose
+    rows the head reads beside the embeddings (backends with a ``linear_head``); the run keeps it (``info["lexical"]``).
     Multi-label, the run carries per-label cuts (``info["cuts"]``, ``Run.cuts``; ``labeler predict`` cuts there):
     fitted on the calibration split as ``compare`` fits them (``training.compare.label_cuts``; ``threshold`` for
     every label while it holds fewer than 20 positive labels), and its gold metrics are taken at those cuts. A
@@ -174,14 +177,15 @@ def train(
         split_config = {"given": {name: int((which == name).sum()) for name in (GOLD, CALIB, TRAIN)},
                         "min_calibration": min_calibration}
     df = table.df
+    config = {
+        "backend": backend, "params": dataclasses.asdict(p), "labels": label_names, "multi_label": multi_label,
+        "seed": seed, "split": split_config, "min_per_class": min_per_class, "force": force,
+        "labels_path": "(a table in memory)" if isinstance(labels_path, pd.DataFrame) else str(labels_path),
+    }
+    registry = Registry(runs_dir or default_root(project_dir))
     if final_fit:
         return _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, int(final_fit), n_resamples,
-                          threshold, progress,
-                          dict(backend=backend, params=dataclasses.asdict(p), labels=label_names,
-                               multi_label=multi_label, seed=seed, split=split_config, min_per_class=min_per_class,
-                               force=force, labels_path="(a table in memory)" if isinstance(labels_path, pd.DataFrame)
-                               else str(labels_path)),
-                          Registry(runs_dir or default_root(project_dir)), make_current, embed)
+                          threshold, progress, config, registry, make_current, embed, lexical)
     calib = df[which == CALIB]
     y_cal = table.targets(calib)
     use_calib = len(calib) >= min_calibration and (multi_label or len(np.unique(y_cal)) >= 2)
@@ -202,7 +206,7 @@ def train(
     t0 = time.perf_counter()
     model = fit_model(backend, p, fit_texts, fit_y, label_names, multi_label, seed,
                       calib["text"].tolist() if use_calib else None, y_cal if use_calib else None,
-                      sample_weight=sample_weight, embed=embed)
+                      sample_weight=sample_weight, embed=embed, lexical=lexical)
     train_seconds = time.perf_counter() - t0
 
     P_cal = model.predict_proba(calib["text"].tolist()) if len(calib) else None
@@ -229,14 +233,8 @@ def train(
         "round": rnd, "seed": seed, "skipped": table.skipped, "train_counts": dict(zip(label_names, map(int, counts))),
         **({"train_none": n_none(y_train)} if multi_label else {}),
         "train_seconds": round(train_seconds, 2), "n_weak": len(weak_texts), "weak_weight": weak_weight if weak_texts else None,
-        **({"cuts": {**dataclasses.asdict(cuts), "at_least_one": one}} if cuts else {}),
+        **({"cuts": {**dataclasses.asdict(cuts), "at_least_one": one}} if cuts else {}), **words_info(lexical),
     }
-    config = {
-        "backend": backend, "params": dataclasses.asdict(p), "labels": label_names, "multi_label": multi_label,
-        "seed": seed, "split": split_config,
-        "min_per_class": min_per_class, "force": force, "labels_path": "(a table in memory)" if isinstance(labels_path, pd.DataFrame) else str(labels_path),
-    }
-    registry = Registry(runs_dir or default_root(project_dir))
     run = registry.save(model, labels=label_names, multi_label=multi_label, backend=backend, config=config,
                         data_fingerprint=table.fingerprint(), metrics=metrics, calibrator=calibrator, info=info,
                         make_current=make_current)
@@ -247,6 +245,11 @@ def train(
         "metrics": {k: metrics["gold"].get(k) for k in ("accuracy", "macro_f1", "micro_f1", "ece")},
     })
     return run
+
+
+def words_info(lexical) -> dict:
+    """A run's ``info["lexical"]``: the weight and terms of the vocabulary its head reads (nothing without one)."""
+    return {"lexical": {"weight": lexical.weight, "terms": lexical.terms}} if lexical is not None else {}
 
 
 def never_none(Y: np.ndarray) -> bool:
@@ -320,7 +323,7 @@ def cross_fitted_cuts(P_oof: np.ndarray, Y: np.ndarray, fold: np.ndarray, thresh
 
 
 def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, folds, n_resamples, threshold, progress,
-               config, registry, make_current, embed=None) -> Run:
+               config, registry, make_current, embed=None, lexical=None) -> Run:
     """The shipped model on every human label, its accuracy cross-fitted over the random reserve (``train``)."""
     if folds < 2:
         raise TrainingError(f"final fit needs at least 2 folds, got {folds}")
@@ -342,7 +345,8 @@ def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, f
         if weak_texts:
             fit_texts, fit_y = fit_texts + weak_texts, np.concatenate([fit_y, weak_y])
             w = np.concatenate([np.ones(int(mask.sum())), np.full(len(weak_texts), weak_weight)])
-        model = fit_model(backend, p, fit_texts, fit_y, label_names, multi_label, seed, sample_weight=w, embed=embed)
+        model = fit_model(backend, p, fit_texts, fit_y, label_names, multi_label, seed, sample_weight=w, embed=embed,
+                          lexical=lexical)
         done.append(time.perf_counter() - started)
         if progress is not None:
             progress(len(done), n_fits, done[-1])
@@ -381,7 +385,8 @@ def _final_fit(table, which, label_names, multi_label, backend, p, seed, weak, f
             **({"train_none": n_none(y_all)} if multi_label else {}),
             "train_seconds": round(train_seconds, 2), "n_weak": len(weak_texts),
             "weak_weight": weak_weight if weak_texts else None, "final_fit": {"folds": folds, "n_reserve": n_reserve},
-            **({"cuts": {**dataclasses.asdict(cuts), "at_least_one": never_none(y_all)}} if cuts else {})}
+            **({"cuts": {**dataclasses.asdict(cuts), "at_least_one": never_none(y_all)}} if cuts else {}),
+            **words_info(lexical)}
     run = registry.save(model, labels=label_names, multi_label=multi_label, backend=backend,
                         config={**config, "final_fit": folds}, data_fingerprint=table.fingerprint(), metrics=metrics,
                         calibrator=Calibrator(), info=info, make_current=make_current)

@@ -18,6 +18,7 @@ from labeler.cli._common import config_option, load, set_option
 def command(config_path, overrides, set_current, prune, keep):
     """List runs (id, backend, created, n_train, gold accuracy or exact match, F1, gold n; * = current)."""
     from labeler.loop import runs as project_runs
+    from labeler.loop.run_lines import runs_table
     from labeler.project import Project
 
     config = load(config_path, overrides)
@@ -36,7 +37,7 @@ def command(config_path, overrides, set_current, prune, keep):
     if not runs:
         click.echo(f"no runs under {Project(config).runs}; train one with `labeler train`")
         return
-    click.echo(project_runs.runs_table(runs, config.task.multi_label, config.label_names))
+    click.echo(runs_table(runs, config.task.multi_label, config.label_names))
 
 
 def prune_line(config, keep: int) -> str:

@@ -25,6 +25,7 @@ from training.train import FINAL_FIT_FOLDS
 def command(config_path, overrides, backend, force, final_fit):
     """Train a run on labels.parquet, evaluate it on the held-out gold split, and register it as current."""
     from labeler.loop import runs
+    from labeler.loop.run_lines import describe_run
     from labeler.evaluation.compare_on_gold import compare_project, gold_set
     from labeler.evaluation.gold import enough_gold
     from labeler.loop.policy import project_policy
@@ -46,7 +47,7 @@ def command(config_path, overrides, backend, force, final_fit):
     with locked(config, "train"):
         run = runs.train_project(config, backend=backend, force=force, policy=policy, final_fit=final_fit or 0,
                                  make_current=not final_fit, progress=progress)
-    for line in runs.describe_run(run):
+    for line in describe_run(run):
         click.echo(line)
     if final_fit:
         click.echo(f"run {run.run_id} registered, not current: it trained on the gold labels, so `compare` can no "

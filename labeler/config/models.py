@@ -186,8 +186,8 @@ class QueueConfig(_Model):
     ``training.min_per_class`` labels, this share of each batch goes to records predicted to be in the short classes
     (most uncertain first). ``gold_share``: this share of each batch is drawn uniformly at random from the pool and
     kept out of training: the unbiased gold (and calibration) set ``compare`` reports on. ``lexical`` w: the fast
-    model reads the pool's words beside its embeddings (TF-IDF rows times w, from 4 labels per label; 0: off).
-    """
+    model and a logreg or SetFit run's head read the pool's words beside the embeddings (TF-IDF x w, from 4 per
+    label; 0: off)."""
 
     strategy: str | None = None
     batch_size: int = Field(50, gt=0)

@@ -350,7 +350,7 @@ queue:
   # {_c(f"queue_with: {q.queue_with}", 22)}# rank with: model (a fast head refitted every round) | join | ensemble
   # {_c(f"exploration: {_v(q.exploration)}", 22)}# fraction picked at random, to find what the signals miss
   # {_c(f"diversity: {_v(q.diversity)}", 22)}# fraction picked by clustering embeddings, to avoid near-duplicates
-  # {_c(f"lexical: {_v(LEXICAL[bool(multi_label)])}", 22)}# the fast model also reads the pool's words (TF-IDF x this) from {LEXICAL_FROM:g}
+  # {_c(f"lexical: {_v(LEXICAL[bool(multi_label)])}", 22)}# the fast model and a run's head also read the pool's words (TF-IDF x this) from {LEXICAL_FROM:g}
                           # labels per label; 0 = off (default 0.5 multi-label, 0 single-label)
 {prior}
 training:

@@ -26,6 +26,7 @@ from labeler.data import load_pool
 from labeler.errors import LabelerError
 from labeler.evaluation.compare_on_gold import compare_project
 from labeler.loop import runs
+from labeler.loop.run_lines import describe_run
 from labeler.loop.engine import CALIB, GOLD, class_counts, plan_batch, suggestion_cuts as fit_suggestion_cuts
 from labeler.loop.human_labels import per_class, submitted, unfound, unfound_note
 from labeler.loop.join import RUN_META_NAME, suggestion_agent
@@ -344,7 +345,7 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
             echo(f"  training: {decision.reason}" if decision.due else "  training: --force")
             run = runs.train_project(config, backend=backend, force=force, policy=policy)
             out["trained"] = run.run_id
-            for line in runs.describe_run(run):
+            for line in describe_run(run):
                 echo("  " + line)
             try:
                 cmp = compare_project(config, run_ids=[run.run_id], write=False, reserve=policy.reserve)

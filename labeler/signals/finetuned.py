@@ -82,7 +82,12 @@ class FinetunedSignal(Signal):
         X = self._embed(texts, vectors)
         short = ~np.isnan(X).any(axis=1)
         rest = np.flatnonzero(~short)
-        P = self.run.predict_proba_from_embeddings(X[short] if len(rest) else X) if short.any() else None
+        if not short.any():
+            P = None
+        elif len(rest):
+            P = self.run.predict_proba_from_embeddings(X[short], [t for t, s in zip(texts, short) if s])
+        else:
+            P = self.run.predict_proba_from_embeddings(X, texts)
         if P is not None and self._columns != list(range(len(self._columns))):
             P = P[:, self._columns]
         if not len(rest):

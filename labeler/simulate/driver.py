@@ -170,23 +170,25 @@ def run_curve(data: SimData, feats: Features, policy: Policy, rounds: int, seed:
 
 def ships_metrics(data: SimData, feats: Features, policy: Policy, labeled: np.ndarray, reserve: np.ndarray,
                   queue_model) -> dict[str, float]:
-    """"What ships" at this budget (``ships_<metric>``): the final fit (``labeler train --final-fit``) trains on
-    every human label, the answered gold and calibration records included, with the same weak labels; the
-    queue model keeps them apart. Without a gold share both are the same model, which is not refitted, unless the
-    queue model reads the pool's words beside the embeddings (``queue.lexical``): a run's head reads the embeddings.
-    Multi-label, it predicts as the shipped run does: at its cuts, and at least its most probable label where
-    no human label set was empty (``training.train.never_none``: GoEmotions, whose "neutral" is a label)."""
+    """"What ships" at this budget (``ships_<metric>``): the final fit (``labeler train --final-fit`` with the
+    logreg backend) trains on every human label, the answered gold and calibration records included, with the same
+    weak labels, and reads the pool's words beside the embeddings as the queue model's rule says for that many
+    labels (``Policy.lexical_weight``); the queue model keeps the reserve apart. Without a gold share both are the
+    same model, which is not refitted. Multi-label, it predicts as the shipped run does: at its cuts, and at least
+    its most probable label where no human label set was empty (``training.train.never_none``: GoEmotions, whose
+    "neutral" is a label)."""
 
     rows = np.flatnonzero(labeled)
-    if not (labeled & reserve).any() and not getattr(queue_model, "lexical", 0.0):
+    lexical = policy.lexical_weight(len(rows), len(data.labels))
+    if not (labeled & reserve).any() and lexical == getattr(queue_model, "lexical", 0.0):
         model = queue_model
-    else:  # a run's head reads the embeddings alone: no lexical block (``queue.lexical`` is the fast model's)
+    else:
         none = np.zeros(0, dtype=np.int64)  # it trains on the calibration rows: none is held out for its cuts
-        final = replace(policy, prior_shift=0.0, lexical=0.0)  # the final fit has no queue-model prior shift
-        model, _ = fit_queue_model(feats.X, rows, data.y[rows], feats.P0, labeled | reserve, final,
+        final = replace(policy, prior_shift=0.0)  # the final fit has no queue-model prior shift
+        model, _ = fit_queue_model(feats.head(lexical)[0], rows, data.y[rows], feats.P0, labeled | reserve, final,
                                    data.multi_label, data.threshold, (none, data.y[none]))
     one = data.multi_label and never_none(data.y[rows])
-    m = score_metrics(model.predict_proba(feats.X_eval), data.eval_y, data,
+    m = score_metrics(model.predict_proba(feats.head(lexical)[1]), data.eval_y, data,
                       model.thresholds if data.multi_label else None, at_least_one=one)
     return {f"ships_{k}": v for k, v in m.items()}
 

@@ -69,7 +69,7 @@ def test_a_multi_label_run_keeps_cuts_fitted_on_its_calibration_labels(tmp_path)
     gold = [i for i in range(len(df)) if i % 3 == 0]
     P_gold = run.predict_proba_from_embeddings(embed([df["text"][i] for i in gold]))
     assert run.metrics["gold"]["micro_f1"] == evaluate(P_gold, Y[gold], LABELS, True, run.cuts)["micro_f1"]
-    from labeler.loop.runs import describe_run
+    from labeler.loop.run_lines import describe_run
 
     lo, hi = min(cuts["values"]), max(cuts["values"])
     assert describe_run(run)[-1] == (f"  per-label cuts ({lo:.2f}..{hi:.2f}): {cuts['note']}; its metrics and "
