@@ -75,6 +75,7 @@ def one_seed(data, budgets: list[int], batch: int, seed: int, folds: int, work: 
                "test_micro_f1_at_0.5": at_half["micro_f1"], "test_exact_at_0.5": at_half["accuracy"],
                "test_none_at_cuts": float((sets.sum(axis=1) == 0).mean()), "at_least_one": run.at_least_one,
                "test_none_truth": float((data.eval_y.sum(1) == 0).mean()), "seconds": round(seconds, 1),
+               "lexical": run.info.get("lexical"),  # the pool's words its head reads (queue.lexical), if any
                "load": load_average()}
         print(f"[{data.name} seed {seed}] {row['labels']} labels: test micro-F1 {row['test_micro_f1_at_cuts']:.3f} at the "
               f"run's cuts, {row['test_micro_f1_at_0.5']:.3f} at 0.5; cross-fitted {gold.get('micro_f1'):.3f} "

@@ -38,14 +38,14 @@ def test_each_fold_is_cut_where_the_other_folds_say():
     assert few.note == "the scalar task.threshold 0.4 for every label: 15 labels, fewer than the 20 a fit needs"
 
 
-def _project(n=180, seed=0):
-    """Records whose vectors say their labels (a feature per label, +-1.5, noisy), as multi-label answers; splits
-    given: 60 gold, 60 calibration, 60 training."""
+def _project(n=180, seed=0, rate=0.35, signal=1.5, noise=1.2, text=lambda i, labels: f"ticket {i}"):
+    """Records whose vectors say their labels (a feature per label, +-``signal``, noisy), as multi-label answers;
+    splits given: n/3 gold, n/3 calibration, n/3 training. ``text(i, labels)``: record i's text."""
     rng = np.random.default_rng(seed)
-    Y = (rng.random((n, 3)) < 0.35).astype(np.int64)
-    X = np.where(Y == 1, 1.5, -1.5) + rng.normal(0, 1.2, size=(n, 3))
+    Y = (rng.random((n, 3)) < rate).astype(np.int64)
+    X = np.where(Y == 1, signal, -signal) + rng.normal(0, noise, size=(n, 3))
     X = np.hstack([X, rng.normal(size=(n, 5))])
-    texts = [f"ticket {i}" for i in range(n)]
+    texts = [text(i, [LABELS[j] for j in np.flatnonzero(y)]) for i, y in enumerate(Y)]
     df = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "text": texts,
                        "labels": [[LABELS[j] for j in np.flatnonzero(y)] for y in Y], "status": "submitted",
                        "annotator": "ann", "submitted_at": pd.Timestamp("2026-01-01"), "round": 1})

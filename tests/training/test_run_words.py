@@ -5,7 +5,6 @@ path that scores with the run (``predict_proba`` on texts, ``predict_proba_from_
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from training.errors import TrainingError
@@ -14,25 +13,17 @@ from training.lexical import FILE, Lexical
 from training.registry import load_run
 from training.train import train
 
-LABELS = ["billing", "shipping", "refund"]
+from tests.training.test_multilabel_run_cuts import LABELS
+from tests.training.test_multilabel_run_cuts import _project as answers
+
 WORDS = {"billing": "invoice charged twice", "shipping": "parcel courier late", "refund": "money back please"}
 
 
 def _project(n=150, seed=0):
     """Multi-label answers whose texts carry their labels' words and whose vectors carry them faintly; splits
-    given: 50 gold, 50 calibration, 50 training."""
-    rng = np.random.default_rng(seed)
-    Y = (rng.random((n, 3)) < 0.4).astype(np.int64)
-    X = np.where(Y == 1, 0.4, -0.4) + rng.normal(0, 1.0, size=(n, 3))
-    X = np.hstack([X, rng.normal(size=(n, 5))])
-    texts = [" ".join([f"case {i} of the words test"] + [WORDS[LABELS[j]] for j in np.flatnonzero(y)]) for i, y in enumerate(Y)]
-    df = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "text": texts,
-                       "labels": [[LABELS[j] for j in np.flatnonzero(y)] for y in Y], "status": "submitted",
-                       "annotator": "ann", "submitted_at": pd.Timestamp("2026-01-01"), "round": 1})
-    df["label"] = [ls[0] if ls else None for ls in df["labels"]]
-    vectors = dict(zip(texts, X))
-    splits = {f"r{i}": ("gold" if i % 3 == 0 else "calib" if i % 3 == 1 else "train") for i in range(n)}
-    return df, Y, splits, lambda batch: np.stack([vectors[t] for t in batch])
+    given: n/3 gold, n/3 calibration, n/3 training."""
+    return answers(n, seed, rate=0.4, signal=0.4, noise=1.0,
+                   text=lambda i, labels: " ".join([f"case {i} of the words test"] + [WORDS[lab] for lab in labels]))
 
 
 def test_a_logreg_run_with_the_words_is_the_head_on_the_features_by_hand_and_loads_the_same(tmp_path):
