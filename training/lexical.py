@@ -16,6 +16,7 @@ Nothing here imports torch; scikit-learn and scipy are imported when a vocabular
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import numpy as np
 NGRAMS = (1, 2)  # word unigrams and bigrams
 MIN_DF = 2  # a term in one text only tells nothing about another
 FILE = "lexical.pkl"  # a run's vocabulary, beside its head
+_LAST = None  # (digest of the texts, their fitted vectorizer or None): the last vocabulary this process fitted
 
 
 class Lexical:
@@ -34,16 +36,25 @@ class Lexical:
         self.vectorizer = None  # None: no vocabulary (weight 0, or a pool too small to have a repeated term)
 
     def fit(self, texts: Sequence[str]) -> "Lexical":
+        """The vocabulary of ``texts``; the same texts as the last fit in this process reuse it (a round with a
+        run to train fits the pool's vocabulary for the queue model, the run and the queue model again)."""
+        global _LAST
         if self.weight <= 0:
+            return self
+        texts = list(texts)
+        digest = hashlib.sha256("\x1f".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
+        if _LAST is not None and _LAST[0] == digest:
+            self.vectorizer = _LAST[1]
             return self
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         vec = TfidfVectorizer(sublinear_tf=True, ngram_range=NGRAMS, min_df=MIN_DF if len(texts) > 1 else 1,
                               dtype=np.float64)
         try:
-            vec.fit(list(texts))
+            vec.fit(texts)
         except ValueError:  # "empty vocabulary": no term repeats (a handful of texts), the embeddings alone
-            return self
+            vec = None
+        _LAST = (digest, vec)
         self.vectorizer = vec
         return self
 

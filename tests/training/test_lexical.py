@@ -94,3 +94,16 @@ def test_the_config_key_reaches_the_policy_and_labeler_rounds_queue_model(tmp_pa
     assert without.queue_note.endswith(" weak labels")
     assert np.abs(scores.Q - without.Q).max() > 0.01  # a different model, the same rows
 
+
+
+def test_the_same_texts_again_reuse_the_vocabulary_and_other_texts_fit_their_own():
+    """A round with a run to train fits the pool's vocabulary three times (queue model, run, queue model): once."""
+    first = Lexical(0.5).fit(TEXTS)
+    again = Lexical(0.3).fit(list(TEXTS))  # another weight: the same vocabulary, its own scale
+    assert again.vectorizer is first.vectorizer and again.weight == 0.3
+    other = Lexical(0.5).fit(TEXTS[:4] + ["card refund"])
+    assert other.vectorizer is not first.vectorizer and "top" not in other.vectorizer.vocabulary_
+    lone = Lexical(0.5).fit(["alpha", "beta"])
+    assert lone.vectorizer is None and Lexical(0.5).fit(["alpha", "beta"]).vectorizer is None
+    np.testing.assert_array_equal(Lexical(0.5).fit(TEXTS).features(np.zeros((6, 1)), TEXTS).toarray(),
+                                  first.features(np.zeros((6, 1)), TEXTS).toarray())
