@@ -33,8 +33,8 @@ from typing import Sequence
 
 import numpy as np
 
-from training.body import DEFAULT_BODY, drop_printer, load_body, quiet, resolve_body
 from training import lexical as words
+from training.body import DEFAULT_BODY, drop_printer, load_body, quiet, resolve_body
 from training.errors import TrainingError
 from training.head import ChainModel, LinearModel, head_features, head_proba
 from training.windows import LONG_TEXTS, encode_sentences, window_texts

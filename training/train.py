@@ -161,6 +161,7 @@ def train(
     """
     label_names = list(label_names)
     p = make_params(backend, params, multi_label)
+    lexical = lexical if get_backend(backend).linear_head else None  # a head that reads embeddings only
     table = load_labels(labels_path, label_names, multi_label)
     if not force:
         ok, short = check_threshold(table.df, label_names, min_per_class, multi_label)
