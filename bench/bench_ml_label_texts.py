@@ -1,4 +1,4 @@
-"""Do SetFit's label texts help a multi-label task? And the pool's words in a run's head? NLU++ banking, paired.
+"""Do SetFit's label texts help a multi-label task? And the pool's words in a run's head? NLU++, paired.
 
     nice .venv/bin/python bench/bench_ml_label_texts.py                       # 3 seeds, both samples
     nice .venv/bin/python bench/bench_ml_label_texts.py --seeds 0 --samples per-label:2
@@ -7,6 +7,7 @@
         --out bench/results/ml_head_words.json                                # SetFit's head with the words
     nice .venv/bin/python bench/bench_ml_label_texts.py --backend logreg --variants none words --samples random:400 \
         --out bench/results/ml_head_words.json --append                      # a logreg run's head
+    nice .venv/bin/python bench/bench_ml_label_texts.py --domain hotels ... --out bench/results/ml_head_words_hotels.json
 
 Label texts are what ``labeler.loop.runs.training_params`` adds for SetFit (single-label from the start; multi-label
 since this measurement): one more training example per label, "This sentence is {description}" (the
@@ -18,9 +19,9 @@ turns it on from 4 training labels per label, so samples of 192 rows or more are
 ``--backend logreg``: the same on a frozen body (label texts are SetFit's only).
 
 Data, through the product's loader (``labeler.simulate.datasets``): the training sample is drawn from folds
-4-19; folds 2-3 are the calibration rows the per-label thresholds are fitted on (``training.thresholds``, as
-``compare`` fits them on the random reserve's calibration split); folds 0-1 (the data set's held-out split)
-are scored. Samples: ``per-label:K`` (K records carrying each label, their union) and ``random:N`` (N records
+4-19 (hotels: 6-19); folds 2-3 (hotels: 4-5) are the calibration rows the per-label thresholds are fitted on
+(``training.thresholds``, as ``compare`` fits them on the random reserve's calibration split); the data set's
+held-out split (folds 0-1; hotels 0-3) is scored. Samples: ``per-label:K`` (K records carrying each label, their union) and ``random:N`` (N records
 uniformly, so rare labels may have no positive at all, the case label texts could matter most).
 
 Metrics on the held-out split: micro-F1 and exact match with per-label thresholds (the number ``compare``
@@ -43,21 +44,22 @@ from harness import machine_info
 
 OUT = RESULTS / "ml_label_texts.json"
 VARIANTS = ("none", "labels", "words")
-CALIB_FOLDS, EVAL_FOLDS = (2, 3), (0, 1)
 
 
-def load_nlupp():
+def load_nlupp(domain: str = "banking"):
     """(train-candidate rows, calibration rows, eval rows, labels, label texts); rows are (text, label list)."""
     from labeler.signals.templated import DEFAULT_TEMPLATE, label_text
     from labeler.simulate.datasets import get_dataset
 
-    spec = get_dataset("nlupp_banking")
+    spec = get_dataset(f"nlupp_{domain}")
     pool, held = spec.load()
-    lines = (SHARED_DATASETS / "nlupp" / "banking.jsonl").read_text(encoding="utf-8").splitlines()
-    folds = {f"nlupp-{i}": int(json.loads(line)["fold"]) for i, line in enumerate(lines) if line.strip()}  # the loader's ids
-    rows = [(r.text, list(r.label)) for r in pool]
-    calib = [(r.text, list(r.label)) for r in pool if folds[r.id] in CALIB_FOLDS]
-    train = [(r.text, list(r.label)) for r in pool if folds[r.id] not in CALIB_FOLDS]
+    lines = (SHARED_DATASETS / "nlupp" / f"{domain}.jsonl").read_text(encoding="utf-8").splitlines()
+    prefix = "nlupp" if domain == "banking" else f"nlupp-{domain}"  # the loader's ids
+    folds = {f"{prefix}-{i}": int(json.loads(line)["fold"]) for i, line in enumerate(lines) if line.strip()}
+    cal = sorted({folds[r.id] for r in pool})[:2]  # the pool's first two folds (banking: 2-3; hotels, whose
+    rows = [(r.text, list(r.label)) for r in pool]  # held-out split is folds 0-3: 4-5)
+    calib = [(r.text, list(r.label)) for r in pool if folds[r.id] in cal]
+    train = [(r.text, list(r.label)) for r in pool if folds[r.id] not in cal]
     labels = sorted({lab for _, labs in rows + [(r.text, r.label) for r in held] for lab in labs})
     desc = spec.descriptions(SHARED_DATASETS)
     texts = [DEFAULT_TEMPLATE.format(label_text(lab, desc.get(lab))) for lab in labels]
@@ -151,6 +153,7 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=48, help="SetFit contrastive steps (the few-shot bench's cap)")
     ap.add_argument("--variants", nargs="+", default=["none", "labels"], choices=VARIANTS)
     ap.add_argument("--backend", default="setfit", choices=("setfit", "logreg"))
+    ap.add_argument("--domain", default="banking", choices=("banking", "hotels"), help="NLU++'s domain")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1 on a shared machine)")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--append", action="store_true", help="keep the rows in --out; skip what is measured")
@@ -168,14 +171,15 @@ def main(argv=None) -> int:
 
     quiet()
     torch.set_num_threads(args.threads)
-    train, calib, ev, labels, label_texts = load_nlupp()
+    train, calib, ev, labels, label_texts = load_nlupp(args.domain)
     Y_cal, Y_ev = matrix(calib, labels), matrix(ev, labels)
     vocabulary = Lexical(LEXICAL[True]).fit([t for t, _ in train + calib])  # the pool's texts, as a project's run
     fit = train_setfit if args.backend == "setfit" else train_logreg
     rows = json.loads(args.out.read_text())["rows"] if args.append and args.out.exists() else []
     meta = {**machine_info(), "command": "python bench/bench_ml_label_texts.py " + " ".join(sys.argv[1:] if argv is None else argv),
             "steps": args.steps, "n_labels": len(labels), "n_calib": len(calib), "n_eval": len(ev),
-            "label_text_example": label_texts[0], "terms": vocabulary.terms, "weight": vocabulary.weight}
+            "label_text_example": label_texts[0], "terms": vocabulary.terms, "weight": vocabulary.weight,
+            "domain": args.domain}
     key = lambda r: (r["sample"], r["seed"], r["variant"], r.get("backend", "setfit"))  # noqa: E731
     for seed in args.seeds:
         for how in args.samples:
