@@ -23,13 +23,13 @@ from labeler.project import Project
 from labeler.signals.catalog import build_signals, embedding_signal
 from labeler.signals.finetuned import cached_body
 from labeler.signals.templated import DEFAULT_TEMPLATE, label_text
+from training.backends import get_backend
 from training.compare import default_metric, label_cuts
 from training.errors import TrainingError
 from training.evaluate import metric_name, paired_bootstrap
-from training.backends import get_backend
 from training.head import LinearModel
-from training.lexical import Lexical
 from training.labels import load_labels
+from training.lexical import Lexical
 from training.registry import Registry, list_runs, set_current
 from training.train import make_params, train
 from training.trigger import BACKEND_FLOOR, Evidence, first_run
