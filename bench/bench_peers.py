@@ -1,7 +1,9 @@
 """Active-learning peer (issue 14.1): small-text's query strategies next to labeler's default policy.
 
 One process per data set; every strategy uses the same model, the queue model (``training.head.LinearModel``:
-class-balanced logistic regression, C=10) on the frozen MiniLM embeddings ``labeler.simulate`` caches, the
+class-balanced logistic regression, C=10) on the frozen MiniLM embeddings ``labeler.simulate`` caches (and, where the
+data set's default policy reads the pool's words, ``queue.lexical``: multi-label, the words beside them by the same
+rule, ``smalltext_head.HeadClassifier``), the
 same seeds, the same batch sizes and rounds (``common.PLANS``, bench_label_efficiency's), the same pool and the same
 held-out eval split. Only the choice of records differs.
 
@@ -119,9 +121,12 @@ def peer_curve(data, feats, name: str, batch: int, rounds: int, seed: int) -> si
 
         k, ml = len(data.labels), data.multi_label
         hidden = csr_matrix(data.y.shape, dtype=np.int64) if ml else np.full(len(data.ids), LABEL_UNLABELED)
-        pool = SklearnDataset(feats.X, hidden, target_labels=np.arange(k))  # the labels come only from answers
-        learner = PoolBasedActiveLearner(HeadFactory(k, ml, seed), make_strategy(name, seed), pool)
-        score = lambda: learner.classifier.model.predict_proba(feats.X_eval)  # noqa: E731
+        policy = Policy.from_config(data.config)  # its lexical block (queue.lexical): the head reads the words too
+        words = (feats.X.shape[1], lambda n: policy.lexical_weight(n, k)) if policy.lexical else None
+        H, H_eval = feats.head(policy.lexical) if words else (feats.X, feats.X_eval)
+        pool = SklearnDataset(H, hidden, target_labels=np.arange(k))  # the labels come only from answers
+        learner = PoolBasedActiveLearner(HeadFactory(k, ml, seed, words), make_strategy(name, seed), pool)
+        score = lambda: learner.classifier.model.predict_proba(learner.classifier._features(H_eval))  # noqa: E731
     from threadpoolctl import threadpool_limits
 
     answer = (lambda idx: csr_matrix(data.y[idx])) if data.multi_label else (lambda idx: data.y[idx])

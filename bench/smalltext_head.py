@@ -19,31 +19,42 @@ DAL_ITERATIONS = 4  # sub-batches per DAL query (each one fits a labeled-vs-unla
 
 
 class HeadClassifier(EmbeddingMixin, Classifier):
-    """``training.head.LinearModel`` (the queue model) as a small-text classifier; features = embeddings."""
+    """``training.head.LinearModel`` (the queue model) as a small-text classifier; features = embeddings. With
+    ``words`` = (embedding width, rule): the pool's features are the embeddings with the pool's words beside them
+    (``labeler.simulate``'s ``Features.head``, CSR), read whole once ``rule(labels trained on)`` says so (the queue
+    model's ``Policy.lexical_weight``), the embeddings' columns alone before; ``embed`` gives the embeddings."""
 
-    def __init__(self, num_classes: int, multi_label: bool, seed: int):
-        self.num_classes, self.multi_label, self.seed = num_classes, multi_label, seed
+    def __init__(self, num_classes: int, multi_label: bool, seed: int, words=None):
+        self.num_classes, self.multi_label, self.seed, self.words = num_classes, multi_label, seed, words
         self.model: LinearModel | None = None
+        self.reads_words = False
+
+    def _features(self, x):
+        if self.words is None:
+            return np.asarray(x)
+        return x if self.reads_words else x[:, :self.words[0]]
 
     def fit(self, train_set, weights=None):
         y = train_set.y.toarray() if self.multi_label else np.asarray(train_set.y)
-        self.model = LinearModel(self.num_classes, self.multi_label, QUEUE_MODEL_C, self.seed).fit(train_set.x, y, weights)
+        self.reads_words = self.words is not None and bool(self.words[1](train_set.x.shape[0]))
+        self.model = LinearModel(self.num_classes, self.multi_label, QUEUE_MODEL_C, self.seed).fit(
+            self._features(train_set.x), y, weights)
         return self
 
     def predict_proba(self, data_set):
-        return self.model.predict_proba(np.asarray(data_set.x))
+        return self.model.predict_proba(self._features(data_set.x))
 
     def predict(self, data_set, return_proba=False):
         return prediction_result(self.predict_proba(data_set), self.multi_label, self.num_classes, return_proba=return_proba)
 
     def embed(self, data_set, return_proba=False, pbar=None, **_):
-        X = np.asarray(data_set.x)
+        X = np.asarray(data_set.x) if self.words is None else data_set.x[:, :self.words[0]].toarray()
         return (X, self.predict_proba(data_set)) if return_proba else X
 
 
 class HeadFactory(AbstractClassifierFactory):
-    def __init__(self, num_classes: int, multi_label: bool, seed: int):
-        self.args = (num_classes, multi_label, seed)
+    def __init__(self, num_classes: int, multi_label: bool, seed: int, words=None):
+        self.args = (num_classes, multi_label, seed, words)
 
     def new(self):
         return HeadClassifier(*self.args)
