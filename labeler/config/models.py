@@ -187,7 +187,7 @@ class QueueConfig(_Model):
     (most uncertain first). ``gold_share``: this share of each batch is drawn uniformly at random from the pool and
     kept out of training: the unbiased gold (and calibration) set ``compare`` reports on. ``lexical`` w: the fast
     model and a logreg or SetFit run's head read the pool's words beside the embeddings (TF-IDF x w, from 4 per
-    label; 0: off)."""
+    label and 100 in all; 0: off)."""
 
     strategy: str | None = None
     batch_size: int = Field(50, gt=0)

@@ -31,7 +31,7 @@ from labeler.config.guess import (
     with_heading,
 )
 from labeler.config.models import LEXICAL, PRIOR_SHIFT, WEAK_FRACTION
-from labeler.loop.engine import LEXICAL_FROM
+from labeler.loop.engine import LEXICAL_FROM, LEXICAL_MIN
 from labeler.data import column_values, sample_rows
 from labeler.data.encoding import guess_encoding
 from labeler.data.html import SHARE as HTML_SHARE, looks_like_html
@@ -351,7 +351,7 @@ queue:
   # {_c(f"exploration: {_v(q.exploration)}", 22)}# fraction picked at random, to find what the signals miss
   # {_c(f"diversity: {_v(q.diversity)}", 22)}# fraction picked by clustering embeddings, to avoid near-duplicates
   # {_c(f"lexical: {_v(LEXICAL[bool(multi_label)])}", 22)}# the fast model and a run's head also read the pool's words (TF-IDF x this) from {LEXICAL_FROM:g}
-                          # labels per label; 0 = off (default 0.5 multi-label, 0 single-label)
+                          # labels per label and {LEXICAL_MIN} in all; 0 = off (default 0.5 multi-label, 0 single-label)
 {prior}
 training:
   {_c(f"backend: {t.backend}")}# {" | ".join(BACKEND_NAMES)}

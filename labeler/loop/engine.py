@@ -35,6 +35,7 @@ from training.thresholds import SHRINK as CUT_SHRINK  # pseudo-positives of the 
 QUEUE_MODEL_C = 10.0
 CUT_FOLDS = 3  # out-of-fold predictions the per-label cuts are fitted on
 LEXICAL_FROM = 4.0  # human training labels per label before the fast model reads the pool's words (fewer overfit)
+LEXICAL_MIN = 100  # ... and at least this many in all (2-10 labels: 4 per label is the first batch, which dipped)
 FIXED, FITTED = "fixed", "fitted"
 TRAIN_ROWS, TRAIN_CALIB = "train", "train+calib"  # Policy.cuts_on: which labeled rows the fitted cuts are fitted on
 
@@ -85,6 +86,7 @@ class Policy:
     prior_shift: float = 0.0  # multi-label, fitted cuts: shift them to the reserve's label rates (``prior_shifted``), shrink m
     lexical: float = 0.0  # the fast model's lexical block: TF-IDF rows beside the embeddings, times this (0: off)
     lexical_from: float = LEXICAL_FROM  # ... once the human training labels are this many per label
+    lexical_min: int = LEXICAL_MIN  # ... and this many in all
 
     def __post_init__(self):
         if self.cuts_on not in (TRAIN_ROWS, TRAIN_CALIB) or int(self.cut_folds) < 2 or min(self.cut_shrink, self.cut_shrink_down) < 0:
@@ -120,8 +122,10 @@ class Policy:
 
     def lexical_weight(self, n_human: int, n_labels: int) -> float:
         """The weight of the fast model's lexical block with ``n_human`` human training labels: ``lexical`` from
-        ``lexical_from`` x ``n_labels`` of them on, 0 before (few labels over thousands of terms overfit)."""
-        return self.lexical if self.lexical and n_human >= self.lexical_from * n_labels else 0.0
+        ``lexical_from`` x ``n_labels`` of them, and ``lexical_min`` in all, on; 0 before (few labels over thousands
+        of terms overfit)."""
+        on = n_human >= max(self.lexical_from * n_labels, self.lexical_min)
+        return self.lexical if self.lexical and on else 0.0
 
     @property
     def reserve(self) -> GoldReserve:
@@ -151,7 +155,7 @@ class Policy:
             parts += [self.queue_with] if self.queue_with != "model" else []
             parts += [f"cover{self.coverage:g}"] if self.coverage else []
         parts += [f"lex{self.lexical:g}" + (f"from{self.lexical_from:g}" if self.lexical_from != LEXICAL_FROM else "")
-                  ] if self.lexical else []
+                  + (f"min{self.lexical_min}" if self.lexical_min != LEXICAL_MIN else "")] if self.lexical else []
         if self.weak.fraction > 0:
             parts.append(f"weak{self.weak.fraction:g}x{self.weak.weight:g}"
                          + (f"<{self.weak.until}" if self.weak.until else ""))

@@ -1,12 +1,14 @@
 """The lexical block (``training.lexical``): a TF-IDF vocabulary of the pool beside the embeddings, read by the
 linear heads as CSR; and the fast queue model fitted on it (``labeler.loop.engine``)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
-from labeler.loop.engine import FITTED, Policy, WeakLabels, fit_queue_model
+from labeler.loop.engine import FITTED, LEXICAL_MIN, Policy, WeakLabels, fit_queue_model
 from training.head import LinearModel, _balanced_weights
 from training.lexical import Lexical
 
@@ -87,7 +89,13 @@ def test_the_config_key_reaches_the_policy_and_labeler_rounds_queue_model(tmp_pa
     with pytest.raises(LabelerError, match="lexical"):
         load_config(cfg, ["queue.lexical=-1"])
     _, without = bootstrap(plain, progress=False)
-    _, scores = bootstrap(config, progress=False)
+    # 36 labels, 4 per label and more, but fewer than LEXICAL_MIN (100) in all: the words stay off
+    assert policy.lexical_min == LEXICAL_MIN == 100 and policy.lexical_weight(99, 3) == 0.0
+    _, early = bootstrap(config, progress=False)
+    assert early.queue_note == without.queue_note and np.array_equal(early.Q, without.Q)
+    low = dataclasses.replace(policy, lexical_min=0)  # the floor lowered: the per-label rule alone
+    assert "+lex0.5min0+" in low.name
+    _, scores = bootstrap(config, progress=False, policy=low)
     terms = Lexical(0.5).fit(load_pool(plain).texts).terms
     assert terms > 0
     assert scores.queue_note.endswith(f" weak labels, with {terms:,} terms of the pool beside the embeddings")

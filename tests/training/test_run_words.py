@@ -4,6 +4,8 @@ path that scores with the run (``predict_proba`` on texts, ``predict_proba_from_
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -101,7 +103,8 @@ def test_a_projects_run_reads_the_words_where_the_queue_model_would(tmp_path):
     config = load_config(cfg, ["queue.lexical=0.5"])
     pool = load_pool(config)
     labels = Project(config).load_labels()
-    policy = Policy.from_config(config)
+    assert run_lexical(config, Policy.from_config(config), "logreg", labels, final_fit=True) is None  # 36 < 100
+    policy = dataclasses.replace(Policy.from_config(config), lexical_min=0)  # the per-label rule alone
     lex = run_lexical(config, policy, "logreg", labels, final_fit=False)
     assert lex.weight == 0.5 and lex.terms == Lexical(0.5).fit(pool.texts).terms > 0
     assert run_lexical(config, policy, "setfit", labels, final_fit=False).terms == lex.terms
@@ -110,13 +113,13 @@ def test_a_projects_run_reads_the_words_where_the_queue_model_would(tmp_path):
     few = labels.iloc[:11]  # 11 labels, fewer than 4 per label of the 3 even before the reserve is taken out
     assert run_lexical(config, policy, "logreg", few, final_fit=True) is None
 
-    run = train_project(config, force=True, n_resamples=20)
+    run = train_project(config, force=True, n_resamples=20, policy=policy)
     assert run.info["lexical"] == {"weight": 0.5, "terms": lex.terms} and (run.model_dir / FILE).exists()
 
     # the round scores the pool with it from the embedding cache (``FinetunedSignal.predict_shared``): the texts go
     # with the vectors, so the matrix is the run's own on the texts
     from labeler.loop.scoring import bootstrap
 
-    _, scores = bootstrap(config, progress=False)
+    _, scores = bootstrap(config, progress=False, policy=policy)
     assert scores.run_id == run.run_id
     np.testing.assert_allclose(scores.signals[run.run_id], run.predict_proba(pool.texts), rtol=0, atol=1e-6)
