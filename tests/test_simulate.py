@@ -339,8 +339,8 @@ def test_multi_label_round_with_the_lexical_block_equals_simulate(nlupp_small, a
     data = sim.config_data(nlupp_small, eval_fraction=0.2)
     feats = sim.compute_features(data, progress=False)
     policy = dataclasses.replace(Policy.from_config(data.config), batch_size=8, gold_share=0.2, lexical=0.5,
-                                 lexical_from=0.1)
-    assert policy.lexical == 0.5 and "+lex0.5from0.1+" in policy.name
+                                 lexical_from=0.1, lexical_min=0)  # a 48-text pool: no floor of 100 labels
+    assert policy.lexical == 0.5 and "+lex0.5from0.1min0+" in policy.name
     local = sim.simulate(data, [policy], [7], 3, progress=False, feats=feats)
     remote = sim.simulate(data, [policy], [7], 3, progress=False, feats=feats, via_argilla=True)
     ra, rb = local["variants"][0]["runs"][0], remote["variants"][0]["runs"][0]
