@@ -91,3 +91,11 @@ def load(path) -> "Lexical | None":
 
     return joblib.load(f)
 
+
+
+def card_sentence(words: dict | None) -> str:
+    """A run's model card on what its head reads besides the embeddings (``info["lexical"]``); "" without words."""
+    if not words:
+        return ""
+    return (f" Its head reads the texts' words beside their embeddings: TF-IDF over {words['terms']:,} word unigrams and"
+            f" bigrams of the pool, weight {words['weight']:g} (`model/{FILE}`).")

@@ -35,6 +35,7 @@ from training.backends import get_backend
 from training.calibration import Calibrator
 from training.errors import TrainingError
 from training.evaluate import metric_name
+from training.lexical import card_sentence
 
 CURRENT = "CURRENT"
 HISTORY = "history.jsonl"
@@ -309,11 +310,9 @@ CARD_LIST = 20  # a card names every label inline up to this many; past it, the 
 def model_card(run_id, labels, multi_label, backend, config, info, metrics, calibrator: Calibrator) -> str:
     """The run folder's README.md. Reads the same at 2 labels and at 150: labels, per-class counts and cuts are
     named inline up to ``CARD_LIST`` labels and summarised past it, with every label in the per-label table."""
-    gold = metrics.get("gold", {})
-    ci = metrics.get("gold_ci", {})
+    gold, ci = metrics.get("gold", {}), metrics.get("gold_ci", {})
     final = info.get("final_fit")
-    counts = info.get("train_counts", {})
-    cuts = info.get("cuts")
+    counts, cuts = info.get("train_counts", {}), info.get("cuts")
     n_eval = info.get("n_gold", "n/a")
     many = len(labels) > CARD_LIST
 
@@ -356,7 +355,8 @@ def model_card(run_id, labels, multi_label, backend, config, info, metrics, cali
         "",
         f"A {'multi' if multi_label else 'single'}-label text classifier ({backend} backend, body "
         f"`{config.get('params', {}).get('body', 'n/a')}`) trained by labeler from human labels reviewed in Argilla"
-        + (" and down-weighted weak labels (machine-made guesses on unlabelled records)." if info.get("n_weak") else "."),
+        + (" and down-weighted weak labels (machine-made guesses on unlabelled records)." if info.get("n_weak") else ".")
+        + card_sentence(info.get("lexical")),
         "",
         "## Intended use",
         "",

@@ -36,6 +36,8 @@ def test_a_logreg_run_with_the_words_is_the_head_on_the_features_by_hand_and_loa
                 force=True, threshold=0.5, n_resamples=20, lexical=lex)
     assert run.info["lexical"] == {"weight": 0.5, "terms": lex.terms} and lex.terms >= 10
     assert (run.model_dir / FILE).exists()
+    assert (f"Its head reads the texts' words beside their embeddings: TF-IDF over {lex.terms:,} word unigrams and "
+            "bigrams of the pool, weight 0.5 (`model/lexical.pkl`).") in (run.path / "README.md").read_text()
 
     tr = [texts[i] for i in range(len(df)) if i % 3 == 2]
     gold = [texts[i] for i in range(len(df)) if i % 3 == 0]
@@ -55,6 +57,7 @@ def test_a_logreg_run_with_the_words_is_the_head_on_the_features_by_hand_and_loa
     plain = train(df, LABELS, multi_label=True, backend="logreg", project_dir=tmp_path / "b", splits=splits,
                   embed=embed, force=True, threshold=0.5, n_resamples=20)
     assert "lexical" not in plain.info and not (plain.model_dir / FILE).exists()
+    assert "words" not in (plain.path / "README.md").read_text()
     assert run.metrics["gold"]["micro_f1"] > plain.metrics["gold"]["micro_f1"]
 
     from labeler.loop.run_lines import describe_run
