@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from training.errors import TrainingError
+
 NGRAMS = (1, 2)  # word unigrams and bigrams
 MIN_DF = 2  # a term in one text only tells nothing about another
 FILE = "lexical.pkl"  # a run's vocabulary, beside its head
@@ -89,8 +91,10 @@ def load(path) -> "Lexical | None":
         return None
     import joblib
 
-    return joblib.load(f)
-
+    try:
+        return joblib.load(f)
+    except Exception as exc:  # a truncated or foreign pickle: unpickling raises anything
+        raise TrainingError(f"run folder {path}: its vocabulary {FILE} is unreadable ({exc!r}); train the run again") from None
 
 
 def card_sentence(words: dict | None) -> str:

@@ -240,10 +240,10 @@ def run_lexical(config, policy, backend: str, labels_df, final_fit: bool) -> Lex
     project = Project(config)
     if not policy.lexical or not get_backend(backend).linear_head or not project.pool.exists():
         return None
-    pool = Pool.load(project.pool)
-    rows, _ = label_matrix(labels_df, pool.ids, config.label_names, config.task.multi_label)
-    n = len(rows) if final_fit else int((~policy.reserve.mask(pool.ids)[rows]).sum())
-    lex = Lexical(policy.lexical_weight(n, len(config.label_names))).fit(pool.texts)
+    pool, names, ml = Pool.load(project.pool), config.label_names, config.task.multi_label
+    rows = (label_matrix(labels_df, pool.ids, names, ml)[0] if final_fit  # the rows the queue model counts otherwise
+            else policy.reserve.rows_in_split(pool.ids, labels_df, TRAIN, names, ml)[0])
+    lex = Lexical(policy.lexical_weight(len(rows), len(names))).fit(pool.texts)
     return lex if lex.terms else None
 
 

@@ -126,3 +126,12 @@ def test_a_projects_run_reads_the_words_where_the_queue_model_would(tmp_path):
     _, scores = bootstrap(config, progress=False, policy=policy)
     assert scores.run_id == run.run_id
     np.testing.assert_allclose(scores.signals[run.run_id], run.predict_proba(pool.texts), rtol=0, atol=1e-6)
+
+
+def test_an_unreadable_vocabulary_is_one_training_error(tmp_path):
+    from training import lexical
+
+    assert lexical.load(tmp_path) is None  # no file: a run that reads the embeddings alone
+    (tmp_path / FILE).write_bytes(b"not a pickle")
+    with pytest.raises(TrainingError, match=f"its vocabulary {FILE} is unreadable .*; train the run again$"):
+        lexical.load(tmp_path)
