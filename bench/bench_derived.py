@@ -107,7 +107,18 @@ def summarise(curves: dict) -> dict:
                        "auc_minus_random": (sum(dm) - sum(rm)) / len(dm), "worst_gap": gaps[worst],
                        "worst_gap_at": x[worst], "worst_gap_se": float(se[worst]), "default_mean": dm,
                        "random_mean": rm, "gap_se": [float(v) for v in se]}
+    if ml:  # the clicks to fix the pre-selected suggestion on the records the queue shows (simulate's curves)
+        out["clicks"] = {name: {key: mean_of(variants[name], key) for key in CLICKS} for name in ("default", "random")}
     return out
+
+
+CLICKS = ("clicks", "clicks_without_none", "clicks_empty", "suggested_none")
+
+
+def mean_of(variant: dict, key: str) -> float | None:
+    """The mean of ``key`` over every round of every seed where the curve holds it (None where none does)."""
+    vals = [p[key] for run in variant["runs"] for p in run["curve"] if p.get(key) is not None]
+    return float(np.mean(vals)) if vals else None
 
 
 def per_seed(variant: dict, metric: str) -> np.ndarray:
@@ -124,6 +135,10 @@ def row(name: str, s: dict) -> dict:
         flag = "" if m["worst_gap"] >= -0.01 else " ✘"
         cell[f"{title}: worst vs random (labels, SE)"] = \
             f"{m['worst_gap']:+.3f} ({m['worst_gap_at']}, {m['worst_gap_se']:.3f}){flag}"
+    c = (s.get("clicks") or {}).get("default") or {}
+    if c.get("clicks_without_none") is not None:
+        cell["clicks: suggestion / without None pre-selected / empty form (None pre-selected)"] = \
+            f"{c['clicks']:.2f} / {c['clicks_without_none']:.2f} / {c['clicks_empty']:.2f} ({c['suggested_none']:.0%})"
     return {"set": f"{name} ({s['labels']} labels, {len(s['seeds'])} seeds)", **cell}
 
 

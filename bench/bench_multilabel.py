@@ -6,8 +6,8 @@ Every number comes from ``labeler simulate``'s own code path (``labeler.simulate
 projects; ``before`` is the default as it was (one 0.5 cut everywhere, threshold distance, cold start, weak
 labels, coverage). Columns: micro-F1 and exact-match labels-to-95% of the whole-pool reference (the same head
 with the same cuts), AUC, the worst gap to random's mean curve, and the clicks column: on the records the queue
-asks each round (gold left out), labels to add or remove to fix the pre-selected suggestion, against an empty
-form (``labeler.simulate.driver.suggestion_clicks``).
+asks each round (gold left out), options to toggle (labels to add or remove, and "None of these") to fix the
+pre-selected suggestion, against an empty form (``labeler.simulate.driver.suggestion_clicks``).
 
     .venv/bin/python bench/bench_multilabel.py --datasets nlupp_banking,nlupp_hotels,goemotions --seeds 2
     .venv/bin/python bench/bench_multilabel.py --markdown        # the tables from the saved JSON
@@ -214,7 +214,7 @@ def summarize(v: dict, report: dict) -> dict:
         if m in s:
             row[m] = {k: s[m].get(k) for k in ("mean", "auc", "final", "labels_to_95", "target_95")}
     clicks = {}
-    for key in ("clicks", "clicks_empty", "clicks_half", "suggested"):
+    for key in ("clicks", "clicks_without_none", "clicks_empty", "clicks_half", "suggested", "suggested_none"):
         vals = [p.get(key) for run in v["runs"] for p in run["curve"] if p.get(key) is not None]
         clicks[key] = float(np.mean(vals)) if vals else None
     row["clicks"] = clicks

@@ -10,8 +10,8 @@ every text), ``loop.plan_push``, the oracle answers the batch. The queue ranks b
 round whatever the run, so both cadences ask the same records (checked: ``same_batches``); what differs is the
 seconds and the suggestions. Per round: seconds (train, bootstrap, the round), whether it trained, and the
 suggestions on the batch it pushes and on every unanswered pool record: single-label, whether the top label
-(pre-selected) is right; multi-label, the clicks to fix the pre-selection (labels to add or remove, at the cuts
-``push`` fits), beside an empty form's on the batch.
+(pre-selected) is right; multi-label, the clicks to fix the pre-selection (labels to add or remove, and "None of
+these", at the cuts ``push`` fits), beside an empty form's on the batch.
 
     python bench/bench_retrain_cadence.py --dataset banking77 --start 462 --rounds 6
     python bench/bench_retrain_cadence.py --dataset nlupp_banking --batch 32 --start 128 --rounds 6
@@ -42,7 +42,9 @@ def run_cadence(op, data, answered0: dict, growth: float, rounds: int, work: Pat
     """``rounds`` rounds on a copy of ``op``'s project with ``training.retrain_after`` = ``growth``."""
     from labeler.loop import runs
     from labeler.loop.policy import project_policy
-    from labeler.loop.round import plan_push, retrain_hold, suggestion, suggestion_cuts
+    from labeler.loop.round import plan_push, retrain_hold, suggestion_rule
+    from labeler.loop.suggest import clicks as toggles, suggested_none
+    from training.thresholds import predict_sets
     from labeler.loop.scoring import bootstrap
     from labeler.project import Project
 
@@ -72,12 +74,13 @@ def run_cadence(op, data, answered0: dict, growth: float, rounds: int, work: Pat
         chosen = [scores.ids[i] for i in batch.indices]
         open_rows = np.flatnonzero([rid not in answered for rid in scores.ids])
         if data.multi_label:  # clicks to fix the pre-selection (labels to add or remove), as push pre-selects it
-            cuts = suggestion_cuts(config, scores.ids, scores.P, project.load_labels(), policy.reserve)
-            clicks = np.array([len(set(suggestion(scores.P[i], config.label_names, True, cuts)[0])
-                                   ^ set(op.truth[scores.ids[i]])) for i in range(len(scores.ids))])
+            cuts, none_at = suggestion_rule(config, scores.ids, scores.P, project.load_labels(), policy.reserve)
+            truth = np.array([[int(lab in op.truth[rid]) for lab in config.label_names] for rid in scores.ids])
+            shown = np.zeros_like(truth) if cuts is None else predict_sets(scores.P, cuts)
+            clicks = toggles(shown, truth, suggested_none(scores.P, shown, none_at))
             quality = {"batch_clicks": round(float(clicks[batch.indices].mean()), 4),
                        "pool_clicks": round(float(clicks[open_rows].mean()), 4),
-                       "batch_empty_form_clicks": round(float(np.mean([len(op.truth[c]) for c in chosen])), 4)}
+                       "batch_empty_form_clicks": round(float(toggles(0 * truth, truth)[batch.indices].mean()), 4)}
         else:  # the top label pre-selected: right or not
             right = scores.P.argmax(axis=1) == np.array([truth_idx[rid] for rid in scores.ids])
             quality = {"batch_suggestion_acc": round(float(right[batch.indices].mean()), 4),

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from labeler.loop.engine import (FITTED, FIXED, MIN_LABELS_FOR_CUTS, MIN_LABELS_FOR_SUGGESTIONS, Policy, WeakLabels,
-                            clicks, fit_queue_model, label_cuts, suggestion_cuts)
-from labeler.loop.round import suggestion
+from labeler.argilla.schema import NONE_VALUE
+from labeler.loop.engine import FITTED, FIXED, MIN_LABELS_FOR_CUTS, Policy, WeakLabels, fit_queue_model, label_cuts
+from labeler.loop.suggest import (MIN_LABELS_FOR_SUGGESTIONS, clicks, none_cut, suggested_none, suggestion,
+                                  suggestion_cuts)
 from labeler.loop.queue import select_batch
 from labeler.loop.strategies import threshold_distance
 from training.thresholds import fit_thresholds, global_threshold
@@ -64,6 +65,44 @@ def test_multi_label_suggestion_takes_labels_over_their_cuts_or_none():
 
 def test_clicks_count_labels_added_or_removed():
     assert clicks(np.array([[1, 0, 1], [0, 0, 0]]), np.array([[1, 1, 0], [0, 0, 1]])).tolist() == [2, 1]
+
+
+def test_clicks_count_none_of_these_chosen_or_taken_away():
+    truth = np.array([[0, 0], [0, 0], [1, 0], [0, 0]])
+    shown = np.array([[0, 0], [0, 0], [0, 0], [1, 0]])
+    none = np.array([False, True, True, False])
+    # an empty form on a no-label record: choose "None of these"; pre-selected and right: nothing; pre-selected on a
+    # record with a label: take it away and add the label; a wrong label on a no-label record: remove it, choose None
+    assert clicks(shown, truth, none).tolist() == [1, 0, 2, 2]
+    assert clicks(0 * truth, truth).tolist() == [1, 1, 1, 1]  # the empty form
+
+
+def test_none_of_these_is_pre_selected_where_rows_like_it_were_answered_so():
+    # label 0's cut is fitted at 0.75; rows under every cut are pre-selected "None of these" from 1 - max 0.6 up
+    S = np.array([[0.9, 0.1]] * 10 + [[0.05, 0.1]] * 6 + [[0.35, 0.1]] * 2 + [[0.2, 0.3]] * 2 + [[0.6, 0.1]] * 2)
+    Y = np.array([[1, 0]] * 10 + [[0, 0]] * 6 + [[0, 0]] * 1 + [[1, 0]] * 1 + [[0, 1]] * 2 + [[0, 0]] * 2)
+    rows = np.arange(len(S))
+    cuts = suggestion_cuts(S, rows, Y)
+    assert cuts[0] == pytest.approx(0.75) and cuts[1] > 0.3
+    # under the cuts, 1 - max: 0.9 (6 none), 0.7 (2 labelled), 0.65 (1 none, 1 labelled), 0.4 (2 none); clicks
+    # saved from 0.8 up: 6; from 0.675: 4; from 0.525: 4; every such row: 6 (a tie with 0.8: the higher cut)
+    assert none_cut(S, rows, Y, cuts) == pytest.approx(0.8)
+    assert none_cut(S, rows, Y, None) is None
+    labels = ["a", "b"]
+    assert suggestion(np.array([0.05, 0.1]), labels, True, cuts, 0.8) == ([NONE_VALUE], [pytest.approx(0.9)])
+    assert suggestion(np.array([0.25, 0.1]), labels, True, cuts, 0.8) == ([], [])  # 0.75: not sure enough
+    assert suggestion(np.array([0.05, 0.1]), labels, True, cuts, None) == ([], [])
+    assert suggestion(np.array([0.95, 0.1]), labels, True, cuts, 0.8) == (["a"], [0.95])
+    shown = np.array([[0, 0], [0, 0], [1, 0]])
+    S = np.array([[0.05, 0.1], [0.25, 0.1], [0.01, 0.0]])
+    assert suggested_none(S, shown, 0.8).tolist() == [True, False, False]
+
+
+def test_no_none_of_these_where_every_record_carries_a_label():
+    S = np.array([[0.9, 0.1], [0.1, 0.05], [0.2, 0.1]] * 8)
+    Y = np.array([[1, 0], [0, 1], [1, 0]] * 8)
+    rows = np.arange(len(S))
+    assert none_cut(S, rows, Y, suggestion_cuts(S, rows, Y)) is None
 
 
 def _toy(n=30, k=3, seed=0):
@@ -305,3 +344,24 @@ def test_what_ships_predicts_at_least_one_label_where_no_answer_was_none_of_thes
                                 data.threshold, (np.zeros(0, dtype=np.int64), Y[:0]))
     assert ships_metrics(data0, feats, policy, s.labeled, s.reserve, s.model) == \
         {f"ships_{k}": v for k, v in sim.score_metrics(model0.predict_proba(Xe), Ye, data0, model0.thresholds).items()}
+
+
+def test_simulate_counts_the_none_click_on_the_queued_records():
+    from types import SimpleNamespace
+
+    from labeler.loop.engine import GOLD
+    from labeler.simulate.driver import suggestion_clicks
+
+    # the reserve of the test above (cuts 0.75 / > 0.3, "None of these" from 0.8), then four queued records
+    S = np.array([[0.9, 0.1]] * 10 + [[0.05, 0.1]] * 6 + [[0.35, 0.1]] * 2 + [[0.2, 0.3]] * 2 + [[0.6, 0.1]] * 2
+                 + [[0.05, 0.1], [0.05, 0.1], [0.9, 0.1], [0.25, 0.1], [0.5, 0.5]])
+    Y = np.array([[1, 0]] * 10 + [[0, 0]] * 6 + [[0, 0]] * 1 + [[1, 0]] * 1 + [[0, 1]] * 2 + [[0, 0]] * 2
+                 + [[0, 0], [1, 0], [1, 0], [0, 0], [1, 1]])
+    reserve = np.arange(len(S)) < 22
+    batch = SimpleNamespace(indices=np.array([22, 23, 24, 25, 26]), reasons=["uncertainty"] * 4 + [GOLD])
+    got = suggestion_clicks(SimpleNamespace(y=Y, threshold=0.5), SimpleNamespace(signals={"zs": S}), None, batch,
+                            reserve)
+    # None right (0), None on a labelled record (take it away, add a: 2), a right (0), an empty form on a record
+    # with no label (choose None: 1); the gold pick is not shown first, so not counted
+    assert got == pytest.approx({"clicks": 3 / 4, "clicks_without_none": 3 / 4, "clicks_empty": 1.0,
+                                 "clicks_half": 6 / 4, "suggested": 1 / 4, "suggested_none": 2 / 4})

@@ -15,7 +15,8 @@ import pytest
 
 from labeler.config import load_config
 from labeler.loop.join import suggestion_agent
-from labeler.loop.round import push_queue, run_round, simulate_annotator, suggestion
+from labeler.loop.round import push_queue, run_round, simulate_annotator
+from labeler.loop.suggest import suggestion
 from labeler.loop.scoring import bootstrap
 
 REPO = Path(__file__).resolve().parents[1]

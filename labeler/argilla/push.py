@@ -7,6 +7,7 @@ re-push refreshes their suggestion, priority and metadata and never creates dupl
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -15,10 +16,12 @@ from labeler.argilla.candidates import Candidate, candidates_markdown, queue_lin
 from labeler.argilla.client import connect
 from labeler.argilla.connection import Connection
 from labeler.argilla.datasets import answered_ids, find_dataset, workspace_name
-from labeler.argilla.schema import (CANDIDATES, META_PRIORITY, META_UNCERTAINTY, META_WHY, QUESTION, VECTOR, DatasetSpec,
-                                    build_settings, has_candidates_field, order_freshness)
+from labeler.argilla.schema import (CANDIDATES, META_PRIORITY, META_UNCERTAINTY, META_WHY, NONE_TEXT, NONE_VALUE,
+                                    QUESTION, VECTOR, DatasetSpec, build_settings, has_candidates_field,
+                                    has_none_option, order_freshness)
 from labeler.argilla.sync import current_min_submitted, sync_dataset
 from labeler.errors import LabelerError
+from labeler.words import plural
 
 __all__ = ["PushRecord", "PushReport", "push", "ensure_dataset", "to_argilla", "answered_ids"]
 
@@ -181,6 +184,12 @@ def push(conn: Connection, spec: DatasetSpec, records: list[PushRecord], batch_s
         else:
             report.created += 1
     with_field = has_candidates_field(dataset)
+    if spec.multi_label and not has_none_option(dataset):  # made before the option: its form cannot show it
+        dropped = sum(r.value == [NONE_VALUE] for r in todo)
+        todo = [dataclasses.replace(r, value=[], score=[]) if r.value == [NONE_VALUE] else r for r in todo]
+        if dropped:
+            report.notes.append(f"{plural(dropped, 'record')} would have started with '{NONE_TEXT}' pre-selected; "
+                                "this dataset has no such option, so their forms start empty")
     _log(dataset, [to_argilla(r, spec, with_field) for r in todo], batch_size, progress, conn.url)
     return report
 

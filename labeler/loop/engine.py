@@ -310,30 +310,6 @@ def queue_matrix(P: np.ndarray, model_P: np.ndarray | None, queue_with: str, mul
     return weighted_mean({"ensemble": P, "model": model_P}, multi_label=multi_label).P
 
 
-# -- suggestions ---------------------------------------------------------------------------------------
-MIN_LABELS_FOR_SUGGESTIONS = 20  # multi-label: fewer labeled random-reserve rows than this pre-select nothing
-
-
-def suggestion_cuts(S: np.ndarray, rows: np.ndarray, Y: np.ndarray) -> np.ndarray | None:
-    """(K,) multi-label cuts for pre-selecting labels in the form, from the suggestion matrix ``S`` (N, K).
-
-    Fitted on ``rows`` of the random reserve (gold and calibration: a uniform sample no model trained on, so
-    ``S`` is out of sample there) with their 0/1 truth ``Y``: per label the cut maximising clicks saved against
-    an empty form (``TP - FP``, ``training.thresholds.fit_thresholds(objective="clicks")``): a label is
-    pre-selected where it is more often right than wrong. Fewer than ``MIN_LABELS_FOR_SUGGESTIONS`` such rows:
-    None, the documented fallback: pre-select nothing (an empty form never costs a click to undo)."""
-
-    rows = np.asarray(rows, dtype=np.int64)
-    if len(rows) < MIN_LABELS_FOR_SUGGESTIONS:
-        return None
-    return fit_thresholds(S[rows], np.asarray(Y).reshape(len(rows), -1), default=1.0, objective="clicks")
-
-
-def clicks(suggested: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """Per row, the labels an annotator adds or removes to turn 0/1 ``suggested`` into ``truth`` (both (n, K))."""
-    return np.abs(np.asarray(suggested, dtype=np.int64) - np.asarray(truth, dtype=np.int64)).sum(axis=1)
-
-
 # -- the batch -----------------------------------------------------------------------------------------
 def class_counts(targets: np.ndarray, k: int, multi_label: bool) -> np.ndarray:
     targets = np.asarray(targets)

@@ -27,12 +27,13 @@ from labeler.errors import LabelerError
 from labeler.evaluation.compare_on_gold import compare_project
 from labeler.loop import runs
 from labeler.loop.run_lines import describe_run
-from labeler.loop.engine import CALIB, GOLD, class_counts, plan_batch, suggestion_cuts as fit_suggestion_cuts
+from labeler.loop.engine import CALIB, GOLD, class_counts, plan_batch
 from labeler.loop.human_labels import per_class, submitted, unfound, unfound_note
 from labeler.loop.join import RUN_META_NAME, suggestion_agent
 from labeler.loop.policy import project_policy
 from labeler.loop.queue import COVERAGE
 from labeler.loop.scoring import bootstrap, build_signals, embedder, reading_lines, training_rows
+from labeler.loop.suggest import none_cut, suggestion, suggestion_cuts
 from labeler.project import Project
 
 
@@ -60,20 +61,6 @@ def dataset_spec(config, signal_names: list[str], vector_dim: int | None, labels
 
 def connection(config):
     return resolve(config.argilla.url, config.argilla.api_key_env)
-
-
-def suggestion(p: np.ndarray, labels: list[str], multi_label: bool, threshold):
-    """(value, score) for one ensemble row: the top label (single-label), or every label at or over its cut
-    (multi-label), most probable first. ``threshold``: one cut, one per label (K,), or None (pre-select nothing).
-    Multi-label may give ``([], [])``: nothing is likely enough to be right, so the form starts empty."""
-    if not multi_label:
-        k = int(np.argmax(p))
-        return labels[k], float(p[k])
-    if threshold is None:
-        return [], []
-    cut = np.broadcast_to(np.asarray(threshold, dtype=np.float64), p.shape)
-    picked = [int(k) for k in np.argsort(-p, kind="stable") if p[k] >= cut[k]]
-    return [labels[k] for k in picked], [float(p[k]) for k in picked]
 
 
 def dataset_gone(config, pusher: str = "this round") -> str:
@@ -136,12 +123,13 @@ def queue_cuts(config, scores):
     return config.task.threshold if cuts is None else np.asarray(cuts, dtype=np.float64)
 
 
-def suggestion_cuts(config, ids: list[str], P: np.ndarray, labels_df, reserve):
-    """Multi-label: the per-label cuts of the pre-selected suggestion, decided once per push
-    (``labeler.loop.engine.suggestion_cuts`` on the labeled random reserve, gold and calibration; None, pre-select
-    nothing, until enough of it is labeled). Single-label: unused (the top label is suggested)."""
+def suggestion_rule(config, ids: list[str], P: np.ndarray, labels_df, reserve) -> tuple:
+    """Multi-label: (the per-label cuts of the pre-selected suggestion, the "None of these" cut), decided once per
+    push on the labeled random reserve, gold and calibration (``labeler.loop.suggest``: (None, None), pre-select
+    nothing, until enough of it is labeled). Single-label: (the task's threshold, None), unused (the top label
+    is suggested)."""
     if not config.task.multi_label:
-        return config.task.threshold
+        return config.task.threshold, None
 
     rows, ys = [], []
     for split in (GOLD, CALIB):
@@ -151,8 +139,10 @@ def suggestion_cuts(config, ids: list[str], P: np.ndarray, labels_df, reserve):
             rows.append(r)
             ys.append(np.asarray(y).reshape(len(r), -1))
     if not rows:
-        return None
-    return fit_suggestion_cuts(P, np.concatenate(rows), np.concatenate(ys))
+        return None, None
+    rows, Y = np.concatenate(rows), np.concatenate(ys)
+    cuts = suggestion_cuts(P, rows, Y)
+    return cuts, none_cut(P, rows, Y, cuts)
 
 
 def queue_status(scores, by: str, when: str | None = None) -> str:
@@ -208,11 +198,11 @@ def push_queue(config, progress: bool = True, by: str = "labeler push", policy=N
     if scores.fast_model:
         ens_agent = f"{ens_agent}/{scores.fast_model}"  # Argilla agents allow letters, digits, -_:./ and spaces
     weights = scores.weights or {name: 1.0 for name in scores.signals}
-    cuts = suggestion_cuts(config, pool.ids, scores.P, labeled, policy.reserve)
+    cuts, none_at = suggestion_rule(config, pool.ids, scores.P, labeled, policy.reserve)
     records = []
     for rank, i in enumerate(order, start=1):
         rec = pool.records[i]
-        value, score = suggestion(scores.P[i], config.label_names, config.task.multi_label, cuts)
+        value, score = suggestion(scores.P[i], config.label_names, config.task.multi_label, cuts, none_at)
         meta = {META_UNCERTAINTY: float(uncertainty[i]), META_PRIORITY: rank, META_AGREEMENT: float(scores.agreement[i]),
                 META_SAMPLE: SAMPLE_RANDOM if policy.reserve.contains(rec.id) else SAMPLE_QUEUE, META_WHY: why.get(i, "pending")}
         if i in new:

@@ -38,7 +38,7 @@ from labeler.argilla.schema import ANSWER_NONE_WITH_LABELS, NONE_TEXT, answer_la
 from labeler.data.label_checks import rename
 from labeler.errors import LabelerError
 from labeler.loop.policy import project_reserve
-from labeler.loop.round import suggestion_cuts
+from labeler.loop.round import suggestion_rule
 from labeler.project import Project
 
 BREAK_S = 600  # seconds between two answers above which the annotator is taken to have paused
@@ -240,14 +240,14 @@ def model_labels(config, thresholds=None) -> dict[str, object] | None:
 
 
 def suggestion_thresholds(config):
-    """Multi-label: the per-label cuts the pushed suggestions pre-select at (``labeler.loop.round.suggestion_cuts``,
+    """Multi-label: the per-label cuts the pushed suggestions pre-select at (``labeler.loop.round.suggestion_rule``,
     fitted on the answered random reserve), so "agreement with the model" is with what annotators were shown;
     None (``task.threshold``) for a single-label task, before scores exist or while too little reserve is answered."""
     project = Project(config)
     scores = project.fitting_scores() if config.task.multi_label else None
     if scores is None:
         return None
-    return suggestion_cuts(config, scores.ids, scores.P, project.load_labels(), project_reserve(config))
+    return suggestion_rule(config, scores.ids, scores.P, project.load_labels(), project_reserve(config))[0]
 
 
 def model_agreement(answers: Answers, model: dict[str, object]) -> dict[str, tuple[int, int]]:

@@ -23,11 +23,11 @@ import numpy as np
 from labeler.argilla.datasets import delete_dataset
 from labeler.errors import LabelerError
 from labeler.evaluation.gold import CALIB, TRAIN
-from labeler.loop.engine import (GOLD, TRAIN_CALIB, Policy, class_counts, clicks, fit_queue_model, plan_batch,
-                                 queue_matrix, suggestion_cuts)
+from labeler.loop.engine import GOLD, TRAIN_CALIB, Policy, class_counts, fit_queue_model, plan_batch, queue_matrix
 from labeler.loop.ensemble import weighted_mean
 from labeler.loop.round import connection, pull_labels, push_queue, simulate_annotator
 from labeler.loop.scoring import bootstrap
+from labeler.loop.suggest import clicks, none_cut, suggested_none, suggestion_cuts
 from labeler.project import Project
 from labeler.simulate.data import Features, SimData
 from training.evaluate import evaluate
@@ -195,11 +195,14 @@ def ships_metrics(data: SimData, feats: Features, policy: Policy, labeled: np.nd
 
 def suggestion_clicks(data: SimData, feats: Features, model_P: np.ndarray | None, batch, reserve_labeled: np.ndarray
                       ) -> dict[str, float]:
-    """Multi-label: the clicks (labels added or removed) an annotator needs on this round's queued records
-    (the ones the queue shows first; gold picks left out) to fix the pre-selected suggestion, against an empty
-    form. The suggestion matrix is the zero-shot signals' mean with the fast model joined at equal weight (what
-    ``labeler push`` shows before gold weights exist), cut by ``labeler.loop.engine.suggestion_cuts`` fitted on the
-    labeled random reserve; ``clicks_half`` is the old rule (every label >= 0.5, at least the top one)."""
+    """Multi-label: the clicks (options toggled: labels added or removed, and "None of these") an annotator needs on
+    this round's queued records (the ones the queue shows first; gold picks left out) to fix the pre-selected
+    suggestion, against an empty form (where a record with no label takes one click: "None of these"). The
+    suggestion matrix is the zero-shot signals' mean with the fast model joined at equal weight (what ``labeler
+    push`` shows before gold weights exist), cut by ``labeler.loop.suggest.suggestion_cuts`` and ``none_cut``
+    fitted on the labeled random reserve; ``clicks_half`` is the old rule (every label >= 0.5, at least the top
+    one); ``clicks_without_none``: the same suggestion with "None of these" never pre-selected; ``suggested_none``:
+    the share of those records whose form starts with "None of these"."""
 
     queued = np.array([i for i, r in zip(batch.indices, batch.reasons) if r != GOLD], dtype=np.int64)
     if not len(queued):
@@ -210,10 +213,14 @@ def suggestion_clicks(data: SimData, feats: Features, model_P: np.ndarray | None
     cuts = suggestion_cuts(S, rows, data.y[rows])
     truth = data.y[queued]
     suggested = np.zeros_like(truth) if cuts is None else predict_sets(S[queued], cuts)
+    none = suggested_none(S[queued], suggested, none_cut(S, rows, data.y[rows], cuts))
     half = predict_sets(S[queued], data.threshold)
     half[np.arange(len(queued)), S[queued].argmax(axis=1)] = 1
-    return {"clicks": float(clicks(suggested, truth).mean()), "clicks_empty": float(truth.sum(axis=1).mean()),
-            "clicks_half": float(clicks(half, truth).mean()), "suggested": float(suggested.sum(axis=1).mean())}
+    return {"clicks": float(clicks(suggested, truth, none).mean()),
+            "clicks_without_none": float(clicks(suggested, truth).mean()),
+            "clicks_empty": float(clicks(0 * truth, truth).mean()),
+            "clicks_half": float(clicks(half, truth).mean()), "suggested": float(suggested.sum(axis=1).mean()),
+            "suggested_none": float(none.mean())}
 
 
 # -- through the real server ----------------------------------------------------------------------------

@@ -125,3 +125,28 @@ def test_a_one_label_tagging_dataset_is_spam_or_none_of_these(argilla_server, tm
     assert (pulled.submitted, pulled.none) == (3, 2)
     labels = pd.read_parquet(tmp_path / "labels.parquet").set_index("id")["labels"]
     assert {rid: list(v) for rid, v in labels.items()} == {"s0": [], "s1": ["spam"], "s2": []}
+
+
+@pytest.mark.server
+def test_none_of_these_pre_selected_and_an_older_dataset_starts_those_forms_empty(argilla_server):
+    """A record the suggestion says has no label starts with "None of these" selected (one click, Submit, to
+    answer it so); a dataset made before the option has nothing to select, so those forms start empty, counted."""
+    conn = Connection(argilla_server.url, argilla_server.api_key, "test")
+    recs = [PushRecord(id="s1", fields={"text": "thanks, bye"}, value=[NONE_VALUE], score=[0.93], agent="ensemble"),
+            PushRecord(id="s2", fields={"text": "refund my bill"}, value=["refund", "billing"], score=[0.8, 0.6],
+                       agent="ensemble")]
+
+    def shown(report):
+        return {rec["external_id"]: [s["value"] for s in rec.get("suggestions") or []]
+                for rec in rest.iter_records(conn, report.dataset_id, include="suggestions")}
+
+    spec = DatasetSpec(name=f"none-{uuid.uuid4().hex[:6]}", labels=LABELS, multi_label=True)
+    report = push(conn, spec, recs, progress=False)
+    assert report.notes == []
+    assert shown(report) == {"s1": [[NONE_VALUE]], "s2": [["refund", "billing"]]}
+
+    old = _OldSpec(name=f"none-{uuid.uuid4().hex[:6]}", labels=LABELS, multi_label=True)
+    report = push(conn, old, recs, progress=False)
+    assert report.notes[-1] == (f"1 record would have started with '{NONE_TEXT}' pre-selected; this dataset has no "
+                                "such option, so their forms start empty")
+    assert shown(report) == {"s1": [], "s2": [["refund", "billing"]]}

@@ -5,6 +5,7 @@ guidelines describe every label. Screenshots are kept in ``.pytest_artifacts/``.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import shutil
 import uuid
@@ -155,7 +156,8 @@ def test_suggestion_and_runners_up_on_the_first_screen_and_guidelines_describe_l
 def test_none_of_these_answered_in_the_ui_is_pulled_as_an_empty_set(argilla_server, tmp_path):
     """Issue 23: in a multi-label dataset the annotator deselects the pre-selected suggestion and clicks
     "None of these" (first among the chips, on the first screen): `pull` reads an empty label set. Clicking
-    it while the suggestion stays selected is a contradiction: pulled as a counted conflict."""
+    it while the suggestion stays selected is a contradiction: pulled as a counted conflict. Where the
+    suggestion is "None of these", it starts selected and Submit alone answers the record."""
     from labeler.argilla.pull import pull
     from labeler.argilla.schema import NONE_TEXT, NONE_VALUE
 
@@ -165,10 +167,12 @@ def test_none_of_these_answered_in_the_ui_is_pulled_as_an_empty_set(argilla_serv
     conn = Connection(argilla_server.url, argilla_server.api_key, "test")
     spec = DatasetSpec(name=f"browser-none-{uuid.uuid4().hex[:4]}", labels=labels, descriptions=descriptions,
                        multi_label=True, candidates=3)
-    texts = {"n1": "Thanks, that is all for today, have a nice weekend!", "n2": "Good morning, quick hello from me"}
+    texts = {"n1": "Thanks, that is all for today, have a nice weekend!", "n2": "Good morning, quick hello from me",
+             "n3": "Cheers, see you next week"}
     cands = [("billing", 0.41, "below threshold")]
     records = [PushRecord(id=rid, fields={"text": text}, value=["billing"], score=[0.41], agent="ensemble",
                           metadata={"priority": k + 1}, candidates=cands) for k, (rid, text) in enumerate(texts.items())]
+    records[2] = dataclasses.replace(records[2], value=[NONE_VALUE], score=[0.93])  # the suggestion: no label
     report = push(conn, spec, records, progress=False)
     with annotation_page(argilla_server, report.dataset_id) as page:
         page.get_by_text(texts["n1"]).first.wait_for(timeout=60_000)
@@ -190,12 +194,20 @@ def test_none_of_these_answered_in_the_ui_is_pulled_as_an_empty_set(argilla_serv
         page.wait_for_timeout(1000)
         page.locator(f'label[for="label_{NONE_VALUE}"]').click()
         page.get_by_role("button", name="Submit").click()
+        # the third: "None of these" is the suggestion, so it starts selected and Submit alone answers it
+        page.get_by_text(texts["n3"]).first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)
+        assert page.locator(f'input[id="label_{NONE_VALUE}"]').is_checked()
+        assert not page.locator('input[id="label_billing"]').is_checked()
+        page.screenshot(path=str(ARTIFACTS / "argilla_none_of_these_suggested.png"))
+        page.get_by_role("button", name="Submit").click()
         page.wait_for_timeout(2000)
     pulled = pull(conn, spec, tmp_path)
     got = pd.read_parquet(tmp_path / "labels.parquet").set_index("id")
-    assert (pulled.submitted, pulled.none, pulled.none_with_labels, pulled.conflicts) == (1, 1, 1, ["n2"])
+    assert (pulled.submitted, pulled.none, pulled.none_with_labels, pulled.conflicts) == (2, 2, 1, ["n2"])
     assert (got.loc["n1", "status"], list(got.loc["n1", "labels"])) == ("submitted", [])
     assert got.loc["n2", "status"] == "conflict"
+    assert (got.loc["n3", "status"], list(got.loc["n3", "labels"])) == ("submitted", [])
 
 
 def test_the_record_says_why_it_is_next_and_how_fresh_the_order_is(argilla_server):
