@@ -65,3 +65,28 @@ def test_status_counts_none_of_these_and_scores_the_run_by_its_verdict_metric(tm
     assert [p.split(":")[0].strip() for p in per] == list(LABELS)
     assert any(line.endswith("(logreg, 20 training labels), gold micro-F1 0.750 (95% CI 0.625..0.875, n=6)")
                for line in lines)
+
+
+def test_the_pushed_suggestion_is_none_of_these_where_the_reserve_answered_so(tmp_path):
+    # the rule push follows, on a project's answered random reserve: even records carry no label and score low on
+    # every label, odd ones carry the first label and score 0.9 on it
+    from labeler.argilla.schema import NONE_VALUE
+    from labeler.loop.round import suggestion_rule
+    from labeler.loop.suggest import suggestion
+
+    config = make_config(tmp_path, multi_label=True, min_submitted=1)
+    ids = [f"r{i:03d}" for i in range(400)]
+    answers = {rid: ([] if i % 2 == 0 else [LABELS[0]]) for i, rid in enumerate(ids)}
+    rows = [{"id": rid, "text": f"text {rid}", "fields": json.dumps({"text": f"text {rid}"}), "label": None,
+             "labels": labs, "status": "submitted", "annotator": "a", "n_annotators": 1, "agreement": 1.0,
+             "submitted_at": None, "round": 1} for rid, labs in answers.items()]
+    Project(config).ensure()
+    pd.DataFrame(rows).to_parquet(Project(config).labels, index=False)
+    P = np.array([[0.9 if i % 2 else 0.05] + [0.1] * (len(LABELS) - 1) for i in range(len(ids))])
+    labels_df = Project(config).load_labels()
+    cuts, none_at = suggestion_rule(config, ids, P, labels_df, project_reserve(config))
+    assert cuts is not None and 0.1 < none_at <= 0.9  # 1 - 0.1 = 0.9 on the none rows, 0.1 on the labelled
+    assert suggestion(P[0], LABELS, True, cuts, none_at) == ([NONE_VALUE], [0.9])
+    assert suggestion(P[1], LABELS, True, cuts, none_at) == ([LABELS[0]], [0.9])
+    few = labels_df[labels_df["id"].isin(ids[:30])]  # under 20 answered reserve records: nothing pre-selected
+    assert suggestion_rule(config, ids, P, few, project_reserve(config)) == (None, None)
