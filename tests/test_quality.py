@@ -260,3 +260,20 @@ def test_answers_under_a_former_label_name_count_under_its_name_now(tmp_path):
     config = make_config(tmp_path, multi_label=True, labels=labels)
     write_responses(config, {"r0": {"a": [LABELS[0], LABELS[1]], "b": ["renamed"]}})
     assert load_answers(config).by_record == {"r0": {"a": frozenset({LABELS[0], "renamed"}), "b": frozenset({"renamed"})}}
+
+
+def test_labels_chosen_over_a_pre_selected_none_of_these_are_the_answer(tmp_path):
+    # pull keeps each record's suggestion beside the answers: where the form started with "None of these", an
+    # answer that added a label and left it selected is that label (as pull reads it), not a contradiction
+    from labeler.argilla.schema import NONE_VALUE
+
+    config = make_config(tmp_path, multi_label=True)
+    rows = [{"id": rid, "annotator": who, "status": "submitted", "value": json.dumps(value),
+             "updated_at": T0.isoformat(), "suggestion": json.dumps(sug)}
+            for rid, who, value, sug in [("m0", "x", [B], [NONE_VALUE]), ("m0", "y", [NONE_VALUE, B], [NONE_VALUE]),
+                                         ("m1", "x", [R], [R]), ("m1", "y", [NONE_VALUE, R], [R])]]
+    Project(config).ensure()
+    pd.DataFrame(rows).to_parquet(Project(config).responses)
+    report = build(config, min_shared=2)
+    assert (report.none, report.none_with_labels, report.answers, report.overlapped) == (0, 1, 3, 1)
+    assert {r.name: r.consensus for r in report.annotators} == {"x": (1, 1), "y": (1, 1)}  # both chose billing on m0

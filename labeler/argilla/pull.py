@@ -2,7 +2,8 @@
 
 Two Parquet files are written (both loadable by ``datasets``/pandas):
 
-- ``responses.parquet``: one row per (record, annotator) response, raw, drafts included;
+- ``responses.parquet``: one row per (record, annotator) response, raw, drafts included, with the record's
+  suggestion (JSON) as the annotator's form started;
 - ``labels.parquet``: one row per answered record, resolved: ``status`` is "submitted" (a label by majority
   of submitted answers), "discarded" (most answers discard it), "conflict" (a tie: listed, not trained
   on) or "awaiting" (fewer answers than ``argilla.min_submitted`` so far: counted, not trained on, resolved
@@ -17,7 +18,9 @@ answered record resolves at once.
 Multi-label: the reserved "None of these" option alone is an answer, the empty label set (a submitted row
 with ``labels == []``: trained on as all-negative). Chosen together with labels it is a contradiction: that
 record is a "conflict" (listed, not trained on; fix the answer in Argilla and pull again), counted in
-``PullReport.none_with_labels``.
+``PullReport.none_with_labels``; unless the form started with it (the record's suggestion was "None of these"):
+then the labels the annotator chose are the answer (``schema.answer_labels``), counted in
+``PullReport.labels_over_none``. ``responses.parquet`` keeps each record's suggestion beside the raw answers.
 
 Agreement between annotators: Fleiss' kappa (variable raters per record) over records with two or more
 submitted answers; for multi-label, the mean of per-label binary kappas.
@@ -33,7 +36,8 @@ from pathlib import Path
 from labeler.argilla import rest
 from labeler.argilla.connection import Connection
 from labeler.argilla.datasets import find_dataset
-from labeler.argilla.schema import ANSWER_NONE_WITH_LABELS, QUESTION, DatasetSpec, answer_labels, argilla_name
+from labeler.argilla.schema import (ANSWER_LABELS_OVER_NONE, ANSWER_NONE_WITH_LABELS, QUESTION, DatasetSpec,
+                                    answer_labels, argilla_name)
 from labeler.errors import LabelerError
 
 
@@ -51,6 +55,7 @@ class PullReport:
     overlapped: int = 0  # records with 2+ submitted answers (what kappa is computed on)
     none: int = 0  # multi-label: labeled records whose answer is "None of these" (the empty label set)
     none_with_labels: int = 0  # multi-label: answers choosing "None of these" and labels (their records: conflicts)
+    labels_over_none: int = 0  # multi-label: answers adding labels to a pre-selected "None of these" (the labels)
     kept: int = 0  # labels kept from the last pull: answered in another dataset, not answered in this one
     dataset: str = ""
     dataset_id: str = ""
@@ -63,10 +68,12 @@ class PullReport:
         none = f" ({self.none} 'None of these')" if self.none else ""
         contradictions = (f", of which {self.none_with_labels} answer(s) chose 'None of these' together with labels"
                           if self.none_with_labels else "")
+        over = (f"; {self.labels_over_none} answer(s) chose labels and left the pre-selected 'None of these': read as "
+                "those labels" if self.labels_over_none else "")
         kept = (f"; {self.kept} more kept from the last pull: answered in another dataset, not in {self.dataset!r}"
                 if self.kept else "")
         return (f"{self.submitted} labeled{none}, {self.discarded} discarded, {len(self.conflicts)} conflicts (ties"
-                f"{contradictions}){waiting}, {self.drafts_only} drafts only; Fleiss' kappa {kappa}{kept}")
+                f"{contradictions}){waiting}, {self.drafts_only} drafts only; Fleiss' kappa {kappa}{over}{kept}")
 
 
 def join_fields(fields: dict[str, str]) -> str:
@@ -136,20 +143,23 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path, check=None) -> Pull
     raw_rows, label_rows, tables = [], [], []
     per_label_tables: dict[str, list[Counter]] = {lab: [] for lab in spec.labels}
     present: set[str] = set()
-    for rec in rest.iter_records(conn, dataset.id, include="responses"):
+    for rec in rest.iter_records(conn, dataset.id, include=("responses", "suggestions")):
         rid = rec.get("external_id") or rec["id"]
         present.add(str(rid))
         fields = {col: rec["fields"].get(name, "") for col, name in field_names.items()}
+        suggested = next((s.get("value") for s in rec.get("suggestions") or []), None)  # the one question's
         answers = []
         for resp in rec.get("responses") or []:
             value = (resp.get("values") or {}).get(QUESTION, {}).get("value")
             answer = {"id": rid, "annotator": users.get(resp["user_id"], resp["user_id"]),
                       "status": resp["status"], "value": value, "updated_at": resp.get("updated_at")}
-            raw_rows.append({**answer, "value": json.dumps(value, ensure_ascii=False), "dataset": spec.name})
+            raw_rows.append({**answer, "value": json.dumps(value, ensure_ascii=False), "dataset": spec.name,
+                             "suggestion": json.dumps(suggested, ensure_ascii=False)})
             if resp["status"] != "draft":
                 if spec.multi_label and resp["status"] == "submitted":
-                    answer["value"], kind = answer_labels(value, spec.labels)
+                    answer["value"], kind = answer_labels(value, spec.labels, suggested)
                     report.none_with_labels += kind == ANSWER_NONE_WITH_LABELS
+                    report.labels_over_none += kind == ANSWER_LABELS_OVER_NONE
                 answers.append(answer)
         if not answers:
             report.drafts_only += bool(rec.get("responses"))
@@ -207,7 +217,8 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path, check=None) -> Pull
     labels_df = pd.DataFrame(label_rows, columns=["id", "text", "fields", "label", "labels", "status", "annotator",
                                                   "n_annotators", "agreement", "submitted_at", "round", "dataset"])
     labels_df["submitted_at"] = pd.to_datetime(labels_df["submitted_at"], errors="coerce", utc=True)
-    responses_df = pd.DataFrame(raw_rows, columns=["id", "annotator", "status", "value", "updated_at", "dataset"])
+    responses_df = pd.DataFrame(raw_rows, columns=["id", "annotator", "status", "value", "updated_at", "dataset",
+                                                   "suggestion"])
     # a record answered in another dataset (a new one after the labels changed, or for the "None of these"
     # option) keeps its label unless this dataset answers it; this dataset's own answers are read from it alone
     report.dataset, report.dataset_id = spec.name, str(dataset.id)

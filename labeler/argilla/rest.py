@@ -116,13 +116,14 @@ def request(conn: Connection, method: str, path: str, retries: int | None = None
     return resp
 
 
-def iter_records(conn: Connection, dataset_id, include: str = "responses") -> Iterator[dict]:
-    """Every record of a dataset as the API returns it (``external_id`` is labeler's record id)."""
+def iter_records(conn: Connection, dataset_id, include: str | tuple[str, ...] = "responses") -> Iterator[dict]:
+    """Every record of a dataset as the API returns it (``external_id`` is labeler's record id); ``include``: what
+    each record carries besides its fields, one name or several (``("responses", "suggestions")``)."""
     offset = 0
     while True:
         params = {"offset": offset, "limit": PAGE}
         if include:
-            params["include"] = include
+            params["include"] = [include] if isinstance(include, str) else list(include)
         items = request(conn, "GET", f"/api/v1/datasets/{dataset_id}/records", params=params).json()["items"]
         yield from items
         if len(items) < PAGE:

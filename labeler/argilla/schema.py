@@ -308,19 +308,25 @@ def none_note(dataset, spec: DatasetSpec) -> str | None:
 
 # What one submitted multi-label answer means (``answer_labels``):
 ANSWER_LABELS, ANSWER_NONE, ANSWER_NONE_WITH_LABELS = "labels", "none", "none with labels"
+ANSWER_LABELS_OVER_NONE = "labels over a pre-selected none"
 
 
-def answer_labels(value, labels) -> tuple[list[str] | None, str]:
+def answer_labels(value, labels, suggested=None) -> tuple[list[str] | None, str]:
     """One multi-label answer as Argilla stores it -> (its label set in ``labels`` order, kind).
 
     ``[NONE_VALUE]`` (the "None of these" option alone) is ``[]``, kind "none". The option together with
-    labels is a contradiction: (None, "none with labels"); the caller does not train on it and counts it.
-    Values outside ``labels`` are dropped (``labels=None``: every value is kept, in the answer's order)."""
+    labels is a contradiction: (None, "none with labels"); the caller does not train on it and counts it. Unless
+    the form started with the option selected (``suggested``, the record's suggestion, was ``[NONE_VALUE]``): the
+    annotator chose labels and left the pre-selection, so the answer is those labels, kind "labels over a
+    pre-selected none" (counted apart). Values outside ``labels`` are dropped (``labels=None``: every value is
+    kept, in the answer's order)."""
     values = [value] if isinstance(value, str) else list(value or [])
     chosen = {str(v) for v in values}
     kept = [lab for lab in labels if lab in chosen] if labels is not None else \
         [str(v) for v in values if str(v) != NONE_VALUE]
     if NONE_VALUE in chosen:
+        if kept and isinstance(suggested, (list, tuple)) and [str(v) for v in suggested] == [NONE_VALUE]:
+            return kept, ANSWER_LABELS_OVER_NONE
         return (None, ANSWER_NONE_WITH_LABELS) if kept else ([], ANSWER_NONE)
     return kept, ANSWER_LABELS
 

@@ -77,13 +77,16 @@ def load_answers(config) -> Answers:
     out = Answers(list(config.label_names), bool(config.task.multi_label))
     stamps = pd.to_datetime(df["updated_at"], errors="coerce", utc=True)
     renamed = config.task.renamed  # an answer under a label's former name counts under its name now
-    for rid, who, raw, when in zip(df["id"].astype(str), df["annotator"].astype(str), df["value"], stamps):
+    # the form's pre-selection, pulled beside the answers (older pulls have none): labels chosen over a
+    # pre-selected "None of these" are those labels, as `pull` reads them (labeler.argilla.schema.answer_labels)
+    shown = df["suggestion"] if "suggestion" in df else [None] * len(df)
+    for rid, who, raw, when, sug in zip(df["id"].astype(str), df["annotator"].astype(str), df["value"], stamps, shown):
         value = json.loads(raw) if isinstance(raw, str) else raw
         if value is None:
             continue
         value = rename(value, renamed)
         if out.multi_label:
-            labels, kind = answer_labels(value, out.labels)
+            labels, kind = answer_labels(value, out.labels, json.loads(sug) if isinstance(sug, str) else None)
             if kind == ANSWER_NONE_WITH_LABELS:
                 out.none_with_labels += 1
                 continue

@@ -13,8 +13,8 @@ from labeler.argilla import rest
 from labeler.argilla.connection import Connection
 from labeler.argilla.pull import resolve_record
 from labeler.argilla.push import PushRecord, push
-from labeler.argilla.schema import (ANSWER_LABELS, ANSWER_NONE, ANSWER_NONE_WITH_LABELS, NONE_TEXT, NONE_VALUE,
-                                    DatasetSpec, answer_labels)
+from labeler.argilla.schema import (ANSWER_LABELS, ANSWER_LABELS_OVER_NONE, ANSWER_NONE, ANSWER_NONE_WITH_LABELS,
+                                    NONE_TEXT, NONE_VALUE, DatasetSpec, answer_labels)
 from labeler.errors import LabelerError
 
 LABELS = ["billing", "shipping", "refund"]
@@ -27,6 +27,12 @@ def test_answer_labels_by_hand():
     assert answer_labels(["refund", "gone"], LABELS) == (["refund"], ANSWER_LABELS)
     assert answer_labels(["refund", "gone"], None) == (["refund", "gone"], ANSWER_LABELS)  # every value kept
     assert answer_labels("shipping", LABELS) == (["shipping"], ANSWER_LABELS)
+    # the form started with "None of these" selected: labels chosen beside it are the answer
+    assert answer_labels([NONE_VALUE, "refund"], LABELS, [NONE_VALUE]) == (["refund"], ANSWER_LABELS_OVER_NONE)
+    assert answer_labels([NONE_VALUE], LABELS, [NONE_VALUE]) == ([], ANSWER_NONE)
+    # ... not where the form started with labels, nor with nothing
+    assert answer_labels([NONE_VALUE, "refund"], LABELS, ["refund"]) == (None, ANSWER_NONE_WITH_LABELS)
+    assert answer_labels([NONE_VALUE, "refund"], LABELS, None) == (None, ANSWER_NONE_WITH_LABELS)
 
 
 def test_resolve_none_answers_by_hand():
