@@ -184,9 +184,10 @@ def render_guidelines(spec: DatasetSpec, limit: int = GUIDELINES_MAX_CHARS) -> s
             "change the selection when it is wrong. "
             + ("Type in the label search box to find a label quickly. " if spec.has_search() else "")
             + (f"When no label applies, choose **{NONE_TEXT}** alone (first in the list; deselect any suggested "
-               "label): it is an answer, an empty label set. Chosen together with a label it is a contradiction: "
-               "the record is listed as a conflict and not trained on until the answer is fixed. "
-               if spec.multi_label else "")
+               f"label): it is an answer, an empty label set. Where the suggestion is {NONE_TEXT} and a label "
+               "applies, choose the label (the suggestion is then set aside). Otherwise, chosen together with a "
+               "label it is a contradiction: the record is listed as a conflict and not trained on until the "
+               "answer is fixed. " if spec.multi_label else "")
             + "Records are ordered by uncertainty (`priority` 1 first).", ""]
     if spec.queue_status:
         head[2:2] = [f"> {md_escape(spec.queue_status)}", ""]
