@@ -277,3 +277,6 @@ def test_labels_chosen_over_a_pre_selected_none_of_these_are_the_answer(tmp_path
     report = build(config, min_shared=2)
     assert (report.none, report.none_with_labels, report.answers, report.overlapped) == (0, 1, 3, 1)
     assert {r.name: r.consensus for r in report.annotators} == {"x": (1, 1), "y": (1, 1)}  # both chose billing on m0
+    assert report.labels_over_none == 1
+    assert ('1 answers chose labels beside a pre-selected "None of these" (read as those labels, as `labeler pull` '
+            "does)") in markdown(report)

@@ -24,7 +24,9 @@ the whole label set (exact match); "confusions" are the labels most often chosen
 by the other. "None of these" (``schema.NONE_VALUE`` alone) is the empty set: not choosing any label, so it
 agrees with another "None of these" and with a model that puts no label over its threshold; it is listed
 among the confusions when one annotator chose it and another chose labels. An answer choosing it together
-with labels is a contradiction: left out of every statistic and counted (``none_with_labels``).
+with labels is a contradiction: left out of every statistic and counted (``none_with_labels``); unless the form
+started with it pre-selected, where the labels chosen beside it are the answer, as ``pull`` reads it (counted in
+``labels_over_none``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from labeler.argilla.pull import fleiss_kappa
-from labeler.argilla.schema import ANSWER_NONE_WITH_LABELS, NONE_TEXT, answer_labels
+from labeler.argilla.schema import ANSWER_LABELS_OVER_NONE, ANSWER_NONE_WITH_LABELS, NONE_TEXT, answer_labels
 from labeler.data.label_checks import rename
 from labeler.errors import LabelerError
 from labeler.loop.policy import project_reserve
@@ -55,6 +57,7 @@ class Answers:
     times: dict[str, list] = field(default_factory=dict)  # annotator -> answer timestamps (UTC)
     none: int = 0  # multi-label: "None of these" answers (the empty set)
     none_with_labels: int = 0  # multi-label: "None of these" chosen with labels, left out
+    labels_over_none: int = 0  # multi-label: labels chosen beside a pre-selected "None of these" (the labels)
 
     @property
     def annotators(self) -> list[str]:
@@ -90,6 +93,7 @@ def load_answers(config) -> Answers:
             if kind == ANSWER_NONE_WITH_LABELS:
                 out.none_with_labels += 1
                 continue
+            out.labels_over_none += kind == ANSWER_LABELS_OVER_NONE
             out.none += not labels
             value = frozenset(labels)
         out.by_record.setdefault(rid, {})[who] = value
@@ -320,6 +324,7 @@ class QualityReport:
     model_note: str | None = None
     none: int = 0  # multi-label: "None of these" answers
     none_with_labels: int = 0  # multi-label: "None of these" chosen with labels (contradictions, left out)
+    labels_over_none: int = 0  # multi-label: labels chosen beside a pre-selected "None of these" (the labels)
 
     def line(self) -> str:
         return agreement_line(self.alpha, self.fleiss, self.overlapped, len(self.annotators), self.min_submitted)
@@ -363,6 +368,7 @@ def build(config, min_shared: int = MIN_SHARED) -> QualityReport:
         records=len(answers.by_record), overlapped=len(overlapped.by_record), annotators=rows,
         alpha=alpha(overlapped), fleiss=fleiss(overlapped), pairs=pair_kappas(answers), min_shared=min_shared,
         confusions=confusions(answers), none=answers.none, none_with_labels=answers.none_with_labels,
+        labels_over_none=answers.labels_over_none,
         model_note=None if model is not None else "no scores yet (`labeler bootstrap`): no comparison with the model")
 
 

@@ -48,7 +48,9 @@ def markdown(report: QualityReport) -> str:
                      "match of the label set")
         lines.append(f"- \"None of these\" (the empty label set): {report.none} answers"
                      + (f"; {report.none_with_labels} answers chose it together with labels (contradictions: left "
-                        "out here, conflicts in `labeler pull`)" if report.none_with_labels else ""))
+                        "out here, conflicts in `labeler pull`)" if report.none_with_labels else "")
+                     + (f"; {report.labels_over_none} answers chose labels beside a pre-selected \"None of these\" "
+                        "(read as those labels, as `labeler pull` does)" if report.labels_over_none else ""))
     if report.model_note:
         lines.append(f"- {report.model_note}")
     lines += ["", "## Annotator pairs: Cohen's kappa on shared records, worst first", ""]
