@@ -102,7 +102,8 @@ def run(datasets: list[str], seeds: list[int], only: list[str] | None, rounds_ov
         batch, rounds = RUNS[name]
         rounds = rounds_override or rounds
         key = (name if rounds == RUNS[name][1] else f"{name}, {rounds} rounds")  # a longer run: its own table
-        key += f", {len(seeds)} seeds" if len(seeds) != 2 else ""  # so are more seeds
+        key += f", {len(seeds)} seeds" if len(seeds) != 2 and not seeds[0] else ""  # so are more seeds
+        key += f", seeds {seeds[0]}-{seeds[-1]}" if seeds[0] else ""  # and seeds past the first ones
         key += f", lexical {lexical:g} from {LEXICAL_FROM:g}" if lexical is not None else ""
         base = dataclasses.replace(Policy.from_config(data.config), batch_size=batch)
         every = variants(base)
@@ -373,6 +374,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default="nlupp_banking,nlupp_hotels,goemotions")
     ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1 (their own "
+                    "entry: 'seeds 4-7'), to add seeds to an earlier run's")
     ap.add_argument("--variants", default=None, help="variant names separated by | (default: all)")
     ap.add_argument("--rounds", type=int, default=None, help="override the rounds per data set (a separate table)")
     ap.add_argument("--cuts", default=None, help="run the head/cut study on random samples of these sizes "
@@ -389,13 +392,14 @@ def main() -> None:
         return
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     if args.cardinality:
-        cardinality(datasets, list(range(args.seeds)))
+        cardinality(datasets, list(range(args.first_seed, args.first_seed + args.seeds)))
         return
     if args.cuts:
         cut_study(datasets, [int(x) for x in args.cuts.split(",")])
         return
     only = [v.strip() for v in args.variants.split("|")] if args.variants else None
-    out = run([d.strip() for d in args.datasets.split(",") if d.strip()], list(range(args.seeds)), only, args.rounds,
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    out = run([d.strip() for d in args.datasets.split(",") if d.strip()], seeds, only, args.rounds,
               args.lexical)
     print(markdown(out))
 
