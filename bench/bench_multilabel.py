@@ -23,7 +23,7 @@ import json
 import time
 
 import numpy as np
-from common import RESULTS, write_json
+from common import RESULTS, update_json
 
 from labeler import simulate as sim
 from labeler.loop.engine import FITTED, FIXED, LEXICAL_FROM, TRAIN_CALIB, Policy, WeakLabels
@@ -114,11 +114,12 @@ def run(datasets: list[str], seeds: list[int], only: list[str] | None, rounds_ov
             entry = {"pool": report["pool"], "eval": report["eval"], "labels": len(report["labels"]),
                      "reference": report["reference"], "zero_shot": report["zero_shot"], "batch": batch,
                      "rounds": rounds, "seeds": seeds, "base_policy": base.name}
-            saved = json.loads(OUT.read_text()) if OUT.exists() else {}  # another run may have added data sets
-            saved.setdefault(key, {"variants": {}})["variants"][label] = summarize(report["variants"][0], report)
-            saved[key].update(entry)
-            write_json(OUT, saved, indent=1)
-            out = saved
+            row = summarize(report["variants"][0], report)
+
+            def add(saved, key=key, label=label, row=row, entry=entry):  # another run may have added to the file
+                saved.setdefault(key, {"variants": {}})["variants"][label] = row
+                saved[key].update(entry)
+            out = update_json(OUT, add, indent=1)
         print(f"{name}: {time.time() - t:.0f} s", flush=True)
     return out
 
@@ -155,9 +156,7 @@ def cut_study(datasets: list[str], sizes: list[int]) -> dict:
                     out["balanced, own-F1 cuts"] = score_metrics(P, data.eval_y, data, fit_thresholds(oof, Y))
             study[f"{name} n={min(n, len(data.ids))}"] = out
             print(name, min(n, len(data.ids)), {m: round(v["micro_f1"], 3) for m, v in out.items()}, flush=True)
-        fresh = json.loads(OUT.read_text()) if OUT.exists() else {}
-        fresh["_cuts"] = {**fresh.get("_cuts", {}), **study}
-        write_json(OUT, fresh, indent=1)
+        update_json(OUT, lambda fresh: fresh.update(_cuts={**fresh.get("_cuts", {}), **study}), indent=1)
     return study
 
 
@@ -193,9 +192,8 @@ def cardinality(datasets: list[str], seeds: list[int]) -> dict:
             print(f"  {n:5d} labels: predicted {d['predicted']:.2f} / {r['predicted']:.2f}, training rows "
                   f"{d['train_rows']:.2f} / {r['train_rows']:.2f}, mean cut {d['mean_cut']:.3f} / {r['mean_cut']:.3f}, "
                   f"exact match {d['accuracy']:.3f} / {r['accuracy']:.3f}", flush=True)
-        fresh = json.loads(OUT.read_text()) if OUT.exists() else {}
-        fresh["_cardinality"] = {**fresh.get("_cardinality", {}), name: study[name]}
-        write_json(OUT, fresh, indent=1)
+        update_json(OUT, lambda fresh, name=name: fresh.update(
+            _cardinality={**fresh.get("_cardinality", {}), name: study[name]}), indent=1)
     return study
 
 

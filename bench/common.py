@@ -71,6 +71,22 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
 
 
 # -- output -----------------------------------------------------------------------------------------------
+def update_json(path: str | os.PathLike, change, indent: int = 2) -> dict:
+    """Read the JSON object at ``path`` (``{}`` when absent), ``change(data)`` it in place and write it back
+    (``write_json``), under an exclusive lock on ``path.lock``: two bench processes that finish at the same moment
+    both keep their part (read, change and write used to interleave and the later writer dropped the other's)."""
+    import fcntl
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(path.suffix + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = json.loads(path.read_text()) if path.exists() else {}
+        change(data)
+        write_json(path, data, indent=indent)
+    return data
+
+
 def write_json(path: str | os.PathLike, results: Any, indent: int = 2, **dumps: Any) -> Path:
     """Write ``results`` atomically (a temporary file beside ``path``, renamed over it): a stopped run never
     leaves half a file."""

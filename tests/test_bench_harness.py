@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from common import write_json  # noqa: E402
+from common import update_json, write_json  # noqa: E402
 from harness import compare  # noqa: E402
 
 
@@ -118,3 +118,24 @@ def test_bench_is_one_program_every_script_listed_none_importing_another():
         imported |= {node.module for node in ast.walk(ast.parse(path.read_text()))
                      if isinstance(node, ast.ImportFrom) and node.module}
         assert not {m for m in imported if m.startswith("bench")}, f"bench_{name}.py imports another script"
+
+
+def _add_keys(path: str, who: str, n: int) -> None:
+    for i in range(n):
+        update_json(path, lambda data: data.update({f"{who}{i}": i}))
+
+
+def test_update_json_keeps_what_two_processes_add_at_once(tmp_path):
+    # two bench runs writing one results file: read, change and write happen under one lock, so neither
+    # process's writes drop the other's
+    import multiprocessing
+
+    path = tmp_path / "results.json"
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_add_keys, args=(str(path), who, 40)) for who in ("a", "b")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert json.loads(path.read_text()) == {f"{who}{i}": i for who in ("a", "b") for i in range(40)}
