@@ -131,16 +131,9 @@ def suggestion_rule(config, ids: list[str], P: np.ndarray, labels_df, reserve) -
     if not config.task.multi_label:
         return config.task.threshold, None
 
-    rows, ys = [], []
-    for split in (GOLD, CALIB):
-        r, y = (reserve.rows_in_split(ids, labels_df, split, config.label_names, True) if labels_df is not None
-                else (np.zeros(0, int), None))
-        if y is not None:
-            rows.append(r)
-            ys.append(np.asarray(y).reshape(len(r), -1))
-    if not rows:
+    rows, Y, _ = reserve.rows_in_splits(ids, labels_df, (GOLD, CALIB), config.label_names, True)
+    if Y is None:
         return None, None
-    rows, Y = np.concatenate(rows), np.concatenate(ys)
     cuts = suggestion_cuts(P, rows, Y)
     return cuts, none_cut(P, rows, Y, cuts)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from labeler.argilla.schema import NONE_VALUE
-from training.thresholds import fit_thresholds, global_threshold, predict_sets
+from training.thresholds import fit_thresholds, global_threshold, predict_sets, set_scores
 
 MIN_LABELS_FOR_SUGGESTIONS = 20  # multi-label: fewer labeled random-reserve rows than this pre-select nothing
 
@@ -35,15 +35,9 @@ def suggestion_cuts(S: np.ndarray, rows: np.ndarray, Y: np.ndarray) -> np.ndarra
     return fit_thresholds(S[rows], np.asarray(Y).reshape(len(rows), -1), default=1.0, objective="clicks")
 
 
-def none_score(S: np.ndarray) -> np.ndarray:
-    """How sure a row is that no label applies: 1 minus its highest probability (``predict``'s score for "None of
-    these", ``training.thresholds.set_scores``)."""
-    S = np.asarray(S, dtype=np.float64)
-    return np.ones(len(S)) if S.shape[-1] == 0 else 1.0 - S.max(axis=-1)
-
-
 def none_cut(S: np.ndarray, rows: np.ndarray, Y: np.ndarray, cuts: np.ndarray | None) -> float | None:
-    """The ``none_score`` at or above which a row with no label over its cut gets "None of these" pre-selected,
+    """The score of an empty label set (1 minus the top probability: ``training.thresholds.set_scores``, what
+    ``predict`` reports for "None of these") at or above which a row with no label over its cut gets "None of these" pre-selected,
     fitted on the same reserve rows as ``cuts`` among those with no label over its cut: the cut maximising
     ``TP - FP`` (right: the record was answered "None of these", one click saved; wrong: one click to take it
     away). None (never pre-select it) without ``cuts``, or where no cut saves a click: a project whose records
@@ -53,10 +47,11 @@ def none_cut(S: np.ndarray, rows: np.ndarray, Y: np.ndarray, cuts: np.ndarray | 
         return None
     rows = np.asarray(rows, dtype=np.int64)
     S_r, Y_r = np.asarray(S)[rows], np.asarray(Y).reshape(len(rows), -1)
-    empty = ~predict_sets(S_r, cuts).any(axis=1)
+    sets = predict_sets(S_r, cuts)
+    empty = ~sets.any(axis=1)
     if not empty.any():
         return None
-    score, truth = none_score(S_r[empty])[:, None], (Y_r[empty].sum(axis=1) == 0).astype(np.int64)[:, None]
+    score, truth = set_scores(S_r, sets)[empty][:, None], (Y_r[empty].sum(axis=1) == 0).astype(np.int64)[:, None]
     cut = global_threshold(score, truth, default=np.inf, objective="clicks")
     return None if cut > 1.0 else float(cut)
 
@@ -64,7 +59,7 @@ def none_cut(S: np.ndarray, rows: np.ndarray, Y: np.ndarray, cuts: np.ndarray | 
 def suggestion(p: np.ndarray, labels: list[str], multi_label: bool, threshold, none_at: float | None = None):
     """(value, score) for one ensemble row: the top label (single-label), or every label at or over its cut
     (multi-label), most probable first. ``threshold``: one cut, one per label (K,), or None (pre-select nothing).
-    Multi-label with no label over its cut: ``([NONE_VALUE], [none_score])`` where that score reaches ``none_at``
+    Multi-label with no label over its cut: ``([NONE_VALUE], [1 - max(p)])`` where that score reaches ``none_at``
     (``none_cut``), else ``([], [])``: nothing is likely enough to be right, so the form starts empty."""
     if not multi_label:
         k = int(np.argmax(p))
@@ -74,7 +69,7 @@ def suggestion(p: np.ndarray, labels: list[str], multi_label: bool, threshold, n
     cut = np.broadcast_to(np.asarray(threshold, dtype=np.float64), p.shape)
     picked = [int(k) for k in np.argsort(-p, kind="stable") if p[k] >= cut[k]]
     if not picked and none_at is not None:
-        score = float(none_score(np.asarray(p)[None, :])[0])
+        score = float(set_scores(np.asarray(p)[None, :], np.zeros((1, len(p)), dtype=bool))[0])
         if score >= none_at:
             return [NONE_VALUE], [score]
     return [labels[k] for k in picked], [float(p[k]) for k in picked]
@@ -84,7 +79,7 @@ def suggested_none(S: np.ndarray, suggested: np.ndarray, none_at: float | None) 
     """(n,) bool: the rows of ``S`` whose form starts with "None of these" (``suggested``: their 0/1 label sets)."""
     if none_at is None:
         return np.zeros(len(S), dtype=bool)
-    return ~np.asarray(suggested).astype(bool).any(axis=1) & (none_score(S) >= none_at)
+    return ~np.asarray(suggested).astype(bool).any(axis=1) & (set_scores(S, suggested) >= none_at)
 
 
 def clicks(suggested: np.ndarray, truth: np.ndarray, none: np.ndarray | None = None) -> np.ndarray:
