@@ -41,7 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common import RESULTS, cli, load_average, markdown_table, read_jsonl, require_shared_data, write_json
+from common import (RESULTS, cli, curve_mean, load_average, markdown_table, read_jsonl, require_shared_data,
+                    write_json)
 from harness import machine_info
 
 SETS = {"agpairs": dict(batch=50, rounds=12, multi_label=True), "goemo10": dict(batch=50, rounds=16, multi_label=True),
@@ -108,17 +109,11 @@ def summarise(curves: dict) -> dict:
                        "worst_gap_at": x[worst], "worst_gap_se": float(se[worst]), "default_mean": dm,
                        "random_mean": rm, "gap_se": [float(v) for v in se]}
     if ml:  # the clicks to fix the pre-selected suggestion on the records the queue shows (simulate's curves)
-        out["clicks"] = {name: {key: mean_of(variants[name], key) for key in CLICKS} for name in ("default", "random")}
+        out["clicks"] = {name: {key: curve_mean(variants[name], key) for key in CLICKS} for name in ("default", "random")}
     return out
 
 
 CLICKS = ("clicks", "clicks_without_none", "clicks_empty", "suggested_none")
-
-
-def mean_of(variant: dict, key: str) -> float | None:
-    """The mean of ``key`` over every round of every seed where the curve holds it (None where none does)."""
-    vals = [p[key] for run in variant["runs"] for p in run["curve"] if p.get(key) is not None]
-    return float(np.mean(vals)) if vals else None
 
 
 def per_seed(variant: dict, metric: str) -> np.ndarray:

@@ -23,7 +23,7 @@ import json
 import time
 
 import numpy as np
-from common import RESULTS, update_json
+from common import RESULTS, curve_mean, update_json
 
 from labeler import simulate as sim
 from labeler.loop.engine import FITTED, FIXED, LEXICAL_FROM, TRAIN_CALIB, Policy, WeakLabels
@@ -212,11 +212,8 @@ def summarize(v: dict, report: dict) -> dict:
     for m in ("micro_f1", "accuracy", "macro_f1", "ships_micro_f1", "ships_accuracy"):
         if m in s:
             row[m] = {k: s[m].get(k) for k in ("mean", "auc", "final", "labels_to_95", "target_95")}
-    clicks = {}
-    for key in ("clicks", "clicks_without_none", "clicks_empty", "clicks_half", "suggested", "suggested_none"):
-        vals = [p.get(key) for run in v["runs"] for p in run["curve"] if p.get(key) is not None]
-        clicks[key] = float(np.mean(vals)) if vals else None
-    row["clicks"] = clicks
+    row["clicks"] = {key: curve_mean(v, key) for key in
+                     ("clicks", "clicks_without_none", "clicks_empty", "clicks_half", "suggested", "suggested_none")}
     row["per_round_clicks"] = [[p.get("clicks"), p.get("clicks_empty")] for p in v["runs"][0]["curve"]]
     return row
 

@@ -71,6 +71,15 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
 
 
 # -- output -----------------------------------------------------------------------------------------------
+def curve_mean(variant: dict, key: str) -> float | None:
+    """The mean of ``key`` over every round of every seed of a simulated variant (``labeler simulate``'s
+    ``runs[*]["curve"]``) where the round holds it; None where none does (e.g. clicks on a single-label task)."""
+    import numpy as np
+
+    vals = [p[key] for run in variant["runs"] for p in run["curve"] if p.get(key) is not None]
+    return float(np.mean(vals)) if vals else None
+
+
 def update_json(path: str | os.PathLike, change, indent: int = 2) -> dict:
     """Read the JSON object at ``path`` (``{}`` when absent), ``change(data)`` it in place and write it back
     (``write_json``), under an exclusive lock on ``path.lock``: two bench processes that finish at the same moment
