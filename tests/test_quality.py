@@ -264,19 +264,24 @@ def test_answers_under_a_former_label_name_count_under_its_name_now(tmp_path):
 
 def test_labels_chosen_over_a_pre_selected_none_of_these_are_the_answer(tmp_path):
     # pull keeps each record's suggestion beside the answers: where the form started with "None of these", an
-    # answer that added a label and left it selected is that label (as pull reads it), not a contradiction
+    # answer that added a label and left it selected is that label (as pull reads it), not a contradiction; and
+    # "None of these" added to the pre-selected labels, left as they were, is none
     from labeler.argilla.schema import NONE_VALUE
 
     config = make_config(tmp_path, multi_label=True)
     rows = [{"id": rid, "annotator": who, "status": "submitted", "value": json.dumps(value),
              "updated_at": T0.isoformat(), "suggestion": json.dumps(sug)}
             for rid, who, value, sug in [("m0", "x", [B], [NONE_VALUE]), ("m0", "y", [NONE_VALUE, B], [NONE_VALUE]),
-                                         ("m1", "x", [R], [R]), ("m1", "y", [NONE_VALUE, R], [R])]]
+                                         ("m1", "x", [], [R]), ("m1", "y", [NONE_VALUE, R], [R]),
+                                         ("m2", "x", [R], [R, B]), ("m2", "y", [NONE_VALUE, R], [R, B])]]
     Project(config).ensure()
     pd.DataFrame(rows).to_parquet(Project(config).responses)
     report = build(config, min_shared=2)
-    assert (report.none, report.none_with_labels, report.answers, report.overlapped) == (0, 1, 3, 1)
-    assert {r.name: r.consensus for r in report.annotators} == {"x": (1, 1), "y": (1, 1)}  # both chose billing on m0
-    assert report.labels_over_none == 1
+    # m2's second answer took billing away and added "None of these": a contradiction, left out
+    assert (report.none, report.none_with_labels, report.answers, report.overlapped) == (2, 1, 5, 2)
+    # both chose billing on m0, both none on m1
+    assert {r.name: r.consensus for r in report.annotators} == {"x": (2, 2), "y": (2, 2)}
+    assert (report.labels_over_none, report.none_over_labels) == (1, 1)
     assert ('1 answers chose labels beside a pre-selected "None of these" (read as those labels, as `labeler pull` '
-            "does)") in markdown(report)
+            "does); 1 answers chose it beside the pre-selected labels (read as none, as `labeler pull` does)"
+            ) in markdown(report)

@@ -20,7 +20,8 @@ with ``labels == []``: trained on as all-negative). Chosen together with labels 
 record is a "conflict" (listed, not trained on; fix the answer in Argilla and pull again), counted in
 ``PullReport.none_with_labels``; unless the form started with it (the record's suggestion was "None of these"):
 then the labels the annotator chose are the answer (``schema.answer_labels``), counted in
-``PullReport.labels_over_none``. ``responses.parquet`` keeps each record's suggestion beside the raw answers.
+``PullReport.labels_over_none``; and the option chosen beside exactly the pre-selected labels is "None of these"
+(``PullReport.none_over_labels``). ``responses.parquet`` keeps each record's suggestion beside the raw answers.
 
 Agreement between annotators: Fleiss' kappa (variable raters per record) over records with two or more
 submitted answers; for multi-label, the mean of per-label binary kappas.
@@ -36,8 +37,8 @@ from pathlib import Path
 from labeler.argilla import rest
 from labeler.argilla.connection import Connection
 from labeler.argilla.datasets import find_dataset
-from labeler.argilla.schema import (ANSWER_LABELS_OVER_NONE, ANSWER_NONE_WITH_LABELS, QUESTION, DatasetSpec,
-                                    answer_labels, argilla_name)
+from labeler.argilla.schema import (ANSWER_LABELS_OVER_NONE, ANSWER_NONE_OVER_LABELS, ANSWER_NONE_WITH_LABELS,
+                                    QUESTION, DatasetSpec, answer_labels, argilla_name)
 from labeler.errors import LabelerError
 
 
@@ -56,6 +57,7 @@ class PullReport:
     none: int = 0  # multi-label: labeled records whose answer is "None of these" (the empty label set)
     none_with_labels: int = 0  # multi-label: answers choosing "None of these" and labels (their records: conflicts)
     labels_over_none: int = 0  # multi-label: answers adding labels to a pre-selected "None of these" (the labels)
+    none_over_labels: int = 0  # multi-label: "None of these" added to the pre-selected labels, left as they were (none)
     kept: int = 0  # labels kept from the last pull: answered in another dataset, not answered in this one
     dataset: str = ""
     dataset_id: str = ""
@@ -70,6 +72,8 @@ class PullReport:
                           if self.none_with_labels else "")
         over = (f"; {self.labels_over_none} answer(s) chose labels and left the pre-selected 'None of these': read as "
                 "those labels" if self.labels_over_none else "")
+        over += (f"; {self.none_over_labels} answer(s) chose 'None of these' and left the pre-selected labels: read as "
+                 "none" if self.none_over_labels else "")
         kept = (f"; {self.kept} more kept from the last pull: answered in another dataset, not in {self.dataset!r}"
                 if self.kept else "")
         return (f"{self.submitted} labeled{none}, {self.discarded} discarded, {len(self.conflicts)} conflicts (ties"
@@ -160,6 +164,7 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path, check=None) -> Pull
                     answer["value"], kind = answer_labels(value, spec.labels, suggested)
                     report.none_with_labels += kind == ANSWER_NONE_WITH_LABELS
                     report.labels_over_none += kind == ANSWER_LABELS_OVER_NONE
+                    report.none_over_labels += kind == ANSWER_NONE_OVER_LABELS
                 answers.append(answer)
         if not answers:
             report.drafts_only += bool(rec.get("responses"))

@@ -185,7 +185,8 @@ def render_guidelines(spec: DatasetSpec, limit: int = GUIDELINES_MAX_CHARS) -> s
             + ("Type in the label search box to find a label quickly. " if spec.has_search() else "")
             + (f"When no label applies, choose **{NONE_TEXT}** alone (first in the list; deselect any suggested "
                f"label): it is an answer, an empty label set. Where the suggestion is {NONE_TEXT} and a label "
-               "applies, choose the label (the suggestion is then set aside). Otherwise, chosen together with a "
+               "applies, choose the label (the suggestion is then set aside); where labels are suggested and none "
+               f"applies, {NONE_TEXT} chosen beside them is read as none. Otherwise, chosen together with a "
                "label it is a contradiction: the record is listed as a conflict and not trained on until the "
                "answer is fixed. " if spec.multi_label else "")
             + "Records are ordered by uncertainty (`priority` 1 first).", ""]
@@ -310,6 +311,7 @@ def none_note(dataset, spec: DatasetSpec) -> str | None:
 # What one submitted multi-label answer means (``answer_labels``):
 ANSWER_LABELS, ANSWER_NONE, ANSWER_NONE_WITH_LABELS = "labels", "none", "none with labels"
 ANSWER_LABELS_OVER_NONE = "labels over a pre-selected none"
+ANSWER_NONE_OVER_LABELS = "none over pre-selected labels"
 
 
 def answer_labels(value, labels, suggested=None) -> tuple[list[str] | None, str]:
@@ -317,17 +319,21 @@ def answer_labels(value, labels, suggested=None) -> tuple[list[str] | None, str]
 
     ``[NONE_VALUE]`` (the "None of these" option alone) is ``[]``, kind "none". The option together with
     labels is a contradiction: (None, "none with labels"); the caller does not train on it and counts it. Unless
-    the form started with the option selected (``suggested``, the record's suggestion, was ``[NONE_VALUE]``): the
-    annotator chose labels and left the pre-selection, so the answer is those labels, kind "labels over a
-    pre-selected none" (counted apart). Values outside ``labels`` are dropped (``labels=None``: every value is
-    kept, in the answer's order)."""
+    the form started with one of the two selected (``suggested``, the record's suggestion) and the annotator added
+    the other, leaving the pre-selection as it was: labels chosen beside a pre-selected option are those labels
+    (kind "labels over a pre-selected none"), the option chosen beside exactly the pre-selected labels is ``[]``
+    (kind "none over pre-selected labels"); both counted apart. Values outside ``labels`` are dropped
+    (``labels=None``: every value is kept, in the answer's order)."""
     values = [value] if isinstance(value, str) else list(value or [])
     chosen = {str(v) for v in values}
     kept = [lab for lab in labels if lab in chosen] if labels is not None else \
         [str(v) for v in values if str(v) != NONE_VALUE]
     if NONE_VALUE in chosen:
-        if kept and isinstance(suggested, (list, tuple)) and [str(v) for v in suggested] == [NONE_VALUE]:
+        pre = [str(v) for v in suggested] if isinstance(suggested, (list, tuple)) else None
+        if kept and pre == [NONE_VALUE]:
             return kept, ANSWER_LABELS_OVER_NONE
+        if kept and pre and NONE_VALUE not in pre and set(pre) == set(kept):
+            return [], ANSWER_NONE_OVER_LABELS
         return (None, ANSWER_NONE_WITH_LABELS) if kept else ([], ANSWER_NONE)
     return kept, ANSWER_LABELS
 

@@ -26,7 +26,8 @@ agrees with another "None of these" and with a model that puts no label over its
 among the confusions when one annotator chose it and another chose labels. An answer choosing it together
 with labels is a contradiction: left out of every statistic and counted (``none_with_labels``); unless the form
 started with it pre-selected, where the labels chosen beside it are the answer, as ``pull`` reads it (counted in
-``labels_over_none``).
+``labels_over_none``), or chosen beside exactly the pre-selected labels, where it is the answer
+(``none_over_labels``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from labeler.argilla.pull import fleiss_kappa
-from labeler.argilla.schema import ANSWER_LABELS_OVER_NONE, ANSWER_NONE_WITH_LABELS, NONE_TEXT, answer_labels
+from labeler.argilla.schema import (ANSWER_LABELS_OVER_NONE, ANSWER_NONE_OVER_LABELS, ANSWER_NONE_WITH_LABELS,
+                                    NONE_TEXT, answer_labels)
 from labeler.data.label_checks import rename
 from labeler.errors import LabelerError
 from labeler.loop.policy import project_reserve
@@ -58,6 +60,7 @@ class Answers:
     none: int = 0  # multi-label: "None of these" answers (the empty set)
     none_with_labels: int = 0  # multi-label: "None of these" chosen with labels, left out
     labels_over_none: int = 0  # multi-label: labels chosen beside a pre-selected "None of these" (the labels)
+    none_over_labels: int = 0  # multi-label: "None of these" chosen beside exactly the pre-selected labels (none)
 
     @property
     def annotators(self) -> list[str]:
@@ -81,7 +84,8 @@ def load_answers(config) -> Answers:
     stamps = pd.to_datetime(df["updated_at"], errors="coerce", utc=True)
     renamed = config.task.renamed  # an answer under a label's former name counts under its name now
     # the form's pre-selection, pulled beside the answers (older pulls have none): labels chosen over a
-    # pre-selected "None of these" are those labels, as `pull` reads them (labeler.argilla.schema.answer_labels)
+    # pre-selected "None of these" are those labels, and "None of these" added to the pre-selected labels is none, as
+    # `pull` reads them (labeler.argilla.schema.answer_labels)
     shown = df["suggestion"] if "suggestion" in df else [None] * len(df)
     for rid, who, raw, when, sug in zip(df["id"].astype(str), df["annotator"].astype(str), df["value"], stamps, shown):
         value = json.loads(raw) if isinstance(raw, str) else raw
@@ -94,6 +98,7 @@ def load_answers(config) -> Answers:
                 out.none_with_labels += 1
                 continue
             out.labels_over_none += kind == ANSWER_LABELS_OVER_NONE
+            out.none_over_labels += kind == ANSWER_NONE_OVER_LABELS
             out.none += not labels
             value = frozenset(labels)
         out.by_record.setdefault(rid, {})[who] = value
@@ -325,6 +330,7 @@ class QualityReport:
     none: int = 0  # multi-label: "None of these" answers
     none_with_labels: int = 0  # multi-label: "None of these" chosen with labels (contradictions, left out)
     labels_over_none: int = 0  # multi-label: labels chosen beside a pre-selected "None of these" (the labels)
+    none_over_labels: int = 0  # multi-label: "None of these" chosen beside exactly the pre-selected labels (none)
 
     def line(self) -> str:
         return agreement_line(self.alpha, self.fleiss, self.overlapped, len(self.annotators), self.min_submitted)
@@ -368,7 +374,7 @@ def build(config, min_shared: int = MIN_SHARED) -> QualityReport:
         records=len(answers.by_record), overlapped=len(overlapped.by_record), annotators=rows,
         alpha=alpha(overlapped), fleiss=fleiss(overlapped), pairs=pair_kappas(answers), min_shared=min_shared,
         confusions=confusions(answers), none=answers.none, none_with_labels=answers.none_with_labels,
-        labels_over_none=answers.labels_over_none,
+        labels_over_none=answers.labels_over_none, none_over_labels=answers.none_over_labels,
         model_note=None if model is not None else "no scores yet (`labeler bootstrap`): no comparison with the model")
 
 

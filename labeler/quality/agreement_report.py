@@ -50,7 +50,9 @@ def markdown(report: QualityReport) -> str:
                      + (f"; {report.none_with_labels} answers chose it together with labels (contradictions: left "
                         "out here, conflicts in `labeler pull`)" if report.none_with_labels else "")
                      + (f"; {report.labels_over_none} answers chose labels beside a pre-selected \"None of these\" "
-                        "(read as those labels, as `labeler pull` does)" if report.labels_over_none else ""))
+                        "(read as those labels, as `labeler pull` does)" if report.labels_over_none else "")
+                     + (f"; {report.none_over_labels} answers chose it beside the pre-selected labels (read as none, "
+                        "as `labeler pull` does)" if report.none_over_labels else ""))
     if report.model_note:
         lines.append(f"- {report.model_note}")
     lines += ["", "## Annotator pairs: Cohen's kappa on shared records, worst first", ""]

@@ -13,8 +13,8 @@ from labeler.argilla import rest
 from labeler.argilla.connection import Connection
 from labeler.argilla.pull import resolve_record
 from labeler.argilla.push import PushRecord, push
-from labeler.argilla.schema import (ANSWER_LABELS, ANSWER_LABELS_OVER_NONE, ANSWER_NONE, ANSWER_NONE_WITH_LABELS,
-                                    NONE_TEXT, NONE_VALUE, DatasetSpec, answer_labels)
+from labeler.argilla.schema import (ANSWER_LABELS, ANSWER_LABELS_OVER_NONE, ANSWER_NONE, ANSWER_NONE_OVER_LABELS,
+                                    ANSWER_NONE_WITH_LABELS, NONE_TEXT, NONE_VALUE, DatasetSpec, answer_labels)
 from labeler.errors import LabelerError
 
 LABELS = ["billing", "shipping", "refund"]
@@ -30,8 +30,14 @@ def test_answer_labels_by_hand():
     # the form started with "None of these" selected: labels chosen beside it are the answer
     assert answer_labels([NONE_VALUE, "refund"], LABELS, [NONE_VALUE]) == (["refund"], ANSWER_LABELS_OVER_NONE)
     assert answer_labels([NONE_VALUE], LABELS, [NONE_VALUE]) == ([], ANSWER_NONE)
-    # ... not where the form started with labels, nor with nothing
-    assert answer_labels([NONE_VALUE, "refund"], LABELS, ["refund"]) == (None, ANSWER_NONE_WITH_LABELS)
+    # the form started with labels and the annotator added "None of these", leaving them as they were: none
+    assert answer_labels([NONE_VALUE, "refund"], LABELS, ["refund"]) == ([], ANSWER_NONE_OVER_LABELS)
+    assert answer_labels(["shipping", NONE_VALUE, "billing"], LABELS, ["billing", "shipping"]) == \
+        ([], ANSWER_NONE_OVER_LABELS)
+    # ... not where the pre-selection was changed too (one label taken away, or another added), nor with nothing
+    assert answer_labels([NONE_VALUE, "refund"], LABELS, ["refund", "billing"]) == (None, ANSWER_NONE_WITH_LABELS)
+    assert answer_labels([NONE_VALUE, "refund", "billing"], LABELS, ["refund"]) == (None, ANSWER_NONE_WITH_LABELS)
+    assert answer_labels([NONE_VALUE, "refund"], LABELS, []) == (None, ANSWER_NONE_WITH_LABELS)
     assert answer_labels([NONE_VALUE, "refund"], LABELS, None) == (None, ANSWER_NONE_WITH_LABELS)
 
 
@@ -156,3 +162,36 @@ def test_none_of_these_pre_selected_and_an_older_dataset_starts_those_forms_empt
     assert report.notes[-1] == (f"1 record would have started with '{NONE_TEXT}' pre-selected; this dataset has no "
                                 "such option, so their forms start empty")
     assert shown(report) == {"s1": [], "s2": [["refund", "billing"]]}
+
+
+@pytest.mark.server
+def test_pull_reads_an_answer_against_the_form_it_started_from(argilla_server, tmp_path):
+    """Submitted through the server, pulled back: labels chosen beside a pre-selected "None of these" are those
+    labels; "None of these" chosen beside exactly the pre-selected labels is none; chosen beside a changed
+    pre-selection it stays a contradiction (a conflict, not trained on). Each kind counted in pull's line."""
+    import pandas as pd
+
+    from labeler.argilla.pull import pull
+    from labeler.argilla.schema import QUESTION
+
+    conn = Connection(argilla_server.url, argilla_server.api_key, "test")
+    spec = DatasetSpec(name=f"none-{uuid.uuid4().hex[:6]}", labels=LABELS, multi_label=True)
+    forms = {"a": [NONE_VALUE], "b": ["refund", "billing"], "c": ["refund", "billing"], "d": ["refund"]}
+    answers = {"a": [NONE_VALUE, "billing"], "b": [NONE_VALUE, "billing", "refund"], "c": [NONE_VALUE, "refund"],
+               "d": ["refund"]}
+    dataset_id = push(conn, spec, [PushRecord(id=rid, fields={"text": f"text {rid}"}, value=value,
+                                              score=[0.7] * len(value), agent="ensemble")
+                                   for rid, value in forms.items()], progress=False).dataset_id
+    ids = {rec["external_id"]: rec["id"] for rec in rest.iter_records(conn, dataset_id)}
+    items = [{"record_id": ids[rid], "status": "submitted", "values": {QUESTION: {"value": value}}}
+             for rid, value in answers.items()]
+    assert not any(i.get("error") for i in rest.request(conn, "POST", "/api/v1/me/responses/bulk",
+                                                        json={"items": items}).json()["items"])
+    pulled = pull(conn, spec, tmp_path)
+    rows = pd.read_parquet(tmp_path / "labels.parquet").set_index("id")
+    assert {rid: (r["status"], list(r["labels"])) for rid, r in rows.iterrows() if r["status"] != "conflict"} == {
+        "a": ("submitted", ["billing"]), "b": ("submitted", []), "d": ("submitted", ["refund"])}
+    assert pulled.conflicts == ["c"]
+    assert (pulled.labels_over_none, pulled.none_over_labels, pulled.none_with_labels, pulled.none) == (1, 1, 1, 1)
+    assert ("1 answer(s) chose labels and left the pre-selected 'None of these': read as those labels; 1 answer(s) "
+            "chose 'None of these' and left the pre-selected labels: read as none") in pulled.summary()

@@ -156,7 +156,8 @@ def test_suggestion_and_runners_up_on_the_first_screen_and_guidelines_describe_l
 def test_none_of_these_answered_in_the_ui_is_pulled_as_an_empty_set(argilla_server, tmp_path):
     """Issue 23: in a multi-label dataset the annotator deselects the pre-selected suggestion and clicks
     "None of these" (first among the chips, on the first screen): `pull` reads an empty label set. Clicking
-    it while the suggestion stays selected is a contradiction: pulled as a counted conflict. Where the
+    it while the suggestion stays selected is also none (the annotator's choice over the pre-selection);
+    clicking it beside a label the annotator added is a contradiction: pulled as a counted conflict. Where the
     suggestion is "None of these", it starts selected and Submit alone answers the record; a label chosen
     while it stays selected is that label (the annotator's choice over the pre-selection)."""
     from labeler.argilla.pull import pull
@@ -169,11 +170,12 @@ def test_none_of_these_answered_in_the_ui_is_pulled_as_an_empty_set(argilla_serv
     spec = DatasetSpec(name=f"browser-none-{uuid.uuid4().hex[:4]}", labels=labels, descriptions=descriptions,
                        multi_label=True, candidates=3)
     texts = {"n1": "Thanks, that is all for today, have a nice weekend!", "n2": "Good morning, quick hello from me",
-             "n3": "Cheers, see you next week", "n4": "My card was charged twice, please check"}
+             "n3": "Cheers, see you next week", "n4": "My card was charged twice, please check",
+             "n5": "I cannot log in and I was charged twice"}
     cands = [("billing", 0.41, "below threshold")]
     records = [PushRecord(id=rid, fields={"text": text}, value=["billing"], score=[0.41], agent="ensemble",
                           metadata={"priority": k + 1}, candidates=cands) for k, (rid, text) in enumerate(texts.items())]
-    records[2:] = [dataclasses.replace(r, value=[NONE_VALUE], score=[0.93]) for r in records[2:]]  # "no label"
+    records[2:4] = [dataclasses.replace(r, value=[NONE_VALUE], score=[0.93]) for r in records[2:4]]  # "no label"
     report = push(conn, spec, records, progress=False)
     with annotation_page(argilla_server, report.dataset_id) as page:
         page.get_by_text(texts["n1"]).first.wait_for(timeout=60_000)
@@ -207,13 +209,22 @@ def test_none_of_these_answered_in_the_ui_is_pulled_as_an_empty_set(argilla_serv
         page.wait_for_timeout(1000)
         page.locator('label[for="label_billing"]').click()
         page.get_by_role("button", name="Submit").click()
+        # the fifth: billing pre-selected, the annotator adds account_access and "None of these": a contradiction
+        page.get_by_text(texts["n5"]).first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)
+        page.locator('label[for="label_account_access"]').click()
+        page.locator(f'label[for="label_{NONE_VALUE}"]').click()
+        page.get_by_role("button", name="Submit").click()
         page.wait_for_timeout(2000)
     pulled = pull(conn, spec, tmp_path)
     got = pd.read_parquet(tmp_path / "labels.parquet").set_index("id")
-    assert (pulled.submitted, pulled.none, pulled.none_with_labels, pulled.conflicts) == (3, 2, 1, ["n2"])
+    assert (pulled.submitted, pulled.none, pulled.none_with_labels, pulled.conflicts) == (4, 3, 1, ["n5"])
     assert pulled.labels_over_none == 1 and "1 answer(s) chose labels and left the pre-selected" in pulled.summary()
+    assert pulled.none_over_labels == 1 and "1 answer(s) chose 'None of these' and left the pre-selected labels" \
+        in pulled.summary()
     assert (got.loc["n1", "status"], list(got.loc["n1", "labels"])) == ("submitted", [])
-    assert got.loc["n2", "status"] == "conflict"
+    assert (got.loc["n2", "status"], list(got.loc["n2", "labels"])) == ("submitted", [])
+    assert got.loc["n5", "status"] == "conflict"
     assert (got.loc["n3", "status"], list(got.loc["n3", "labels"])) == ("submitted", [])
     assert (got.loc["n4", "status"], list(got.loc["n4", "labels"])) == ("submitted", ["billing"])
 
