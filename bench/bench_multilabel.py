@@ -212,8 +212,9 @@ def summarize(v: dict, report: dict) -> dict:
     for m in ("micro_f1", "accuracy", "macro_f1", "ships_micro_f1", "ships_accuracy"):
         if m in s:
             row[m] = {k: s[m].get(k) for k in ("mean", "auc", "final", "labels_to_95", "target_95")}
-    row["clicks"] = {key: curve_mean(v, key) for key in
-                     ("clicks", "clicks_without_none", "clicks_empty", "clicks_half", "suggested", "suggested_none")}
+    keys = ("clicks", "clicks_without_none", "clicks_fewest", "clicks_empty", "clicks_half", "suggested",
+            "suggested_none")
+    row["clicks"] = {key: curve_mean(v, key) for key in keys}
     row["per_round_clicks"] = [[p.get("clicks"), p.get("clicks_empty")] for p in v["runs"][0]["curve"]]
     return row
 

@@ -5,8 +5,8 @@ import pytest
 
 from labeler.argilla.schema import NONE_VALUE
 from labeler.loop.engine import FITTED, FIXED, MIN_LABELS_FOR_CUTS, Policy, WeakLabels, fit_queue_model, label_cuts
-from labeler.loop.suggest import (MIN_LABELS_FOR_SUGGESTIONS, clicks, none_cut, suggested_none, suggestion,
-                                  suggestion_cuts)
+from labeler.loop.suggest import (MIN_LABELS_FOR_SUGGESTIONS, clicks, fewest_clicks, none_cut, suggested_none,
+                                  suggestion, suggestion_cuts)
 from labeler.loop.queue import select_batch
 from labeler.loop.strategies import threshold_distance
 from training.thresholds import fit_thresholds, global_threshold
@@ -75,6 +75,13 @@ def test_clicks_count_none_of_these_chosen_or_taken_away():
     # record with a label: take it away and add the label; a wrong label on a no-label record: remove it, choose None
     assert clicks(shown, truth, none).tolist() == [1, 0, 2, 2]
     assert clicks(0 * truth, truth).tolist() == [1, 1, 1, 1]  # the empty form
+    # the fewest pull reads as the answer: the label added beside the pre-selected None (1), None chosen beside the
+    # wrong label (1); never more than the deliberate path, the same on an empty form
+    assert fewest_clicks(shown, truth, none).tolist() == [1, 0, 1, 1]
+    assert fewest_clicks(0 * truth, truth).tolist() == [1, 1, 1, 1]
+    two = np.array([[1, 1, 0], [1, 1, 0], [1, 1, 0]])
+    assert fewest_clicks(two, np.array([[0, 0, 0], [1, 0, 1], [1, 1, 0]])).tolist() == [1, 2, 0]
+    assert clicks(two, np.array([[0, 0, 0], [1, 0, 1], [1, 1, 0]])).tolist() == [3, 2, 0]
 
 
 def test_none_of_these_is_pre_selected_where_rows_like_it_were_answered_so():
@@ -363,5 +370,7 @@ def test_simulate_counts_the_none_click_on_the_queued_records():
                             reserve)
     # None right (0), None on a labelled record (take it away, add a: 2), a right (0), an empty form on a record
     # with no label (choose None: 1); the gold pick is not shown first, so not counted
-    assert got == pytest.approx({"clicks": 3 / 4, "clicks_without_none": 3 / 4, "clicks_empty": 1.0,
+    # fewest: the label added beside the pre-selected None is the answer (1 instead of 2)
+    assert got == pytest.approx({"clicks": 3 / 4, "clicks_without_none": 3 / 4, "clicks_fewest": 2 / 4,
+                                 "clicks_empty": 1.0,
                                  "clicks_half": 6 / 4, "suggested": 1 / 4, "suggested_none": 2 / 4})

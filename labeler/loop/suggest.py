@@ -7,7 +7,10 @@ when the rows like it were more often answered "None of these" than not (``none_
 
 A click is one option toggled. To submit a multi-label answer with no label the annotator must choose "None of
 these" (Argilla's question needs one option), so an empty form costs a record with no label one click, and a
-pre-selected "None of these" costs one to take away when the record has labels (``clicks``).
+pre-selected "None of these" costs one to take away when the record has labels (``clicks``: the deliberate
+path, every wrong option undone). ``pull`` reads an answer against the form it started from, so fewer clicks
+also answer (``fewest_clicks``): labels chosen beside a pre-selected "None of these" are those labels, and "None
+of these" chosen beside the pre-selected labels is none (``labeler.argilla.schema.answer_labels``).
 """
 
 from __future__ import annotations
@@ -90,3 +93,14 @@ def clicks(suggested: np.ndarray, truth: np.ndarray, none: np.ndarray | None = N
     suggested, truth = np.asarray(suggested, dtype=np.int64), np.asarray(truth, dtype=np.int64)
     none = np.zeros(len(truth), dtype=bool) if none is None else np.asarray(none, dtype=bool)
     return np.abs(suggested - truth).sum(axis=1) + ((truth.sum(axis=1) == 0) != none).astype(np.int64)
+
+
+def fewest_clicks(suggested: np.ndarray, truth: np.ndarray, none: np.ndarray | None = None) -> np.ndarray:
+    """Per row, the fewest options toggled that ``pull`` reads as the answer (``answer_labels``): a record with no
+    label takes one click ("None of these", the pre-selected labels left as they were) unless the form started
+    with it (``none``), then none; a record with labels takes the labels added or removed, a pre-selected "None
+    of these" left in place. Never more than ``clicks``."""
+    suggested, truth = np.asarray(suggested, dtype=np.int64), np.asarray(truth, dtype=np.int64)
+    none = np.zeros(len(truth), dtype=bool) if none is None else np.asarray(none, dtype=bool)
+    empty = truth.sum(axis=1) == 0
+    return np.where(empty, (~none).astype(np.int64), np.abs(suggested - truth).sum(axis=1))

@@ -27,7 +27,7 @@ from labeler.loop.engine import GOLD, TRAIN_CALIB, Policy, class_counts, fit_que
 from labeler.loop.ensemble import weighted_mean
 from labeler.loop.round import connection, pull_labels, push_queue, simulate_annotator
 from labeler.loop.scoring import bootstrap
-from labeler.loop.suggest import clicks, none_cut, suggested_none, suggestion_cuts
+from labeler.loop.suggest import clicks, fewest_clicks, none_cut, suggested_none, suggestion_cuts
 from labeler.project import Project
 from labeler.simulate.data import Features, SimData
 from training.evaluate import evaluate
@@ -201,8 +201,9 @@ def suggestion_clicks(data: SimData, feats: Features, model_P: np.ndarray | None
     suggestion matrix is the zero-shot signals' mean with the fast model joined at equal weight (what ``labeler
     push`` shows before gold weights exist), cut by ``labeler.loop.suggest.suggestion_cuts`` and ``none_cut``
     fitted on the labeled random reserve; ``clicks_half`` is the old rule (every label >= 0.5, at least the top
-    one); ``clicks_without_none``: the same suggestion with "None of these" never pre-selected; ``suggested_none``:
-    the share of those records whose form starts with "None of these"."""
+    one); ``clicks_without_none``: the same suggestion with "None of these" never pre-selected; ``clicks_fewest``:
+    the fewest clicks ``pull`` reads as the answer (``fewest_clicks``: a wrong pre-selection left beside the option
+    that overrides it); ``suggested_none``: the share of those records whose form starts with "None of these"."""
 
     queued = np.array([i for i, r in zip(batch.indices, batch.reasons) if r != GOLD], dtype=np.int64)
     if not len(queued):
@@ -218,6 +219,7 @@ def suggestion_clicks(data: SimData, feats: Features, model_P: np.ndarray | None
     half[np.arange(len(queued)), S[queued].argmax(axis=1)] = 1
     return {"clicks": float(clicks(suggested, truth, none).mean()),
             "clicks_without_none": float(clicks(suggested, truth).mean()),
+            "clicks_fewest": float(fewest_clicks(suggested, truth, none).mean()),
             "clicks_empty": float(clicks(0 * truth, truth).mean()),
             "clicks_half": float(clicks(half, truth).mean()), "suggested": float(suggested.sum(axis=1).mean()),
             "suggested_none": float(none.mean())}
