@@ -159,18 +159,18 @@ def trigger(config, policy, backend: str | None = None):
 
 
 # -- training ----------------------------------------------------------------------------------------
-def weak_training_rows(config, labels_df=None, policy=None) -> tuple[list[str], np.ndarray, float] | None:
+def weak_training_rows(config, labels_df=None, policy=None, pool=None) -> tuple[list[str], np.ndarray, float] | None:
     """(texts, targets, weight) of the weak labels for a run: the ensemble's most confident
     ``training.weak_labels.fraction`` of each predicted class among unlabeled pool records outside the gold
     reserve (``labeler.loop.engine.weak_rows``, as the queue model uses them); None when off or unavailable.
-    ``policy``: the command's (built here when not given)."""
+    ``policy``: the command's (built here when not given); ``pool``: the project's, when the caller has read it."""
 
     project = Project(config)
     policy = project_policy(config) if policy is None else policy
     scores = project.fitting_scores() if policy.weak.fraction > 0 and project.pool.exists() else None
     if scores is None:  # no weak labels before bootstrap, nor from matrices scored for other labels
         return None
-    pool = Pool.load(project.pool)
+    pool = Pool.load(project.pool) if pool is None else pool
     if scores.ids != pool.ids:
         return None
     labels_df = project.load_labels() if labels_df is None else labels_df
@@ -222,25 +222,29 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
     labels_df = project.load_labels(path=labels_path)
     splits = policy.reserve.splits(labels_df["id"].astype(str).tolist())
     params = training_params(config, backend)
+    # read once, for the weak labels and the words, where either is asked for
+    pool = Pool.load(project.pool) if project.pool.exists() and (policy.weak.fraction > 0 or policy.lexical) else None
     with training_errors():
         return train(labels_df, config.label_names, config.task.multi_label, backend=backend,
                      params=params, project_dir=project.dir, seed=t.seed, embed=body_cache(config, backend, params),
                      force=force, runs_dir=project.runs,
                      splits=splits, min_per_class=floor, n_resamples=n_resamples,
-                     weak=weak_training_rows(config, labels_df, policy), make_current=make_current,
+                     weak=weak_training_rows(config, labels_df, policy, pool), make_current=make_current,
                      final_fit=final_fit, threshold=config.task.threshold, progress=progress,
-                     lexical=run_lexical(config, policy, backend, labels_df, bool(final_fit)))
+                     lexical=run_lexical(config, policy, backend, labels_df, bool(final_fit), pool))
 
 
-def run_lexical(config, policy, backend: str, labels_df, final_fit: bool) -> Lexical | None:
+def run_lexical(config, policy, backend: str, labels_df, final_fit: bool, pool=None) -> Lexical | None:
     """The pool's words for a run's head (``queue.lexical``): a vocabulary fitted on the pool's texts, as the
     queue model's, when the backend's head is linear and the human labels it trains on pass the queue model's
     rule (``Policy.lexical_weight``: every label for a final fit, those outside the random reserve otherwise);
-    None otherwise (and before ``bootstrap`` has read the pool)."""
+    None otherwise (and before ``bootstrap`` has read the pool). ``pool``: the project's, when the caller has read
+    it."""
     project = Project(config)
     if not policy.lexical or not get_backend(backend).linear_head or not project.pool.exists():
         return None
-    pool, names, ml = Pool.load(project.pool), config.label_names, config.task.multi_label
+    pool = Pool.load(project.pool) if pool is None else pool
+    names, ml = config.label_names, config.task.multi_label
     rows = (label_matrix(labels_df, pool.ids, names, ml)[0] if final_fit  # the rows the queue model counts otherwise
             else policy.reserve.rows_in_split(pool.ids, labels_df, TRAIN, names, ml)[0])
     lex = Lexical(policy.lexical_weight(len(rows), len(names))).fit(pool.texts)
