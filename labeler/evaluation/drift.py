@@ -276,21 +276,23 @@ def drift(config, log=None, run=None) -> DriftReport:
     probs = df[[f"p_{lab}" for lab in labels]].to_numpy(dtype=float)
     reference = reference_predictions(config, run)
     if reference is not None:  # predictions against predictions: counted the same way
-        ref_hits = _hits(reference.P, run, config, with_none=ml)
+        ref_sets = _sets(reference.P, run, config)
+        ref_hits = _hits(reference.P, run, config, with_none=ml, sets=ref_sets)
         ref, what, biased = ref_hits / max(ref_hits.sum(), 1.0), reference.what, False
-        conf_ref, where = reference.confidence(confidence(reference.P, run, config))
+        conf_ref, where = reference.confidence(confidence(reference.P, run, config, ref_sets))
     else:
         ref, what, biased = reference_labels(config, run)
         conf_ref, where = reference_confidence(config, run)
         n_ref = len(conf_ref) if not biased else int(run.info.get("n_train") or len(conf_ref))
         ref_hits = ref * n_ref
-    hits = _hits(probs, run, config, with_none=len(ref) == len(labels) + 1)
+    sets = _sets(probs, run, config)  # the labels `predict` gives (multi-label), read by the counts and the confidence
+    hits = _hits(probs, run, config, with_none=len(ref) == len(labels) + 1, sets=sets)
     if len(hits) == len(labels) + 1:  # and "None of these", where the reference counts it
         labels = [*labels, NONE_TEXT]
     new = hits / max(hits.sum(), 1.0)
     tvd, psi = label_shift(new, ref)
     p_chance = chance_p(hits, int(hits.sum()), ref_hits, int(round(ref_hits.sum())))
-    conf_new = confidence(probs, run, config)  # as `predict` scores (from the p_ columns: a log of any version)
+    conf_new = confidence(probs, run, config, sets)  # as `predict` scores (from the p_ columns: a log of any version)
     ks = ks_2samp(conf_new, conf_ref)
     psi_total = float(psi.sum())
     label_drift = "none" if p_chance >= LABEL_ALPHA else shift_size(tvd, psi_total)
@@ -306,20 +308,25 @@ def drift(config, log=None, run=None) -> DriftReport:
     return rep
 
 
-def confidence(P: np.ndarray, run, config) -> np.ndarray:
+def _sets(P: np.ndarray, run, config) -> np.ndarray | None:
+    """Multi-label: the labels ``labeler predict`` gives, at the run's own cuts ((M, K) 0/1); None single-label."""
+    return run_sets(P, run, config.label_names, config.task.threshold) if config.task.multi_label else None
+
+
+def confidence(P: np.ndarray, run, config, sets: np.ndarray | None = None) -> np.ndarray:
     """How sure the run is of each prediction: ``labeler predict``'s ``score`` (multi-label, of the set at the run's
-    cuts)."""
-    ml = config.task.multi_label
-    return prediction_scores(P, run_sets(P, run, config.label_names, config.task.threshold) if ml else None)
+    cuts; ``sets``: those, when computed already)."""
+    return prediction_scores(P, _sets(P, run, config) if sets is None and config.task.multi_label else sets)
 
 
-def _hits(P: np.ndarray, run, config, with_none: bool) -> np.ndarray:
+def _hits(P: np.ndarray, run, config, with_none: bool, sets: np.ndarray | None = None) -> np.ndarray:
     """Predicted labels counted per label (single-label: the top label; multi-label: the labels ``labeler
-    predict`` gives, at the run's own cuts, and with ``with_none`` one more count per text given none)."""
+    predict`` gives, at the run's own cuts (``sets``, when computed already), and with ``with_none`` one more
+    count per text given none)."""
     labels = config.label_names
     if not config.task.multi_label:
         return np.bincount(P.argmax(axis=1), minlength=len(labels)).astype(float)
-    sets = run_sets(P, run, labels, config.task.threshold)
+    sets = _sets(P, run, config) if sets is None else sets
     hits = sets.sum(axis=0).astype(float)
     return np.append(hits, float((sets.sum(axis=1) == 0).sum())) if with_none else hits
 
