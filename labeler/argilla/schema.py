@@ -183,12 +183,11 @@ def render_guidelines(spec: DatasetSpec, limit: int = GUIDELINES_MAX_CHARS) -> s
             + "The suggested label" + ("s are" if spec.multi_label else " is") + " already selected in the form; "
             "change the selection when it is wrong. "
             + ("Type in the label search box to find a label quickly. " if spec.has_search() else "")
-            + (f"When no label applies, choose **{NONE_TEXT}** alone (first in the list; deselect any suggested "
-               f"label): it is an answer, an empty label set. Where the suggestion is {NONE_TEXT} and a label "
-               "applies, choose the label (the suggestion is then set aside); where labels are suggested and none "
-               f"applies, {NONE_TEXT} chosen beside them is read as none. Otherwise, chosen together with a "
-               "label it is a contradiction: the record is listed as a conflict and not trained on until the "
-               "answer is fixed. " if spec.multi_label else "")
+            + (f"When no label applies, choose **{NONE_TEXT}** (first in the list): it is an answer, an empty label "
+               "set; suggested labels left selected beside it are set aside. Where the suggestion is "
+               f"{NONE_TEXT} and a label applies, choose the label (the suggestion is then set aside). Any other "
+               f"mix of {NONE_TEXT} and labels is a contradiction: the record is listed as a conflict and not "
+               "trained on until the answer is fixed. " if spec.multi_label else "")
             + "Records are ordered by uncertainty (`priority` 1 first).", ""]
     if spec.queue_status:
         head[2:2] = [f"> {md_escape(spec.queue_status)}", ""]

@@ -55,7 +55,7 @@ def test_the_option_comes_first_only_for_multi_label_and_no_label_can_take_its_p
     assert spec.question_options() == {NONE_VALUE: NONE_TEXT, "billing": "billing", "refund": "refund",
                                        "shipping": "shipping"}
     assert f'choose only "{NONE_TEXT}"' in spec.question_description()
-    assert f"choose **{NONE_TEXT}** alone" in spec.guidelines()
+    assert f"choose **{NONE_TEXT}** (first in the list)" in spec.guidelines()
     single = DatasetSpec(name="x", labels=LABELS)
     assert NONE_VALUE not in single.question_options() and NONE_TEXT not in single.guidelines()
     for bad in (NONE_VALUE, "none of these"):
