@@ -395,8 +395,7 @@ def main() -> None:
         return
     only = [v.strip() for v in args.variants.split("|")] if args.variants else None
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    out = run([d.strip() for d in args.datasets.split(",") if d.strip()], seeds, only, args.rounds,
-              args.lexical)
+    out = run(datasets, seeds, only, args.rounds, args.lexical)
     print(markdown(out))
 
 

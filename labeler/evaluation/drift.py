@@ -316,7 +316,7 @@ def _sets(P: np.ndarray, run, config) -> np.ndarray | None:
 def confidence(P: np.ndarray, run, config, sets: np.ndarray | None = None) -> np.ndarray:
     """How sure the run is of each prediction: ``labeler predict``'s ``score`` (multi-label, of the set at the run's
     cuts; ``sets``: those, when computed already)."""
-    return prediction_scores(P, _sets(P, run, config) if sets is None and config.task.multi_label else sets)
+    return prediction_scores(P, _sets(P, run, config) if sets is None else sets)
 
 
 def _hits(P: np.ndarray, run, config, with_none: bool, sets: np.ndarray | None = None) -> np.ndarray:

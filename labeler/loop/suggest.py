@@ -90,9 +90,8 @@ def clicks(suggested: np.ndarray, truth: np.ndarray, none: np.ndarray | None = N
     between 0/1 ``suggested`` and ``truth`` (both (n, K)), plus "None of these" chosen where the answer has no
     label and the form did not start with it, or taken away where the form did (``none``, (n,) bool) and the
     answer has labels."""
-    suggested, truth = np.asarray(suggested, dtype=np.int64), np.asarray(truth, dtype=np.int64)
-    none = np.zeros(len(truth), dtype=bool) if none is None else np.asarray(none, dtype=bool)
-    return np.abs(suggested - truth).sum(axis=1) + ((truth.sum(axis=1) == 0) != none).astype(np.int64)
+    toggled, empty, none = _form_and_answer(suggested, truth, none)
+    return toggled + (empty != none).astype(np.int64)
 
 
 def fewest_clicks(suggested: np.ndarray, truth: np.ndarray, none: np.ndarray | None = None) -> np.ndarray:
@@ -100,7 +99,13 @@ def fewest_clicks(suggested: np.ndarray, truth: np.ndarray, none: np.ndarray | N
     label takes one click ("None of these", the pre-selected labels left as they were) unless the form started
     with it (``none``), then none; a record with labels takes the labels added or removed, a pre-selected "None
     of these" left in place. Never more than ``clicks``."""
+    toggled, empty, none = _form_and_answer(suggested, truth, none)
+    return np.where(empty, (~none).astype(np.int64), toggled)
+
+
+def _form_and_answer(suggested, truth, none) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: the labels added or removed between 0/1 ``suggested`` and ``truth`` ((n, K) each), whether the
+    answer has no label, and whether the form started with "None of these" (``none``; None: no row did)."""
     suggested, truth = np.asarray(suggested, dtype=np.int64), np.asarray(truth, dtype=np.int64)
     none = np.zeros(len(truth), dtype=bool) if none is None else np.asarray(none, dtype=bool)
-    empty = truth.sum(axis=1) == 0
-    return np.where(empty, (~none).astype(np.int64), np.abs(suggested - truth).sum(axis=1))
+    return np.abs(suggested - truth).sum(axis=1), truth.sum(axis=1) == 0, none
