@@ -39,6 +39,7 @@ import numpy as np
 
 from training.calibration import ece
 from training.ppi import expected_gain, ppi_gain
+from training.resample import bootstrap_values, f1_from_counts, prf
 from training.thresholds import predict_sets
 
 METRICS = ("accuracy", "macro_f1", "micro_f1")
@@ -99,26 +100,12 @@ def _counts(y: np.ndarray, pred: np.ndarray, k: int) -> tuple[np.ndarray, np.nda
     return (y & pred).sum(0), pred.sum(0), y.sum(0)
 
 
-def _div(a, b):
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return np.divide(a, b, out=np.zeros_like(a), where=b > 0)
-
-
-def _prf(tp, pp, ap):
-    p, r = _div(tp, pp), _div(tp, ap)
-    return p, r, _div(2 * p * r, p + r)
-
-
 def score(name: str, y: np.ndarray, pred: np.ndarray, k: int) -> float:
-    """One metric on hard predictions (the fast path the bootstrap calls ~1000 times)."""
+    """One metric on hard predictions (``training.resample`` gives it on every bootstrap resample at once)."""
     if name == "accuracy":
         return float((y == pred).all(axis=1).mean() if y.ndim == 2 else (y == pred).mean())
-    tp, pp, ap = _counts(y, pred, k)
-    if name == "macro_f1":
-        present = (pp + ap) > 0
-        return float(_prf(tp, pp, ap)[2][present].mean()) if present.any() else 0.0
-    if name == "micro_f1":
-        return float(_prf(tp.sum(), pp.sum(), ap.sum())[2])
+    if name in ("macro_f1", "micro_f1"):
+        return f1_from_counts(name, *_counts(y, pred, k))
     raise ValueError(f"unknown metric {name!r}; choose from {', '.join(METRICS)}")
 
 
@@ -152,7 +139,7 @@ def evaluate(
     for m in METRICS:
         out[m] = score(m, yc, pc, k)
     tp, pp, ap = _counts(yc, pc, k)
-    p, r, f = _prf(tp, pp, ap)
+    p, r, f = prf(tp, pp, ap)
     out["per_class"] = {
         lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(ap[i]),
               "predicted": int(pp[i])}
@@ -189,10 +176,6 @@ def interval_note(n_resamples: int, seed: int, multi_label: bool = False) -> str
     acc = metric_name("accuracy", multi_label)
     return (f"95% CIs: {acc} Wilson score, {acc} differences Newcombe paired score; F1 percentile bootstrap, "
             f"{n_resamples:,} resamples (seed {seed}; a perfect F1: the Wilson bound of its labelled rows)")
-
-
-def _resample_indices(n: int, n_resamples: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, n, size=(n_resamples, n))
 
 
 def _percentile_ci(values: np.ndarray, level: float) -> tuple[float, float]:
@@ -268,7 +251,7 @@ def bootstrap_ci(
     if metric == "accuracy":
         lo, hi = wilson_ci(int(_right(yc, pc).sum()), len(yc), level)
     else:
-        stats = np.array([score(metric, yc[i], pc[i], k) for i in _resample_indices(len(yc), n_resamples, seed)])
+        stats = bootstrap_values(metric, yc, [pc], k, n_resamples, seed)[0]
         lo, hi = _percentile_ci(stats, level)
         if value == 1.0 and lo == 1.0:
             lo = perfect_f1_floor(yc, pc, level)
@@ -330,7 +313,8 @@ def paired_bootstrap(
     yc, a, b, k = y[keep], pred_a[keep], pred_b[keep], PA.shape[1]
     if len(yc) == 0:
         return {"diff": float("nan"), "lo": float("nan"), "hi": float("nan"), "p_value": float("nan"), "n": 0}
-    diffs = np.array([score(metric, yc[i], a[i], k) - score(metric, yc[i], b[i], k) for i in _resample_indices(len(yc), n_resamples, seed)])
+    sa, sb = bootstrap_values(metric, yc, [a, b], k, n_resamples, seed)
+    diffs = sa - sb
     va, vb = score(metric, yc, a, k), score(metric, yc, b, k)
     if metric == "accuracy":
         lo, hi = paired_score_ci(_right(yc, a), _right(yc, b), level)

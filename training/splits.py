@@ -12,6 +12,7 @@ even when it is relabelled or temporarily disappears from the table, so gold is 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -29,6 +30,7 @@ GOLD, CALIB, TRAIN = "gold", "calib", "train"
 SPLIT_FILE = "splits.json"
 
 
+@functools.lru_cache(maxsize=1 << 18)  # a round draws the reserve from the same ids several times (10k: 10 ms each)
 def hash_unit(seed: int, record_id: str, salt: str = GOLD) -> float:
     """A uniform number in [0, 1) fixed by (seed, salt, id)."""
     digest = hashlib.sha256(f"{seed}:{salt}:{record_id}".encode()).digest()

@@ -273,7 +273,8 @@ def interval_metrics(multi_label: bool) -> tuple[str, ...]:
 
 def hash_folds(table: LabelTable, rows: np.ndarray, folds: int, seed: int = 0) -> np.ndarray:
     """Each of ``rows``' fold, 0..folds-1, from a hash of its id (stable across runs and machines)."""
-    return np.array([int(hash_unit(seed, str(table.ids[r]), "fold") * folds) for r in rows], dtype=np.int64)
+    ids = table.ids  # a list built per read: once, not per row
+    return np.array([int(hash_unit(seed, str(ids[r]), "fold") * folds) for r in rows], dtype=np.int64)
 
 
 def cross_fit(table: LabelTable, which: np.ndarray, folds: int, fit, seed: int = 0,

@@ -234,13 +234,13 @@ def reference_predictions(config, run) -> Reference | None:
         if scores.run_id == run.run_id and run.run_id in scores.signals and scores.ids == pool.ids:
             P = np.asarray(scores.signals[run.run_id], dtype=float)[rows]
     if P is None:
-        P = score_cached(run_signal(config, run.run_id), [pool.ids[r] for r in rows], [pool.texts[r] for r in rows],
+        P = score_cached(run_signal(config, run.run_id), [pool[r].id for r in rows], [pool[r].text for r in rows],
                          project.cache, progress=False)
     labels_df = project.load_labels()
     labeled = set() if labels_df is None or labels_df.empty else set(labels_df["id"].astype(str))
-    unlabeled = np.array([str(pool.ids[r]) not in labeled for r in rows], dtype=bool)
+    unlabeled = np.array([str(pool[r].id) not in labeled for r in rows], dtype=bool)
     what = f"the run's predictions on the pool ({len(rows)} texts{'' if len(rows) == n else f' of {n}, at random'})"
-    return Reference(P, unlabeled, what, project_reserve(config).mask([pool.ids[r] for r in rows]))
+    return Reference(P, unlabeled, what, project_reserve(config).mask([pool[r].id for r in rows]))
 
 
 def reference_confidence(config, run) -> tuple[np.ndarray, str]:

@@ -231,7 +231,7 @@ def push_queue(config, progress: bool = True, by: str = "labeler push", policy=N
     names, n_answers = unfound(labeled, config.label_names, config.task.multi_label, policy.min_per_class)
     if hunted and names:
         report.notes.append(unfound_note(names, n_answers, hunted))
-    short = short_pool_note(pool.ids, present | done | {pool.ids[i] for i in new}, len(new),
+    short = short_pool_note(pool.ids, present | done | {pool[i].id for i in new}, len(new),
                             max(0, policy.batch_size - len(pending_old)), policy.reserve)
     if short:
         report.notes.append(short)

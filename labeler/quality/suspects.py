@@ -115,7 +115,7 @@ def find_suspects(config) -> Suspects:
         raise LabelerError(f"not enough labels to rank: {len(rows)} human labels; needs two classes with at least "
                            "2 labels each (single-label) or 4 labels (multi-label)")
     rows, y = rows[keep], y[keep]
-    X = embedder(config, build_signals(config)).encode([pool.texts[i] for i in rows])
+    X = embedder(config, build_signals(config)).encode([pool[i].text for i in rows])
     n_folds = fold_plan(y, ml)
     P = oof_probabilities(X, y, len(names), ml, folds=n_folds, seed=int(config.queue.seed))
     ranking = rank_labels(P, y, ml)
@@ -123,7 +123,7 @@ def find_suspects(config) -> Suspects:
     who = dict(zip(sub["id"].astype(str), sub["annotator"].fillna("").astype(str)))
     items = []
     for j in ranking.order:
-        rid = pool.ids[rows[j]]
+        rid = pool[rows[j]].id
         if rid in reviewed:
             continue
         given = [names[k] for k in np.flatnonzero(y[j])] if ml else names[int(y[j])]
