@@ -62,6 +62,7 @@ SMOKE: dict[str, list[str]] = {
     "peers": ["--datasets", "sms_spam", "--seeds", "1", "--strategies", "random", "--pool", "400", "--rounds", "2"],
     "ppi_variants": ["--dataset", "ag_news", "--seeds", "0-0", "--budgets", "100"],
     "product_path": ["--datasets", "sms_spam", "--rounds", "1"],
+    "product_rounds": ["--dataset", "sms_spam", "--batch", "20", "--rounds", "1"],
     "reliability": [],
     "server": ["--n", "500", "--reps", "2"],
     "ships_head": ["--datasets", "sms_spam", "--rounds", "2"],

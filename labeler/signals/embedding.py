@@ -315,19 +315,37 @@ class EmbeddingSignal(ModelSignal):
 
     def label_embeddings(self) -> np.ndarray:
         """``(K, dim)`` label vectors: the normalised mean embedding of each label's prompts."""
-        key = (self._encoder_fingerprint(), tuple(tuple(ps) for ps in self.label_prompt_lists))
+        key = (self._encoder_fingerprint(), str(self.cache_dir), tuple(tuple(ps) for ps in self.label_prompt_lists))
         if self._label_emb is None and key in _SHARED_LABEL_EMB:
             self._label_emb = _SHARED_LABEL_EMB[key]
         if self._label_emb is None:
-            flat = [q for ps in self.label_prompt_lists for q in ps]
-            emb = self._encode_raw(flat)
-            out, start = [], 0
-            for ps in self.label_prompt_lists:
-                v = emb[start : start + len(ps)].mean(axis=0)
-                out.append(v / max(float(np.linalg.norm(v)), 1e-12))
-                start += len(ps)
-            self._label_emb = _SHARED_LABEL_EMB[key] = np.stack(out).astype(np.float32)
+            self._label_emb = _SHARED_LABEL_EMB[key] = self._stored_label_embeddings()
         return self._label_emb
+
+    def _stored_label_embeddings(self) -> np.ndarray:
+        """The label vectors, computed once per cache and kept beside the text vectors (table ``labels`` of their
+        SQLite file, keyed by the prompts): a round whose texts are all cached then loads no model (loading it to
+        embed the label prompts cost every fresh ``labeler round`` 6-8 s)."""
+        store = key = None
+        if self._disk() is not None:
+            from labeler.signals.cache import KVStore
+
+            store = KVStore(self._disk().path, table="labels")
+            key = text_key(json.dumps(self.label_prompt_lists))
+            found = store.get_many([key]).get(key)
+            if found is not None:
+                return found.reshape(len(self.label_prompt_lists), -1)
+        flat = [q for ps in self.label_prompt_lists for q in ps]
+        emb = self._encode_raw(flat)
+        out, start = [], 0
+        for ps in self.label_prompt_lists:
+            v = emb[start : start + len(ps)].mean(axis=0)
+            out.append(v / max(float(np.linalg.norm(v)), 1e-12))
+            start += len(ps)
+        vectors = np.stack(out).astype(np.float32)
+        if store is not None:
+            store.put_many([(key, vectors)])
+        return vectors
 
     def reading_note(self, texts: Sequence[str]) -> str | None:
         """What the signal reads of the texts past its model's token limit (None when every text fits), e.g.

@@ -126,9 +126,11 @@ def cached_body(embedding, body: str | None, max_length: int | None):
                 X = X.copy()
                 X[~short] = np.nan
             return X
-        X = np.full((len(texts), embedding.dim), np.nan, dtype=np.float32)
-        if short.any():
-            X[short] = embedding.encode([t for t, s in zip(texts, short) if s])
+        if not short.any():
+            return np.full((len(texts), embedding.dim), np.nan, dtype=np.float32)
+        V = embedding.encode([t for t, s in zip(texts, short) if s])  # its width: no model loaded to ask for it
+        X = np.full((len(texts), V.shape[1]), np.nan, dtype=np.float32)
+        X[short] = V
         return X
 
     return embed

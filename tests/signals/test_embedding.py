@@ -119,3 +119,26 @@ def test_ag_news_accuracy_floor():
     P = sig.predict_proba([r["text"] for r in rows])
     acc = float(np.mean(np.array(sig.labels)[P.argmax(1)] == np.array([r["label"] for r in rows])))
     assert acc >= 0.72, acc
+
+
+def test_a_process_whose_texts_are_cached_loads_no_model(tmp_path, monkeypatch):
+    """The label vectors are kept beside the text vectors, so scoring cached texts in a fresh process (a new
+    `labeler round`) needs no model: loading it to embed the label prompts cost every round 6-8 s."""
+    import labeler.signals.embedding as emb_mod
+    from labeler.signals.finetuned import cached_body
+
+    first = EmbeddingSignal("emb", TOPICS, False, cache_dir=tmp_path)
+    P = first.predict_proba(TEXTS)
+    L = first.label_embeddings()
+    monkeypatch.setattr(emb_mod, "_SHARED_LABEL_EMB", {})  # a fresh process: nothing in memory
+    monkeypatch.setattr(emb_mod, "_SHARED_TEXT_EMB", {})
+    monkeypatch.setattr(EmbeddingSignal, "load", lambda self: (_ for _ in ()).throw(AssertionError("model loaded")))
+    again = EmbeddingSignal("emb", TOPICS, False, cache_dir=tmp_path)
+    np.testing.assert_array_equal(again.label_embeddings(), L)  # the stored vectors, to the bit
+    np.testing.assert_array_equal(again.predict_proba(TEXTS), P)
+    # a logreg run's body reads the same cache: its vectors' width comes from them, not from the model
+    X = cached_body(again, None, 128)(TEXTS)
+    assert X.shape == (4, 384) and not np.isnan(X).any()
+    other = EmbeddingSignal("emb", TOPICS[:2], False, cache_dir=tmp_path)  # other labels: their own vectors
+    with pytest.raises(AssertionError, match="model loaded"):
+        other.label_embeddings()
