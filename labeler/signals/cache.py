@@ -150,9 +150,14 @@ def open_cache(cache_dir: str | os.PathLike, signal: Signal) -> KVStore:
     return store
 
 
+def distributed() -> bool:
+    """Whether this process is one of several under ``accelerate launch`` / torchrun."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
 def _distributed_shard() -> tuple[int, int, object | None]:
     """(process_index, num_processes, state) under ``accelerate launch`` / torchrun, else (0, 1, None)."""
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+    if not distributed():
         return 0, 1, None
     from accelerate import PartialState
 

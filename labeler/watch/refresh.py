@@ -56,7 +56,7 @@ def refresh(config, conn, dataset_id, wait_lock: float = 60.0) -> RefreshReport:
         pulled = pull_labels(config) if dataset_id else None
         seconds["pull"] = time.perf_counter() - t
         t = time.perf_counter()
-        _, scores = bootstrap(config, progress=False, persist_fitted=False)  # no prediction cache per refresh
+        _, scores = bootstrap(config, progress=False)
         seconds["score"] = time.perf_counter() - t
         _fault_pause()
         t = time.perf_counter()
