@@ -146,6 +146,34 @@ def test_a_refitted_temperature_writes_no_prediction_cache_of_its_own(tmp_path):
                                score_cached(emb, pool.ids, pool.texts, tmp_path / "other", progress=False), rtol=1e-12)
 
 
+def test_the_caches_earlier_rounds_wrote_per_refitted_temperature_are_removed(tmp_path):
+    """Earlier versions wrote a prediction cache at every round's refitted temperature; ``prune_refitted_caches``
+    removes those (the configured signal's own cache and every other signal's stay) and says so in one line."""
+    from labeler.data import load_pool
+    from labeler.loop.scoring import build_signals, prune_refitted_caches
+    from labeler.signals.cache import score_cached
+
+    rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:20]
+    data = tmp_path / "t.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text((REPO / "configs/demo.yaml").read_text().replace("../labeler/demo/tickets.jsonl", str(data)))
+    config = load_config(cfg, [f"project.dir={tmp_path / 'state'}"])
+    bootstrap(config, progress=False)  # every configured signal's cache, the embedding one at its configured temperature
+    cache = Project(config).cache
+    kept = sorted(p.parent.name for p in cache.glob("*/signal.json"))
+    pool = load_pool(config)
+    for t in (0.031, 0.047):  # two earlier rounds' temperatures, as bootstrap used to write them
+        sig = next(s for s in build_signals(config) if s.type_name == "embedding")
+        sig.params = sig.params.model_copy(update={"temperature": t})
+        score_cached(sig, pool.ids, pool.texts, cache, progress=False)
+    assert len(list(cache.glob("*/signal.json"))) == len(kept) + 2
+    line = prune_refitted_caches(config)
+    assert line.startswith("removed 2 prediction caches of temperatures refitted in earlier rounds (")
+    assert sorted(p.parent.name for p in cache.glob("*/signal.json")) == kept
+    assert prune_refitted_caches(config) is None
+
+
 def test_a_push_short_of_its_batch_says_why():
     reserve = GoldReserve(0.2)
     ids = [f"r{i}" for i in range(40)]

@@ -12,15 +12,14 @@ from labeler.cli._common import config_option, load, quiet_option, set_option, l
 @quiet_option
 def command(config_path, overrides, quiet):
     """Load the data, score every record with every signal, combine them into the ensemble."""
-    from labeler.loop.scoring import bootstrap
+    from labeler.loop.scoring import bootstrap, prune_refitted_caches, reading_lines
 
     config = load(config_path, overrides)
     with locked(config, "bootstrap"):
         pool, scores = bootstrap(config, progress=not quiet)
+        pruned = prune_refitted_caches(config)
     click.echo(pool.summary())
-    from labeler.loop.scoring import reading_lines
-
-    for line in data_lines(config, pool) + reading_lines(config, pool.texts):
+    for line in data_lines(config, pool) + reading_lines(config, pool.texts) + ([pruned] if pruned else []):
         click.echo(line)
     top = scores.P.max(axis=1)
     click.echo(f"scored {len(scores.ids)} records with {', '.join(scores.signals)} ({scores.method}); "

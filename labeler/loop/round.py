@@ -32,7 +32,7 @@ from labeler.loop.human_labels import per_class, submitted, unfound, unfound_not
 from labeler.loop.join import RUN_META_NAME, suggestion_agent
 from labeler.loop.policy import project_policy
 from labeler.loop.queue import COVERAGE
-from labeler.loop.scoring import bootstrap, build_signals, embedder, reading_lines, training_rows
+from labeler.loop.scoring import bootstrap, build_signals, embedder, prune_refitted_caches, reading_lines, training_rows
 from labeler.loop.suggest import none_cut, suggestion, suggestion_cuts
 from labeler.project import Project
 
@@ -341,7 +341,7 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
     out["scores"] = scores
     echo(f"  scored {len(scores.ids)} records with {', '.join(scores.signals)} ({scores.method}) in "
          f"{time.perf_counter() - started:.1f} s")
-    for note in reading_lines(config, pool.texts) + [scores.note, scores.queue_note]:
+    for note in reading_lines(config, pool.texts) + [scores.note, scores.queue_note, prune_refitted_caches(config)]:
         if note:
             echo(f"  {note}")
     echo("[4/4] push")

@@ -150,6 +150,25 @@ def open_cache(cache_dir: str | os.PathLike, signal: Signal) -> KVStore:
     return store
 
 
+def refitted_caches(cache_dir: str | os.PathLike, signal: Signal) -> list[Path]:
+    """The folders of ``signal``'s prediction caches at other temperatures alone (the same name, type, labels and
+    every other parameter): what ``bootstrap`` wrote at each round's refitted temperature before it computed that
+    signal from the cached embeddings instead; nothing reads them."""
+    mine = {k: v for k, v in signal.params.model_dump(mode="json").items() if k != "temperature"}
+    found = []
+    for meta in sorted(Path(cache_dir).glob("*/signal.json")):
+        try:
+            d = json.loads(meta.read_text())
+        except (OSError, ValueError):
+            continue
+        params = {k: v for k, v in (d.get("params") or {}).items() if k != "temperature"}
+        if (d.get("type"), d.get("name"), d.get("labels"), d.get("multi_label")) == \
+                (signal.type_name, signal.name, list(signal.labels), signal.multi_label) \
+                and d.get("fingerprint") != signal.fingerprint() and params == mine:
+            found.append(meta.parent)
+    return found
+
+
 def distributed() -> bool:
     """Whether this process is one of several under ``accelerate launch`` / torchrun."""
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
