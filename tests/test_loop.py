@@ -91,18 +91,23 @@ def test_bootstrap_push_annotate_pull_and_repush(small_project):
     assert Scores.load(Project(config).scores).ids == pool.ids
 
 
+def demo_subset(tmp_path, n: int, *overrides: str):
+    """The first ``n`` demo tickets as a project under ``tmp_path`` with the demo config: (rows, config)."""
+    rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:n]
+    data = tmp_path / "t.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text((REPO / "configs/demo.yaml").read_text().replace("../labeler/demo/tickets.jsonl", str(data)))
+    return rows, load_config(cfg, [f"project.dir={tmp_path / 'state'}", *overrides])
+
+
 def test_embedding_temperature_is_fitted_on_human_labels(tmp_path):
     """With 12 human labels the embedding signal's temperature is fitted (NLL) and its fingerprint moves."""
     from labeler.data import load_pool
     from labeler.loop.scoring import build_signals, fit_embedding_temperatures
     from labeler.signals.cosine_calibration import fit_temperature
 
-    rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:24]
-    data = tmp_path / "t.jsonl"
-    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    cfg = tmp_path / "c.yaml"
-    cfg.write_text((REPO / "configs/demo.yaml").read_text().replace("../labeler/demo/tickets.jsonl", str(data)))
-    config = load_config(cfg, [f"project.dir={tmp_path / 'state'}"])
+    rows, config = demo_subset(tmp_path, 24)
     pool = load_pool(config)
     signals = build_signals(config)
     labeled = pool.records[:12]
@@ -123,12 +128,7 @@ def test_a_refitted_temperature_writes_no_prediction_cache_of_its_own(tmp_path):
     from labeler.loop.scoring import build_signals, fit_embedding_temperatures
     from labeler.signals.cache import score_cached
 
-    rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:40]
-    data = tmp_path / "t.jsonl"
-    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    cfg = tmp_path / "c.yaml"
-    cfg.write_text((REPO / "configs/demo.yaml").read_text().replace("../labeler/demo/tickets.jsonl", str(data)))
-    config = load_config(cfg, [f"project.dir={tmp_path / 'state'}", "queue.gold_share=0"])
+    rows, config = demo_subset(tmp_path, 40, "queue.gold_share=0")
     project = Project(config)
     bootstrap(config, progress=False)  # no labels yet: the configured temperature, through the cache
     caches = {p.name for p in project.cache.iterdir() if (p / "predictions.sqlite").exists()}
@@ -153,12 +153,7 @@ def test_the_caches_earlier_rounds_wrote_per_refitted_temperature_are_removed(tm
     from labeler.loop.scoring import build_signals, prune_refitted_caches
     from labeler.signals.cache import score_cached
 
-    rows = [json.loads(line) for line in (REPO / "labeler/demo/tickets.jsonl").read_text().splitlines()][:20]
-    data = tmp_path / "t.jsonl"
-    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    cfg = tmp_path / "c.yaml"
-    cfg.write_text((REPO / "configs/demo.yaml").read_text().replace("../labeler/demo/tickets.jsonl", str(data)))
-    config = load_config(cfg, [f"project.dir={tmp_path / 'state'}"])
+    rows, config = demo_subset(tmp_path, 20)
     bootstrap(config, progress=False)  # every configured signal's cache, the embedding one at its configured temperature
     cache = Project(config).cache
     kept = sorted(p.parent.name for p in cache.glob("*/signal.json"))
