@@ -39,7 +39,7 @@ import numpy as np
 
 from training.calibration import ece
 from training.ppi import expected_gain, ppi_gain
-from training.resample import bootstrap_values, f1_from_counts, prf
+from training.resample import bootstrap_values, f1_from_counts, prf, rows_right
 from training.thresholds import predict_sets
 
 METRICS = ("accuracy", "macro_f1", "micro_f1")
@@ -103,7 +103,7 @@ def _counts(y: np.ndarray, pred: np.ndarray, k: int) -> tuple[np.ndarray, np.nda
 def score(name: str, y: np.ndarray, pred: np.ndarray, k: int) -> float:
     """One metric on hard predictions (``training.resample`` gives it on every bootstrap resample at once)."""
     if name == "accuracy":
-        return float((y == pred).all(axis=1).mean() if y.ndim == 2 else (y == pred).mean())
+        return float(rows_right(y, pred).mean())
     if name in ("macro_f1", "micro_f1"):
         return f1_from_counts(name, *_counts(y, pred, k))
     raise ValueError(f"unknown metric {name!r}; choose from {', '.join(METRICS)}")
@@ -224,11 +224,6 @@ def _extreme_f1_diff(va: float, vb: float, y: np.ndarray, level: float) -> tuple
     return float(max(d - np.hypot(va - la, ub - vb), -1.0)), float(min(d + np.hypot(ua - va, vb - lb), 1.0))
 
 
-def _right(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """Per row: the prediction is right (the exact set, for multi-label)."""
-    return (y == pred).all(axis=1) if y.ndim == 2 else y == pred
-
-
 def bootstrap_ci(
     P: np.ndarray,
     y: np.ndarray,
@@ -249,7 +244,7 @@ def bootstrap_ci(
         return {"value": float("nan"), "lo": float("nan"), "hi": float("nan"), "n": 0}
     value = score(metric, yc, pc, k)
     if metric == "accuracy":
-        lo, hi = wilson_ci(int(_right(yc, pc).sum()), len(yc), level)
+        lo, hi = wilson_ci(int(rows_right(yc, pc).sum()), len(yc), level)
     else:
         stats = bootstrap_values(metric, yc, [pc], k, n_resamples, seed)[0]
         lo, hi = _percentile_ci(stats, level)
@@ -317,7 +312,7 @@ def paired_bootstrap(
     diffs = sa - sb
     va, vb = score(metric, yc, a, k), score(metric, yc, b, k)
     if metric == "accuracy":
-        lo, hi = paired_score_ci(_right(yc, a), _right(yc, b), level)
+        lo, hi = paired_score_ci(rows_right(yc, a), rows_right(yc, b), level)
     else:
         lo, hi = _percentile_ci(diffs, level)
         if lo == hi and va in (0.0, 1.0) and vb in (0.0, 1.0):  # every resample the same: no spread to read
@@ -328,7 +323,7 @@ def paired_bootstrap(
         return plain
     UA, UB = (np.asarray(U, dtype=np.float64) for U in unlabeled)
     both_u = covered(UA) & covered(UB)
-    d = _right(yc, a).astype(np.float64) - _right(yc, b).astype(np.float64)
+    d = rows_right(yc, a).astype(np.float64) - rows_right(yc, b).astype(np.float64)
     ppi = ppi_gain(d, expected_gain(PA[keep], PB[keep]), expected_gain(UA[both_u], UB[both_u]), level)
     return plain if ppi is None else plain | ppi | {"method": "prediction-powered"}
 

@@ -50,12 +50,16 @@ def _row_means(f: np.ndarray, present: np.ndarray) -> np.ndarray:
     return out
 
 
+def rows_right(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Per row: the prediction is right (the exact set, for multi-label)."""
+    return (y == pred).all(axis=1) if y.ndim == 2 else y == pred
+
+
 def row_tables(metric: str, y: np.ndarray, pred: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
     """Per row, what the metric counts: (right,) for accuracy; (true, predicted, actual positives) per class,
     (n, K) each, for the F1s. ``y`` and ``pred``: class indices (n,) or 0/1 sets (n, K)."""
     if metric == "accuracy":
-        right = (y == pred).all(axis=1) if y.ndim == 2 else y == pred
-        return (right.astype(np.float64),)
+        return (rows_right(y, pred).astype(np.float64),)
     if y.ndim == 1:
         eye = np.eye(k, dtype=np.float64)
         truth, said = eye[y], eye[pred]

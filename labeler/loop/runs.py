@@ -183,8 +183,7 @@ def weak_training_rows(config, labels_df=None, policy=None, pool=None) -> tuple[
                        config.task.threshold)
     if not len(wr):
         return None
-    texts = pool.texts  # a list built per read: once, not per row
-    return [texts[i] for i in wr], wy, policy.weak.weight
+    return [pool[i].text for i in wr], wy, policy.weak.weight
 
 
 def training_params(config, backend: str) -> dict:

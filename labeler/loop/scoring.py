@@ -98,11 +98,12 @@ def fit_embedding_temperatures(config, signals: list, texts: list[str], y) -> di
 
 
 def score_signals(config, signals: list, ids: list[str], texts: list[str], rows, y, progress: bool = False,
-                  persist_fitted: bool = True) -> dict:
+                  persist_fitted: bool = False) -> dict:
     """The "score" step: temperatures fitted on the human training rows (``rows`` of ``texts``, targets
-    ``y``), then every signal's matrix through the prediction cache. ``persist_fitted=False`` (``bootstrap``
-    outside ``accelerate launch``, ``labeler simulate``): a signal whose temperature was just refitted is computed
-    from its cached embeddings without storing one prediction cache per round (same numbers, no disk churn)."""
+    ``y``), then every signal's matrix through the prediction cache, except a signal whose temperature was just
+    refitted: it is computed from its cached embeddings without storing one prediction cache per round (same
+    numbers, no disk churn). ``persist_fitted``: through the cache all the same (``bootstrap`` under ``accelerate
+    launch``, whose shards split the work)."""
 
     fitted = fit_embedding_temperatures(config, signals, [texts[i] for i in rows], y)
     cache = Project(config).ensure().cache

@@ -100,7 +100,7 @@ class Features:
         if not self.objects or (y is not None and len(rows) < MIN_LABELS_FOR_TEMPERATURE and not self._fitted()):
             return
         data = self.data
-        self.signals = score_signals(data.config, self.objects, data.ids, data.texts, rows, y, persist_fitted=False)
+        self.signals = score_signals(data.config, self.objects, data.ids, data.texts, rows, y)
         self.P0 = zero_shot_ensemble(data.config, self.signals)
 
     def _fitted(self) -> bool:
