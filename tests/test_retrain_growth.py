@@ -99,7 +99,9 @@ def test_round_waits_then_force_trains(tmp_path, monkeypatch):
     _run(monkeypatch)
     trained = []
     monkeypatch.setattr(rnd, "pull_labels", lambda config: (_ for _ in ()).throw(rnd.LabelerError("not found")))
-    monkeypatch.setattr(runs, "trigger", lambda config, policy, backend=None: SimpleNamespace(due=True, reason="due"))
+    monkeypatch.setattr(rnd, "load_pool", lambda config: None)  # the round reads it once and hands it down
+    monkeypatch.setattr(runs, "trigger", lambda config, policy, backend=None, pool=None: SimpleNamespace(due=True,
+                                                                                                         reason="due"))
     monkeypatch.setattr(runs, "labels_unchanged", lambda config: None)
     monkeypatch.setattr(runs, "train_project", lambda config, **kw: trained.append(kw) or pytest.fail("trained"))
     monkeypatch.setattr(rnd, "bootstrap", lambda config, **kw: (SimpleNamespace(texts=[]), SimpleNamespace(

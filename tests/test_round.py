@@ -50,7 +50,9 @@ def snapshot(client, config):
 @pytest.mark.slow
 @pytest.mark.server
 @pytest.mark.parametrize("mode", ["join", "replace"])
-def test_round_trains_rescores_and_refreshes_pending_suggestions(tmp_path, argilla_client, mode):
+def test_round_trains_rescores_and_refreshes_pending_suggestions(tmp_path, argilla_client, mode, monkeypatch):
+    from labeler.data.records import Pool
+
     config = project(tmp_path, mode)
     bootstrap(config, progress=False)
     assert push_queue(config, progress=False).created == 60
@@ -60,7 +62,10 @@ def test_round_trains_rescores_and_refreshes_pending_suggestions(tmp_path, argil
     assert len(answered) == 45
 
     lines: list[str] = []
+    reads, load = [], Pool.load.__func__
+    monkeypatch.setattr(Pool, "load", classmethod(lambda cls, path: reads.append(Path(path).name) or load(cls, path)))
     out = run_round(config, progress=False, echo=lines.append)
+    assert reads == ["pool.parquet"]  # read once, and handed to the trigger, the run, its comparison, bootstrap, push
     run_id, scores = out["trained"], out["scores"]
     assert run_id and scores.run_id == run_id and run_id in scores.signals
     assert lines[0] == "[1/4] pull" and "[2/4] train" in lines and lines[-3] == "[4/4] push"

@@ -268,7 +268,7 @@ def test_status_shows_the_current_run_and_when_the_next_one_starts(tmp_path):
            "training can be expected to help); `labeler round` or `labeler train` starts it" in lines
 
 
-def test_the_fast_models_verdict_on_gold_makes_a_run_due(tmp_path):
+def test_the_fast_models_verdict_on_gold_makes_a_run_due(tmp_path, monkeypatch):
     """The evidence rule through the project: a fast model fitted on the human training labels against the
     zero-shot ensemble (scores.npz) on the answered random reserve; classes below the floor do not block."""
     import pandas as pd
@@ -302,6 +302,12 @@ def test_the_fast_models_verdict_on_gold_makes_a_run_due(tmp_path):
     assert (d.due, d.rule) == (True, "evidence") and d.reason == (
         f"the fast model vs zero-shot on {n_gold} random reserve labels: {ev.diff:+.3f} accuracy (95% CI "
         f"{ev.lo:+.3f}..{ev.hi:+.3f}, better in 100% of resamples): training can be expected to help")
+    # `labeler round` asks once a round and hands the answer (and the pool it read) to the train step: not asked again
+    from labeler.loop import runs
+
+    monkeypatch.setattr(runs, "fast_model_evidence", lambda *a, **k: pytest.fail("the evidence was fitted twice"))
+    run = runs.train_project(config, policy=policy, decision=d, pool=pool, n_resamples=50)
+    assert run.info["n_train"] == sum(policy.reserve.split_of(i) == "train" for i in pool.ids) == 16
 
 
 @pytest.mark.slow

@@ -47,6 +47,8 @@ from training.registry import PRUNED
 ZERO_SHOT_TYPES = {"embedding", "nli", "summarize"}
 RULE_TYPES = {"keywords", "entities"}
 
+_UNREAD = object()  # a label table the caller did not read (None is a project before its first pull)
+
 
 def kind_of(signal_type: str) -> str:
     if signal_type == "finetuned":
@@ -63,9 +65,10 @@ class Gold:
     y: np.ndarray | None
 
 
-def gold_set(config, reserve: GoldReserve, split: str = GOLD) -> Gold:
-    """The submitted human labels of the gold split (random records, never trained on), or of ``split``."""
-    labels = Project(config).load_labels()
+def gold_set(config, reserve: GoldReserve, split: str = GOLD, labels=_UNREAD) -> Gold:
+    """The submitted human labels of the gold split (random records, never trained on), or of ``split``.
+    ``labels``: the project's label table, when the caller has read it."""
+    labels = Project(config).load_labels() if labels is _UNREAD else labels
     if labels is None or labels.empty:
         return Gold([], [], None)
     ids = labels["id"].astype(str).tolist()
@@ -74,10 +77,12 @@ def gold_set(config, reserve: GoldReserve, split: str = GOLD) -> Gold:
     return Gold([ids[r] for r in rows], [texts[r] for r in rows], y)
 
 
-def unanswered_reserve(config, reserve: GoldReserve) -> Gold:
+def unanswered_reserve(config, reserve: GoldReserve, pool=None, labels=_UNREAD) -> Gold:
     """Up to ``gold.PPI_UNLABELED`` random reserve records nobody answered yet (``GoldReserve.unanswered``): where
-    a single-label accuracy verdict reads the models' expected gain (``training.ppi``)."""
-    pool, labels = load_pool(config), Project(config).load_labels()
+    a single-label accuracy verdict reads the models' expected gain (``training.ppi``). ``pool`` and ``labels``: the
+    project's, when the caller has read them."""
+    pool = load_pool(config) if pool is None else pool
+    labels = Project(config).load_labels() if labels is _UNREAD else labels
     ids, texts = pool.ids, pool.texts
     rows = reserve.unanswered(ids, labels)
     return Gold([ids[r] for r in rows], [texts[r] for r in rows], None)
@@ -161,7 +166,7 @@ def gold_only_ece(result, systems_gold: dict, y_gold, config) -> None:
         result.systems[name].metrics["ece_n"] = n
 
 
-def _ensemble(config, probas: dict, reserve) -> tuple[np.ndarray, str | None]:
+def _ensemble(config, probas: dict, reserve, labels) -> tuple[np.ndarray, str | None]:
     """The ensemble row: the signals' weighted mean, or, with ``ensemble.method: stacked``, the stack fitted as
     ``bootstrap`` fits it before a run exists: on the human training labels (never gold), over the signals'
     pool matrices in ``scores.npz``. The note says what it was stacked on, or why it fell back."""
@@ -172,7 +177,7 @@ def _ensemble(config, probas: dict, reserve) -> tuple[np.ndarray, str | None]:
     scores = Project(config).fitting_scores()
     if scores is None or any(n not in scores.signals for n in names):
         return P, "the signals' weighted mean: run `labeler bootstrap` to score the pool the stack is fitted on"
-    rows, y, _ = training_rows(config, scores.ids, Project(config).load_labels(), reserve)
+    rows, y, _ = training_rows(config, scores.ids, labels, reserve)
     if y is None or not len(rows):
         return P, "the signals' weighted mean: no training labels to stack on yet"
     stack = StackedEnsemble(multi_label=config.task.multi_label, cv_folds=config.ensemble.cv_folds,
@@ -202,21 +207,22 @@ def _suggestions(config, reserve, scored: dict, kinds: dict, run_id: str | None,
 
 def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = False, out_dir: str | Path | None = None,
                     n_resamples: int = 1000, write: bool = True, progress: bool = False,
-                    reserve: GoldReserve | None = None) -> ComparePaths:
+                    reserve: GoldReserve | None = None, pool=None) -> ComparePaths:
     """Every configured signal, their ensemble and the chosen runs on the gold split -> report files.
 
     Runs: ``run_ids`` if given, else every run with ``all_runs``, else the current run (if any). The headline
     verdict is the primary run (the current one, else the first) against the strongest zero-shot system,
     given only when the labels it is scored on (``gold.verdict_splits``: gold + calibration single-label, else
     gold) number ``training.min_gold``. ``reserve``: the command's (``policy.reserve``; read from the project
-    when not given).
+    when not given); ``pool``: the project's, when the command has read it. The label table is read once.
     """
 
     if reserve is None:
         from labeler.loop.policy import project_reserve
 
         reserve = project_reserve(config)
-    gold, calib = gold_set(config, reserve), gold_set(config, reserve, CALIB)
+    labels = Project(config).load_labels()
+    gold, calib = gold_set(config, reserve, labels=labels), gold_set(config, reserve, CALIB, labels)
     reg = registry(config)
     with training_errors():
         if run_ids is None:
@@ -249,14 +255,14 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
     # the calibration labels are scored with gold, in one pass: counted (single-label) or for the cuts (multi-label);
     # single-label accuracy also scores unanswered reserve records, the prediction-powered verdict's other side
     powered = not config.task.multi_label and verdict_metric(config) == "accuracy"
-    unl = unanswered_reserve(config, reserve) if powered else Gold([], [], None)
+    unl = unanswered_reserve(config, reserve, pool, labels) if powered else Gold([], [], None)
     n_eval = len(gold.ids) + len(calib.ids)
     ids, texts = gold.ids + calib.ids + unl.ids, gold.texts + calib.texts + unl.texts
     probas, kinds = signal_probas(config, ids, texts, progress, signals)
     scored = dict(probas)
     ensemble_note = None
     if len(probas) > 1:
-        scored["ensemble"], ensemble_note = _ensemble(config, probas, reserve)
+        scored["ensemble"], ensemble_note = _ensemble(config, probas, reserve, labels)
         kinds["ensemble"] = "ensemble"
     with training_errors():
         for rid, run in runs.items():
@@ -304,7 +310,7 @@ def compare_project(config, run_ids: list[str] | None = None, all_runs: bool = F
     elif kinds.get(result.primary) != "fine-tuned":
         result.verdict = "no fine-tuned run to compare; " + result.verdict
     weak = below_trivial(result, y)
-    _, discarded_reserve = discarded(Project(config).load_labels(), reserve)
+    _, discarded_reserve = discarded(labels, reserve)
     majority = majority_note(result, y, verdict_metric(config)) if y is not None else None
     out = Path(out_dir) if out_dir else Project(config).reports / time.strftime("%Y%m%d-%H%M%S")
     cp = ComparePaths(result=result, out_dir=out, zero_shot_verdict=zero_verdict, enough=ok, n_gold=n_gold,

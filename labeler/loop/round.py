@@ -149,9 +149,10 @@ def queue_status(scores, by: str, when: str | None = None) -> str:
             f"Current fine-tuned run: {scores.run_id or 'none yet'}.")
 
 
-def push_queue(config, progress: bool = True, by: str = "labeler push", policy=None):
+def push_queue(config, progress: bool = True, by: str = "labeler push", policy=None, pool=None):
     """Push the next batch (``plan_push``) and refresh every pending record; ``policy``: the command's
-    (``labeler.loop.policy.project_policy``, built here when not given; ``simulate --via-argilla`` hands its own).
+    (``labeler.loop.policy.project_policy``, built here when not given; ``simulate --via-argilla`` hands its own);
+    ``pool``: the command's ``load_pool``, when it has read it.
 
     Review order (the ``priority`` metadata, 1 first): records queued earlier and still unanswered, by their
     refreshed uncertainty, then the new batch in the order the queue chose it, with the random gold picks
@@ -164,7 +165,7 @@ def push_queue(config, progress: bool = True, by: str = "labeler push", policy=N
     project = Project(config)
     state = project.read_state()
     policy = project_policy(config, state) if policy is None else policy
-    pool = load_pool(config)
+    pool = load_pool(config) if pool is None else pool
     scores = project.load_scores()
     if scores.ids != pool.ids:
         raise LabelerError("scores are out of date with the pool; run `labeler bootstrap` again")
@@ -315,7 +316,8 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
             raise
         echo(f"  nothing to pull: {exc.args[0].split(';')[0]} ({dataset_gone(config)})")
     echo("[2/4] train")
-    decision = runs.trigger(config, policy, backend)
+    pool = load_pool(config)  # the round's one read of the pool, for every step after the pull
+    decision = runs.trigger(config, policy, backend, pool)
     if not (decision.due or force):
         out["train_note"] = decision.reason
         echo(f"  {decision.reason}")
@@ -326,18 +328,18 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
             echo(f"  {hold}")
         else:
             echo(f"  training: {decision.reason}" if decision.due else "  training: --force")
-            run = runs.train_project(config, backend=backend, force=force, policy=policy)
+            run = runs.train_project(config, backend=backend, force=force, policy=policy, decision=decision, pool=pool)
             out["trained"] = run.run_id
             for line in describe_run(run):
                 echo("  " + line)
             try:
-                cmp = compare_project(config, run_ids=[run.run_id], write=False, reserve=policy.reserve)
+                cmp = compare_project(config, run_ids=[run.run_id], write=False, reserve=policy.reserve, pool=pool)
                 echo("  verdict: " + cmp.result.verdict)
             except LabelerError as exc:
                 echo(f"  no comparison: {exc}")
     echo("[3/4] bootstrap")
     started = time.perf_counter()
-    pool, scores = bootstrap(config, progress=progress, policy=policy)
+    pool, scores = bootstrap(config, progress=progress, policy=policy, pool=pool)
     out["scores"] = scores
     echo(f"  scored {len(scores.ids)} records with {', '.join(scores.signals)} ({scores.method}) in "
          f"{time.perf_counter() - started:.1f} s")
@@ -345,7 +347,7 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
         if note:
             echo(f"  {note}")
     echo("[4/4] push")
-    out["push"] = push_queue(config, progress=progress, policy=policy)
+    out["push"] = push_queue(config, progress=progress, policy=policy, pool=pool)
     for line in out["push"].summary().splitlines():
         echo("  " + line)
     return out

@@ -95,14 +95,15 @@ def threshold(config, policy) -> tuple[bool, dict[str, int], str]:
     return not short, short, short_message(short, n)
 
 
-def fast_model_evidence(config, policy):
+def fast_model_evidence(config, policy, pool=None):
     """A fast model fitted on the human training labels alone (``training.head.LinearModel``, the queue model's
     head, without weak labels: the evidence is about what the labels teach) against the zero-shot ensemble on
     the answered random reserve, gold and calibration both (neither ever trains it):
     ``training.trigger.Evidence``, or None before a scored pool, two trained-on classes or any reserve answer.
     Multi-label, as ``compare`` judges: micro-F1 (``training.verdict_metric`` where set) on gold, each model cut
     where the calibration labels say (``training.compare.label_cuts``; ``task.threshold`` while they hold too few
-    positives). Embeddings come from the embedding signal's cache; zero-shot from scores.npz."""
+    positives). Embeddings come from the embedding signal's cache; zero-shot from scores.npz. ``pool``: the
+    project's, when the caller has read it."""
 
     project = Project(config)
     scores = project.fitting_scores() if project.pool.exists() else None
@@ -116,7 +117,7 @@ def fast_model_evidence(config, policy):
     rows, y, answered = policy.reserve.rows_in_splits(scores.ids, labels, (GOLD, CALIB), names, ml)  # gold first
     if y_train is None or y is None or (not ml and len(np.unique(y_train)) < 2) or (ml and not answered[GOLD]):
         return None
-    texts = Pool.load(project.pool).texts
+    texts = (Pool.load(project.pool) if pool is None else pool).texts
     emb = _embedding(config)
     model = LinearModel(len(names), ml, QUEUE_MODEL_C, policy.seed).fit(emb.encode([texts[i] for i in train_rows]),
                                                                        y_train)
@@ -144,10 +145,11 @@ def _multi_label_evidence(config, P_fast: np.ndarray, P_zero: np.ndarray, y: np.
                     metric=metric_name(metric, True))
 
 
-def trigger(config, policy, backend: str | None = None):
+def trigger(config, policy, backend: str | None = None, pool=None):
     """Is a run due (``training.trigger.first_run``)? Human training labels per class against the policy's
     ``min_per_class`` and the backend's floor, and the fast model's evidence on the random reserve (P(better)
-    from the paired bootstrap's one-sided p-value against ``training.trigger.CONFIDENCE``)."""
+    from the paired bootstrap's one-sided p-value against ``training.trigger.CONFIDENCE``). ``pool``: the
+    project's, when the caller has read it."""
 
     backend = backend or config.training.backend
     counts = train_counts(config, policy.reserve)
@@ -155,7 +157,7 @@ def trigger(config, policy, backend: str | None = None):
     by_count = first_run(*args, None, int(config.training.min_gold))
     if by_count.due:  # the count rule needs no evidence (first_run asks it first): skip fitting the fast model
         return by_count
-    return first_run(*args, fast_model_evidence(config, policy), int(config.training.min_gold))
+    return first_run(*args, fast_model_evidence(config, policy, pool), int(config.training.min_gold))
 
 
 # -- training ----------------------------------------------------------------------------------------
@@ -200,13 +202,16 @@ def training_params(config, backend: str) -> dict:
 
 
 def train_project(config, backend: str | None = None, force: bool = False, n_resamples: int = 1000,
-                  labels_path=None, make_current: bool = True, policy=None, final_fit: int = 0, progress=None):
+                  labels_path=None, make_current: bool = True, policy=None, final_fit: int = 0, progress=None,
+                  decision=None, pool=None):
     """Train a run on the project's labels (weak labels per ``training.weak_labels``); it becomes current
     unless ``make_current`` is False. ``labels_path``: a snapshot of labels.parquet to train on instead (the
     watcher's background fine-tune, while refreshes keep rewriting the project's file). ``policy``: the
     command's (built here when not given). ``final_fit``: K folds: train on every human label, gold and
     calibration included, accuracy cross-fitted over the random reserve (``training.train``; ``progress`` is told
-    after each of its K + 1 fits)."""
+    after each of its K + 1 fits). ``decision``: the trigger's answer where the command asked it already (``labeler
+    round`` asks before training: the fast model's evidence is fitted once a round); ``pool``: the project's, when
+    the command has read it."""
     t = config.training
     project = Project(config)
     project.require_labels()
@@ -214,7 +219,7 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
     backend = backend or t.backend
     floor = 0 if final_fit else policy.min_per_class  # the shipped model: every label, whenever asked
     if not force and not final_fit:
-        decision = trigger(config, policy, backend)
+        decision = trigger(config, policy, backend, pool) if decision is None else decision
         if not decision.due:
             raise LabelerError(decision.reason + "; label more or pass --force")
         floor = 0  # either rule lets classes below min_per_class (or the floor) train without blocking
@@ -223,7 +228,8 @@ def train_project(config, backend: str | None = None, force: bool = False, n_res
     splits = policy.reserve.splits(labels_df["id"].astype(str).tolist())
     params = training_params(config, backend)
     # read once, for the weak labels and the words, where either is asked for
-    pool = Pool.load(project.pool) if project.pool.exists() and (policy.weak.fraction > 0 or policy.lexical) else None
+    if pool is None and project.pool.exists() and (policy.weak.fraction > 0 or policy.lexical):
+        pool = Pool.load(project.pool)
     with training_errors():
         return train(labels_df, config.label_names, config.task.multi_label, backend=backend,
                      params=params, project_dir=project.dir, seed=t.seed, embed=body_cache(config, backend, params),

@@ -153,18 +153,19 @@ def combine(config, probas: dict, ids: list[str], labels_df, run_id: str | None,
     return ens, weights, note
 
 
-def bootstrap(config, progress: bool = True, policy=None):
+def bootstrap(config, progress: bool = True, policy=None, pool=None):
     """Load the pool, score it with every signal (cached per record), combine, fit the queue model; save
     ``scores.npz``. When the registry has a current run it is scored too and joins as ``training.mode`` says.
     A signal whose temperature was refitted on the new labels is computed from its cached embeddings, not written
     to a prediction cache of its own: its temperature changes with every round's labels, so nothing would read it
     again (a round wrote 6.8 MB on BANKING77, 162 MB in 22 rounds). Under ``accelerate launch`` it still goes
     through the cache, whose shards split the work between the processes (``labeler.signals.cache``).
-    ``policy``: the command's (``labeler.loop.policy.project_policy``, built here when not given)."""
+    ``policy``: the command's (``labeler.loop.policy.project_policy``, built here when not given); ``pool``: the
+    command's ``load_pool``, when it has read it."""
 
     project = Project(config).ensure()
     policy = project_policy(config) if policy is None else policy
-    pool = load_pool(config)
+    pool = load_pool(config) if pool is None else pool
     labels_df = project.load_labels()
     signals = build_signals(config)
     ids, texts = pool.ids, pool.texts
