@@ -45,6 +45,7 @@ from harness import compare, machine_info
 def make_round(config, project, truth, texts, answered: dict, plan: dict, cold: bool, retrain: list | None = None):
     """A zero-argument round on ``project``: answer the last plan, then trigger + bootstrap + plan_push.
     ``retrain`` (a list): the train step retrains the run as ``labeler round`` does; its seconds go there."""
+    from labeler.data import load_pool
     from labeler.evaluation.compare_on_gold import compare_project
     from labeler.loop.policy import project_policy
     from labeler.loop.round import plan_push
@@ -63,15 +64,17 @@ def make_round(config, project, truth, texts, answered: dict, plan: dict, cold: 
         # round left (the pool's 10,003 records a round; one variant's load_pool took 16 ms or 80 ms by its turn)
         gc.collect()
 
-    def one_round():
+    def one_round():  # as loop.round.run_round: one policy, one read of the pool, one trigger decision
         policy = project_policy(config)
-        decision = trigger(config, policy)
+        pool = load_pool(config)
+        decision = trigger(config, policy, pool=pool)
         if retrain is not None and not labels_unchanged(config):
             t0 = time.perf_counter()
-            run = train_project(config, backend="logreg", force=not decision.due, policy=policy)
+            run = train_project(config, backend="logreg", force=not decision.due, policy=policy, decision=decision,
+                                pool=pool)
             retrain.append(time.perf_counter() - t0)
-            compare_project(config, run_ids=[run.run_id], write=False, reserve=policy.reserve)
-        pool, scores = bootstrap(config, progress=False, policy=policy)
+            compare_project(config, run_ids=[run.run_id], write=False, reserve=policy.reserve, pool=pool)
+        pool, scores = bootstrap(config, progress=False, policy=policy, pool=pool)
         batch, _ = plan_push(config, pool, scores, set(answered), set(answered), project.load_labels(), policy)
         plan["ids"] = [scores.ids[i] for i in batch.indices]
         return scores.signals
