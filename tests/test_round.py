@@ -51,6 +51,7 @@ def snapshot(client, config):
 @pytest.mark.server
 @pytest.mark.parametrize("mode", ["join", "replace"])
 def test_round_trains_rescores_and_refreshes_pending_suggestions(tmp_path, argilla_client, mode, monkeypatch):
+    from labeler.argilla import rest
     from labeler.data.records import Pool
 
     config = project(tmp_path, mode)
@@ -64,8 +65,12 @@ def test_round_trains_rescores_and_refreshes_pending_suggestions(tmp_path, argil
     lines: list[str] = []
     reads, load = [], Pool.load.__func__
     monkeypatch.setattr(Pool, "load", classmethod(lambda cls, path: reads.append(Path(path).name) or load(cls, path)))
+    walks, iter_records = [], rest.iter_records
+    monkeypatch.setattr(rest, "iter_records", lambda *a, **k: walks.append(k.get("include")) or iter_records(*a, **k))
     out = run_round(config, progress=False, echo=lines.append)
     assert reads == ["pool.parquet"]  # read once, and handed to the trigger, the run, its comparison, bootstrap, push
+    # every record read twice: the pull (whose view the push plans on) and the push's check just before it upserts
+    assert walks == [("responses", "suggestions"), "responses"]
     run_id, scores = out["trained"], out["scores"]
     assert run_id and scores.run_id == run_id and run_id in scores.signals
     assert lines[0] == "[1/4] pull" and "[2/4] train" in lines and lines[-3] == "[4/4] push"

@@ -61,6 +61,10 @@ class PullReport:
     kept: int = 0  # labels kept from the last pull: answered in another dataset, not answered in this one
     dataset: str = ""
     dataset_id: str = ""
+    # the dataset as this pull read it: its record ids and those with any response, drafts included (as
+    # ``datasets.answered_ids``); ``labeler round``'s push plans on them instead of reading every record again
+    present: set[str] = field(default_factory=set, repr=False)
+    answered: set[str] = field(default_factory=set, repr=False)
 
     def summary(self) -> str:
         kappa = "n/a (fewer than 2 answers per record)" if self.kappa is None \
@@ -150,6 +154,8 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path, check=None) -> Pull
     for rec in rest.iter_records(conn, dataset.id, include=("responses", "suggestions")):
         rid = rec.get("external_id") or rec["id"]
         present.add(str(rid))
+        if rec.get("responses"):
+            report.answered.add(str(rid))
         fields = {col: rec["fields"].get(name, "") for col, name in field_names.items()}
         suggested = next((s.get("value") for s in rec.get("suggestions") or []), None)  # the one question's
         answers = []
@@ -226,7 +232,7 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path, check=None) -> Pull
                                                    "suggestion"])
     # a record answered in another dataset (a new one after the labels changed, or for the "None of these"
     # option) keeps its label unless this dataset answers it; this dataset's own answers are read from it alone
-    report.dataset, report.dataset_id = spec.name, str(dataset.id)
+    report.dataset, report.dataset_id, report.present = spec.name, str(dataset.id), present
     labels_df, report.kept = _keep_elsewhere(labels_df, out_dir / "labels.parquet", present, spec.name)
     responses_df, _ = _keep_elsewhere(responses_df, out_dir / "responses.parquet", present, spec.name)
     _write_atomic(labels_df, out_dir / "labels.parquet")

@@ -149,10 +149,13 @@ def queue_status(scores, by: str, when: str | None = None) -> str:
             f"Current fine-tuned run: {scores.run_id or 'none yet'}.")
 
 
-def push_queue(config, progress: bool = True, by: str = "labeler push", policy=None, pool=None):
+def push_queue(config, progress: bool = True, by: str = "labeler push", policy=None, pool=None, pulled=None):
     """Push the next batch (``plan_push``) and refresh every pending record; ``policy``: the command's
     (``labeler.loop.policy.project_policy``, built here when not given; ``simulate --via-argilla`` hands its own);
-    ``pool``: the command's ``load_pool``, when it has read it.
+    ``pool``: the command's ``load_pool``, when it has read it; ``pulled``: the ``PullReport`` of this command's pull,
+    whose view of the dataset (its records, those answered) the plan reads instead of reading every record again
+    (``labeler round``: its push comes seconds after its pull; ``push`` still reads the answers again just before it
+    upserts, and never re-sends one that came in since).
 
     Review order (the ``priority`` metadata, 1 first): records queued earlier and still unanswered, by their
     refreshed uncertainty, then the new batch in the order the queue chose it, with the random gold picks
@@ -175,7 +178,9 @@ def push_queue(config, progress: bool = True, by: str = "labeler push", policy=N
     labeled = project.load_labels()
     spec = dataset_spec(config, names, int(emb.shape[1]), labeled, queue_status=queue_status(scores, by))
     conn = connection(config)
-    dataset_id, present, answered = dataset_view(conn, spec.name, spec.workspace)
+    read = pulled is None or pulled.dataset != spec.name  # a pull of another dataset says nothing of this one
+    dataset_id, present, answered = dataset_view(conn, spec.name, spec.workspace) if read else \
+        (pulled.dataset_id, pulled.present, pulled.answered)
     refuse_foreign(state, conn, spec, dataset_id, present, pool.ids)
     done = answered | (set(labeled["id"]) if labeled is not None else set())
     batch, pending_old = plan_push(config, pool, scores, present, done, labeled, policy)
@@ -347,7 +352,7 @@ def run_round(config, backend: str | None = None, force: bool = False, progress:
         if note:
             echo(f"  {note}")
     echo("[4/4] push")
-    out["push"] = push_queue(config, progress=progress, policy=policy, pool=pool)
+    out["push"] = push_queue(config, progress=progress, policy=policy, pool=pool, pulled=out["pulled"])
     for line in out["push"].summary().splitlines():
         echo("  " + line)
     return out
