@@ -10,7 +10,8 @@ logreg``: once the trigger is due, every round's labels have changed, so every r
 on gold and scores it). Round k of both see the same label count; until the first run they ask the same records.
 Each round is its own process, timed from start to exit (imports, pull, train, bootstrap, push), alternating
 which project goes first. ``--python``: the interpreter and ``--repo``: the code to run (another checkout's, to
-time a previous commit the same way).
+time a previous commit the same way). After the rounds, one full read of each dataset is timed (what a round's
+push read again before it took the pull's view of the dataset).
 
     python bench/bench_product_rounds.py --dataset banking77 --batch 77 --rounds 22
 
@@ -52,6 +53,29 @@ def train_step(stdout: str) -> str:
     return "trained" if "(logreg): trained on" in step else "waited" if "not training yet" in step else "other"
 
 
+def read_seconds(cfgs: dict, repeats: int = 5) -> dict:
+    """One full read of each project's dataset as a round's push planned on it before it took the pull's view
+    (``labeler.argilla.datasets.dataset_view``: every record with its responses), ``repeats`` times: the
+    records and the median seconds (printed)."""
+    from labeler.argilla.datasets import dataset_view
+    from labeler.config import load_config
+    from labeler.loop.round import connection
+
+    out = {}
+    for name, cfg in cfgs.items():
+        config = load_config(cfg)
+        conn, secs = connection(config), []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            _, present, _ = dataset_view(conn, config.argilla.dataset, config.argilla.workspace)
+            secs.append(time.perf_counter() - t0)
+        out[name] = {"records": len(present), "seconds_median": round(float(np.median(secs)), 3),
+                     "seconds": [round(s, 3) for s in secs]}
+        print(f"  a full read of {name}'s dataset ({len(present):,} records): {np.median(secs):.2f} s "
+              f"(median of {repeats})", flush=True)
+    return out
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", default="banking77")
@@ -84,6 +108,7 @@ def main(argv=None) -> None:
             print(f"  round {k:2d}: none {row['none']['seconds']:5.2f} s ({row['none']['train']}), "
                   f"logreg {row['logreg']['seconds']:5.2f} s ({row['logreg']['train']}), load {row['load']}",
                   flush=True)
+        reads = read_seconds(cfgs)
     trained = [r for r in rounds if r["logreg"]["train"] == "trained"]
     same = [r for r in rounds if r["logreg"]["train"] != "trained" and r["round"] > 1]  # same work in both
     summary = {}
@@ -104,6 +129,7 @@ def main(argv=None) -> None:
     write_json(args.out, {**machine_info(), "command": "python bench/bench_product_rounds.py " + " ".join(sys.argv[1:]),
                           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "dataset": args.dataset,
                           "batch": args.batch, "repo": str(args.repo), "rounds": rounds, "summary": summary,
+                          "dataset_read": reads,
                           "load_start": load0, "load_end": load_average(),
                           "minutes": round((time.time() - t_start) / 60, 1)})
     print(f"wrote {args.out}")
