@@ -298,6 +298,10 @@ def test_the_fast_models_verdict_on_gold_makes_a_run_due(tmp_path, monkeypatch):
     assert (ev.diff, ev.lo, ev.hi, ev.n, ev.p_value) == (pytest.approx(13 / 14), pytest.approx(0.603712, abs=1e-6),
                                                          pytest.approx(0.987278, abs=1e-6), 14, 0.0)
     assert n_gold == 14
+    # the data file changed since bootstrap (a pool read afresh, its rows not the scored ones): no evidence until rescored
+    from labeler.data.records import Pool
+
+    assert fast_model_evidence(config, policy, Pool(pool.records[::-1], {}, len(pool), pool.text_fields)) is None
     d = trigger(config, policy)
     assert (d.due, d.rule) == (True, "evidence") and d.reason == (
         f"the fast model vs zero-shot on {n_gold} random reserve labels: {ev.diff:+.3f} accuracy (95% CI "

@@ -103,7 +103,7 @@ def fast_model_evidence(config, policy, pool=None):
     Multi-label, as ``compare`` judges: micro-F1 (``training.verdict_metric`` where set) on gold, each model cut
     where the calibration labels say (``training.compare.label_cuts``; ``task.threshold`` while they hold too few
     positives). Embeddings come from the embedding signal's cache; zero-shot from scores.npz. ``pool``: the
-    project's, when the caller has read it."""
+    project's, when the caller has read it; None too while its records differ from the scored ones."""
 
     project = Project(config)
     scores = project.fitting_scores() if project.pool.exists() else None
@@ -117,7 +117,10 @@ def fast_model_evidence(config, policy, pool=None):
     rows, y, answered = policy.reserve.rows_in_splits(scores.ids, labels, (GOLD, CALIB), names, ml)  # gold first
     if y_train is None or y is None or (not ml and len(np.unique(y_train)) < 2) or (ml and not answered[GOLD]):
         return None
-    texts = (Pool.load(project.pool) if pool is None else pool).texts
+    pool = Pool.load(project.pool) if pool is None else pool
+    if pool.ids != scores.ids:  # the data changed since bootstrap scored it: the rows do not line up until it rescores
+        return None
+    texts = pool.texts
     emb = _embedding(config)
     model = LinearModel(len(names), ml, QUEUE_MODEL_C, policy.seed).fit(emb.encode([texts[i] for i in train_rows]),
                                                                        y_train)
