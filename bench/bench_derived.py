@@ -113,7 +113,7 @@ def summarise(curves: dict) -> dict:
     return out
 
 
-CLICKS = ("clicks", "clicks_without_none", "clicks_fewest", "clicks_empty", "suggested_none")
+CLICKS = ("clicks", "clicks_without_none", "clicks_fewest", "clicks_empty", "suggested_none", "none_right")
 
 
 def per_seed(variant: dict, metric: str) -> np.ndarray:
@@ -134,6 +134,8 @@ def row(name: str, s: dict) -> dict:
     if c.get("clicks_without_none") is not None:
         cell["clicks: suggestion / without None pre-selected / empty form (None pre-selected)"] = \
             f"{c['clicks']:.2f} / {c['clicks_without_none']:.2f} / {c['clicks_empty']:.2f} ({c['suggested_none']:.0%})"
+    if c.get("none_right") is not None and c["suggested_none"]:
+        cell["pre-selected None right"] = f"{c['none_right'] / c['suggested_none']:.0%}"
     if c.get("clicks_fewest") is not None:
         cell["clicks, fewest pull reads (a wrong pre-selection left beside the option overriding it)"] = \
             f"{c['clicks_fewest']:.2f}"

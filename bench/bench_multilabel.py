@@ -213,7 +213,7 @@ def summarize(v: dict, report: dict) -> dict:
         if m in s:
             row[m] = {k: s[m].get(k) for k in ("mean", "auc", "final", "labels_to_95", "target_95")}
     keys = ("clicks", "clicks_without_none", "clicks_fewest", "clicks_empty", "clicks_half", "suggested",
-            "suggested_none")
+            "suggested_none", "none_right")
     row["clicks"] = {key: curve_mean(v, key) for key in keys}
     row["per_round_clicks"] = [[p.get("clicks"), p.get("clicks_empty")] for p in v["runs"][0]["curve"]]
     return row
@@ -263,6 +263,8 @@ def markdown(out: dict) -> str:
             c = row["clicks"]
             ctext = (f"{c['clicks']:.2f} / {c['clicks_empty']:.2f} / {c['clicks_half']:.2f}"
                      if c.get("clicks") is not None else "-")
+            if c.get("suggested_none") and c.get("none_right") is not None:  # how often a pre-selected None is right
+                ctext += f" (None pre-selected {c['suggested_none']:.0%}, right {c['none_right'] / c['suggested_none']:.0%})"
             cells = [label]
             for prefix in ("", "ships_"):
                 m = prefix + "micro_f1"

@@ -373,4 +373,5 @@ def test_simulate_counts_the_none_click_on_the_queued_records():
     # fewest: the label added beside the pre-selected None is the answer (1 instead of 2)
     assert got == pytest.approx({"clicks": 3 / 4, "clicks_without_none": 3 / 4, "clicks_fewest": 2 / 4,
                                  "clicks_empty": 1.0,
-                                 "clicks_half": 6 / 4, "suggested": 1 / 4, "suggested_none": 2 / 4})
+                                 "clicks_half": 6 / 4, "suggested": 1 / 4, "suggested_none": 2 / 4,
+                                 "none_right": 1 / 4})  # the first record's None is right, the second's is not

@@ -203,7 +203,9 @@ def suggestion_clicks(data: SimData, feats: Features, model_P: np.ndarray | None
     fitted on the labeled random reserve; ``clicks_half`` is the old rule (every label >= 0.5, at least the top
     one); ``clicks_without_none``: the same suggestion with "None of these" never pre-selected; ``clicks_fewest``:
     the fewest clicks ``pull`` reads as the answer (``fewest_clicks``: a wrong pre-selection left beside the option
-    that overrides it); ``suggested_none``: the share of those records whose form starts with "None of these"."""
+    that overrides it); ``suggested_none``: the share of those records whose form starts with "None of these", and
+    ``none_right`` the share whose form starts with it rightly (the record carries no label): over rounds,
+    ``none_right / suggested_none`` is how often a pre-selected "None of these" is right."""
 
     queued = np.array([i for i, r in zip(batch.indices, batch.reasons) if r != GOLD], dtype=np.int64)
     if not len(queued):
@@ -222,7 +224,7 @@ def suggestion_clicks(data: SimData, feats: Features, model_P: np.ndarray | None
             "clicks_fewest": float(fewest_clicks(suggested, truth, none).mean()),
             "clicks_empty": float(clicks(0 * truth, truth).mean()),
             "clicks_half": float(clicks(half, truth).mean()), "suggested": float(suggested.sum(axis=1).mean()),
-            "suggested_none": float(none.mean())}
+            "suggested_none": float(none.mean()), "none_right": float((none & (truth.sum(axis=1) == 0)).mean())}
 
 
 # -- through the real server ----------------------------------------------------------------------------
