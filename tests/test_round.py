@@ -71,6 +71,12 @@ def test_round_trains_rescores_and_refreshes_pending_suggestions(tmp_path, argil
     assert reads == ["pool.parquet"]  # read once, and handed to the trigger, the run, its comparison, bootstrap, push
     # every record read twice: the pull (whose view the push plans on) and the push's check just before it upserts
     assert walks == [("responses", "suggestions"), "responses"]
+    # the pull collects the keys `labeler watch` marks answers processed with, as submitted_keys reads them
+    from labeler.argilla.datasets import submitted_keys
+    from labeler.loop.round import connection
+
+    pulled = out["pulled"]
+    assert len(pulled.answer_keys) == 45 and pulled.answer_keys == submitted_keys(connection(config), pulled.dataset_id)
     run_id, scores = out["trained"], out["scores"]
     assert run_id and scores.run_id == run_id and run_id in scores.signals
     assert lines[0] == "[1/4] pull" and "[2/4] train" in lines and lines[-3] == "[4/4] push"

@@ -70,13 +70,16 @@ def dataset_view(conn: Connection, name: str, workspace: str | None = None, clie
     return (str(dataset.id), *answered_ids(conn, dataset.id))
 
 
+def answer_key(rid, resp: dict) -> str:
+    """A submitted answer's key, ``<record id>|<user id>|<updated_at>``: a changed answer is a new key, the same
+    answer read twice is the same key (``labeler watch`` counts answers with these)."""
+    return f"{rid}|{resp['user_id']}|{resp.get('updated_at')}"
+
+
 def submitted_keys(conn: Connection, dataset_id) -> set[str]:
-    """One key per submitted answer in the dataset, ``<record id>|<user id>|<updated_at>``: a changed answer
-    is a new key, the same answer read twice is the same key (``labeler watch`` counts answers with these)."""
+    """The ``answer_key`` of every submitted answer in the dataset (a ``pull`` collects the same as it reads)."""
     keys = set()
     for rec in rest.iter_records(conn, dataset_id, include="responses"):
         rid = rec.get("external_id") or rec["id"]
-        for resp in rec.get("responses") or []:
-            if resp["status"] == "submitted":
-                keys.add(f"{rid}|{resp['user_id']}|{resp.get('updated_at')}")
+        keys.update(answer_key(rid, resp) for resp in rec.get("responses") or [] if resp["status"] == "submitted")
     return keys

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from labeler.argilla import rest
 from labeler.argilla.connection import Connection
-from labeler.argilla.datasets import find_dataset
+from labeler.argilla.datasets import answer_key, find_dataset
 from labeler.argilla.schema import (ANSWER_LABELS_OVER_NONE, ANSWER_NONE_OVER_LABELS, ANSWER_NONE_WITH_LABELS,
                                     QUESTION, DatasetSpec, answer_labels, argilla_name)
 from labeler.errors import LabelerError
@@ -65,6 +65,7 @@ class PullReport:
     # ``datasets.answered_ids``); ``labeler round``'s push plans on them instead of reading every record again
     present: set[str] = field(default_factory=set, repr=False)
     answered: set[str] = field(default_factory=set, repr=False)
+    answer_keys: set[str] = field(default_factory=set, repr=False)  # ``datasets.answer_key`` of each submitted answer
 
     def summary(self) -> str:
         kappa = "n/a (fewer than 2 answers per record)" if self.kappa is None \
@@ -165,6 +166,8 @@ def pull(conn: Connection, spec: DatasetSpec, out_dir: Path, check=None) -> Pull
                       "status": resp["status"], "value": value, "updated_at": resp.get("updated_at")}
             raw_rows.append({**answer, "value": json.dumps(value, ensure_ascii=False), "dataset": spec.name,
                              "suggestion": json.dumps(suggested, ensure_ascii=False)})
+            if resp["status"] == "submitted":
+                report.answer_keys.add(answer_key(rid, resp))
             if resp["status"] != "draft":
                 if spec.multi_label and resp["status"] == "submitted":
                     answer["value"], kind = answer_labels(value, spec.labels, suggested)

@@ -13,7 +13,6 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from labeler.argilla.datasets import submitted_keys
 from labeler.data import load_pool
 from labeler.locking import project_lock
 from labeler.loop.round import pull_labels, push_queue
@@ -46,21 +45,22 @@ class RefreshReport:
                 f"{self.refreshed} pending; suggestions by {self.agent} ({steps})")
 
 
-def refresh(config, conn, dataset_id, wait_lock: float = 60.0) -> RefreshReport:
+def refresh(config, dataset_id, wait_lock: float = 60.0) -> RefreshReport:
     project = Project(config).ensure()
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     with project_lock(project.dir, what="watch refresh", wait=wait_lock):
-        keys = submitted_keys(conn, dataset_id) if dataset_id else set()
-        by = f"labeler watch after {len(keys)} answers"
+        # the answers this refresh covers are those its pull read, and the push plans on the same read
         pulled = pull_labels(config) if dataset_id else None
+        keys = pulled.answer_keys if pulled else set()
+        by = f"labeler watch after {len(keys)} answers"
         seconds["pull"] = time.perf_counter() - t
         t = time.perf_counter()
-        _, scores = bootstrap(config, progress=False)
+        pool, scores = bootstrap(config, progress=False)
         seconds["score"] = time.perf_counter() - t
         _fault_pause()
         t = time.perf_counter()
-        pushed = push_queue(config, progress=False, by=by)
+        pushed = push_queue(config, progress=False, by=by, pool=pool, pulled=pulled)
         seconds["push"] = time.perf_counter() - t
     agent = scores.run_id or scores.fast_model or "zero-shot ensemble"
     if scores.run_id and scores.fast_model is None:

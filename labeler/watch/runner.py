@@ -183,7 +183,7 @@ class Watcher:
     def _refresh(self, backlog: int) -> None:
         t0 = time.perf_counter()
         try:
-            report = refresh(self.config, self.conn, self.dataset_id)
+            report = refresh(self.config, self.dataset_id)
         except RetriesExhausted:  # the server went away mid-refresh: the loop waits for it, then refreshes
             raise
         except LabelerError as exc:
