@@ -327,10 +327,11 @@ class EmbeddingSignal(ModelSignal):
         SQLite file, keyed by the prompts): a round whose texts are all cached then loads no model (loading it to
         embed the label prompts cost every fresh ``labeler round`` 6-8 s)."""
         store = key = None
-        if self._disk() is not None:
+        disk = self._disk()
+        if disk is not None:
             from labeler.signals.cache import KVStore
 
-            store = KVStore(self._disk().path, table="labels")
+            store = KVStore(disk.path, table="labels")
             key = text_key(json.dumps(self.label_prompt_lists))
             found = store.get_many([key]).get(key)
             if found is not None:
