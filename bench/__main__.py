@@ -47,6 +47,8 @@ SMOKE: dict[str, list[str]] = {
     "retrain_cadence": ["--dataset", "sms_spam", "--batch", "20", "--start", "40", "--rounds", "2", "--setfit-steps",
                         "2", "--work", "RESULTS/work"],
     "interval_coverage": ["--datasets", "ag_news", "--draws", "2", "--budgets", "100"],
+    "many_classes": ["--limit", "400", "--batch", "20", "--rounds", "1", "--work", "RESULTS/work",
+                     "--out", "RESULTS/many_classes.json"],
     "ml_picks": ["--seeds", "1", "--rounds", "2"],
     "ml_ships_cuts": ["--datasets", "nlupp_banking", "--seeds", "1", "--rounds", "2"],
     "derived": ["--sets", "goemo2", "--seeds", "1", "--rounds", "2", "--work", "RESULTS/work"],

@@ -42,7 +42,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from common import RESULTS, write_json
+from derived_sets import SETS as DERIVED, derived_data
+from common import RESULTS, require_shared_data, write_json
 from labeler import simulate as sim
 from labeler.evaluation.gold import CALIB, GOLD, GoldReserve
 from labeler.loop.engine import Policy, fit_queue_model
@@ -51,7 +52,8 @@ from training.evaluate import bootstrap_ci, paired_bootstrap
 from training.train import cross_fit
 
 OUT = RESULTS / "interval_coverage.json"
-PLANS = {"ag_news": (50, (300, 1000)), "banking77": (77, (462, 1155))}  # batch, budgets (labels)
+PLANS = {"ag_news": (50, (300, 1000)), "banking77": (77, (462, 1155)),  # batch, budgets (labels)
+         "mixed140": (150, (600, 1500))}  # bench_derived.py's 140-class set, through `labeler init` (--work)
 N_RESAMPLES = 1000
 
 
@@ -308,6 +310,7 @@ def main() -> None:
     ap.add_argument("--budgets", default=None, help="comma-separated label budgets (default per data set)")
     ap.add_argument("--gold-share", type=float, default=None, help="queue.gold_share (default: the config's)")
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--work", default="/tmp/bench_interval_coverage", help="where a derived set's files go")
     args = ap.parse_args()
     out_path = Path(args.out)
 
@@ -318,7 +321,8 @@ def main() -> None:
         batch, budgets = PLANS[name]
         if args.budgets:
             budgets = tuple(int(b) for b in args.budgets.split(","))
-        data = sim.dataset_data(name)
+        data = (derived_data(name, require_shared_data(), Path(args.work) / name) if name in DERIVED
+                else sim.dataset_data(name))
         feats = sim.compute_features(data, progress=False)
         policy = dataclasses.replace(Policy.from_config(data.config), batch_size=batch)
         if args.gold_share is not None:
