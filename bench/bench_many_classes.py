@@ -63,6 +63,8 @@ def main(argv=None) -> None:
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--backend", default="logreg")
     ap.add_argument("--limit", type=int, default=None, help="a seeded random subset of this many texts (a smoke run)")
+    ap.add_argument("--no-final-fit", dest="final_fit", action="store_false",
+                    help="skip `labeler train --final-fit` at the end (K + 1 fits: long with a SetFit backend)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_many_classes"))
     ap.add_argument("--out", type=Path, default=RESULTS / "many_classes.json")
     args = ap.parse_args(argv)
@@ -109,14 +111,15 @@ def main(argv=None) -> None:
                   + (f", run {point['run_accuracy']:.3f}" if run else ", no run") + f" ({seconds:.0f} s)"
                   + (f"; {point['verdict']}" if point["verdict"] else ""), flush=True)
         status_end = cli("status", "-c", str(cfg))
-        final = cli("train", "-c", str(cfg), "--final-fit")
+        final = cli("train", "-c", str(cfg), "--final-fit") if args.final_fit else ""
         shipped = registry(config).load(line_of(final, "run ").split()[1]) if line_of(final, "run ") else None
     result = {"set": args.set, "classes": len(data.labels), "pool": len(data.ids), "eval": len(data.eval_ids),
               "batch": args.batch, "backend": args.backend, "zero_shot_accuracy": zero_shot, "rounds": points,
               "status_end": status_end, "final_fit_output": final,
               "final_fit_accuracy": run_accuracy(shipped, data, feats) if shipped else None}
     print(markdown_table(table(result), list(table(result)[0])))
-    print(f"what ships (labeler train --final-fit): accuracy {result['final_fit_accuracy']}")
+    if args.final_fit:
+        print(f"what ships (labeler train --final-fit): accuracy {result['final_fit_accuracy']}")
     write_json(args.out, {**machine_info(), "command": "python bench/bench_many_classes.py " + " ".join(sys.argv[1:]),
                           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load_start": load0,
                           "load_end": load_average(), "minutes": round((time.time() - t0) / 60, 1), **result})
